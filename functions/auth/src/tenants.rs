@@ -1,0 +1,175 @@
+//! The caller's tenant and its members: listing, inviting, changing roles, removing.
+//!
+//! Only owners and admins manage members; admins cannot touch owners or make new ones; the last
+//! owner can be neither demoted nor removed — enforced by a condition on the tenant's
+//! `ownerCount` inside the same transaction, so two concurrent demotions cannot both pass.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::auth::{Identity, Role, hash_secret, random_secret};
+use shared::http::ApiJson;
+use shared::ids::{Email, InvitationId, UserId};
+use shared::store::members::Member;
+use shared::store::{Store, StoreError, keys, n, s};
+use shared::{ApiError, FieldError};
+
+use crate::AppState;
+use crate::api_keys;
+use crate::invitations::{INVITATION_TTL_SECS, InvitationToken};
+use crate::items::{EmailItem, InvitationItem, InvitationView, TenantItem, TenantView};
+use crate::users::clean_name;
+
+async fn load_tenant(state: &AppState, identity: &Identity) -> Result<TenantItem, ApiError> {
+    state.store.get(&keys::tenant(&identity.tenant)).await?.ok_or_else(|| ApiError::not_found("tenant not found"))
+}
+
+/// `GET /api/v1/tenant`.
+pub async fn get_tenant(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
+    let tenant = load_tenant(&state, &identity).await?;
+    let members: Vec<Member> = state.store.query_prefix(&keys::members_of(&identity.tenant)).await?;
+    Ok(Json(json!({"tenant": TenantView::from(&tenant), "role": identity.role, "memberCount": members.len(), "ownerCount": tenant.owner_count})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateTenantRequest {
+    name: Option<String>,
+}
+
+/// `PATCH /api/v1/tenant {name}` (owner/admin).
+pub async fn update_tenant(State(state): State<AppState>, identity: Identity, ApiJson(req): ApiJson<UpdateTenantRequest>) -> Result<Json<TenantView>, ApiError> {
+    identity.require(Role::Admin)?;
+    let mut errors = Vec::new();
+    let name = clean_name("name", req.name.as_deref(), &mut errors).ok_or_else(|| if errors.is_empty() { ApiError::invalid("name", "is required") } else { ApiError::Validation(errors) })?;
+    let tenant: TenantItem = state.store.update(&keys::tenant(&identity.tenant), "SET #name = :n", Some("attribute_exists(PK)"), &[(":n", s(name))]).await?;
+    Ok(Json((&tenant).into()))
+}
+
+/// `GET /api/v1/tenant/members`: members, and for owners/admins the pending invitations.
+pub async fn list_members(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
+    let members: Vec<Member> = state.store.query_prefix(&keys::members_of(&identity.tenant)).await?;
+    let members: Vec<Value> = members
+        .iter()
+        .map(|m| json!({"userId": m.user_id, "email": m.email, "name": m.name, "role": m.role, "joinedAt": m.joined_at}))
+        .collect();
+    let mut body = json!({ "members": members });
+    if identity.role.at_least(Role::Admin) {
+        let now = shared::time::now_epoch();
+        let invites: Vec<InvitationItem> = state.store.query_prefix(&keys::invitations_of(&identity.tenant)).await?;
+        body["invitations"] = json!(invites.iter().filter(|i| i.expires_at > now).map(InvitationView::from).collect::<Vec<_>>());
+    }
+    Ok(Json(body))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InviteRequest {
+    email: String,
+    role: Role,
+}
+
+/// `POST /api/v1/tenant/members {email, role}` (owner/admin) → 201 with the invitation and its
+/// token (shown once; deliver it to the invitee).
+pub async fn invite(State(state): State<AppState>, identity: Identity, ApiJson(req): ApiJson<InviteRequest>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    identity.require(Role::Admin)?;
+    let email = Email::parse(&req.email).map_err(|m| ApiError::Validation(vec![FieldError::new("email", m)]))?;
+    if req.role == Role::Owner {
+        identity.require(Role::Owner)?;
+    }
+    if let Some(existing) = state.store.get::<EmailItem>(&keys::email(&email)).await?
+        && state.store.get::<Member>(&keys::member(&identity.tenant, &existing.user_id)).await?.is_some()
+    {
+        return Err(ApiError::conflict("already_member", "that user is already a member of this tenant"));
+    }
+    let token = InvitationToken { tenant: identity.tenant.clone(), invitation: InvitationId::generate(), secret: random_secret(32) };
+    let expires_at = shared::time::now_epoch() + INVITATION_TTL_SECS;
+    let item = InvitationItem {
+        invitation_id: token.invitation.clone(),
+        tenant_id: identity.tenant.clone(),
+        email,
+        role: req.role,
+        token_hash: hash_secret(&token.secret),
+        invited_by: identity.user_id().clone(),
+        created_at: shared::time::now_rfc3339(),
+        expires_at,
+    };
+    state.store.put_new(Store::with_ttl(Store::item(&keys::invitation(&identity.tenant, &item.invitation_id), "invitation", &item)?, expires_at)).await?;
+    Ok((StatusCode::CREATED, Json(json!({"invitation": InvitationView::from(&item), "invitationToken": token.encode()}))))
+}
+
+fn parse_user(id: &str) -> Result<UserId, ApiError> {
+    UserId::parse(id).map_err(|_| ApiError::not_found("no such member"))
+}
+
+async fn load_member(state: &AppState, identity: &Identity, user: &UserId) -> Result<Member, ApiError> {
+    state.store.get(&keys::member(&identity.tenant, user)).await?.ok_or_else(|| ApiError::not_found("no such member"))
+}
+
+fn last_owner() -> ApiError {
+    ApiError::conflict("last_owner", "a tenant must keep at least one owner")
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateMemberRequest {
+    role: Role,
+}
+
+/// `PATCH /api/v1/tenant/members/{userId} {role}` (owner/admin).
+pub async fn update_member(State(state): State<AppState>, identity: Identity, Path(user): Path<String>, ApiJson(req): ApiJson<UpdateMemberRequest>) -> Result<Json<Value>, ApiError> {
+    identity.require(Role::Admin)?;
+    let user = parse_user(&user)?;
+    let target = load_member(&state, &identity, &user).await?;
+    if (target.role == Role::Owner || req.role == Role::Owner) && identity.role != Role::Owner {
+        return Err(ApiError::forbidden("only an owner can change an owner or make a new owner"));
+    }
+    if target.role == req.role {
+        return Ok(Json(json!({"userId": user, "role": req.role})));
+    }
+    let member_key = keys::member(&identity.tenant, &user);
+    let mut tx = state.store.tx().update(&member_key, "SET #role = :new", Some("#role = :old"), &[(":new", s(req.role.as_str())), (":old", s(target.role.as_str()))]);
+    let tenant_key = keys::tenant(&identity.tenant);
+    if target.role == Role::Owner {
+        tx = tx.update(&tenant_key, "ADD ownerCount :minus", Some("ownerCount > :one"), &[(":minus", n(-1)), (":one", n(1))]);
+    } else if req.role == Role::Owner {
+        tx = tx.update(&tenant_key, "ADD ownerCount :plus", Some("attribute_exists(PK)"), &[(":plus", n(1))]);
+    }
+    match tx.commit().await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed) if target.role == Role::Owner => return Err(last_owner()),
+        Err(StoreError::ConditionFailed) => return Err(ApiError::conflict("concurrent_change", "the member changed at the same time; try again")),
+        Err(e) => return Err(e.into()),
+    }
+    // A key never outranks its creator.
+    let revoked = api_keys::revoke_keys_of(&state, &identity.tenant, &user, Some(req.role)).await?;
+    Ok(Json(json!({"userId": user, "role": req.role, "apiKeysRevoked": revoked})))
+}
+
+/// `DELETE /api/v1/tenant/members/{userId}` (owner/admin, or a member leaving).
+pub async fn remove_member(State(state): State<AppState>, identity: Identity, Path(user): Path<String>) -> Result<StatusCode, ApiError> {
+    let user = parse_user(&user)?;
+    let leaving = &user == identity.user_id() && matches!(identity.principal, shared::auth::Principal::User { .. });
+    if !leaving {
+        identity.require(Role::Admin)?;
+    }
+    let target = load_member(&state, &identity, &user).await?;
+    if target.role == Role::Owner && identity.role != Role::Owner {
+        return Err(ApiError::forbidden("only an owner can remove an owner"));
+    }
+    let mut tx = state.store.tx().delete_existing(&keys::member(&identity.tenant, &user));
+    if target.role == Role::Owner {
+        tx = tx.update(&keys::tenant(&identity.tenant), "ADD ownerCount :minus", Some("ownerCount > :one"), &[(":minus", n(-1)), (":one", n(1))]);
+    }
+    match tx.commit().await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed) if target.role == Role::Owner => return Err(last_owner()),
+        Err(StoreError::ConditionFailed) => return Err(ApiError::not_found("no such member")),
+        Err(e) => return Err(e.into()),
+    }
+    api_keys::revoke_keys_of(&state, &identity.tenant, &user, None).await?;
+    tracing::info!(member = %user, "member removed");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,278 @@
+//! Registration, login with lockout, the caller's profile, password changes.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use shared::auth::{Identity, Principal, Role};
+use shared::http::ApiJson;
+use shared::ids::{Email, TenantId, UserId};
+use shared::store::members::Member;
+use shared::store::{Store, StoreError, keys, n, s};
+use shared::{ApiError, FieldError};
+
+use crate::AppState;
+use crate::invitations::{self, InvitationToken};
+use crate::items::{EmailItem, TenantItem, TenantView, UserItem, UserView};
+use crate::passwords::check_policy;
+use crate::sessions::{self, Tokens};
+
+/// Consecutive failed logins that lock an account.
+pub const MAX_FAILED_LOGINS: u32 = 10;
+/// How long a locked account stays locked.
+pub const LOCKOUT_SECS: i64 = 15 * 60;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterRequest {
+    email: String,
+    password: String,
+    name: Option<String>,
+    tenant_name: Option<String>,
+    invitation_token: Option<String>,
+}
+
+/// The answer to register, login and invitation acceptance.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionResponse {
+    pub user: UserView,
+    pub tenant: TenantView,
+    pub role: Role,
+    pub tokens: Tokens,
+}
+
+/// Trims an optional display name and checks its length.
+pub fn clean_name(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
+    let name = raw.map(str::trim).filter(|n| !n.is_empty())?;
+    if name.chars().count() > 100 || name.chars().any(char::is_control) {
+        errors.push(FieldError::new(field, "must be at most 100 printable characters"));
+        return None;
+    }
+    Some(name.to_owned())
+}
+
+/// `POST /api/v1/auth/register` → 201: a user, their own tenant (or the one an invitation names)
+/// and a first session.
+pub async fn register(State(state): State<AppState>, ApiJson(req): ApiJson<RegisterRequest>) -> Result<(StatusCode, Json<SessionResponse>), ApiError> {
+    let mut errors = Vec::new();
+    let email = Email::parse(&req.email).map_err(|m| errors.push(FieldError::new("email", m))).ok();
+    if let Err(m) = check_policy(&req.password) {
+        errors.push(FieldError::new("password", m));
+    }
+    let name = clean_name("name", req.name.as_deref(), &mut errors);
+    let tenant_name = clean_name("tenantName", req.tenant_name.as_deref(), &mut errors);
+    let invitation = match req.invitation_token.as_deref() {
+        Some(t) => match InvitationToken::decode(t) {
+            Some(tok) => Some(tok),
+            None => {
+                errors.push(FieldError::new("invitationToken", "is not a valid invitation token"));
+                None
+            }
+        },
+        None => None,
+    };
+    let (Some(email), true) = (email, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let invitation = match invitation {
+        Some(tok) => Some(invitations::load_valid(&state, &tok, &email).await?),
+        None => None,
+    };
+
+    let now = shared::time::now_rfc3339();
+    let user_id = UserId::generate();
+    let password_hash = state.passwords.hash(req.password).await?;
+    let (tenant, role) = match &invitation {
+        Some(inv) => {
+            let tenant: TenantItem = state.store.get(&keys::tenant(&inv.tenant_id)).await?.ok_or_else(|| ApiError::not_found("the invitation's tenant no longer exists"))?;
+            (tenant, inv.role)
+        }
+        None => {
+            let tenant_id = TenantId::generate();
+            let default_name = format!("{}'s workspace", name.clone().unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("My").to_owned()));
+            (TenantItem { tenant_id, name: tenant_name.unwrap_or(default_name), owner_count: 1, created_by: user_id.clone(), created_at: now.clone() }, Role::Owner)
+        }
+    };
+    let user = UserItem {
+        user_id: user_id.clone(),
+        email: email.clone(),
+        name: name.clone(),
+        password_hash,
+        failed_logins: 0,
+        locked_until: None,
+        default_tenant_id: tenant.tenant_id.clone(),
+        created_at: now.clone(),
+    };
+    let member = Member { tenant_id: tenant.tenant_id.clone(), user_id: user_id.clone(), email: email.clone(), name, role, joined_at: now };
+
+    let mut tx = state
+        .store
+        .tx()
+        .put_new(Store::item(&keys::email(&email), "email", &EmailItem { user_id: user_id.clone() })?)
+        .put_new(Store::item(&keys::user(&user_id), "user", &user)?)
+        .put_new(Store::with_gsi1(Store::item(&keys::member(&tenant.tenant_id, &user_id), "member", &member)?, &keys::member_gsi1(&tenant.tenant_id, &user_id)));
+    tx = match &invitation {
+        None => tx.put_new(Store::item(&keys::tenant(&tenant.tenant_id), "tenant", &tenant)?),
+        Some(inv) => {
+            let tx = tx.delete_existing(&keys::invitation(&inv.tenant_id, &inv.invitation_id));
+            if role == Role::Owner { tx.update(&keys::tenant(&inv.tenant_id), "ADD ownerCount :one", Some("attribute_exists(PK)"), &[(":one", n(1))]) } else { tx }
+        }
+    };
+    match tx.commit().await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed) => {
+            return Err(if state.store.get::<EmailItem>(&keys::email(&email)).await?.is_some() {
+                ApiError::conflict("email_taken", "an account with this email already exists")
+            } else {
+                ApiError::conflict("invitation_used", "the invitation has already been used or revoked")
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(user = %user_id, tenant = %tenant.tenant_id, invited = invitation.is_some(), "user registered");
+    let tokens = sessions::start(&state, &user_id, &email, &tenant.tenant_id, role).await?;
+    Ok((StatusCode::CREATED, Json(SessionResponse { user: (&user).into(), tenant: (&tenant).into(), role, tokens })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoginRequest {
+    email: String,
+    password: String,
+    /// Which of the user's tenants to sign in to (default: the last one joined or created).
+    tenant_id: Option<String>,
+}
+
+fn bad_credentials() -> ApiError {
+    ApiError::unauthorized("the email or password is incorrect")
+}
+
+fn locked(until: i64) -> ApiError {
+    let left = (until - shared::time::now_epoch()).max(1) as u64;
+    ApiError::Locked { detail: format!("too many failed sign-in attempts; try again in {} minutes", left.div_ceil(60)), retry_after: left }
+}
+
+/// `POST /api/v1/auth/login`. An unknown email and a wrong password get the same answer after the
+/// same work (one argon2 verification).
+pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> Result<Json<SessionResponse>, ApiError> {
+    let user = match Email::parse(&req.email) {
+        Ok(email) => match state.store.get::<EmailItem>(&keys::email(&email)).await? {
+            Some(e) => state.store.get::<UserItem>(&keys::user(&e.user_id)).await?,
+            None => None,
+        },
+        Err(_) => None,
+    };
+    let Some(user) = user else {
+        state.passwords.verify_dummy(req.password).await?;
+        return Err(bad_credentials());
+    };
+    let now = shared::time::now_epoch();
+    if let Some(until) = user.locked_until.filter(|&u| u > now) {
+        return Err(locked(until));
+    }
+    if !state.passwords.verify(req.password, user.password_hash.clone()).await? {
+        let updated: UserItem = state.store.update(&keys::user(&user.user_id), "ADD failedLogins :one", None, &[(":one", n(1))]).await?;
+        if updated.failed_logins >= MAX_FAILED_LOGINS {
+            let until = now + LOCKOUT_SECS;
+            state.store.update::<UserItem>(&keys::user(&user.user_id), "SET lockedUntil = :until, failedLogins = :zero", None, &[(":until", n(until)), (":zero", n(0))]).await?;
+            tracing::warn!(user = %user.user_id, "account locked after repeated failed sign-ins");
+            return Err(locked(until));
+        }
+        return Err(bad_credentials());
+    }
+    if user.failed_logins > 0 || user.locked_until.is_some() {
+        state.store.update::<UserItem>(&keys::user(&user.user_id), "SET failedLogins = :zero REMOVE lockedUntil", None, &[(":zero", n(0))]).await?;
+    }
+    let wanted = match req.tenant_id.as_deref() {
+        Some(t) => Some(TenantId::parse(t).map_err(|e| ApiError::invalid("tenantId", e.to_string()))?),
+        None => None,
+    };
+    let member = pick_membership(&state, &user, wanted.as_ref()).await?;
+    let tenant: TenantItem = state.store.get(&keys::tenant(&member.tenant_id)).await?.ok_or_else(|| ApiError::internal(std::io::Error::other("membership without tenant")))?;
+    let tokens = sessions::start(&state, &user.user_id, &user.email, &member.tenant_id, member.role).await?;
+    Ok(Json(SessionResponse { user: (&user).into(), tenant: (&tenant).into(), role: member.role, tokens }))
+}
+
+/// The membership to sign in with: the one asked for, else the default, else any.
+async fn pick_membership(state: &AppState, user: &UserItem, wanted: Option<&TenantId>) -> Result<Member, ApiError> {
+    if let Some(t) = wanted {
+        return state.store.get(&keys::member(t, &user.user_id)).await?.ok_or_else(|| ApiError::forbidden("you are not a member of that tenant"));
+    }
+    if let Some(m) = state.store.get::<Member>(&keys::member(&user.default_tenant_id, &user.user_id)).await? {
+        return Ok(m);
+    }
+    let all: Vec<Member> = state.store.query_gsi1(&keys::tenants_of(&user.user_id)).await?;
+    all.into_iter().next().ok_or_else(|| ApiError::forbidden("you are not a member of any tenant"))
+}
+
+/// `GET /api/v1/auth/me`: the caller — a user with their tenants, or an API key.
+pub async fn me(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
+    let tenant: TenantItem = state.store.get(&keys::tenant(&identity.tenant)).await?.ok_or_else(|| ApiError::not_found("tenant not found"))?;
+    match &identity.principal {
+        Principal::User { user_id, .. } => {
+            let user: UserItem = state.store.get(&keys::user(user_id)).await?.ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
+            let tenants: Vec<Member> = state.store.query_gsi1(&keys::tenants_of(user_id)).await?;
+            let tenants: Vec<Value> = tenants.iter().map(|m| json!({"tenantId": m.tenant_id, "role": m.role})).collect();
+            Ok(Json(json!({"type": "user", "user": UserView::from(&user), "tenant": TenantView::from(&tenant), "role": identity.role, "tenants": tenants})))
+        }
+        Principal::ApiKey { key_id, created_by } => Ok(Json(json!({"type": "apiKey", "apiKey": {"id": key_id, "createdBy": created_by}, "tenant": TenantView::from(&tenant), "role": identity.role}))),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    name: Option<String>,
+}
+
+/// `PATCH /api/v1/auth/me {name}`.
+pub async fn update_me(State(state): State<AppState>, identity: Identity, ApiJson(req): ApiJson<UpdateMeRequest>) -> Result<Json<UserView>, ApiError> {
+    let (user_id, _, _) = identity.user_session()?;
+    let mut errors = Vec::new();
+    let name = clean_name("name", req.name.as_deref(), &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let Some(name) = name else {
+        return Err(ApiError::invalid("name", "is required"));
+    };
+    let user: UserItem = state.store.update(&keys::user(user_id), "SET #name = :name", Some("attribute_exists(PK)"), &[(":name", s(&name))]).await?;
+    // Member listings show the name too; keep them in step.
+    for m in state.store.query_gsi1::<Member>(&keys::tenants_of(user_id)).await? {
+        let _: Member = state.store.update(&keys::member(&m.tenant_id, user_id), "SET #name = :name", Some("attribute_exists(PK)"), &[(":name", s(&name))]).await?;
+    }
+    Ok(Json((&user).into()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /api/v1/auth/change-password`: sets a new password and revokes every other session.
+pub async fn change_password(State(state): State<AppState>, identity: Identity, ApiJson(req): ApiJson<ChangePasswordRequest>) -> Result<Json<Value>, ApiError> {
+    let (user_id, _, session) = identity.user_session()?;
+    check_policy(&req.new_password).map_err(|m| ApiError::invalid("newPassword", m))?;
+    if req.new_password == req.current_password {
+        return Err(ApiError::invalid("newPassword", "must differ from the current password"));
+    }
+    let user: UserItem = state.store.get(&keys::user(user_id)).await?.ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
+    if !state.passwords.verify(req.current_password, user.password_hash.clone()).await? {
+        return Err(ApiError::invalid("currentPassword", "is incorrect"));
+    }
+    let hash = state.passwords.hash(req.new_password).await?;
+    let _: UserItem = state
+        .store
+        .update(&keys::user(user_id), "SET passwordHash = :h", Some("passwordHash = :old"), &[(":h", s(hash)), (":old", s(user.password_hash))])
+        .await
+        .map_err(|e| match e {
+            StoreError::ConditionFailed => ApiError::conflict("concurrent_change", "the password was changed at the same time; try again"),
+            e => e.into(),
+        })?;
+    let revoked = sessions::revoke_all_except(&state, user_id, Some(session)).await?;
+    Ok(Json(json!({"changed": true, "otherSessionsRevoked": revoked})))
+}

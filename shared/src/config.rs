@@ -1,0 +1,142 @@
+//! Configuration, read once at cold start from the environment variables the SAM template sets
+//! (the local stack resolves the same template variables to its own resources).
+
+use secrecy::SecretString;
+
+/// Where the JWT signing secret comes from.
+#[derive(Clone)]
+pub enum JwtSecretSource {
+    /// `JWT_SECRET`: the secret itself (local stack and tests).
+    Inline(SecretString),
+    /// `JWT_SECRET_ARN`: a Secrets Manager secret, fetched once per cold start (AWS).
+    SecretsManager(String),
+}
+
+impl std::fmt::Debug for JwtSecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Inline(_) => f.write_str("Inline([REDACTED])"),
+            Self::SecretsManager(arn) => f.debug_tuple("SecretsManager").field(arn).finish(),
+        }
+    }
+}
+
+/// Everything a function needs to know about its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Deployment stage (`local`, `dev`, `prod`, …); shown by health checks.
+    pub stage: String,
+    /// The single DynamoDB table.
+    pub table_name: String,
+    /// The uploads bucket.
+    pub uploads_bucket: String,
+    /// SQS queue URLs.
+    pub files_queue_url: String,
+    pub automation_queue_url: String,
+    pub saga_steps_queue_url: String,
+    /// The KMS key (id, ARN or alias) that encrypts tenants' Airtable tokens.
+    pub kms_key_id: String,
+    pub jwt_secret: JwtSecretSource,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    /// Upstream Airtable Web API (the sandbox locally).
+    pub airtable_api_url: String,
+}
+
+/// A required variable is missing or malformed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is required")]
+    Missing(&'static str),
+    #[error("environment variable {0} is invalid: {1}")]
+    Invalid(&'static str, &'static str),
+    #[error("could not read the JWT secret from Secrets Manager")]
+    Secret(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment, or the local stack's resolved map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| lookup(name).filter(|v| !v.is_empty());
+        let req = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
+        let jwt_secret = match (get("JWT_SECRET"), get("JWT_SECRET_ARN")) {
+            (Some(secret), _) => {
+                // HS256 needs at least 256 bits of key material to be worth anything.
+                if secret.len() < 32 {
+                    return Err(ConfigError::Invalid("JWT_SECRET", "must be at least 32 characters"));
+                }
+                JwtSecretSource::Inline(SecretString::from(secret))
+            }
+            (None, Some(arn)) => JwtSecretSource::SecretsManager(arn),
+            (None, None) => return Err(ConfigError::Missing("JWT_SECRET or JWT_SECRET_ARN")),
+        };
+        Ok(Self {
+            stage: get("STAGE").unwrap_or_else(|| "local".into()),
+            table_name: req("TABLE_NAME")?,
+            uploads_bucket: req("UPLOADS_BUCKET")?,
+            files_queue_url: req("FILES_QUEUE_URL")?,
+            automation_queue_url: req("AUTOMATION_QUEUE_URL")?,
+            saga_steps_queue_url: req("SAGA_STEPS_QUEUE_URL")?,
+            kms_key_id: req("KMS_KEY_ID")?,
+            jwt_secret,
+            jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "pyairtable".into()),
+            jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "pyairtable-api".into()),
+            airtable_api_url: get("AIRTABLE_API_URL").unwrap_or_else(|| "https://api.airtable.com".into()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn base() -> HashMap<&'static str, String> {
+        [
+            ("TABLE_NAME", "t"),
+            ("UPLOADS_BUCKET", "b"),
+            ("FILES_QUEUE_URL", "q1"),
+            ("AUTOMATION_QUEUE_URL", "q2"),
+            ("SAGA_STEPS_QUEUE_URL", "q3"),
+            ("KMS_KEY_ID", "alias/k"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect()
+    }
+
+    #[test]
+    fn reads_required_values_and_defaults() {
+        let env = base();
+        let cfg = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+        assert_eq!(cfg.table_name, "t");
+        assert_eq!(cfg.airtable_api_url, "https://api.airtable.com");
+        assert_eq!(cfg.stage, "local");
+        assert!(matches!(cfg.jwt_secret, JwtSecretSource::Inline(_)));
+    }
+
+    #[test]
+    fn missing_table_is_an_error_naming_it() {
+        let mut env = base();
+        env.remove("TABLE_NAME");
+        let err = Config::from_lookup(|k| env.get(k).cloned()).unwrap_err();
+        assert!(err.to_string().contains("TABLE_NAME"));
+    }
+
+    #[test]
+    fn short_jwt_secrets_are_refused_and_never_printed() {
+        let mut env = base();
+        env.insert("JWT_SECRET", "short-secret".into());
+        let err = Config::from_lookup(|k| env.get(k).cloned()).unwrap_err();
+        assert!(!err.to_string().contains("short-secret"));
+        let env = base();
+        let cfg = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+        assert!(!format!("{cfg:?}").contains("0123456789abcdef"));
+    }
+}

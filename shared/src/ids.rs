@@ -1,0 +1,166 @@
+//! Domain identifiers, parsed at the edge ("parse, don't validate").
+//!
+//! Ids are a short type prefix and a UUIDv7 in hex (`ten_0190…`), so they sort by creation time
+//! and say what they are in logs.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! prefixed_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// The prefix every id of this kind starts with.
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A new, unique id.
+            pub fn generate() -> Self {
+                Self(format!("{}{}", $prefix, uuid::Uuid::now_v7().simple()))
+            }
+
+            /// Parses an id, checking its prefix and body.
+            pub fn parse(s: &str) -> Result<Self, InvalidId> {
+                let body = s.strip_prefix($prefix).ok_or(InvalidId($prefix))?;
+                if body.len() == 32 && body.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    Ok(Self(s.to_owned()))
+                } else {
+                    Err(InvalidId($prefix))
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidId;
+            fn try_from(s: String) -> Result<Self, InvalidId> {
+                Self::parse(&s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+    };
+}
+
+/// An id that does not have the expected prefix or shape.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("must be an id starting with `{0}`")]
+pub struct InvalidId(pub &'static str);
+
+prefixed_id!(
+    /// A tenant (workspace). Every tenant-owned DynamoDB key is built from one.
+    TenantId, "ten_"
+);
+prefixed_id!(
+    /// A user account.
+    UserId, "usr_"
+);
+prefixed_id!(
+    /// An API key (the id, not the secret).
+    ApiKeyId, "key_"
+);
+prefixed_id!(
+    /// A pending invitation to a tenant.
+    InvitationId, "inv_"
+);
+prefixed_id!(
+    /// A refresh-token family (one login session and its rotations).
+    SessionId, "ses_"
+);
+
+/// A normalised (trimmed, lower-cased) email address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    /// Parses and normalises an address; rejects anything that is not `local@domain.tld`.
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let s = raw.trim().to_lowercase();
+        if s.len() > 254 {
+            return Err("must be at most 254 characters");
+        }
+        let Some((local, domain)) = s.split_once('@') else {
+            return Err("must be an email address");
+        };
+        let ok_local = !local.is_empty() && local.len() <= 64 && !local.contains(char::is_whitespace);
+        let ok_domain = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+        if ok_local && ok_domain && !local.contains('@') {
+            Ok(Self(s))
+        } else {
+            Err("must be an email address")
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = &'static str;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Email> for String {
+    fn from(e: Email) -> String {
+        e.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_parse_back_and_keep_their_prefix() {
+        let id = TenantId::generate();
+        assert!(id.as_str().starts_with("ten_"));
+        assert_eq!(TenantId::parse(id.as_str()).unwrap(), id);
+    }
+
+    #[test]
+    fn ids_with_the_wrong_prefix_or_body_are_rejected() {
+        let user = UserId::generate();
+        assert!(TenantId::parse(user.as_str()).is_err());
+        assert!(TenantId::parse("ten_xyz").is_err());
+        assert!(TenantId::parse("ten_../../USER#x").is_err());
+    }
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "a@b@c.com", "ada@.com"] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! Code that several functions use: configuration, problem+json errors, identity (JWT, roles,
+//! API keys), the DynamoDB single-table store, the HTTP edge and telemetry.
+//!
+//! A function crate holds its own logic; only what two or more functions need lives here.
+
+pub mod auth;
+pub mod aws;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod store;
+pub mod telemetry;
+pub mod time;
+
+pub use error::{ApiError, FieldError};

@@ -1,0 +1,135 @@
+//! Every key of the single table, built in one place (documented in docs/data-model.md).
+//!
+//! Tenant-owned items live in partitions `T#<tenantId>`, and their builders take a [`TenantId`],
+//! which handlers only obtain from a verified identity: no handler can build a key that crosses
+//! tenants. The few global items are lookups that must be found before a tenant is known
+//! (an email at login, an API key's hash, a user's sessions).
+
+use crate::ids::{ApiKeyId, Email, InvitationId, SessionId, TenantId, UserId};
+
+/// A primary key (or GSI1 key) of one item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self { pk: pk.into(), sk: sk.into() }
+    }
+}
+
+/// A partition and a sort-key prefix: the shape of every Query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prefix {
+    pub pk: String,
+    pub sk_prefix: String,
+}
+
+fn tenant_pk(tenant: &TenantId) -> String {
+    format!("T#{tenant}")
+}
+
+fn user_pk(user: &UserId) -> String {
+    format!("USER#{user}")
+}
+
+// ---- global lookups ----
+
+/// Email → user id. Created in the same transaction as the user, with a condition, so two
+/// registrations of one address cannot both succeed.
+pub fn email(email: &Email) -> Key {
+    Key::new(format!("EMAIL#{email}"), "EMAIL")
+}
+
+/// A user's profile (password hash, lockout counters, default tenant).
+pub fn user(user: &UserId) -> Key {
+    Key::new(user_pk(user), "PROFILE")
+}
+
+/// One login session (a refresh-token family).
+pub fn session(user: &UserId, session: &SessionId) -> Key {
+    Key::new(user_pk(user), format!("SESSION#{session}"))
+}
+
+/// All sessions of a user.
+pub fn sessions_of(user: &UserId) -> Prefix {
+    Prefix { pk: user_pk(user), sk_prefix: "SESSION#".into() }
+}
+
+/// API-key hash → tenant, key id and role. Unique by condition, like emails.
+pub fn api_key_lookup(secret_hash: &str) -> Key {
+    Key::new(format!("APIKEY#{secret_hash}"), "APIKEY")
+}
+
+// ---- tenant-owned ----
+
+/// The tenant (workspace) itself.
+pub fn tenant(tenant: &TenantId) -> Key {
+    Key::new(tenant_pk(tenant), "TENANT")
+}
+
+/// A user's membership of a tenant (their role there).
+pub fn member(tenant: &TenantId, user: &UserId) -> Key {
+    Key::new(tenant_pk(tenant), format!("MEMBER#{user}"))
+}
+
+/// GSI1 key of a membership: lists the tenants of a user.
+pub fn member_gsi1(tenant: &TenantId, user: &UserId) -> Key {
+    Key::new(user_pk(user), tenant_pk(tenant))
+}
+
+/// All members of a tenant.
+pub fn members_of(tenant: &TenantId) -> Prefix {
+    Prefix { pk: tenant_pk(tenant), sk_prefix: "MEMBER#".into() }
+}
+
+/// All tenants a user belongs to (GSI1).
+pub fn tenants_of(user: &UserId) -> Prefix {
+    Prefix { pk: user_pk(user), sk_prefix: "T#".into() }
+}
+
+/// A pending invitation.
+pub fn invitation(tenant: &TenantId, invitation: &InvitationId) -> Key {
+    Key::new(tenant_pk(tenant), format!("INVITE#{invitation}"))
+}
+
+/// All pending invitations of a tenant.
+pub fn invitations_of(tenant: &TenantId) -> Prefix {
+    Prefix { pk: tenant_pk(tenant), sk_prefix: "INVITE#".into() }
+}
+
+/// An API key's record (name, prefix, role; never the secret).
+pub fn api_key(tenant: &TenantId, key: &ApiKeyId) -> Key {
+    Key::new(tenant_pk(tenant), format!("APIKEY#{key}"))
+}
+
+/// All API keys of a tenant.
+pub fn api_keys_of(tenant: &TenantId) -> Prefix {
+    Prefix { pk: tenant_pk(tenant), sk_prefix: "APIKEY#".into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_owned_keys_start_with_the_tenant_partition() {
+        let t = TenantId::parse("ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa").unwrap();
+        let u = UserId::parse("usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb").unwrap();
+        assert_eq!(tenant(&t), Key::new("T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa", "TENANT"));
+        assert_eq!(member(&t, &u), Key::new("T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa", "MEMBER#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb"));
+        assert_eq!(member_gsi1(&t, &u), Key::new("USER#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb", "T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+        assert_eq!(members_of(&t).sk_prefix, "MEMBER#");
+        assert!(api_key(&t, &ApiKeyId::generate()).pk.starts_with("T#ten_"));
+        assert!(invitation(&t, &InvitationId::generate()).sk.starts_with("INVITE#inv_"));
+    }
+
+    #[test]
+    fn global_lookups_are_keyed_by_what_is_known_before_the_tenant() {
+        let e = Email::parse("Ada@Example.com").unwrap();
+        assert_eq!(email(&e), Key::new("EMAIL#ada@example.com", "EMAIL"));
+        assert_eq!(api_key_lookup("ab12"), Key::new("APIKEY#ab12", "APIKEY"));
+    }
+}

@@ -1,0 +1,341 @@
+//! The DynamoDB single table: typed items in, typed items out, keys built only in [`keys`].
+//!
+//! Reads of a single item are strongly consistent; listings are Queries (never Scans), paged to
+//! the end. Items that expire carry `ttl` and are also checked on read by their owners, since
+//! emulators never expire anything.
+
+pub mod keys;
+pub mod members;
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, TransactWriteItem, Update};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use keys::Key;
+
+/// One DynamoDB item.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// What can go wrong talking to the table.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A condition on a write (or a transaction's condition check) did not hold.
+    #[error("a write condition was not met")]
+    ConditionFailed,
+    #[error("DynamoDB request failed: {0}")]
+    Sdk(String, #[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("a stored item has an unexpected shape")]
+    Shape(#[from] serde_dynamo::Error),
+}
+
+impl StoreError {
+    /// Maps any SDK error, recognising failed conditions (plain or inside a transaction).
+    pub fn from_sdk<E, R>(err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        match err.code() {
+            Some("ConditionalCheckFailedException") | Some("TransactionCanceledException") => Self::ConditionFailed,
+            code => Self::Sdk(code.unwrap_or("unknown").to_owned(), Box::new(err)),
+        }
+    }
+}
+
+/// The table and its client.
+#[derive(Clone, Debug)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Builds the full item for `value` stored under `key`, tagged with its entity name.
+    pub fn item(key: &Key, entity: &str, value: &impl Serialize) -> Result<Item, StoreError> {
+        let mut item: Item = serde_dynamo::to_item(value)?;
+        item.insert("PK".into(), AttributeValue::S(key.pk.clone()));
+        item.insert("SK".into(), AttributeValue::S(key.sk.clone()));
+        item.insert("entity".into(), AttributeValue::S(entity.to_owned()));
+        Ok(item)
+    }
+
+    /// Adds the GSI1 keys to an item.
+    pub fn with_gsi1(mut item: Item, gsi: &Key) -> Item {
+        item.insert("GSI1PK".into(), AttributeValue::S(gsi.pk.clone()));
+        item.insert("GSI1SK".into(), AttributeValue::S(gsi.sk.clone()));
+        item
+    }
+
+    /// Adds a `ttl` (epoch seconds) to an item.
+    pub fn with_ttl(mut item: Item, expires_at: i64) -> Item {
+        item.insert("ttl".into(), AttributeValue::N(expires_at.to_string()));
+        item
+    }
+
+    /// The key attributes only, as `GetItem`/`DeleteItem` want them.
+    pub fn key_map(key: &Key) -> Item {
+        HashMap::from([
+            ("PK".to_owned(), AttributeValue::S(key.pk.clone())),
+            ("SK".to_owned(), AttributeValue::S(key.sk.clone())),
+        ])
+    }
+
+    /// Reads one item, strongly consistent.
+    pub async fn get<T: DeserializeOwned>(&self, key: &Key) -> Result<Option<T>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key_map(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        out.item.map(serde_dynamo::from_item).transpose().map_err(StoreError::from)
+    }
+
+    /// Writes an item, replacing any item with the same key.
+    pub async fn put(&self, item: Item) -> Result<(), StoreError> {
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(StoreError::from_sdk)?;
+        Ok(())
+    }
+
+    /// Writes an item only if no item has its key yet ([`StoreError::ConditionFailed`] otherwise).
+    pub async fn put_new(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(())
+    }
+
+    /// Deletes an item (no error when it is already gone).
+    pub async fn delete(&self, key: &Key) -> Result<(), StoreError> {
+        self.client.delete_item().table_name(&self.table).set_key(Some(Self::key_map(key))).send().await.map_err(StoreError::from_sdk)?;
+        Ok(())
+    }
+
+    /// Every item of one partition whose sort key starts with `prefix`, in sort-key order.
+    pub async fn query_prefix<T: DeserializeOwned>(&self, prefix: &keys::Prefix) -> Result<Vec<T>, StoreError> {
+        self.query_all("PK", "SK", None, prefix).await
+    }
+
+    /// Every item of one GSI1 partition whose GSI1 sort key starts with `prefix`.
+    pub async fn query_gsi1<T: DeserializeOwned>(&self, prefix: &keys::Prefix) -> Result<Vec<T>, StoreError> {
+        self.query_all("GSI1PK", "GSI1SK", Some("GSI1"), prefix).await
+    }
+
+    async fn query_all<T: DeserializeOwned>(
+        &self,
+        pk_name: &str,
+        sk_name: &str,
+        index: Option<&str>,
+        prefix: &keys::Prefix,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let res = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(index.map(str::to_owned))
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", pk_name)
+                .expression_attribute_names("#sk", sk_name)
+                .expression_attribute_values(":pk", AttributeValue::S(prefix.pk.clone()))
+                .expression_attribute_values(":prefix", AttributeValue::S(prefix.sk_prefix.clone()))
+                .set_consistent_read(index.is_none().then_some(true))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            for item in res.items.unwrap_or_default() {
+                out.push(serde_dynamo::from_item(item)?);
+            }
+            match res.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+/// `(placeholder, value)` pairs of an update or condition expression.
+pub type Values<'a> = &'a [(&'a str, AttributeValue)];
+
+/// Attribute-name placeholders used in expressions: every `#word` stands for the attribute
+/// `word`, so reserved words (`name`, `role`, `ttl`, …) can be written `#name`, `#role`, `#ttl`.
+pub fn placeholders(expressions: &[&str]) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for expr in expressions {
+        let mut rest = *expr;
+        while let Some(i) = rest.find('#') {
+            let word: String = rest[i + 1..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            if !word.is_empty() {
+                out.insert(format!("#{word}"), word.clone());
+            }
+            rest = &rest[i + 1 + word.len()..];
+        }
+    }
+    out
+}
+
+/// A string attribute value.
+pub fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+/// A number attribute value.
+pub fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+impl Store {
+    /// Updates one item with an expression and an optional condition; returns the new item.
+    pub async fn update<T: DeserializeOwned>(&self, key: &Key, expression: &str, condition: Option<&str>, values: Values<'_>) -> Result<T, StoreError> {
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key_map(key)))
+            .update_expression(expression)
+            .set_condition_expression(condition.map(str::to_owned))
+            .set_expression_attribute_names(Some(placeholders(&[expression, condition.unwrap_or("")])).filter(|m| !m.is_empty()))
+            .return_values(ReturnValue::AllNew);
+        for (name, value) in values {
+            req = req.expression_attribute_values(*name, value.clone());
+        }
+        let out = req.send().await.map_err(StoreError::from_sdk)?;
+        Ok(serde_dynamo::from_item(out.attributes.unwrap_or_default())?)
+    }
+
+    /// Starts an all-or-nothing write of several items.
+    pub fn tx(&self) -> Tx {
+        Tx { store: self.clone(), items: Vec::new() }
+    }
+}
+
+/// A `TransactWriteItems` under construction: every write commits, or none does.
+pub struct Tx {
+    store: Store,
+    items: Vec<Result<TransactWriteItem, aws_sdk_dynamodb::error::BuildError>>,
+}
+
+impl Tx {
+    fn push_put(mut self, item: Item, condition: Option<&str>) -> Self {
+        let put = Put::builder()
+            .table_name(&self.store.table)
+            .set_item(Some(item))
+            .set_condition_expression(condition.map(str::to_owned))
+            .build();
+        self.items.push(put.map(|p| TransactWriteItem::builder().put(p).build()));
+        self
+    }
+
+    /// Writes an item, replacing any item with its key.
+    pub fn put(self, item: Item) -> Self {
+        self.push_put(item, None)
+    }
+
+    /// Writes an item that must not exist yet.
+    pub fn put_new(self, item: Item) -> Self {
+        self.push_put(item, Some("attribute_not_exists(PK)"))
+    }
+
+    /// Deletes an item that must exist.
+    pub fn delete_existing(mut self, key: &Key) -> Self {
+        let del = Delete::builder()
+            .table_name(&self.store.table)
+            .set_key(Some(Store::key_map(key)))
+            .condition_expression("attribute_exists(PK)")
+            .build();
+        self.items.push(del.map(|d| TransactWriteItem::builder().delete(d).build()));
+        self
+    }
+
+    /// Deletes an item if it is there.
+    pub fn delete(mut self, key: &Key) -> Self {
+        let del = Delete::builder().table_name(&self.store.table).set_key(Some(Store::key_map(key))).build();
+        self.items.push(del.map(|d| TransactWriteItem::builder().delete(d).build()));
+        self
+    }
+
+    /// Updates an item with an expression and an optional condition.
+    pub fn update(mut self, key: &Key, expression: &str, condition: Option<&str>, values: Values<'_>) -> Self {
+        let mut b = Update::builder()
+            .table_name(&self.store.table)
+            .set_key(Some(Store::key_map(key)))
+            .update_expression(expression)
+            .set_condition_expression(condition.map(str::to_owned))
+            .set_expression_attribute_names(Some(placeholders(&[expression, condition.unwrap_or("")])).filter(|m| !m.is_empty()));
+        for (name, value) in values {
+            b = b.expression_attribute_values(*name, value.clone());
+        }
+        self.items.push(b.build().map(|u| TransactWriteItem::builder().update(u).build()));
+        self
+    }
+
+    /// Commits; [`StoreError::ConditionFailed`] when any condition did not hold.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        let items = self
+            .items
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Sdk("BuildError".into(), Box::new(e)))?;
+        self.store.client.transact_write_items().set_transact_items(Some(items)).send().await.map_err(StoreError::from_sdk)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Thing {
+        display_name: String,
+    }
+
+    #[test]
+    fn placeholders_name_every_hash_word_once() {
+        let p = placeholders(&["SET #role = :r, #name = :n", "#role = :old AND attribute_exists(PK)"]);
+        assert_eq!(p.len(), 2);
+        assert_eq!(p["#role"], "role");
+        assert_eq!(p["#name"], "name");
+    }
+
+    #[test]
+    fn items_carry_keys_entity_gsi_and_ttl() {
+        let key = Key::new("T#ten_1", "THING#1");
+        let item = Store::item(&key, "thing", &Thing { display_name: "x".into() }).unwrap();
+        let item = Store::with_ttl(Store::with_gsi1(item, &Key::new("G#1", "S#1")), 42);
+        assert_eq!(item["PK"], AttributeValue::S("T#ten_1".into()));
+        assert_eq!(item["SK"], AttributeValue::S("THING#1".into()));
+        assert_eq!(item["entity"], AttributeValue::S("thing".into()));
+        assert_eq!(item["GSI1PK"], AttributeValue::S("G#1".into()));
+        assert_eq!(item["ttl"], AttributeValue::N("42".into()));
+        assert_eq!(item["displayName"], AttributeValue::S("x".into()));
+    }
+}

@@ -1,1 +1,131 @@
+//! The local stack: the whole platform on one machine, with no AWS account and no Docker.
+//!
+//! [`start`] provisions the AWS emulator from `infra/template.yaml`, starts the sandbox Airtable,
+//! and serves every function's Router on one HTTP server — the stand-in for API Gateway. The
+//! binary (`make dev`) and the black-box tests both use it.
 
+pub mod provision;
+pub mod sandbox;
+pub mod template;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+use axum::Router;
+use shared::aws::AwsClients;
+use shared::config::Config;
+use tokio::net::TcpListener;
+
+/// The error type of the local stack's set-up code.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// How to run the stack.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// AWS endpoint; `None` lets the SDK read `AWS_ENDPOINT_URL` and friends itself.
+    pub aws_endpoint: Option<String>,
+    /// Prefix of every physical resource name.
+    pub stack: String,
+    /// Address of the API server.
+    pub bind: SocketAddr,
+    /// Address of the sandbox Airtable.
+    pub sandbox_bind: SocketAddr,
+    /// Upstream Airtable; `None` means the sandbox.
+    pub airtable_api_url: Option<String>,
+    /// The SAM template to provision from.
+    pub template: PathBuf,
+    /// JWT secret; `None` uses the secret generated in the emulator's Secrets Manager.
+    pub jwt_secret: Option<String>,
+}
+
+impl Options {
+    /// Options from the environment: `PORT` (3000), `SANDBOX_PORT` (3001), `LOCAL_STACK_NAME`
+    /// (`pyairtable-local`), `AIRTABLE_API_URL`, `JWT_SECRET`, `TEMPLATE`.
+    pub fn from_env() -> Result<Self, BoxError> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let port: u16 = var("PORT").map(|p| p.parse()).transpose()?.unwrap_or(3000);
+        let sandbox_port: u16 = var("SANDBOX_PORT").map(|p| p.parse()).transpose()?.unwrap_or(3001);
+        Ok(Self {
+            aws_endpoint: None,
+            stack: var("LOCAL_STACK_NAME").unwrap_or_else(|| "pyairtable-local".into()),
+            bind: SocketAddr::from(([127, 0, 0, 1], port)),
+            sandbox_bind: SocketAddr::from(([127, 0, 0, 1], sandbox_port)),
+            airtable_api_url: var("AIRTABLE_API_URL"),
+            template: var("TEMPLATE").map(PathBuf::from).unwrap_or_else(default_template),
+            jwt_secret: var("JWT_SECRET"),
+        })
+    }
+}
+
+/// `infra/template.yaml` of this checkout.
+pub fn default_template() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../template.yaml")
+}
+
+/// What [`start`] brought up.
+#[derive(Debug, Clone)]
+pub struct Running {
+    pub api: SocketAddr,
+    pub sandbox: SocketAddr,
+    /// The functions' environment, resolved to local resources.
+    pub env: HashMap<String, String>,
+}
+
+/// SDK configuration for an explicit emulator endpoint, or from the environment.
+pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(ep) = endpoint {
+        loader = loader.endpoint_url(ep).region(Region::new("us-east-1")).credentials_provider(Credentials::new("test", "test", None, None, "local-stack"));
+    }
+    loader.load().await
+}
+
+/// moto runs Step Functions executions only when asked to; other endpoints ignore this.
+async fn enable_emulator_features(endpoint: &str) {
+    let url = format!("{}/moto-api/config", endpoint.trim_end_matches('/'));
+    let body = serde_json::json!({"stepfunctions": {"execute_state_machine": true}});
+    match reqwest::Client::new().post(&url).json(&body).send().await {
+        Ok(r) if r.status().is_success() => tracing::info!("emulator: Step Functions execution switched on"),
+        _ => tracing::info!("emulator has no moto configuration API; continuing"),
+    }
+}
+
+/// Every function's Router, merged: the local stand-in for API Gateway's routes.
+pub fn api_router(auth_state: auth::AppState) -> Router {
+    shared::http::edge(auth::router(auth_state))
+}
+
+/// Provisions the emulator, starts the sandbox Airtable and the API server; returns once both
+/// listen. The servers run on the current Tokio runtime.
+pub async fn start(opts: Options) -> Result<Running, BoxError> {
+    let sdk = sdk_config(opts.aws_endpoint.as_deref()).await;
+    if let Some(endpoint) = sdk.endpoint_url() {
+        enable_emulator_features(endpoint).await;
+    }
+
+    let sandbox_listener = TcpListener::bind(opts.sandbox_bind).await?;
+    let sandbox = sandbox_listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(sandbox_listener, sandbox::router()).await });
+
+    let template = template::Template::load(&opts.template)?;
+    let mut overrides = HashMap::from([("Stage".to_owned(), "local".to_owned())]);
+    overrides.insert("AirtableApiUrl".into(), opts.airtable_api_url.clone().unwrap_or_else(|| format!("http://{sandbox}")));
+    let provisioned = provision::provision(&sdk, &template, &opts.stack, &overrides).await?;
+    let mut env = provisioned.env;
+    if let Some(secret) = &opts.jwt_secret {
+        env.insert("JWT_SECRET".into(), secret.clone());
+    }
+
+    let config = Config::from_lookup(|k| env.get(k).cloned())?;
+    let clients = AwsClients::new(&sdk);
+    let auth_state = auth::AppState::new(config, clients).await?;
+    let listener = TcpListener::bind(opts.bind).await?;
+    let api = listener.local_addr()?;
+    let app = api_router(auth_state);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    tracing::info!(api = %api, sandbox = %sandbox, stack = %opts.stack, "local stack is up");
+    Ok(Running { api, sandbox, env })
+}

@@ -1,0 +1,184 @@
+//! Reads `infra/template.yaml` — the one description of the platform's resources — so the local
+//! stack provisions exactly what the cloud gets, and resolves the functions' environment
+//! (`Globals.Function.Environment.Variables`) to the local resources.
+//!
+//! Supported intrinsic functions: `!Ref`, `!GetAtt X.Arn`, `!Sub` (string form), written with
+//! their short tags, which is how the template writes them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_yaml::Value;
+
+/// A template failure: unreadable, or using something the local stack cannot resolve.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read the template: {0}")]
+    Read(#[from] std::io::Error),
+    #[error("the template is not valid YAML: {0}")]
+    Yaml(#[from] serde_yaml::Error),
+    #[error("cannot resolve {0} locally")]
+    Unresolvable(String),
+}
+
+/// One resource: its logical id, type and properties.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub logical_id: String,
+    pub kind: String,
+    pub properties: Value,
+}
+
+/// The parsed template.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub resources: Vec<Resource>,
+    pub parameters: BTreeMap<String, Option<String>>,
+    pub environment: BTreeMap<String, Value>,
+}
+
+impl Template {
+    pub fn load(path: &std::path::Path) -> Result<Self, TemplateError> {
+        Self::parse(&std::fs::read_to_string(path)?)
+    }
+
+    pub fn parse(text: &str) -> Result<Self, TemplateError> {
+        let doc: Value = serde_yaml::from_str(text)?;
+        let resources = doc
+            .get("Resources")
+            .and_then(Value::as_mapping)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| {
+                        Some(Resource {
+                            logical_id: k.as_str()?.to_owned(),
+                            kind: v.get("Type")?.as_str()?.to_owned(),
+                            properties: v.get("Properties").cloned().unwrap_or(Value::Null),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let parameters = doc
+            .get("Parameters")
+            .and_then(Value::as_mapping)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.get("Default").and_then(scalar))))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let environment = doc
+            .get("Globals")
+            .and_then(|g| g.get("Function"))
+            .and_then(|f| f.get("Environment"))
+            .and_then(|e| e.get("Variables"))
+            .and_then(Value::as_mapping)
+            .map(|m| m.iter().filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.clone()))).collect())
+            .unwrap_or_default();
+        Ok(Self { resources, parameters, environment })
+    }
+
+    /// Resources of one type.
+    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.resources.iter().filter(move |r| r.kind == kind)
+    }
+}
+
+/// A scalar YAML value as a string.
+pub fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// What `!Ref` and `!GetAtt` resolve to for one provisioned resource.
+#[derive(Debug, Clone, Default)]
+pub struct Physical {
+    pub reference: String,
+    pub attributes: HashMap<String, String>,
+}
+
+/// Resolves intrinsic functions against provisioned resources, parameters and pseudo parameters.
+pub struct Resolver<'a> {
+    pub physical: &'a HashMap<String, Physical>,
+    pub parameters: &'a HashMap<String, String>,
+}
+
+impl Resolver<'_> {
+    fn reference(&self, name: &str) -> Result<String, TemplateError> {
+        if let Some(p) = self.physical.get(name) {
+            return Ok(p.reference.clone());
+        }
+        self.parameters.get(name).cloned().ok_or_else(|| TemplateError::Unresolvable(format!("!Ref {name}")))
+    }
+
+    fn attribute(&self, path: &str) -> Result<String, TemplateError> {
+        let (id, attr) = path.split_once('.').ok_or_else(|| TemplateError::Unresolvable(format!("!GetAtt {path}")))?;
+        self.physical.get(id).and_then(|p| p.attributes.get(attr)).cloned().ok_or_else(|| TemplateError::Unresolvable(format!("!GetAtt {path}")))
+    }
+
+    /// Resolves a value to a string.
+    pub fn resolve(&self, value: &Value) -> Result<String, TemplateError> {
+        match value {
+            Value::Tagged(t) => {
+                let arg = scalar(&t.value).ok_or_else(|| TemplateError::Unresolvable(format!("{} with a non-scalar argument", t.tag)))?;
+                match t.tag.to_string().as_str() {
+                    "!Ref" => self.reference(&arg),
+                    "!GetAtt" => self.attribute(&arg),
+                    "!Sub" => self.substitute(&arg),
+                    other => Err(TemplateError::Unresolvable(other.to_owned())),
+                }
+            }
+            other => scalar(other).ok_or_else(|| TemplateError::Unresolvable(format!("{other:?}"))),
+        }
+    }
+
+    fn substitute(&self, text: &str) -> Result<String, TemplateError> {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let end = rest[start..].find('}').ok_or_else(|| TemplateError::Unresolvable(format!("!Sub {text}")))? + start;
+            let name = &rest[start + 2..end];
+            out.push_str(&if name.contains('.') { self.attribute(name)? } else { self.reference(name)? });
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = include_str!("../../template.yaml");
+
+    #[test]
+    fn the_real_template_parses_with_its_resources_and_environment() {
+        let t = Template::parse(TEMPLATE).unwrap();
+        assert_eq!(t.of_kind("AWS::DynamoDB::Table").count(), 1);
+        assert_eq!(t.of_kind("AWS::S3::Bucket").count(), 1);
+        assert_eq!(t.of_kind("AWS::SQS::Queue").count(), 6);
+        assert!(t.environment.contains_key("TABLE_NAME"));
+        assert_eq!(t.parameters["AirtableApiUrl"].as_deref(), Some("https://api.airtable.com"));
+    }
+
+    #[test]
+    fn intrinsics_resolve_against_physical_resources_and_parameters() {
+        let physical = HashMap::from([(
+            "Q".to_owned(),
+            Physical { reference: "http://q".into(), attributes: HashMap::from([("Arn".to_owned(), "arn:q".to_owned())]) },
+        )]);
+        let params = HashMap::from([("AWS::StackName".to_owned(), "st".to_owned())]);
+        let r = Resolver { physical: &physical, parameters: &params };
+        let v: Value = serde_yaml::from_str("[!Ref Q, !GetAtt Q.Arn, !Sub 'alias/${AWS::StackName}-x/${Q.Arn}', plain]").unwrap();
+        let got: Vec<String> = v.as_sequence().unwrap().iter().map(|v| r.resolve(v).unwrap()).collect();
+        assert_eq!(got, ["http://q", "arn:q", "alias/st-x/arn:q", "plain"]);
+        let bad: Value = serde_yaml::from_str("!Ref Nope").unwrap();
+        assert!(r.resolve(&bad).is_err());
+    }
+}

@@ -1,1 +1,250 @@
+//! Harness of the black-box suite: one local stack per test process — its own AWS emulator
+//! (moto, spawned from the project venv unless `AWS_ENDPOINT_URL` names one), its own resource
+//! names, free ports — and a small HTTP client that speaks to it like any user would.
 
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// The JWT secret the stack under test signs with; tests use it to forge tokens that must fail.
+pub const TEST_JWT_SECRET: &str = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+
+/// A running stack.
+pub struct Stack {
+    pub api: SocketAddr,
+    pub sandbox: SocketAddr,
+    pub env: HashMap<String, String>,
+}
+
+static STACK: OnceLock<Stack> = OnceLock::new();
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn moto_binary() -> String {
+    std::env::var("MOTO_SERVER").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/moto_server").to_owned())
+}
+
+/// Starts moto on a free port; it dies with this process (PR_SET_PDEATHSIG), so a crashed or
+/// interrupted test run leaves nothing behind.
+fn spawn_moto() -> (String, std::process::Child) {
+    use std::os::unix::process::CommandExt;
+    let port = free_port();
+    let mut cmd = Command::new(moto_binary());
+    cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::null());
+    // SAFETY: prctl is async-signal-safe and touches only the child's own state.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {} (run `make deps`): {e}", moto_binary()));
+    let endpoint = format!("http://127.0.0.1:{port}");
+    for _ in 0..150 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return (endpoint, child);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("moto did not start on {endpoint}");
+}
+
+/// The stack, started on first use by a thread that lives as long as the test process.
+pub fn stack() -> &'static Stack {
+    STACK.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("local-stack".into())
+            .spawn(move || {
+                // The child handle lives as long as this thread, i.e. the whole test process.
+                let (endpoint, _moto) = match std::env::var("AWS_ENDPOINT_URL").ok().filter(|e| !e.is_empty()) {
+                    Some(e) => (e, None),
+                    None => {
+                        let (e, child) = spawn_moto();
+                        (e, Some(child))
+                    }
+                };
+                let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+                rt.block_on(async move {
+                    let opts = local::Options {
+                        aws_endpoint: Some(endpoint),
+                        stack: format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]),
+                        bind: "127.0.0.1:0".parse().expect("addr"),
+                        sandbox_bind: "127.0.0.1:0".parse().expect("addr"),
+                        airtable_api_url: None,
+                        template: local::default_template(),
+                        jwt_secret: Some(TEST_JWT_SECRET.into()),
+                    };
+                    let result = local::start(opts).await.map_err(|e| e.to_string());
+                    let _ = tx.send(result);
+                    std::future::pending::<()>().await;
+                });
+            })
+            .expect("stack thread");
+        let running = rx.recv().expect("stack thread died").unwrap_or_else(|e| panic!("local stack failed to start: {e}"));
+        Stack { api: running.api, sandbox: running.sandbox, env: running.env }
+    })
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    /// The body's `code` (problem responses).
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// Asserts the status, printing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        self
+    }
+
+    /// Asserts an RFC 9457 problem with this status and code.
+    #[track_caller]
+    pub fn expect_problem(self, status: u16, code: &str) -> Self {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(self.content_type(), "application/problem+json", "body: {}", self.body);
+        assert_eq!(self.code(), code, "body: {}", self.body);
+        assert_eq!(self.body["status"], status);
+        assert!(self.headers.contains_key("x-request-id"));
+        self
+    }
+}
+
+/// An HTTP client for the stack's API.
+pub struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Api {
+    pub fn new() -> Self {
+        let s = stack();
+        Self {
+            base: format!("http://{}", s.api),
+            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
+        let mut req = self.http.request(method.parse().expect("method"), self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Self::read(req.send().await.expect("request")).await
+    }
+
+    /// Sends a raw request (for malformed bodies, odd headers).
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
+        Self::read(req.send().await.expect("request")).await
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    async fn read(res: reqwest::Response) -> Resp {
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.expect("body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Resp { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.call("GET", path, Some(token), None).await
+    }
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.call("POST", path, token, Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call("PATCH", path, Some(token), Some(body)).await
+    }
+    pub async fn delete(&self, path: &str, token: &str) -> Resp {
+        self.call("DELETE", path, Some(token), None).await
+    }
+
+    /// Registers a new user (and their own tenant).
+    pub async fn register(&self, tag: &str) -> Session {
+        let email = unique_email(tag);
+        let r = self
+            .post("/api/v1/auth/register", None, serde_json::json!({"email": email, "password": PASSWORD, "name": tag}))
+            .await
+            .expect(201);
+        Session::from_body(&r.body, &email)
+    }
+
+    /// Signs in.
+    pub async fn login(&self, email: &str, password: &str) -> Resp {
+        self.post("/api/v1/auth/login", None, serde_json::json!({"email": email, "password": password})).await
+    }
+}
+
+/// A password that passes the policy.
+pub const PASSWORD: &str = "correct horse battery 9";
+
+/// An email address no other test uses.
+pub fn unique_email(tag: &str) -> String {
+    format!("{tag}-{}@example.com", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+/// A signed-in user as register/login/accept return them.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub email: String,
+    pub user_id: String,
+    pub tenant_id: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl Session {
+    pub fn from_body(body: &Value, email: &str) -> Self {
+        let s = |v: &Value| v.as_str().unwrap_or_else(|| panic!("missing field in {body}")).to_owned();
+        Self {
+            email: email.to_owned(),
+            user_id: s(&body["user"]["id"]),
+            tenant_id: s(&body["tenant"]["id"]),
+            access: s(&body["tokens"]["accessToken"]),
+            refresh: s(&body["tokens"]["refreshToken"]),
+        }
+    }
+}

@@ -136,7 +136,14 @@ impl JwtKeys {
     }
 
     /// Issues an access token; returns it with its expiry (epoch seconds).
-    pub fn issue(&self, user: &UserId, tenant: &TenantId, role: Role, email: &Email, session: &SessionId) -> Result<(String, i64), ApiError> {
+    pub fn issue(
+        &self,
+        user: &UserId,
+        tenant: &TenantId,
+        role: Role,
+        email: &Email,
+        session: &SessionId,
+    ) -> Result<(String, i64), ApiError> {
         let now = crate::time::now_epoch();
         let claims = Claims {
             sub: user.to_string(),
@@ -156,12 +163,10 @@ impl JwtKeys {
 
     /// Verifies signature, algorithm (HS256 only), expiry, issuer and audience.
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|d| d.claims)
-            .map_err(|e| {
-                tracing::debug!(reason = %e, "rejected access token");
-                ApiError::unauthorized("the access token is invalid or expired")
-            })
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map(|d| d.claims).map_err(|e| {
+            tracing::debug!(reason = %e, "rejected access token");
+            ApiError::unauthorized("the access token is invalid or expired")
+        })
     }
 }
 
@@ -269,10 +274,7 @@ where
         if let Some(identity) = parts.extensions.get::<Identity>() {
             return Ok(identity.clone());
         }
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer credentials"))?;
+        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer credentials"))?;
         let bearer = header
             .to_str()
             .ok()
@@ -347,7 +349,9 @@ mod tests {
     #[test]
     fn unsigned_tokens_are_rejected() {
         let k = keys();
-        let (token, _) = k.issue(&UserId::generate(), &TenantId::generate(), Role::Owner, &Email::parse("a@b.co").unwrap(), &SessionId::generate()).unwrap();
+        let (token, _) = k
+            .issue(&UserId::generate(), &TenantId::generate(), Role::Owner, &Email::parse("a@b.co").unwrap(), &SessionId::generate())
+            .unwrap();
         let payload = token.split('.').nth(1).unwrap();
         let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
         assert!(k.verify(&format!("{none_header}.{payload}.")).is_err());

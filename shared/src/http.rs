@@ -57,9 +57,7 @@ async fn request_context(req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route, tenant = tracing::field::Empty);
     let started = Instant::now();
-    let mut res = REQUEST_ID
-        .scope(request_id.clone(), async move { ensure_problem(next.run(req).await) }.instrument(span.clone()))
-        .await;
+    let mut res = REQUEST_ID.scope(request_id.clone(), async move { ensure_problem(next.run(req).await) }.instrument(span.clone())).await;
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
@@ -75,11 +73,7 @@ fn ensure_problem(res: Response) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return res;
     }
-    let is_text = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|ct| ct.starts_with("text/plain"));
+    let is_text = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_none_or(|ct| ct.starts_with("text/plain"));
     if !is_text {
         return res;
     }

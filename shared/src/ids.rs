@@ -106,11 +106,7 @@ impl Email {
             && !domain.ends_with('.')
             && !domain.contains("..")
             && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
-        if ok_local && ok_domain && !local.contains('@') {
-            Ok(Self(s))
-        } else {
-            Err("must be an email address")
-        }
+        if ok_local && ok_domain && !local.contains('@') { Ok(Self(s)) } else { Err("must be an email address") }
     }
 
     pub fn as_str(&self) -> &str {

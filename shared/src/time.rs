@@ -16,10 +16,7 @@ pub fn now_rfc3339() -> String {
 
 /// An epoch-seconds instant as an RFC 3339 string (UTC).
 pub fn epoch_to_rfc3339(epoch: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(epoch)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-        .format(&Rfc3339)
-        .unwrap_or_default()
+    OffsetDateTime::from_unix_timestamp(epoch).unwrap_or(OffsetDateTime::UNIX_EPOCH).format(&Rfc3339).unwrap_or_default()
 }
 
 #[cfg(test)]

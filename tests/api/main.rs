@@ -1,1 +1,11 @@
+//! Black-box tests: the local stack (emulator, sandbox Airtable, every Router) driven over HTTP.
+//! One binary, a module per feature.
 
+mod accounts;
+mod api_keys;
+mod errors;
+mod health;
+mod isolation;
+mod sessions;
+mod tenants;
+mod tokens;

@@ -30,7 +30,11 @@ pub struct CreateRequest {
 }
 
 /// `POST /api/v1/api-keys` → 201 with the key (the only time it is shown).
-pub async fn create(State(state): State<AppState>, identity: Identity, ApiJson(req): ApiJson<CreateRequest>) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    identity: Identity,
+    ApiJson(req): ApiJson<CreateRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     identity.require_writer()?;
     let mut errors = Vec::new();
     let name = req.name.trim();
@@ -63,7 +67,13 @@ pub async fn create(State(state): State<AppState>, identity: Identity, ApiJson(r
         expires_at,
         secret_hash: secret_hash.clone(),
     };
-    let lookup = ApiKeyLookup { tenant_id: item.tenant_id.clone(), key_id: item.key_id.clone(), role, created_by: item.created_by.clone(), expires_at };
+    let lookup = ApiKeyLookup {
+        tenant_id: item.tenant_id.clone(),
+        key_id: item.key_id.clone(),
+        role,
+        created_by: item.created_by.clone(),
+        expires_at,
+    };
     let mut lookup_item = Store::item(&keys::api_key_lookup(&secret_hash), "apiKeyLookup", &lookup)?;
     if let Some(exp) = expires_at {
         lookup_item = Store::with_ttl(lookup_item, exp);
@@ -102,7 +112,14 @@ pub async fn revoke(State(state): State<AppState>, identity: Identity, Path(id):
 }
 
 async fn delete_key(state: &AppState, item: &ApiKeyItem) -> Result<(), ApiError> {
-    match state.store.tx().delete(&keys::api_key_lookup(&item.secret_hash)).delete_existing(&keys::api_key(&item.tenant_id, &item.key_id)).commit().await {
+    match state
+        .store
+        .tx()
+        .delete(&keys::api_key_lookup(&item.secret_hash))
+        .delete_existing(&keys::api_key(&item.tenant_id, &item.key_id))
+        .commit()
+        .await
+    {
         Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
         Err(e) => Err(e.into()),
     }

@@ -45,7 +45,13 @@ pub async fn ready(State(state): State<AppState>) -> Response {
     let (dynamodb, s3, sqs, sfn, kms) = tokio::join!(
         check(aws.dynamodb.describe_table().table_name(&cfg.table_name).send()),
         check(aws.s3.head_bucket().bucket(&cfg.uploads_bucket).send()),
-        check(aws.sqs.get_queue_attributes().queue_url(&cfg.files_queue_url).attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages).send()),
+        check(
+            aws.sqs
+                .get_queue_attributes()
+                .queue_url(&cfg.files_queue_url)
+                .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+                .send()
+        ),
         check(aws.sfn.list_state_machines().max_results(1).send()),
         check(aws.kms.describe_key().key_id(&cfg.kms_key_id).send()),
     );

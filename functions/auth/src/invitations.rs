@@ -69,7 +69,11 @@ pub struct AcceptRequest {
 
 /// `POST /api/v1/tenant/invitations/accept {token}`: a signed-in user joins the inviting tenant
 /// and gets a session there.
-pub async fn accept(State(state): State<AppState>, identity: Identity, ApiJson(req): ApiJson<AcceptRequest>) -> Result<Json<SessionResponse>, ApiError> {
+pub async fn accept(
+    State(state): State<AppState>,
+    identity: Identity,
+    ApiJson(req): ApiJson<AcceptRequest>,
+) -> Result<Json<SessionResponse>, ApiError> {
     let (user_id, _, _) = identity.user_session()?;
     let token = InvitationToken::decode(&req.token).ok_or_else(|| ApiError::invalid("token", "is not a valid invitation token"))?;
     let user: UserItem = state.store.get(&keys::user(user_id)).await?.ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
@@ -86,7 +90,10 @@ pub async fn accept(State(state): State<AppState>, identity: Identity, ApiJson(r
     let mut tx = state
         .store
         .tx()
-        .put_new(Store::with_gsi1(Store::item(&keys::member(&inv.tenant_id, user_id), "member", &member)?, &keys::member_gsi1(&inv.tenant_id, user_id)))
+        .put_new(Store::with_gsi1(
+            Store::item(&keys::member(&inv.tenant_id, user_id), "member", &member)?,
+            &keys::member_gsi1(&inv.tenant_id, user_id),
+        ))
         .delete_existing(&keys::invitation(&inv.tenant_id, &inv.invitation_id))
         .update(&keys::user(user_id), "SET defaultTenantId = :t", None, &[(":t", shared::store::s(inv.tenant_id.as_str()))]);
     if inv.role == Role::Owner {
@@ -124,7 +131,8 @@ mod tests {
 
     #[test]
     fn tokens_round_trip_and_garbage_is_refused() {
-        let tok = InvitationToken { tenant: TenantId::generate(), invitation: InvitationId::generate(), secret: shared::auth::random_secret(32) };
+        let tok =
+            InvitationToken { tenant: TenantId::generate(), invitation: InvitationId::generate(), secret: shared::auth::random_secret(32) };
         assert_eq!(InvitationToken::decode(&tok.encode()), Some(tok.clone()));
         assert!(InvitationToken::decode("pyinv_x.y.z").is_none());
         assert!(InvitationToken::decode(&tok.encode().replace("pyinv_", "")).is_none());

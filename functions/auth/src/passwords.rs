@@ -3,9 +3,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use rand::RngCore;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use rand::RngCore;
 use shared::ApiError;
 
 /// Shortest password accepted.

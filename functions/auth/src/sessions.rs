@@ -71,7 +71,16 @@ pub async fn start(state: &AppState, user: &UserId, email: &Email, tenant: &Tena
 }
 
 #[allow(clippy::too_many_arguments)]
-fn pair(state: &AppState, user: &UserId, email: &Email, tenant: &TenantId, role: Role, session: &SessionId, secret: &str, refresh_exp: i64) -> Result<Tokens, ApiError> {
+fn pair(
+    state: &AppState,
+    user: &UserId,
+    email: &Email,
+    tenant: &TenantId,
+    role: Role,
+    session: &SessionId,
+    secret: &str,
+    refresh_exp: i64,
+) -> Result<Tokens, ApiError> {
     let (access_token, _) = state.auth.jwt().issue(user, tenant, role, email, session)?;
     Ok(Tokens {
         access_token,
@@ -115,7 +124,12 @@ pub async fn refresh(State(state): State<AppState>, ApiJson(req): ApiJson<Refres
             &key,
             "SET tokenHash = :new, expiresAt = :exp, #ttl = :exp",
             Some("tokenHash = :old AND #revoked = :false"),
-            &[(":new", s(hash_secret(&secret))), (":old", s(presented)), (":exp", shared::store::n(expires_at)), (":false", aws_sdk_dynamodb::types::AttributeValue::Bool(false))],
+            &[
+                (":new", s(hash_secret(&secret))),
+                (":old", s(presented)),
+                (":exp", shared::store::n(expires_at)),
+                (":false", aws_sdk_dynamodb::types::AttributeValue::Bool(false)),
+            ],
         )
         .await;
     match rotated {
@@ -136,7 +150,15 @@ pub async fn refresh(State(state): State<AppState>, ApiJson(req): ApiJson<Refres
 }
 
 async fn revoke(store: &Store, key: &keys::Key) -> Result<(), ApiError> {
-    match store.update::<SessionItem>(key, "SET #revoked = :t", Some("attribute_exists(PK)"), &[(":t", aws_sdk_dynamodb::types::AttributeValue::Bool(true))]).await {
+    match store
+        .update::<SessionItem>(
+            key,
+            "SET #revoked = :t",
+            Some("attribute_exists(PK)"),
+            &[(":t", aws_sdk_dynamodb::types::AttributeValue::Bool(true))],
+        )
+        .await
+    {
         Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
         Err(e) => Err(e.into()),
     }

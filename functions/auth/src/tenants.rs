@@ -30,7 +30,9 @@ async fn load_tenant(state: &AppState, identity: &Identity) -> Result<TenantItem
 pub async fn get_tenant(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
     let tenant = load_tenant(&state, &identity).await?;
     let members: Vec<Member> = state.store.query_prefix(&keys::members_of(&identity.tenant)).await?;
-    Ok(Json(json!({"tenant": TenantView::from(&tenant), "role": identity.role, "memberCount": members.len(), "ownerCount": tenant.owner_count})))
+    Ok(Json(
+        json!({"tenant": TenantView::from(&tenant), "role": identity.role, "memberCount": members.len(), "ownerCount": tenant.owner_count}),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -40,11 +42,17 @@ pub struct UpdateTenantRequest {
 }
 
 /// `PATCH /api/v1/tenant {name}` (owner/admin).
-pub async fn update_tenant(State(state): State<AppState>, identity: Identity, ApiJson(req): ApiJson<UpdateTenantRequest>) -> Result<Json<TenantView>, ApiError> {
+pub async fn update_tenant(
+    State(state): State<AppState>,
+    identity: Identity,
+    ApiJson(req): ApiJson<UpdateTenantRequest>,
+) -> Result<Json<TenantView>, ApiError> {
     identity.require(Role::Admin)?;
     let mut errors = Vec::new();
-    let name = clean_name("name", req.name.as_deref(), &mut errors).ok_or_else(|| if errors.is_empty() { ApiError::invalid("name", "is required") } else { ApiError::Validation(errors) })?;
-    let tenant: TenantItem = state.store.update(&keys::tenant(&identity.tenant), "SET #name = :n", Some("attribute_exists(PK)"), &[(":n", s(name))]).await?;
+    let name = clean_name("name", req.name.as_deref(), &mut errors)
+        .ok_or_else(|| if errors.is_empty() { ApiError::invalid("name", "is required") } else { ApiError::Validation(errors) })?;
+    let tenant: TenantItem =
+        state.store.update(&keys::tenant(&identity.tenant), "SET #name = :n", Some("attribute_exists(PK)"), &[(":n", s(name))]).await?;
     Ok(Json((&tenant).into()))
 }
 
@@ -73,7 +81,11 @@ pub struct InviteRequest {
 
 /// `POST /api/v1/tenant/members {email, role}` (owner/admin) → 201 with the invitation and its
 /// token (shown once; deliver it to the invitee).
-pub async fn invite(State(state): State<AppState>, identity: Identity, ApiJson(req): ApiJson<InviteRequest>) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub async fn invite(
+    State(state): State<AppState>,
+    identity: Identity,
+    ApiJson(req): ApiJson<InviteRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     identity.require(Role::Admin)?;
     let email = Email::parse(&req.email).map_err(|m| ApiError::Validation(vec![FieldError::new("email", m)]))?;
     if req.role == Role::Owner {
@@ -96,7 +108,10 @@ pub async fn invite(State(state): State<AppState>, identity: Identity, ApiJson(r
         created_at: shared::time::now_rfc3339(),
         expires_at,
     };
-    state.store.put_new(Store::with_ttl(Store::item(&keys::invitation(&identity.tenant, &item.invitation_id), "invitation", &item)?, expires_at)).await?;
+    state
+        .store
+        .put_new(Store::with_ttl(Store::item(&keys::invitation(&identity.tenant, &item.invitation_id), "invitation", &item)?, expires_at))
+        .await?;
     Ok((StatusCode::CREATED, Json(json!({"invitation": InvitationView::from(&item), "invitationToken": token.encode()}))))
 }
 
@@ -119,7 +134,12 @@ pub struct UpdateMemberRequest {
 }
 
 /// `PATCH /api/v1/tenant/members/{userId} {role}` (owner/admin).
-pub async fn update_member(State(state): State<AppState>, identity: Identity, Path(user): Path<String>, ApiJson(req): ApiJson<UpdateMemberRequest>) -> Result<Json<Value>, ApiError> {
+pub async fn update_member(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(user): Path<String>,
+    ApiJson(req): ApiJson<UpdateMemberRequest>,
+) -> Result<Json<Value>, ApiError> {
     identity.require(Role::Admin)?;
     let user = parse_user(&user)?;
     let target = load_member(&state, &identity, &user).await?;
@@ -130,7 +150,12 @@ pub async fn update_member(State(state): State<AppState>, identity: Identity, Pa
         return Ok(Json(json!({"userId": user, "role": req.role})));
     }
     let member_key = keys::member(&identity.tenant, &user);
-    let mut tx = state.store.tx().update(&member_key, "SET #role = :new", Some("#role = :old"), &[(":new", s(req.role.as_str())), (":old", s(target.role.as_str()))]);
+    let mut tx = state.store.tx().update(
+        &member_key,
+        "SET #role = :new",
+        Some("#role = :old"),
+        &[(":new", s(req.role.as_str())), (":old", s(target.role.as_str()))],
+    );
     let tenant_key = keys::tenant(&identity.tenant);
     if target.role == Role::Owner {
         tx = tx.update(&tenant_key, "ADD ownerCount :minus", Some("ownerCount > :one"), &[(":minus", n(-1)), (":one", n(1))]);
@@ -140,7 +165,9 @@ pub async fn update_member(State(state): State<AppState>, identity: Identity, Pa
     match tx.commit().await {
         Ok(()) => {}
         Err(StoreError::ConditionFailed) if target.role == Role::Owner => return Err(last_owner()),
-        Err(StoreError::ConditionFailed) => return Err(ApiError::conflict("concurrent_change", "the member changed at the same time; try again")),
+        Err(StoreError::ConditionFailed) => {
+            return Err(ApiError::conflict("concurrent_change", "the member changed at the same time; try again"));
+        }
         Err(e) => return Err(e.into()),
     }
     // A key never outranks its creator.
@@ -161,7 +188,12 @@ pub async fn remove_member(State(state): State<AppState>, identity: Identity, Pa
     }
     let mut tx = state.store.tx().delete_existing(&keys::member(&identity.tenant, &user));
     if target.role == Role::Owner {
-        tx = tx.update(&keys::tenant(&identity.tenant), "ADD ownerCount :minus", Some("ownerCount > :one"), &[(":minus", n(-1)), (":one", n(1))]);
+        tx = tx.update(
+            &keys::tenant(&identity.tenant),
+            "ADD ownerCount :minus",
+            Some("ownerCount > :one"),
+            &[(":minus", n(-1)), (":one", n(1))],
+        );
     }
     match tx.commit().await {
         Ok(()) => {}

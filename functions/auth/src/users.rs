@@ -55,7 +55,10 @@ pub fn clean_name(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) 
 
 /// `POST /api/v1/auth/register` → 201: a user, their own tenant (or the one an invitation names)
 /// and a first session.
-pub async fn register(State(state): State<AppState>, ApiJson(req): ApiJson<RegisterRequest>) -> Result<(StatusCode, Json<SessionResponse>), ApiError> {
+pub async fn register(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<RegisterRequest>,
+) -> Result<(StatusCode, Json<SessionResponse>), ApiError> {
     let mut errors = Vec::new();
     let email = Email::parse(&req.email).map_err(|m| errors.push(FieldError::new("email", m))).ok();
     if let Err(m) = check_policy(&req.password) {
@@ -86,13 +89,27 @@ pub async fn register(State(state): State<AppState>, ApiJson(req): ApiJson<Regis
     let password_hash = state.passwords.hash(req.password).await?;
     let (tenant, role) = match &invitation {
         Some(inv) => {
-            let tenant: TenantItem = state.store.get(&keys::tenant(&inv.tenant_id)).await?.ok_or_else(|| ApiError::not_found("the invitation's tenant no longer exists"))?;
+            let tenant: TenantItem = state
+                .store
+                .get(&keys::tenant(&inv.tenant_id))
+                .await?
+                .ok_or_else(|| ApiError::not_found("the invitation's tenant no longer exists"))?;
             (tenant, inv.role)
         }
         None => {
             let tenant_id = TenantId::generate();
-            let default_name = format!("{}'s workspace", name.clone().unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("My").to_owned()));
-            (TenantItem { tenant_id, name: tenant_name.unwrap_or(default_name), owner_count: 1, created_by: user_id.clone(), created_at: now.clone() }, Role::Owner)
+            let default_name =
+                format!("{}'s workspace", name.clone().unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("My").to_owned()));
+            (
+                TenantItem {
+                    tenant_id,
+                    name: tenant_name.unwrap_or(default_name),
+                    owner_count: 1,
+                    created_by: user_id.clone(),
+                    created_at: now.clone(),
+                },
+                Role::Owner,
+            )
         }
     };
     let user = UserItem {
@@ -112,12 +129,19 @@ pub async fn register(State(state): State<AppState>, ApiJson(req): ApiJson<Regis
         .tx()
         .put_new(Store::item(&keys::email(&email), "email", &EmailItem { user_id: user_id.clone() })?)
         .put_new(Store::item(&keys::user(&user_id), "user", &user)?)
-        .put_new(Store::with_gsi1(Store::item(&keys::member(&tenant.tenant_id, &user_id), "member", &member)?, &keys::member_gsi1(&tenant.tenant_id, &user_id)));
+        .put_new(Store::with_gsi1(
+            Store::item(&keys::member(&tenant.tenant_id, &user_id), "member", &member)?,
+            &keys::member_gsi1(&tenant.tenant_id, &user_id),
+        ));
     tx = match &invitation {
         None => tx.put_new(Store::item(&keys::tenant(&tenant.tenant_id), "tenant", &tenant)?),
         Some(inv) => {
             let tx = tx.delete_existing(&keys::invitation(&inv.tenant_id, &inv.invitation_id));
-            if role == Role::Owner { tx.update(&keys::tenant(&inv.tenant_id), "ADD ownerCount :one", Some("attribute_exists(PK)"), &[(":one", n(1))]) } else { tx }
+            if role == Role::Owner {
+                tx.update(&keys::tenant(&inv.tenant_id), "ADD ownerCount :one", Some("attribute_exists(PK)"), &[(":one", n(1))])
+            } else {
+                tx
+            }
         }
     };
     match tx.commit().await {
@@ -176,21 +200,36 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
         let updated: UserItem = state.store.update(&keys::user(&user.user_id), "ADD failedLogins :one", None, &[(":one", n(1))]).await?;
         if updated.failed_logins >= MAX_FAILED_LOGINS {
             let until = now + LOCKOUT_SECS;
-            state.store.update::<UserItem>(&keys::user(&user.user_id), "SET lockedUntil = :until, failedLogins = :zero", None, &[(":until", n(until)), (":zero", n(0))]).await?;
+            state
+                .store
+                .update::<UserItem>(
+                    &keys::user(&user.user_id),
+                    "SET lockedUntil = :until, failedLogins = :zero",
+                    None,
+                    &[(":until", n(until)), (":zero", n(0))],
+                )
+                .await?;
             tracing::warn!(user = %user.user_id, "account locked after repeated failed sign-ins");
             return Err(locked(until));
         }
         return Err(bad_credentials());
     }
     if user.failed_logins > 0 || user.locked_until.is_some() {
-        state.store.update::<UserItem>(&keys::user(&user.user_id), "SET failedLogins = :zero REMOVE lockedUntil", None, &[(":zero", n(0))]).await?;
+        state
+            .store
+            .update::<UserItem>(&keys::user(&user.user_id), "SET failedLogins = :zero REMOVE lockedUntil", None, &[(":zero", n(0))])
+            .await?;
     }
     let wanted = match req.tenant_id.as_deref() {
         Some(t) => Some(TenantId::parse(t).map_err(|e| ApiError::invalid("tenantId", e.to_string()))?),
         None => None,
     };
     let member = pick_membership(&state, &user, wanted.as_ref()).await?;
-    let tenant: TenantItem = state.store.get(&keys::tenant(&member.tenant_id)).await?.ok_or_else(|| ApiError::internal(std::io::Error::other("membership without tenant")))?;
+    let tenant: TenantItem = state
+        .store
+        .get(&keys::tenant(&member.tenant_id))
+        .await?
+        .ok_or_else(|| ApiError::internal(std::io::Error::other("membership without tenant")))?;
     let tokens = sessions::start(&state, &user.user_id, &user.email, &member.tenant_id, member.role).await?;
     Ok(Json(SessionResponse { user: (&user).into(), tenant: (&tenant).into(), role: member.role, tokens }))
 }
@@ -198,7 +237,11 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
 /// The membership to sign in with: the one asked for, else the default, else any.
 async fn pick_membership(state: &AppState, user: &UserItem, wanted: Option<&TenantId>) -> Result<Member, ApiError> {
     if let Some(t) = wanted {
-        return state.store.get(&keys::member(t, &user.user_id)).await?.ok_or_else(|| ApiError::forbidden("you are not a member of that tenant"));
+        return state
+            .store
+            .get(&keys::member(t, &user.user_id))
+            .await?
+            .ok_or_else(|| ApiError::forbidden("you are not a member of that tenant"));
     }
     if let Some(m) = state.store.get::<Member>(&keys::member(&user.default_tenant_id, &user.user_id)).await? {
         return Ok(m);
@@ -209,15 +252,21 @@ async fn pick_membership(state: &AppState, user: &UserItem, wanted: Option<&Tena
 
 /// `GET /api/v1/auth/me`: the caller — a user with their tenants, or an API key.
 pub async fn me(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
-    let tenant: TenantItem = state.store.get(&keys::tenant(&identity.tenant)).await?.ok_or_else(|| ApiError::not_found("tenant not found"))?;
+    let tenant: TenantItem =
+        state.store.get(&keys::tenant(&identity.tenant)).await?.ok_or_else(|| ApiError::not_found("tenant not found"))?;
     match &identity.principal {
         Principal::User { user_id, .. } => {
-            let user: UserItem = state.store.get(&keys::user(user_id)).await?.ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
+            let user: UserItem =
+                state.store.get(&keys::user(user_id)).await?.ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
             let tenants: Vec<Member> = state.store.query_gsi1(&keys::tenants_of(user_id)).await?;
             let tenants: Vec<Value> = tenants.iter().map(|m| json!({"tenantId": m.tenant_id, "role": m.role})).collect();
-            Ok(Json(json!({"type": "user", "user": UserView::from(&user), "tenant": TenantView::from(&tenant), "role": identity.role, "tenants": tenants})))
+            Ok(Json(
+                json!({"type": "user", "user": UserView::from(&user), "tenant": TenantView::from(&tenant), "role": identity.role, "tenants": tenants}),
+            ))
         }
-        Principal::ApiKey { key_id, created_by } => Ok(Json(json!({"type": "apiKey", "apiKey": {"id": key_id, "createdBy": created_by}, "tenant": TenantView::from(&tenant), "role": identity.role}))),
+        Principal::ApiKey { key_id, created_by } => Ok(Json(
+            json!({"type": "apiKey", "apiKey": {"id": key_id, "createdBy": created_by}, "tenant": TenantView::from(&tenant), "role": identity.role}),
+        )),
     }
 }
 
@@ -228,7 +277,11 @@ pub struct UpdateMeRequest {
 }
 
 /// `PATCH /api/v1/auth/me {name}`.
-pub async fn update_me(State(state): State<AppState>, identity: Identity, ApiJson(req): ApiJson<UpdateMeRequest>) -> Result<Json<UserView>, ApiError> {
+pub async fn update_me(
+    State(state): State<AppState>,
+    identity: Identity,
+    ApiJson(req): ApiJson<UpdateMeRequest>,
+) -> Result<Json<UserView>, ApiError> {
     let (user_id, _, _) = identity.user_session()?;
     let mut errors = Vec::new();
     let name = clean_name("name", req.name.as_deref(), &mut errors);
@@ -238,10 +291,14 @@ pub async fn update_me(State(state): State<AppState>, identity: Identity, ApiJso
     let Some(name) = name else {
         return Err(ApiError::invalid("name", "is required"));
     };
-    let user: UserItem = state.store.update(&keys::user(user_id), "SET #name = :name", Some("attribute_exists(PK)"), &[(":name", s(&name))]).await?;
+    let user: UserItem =
+        state.store.update(&keys::user(user_id), "SET #name = :name", Some("attribute_exists(PK)"), &[(":name", s(&name))]).await?;
     // Member listings show the name too; keep them in step.
     for m in state.store.query_gsi1::<Member>(&keys::tenants_of(user_id)).await? {
-        let _: Member = state.store.update(&keys::member(&m.tenant_id, user_id), "SET #name = :name", Some("attribute_exists(PK)"), &[(":name", s(&name))]).await?;
+        let _: Member = state
+            .store
+            .update(&keys::member(&m.tenant_id, user_id), "SET #name = :name", Some("attribute_exists(PK)"), &[(":name", s(&name))])
+            .await?;
     }
     Ok(Json((&user).into()))
 }
@@ -254,7 +311,11 @@ pub struct ChangePasswordRequest {
 }
 
 /// `POST /api/v1/auth/change-password`: sets a new password and revokes every other session.
-pub async fn change_password(State(state): State<AppState>, identity: Identity, ApiJson(req): ApiJson<ChangePasswordRequest>) -> Result<Json<Value>, ApiError> {
+pub async fn change_password(
+    State(state): State<AppState>,
+    identity: Identity,
+    ApiJson(req): ApiJson<ChangePasswordRequest>,
+) -> Result<Json<Value>, ApiError> {
     let (user_id, _, session) = identity.user_session()?;
     check_policy(&req.new_password).map_err(|m| ApiError::invalid("newPassword", m))?;
     if req.new_password == req.current_password {
@@ -267,7 +328,12 @@ pub async fn change_password(State(state): State<AppState>, identity: Identity, 
     let hash = state.passwords.hash(req.new_password).await?;
     let _: UserItem = state
         .store
-        .update(&keys::user(user_id), "SET passwordHash = :h", Some("passwordHash = :old"), &[(":h", s(hash)), (":old", s(user.password_hash))])
+        .update(
+            &keys::user(user_id),
+            "SET passwordHash = :h",
+            Some("passwordHash = :old"),
+            &[(":h", s(hash)), (":old", s(user.password_hash))],
+        )
         .await
         .map_err(|e| match e {
             StoreError::ConditionFailed => ApiError::conflict("concurrent_change", "the password was changed at the same time; try again"),

@@ -78,7 +78,13 @@ pub struct Running {
 pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(ep) = endpoint {
-        loader = loader.endpoint_url(ep).region(Region::new("us-east-1")).credentials_provider(Credentials::new("test", "test", None, None, "local-stack"));
+        loader = loader.endpoint_url(ep).region(Region::new("us-east-1")).credentials_provider(Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "local-stack",
+        ));
     }
     loader.load().await
 }
@@ -88,7 +94,9 @@ async fn enable_emulator_features(endpoint: &str) {
     let url = format!("{}/moto-api/config", endpoint.trim_end_matches('/'));
     let body = serde_json::json!({"stepfunctions": {"execute_state_machine": true}});
     match reqwest::Client::new().post(&url).json(&body).send().await {
-        Ok(r) if r.status().is_success() => tracing::info!("emulator: Step Functions execution switched on"),
+        Ok(r) if r.status().is_success() => {
+            tracing::info!("emulator: Step Functions execution switched on")
+        }
         _ => tracing::info!("emulator has no moto configuration API; continuing"),
     }
 }

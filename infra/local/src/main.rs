@@ -4,7 +4,10 @@
 async fn main() -> Result<(), local::BoxError> {
     shared::telemetry::init();
     let running = local::start(local::Options::from_env()?).await?;
-    eprintln!("PyAirtable is running:\n  API              http://{}/api/v1/health\n  sandbox Airtable http://{}/health\nCtrl-C stops it.", running.api, running.sandbox);
+    eprintln!(
+        "PyAirtable is running:\n  API              http://{}/api/v1/health\n  sandbox Airtable http://{}/health\nCtrl-C stops it.",
+        running.api, running.sandbox
+    );
     tokio::signal::ctrl_c().await?;
     Ok(())
 }

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
+    TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_yaml::Value;
@@ -14,7 +15,8 @@ use crate::BoxError;
 use crate::template::{Physical, Resolver, Resource, Template, scalar};
 
 /// Resource types the local stack creates in the emulator.
-pub const PROVISIONED: &[&str] = &["AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::KMS::Key", "AWS::KMS::Alias", "AWS::SecretsManager::Secret"];
+pub const PROVISIONED: &[&str] =
+    &["AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::KMS::Key", "AWS::KMS::Alias", "AWS::SecretsManager::Secret"];
 
 /// Resource types with no emulator counterpart, and what stands in for them locally.
 pub const STOOD_IN_FOR: &[(&str, &str)] = &[
@@ -43,7 +45,12 @@ fn prop<'a>(r: &'a Resource, name: &str) -> Option<&'a Value> {
 
 /// Provisions every supported resource of `template` under the name prefix `stack`, then resolves
 /// the environment with `overrides` applied to the template's parameters.
-pub async fn provision(sdk: &SdkConfig, template: &Template, stack: &str, overrides: &HashMap<String, String>) -> Result<Provisioned, BoxError> {
+pub async fn provision(
+    sdk: &SdkConfig,
+    template: &Template,
+    stack: &str,
+    overrides: &HashMap<String, String>,
+) -> Result<Provisioned, BoxError> {
     let region = sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
     let mut params: HashMap<String, String> = template.parameters.iter().filter_map(|(k, v)| Some((k.clone(), v.clone()?))).collect();
     params.extend(overrides.clone());
@@ -59,10 +66,15 @@ pub async fn provision(sdk: &SdkConfig, template: &Template, stack: &str, overri
         // A key has no name; its alias (from the template, or a derived one) finds it again.
         let alias = template
             .of_kind("AWS::KMS::Alias")
-            .find(|a| prop(a, "TargetKeyId").and_then(|v| match v {
-                Value::Tagged(t) => scalar(&t.value),
-                _ => None,
-            }).as_deref() == Some(key.logical_id.as_str()))
+            .find(|a| {
+                prop(a, "TargetKeyId")
+                    .and_then(|v| match v {
+                        Value::Tagged(t) => scalar(&t.value),
+                        _ => None,
+                    })
+                    .as_deref()
+                    == Some(key.logical_id.as_str())
+            })
             .and_then(|a| prop(a, "AliasName"))
             .map(|v| Resolver { physical: &physical, parameters: &params }.resolve(v))
             .transpose()?
@@ -79,7 +91,10 @@ pub async fn provision(sdk: &SdkConfig, template: &Template, stack: &str, overri
         let meta = meta.ok_or("KMS returned no key metadata")?;
         physical.insert(
             key.logical_id.clone(),
-            Physical { reference: meta.key_id().to_owned(), attributes: HashMap::from([("Arn".into(), meta.arn().unwrap_or_default().to_owned())]) },
+            Physical {
+                reference: meta.key_id().to_owned(),
+                attributes: HashMap::from([("Arn".into(), meta.arn().unwrap_or_default().to_owned())]),
+            },
         );
     }
 
@@ -112,7 +127,10 @@ pub async fn provision(sdk: &SdkConfig, template: &Template, stack: &str, overri
     for q in &queues {
         let name = physical_name(stack, &q.logical_id);
         let mut req = sqs.create_queue().queue_name(&name);
-        for (attr, key) in [("VisibilityTimeout", QueueAttributeName::VisibilityTimeout), ("MessageRetentionPeriod", QueueAttributeName::MessageRetentionPeriod)] {
+        for (attr, key) in [
+            ("VisibilityTimeout", QueueAttributeName::VisibilityTimeout),
+            ("MessageRetentionPeriod", QueueAttributeName::MessageRetentionPeriod),
+        ] {
             if let Some(v) = prop(q, attr).and_then(scalar) {
                 req = req.attributes(key, v);
             }
@@ -120,7 +138,10 @@ pub async fn provision(sdk: &SdkConfig, template: &Template, stack: &str, overri
         let url = req.send().await?.queue_url.ok_or("SQS returned no queue URL")?;
         let attrs = sqs.get_queue_attributes().queue_url(&url).attribute_names(QueueAttributeName::QueueArn).send().await?;
         let arn = attrs.attributes.and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned()).unwrap_or_default();
-        physical.insert(q.logical_id.clone(), Physical { reference: url, attributes: HashMap::from([("Arn".into(), arn.clone()), ("QueueName".into(), name)]) });
+        physical.insert(
+            q.logical_id.clone(),
+            Physical { reference: url, attributes: HashMap::from([("Arn".into(), arn.clone()), ("QueueName".into(), name)]) },
+        );
     }
     for q in &queues {
         if let Some(redrive) = prop(q, "RedrivePolicy") {
@@ -128,7 +149,11 @@ pub async fn provision(sdk: &SdkConfig, template: &Template, stack: &str, overri
             let target = resolver.resolve(redrive.get("deadLetterTargetArn").ok_or("RedrivePolicy without deadLetterTargetArn")?)?;
             let max = redrive.get("maxReceiveCount").and_then(scalar).unwrap_or_else(|| "5".into());
             let policy = serde_json::json!({"deadLetterTargetArn": target, "maxReceiveCount": max.parse::<u32>().unwrap_or(5)}).to_string();
-            sqs.set_queue_attributes().queue_url(&physical[&q.logical_id].reference).attributes(QueueAttributeName::RedrivePolicy, policy).send().await?;
+            sqs.set_queue_attributes()
+                .queue_url(&physical[&q.logical_id].reference)
+                .attributes(QueueAttributeName::RedrivePolicy, policy)
+                .send()
+                .await?;
         }
     }
 
@@ -138,12 +163,19 @@ pub async fn provision(sdk: &SdkConfig, template: &Template, stack: &str, overri
         if s3.head_bucket().bucket(&name).send().await.is_err() {
             s3.create_bucket().bucket(&name).send().await?;
         }
-        physical.insert(bucket.logical_id.clone(), Physical { reference: name.clone(), attributes: HashMap::from([("Arn".into(), format!("arn:aws:s3:::{name}"))]) });
+        physical.insert(
+            bucket.logical_id.clone(),
+            Physical { reference: name.clone(), attributes: HashMap::from([("Arn".into(), format!("arn:aws:s3:::{name}"))]) },
+        );
         configure_notifications(&s3, bucket, &name, &Resolver { physical: &physical, parameters: &params }).await?;
     }
 
     let resolver = Resolver { physical: &physical, parameters: &params };
-    let env = template.environment.iter().map(|(k, v)| Ok((k.clone(), resolver.resolve(v)?))).collect::<Result<HashMap<_, _>, crate::template::TemplateError>>()?;
+    let env = template
+        .environment
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), resolver.resolve(v)?)))
+        .collect::<Result<HashMap<_, _>, crate::template::TemplateError>>()?;
     Ok(Provisioned { physical, env })
 }
 
@@ -194,14 +226,18 @@ fn key_schema(v: Option<&Value>) -> Result<Vec<KeySchemaElement>, BoxError> {
 }
 
 async fn configure_notifications(s3: &aws_sdk_s3::Client, bucket: &Resource, name: &str, resolver: &Resolver<'_>) -> Result<(), BoxError> {
-    use aws_sdk_s3::types::{Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter};
-    let Some(queues) = prop(bucket, "NotificationConfiguration").and_then(|n| n.get("QueueConfigurations")).and_then(Value::as_sequence) else {
+    use aws_sdk_s3::types::{
+        Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter,
+    };
+    let Some(queues) = prop(bucket, "NotificationConfiguration").and_then(|n| n.get("QueueConfigurations")).and_then(Value::as_sequence)
+    else {
         return Ok(());
     };
     let mut config = NotificationConfiguration::builder();
     for q in queues {
         let arn = resolver.resolve(q.get("Queue").ok_or("QueueConfiguration without Queue")?)?;
-        let mut qc = QueueConfiguration::builder().queue_arn(arn).events(Event::from(q.get("Event").and_then(scalar).unwrap_or_default().as_str()));
+        let mut qc =
+            QueueConfiguration::builder().queue_arn(arn).events(Event::from(q.get("Event").and_then(scalar).unwrap_or_default().as_str()));
         let rules = q.get("Filter").and_then(|f| f.get("S3Key")).and_then(|k| k.get("Rules")).and_then(Value::as_sequence);
         if let Some(rules) = rules {
             let mut key_filter = S3KeyFilter::builder();

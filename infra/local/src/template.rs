@@ -61,11 +61,7 @@ impl Template {
         let parameters = doc
             .get("Parameters")
             .and_then(Value::as_mapping)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.get("Default").and_then(scalar))))
-                    .collect()
-            })
+            .map(|m| m.iter().filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.get("Default").and_then(scalar)))).collect())
             .unwrap_or_default();
         let environment = doc
             .get("Globals")
@@ -117,7 +113,11 @@ impl Resolver<'_> {
 
     fn attribute(&self, path: &str) -> Result<String, TemplateError> {
         let (id, attr) = path.split_once('.').ok_or_else(|| TemplateError::Unresolvable(format!("!GetAtt {path}")))?;
-        self.physical.get(id).and_then(|p| p.attributes.get(attr)).cloned().ok_or_else(|| TemplateError::Unresolvable(format!("!GetAtt {path}")))
+        self.physical
+            .get(id)
+            .and_then(|p| p.attributes.get(attr))
+            .cloned()
+            .ok_or_else(|| TemplateError::Unresolvable(format!("!GetAtt {path}")))
     }
 
     /// Resolves a value to a string.

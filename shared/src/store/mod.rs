@@ -90,10 +90,7 @@ impl Store {
 
     /// The key attributes only, as `GetItem`/`DeleteItem` want them.
     pub fn key_map(key: &Key) -> Item {
-        HashMap::from([
-            ("PK".to_owned(), AttributeValue::S(key.pk.clone())),
-            ("SK".to_owned(), AttributeValue::S(key.sk.clone())),
-        ])
+        HashMap::from([("PK".to_owned(), AttributeValue::S(key.pk.clone())), ("SK".to_owned(), AttributeValue::S(key.sk.clone()))])
     }
 
     /// Reads one item, strongly consistent.
@@ -213,7 +210,13 @@ pub fn n(v: impl ToString) -> AttributeValue {
 
 impl Store {
     /// Updates one item with an expression and an optional condition; returns the new item.
-    pub async fn update<T: DeserializeOwned>(&self, key: &Key, expression: &str, condition: Option<&str>, values: Values<'_>) -> Result<T, StoreError> {
+    pub async fn update<T: DeserializeOwned>(
+        &self,
+        key: &Key,
+        expression: &str,
+        condition: Option<&str>,
+        values: Values<'_>,
+    ) -> Result<T, StoreError> {
         let mut req = self
             .client
             .update_item()
@@ -298,11 +301,7 @@ impl Tx {
 
     /// Commits; [`StoreError::ConditionFailed`] when any condition did not hold.
     pub async fn commit(self) -> Result<(), StoreError> {
-        let items = self
-            .items
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| StoreError::Sdk("BuildError".into(), Box::new(e)))?;
+        let items = self.items.into_iter().collect::<Result<Vec<_>, _>>().map_err(|e| StoreError::Sdk("BuildError".into(), Box::new(e)))?;
         self.store.client.transact_write_items().set_transact_items(Some(items)).send().await.map_err(StoreError::from_sdk)?;
         Ok(())
     }

@@ -1,0 +1,56 @@
+use serde_json::json;
+use tests::Api;
+
+#[tokio::test]
+async fn unknown_routes_are_404_problems() {
+    let api = Api::new();
+    api.call("GET", "/api/v1/no-such-thing", None, None).await.expect_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn wrong_methods_are_405_problems() {
+    let api = Api::new();
+    api.call("GET", "/api/v1/auth/login", None, None).await.expect_problem(405, "method_not_allowed");
+    api.call("DELETE", "/api/v1/auth/register", None, None).await.expect_problem(405, "method_not_allowed");
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_and_wrong_shapes_are_422_naming_the_field() {
+    let api = Api::new();
+    let raw = api.http().post(api.url("/api/v1/auth/login")).header("content-type", "application/json").body("{\"email\": ");
+    api.send(raw).await.expect_problem(400, "malformed_json");
+    let r = api.post("/api/v1/auth/login", None, json!({"email": 42, "password": "x"})).await.expect_problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["field"], "email");
+    let r = api
+        .post("/api/v1/auth/register", None, json!({"email": "a@b.co", "password": "correct horse", "bogus": 1}))
+        .await
+        .expect_problem(422, "validation_failed");
+    assert!(r.body["errors"][0]["message"].as_str().unwrap().contains("bogus"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_413_and_lose_nothing() {
+    let api = Api::new();
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let email = tests::unique_email("huge");
+    let r = api.post("/api/v1/auth/register", None, json!({"email": email, "password": tests::PASSWORD, "name": huge})).await;
+    r.expect_problem(413, "payload_too_large");
+    // Nothing was written: the address is still free.
+    api.post("/api/v1/auth/register", None, json!({"email": email, "password": tests::PASSWORD})).await.expect(201);
+}
+
+#[tokio::test]
+async fn non_json_bodies_are_415() {
+    let api = Api::new();
+    let raw = api.http().post(api.url("/api/v1/auth/login")).header("content-type", "text/plain").body("email=a");
+    api.send(raw).await.expect_problem(415, "unsupported_media_type");
+}
+
+#[tokio::test]
+async fn a_callers_request_id_is_echoed_and_problems_carry_it() {
+    let api = Api::new();
+    let raw = api.http().get(api.url("/api/v1/nope")).header("x-request-id", "trace-abc-123");
+    let r = api.send(raw).await.expect_problem(404, "not_found");
+    assert_eq!(r.headers["x-request-id"], "trace-abc-123");
+    assert_eq!(r.body["requestId"], "trace-abc-123");
+}

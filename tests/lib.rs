@@ -15,6 +15,8 @@ pub const TEST_JWT_SECRET: &str = "test-secret-0123456789-abcdefghijklmnopqrstuv
 
 /// A running stack.
 pub struct Stack {
+    /// The AWS emulator's endpoint.
+    pub aws_endpoint: String,
     pub api: SocketAddr,
     pub sandbox: SocketAddr,
     pub env: HashMap<String, String>,
@@ -75,7 +77,7 @@ pub fn stack() -> &'static Stack {
                 let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
                 rt.block_on(async move {
                     let opts = local::Options {
-                        aws_endpoint: Some(endpoint),
+                        aws_endpoint: Some(endpoint.clone()),
                         stack: format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]),
                         bind: "127.0.0.1:0".parse().expect("addr"),
                         sandbox_bind: "127.0.0.1:0".parse().expect("addr"),
@@ -83,14 +85,14 @@ pub fn stack() -> &'static Stack {
                         template: local::default_template(),
                         jwt_secret: Some(TEST_JWT_SECRET.into()),
                     };
-                    let result = local::start(opts).await.map_err(|e| e.to_string());
+                    let result = local::start(opts).await.map(|r| (r, endpoint)).map_err(|e| e.to_string());
                     let _ = tx.send(result);
                     std::future::pending::<()>().await;
                 });
             })
             .expect("stack thread");
-        let running = rx.recv().expect("stack thread died").unwrap_or_else(|e| panic!("local stack failed to start: {e}"));
-        Stack { api: running.api, sandbox: running.sandbox, env: running.env }
+        let (running, aws_endpoint) = rx.recv().expect("stack thread died").unwrap_or_else(|e| panic!("local stack failed to start: {e}"));
+        Stack { aws_endpoint, api: running.api, sandbox: running.sandbox, env: running.env }
     })
 }
 

@@ -6,6 +6,7 @@ mod api_keys;
 mod errors;
 mod health;
 mod isolation;
+mod pollers;
 mod sessions;
 mod tenants;
 mod tokens;

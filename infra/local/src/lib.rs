@@ -4,6 +4,7 @@
 //! and serves every function's Router on one HTTP server — the stand-in for API Gateway. The
 //! binary (`make dev`) and the black-box tests both use it.
 
+pub mod pollers;
 pub mod provision;
 pub mod sandbox;
 pub mod template;

@@ -128,6 +128,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         if !json_type {
             return Err(ApiError::UnsupportedMediaType("expected Content-Type: application/json".into()));
         }
+        // Refuse a declared oversize body before reading any of it (a client that sent
+        // `Expect: 100-continue` then never sends it at all).
+        let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|len| len > MAX_JSON_BODY) {
+            return Err(ApiError::PayloadTooLarge(MAX_JSON_BODY));
+        }
         let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
             if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge(MAX_JSON_BODY)

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 
 /// How long one dependency may take to answer before it counts as down.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Liveness.
 pub async fn live(State(state): State<AppState>) -> Json<Value> {

@@ -170,6 +170,10 @@ pub async fn provision(
         configure_notifications(&s3, bucket, &name, &Resolver { physical: &physical, parameters: &params }).await?;
     }
 
+    // moto loads each service on its first request; Step Functions takes seconds. Pay that here,
+    // at start-up, not in the first readiness check. (State machines are provisioned here too.)
+    aws_sdk_sfn::Client::new(sdk).list_state_machines().max_results(1).send().await?;
+
     let resolver = Resolver { physical: &physical, parameters: &params };
     let env = template
         .environment

@@ -84,6 +84,8 @@ pub fn stack() -> &'static Stack {
                         airtable_api_url: None,
                         template: local::default_template(),
                         jwt_secret: Some(TEST_JWT_SECRET.into()),
+                        // Airtable's real limits, with a short penalty so a test that trips it recovers.
+                        sandbox: local::sandbox::SandboxConfig { penalty: Duration::from_secs(2), ..Default::default() },
                     };
                     let result = local::start(opts).await.map(|r| (r, endpoint)).map_err(|e| e.to_string());
                     let _ = tx.send(result);

@@ -7,6 +7,7 @@ mod errors;
 mod health;
 mod isolation;
 mod pollers;
+mod sandbox;
 mod sessions;
 mod tenants;
 mod tokens;

@@ -40,6 +40,8 @@ pub struct Options {
     pub template: PathBuf,
     /// JWT secret; `None` uses the secret generated in the emulator's Secrets Manager.
     pub jwt_secret: Option<String>,
+    /// How the sandbox Airtable behaves (tokens, limits, penalty).
+    pub sandbox: sandbox::SandboxConfig,
 }
 
 impl Options {
@@ -57,8 +59,22 @@ impl Options {
             airtable_api_url: var("AIRTABLE_API_URL"),
             template: var("TEMPLATE").map(PathBuf::from).unwrap_or_else(default_template),
             jwt_secret: var("JWT_SECRET"),
+            sandbox: sandbox_config(&var)?,
         })
     }
+}
+
+/// `SANDBOX_TOKENS` (comma-separated PATs; default [`sandbox::DEFAULT_TOKEN`]) and
+/// `SANDBOX_PENALTY_SECS` (default 30).
+fn sandbox_config(var: &dyn Fn(&str) -> Option<String>) -> Result<sandbox::SandboxConfig, BoxError> {
+    let mut config = sandbox::SandboxConfig::default();
+    if let Some(tokens) = var("SANDBOX_TOKENS") {
+        config.tokens = tokens.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+    }
+    if let Some(secs) = var("SANDBOX_PENALTY_SECS") {
+        config.penalty = std::time::Duration::from_secs(secs.parse()?);
+    }
+    Ok(config)
 }
 
 /// `infra/template.yaml` of this checkout.
@@ -117,7 +133,8 @@ pub async fn start(opts: Options) -> Result<Running, BoxError> {
 
     let sandbox_listener = TcpListener::bind(opts.sandbox_bind).await?;
     let sandbox = sandbox_listener.local_addr()?;
-    tokio::spawn(async move { axum::serve(sandbox_listener, sandbox::router()).await });
+    let sandbox_app = sandbox::router(sandbox::Sandbox::new(opts.sandbox.clone()));
+    tokio::spawn(async move { axum::serve(sandbox_listener, sandbox_app).await });
 
     let template = template::Template::load(&opts.template)?;
     let mut overrides = HashMap::from([("Stage".to_owned(), "local".to_owned())]);

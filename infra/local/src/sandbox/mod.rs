@@ -1,0 +1,443 @@
+//! The sandbox Airtable: a local server that behaves like the Airtable Web API, used by
+//! `make dev` and the tests whenever `AIRTABLE_API_URL` does not point at the real one.
+//!
+//! It implements records (list with pages of ≤ 100 and expiring offsets, `listRecords` by POST,
+//! `filterByFormula` (a subset, see [`formula`]), `sort`, `fields[]`, `view`, `maxRecords`,
+//! `returnFieldsByFieldId`, `cellFormat`; create / update (PATCH merges, PUT replaces) / upsert
+//! / delete in batches of ≤ 10, `typecast`), the meta API (bases, schema, create table, create
+//! and update field), PAT authentication, Airtable's two error shapes, and its rate limits: 5
+//! requests per second per base (then 429 for the penalty, 30 s by default) and 50 per second
+//! per token. `/_sandbox/*` (no auth; local only) creates bases for tests, injects faults, and
+//! reports per-base request counts — including the most requests a base saw in any one second.
+
+// Handlers here fail with the exact Airtable response to send; it is built only on the failure
+// path, so its size in `Result` costs nothing worth boxing it for.
+#![allow(clippy::result_large_err)]
+
+pub mod formula;
+pub mod model;
+mod records;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use rand::Rng;
+use serde_json::{Value, json};
+
+use model::{Base, Table};
+
+/// The token `make dev` accepts unless `SANDBOX_TOKENS` says otherwise.
+pub const DEFAULT_TOKEN: &str = "patSandboxLocal0.0000000000000000000000000000000000000000000000000000000000000000";
+
+/// How the sandbox behaves.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Personal access tokens it accepts.
+    pub tokens: Vec<String>,
+    /// Requests per second per base before a 429.
+    pub rate_per_base: usize,
+    /// Requests per second per token before a 429.
+    pub rate_per_token: usize,
+    /// How long a base answers 429 after going over its limit.
+    pub penalty: Duration,
+    /// How long a list offset stays valid.
+    pub offset_ttl: Duration,
+    /// Share of requests answered 503 before doing anything (fault injection).
+    pub fault_rate: f64,
+    /// Seed the demo base.
+    pub seed_demo: bool,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            tokens: vec![DEFAULT_TOKEN.to_owned()],
+            rate_per_base: 5,
+            rate_per_token: 50,
+            penalty: Duration::from_secs(30),
+            offset_ttl: Duration::from_secs(300),
+            fault_rate: 0.0,
+            seed_demo: true,
+        }
+    }
+}
+
+/// Per-base request accounting.
+#[derive(Debug, Default, Clone)]
+struct BaseStats {
+    requests: u64,
+    rate_limited: u64,
+    faults: u64,
+    max_in_any_second: usize,
+    /// Every arrival in the last second (for `max_in_any_second`).
+    arrivals: VecDeque<Instant>,
+    /// Accepted requests in the last second (the limiter's window).
+    accepted: VecDeque<Instant>,
+    penalty_until: Option<Instant>,
+}
+
+pub(crate) struct Iterator {
+    pub base: String,
+    pub table: String,
+    pub ids: Vec<String>,
+    pub pos: usize,
+    pub created: Instant,
+}
+
+pub(crate) struct World {
+    pub config: SandboxConfig,
+    pub bases: Vec<Base>,
+    pub iterators: HashMap<String, Iterator>,
+    stats: HashMap<String, BaseStats>,
+    /// Per-base fault rates (override `config.fault_rate`), so one test's faults stay its own.
+    base_faults: HashMap<String, f64>,
+    tokens: HashMap<String, VecDeque<Instant>>,
+}
+
+impl World {
+    pub fn base(&self, id: &str) -> Option<&Base> {
+        self.bases.iter().find(|b| b.id == id)
+    }
+
+    pub fn base_mut(&mut self, id: &str) -> Option<&mut Base> {
+        self.bases.iter_mut().find(|b| b.id == id)
+    }
+}
+
+/// The sandbox: cheap to clone, shared by its handlers.
+#[derive(Clone)]
+pub struct Sandbox {
+    world: Arc<Mutex<World>>,
+}
+
+impl Sandbox {
+    pub fn new(config: SandboxConfig) -> Self {
+        let bases = if config.seed_demo { vec![model::demo_base()] } else { Vec::new() };
+        Self {
+            world: Arc::new(Mutex::new(World {
+                config,
+                bases,
+                iterators: HashMap::new(),
+                stats: HashMap::new(),
+                base_faults: HashMap::new(),
+                tokens: HashMap::new(),
+            })),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Ids of the bases, oldest first.
+    pub fn base_ids(&self) -> Vec<String> {
+        self.lock().bases.iter().map(|b| b.id.clone()).collect()
+    }
+
+    /// Authenticates, applies the rate limits and fault injection. `Err` is the response to send.
+    pub(crate) fn gate(&self, headers: &HeaderMap, base: Option<&str>) -> Result<(), Response> {
+        let token = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .map(str::to_owned);
+        let mut w = self.lock();
+        let Some(token) = token.filter(|t| w.config.tokens.iter().any(|k| k == t)) else {
+            return Err(error(StatusCode::UNAUTHORIZED, "AUTHENTICATION_REQUIRED", "Authentication required"));
+        };
+        let now = Instant::now();
+        let second = Duration::from_secs(1);
+        let per_token = w.config.rate_per_token;
+        let window = w.tokens.entry(token).or_default();
+        while window.front().is_some_and(|t| now.duration_since(*t) >= second) {
+            window.pop_front();
+        }
+        if window.len() >= per_token {
+            return Err(rate_limited());
+        }
+        window.push_back(now);
+        let Some(base) = base else { return Ok(()) };
+        if w.base(base).is_none() {
+            return Err(not_permitted());
+        }
+        let fault_rate = w.base_faults.get(base).copied().unwrap_or(w.config.fault_rate);
+        let (rate, penalty) = (w.config.rate_per_base, w.config.penalty);
+        let s = w.stats.entry(base.to_owned()).or_default();
+        s.requests += 1;
+        while s.arrivals.front().is_some_and(|t| now.duration_since(*t) >= second) {
+            s.arrivals.pop_front();
+        }
+        s.arrivals.push_back(now);
+        s.max_in_any_second = s.max_in_any_second.max(s.arrivals.len());
+        if s.penalty_until.is_some_and(|until| now < until) {
+            s.rate_limited += 1;
+            return Err(rate_limited());
+        }
+        while s.accepted.front().is_some_and(|t| now.duration_since(*t) >= second) {
+            s.accepted.pop_front();
+        }
+        if s.accepted.len() >= rate {
+            s.rate_limited += 1;
+            s.penalty_until = Some(now + penalty);
+            return Err(rate_limited());
+        }
+        s.accepted.push_back(now);
+        if fault_rate > 0.0 && rand::rng().random_bool(fault_rate.min(1.0)) {
+            s.faults += 1;
+            return Err(error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "The service is temporarily unavailable. Please retry shortly.",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `{"error": {"type", "message"}}` — Airtable's usual error shape.
+pub(crate) fn error(status: StatusCode, kind: &str, message: &str) -> Response {
+    (status, Json(json!({"error": {"type": kind, "message": message}}))).into_response()
+}
+
+pub(crate) fn not_permitted() -> Response {
+    error(
+        StatusCode::FORBIDDEN,
+        "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND",
+        "Invalid permissions, or the requested model was not found. Check that both your user and your token have the required permissions, and that the model names and/or ids are correct.",
+    )
+}
+
+fn rate_limited() -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        Json(json!({"errors": [{"error": "RATE_LIMIT_REACHED", "message": "Rate limit exceeded. Please try again later"}]})),
+    )
+        .into_response()
+}
+
+/// The sandbox's Router.
+pub fn router(sandbox: Sandbox) -> Router {
+    Router::new()
+        .route("/health", get(|| async { Json(json!({"status": "ok", "service": "sandbox-airtable"})) }))
+        .route("/v0/meta/whoami", get(whoami))
+        .route("/v0/meta/bases", get(list_bases))
+        .route("/v0/meta/bases/{base}/tables", get(base_schema).post(create_table))
+        .route("/v0/meta/bases/{base}/tables/{table}/fields", post(create_field))
+        .route("/v0/meta/bases/{base}/tables/{table}/fields/{field}", patch(update_field))
+        .route(
+            "/v0/{base}/{table}",
+            get(records::list_get)
+                .post(records::create)
+                .patch(records::update_many)
+                .put(records::replace_many)
+                .delete(records::delete_many),
+        )
+        .route("/v0/{base}/{table}/listRecords", post(records::list_post))
+        .route(
+            "/v0/{base}/{table}/{record}",
+            get(records::get_one).patch(records::update_one).put(records::replace_one).delete(records::delete_one),
+        )
+        .route("/_sandbox/stats", get(stats))
+        .route("/_sandbox/config", post(configure))
+        .route("/_sandbox/bases", post(admin_create_base))
+        .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"error": "NOT_FOUND"}))).into_response() })
+        .with_state(sandbox)
+}
+
+async fn whoami(State(sb): State<Sandbox>, headers: HeaderMap) -> Response {
+    if let Err(r) = sb.gate(&headers, None) {
+        return r;
+    }
+    Json(json!({"id": "usrSandboxLocal00", "scopes": ["data.records:read", "data.records:write", "schema.bases:read", "schema.bases:write"]})).into_response()
+}
+
+async fn list_bases(State(sb): State<Sandbox>, headers: HeaderMap) -> Response {
+    if let Err(r) = sb.gate(&headers, None) {
+        return r;
+    }
+    let w = sb.lock();
+    Json(json!({"bases": w.bases.iter().map(|b| json!({"id": b.id, "name": b.name, "permissionLevel": "create"})).collect::<Vec<_>>()}))
+        .into_response()
+}
+
+async fn base_schema(State(sb): State<Sandbox>, headers: HeaderMap, Path(base): Path<String>) -> Response {
+    if let Err(r) = sb.gate(&headers, Some(&base)) {
+        return r;
+    }
+    let w = sb.lock();
+    let Some(b) = w.base(&base) else { return not_permitted() };
+    Json(json!({"tables": b.tables.iter().map(Table::json).collect::<Vec<_>>()})).into_response()
+}
+
+fn json_body(body: &[u8]) -> Result<Value, Response> {
+    serde_json::from_slice(body)
+        .map_err(|_| error(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_REQUEST_BODY", "Could not parse request body"))
+}
+
+fn new_table(def: &Value, existing: &[Table]) -> Result<Table, Response> {
+    let unprocessable = |(kind, msg): model::Refusal| error(StatusCode::UNPROCESSABLE_ENTITY, kind, &msg);
+    let name = def.get("name").and_then(Value::as_str).map(str::trim).filter(|n| !n.is_empty());
+    let Some(name) = name else { return Err(error(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_REQUEST_UNKNOWN", "Table name is required")) };
+    if existing.iter().any(|t| t.name.eq_ignore_ascii_case(name)) {
+        return Err(error(StatusCode::UNPROCESSABLE_ENTITY, "DUPLICATE_TABLE_NAME", &format!("A table named \"{name}\" already exists")));
+    }
+    let defs = def.get("fields").and_then(Value::as_array).filter(|f| !f.is_empty());
+    let Some(defs) = defs else {
+        return Err(error(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_REQUEST_UNKNOWN", "A table needs at least one field"));
+    };
+    let mut fields: Vec<model::Field> = Vec::new();
+    for d in defs {
+        let f = model::new_field(d).map_err(unprocessable)?;
+        if fields.iter().any(|g| g.name.eq_ignore_ascii_case(&f.name)) {
+            return Err(error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "DUPLICATE_OR_EMPTY_FIELD_NAME",
+                &format!("Duplicate field name \"{}\"", f.name),
+            ));
+        }
+        fields.push(f);
+    }
+    if model::COMPUTED.contains(&fields[0].kind.as_str())
+        || matches!(fields[0].kind.as_str(), "checkbox" | "multipleRecordLinks" | "multipleAttachments")
+    {
+        return Err(error(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_FIELD_TYPE", "This field type cannot be the primary field"));
+    }
+    Ok(Table::new(name, def.get("description").and_then(Value::as_str).map(str::to_owned), fields))
+}
+
+async fn create_table(State(sb): State<Sandbox>, headers: HeaderMap, Path(base): Path<String>, body: axum::body::Bytes) -> Response {
+    if let Err(r) = sb.gate(&headers, Some(&base)) {
+        return r;
+    }
+    let def = match json_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let mut w = sb.lock();
+    let Some(b) = w.base_mut(&base) else { return not_permitted() };
+    match new_table(&def, &b.tables) {
+        Ok(t) => {
+            let out = t.json();
+            b.tables.push(t);
+            Json(out).into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+async fn create_field(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path((base, table)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(r) = sb.gate(&headers, Some(&base)) {
+        return r;
+    }
+    let def = match json_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let mut w = sb.lock();
+    let Some(t) = w.base_mut(&base).and_then(|b| b.table_mut(&table)) else { return not_permitted() };
+    let f = match model::new_field(&def) {
+        Ok(f) => f,
+        Err((kind, msg)) => return error(StatusCode::UNPROCESSABLE_ENTITY, kind, &msg),
+    };
+    if t.fields.iter().any(|g| g.name.eq_ignore_ascii_case(&f.name)) {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "DUPLICATE_OR_EMPTY_FIELD_NAME", &format!("Duplicate field name \"{}\"", f.name));
+    }
+    let out = f.json();
+    t.fields.push(f);
+    Json(out).into_response()
+}
+
+async fn update_field(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path((base, table, field)): Path<(String, String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(r) = sb.gate(&headers, Some(&base)) {
+        return r;
+    }
+    let def = match json_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let mut w = sb.lock();
+    let Some(t) = w.base_mut(&base).and_then(|b| b.table_mut(&table)) else { return not_permitted() };
+    let new_name = def.get("name").and_then(Value::as_str).map(str::trim).map(str::to_owned);
+    if let Some(n) = &new_name
+        && (n.is_empty() || t.fields.iter().any(|g| g.id != field && g.name.eq_ignore_ascii_case(n)))
+    {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "DUPLICATE_OR_EMPTY_FIELD_NAME", "Field names must be unique and non-empty");
+    }
+    let Some(f) = t.fields.iter_mut().find(|f| f.id == field) else { return not_permitted() };
+    if let Some(n) = new_name {
+        f.name = n;
+    }
+    if let Some(d) = def.get("description").and_then(Value::as_str) {
+        f.description = Some(d.to_owned());
+    }
+    Json(f.json()).into_response()
+}
+
+async fn stats(State(sb): State<Sandbox>) -> Json<Value> {
+    let w = sb.lock();
+    let bases: serde_json::Map<String, Value> = w
+        .stats
+        .iter()
+        .map(|(id, s)| {
+            (id.clone(), json!({"requests": s.requests, "rateLimited": s.rate_limited, "faults": s.faults, "maxRequestsInAnySecond": s.max_in_any_second}))
+        })
+        .collect();
+    Json(json!({"bases": bases}))
+}
+
+/// `POST /_sandbox/config {faultRate?, penaltyMs?, offsetTtlMs?, ratePerBase?, base?}`; with
+/// `base`, only `faultRate` applies, to that base alone.
+async fn configure(State(sb): State<Sandbox>, Json(body): Json<Value>) -> Json<Value> {
+    let mut w = sb.lock();
+    if let (Some(base), Some(r)) = (body.get("base").and_then(Value::as_str), body.get("faultRate").and_then(Value::as_f64)) {
+        w.base_faults.insert(base.to_owned(), r.clamp(0.0, 1.0));
+        return Json(json!({"base": base, "faultRate": r}));
+    }
+    if let Some(r) = body.get("faultRate").and_then(Value::as_f64) {
+        w.config.fault_rate = r.clamp(0.0, 1.0);
+    }
+    if let Some(s) = body.get("penaltyMs").and_then(Value::as_u64) {
+        w.config.penalty = Duration::from_millis(s);
+    }
+    if let Some(s) = body.get("offsetTtlMs").and_then(Value::as_u64) {
+        w.config.offset_ttl = Duration::from_millis(s);
+    }
+    if let Some(n) = body.get("ratePerBase").and_then(Value::as_u64) {
+        w.config.rate_per_base = n as usize;
+    }
+    Json(json!({"faultRate": w.config.fault_rate, "penaltyMs": w.config.penalty.as_millis() as u64, "ratePerBase": w.config.rate_per_base}))
+}
+
+/// `POST /_sandbox/bases {name, tables?: [{name, fields}]}`: a fresh base (tests and benchmarks
+/// each make their own, so rate limits and data never mix).
+async fn admin_create_base(State(sb): State<Sandbox>, Json(body): Json<Value>) -> Response {
+    let name = body.get("name").and_then(Value::as_str).unwrap_or("Sandbox base").to_owned();
+    let mut tables: Vec<Table> = Vec::new();
+    for def in body.get("tables").and_then(Value::as_array).into_iter().flatten() {
+        match new_table(def, &tables) {
+            Ok(t) => tables.push(t),
+            Err(r) => return r,
+        }
+    }
+    let base = Base { id: model::new_id("app"), name, tables };
+    let out = json!({"id": base.id, "name": base.name, "tables": base.tables.iter().map(Table::json).collect::<Vec<_>>()});
+    sb.lock().bases.push(base);
+    (StatusCode::CREATED, Json(out)).into_response()
+}

@@ -50,6 +50,9 @@ pub enum ApiError {
     TooManyRequests { detail: String, retry_after: u64 },
     #[error("{detail}")]
     Unavailable { detail: String, retry_after: Option<u64> },
+    /// Airtable refused or failed a request; `airtable_type` is its error type, kept for callers.
+    #[error("{detail}")]
+    Upstream { status: StatusCode, code: &'static str, airtable_type: String, detail: String, retry_after: Option<u64> },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -91,6 +94,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Upstream { status, .. } => *status,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -108,6 +112,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::Unavailable { .. } => "service_unavailable",
+            Self::Upstream { code, .. } => code,
             Self::Internal(_) => "internal_error",
         }
     }
@@ -128,6 +133,9 @@ pub struct Problem {
     pub request_id: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Airtable's own error type, when Airtable is the one that refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub airtable_type: Option<String>,
 }
 
 impl Problem {
@@ -141,6 +149,7 @@ impl Problem {
             detail: None,
             request_id: crate::http::current_request_id(),
             errors: Vec::new(),
+            airtable_type: None,
         }
     }
 
@@ -184,6 +193,13 @@ impl IntoResponse for ApiError {
             Self::Validation(errors) => {
                 problem.detail = Some(self.to_string());
                 problem.errors = errors.clone();
+            }
+            Self::Upstream { airtable_type, detail, retry_after, .. } => {
+                problem.detail = Some(detail.clone());
+                problem.airtable_type = Some(airtable_type.clone());
+                if let Some(secs) = retry_after {
+                    extra = Some((header::RETRY_AFTER, HeaderValue::from(*secs)));
+                }
             }
             Self::Unauthorized(detail) => {
                 problem.detail = Some(detail.clone());

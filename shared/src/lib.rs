@@ -3,6 +3,7 @@
 //!
 //! A function crate holds its own logic; only what two or more functions need lives here.
 
+pub mod airtable;
 pub mod auth;
 pub mod aws;
 pub mod config;

@@ -110,6 +110,33 @@ pub fn api_keys_of(tenant: &TenantId) -> Prefix {
     Prefix { pk: tenant_pk(tenant), sk_prefix: "APIKEY#".into() }
 }
 
+/// The tenant's Airtable connection (KMS-encrypted token, status).
+pub fn airtable_connection(tenant: &TenantId) -> Key {
+    Key::new(tenant_pk(tenant), "CONN#airtable")
+}
+
+/// A cached Airtable response; `hash` covers the request and the table's version.
+pub fn cache_entry(tenant: &TenantId, hash: &str) -> Key {
+    Key::new(tenant_pk(tenant), format!("CACHE#{hash}"))
+}
+
+/// The version of one Airtable table (or `*` for a base's schema), bumped by every write
+/// through the platform; cache keys include it, so a write invalidates every cached read.
+pub fn table_version(tenant: &TenantId, base: &str, table: &str) -> Key {
+    Key::new(tenant_pk(tenant), format!("TVER#{base}#{table}"))
+}
+
+/// A stored response for an `Idempotency-Key`.
+pub fn idempotency(tenant: &TenantId, key: &str) -> Key {
+    Key::new(tenant_pk(tenant), format!("IDEM#{key}"))
+}
+
+/// The send schedule of one Airtable base, shared by every instance and tenant (Airtable limits
+/// requests per base, whoever sends them).
+pub fn base_limiter(base: &str) -> Key {
+    Key::new(format!("LIMIT#{base}"), "LIMIT")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

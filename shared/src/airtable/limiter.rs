@@ -1,0 +1,81 @@
+//! The per-base send schedule, shared through DynamoDB by every Lambda instance: Airtable allows
+//! 5 requests per second per base (sliding), so each request reserves the next free slot at
+//! least [`SPACING_MS`] after the previous one and waits for it. A 429 that still comes puts the
+//! whole base on hold for everyone.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Deserialize;
+
+use crate::store::{Store, StoreError, keys, n};
+
+/// Airtable's limit: 5 requests per second per base. 10 ms of margin per slot absorbs network
+/// jitter, so requests never arrive closer together than Airtable counts them.
+pub const SPACING_MS: i64 = 1000 / 5 + 10;
+/// How long a base is held after a 429 (Airtable answers 429 for 30 s).
+pub const HOLD_MS: i64 = 30_000 + 500;
+
+#[derive(Deserialize)]
+struct Slot {
+    next: Option<i64>,
+}
+
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// The distributed limiter.
+#[derive(Clone, Debug)]
+pub struct Limiter {
+    store: Store,
+    spacing_ms: i64,
+}
+
+impl Limiter {
+    pub fn new(store: Store) -> Self {
+        Self { store, spacing_ms: SPACING_MS }
+    }
+
+    /// Reserves the next send slot of `base`. Returns how long the caller must wait before
+    /// sending; the caller decides whether that is too long (a base on hold).
+    pub async fn reserve(&self, base: &str) -> Result<Duration, StoreError> {
+        let key = keys::base_limiter(base);
+        loop {
+            let current: Option<Slot> = self.store.get(&key).await?;
+            let previous = current.and_then(|s| s.next);
+            let now = now_ms();
+            let slot = previous.unwrap_or(0).max(now);
+            let next = slot + self.spacing_ms;
+            let condition = if previous.is_some() { "#next = :prev" } else { "attribute_not_exists(#next)" };
+            let mut values = vec![(":next", n(next)), (":ttl", n(next / 1000 + 3600))];
+            if let Some(p) = previous {
+                values.push((":prev", n(p)));
+            }
+            match self.store.update::<serde_json::Value>(&key, "SET #next = :next, #ttl = :ttl", Some(condition), &values).await {
+                Ok(_) => return Ok(Duration::from_millis((slot - now).max(0) as u64)),
+                // Another sender took that slot first; read the schedule again.
+                Err(StoreError::ConditionFailed) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Puts the base on hold (after a 429): nobody sends to it for [`HOLD_MS`].
+    pub async fn hold(&self, base: &str) -> Result<(), StoreError> {
+        let until = now_ms() + HOLD_MS;
+        let res = self
+            .store
+            .update::<serde_json::Value>(
+                &keys::base_limiter(base),
+                "SET #next = :until, #ttl = :ttl",
+                Some("attribute_not_exists(#next) OR #next < :until"),
+                &[(":until", n(until)), (":ttl", AttributeValue::N((until / 1000 + 3600).to_string()))],
+            )
+            .await;
+        match res {
+            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}

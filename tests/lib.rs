@@ -24,6 +24,26 @@ pub struct Stack {
 
 static STACK: OnceLock<Stack> = OnceLock::new();
 
+/// Every log line the stack wrote (JSON), so tests can check what is — and is not — logged.
+static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct LogSink;
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The stack's logs so far.
+pub fn logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
@@ -62,6 +82,8 @@ fn spawn_moto() -> (String, std::process::Child) {
 /// The stack, started on first use by a thread that lives as long as the test process.
 pub fn stack() -> &'static Stack {
     STACK.get_or_init(|| {
+        let filter = tracing_subscriber::EnvFilter::new("info,shared=debug,auth=debug,airtable=debug,local=debug");
+        let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(true).with_writer(|| LogSink).try_init();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("local-stack".into())
@@ -251,4 +273,68 @@ impl Session {
             refresh: s(&body["tokens"]["refreshToken"]),
         }
     }
+}
+
+/// The sandbox Airtable's own admin API (`/_sandbox/*`) and its default token.
+pub mod sandbox {
+    use serde_json::{Value, json};
+
+    pub use local::sandbox::DEFAULT_TOKEN;
+
+    fn url(path: &str) -> String {
+        format!("http://{}{path}", super::stack().sandbox)
+    }
+
+    /// A fresh base with a `People` table: Name (primary), Age, Email, Status (New/Done), Done.
+    /// Returns (base id, table id).
+    pub async fn people_base() -> (String, String) {
+        let body = json!({"name": "test", "tables": [{"name": "People", "fields": [
+            {"name": "Name", "type": "singleLineText"},
+            {"name": "Age", "type": "number", "options": {"precision": 0}},
+            {"name": "Email", "type": "email"},
+            {"name": "Status", "type": "singleSelect", "options": {"choices": [{"name": "New"}, {"name": "Done"}]}},
+            {"name": "Done", "type": "checkbox"}
+        ]}]});
+        let res: Value = reqwest::Client::new().post(url("/_sandbox/bases")).json(&body).send().await.unwrap().json().await.unwrap();
+        (res["id"].as_str().unwrap().to_owned(), res["tables"][0]["id"].as_str().unwrap().to_owned())
+    }
+
+    /// Registers a token that sees only `bases`.
+    pub async fn scoped_token(bases: &[&str]) -> String {
+        let token = format!("patScoped{}.{}", &uuid::Uuid::new_v4().simple().to_string()[..7], uuid::Uuid::new_v4().simple());
+        reqwest::Client::new().post(url("/_sandbox/tokens")).json(&json!({"token": token, "bases": bases})).send().await.unwrap();
+        token
+    }
+
+    /// Sets a base's injected fault rate.
+    pub async fn faults(base: &str, rate: f64) {
+        reqwest::Client::new().post(url("/_sandbox/config")).json(&json!({"base": base, "faultRate": rate})).send().await.unwrap();
+    }
+
+    /// The sandbox's counters for a base: requests, rateLimited, faults, maxRequestsInAnySecond.
+    pub async fn stats(base: &str) -> Value {
+        let all: Value = reqwest::Client::new().get(url("/_sandbox/stats")).send().await.unwrap().json().await.unwrap();
+        all["bases"][base].clone()
+    }
+}
+
+impl Api {
+    /// A new tenant whose owner has connected the sandbox Airtable with a token of its own
+    /// (as every real tenant has), seeing a fresh `People` base.
+    pub async fn connected(&self, tag: &str) -> Connected {
+        let session = self.register(tag).await;
+        let (base, table) = sandbox::people_base().await;
+        let token = sandbox::scoped_token(&[&base]).await;
+        self.call("PUT", "/api/v1/connections/airtable", Some(&session.access), Some(serde_json::json!({"token": token})))
+            .await
+            .expect(200);
+        Connected { session, base, table }
+    }
+}
+
+/// A tenant connected to Airtable, and its own base.
+pub struct Connected {
+    pub session: Session,
+    pub base: String,
+    pub table: String,
 }

@@ -133,6 +133,66 @@ impl From<Email> for String {
     }
 }
 
+/// An Airtable object id: a 3-letter prefix and 14 alphanumerics (`appXXXXXXXXXXXXXX`).
+fn airtable_id(s: &str, prefix: &str) -> bool {
+    s.len() == 17 && s.starts_with(prefix) && s[3..].chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// An Airtable base id (`app…`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BaseId(String);
+
+impl BaseId {
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        if airtable_id(s.trim(), "app") {
+            Ok(Self(s.trim().to_owned()))
+        } else {
+            Err("must be an Airtable base id (app followed by 14 letters or digits)")
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An Airtable record id (`rec…`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RecordId(String);
+
+impl RecordId {
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        if airtable_id(s.trim(), "rec") {
+            Ok(Self(s.trim().to_owned()))
+        } else {
+            Err("must be an Airtable record id (rec followed by 14 letters or digits)")
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A table or field named by id (`tbl…`/`fld…`) or by name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NameOrId(String);
+
+impl NameOrId {
+    /// Accepts an id with the given prefix, or a name of 1–255 printable characters.
+    pub fn parse(s: &str, prefix: &str) -> Result<Self, &'static str> {
+        let t = s.trim();
+        if t.is_empty() || t.chars().count() > 255 || t.chars().any(char::is_control) {
+            return Err("must be an id or a name of 1 to 255 printable characters");
+        }
+        if t.len() == 17 && t.starts_with(prefix) && !airtable_id(t, prefix) {
+            return Err("is not a valid Airtable id");
+        }
+        Ok(Self(t.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +210,19 @@ mod tests {
         assert!(TenantId::parse(user.as_str()).is_err());
         assert!(TenantId::parse("ten_xyz").is_err());
         assert!(TenantId::parse("ten_../../USER#x").is_err());
+    }
+
+    #[test]
+    fn airtable_ids_are_checked() {
+        assert!(BaseId::parse("appABCDEFGHIJ1234").is_ok());
+        assert!(BaseId::parse("appshort").is_err());
+        assert!(BaseId::parse("tblABCDEFGHIJ1234").is_err());
+        assert!(RecordId::parse("recABCDEFGHIJ1234").is_ok());
+        assert!(RecordId::parse("rec../../x0000000").is_err());
+        assert!(NameOrId::parse("My Table", "tbl").is_ok());
+        assert!(NameOrId::parse("", "tbl").is_err());
+        assert!(NameOrId::parse("line\nbreak", "tbl").is_err());
+        assert!(NameOrId::parse("tblNOT-AN-ID-1234", "tbl").is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod aws;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod ids;
 pub mod store;
 pub mod telemetry;

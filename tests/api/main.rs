@@ -3,7 +3,9 @@
 
 mod accounts;
 mod api_keys;
+mod connections;
 mod errors;
+mod gateway;
 mod health;
 mod isolation;
 mod pollers;

@@ -119,8 +119,8 @@ async fn enable_emulator_features(endpoint: &str) {
 }
 
 /// Every function's Router, merged: the local stand-in for API Gateway's routes.
-pub fn api_router(auth_state: auth::AppState) -> Router {
-    shared::http::edge(auth::router(auth_state))
+pub fn api_router(auth_state: auth::AppState, airtable_state: airtable::AppState) -> Router {
+    shared::http::edge(auth::router(auth_state).merge(airtable::router(airtable_state)))
 }
 
 /// Provisions the emulator, starts the sandbox Airtable and the API server; returns once both
@@ -147,10 +147,11 @@ pub async fn start(opts: Options) -> Result<Running, BoxError> {
 
     let config = Config::from_lookup(|k| env.get(k).cloned())?;
     let clients = AwsClients::new(&sdk);
-    let auth_state = auth::AppState::new(config, clients).await?;
+    let auth_state = auth::AppState::new(config.clone(), clients.clone()).await?;
+    let airtable_state = airtable::AppState::new(config, clients).await?;
     let listener = TcpListener::bind(opts.bind).await?;
     let api = listener.local_addr()?;
-    let app = api_router(auth_state);
+    let app = api_router(auth_state, airtable_state);
     tokio::spawn(async move { axum::serve(listener, app).await });
     tracing::info!(api = %api, sandbox = %sandbox, stack = %opts.stack, "local stack is up");
     Ok(Running { api, sandbox, env })

@@ -13,6 +13,8 @@ use crate::store::{Store, StoreError, keys, n};
 /// Airtable's limit: 5 requests per second per base. 10 ms of margin per slot absorbs network
 /// jitter, so requests never arrive closer together than Airtable counts them.
 pub const SPACING_MS: i64 = 1000 / 5 + 10;
+/// Airtable's other limit: 50 requests per second per token (across all bases).
+pub const TOKEN_SPACING_MS: i64 = 1000 / 50 + 1;
 /// How long a base is held after a 429 (Airtable answers 429 for 30 s).
 pub const HOLD_MS: i64 = 30_000 + 500;
 
@@ -40,13 +42,21 @@ impl Limiter {
     /// Reserves the next send slot of `base`. Returns how long the caller must wait before
     /// sending; the caller decides whether that is too long (a base on hold).
     pub async fn reserve(&self, base: &str) -> Result<Duration, StoreError> {
-        let key = keys::base_limiter(base);
+        self.reserve_slot(keys::base_limiter(base), self.spacing_ms).await
+    }
+
+    /// Reserves the next send slot of a token (by its hash): 50 requests per second.
+    pub async fn reserve_token(&self, token_hash: &str) -> Result<Duration, StoreError> {
+        self.reserve_slot(keys::base_limiter(&format!("token:{token_hash}")), TOKEN_SPACING_MS).await
+    }
+
+    async fn reserve_slot(&self, key: keys::Key, spacing_ms: i64) -> Result<Duration, StoreError> {
         loop {
             let current: Option<Slot> = self.store.get(&key).await?;
             let previous = current.and_then(|s| s.next);
             let now = now_ms();
             let slot = previous.unwrap_or(0).max(now);
-            let next = slot + self.spacing_ms;
+            let next = slot + spacing_ms;
             let condition = if previous.is_some() { "#next = :prev" } else { "attribute_not_exists(#next)" };
             let mut values = vec![(":next", n(next)), (":ttl", n(next / 1000 + 3600))];
             if let Some(p) = previous {

@@ -175,7 +175,8 @@ impl ListQuery {
             b["filterByFormula"] = json!(f);
         }
         if !self.sort.is_empty() {
-            b["sort"] = json!(self.sort.iter().map(|(f, d)| json!({"field": f, "direction": if *d { "desc" } else { "asc" }})).collect::<Vec<_>>());
+            b["sort"] =
+                json!(self.sort.iter().map(|(f, d)| json!({"field": f, "direction": if *d { "desc" } else { "asc" }})).collect::<Vec<_>>());
         }
         if !self.fields.is_empty() {
             b["fields"] = json!(self.fields);
@@ -244,7 +245,8 @@ pub struct Airtable {
 
 impl Airtable {
     pub fn new(api_url: &str, store: Store, kms: aws_sdk_kms::Client, kms_key_id: String) -> Self {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(25)).connect_timeout(Duration::from_secs(5)).build().unwrap_or_default();
+        let http =
+            reqwest::Client::builder().timeout(Duration::from_secs(25)).connect_timeout(Duration::from_secs(5)).build().unwrap_or_default();
         Self {
             http,
             api_url: api_url.trim_end_matches('/').to_owned(),
@@ -257,12 +259,13 @@ impl Airtable {
     /// A session acting for a tenant with its stored token.
     pub async fn session(&self, tenant: &TenantId) -> Result<Session<'_>, AirtableError> {
         let token = self.credentials.token(tenant).await?;
-        Ok(Session { at: self, tenant: tenant.clone(), token })
+        Ok(self.session_with(tenant, token))
     }
 
     /// A session with a token that is not stored (yet): to check it before saving.
     pub fn session_with(&self, tenant: &TenantId, token: SecretString) -> Session<'_> {
-        Session { at: self, tenant: tenant.clone(), token }
+        let token_hash = crate::auth::hash_secret(token.expose_secret())[..32].to_owned();
+        Session { at: self, tenant: tenant.clone(), token, token_hash }
     }
 }
 
@@ -271,6 +274,8 @@ pub struct Session<'a> {
     at: &'a Airtable,
     tenant: TenantId,
     token: SecretString,
+    /// Names the token's send schedule without revealing it.
+    token_hash: String,
 }
 
 fn backoff(attempt: u32) -> Duration {
@@ -284,25 +289,38 @@ impl Session<'_> {
     }
 
     fn url(&self, segments: &[&str]) -> Result<reqwest::Url, AirtableError> {
-        let mut url = reqwest::Url::parse(&self.at.api_url).map_err(|e| AirtableError::Unavailable(format!("bad AIRTABLE_API_URL: {e}")))?;
-        url.path_segments_mut().map_err(|_| AirtableError::Unavailable("bad AIRTABLE_API_URL".into()))?.pop_if_empty().push("v0").extend(segments);
+        let mut url =
+            reqwest::Url::parse(&self.at.api_url).map_err(|e| AirtableError::Unavailable(format!("bad AIRTABLE_API_URL: {e}")))?;
+        url.path_segments_mut()
+            .map_err(|_| AirtableError::Unavailable("bad AIRTABLE_API_URL".into()))?
+            .pop_if_empty()
+            .push("v0")
+            .extend(segments);
         Ok(url)
     }
 
     /// Sends one request, paced on `base` (when it touches one), with retries; returns the body.
-    async fn send(&self, method: Method, url: reqwest::Url, base: Option<&str>, body: Option<&Value>, retry: Retry) -> Result<Value, AirtableError> {
+    async fn send(
+        &self,
+        method: Method,
+        url: reqwest::Url,
+        base: Option<&str>,
+        body: Option<&Value>,
+        retry: Retry,
+    ) -> Result<Value, AirtableError> {
         let mut last = String::new();
         for attempt in 0..MAX_ATTEMPTS {
             if attempt > 0 {
                 tokio::time::sleep(backoff(attempt - 1)).await;
             }
+            let mut wait = self.at.limiter.reserve_token(&self.token_hash).await?;
             if let Some(b) = base {
-                let wait = self.at.limiter.reserve(b).await?;
-                if wait > MAX_WAIT {
-                    return Err(AirtableError::RateLimited { retry_after: wait.as_secs().max(1) });
-                }
-                tokio::time::sleep(wait).await;
+                wait = wait.max(self.at.limiter.reserve(b).await?);
             }
+            if wait > MAX_WAIT {
+                return Err(AirtableError::RateLimited { retry_after: wait.as_secs().max(1) });
+            }
+            tokio::time::sleep(wait).await;
             let mut req = self.at.http.request(method.clone(), url.clone()).bearer_auth(self.token.expose_secret());
             if let Some(b) = body {
                 req = req.json(b);
@@ -378,19 +396,30 @@ impl Session<'_> {
     }
 
     pub async fn create_table(&self, base: &str, body: &Value) -> Result<Value, AirtableError> {
-        let out = self.send(Method::POST, self.url(&["meta", "bases", base, "tables"])?, Some(base), Some(body), Retry::OnlyIfNotApplied).await?;
+        let out =
+            self.send(Method::POST, self.url(&["meta", "bases", base, "tables"])?, Some(base), Some(body), Retry::OnlyIfNotApplied).await?;
         self.at.cache.bump(&self.tenant, base, "*").await?;
         Ok(out)
     }
 
     pub async fn create_field(&self, base: &str, table: &str, body: &Value) -> Result<Value, AirtableError> {
-        let out = self.send(Method::POST, self.url(&["meta", "bases", base, "tables", table, "fields"])?, Some(base), Some(body), Retry::OnlyIfNotApplied).await?;
+        let out = self
+            .send(
+                Method::POST,
+                self.url(&["meta", "bases", base, "tables", table, "fields"])?,
+                Some(base),
+                Some(body),
+                Retry::OnlyIfNotApplied,
+            )
+            .await?;
         self.at.cache.bump(&self.tenant, base, "*").await?;
         Ok(out)
     }
 
     pub async fn update_field(&self, base: &str, table: &str, field: &str, body: &Value) -> Result<Value, AirtableError> {
-        let out = self.send(Method::PATCH, self.url(&["meta", "bases", base, "tables", table, "fields", field])?, Some(base), Some(body), Retry::Safe).await?;
+        let out = self
+            .send(Method::PATCH, self.url(&["meta", "bases", base, "tables", table, "fields", field])?, Some(base), Some(body), Retry::Safe)
+            .await?;
         self.at.cache.bump(&self.tenant, base, "*").await?;
         Ok(out)
     }
@@ -455,7 +484,14 @@ impl Session<'_> {
     }
 
     /// Updates records (`{id, fields}`): PATCH merges, PUT (`replace`) clears unspecified fields.
-    pub async fn update_records(&self, base: &str, table: &str, records: Vec<Value>, replace: bool, typecast: bool) -> Result<Vec<Value>, AirtableError> {
+    pub async fn update_records(
+        &self,
+        base: &str,
+        table: &str,
+        records: Vec<Value>,
+        replace: bool,
+        typecast: bool,
+    ) -> Result<Vec<Value>, AirtableError> {
         let url = self.url(&[base, table])?;
         let method = if replace { Method::PUT } else { Method::PATCH };
         let result = self
@@ -470,7 +506,14 @@ impl Session<'_> {
     }
 
     /// Upserts by 1–3 merge fields: creates what does not match, updates what does.
-    pub async fn upsert_records(&self, base: &str, table: &str, fields: Vec<Value>, merge_on: &[String], typecast: bool) -> Result<Upserted, AirtableError> {
+    pub async fn upsert_records(
+        &self,
+        base: &str,
+        table: &str,
+        fields: Vec<Value>,
+        merge_on: &[String],
+        typecast: bool,
+    ) -> Result<Upserted, AirtableError> {
         let url = self.url(&[base, table])?;
         let result = self
             .chunked(fields, |group| {
@@ -488,7 +531,9 @@ impl Session<'_> {
         let mut out = Upserted::default();
         for v in result? {
             out.records.extend(v["records"].as_array().cloned().unwrap_or_default());
-            let ids = |k: &str| v[k].as_array().map(|a| a.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect::<Vec<_>>()).unwrap_or_default();
+            let ids = |k: &str| {
+                v[k].as_array().map(|a| a.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect::<Vec<_>>()).unwrap_or_default()
+            };
             out.created.extend(ids("createdRecords"));
             out.updated.extend(ids("updatedRecords"));
         }
@@ -507,17 +552,35 @@ impl Session<'_> {
             })
             .await;
         self.invalidate(base, table).await?;
-        Ok(result?.into_iter().flat_map(|v| v["records"].as_array().cloned().unwrap_or_default()).filter_map(|r| r["id"].as_str().map(str::to_owned)).collect())
+        Ok(result?
+            .into_iter()
+            .flat_map(|v| v["records"].as_array().cloned().unwrap_or_default())
+            .filter_map(|r| r["id"].as_str().map(str::to_owned))
+            .collect())
     }
 
     /// Sends a request as given (the `/v0` proxy): paced, retried, errors returned as Airtable's.
-    pub async fn raw(&self, method: Method, segments: &[&str], query: &[(String, String)], body: Option<&Value>) -> Result<Value, AirtableError> {
+    pub async fn raw(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: &[(String, String)],
+        body: Option<&Value>,
+    ) -> Result<Value, AirtableError> {
         let mut url = self.url(segments)?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
-        let base = segments.first().filter(|s| s.starts_with("app")).copied().or_else(|| segments.get(2).filter(|s| s.starts_with("app")).copied());
-        let retry = if method == Method::POST && !segments.last().is_some_and(|s| *s == "listRecords") { Retry::OnlyIfNotApplied } else { Retry::Safe };
+        let base = segments
+            .first()
+            .filter(|s| s.starts_with("app"))
+            .copied()
+            .or_else(|| segments.get(2).filter(|s| s.starts_with("app")).copied());
+        let retry = if method == Method::POST && segments.last().is_none_or(|s| *s != "listRecords") {
+            Retry::OnlyIfNotApplied
+        } else {
+            Retry::Safe
+        };
         self.send(method, url, base, body, retry).await
     }
 
@@ -559,6 +622,28 @@ impl Session<'_> {
         Ok((v, CacheStatus::Miss))
     }
 
+    /// A GET sent as given (the `/v0` proxy), cached like the typed reads: records per table
+    /// version for 60 s, meta for 5 minutes.
+    pub async fn cached_raw_get(
+        &self,
+        segments: &[&str],
+        query: &[(String, String)],
+        bypass: bool,
+    ) -> Result<(Value, CacheStatus), AirtableError> {
+        let (ttl, version_of) = match segments {
+            ["meta", "bases", base, ..] => (cache::META_TTL_SECS, Some((base.to_string(), "*".to_owned()))),
+            ["meta", ..] => (cache::META_TTL_SECS, None),
+            [base, table, ..] => (cache::RECORDS_TTL_SECS, Some((base.to_string(), self.table_key(base, table).await?))),
+            _ => (cache::RECORDS_TTL_SECS, None),
+        };
+        let version = match &version_of {
+            Some((b, t)) => self.at.cache.version(&self.tenant, b, t).await?,
+            None => 0,
+        };
+        let material = format!("raw|{}|{version}|{query:?}", segments.join("/"));
+        self.through_cache(material, ttl, bypass, || self.raw(Method::GET, segments, query, None)).await
+    }
+
     /// Bases, cached 5 minutes.
     pub async fn cached_bases(&self, bypass: bool) -> Result<(Value, CacheStatus), AirtableError> {
         self.through_cache("bases".into(), cache::META_TTL_SECS, bypass, || async { Ok(json!(self.list_bases().await?)) }).await
@@ -571,7 +656,14 @@ impl Session<'_> {
     }
 
     /// One page of records, cached 60 s per table version.
-    pub async fn cached_page(&self, base: &str, table: &str, query: &ListQuery, offset: Option<&str>, bypass: bool) -> Result<(Page, CacheStatus), AirtableError> {
+    pub async fn cached_page(
+        &self,
+        base: &str,
+        table: &str,
+        query: &ListQuery,
+        offset: Option<&str>,
+        bypass: bool,
+    ) -> Result<(Page, CacheStatus), AirtableError> {
         let key = self.table_key(base, table).await?;
         let version = self.at.cache.version(&self.tenant, base, &key).await?;
         let material = format!("page|{base}|{key}|{version}|{table}|{}|{}", query.describe(), offset.unwrap_or(""));
@@ -581,15 +673,26 @@ impl Session<'_> {
                 Ok(json!({"records": p.records, "offset": p.offset}))
             })
             .await?;
-        Ok((Page { records: v["records"].as_array().cloned().unwrap_or_default(), offset: v["offset"].as_str().map(str::to_owned) }, status))
+        Ok((
+            Page { records: v["records"].as_array().cloned().unwrap_or_default(), offset: v["offset"].as_str().map(str::to_owned) },
+            status,
+        ))
     }
 
     /// Every record of a listing, cached 60 s per table version.
-    pub async fn cached_all(&self, base: &str, table: &str, query: &ListQuery, bypass: bool) -> Result<(Vec<Value>, CacheStatus), AirtableError> {
+    pub async fn cached_all(
+        &self,
+        base: &str,
+        table: &str,
+        query: &ListQuery,
+        bypass: bool,
+    ) -> Result<(Vec<Value>, CacheStatus), AirtableError> {
         let key = self.table_key(base, table).await?;
         let version = self.at.cache.version(&self.tenant, base, &key).await?;
         let material = format!("all|{base}|{key}|{version}|{table}|{}", query.describe());
-        let (v, status) = self.through_cache(material, cache::RECORDS_TTL_SECS, bypass, || async { Ok(json!(self.list_all(base, table, query).await?)) }).await?;
+        let (v, status) = self
+            .through_cache(material, cache::RECORDS_TTL_SECS, bypass, || async { Ok(json!(self.list_all(base, table, query).await?)) })
+            .await?;
         Ok((v.as_array().cloned().unwrap_or_default(), status))
     }
 
@@ -597,7 +700,10 @@ impl Session<'_> {
     pub async fn cached_record(&self, base: &str, table: &str, id: &str, bypass: bool) -> Result<(Value, CacheStatus), AirtableError> {
         let key = self.table_key(base, table).await?;
         let version = self.at.cache.version(&self.tenant, base, &key).await?;
-        self.through_cache(format!("record|{base}|{key}|{version}|{id}"), cache::RECORDS_TTL_SECS, bypass, || self.get_record(base, table, id)).await
+        self.through_cache(format!("record|{base}|{key}|{version}|{id}"), cache::RECORDS_TTL_SECS, bypass, || {
+            self.get_record(base, table, id)
+        })
+        .await
     }
 }
 
@@ -612,13 +718,17 @@ mod tests {
             ("INVALID_VALUE_FOR_COLUMN".into(), "Field \"Age\" cannot accept the provided value".into())
         );
         assert_eq!(parse_error(404, r#"{"error":"NOT_FOUND"}"#).0, "NOT_FOUND");
-        assert_eq!(parse_error(429, r#"{"errors":[{"error":"RATE_LIMIT_REACHED","message":"Rate limit exceeded"}]}"#).0, "RATE_LIMIT_REACHED");
+        assert_eq!(
+            parse_error(429, r#"{"errors":[{"error":"RATE_LIMIT_REACHED","message":"Rate limit exceeded"}]}"#).0,
+            "RATE_LIMIT_REACHED"
+        );
         assert_eq!(parse_error(500, "<html>").0, "HTTP_500");
     }
 
     #[test]
     fn airtable_errors_map_to_problems_with_the_type_kept() {
-        let e: ApiError = AirtableError::Upstream { status: 403, kind: "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND".into(), message: "m".into() }.into();
+        let e: ApiError =
+            AirtableError::Upstream { status: 403, kind: "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND".into(), message: "m".into() }.into();
         assert_eq!(e.status(), StatusCode::FORBIDDEN);
         let e: ApiError = AirtableError::RateLimited { retry_after: 30 }.into();
         assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -628,7 +738,13 @@ mod tests {
 
     #[test]
     fn list_queries_render_as_airtable_names_them() {
-        let q = ListQuery { filter_by_formula: Some("{A} = 1".into()), sort: vec![("Name".into(), true)], fields: vec!["A".into(), "B".into()], page_size: Some(500), ..Default::default() };
+        let q = ListQuery {
+            filter_by_formula: Some("{A} = 1".into()),
+            sort: vec![("Name".into(), true)],
+            fields: vec!["A".into(), "B".into()],
+            page_size: Some(500),
+            ..Default::default()
+        };
         let pairs = q.pairs(Some("itr1/rec1"));
         assert!(pairs.contains(&("sort[0][direction]".into(), "desc".into())));
         assert_eq!(pairs.iter().filter(|(k, _)| k == "fields[]").count(), 2);

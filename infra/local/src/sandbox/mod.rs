@@ -95,6 +95,8 @@ pub(crate) struct World {
     pub bases: Vec<Base>,
     pub iterators: HashMap<String, Iterator>,
     stats: HashMap<String, BaseStats>,
+    /// Tokens registered through `/_sandbox/tokens`, limited to some bases.
+    scoped_tokens: HashMap<String, Vec<String>>,
     /// Per-base fault rates (override `config.fault_rate`), so one test's faults stay its own.
     base_faults: HashMap<String, f64>,
     tokens: HashMap<String, VecDeque<Instant>>,
@@ -107,6 +109,11 @@ impl World {
 
     pub fn base_mut(&mut self, id: &str) -> Option<&mut Base> {
         self.bases.iter_mut().find(|b| b.id == id)
+    }
+
+    /// Whether a token may use a base.
+    fn sees(&self, token: &str, base: &str) -> bool {
+        self.scoped_tokens.get(token).is_none_or(|bases| bases.iter().any(|b| b == base))
     }
 }
 
@@ -125,6 +132,7 @@ impl Sandbox {
                 bases,
                 iterators: HashMap::new(),
                 stats: HashMap::new(),
+                scoped_tokens: HashMap::new(),
                 base_faults: HashMap::new(),
                 tokens: HashMap::new(),
             })),
@@ -140,8 +148,9 @@ impl Sandbox {
         self.lock().bases.iter().map(|b| b.id.clone()).collect()
     }
 
-    /// Authenticates, applies the rate limits and fault injection. `Err` is the response to send.
-    pub(crate) fn gate(&self, headers: &HeaderMap, base: Option<&str>) -> Result<(), Response> {
+    /// Authenticates, applies the rate limits and fault injection; returns the token. `Err` is
+    /// the response to send.
+    pub(crate) fn gate(&self, headers: &HeaderMap, base: Option<&str>) -> Result<String, Response> {
         let token = headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
@@ -149,13 +158,13 @@ impl Sandbox {
             .map(str::trim)
             .map(str::to_owned);
         let mut w = self.lock();
-        let Some(token) = token.filter(|t| w.config.tokens.iter().any(|k| k == t)) else {
+        let Some(token) = token.filter(|t| w.config.tokens.iter().any(|k| k == t) || w.scoped_tokens.contains_key(t)) else {
             return Err(error(StatusCode::UNAUTHORIZED, "AUTHENTICATION_REQUIRED", "Authentication required"));
         };
         let now = Instant::now();
         let second = Duration::from_secs(1);
         let per_token = w.config.rate_per_token;
-        let window = w.tokens.entry(token).or_default();
+        let window = w.tokens.entry(token.clone()).or_default();
         while window.front().is_some_and(|t| now.duration_since(*t) >= second) {
             window.pop_front();
         }
@@ -163,8 +172,8 @@ impl Sandbox {
             return Err(rate_limited());
         }
         window.push_back(now);
-        let Some(base) = base else { return Ok(()) };
-        if w.base(base).is_none() {
+        let Some(base) = base else { return Ok(token) };
+        if w.base(base).is_none() || !w.sees(&token, base) {
             return Err(not_permitted());
         }
         let fault_rate = w.base_faults.get(base).copied().unwrap_or(w.config.fault_rate);
@@ -197,7 +206,7 @@ impl Sandbox {
                 "The service is temporarily unavailable. Please retry shortly.",
             ));
         }
-        Ok(())
+        Ok(token)
     }
 }
 
@@ -247,6 +256,7 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/_sandbox/stats", get(stats))
         .route("/_sandbox/config", post(configure))
         .route("/_sandbox/bases", post(admin_create_base))
+        .route("/_sandbox/tokens", post(admin_create_token))
         .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"error": "NOT_FOUND"}))).into_response() })
         .with_state(sandbox)
 }
@@ -259,11 +269,12 @@ async fn whoami(State(sb): State<Sandbox>, headers: HeaderMap) -> Response {
 }
 
 async fn list_bases(State(sb): State<Sandbox>, headers: HeaderMap) -> Response {
-    if let Err(r) = sb.gate(&headers, None) {
-        return r;
-    }
+    let token = match sb.gate(&headers, None) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
     let w = sb.lock();
-    Json(json!({"bases": w.bases.iter().map(|b| json!({"id": b.id, "name": b.name, "permissionLevel": "create"})).collect::<Vec<_>>()}))
+    Json(json!({"bases": w.bases.iter().filter(|b| w.sees(&token, &b.id)).map(|b| json!({"id": b.id, "name": b.name, "permissionLevel": "create"})).collect::<Vec<_>>()}))
         .into_response()
 }
 
@@ -423,6 +434,20 @@ async fn configure(State(sb): State<Sandbox>, Json(body): Json<Value>) -> Json<V
         w.config.rate_per_base = n as usize;
     }
     Json(json!({"faultRate": w.config.fault_rate, "penaltyMs": w.config.penalty.as_millis() as u64, "ratePerBase": w.config.rate_per_base}))
+}
+
+/// `POST /_sandbox/tokens {token, bases}`: a token that sees only these bases.
+async fn admin_create_token(State(sb): State<Sandbox>, Json(body): Json<Value>) -> Response {
+    let Some(token) = body.get("token").and_then(Value::as_str).filter(|t| !t.is_empty()) else {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_REQUEST_UNKNOWN", "token is required");
+    };
+    let bases: Vec<String> = body
+        .get("bases")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|b| b.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    sb.lock().scoped_tokens.insert(token.to_owned(), bases.clone());
+    (StatusCode::CREATED, Json(json!({"token": token, "bases": bases}))).into_response()
 }
 
 /// `POST /_sandbox/bases {name, tables?: [{name, fields}]}`: a fresh base (tests and benchmarks

@@ -1,0 +1,557 @@
+//! `/api/v1/bases`, `/api/v1/tables`, `/api/v1/records`: Airtable through the paced, cached
+//! client, in our own JSON and problem+json. Any number of records per write (chunked by 10),
+//! our own opaque cursors, `all=true` for every page, `Idempotency-Key` on writes.
+
+use std::future::Future;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::airtable::{ListQuery, MAX_PAGE_SIZE};
+use shared::auth::Identity;
+use shared::http::{ApiJson, ApiQuery};
+use shared::ids::{BaseId, NameOrId, RecordId};
+use shared::{ApiError, FieldError, idempotency};
+
+use crate::{AppState, bypass_cache, cache_header};
+
+/// Most records one request may write (the body limit bounds it too).
+const MAX_RECORDS_PER_CALL: usize = 5_000;
+
+fn base_id(raw: &str, errors: &mut Vec<FieldError>) -> Option<BaseId> {
+    BaseId::parse(raw).map_err(|m| errors.push(FieldError::new("baseId", m))).ok()
+}
+
+fn table_ref(raw: &str, errors: &mut Vec<FieldError>) -> Option<NameOrId> {
+    NameOrId::parse(raw, "tbl").map_err(|m| errors.push(FieldError::new("table", m))).ok()
+}
+
+fn done<T>(errors: Vec<FieldError>, value: Option<T>) -> Result<T, ApiError> {
+    match value {
+        Some(v) if errors.is_empty() => Ok(v),
+        _ => Err(ApiError::Validation(errors)),
+    }
+}
+
+// ---------- bases and tables ----------
+
+/// `GET /api/v1/bases`.
+pub async fn bases(State(state): State<AppState>, identity: Identity, headers: HeaderMap) -> Result<Response, ApiError> {
+    let session = state.airtable.session(&identity.tenant).await?;
+    let (bases, cache) = session.cached_bases(bypass_cache(&headers)).await?;
+    Ok((cache_header(cache), Json(json!({ "bases": bases }))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BaseQuery {
+    base_id: String,
+}
+
+/// `GET /api/v1/tables?baseId=` — tables with fields (types, options) and views.
+pub async fn tables(
+    State(state): State<AppState>,
+    identity: Identity,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<BaseQuery>,
+) -> Result<Response, ApiError> {
+    let base = BaseId::parse(&q.base_id).map_err(|m| ApiError::invalid("baseId", m))?;
+    let session = state.airtable.session(&identity.tenant).await?;
+    let (schema, cache) = session.cached_schema(base.as_str(), bypass_cache(&headers)).await?;
+    Ok((cache_header(cache), Json(schema)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateTable {
+    base_id: String,
+    name: String,
+    description: Option<String>,
+    fields: Vec<Value>,
+}
+
+/// `POST /api/v1/tables {baseId, name, description?, fields}`.
+pub async fn create_table(
+    State(state): State<AppState>,
+    identity: Identity,
+    ApiJson(req): ApiJson<CreateTable>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    identity.require_writer()?;
+    let mut errors = Vec::new();
+    let base = base_id(&req.base_id, &mut errors);
+    if req.name.trim().is_empty() {
+        errors.push(FieldError::new("name", "is required"));
+    }
+    if req.fields.is_empty() {
+        errors.push(FieldError::new("fields", "a table needs at least one field (the first is its primary field)"));
+    }
+    for (i, f) in req.fields.iter().enumerate() {
+        if f.get("name").and_then(Value::as_str).is_none_or(|n| n.trim().is_empty()) || f.get("type").and_then(Value::as_str).is_none() {
+            errors.push(FieldError::new(format!("fields[{i}]"), "needs a name and a type"));
+        }
+    }
+    let base = done(errors, base)?;
+    let mut body = json!({"name": req.name.trim(), "fields": req.fields});
+    if let Some(d) = req.description {
+        body["description"] = json!(d);
+    }
+    let session = state.airtable.session(&identity.tenant).await?;
+    Ok((StatusCode::CREATED, Json(session.create_table(base.as_str(), &body).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateField {
+    base_id: String,
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    options: Option<Value>,
+    description: Option<String>,
+}
+
+/// `POST /api/v1/tables/{tableId}/fields {baseId, name, type, options?}`.
+pub async fn create_field(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(table): Path<String>,
+    ApiJson(req): ApiJson<CreateField>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    identity.require_writer()?;
+    let mut errors = Vec::new();
+    let base = base_id(&req.base_id, &mut errors);
+    let table = table_ref(&table, &mut errors);
+    if req.name.trim().is_empty() {
+        errors.push(FieldError::new("name", "is required"));
+    }
+    let (base, table) = done(errors, base.zip(table))?;
+    let mut body = json!({"name": req.name.trim(), "type": req.kind});
+    if let Some(o) = req.options {
+        body["options"] = o;
+    }
+    if let Some(d) = req.description {
+        body["description"] = json!(d);
+    }
+    let session = state.airtable.session(&identity.tenant).await?;
+    Ok((StatusCode::CREATED, Json(session.create_field(base.as_str(), table.as_str(), &body).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateField {
+    base_id: String,
+    name: Option<String>,
+    description: Option<String>,
+}
+
+/// `PATCH /api/v1/tables/{tableId}/fields/{fieldId} {baseId, name?, description?}`.
+pub async fn update_field(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path((table, field)): Path<(String, String)>,
+    ApiJson(req): ApiJson<UpdateField>,
+) -> Result<Json<Value>, ApiError> {
+    identity.require_writer()?;
+    let mut errors = Vec::new();
+    let base = base_id(&req.base_id, &mut errors);
+    let table = table_ref(&table, &mut errors);
+    let field = NameOrId::parse(&field, "fld").map_err(|m| errors.push(FieldError::new("fieldId", m))).ok();
+    if req.name.is_none() && req.description.is_none() {
+        errors.push(FieldError::new("name", "give a new name or description"));
+    }
+    let ((base, table), field) = done(errors, base.zip(table).zip(field))?;
+    let mut body = json!({});
+    if let Some(n) = req.name {
+        body["name"] = json!(n.trim());
+    }
+    if let Some(d) = req.description {
+        body["description"] = json!(d);
+    }
+    let session = state.airtable.session(&identity.tenant).await?;
+    Ok(Json(session.update_field(base.as_str(), table.as_str(), field.as_str(), &body).await?))
+}
+
+// ---------- records: reads ----------
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListParams {
+    base_id: String,
+    table: String,
+    filter_by_formula: Option<String>,
+    /// `Name,-Age` or `Name:asc,Age:desc`.
+    sort: Option<String>,
+    /// Comma-separated field names.
+    fields: Option<String>,
+    view: Option<String>,
+    page_size: Option<usize>,
+    max_records: Option<usize>,
+    cursor: Option<String>,
+    all: Option<bool>,
+}
+
+fn parse_sort(raw: &str) -> Vec<(String, bool)> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            if let Some(f) = s.strip_prefix('-') {
+                (f.to_owned(), true)
+            } else if let Some((f, d)) = s.rsplit_once(':') {
+                (f.to_owned(), d.eq_ignore_ascii_case("desc"))
+            } else {
+                (s.to_owned(), false)
+            }
+        })
+        .collect()
+}
+
+/// `GET /api/v1/records?baseId=&table=&…` — one page (`cursor` for the next) or `all=true`.
+pub async fn list_records(
+    State(state): State<AppState>,
+    identity: Identity,
+    headers: HeaderMap,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> Result<Response, ApiError> {
+    let mut errors = Vec::new();
+    let base = base_id(&p.base_id, &mut errors);
+    let table = table_ref(&p.table, &mut errors);
+    if p.page_size.is_some_and(|s| s == 0 || s > MAX_PAGE_SIZE) {
+        errors.push(FieldError::new("pageSize", "must be between 1 and 100"));
+    }
+    let offset = match p.cursor.as_deref() {
+        Some(c) => match URL_SAFE_NO_PAD.decode(c).ok().and_then(|b| String::from_utf8(b).ok()) {
+            Some(o) => Some(o),
+            None => {
+                errors.push(FieldError::new("cursor", "is not a cursor this API returned"));
+                None
+            }
+        },
+        None => None,
+    };
+    let (base, table) = done(errors, base.zip(table))?;
+    let query = ListQuery {
+        filter_by_formula: p.filter_by_formula.filter(|f| !f.trim().is_empty()),
+        sort: p.sort.as_deref().map(parse_sort).unwrap_or_default(),
+        fields: p
+            .fields
+            .as_deref()
+            .map(|f| f.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default(),
+        view: p.view,
+        page_size: p.page_size,
+        max_records: p.max_records,
+        ..Default::default()
+    };
+    let session = state.airtable.session(&identity.tenant).await?;
+    let bypass = bypass_cache(&headers);
+    if p.all.unwrap_or(false) {
+        let (records, cache) = session.cached_all(base.as_str(), table.as_str(), &query, bypass).await?;
+        return Ok((cache_header(cache), Json(json!({"records": records, "total": records.len()}))).into_response());
+    }
+    let (page, cache) = session.cached_page(base.as_str(), table.as_str(), &query, offset.as_deref(), bypass).await?;
+    let cursor = page.offset.map(|o| URL_SAFE_NO_PAD.encode(o));
+    Ok((cache_header(cache), Json(json!({"records": page.records, "cursor": cursor}))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordParams {
+    base_id: String,
+    table: String,
+}
+
+fn record_target(p: &RecordParams, record: &str) -> Result<(BaseId, NameOrId, RecordId), ApiError> {
+    let mut errors = Vec::new();
+    let base = base_id(&p.base_id, &mut errors);
+    let table = table_ref(&p.table, &mut errors);
+    let rec = RecordId::parse(record).map_err(|m| errors.push(FieldError::new("recordId", m))).ok();
+    let ((b, t), r) = done(errors, base.zip(table).zip(rec))?;
+    Ok((b, t, r))
+}
+
+/// `GET /api/v1/records/{recordId}?baseId=&table=`.
+pub async fn get_record(
+    State(state): State<AppState>,
+    identity: Identity,
+    headers: HeaderMap,
+    Path(record): Path<String>,
+    ApiQuery(p): ApiQuery<RecordParams>,
+) -> Result<Response, ApiError> {
+    let (base, table, rec) = record_target(&p, &record)?;
+    let session = state.airtable.session(&identity.tenant).await?;
+    let (v, cache) = session.cached_record(base.as_str(), table.as_str(), rec.as_str(), bypass_cache(&headers)).await?;
+    Ok((cache_header(cache), Json(v)).into_response())
+}
+
+// ---------- records: writes ----------
+
+/// Runs a write under the request's `Idempotency-Key` (if any): a replay returns the first
+/// answer (with `idempotent-replayed: true`) and writes nothing.
+async fn idempotent<F, Fut>(
+    state: &AppState,
+    identity: &Identity,
+    headers: &HeaderMap,
+    fingerprint: String,
+    run: F,
+) -> Result<Response, ApiError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<(StatusCode, Value), ApiError>>,
+{
+    let replayed = HeaderName::from_static("idempotent-replayed");
+    match idempotency::begin(&state.store, &identity.tenant, headers, &fingerprint).await? {
+        idempotency::Begin::NoKey => run().await.map(|(s, v)| (s, Json(v)).into_response()),
+        idempotency::Begin::Replay { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            Ok((status, [(replayed, HeaderValue::from_static("true"))], Json(body)).into_response())
+        }
+        idempotency::Begin::Run(key) => match run().await {
+            Ok((status, body)) => {
+                idempotency::finish(&state.store, &identity.tenant, &key, status.as_u16(), &body).await?;
+                Ok((status, [(replayed, HeaderValue::from_static("false"))], Json(body)).into_response())
+            }
+            Err(e) => {
+                idempotency::abandon(&state.store, &identity.tenant, &key).await;
+                Err(e)
+            }
+        },
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Upsert {
+    fields_to_merge_on: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateRecords {
+    base_id: String,
+    table: String,
+    records: Vec<Value>,
+    #[serde(default)]
+    typecast: bool,
+    upsert: Option<Upsert>,
+}
+
+fn check_count(n: usize, errors: &mut Vec<FieldError>) {
+    if n == 0 || n > MAX_RECORDS_PER_CALL {
+        errors.push(FieldError::new("records", format!("must hold 1 to {MAX_RECORDS_PER_CALL} records")));
+    }
+}
+
+/// `POST /api/v1/records {baseId, table, records: [{fields}], typecast?, upsert?}` → 201 with
+/// every created record (200 with `createdRecords`/`updatedRecords` for an upsert).
+pub async fn create_records(
+    State(state): State<AppState>,
+    identity: Identity,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    identity.require_writer()?;
+    let req: CreateRecords = shared::http::parse_json(&body)?;
+    let mut errors = Vec::new();
+    let base = base_id(&req.base_id, &mut errors);
+    let table = table_ref(&req.table, &mut errors);
+    check_count(req.records.len(), &mut errors);
+    let mut fields = Vec::with_capacity(req.records.len());
+    for (i, r) in req.records.iter().enumerate() {
+        match r.get("fields").filter(|f| f.is_object()) {
+            Some(f) => fields.push(f.clone()),
+            None => errors.push(FieldError::new(format!("records[{i}].fields"), "must be an object of field name → value")),
+        }
+    }
+    if let Some(u) = &req.upsert
+        && (u.fields_to_merge_on.is_empty() || u.fields_to_merge_on.len() > 3)
+    {
+        errors.push(FieldError::new("upsert.fieldsToMergeOn", "must name 1 to 3 fields"));
+    }
+    let (base, table) = done(errors, base.zip(table))?;
+    let fingerprint = format!("POST records {}", String::from_utf8_lossy(&body));
+    idempotent(&state, &identity, &headers, fingerprint, || async {
+        let session = state.airtable.session(&identity.tenant).await?;
+        match &req.upsert {
+            Some(u) => {
+                let out = session.upsert_records(base.as_str(), table.as_str(), fields, &u.fields_to_merge_on, req.typecast).await?;
+                Ok((StatusCode::OK, json!({"records": out.records, "createdRecords": out.created, "updatedRecords": out.updated})))
+            }
+            None => {
+                let records = session.create_records(base.as_str(), table.as_str(), fields, req.typecast).await?;
+                Ok((StatusCode::CREATED, json!({ "records": records })))
+            }
+        }
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateRecords {
+    base_id: String,
+    table: String,
+    records: Vec<Value>,
+    #[serde(default)]
+    typecast: bool,
+}
+
+async fn update_many(
+    state: AppState,
+    identity: Identity,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+    replace: bool,
+) -> Result<Response, ApiError> {
+    identity.require_writer()?;
+    let req: UpdateRecords = shared::http::parse_json(&body)?;
+    let mut errors = Vec::new();
+    let base = base_id(&req.base_id, &mut errors);
+    let table = table_ref(&req.table, &mut errors);
+    check_count(req.records.len(), &mut errors);
+    let mut records = Vec::with_capacity(req.records.len());
+    for (i, r) in req.records.iter().enumerate() {
+        let id = r.get("id").and_then(Value::as_str).and_then(|id| RecordId::parse(id).ok());
+        let fields = r.get("fields").filter(|f| f.is_object());
+        match (id, fields) {
+            (Some(id), Some(f)) => records.push(json!({"id": id.as_str(), "fields": f})),
+            _ => errors.push(FieldError::new(format!("records[{i}]"), "needs an id (rec…) and a fields object")),
+        }
+    }
+    let (base, table) = done(errors, base.zip(table))?;
+    let fingerprint = format!("{} records {}", if replace { "PUT" } else { "PATCH" }, String::from_utf8_lossy(&body));
+    idempotent(&state, &identity, &headers, fingerprint, || async {
+        let session = state.airtable.session(&identity.tenant).await?;
+        let out = session.update_records(base.as_str(), table.as_str(), records, replace, req.typecast).await?;
+        Ok((StatusCode::OK, json!({ "records": out })))
+    })
+    .await
+}
+
+/// `PATCH /api/v1/records {baseId, table, records: [{id, fields}]}` — merges.
+pub async fn update_records(
+    State(state): State<AppState>,
+    identity: Identity,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    update_many(state, identity, headers, body, false).await
+}
+
+/// `PUT /api/v1/records {…}` — replaces (unspecified fields are cleared).
+pub async fn replace_records(
+    State(state): State<AppState>,
+    identity: Identity,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    update_many(state, identity, headers, body, true).await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateOne {
+    base_id: String,
+    table: String,
+    fields: Value,
+    #[serde(default)]
+    typecast: bool,
+}
+
+/// `PATCH /api/v1/records/{recordId} {baseId, table, fields}`.
+pub async fn update_record(
+    State(state): State<AppState>,
+    identity: Identity,
+    headers: HeaderMap,
+    Path(record): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    identity.require_writer()?;
+    let req: UpdateOne = shared::http::parse_json(&body)?;
+    let (base, table, rec) = record_target(&RecordParams { base_id: req.base_id.clone(), table: req.table.clone() }, &record)?;
+    if !req.fields.is_object() {
+        return Err(ApiError::invalid("fields", "must be an object of field name → value"));
+    }
+    let fingerprint = format!("PATCH record {record} {}", String::from_utf8_lossy(&body));
+    idempotent(&state, &identity, &headers, fingerprint, || async {
+        let session = state.airtable.session(&identity.tenant).await?;
+        let out = session
+            .update_records(base.as_str(), table.as_str(), vec![json!({"id": rec.as_str(), "fields": req.fields})], false, req.typecast)
+            .await?;
+        Ok((StatusCode::OK, out.into_iter().next().unwrap_or(Value::Null)))
+    })
+    .await
+}
+
+/// `DELETE /api/v1/records/{recordId}?baseId=&table=`.
+pub async fn delete_record(
+    State(state): State<AppState>,
+    identity: Identity,
+    headers: HeaderMap,
+    Path(record): Path<String>,
+    ApiQuery(p): ApiQuery<RecordParams>,
+) -> Result<Response, ApiError> {
+    identity.require_writer()?;
+    let (base, table, rec) = record_target(&p, &record)?;
+    idempotent(&state, &identity, &headers, format!("DELETE record {record}"), || async {
+        let session = state.airtable.session(&identity.tenant).await?;
+        session.delete_records(base.as_str(), table.as_str(), vec![rec.as_str().to_owned()]).await?;
+        Ok((StatusCode::OK, json!({"id": rec.as_str(), "deleted": true})))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteParams {
+    base_id: String,
+    table: String,
+    /// Comma-separated record ids.
+    ids: String,
+}
+
+/// `DELETE /api/v1/records?baseId=&table=&ids=rec1,rec2,…` — any number.
+pub async fn delete_records(
+    State(state): State<AppState>,
+    identity: Identity,
+    headers: HeaderMap,
+    ApiQuery(p): ApiQuery<DeleteParams>,
+) -> Result<Response, ApiError> {
+    identity.require_writer()?;
+    let mut errors = Vec::new();
+    let base = base_id(&p.base_id, &mut errors);
+    let table = table_ref(&p.table, &mut errors);
+    let mut ids = Vec::new();
+    for raw in p.ids.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match RecordId::parse(raw) {
+            Ok(id) => ids.push(id.as_str().to_owned()),
+            Err(m) => errors.push(FieldError::new("ids", format!("{raw}: {m}"))),
+        }
+    }
+    check_count(ids.len(), &mut errors);
+    let (base, table) = done(errors, base.zip(table))?;
+    idempotent(&state, &identity, &headers, format!("DELETE records {}", p.ids), || async {
+        let session = state.airtable.session(&identity.tenant).await?;
+        let deleted = session.delete_records(base.as_str(), table.as_str(), ids).await?;
+        Ok((StatusCode::OK, json!({ "deleted": deleted })))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_accepts_minus_and_colon_forms() {
+        assert_eq!(
+            parse_sort("Name,-Age, Score:desc,Due:asc"),
+            vec![("Name".into(), false), ("Age".into(), true), ("Score".into(), true), ("Due".into(), false)]
+        );
+    }
+}

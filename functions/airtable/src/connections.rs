@@ -1,0 +1,97 @@
+//! `PUT/GET/DELETE /api/v1/connections/airtable`: a tenant's personal access token, checked
+//! against Airtable, stored KMS-encrypted, never shown again.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::ApiError;
+use shared::airtable::{AirtableError, Connection};
+use shared::auth::{Identity, Role};
+use shared::http::ApiJson;
+use shared::store::{Store, keys};
+
+use crate::AppState;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConnectRequest {
+    token: String,
+}
+
+fn view(c: &Connection) -> Value {
+    json!({
+        "status": "connected",
+        "scopes": c.scopes,
+        "basesCount": c.bases_count,
+        "airtableUserId": c.airtable_user_id,
+        "connectedBy": c.connected_by,
+        "connectedAt": c.connected_at,
+        "lastCheckedAt": c.last_checked_at,
+    })
+}
+
+/// Checks the token (it must list bases), then stores it encrypted. Owner/admin only.
+pub async fn connect(
+    State(state): State<AppState>,
+    identity: Identity,
+    ApiJson(req): ApiJson<ConnectRequest>,
+) -> Result<Json<Value>, ApiError> {
+    identity.require(Role::Admin)?;
+    let token = req.token.trim();
+    if token.is_empty() || token.len() > 512 || !token.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ApiError::invalid("token", "must be an Airtable personal access token"));
+    }
+    let token = SecretString::from(token.to_owned());
+    let session = state.airtable.session_with(&identity.tenant, token.clone());
+    let bases = match session.list_bases().await {
+        Ok(b) => b,
+        Err(AirtableError::Upstream { status: 401 | 403, kind, .. }) => {
+            return Err(ApiError::Upstream {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "airtable_token_rejected",
+                airtable_type: kind,
+                detail: "Airtable refused this token; check that it is valid and has the schema.bases:read scope".into(),
+                retry_after: None,
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // Scopes are informative: an older token may not be allowed to ask.
+    let who = session.whoami().await.unwrap_or(Value::Null);
+    let scopes: Vec<String> =
+        who["scopes"].as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect()).unwrap_or_default();
+    let now = shared::time::now_rfc3339();
+    let conn = Connection {
+        tenant_id: identity.tenant.clone(),
+        ciphertext: state.airtable.credentials.encrypt(&identity.tenant, &token).await?,
+        scopes,
+        bases_count: bases.len(),
+        airtable_user_id: who["id"].as_str().map(str::to_owned),
+        connected_by: identity.user_id().clone(),
+        connected_at: now.clone(),
+        last_checked_at: now,
+    };
+    state.store.put(Store::item(&keys::airtable_connection(&identity.tenant), "airtableConnection", &conn)?).await?;
+    state.airtable.credentials.forget(&identity.tenant);
+    tracing::info!(bases = conn.bases_count, "Airtable connected");
+    Ok(Json(view(&conn)))
+}
+
+/// The connection's status, never the token.
+pub async fn status(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
+    Ok(Json(match state.airtable.credentials.connection(&identity.tenant).await? {
+        Some(c) => view(&c),
+        None => json!({"status": "not_connected"}),
+    }))
+}
+
+/// Removes the connection. Owner/admin only.
+pub async fn disconnect(State(state): State<AppState>, identity: Identity) -> Result<StatusCode, ApiError> {
+    identity.require(Role::Admin)?;
+    state.store.delete(&keys::airtable_connection(&identity.tenant)).await?;
+    state.airtable.credentials.forget(&identity.tenant);
+    Ok(StatusCode::NO_CONTENT)
+}

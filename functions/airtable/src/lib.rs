@@ -1,0 +1,74 @@
+//! Lambda `airtable`: the tenant's Airtable connection, its bases, tables and records through
+//! the paced, cached `shared::airtable` client — and `/v0/…`, an Airtable-compatible proxy that
+//! Airtable's own clients (pyairtable, airtable.js) use unchanged with one of our API keys.
+
+mod api;
+mod connections;
+mod proxy;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::routing::{get, patch, post, put};
+use shared::airtable::{Airtable, CacheStatus};
+use shared::auth::{Authenticator, JwtKeys};
+use shared::aws::AwsClients;
+use shared::config::{Config, ConfigError};
+use shared::store::Store;
+
+/// Everything the handlers share; built once per cold start.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub auth: Authenticator,
+    pub airtable: Airtable,
+}
+
+impl AppState {
+    pub async fn new(config: Config, aws: AwsClients) -> Result<Self, ConfigError> {
+        let jwt = JwtKeys::load(&config, &aws.secrets).await?;
+        let store = Store::new(aws.dynamodb.clone(), config.table_name.clone());
+        let airtable = Airtable::new(&config.airtable_api_url, store.clone(), aws.kms.clone(), config.kms_key_id.clone());
+        Ok(Self { auth: Authenticator::new(jwt, store.clone()), store, airtable, config: Arc::new(config) })
+    }
+}
+
+impl FromRef<AppState> for Authenticator {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
+/// `Cache-Control: no-cache` on a request skips the cache.
+pub(crate) fn bypass_cache(headers: &HeaderMap) -> bool {
+    headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("no-cache") || v.contains("no-store"))
+}
+
+/// The `x-cache` response header.
+pub(crate) fn cache_header(status: CacheStatus) -> [(header::HeaderName, HeaderValue); 1] {
+    [(header::HeaderName::from_static("x-cache"), HeaderValue::from_static(status.as_str()))]
+}
+
+/// Every route of the function.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/connections/airtable", put(connections::connect).get(connections::status).delete(connections::disconnect))
+        .route("/api/v1/bases", get(api::bases))
+        .route("/api/v1/tables", get(api::tables).post(api::create_table))
+        .route("/api/v1/tables/{tableId}/fields", post(api::create_field))
+        .route("/api/v1/tables/{tableId}/fields/{fieldId}", patch(api::update_field))
+        .route(
+            "/api/v1/records",
+            get(api::list_records)
+                .post(api::create_records)
+                .patch(api::update_records)
+                .put(api::replace_records)
+                .delete(api::delete_records),
+        )
+        .route("/api/v1/records/{recordId}", get(api::get_record).patch(api::update_record).delete(api::delete_record))
+        .merge(proxy::routes())
+        .with_state(state)
+}

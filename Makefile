@@ -29,7 +29,12 @@ toolchain:
 	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 
-deps: toolchain $(VENV)/.installed
+tests/compat/node_modules/.installed: tests/compat/package.json tests/compat/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	cd tests/compat && npm ci --no-audit --no-fund --silent
+	@touch $@
+
+deps: toolchain $(VENV)/.installed tests/compat/node_modules/.installed
 
 # ---------- run ----------
 dev: deps

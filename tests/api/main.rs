@@ -9,6 +9,7 @@ mod gateway;
 mod health;
 mod isolation;
 mod pollers;
+mod proxy;
 mod sandbox;
 mod sessions;
 mod tenants;

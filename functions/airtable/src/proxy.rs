@@ -197,6 +197,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v0/meta/bases/{base}/tables/{table}/fields", post(meta_fields))
         .route("/v0/meta/bases/{base}/tables/{table}/fields/{field}", patch(meta_field))
         .route("/v0/{base}/{table}", get(table).post(table).patch(table).put(table).delete(table))
+        // airtable.js writes `/{table}/`; Airtable accepts the trailing slash, so do we.
+        .route("/v0/{base}/{table}/", get(table).post(table).patch(table).put(table).delete(table))
         .route("/v0/{base}/{table}/listRecords", post(list_records))
         .route("/v0/{base}/{table}/{record}", get(record).patch(record).put(record).delete(record))
 }

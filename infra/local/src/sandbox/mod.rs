@@ -248,6 +248,14 @@ pub fn router(sandbox: Sandbox) -> Router {
                 .put(records::replace_many)
                 .delete(records::delete_many),
         )
+        .route(
+            "/v0/{base}/{table}/",
+            get(records::list_get)
+                .post(records::create)
+                .patch(records::update_many)
+                .put(records::replace_many)
+                .delete(records::delete_many),
+        )
         .route("/v0/{base}/{table}/listRecords", post(records::list_post))
         .route(
             "/v0/{base}/{table}/{record}",

@@ -8,11 +8,12 @@ VENV := .venv
 export CARGO_TARGET_DIR ?= /var/tmp/pyairtable-target
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help dev test deps toolchain fmt fmt-check clippy unit cfn-lint it emulator clean
+.PHONY: help dev test bench deps toolchain fmt fmt-check clippy unit cfn-lint it emulator clean
 
 help:
 	@echo "make dev    - run the whole platform locally (AWS emulator + sandbox Airtable + API on :3000)"
 	@echo "make test   - fmt check, clippy, unit tests, cfn-lint, black-box tests against the local stack"
+	@echo "make bench  - import 2,000 records through the API vs pyairtable, against the sandbox's real limits"
 	@echo "make fmt    - format the code"
 
 # ---------- set-up (idempotent) ----------
@@ -65,6 +66,10 @@ it: deps
 
 test: fmt-check clippy unit cfn-lint it
 	@echo "make test: all checks passed"
+
+# A benchmark, not a test: prints figures, asserts nothing.
+bench: deps
+	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server cargo run --quiet -p tests --bin bench
 
 clean:
 	cargo clean

@@ -79,8 +79,14 @@ fn spawn_moto() -> (String, std::process::Child) {
     panic!("moto did not start on {endpoint}");
 }
 
-/// The stack, started on first use by a thread that lives as long as the test process.
+/// The stack, started on first use by a thread that lives as long as the test process, with
+/// Airtable's real limits but a 2 s penalty (so a test that trips it recovers quickly).
 pub fn stack() -> &'static Stack {
+    stack_with(local::sandbox::SandboxConfig { penalty: Duration::from_secs(2), ..Default::default() })
+}
+
+/// The stack with a given sandbox configuration (the first call in a process decides).
+pub fn stack_with(sandbox: local::sandbox::SandboxConfig) -> &'static Stack {
     STACK.get_or_init(|| {
         let filter = tracing_subscriber::EnvFilter::new("info,shared=debug,auth=debug,airtable=debug,local=debug");
         let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(true).with_writer(|| LogSink).try_init();
@@ -106,8 +112,7 @@ pub fn stack() -> &'static Stack {
                         airtable_api_url: None,
                         template: local::default_template(),
                         jwt_secret: Some(TEST_JWT_SECRET.into()),
-                        // Airtable's real limits, with a short penalty so a test that trips it recovers.
-                        sandbox: local::sandbox::SandboxConfig { penalty: Duration::from_secs(2), ..Default::default() },
+                        sandbox,
                     };
                     let result = local::start(opts).await.map(|r| (r, endpoint)).map_err(|e| e.to_string());
                     let _ = tx.send(result);

@@ -415,7 +415,11 @@ async fn stats(State(sb): State<Sandbox>) -> Json<Value> {
         .stats
         .iter()
         .map(|(id, s)| {
-            (id.clone(), json!({"requests": s.requests, "rateLimited": s.rate_limited, "faults": s.faults, "maxRequestsInAnySecond": s.max_in_any_second}))
+            let records: usize = w.base(id).map(|b| b.tables.iter().map(|t| t.records.len()).sum()).unwrap_or(0);
+            (
+                id.clone(),
+                json!({"requests": s.requests, "rateLimited": s.rate_limited, "faults": s.faults, "maxRequestsInAnySecond": s.max_in_any_second, "records": records}),
+            )
         })
         .collect();
     Json(json!({"bases": bases}))

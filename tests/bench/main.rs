@@ -91,8 +91,8 @@ async fn main() {
         "pyairtable Table.batch_create (direct)",
         py_secs,
         py_written / py_secs,
-        py_stats["rateLimited"],
-        py_stats["maxRequestsInAnySecond"]
+        py_stats["rateLimited"].as_u64().unwrap_or(0),
+        py_stats["maxRequestsInAnySecond"].as_u64().unwrap_or(0)
     );
     if let Some(why) = py["failed"].as_str() {
         println!("  pyairtable gave up after writing {py_written} of {RECORDS} records: {why}");

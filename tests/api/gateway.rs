@@ -321,3 +321,48 @@ async fn the_personal_access_token_never_appears_in_any_log_line() {
     assert!(!logs.contains(sandbox::DEFAULT_TOKEN), "the PAT leaked into the logs");
     assert!(!logs.contains(&c.session.access), "an access token leaked into the logs");
 }
+
+#[tokio::test]
+async fn search_is_case_insensitive_and_values_cannot_inject_formula_code() {
+    let api = Api::new();
+    let c = api.connected("search").await;
+    let rows = vec![
+        json!({"fields": {"Name": "Ada Lovelace", "Email": "ada@example.com"}}),
+        json!({"fields": {"Name": "Grace Hopper", "Email": "grace@navy.mil"}}),
+    ];
+    create(&api, &c, rows).await.expect(201);
+    let search = |q: &str, extra: &str| format!("/api/v1/records?baseId={}&table=People&all=true&search={}{extra}", c.base, urlencode(q));
+    let r = api.get(&search("LOVELACE", ""), &c.session.access).await.expect(200);
+    assert_eq!(names(r.body["records"].as_array().unwrap()), ["Ada Lovelace"]);
+    let r = api.get(&search("navy", ""), &c.session.access).await.expect(200);
+    assert_eq!(names(r.body["records"].as_array().unwrap()), ["Grace Hopper"], "all text fields are searched by default");
+    let r = api.get(&search("navy", "&searchFields=Name"), &c.session.access).await.expect(200);
+    assert!(r.body["records"].as_array().unwrap().is_empty());
+    // Attempts to close the string and add an always-true clause find nothing.
+    for attack in ["x') , TRUE()) & ('", "'), 1=1, ('", "\\') OR TRUE() OR ('", "}) OR TRUE() OR ({"] {
+        let r = api.get(&search(attack, ""), &c.session.access).await.expect(200);
+        assert!(r.body["records"].as_array().unwrap().is_empty(), "{attack} matched {}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn a_429_that_still_comes_holds_the_base_and_answers_503_with_retry_after() {
+    let api = Api::new();
+    let c = api.connected("hold").await;
+    // Someone else (outside the platform) exhausts the base's limit with the same base.
+    let token = sandbox::scoped_token(&[&c.base]).await;
+    let direct = format!("http://{}/v0/{}/People", tests::stack().sandbox, c.base);
+    let http = reqwest::Client::new();
+    for _ in 0..6 {
+        http.get(&direct).bearer_auth(&token).send().await.unwrap();
+    }
+    let url = format!("/api/v1/records?baseId={}&table=People", c.base);
+    let r = api.get(&url, &c.session.access).await.expect_problem(503, "airtable_rate_limited");
+    assert_eq!(r.body["airtableType"], "RATE_LIMIT_REACHED");
+    assert_eq!(r.headers["retry-after"], "30");
+    // The base is now on hold for every instance: the next call does not even reach Airtable.
+    let before = sandbox::stats(&c.base).await["requests"].as_u64().unwrap();
+    let r = api.get(&format!("{url}&pageSize=5"), &c.session.access).await.expect_problem(503, "airtable_rate_limited");
+    assert!(r.headers["retry-after"].to_str().unwrap().parse::<u64>().unwrap() > 20);
+    assert_eq!(sandbox::stats(&c.base).await["requests"].as_u64().unwrap(), before, "held: no request was sent");
+}

@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::airtable::{ListQuery, MAX_PAGE_SIZE};
+use shared::airtable::{ListQuery, MAX_PAGE_SIZE, formula};
 use shared::auth::Identity;
 use shared::http::{ApiJson, ApiQuery};
 use shared::ids::{BaseId, NameOrId, RecordId};
@@ -193,7 +193,15 @@ pub struct ListParams {
     max_records: Option<usize>,
     cursor: Option<String>,
     all: Option<bool>,
+    /// Case-insensitive text search (escaped into the formula, never injected).
+    search: Option<String>,
+    /// Comma-separated fields to search (default: every text field of the table).
+    search_fields: Option<String>,
 }
+
+/// Text-like field types that `search` looks into by default.
+const TEXT_TYPES: &[&str] =
+    &["singleLineText", "multilineText", "richText", "email", "url", "phoneNumber", "singleSelect", "multipleSelects"];
 
 fn parse_sort(raw: &str) -> Vec<(String, bool)> {
     raw.split(',')
@@ -235,8 +243,32 @@ pub async fn list_records(
         None => None,
     };
     let (base, table) = done(errors, base.zip(table))?;
+    let session = state.airtable.session(&identity.tenant).await?;
+    let search = match p.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        Some(q) => {
+            let fields: Vec<String> = match p.search_fields.as_deref() {
+                Some(list) => list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                None => {
+                    let (schema, _) = session.cached_schema(base.as_str(), false).await?;
+                    let table_schema =
+                        schema["tables"].as_array().into_iter().flatten().find(|t| {
+                            t["id"] == table.as_str() || t["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(table.as_str()))
+                        });
+                    table_schema
+                        .and_then(|t| t["fields"].as_array())
+                        .into_iter()
+                        .flatten()
+                        .filter(|f| f["type"].as_str().is_some_and(|t| TEXT_TYPES.contains(&t)))
+                        .filter_map(|f| f["name"].as_str().map(str::to_owned))
+                        .collect()
+                }
+            };
+            Some(formula::search(q, &fields))
+        }
+        None => None,
+    };
     let query = ListQuery {
-        filter_by_formula: p.filter_by_formula.filter(|f| !f.trim().is_empty()),
+        filter_by_formula: formula::and(p.filter_by_formula.filter(|f| !f.trim().is_empty()), search),
         sort: p.sort.as_deref().map(parse_sort).unwrap_or_default(),
         fields: p
             .fields
@@ -248,7 +280,6 @@ pub async fn list_records(
         max_records: p.max_records,
         ..Default::default()
     };
-    let session = state.airtable.session(&identity.tenant).await?;
     let bypass = bypass_cache(&headers);
     if p.all.unwrap_or(false) {
         let (records, cache) = session.cached_all(base.as_str(), table.as_str(), &query, bypass).await?;

@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod credentials;
+pub mod formula;
 pub mod limiter;
 
 use std::time::Duration;

@@ -60,7 +60,16 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Identity, Res
         .map(|(_, t)| t.trim().to_owned());
     let unauthenticated = || airtable_error(StatusCode::UNAUTHORIZED, "AUTHENTICATION_REQUIRED", "Authentication required");
     let Some(bearer) = bearer else { return Err(unauthenticated()) };
-    let identity = state.auth.authenticate(&bearer).await.map_err(|_| unauthenticated())?;
+    let identity = state.auth.authenticate(&bearer).await.map_err(|e| {
+        if e.status() == StatusCode::UNAUTHORIZED {
+            unauthenticated()
+        } else {
+            if let shared::ApiError::Internal(cause) = &e {
+                shared::error::log_cause_chain(cause.as_ref());
+            }
+            airtable_error(StatusCode::INTERNAL_SERVER_ERROR, "SERVER_ERROR", "An unexpected error occurred")
+        }
+    })?;
     tracing::Span::current().record("tenant", identity.tenant.as_str());
     Ok(identity)
 }

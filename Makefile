@@ -42,7 +42,7 @@ dev: deps
 	@infra/local/dev.sh
 
 emulator: deps
-	$(VENV)/bin/moto_server -H 127.0.0.1 -p $${MOTO_PORT:-4566}
+	$(VENV)/bin/python infra/local/emulator.py -H 127.0.0.1 -p $${MOTO_PORT:-4566}
 
 # ---------- checks ----------
 fmt:
@@ -62,14 +62,14 @@ cfn-lint: deps
 
 # The black-box suite starts its own emulator (from .venv) and local stack on free ports.
 it: deps
-	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server cargo test -p tests --locked -- --test-threads=8
+	cargo test -p tests --locked -- --test-threads=8
 
 test: fmt-check clippy unit cfn-lint it
 	@echo "make test: all checks passed"
 
 # A benchmark, not a test: prints figures, asserts nothing.
 bench: deps
-	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server cargo run --quiet -p tests --bin bench
+	cargo run --quiet -p tests --bin bench
 
 clean:
 	cargo clean

@@ -48,17 +48,20 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
-fn moto_binary() -> String {
-    std::env::var("MOTO_SERVER").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/moto_server").to_owned())
+/// The project venv's Python, which runs `infra/local/emulator.py` (moto, DynamoDB serialised).
+fn python() -> String {
+    std::env::var("EMULATOR_PYTHON").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python").to_owned())
 }
 
-/// Starts moto on a free port; it dies with this process (PR_SET_PDEATHSIG), so a crashed or
+const EMULATOR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/local/emulator.py");
+
+/// Starts the emulator on a free port; it dies with this process (PR_SET_PDEATHSIG), so a crashed or
 /// interrupted test run leaves nothing behind.
 fn spawn_moto() -> (String, std::process::Child) {
     use std::os::unix::process::CommandExt;
     let port = free_port();
-    let mut cmd = Command::new(moto_binary());
-    cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::null());
+    let mut cmd = Command::new(python());
+    cmd.args([EMULATOR, "-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::null());
     // SAFETY: prctl is async-signal-safe and touches only the child's own state.
     unsafe {
         cmd.pre_exec(|| {
@@ -66,7 +69,7 @@ fn spawn_moto() -> (String, std::process::Child) {
             Ok(())
         });
     }
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {} (run `make deps`): {e}", moto_binary()));
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {} {EMULATOR} (run `make deps`): {e}", python()));
     let endpoint = format!("http://127.0.0.1:{port}");
     for _ in 0..150 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -314,6 +317,11 @@ pub mod sandbox {
     /// Sets a base's injected fault rate.
     pub async fn faults(base: &str, rate: f64) {
         reqwest::Client::new().post(url("/_sandbox/config")).json(&json!({"base": base, "faultRate": rate})).send().await.unwrap();
+    }
+
+    /// Sets how long a base answers 429 after going over its limit.
+    pub async fn penalty(base: &str, ms: u64) {
+        reqwest::Client::new().post(url("/_sandbox/config")).json(&json!({"base": base, "penaltyMs": ms})).send().await.unwrap();
     }
 
     /// The sandbox's counters for a base: requests, rateLimited, faults, maxRequestsInAnySecond.

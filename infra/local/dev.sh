@@ -26,7 +26,7 @@ if [[ -z "${AWS_ENDPOINT_URL:-}" ]]; then
     echo "dev: reusing the emulator already running at ${AWS_ENDPOINT_URL}"
   else
     echo "dev: starting moto at ${AWS_ENDPOINT_URL}"
-    .venv/bin/moto_server -H 127.0.0.1 -p "${MOTO_PORT}" >.venv/moto.log 2>&1 &
+    .venv/bin/python infra/local/emulator.py -H 127.0.0.1 -p "${MOTO_PORT}" >.venv/moto.log 2>&1 &
     moto_pid=$!
     for _ in $(seq 1 100); do
       curl -sf -o /dev/null "${AWS_ENDPOINT_URL}/moto-api/data.json" && break

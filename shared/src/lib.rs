@@ -13,6 +13,8 @@ pub mod idempotency;
 pub mod ids;
 pub mod store;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod time;
 
 pub use error::{ApiError, FieldError};

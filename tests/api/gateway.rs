@@ -349,7 +349,8 @@ async fn search_is_case_insensitive_and_values_cannot_inject_formula_code() {
 async fn a_429_that_still_comes_holds_the_base_and_answers_503_with_retry_after() {
     let api = Api::new();
     let c = api.connected("hold").await;
-    // Someone else (outside the platform) exhausts the base's limit with the same base.
+    // Someone else (outside the platform) exhausts the base's limit; Airtable's 30 s penalty.
+    sandbox::penalty(&c.base, 30_000).await;
     let token = sandbox::scoped_token(&[&c.base]).await;
     let direct = format!("http://{}/v0/{}/People", tests::stack().sandbox, c.base);
     let http = reqwest::Client::new();

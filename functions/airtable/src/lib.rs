@@ -79,41 +79,16 @@ mod tests {
     //! is an address where nothing listens, so only paths that need no AWS call are exercised.
 
     use super::*;
-    use axum::body::Body;
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
+    use shared::testing::{event, invoke, unreachable_aws};
 
-    async fn state() -> AppState {
-        let sdk = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url("http://127.0.0.1:9")
-            .build();
-        let env = std::collections::HashMap::from([
-            ("TABLE_NAME", "t"),
-            ("UPLOADS_BUCKET", "b"),
-            ("FILES_QUEUE_URL", "http://127.0.0.1:9/q/files"),
-            ("AUTOMATION_QUEUE_URL", "http://127.0.0.1:9/q/auto"),
-            ("SAGA_STEPS_QUEUE_URL", "http://127.0.0.1:9/q/saga"),
-            ("KMS_KEY_ID", "alias/k"),
-            ("JWT_SECRET", "unit-test-secret-0123456789abcdefghij"),
-        ]);
-        let config = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap();
-        AppState::new(config, AwsClients::new(&sdk)).await.unwrap()
-    }
-
-    async fn invoke(event: &str) -> (u16, serde_json::Value, axum::http::HeaderMap) {
-        let path = format!("{}/../../events/airtable/{event}", env!("CARGO_MANIFEST_DIR"));
-        let req = lambda_http::request::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let res = shared::http::edge(router(state().await)).oneshot(req.map(|b| Body::from(b.to_vec()))).await.unwrap();
-        let (status, headers) = (res.status().as_u16(), res.headers().clone());
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap(), headers)
+    async fn app() -> Router {
+        let (config, aws) = unreachable_aws();
+        router(AppState::new(config, aws).await.unwrap())
     }
 
     #[tokio::test]
     async fn the_records_event_without_credentials_is_a_401_problem() {
-        let (status, body, headers) = invoke("list-records.json").await;
+        let (status, body, headers) = invoke(app().await, &event("airtable", "list-records.json")).await;
         assert_eq!(status, 401);
         assert_eq!(headers["content-type"], "application/problem+json");
         assert_eq!(body["code"], "unauthorized");
@@ -121,7 +96,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_proxy_event_answers_in_airtables_error_shape() {
-        let (status, body, _) = invoke("proxy-list.json").await;
+        let (status, body, _) = invoke(app().await, &event("airtable", "proxy-list.json")).await;
         assert_eq!(status, 401);
         assert_eq!(body, serde_json::json!({"error": {"type": "AUTHENTICATION_REQUIRED", "message": "Authentication required"}}));
     }

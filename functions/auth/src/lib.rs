@@ -77,45 +77,20 @@ mod tests {
     //! these tests need no emulator and show how the function behaves when AWS is unreachable.
 
     use super::*;
-    use axum::body::Body;
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
+    use shared::testing::{event, invoke, unreachable_aws};
 
-    async fn state() -> AppState {
-        let sdk = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url("http://127.0.0.1:9")
-            .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(aws_sdk_dynamodb::config::Credentials::new(
-                "test", "test", None, None, "unit",
-            )))
-            .build();
-        let env = std::collections::HashMap::from([
-            ("TABLE_NAME", "t"),
-            ("UPLOADS_BUCKET", "b"),
-            ("FILES_QUEUE_URL", "http://127.0.0.1:9/q/files"),
-            ("AUTOMATION_QUEUE_URL", "http://127.0.0.1:9/q/auto"),
-            ("SAGA_STEPS_QUEUE_URL", "http://127.0.0.1:9/q/saga"),
-            ("KMS_KEY_ID", "alias/k"),
-            ("JWT_SECRET", "unit-test-secret-0123456789abcdefghij"),
-        ]);
-        let config = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap();
-        AppState::new(config, AwsClients::new(&sdk)).await.unwrap()
+    async fn app() -> Router {
+        let (config, aws) = unreachable_aws();
+        router(AppState::new(config, aws).await.unwrap())
     }
 
-    async fn invoke(event: &str) -> (u16, serde_json::Value, http::HeaderMap) {
-        let path = format!("{}/../../events/auth/{event}", env!("CARGO_MANIFEST_DIR"));
-        let req = lambda_http::request::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let req = req.map(|b| Body::from(b.to_vec()));
-        let res = shared::http::edge(router(state().await)).oneshot(req).await.unwrap();
-        let (status, headers) = (res.status().as_u16(), res.headers().clone());
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap(), headers)
+    fn get(path: &str) -> String {
+        event("auth", "health.json").replace("/api/v1/health\"", &format!("{path}\""))
     }
 
     #[tokio::test]
     async fn the_health_event_answers_ok() {
-        let (status, body, headers) = invoke("health.json").await;
+        let (status, body, headers) = invoke(app().await, &event("auth", "health.json")).await;
         assert_eq!(status, 200);
         assert_eq!(body["status"], "ok");
         assert!(headers.contains_key("x-request-id"));
@@ -123,7 +98,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_register_event_is_validated_before_any_aws_call() {
-        let (status, body, headers) = invoke("register.json").await;
+        let (status, body, headers) = invoke(app().await, &event("auth", "register.json")).await;
         assert_eq!(status, 422, "{body}");
         assert_eq!(headers["content-type"], "application/problem+json");
         assert_eq!(body["errors"][0]["field"], "password");
@@ -131,10 +106,8 @@ mod tests {
 
     #[tokio::test]
     async fn readiness_is_503_naming_every_dependency_that_is_down() {
-        let req = http::Request::get("/api/v1/health/ready").body(Body::empty()).unwrap();
-        let res = shared::http::edge(router(state().await)).oneshot(req).await.unwrap();
-        assert_eq!(res.status(), 503);
-        let body: serde_json::Value = serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        let (status, body, _) = invoke(app().await, &get("/api/v1/health/ready")).await;
+        assert_eq!(status, 503);
         assert_eq!(body["status"], "unavailable");
         for dep in ["dynamodb", "s3", "sqs", "stepFunctions", "kms"] {
             assert_eq!(body["checks"][dep]["ok"], false, "{dep}: {body}");
@@ -143,14 +116,14 @@ mod tests {
 
     #[tokio::test]
     async fn an_unreachable_table_is_a_500_problem_that_says_nothing_internal() {
-        let req = http::Request::post("/api/v1/auth/login")
-            .header("content-type", "application/json")
-            .body(Body::from(r#"{"email":"a@b.co","password":"whatever12"}"#))
-            .unwrap();
-        let res = shared::http::edge(router(state().await)).oneshot(req).await.unwrap();
-        assert_eq!(res.status(), 500);
-        let text = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
-        assert!(text.contains("internal_error"), "{text}");
+        let login = event("auth", "register.json").replace("/api/v1/auth/register", "/api/v1/auth/login").replace(
+            r#"{\"email\":\"ada@example.com\",\"password\":\"short\"}"#,
+            r#"{\"email\":\"ada@example.com\",\"password\":\"whatever12\"}"#,
+        );
+        let (status, body, _) = invoke(app().await, &login).await;
+        assert_eq!(status, 500, "{body}");
+        assert_eq!(body["code"], "internal_error");
+        let text = body.to_string();
         assert!(!text.contains("127.0.0.1") && !text.contains("dispatch"), "{text}");
     }
 }

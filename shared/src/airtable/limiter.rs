@@ -3,8 +3,6 @@
 //! least [`SPACING_MS`] after the previous one and waits for it. A 429 that still comes puts the
 //! whole base on hold for everyone.
 
-use std::time::Duration;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Deserialize;
 
@@ -23,7 +21,12 @@ struct Slot {
     next: Option<i64>,
 }
 
-fn now_ms() -> i64 {
+/// A send that wakes up later than this after its slot gives the slot up and reserves another:
+/// a late send would bunch up with the sends after it (6 in one second) on a loaded machine.
+pub const LATE_MS: i64 = 40;
+
+/// Now, in epoch milliseconds.
+pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
@@ -39,23 +42,23 @@ impl Limiter {
         Self { store, spacing_ms: SPACING_MS }
     }
 
-    /// Reserves the next send slot of `base`. Returns how long the caller must wait before
-    /// sending; the caller decides whether that is too long (a base on hold).
-    pub async fn reserve(&self, base: &str) -> Result<Duration, StoreError> {
-        self.reserve_slot(keys::base_limiter(base), self.spacing_ms).await
+    /// Reserves the next send slot of `base`, no earlier than `not_before` (epoch ms); returns the
+    /// slot. The caller waits for it, or gives up when it is too far out (a base on hold).
+    pub async fn reserve(&self, base: &str, not_before: i64) -> Result<i64, StoreError> {
+        self.reserve_slot(keys::base_limiter(base), self.spacing_ms, not_before).await
     }
 
     /// Reserves the next send slot of a token (by its hash): 50 requests per second.
-    pub async fn reserve_token(&self, token_hash: &str) -> Result<Duration, StoreError> {
-        self.reserve_slot(keys::base_limiter(&format!("token:{token_hash}")), TOKEN_SPACING_MS).await
+    pub async fn reserve_token(&self, token_hash: &str) -> Result<i64, StoreError> {
+        self.reserve_slot(keys::base_limiter(&format!("token:{token_hash}")), TOKEN_SPACING_MS, 0).await
     }
 
-    async fn reserve_slot(&self, key: keys::Key, spacing_ms: i64) -> Result<Duration, StoreError> {
+    async fn reserve_slot(&self, key: keys::Key, spacing_ms: i64, not_before: i64) -> Result<i64, StoreError> {
         loop {
             let current: Option<Slot> = self.store.get(&key).await?;
             let previous = current.and_then(|s| s.next);
             let now = now_ms();
-            let slot = previous.unwrap_or(0).max(now);
+            let slot = previous.unwrap_or(0).max(now).max(not_before);
             let next = slot + spacing_ms;
             let condition = if previous.is_some() { "#next = :prev" } else { "attribute_not_exists(#next)" };
             let mut values = vec![(":next", n(next)), (":ttl", n(next / 1000 + 3600))];
@@ -63,7 +66,7 @@ impl Limiter {
                 values.push((":prev", n(p)));
             }
             match self.store.update::<serde_json::Value>(&key, "SET #next = :next, #ttl = :ttl", Some(condition), &values).await {
-                Ok(_) => return Ok(Duration::from_millis((slot - now).max(0) as u64)),
+                Ok(_) => return Ok(slot),
                 // Another sender took that slot first; read the schedule again.
                 Err(StoreError::ConditionFailed) => continue,
                 Err(e) => return Err(e),

@@ -314,14 +314,7 @@ impl Session<'_> {
             if attempt > 0 {
                 tokio::time::sleep(backoff(attempt - 1)).await;
             }
-            let mut wait = self.at.limiter.reserve_token(&self.token_hash).await?;
-            if let Some(b) = base {
-                wait = wait.max(self.at.limiter.reserve(b).await?);
-            }
-            if wait > MAX_WAIT {
-                return Err(AirtableError::RateLimited { retry_after: wait.as_secs().max(1) });
-            }
-            tokio::time::sleep(wait).await;
+            self.wait_for_slot(base).await?;
             let mut req = self.at.http.request(method.clone(), url.clone()).bearer_auth(self.token.expose_secret());
             if let Some(b) = body {
                 req = req.json(b);
@@ -364,6 +357,31 @@ impl Session<'_> {
             }
         }
         Err(AirtableError::Unavailable(last))
+    }
+
+    /// Reserves send slots (the token's, then the base's no earlier) and waits for them. A wake-up
+    /// more than [`limiter::LATE_MS`] after the base's slot reserves again instead of sending late.
+    async fn wait_for_slot(&self, base: Option<&str>) -> Result<(), AirtableError> {
+        for _ in 0..5 {
+            let token_slot = self.at.limiter.reserve_token(&self.token_hash).await?;
+            let slot = match base {
+                Some(b) => self.at.limiter.reserve(b, token_slot).await?,
+                None => token_slot,
+            };
+            let wait = slot - limiter::now_ms();
+            if wait > MAX_WAIT.as_millis() as i64 {
+                return Err(AirtableError::RateLimited { retry_after: (wait as u64).div_ceil(1000) });
+            }
+            if wait > 0 {
+                tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+            }
+            let late = limiter::now_ms() - slot;
+            if base.is_none() || late <= limiter::LATE_MS {
+                return Ok(());
+            }
+            tracing::debug!(late_ms = late, "woke up late for an Airtable send slot; reserving another");
+        }
+        Ok(())
     }
 
     // ---------- meta ----------

@@ -27,7 +27,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
-use rand::Rng;
 use serde_json::{Value, json};
 
 use model::{Base, Table};
@@ -74,6 +73,8 @@ struct BaseStats {
     requests: u64,
     rate_limited: u64,
     faults: u64,
+    /// Requests that passed the limiter (the fault schedule counts these).
+    accepted_total: u64,
     max_in_any_second: usize,
     /// Every arrival in the last second (for `max_in_any_second`).
     arrivals: VecDeque<Instant>,
@@ -99,6 +100,8 @@ pub(crate) struct World {
     scoped_tokens: HashMap<String, Vec<String>>,
     /// Per-base fault rates (override `config.fault_rate`), so one test's faults stay its own.
     base_faults: HashMap<String, f64>,
+    /// Per-base penalties (override `config.penalty`).
+    base_penalties: HashMap<String, Duration>,
     tokens: HashMap<String, VecDeque<Instant>>,
 }
 
@@ -134,6 +137,7 @@ impl Sandbox {
                 stats: HashMap::new(),
                 scoped_tokens: HashMap::new(),
                 base_faults: HashMap::new(),
+                base_penalties: HashMap::new(),
                 tokens: HashMap::new(),
             })),
         }
@@ -177,7 +181,8 @@ impl Sandbox {
             return Err(not_permitted());
         }
         let fault_rate = w.base_faults.get(base).copied().unwrap_or(w.config.fault_rate);
-        let (rate, penalty) = (w.config.rate_per_base, w.config.penalty);
+        let penalty = w.base_penalties.get(base).copied().unwrap_or(w.config.penalty);
+        let rate = w.config.rate_per_base;
         let s = w.stats.entry(base.to_owned()).or_default();
         s.requests += 1;
         while s.arrivals.front().is_some_and(|t| now.duration_since(*t) >= second) {
@@ -198,7 +203,10 @@ impl Sandbox {
             return Err(rate_limited());
         }
         s.accepted.push_back(now);
-        if fault_rate > 0.0 && rand::rng().random_bool(fault_rate.min(1.0)) {
+        // Deterministic: exactly `fault_rate` of this base's accepted requests fail, spread evenly.
+        let n = s.accepted_total;
+        s.accepted_total += 1;
+        if fault_rate > 0.0 && ((n + 1) as f64 * fault_rate).floor() > (n as f64 * fault_rate).floor() {
             s.faults += 1;
             return Err(error(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -426,12 +434,17 @@ async fn stats(State(sb): State<Sandbox>) -> Json<Value> {
 }
 
 /// `POST /_sandbox/config {faultRate?, penaltyMs?, offsetTtlMs?, ratePerBase?, base?}`; with
-/// `base`, only `faultRate` applies, to that base alone.
+/// `base`, `faultRate` and `penaltyMs` apply to that base alone.
 async fn configure(State(sb): State<Sandbox>, Json(body): Json<Value>) -> Json<Value> {
     let mut w = sb.lock();
-    if let (Some(base), Some(r)) = (body.get("base").and_then(Value::as_str), body.get("faultRate").and_then(Value::as_f64)) {
-        w.base_faults.insert(base.to_owned(), r.clamp(0.0, 1.0));
-        return Json(json!({"base": base, "faultRate": r}));
+    if let Some(base) = body.get("base").and_then(Value::as_str) {
+        if let Some(r) = body.get("faultRate").and_then(Value::as_f64) {
+            w.base_faults.insert(base.to_owned(), r.clamp(0.0, 1.0));
+        }
+        if let Some(ms) = body.get("penaltyMs").and_then(Value::as_u64) {
+            w.base_penalties.insert(base.to_owned(), Duration::from_millis(ms));
+        }
+        return Json(json!({"base": base}));
     }
     if let Some(r) = body.get("faultRate").and_then(Value::as_f64) {
         w.config.fault_rate = r.clamp(0.0, 1.0);

@@ -367,3 +367,31 @@ async fn a_429_that_still_comes_holds_the_base_and_answers_503_with_retry_after(
     assert!(r.headers["retry-after"].to_str().unwrap().parse::<u64>().unwrap() > 20);
     assert_eq!(sandbox::stats(&c.base).await["requests"].as_u64().unwrap(), before, "held: no request was sent");
 }
+
+#[tokio::test]
+async fn a_query_too_long_for_a_url_goes_through_list_records_by_post() {
+    let api = Api::new();
+    let c = api.connected("longurl").await;
+    create(&api, &c, people(3, "L")).await.expect(201);
+    // ~700 clauses: far past Airtable's 16k-character URL limit once encoded.
+    let clauses: Vec<String> = (0..700).map(|i| format!("{{Name}} = 'L{i:03}'")).collect();
+    let formula = format!("OR({})", clauses.join(", "));
+    let direct = reqwest::Client::new()
+        .get(format!("http://{}/v0/{}/People?filterByFormula={}", tests::stack().sandbox, c.base, urlencode(&formula)))
+        .bearer_auth(sandbox::DEFAULT_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let status = direct.status();
+    assert_eq!(status, 414, "the sandbox refuses such a URL, as Airtable does: {}", direct.text().await.unwrap_or_default());
+    let body = json!({"baseId": c.base, "table": "People"});
+    let url = format!(
+        "/api/v1/records?baseId={}&table=People&all=true&filterByFormula={}",
+        body["baseId"].as_str().unwrap(),
+        urlencode(&formula)
+    );
+    let r = api.get(&url, &c.session.access).await.expect(200);
+    let mut got = names(r.body["records"].as_array().unwrap());
+    got.sort();
+    assert_eq!(got, ["L000", "L001", "L002"]);
+}

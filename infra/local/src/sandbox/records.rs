@@ -229,6 +229,9 @@ fn list(w: &mut World, base: &str, table_key: &str, p: ListParams) -> Response {
     Json(body).into_response()
 }
 
+/// Airtable refuses URLs past 16k characters; clients must use `POST …/listRecords` instead.
+const MAX_URL_LEN: usize = 16_000;
+
 pub async fn list_get(
     State(sb): State<Sandbox>,
     headers: HeaderMap,
@@ -237,6 +240,9 @@ pub async fn list_get(
 ) -> Response {
     if let Err(r) = sb.gate(&headers, Some(&base)) {
         return r;
+    }
+    if q.as_ref().is_some_and(|q| q.len() + base.len() + table.len() + 8 > MAX_URL_LEN) {
+        return error(StatusCode::URI_TOO_LONG, "URL_TOO_LONG", "The URL is too long; use POST /listRecords for long queries");
     }
     match ListParams::from_query(q.as_deref().unwrap_or("")) {
         Ok(p) => list(&mut sb.lock(), &base, &table, p),

@@ -395,3 +395,33 @@ async fn a_query_too_long_for_a_url_goes_through_list_records_by_post() {
     got.sort();
     assert_eq!(got, ["L000", "L001", "L002"]);
 }
+
+#[tokio::test]
+async fn two_instances_share_one_send_schedule_per_base() {
+    let api = Api::new();
+    let c = api.connected("instances").await;
+    // A second, independent instance of the functions (own clients, own memory), as a second
+    // warm Lambda would be, against the same table.
+    let sdk = local::sdk_config(Some(&tests::stack().aws_endpoint)).await;
+    let second = local::serve_instance(&sdk, &tests::stack().env, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let other = format!("http://{second}/api/v1/records");
+    let http = reqwest::Client::new();
+    let via_second = |tag: String| {
+        let body = json!({"baseId": c.base, "table": "People", "records": people(30, &tag)});
+        http.post(&other).bearer_auth(&c.session.access).json(&body).send()
+    };
+    let (a, b, d, e) = tokio::join!(
+        create(&api, &c, people(30, "one-a")),
+        via_second("two-a".into()),
+        create(&api, &c, people(30, "one-b")),
+        via_second("two-b".into())
+    );
+    a.expect(201);
+    d.expect(201);
+    assert_eq!(b.unwrap().status(), 201);
+    assert_eq!(e.unwrap().status(), 201);
+    assert_eq!(all(&api, &c).await.len(), 120);
+    let stats = sandbox::stats(&c.base).await;
+    assert!(stats["maxRequestsInAnySecond"].as_u64().unwrap() <= 5, "{stats}");
+    assert_eq!(stats["rateLimited"], 0, "{stats}");
+}

@@ -123,6 +123,20 @@ pub fn api_router(auth_state: auth::AppState, airtable_state: airtable::AppState
     shared::http::edge(auth::router(auth_state).merge(airtable::router(airtable_state)))
 }
 
+/// Starts one more "instance" of every function — its own state, clients and caches, as a
+/// second warm Lambda would have — on `bind`, against the same resources (`env`).
+pub async fn serve_instance(sdk: &SdkConfig, env: &HashMap<String, String>, bind: SocketAddr) -> Result<SocketAddr, BoxError> {
+    let config = Config::from_lookup(|k| env.get(k).cloned())?;
+    let clients = AwsClients::new(sdk);
+    let auth_state = auth::AppState::new(config.clone(), clients.clone()).await?;
+    let airtable_state = airtable::AppState::new(config, clients).await?;
+    let listener = TcpListener::bind(bind).await?;
+    let addr = listener.local_addr()?;
+    let app = api_router(auth_state, airtable_state);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(addr)
+}
+
 /// Provisions the emulator, starts the sandbox Airtable and the API server; returns once both
 /// listen. The servers run on the current Tokio runtime.
 pub async fn start(opts: Options) -> Result<Running, BoxError> {
@@ -145,14 +159,7 @@ pub async fn start(opts: Options) -> Result<Running, BoxError> {
         env.insert("JWT_SECRET".into(), secret.clone());
     }
 
-    let config = Config::from_lookup(|k| env.get(k).cloned())?;
-    let clients = AwsClients::new(&sdk);
-    let auth_state = auth::AppState::new(config.clone(), clients.clone()).await?;
-    let airtable_state = airtable::AppState::new(config, clients).await?;
-    let listener = TcpListener::bind(opts.bind).await?;
-    let api = listener.local_addr()?;
-    let app = api_router(auth_state, airtable_state);
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let api = serve_instance(&sdk, &env, opts.bind).await?;
     tracing::info!(api = %api, sandbox = %sandbox, stack = %opts.stack, "local stack is up");
     Ok(Running { api, sandbox, env })
 }

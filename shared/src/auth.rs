@@ -243,10 +243,16 @@ impl Authenticator {
             if lookup.expires_at.is_some_and(|exp| exp <= crate::time::now_epoch()) {
                 return Err(ApiError::unauthorized("the API key has expired"));
             }
+            // A key acts for its creator: never beyond the creator's current role, and not at all
+            // once the creator has left (whatever happened to the key's own record).
+            let creator: Member = store
+                .get(&keys::member(&lookup.tenant_id, &lookup.created_by))
+                .await?
+                .ok_or_else(|| ApiError::unauthorized("the API key's creator is no longer a member of this tenant"))?;
             return Ok(Identity {
                 principal: Principal::ApiKey { key_id: lookup.key_id, created_by: lookup.created_by },
                 tenant: lookup.tenant_id,
-                role: lookup.role,
+                role: lookup.role.min(creator.role),
             });
         }
         let claims = self.jwt().verify(bearer)?;

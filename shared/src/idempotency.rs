@@ -1,7 +1,10 @@
 //! `Idempotency-Key` for writes: the first request with a key runs and its answer is stored (24 h);
 //! a retry with the same key and the same request gets that answer again and writes nothing; the
-//! same key with a different request is refused. A request that fails leaves no record, so it can
-//! be retried.
+//! same key with a different request is refused. A request that failed without writing anything
+//! releases its key, so it can be retried; one that may have written (a partial batch, an
+//! ambiguous upstream failure) stores its error as the answer, so a retry cannot write twice.
+//! A claim is a lease: if the request running it dies (a Lambda timeout), the key is free again
+//! after [`LEASE_SECS`].
 
 use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
@@ -9,12 +12,14 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::ids::TenantId;
-use crate::store::{Store, StoreError, keys};
+use crate::store::{Store, StoreError, keys, n, s};
 
 /// The header.
 pub const HEADER: &str = "idempotency-key";
 /// How long answers are kept.
 pub const TTL_SECS: i64 = 24 * 3600;
+/// How long a running request holds its key (longer than any function's timeout).
+pub const LEASE_SECS: i64 = 90;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -23,6 +28,7 @@ struct Record {
     done: bool,
     status: Option<u16>,
     body: Option<String>,
+    lease_until: i64,
     expires_at: i64,
 }
 
@@ -43,53 +49,86 @@ pub async fn begin(store: &Store, tenant: &TenantId, headers: &HeaderMap, finger
     let Some(key) = key else {
         return Err(ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1–255 visible ASCII characters"));
     };
-    let now = crate::time::now_epoch();
     let fingerprint = crate::auth::hash_secret(fingerprint);
     let item_key = keys::idempotency(tenant, key);
-    let record = Record { fingerprint: fingerprint.clone(), done: false, status: None, body: None, expires_at: now + TTL_SECS };
-    let item = Store::with_ttl(Store::item(&item_key, "idempotency", &record)?, record.expires_at);
-    match store.put_new(item.clone()).await {
-        Ok(()) => return Ok(Begin::Run(key.to_owned())),
-        Err(StoreError::ConditionFailed) => {}
-        Err(e) => return Err(e.into()),
+    for _ in 0..3 {
+        let now = crate::time::now_epoch();
+        let claim = Record {
+            fingerprint: fingerprint.clone(),
+            done: false,
+            status: None,
+            body: None,
+            lease_until: now + LEASE_SECS,
+            expires_at: now + TTL_SECS,
+        };
+        let item = Store::with_ttl(Store::item(&item_key, "idempotency", &claim)?, claim.expires_at);
+        match store.put_new(item.clone()).await {
+            Ok(()) => return Ok(Begin::Run(key.to_owned())),
+            Err(StoreError::ConditionFailed) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let Some(existing) = store.get::<Record>(&item_key).await? else {
+            // Released between our attempt and our read: try to claim it again.
+            continue;
+        };
+        let stale = existing.expires_at <= now || (!existing.done && existing.lease_until <= now);
+        if stale {
+            // Take over an expired answer or a dead request's lease — only if nobody else did.
+            let taken = store
+                .client()
+                .put_item()
+                .table_name(store.table())
+                .set_item(Some(item))
+                .condition_expression("expiresAt = :exp AND leaseUntil = :lease AND done = :done")
+                .expression_attribute_values(":exp", n(existing.expires_at))
+                .expression_attribute_values(":lease", n(existing.lease_until))
+                .expression_attribute_values(":done", aws_sdk_dynamodb::types::AttributeValue::Bool(existing.done))
+                .send()
+                .await
+                .map_err(StoreError::from_sdk);
+            match taken {
+                Ok(_) => return Ok(Begin::Run(key.to_owned())),
+                Err(StoreError::ConditionFailed) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if existing.fingerprint != fingerprint {
+            return Err(ApiError::conflict("idempotency_key_reused", "this Idempotency-Key was used for a different request"));
+        }
+        return match existing {
+            Record { done: true, status: Some(status), body: Some(body), .. } => {
+                Ok(Begin::Replay { status, body: serde_json::from_str(&body).unwrap_or(Value::Null) })
+            }
+            _ => Err(ApiError::conflict("idempotency_in_progress", "a request with this Idempotency-Key is still running; retry shortly")),
+        };
     }
-    let existing: Option<Record> = store.get(&item_key).await?;
-    match existing {
-        Some(r) if r.expires_at <= now => {
-            store.put(item).await?;
-            Ok(Begin::Run(key.to_owned()))
-        }
-        Some(r) if r.fingerprint != fingerprint => {
-            Err(ApiError::conflict("idempotency_key_reused", "this Idempotency-Key was used for a different request"))
-        }
-        Some(Record { done: true, status: Some(status), body: Some(body), .. }) => {
-            Ok(Begin::Replay { status, body: serde_json::from_str(&body).unwrap_or(Value::Null) })
-        }
-        Some(_) => {
-            Err(ApiError::conflict("idempotency_in_progress", "a request with this Idempotency-Key is still running; retry shortly"))
-        }
-        None => Ok(Begin::Run(key.to_owned())),
-    }
+    Err(ApiError::conflict("idempotency_in_progress", "this Idempotency-Key is contended; retry shortly"))
 }
 
-/// Stores the answer of a request that ran.
-pub async fn finish(store: &Store, tenant: &TenantId, key: &str, status: u16, body: &Value) -> Result<(), ApiError> {
-    store
+/// Stores the answer of a request that ran (only over this request's own claim).
+pub async fn finish(store: &Store, tenant: &TenantId, key: &str, fingerprint: &str, status: u16, body: &Value) -> Result<(), ApiError> {
+    let res = store
         .update::<Value>(
             &keys::idempotency(tenant, key),
             "SET done = :t, #status = :s, body = :b",
-            None,
+            Some("fingerprint = :fp"),
             &[
                 (":t", aws_sdk_dynamodb::types::AttributeValue::Bool(true)),
-                (":s", crate::store::n(status)),
-                (":b", crate::store::s(body.to_string())),
+                (":s", n(status)),
+                (":b", s(body.to_string())),
+                (":fp", s(crate::auth::hash_secret(fingerprint))),
             ],
         )
-        .await?;
-    Ok(())
+        .await;
+    match res {
+        Ok(_) => Ok(()),
+        // The claim is gone (released or taken over): the answer is simply not kept.
+        Err(StoreError::ConditionFailed) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// Releases the key of a request that failed, so a retry runs again.
+/// Releases the key of a request that failed without writing anything.
 pub async fn abandon(store: &Store, tenant: &TenantId, key: &str) {
     if let Err(e) = store.delete(&keys::idempotency(tenant, key)).await {
         tracing::warn!(error = %e, "could not release an idempotency key");

@@ -121,3 +121,25 @@ async fn me_can_be_read_and_renamed() {
     assert_eq!(members.body["members"][0]["name"], "Grace Hopper");
     api.patch("/api/v1/auth/me", &s.access, json!({"name": "x".repeat(101)})).await.expect_problem(422, "validation_failed");
 }
+
+#[tokio::test]
+async fn an_unknown_email_is_locked_the_same_way_so_a_lock_reveals_nothing() {
+    let api = Api::new();
+    let nobody = unique_email("ghost");
+    for _ in 1..10 {
+        api.login(&nobody, "wrong password 1").await.expect_problem(401, "unauthorized");
+    }
+    api.login(&nobody, "wrong password 1").await.expect_problem(423, "account_locked");
+}
+
+#[tokio::test]
+async fn concurrent_guesses_cannot_outrun_the_lock() {
+    let api = Api::new();
+    let s = api.register("burst").await;
+    let guesses = (0..16).map(|_| api.login(&s.email, "wrong password 1"));
+    let answers = futures::future::join_all(guesses).await;
+    let unauthorized = answers.iter().filter(|r| r.status == 401).count();
+    assert!(unauthorized <= 9, "at most 9 plain refusals before the lock, got {unauthorized}");
+    assert!(answers.iter().all(|r| r.status == 401 || r.status == 423));
+    api.login(&s.email, PASSWORD).await.expect_problem(423, "account_locked");
+}

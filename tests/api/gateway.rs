@@ -425,3 +425,38 @@ async fn two_instances_share_one_send_schedule_per_base() {
     assert!(stats["maxRequestsInAnySecond"].as_u64().unwrap() <= 5, "{stats}");
     assert_eq!(stats["rateLimited"], 0, "{stats}");
 }
+
+#[tokio::test]
+async fn a_batch_that_fails_halfway_says_what_was_written_and_its_key_never_writes_twice() {
+    let api = Api::new();
+    let c = api.connected("partial").await;
+    let mut records = people(10, "ok");
+    records.extend((0..10).map(|i| json!({"fields": {"Name": format!("bad{i}"), "Age": "not a number"}})));
+    let body = json!({"baseId": c.base, "table": "People", "records": records});
+    let send = || {
+        api.send(api.http().post(api.url("/api/v1/records")).bearer_auth(&c.session.access).header("idempotency-key", "half").json(&body))
+    };
+    let first = send().await.expect_problem(502, "airtable_partial_write");
+    assert_eq!(first.body["airtableType"], "INVALID_VALUE_FOR_COLUMN");
+    assert!(first.body["detail"].as_str().unwrap().starts_with("10 records were written"), "{}", first.body);
+    // The client retries with the same key: the answer is replayed, nothing is written twice.
+    let again = send().await.expect_problem(502, "airtable_partial_write");
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(all(&api, &c).await.len(), 10);
+}
+
+#[tokio::test]
+async fn a_failure_that_wrote_nothing_releases_the_key_for_a_retry() {
+    let api = Api::new();
+    let c = api.connected("release").await;
+    let send = |age: Value| {
+        let body = json!({"baseId": c.base, "table": "People", "records": [{"fields": {"Name": "Ada", "Age": age}}]});
+        api.send(
+            api.http().post(api.url("/api/v1/records")).bearer_auth(&c.session.access).header("idempotency-key", "retry-me").json(&body),
+        )
+    };
+    send(json!("x")).await.expect_problem(422, "airtable_invalid_request");
+    // Same key, corrected body: the failed attempt left no claim behind.
+    send(json!(36)).await.expect(201);
+    assert_eq!(all(&api, &c).await.len(), 1);
+}

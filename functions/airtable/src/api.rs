@@ -6,7 +6,7 @@ use std::future::Future;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -324,7 +324,9 @@ pub async fn get_record(
 // ---------- records: writes ----------
 
 /// Runs a write under the request's `Idempotency-Key` (if any): a replay returns the first
-/// answer (with `idempotent-replayed: true`) and writes nothing.
+/// answer (with `idempotent-replayed: true`) and writes nothing. A failure that wrote nothing (a
+/// 4xx, or a base on hold) releases the key; one that may have written (a partial batch, an
+/// ambiguous upstream error) is stored as the answer, so a retry cannot write twice.
 async fn idempotent<F, Fut>(
     state: &AppState,
     identity: &Identity,
@@ -341,16 +343,30 @@ where
         idempotency::Begin::NoKey => run().await.map(|(s, v)| (s, Json(v)).into_response()),
         idempotency::Begin::Replay { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            Ok((status, [(replayed, HeaderValue::from_static("true"))], Json(body)).into_response())
+            let mut res = (status, [(replayed, HeaderValue::from_static("true"))], Json(body)).into_response();
+            if status.is_client_error() || status.is_server_error() {
+                res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(shared::error::PROBLEM_JSON));
+            }
+            Ok(res)
         }
         idempotency::Begin::Run(key) => match run().await {
             Ok((status, body)) => {
-                idempotency::finish(&state.store, &identity.tenant, &key, status.as_u16(), &body).await?;
+                idempotency::finish(&state.store, &identity.tenant, &key, &fingerprint, status.as_u16(), &body).await?;
                 Ok((status, [(replayed, HeaderValue::from_static("false"))], Json(body)).into_response())
             }
-            Err(e) => {
+            Err(e) if e.status().is_client_error() || e.code() == "airtable_rate_limited" => {
                 idempotency::abandon(&state.store, &identity.tenant, &key).await;
                 Err(e)
+            }
+            Err(e) => {
+                let res = e.into_response();
+                let status = res.status();
+                let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap_or_default();
+                let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                idempotency::finish(&state.store, &identity.tenant, &key, &fingerprint, status.as_u16(), &body).await?;
+                let mut res = (status, [(replayed, HeaderValue::from_static("false"))], Json(body)).into_response();
+                res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(shared::error::PROBLEM_JSON));
+                Ok(res)
             }
         },
     }

@@ -37,6 +37,9 @@ fn from_error(e: AirtableError) -> Response {
             r.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
             r
         }
+        AirtableError::Partial { .. } => {
+            airtable_error(StatusCode::BAD_GATEWAY, "PARTIAL_WRITE", "Some records were written before Airtable failed")
+        }
         AirtableError::Unavailable(_) => {
             airtable_error(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", "Airtable did not answer; retry shortly")
         }

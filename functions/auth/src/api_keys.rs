@@ -36,6 +36,8 @@ pub async fn create(
     ApiJson(req): ApiJson<CreateRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     identity.require_writer()?;
+    // Only a signed-in user mints keys: a leaked key must not be able to mint its successors.
+    identity.user_session()?;
     let mut errors = Vec::new();
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 100 {

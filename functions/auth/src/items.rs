@@ -19,9 +19,6 @@ pub struct UserItem {
     pub email: Email,
     pub name: Option<String>,
     pub password_hash: String,
-    #[serde(default)]
-    pub failed_logins: u32,
-    pub locked_until: Option<i64>,
     pub default_tenant_id: TenantId,
     pub created_at: String,
 }

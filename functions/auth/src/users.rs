@@ -117,8 +117,6 @@ pub async fn register(
         email: email.clone(),
         name: name.clone(),
         password_hash,
-        failed_logins: 0,
-        locked_until: None,
         default_tenant_id: tenant.tenant_id.clone(),
         created_at: now.clone(),
     };
@@ -178,48 +176,74 @@ fn locked(until: i64) -> ApiError {
     ApiError::Locked { detail: format!("too many failed sign-in attempts; try again in {} minutes", left.div_ceil(60)), retry_after: left }
 }
 
+/// Sign-in attempts of one email address (known or not): `LOGIN#<email>`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Attempts {
+    #[serde(default)]
+    failures: u32,
+    locked_until: Option<i64>,
+}
+
+/// Counts an attempt before the password is checked, in one conditional update that also refuses
+/// while the address is locked — so concurrent guesses cannot outrun the limit. Known and unknown
+/// addresses are counted alike, so a lock reveals nothing about which accounts exist.
+async fn count_attempt(state: &AppState, email: &Email, now: i64) -> Result<u32, ApiError> {
+    let key = keys::login_attempts(email);
+    let counted = state
+        .store
+        .update::<Attempts>(
+            &key,
+            "ADD failures :one SET #ttl = :ttl",
+            Some("attribute_not_exists(lockedUntil) OR lockedUntil <= :now"),
+            &[(":one", n(1)), (":now", n(now)), (":ttl", n(now + LOCKOUT_SECS + 3600))],
+        )
+        .await;
+    match counted {
+        Ok(a) => Ok(a.failures),
+        Err(StoreError::ConditionFailed) => {
+            let a: Attempts = state.store.get(&key).await?.unwrap_or_default();
+            Err(locked(a.locked_until.unwrap_or(now + LOCKOUT_SECS)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `POST /api/v1/auth/login`. An unknown email and a wrong password get the same answer after the
-/// same work (one argon2 verification).
+/// same work (one argon2 verification), and both count towards the lock.
 pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> Result<Json<SessionResponse>, ApiError> {
-    let user = match Email::parse(&req.email) {
-        Ok(email) => match state.store.get::<EmailItem>(&keys::email(&email)).await? {
-            Some(e) => state.store.get::<UserItem>(&keys::user(&e.user_id)).await?,
-            None => None,
-        },
-        Err(_) => None,
-    };
-    let Some(user) = user else {
+    let Ok(email) = Email::parse(&req.email) else {
         state.passwords.verify_dummy(req.password).await?;
         return Err(bad_credentials());
     };
     let now = shared::time::now_epoch();
-    if let Some(until) = user.locked_until.filter(|&u| u > now) {
-        return Err(locked(until));
-    }
-    if !state.passwords.verify(req.password, user.password_hash.clone()).await? {
-        let updated: UserItem = state.store.update(&keys::user(&user.user_id), "ADD failedLogins :one", None, &[(":one", n(1))]).await?;
-        if updated.failed_logins >= MAX_FAILED_LOGINS {
+    let attempt = count_attempt(&state, &email, now).await?;
+    let user = match state.store.get::<EmailItem>(&keys::email(&email)).await? {
+        Some(e) => state.store.get::<UserItem>(&keys::user(&e.user_id)).await?,
+        None => None,
+    };
+    let verified = match &user {
+        Some(u) => state.passwords.verify(req.password, u.password_hash.clone()).await?,
+        None => state.passwords.verify_dummy(req.password).await?,
+    };
+    let Some(user) = user.filter(|_| verified) else {
+        if attempt >= MAX_FAILED_LOGINS {
             let until = now + LOCKOUT_SECS;
             state
                 .store
-                .update::<UserItem>(
-                    &keys::user(&user.user_id),
-                    "SET lockedUntil = :until, failedLogins = :zero",
+                .update::<Attempts>(
+                    &keys::login_attempts(&email),
+                    "SET lockedUntil = :until, failures = :zero",
                     None,
                     &[(":until", n(until)), (":zero", n(0))],
                 )
                 .await?;
-            tracing::warn!(user = %user.user_id, "account locked after repeated failed sign-ins");
+            tracing::warn!("sign-in locked after repeated failures");
             return Err(locked(until));
         }
         return Err(bad_credentials());
-    }
-    if user.failed_logins > 0 || user.locked_until.is_some() {
-        state
-            .store
-            .update::<UserItem>(&keys::user(&user.user_id), "SET failedLogins = :zero REMOVE lockedUntil", None, &[(":zero", n(0))])
-            .await?;
-    }
+    };
+    state.store.delete(&keys::login_attempts(&email)).await?;
     let wanted = match req.tenant_id.as_deref() {
         Some(t) => Some(TenantId::parse(t).map_err(|e| ApiError::invalid("tenantId", e.to_string()))?),
         None => None,

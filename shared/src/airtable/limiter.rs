@@ -42,23 +42,33 @@ impl Limiter {
         Self { store, spacing_ms: SPACING_MS }
     }
 
-    /// Reserves the next send slot of `base`, no earlier than `not_before` (epoch ms); returns the
-    /// slot. The caller waits for it, or gives up when it is too far out (a base on hold).
-    pub async fn reserve(&self, base: &str, not_before: i64) -> Result<i64, StoreError> {
-        self.reserve_slot(keys::base_limiter(base), self.spacing_ms, not_before).await
+    /// Reserves the next send slot of `base`, no earlier than `not_before` (epoch ms) and no
+    /// later than `max_ahead_ms` from now. `Ok(Err(slot))` when the next free slot is further
+    /// out (a base on hold): nothing is reserved, so refused callers never push the schedule back.
+    pub async fn reserve(&self, base: &str, not_before: i64, max_ahead_ms: i64) -> Result<Result<i64, i64>, StoreError> {
+        self.reserve_slot(keys::base_limiter(base), self.spacing_ms, not_before, max_ahead_ms).await
     }
 
     /// Reserves the next send slot of a token (by its hash): 50 requests per second.
-    pub async fn reserve_token(&self, token_hash: &str) -> Result<i64, StoreError> {
-        self.reserve_slot(keys::base_limiter(&format!("token:{token_hash}")), TOKEN_SPACING_MS, 0).await
+    pub async fn reserve_token(&self, token_hash: &str, max_ahead_ms: i64) -> Result<Result<i64, i64>, StoreError> {
+        self.reserve_slot(keys::base_limiter(&format!("token:{token_hash}")), TOKEN_SPACING_MS, 0, max_ahead_ms).await
     }
 
-    async fn reserve_slot(&self, key: keys::Key, spacing_ms: i64, not_before: i64) -> Result<i64, StoreError> {
+    async fn reserve_slot(
+        &self,
+        key: keys::Key,
+        spacing_ms: i64,
+        not_before: i64,
+        max_ahead_ms: i64,
+    ) -> Result<Result<i64, i64>, StoreError> {
         loop {
             let current: Option<Slot> = self.store.get(&key).await?;
             let previous = current.and_then(|s| s.next);
             let now = now_ms();
             let slot = previous.unwrap_or(0).max(now).max(not_before);
+            if slot - now > max_ahead_ms {
+                return Ok(Err(slot));
+            }
             let next = slot + spacing_ms;
             let condition = if previous.is_some() { "#next = :prev" } else { "attribute_not_exists(#next)" };
             let mut values = vec![(":next", n(next)), (":ttl", n(next / 1000 + 3600))];
@@ -66,7 +76,7 @@ impl Limiter {
                 values.push((":prev", n(p)));
             }
             match self.store.update::<serde_json::Value>(&key, "SET #next = :next, #ttl = :ttl", Some(condition), &values).await {
-                Ok(_) => return Ok(slot),
+                Ok(_) => return Ok(Ok(slot)),
                 // Another sender took that slot first; read the schedule again.
                 Err(StoreError::ConditionFailed) => continue,
                 Err(e) => return Err(e),

@@ -13,7 +13,7 @@ pub mod limiter;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use rand::Rng;
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
@@ -52,6 +52,9 @@ pub enum AirtableError {
     /// No answer (network, timeout, or 5xx after every retry).
     #[error("Airtable did not answer: {0}")]
     Unavailable(String),
+    /// Some chunks of a batch were written, then one failed.
+    #[error("{} records were written before Airtable failed: {cause}", written.len())]
+    Partial { written: Vec<String>, cause: Box<AirtableError> },
     #[error("this tenant has not connected Airtable")]
     NotConnected,
     #[error("KMS failed")]
@@ -74,7 +77,8 @@ impl From<AirtableError> for ApiError {
                     s if (400..500).contains(&s) => (StatusCode::BAD_REQUEST, "airtable_bad_request"),
                     _ => (StatusCode::BAD_GATEWAY, "airtable_unavailable"),
                 };
-                ApiError::Upstream { status, code, airtable_type: kind, detail: message, retry_after: None }
+                let detail = if message.is_empty() { format!("Airtable answered {kind}") } else { message };
+                ApiError::Upstream { status, code, airtable_type: kind, detail, retry_after: None }
             }
             AirtableError::RateLimited { retry_after } => ApiError::Upstream {
                 status: StatusCode::SERVICE_UNAVAILABLE,
@@ -90,6 +94,24 @@ impl From<AirtableError> for ApiError {
                 detail: format!("Airtable did not answer ({why}); retry later"),
                 retry_after: Some(5),
             },
+            AirtableError::Partial { written, cause } => {
+                let airtable_type = match cause.as_ref() {
+                    AirtableError::Upstream { kind, .. } => kind.clone(),
+                    AirtableError::RateLimited { .. } => "RATE_LIMIT_REACHED".into(),
+                    _ => "UNAVAILABLE".into(),
+                };
+                ApiError::Upstream {
+                    status: StatusCode::BAD_GATEWAY,
+                    code: "airtable_partial_write",
+                    airtable_type,
+                    detail: format!(
+                        "{} records were written before Airtable failed ({cause}); written: {}",
+                        written.len(),
+                        written.join(",")
+                    ),
+                    retry_after: None,
+                }
+            }
             AirtableError::NotConnected => {
                 ApiError::conflict("airtable_not_connected", "connect Airtable first: PUT /api/v1/connections/airtable {token}")
             }
@@ -103,7 +125,8 @@ pub fn parse_error(status: u16, body: &str) -> (String, String) {
     let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     if let Some(e) = v.get("error") {
         if let Some(kind) = e.as_str() {
-            return (kind.to_owned(), kind.replace('_', " ").to_lowercase());
+            // The bare shape has no message; keep it empty so the proxy can answer it verbatim.
+            return (kind.to_owned(), String::new());
         }
         let kind = e.get("type").and_then(Value::as_str).unwrap_or("UNKNOWN_ERROR");
         let message = e.get("message").and_then(Value::as_str).unwrap_or("");
@@ -230,7 +253,7 @@ pub struct Upserted {
 enum Retry {
     /// Reads and idempotent writes (PATCH, PUT, DELETE): retried on 5xx and network errors.
     Safe,
-    /// Creates: retried only when Airtable surely did nothing (502/503/504, or never connected).
+    /// Creates: retried only when Airtable surely did nothing (503, or never connected).
     OnlyIfNotApplied,
 }
 
@@ -342,9 +365,15 @@ impl Session<'_> {
                     tracing::warn!(base = base.unwrap_or("-"), "Airtable answered 429; base held for 30 s");
                     return Err(AirtableError::RateLimited { retry_after: 30 });
                 }
-                502..=504 => {
+                // A 503 means Airtable did not take the request; a 502/504 from its edge may
+                // hide a create that was applied, so only safe requests retry those.
+                503 => {
                     last = format!("HTTP {status}");
                     tracing::warn!(attempt, status, "Airtable unavailable; retrying");
+                }
+                502 | 504 if retry == Retry::Safe => {
+                    last = format!("HTTP {status}");
+                    tracing::warn!(attempt, status, "Airtable gateway error; retrying");
                 }
                 500 if retry == Retry::Safe => {
                     last = format!("HTTP {status}");
@@ -362,16 +391,18 @@ impl Session<'_> {
     /// Reserves send slots (the token's, then the base's no earlier) and waits for them. A wake-up
     /// more than [`limiter::LATE_MS`] after the base's slot reserves again instead of sending late.
     async fn wait_for_slot(&self, base: Option<&str>) -> Result<(), AirtableError> {
+        let max_ahead = MAX_WAIT.as_millis() as i64;
+        let too_far = |slot: i64| AirtableError::RateLimited { retry_after: ((slot - limiter::now_ms()).max(1000) as u64).div_ceil(1000) };
+        if let Some(b) = base {
+            self.check_base(b).await?;
+        }
         for _ in 0..5 {
-            let token_slot = self.at.limiter.reserve_token(&self.token_hash).await?;
+            let token_slot = self.at.limiter.reserve_token(&self.token_hash, max_ahead).await?.map_err(too_far)?;
             let slot = match base {
-                Some(b) => self.at.limiter.reserve(b, token_slot).await?,
+                Some(b) => self.at.limiter.reserve(b, token_slot, max_ahead).await?.map_err(too_far)?,
                 None => token_slot,
             };
             let wait = slot - limiter::now_ms();
-            if wait > MAX_WAIT.as_millis() as i64 {
-                return Err(AirtableError::RateLimited { retry_after: (wait as u64).div_ceil(1000) });
-            }
             if wait > 0 {
                 tokio::time::sleep(Duration::from_millis(wait as u64)).await;
             }
@@ -382,6 +413,23 @@ impl Session<'_> {
             tracing::debug!(late_ms = late, "woke up late for an Airtable send slot; reserving another");
         }
         Ok(())
+    }
+
+    /// Only bases the tenant's token can see are paced (and sent to): a tenant naming somebody
+    /// else's base id must not spend that base's send slots. A base missing from the cached list
+    /// is looked up once more before it is refused (it may be new).
+    async fn check_base(&self, base: &str) -> Result<(), AirtableError> {
+        let listed = |bases: &Value| bases.as_array().is_some_and(|a| a.iter().any(|b| b["id"] == base));
+        // Boxed: listing bases sends a request too (to no base, so this never recurses further).
+        let (bases, status) = Box::pin(self.cached_bases(false)).await?;
+        if listed(&bases) || (status == CacheStatus::Hit && listed(&Box::pin(self.cached_bases(true)).await?.0)) {
+            return Ok(());
+        }
+        Err(AirtableError::Upstream {
+            status: 403,
+            kind: "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND".into(),
+            message: "Invalid permissions, or the requested model was not found. Check that both your user and your token have the required permissions, and that the model names and/or ids are correct.".into(),
+        })
     }
 
     // ---------- meta ----------
@@ -476,7 +524,9 @@ impl Session<'_> {
         self.send(Method::GET, self.url(&[base, table, id])?, Some(base), None, Retry::Safe).await
     }
 
-    /// Runs `chunk` over groups of ≤ 10, a few in flight, results in input order.
+    /// Runs `chunk` over groups of ≤ 10, a few in flight, results in input order. Every chunk runs
+    /// to its end (dropping one in flight would leave it unknown whether it was written); if some
+    /// fail after others were written, the error says which records were written.
     async fn chunked<T, F, Fut>(&self, items: Vec<T>, chunk: F) -> Result<Vec<Value>, AirtableError>
     where
         T: Clone,
@@ -484,8 +534,35 @@ impl Session<'_> {
         Fut: std::future::Future<Output = Result<Value, AirtableError>>,
     {
         let groups: Vec<Vec<T>> = items.chunks(MAX_BATCH).map(<[T]>::to_vec).collect();
-        let answers: Vec<Value> = futures::stream::iter(groups.into_iter().map(chunk)).buffered(CHUNK_CONCURRENCY).try_collect().await?;
-        Ok(answers)
+        let answers: Vec<Result<Value, AirtableError>> =
+            futures::stream::iter(groups.into_iter().map(chunk)).buffered(CHUNK_CONCURRENCY).collect().await;
+        let mut ok = Vec::new();
+        let mut failure = None;
+        for a in answers {
+            match a {
+                Ok(v) => ok.push(v),
+                Err(e) => failure = failure.or(Some(e)),
+            }
+        }
+        match failure {
+            None => Ok(ok),
+            Some(e) if ok.is_empty() => Err(e),
+            Some(e) => {
+                let written = ok
+                    .iter()
+                    .flat_map(|v| v["records"].as_array().cloned().unwrap_or_default())
+                    .filter_map(|r| r["id"].as_str().map(str::to_owned))
+                    .collect();
+                Err(AirtableError::Partial { written, cause: Box::new(e) })
+            }
+        }
+    }
+
+    /// Invalidates after a write; a failure here must not turn an applied write into an error.
+    async fn invalidate_after_write(&self, base: &str, table: &str) {
+        if let Err(e) = self.invalidate(base, table).await {
+            tracing::warn!(error = %e, "could not invalidate the cache after a write; cached reads expire within 60 s");
+        }
     }
 
     /// Creates any number of records (`fields` objects), 10 per request.
@@ -498,7 +575,7 @@ impl Session<'_> {
                 async move { self.send(Method::POST, url, Some(base), Some(&body), Retry::OnlyIfNotApplied).await }
             })
             .await;
-        self.invalidate(base, table).await?;
+        self.invalidate_after_write(base, table).await;
         Ok(result?.into_iter().flat_map(|v| v["records"].as_array().cloned().unwrap_or_default()).collect())
     }
 
@@ -520,7 +597,7 @@ impl Session<'_> {
                 async move { self.send(method, url, Some(base), Some(&body), Retry::Safe).await }
             })
             .await;
-        self.invalidate(base, table).await?;
+        self.invalidate_after_write(base, table).await;
         Ok(result?.into_iter().flat_map(|v| v["records"].as_array().cloned().unwrap_or_default()).collect())
     }
 
@@ -546,7 +623,7 @@ impl Session<'_> {
                 async move { self.send(Method::PATCH, url, Some(base), Some(&body), Retry::Safe).await }
             })
             .await;
-        self.invalidate(base, table).await?;
+        self.invalidate_after_write(base, table).await;
         let mut out = Upserted::default();
         for v in result? {
             out.records.extend(v["records"].as_array().cloned().unwrap_or_default());
@@ -570,7 +647,7 @@ impl Session<'_> {
                 async move { self.send(Method::DELETE, url?, Some(base), None, Retry::Safe).await }
             })
             .await;
-        self.invalidate(base, table).await?;
+        self.invalidate_after_write(base, table).await;
         Ok(result?
             .into_iter()
             .flat_map(|v| v["records"].as_array().cloned().unwrap_or_default())
@@ -633,6 +710,8 @@ impl Session<'_> {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<Value, AirtableError>>,
     {
+        // Reads depend on what the token may see: a new token starts with a cold cache.
+        let material = format!("{}|{material}", self.token_hash);
         if !bypass && let Some(v) = self.at.cache.get(&self.tenant, &material).await? {
             return Ok((v, CacheStatus::Hit));
         }

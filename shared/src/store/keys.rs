@@ -43,7 +43,12 @@ pub fn email(email: &Email) -> Key {
     Key::new(format!("EMAIL#{email}"), "EMAIL")
 }
 
-/// A user's profile (password hash, lockout counters, default tenant).
+/// Sign-in attempts of an email address, known or not (the lockout counter).
+pub fn login_attempts(email: &Email) -> Key {
+    Key::new(format!("LOGIN#{email}"), "ATTEMPTS")
+}
+
+/// A user's profile (password hash, default tenant).
 pub fn user(user: &UserId) -> Key {
     Key::new(user_pk(user), "PROFILE")
 }

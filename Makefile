@@ -8,12 +8,13 @@ VENV := .venv
 export CARGO_TARGET_DIR ?= /var/tmp/pyairtable-target
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help dev test bench deps toolchain fmt fmt-check clippy unit cfn-lint it emulator clean
+.PHONY: help dev test bench openapi deps toolchain fmt fmt-check clippy unit cfn-lint it emulator clean
 
 help:
 	@echo "make dev    - run the whole platform locally (AWS emulator + sandbox Airtable + API on :3000)"
 	@echo "make test   - fmt check, clippy, unit tests, cfn-lint, black-box tests against the local stack"
 	@echo "make bench  - import 2,000 records through the API vs pyairtable, against the sandbox's real limits"
+	@echo "make openapi - regenerate docs/openapi.json from the code"
 	@echo "make fmt    - format the code"
 
 # ---------- set-up (idempotent) ----------
@@ -66,6 +67,10 @@ it: deps
 
 test: fmt-check clippy unit cfn-lint it
 	@echo "make test: all checks passed"
+
+# docs/openapi.json is generated from the code; a unit test fails when it is stale.
+openapi: toolchain
+	UPDATE_OPENAPI=1 cargo test -p local --locked openapi
 
 # A benchmark, not a test: prints figures, asserts nothing.
 bench: deps

@@ -42,3 +42,12 @@ async fn the_sandbox_airtable_answers_its_health_route_and_airtable_shaped_404s(
     let body: Value = missing.json().await.unwrap();
     assert_eq!(body["error"], "NOT_FOUND");
 }
+
+#[tokio::test]
+async fn the_openapi_document_is_served_and_describes_the_api() {
+    let api = Api::new();
+    let r = api.call("GET", "/api/v1/openapi.json", None, None).await.expect(200);
+    assert!(r.body["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(r.body["paths"]["/api/v1/records"]["post"].is_object());
+    assert!(r.body["components"]["securitySchemes"]["bearer"].is_object());
+}

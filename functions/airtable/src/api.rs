@@ -42,19 +42,22 @@ fn done<T>(errors: Vec<FieldError>, value: Option<T>) -> Result<T, ApiError> {
 // ---------- bases and tables ----------
 
 /// `GET /api/v1/bases`.
+#[utoipa::path(get, path = "/api/v1/bases", tag = "airtable", summary = "Bases the token can see", responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn bases(State(state): State<AppState>, identity: Identity, headers: HeaderMap) -> Result<Response, ApiError> {
     let session = state.airtable.session(&identity.tenant).await?;
     let (bases, cache) = session.cached_bases(bypass_cache(&headers)).await?;
     Ok((cache_header(cache), Json(json!({ "bases": bases }))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct BaseQuery {
     base_id: String,
 }
 
 /// `GET /api/v1/tables?baseId=` — tables with fields (types, options) and views.
+#[utoipa::path(get, path = "/api/v1/tables", tag = "airtable", summary = "A base's schema", params(BaseQuery), responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn tables(
     State(state): State<AppState>,
     identity: Identity,
@@ -67,7 +70,7 @@ pub async fn tables(
     Ok((cache_header(cache), Json(schema)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateTable {
     base_id: String,
@@ -77,6 +80,7 @@ pub struct CreateTable {
 }
 
 /// `POST /api/v1/tables {baseId, name, description?, fields}`.
+#[utoipa::path(post, path = "/api/v1/tables", tag = "airtable", summary = "Create a table", request_body = CreateTable, responses((status = 201, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn create_table(
     State(state): State<AppState>,
     identity: Identity,
@@ -105,7 +109,7 @@ pub async fn create_table(
     Ok((StatusCode::CREATED, Json(session.create_table(base.as_str(), &body).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateField {
     base_id: String,
@@ -117,6 +121,7 @@ pub struct CreateField {
 }
 
 /// `POST /api/v1/tables/{tableId}/fields {baseId, name, type, options?}`.
+#[utoipa::path(post, path = "/api/v1/tables/{tableId}/fields", tag = "airtable", summary = "Create a field", request_body = CreateField, params(("tableId" = String, Path, description = "tbl… or name")), responses((status = 201, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn create_field(
     State(state): State<AppState>,
     identity: Identity,
@@ -142,7 +147,7 @@ pub async fn create_field(
     Ok((StatusCode::CREATED, Json(session.create_field(base.as_str(), table.as_str(), &body).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateField {
     base_id: String,
@@ -151,6 +156,7 @@ pub struct UpdateField {
 }
 
 /// `PATCH /api/v1/tables/{tableId}/fields/{fieldId} {baseId, name?, description?}`.
+#[utoipa::path(patch, path = "/api/v1/tables/{tableId}/fields/{fieldId}", tag = "airtable", summary = "Rename or describe a field", request_body = UpdateField, params(("tableId" = String, Path), ("fieldId" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn update_field(
     State(state): State<AppState>,
     identity: Identity,
@@ -179,8 +185,9 @@ pub async fn update_field(
 
 // ---------- records: reads ----------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     base_id: String,
     table: String,
@@ -221,6 +228,7 @@ fn parse_sort(raw: &str) -> Vec<(String, bool)> {
 }
 
 /// `GET /api/v1/records?baseId=&table=&…` — one page (`cursor` for the next) or `all=true`.
+#[utoipa::path(get, path = "/api/v1/records", tag = "airtable", summary = "List records (a page with a cursor, or all=true)", params(ListParams), responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn list_records(
     State(state): State<AppState>,
     identity: Identity,
@@ -291,8 +299,9 @@ pub async fn list_records(
     Ok((cache_header(cache), Json(json!({"records": page.records, "cursor": cursor}))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct RecordParams {
     base_id: String,
     table: String,
@@ -308,6 +317,7 @@ fn record_target(p: &RecordParams, record: &str) -> Result<(BaseId, NameOrId, Re
 }
 
 /// `GET /api/v1/records/{recordId}?baseId=&table=`.
+#[utoipa::path(get, path = "/api/v1/records/{recordId}", tag = "airtable", summary = "One record", params(("recordId" = String, Path, description = "rec…"), RecordParams), responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn get_record(
     State(state): State<AppState>,
     identity: Identity,
@@ -372,13 +382,13 @@ where
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Upsert {
     fields_to_merge_on: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateRecords {
     base_id: String,
@@ -397,6 +407,7 @@ fn check_count(n: usize, errors: &mut Vec<FieldError>) {
 
 /// `POST /api/v1/records {baseId, table, records: [{fields}], typecast?, upsert?}` → 201 with
 /// every created record (200 with `createdRecords`/`updatedRecords` for an upsert).
+#[utoipa::path(post, path = "/api/v1/records", tag = "airtable", summary = "Create (or upsert) any number of records", request_body = CreateRecords, responses((status = 201, body = serde_json::Value), (status = 200, description = "upsert", body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn create_records(
     State(state): State<AppState>,
     identity: Identity,
@@ -439,7 +450,7 @@ pub async fn create_records(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateRecords {
     base_id: String,
@@ -482,6 +493,7 @@ async fn update_many(
 }
 
 /// `PATCH /api/v1/records {baseId, table, records: [{id, fields}]}` — merges.
+#[utoipa::path(patch, path = "/api/v1/records", tag = "airtable", summary = "Update records (merge)", request_body = UpdateRecords, responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn update_records(
     State(state): State<AppState>,
     identity: Identity,
@@ -492,6 +504,7 @@ pub async fn update_records(
 }
 
 /// `PUT /api/v1/records {…}` — replaces (unspecified fields are cleared).
+#[utoipa::path(put, path = "/api/v1/records", tag = "airtable", summary = "Replace records (unspecified fields cleared)", request_body = UpdateRecords, responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn replace_records(
     State(state): State<AppState>,
     identity: Identity,
@@ -501,7 +514,7 @@ pub async fn replace_records(
     update_many(state, identity, headers, body, true).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateOne {
     base_id: String,
@@ -512,6 +525,7 @@ pub struct UpdateOne {
 }
 
 /// `PATCH /api/v1/records/{recordId} {baseId, table, fields}`.
+#[utoipa::path(patch, path = "/api/v1/records/{recordId}", tag = "airtable", summary = "Update one record", request_body = UpdateOne, params(("recordId" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn update_record(
     State(state): State<AppState>,
     identity: Identity,
@@ -537,6 +551,7 @@ pub async fn update_record(
 }
 
 /// `DELETE /api/v1/records/{recordId}?baseId=&table=`.
+#[utoipa::path(delete, path = "/api/v1/records/{recordId}", tag = "airtable", summary = "Delete one record", params(("recordId" = String, Path), RecordParams), responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn delete_record(
     State(state): State<AppState>,
     identity: Identity,
@@ -554,8 +569,9 @@ pub async fn delete_record(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct DeleteParams {
     base_id: String,
     table: String,
@@ -564,6 +580,7 @@ pub struct DeleteParams {
 }
 
 /// `DELETE /api/v1/records?baseId=&table=&ids=rec1,rec2,…` — any number.
+#[utoipa::path(delete, path = "/api/v1/records", tag = "airtable", summary = "Delete any number of records", params(DeleteParams), responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn delete_records(
     State(state): State<AppState>,
     identity: Identity,

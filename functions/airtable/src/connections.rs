@@ -15,7 +15,7 @@ use shared::store::{Store, keys};
 
 use crate::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConnectRequest {
     token: String,
@@ -34,6 +34,7 @@ fn view(c: &Connection) -> Value {
 }
 
 /// Checks the token (it must list bases), then stores it encrypted. Owner/admin only.
+#[utoipa::path(put, path = "/api/v1/connections/airtable", tag = "connections", summary = "Connect Airtable with a personal access token (owner/admin)", request_body = ConnectRequest, responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn connect(
     State(state): State<AppState>,
     identity: Identity,
@@ -81,6 +82,7 @@ pub async fn connect(
 }
 
 /// The connection's status, never the token.
+#[utoipa::path(get, path = "/api/v1/connections/airtable", tag = "connections", summary = "Connection status (never the token)", responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn status(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
     Ok(Json(match state.airtable.credentials.connection(&identity.tenant).await? {
         Some(c) => view(&c),
@@ -89,6 +91,7 @@ pub async fn status(State(state): State<AppState>, identity: Identity) -> Result
 }
 
 /// Removes the connection. Owner/admin only.
+#[utoipa::path(delete, path = "/api/v1/connections/airtable", tag = "connections", summary = "Disconnect Airtable (owner/admin)", responses((status = 204), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn disconnect(State(state): State<AppState>, identity: Identity) -> Result<StatusCode, ApiError> {
     identity.require(Role::Admin)?;
     state.store.delete(&keys::airtable_connection(&identity.tenant)).await?;

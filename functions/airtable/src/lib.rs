@@ -52,6 +52,29 @@ pub(crate) fn cache_header(status: CacheStatus) -> [(header::HeaderName, HeaderV
     [(header::HeaderName::from_static("x-cache"), HeaderValue::from_static(status.as_str()))]
 }
 
+/// The function's part of the OpenAPI document (the `/v0` proxy is Airtable's own API and is
+/// documented by Airtable).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    connections::connect,
+    connections::status,
+    connections::disconnect,
+    api::bases,
+    api::tables,
+    api::create_table,
+    api::create_field,
+    api::update_field,
+    api::list_records,
+    api::get_record,
+    api::create_records,
+    api::update_records,
+    api::replace_records,
+    api::update_record,
+    api::delete_record,
+    api::delete_records,
+))]
+pub struct ApiDoc;
+
 /// Every route of the function.
 pub fn router(state: AppState) -> Router {
     Router::new()

@@ -20,7 +20,7 @@ use crate::items::{ApiKeyItem, ApiKeyView};
 /// Longest lifetime a key can be given, in days (keys may also never expire).
 pub const MAX_EXPIRY_DAYS: i64 = 3650;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateRequest {
     name: String,
@@ -30,6 +30,7 @@ pub struct CreateRequest {
 }
 
 /// `POST /api/v1/api-keys` → 201 with the key (the only time it is shown).
+#[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", summary = "Create an API key (shown once)", request_body = CreateRequest, responses((status = 201, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     identity: Identity,
@@ -93,6 +94,7 @@ pub async fn create(
 }
 
 /// `GET /api/v1/api-keys`: owners/admins see every key of the tenant; others see their own.
+#[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys", summary = "API keys (never their secrets)", responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
     let all: Vec<ApiKeyItem> = state.store.query_prefix(&keys::api_keys_of(&identity.tenant)).await?;
     let admin = identity.role.at_least(Role::Admin);
@@ -101,6 +103,7 @@ pub async fn list(State(state): State<AppState>, identity: Identity) -> Result<J
 }
 
 /// `DELETE /api/v1/api-keys/{id}`: owners/admins revoke any key; others their own.
+#[utoipa::path(delete, path = "/api/v1/api-keys/{keyId}", tag = "api-keys", summary = "Revoke an API key", params(("keyId" = String, Path, description = "key_…")), responses((status = 204), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn revoke(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     let not_found = || ApiError::not_found("no such API key");
     let id = ApiKeyId::parse(&id).map_err(|_| not_found())?;

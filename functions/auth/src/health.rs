@@ -17,6 +17,7 @@ use crate::AppState;
 const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Liveness.
+#[utoipa::path(get, path = "/api/v1/health", tag = "health", summary = "Liveness", responses((status = 200, body = serde_json::Value)))]
 pub async fn live(State(state): State<AppState>) -> Json<Value> {
     Json(json!({"status": "ok", "stage": state.config.stage, "version": env!("CARGO_PKG_VERSION")}))
 }
@@ -40,6 +41,7 @@ where
 }
 
 /// Readiness: all dependencies are checked at once.
+#[utoipa::path(get, path = "/api/v1/health/ready", tag = "health", summary = "Readiness of every AWS dependency", responses((status = 200, body = serde_json::Value), (status = 503, body = serde_json::Value)))]
 pub async fn ready(State(state): State<AppState>) -> Response {
     let (aws, cfg) = (&state.aws, &state.config);
     let (dynamodb, s3, sqs, sfn, kms) = tokio::join!(

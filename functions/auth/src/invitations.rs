@@ -61,7 +61,7 @@ pub async fn load_valid(state: &AppState, token: &InvitationToken, email: &Email
     Ok(inv)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AcceptRequest {
     token: String,
@@ -69,6 +69,7 @@ pub struct AcceptRequest {
 
 /// `POST /api/v1/tenant/invitations/accept {token}`: a signed-in user joins the inviting tenant
 /// and gets a session there.
+#[utoipa::path(post, path = "/api/v1/tenant/invitations/accept", tag = "tenant", summary = "Accept an invitation (signed-in user)", request_body = AcceptRequest, responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn accept(
     State(state): State<AppState>,
     identity: Identity,
@@ -115,6 +116,7 @@ pub async fn accept(
 }
 
 /// `DELETE /api/v1/tenant/invitations/{id}` (owner/admin): withdraws a pending invitation.
+#[utoipa::path(delete, path = "/api/v1/tenant/invitations/{invitationId}", tag = "tenant", summary = "Withdraw an invitation (owner/admin)", params(("invitationId" = String, Path, description = "inv_…")), responses((status = 204), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn revoke(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     identity.require(Role::Admin)?;
     let id = InvitationId::parse(&id).map_err(|_| ApiError::not_found("no such invitation"))?;

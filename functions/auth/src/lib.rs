@@ -49,11 +49,47 @@ impl FromRef<AppState> for Authenticator {
     }
 }
 
+/// The function's part of the OpenAPI document (assembled with every function's part into
+/// `docs/openapi.json` by the local stack's test, and served below).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    health::live,
+    health::ready,
+    users::register,
+    users::login,
+    sessions::refresh,
+    sessions::logout,
+    users::me,
+    users::update_me,
+    users::change_password,
+    tenants::get_tenant,
+    tenants::update_tenant,
+    tenants::list_members,
+    tenants::invite,
+    tenants::update_member,
+    tenants::remove_member,
+    invitations::accept,
+    invitations::revoke,
+    api_keys::create,
+    api_keys::list,
+    api_keys::revoke,
+))]
+pub struct ApiDoc;
+
+/// The whole platform's OpenAPI 3.1 document, generated from the code of every function (a test
+/// in `infra/local` fails when this file and the code disagree).
+const OPENAPI_JSON: &str = include_str!("../../../docs/openapi.json");
+
+async fn openapi_json() -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
+}
+
 /// Every route of the function.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/health", get(health::live))
         .route("/api/v1/health/ready", get(health::ready))
+        .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/auth/register", post(users::register))
         .route("/api/v1/auth/login", post(users::login))
         .route("/api/v1/auth/refresh", post(sessions::refresh))

@@ -91,7 +91,7 @@ fn pair(
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RefreshRequest {
     refresh_token: String,
@@ -102,6 +102,7 @@ fn invalid_refresh() -> ApiError {
 }
 
 /// `POST /api/v1/auth/refresh {refreshToken}` → a new pair; the presented token is spent.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", summary = "Rotate the token pair", request_body = RefreshRequest, responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")))]
 pub async fn refresh(State(state): State<AppState>, ApiJson(req): ApiJson<RefreshRequest>) -> Result<Json<Tokens>, ApiError> {
     let parts = decode_refresh(&req.refresh_token).ok_or_else(invalid_refresh)?;
     let key = keys::session(&parts.user, &parts.session);
@@ -166,6 +167,7 @@ async fn revoke(store: &Store, key: &keys::Key) -> Result<(), ApiError> {
 
 /// `POST /api/v1/auth/logout`: revokes the caller's session (its refresh tokens stop working;
 /// the access token expires on its own within 15 minutes).
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", summary = "Revoke this session", responses((status = 204), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn logout(State(state): State<AppState>, identity: Identity) -> Result<StatusCode, ApiError> {
     let (user, _, session) = identity.user_session()?;
     revoke(&state.store, &keys::session(user, session)).await?;

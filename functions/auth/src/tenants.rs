@@ -27,6 +27,7 @@ async fn load_tenant(state: &AppState, identity: &Identity) -> Result<TenantItem
 }
 
 /// `GET /api/v1/tenant`.
+#[utoipa::path(get, path = "/api/v1/tenant", tag = "tenant", summary = "The caller's tenant", responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn get_tenant(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
     let tenant = load_tenant(&state, &identity).await?;
     let members: Vec<Member> = state.store.query_prefix(&keys::members_of(&identity.tenant)).await?;
@@ -35,13 +36,14 @@ pub async fn get_tenant(State(state): State<AppState>, identity: Identity) -> Re
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateTenantRequest {
     name: Option<String>,
 }
 
 /// `PATCH /api/v1/tenant {name}` (owner/admin).
+#[utoipa::path(patch, path = "/api/v1/tenant", tag = "tenant", summary = "Rename the tenant (owner/admin)", request_body = UpdateTenantRequest, responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn update_tenant(
     State(state): State<AppState>,
     identity: Identity,
@@ -57,6 +59,7 @@ pub async fn update_tenant(
 }
 
 /// `GET /api/v1/tenant/members`: members, and for owners/admins the pending invitations.
+#[utoipa::path(get, path = "/api/v1/tenant/members", tag = "tenant", summary = "Members (and pending invitations for owners/admins)", responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn list_members(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
     let members: Vec<Member> = state.store.query_prefix(&keys::members_of(&identity.tenant)).await?;
     let members: Vec<Value> = members
@@ -72,7 +75,7 @@ pub async fn list_members(State(state): State<AppState>, identity: Identity) -> 
     Ok(Json(body))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InviteRequest {
     email: String,
@@ -81,6 +84,7 @@ pub struct InviteRequest {
 
 /// `POST /api/v1/tenant/members {email, role}` (owner/admin) → 201 with the invitation and its
 /// token (shown once; deliver it to the invitee).
+#[utoipa::path(post, path = "/api/v1/tenant/members", tag = "tenant", summary = "Invite an email with a role (owner/admin)", request_body = InviteRequest, responses((status = 201, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn invite(
     State(state): State<AppState>,
     identity: Identity,
@@ -127,13 +131,14 @@ fn last_owner() -> ApiError {
     ApiError::conflict("last_owner", "a tenant must keep at least one owner")
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateMemberRequest {
     role: Role,
 }
 
 /// `PATCH /api/v1/tenant/members/{userId} {role}` (owner/admin).
+#[utoipa::path(patch, path = "/api/v1/tenant/members/{userId}", tag = "tenant", summary = "Change a member's role (owner/admin)", request_body = UpdateMemberRequest, params(("userId" = String, Path, description = "usr_…")), responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn update_member(
     State(state): State<AppState>,
     identity: Identity,
@@ -176,6 +181,7 @@ pub async fn update_member(
 }
 
 /// `DELETE /api/v1/tenant/members/{userId}` (owner/admin, or a member leaving).
+#[utoipa::path(delete, path = "/api/v1/tenant/members/{userId}", tag = "tenant", summary = "Remove a member (owner/admin, or yourself)", params(("userId" = String, Path, description = "usr_…")), responses((status = 204), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn remove_member(State(state): State<AppState>, identity: Identity, Path(user): Path<String>) -> Result<StatusCode, ApiError> {
     let user = parse_user(&user)?;
     let leaving = &user == identity.user_id() && matches!(identity.principal, shared::auth::Principal::User { .. });

@@ -23,7 +23,7 @@ pub const MAX_FAILED_LOGINS: u32 = 10;
 /// How long a locked account stays locked.
 pub const LOCKOUT_SECS: i64 = 15 * 60;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterRequest {
     email: String,
@@ -55,6 +55,7 @@ pub fn clean_name(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) 
 
 /// `POST /api/v1/auth/register` → 201: a user, their own tenant (or the one an invitation names)
 /// and a first session.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", summary = "Register a user (and a tenant, or join an invited one)", request_body = RegisterRequest, responses((status = 201, body = serde_json::Value), (status = 400, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 413, body = shared::error::Problem, content_type = "application/problem+json"), (status = 415, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")))]
 pub async fn register(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RegisterRequest>,
@@ -158,7 +159,7 @@ pub async fn register(
     Ok((StatusCode::CREATED, Json(SessionResponse { user: (&user).into(), tenant: (&tenant).into(), role, tokens })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginRequest {
     email: String,
@@ -211,6 +212,7 @@ async fn count_attempt(state: &AppState, email: &Email, now: i64) -> Result<u32,
 
 /// `POST /api/v1/auth/login`. An unknown email and a wrong password get the same answer after the
 /// same work (one argon2 verification), and both count towards the lock.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", summary = "Sign in", request_body = LoginRequest, responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 423, body = shared::error::Problem, content_type = "application/problem+json")))]
 pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> Result<Json<SessionResponse>, ApiError> {
     let Ok(email) = Email::parse(&req.email) else {
         state.passwords.verify_dummy(req.password).await?;
@@ -275,6 +277,7 @@ async fn pick_membership(state: &AppState, user: &UserItem, wanted: Option<&Tena
 }
 
 /// `GET /api/v1/auth/me`: the caller — a user with their tenants, or an API key.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", summary = "The caller", responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn me(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
     let tenant: TenantItem =
         state.store.get(&keys::tenant(&identity.tenant)).await?.ok_or_else(|| ApiError::not_found("tenant not found"))?;
@@ -294,13 +297,14 @@ pub async fn me(State(state): State<AppState>, identity: Identity) -> Result<Jso
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateMeRequest {
     name: Option<String>,
 }
 
 /// `PATCH /api/v1/auth/me {name}`.
+#[utoipa::path(patch, path = "/api/v1/auth/me", tag = "auth", summary = "Rename yourself", request_body = UpdateMeRequest, responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn update_me(
     State(state): State<AppState>,
     identity: Identity,
@@ -327,7 +331,7 @@ pub async fn update_me(
     Ok(Json((&user).into()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     current_password: String,
@@ -335,6 +339,7 @@ pub struct ChangePasswordRequest {
 }
 
 /// `POST /api/v1/auth/change-password`: sets a new password and revokes every other session.
+#[utoipa::path(post, path = "/api/v1/auth/change-password", tag = "auth", summary = "Change password (revokes other sessions)", request_body = ChangePasswordRequest, responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn change_password(
     State(state): State<AppState>,
     identity: Identity,

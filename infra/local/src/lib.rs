@@ -4,6 +4,8 @@
 //! and serves every function's Router on one HTTP server — the stand-in for API Gateway. The
 //! binary (`make dev`) and the black-box tests both use it.
 
+#[cfg(test)]
+mod openapi_tests;
 pub mod pollers;
 pub mod provision;
 pub mod sandbox;
@@ -116,6 +118,22 @@ async fn enable_emulator_features(endpoint: &str) {
         }
         _ => tracing::info!("emulator has no moto configuration API; continuing"),
     }
+}
+
+/// The platform's OpenAPI 3.1 document: every function's part, with the bearer scheme.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+    let mut doc = auth::ApiDoc::openapi();
+    doc.merge(airtable::ApiDoc::openapi());
+    doc.info = utoipa::openapi::InfoBuilder::new()
+        .title("PyAirtable API")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some("Accounts, tenants, API keys and the Airtable gateway. Errors are RFC 9457 problem+json. The Airtable-compatible /v0 proxy follows Airtable's own Web API."))
+        .build();
+    let bearer = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("access JWT or pyat_ API key").build();
+    doc.components.get_or_insert_with(Default::default).add_security_scheme("bearer", SecurityScheme::Http(bearer));
+    doc
 }
 
 /// Every function's Router, merged: the local stand-in for API Gateway's routes.

@@ -246,6 +246,18 @@ impl Api {
         Session::from_body(&r.body, &email)
     }
 
+    /// `owner` invites a new address with `role`; the invitee registers with the token.
+    pub async fn invite(&self, owner: &Session, role: &str) -> Session {
+        let email = unique_email(role);
+        let inv =
+            self.post("/api/v1/tenant/members", Some(&owner.access), serde_json::json!({"email": email, "role": role})).await.expect(201);
+        let body = serde_json::json!({"email": email, "password": PASSWORD, "invitationToken": inv.body["invitationToken"]});
+        let r = self.post("/api/v1/auth/register", None, body).await.expect(201);
+        assert_eq!(r.body["tenant"]["id"], owner.tenant_id.as_str());
+        assert_eq!(r.body["role"], role);
+        Session::from_body(&r.body, &email)
+    }
+
     /// Signs in.
     pub async fn login(&self, email: &str, password: &str) -> Resp {
         self.post("/api/v1/auth/login", None, serde_json::json!({"email": email, "password": password})).await

@@ -1,5 +1,5 @@
 use serde_json::json;
-use tests::{Api, PASSWORD, unique_email};
+use tests::Api;
 
 #[tokio::test]
 async fn an_api_key_is_shown_once_and_authenticates_with_its_tenant_and_role() {
@@ -26,13 +26,7 @@ async fn an_api_key_is_shown_once_and_authenticates_with_its_tenant_and_role() {
 async fn a_key_cannot_outrank_its_creator() {
     let api = Api::new();
     let owner = api.register("cap").await;
-    let email = unique_email("m");
-    let inv = api.post("/api/v1/tenant/members", Some(&owner.access), json!({"email": email, "role": "member"})).await.expect(201);
-    let r = api
-        .post("/api/v1/auth/register", None, json!({"email": email, "password": PASSWORD, "invitationToken": inv.body["invitationToken"]}))
-        .await
-        .expect(201);
-    let member = r.body["tokens"]["accessToken"].as_str().unwrap().to_owned();
+    let member = api.invite(&owner, "member").await.access;
     api.post("/api/v1/api-keys", Some(&member), json!({"name": "too much", "role": "admin"})).await.expect_problem(403, "forbidden");
     let k = api.post("/api/v1/api-keys", Some(&member), json!({"name": "mine"})).await.expect(201);
     assert_eq!(k.body["role"], "member");
@@ -73,14 +67,8 @@ async fn bad_key_requests_are_422() {
 async fn removing_a_member_revokes_the_keys_they_created() {
     let api = Api::new();
     let owner = api.register("rmkeys").await;
-    let email = unique_email("leaver");
-    let inv = api.post("/api/v1/tenant/members", Some(&owner.access), json!({"email": email, "role": "member"})).await.expect(201);
-    let r = api
-        .post("/api/v1/auth/register", None, json!({"email": email, "password": PASSWORD, "invitationToken": inv.body["invitationToken"]}))
-        .await
-        .expect(201);
-    let (member, member_id) =
-        (r.body["tokens"]["accessToken"].as_str().unwrap().to_owned(), r.body["user"]["id"].as_str().unwrap().to_owned());
+    let leaver = api.invite(&owner, "member").await;
+    let (member, member_id) = (leaver.access, leaver.user_id);
     let key =
         api.post("/api/v1/api-keys", Some(&member), json!({"name": "leaver's"})).await.expect(201).body["key"].as_str().unwrap().to_owned();
     api.get("/api/v1/tenant", &key).await.expect(200);

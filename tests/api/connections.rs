@@ -37,17 +37,7 @@ async fn an_owner_connects_a_token_that_is_checked_and_never_shown_again() {
 async fn only_owners_and_admins_manage_the_connection() {
     let api = Api::new();
     let owner = api.register("connrole").await;
-    let email = tests::unique_email("member");
-    let inv = api.post("/api/v1/tenant/members", Some(&owner.access), json!({"email": email, "role": "member"})).await.expect(201);
-    let m = api
-        .post(
-            "/api/v1/auth/register",
-            None,
-            json!({"email": email, "password": tests::PASSWORD, "invitationToken": inv.body["invitationToken"]}),
-        )
-        .await
-        .expect(201);
-    let member = m.body["tokens"]["accessToken"].as_str().unwrap();
+    let member = &api.invite(&owner, "member").await.access;
     api.call("PUT", "/api/v1/connections/airtable", Some(member), Some(json!({"token": sandbox::DEFAULT_TOKEN})))
         .await
         .expect_problem(403, "forbidden");

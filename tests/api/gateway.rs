@@ -212,17 +212,7 @@ async fn airtable_errors_keep_their_type_and_are_never_a_bare_500() {
 async fn viewers_read_but_never_write() {
     let api = Api::new();
     let c = api.connected("viewer").await;
-    let email = tests::unique_email("v");
-    let inv = api.post("/api/v1/tenant/members", Some(&c.session.access), json!({"email": email, "role": "viewer"})).await.expect(201);
-    let v = api
-        .post(
-            "/api/v1/auth/register",
-            None,
-            json!({"email": email, "password": tests::PASSWORD, "invitationToken": inv.body["invitationToken"]}),
-        )
-        .await
-        .expect(201);
-    let viewer = v.body["tokens"]["accessToken"].as_str().unwrap();
+    let viewer = &api.invite(&c.session, "viewer").await.access;
     api.get(&format!("/api/v1/records?baseId={}&table=People", c.base), viewer).await.expect(200);
     api.post("/api/v1/records", Some(viewer), json!({"baseId": c.base, "table": "People", "records": people(1, "V")}))
         .await

@@ -1,23 +1,11 @@
 use serde_json::json;
-use tests::{Api, PASSWORD, Session, unique_email};
-
-/// The owner invites `role`; the invitee registers with the token.
-async fn invite_new(api: &Api, owner: &Session, role: &str) -> Session {
-    let email = unique_email(role);
-    let inv = api.post("/api/v1/tenant/members", Some(&owner.access), json!({"email": email, "role": role})).await.expect(201);
-    let token = inv.body["invitationToken"].as_str().unwrap();
-    let r =
-        api.post("/api/v1/auth/register", None, json!({"email": email, "password": PASSWORD, "invitationToken": token})).await.expect(201);
-    assert_eq!(r.body["tenant"]["id"], owner.tenant_id.as_str());
-    assert_eq!(r.body["role"], role);
-    Session::from_body(&r.body, &email)
-}
+use tests::{Api, PASSWORD, unique_email};
 
 #[tokio::test]
 async fn an_owner_invites_a_viewer_who_registers_into_the_same_tenant() {
     let api = Api::new();
     let owner = api.register("own").await;
-    let viewer = invite_new(&api, &owner, "viewer").await;
+    let viewer = api.invite(&owner, "viewer").await;
     let me = api.get("/api/v1/tenant", &viewer.access).await.expect(200);
     assert_eq!(me.body["tenant"]["id"], owner.tenant_id.as_str());
     assert_eq!(me.body["role"], "viewer");
@@ -76,8 +64,8 @@ async fn an_existing_user_accepts_an_invitation_and_gets_a_session_there() {
 async fn viewers_cannot_write_and_members_cannot_manage_members() {
     let api = Api::new();
     let owner = api.register("rbac").await;
-    let viewer = invite_new(&api, &owner, "viewer").await;
-    let member = invite_new(&api, &owner, "member").await;
+    let viewer = api.invite(&owner, "viewer").await;
+    let member = api.invite(&owner, "member").await;
     api.post("/api/v1/api-keys", Some(&viewer.access), json!({"name": "v"})).await.expect_problem(403, "forbidden");
     api.patch("/api/v1/tenant", &viewer.access, json!({"name": "mine now"})).await.expect_problem(403, "forbidden");
     api.post("/api/v1/tenant/members", Some(&member.access), json!({"email": unique_email("x"), "role": "viewer"}))
@@ -98,7 +86,7 @@ async fn viewers_cannot_write_and_members_cannot_manage_members() {
 async fn admins_cannot_touch_owners_and_the_last_owner_stays() {
     let api = Api::new();
     let owner = api.register("last").await;
-    let admin = invite_new(&api, &owner, "admin").await;
+    let admin = api.invite(&owner, "admin").await;
     let owner_path = format!("/api/v1/tenant/members/{}", owner.user_id);
     api.patch(&owner_path, &admin.access, json!({"role": "viewer"})).await.expect_problem(403, "forbidden");
     api.delete(&owner_path, &admin.access).await.expect_problem(403, "forbidden");
@@ -118,7 +106,7 @@ async fn admins_cannot_touch_owners_and_the_last_owner_stays() {
 async fn a_removed_member_loses_access_at_once() {
     let api = Api::new();
     let owner = api.register("rm").await;
-    let member = invite_new(&api, &owner, "member").await;
+    let member = api.invite(&owner, "member").await;
     api.get("/api/v1/tenant", &member.access).await.expect(200);
     api.delete(&format!("/api/v1/tenant/members/{}", member.user_id), &owner.access).await.expect(204);
     api.get("/api/v1/tenant", &member.access).await.expect_problem(401, "unauthorized");
@@ -129,7 +117,7 @@ async fn a_removed_member_loses_access_at_once() {
 async fn a_demoted_member_gets_the_new_role_immediately() {
     let api = Api::new();
     let owner = api.register("demote").await;
-    let admin = invite_new(&api, &owner, "admin").await;
+    let admin = api.invite(&owner, "admin").await;
     api.patch("/api/v1/tenant", &admin.access, json!({"name": "ok"})).await.expect(200);
     api.patch(&format!("/api/v1/tenant/members/{}", admin.user_id), &owner.access, json!({"role": "viewer"})).await.expect(200);
     api.patch("/api/v1/tenant", &admin.access, json!({"name": "not ok"})).await.expect_problem(403, "forbidden");

@@ -28,6 +28,7 @@ struct Record {
     done: bool,
     status: Option<u16>,
     body: Option<String>,
+    #[serde(default)]
     lease_until: i64,
     expires_at: i64,
 }
@@ -79,7 +80,7 @@ pub async fn begin(store: &Store, tenant: &TenantId, headers: &HeaderMap, finger
                 .put_item()
                 .table_name(store.table())
                 .set_item(Some(item))
-                .condition_expression("expiresAt = :exp AND leaseUntil = :lease AND done = :done")
+                .condition_expression("expiresAt = :exp AND (attribute_not_exists(leaseUntil) OR leaseUntil = :lease) AND done = :done")
                 .expression_attribute_values(":exp", n(existing.expires_at))
                 .expression_attribute_values(":lease", n(existing.lease_until))
                 .expression_attribute_values(":done", aws_sdk_dynamodb::types::AttributeValue::Bool(existing.done))

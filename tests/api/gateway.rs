@@ -450,3 +450,24 @@ async fn a_failure_that_wrote_nothing_releases_the_key_for_a_retry() {
     send(json!(36)).await.expect(201);
     assert_eq!(all(&api, &c).await.len(), 1);
 }
+
+#[tokio::test]
+async fn renaming_a_field_invalidates_cached_records_of_its_table() {
+    let api = Api::new();
+    let c = api.connected("rename").await;
+    create(&api, &c, people(2, "R")).await.expect(201);
+    let url = format!("/api/v1/records?baseId={}&table=People", c.base);
+    api.get(&url, &c.session.access).await.expect(200);
+    assert_eq!(api.get(&url, &c.session.access).await.headers["x-cache"], "hit");
+    let schema = api.get(&format!("/api/v1/tables?baseId={}", c.base), &c.session.access).await.expect(200);
+    let age = schema.body["tables"][0]["fields"].as_array().unwrap().iter().find(|f| f["name"] == "Age").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    api.patch(&format!("/api/v1/tables/{}/fields/{age}", c.table), &c.session.access, json!({"baseId": c.base, "name": "Years"}))
+        .await
+        .expect(200);
+    let after = api.get(&url, &c.session.access).await.expect(200);
+    assert_eq!(after.headers["x-cache"], "miss");
+    assert!(after.body["records"][0]["fields"].get("Years").is_some(), "{}", after.body);
+}

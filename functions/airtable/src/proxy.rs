@@ -37,6 +37,9 @@ fn from_error(e: AirtableError) -> Response {
             r.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
             r
         }
+        AirtableError::OutcomeUnknown(_) => {
+            airtable_error(StatusCode::BAD_GATEWAY, "UNCONFIRMED", "Airtable did not confirm the write; it may have been applied")
+        }
         AirtableError::Partial { .. } => {
             airtable_error(StatusCode::BAD_GATEWAY, "PARTIAL_WRITE", "Some records were written before Airtable failed")
         }
@@ -119,6 +122,13 @@ async fn forward(
             if !is_read {
                 // Writes invalidate the cache of the table (or the base's schema) they touched.
                 let invalidated = match segs.as_slice() {
+                    ["meta", "bases", base, "tables", table, "fields", ..] => {
+                        // A field change also changes how the table's records read.
+                        match state.airtable.cache.bump(&identity.tenant, base, "*").await {
+                            Ok(()) => session.invalidate(base, table).await,
+                            Err(e) => Err(e.into()),
+                        }
+                    }
                     ["meta", "bases", base, ..] => {
                         state.airtable.cache.bump(&identity.tenant, base, "*").await.map_err(AirtableError::from)
                     }

@@ -345,15 +345,32 @@ pub async fn change_password(
     identity: Identity,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let (user_id, _, session) = identity.user_session()?;
+    let (user_id, email, session) = identity.user_session()?;
     check_policy(&req.new_password).map_err(|m| ApiError::invalid("newPassword", m))?;
     if req.new_password == req.current_password {
         return Err(ApiError::invalid("newPassword", "must differ from the current password"));
     }
     let user: UserItem = state.store.get(&keys::user(user_id)).await?.ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
+    // Guesses of the current password (say, with a stolen access token) count like sign-ins.
+    let now = shared::time::now_epoch();
+    let attempt = count_attempt(&state, email, now).await?;
     if !state.passwords.verify(req.current_password, user.password_hash.clone()).await? {
+        if attempt >= MAX_FAILED_LOGINS {
+            let until = now + LOCKOUT_SECS;
+            state
+                .store
+                .update::<Attempts>(
+                    &keys::login_attempts(email),
+                    "SET lockedUntil = :until, failures = :zero",
+                    None,
+                    &[(":until", n(until)), (":zero", n(0))],
+                )
+                .await?;
+            return Err(locked(until));
+        }
         return Err(ApiError::invalid("currentPassword", "is incorrect"));
     }
+    state.store.delete(&keys::login_attempts(email)).await?;
     let hash = state.passwords.hash(req.new_password).await?;
     let _: UserItem = state
         .store

@@ -84,6 +84,11 @@ impl Limiter {
         }
     }
 
+    /// When the base's next slot is free (epoch ms), without reserving it.
+    pub async fn peek(&self, base: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.store.get::<Slot>(&keys::base_limiter(base)).await?.and_then(|s| s.next))
+    }
+
     /// Puts the base on hold (after a 429): nobody sends to it for [`HOLD_MS`].
     pub async fn hold(&self, base: &str) -> Result<(), StoreError> {
         let until = now_ms() + HOLD_MS;

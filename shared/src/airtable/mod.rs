@@ -37,6 +37,8 @@ const MAX_ATTEMPTS: u32 = 4;
 /// Longer than this in the send schedule (a base on hold) answers 503 with `Retry-After`
 /// instead of waiting: a Lambda must not sleep through its timeout.
 const MAX_WAIT: Duration = Duration::from_secs(8);
+/// How long one call may spend starting the chunks of a batch (inside a 29 s function timeout).
+const BATCH_BUDGET: Duration = Duration::from_secs(20);
 /// How many chunks of one batch are in flight at once; the limiter still spaces them.
 const CHUNK_CONCURRENCY: usize = 3;
 
@@ -52,6 +54,9 @@ pub enum AirtableError {
     /// No answer (network, timeout, or 5xx after every retry).
     #[error("Airtable did not answer: {0}")]
     Unavailable(String),
+    /// A write was sent but not answered (timeout, 500/502/504): it may or may not have applied.
+    #[error("Airtable did not confirm the write: {0}")]
+    OutcomeUnknown(String),
     /// Some chunks of a batch were written, then one failed.
     #[error("{} records were written before Airtable failed: {cause}", written.len())]
     Partial { written: Vec<String>, cause: Box<AirtableError> },
@@ -93,6 +98,15 @@ impl From<AirtableError> for ApiError {
                 airtable_type: "UNAVAILABLE".into(),
                 detail: format!("Airtable did not answer ({why}); retry later"),
                 retry_after: Some(5),
+            },
+            AirtableError::OutcomeUnknown(why) => ApiError::Upstream {
+                status: StatusCode::BAD_GATEWAY,
+                code: "airtable_outcome_unknown",
+                airtable_type: "UNCONFIRMED".into(),
+                detail: format!(
+                    "Airtable did not confirm the write ({why}); it may have been applied — check before sending it again without an Idempotency-Key"
+                ),
+                retry_after: None,
             },
             AirtableError::Partial { written, cause } => {
                 let airtable_type = match cause.as_ref() {
@@ -351,7 +365,7 @@ impl Session<'_> {
                         tracing::warn!(attempt, error = %last, "Airtable request failed; retrying");
                         continue;
                     }
-                    return Err(AirtableError::Unavailable(last));
+                    return Err(AirtableError::OutcomeUnknown(last));
                 }
             };
             let status = res.status().as_u16();
@@ -375,6 +389,7 @@ impl Session<'_> {
                     last = format!("HTTP {status}");
                     tracing::warn!(attempt, status, "Airtable gateway error; retrying");
                 }
+                500 | 502 | 504 if retry == Retry::OnlyIfNotApplied => return Err(AirtableError::OutcomeUnknown(format!("HTTP {status}"))),
                 500 if retry == Retry::Safe => {
                     last = format!("HTTP {status}");
                     tracing::warn!(attempt, status, "Airtable error; retrying");
@@ -395,6 +410,12 @@ impl Session<'_> {
         let too_far = |slot: i64| AirtableError::RateLimited { retry_after: ((slot - limiter::now_ms()).max(1000) as u64).div_ceil(1000) };
         if let Some(b) = base {
             self.check_base(b).await?;
+            // A base on hold refuses before anything is reserved (not even the token's slot).
+            if let Some(next) = self.at.limiter.peek(b).await?
+                && next - limiter::now_ms() > max_ahead
+            {
+                return Err(too_far(next));
+            }
         }
         for _ in 0..5 {
             let token_slot = self.at.limiter.reserve_token(&self.token_hash, max_ahead).await?.map_err(too_far)?;
@@ -419,10 +440,10 @@ impl Session<'_> {
     /// else's base id must not spend that base's send slots. A base missing from the cached list
     /// is looked up once more before it is refused (it may be new).
     async fn check_base(&self, base: &str) -> Result<(), AirtableError> {
-        let listed = |bases: &Value| bases.as_array().is_some_and(|a| a.iter().any(|b| b["id"] == base));
+        let listed = |ids: &Value| ids.as_array().is_some_and(|a| a.iter().any(|id| id == base));
         // Boxed: listing bases sends a request too (to no base, so this never recurses further).
-        let (bases, status) = Box::pin(self.cached_bases(false)).await?;
-        if listed(&bases) || (status == CacheStatus::Hit && listed(&Box::pin(self.cached_bases(true)).await?.0)) {
+        let (ids, status) = Box::pin(self.cached_base_ids(false)).await?;
+        if listed(&ids) || (status == CacheStatus::Hit && listed(&Box::pin(self.cached_base_ids(true)).await?.0)) {
             return Ok(());
         }
         Err(AirtableError::Upstream {
@@ -430,6 +451,15 @@ impl Session<'_> {
             kind: "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND".into(),
             message: "Invalid permissions, or the requested model was not found. Check that both your user and your token have the required permissions, and that the model names and/or ids are correct.".into(),
         })
+    }
+
+    /// Just the ids of the token's bases (small enough to cache for any number of bases).
+    async fn cached_base_ids(&self, bypass: bool) -> Result<(Value, CacheStatus), AirtableError> {
+        self.through_cache("baseids".into(), cache::META_TTL_SECS, bypass, || async {
+            let ids: Vec<Value> = self.list_bases().await?.into_iter().filter_map(|b| b.get("id").cloned()).collect();
+            Ok(Value::Array(ids))
+        })
+        .await
     }
 
     // ---------- meta ----------
@@ -480,6 +510,7 @@ impl Session<'_> {
             )
             .await?;
         self.at.cache.bump(&self.tenant, base, "*").await?;
+        self.invalidate_after_write(base, table).await;
         Ok(out)
     }
 
@@ -488,6 +519,8 @@ impl Session<'_> {
             .send(Method::PATCH, self.url(&["meta", "bases", base, "tables", table, "fields", field])?, Some(base), Some(body), Retry::Safe)
             .await?;
         self.at.cache.bump(&self.tenant, base, "*").await?;
+        // Cached records show field names: a renamed field invalidates them too.
+        self.invalidate_after_write(base, table).await;
         Ok(out)
     }
 
@@ -533,15 +566,31 @@ impl Session<'_> {
         F: Fn(Vec<T>) -> Fut,
         Fut: std::future::Future<Output = Result<Value, AirtableError>>,
     {
+        let started = tokio::time::Instant::now();
         let groups: Vec<Vec<T>> = items.chunks(MAX_BATCH).map(<[T]>::to_vec).collect();
-        let answers: Vec<Result<Value, AirtableError>> =
-            futures::stream::iter(groups.into_iter().map(chunk)).buffered(CHUNK_CONCURRENCY).collect().await;
+        let runs = groups.into_iter().map(|g| {
+            let run = chunk(g);
+            async move {
+                // Past the budget, chunks are not started: the call must answer before the
+                // function's timeout, saying what was written.
+                if started.elapsed() > BATCH_BUDGET {
+                    return Err(AirtableError::Unavailable("time budget of this call used up".into()));
+                }
+                run.await
+            }
+        });
+        let answers: Vec<Result<Value, AirtableError>> = futures::stream::iter(runs).buffered(CHUNK_CONCURRENCY).collect().await;
         let mut ok = Vec::new();
-        let mut failure = None;
+        let mut failure: Option<AirtableError> = None;
         for a in answers {
             match a {
                 Ok(v) => ok.push(v),
-                Err(e) => failure = failure.or(Some(e)),
+                // Keep the failure that says the most: one that may have written wins.
+                Err(e) => {
+                    if failure.is_none() || matches!(e, AirtableError::OutcomeUnknown(_)) {
+                        failure = Some(e);
+                    }
+                }
             }
         }
         match failure {

@@ -228,6 +228,18 @@ impl Authenticator {
         Self { inner: Arc::new((jwt, store)) }
     }
 
+    /// The authenticator every function builds at cold start: JWT keys from the configured
+    /// secret, memberships and API keys from the configured table.
+    pub async fn load(config: &Config, aws: &crate::aws::AwsClients) -> Result<Self, ConfigError> {
+        let jwt = JwtKeys::load(config, &aws.secrets).await?;
+        Ok(Self::new(jwt, Store::new(aws.dynamodb.clone(), config.table_name.clone())))
+    }
+
+    /// The table it reads (the function's store too).
+    pub fn store(&self) -> &Store {
+        &self.inner.1
+    }
+
     pub fn jwt(&self) -> &JwtKeys {
         &self.inner.0
     }

@@ -177,12 +177,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or("");
-        let de = serde_urlencoded_deserializer(query);
+        let de = parse_query(query);
         de.map(ApiQuery).map_err(|e| ApiError::bad_request("invalid_query", format!("invalid query string: {e}")))
     }
 }
 
-fn serde_urlencoded_deserializer<T: DeserializeOwned>(query: &str) -> Result<T, String> {
+/// Parses a query string with axum's own `Query` rules.
+fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, String> {
     axum::extract::Query::<T>::try_from_uri(&format!("/?{query}").parse().map_err(|_| "malformed query".to_string())?)
         .map(|q| q.0)
         .map_err(|e| e.body_text())

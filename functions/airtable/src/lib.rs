@@ -13,7 +13,7 @@ use axum::extract::FromRef;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::routing::{get, patch, post, put};
 use shared::airtable::{Airtable, CacheStatus};
-use shared::auth::{Authenticator, JwtKeys};
+use shared::auth::Authenticator;
 use shared::aws::AwsClients;
 use shared::config::{Config, ConfigError};
 use shared::store::Store;
@@ -29,10 +29,10 @@ pub struct AppState {
 
 impl AppState {
     pub async fn new(config: Config, aws: AwsClients) -> Result<Self, ConfigError> {
-        let jwt = JwtKeys::load(&config, &aws.secrets).await?;
-        let store = Store::new(aws.dynamodb.clone(), config.table_name.clone());
+        let auth = Authenticator::load(&config, &aws).await?;
+        let store = auth.store().clone();
         let airtable = Airtable::new(&config.airtable_api_url, store.clone(), aws.kms.clone(), config.kms_key_id.clone());
-        Ok(Self { auth: Authenticator::new(jwt, store.clone()), store, airtable, config: Arc::new(config) })
+        Ok(Self { auth, store, airtable, config: Arc::new(config) })
     }
 }
 

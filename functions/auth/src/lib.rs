@@ -19,7 +19,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{delete, get, patch, post};
-use shared::auth::{Authenticator, JwtKeys};
+use shared::auth::Authenticator;
 use shared::aws::AwsClients;
 use shared::config::{Config, ConfigError};
 use shared::store::Store;
@@ -37,9 +37,8 @@ pub struct AppState {
 impl AppState {
     /// Builds the state: resolves the JWT secret and wires the store.
     pub async fn new(config: Config, aws: AwsClients) -> Result<Self, ConfigError> {
-        let jwt = JwtKeys::load(&config, &aws.secrets).await?;
-        let store = Store::new(aws.dynamodb.clone(), config.table_name.clone());
-        Ok(Self { auth: Authenticator::new(jwt, store.clone()), store, aws, config: Arc::new(config), passwords: Default::default() })
+        let auth = Authenticator::load(&config, &aws).await?;
+        Ok(Self { store: auth.store().clone(), auth, aws, config: Arc::new(config), passwords: Default::default() })
     }
 }
 

@@ -41,6 +41,17 @@ pub struct Config {
     pub jwt_audience: String,
     /// Upstream Airtable Web API (the sandbox locally).
     pub airtable_api_url: String,
+    /// `MCP_ALLOWED_HOSTS`: `Host` values the MCP endpoint answers (DNS-rebinding protection);
+    /// `*.example.com` matches subdomains, an entry without a port matches any port. Default:
+    /// loopback only.
+    pub mcp_allowed_hosts: Vec<String>,
+    /// `MCP_ALLOWED_ORIGINS`: browser origins allowed to call the MCP endpoint besides those of
+    /// the allowed hosts (exact, e.g. `https://app.example.com`). Default: none.
+    pub mcp_allowed_origins: Vec<String>,
+}
+
+fn list(raw: Option<String>) -> Vec<String> {
+    raw.unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase).collect()
 }
 
 /// A required variable is missing or malformed.
@@ -87,6 +98,11 @@ impl Config {
             jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "pyairtable".into()),
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "pyairtable-api".into()),
             airtable_api_url: get("AIRTABLE_API_URL").unwrap_or_else(|| "https://api.airtable.com".into()),
+            mcp_allowed_hosts: match list(get("MCP_ALLOWED_HOSTS")) {
+                hosts if hosts.is_empty() => vec!["localhost".into(), "127.0.0.1".into(), "[::1]".into()],
+                hosts => hosts,
+            },
+            mcp_allowed_origins: list(get("MCP_ALLOWED_ORIGINS")),
         })
     }
 }

@@ -170,12 +170,14 @@ pub fn log_cause_chain(err: &(dyn std::error::Error + 'static)) {
     tracing::error!(error.chain = ?chain, "request failed with an internal error");
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The problem body and the one header that goes with it (Retry-After, WWW-Authenticate).
+    /// An internal error's cause chain is logged here, once, and never put in the body.
+    pub fn to_problem(&self) -> (Problem, Option<(header::HeaderName, HeaderValue)>) {
         let status = self.status();
         let mut problem = Problem::new(status, self.code());
         let mut extra = None;
-        match &self {
+        match self {
             Self::Internal(source) => {
                 log_cause_chain(source.as_ref());
                 problem.detail = Some("An unexpected error occurred; it has been logged.".into());
@@ -207,7 +209,23 @@ impl IntoResponse for ApiError {
             }
             other => problem.detail = Some(other.to_string()),
         }
-        let mut res = problem.into_response_with(status);
+        (problem, extra)
+    }
+
+    /// Seconds after which a retry may succeed, when the error says so.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::Locked { retry_after, .. } | Self::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            Self::Unavailable { retry_after, .. } | Self::Upstream { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (problem, extra) = self.to_problem();
+        let mut res = problem.into_response_with(self.status());
         if let Some((name, value)) = extra {
             res.headers_mut().insert(name, value);
         }

@@ -100,7 +100,8 @@ fn ensure_problem(res: Response) -> Response {
 }
 
 impl Problem {
-    pub(crate) fn into_response_with(self, status: StatusCode) -> Response {
+    /// The problem as a response with its media type.
+    pub fn into_response_with(self, status: StatusCode) -> Response {
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut res = Response::new(Body::from(body));
         *res.status_mut() = status;

@@ -193,6 +193,64 @@ impl NameOrId {
     }
 }
 
+/// Lets an Airtable reference type be a typed tool argument: deserialised through its `parse`
+/// (so a bad id is an argument error naming the rule) and described in the JSON Schema.
+macro_rules! typed_argument {
+    ($name:ident, $parse:expr, $schema:expr) => {
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(d)?;
+                $parse(&raw).map_err(serde::de::Error::custom)
+            }
+        }
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn inline_schema() -> bool {
+                true
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                $schema
+            }
+        }
+    };
+}
+
+typed_argument!(
+    BaseId,
+    BaseId::parse,
+    schemars::json_schema!({"type": "string", "pattern": "^app[A-Za-z0-9]{14}$", "description": "Base id (app…), from list_bases"})
+);
+typed_argument!(
+    RecordId,
+    RecordId::parse,
+    schemars::json_schema!({"type": "string", "pattern": "^rec[A-Za-z0-9]{14}$", "description": "Record id (rec…)"})
+);
+typed_argument!(
+    TableRef,
+    TableRef::parse,
+    schemars::json_schema!({"type": "string", "minLength": 1, "maxLength": 255, "description": "Table id (tbl…) or exact table name"})
+);
+
+/// A table named by id (`tbl…`) or by name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TableRef(String);
+
+impl TableRef {
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        NameOrId::parse(s, "tbl").map(|n| Self(n.0))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,5 +16,6 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
+pub mod tools;
 
 pub use error::{ApiError, FieldError};

@@ -8,6 +8,7 @@ mod errors;
 mod gateway;
 mod health;
 mod isolation;
+mod mcp;
 mod pollers;
 mod proxy;
 mod sandbox;

@@ -8,11 +8,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::airtable::{ListQuery, MAX_PAGE_SIZE, formula};
+use shared::airtable::{ListQuery, MAX_PAGE_SIZE, formula, schema};
 use shared::auth::Identity;
 use shared::http::{ApiJson, ApiQuery};
 use shared::ids::{BaseId, NameOrId, RecordId};
@@ -208,10 +206,6 @@ pub struct ListParams {
     search_fields: Option<String>,
 }
 
-/// Text-like field types that `search` looks into by default.
-const TEXT_TYPES: &[&str] =
-    &["singleLineText", "multilineText", "richText", "email", "url", "phoneNumber", "singleSelect", "multipleSelects"];
-
 fn parse_sort(raw: &str) -> Vec<(String, bool)> {
     raw.split(',')
         .map(str::trim)
@@ -243,7 +237,7 @@ pub async fn list_records(
         errors.push(FieldError::new("pageSize", "must be between 1 and 100"));
     }
     let offset = match p.cursor.as_deref() {
-        Some(c) => match URL_SAFE_NO_PAD.decode(c).ok().and_then(|b| String::from_utf8(b).ok()) {
+        Some(c) => match schema::decode_cursor(c) {
             Some(o) => Some(o),
             None => {
                 errors.push(FieldError::new("cursor", "is not a cursor this API returned"));
@@ -258,20 +252,7 @@ pub async fn list_records(
         Some(q) => {
             let fields: Vec<String> = match p.search_fields.as_deref() {
                 Some(list) => list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-                None => {
-                    let (schema, _) = session.cached_schema(base.as_str(), false).await?;
-                    let table_schema =
-                        schema["tables"].as_array().into_iter().flatten().find(|t| {
-                            t["id"] == table.as_str() || t["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(table.as_str()))
-                        });
-                    table_schema
-                        .and_then(|t| t["fields"].as_array())
-                        .into_iter()
-                        .flatten()
-                        .filter(|f| f["type"].as_str().is_some_and(|t| TEXT_TYPES.contains(&t)))
-                        .filter_map(|f| f["name"].as_str().map(str::to_owned))
-                        .collect()
-                }
+                None => schema::text_fields(&session.table_schema(base.as_str(), table.as_str()).await?),
             };
             Some(formula::search(q, &fields))
         }
@@ -296,7 +277,7 @@ pub async fn list_records(
         return Ok((cache_header(cache), Json(json!({"records": records, "total": records.len()}))).into_response());
     }
     let (page, cache) = session.cached_page(base.as_str(), table.as_str(), &query, offset.as_deref(), bypass).await?;
-    let cursor = page.offset.map(|o| URL_SAFE_NO_PAD.encode(o));
+    let cursor = page.offset.as_deref().map(schema::encode_cursor);
     Ok((cache_header(cache), Json(json!({"records": page.records, "cursor": cursor}))).into_response())
 }
 

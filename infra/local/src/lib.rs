@@ -136,9 +136,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// Every function's Router, merged: the local stand-in for API Gateway's routes.
-pub fn api_router(auth_state: auth::AppState, airtable_state: airtable::AppState) -> Router {
-    shared::http::edge(auth::router(auth_state).merge(airtable::router(airtable_state)))
+/// Every function's Router, each with its own state as its Lambda builds it, merged: the local
+/// stand-in for API Gateway's routes.
+pub async fn api_router(config: Config, clients: AwsClients) -> Result<Router, BoxError> {
+    let auth = auth::router(auth::AppState::new(config.clone(), clients.clone()).await?);
+    let airtable = airtable::router(airtable::AppState::new(config.clone(), clients.clone()).await?);
+    let mcp = mcp::router(mcp::AppState::new(config, clients).await?);
+    Ok(shared::http::edge(auth.merge(airtable).merge(mcp)))
 }
 
 /// Starts one more "instance" of every function — its own state, clients and caches, as a
@@ -146,11 +150,9 @@ pub fn api_router(auth_state: auth::AppState, airtable_state: airtable::AppState
 pub async fn serve_instance(sdk: &SdkConfig, env: &HashMap<String, String>, bind: SocketAddr) -> Result<SocketAddr, BoxError> {
     let config = Config::from_lookup(|k| env.get(k).cloned())?;
     let clients = AwsClients::new(sdk);
-    let auth_state = auth::AppState::new(config.clone(), clients.clone()).await?;
-    let airtable_state = airtable::AppState::new(config, clients).await?;
+    let app = api_router(config, clients).await?;
     let listener = TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
-    let app = api_router(auth_state, airtable_state);
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(addr)
 }

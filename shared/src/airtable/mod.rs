@@ -9,6 +9,7 @@ pub mod cache;
 pub mod credentials;
 pub mod formula;
 pub mod limiter;
+pub mod schema;
 
 use std::time::Duration;
 
@@ -800,6 +801,16 @@ impl Session<'_> {
     pub async fn cached_schema(&self, base: &str, bypass: bool) -> Result<(Value, CacheStatus), AirtableError> {
         let version = self.at.cache.version(&self.tenant, base, "*").await?;
         self.through_cache(format!("schema|{base}|{version}"), cache::META_TTL_SECS, bypass, || self.schema(base)).await
+    }
+
+    /// One table's schema (by id or name) from the cached base schema; 404 when it is not there.
+    pub async fn table_schema(&self, base: &str, table: &str) -> Result<Value, AirtableError> {
+        let (schema, _) = self.cached_schema(base, false).await?;
+        schema::find_table(&schema, table).cloned().ok_or_else(|| AirtableError::Upstream {
+            status: 404,
+            kind: "TABLE_NOT_FOUND".into(),
+            message: format!("base {base} has no table named or with id {table:?}"),
+        })
     }
 
     /// One page of records, cached 60 s per table version.

@@ -249,7 +249,8 @@ pub fn coerce(field: &mut Field, value: &Value, typecast: bool) -> Result<Option
                     None
                 } else {
                     let n: f64 = t.replace(',', "").parse().map_err(|_| invalid(field))?;
-                    Some(json!(n))
+                    // Airtable's JSON writes whole numbers without a fraction.
+                    Some(if n.fract() == 0.0 && n.abs() < 9e15 { json!(n as i64) } else { json!(n) })
                 }
             }
             _ => return Err(invalid(field)),

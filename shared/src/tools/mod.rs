@@ -1,0 +1,320 @@
+//! The one Airtable tool registry. Each tool is defined once — name, a description written for
+//! an LLM, typed arguments (their JSON Schema is generated from the same struct that parses
+//! them), a typed output (its schema likewise), annotations, and a handler that runs as a tenant
+//! through `shared::airtable` (paced, cached, chunked). The MCP server lists and calls these; the
+//! chat orchestrator hands them to the model; workflow steps call them by name.
+//!
+//! Every failure — bad arguments, a role that may not write, Airtable refusing — comes back as
+//! a [`ToolResult`] with `ok: false` and a problem body with a hint, never as a crash, so a model
+//! can read it and correct itself.
+
+mod analysis;
+mod read;
+mod schema_tools;
+mod sync;
+mod write;
+
+use std::future::Future;
+use std::sync::LazyLock;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+use crate::airtable::{Airtable, Session};
+use crate::auth::{Identity, Role};
+use crate::error::{ApiError, FieldError};
+
+/// How a tool behaves, for clients deciding what to confirm with a user (MCP annotations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hints {
+    /// Reads only; viewers may call it.
+    pub read_only: bool,
+    /// May delete or overwrite data.
+    pub destructive: bool,
+    /// Calling it twice with the same arguments does nothing more than once.
+    pub idempotent: bool,
+}
+
+const READ: Hints = Hints { read_only: true, destructive: false, idempotent: true };
+const ADD: Hints = Hints { read_only: false, destructive: false, idempotent: false };
+const CHANGE: Hints = Hints { read_only: false, destructive: true, idempotent: true };
+
+/// A tool as clients see it.
+#[derive(Debug, Clone)]
+pub struct ToolSpec {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub hints: Hints,
+    /// JSON Schema (2020-12) of the arguments: an object.
+    pub input_schema: Map<String, Value>,
+    /// JSON Schema of `structuredContent` on success: an object.
+    pub output_schema: Map<String, Value>,
+}
+
+/// What a call produced: on success the tool's output, on failure a problem body (`code`,
+/// `detail`, `airtableType`, `errors`, `hint`, `retryAfter`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolResult {
+    pub ok: bool,
+    pub value: Value,
+    /// One line for logs, chat transcripts and execution histories.
+    pub summary: String,
+}
+
+/// The environment tools run in; built once per cold start by each function that uses them.
+#[derive(Clone)]
+pub struct Toolbox {
+    pub airtable: Airtable,
+    pub s3: aws_sdk_s3::Client,
+    pub bucket: String,
+}
+
+/// What a handler gets: the caller, its Airtable session, and the toolbox.
+pub struct Ctx<'a> {
+    pub identity: &'a Identity,
+    pub session: Session<'a>,
+    pub toolbox: &'a Toolbox,
+}
+
+/// One tool. Implemented by a unit struct per tool in this module's files.
+trait Tool {
+    const NAME: &'static str;
+    const TITLE: &'static str;
+    const DESCRIPTION: &'static str;
+    const HINTS: Hints;
+    type Args: DeserializeOwned + JsonSchema;
+    type Output: Serialize + JsonSchema;
+    fn run(ctx: &Ctx<'_>, args: Self::Args) -> impl Future<Output = Result<Self::Output, ApiError>> + Send;
+    /// One line saying what happened.
+    fn summary(out: &Self::Output) -> String;
+}
+
+fn schema_of<T: JsonSchema>() -> Map<String, Value> {
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
+        .with(|s| {
+            // Clients and models read flat schemas best: no `$ref`s, no `$defs`.
+            s.inline_subschemas = true;
+        })
+        .into_generator();
+    let mut schema = match generator.into_root_schema_for::<T>().to_value() {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    schema.remove("title");
+    schema.entry("type").or_insert_with(|| json!("object"));
+    schema
+}
+
+impl ToolSpec {
+    fn of<T: Tool>() -> Self {
+        Self {
+            name: T::NAME,
+            title: T::TITLE,
+            description: T::DESCRIPTION,
+            hints: T::HINTS,
+            input_schema: schema_of::<T::Args>(),
+            output_schema: schema_of::<T::Output>(),
+        }
+    }
+}
+
+/// Lists the tools once and generates the dispatch from the same list, so a tool cannot be
+/// listed without being callable or the other way round.
+macro_rules! registry {
+    ($($tool:ty),* $(,)?) => {
+        static SPECS: LazyLock<Vec<ToolSpec>> = LazyLock::new(|| vec![$(ToolSpec::of::<$tool>()),*]);
+
+        async fn dispatch(toolbox: &Toolbox, identity: &Identity, name: &str, args: Value) -> Option<Result<(Value, String), ApiError>> {
+            $(
+                if name == <$tool as Tool>::NAME {
+                    return Some(run_one::<$tool>(toolbox, identity, args).await);
+                }
+            )*
+            None
+        }
+    };
+}
+
+registry!(
+    read::ListBases,
+    read::ListTables,
+    read::DescribeTable,
+    read::GetRecords,
+    read::GetRecord,
+    read::SearchRecords,
+    write::CreateRecord,
+    write::BatchCreateRecords,
+    write::UpdateRecord,
+    write::BatchUpdateRecords,
+    write::UpsertRecords,
+    write::DeleteRecord,
+    write::DeleteRecords,
+    schema_tools::CreateTable,
+    schema_tools::CreateField,
+    schema_tools::CreateMetadataTable,
+    analysis::AnalyzeTableData,
+    analysis::FindDuplicates,
+    analysis::ExportTableCsv,
+    sync::SyncTables,
+);
+
+/// Every tool, in a fixed order.
+pub fn specs() -> &'static [ToolSpec] {
+    &SPECS
+}
+
+/// The tools a role may call: viewers get the read-only ones.
+pub fn specs_for(role: Role) -> impl Iterator<Item = &'static ToolSpec> {
+    specs().iter().filter(move |s| s.hints.read_only || role.at_least(Role::Member))
+}
+
+/// The tool with this name.
+pub fn spec(name: &str) -> Option<&'static ToolSpec> {
+    specs().iter().find(|s| s.name == name)
+}
+
+/// Parses arguments with the path of the first bad one (`records[2].fields`).
+fn parse_args<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
+    // A client may send no arguments at all for a tool that needs none.
+    let args = if args.is_null() { json!({}) } else { args };
+    serde_path_to_error::deserialize(args).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "arguments".to_owned() } else { path };
+        ApiError::Validation(vec![FieldError::new(field, e.into_inner().to_string())])
+    })
+}
+
+async fn run_one<T: Tool>(toolbox: &Toolbox, identity: &Identity, args: Value) -> Result<(Value, String), ApiError> {
+    if !T::HINTS.read_only {
+        identity.require_writer()?;
+    }
+    let args: T::Args = parse_args(args)?;
+    let session = toolbox.airtable.session(&identity.tenant).await?;
+    let ctx = Ctx { identity, session, toolbox };
+    let out = T::run(&ctx, args).await?;
+    let summary = T::summary(&out);
+    Ok((serde_json::to_value(&out).map_err(ApiError::internal)?, summary))
+}
+
+/// What to do about an error, for a model reading it.
+fn hint(code: &str, airtable_type: Option<&str>) -> &'static str {
+    if matches!(airtable_type, Some("ROW_DOES_NOT_EXIST" | "NOT_FOUND" | "TABLE_NOT_FOUND" | "MODEL_ID_NOT_FOUND")) {
+        return "A record, table or base id does not exist (any more): read the table again (get_records, list_tables) for current ids.";
+    }
+    match code {
+        "validation_failed" => "Fix the arguments named in `errors` (see the tool's input schema) and call again.",
+        "forbidden" => "The caller's role cannot do this; viewers may only use read-only tools.",
+        "airtable_not_connected" => "Ask an owner or admin of the workspace to connect Airtable first.",
+        "airtable_not_found" => {
+            "Check the ids and names: list_bases gives base ids, list_tables and describe_table give table and field names."
+        }
+        "airtable_invalid_request" | "airtable_bad_request" => {
+            "Check field names and value types with describe_table; typecast: true converts text to numbers, dates and select options."
+        }
+        "airtable_forbidden" => "The connected Airtable token cannot access this base or table, or lacks the scope for this action.",
+        "airtable_unauthorized" => "The connected Airtable token was refused; an owner or admin must reconnect Airtable.",
+        "airtable_rate_limited" | "airtable_unavailable" => "Airtable is busy; wait `retryAfter` seconds and call again.",
+        "airtable_partial_write" => "Some records were written (listed in `detail`); do not resend those, only the rest.",
+        "airtable_outcome_unknown" => "The write may have been applied; read the table before trying again.",
+        "too_large" => "Narrow the request (fields, filter_by_formula, max_records) and call again.",
+        _ => "Try again later; if it keeps failing, report the requestId.",
+    }
+}
+
+/// Runs a tool by name as the caller. Never fails: every problem becomes an `ok: false` result.
+pub async fn call(toolbox: &Toolbox, identity: &Identity, name: &str, args: Value) -> ToolResult {
+    let outcome = match dispatch(toolbox, identity, name, args).await {
+        Some(outcome) => outcome,
+        None => Err(ApiError::bad_request("unknown_tool", format!("there is no tool named {name:?}; list the tools to see their names"))),
+    };
+    match outcome {
+        Ok((value, summary)) => ToolResult { ok: true, value, summary },
+        Err(e) => {
+            let (problem, _) = e.to_problem();
+            let summary = format!("{}: {}", problem.code, problem.detail.as_deref().unwrap_or(""));
+            let mut value = serde_json::to_value(&problem).unwrap_or_else(|_| json!({"code": problem.code}));
+            value["hint"] = json!(hint(&problem.code, problem.airtable_type.as_deref()));
+            if let Some(secs) = e.retry_after() {
+                value["retryAfter"] = json!(secs);
+            }
+            if !matches!(e, ApiError::Validation(_) | ApiError::Forbidden(_)) {
+                tracing::info!(tool = name, code = %problem.code, "tool call failed");
+            }
+            ToolResult { ok: false, value: json!({ "error": value }), summary }
+        }
+    }
+}
+
+/// Keeps the named fields of each record (all when `fields` is empty).
+fn project(mut record: Value, fields: &[String]) -> Value {
+    if !fields.is_empty()
+        && let Some(map) = record.get_mut("fields").and_then(Value::as_object_mut)
+    {
+        map.retain(|k, _| fields.iter().any(|f| f == k));
+    }
+    record
+}
+
+/// A table by id or name, its schema, and a 422 naming the argument when a field is missing.
+fn missing_fields(table: &Value, wanted: &[String], arg: &str) -> Result<(), ApiError> {
+    let errors: Vec<FieldError> = wanted
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| crate::airtable::schema::find_field(table, f).is_none())
+        .map(|(i, f)| FieldError::new(format!("{arg}[{i}]"), format!("the table has no field {f:?}")))
+        .collect();
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tool_has_an_object_schema_a_description_and_a_unique_name() {
+        let names: Vec<&str> = specs().iter().map(|s| s.name).collect();
+        assert_eq!(names.len(), 20);
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        for s in specs() {
+            assert_eq!(s.input_schema["type"], "object", "{}", s.name);
+            assert_eq!(s.output_schema["type"], "object", "{}", s.name);
+            assert!(s.description.len() > 40, "{}", s.name);
+            assert!(!s.input_schema.contains_key("$defs"), "{} schema is flat", s.name);
+            assert!(!(s.hints.read_only && s.hints.destructive), "{}", s.name);
+        }
+    }
+
+    #[test]
+    fn viewers_see_only_read_only_tools() {
+        let viewer: Vec<&str> = specs_for(Role::Viewer).map(|s| s.name).collect();
+        assert!(viewer.contains(&"get_records") && viewer.contains(&"export_table_csv"));
+        assert!(!viewer.contains(&"create_record") && !viewer.contains(&"sync_tables"));
+        assert_eq!(specs_for(Role::Member).count(), specs().len());
+    }
+
+    #[test]
+    fn argument_errors_name_the_path() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct A {
+            base_id: crate::ids::BaseId,
+        }
+        let err = parse_args::<A>(json!({"base_id": "nope"})).unwrap_err();
+        let ApiError::Validation(errors) = err else { panic!() };
+        assert_eq!(errors[0].field, "base_id");
+        assert!(errors[0].message.contains("app"), "{}", errors[0].message);
+    }
+
+    #[test]
+    fn the_schema_of_an_id_argument_carries_its_pattern() {
+        let spec = spec("get_record").unwrap();
+        assert_eq!(spec.input_schema["properties"]["record_id"]["pattern"], "^rec[A-Za-z0-9]{14}$");
+        assert_eq!(spec.input_schema["additionalProperties"], false);
+    }
+}

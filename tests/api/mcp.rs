@@ -1,0 +1,568 @@
+//! The MCP server (`POST /mcp`) over HTTP, as MCP clients of both protocol eras speak it: the
+//! 2025-11-25 handshake (`initialize` → `notifications/initialized` → requests with
+//! `MCP-Protocol-Version`) and 2026-07-28 (no handshake; `_meta` and `Mcp-Method`/`Mcp-Name`
+//! on every request). Every tool runs against the sandbox Airtable: its happy path and its main
+//! failure, in both eras.
+
+use serde_json::{Value, json};
+use tests::{Api, Connected, sandbox};
+
+const LEGACY: &str = "2025-11-25";
+const CURRENT: &str = "2026-07-28";
+
+/// A client of one protocol era with one bearer token.
+struct Mcp {
+    api: Api,
+    token: String,
+    version: &'static str,
+    next_id: std::sync::atomic::AtomicU64,
+}
+
+impl Mcp {
+    /// Connects as a client of `version` would: the legacy era starts with the handshake.
+    async fn connect(token: &str, version: &'static str) -> Self {
+        let mcp = Self { api: Api::new(), token: token.to_owned(), version, next_id: 1.into() };
+        if version == LEGACY {
+            let init = mcp
+                .post(
+                    json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+                    "protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "tests", "version": "1"}}}),
+                    None,
+                )
+                .await;
+            assert_eq!(init.0, 200, "{init:?}");
+            assert_eq!(init.1["result"]["protocolVersion"], LEGACY);
+            assert!(init.1["result"]["capabilities"]["tools"].is_object(), "{init:?}");
+            let note = mcp.post(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}), None).await;
+            assert_eq!(note.0, 202, "a notification is accepted with no body");
+        }
+        mcp
+    }
+
+    /// Sends one JSON-RPC message; `name` is the tool (for the 2026 `Mcp-Name` header).
+    async fn post(&self, mut msg: Value, name: Option<&str>) -> (u16, Value) {
+        let method = msg["method"].as_str().unwrap_or("").to_owned();
+        let mut req = self
+            .api
+            .http()
+            .post(self.api.url("/mcp"))
+            .bearer_auth(&self.token)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json");
+        if method != "initialize" {
+            req = req.header("mcp-protocol-version", self.version);
+        }
+        if self.version == CURRENT {
+            req = req.header("mcp-method", &method);
+            if let Some(n) = name {
+                req = req.header("mcp-name", n);
+            }
+            if msg.get("id").is_some() {
+                let params = msg.as_object_mut().unwrap().entry("params").or_insert_with(|| json!({}));
+                params["_meta"] = json!({
+                    "io.modelcontextprotocol/protocolVersion": CURRENT,
+                    "io.modelcontextprotocol/clientCapabilities": {},
+                    "io.modelcontextprotocol/clientInfo": {"name": "tests", "version": "1"},
+                });
+            }
+        }
+        let res = req.json(&msg).send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    async fn request(&self, method: &str, params: Value, name: Option<&str>) -> Value {
+        let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (status, body) = self.post(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}), name).await;
+        assert_eq!(status, 200, "{method}: {body}");
+        assert_eq!(body["id"], id);
+        body
+    }
+
+    async fn tools(&self) -> Vec<Value> {
+        let body = self.request("tools/list", json!({}), None).await;
+        body["result"]["tools"].as_array().cloned().unwrap_or_else(|| panic!("{body}"))
+    }
+
+    /// Calls a tool; returns (isError, structuredContent) after checking the text mirrors it.
+    async fn call(&self, name: &str, args: Value) -> (bool, Value) {
+        let body = self.request("tools/call", json!({"name": name, "arguments": args}), Some(name)).await;
+        let result = &body["result"];
+        assert!(result.is_object(), "{name}: {body}");
+        let structured = result["structuredContent"].clone();
+        let text: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap_or("")).unwrap_or(Value::Null);
+        assert_eq!(text, structured, "the text content carries the same JSON");
+        (result["isError"] == true, structured)
+    }
+
+    async fn ok(&self, name: &str, args: Value) -> Value {
+        let (is_error, out) = self.call(name, args).await;
+        assert!(!is_error, "{name} failed: {out}");
+        out
+    }
+
+    async fn fails(&self, name: &str, args: Value, code: &str) -> Value {
+        let (is_error, out) = self.call(name, args).await;
+        assert!(is_error, "{name} should fail with {code}: {out}");
+        assert_eq!(out["error"]["code"], code, "{name}: {out}");
+        assert!(out["error"]["hint"].as_str().is_some_and(|h| !h.is_empty()), "{out}");
+        out
+    }
+}
+
+/// A connected tenant with a few people in its base, and its owner's MCP client of `version`.
+async fn setup(tag: &str, version: &'static str) -> (Connected, Mcp) {
+    let api = Api::new();
+    let c = api.connected(tag).await;
+    let mcp = Mcp::connect(&c.session.access, version).await;
+    (c, mcp)
+}
+
+async fn seed(mcp: &Mcp, c: &Connected) -> Vec<String> {
+    let out = mcp
+        .ok(
+            "batch_create_records",
+            json!({"base_id": c.base, "table": "People", "records": [
+                {"Name": "Ada Lovelace", "Age": 36, "Email": "ada@example.com", "Status": "New"},
+                {"Name": "Grace Hopper", "Age": 85, "Email": "grace@example.com", "Status": "Done", "Done": true},
+                {"Name": "ada  lovelace.", "Age": 37, "Email": "ADA@example.com", "Status": "New"},
+                {"Name": "Alan Turing", "Age": 41, "Status": "New"},
+            ]}),
+        )
+        .await;
+    assert_eq!(out["count"], 4);
+    out["ids"].as_array().unwrap().iter().map(|i| i.as_str().unwrap().to_owned()).collect()
+}
+
+// ---------- protocol ----------
+
+async fn protocol(version: &'static str) {
+    let (c, mcp) = setup("mcpproto", version).await;
+    let tools = mcp.tools().await;
+    let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 20, "{names:?}");
+    assert_eq!(&names[..4], ["list_bases", "list_tables", "describe_table", "get_records"], "a fixed order");
+    for t in &tools {
+        assert_eq!(t["inputSchema"]["type"], "object", "{t}");
+        assert_eq!(t["outputSchema"]["type"], "object", "{t}");
+        assert!(t["annotations"]["readOnlyHint"].is_boolean(), "{t}");
+        assert!(t["description"].as_str().unwrap().len() > 40);
+    }
+    assert_eq!(mcp.tools().await, tools, "deterministic");
+    // An unknown tool is a protocol error, not a tool result.
+    let (status, body) = mcp
+        .post(json!({"jsonrpc": "2.0", "id": 99, "method": "tools/call", "params": {"name": "nope", "arguments": {}}}), Some("nope"))
+        .await;
+    assert!(status == 200 || status == 400, "{status} {body}");
+    assert_eq!(body["error"]["code"], -32602, "{body}");
+    let _ = c;
+}
+
+#[tokio::test]
+async fn the_2025_era_handshake_lists_every_tool_with_schemas_and_annotations() {
+    protocol(LEGACY).await;
+}
+
+#[tokio::test]
+async fn the_2026_era_lists_every_tool_without_a_handshake() {
+    protocol(CURRENT).await;
+    let api = Api::new();
+    let s = api.register("mcpdiscover").await;
+    let mcp = Mcp::connect(&s.access, CURRENT).await;
+    let d = mcp.request("server/discover", json!({}), None).await;
+    let versions = d["result"]["supportedVersions"].as_array().unwrap();
+    assert!(versions.contains(&json!(CURRENT)) && versions.contains(&json!(LEGACY)), "{d}");
+    assert!(d["result"]["capabilities"]["tools"].is_object(), "{d}");
+    // A header that disagrees with the body is refused.
+    let res = api
+        .http()
+        .post(api.url("/mcp"))
+        .bearer_auth(&s.access)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", CURRENT)
+        .header("mcp-method", "tools/call")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {
+            "io.modelcontextprotocol/protocolVersion": CURRENT, "io.modelcontextprotocol/clientCapabilities": {}}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], -32020, "HEADER_MISMATCH: {body}");
+}
+
+#[tokio::test]
+async fn requests_without_valid_credentials_get_401_with_www_authenticate() {
+    let api = Api::new();
+    let msg = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
+    for auth in [None, Some("Bearer nonsense"), Some("Bearer pyat_notakey")] {
+        let mut req = api.http().post(api.url("/mcp")).header("accept", "application/json, text/event-stream").json(&msg);
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 401, "{auth:?}");
+        assert!(res.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+    }
+}
+
+#[tokio::test]
+async fn get_and_delete_are_405_and_foreign_hosts_and_origins_403() {
+    let api = Api::new();
+    let s = api.register("mcpmethods").await;
+    for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
+        let res = api.http().request(method.clone(), api.url("/mcp")).bearer_auth(&s.access).send().await.unwrap();
+        assert_eq!(res.status(), 405, "{method}");
+    }
+    let msg = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
+    let post =
+        || api.http().post(api.url("/mcp")).bearer_auth(&s.access).header("accept", "application/json, text/event-stream").json(&msg);
+    let res = post().header("host", "attacker.example").send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let res = post().header("origin", "https://attacker.example").send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "forbidden_origin");
+    // A client that cannot take JSON answers is told so.
+    let res = api.http().post(api.url("/mcp")).bearer_auth(&s.access).header("accept", "text/html").json(&msg).send().await.unwrap();
+    assert_eq!(res.status(), 406);
+}
+
+#[tokio::test]
+async fn viewers_see_only_read_only_tools_and_are_refused_the_others() {
+    let api = Api::new();
+    let c = api.connected("mcpviewer").await;
+    let viewer = api.invite(&c.session, "viewer").await;
+    let key = api.post("/api/v1/api-keys", Some(&c.session.access), json!({"name": "mcp", "role": "viewer"})).await.expect(201);
+    // A viewer signed in (JWT), and an owner's key limited to the viewer role.
+    for (token, version) in [(viewer.access.as_str(), LEGACY), (key.body["key"].as_str().unwrap(), CURRENT)] {
+        let mcp = Mcp::connect(token, version).await;
+        let tools = mcp.tools().await;
+        assert!(!tools.is_empty());
+        assert!(tools.iter().all(|t| t["annotations"]["readOnlyHint"] == true), "{tools:?}");
+        assert!(tools.iter().any(|t| t["name"] == "find_duplicates"));
+        mcp.fails("create_record", json!({"base_id": c.base, "table": "People", "fields": {"Name": "x"}}), "forbidden").await;
+        mcp.ok("get_records", json!({"base_id": c.base, "table": "People"})).await;
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_without_airtable_gets_a_tool_error_telling_it_to_connect() {
+    let api = Api::new();
+    let s = api.register("mcpnoconn").await;
+    for version in [LEGACY, CURRENT] {
+        let mcp = Mcp::connect(&s.access, version).await;
+        mcp.fails("list_bases", json!({}), "airtable_not_connected").await;
+    }
+}
+
+// ---------- tools: reads ----------
+
+async fn reads(version: &'static str) {
+    let (c, mcp) = setup("mcpreads", version).await;
+    let ids = seed(&mcp, &c).await;
+
+    let bases = mcp.ok("list_bases", json!({})).await;
+    assert_eq!(bases["bases"].as_array().unwrap().len(), 1, "the scoped token sees one base: {bases}");
+    assert_eq!(bases["bases"][0]["id"], c.base.as_str());
+
+    let t = mcp.ok("list_tables", json!({"base_id": c.base, "detail": "ids"})).await;
+    assert_eq!(t["tables"][0], json!({"id": c.table, "name": "People"}));
+    let t = mcp.ok("list_tables", json!({"base_id": c.base})).await;
+    assert_eq!(t["tables"][0]["fields"][1], json!({"id": t["tables"][0]["fields"][1]["id"], "name": "Age", "type": "number"}));
+    let t = mcp.ok("list_tables", json!({"base_id": c.base, "detail": "full"})).await;
+    assert_eq!(t["tables"][0]["fields"][3]["options"]["choices"], json!(["New", "Done"]));
+    mcp.fails("list_tables", json!({"base_id": "appnotanid", "detail": "ids"}), "validation_failed").await;
+    mcp.fails("list_tables", json!({"base_id": c.base, "detail": "everything"}), "validation_failed").await;
+
+    let d = mcp.ok("describe_table", json!({"base_id": c.base, "table": "people"})).await;
+    assert_eq!(d["fieldCount"], 5);
+    assert_eq!(d["primaryField"]["name"], "Name");
+    mcp.fails("describe_table", json!({"base_id": c.base, "table": "Nope"}), "airtable_not_found").await;
+
+    let page = mcp.ok("get_records", json!({"base_id": c.base, "table": "People", "page_size": 3, "sort": [{"field": "Age", "direction": "desc"}], "fields": ["Name", "Age"]})).await;
+    assert_eq!(page["returned"], 3);
+    assert_eq!(page["records"][0]["fields"], json!({"Name": "Grace Hopper", "Age": 85}));
+    let next = mcp.ok("get_records", json!({"base_id": c.base, "table": "People", "page_size": 3, "sort": [{"field": "Age", "direction": "desc"}], "cursor": page["cursor"]})).await;
+    assert_eq!(next["returned"], 1);
+    assert!(next.get("cursor").is_none());
+    let all = mcp
+        .ok(
+            "get_records",
+            json!({"base_id": c.base, "table": "People", "all_pages": true, "page_size": 1, "filter_by_formula": "{Status} = 'New'"}),
+        )
+        .await;
+    assert_eq!(all["total"], 3);
+    let bad = mcp
+        .fails("get_records", json!({"base_id": c.base, "table": "People", "filter_by_formula": "{Nope} = 1"}), "airtable_invalid_request")
+        .await;
+    assert_eq!(bad["error"]["airtableType"], "INVALID_FILTER_BY_FORMULA", "{bad}");
+    mcp.fails("get_records", json!({"base_id": c.base, "table": "People", "page_size": 500}), "validation_failed").await;
+
+    let one = mcp.ok("get_record", json!({"base_id": c.base, "table": "People", "record_id": ids[1], "fields": ["Name"]})).await;
+    assert_eq!(one["record"]["fields"], json!({"Name": "Grace Hopper"}));
+    let bad = mcp.fails("get_record", json!({"base_id": c.base, "table": "People", "record_id": "rec123"}), "validation_failed").await;
+    assert_eq!(bad["error"]["errors"][0]["field"], "record_id", "{bad}");
+    mcp.fails("get_record", json!({"base_id": c.base, "table": "People", "record_id": "recAAAAAAAAAAAAAA"}), "airtable_not_found").await;
+
+    let found = mcp.ok("search_records", json!({"base_id": c.base, "table": "People", "query": "LOVELACE"})).await;
+    assert_eq!(found["returned"], 2, "{found}");
+    let found = mcp
+        .ok("search_records", json!({"base_id": c.base, "table": "People", "query": "it's {Name}') & \"", "search_fields": ["Name"]}))
+        .await;
+    assert_eq!(found["returned"], 0, "quotes and braces are searched for, not injected");
+    mcp.fails(
+        "search_records",
+        json!({"base_id": c.base, "table": "People", "query": "x", "search_fields": ["Nope"]}),
+        "validation_failed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn reading_tools_work_in_the_2025_era() {
+    reads(LEGACY).await;
+}
+
+#[tokio::test]
+async fn reading_tools_work_in_the_2026_era() {
+    reads(CURRENT).await;
+}
+
+// ---------- tools: writes ----------
+
+async fn writes(version: &'static str) {
+    let (c, mcp) = setup("mcpwrites", version).await;
+    let people = |extra: Value| {
+        let mut a = json!({"base_id": c.base, "table": "People"});
+        a.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        a
+    };
+
+    let rec = mcp.ok("create_record", people(json!({"fields": {"Name": "Ada", "Age": "36"}, "typecast": true}))).await;
+    let id = rec["record"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(rec["record"]["fields"]["Age"], 36);
+    let bad = mcp.fails("create_record", people(json!({"fields": {"Age": "not a number"}})), "airtable_invalid_request").await;
+    assert_eq!(bad["error"]["airtableType"], "INVALID_VALUE_FOR_COLUMN");
+    mcp.fails("create_record", people(json!({"fields": {"Name": "x"}, "extra": 1})), "validation_failed").await;
+
+    let many: Vec<Value> = (0..25).map(|i| json!({"Name": format!("P{i}"), "Age": i})).collect();
+    let out = mcp.ok("batch_create_records", people(json!({"records": many}))).await;
+    assert_eq!(out["count"], 25, "25 records in 3 chunks");
+    let batch_ids: Vec<String> = out["ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+    mcp.fails("batch_create_records", people(json!({"records": []})), "validation_failed").await;
+
+    let up = mcp.ok("update_record", people(json!({"record_id": id, "fields": {"Status": "Done"}}))).await;
+    assert_eq!(up["record"]["fields"]["Name"], "Ada", "a merge keeps other fields");
+    assert_eq!(up["record"]["fields"]["Status"], "Done");
+    let gone = mcp
+        .fails("update_record", people(json!({"record_id": "recAAAAAAAAAAAAAA", "fields": {"Name": "x"}})), "airtable_invalid_request")
+        .await;
+    assert_eq!(gone["error"]["airtableType"], "ROW_DOES_NOT_EXIST");
+    assert!(gone["error"]["hint"].as_str().unwrap().contains("does not exist"), "{gone}");
+
+    let changes: Vec<Value> = batch_ids.iter().take(12).map(|i| json!({"id": i, "fields": {"Done": true}})).collect();
+    let out = mcp.ok("batch_update_records", people(json!({"records": changes}))).await;
+    assert_eq!(out["count"], 12);
+    mcp.fails("batch_update_records", people(json!({"records": [{"id": "nope", "fields": {}}]})), "validation_failed").await;
+
+    let out = mcp
+        .ok(
+            "upsert_records",
+            people(json!({"merge_on": ["Name"], "records": [{"Name": "Ada", "Age": 37}, {"Name": "Brand New", "Age": 1}]})),
+        )
+        .await;
+    assert_eq!(out["updated"], json!([id]));
+    assert_eq!(out["created"].as_array().unwrap().len(), 1);
+    let bad = mcp.fails("upsert_records", people(json!({"merge_on": ["Name"], "records": [{"Age": 1}]})), "validation_failed").await;
+    assert_eq!(bad["error"]["errors"][0]["field"], "records[0]");
+
+    let del = mcp.ok("delete_record", people(json!({"record_id": id}))).await;
+    assert_eq!(del["deleted"], id.as_str());
+    mcp.fails("delete_record", people(json!({"record_id": id})), "airtable_not_found").await;
+    let del = mcp.ok("delete_records", people(json!({"record_ids": batch_ids}))).await;
+    assert_eq!(del["count"], 25);
+    mcp.fails("delete_records", people(json!({"record_ids": ["recAAAAAAAAAAAAAA"]})), "airtable_not_found").await;
+
+    let left = mcp.ok("get_records", people(json!({"all_pages": true}))).await;
+    assert_eq!(left["total"], 1, "only the upserted new record is left: {left}");
+}
+
+#[tokio::test]
+async fn writing_tools_work_in_the_2025_era() {
+    writes(LEGACY).await;
+}
+
+#[tokio::test]
+async fn writing_tools_work_in_the_2026_era() {
+    writes(CURRENT).await;
+}
+
+// ---------- tools: schema ----------
+
+async fn schema(version: &'static str) {
+    let (c, mcp) = setup("mcpschema", version).await;
+    let t = mcp
+        .ok(
+            "create_table",
+            json!({"base_id": c.base, "name": "Projects", "fields": [
+            {"name": "Title", "type": "singleLineText"},
+            {"name": "Budget", "type": "currency", "options": {"precision": 2, "symbol": "$"}}]}),
+        )
+        .await;
+    assert_eq!(t["table"]["name"], "Projects");
+    assert_eq!(t["table"]["fields"][1]["type"], "currency");
+    mcp.fails(
+        "create_table",
+        json!({"base_id": c.base, "name": "Projects", "fields": [{"name": "T", "type": "singleLineText"}]}),
+        "airtable_invalid_request",
+    )
+    .await;
+    mcp.fails("create_table", json!({"base_id": c.base, "name": "Empty", "fields": []}), "validation_failed").await;
+
+    let f = mcp.ok("create_field", json!({"base_id": c.base, "table": "Projects", "name": "Stage", "type": "singleSelect", "options": {"choices": [{"name": "Idea"}]}})).await;
+    assert_eq!(f["field"]["type"], "singleSelect");
+    mcp.fails(
+        "create_field",
+        json!({"base_id": c.base, "table": "Projects", "name": "Stage", "type": "singleLineText"}),
+        "airtable_invalid_request",
+    )
+    .await;
+    // The new field is visible to the next read at once (the schema cache was invalidated).
+    let d = mcp.ok("describe_table", json!({"base_id": c.base, "table": "Projects"})).await;
+    assert_eq!(d["fieldCount"], 3);
+
+    let m = mcp.ok("create_metadata_table", json!({"base_id": c.base})).await;
+    assert_eq!(m["createdTable"], true);
+    assert_eq!(m["rows"], 2, "People and Projects: {m}");
+    let rows = mcp.ok("get_records", json!({"base_id": c.base, "table": "Table Metadata", "all_pages": true})).await;
+    let projects = rows["records"].as_array().unwrap().iter().find(|r| r["fields"]["Table Name"] == "Projects").unwrap();
+    assert_eq!(projects["fields"]["Field Count"], 3);
+    assert!(projects["fields"]["Fields"].as_str().unwrap().contains("Budget (currency)"));
+    let again = mcp.ok("create_metadata_table", json!({"base_id": c.base})).await;
+    assert_eq!(
+        (again["createdTable"].clone(), again["updatedRows"].clone(), again["createdRows"].clone()),
+        (json!(false), json!(2), json!(0))
+    );
+    mcp.fails("create_metadata_table", json!({"base_id": c.base, "table_name": "People"}), "validation_failed").await;
+}
+
+#[tokio::test]
+async fn schema_tools_work_in_the_2025_era() {
+    schema(LEGACY).await;
+}
+
+#[tokio::test]
+async fn schema_tools_work_in_the_2026_era() {
+    schema(CURRENT).await;
+}
+
+// ---------- tools: analysis, export, sync ----------
+
+async fn analysis(version: &'static str) {
+    let (c, mcp) = setup("mcpanalysis", version).await;
+    let ids = seed(&mcp, &c).await;
+
+    let a = mcp.ok("analyze_table_data", json!({"base_id": c.base, "table": "People"})).await;
+    assert_eq!(a["records"], 4);
+    let age = a["fields"].as_array().unwrap().iter().find(|f| f["name"] == "Age").unwrap();
+    assert_eq!(age["numbers"]["min"], 36.0);
+    assert_eq!(age["numbers"]["max"], 85.0);
+    assert_eq!(age["numbers"]["sum"], 199.0);
+    let email = a["fields"].as_array().unwrap().iter().find(|f| f["name"] == "Email").unwrap();
+    assert_eq!(email["fillRate"], 0.75);
+    assert!(a["insights"].as_array().unwrap().iter().any(|i| i.as_str().unwrap().contains("Done is checked in 25%")), "{a}");
+    mcp.fails("analyze_table_data", json!({"base_id": c.base, "table": "People", "fields": ["Nope"]}), "validation_failed").await;
+
+    let d = mcp.ok("find_duplicates", json!({"base_id": c.base, "table": "People", "fields": ["Name"], "return_fields": ["Age"]})).await;
+    assert_eq!(d["groupCount"], 1);
+    assert_eq!(d["groups"][0]["key"], "ada lovelace");
+    let in_group: Vec<&str> = d["groups"][0]["records"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(in_group, vec![ids[0].as_str(), ids[2].as_str()]);
+    let d = mcp.ok("find_duplicates", json!({"base_id": c.base, "table": "People", "fields": ["Email"]})).await;
+    assert_eq!(d["groupCount"], 1, "emails differ only in case");
+    mcp.fails("find_duplicates", json!({"base_id": c.base, "table": "People", "fields": []}), "validation_failed").await;
+
+    let csv = mcp
+        .ok("export_table_csv", json!({"base_id": c.base, "table": "People", "fields": ["Name", "Age"], "sort": [{"field": "Age"}]}))
+        .await;
+    assert_eq!(csv["csv"], "Name,Age\r\nAda Lovelace,36\r\nada  lovelace.,37\r\nAlan Turing,41\r\nGrace Hopper,85\r\n");
+    let link = mcp.ok("export_table_csv", json!({"base_id": c.base, "table": "People", "delivery": "link"})).await;
+    let url = link["url"].as_str().unwrap();
+    let body = reqwest::get(url).await.unwrap();
+    assert_eq!(body.status(), 200, "the presigned link downloads the file");
+    let text = body.text().await.unwrap();
+    assert!(text.starts_with("Name,Age,Email,Status,Done\r\n"), "{text}");
+    assert_eq!(text.lines().count(), 5);
+    mcp.fails("export_table_csv", json!({"base_id": c.base, "table": "Nope"}), "airtable_not_found").await;
+}
+
+#[tokio::test]
+async fn analysis_and_export_tools_work_in_the_2025_era() {
+    analysis(LEGACY).await;
+}
+
+#[tokio::test]
+async fn analysis_and_export_tools_work_in_the_2026_era() {
+    analysis(CURRENT).await;
+}
+
+async fn sync(version: &'static str) {
+    let (c, mcp) = setup("mcpsync", version).await;
+    seed(&mcp, &c).await;
+    mcp.ok(
+        "create_table",
+        json!({"base_id": c.base, "name": "Mirror", "fields": [
+        {"name": "Name", "type": "singleLineText"}, {"name": "Age", "type": "number", "options": {"precision": 0}},
+        {"name": "Status", "type": "singleLineText"}]}),
+    )
+    .await;
+    mcp.ok("batch_create_records", json!({"base_id": c.base, "table": "Mirror", "records": [
+        {"Name": "Grace Hopper", "Age": 80, "Status": "Done"}, {"Name": "Alan Turing", "Age": 41, "Status": "New"}, {"Name": "Gone", "Age": 1}]}))
+        .await;
+    let args =
+        json!({"source_base_id": c.base, "source_table": "People", "target_table": "Mirror", "key_field": "Name", "delete_missing": true});
+
+    let plan = mcp.ok("sync_tables", args.clone()).await;
+    assert_eq!(plan["dryRun"], true);
+    assert_eq!(plan["mappedFields"], json!(["Name", "Age", "Status"]));
+    assert_eq!(plan["plan"], json!({"create": 2, "update": 1, "delete": 1, "unchanged": 1, "skipped": 0}), "{plan}");
+    assert_eq!(plan["samples"]["update"][0]["changes"], json!({"Age": {"from": 80, "to": 85}}));
+    let unchanged = mcp.ok("get_records", json!({"base_id": c.base, "table": "Mirror", "all_pages": true})).await;
+    assert_eq!(unchanged["total"], 3, "a dry run writes nothing");
+
+    let mut apply = args.clone();
+    apply["dry_run"] = json!(false);
+    let done = mcp.ok("sync_tables", apply.clone()).await;
+    assert_eq!(done["applied"]["created"].as_array().unwrap().len(), 2);
+    assert_eq!(done["applied"]["deleted"].as_array().unwrap().len(), 1);
+    let again = mcp.ok("sync_tables", args.clone()).await;
+    assert_eq!(again["plan"], json!({"create": 0, "update": 0, "delete": 0, "unchanged": 4, "skipped": 0}), "in sync: {again}");
+
+    let mut bad = args.clone();
+    bad["key_field"] = json!("Email");
+    let err = mcp.fails("sync_tables", bad, "validation_failed").await;
+    assert!(err["error"]["errors"][0]["message"].as_str().unwrap().contains("target_table has no field"), "{err}");
+}
+
+#[tokio::test]
+async fn sync_tables_plans_then_applies_in_the_2025_era() {
+    sync(LEGACY).await;
+}
+
+#[tokio::test]
+async fn sync_tables_plans_then_applies_in_the_2026_era() {
+    sync(CURRENT).await;
+}
+
+#[tokio::test]
+async fn a_rate_limited_base_is_a_tool_error_with_retry_after_not_a_protocol_error() {
+    let (c, mcp) = setup("mcp429", LEGACY).await;
+    // Every request fails: the client retries, then the tool reports it.
+    sandbox::faults(&c.base, 1.0).await;
+    let out = mcp.fails("get_records", json!({"base_id": c.base, "table": "People"}), "airtable_unavailable").await;
+    assert!(out["error"]["retryAfter"].as_u64().is_some(), "{out}");
+    sandbox::faults(&c.base, 0.0).await;
+}

@@ -566,3 +566,30 @@ async fn a_rate_limited_base_is_a_tool_error_with_retry_after_not_a_protocol_err
     assert!(out["error"]["retryAfter"].as_u64().is_some(), "{out}");
     sandbox::faults(&c.base, 0.0).await;
 }
+
+#[tokio::test]
+async fn the_official_python_mcp_sdk_lists_and_calls_tools_in_both_eras() {
+    let api = Api::new();
+    let c = api.connected("mcppython").await;
+    let key = api.post("/api/v1/api-keys", Some(&c.session.access), json!({"name": "python", "role": "member"})).await.expect(201);
+    let key = key.body["key"].as_str().unwrap().to_owned();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/compat");
+    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python");
+    let url = api.url("/mcp");
+    let base = c.base.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(python)
+            .arg(format!("{dir}/mcp_client.py"))
+            .env("MCP_URL", url)
+            .env("API_KEY", key)
+            .env("BASE_ID", base)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run the venv's python (run `make deps`): {e}"))
+    })
+    .await
+    .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("OK mcp legacy"), "{text}");
+    assert!(text.contains("OK mcp auto (protocol 2026-07-28)"), "{text}");
+}

@@ -1,0 +1,63 @@
+"""The official Python MCP SDK against our MCP server, unchanged: Streamable HTTP with a bearer
+API key, in both protocol eras (the initialize handshake, and 2026-07-28 found by discovery).
+
+Env: MCP_URL, API_KEY, BASE_ID. Prints "OK mcp <mode>" per mode; exits non-zero on any failure.
+"""
+
+import asyncio
+import os
+
+import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+URL = os.environ["MCP_URL"]
+KEY = os.environ["API_KEY"]
+BASE = os.environ["BASE_ID"]
+
+
+def check(cond, what):
+    if not cond:
+        raise SystemExit(f"FAILED: {what}")
+
+
+async def run(mode: str) -> None:
+    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {KEY}"}, timeout=60)
+    async with Client(streamable_http_client(URL, http_client=http), mode=mode) as client:
+        tools = await client.list_tools()
+        names = [t.name for t in tools.tools]
+        check(len(names) == 20 and names[0] == "list_bases", f"tools/list: {names}")
+        delete = next(t for t in tools.tools if t.name == "delete_records")
+        check(delete.annotations.destructive_hint is True, "annotations")
+        check(delete.output_schema["type"] == "object", "outputSchema")
+
+        tables = await client.call_tool("list_tables", {"base_id": BASE, "detail": "ids"})
+        check(not tables.is_error, f"list_tables: {tables}")
+        check(tables.structured_content["tables"][0]["name"] == "People", f"list_tables: {tables.structured_content}")
+
+        name = f"Ada {mode}"
+        for _ in range(2):
+            created = await client.call_tool("create_record", {"base_id": BASE, "table": "People", "fields": {"Name": name, "Age": 36}})
+            check(not created.is_error, f"create_record: {created}")
+            check(created.structured_content["record"]["id"].startswith("rec"), "create_record id")
+
+        records = await client.call_tool("get_records", {"base_id": BASE, "table": "People", "filter_by_formula": f"{{Name}} = '{name}'"})
+        check(not records.is_error and records.structured_content["returned"] == 2, f"get_records: {records.structured_content}")
+
+        dups = await client.call_tool("find_duplicates", {"base_id": BASE, "table": "People", "fields": ["Name"]})
+        check(not dups.is_error, f"find_duplicates: {dups}")
+        keys = [g["key"] for g in dups.structured_content["groups"]]
+        check(name.lower() in keys, f"find_duplicates: {keys}")
+
+        bad = await client.call_tool("get_record", {"base_id": BASE, "table": "People", "record_id": "nope"})
+        check(bad.is_error and bad.structured_content["error"]["code"] == "validation_failed", f"tool error: {bad}")
+        version = getattr(client.session, "protocol_version", None) or "?"
+    print(f"OK mcp {mode} (protocol {version})")
+
+
+async def main() -> None:
+    for mode in ("legacy", "auto"):
+        await run(mode)
+
+
+asyncio.run(main())

@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod idempotency;
 pub mod ids;
+pub mod llm;
 pub mod store;
 pub mod telemetry;
 #[cfg(feature = "testing")]

@@ -85,15 +85,21 @@ impl Mcp {
         body["result"]["tools"].as_array().cloned().unwrap_or_else(|| panic!("{body}"))
     }
 
-    /// Calls a tool; returns (isError, structuredContent) after checking the text mirrors it.
+    /// Calls a tool; returns (isError, its JSON): on success `structuredContent` (checked to be
+    /// mirrored in the text content), on error the text content only (no `structuredContent`,
+    /// which clients validate against the output schema).
     async fn call(&self, name: &str, args: Value) -> (bool, Value) {
         let body = self.request("tools/call", json!({"name": name, "arguments": args}), Some(name)).await;
         let result = &body["result"];
         assert!(result.is_object(), "{name}: {body}");
-        let structured = result["structuredContent"].clone();
         let text: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap_or("")).unwrap_or(Value::Null);
-        assert_eq!(text, structured, "the text content carries the same JSON");
-        (result["isError"] == true, structured)
+        let is_error = result["isError"] == true;
+        if is_error {
+            assert!(result.get("structuredContent").is_none(), "{body}");
+        } else {
+            assert_eq!(text, result["structuredContent"], "the text content carries the same JSON");
+        }
+        (is_error, text)
     }
 
     async fn ok(&self, name: &str, args: Value) -> Value {
@@ -558,7 +564,7 @@ async fn sync_tables_plans_then_applies_in_the_2026_era() {
 }
 
 #[tokio::test]
-async fn a_rate_limited_base_is_a_tool_error_with_retry_after_not_a_protocol_error() {
+async fn an_unavailable_airtable_is_a_tool_error_with_retry_after_not_a_protocol_error() {
     let (c, mcp) = setup("mcp429", LEGACY).await;
     // Every request fails: the client retries, then the tool reports it.
     sandbox::faults(&c.base, 1.0).await;
@@ -590,6 +596,6 @@ async fn the_official_python_mcp_sdk_lists_and_calls_tools_in_both_eras() {
     .unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("OK mcp legacy"), "{text}");
+    assert!(text.contains("OK mcp legacy (protocol 2025-11-25)"), "{text}");
     assert!(text.contains("OK mcp auto (protocol 2026-07-28)"), "{text}");
 }

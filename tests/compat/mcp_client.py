@@ -5,6 +5,7 @@ Env: MCP_URL, API_KEY, BASE_ID. Prints "OK mcp <mode>" per mode; exits non-zero 
 """
 
 import asyncio
+import json
 import os
 
 import httpx2
@@ -50,7 +51,7 @@ async def run(mode: str) -> None:
         check(name.lower() in keys, f"find_duplicates: {keys}")
 
         bad = await client.call_tool("get_record", {"base_id": BASE, "table": "People", "record_id": "nope"})
-        check(bad.is_error and bad.structured_content["error"]["code"] == "validation_failed", f"tool error: {bad}")
+        check(bad.is_error and json.loads(bad.content[0].text)["error"]["code"] == "validation_failed", f"tool error: {bad}")
         version = getattr(client.session, "protocol_version", None) or "?"
     print(f"OK mcp {mode} (protocol {version})")
 

@@ -10,7 +10,8 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::airtable::{ListQuery, MAX_PAGE_SIZE, formula, schema};
+use shared::airtable::schema::{self, FieldSpec};
+use shared::airtable::{ListQuery, MAX_PAGE_SIZE, formula};
 use shared::auth::Identity;
 use shared::http::{ApiJson, ApiQuery};
 use shared::ids::{BaseId, NameOrId, RecordId};
@@ -75,7 +76,7 @@ pub struct CreateTable {
     base_id: String,
     name: String,
     description: Option<String>,
-    fields: Vec<Value>,
+    fields: Vec<FieldSpec>,
 }
 
 /// `POST /api/v1/tables {baseId, name, description?, fields}`.
@@ -88,22 +89,8 @@ pub async fn create_table(
     identity.require_writer()?;
     let mut errors = Vec::new();
     let base = base_id(&req.base_id, &mut errors);
-    if req.name.trim().is_empty() {
-        errors.push(FieldError::new("name", "is required"));
-    }
-    if req.fields.is_empty() {
-        errors.push(FieldError::new("fields", "a table needs at least one field (the first is its primary field)"));
-    }
-    for (i, f) in req.fields.iter().enumerate() {
-        if f.get("name").and_then(Value::as_str).is_none_or(|n| n.trim().is_empty()) || f.get("type").and_then(Value::as_str).is_none() {
-            errors.push(FieldError::new(format!("fields[{i}]"), "needs a name and a type"));
-        }
-    }
-    let base = done(errors, base)?;
-    let mut body = json!({"name": req.name.trim(), "fields": req.fields});
-    if let Some(d) = req.description {
-        body["description"] = json!(d);
-    }
+    let body = schema::table_definition(&req.name, req.description.as_deref(), &req.fields).map_err(|e| errors.extend(e)).ok();
+    let (base, body) = done(errors, base.zip(body))?;
     let session = state.airtable.session(&identity.tenant).await?;
     Ok((StatusCode::CREATED, Json(session.create_table(base.as_str(), &body).await?)))
 }
@@ -115,7 +102,8 @@ pub struct CreateField {
     name: String,
     #[serde(rename = "type")]
     kind: String,
-    options: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    options: Option<serde_json::Map<String, Value>>,
     description: Option<String>,
 }
 
@@ -131,17 +119,9 @@ pub async fn create_field(
     let mut errors = Vec::new();
     let base = base_id(&req.base_id, &mut errors);
     let table = table_ref(&table, &mut errors);
-    if req.name.trim().is_empty() {
-        errors.push(FieldError::new("name", "is required"));
-    }
+    let field = FieldSpec { name: req.name, kind: req.kind, options: req.options, description: req.description };
+    let body = field.definition("", &mut errors);
     let (base, table) = done(errors, base.zip(table))?;
-    let mut body = json!({"name": req.name.trim(), "type": req.kind});
-    if let Some(o) = req.options {
-        body["options"] = o;
-    }
-    if let Some(d) = req.description {
-        body["description"] = json!(d);
-    }
     let session = state.airtable.session(&identity.tenant).await?;
     Ok((StatusCode::CREATED, Json(session.create_field(base.as_str(), table.as_str(), &body).await?)))
 }

@@ -40,6 +40,8 @@ fn from_error(e: AirtableError) -> Response {
         AirtableError::OutcomeUnknown(_) => {
             airtable_error(StatusCode::BAD_GATEWAY, "UNCONFIRMED", "Airtable did not confirm the write; it may have been applied")
         }
+        // The proxy reads one page per request and sets no deadline; kept for completeness.
+        AirtableError::TooMuchToRead { .. } => airtable_error(StatusCode::REQUEST_TIMEOUT, "TIMEOUT", "The read took too long"),
         AirtableError::Partial { .. } => {
             airtable_error(StatusCode::BAD_GATEWAY, "PARTIAL_WRITE", "Some records were written before Airtable failed")
         }

@@ -18,8 +18,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post_service;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, InitializeResult, ListToolsResult, PaginatedRequestParams,
-    ServerCapabilities, Tool, ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, InitializeResult, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
@@ -115,7 +115,13 @@ impl ServerHandler for McpServer {
         let args = req.arguments.map(Value::Object).unwrap_or(Value::Null);
         let result = tools::call(&self.toolbox, &identity, &req.name, args).await;
         tracing::info!(tool = %req.name, ok = result.ok, summary = %result.summary, "mcp tool call");
-        let out = if result.ok { CallToolResult::structured(result.value) } else { CallToolResult::structured_error(result.value) };
+        let out = if result.ok {
+            CallToolResult::structured(result.value)
+        } else {
+            // Text only: `structuredContent` must match the tool's output schema (clients check it
+            // even on errors), and an error is not an output.
+            CallToolResult::error(vec![ContentBlock::text(result.value.to_string())])
+        };
         Ok(out.into())
     }
 }

@@ -63,6 +63,9 @@ pub enum AirtableError {
     Partial { written: Vec<String>, cause: Box<AirtableError> },
     #[error("this tenant has not connected Airtable")]
     NotConnected,
+    /// A listing was still going when the call's time ran out.
+    #[error("read {read} records before the time of this call ran out")]
+    TooMuchToRead { read: usize },
     #[error("KMS failed")]
     Kms(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error(transparent)]
@@ -127,6 +130,12 @@ impl From<AirtableError> for ApiError {
                     retry_after: None,
                 }
             }
+            AirtableError::TooMuchToRead { read } => ApiError::bad_request(
+                "too_large",
+                format!(
+                    "the table has more records than one call can read (read {read} before its time ran out); narrow it with a filter, a view or fewer fields"
+                ),
+            ),
             AirtableError::NotConnected => {
                 ApiError::conflict("airtable_not_connected", "connect Airtable first: PUT /api/v1/connections/airtable {token}")
             }
@@ -304,7 +313,7 @@ impl Airtable {
     /// A session with a token that is not stored (yet): to check it before saving.
     pub fn session_with(&self, tenant: &TenantId, token: SecretString) -> Session<'_> {
         let token_hash = crate::auth::hash_secret(token.expose_secret())[..32].to_owned();
-        Session { at: self, tenant: tenant.clone(), token, token_hash }
+        Session { at: self, tenant: tenant.clone(), token, token_hash, deadline: None }
     }
 }
 
@@ -315,6 +324,9 @@ pub struct Session<'a> {
     token: SecretString,
     /// Names the token's send schedule without revealing it.
     token_hash: String,
+    /// When set, reads of many pages and batches stop starting requests past it, so one call
+    /// (a tool doing several steps) answers inside the function's timeout.
+    deadline: Option<tokio::time::Instant>,
 }
 
 fn backoff(attempt: u32) -> Duration {
@@ -325,6 +337,16 @@ fn backoff(attempt: u32) -> Duration {
 impl Session<'_> {
     pub fn tenant(&self) -> &TenantId {
         &self.tenant
+    }
+
+    /// Stops long reads and batches from starting requests after `deadline`.
+    pub fn with_deadline(mut self, deadline: tokio::time::Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    fn past_deadline(&self) -> bool {
+        self.deadline.is_some_and(|d| tokio::time::Instant::now() >= d)
     }
 
     fn url(&self, segments: &[&str]) -> Result<reqwest::Url, AirtableError> {
@@ -545,6 +567,9 @@ impl Session<'_> {
         let mut out = Vec::new();
         let mut offset: Option<String> = None;
         loop {
+            if offset.is_some() && self.past_deadline() {
+                return Err(AirtableError::TooMuchToRead { read: out.len() });
+            }
             let page = self.list_page(base, table, query, offset.as_deref()).await?;
             out.extend(page.records);
             match page.offset {
@@ -574,7 +599,7 @@ impl Session<'_> {
             async move {
                 // Past the budget, chunks are not started: the call must answer before the
                 // function's timeout, saying what was written.
-                if started.elapsed() > BATCH_BUDGET {
+                if started.elapsed() > BATCH_BUDGET || self.past_deadline() {
                     return Err(AirtableError::Unavailable("time budget of this call used up".into()));
                 }
                 run.await
@@ -803,14 +828,32 @@ impl Session<'_> {
         self.through_cache(format!("schema|{base}|{version}"), cache::META_TTL_SECS, bypass, || self.schema(base)).await
     }
 
-    /// One table's schema (by id or name) from the cached base schema; 404 when it is not there.
+    /// One table's schema (by id or name) from the cached base schema, read again once when the
+    /// table is not in it (it may have been created in Airtable a moment ago); 404 when it is
+    /// still not there.
     pub async fn table_schema(&self, base: &str, table: &str) -> Result<Value, AirtableError> {
-        let (schema, _) = self.cached_schema(base, false).await?;
-        schema::find_table(&schema, table).cloned().ok_or_else(|| AirtableError::Upstream {
+        let (cached, status) = self.cached_schema(base, false).await?;
+        if let Some(t) = schema::find_table(&cached, table) {
+            return Ok(t.clone());
+        }
+        if status == CacheStatus::Hit {
+            return self.fresh_table_schema(base, table).await;
+        }
+        Err(Self::no_table(base, table))
+    }
+
+    /// One table's schema read from Airtable now (refreshing the cache).
+    pub async fn fresh_table_schema(&self, base: &str, table: &str) -> Result<Value, AirtableError> {
+        let (fresh, _) = self.cached_schema(base, true).await?;
+        schema::find_table(&fresh, table).cloned().ok_or_else(|| Self::no_table(base, table))
+    }
+
+    fn no_table(base: &str, table: &str) -> AirtableError {
+        AirtableError::Upstream {
             status: 404,
             kind: "TABLE_NOT_FOUND".into(),
             message: format!("base {base} has no table named or with id {table:?}"),
-        })
+        }
     }
 
     /// One page of records, cached 60 s per table version.

@@ -4,7 +4,71 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::Value;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::error::FieldError;
+
+/// A field to create, as the REST API and the tools take it.
+#[derive(Debug, Clone, Deserialize, JsonSchema, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    pub name: String,
+    /// An Airtable field type: singleLineText, multilineText, number, currency, percent, checkbox,
+    /// singleSelect, multipleSelects, date, dateTime, email, url, phoneNumber, rating, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Type options as Airtable expects them, e.g. {"precision": 0} for number or
+    /// {"choices": [{"name": "Open"}]} for singleSelect.
+    #[schema(value_type = Option<Object>)]
+    pub options: Option<Map<String, Value>>,
+    pub description: Option<String>,
+}
+
+fn check_name(name: &str, path: String, errors: &mut Vec<FieldError>) {
+    if name.trim().is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control) {
+        errors.push(FieldError::new(path, "must hold 1 to 255 printable characters"));
+    }
+}
+
+impl FieldSpec {
+    /// Checks the field (problems named under `path`, e.g. `fields[2].`) and returns the body
+    /// Airtable's meta API takes.
+    pub fn definition(&self, path: &str, errors: &mut Vec<FieldError>) -> Value {
+        check_name(&self.name, format!("{path}name"), errors);
+        if self.kind.trim().is_empty() {
+            errors.push(FieldError::new(format!("{path}type"), "is required"));
+        }
+        let mut body = json!({"name": self.name.trim(), "type": self.kind.trim()});
+        if let Some(o) = &self.options {
+            body["options"] = Value::Object(o.clone());
+        }
+        if let Some(d) = self.description.as_deref().filter(|d| !d.is_empty()) {
+            body["description"] = json!(d);
+        }
+        body
+    }
+}
+
+/// Checks a new table (name, fields — the first is the primary field) and returns the body
+/// Airtable's meta API takes.
+pub fn table_definition(name: &str, description: Option<&str>, fields: &[FieldSpec]) -> Result<Value, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    check_name(name, "name".into(), &mut errors);
+    if fields.is_empty() {
+        errors.push(FieldError::new("fields", "a table needs at least one field (the first is its primary field)"));
+    }
+    let defs: Vec<Value> = fields.iter().enumerate().map(|(i, f)| f.definition(&format!("fields[{i}]."), &mut errors)).collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut body = json!({"name": name.trim(), "fields": defs});
+    if let Some(d) = description.filter(|d| !d.is_empty()) {
+        body["description"] = json!(d);
+    }
+    Ok(body)
+}
 
 /// Field types whose text a search looks into by default.
 pub const TEXT_TYPES: &[&str] =

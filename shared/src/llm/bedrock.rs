@@ -129,11 +129,15 @@ fn map_error(e: SdkError<ConverseError>) -> LlmError {
     match e {
         SdkError::ServiceError(se) => match se.into_err() {
             ConverseError::ThrottlingException(_) | ConverseError::ServiceUnavailableException(_) => LlmError::Throttled,
-            ConverseError::ValidationException(v) => LlmError::Refused { status: 400, message: v.message().unwrap_or("invalid request").to_owned() },
+            ConverseError::ValidationException(v) => {
+                LlmError::Refused { status: 400, message: v.message().unwrap_or("invalid request").to_owned() }
+            }
             ConverseError::AccessDeniedException(_) => {
                 LlmError::Refused { status: 403, message: "access to the model is denied (model access or IAM)".into() }
             }
-            ConverseError::ResourceNotFoundException(_) => LlmError::Refused { status: 404, message: "the model does not exist in this region".into() },
+            ConverseError::ResourceNotFoundException(_) => {
+                LlmError::Refused { status: 404, message: "the model does not exist in this region".into() }
+            }
             other => LlmError::Unavailable(other.to_string()),
         },
         other => LlmError::Unavailable(other.to_string()),
@@ -176,11 +180,8 @@ impl Provider for Bedrock {
                 .map(|u| Usage { input_tokens: u.input_tokens().max(0) as u64, output_tokens: u.output_tokens().max(0) as u64 })
                 .unwrap_or_default();
             let response = from_output(out.output(), out.stop_reason(), usage);
-            let text: String = response
-                .content
-                .iter()
-                .filter_map(|b| if let Block::Text { text } = b { Some(text.as_str()) } else { None })
-                .collect();
+            let text: String =
+                response.content.iter().filter_map(|b| if let Block::Text { text } = b { Some(text.as_str()) } else { None }).collect();
             if !text.is_empty() {
                 on_text(&text);
             }
@@ -254,7 +255,11 @@ mod tests {
             .then_output(|| {
                 ConverseResult::builder()
                     .output(ConverseOutput::Message(
-                        BrMessage::builder().role(ConversationRole::Assistant).content(ContentBlock::Text("There is one table: People.".into())).build().unwrap(),
+                        BrMessage::builder()
+                            .role(ConversationRole::Assistant)
+                            .content(ContentBlock::Text("There is one table: People.".into()))
+                            .build()
+                            .unwrap(),
                     ))
                     .stop_reason(StopReason::EndTurn)
                     .usage(usage(150, 10))

@@ -29,7 +29,9 @@ pub enum Speaker {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Block {
-    Text { text: String },
+    Text {
+        text: String,
+    },
     /// The model asks for a tool. `malformed` holds the raw arguments when they were not a JSON
     /// object (the call is then answered with a tool error, never run).
     ToolUse {
@@ -40,7 +42,11 @@ pub enum Block {
         malformed: Option<String>,
     },
     /// A tool's answer, sent back to the model.
-    ToolResult { id: String, content: Value, is_error: bool },
+    ToolResult {
+        id: String,
+        content: Value,
+        is_error: bool,
+    },
 }
 
 /// One message of a conversation.
@@ -220,8 +226,14 @@ pub fn estimate_request_tokens(request: &Request) -> u64 {
 /// How the platform reaches its model, from `LLM_*`.
 #[derive(Debug, Clone)]
 pub enum LlmConfig {
-    Bedrock { model: String },
-    OpenAi { base_url: String, api_key: Option<SecretString>, model: String },
+    Bedrock {
+        model: String,
+    },
+    OpenAi {
+        base_url: String,
+        api_key: Option<SecretString>,
+        model: String,
+    },
     /// No model configured: chat answers 503 saying how to configure one.
     None,
 }
@@ -254,6 +266,9 @@ mod tests {
     #[test]
     fn blocks_serialise_with_a_type_tag() {
         let b = Block::ToolUse { id: "t1".into(), name: "list_bases".into(), input: serde_json::json!({}), malformed: None };
-        assert_eq!(serde_json::to_value(&b).unwrap(), serde_json::json!({"type": "toolUse", "id": "t1", "name": "list_bases", "input": {}}));
+        assert_eq!(
+            serde_json::to_value(&b).unwrap(),
+            serde_json::json!({"type": "toolUse", "id": "t1", "name": "list_bases", "input": {}})
+        );
     }
 }

@@ -22,7 +22,11 @@ pub struct OpenAi {
 
 impl OpenAi {
     pub fn new(base_url: &str, api_key: Option<SecretString>, model: String) -> Self {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(120)).connect_timeout(Duration::from_secs(5)).build().unwrap_or_default();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_default();
         Self { http, url: format!("{}/chat/completions", base_url.trim_end_matches('/')), api_key, model }
     }
 }
@@ -164,9 +168,14 @@ impl OpenAi {
                 .ok()
                 .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
                 .unwrap_or_else(|| text.chars().take(300).collect());
-            return Err(if status >= 500 { LlmError::Unavailable(format!("{status}: {message}")) } else { LlmError::Refused { status, message } });
+            return Err(if status >= 500 {
+                LlmError::Unavailable(format!("{status}: {message}"))
+            } else {
+                LlmError::Refused { status, message }
+            });
         }
-        let is_stream = res.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("text/event-stream"));
+        let is_stream =
+            res.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("text/event-stream"));
         let mut asm = Assembly::default();
         if !is_stream {
             let v: Value = res.json().await.map_err(|e| LlmError::Unavailable(format!("unreadable answer: {e}")))?;
@@ -256,7 +265,10 @@ mod tests {
         assert_eq!(*seen.lock().unwrap(), "Let me look.");
         assert_eq!(r.stop, Stop::ToolUse);
         assert_eq!(r.usage, Usage { input_tokens: 12, output_tokens: 7 });
-        assert_eq!(r.content[1], Block::ToolUse { id: "call_1".into(), name: "list_tables".into(), input: json!({"base_id": "app1"}), malformed: None });
+        assert_eq!(
+            r.content[1],
+            Block::ToolUse { id: "call_1".into(), name: "list_tables".into(), input: json!({"base_id": "app1"}), malformed: None }
+        );
         assert!(matches!(&r.content[2], Block::ToolUse { malformed: Some(raw), .. } if raw == "{oops"));
     }
 
@@ -270,7 +282,10 @@ mod tests {
                     role: Speaker::Assistant,
                     content: vec![Block::ToolUse { id: "c1".into(), name: "list_bases".into(), input: json!({}), malformed: None }],
                 },
-                Message { role: Speaker::User, content: vec![Block::ToolResult { id: "c1".into(), content: json!({"bases": []}), is_error: false }] },
+                Message {
+                    role: Speaker::User,
+                    content: vec![Block::ToolResult { id: "c1".into(), content: json!({"bases": []}), is_error: false }],
+                },
             ],
             tools: vec![],
             max_tokens: 100,

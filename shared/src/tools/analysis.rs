@@ -11,10 +11,15 @@ use serde_json::{Value, json};
 use unicode_normalization::UnicodeNormalization;
 
 use super::read::{Sort, sort_pairs};
-use super::{Ctx, Hints, READ, Tool, missing_fields};
+use super::{Ctx, Hints, READ, Tool, table_with_fields};
 use crate::airtable::{ListQuery, MAX_PAGE_SIZE, schema};
 use crate::error::ApiError;
 use crate::ids::{BaseId, TableRef};
+
+/// Records shown per duplicate group (`count` says how many there are).
+const MAX_GROUP_RECORDS: usize = 20;
+/// Characters of a value shown in a profile's top values.
+const MAX_VALUE_CHARS: usize = 200;
 
 /// Records one analysis reads at most (100 pages: ~20 s at Airtable's 5 requests/s).
 const MAX_ANALYZED: usize = 10_000;
@@ -197,6 +202,11 @@ pub fn profile(records: &[Value], columns: &[(String, String)]) -> (Vec<FieldPro
         let mut top: Vec<ValueCount> = counts.iter().map(|(value, count)| ValueCount { value: value.clone(), count: *count }).collect();
         top.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
         top.truncate(5);
+        for t in &mut top {
+            if t.value.chars().count() > MAX_VALUE_CHARS {
+                t.value = t.value.chars().take(MAX_VALUE_CHARS).chain(['…']).collect();
+            }
+        }
         let fill_rate = if total == 0 { 0.0 } else { ((filled as f64 / total as f64) * 1000.0).round() / 1000.0 };
         let numbers = if all_numeric { number_stats(numbers) } else { None };
         let distinct = counts.len();
@@ -248,9 +258,8 @@ impl Tool for AnalyzeTableData {
             return Err(ApiError::invalid("max_records", "must be between 1 and 10000"));
         }
         let (base, table) = (args.base_id.as_str(), args.table.as_str());
-        let t = ctx.session.table_schema(base, table).await?;
-        let wanted = args.fields.unwrap_or_default();
-        missing_fields(&t, &wanted, "fields")?;
+        let (t, mut names) = table_with_fields(ctx, base, table, &[("fields", &args.fields.unwrap_or_default())]).await?;
+        let wanted = names.remove(0);
         let columns: Vec<(String, String)> = table_columns(&t, &wanted)
             .into_iter()
             .map(|n| {
@@ -302,7 +311,7 @@ pub struct DuplicateGroup {
     /// The normalised key the records share.
     key: String,
     count: usize,
-    /// `{id, fields}` projected to the key and return fields, oldest first.
+    /// `{id, fields}` projected to the key and return fields, oldest first (at most 20).
     records: Vec<Value>,
 }
 
@@ -335,8 +344,12 @@ pub fn duplicate_groups(records: &[Value], fields: &[String], shown: &[String]) 
         .filter(|(_, rs)| rs.len() > 1)
         .map(|(key, mut rs)| {
             rs.sort_by(|a, b| a["createdTime"].as_str().cmp(&b["createdTime"].as_str()));
-            let records =
-                rs.iter().map(|r| super::project((*r).clone(), shown)).map(|r| json!({"id": r["id"], "fields": r["fields"]})).collect();
+            let records = rs
+                .iter()
+                .take(MAX_GROUP_RECORDS)
+                .map(|r| super::project((*r).clone(), shown))
+                .map(|r| json!({"id": r["id"], "fields": r["fields"]}))
+                .collect();
             DuplicateGroup { key, count: rs.len(), records }
         })
         .collect();
@@ -363,15 +376,14 @@ impl Tool for FindDuplicates {
             return Err(ApiError::invalid("max_groups", "must be between 1 and 500"));
         }
         let (base, table) = (args.base_id.as_str(), args.table.as_str());
-        let t = ctx.session.table_schema(base, table).await?;
-        missing_fields(&t, &args.fields, "fields")?;
         let extra = args.return_fields.unwrap_or_default();
-        missing_fields(&t, &extra, "return_fields")?;
-        let mut shown = args.fields.clone();
-        shown.extend(extra.into_iter().filter(|f| !args.fields.contains(f)));
+        let (_, names) = table_with_fields(ctx, base, table, &[("fields", &args.fields), ("return_fields", &extra)]).await?;
+        let (key, extra) = (&names[0], &names[1]);
+        let mut shown = key.clone();
+        shown.extend(extra.iter().filter(|f| !key.contains(f)).cloned());
         let query = ListQuery { fields: shown.clone(), page_size: Some(MAX_PAGE_SIZE), ..Default::default() };
         let (records, _) = ctx.session.cached_all(base, table, &query, false).await?;
-        let mut groups = duplicate_groups(&records, &args.fields, &shown);
+        let mut groups = duplicate_groups(&records, key, &shown);
         let group_count = groups.len();
         let duplicate_records = groups.iter().map(|g| g.count).sum();
         groups.truncate(max_groups);
@@ -459,9 +471,8 @@ impl Tool for ExportTableCsv {
 
     async fn run(ctx: &Ctx<'_>, args: ExportArgs) -> Result<Export, ApiError> {
         let (base, table) = (args.base_id.as_str(), args.table.as_str());
-        let t = ctx.session.table_schema(base, table).await?;
-        let wanted = args.fields.unwrap_or_default();
-        missing_fields(&t, &wanted, "fields")?;
+        let (t, mut names) = table_with_fields(ctx, base, table, &[("fields", &args.fields.unwrap_or_default())]).await?;
+        let wanted = names.remove(0);
         let columns = table_columns(&t, &wanted);
         let query = ListQuery {
             filter_by_formula: args.filter_by_formula.filter(|f| !f.trim().is_empty()),

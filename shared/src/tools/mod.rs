@@ -26,6 +26,10 @@ use crate::airtable::{Airtable, Session};
 use crate::auth::{Identity, Role};
 use crate::error::{ApiError, FieldError};
 
+/// How long one tool call may keep starting Airtable requests: it must answer inside the
+/// function's 29 s timeout, with a tool error that says what happened rather than a timeout.
+const TOOL_BUDGET: std::time::Duration = std::time::Duration::from_secs(22);
+
 /// How a tool behaves, for clients deciding what to confirm with a user (MCP annotations).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hints {
@@ -192,7 +196,7 @@ async fn run_one<T: Tool>(toolbox: &Toolbox, identity: &Identity, args: Value) -
         identity.require_writer()?;
     }
     let args: T::Args = parse_args(args)?;
-    let session = toolbox.airtable.session(&identity.tenant).await?;
+    let session = toolbox.airtable.session(&identity.tenant).await?.with_deadline(tokio::time::Instant::now() + TOOL_BUDGET);
     let ctx = Ctx { identity, session, toolbox };
     let out = T::run(&ctx, args).await?;
     let summary = T::summary(&out);
@@ -217,9 +221,13 @@ fn hint(code: &str, airtable_type: Option<&str>) -> &'static str {
         "airtable_forbidden" => "The connected Airtable token cannot access this base or table, or lacks the scope for this action.",
         "airtable_unauthorized" => "The connected Airtable token was refused; an owner or admin must reconnect Airtable.",
         "airtable_rate_limited" | "airtable_unavailable" => "Airtable is busy; wait `retryAfter` seconds and call again.",
-        "airtable_partial_write" => "Some records were written (listed in `detail`); do not resend those, only the rest.",
+        "airtable_partial_write" => {
+            "Some records were written (their ids are in `detail`); read the table to see which inputs are missing and send only those."
+        }
         "airtable_outcome_unknown" => "The write may have been applied; read the table before trying again.",
-        "too_large" => "Narrow the request (fields, filter_by_formula, max_records) and call again.",
+        "too_large" | "airtable_too_large" => {
+            "Narrow the request (fields, filter_by_formula, view, max_records) or split it, and call again."
+        }
         _ => "Try again later; if it keeps failing, report the requestId.",
     }
 }
@@ -258,15 +266,34 @@ fn project(mut record: Value, fields: &[String]) -> Value {
     record
 }
 
-/// A table by id or name, its schema, and a 422 naming the argument when a field is missing.
-fn missing_fields(table: &Value, wanted: &[String], arg: &str) -> Result<(), ApiError> {
-    let errors: Vec<FieldError> = wanted
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| crate::airtable::schema::find_field(table, f).is_none())
-        .map(|(i, f)| FieldError::new(format!("{arg}[{i}]"), format!("the table has no field {f:?}")))
-        .collect();
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
+/// A table's schema and the names of the fields each argument lists (given by name or `fld…`
+/// id; records are keyed by name). A field missing from the cached schema re-reads it once (it
+/// may be new); still missing is a 422 naming the argument.
+async fn table_with_fields(
+    ctx: &Ctx<'_>,
+    base: &str,
+    table: &str,
+    args: &[(&str, &[String])],
+) -> Result<(Value, Vec<Vec<String>>), ApiError> {
+    use crate::airtable::schema::find_field;
+    let mut t = ctx.session.table_schema(base, table).await?;
+    let all_known = |t: &Value| args.iter().all(|(_, fields)| fields.iter().all(|f| find_field(t, f).is_some()));
+    if !all_known(&t) {
+        t = ctx.session.fresh_table_schema(base, table).await?;
+    }
+    let mut errors = Vec::new();
+    let mut names = Vec::new();
+    for (arg, fields) in args {
+        let mut list = Vec::new();
+        for (i, f) in fields.iter().enumerate() {
+            match find_field(&t, f).and_then(|x| x["name"].as_str()) {
+                Some(name) => list.push(name.to_owned()),
+                None => errors.push(FieldError::new(format!("{arg}[{i}]"), format!("the table has no field {f:?}"))),
+            }
+        }
+        names.push(list);
+    }
+    if errors.is_empty() { Ok((t, names)) } else { Err(ApiError::Validation(errors)) }
 }
 
 #[cfg(test)]

@@ -5,13 +5,15 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{Ctx, Hints, READ, Tool, missing_fields, project};
+use super::{Ctx, Hints, READ, Tool, project, table_with_fields};
 use crate::airtable::{ListQuery, MAX_PAGE_SIZE, formula, schema};
 use crate::error::ApiError;
 use crate::ids::{BaseId, RecordId, TableRef};
 
 /// Most records one `all_pages` read returns (the `total` still counts every match).
 const MAX_RETURNED: usize = 1000;
+/// Fields listed per table by `list_tables` (describe_table lists them all).
+const MAX_LISTED_FIELDS: usize = 100;
 /// Select choices shown per field before "… and N more".
 const MAX_CHOICES: usize = 25;
 
@@ -109,7 +111,11 @@ fn table_summary(t: &Value, detail: Detail) -> Value {
     }
     let full = detail == Detail::Full;
     out["primaryFieldId"] = t["primaryFieldId"].clone();
-    out["fields"] = json!(schema::fields(t).iter().map(|f| field_summary(f, full)).collect::<Vec<_>>());
+    let fields = schema::fields(t);
+    out["fields"] = json!(fields.iter().take(MAX_LISTED_FIELDS).map(|f| field_summary(f, full)).collect::<Vec<_>>());
+    if fields.len() > MAX_LISTED_FIELDS {
+        out["moreFields"] = json!(fields.len() - MAX_LISTED_FIELDS);
+    }
     if full {
         if let Some(d) = t["description"].as_str().filter(|d| !d.is_empty()) {
             out["description"] = json!(d);
@@ -130,7 +136,8 @@ impl Tool for ListTables {
     const NAME: &'static str = "list_tables";
     const TITLE: &'static str = "List tables";
     const DESCRIPTION: &'static str = "List the tables of a base. detail=ids gives only table ids and names (use it first on big bases), \
-        detail=fields adds every field's id, name and type, detail=full adds descriptions, field options and views.";
+        detail=fields adds each field's id, name and type (up to 100 per table; describe_table lists all), detail=full adds \
+        descriptions, field options and views.";
     const HINTS: Hints = READ;
     type Args = ListTablesArgs;
     type Output = Tables;
@@ -410,14 +417,9 @@ impl Tool for SearchRecords {
             return Err(ApiError::invalid("max_records", "must be between 1 and 100"));
         }
         let (base, table) = (args.base_id.as_str(), args.table.as_str());
-        let t = ctx.session.table_schema(base, table).await?;
-        let searched = match args.search_fields.filter(|f| !f.is_empty()) {
-            Some(fields) => {
-                missing_fields(&t, &fields, "search_fields")?;
-                fields
-            }
-            None => schema::text_fields(&t),
-        };
+        let chosen = args.search_fields.unwrap_or_default();
+        let (t, mut names) = table_with_fields(ctx, base, table, &[("search_fields", &chosen)]).await?;
+        let searched = if chosen.is_empty() { schema::text_fields(&t) } else { names.remove(0) };
         let query = ListQuery {
             filter_by_formula: Some(formula::search(q, &searched)),
             fields: args.fields.unwrap_or_default(),

@@ -6,46 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{ADD, CHANGE, Ctx, Hints, Tool};
-use crate::airtable::schema;
+use crate::airtable::schema::{self, FieldSpec};
 use crate::error::{ApiError, FieldError};
 use crate::ids::{BaseId, TableRef};
-
-#[derive(Deserialize, JsonSchema, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct FieldSpec {
-    name: String,
-    /// An Airtable field type: singleLineText, multilineText, number, currency, percent, checkbox,
-    /// singleSelect, multipleSelects, date, dateTime, email, url, phoneNumber, rating, …
-    #[serde(rename = "type")]
-    kind: String,
-    /// Type options as Airtable expects them, e.g. {"precision": 0} for number or
-    /// {"choices": [{"name": "Open"}]} for singleSelect.
-    options: Option<Map<String, Value>>,
-    description: Option<String>,
-}
-
-impl FieldSpec {
-    fn body(&self) -> Value {
-        let mut body = json!({"name": self.name.trim(), "type": self.kind});
-        if let Some(o) = &self.options {
-            body["options"] = Value::Object(o.clone());
-        }
-        if let Some(d) = self.description.as_deref().filter(|d| !d.is_empty()) {
-            body["description"] = json!(d);
-        }
-        body
-    }
-
-    /// Checks the spec; `path` prefixes the argument names (`fields[2].`).
-    fn check(&self, path: &str, errors: &mut Vec<FieldError>) {
-        if self.name.trim().is_empty() || self.name.chars().count() > 255 {
-            errors.push(FieldError::new(format!("{path}name"), "must hold 1 to 255 characters"));
-        }
-        if self.kind.trim().is_empty() {
-            errors.push(FieldError::new(format!("{path}type"), "is required"));
-        }
-    }
-}
 
 fn compact_field(f: &Value) -> Value {
     json!({"id": f["id"], "name": f["name"], "type": f["type"]})
@@ -82,23 +45,7 @@ impl Tool for CreateTable {
     type Output = TableOut;
 
     async fn run(ctx: &Ctx<'_>, args: CreateTableArgs) -> Result<TableOut, ApiError> {
-        let mut errors = Vec::new();
-        if args.name.trim().is_empty() || args.name.chars().count() > 255 {
-            errors.push(FieldError::new("name", "must hold 1 to 255 characters"));
-        }
-        if args.fields.is_empty() {
-            errors.push(FieldError::new("fields", "a table needs at least one field (the first is its primary field)"));
-        }
-        for (i, f) in args.fields.iter().enumerate() {
-            f.check(&format!("fields[{i}]."), &mut errors);
-        }
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
-        }
-        let mut body = json!({"name": args.name.trim(), "fields": args.fields.iter().map(FieldSpec::body).collect::<Vec<_>>()});
-        if let Some(d) = args.description.filter(|d| !d.is_empty()) {
-            body["description"] = json!(d);
-        }
+        let body = schema::table_definition(&args.name, args.description.as_deref(), &args.fields).map_err(ApiError::Validation)?;
         let t = ctx.session.create_table(args.base_id.as_str(), &body).await?;
         let fields: Vec<Value> = schema::fields(&t).iter().map(compact_field).collect();
         Ok(TableOut { table: json!({"id": t["id"], "name": t["name"], "fields": fields}) })
@@ -145,11 +92,11 @@ impl Tool for CreateField {
     async fn run(ctx: &Ctx<'_>, args: CreateFieldArgs) -> Result<FieldOut, ApiError> {
         let spec = FieldSpec { name: args.name, kind: args.kind, options: args.options, description: args.description };
         let mut errors = Vec::new();
-        spec.check("", &mut errors);
+        let body = spec.definition("", &mut errors);
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
         }
-        let f = ctx.session.create_field(args.base_id.as_str(), args.table.as_str(), &spec.body()).await?;
+        let f = ctx.session.create_field(args.base_id.as_str(), args.table.as_str(), &body).await?;
         Ok(FieldOut { field: compact_field(&f) })
     }
 

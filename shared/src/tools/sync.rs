@@ -34,7 +34,8 @@ pub struct SyncArgs {
     target_table: TableRef,
     /// The field (present in both tables) whose value identifies a record.
     key_field: String,
-    /// Fields to copy (default: every writable field present in both tables with the same name).
+    /// Fields to copy (default: every field present in both tables with the same name that can be
+    /// written in the target).
     fields: Option<Vec<String>>,
     /// Also delete target records whose key is not in the source.
     #[serde(default)]
@@ -178,42 +179,58 @@ pub struct SyncOut {
     applied: Option<Value>,
 }
 
-/// The fields to copy: the caller's (checked) or every writable one present in both tables.
-fn mapping(source: &Value, target: &Value, key_field: &str, wanted: Option<Vec<String>>) -> Result<Vec<String>, ApiError> {
-    let writable = |f: &Value| !schema::COMPUTED_TYPES.contains(&schema::field_type(f));
+/// The key field's name and the fields to copy (by name; records are keyed by name): the
+/// caller's, checked, or every field of the source whose namesake in the target can be written.
+/// The key is always among them.
+fn mapping(source: &Value, target: &Value, key_field: &str, wanted: Option<Vec<String>>) -> Result<(String, Vec<String>), ApiError> {
+    let writable = |f: &Value| !schema::COMPUTED_TYPES.contains(&schema::field_type(f)) && !NOT_SYNCED.contains(&schema::field_type(f));
+    let name_in = |t: &Value, f: &str| schema::find_field(t, f).and_then(|x| x["name"].as_str()).map(str::to_owned);
     let mut errors = Vec::new();
-    for (arg, t) in [("source_table", source), ("target_table", target)] {
-        if schema::find_field(t, key_field).is_none() {
-            errors.push(FieldError::new("key_field", format!("{arg} has no field {key_field:?}")));
+    let key = name_in(source, key_field).unwrap_or_default();
+    if key.is_empty() {
+        errors.push(FieldError::new("key_field", format!("source_table has no field {key_field:?}")));
+    } else {
+        match schema::find_field(target, &key) {
+            None => errors.push(FieldError::new("key_field", format!("target_table has no field {key:?}"))),
+            Some(f) if !writable(f) => {
+                errors.push(FieldError::new("key_field", "cannot be written in the target table (computed or id-valued)"))
+            }
+            Some(_) => {}
         }
     }
-    if schema::find_field(target, key_field).is_some_and(|f| !writable(f)) {
-        errors.push(FieldError::new("key_field", "is computed in the target table, so new records could not carry it"));
-    }
-    let fields = match wanted {
+    let mut fields = match wanted {
         Some(list) => {
+            let mut names = Vec::new();
             for (i, f) in list.iter().enumerate() {
-                match (schema::find_field(source, f), schema::find_field(target, f)) {
-                    (Some(_), Some(t)) if writable(t) => {}
-                    (Some(_), Some(_)) => errors.push(FieldError::new(format!("fields[{i}]"), format!("{f:?} is computed in the target"))),
-                    _ => errors.push(FieldError::new(format!("fields[{i}]"), format!("{f:?} is not in both tables"))),
+                let Some(name) = name_in(source, f) else {
+                    errors.push(FieldError::new(format!("fields[{i}]"), format!("source_table has no field {f:?}")));
+                    continue;
+                };
+                match schema::find_field(target, &name) {
+                    Some(t) if writable(t) => names.push(name),
+                    Some(_) => {
+                        errors.push(FieldError::new(format!("fields[{i}]"), format!("{name:?} cannot be written in the target table")))
+                    }
+                    None => errors.push(FieldError::new(format!("fields[{i}]"), format!("target_table has no field {name:?}"))),
                 }
             }
-            let mut list = list;
-            if !list.iter().any(|f| f == key_field) {
-                list.insert(0, key_field.to_owned());
-            }
-            list
+            names
         }
         None => schema::fields(source)
             .iter()
-            .filter(|f| !NOT_SYNCED.contains(&schema::field_type(f)) && writable(f))
+            .filter(|f| !NOT_SYNCED.contains(&schema::field_type(f)))
             .filter_map(|f| f["name"].as_str())
-            .filter(|n| schema::find_field(target, n).is_some_and(|t| writable(t) && !NOT_SYNCED.contains(&schema::field_type(t))))
+            .filter(|n| schema::find_field(target, n).is_some_and(writable))
             .map(str::to_owned)
             .collect(),
     };
-    if errors.is_empty() { Ok(fields) } else { Err(ApiError::Validation(errors)) }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    if !fields.contains(&key) {
+        fields.insert(0, key.clone());
+    }
+    Ok((key, fields))
 }
 
 impl Tool for SyncTables {
@@ -240,7 +257,7 @@ impl Tool for SyncTables {
         if source_base == target_base && source_schema["id"] == target_schema["id"] {
             return Err(ApiError::invalid("target_table", "is the source table"));
         }
-        let fields = mapping(&source_schema, &target_schema, &key_field, args.fields)?;
+        let (key_field, fields) = mapping(&source_schema, &target_schema, &key_field, args.fields)?;
         let query = ListQuery { fields: fields.clone(), page_size: Some(MAX_PAGE_SIZE), ..Default::default() };
         let source_table = source_schema["id"].as_str().unwrap_or(args.source_table.as_str()).to_owned();
         let target_table = target_schema["id"].as_str().unwrap_or(args.target_table.as_str()).to_owned();
@@ -356,8 +373,11 @@ mod tests {
         let target = json!({"fields": [
             {"name": "Code", "type": "singleLineText"}, {"name": "Qty", "type": "number"},
             {"name": "Link", "type": "multipleRecordLinks"}, {"name": "Calc", "type": "formula"}]});
-        assert_eq!(mapping(&source, &target, "Code", None).unwrap(), vec!["Code", "Qty"]);
+        assert_eq!(mapping(&source, &target, "Code", None).unwrap().1, vec!["Code", "Qty"]);
         assert!(mapping(&source, &target, "Nope", None).is_err());
+        // A computed key in the source (an autonumber, say) is still read and copied.
+        let source = json!({"fields": [{"id": "fldK", "name": "Code", "type": "autoNumber"}, {"name": "Qty", "type": "number"}]});
+        assert_eq!(mapping(&source, &target, "fldK", None).unwrap(), ("Code".to_owned(), vec!["Code".to_owned(), "Qty".to_owned()]));
         let err = mapping(&source, &target, "Code", Some(vec!["Calc".into()])).unwrap_err();
         assert!(matches!(err, ApiError::Validation(ref e) if e[0].field == "fields[0]"), "{err:?}");
     }

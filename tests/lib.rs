@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub mod scripted_llm;
+
 /// The JWT secret the stack under test signs with; tests use it to forge tokens that must fail.
 pub const TEST_JWT_SECRET: &str = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 
@@ -107,6 +109,16 @@ pub fn stack_with(sandbox: local::sandbox::SandboxConfig) -> &'static Stack {
                 };
                 let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
                 rt.block_on(async move {
+                    let llm_url = scripted_llm::serve().await;
+                    let prices = serde_json::json!({scripted_llm::MODEL: {"input": scripted_llm::PRICE_INPUT, "output": scripted_llm::PRICE_OUTPUT}});
+                    let extra_env = HashMap::from([
+                        ("LLM_PROVIDER".to_owned(), "openai".to_owned()),
+                        ("LLM_BASE_URL".to_owned(), llm_url),
+                        ("LLM_MODEL".to_owned(), scripted_llm::MODEL.to_owned()),
+                        ("LLM_PRICES".to_owned(), prices.to_string()),
+                        ("LLM_MAX_TOKENS".to_owned(), "200".to_owned()),
+                        ("LLM_MAX_ITERATIONS".to_owned(), "4".to_owned()),
+                    ]);
                     let opts = local::Options {
                         aws_endpoint: Some(endpoint.clone()),
                         stack: format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]),
@@ -116,6 +128,7 @@ pub fn stack_with(sandbox: local::sandbox::SandboxConfig) -> &'static Stack {
                         template: local::default_template(),
                         jwt_secret: Some(TEST_JWT_SECRET.into()),
                         sandbox,
+                        extra_env,
                     };
                     let result = local::start(opts).await.map(|r| (r, endpoint)).map_err(|e| e.to_string());
                     let _ = tx.send(result);

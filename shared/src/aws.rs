@@ -14,6 +14,8 @@ pub struct AwsClients {
     pub sfn: aws_sdk_sfn::Client,
     pub kms: aws_sdk_kms::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    /// Bedrock Runtime (the chat's model when `LLM_PROVIDER=bedrock`).
+    pub bedrock: aws_sdk_bedrockruntime::Client,
 }
 
 impl AwsClients {
@@ -34,6 +36,7 @@ impl AwsClients {
             sfn: aws_sdk_sfn::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
             secrets: aws_sdk_secretsmanager::Client::new(config),
+            bedrock: aws_sdk_bedrockruntime::Client::new(config),
         }
     }
 }

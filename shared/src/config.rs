@@ -48,6 +48,24 @@ pub struct Config {
     /// `MCP_ALLOWED_ORIGINS`: browser origins allowed to call the MCP endpoint besides those of
     /// the allowed hosts (exact, e.g. `https://app.example.com`). Default: none.
     pub mcp_allowed_origins: Vec<String>,
+    /// The chat's model: `LLM_PROVIDER` (`bedrock` | `openai`), `LLM_MODEL`, `LLM_BASE_URL`,
+    /// `LLM_API_KEY`.
+    pub llm: crate::llm::LlmConfig,
+    /// `LLM_PRICES`: JSON `{model: {input, output}}` in USD per million tokens, over the defaults.
+    pub llm_prices: crate::llm::Prices,
+    /// `LLM_MAX_ITERATIONS` (8): model calls per user message.
+    pub llm_max_iterations: u32,
+    /// `LLM_MAX_TOKENS` (1024): output tokens per model call.
+    pub llm_max_tokens: u32,
+    /// `LLM_HISTORY_TOKENS` (12000): how much of a session's history goes to the model.
+    pub llm_history_tokens: u64,
+}
+
+fn number<T: std::str::FromStr + PartialOrd + Default>(raw: Option<String>, default: T, name: &'static str) -> Result<T, ConfigError> {
+    match raw {
+        None => Ok(default),
+        Some(v) => v.trim().parse().ok().filter(|n| *n > T::default()).ok_or(ConfigError::Invalid(name, "must be a positive whole number")),
+    }
 }
 
 fn list(raw: Option<String>) -> Vec<String> {
@@ -103,6 +121,21 @@ impl Config {
                 hosts => hosts,
             },
             mcp_allowed_origins: list(get("MCP_ALLOWED_ORIGINS")),
+            llm: match get("LLM_PROVIDER").as_deref().map(str::to_lowercase).as_deref() {
+                None | Some("none") => crate::llm::LlmConfig::None,
+                Some("bedrock") => crate::llm::LlmConfig::Bedrock { model: req("LLM_MODEL")? },
+                Some("openai") => crate::llm::LlmConfig::OpenAi {
+                    base_url: get("LLM_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into()),
+                    api_key: get("LLM_API_KEY").map(SecretString::from),
+                    model: req("LLM_MODEL")?,
+                },
+                Some(_) => return Err(ConfigError::Invalid("LLM_PROVIDER", "must be bedrock, openai or none")),
+            },
+            llm_prices: crate::llm::Prices::parse(get("LLM_PRICES").as_deref())
+                .map_err(|_| ConfigError::Invalid("LLM_PRICES", "must be JSON {\"model\": {\"input\": 3.0, \"output\": 15.0}}"))?,
+            llm_max_iterations: number(get("LLM_MAX_ITERATIONS"), 8, "LLM_MAX_ITERATIONS")?,
+            llm_max_tokens: number(get("LLM_MAX_TOKENS"), 1024, "LLM_MAX_TOKENS")?,
+            llm_history_tokens: number(get("LLM_HISTORY_TOKENS"), 12_000, "LLM_HISTORY_TOKENS")?,
         })
     }
 }

@@ -47,9 +47,12 @@ pub enum ApiError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{detail}")]
-    TooManyRequests { detail: String, retry_after: u64 },
+    TooManyRequests { code: &'static str, detail: String, retry_after: u64 },
     #[error("{detail}")]
     Unavailable { detail: String, retry_after: Option<u64> },
+    /// A dependency other than Airtable (a model provider) failed.
+    #[error("{detail}")]
+    BadGateway { code: &'static str, detail: String },
     /// Airtable refused or failed a request; `airtable_type` is its error type, kept for callers.
     #[error("{detail}")]
     Upstream { status: StatusCode, code: &'static str, airtable_type: String, detail: String, retry_after: Option<u64> },
@@ -94,6 +97,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BadGateway { .. } => StatusCode::BAD_GATEWAY,
             Self::Upstream { status, .. } => *status,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -102,7 +106,7 @@ impl ApiError {
     /// Stable machine-readable code; also the last segment of the problem `type`.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest { code, .. } | Self::Conflict { code, .. } => code,
+            Self::BadRequest { code, .. } | Self::Conflict { code, .. } | Self::BadGateway { code, .. } => code,
             Self::Validation(_) => "validation_failed",
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
@@ -110,7 +114,7 @@ impl ApiError {
             Self::Locked { .. } => "account_locked",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
-            Self::TooManyRequests { .. } => "too_many_requests",
+            Self::TooManyRequests { code, .. } => code,
             Self::Unavailable { .. } => "service_unavailable",
             Self::Upstream { code, .. } => code,
             Self::Internal(_) => "internal_error",
@@ -188,7 +192,7 @@ impl ApiError {
                     extra = Some((header::RETRY_AFTER, HeaderValue::from(*secs)));
                 }
             }
-            Self::Locked { detail, retry_after } | Self::TooManyRequests { detail, retry_after } => {
+            Self::Locked { detail, retry_after, .. } | Self::TooManyRequests { detail, retry_after, .. } => {
                 problem.detail = Some(detail.clone());
                 extra = Some((header::RETRY_AFTER, HeaderValue::from(*retry_after)));
             }

@@ -84,6 +84,10 @@ prefixed_id!(
     /// A refresh-token family (one login session and its rotations).
     SessionId, "ses_"
 );
+prefixed_id!(
+    /// A chat conversation.
+    ChatId, "cht_"
+);
 
 /// A normalised (trimmed, lower-cased) email address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -18,5 +18,6 @@ pub mod telemetry;
 pub mod testing;
 pub mod time;
 pub mod tools;
+pub mod usage;
 
 pub use error::{ApiError, FieldError};

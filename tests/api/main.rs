@@ -3,6 +3,7 @@
 
 mod accounts;
 mod api_keys;
+mod chat;
 mod connections;
 mod errors;
 mod gateway;

@@ -44,6 +44,8 @@ pub struct Options {
     pub jwt_secret: Option<String>,
     /// How the sandbox Airtable behaves (tokens, limits, penalty).
     pub sandbox: sandbox::SandboxConfig,
+    /// More function environment on top of the template's (the `LLM_*` variables).
+    pub extra_env: HashMap<String, String>,
 }
 
 impl Options {
@@ -62,6 +64,8 @@ impl Options {
             template: var("TEMPLATE").map(PathBuf::from).unwrap_or_else(default_template),
             jwt_secret: var("JWT_SECRET"),
             sandbox: sandbox_config(&var)?,
+            // The chat's model is the developer's choice: `make dev` passes LLM_* through.
+            extra_env: std::env::vars().filter(|(k, v)| k.starts_with("LLM_") && !v.is_empty()).collect(),
         })
     }
 }
@@ -126,10 +130,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     let mut doc = auth::ApiDoc::openapi();
     doc.merge(airtable::ApiDoc::openapi());
+    doc.merge(chat::ApiDoc::openapi());
     doc.info = utoipa::openapi::InfoBuilder::new()
         .title("PyAirtable API")
         .version(env!("CARGO_PKG_VERSION"))
-        .description(Some("Accounts, tenants, API keys and the Airtable gateway. Errors are RFC 9457 problem+json. The Airtable-compatible /v0 proxy follows Airtable's own Web API."))
+        .description(Some("Accounts, tenants, API keys, the Airtable gateway and the LLM chat (the MCP server is at POST /mcp). Errors are RFC 9457 problem+json. The Airtable-compatible /v0 proxy follows Airtable's own Web API."))
         .build();
     let bearer = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("access JWT or pyat_ API key").build();
     doc.components.get_or_insert_with(Default::default).add_security_scheme("bearer", SecurityScheme::Http(bearer));
@@ -141,8 +146,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub async fn api_router(config: Config, clients: AwsClients) -> Result<Router, BoxError> {
     let auth = auth::router(auth::AppState::new(config.clone(), clients.clone()).await?);
     let airtable = airtable::router(airtable::AppState::new(config.clone(), clients.clone()).await?);
-    let mcp = mcp::router(mcp::AppState::new(config, clients).await?);
-    Ok(shared::http::edge(auth.merge(airtable).merge(mcp)))
+    let mcp = mcp::router(mcp::AppState::new(config.clone(), clients.clone()).await?);
+    let chat = chat::router(chat::AppState::new(config, clients).await?);
+    Ok(shared::http::edge(auth.merge(airtable).merge(mcp).merge(chat)))
 }
 
 /// Starts one more "instance" of every function — its own state, clients and caches, as a
@@ -175,6 +181,7 @@ pub async fn start(opts: Options) -> Result<Running, BoxError> {
     overrides.insert("AirtableApiUrl".into(), opts.airtable_api_url.clone().unwrap_or_else(|| format!("http://{sandbox}")));
     let provisioned = provision::provision(&sdk, &template, &opts.stack, &overrides).await?;
     let mut env = provisioned.env;
+    env.extend(opts.extra_env.clone());
     if let Some(secret) = &opts.jwt_secret {
         env.insert("JWT_SECRET".into(), secret.clone());
     }

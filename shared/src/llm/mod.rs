@@ -239,12 +239,9 @@ pub enum LlmConfig {
 }
 
 /// Builds the configured provider (once per cold start).
-pub fn provider(config: &LlmConfig, sdk: Option<&aws_config::SdkConfig>) -> Option<std::sync::Arc<dyn Provider>> {
+pub fn provider(config: &LlmConfig, bedrock: &aws_sdk_bedrockruntime::Client) -> Option<std::sync::Arc<dyn Provider>> {
     match config {
-        LlmConfig::Bedrock { model } => {
-            let client = aws_sdk_bedrockruntime::Client::new(sdk?);
-            Some(std::sync::Arc::new(Bedrock::new(client, model.clone())))
-        }
+        LlmConfig::Bedrock { model } => Some(std::sync::Arc::new(Bedrock::new(bedrock.clone(), model.clone()))),
         LlmConfig::OpenAi { base_url, api_key, model } => Some(std::sync::Arc::new(OpenAi::new(base_url, api_key.clone(), model.clone()))),
         LlmConfig::None => None,
     }

@@ -5,7 +5,7 @@
 //! tenants. The few global items are lookups that must be found before a tenant is known
 //! (an email at login, an API key's hash, a user's sessions).
 
-use crate::ids::{ApiKeyId, Email, InvitationId, SessionId, TenantId, UserId};
+use crate::ids::{ApiKeyId, ChatId, Email, InvitationId, SessionId, TenantId, UserId};
 
 /// A primary key (or GSI1 key) of one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +142,54 @@ pub fn base_limiter(base: &str) -> Key {
     Key::new(format!("LIMIT#{base}"), "LIMIT")
 }
 
+// ---- chat, usage, budgets ----
+
+/// A chat session (title, counters); GSI1 lists a user's sessions, oldest first.
+pub fn chat(tenant: &TenantId, chat: &ChatId) -> Key {
+    Key::new(tenant_pk(tenant), format!("CHAT#{chat}"))
+}
+
+pub fn chat_gsi1(tenant: &TenantId, user: &UserId, chat: &ChatId) -> Key {
+    Key::new(format!("{}#CHATS#{user}", tenant_pk(tenant)), format!("CHAT#{chat}"))
+}
+
+/// A user's chat sessions (GSI1).
+pub fn chats_of(tenant: &TenantId, user: &UserId) -> Prefix {
+    Prefix { pk: format!("{}#CHATS#{user}", tenant_pk(tenant)), sk_prefix: "CHAT#".into() }
+}
+
+/// One message of a chat, numbered in order (zero-padded so they sort).
+pub fn chat_message(tenant: &TenantId, chat: &ChatId, seq: u32) -> Key {
+    Key::new(format!("{}#CHAT#{chat}", tenant_pk(tenant)), format!("MSG#{seq:06}"))
+}
+
+pub fn chat_messages_of(tenant: &TenantId, chat: &ChatId) -> Prefix {
+    Prefix { pk: format!("{}#CHAT#{chat}", tenant_pk(tenant)), sk_prefix: "MSG#".into() }
+}
+
+/// Usage counters of a period (`D#2026-11-28` or `M#2026-11`), for the tenant or one user;
+/// every event ADDs to them atomically.
+pub fn usage(tenant: &TenantId, period: &str, user: Option<&UserId>) -> Key {
+    match user {
+        Some(u) => Key::new(tenant_pk(tenant), format!("USAGE#{period}#U#{u}")),
+        None => Key::new(tenant_pk(tenant), format!("USAGE#{period}")),
+    }
+}
+
+/// The tenant's LLM budgets.
+pub fn budget(tenant: &TenantId) -> Key {
+    Key::new(tenant_pk(tenant), "BUDGET")
+}
+
+/// A budget alert, once per month and scope (`tenant` or a user id).
+pub fn budget_alert(tenant: &TenantId, month: &str, scope: &str) -> Key {
+    Key::new(tenant_pk(tenant), format!("BUDGETALERT#{month}#{scope}"))
+}
+
+pub fn budget_alerts_of(tenant: &TenantId, month: &str) -> Prefix {
+    Prefix { pk: tenant_pk(tenant), sk_prefix: format!("BUDGETALERT#{month}#") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +204,20 @@ mod tests {
         assert_eq!(members_of(&t).sk_prefix, "MEMBER#");
         assert!(api_key(&t, &ApiKeyId::generate()).pk.starts_with("T#ten_"));
         assert!(invitation(&t, &InvitationId::generate()).sk.starts_with("INVITE#inv_"));
+    }
+
+    #[test]
+    fn chat_and_usage_keys_stay_in_the_tenant_partition() {
+        let t = TenantId::parse("ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa").unwrap();
+        let u = UserId::parse("usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb").unwrap();
+        let c = ChatId::parse("cht_0190cccccccccccccccccccccccccccc").unwrap();
+        assert_eq!(
+            chat_message(&t, &c, 7),
+            Key::new("T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa#CHAT#cht_0190cccccccccccccccccccccccccccc", "MSG#000007")
+        );
+        assert_eq!(usage(&t, "M#2026-11", Some(&u)).sk, "USAGE#M#2026-11#U#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+        assert!(chat_gsi1(&t, &u, &c).pk.starts_with("T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa#CHATS#"));
+        assert_eq!(budget(&t), Key::new("T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa", "BUDGET"));
     }
 
     #[test]

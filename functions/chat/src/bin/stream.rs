@@ -1,0 +1,11 @@
+//! Lambda entry point of `chat-stream`: the same Router behind a Function URL with response
+//! streaming, so `/api/v1/chat/stream` events reach the client as they happen.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::telemetry::init();
+    let config = shared::config::Config::from_env()?;
+    let aws = shared::aws::AwsClients::from_env().await;
+    let state = chat::AppState::new(config, aws).await?;
+    lambda_http::run_with_streaming_response(shared::http::edge(chat::router(state))).await
+}

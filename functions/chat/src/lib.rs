@@ -1,0 +1,154 @@
+//! Lambda `chat`: chat with your Airtable. A tool-calling loop over the shared tool registry
+//! (`shared::tools`, filtered by the caller's role) with the model chosen by `LLM_PROVIDER`
+//! (`shared::llm`), whole-session history, a buffered endpoint and a streaming one (server-sent
+//! events), sessions in DynamoDB, cost per call and monthly budgets checked before every call.
+
+mod budgets;
+mod sessions;
+mod turn;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{FromRef, State};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use shared::airtable::Airtable;
+use shared::auth::{Authenticator, Identity};
+use shared::aws::AwsClients;
+use shared::config::{Config, ConfigError};
+use shared::error::ApiError;
+use shared::http::ApiJson;
+use shared::llm::{Prices, Provider};
+use shared::store::Store;
+use shared::tools::Toolbox;
+
+pub use turn::{ChatRequest, ChatResponse};
+
+/// The loop's limits and prices, from the configuration.
+#[derive(Clone)]
+pub struct Settings {
+    pub max_iterations: u32,
+    pub max_tokens: u32,
+    pub history_tokens: u64,
+    pub prices: Prices,
+}
+
+/// Everything the handlers share; built once per cold start.
+#[derive(Clone)]
+pub struct AppState {
+    pub auth: Authenticator,
+    pub store: Store,
+    pub toolbox: Toolbox,
+    /// `None` when no model is configured (chat answers 503 saying so).
+    pub provider: Option<Arc<dyn Provider>>,
+    pub settings: Settings,
+}
+
+impl AppState {
+    pub async fn new(config: Config, aws: AwsClients) -> Result<Self, ConfigError> {
+        let auth = Authenticator::load(&config, &aws).await?;
+        let store = auth.store().clone();
+        let airtable = Airtable::new(&config.airtable_api_url, store.clone(), aws.kms.clone(), config.kms_key_id.clone());
+        let toolbox = Toolbox { airtable, s3: aws.s3.clone(), bucket: config.uploads_bucket.clone() };
+        let provider = shared::llm::provider(&config.llm, &aws.bedrock);
+        let settings = Settings {
+            max_iterations: config.llm_max_iterations,
+            max_tokens: config.llm_max_tokens,
+            history_tokens: config.llm_history_tokens,
+            prices: config.llm_prices.clone(),
+        };
+        Ok(Self { auth, store, toolbox, provider, settings })
+    }
+
+    /// The same state with another model (tests, or a second model per function).
+    pub fn with_provider(mut self, provider: Arc<dyn Provider>) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+}
+
+impl FromRef<AppState> for Authenticator {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
+/// `POST /api/v1/chat` — one turn, answered whole.
+#[utoipa::path(post, path = "/api/v1/chat", tag = "chat", summary = "Send a message; the model may call tools", request_body = ChatRequest, responses((status = 200, body = ChatResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 429, description = "budget-exceeded", body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn chat(
+    State(state): State<AppState>,
+    identity: Identity,
+    ApiJson(req): ApiJson<ChatRequest>,
+) -> Result<Json<ChatResponse>, ApiError> {
+    let prepared = turn::prepare(&state, &identity, req).await?;
+    Ok(Json(turn::run(&state, prepared, None).await?))
+}
+
+/// `POST /api/v1/chat/stream` — the same turn as server-sent events: `session`, `delta`,
+/// `tool_call_started`, `tool_call_finished`, `usage`, then `done` (the whole answer) or `error`
+/// (a problem). Anything refused before the model is called is a plain problem response.
+#[utoipa::path(post, path = "/api/v1/chat/stream", tag = "chat", summary = "Send a message; progress streams as server-sent events", request_body = ChatRequest, responses((status = 200, content_type = "text/event-stream", description = "events: session, delta, tool_call_started, tool_call_finished, usage, done, error"), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 429, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn chat_stream(
+    State(state): State<AppState>,
+    identity: Identity,
+    ApiJson(req): ApiJson<ChatRequest>,
+) -> Result<Response, ApiError> {
+    let prepared = turn::prepare(&state, &identity, req).await?;
+    tracing::info!(session = %prepared.chat_id(), "streaming a chat turn");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let outcome = turn::run(&state, prepared, Some(&tx)).await;
+        let last = match outcome {
+            Ok(response) => turn::Event::Done(Box::new(response)),
+            Err(e) => {
+                let (problem, _) = e.to_problem();
+                turn::Event::Error(serde_json::to_value(problem).unwrap_or_default())
+            }
+        };
+        let _ = tx.send(last);
+    });
+    let events = futures::stream::unfold(rx, |mut rx| async move {
+        let event = rx.recv().await?;
+        let sse = SseEvent::default().event(event.name()).json_data(event.data()).unwrap_or_default();
+        Some((Ok::<_, Infallible>(sse), rx))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+}
+
+/// The function's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(chat, chat_stream, sessions::list, sessions::get, sessions::delete, budgets::get, budgets::put))]
+pub struct ApiDoc;
+
+/// Every route of the function.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/chat", post(chat))
+        .route("/api/v1/chat/stream", post(chat_stream))
+        .route("/api/v1/chat/sessions", get(sessions::list))
+        .route("/api/v1/chat/sessions/{id}", get(sessions::get).delete(sessions::delete))
+        .route("/api/v1/budgets", put(budgets::put).get(budgets::get))
+        .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The Router as Lambda runs it, fed the sample API Gateway events in `events/chat/`.
+
+    use super::*;
+    use shared::testing::{event, invoke, unreachable_aws};
+
+    #[tokio::test]
+    async fn a_chat_event_without_credentials_is_a_401_problem() {
+        let (config, aws) = unreachable_aws();
+        let app = shared::http::edge(router(AppState::new(config, aws).await.unwrap()));
+        let (status, body, headers) = invoke(app, &event("chat", "chat.json")).await;
+        assert_eq!(status, 401);
+        assert_eq!(headers["content-type"], "application/problem+json");
+        assert_eq!(body["code"], "unauthorized");
+    }
+}

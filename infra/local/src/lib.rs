@@ -178,6 +178,8 @@ pub async fn start(opts: Options) -> Result<Running, BoxError> {
 
     let template = template::Template::load(&opts.template)?;
     let mut overrides = HashMap::from([("Stage".to_owned(), "local".to_owned())]);
+    // No model unless the developer names one (LLM_* in the environment, applied below).
+    overrides.insert("LlmProvider".into(), "none".into());
     overrides.insert("AirtableApiUrl".into(), opts.airtable_api_url.clone().unwrap_or_else(|| format!("http://{sandbox}")));
     let provisioned = provision::provision(&sdk, &template, &opts.stack, &overrides).await?;
     let mut env = provisioned.env;

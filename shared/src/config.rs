@@ -59,6 +59,9 @@ pub struct Config {
     pub llm_max_tokens: u32,
     /// `LLM_HISTORY_TOKENS` (12000): how much of a session's history goes to the model.
     pub llm_history_tokens: u64,
+    /// `LLM_TURN_SECONDS` (25): how long one chat turn may run (inside API Gateway's 29 s; the
+    /// streaming function allows more).
+    pub llm_turn_seconds: u64,
 }
 
 fn number<T: std::str::FromStr + PartialOrd + Default>(raw: Option<String>, default: T, name: &'static str) -> Result<T, ConfigError> {
@@ -136,6 +139,7 @@ impl Config {
             llm_max_iterations: number(get("LLM_MAX_ITERATIONS"), 8, "LLM_MAX_ITERATIONS")?,
             llm_max_tokens: number(get("LLM_MAX_TOKENS"), 1024, "LLM_MAX_TOKENS")?,
             llm_history_tokens: number(get("LLM_HISTORY_TOKENS"), 12_000, "LLM_HISTORY_TOKENS")?,
+            llm_turn_seconds: number(get("LLM_TURN_SECONDS"), 25, "LLM_TURN_SECONDS")?,
         })
     }
 }

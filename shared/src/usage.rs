@@ -1,6 +1,7 @@
 //! LLM spend: counters per tenant and user per day and month (atomic ADDs as calls happen, never
-//! a scan), monthly budgets checked before every model call — failing closed — and the alert
-//! recorded once when spend crosses the threshold.
+//! a scan), monthly budgets enforced before every model call by reserving the call's worst case
+//! (conditional, so concurrent calls cannot overspend; failing closed), settled to the actual
+//! cost afterwards, and the alert recorded once when spend crosses the threshold.
 
 use serde::{Deserialize, Serialize};
 
@@ -35,22 +36,6 @@ pub struct Counters {
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub cost_micros: u64,
-}
-
-/// Records one model call against the tenant and the user, for the day and the month, in one
-/// transaction (all four counters move together or not at all).
-pub async fn record_llm_call(store: &Store, tenant: &TenantId, user: &UserId, usage: Usage, cost_micros: u64) -> Result<(), StoreError> {
-    let (day, month) = periods_now();
-    let expr = "ADD #llmCalls :one, #inputTokens :i, #outputTokens :o, #costMicros :c SET #entity = :e";
-    let values =
-        [(":one", n(1)), (":i", n(usage.input_tokens)), (":o", n(usage.output_tokens)), (":c", n(cost_micros)), (":e", s("usage"))];
-    let mut tx = store.tx();
-    for period in [&day, &month] {
-        for who in [None, Some(user)] {
-            tx = tx.update(&keys::usage(tenant, period, who), expr, None, &values);
-        }
-    }
-    tx.commit().await
 }
 
 /// The tenant's budgets (USD per calendar month, UTC). `None` means no limit.
@@ -127,26 +112,114 @@ pub async fn status(store: &Store, tenant: &TenantId, user: &UserId) -> Result<(
     Ok((b, status, tenant_spent, user_spent))
 }
 
-/// Refuses (429 `budget-exceeded`) when a call costing at most `worst_micros` could take the
-/// tenant or the user past its monthly budget; otherwise returns where they stand.
+/// Refuses (429 `budget-exceeded`) when a call costing at most `worst_micros` would not fit in
+/// what is left of the workspace's or the user's budget; reads only (a preflight — the call
+/// itself reserves with [`reserve`]).
 pub async fn check(store: &Store, tenant: &TenantId, user: &UserId, worst_micros: u64) -> Result<BudgetStatus, ApiError> {
     let (b, status, tenant_spent, user_spent) = status(store, tenant, user).await?;
     for (scope, limit, spent) in [("workspace", b.tenant_monthly_usd, tenant_spent), ("your", b.user_monthly_usd, user_spent)] {
         if let Some(limit) = limit
             && spent + worst_micros > micros(limit)
         {
-            return Err(ApiError::TooManyRequests {
-                code: "budget-exceeded",
-                detail: format!(
-                    "this request could cost up to ${:.4}, and {scope} monthly LLM budget of ${limit:.2} has ${:.4} left; an owner or admin can raise it with PUT /api/v1/budgets",
-                    usd(worst_micros),
-                    (limit - usd(spent)).max(0.0)
-                ),
-                retry_after: seconds_to_next_month(),
-            });
+            return Err(exceeded(scope, limit, spent, worst_micros));
         }
     }
     Ok(status)
+}
+
+/// Money set aside for one model call before it is made.
+#[derive(Debug, Clone)]
+#[must_use = "a reservation is settled (or released) after the call"]
+pub struct Reservation {
+    tenant: TenantId,
+    user: UserId,
+    month: String,
+    worst_micros: u64,
+}
+
+fn exceeded(scope: &str, limit: f64, spent: u64, worst_micros: u64) -> ApiError {
+    ApiError::TooManyRequests {
+        code: "budget-exceeded",
+        detail: format!(
+            "this request could cost up to ${:.4}, and {scope} monthly LLM budget of ${limit:.2} has ${:.4} left; an owner or admin can raise it with PUT /api/v1/budgets",
+            usd(worst_micros),
+            (limit - usd(spent)).max(0.0)
+        ),
+        retry_after: seconds_to_next_month(),
+    }
+}
+
+/// Sets aside `worst_micros` (the most the next model call can cost) on this month's workspace
+/// and user spend, in one transaction conditioned on each budget still having room — so
+/// concurrent turns cannot all pass against the same remainder. 429 `budget-exceeded` when a
+/// budget has no room; 503 when the budget cannot be read or written (nothing is called then).
+pub async fn reserve(store: &Store, tenant: &TenantId, user: &UserId, worst_micros: u64) -> Result<(Reservation, BudgetStatus), ApiError> {
+    let (b, status, tenant_spent, user_spent) = status(store, tenant, user).await?;
+    let scopes = [("workspace", b.tenant_monthly_usd, tenant_spent, None), ("your", b.user_monthly_usd, user_spent, Some(user))];
+    let month = format!("M#{}", status.month);
+    let mut tx = store.tx();
+    for (scope, limit, spent, who) in scopes {
+        let key = keys::usage(tenant, &month, who);
+        let expr = "ADD #costMicros :worst SET #entity = :e";
+        match limit {
+            Some(limit) => {
+                let room = micros(limit) as i64 - worst_micros as i64;
+                if room < 0 || spent as i64 > room {
+                    return Err(exceeded(scope, limit, spent, worst_micros));
+                }
+                let cond = "attribute_not_exists(#costMicros) OR #costMicros <= :room";
+                tx = tx.update(&key, expr, Some(cond), &[(":worst", n(worst_micros)), (":e", s("usage")), (":room", n(room))]);
+            }
+            None => tx = tx.update(&key, expr, None, &[(":worst", n(worst_micros)), (":e", s("usage"))]),
+        }
+    }
+    match tx.commit().await {
+        Ok(()) => {}
+        // Another turn took the room between the read and the write.
+        Err(StoreError::ConditionFailed) => {
+            let limit = b.tenant_monthly_usd.or(b.user_monthly_usd).unwrap_or(0.0);
+            return Err(exceeded("a", limit, tenant_spent.max(user_spent), worst_micros));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not reserve the budget; refusing the model call");
+            return Err(ApiError::Unavailable {
+                detail: "the budget could not be checked, so no model was called; try again".into(),
+                retry_after: Some(5),
+            });
+        }
+    }
+    Ok((Reservation { tenant: tenant.clone(), user: user.clone(), month, worst_micros }, status))
+}
+
+/// Settles a reservation with what the call really used (nothing, if it failed): the month's
+/// spend moves from the worst case to the actual cost, and the day's and month's call and token
+/// counters grow — all in one transaction.
+pub async fn settle(store: &Store, reservation: Reservation, usage: Option<(Usage, u64)>) -> Result<(), StoreError> {
+    let Reservation { tenant, user, month, worst_micros } = reservation;
+    let (day, _) = periods_now();
+    let (calls, input, output, cost) = match usage {
+        Some((u, cost)) => (1u64, u.input_tokens, u.output_tokens, cost),
+        None => (0, 0, 0, 0),
+    };
+    let delta = cost as i64 - worst_micros as i64;
+    let mut tx = store.tx();
+    for who in [None, Some(&user)] {
+        tx = tx.update(
+            &keys::usage(&tenant, &month, who),
+            "ADD #llmCalls :calls, #inputTokens :i, #outputTokens :o, #costMicros :delta SET #entity = :e",
+            None,
+            &[(":calls", n(calls)), (":i", n(input)), (":o", n(output)), (":delta", n(delta)), (":e", s("usage"))],
+        );
+        if calls > 0 {
+            tx = tx.update(
+                &keys::usage(&tenant, &day, who),
+                "ADD #llmCalls :calls, #inputTokens :i, #outputTokens :o, #costMicros :c SET #entity = :e",
+                None,
+                &[(":calls", n(calls)), (":i", n(input)), (":o", n(output)), (":c", n(cost)), (":e", s("usage"))],
+            );
+        }
+    }
+    tx.commit().await
 }
 
 fn seconds_to_next_month() -> u64 {

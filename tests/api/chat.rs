@@ -76,39 +76,42 @@ async fn the_whole_history_goes_to_the_model_and_sessions_can_be_listed_shown_an
     let api = Api::new();
     let c = api.connected("chathist").await;
     let t = tag();
-    let marker = llm::script(&t, vec![llm::text(|_| "Hello Ada.".into()), llm::text(|_| "You said your name is Ada.".into())]);
+    let marker = llm::script(
+        &t,
+        vec![llm::call("list_bases", json!({})), llm::text(|_| "Hello Ada.".into()), llm::text(|_| "You said your name is Ada.".into())],
+    );
     let first = api.post("/api/v1/chat", Some(&c.session.access), json!({"message": format!("I am Ada. {marker}")})).await.expect(200);
     let sid = first.body["sessionId"].as_str().unwrap().to_owned();
     let second =
         api.post("/api/v1/chat", Some(&c.session.access), json!({"message": "What is my name?", "sessionId": sid})).await.expect(200);
     assert_eq!(second.body["sessionId"], sid.as_str());
     let sent = llm::requests(&t);
-    let texts: Vec<(String, String)> = sent[1]["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .skip(1)
-        .map(|m| (m["role"].as_str().unwrap().to_owned(), m["content"].as_str().unwrap_or("").to_owned()))
-        .collect();
+    assert_eq!(sent.len(), 3);
+    let history = sent[2]["messages"].as_array().unwrap();
+    let roles: Vec<&str> = history.iter().map(|m| m["role"].as_str().unwrap()).collect();
     assert_eq!(
-        texts,
-        vec![
-            ("user".to_owned(), format!("I am Ada. {marker}")),
-            ("assistant".to_owned(), "Hello Ada.".to_owned()),
-            ("user".to_owned(), "What is my name?".to_owned())
-        ],
-        "the second turn carries the first"
+        roles,
+        vec!["system", "user", "assistant", "tool", "assistant", "user"],
+        "the second turn carries the first, tool round included"
     );
+    assert_eq!(history[1]["content"], format!("I am Ada. {marker}"));
+    let call_id = history[2]["tool_calls"][0]["id"].as_str().unwrap();
+    assert_eq!(history[2]["tool_calls"][0]["function"]["name"], "list_bases");
+    assert_eq!(history[3]["tool_call_id"], call_id, "each tool result follows its call");
+    assert_eq!(history[4]["content"], "Hello Ada.");
+    assert_eq!(history[5]["content"], "What is my name?");
 
     let list = api.get("/api/v1/chat/sessions", &c.session.access).await.expect(200);
     assert_eq!(list.body["sessions"][0]["id"], sid.as_str());
-    assert_eq!(list.body["sessions"][0]["messageCount"], 4);
-    assert!(close(&list.body["sessions"][0]["costUsd"], 2.0 * call_cost()));
+    assert_eq!(list.body["sessions"][0]["messageCount"], 6);
+    assert!(close(&list.body["sessions"][0]["costUsd"], 3.0 * call_cost()));
     let shown = api.get(&format!("/api/v1/chat/sessions/{sid}"), &c.session.access).await.expect(200);
     let msgs = shown.body["messages"].as_array().unwrap();
-    assert_eq!(msgs.len(), 4);
-    assert_eq!(msgs[1]["role"], "assistant");
+    let roles: Vec<&str> = msgs.iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, vec!["user", "assistant", "tool", "assistant", "user", "assistant"]);
+    assert_eq!(msgs[1]["toolCalls"][0]["name"], "list_bases");
     assert_eq!(msgs[1]["inputTokens"], INPUT_TOKENS);
+    assert!(close(&msgs[1]["costUsd"], call_cost()));
     assert!(msgs[1]["latencyMs"].as_u64().is_some() && msgs[1]["model"] == llm::MODEL);
 
     // Another member of the tenant cannot see or continue it.
@@ -166,6 +169,42 @@ async fn a_provider_failure_is_a_502_problem() {
         .await
         .expect_problem(502, "llm_refused");
     assert!(r.body["detail"].as_str().unwrap().contains("model not found"));
+}
+
+#[tokio::test]
+async fn a_provider_failure_after_a_tool_ran_keeps_the_turn_and_says_so() {
+    let api = Api::new();
+    let c = api.connected("chatmidfail").await;
+    let t = tag();
+    let marker = llm::script(&t, vec![llm::call("list_bases", json!({})), Box::new(|_| llm::Reply::Fail(400, "context too long".into()))]);
+    let r = api.post("/api/v1/chat", Some(&c.session.access), json!({"message": format!("hi {marker}")})).await.expect(200);
+    assert_eq!(r.body["stopped"], "error");
+    assert!(r.body["reply"].as_str().unwrap().contains("context too long"), "{}", r.body);
+    assert_eq!(r.body["toolCalls"][0]["name"], "list_bases");
+    let sid = r.body["sessionId"].as_str().unwrap();
+    let shown = api.get(&format!("/api/v1/chat/sessions/{sid}"), &c.session.access).await.expect(200);
+    assert_eq!(shown.body["messages"].as_array().unwrap().len(), 4, "user, call, result, the note: {}", shown.body);
+}
+
+#[tokio::test]
+async fn a_stream_whose_model_fails_ends_with_an_error_event() {
+    let api = Api::new();
+    let c = api.connected("chatstreamfail").await;
+    let t = tag();
+    let marker = llm::script(&t, vec![Box::new(|_| llm::Reply::Fail(400, "model not found".into()))]);
+    let res = api
+        .http()
+        .post(api.url("/api/v1/chat/stream"))
+        .bearer_auth(&c.session.access)
+        .json(&json!({"message": format!("hi {marker}")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let events = sse(&res.text().await.unwrap());
+    let names: Vec<&str> = events.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(names, vec!["session", "error"]);
+    assert_eq!(events[1].1["code"], "llm_refused");
 }
 
 #[tokio::test]

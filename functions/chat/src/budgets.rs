@@ -28,7 +28,12 @@ pub struct PutBudgets {
 
 async fn view(state: &AppState, identity: &Identity) -> Result<Value, ApiError> {
     let (budgets, status, _, _) = usage::status(&state.store, &identity.tenant, identity.user_id()).await?;
-    let alerts: Vec<Value> = state.store.query_prefix(&keys::budget_alerts_of(&identity.tenant, &format!("M#{}", status.month))).await?;
+    let mut alerts: Vec<Value> =
+        state.store.query_prefix(&keys::budget_alerts_of(&identity.tenant, &format!("M#{}", status.month))).await?;
+    // Owners and admins see every alert; others the workspace's and their own.
+    if !identity.role.at_least(Role::Admin) {
+        alerts.retain(|a| a["scope"] == "tenant" || a["userId"] == identity.user_id().as_str());
+    }
     Ok(json!({
         "tenantMonthlyUsd": budgets.tenant_monthly_usd,
         "userMonthlyUsd": budgets.user_monthly_usd,

@@ -35,6 +35,8 @@ pub struct Settings {
     pub max_tokens: u32,
     pub history_tokens: u64,
     pub prices: Prices,
+    /// How long one turn may run.
+    pub turn_budget: std::time::Duration,
 }
 
 /// Everything the handlers share; built once per cold start.
@@ -60,6 +62,7 @@ impl AppState {
             max_tokens: config.llm_max_tokens,
             history_tokens: config.llm_history_tokens,
             prices: config.llm_prices.clone(),
+            turn_budget: std::time::Duration::from_secs(config.llm_turn_seconds),
         };
         Ok(Self { auth, store, toolbox, provider, settings })
     }
@@ -100,16 +103,20 @@ pub async fn chat_stream(
     let prepared = turn::prepare(&state, &identity, req).await?;
     tracing::info!(session = %prepared.chat_id(), "streaming a chat turn");
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let outcome = turn::run(&state, prepared, Some(&tx)).await;
-        let last = match outcome {
+    let problem = |e: ApiError| turn::Event::Error(serde_json::to_value(e.to_problem().0).unwrap_or_default());
+    let watcher = tx.clone();
+    let worker = tokio::spawn(async move {
+        let last = match turn::run(&state, prepared, Some(&tx)).await {
             Ok(response) => turn::Event::Done(Box::new(response)),
-            Err(e) => {
-                let (problem, _) = e.to_problem();
-                turn::Event::Error(serde_json::to_value(problem).unwrap_or_default())
-            }
+            Err(e) => problem(e),
         };
         let _ = tx.send(last);
+    });
+    // A turn that panics still ends its stream with an `error` event.
+    tokio::spawn(async move {
+        if let Err(e) = worker.await {
+            let _ = watcher.send(problem(ApiError::internal(e)));
+        }
     });
     let events = futures::stream::unfold(rx, |mut rx| async move {
         let event = rx.recv().await?;

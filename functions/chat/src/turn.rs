@@ -23,8 +23,13 @@ use crate::sessions::{self, Loaded, StoredMessage, ToolCallRecord};
 
 /// Longest user message.
 const MAX_MESSAGE_CHARS: usize = 8_000;
-/// Largest tool result handed to the model (and stored); larger ones are cut with a note.
-const MAX_TOOL_RESULT_CHARS: usize = 60_000;
+/// Largest tool result handed to the model (and stored), in bytes; larger ones are cut with a
+/// note. The results of one answer share `MAX_TOOL_RESULTS_BYTES`, so the stored message stays
+/// well inside DynamoDB's 400 KB item (and a turn inside a transaction's 4 MB).
+const MAX_TOOL_RESULT_BYTES: usize = 60_000;
+const MAX_TOOL_RESULTS_BYTES: usize = 200_000;
+/// Least time worth starting another model call with.
+const MIN_CALL_TIME: std::time::Duration = std::time::Duration::from_secs(3);
 /// Bases named in the system prompt.
 const MAX_PROMPT_BASES: usize = 50;
 
@@ -64,7 +69,7 @@ pub struct ChatResponse {
     /// Older messages of the session left out of the model's context this turn.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history_dropped: Option<usize>,
-    /// Why the loop ended without a final answer: `iteration_limit` or `budget`.
+    /// Why the loop ended without a final answer: `iteration_limit`, `budget`, `time` or `error`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<&'static str>,
 }
@@ -252,14 +257,17 @@ fn llm_error(e: LlmError) -> ApiError {
     }
 }
 
-/// A tool result, cut to a size a model context can take.
-fn bounded(value: Value) -> Value {
+/// A tool result cut to `max` bytes of JSON, keeping a preview.
+fn bounded(value: Value, max: usize) -> Value {
     let text = value.to_string();
-    if text.len() <= MAX_TOOL_RESULT_CHARS {
+    if text.len() <= max {
         return value;
     }
-    let preview: String = text.chars().take(MAX_TOOL_RESULT_CHARS / 2).collect();
-    json!({"truncated": true, "note": "the result was too large; ask for fewer records or fields", "preview": preview})
+    let mut cut = max / 2;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    json!({"truncated": true, "note": "the result was too large; ask for fewer records or fields", "preview": &text[..cut]})
 }
 
 fn send(events: Option<&UnboundedSender<Event>>, event: Event) {
@@ -288,33 +296,76 @@ pub async fn run(state: &AppState, turn: Prepared, events: Option<&UnboundedSend
     let mut stopped = None;
     let mut budget: Option<BudgetStatus> = None;
 
+    let turn_started = Instant::now();
     for iteration in 0..settings.max_iterations {
+        let left = settings.turn_budget.saturating_sub(turn_started.elapsed());
+        if iteration > 0 && left < MIN_CALL_TIME {
+            reply = "I ran out of time for this message before finishing; what was done so far is kept. Ask me to continue.".into();
+            stopped = Some("time");
+            break;
+        }
         let request =
             Request { system: system.clone(), messages: convo.clone(), tools: tool_defs.clone(), max_tokens: settings.max_tokens };
         let worst = settings.prices.cost_micros(
             provider.model(),
             Usage { input_tokens: llm::estimate_request_tokens(&request), output_tokens: settings.max_tokens.into() },
         );
-        match usage::check(&state.store, tenant, user, worst).await {
-            Ok(status) => budget = Some(status),
+        let reservation = match usage::reserve(&state.store, tenant, user, worst).await {
+            Ok((reservation, status)) => {
+                budget = Some(status);
+                reservation
+            }
             Err(e) if iteration == 0 => return Err(e),
             Err(e) => {
                 reply = format!("I had to stop before finishing: {e}");
                 stopped = Some("budget");
                 break;
             }
-        }
+        };
         let started = Instant::now();
         let on_text = |t: &str| send(events, Event::Delta(t.to_owned()));
-        let response = provider.converse(&request, &on_text).await.map_err(llm_error)?;
+        let outcome = match tokio::time::timeout(left, provider.converse(&request, &on_text)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(LlmError::Unavailable("it took longer than the time left for this message".into())),
+        };
+        let mut response = match outcome {
+            Ok(r) => r,
+            Err(e) => {
+                if let Err(se) = usage::settle(&state.store, reservation, None).await {
+                    tracing::error!(error = %se, "could not release a budget reservation");
+                }
+                if iteration == 0 {
+                    return Err(llm_error(e));
+                }
+                // Tools may already have changed data: keep the turn and say what happened.
+                reply = format!("The model failed before finishing ({e}); what was done so far is kept.");
+                stopped = Some("error");
+                break;
+            }
+        };
+        // A server that reports no usage is charged by estimate, never for free.
+        if response.usage == Usage::default() {
+            let said = serde_json::to_string(&response.content).unwrap_or_default();
+            response.usage = Usage { input_tokens: llm::estimate_request_tokens(&request), output_tokens: llm::estimate_tokens(&said) };
+        }
         let cost = settings.prices.cost_micros(provider.model(), response.usage);
-        if let Err(e) = usage::record_llm_call(&state.store, tenant, user, response.usage, cost).await {
-            tracing::error!(error = %e, "could not record the cost of a model call");
+        if let Err(e) = usage::settle(&state.store, reservation, Some((response.usage, cost))).await {
+            // Spend that cannot be counted must not continue.
+            tracing::error!(error = %e, "could not record the cost of a model call; ending the turn");
+            return Err(ApiError::Unavailable {
+                detail: "the cost of the model call could not be recorded; try again".into(),
+                retry_after: Some(5),
+            });
         }
         totals.input_tokens += response.usage.input_tokens;
         totals.output_tokens += response.usage.output_tokens;
         totals.model_calls += 1;
         cost_micros += cost;
+        // Empty text blocks (and empty answers) are refused by some providers in later turns.
+        response.content.retain(|b| !matches!(b, Block::Text { text } if text.trim().is_empty()));
+        if response.content.is_empty() {
+            response.content.push(Block::Text { text: "(no answer)".into() });
+        }
 
         let assistant = Message { role: Speaker::Assistant, content: response.content };
         let mut stored = StoredMessage::from_message(&assistant);
@@ -359,12 +410,13 @@ pub async fn run(state: &AppState, turn: Prepared, events: Option<&UnboundedSend
         }))
         .await;
         let mut result_blocks = Vec::new();
+        let each = MAX_TOOL_RESULT_BYTES.min(MAX_TOOL_RESULTS_BYTES / results.len().max(1));
         for (id, name, input, result) in results {
             let record = ToolCallRecord { id: id.clone(), name, arguments: input, ok: result.ok, summary: result.summary };
             send(events, Event::ToolCallFinished(record.clone()));
             stored.tool_calls.push(record.clone());
             calls.push(record);
-            result_blocks.push(Block::ToolResult { id, content: bounded(result.value), is_error: !result.ok });
+            result_blocks.push(Block::ToolResult { id, content: bounded(result.value, each), is_error: !result.ok });
         }
         new_messages.push(stored);
         let results_message = Message { role: Speaker::User, content: result_blocks };
@@ -450,8 +502,10 @@ mod tests {
 
     #[test]
     fn oversized_tool_results_are_cut_for_the_model() {
-        let big = json!({"records": "x".repeat(MAX_TOOL_RESULT_CHARS + 10)});
-        assert_eq!(bounded(big)["truncated"], true);
-        assert_eq!(bounded(json!({"a": 1})), json!({"a": 1}));
+        let big = json!({"records": "é".repeat(MAX_TOOL_RESULT_BYTES)});
+        let cut = bounded(big, MAX_TOOL_RESULT_BYTES);
+        assert_eq!(cut["truncated"], true);
+        assert!(cut.to_string().len() <= MAX_TOOL_RESULT_BYTES, "measured in bytes, cut on a character boundary");
+        assert_eq!(bounded(json!({"a": 1}), 100), json!({"a": 1}));
     }
 }

@@ -60,7 +60,12 @@ fn build_err(e: impl std::fmt::Display) -> LlmError {
     LlmError::Refused { status: 400, message: format!("could not build the Bedrock request: {e}") }
 }
 
-fn to_messages(request: &Request) -> Result<Vec<BrMessage>, LlmError> {
+/// `toolResult.status` is documented for Anthropic Claude and Amazon Nova models only.
+fn supports_status(model: &str) -> bool {
+    model.contains("anthropic.") || model.contains("amazon.nova")
+}
+
+fn to_messages(request: &Request, model: &str) -> Result<Vec<BrMessage>, LlmError> {
     request
         .messages
         .iter()
@@ -77,7 +82,8 @@ fn to_messages(request: &Request) -> Result<Vec<BrMessage>, LlmError> {
                         ToolUseBlock::builder()
                             .tool_use_id(id)
                             .name(name)
-                            .input(to_document(if input.is_object() { input } else { &Value::Null }))
+                            // Converse wants an object; a malformed call is recorded as `{}`.
+                            .input(if input.is_object() { to_document(input) } else { Document::Object(HashMap::new()) })
                             .build()
                             .map_err(build_err)?,
                     ),
@@ -90,7 +96,11 @@ fn to_messages(request: &Request) -> Result<Vec<BrMessage>, LlmError> {
                             } else {
                                 serde_json::json!({ "result": content })
                             })))
-                            .status(if *is_error { ToolResultStatus::Error } else { ToolResultStatus::Success })
+                            .set_status(supports_status(model).then_some(if *is_error {
+                                ToolResultStatus::Error
+                            } else {
+                                ToolResultStatus::Success
+                            }))
                             .build()
                             .map_err(build_err)?,
                     ),
@@ -156,7 +166,7 @@ impl Provider for Bedrock {
                 .converse()
                 .model_id(&self.model)
                 .system(SystemContentBlock::Text(request.system.clone()))
-                .set_messages(Some(to_messages(request)?))
+                .set_messages(Some(to_messages(request, &self.model)?))
                 .inference_config(InferenceConfiguration::builder().max_tokens(request.max_tokens.min(i32::MAX as u32) as i32).build());
             if !request.tools.is_empty() {
                 let tools = request

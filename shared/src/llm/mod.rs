@@ -188,6 +188,9 @@ impl Prices {
         let mut prices = Self::default();
         if let Some(raw) = overrides.filter(|r| !r.trim().is_empty()) {
             let extra: HashMap<String, Price> = serde_json::from_str(raw)?;
+            if extra.values().any(|p| !(p.input >= 0.0 && p.output >= 0.0 && p.input.is_finite() && p.output.is_finite())) {
+                return Err(serde::de::Error::custom("prices must be finite and not negative"));
+            }
             prices.models.extend(extra);
         }
         Ok(prices)
@@ -258,6 +261,7 @@ mod tests {
         assert_eq!(prices.cost_micros("gpt-4o", Usage { input_tokens: 1_000_000, output_tokens: 0 }), 2_500_000);
         assert_eq!(prices.of("never-heard-of-it"), Price { input: 15.0, output: 75.0 });
         assert!(Prices::parse(Some("not json")).is_err());
+        assert!(Prices::parse(Some(r#"{"m": {"input": -1, "output": 1}}"#)).is_err(), "a negative price would make calls free");
     }
 
     #[test]

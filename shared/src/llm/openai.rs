@@ -112,8 +112,15 @@ impl Assembly {
             on_text(t);
             self.text.push_str(t);
         }
-        for (n, call) in delta["tool_calls"].as_array().into_iter().flatten().enumerate() {
-            let index = call["index"].as_u64().map(|i| i as usize).unwrap_or(n);
+        for call in delta["tool_calls"].as_array().into_iter().flatten() {
+            // Servers that leave out `index` start each call with its `id`.
+            let index = match call["index"].as_u64() {
+                Some(i) => i as usize,
+                None => match call["id"].as_str() {
+                    Some(id) if self.calls.last().is_none_or(|last| last.0 != id) => self.calls.len(),
+                    _ => self.calls.len().saturating_sub(1),
+                },
+            };
             while self.calls.len() <= index {
                 self.calls.push(Default::default());
             }
@@ -178,17 +185,18 @@ impl OpenAi {
             res.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("text/event-stream"));
         let mut asm = Assembly::default();
         if !is_stream {
-            let v: Value = res.json().await.map_err(|e| LlmError::Unavailable(format!("unreadable answer: {e}")))?;
+            let v: Value = res.json().await.map_err(|e| LlmError::Unavailable(format!("unreadable answer: {}", e.without_url())))?;
             asm.chunk(&v, on_text);
             return Ok(asm.finish());
         }
         let mut stream = res.bytes_stream();
-        let mut buf = String::new();
+        // Bytes, not text: a character can be split across network chunks.
+        let mut buf: Vec<u8> = Vec::new();
         while let Some(bytes) = stream.next().await {
-            let bytes = bytes.map_err(|e| LlmError::Unavailable(format!("stream broke: {e}")))?;
-            buf.push_str(&String::from_utf8_lossy(&bytes));
-            while let Some(end) = buf.find('\n') {
-                let line = buf[..end].trim().to_owned();
+            let bytes = bytes.map_err(|e| LlmError::Unavailable(format!("stream broke: {}", e.without_url())))?;
+            buf.extend_from_slice(&bytes);
+            while let Some(end) = buf.iter().position(|b| *b == b'\n') {
+                let line = String::from_utf8_lossy(&buf[..end]).trim().to_owned();
                 buf.drain(..=end);
                 let Some(data) = line.strip_prefix("data:").map(str::trim) else { continue };
                 if data == "[DONE]" {
@@ -227,11 +235,19 @@ impl Provider for OpenAi {
                     .map(|t| json!({"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.schema}}))
                     .collect::<Vec<_>>());
             }
+            // Text already passed on cannot be taken back: after any, a failure is final.
+            let emitted = std::sync::atomic::AtomicBool::new(false);
+            let forward = |t: &str| {
+                emitted.store(true, std::sync::atomic::Ordering::Relaxed);
+                on_text(t);
+            };
             let mut attempt = 0;
             loop {
                 attempt += 1;
-                match self.once(&body, on_text).await {
-                    Err(LlmError::Throttled | LlmError::Unavailable(_)) if attempt < ATTEMPTS => {
+                match self.once(&body, &forward).await {
+                    Err(LlmError::Throttled | LlmError::Unavailable(_))
+                        if attempt < ATTEMPTS && !emitted.load(std::sync::atomic::Ordering::Relaxed) =>
+                    {
                         tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(attempt))).await;
                     }
                     other => return other,
@@ -296,6 +312,21 @@ mod tests {
         assert_eq!(m[2]["content"], Value::Null);
         assert_eq!(m[3], json!({"role": "tool", "tool_call_id": "c1", "content": "{\"bases\":[]}"}));
         assert_eq!(m.len(), 4);
+    }
+
+    #[test]
+    fn calls_without_an_index_are_told_apart_by_their_id() {
+        let mut asm = Assembly::default();
+        for chunk in [
+            json!({"choices": [{"delta": {"tool_calls": [{"id": "a", "function": {"name": "list_bases", "arguments": "{}"}}]}}]}),
+            json!({"choices": [{"delta": {"tool_calls": [{"id": "b", "function": {"name": "get_record", "arguments": "{\"x\""}}]}}]}),
+            json!({"choices": [{"delta": {"tool_calls": [{"function": {"arguments": ": 1}"}}]}}]}),
+        ] {
+            asm.chunk(&chunk, &|_| {});
+        }
+        let r = asm.finish();
+        assert_eq!(r.content.len(), 2);
+        assert!(matches!(&r.content[1], Block::ToolUse { id, input, .. } if id == "b" && input == &json!({"x": 1})));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub mod fixtures;
 pub mod scripted_llm;
 
 /// The JWT secret the stack under test signs with; tests use it to forge tokens that must fail.

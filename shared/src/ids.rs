@@ -88,6 +88,10 @@ prefixed_id!(
     /// A chat conversation.
     ChatId, "cht_"
 );
+prefixed_id!(
+    /// An uploaded file.
+    FileId, "fil_"
+);
 
 /// A normalised (trimmed, lower-cased) email address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ mod api_keys;
 mod chat;
 mod connections;
 mod errors;
+mod files;
 mod gateway;
 mod health;
 mod isolation;

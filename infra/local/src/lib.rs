@@ -131,6 +131,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = auth::ApiDoc::openapi();
     doc.merge(airtable::ApiDoc::openapi());
     doc.merge(chat::ApiDoc::openapi());
+    doc.merge(files::ApiDoc::openapi());
     doc.info = utoipa::openapi::InfoBuilder::new()
         .title("PyAirtable API")
         .version(env!("CARGO_PKG_VERSION"))
@@ -147,8 +148,9 @@ pub async fn api_router(config: Config, clients: AwsClients) -> Result<Router, B
     let auth = auth::router(auth::AppState::new(config.clone(), clients.clone()).await?);
     let airtable = airtable::router(airtable::AppState::new(config.clone(), clients.clone()).await?);
     let mcp = mcp::router(mcp::AppState::new(config.clone(), clients.clone()).await?);
-    let chat = chat::router(chat::AppState::new(config, clients).await?);
-    Ok(shared::http::edge(auth.merge(airtable).merge(mcp).merge(chat)))
+    let chat = chat::router(chat::AppState::new(config.clone(), clients.clone()).await?);
+    let files = files::router(files::AppState::new(config, clients).await?);
+    Ok(shared::http::edge(auth.merge(airtable).merge(mcp).merge(chat).merge(files)))
 }
 
 /// Starts one more "instance" of every function — its own state, clients and caches, as a
@@ -161,6 +163,31 @@ pub async fn serve_instance(sdk: &SdkConfig, env: &HashMap<String, String>, bind
     let addr = listener.local_addr()?;
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(addr)
+}
+
+/// The event functions, each behind a poller of its queue (the local event source mappings).
+async fn start_event_functions(sdk: &SdkConfig, env: &HashMap<String, String>) -> Result<(), BoxError> {
+    let config = Config::from_lookup(|k| env.get(k).cloned())?;
+    let clients = AwsClients::new(sdk);
+    let region = sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
+    let arn_of = |url: String| {
+        let sqs = clients.sqs.clone();
+        async move {
+            let attrs =
+                sqs.get_queue_attributes().queue_url(&url).attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn).send().await?;
+            let arn =
+                attrs.attributes().and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)).cloned().unwrap_or_default();
+            Ok::<_, BoxError>((url, arn))
+        }
+    };
+    let processor = file_processor::Processor::new(&config, &clients);
+    let handler: pollers::SqsHandler = std::sync::Arc::new(move |event| {
+        let p = processor.clone();
+        Box::pin(async move { Ok(p.handle(event).await) })
+    });
+    let (queue_url, queue_arn) = arn_of(config.files_queue_url.clone()).await?;
+    pollers::spawn(clients.sqs.clone(), region, pollers::Mapping { queue_url, queue_arn, batch_size: 10, handler });
+    Ok(())
 }
 
 /// Provisions the emulator, starts the sandbox Airtable and the API server; returns once both
@@ -189,6 +216,7 @@ pub async fn start(opts: Options) -> Result<Running, BoxError> {
     }
 
     let api = serve_instance(&sdk, &env, opts.bind).await?;
+    start_event_functions(&sdk, &env).await?;
     tracing::info!(api = %api, sandbox = %sandbox, stack = %opts.stack, "local stack is up");
     Ok(Running { api, sandbox, env })
 }

@@ -5,7 +5,7 @@
 //! tenants. The few global items are lookups that must be found before a tenant is known
 //! (an email at login, an API key's hash, a user's sessions).
 
-use crate::ids::{ApiKeyId, ChatId, Email, InvitationId, SessionId, TenantId, UserId};
+use crate::ids::{ApiKeyId, ChatId, Email, FileId, InvitationId, SessionId, TenantId, UserId};
 
 /// A primary key (or GSI1 key) of one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +140,17 @@ pub fn idempotency(tenant: &TenantId, key: &str) -> Key {
 /// requests per base, whoever sends them).
 pub fn base_limiter(base: &str) -> Key {
     Key::new(format!("LIMIT#{base}"), "LIMIT")
+}
+
+// ---- files ----
+
+/// An uploaded file: metadata, status, preview.
+pub fn file(tenant: &TenantId, file: &FileId) -> Key {
+    Key::new(tenant_pk(tenant), format!("FILE#{file}"))
+}
+
+pub fn files_of(tenant: &TenantId) -> Prefix {
+    Prefix { pk: tenant_pk(tenant), sk_prefix: "FILE#".into() }
 }
 
 // ---- chat, usage, budgets ----

@@ -1,0 +1,263 @@
+//! Lambda `file-processor`: S3 ObjectCreated → files queue → here. For each uploaded object it
+//! claims the file item (`uploaded → processing`, conditional, so a redelivered message does no
+//! second pass), reads the bytes, detects what they really are, extracts rows and text, stores
+//! the rows (JSON lines) and text in S3 and a preview (first 50 rows, typed columns, row count)
+//! on the item: `processed`, or `failed` with a readable reason. Transient failures are reported
+//! as batch item failures, so only those messages come back.
+
+mod extract;
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use serde_json::{Value, json};
+use shared::aws::AwsClients;
+use shared::config::Config;
+use shared::files::{self, Column, FileRecord, FileStatus, Preview};
+use shared::ids::{FileId, TenantId};
+use shared::store::{Store, StoreError, keys, n, s};
+
+pub use extract::{Extracted, Unreadable, extract, infer_type};
+
+/// A processing that started this long ago (and did not finish) may be taken over.
+const STALE_AFTER_SECS: i64 = 300;
+/// Characters of a cell kept in the preview.
+const PREVIEW_CELL_CHARS: usize = 500;
+/// Bytes of preview rows kept on the item (DynamoDB items hold 400 KB).
+const PREVIEW_BYTES: usize = 150_000;
+
+/// Something that may work on a retry (S3, DynamoDB).
+#[derive(Debug, thiserror::Error)]
+pub enum Transient {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("S3: {0}")]
+    S3(String),
+    #[error("the message is not an S3 event: {0}")]
+    BadMessage(String),
+}
+
+/// The handler's clients, built once per cold start.
+#[derive(Clone)]
+pub struct Processor {
+    store: Store,
+    s3: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl Processor {
+    pub fn new(config: &Config, aws: &AwsClients) -> Self {
+        Self {
+            store: Store::new(aws.dynamodb.clone(), config.table_name.clone()),
+            s3: aws.s3.clone(),
+            bucket: config.uploads_bucket.clone(),
+        }
+    }
+
+    /// Handles a batch; failed messages are reported, the others are done.
+    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        let mut response = SqsBatchResponse::default();
+        for message in event.records {
+            let id = message.message_id.clone().unwrap_or_default();
+            if let Err(e) = self.message(message.body.as_deref().unwrap_or("")).await {
+                tracing::error!(message_id = %id, error = %e, "file processing failed; the message will be retried");
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
+            }
+        }
+        response
+    }
+
+    async fn message(&self, body: &str) -> Result<(), Transient> {
+        let v: Value = serde_json::from_str(body).map_err(|e| Transient::BadMessage(e.to_string()))?;
+        // S3 sends a test event when a notification is configured.
+        if v["Event"] == "s3:TestEvent" {
+            return Ok(());
+        }
+        for record in v["Records"].as_array().into_iter().flatten() {
+            if !record["eventName"].as_str().unwrap_or("").starts_with("ObjectCreated") {
+                continue;
+            }
+            // Keys arrive URL-encoded (`+` for spaces).
+            let raw = record["s3"]["object"]["key"].as_str().unwrap_or("");
+            let key: String = form_urlencoded::parse(format!("k={raw}").as_bytes()).map(|(_, v)| v.into_owned()).next().unwrap_or_default();
+            let Some((tenant, file)) = files::parse_upload_key(&key) else {
+                tracing::warn!(key = %key, "an object outside uploads/<tenant>/<file>/ was ignored");
+                continue;
+            };
+            let size = record["s3"]["object"]["size"].as_u64();
+            self.process(&tenant, &file, &key, size).await?;
+        }
+        Ok(())
+    }
+
+    /// Claims the file for processing; `None` when it is gone, done, or another worker has it.
+    async fn claim(&self, tenant: &TenantId, file: &FileId, size: Option<u64>) -> Result<Option<FileRecord>, Transient> {
+        let key = keys::file(tenant, file);
+        let Some(record) = self.store.get::<FileRecord>(&key).await? else { return Ok(None) };
+        if matches!(record.status, FileStatus::Processed | FileStatus::Failed) {
+            return Ok(None);
+        }
+        let now = shared::time::now_epoch();
+        let claimed = self
+            .store
+            .update::<FileRecord>(
+                &key,
+                "SET #status = :processing, #processingSince = :now, #size = :size, #updatedAt = :at",
+                Some("#status IN (:pending, :uploaded) OR (#status = :processing AND #processingSince < :stale)"),
+                &[
+                    (":processing", s("processing")),
+                    (":pending", s("pending")),
+                    (":uploaded", s("uploaded")),
+                    (":now", n(now)),
+                    (":stale", n(now - STALE_AFTER_SECS)),
+                    (":size", n(size.unwrap_or(record.declared_size))),
+                    (":at", s(shared::time::now_rfc3339())),
+                ],
+            )
+            .await;
+        match claimed {
+            Ok(r) => Ok(Some(r)),
+            Err(StoreError::ConditionFailed) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn finish(&self, tenant: &TenantId, file: &FileId, outcome: Result<(Extracted, Preview), String>) -> Result<(), Transient> {
+        let key = keys::file(tenant, file);
+        let at = s(shared::time::now_rfc3339());
+        match outcome {
+            Ok((e, preview)) => {
+                let preview = serde_dynamo::to_attribute_value(&preview).map_err(StoreError::from)?;
+                self.store
+                    .update::<Value>(
+                        &key,
+                        "SET #status = :done, #kind = :kind, #preview = :preview, #textChars = :chars, #pages = :pages, #updatedAt = :at REMOVE #processingSince, #error",
+                        Some("#status = :processing"),
+                        &[
+                            (":done", s("processed")),
+                            (":processing", s("processing")),
+                            (":kind", s(e.kind)),
+                            (":preview", preview),
+                            (":chars", n(e.text.chars().count())),
+                            (":pages", e.pages.map(n).unwrap_or(aws_sdk_dynamodb_null())),
+                            (":at", at),
+                        ],
+                    )
+                    .await?;
+            }
+            Err(reason) => {
+                tracing::info!(file = %file, reason = %reason, "file failed processing");
+                self.store
+                    .update::<Value>(
+                        &key,
+                        "SET #status = :failed, #error = :reason, #updatedAt = :at REMOVE #processingSince",
+                        Some("#status = :processing"),
+                        &[(":failed", s("failed")), (":processing", s("processing")), (":reason", s(reason)), (":at", at)],
+                    )
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn process(&self, tenant: &TenantId, file: &FileId, key: &str, size: Option<u64>) -> Result<(), Transient> {
+        let Some(record) = self.claim(tenant, file, size).await? else { return Ok(()) };
+        let actual = size.unwrap_or(record.declared_size);
+        if actual > files::MAX_UPLOAD_BYTES || actual != record.declared_size {
+            let reason = format!("the upload is {actual} bytes but {} were declared", record.declared_size);
+            return self.finish(tenant, file, Err(reason)).await;
+        }
+        let obj = self.s3.get_object().bucket(&self.bucket).key(key).send().await.map_err(|e| Transient::S3(e.to_string()))?;
+        let bytes = obj.body.collect().await.map_err(|e| Transient::S3(e.to_string()))?.into_bytes();
+        let declared = record.declared_kind.clone();
+        // Parsing is CPU work: off the async threads.
+        let extracted = tokio::task::spawn_blocking(move || extract(&declared, &bytes))
+            .await
+            .unwrap_or_else(|_| Err(Unreadable("the file could not be read".into())));
+        let extracted = match extracted {
+            Ok(e) => e,
+            Err(Unreadable(reason)) => return self.finish(tenant, file, Err(reason)).await,
+        };
+        if !extracted.rows.is_empty() {
+            let lines: String = extracted.rows.iter().map(|r| format!("{}\n", Value::Array(r.clone()))).collect();
+            self.put(&files::rows_key(tenant, file), "application/x-ndjson", lines.into_bytes()).await?;
+        }
+        self.put(&files::text_key(tenant, file), "text/plain; charset=utf-8", extracted.text.clone().into_bytes()).await?;
+        let preview = preview(&extracted);
+        self.finish(tenant, file, Ok((extracted, preview))).await
+    }
+
+    async fn put(&self, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), Transient> {
+        self.s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(body.into())
+            .send()
+            .await
+            .map_err(|e| Transient::S3(e.to_string()))?;
+        Ok(())
+    }
+}
+
+fn aws_sdk_dynamodb_null() -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::Null(true)
+}
+
+/// Typed columns (from every row) and the first rows, cut to fit on the item.
+pub fn preview(e: &Extracted) -> Preview {
+    let columns = e
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let values: Vec<&Value> = e.rows.iter().filter_map(|r| r.get(i)).collect();
+            Column { name: name.clone(), kind: infer_type(&values).to_owned() }
+        })
+        .collect();
+    let mut rows = Vec::new();
+    let mut used = 0;
+    for r in e.rows.iter().take(files::PREVIEW_ROWS) {
+        let row: Vec<Value> = r
+            .iter()
+            .map(|v| match v {
+                Value::String(t) if t.chars().count() > PREVIEW_CELL_CHARS => {
+                    json!(t.chars().take(PREVIEW_CELL_CHARS).collect::<String>() + "…")
+                }
+                other => other.clone(),
+            })
+            .collect();
+        used += Value::Array(row.clone()).to_string().len();
+        if used > PREVIEW_BYTES {
+            break;
+        }
+        rows.push(row);
+    }
+    Preview { columns, rows, row_count: e.rows.len() as u64 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_preview_types_columns_from_all_rows_and_keeps_the_first_fifty() {
+        let rows: Vec<Vec<Value>> = (0..120).map(|i| vec![json!(format!("{i}")), json!(if i == 99 { "n/a" } else { "x" })]).collect();
+        let e = Extracted { kind: "csv", columns: vec!["Id".into(), "Note".into()], rows, ..Default::default() };
+        let p = preview(&e);
+        assert_eq!(p.row_count, 120);
+        assert_eq!(p.rows.len(), 50);
+        assert_eq!(p.columns[0], Column { name: "Id".into(), kind: "number".into() });
+    }
+
+    #[tokio::test]
+    async fn s3_test_events_and_foreign_keys_are_skipped_without_aws() {
+        let (config, aws) = shared::testing::unreachable_aws();
+        let p = Processor::new(&config, &aws);
+        assert!(p.message(r#"{"Service":"Amazon S3","Event":"s3:TestEvent"}"#).await.is_ok());
+        let foreign = r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"exports/x/y.csv","size":3}}}]}"#;
+        assert!(p.message(foreign).await.is_ok());
+        assert!(matches!(p.message("not json").await, Err(Transient::BadMessage(_))));
+    }
+}

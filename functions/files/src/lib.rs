@@ -1,0 +1,299 @@
+//! Lambda `files`: uploads and what became of them. `POST /api/v1/files/upload` hands out a
+//! presigned S3 PUT (type and size bound into the signature, 50 MB at most) or, for
+//! `multipart/form-data` up to 5 MB, stores the file itself; either way S3 notifies the files
+//! queue and `file-processor` detects, extracts and previews it. The item in DynamoDB says where
+//! the file is (`pending → uploaded → processing → processed | failed`).
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRef, FromRequest, Multipart, Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::auth::{Authenticator, Identity};
+use shared::aws::AwsClients;
+use shared::config::{Config, ConfigError};
+use shared::error::{ApiError, FieldError};
+use shared::files::{self, FileRecord, FileStatus};
+use shared::http::parse_json;
+use shared::ids::FileId;
+use shared::store::{Store, keys};
+
+/// How long an upload URL stays valid.
+const UPLOAD_URL_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// Everything the handlers share; built once per cold start.
+#[derive(Clone)]
+pub struct AppState {
+    pub auth: Authenticator,
+    pub store: Store,
+    pub s3: aws_sdk_s3::Client,
+    pub bucket: String,
+}
+
+impl AppState {
+    pub async fn new(config: Config, aws: AwsClients) -> Result<Self, ConfigError> {
+        let auth = Authenticator::load(&config, &aws).await?;
+        let store = auth.store().clone();
+        Ok(Self { auth, store, s3: aws.s3.clone(), bucket: config.uploads_bucket.clone() })
+    }
+}
+
+impl FromRef<AppState> for Authenticator {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
+/// `POST /api/v1/files/upload` JSON body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UploadRequest {
+    pub filename: String,
+    pub content_type: String,
+    /// Bytes; at most 50 MB.
+    pub size: u64,
+}
+
+/// Checks a name, type and size; returns the declared kind.
+fn check(name: &str, content_type: &str, size: u64, max: u64) -> Result<&'static str, ApiError> {
+    let mut errors = Vec::new();
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control) || name.contains('/') {
+        errors.push(FieldError::new("filename", "must be a file name of 1 to 255 printable characters, without '/'"));
+    }
+    let by_type = files::kind_of_content_type(content_type);
+    let by_name = files::kind_of_name(name);
+    match (by_type, by_name) {
+        (None, _) => {
+            errors.push(FieldError::new("contentType", "must be one of: CSV (text/csv), TSV, JSON, XLSX, TXT (text/plain), PDF, DOCX"))
+        }
+        (Some(t), Some(n)) if t != n => {
+            errors.push(FieldError::new("filename", format!("its extension says {n} but contentType says {t}")))
+        }
+        (Some(_), None) => {
+            errors.push(FieldError::new("filename", "needs the extension of its type (.csv, .tsv, .json, .xlsx, .txt, .pdf, .docx)"))
+        }
+        _ => {}
+    }
+    if size == 0 {
+        errors.push(FieldError::new("size", "the file is empty"));
+    }
+    if size > max {
+        return Err(ApiError::PayloadTooLarge(max as usize));
+    }
+    match (errors.is_empty(), by_type) {
+        (true, Some(kind)) => Ok(kind),
+        _ => Err(ApiError::Validation(errors)),
+    }
+}
+
+fn new_record(identity: &Identity, name: &str, content_type: &str, kind: &str, size: u64, status: FileStatus) -> FileRecord {
+    let id = FileId::generate();
+    let now = shared::time::now_rfc3339();
+    FileRecord {
+        s3_key: files::upload_key(&identity.tenant, &id, name.trim()),
+        id,
+        name: name.trim().to_owned(),
+        content_type: content_type.to_owned(),
+        declared_kind: kind.to_owned(),
+        declared_size: size,
+        status,
+        uploaded_by: identity.user_id().to_string(),
+        created_at: now.clone(),
+        updated_at: now,
+        size: None,
+        kind: None,
+        error: None,
+        preview: None,
+        text_chars: None,
+        pages: None,
+        processing_since: None,
+    }
+}
+
+/// The public view of a file.
+fn view(f: &FileRecord, with_preview: bool) -> Value {
+    let mut v = json!({
+        "id": f.id, "name": f.name, "contentType": f.content_type, "size": f.size.unwrap_or(f.declared_size),
+        "status": f.status, "kind": f.kind, "error": f.error, "createdAt": f.created_at, "updatedAt": f.updated_at,
+        "rowCount": f.preview.as_ref().map(|p| p.row_count), "textChars": f.text_chars, "pages": f.pages,
+    });
+    if with_preview {
+        v["preview"] = json!(f.preview);
+        v["progress"] = json!({"stage": f.status, "done": matches!(f.status, FileStatus::Processed | FileStatus::Failed)});
+    }
+    v
+}
+
+/// `POST /api/v1/files/upload` — JSON `{filename, contentType, size}` → a presigned PUT, or
+/// `multipart/form-data` (field `file`, ≤ 5 MB) → stored now.
+#[utoipa::path(post, path = "/api/v1/files/upload", tag = "files", summary = "Upload a file (presigned PUT, or multipart up to 5 MB)", request_body = UploadRequest, responses((status = 201, body = Object), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 413, body = shared::error::Problem, content_type = "application/problem+json"), (status = 415, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn upload(State(state): State<AppState>, identity: Identity, req: Request) -> Result<Response, ApiError> {
+    identity.require_writer()?;
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_lowercase();
+    if content_type.starts_with("multipart/form-data") {
+        return upload_multipart(state, identity, req).await;
+    }
+    if !content_type.starts_with("application/json") {
+        return Err(ApiError::UnsupportedMediaType("send application/json ({filename, contentType, size}) or multipart/form-data".into()));
+    }
+    let bytes = axum::body::to_bytes(req.into_body(), shared::http::MAX_JSON_BODY)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(shared::http::MAX_JSON_BODY))?;
+    let body: UploadRequest = parse_json(&bytes)?;
+    let kind = check(&body.filename, &body.content_type, body.size, files::MAX_UPLOAD_BYTES)?;
+    let record = new_record(&identity, &body.filename, &body.content_type, kind, body.size, FileStatus::Pending);
+    let presign = aws_sdk_s3::presigning::PresigningConfig::expires_in(UPLOAD_URL_TTL).map_err(ApiError::internal)?;
+    // Type and length are signed: S3 refuses a PUT whose headers differ.
+    let url = state
+        .s3
+        .put_object()
+        .bucket(&state.bucket)
+        .key(&record.s3_key)
+        .content_type(&body.content_type)
+        .content_length(body.size as i64)
+        .presigned(presign)
+        .await
+        .map_err(ApiError::internal)?;
+    state.store.put_new(Store::item(&keys::file(&identity.tenant, &record.id), "file", &record)?).await?;
+    let expires_at = shared::time::epoch_to_rfc3339(shared::time::now_epoch() + UPLOAD_URL_TTL.as_secs() as i64);
+    let headers: serde_json::Map<String, Value> = url.headers().map(|(k, v)| (k.to_owned(), json!(v))).collect();
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"fileId": record.id, "uploadUrl": url.uri(), "method": "PUT", "headers": headers, "expiresAt": expires_at, "status": record.status})),
+    )
+        .into_response())
+}
+
+async fn upload_multipart(state: AppState, identity: Identity, req: Request) -> Result<Response, ApiError> {
+    let mut form = Multipart::from_request(req, &state).await.map_err(|e| ApiError::bad_request("bad_multipart", e.body_text()))?;
+    while let Some(field) = form.next_field().await.map_err(|e| ApiError::bad_request("bad_multipart", e.body_text()))? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("").to_owned();
+        let content_type = field.content_type().map(str::to_owned).unwrap_or_default();
+        let data = field.bytes().await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(files::MAX_MULTIPART_BYTES as usize)
+            } else {
+                ApiError::bad_request("bad_multipart", e.body_text())
+            }
+        })?;
+        let kind = check(&name, &content_type, data.len() as u64, files::MAX_MULTIPART_BYTES)?;
+        let record = new_record(&identity, &name, &content_type, kind, data.len() as u64, FileStatus::Uploaded);
+        // The item first: the S3 notification may reach the processor before this returns.
+        state.store.put_new(Store::item(&keys::file(&identity.tenant, &record.id), "file", &record)?).await?;
+        state
+            .s3
+            .put_object()
+            .bucket(&state.bucket)
+            .key(&record.s3_key)
+            .content_type(&content_type)
+            .body(data.into())
+            .send()
+            .await
+            .map_err(ApiError::internal)?;
+        return Ok((StatusCode::CREATED, Json(view(&record, false))).into_response());
+    }
+    Err(ApiError::invalid("file", "the form has no field named `file`"))
+}
+
+fn file_id(raw: &str) -> Result<FileId, ApiError> {
+    FileId::parse(raw).map_err(|e| ApiError::invalid("fileId", e.to_string()))
+}
+
+/// The caller's tenant's file, or 404.
+pub async fn load(store: &Store, identity: &Identity, id: &FileId) -> Result<FileRecord, ApiError> {
+    store.get(&keys::file(&identity.tenant, id)).await?.ok_or_else(|| ApiError::not_found("no such file"))
+}
+
+/// `GET /api/v1/files` — the tenant's files, newest first.
+#[utoipa::path(get, path = "/api/v1/files", tag = "files", summary = "Files of the workspace", responses((status = 200, body = Object), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn list(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
+    let mut all: Vec<FileRecord> = state.store.query_prefix(&keys::files_of(&identity.tenant)).await?;
+    all.reverse();
+    Ok(Json(json!({"files": all.iter().map(|f| view(f, false)).collect::<Vec<_>>()})))
+}
+
+/// `GET /api/v1/files/{id}` — status, metadata, preview, progress.
+#[utoipa::path(get, path = "/api/v1/files/{id}", tag = "files", summary = "A file with its preview", params(("id" = String, Path)), responses((status = 200, body = Object), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn get_file(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let f = load(&state.store, &identity, &file_id(&id)?).await?;
+    Ok(Json(view(&f, true)))
+}
+
+/// `GET /api/v1/files/{id}/content` — the extracted text (`text/plain; charset=utf-8`).
+#[utoipa::path(get, path = "/api/v1/files/{id}/content", tag = "files", summary = "The extracted text of a processed file", params(("id" = String, Path)), responses((status = 200, content_type = "text/plain"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn content(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let f = load(&state.store, &identity, &file_id(&id)?).await?;
+    if f.status != FileStatus::Processed {
+        return Err(ApiError::conflict(
+            "file_not_processed",
+            format!("the file is {:?}; its text is available once it is processed", f.status).to_lowercase(),
+        ));
+    }
+    let obj = state
+        .s3
+        .get_object()
+        .bucket(&state.bucket)
+        .key(files::text_key(&identity.tenant, &f.id))
+        .send()
+        .await
+        .map_err(ApiError::internal)?;
+    let bytes = obj.body.collect().await.map_err(ApiError::internal)?.into_bytes();
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], bytes).into_response())
+}
+
+/// `DELETE /api/v1/files/{id}` — the file, its extractions and its item.
+#[utoipa::path(delete, path = "/api/v1/files/{id}", tag = "files", summary = "Delete a file", params(("id" = String, Path)), responses((status = 204), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn delete(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    identity.require_writer()?;
+    let f = load(&state.store, &identity, &file_id(&id)?).await?;
+    for key in [f.s3_key.clone(), files::rows_key(&identity.tenant, &f.id), files::text_key(&identity.tenant, &f.id)] {
+        state.s3.delete_object().bucket(&state.bucket).key(key).send().await.map_err(ApiError::internal)?;
+    }
+    state.store.delete(&keys::file(&identity.tenant, &f.id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The function's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(upload, list, get_file, content, delete))]
+pub struct ApiDoc;
+
+/// Every route of the function.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/api/v1/files/upload",
+            // Multipart bodies up to 5 MB (plus the form's own bytes).
+            post(upload).layer(DefaultBodyLimit::max(files::MAX_MULTIPART_BYTES as usize + 64 * 1024)),
+        )
+        .route("/api/v1/files", get(list))
+        .route("/api/v1/files/{id}", get(get_file).delete(delete))
+        .route("/api/v1/files/{id}/content", get(content))
+        .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_types_and_sizes_are_checked_together() {
+        assert_eq!(check("people.csv", "text/csv", 10, files::MAX_UPLOAD_BYTES).unwrap(), "csv");
+        assert!(matches!(check("people.csv", "application/pdf", 10, files::MAX_UPLOAD_BYTES), Err(ApiError::Validation(_))));
+        assert!(matches!(check("movie.mp4", "video/mp4", 10, files::MAX_UPLOAD_BYTES), Err(ApiError::Validation(_))));
+        assert!(matches!(
+            check("big.pdf", "application/pdf", files::MAX_UPLOAD_BYTES + 1, files::MAX_UPLOAD_BYTES),
+            Err(ApiError::PayloadTooLarge(_))
+        ));
+        assert!(matches!(check("../x.csv", "text/csv", 1, files::MAX_UPLOAD_BYTES), Err(ApiError::Validation(_))));
+    }
+}

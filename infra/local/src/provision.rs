@@ -15,8 +15,15 @@ use crate::BoxError;
 use crate::template::{Physical, Resolver, Resource, Template, scalar};
 
 /// Resource types the local stack creates in the emulator.
-pub const PROVISIONED: &[&str] =
-    &["AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::KMS::Key", "AWS::KMS::Alias", "AWS::SecretsManager::Secret"];
+pub const PROVISIONED: &[&str] = &[
+    "AWS::DynamoDB::Table",
+    "AWS::S3::Bucket",
+    "AWS::SQS::Queue",
+    "AWS::KMS::Key",
+    "AWS::KMS::Alias",
+    "AWS::SecretsManager::Secret",
+    "AWS::Serverless::StateMachine",
+];
 
 /// Resource types with no emulator counterpart, and what stands in for them locally.
 pub const STOOD_IN_FOR: &[(&str, &str)] = &[
@@ -170,9 +177,28 @@ pub async fn provision(
         configure_notifications(&s3, bucket, &name, &Resolver { physical: &physical, parameters: &params }).await?;
     }
 
-    // moto loads each service on its first request; Step Functions takes seconds. Pay that here,
-    // at start-up, not in the first readiness check. (State machines are provisioned here too.)
-    aws_sdk_sfn::Client::new(sdk).list_state_machines().max_results(1).send().await?;
+    // The same ASL as in AWS, with its DefinitionSubstitutions resolved to the local resources.
+    let sfn = aws_sdk_sfn::Client::new(sdk);
+    let existing = sfn.list_state_machines().max_results(1000).send().await?.state_machines;
+    for machine in template.of_kind("AWS::Serverless::StateMachine") {
+        let name = physical_name(stack, &machine.logical_id);
+        let uri = prop(machine, "DefinitionUri").and_then(scalar).ok_or("a state machine without DefinitionUri")?;
+        let mut definition = std::fs::read_to_string(template.dir.join(&uri)).map_err(|e| format!("{uri}: {e}"))?;
+        let resolver = Resolver { physical: &physical, parameters: &params };
+        for (key, value) in prop(machine, "DefinitionSubstitutions").and_then(Value::as_mapping).into_iter().flatten() {
+            let key = key.as_str().unwrap_or_default();
+            definition = definition.replace(&format!("${{{key}}}"), &resolver.resolve(value)?);
+        }
+        let role = format!("arn:aws:iam::{ACCOUNT_ID}:role/{name}");
+        let arn = match existing.iter().find(|m| m.name() == name) {
+            Some(m) => {
+                sfn.update_state_machine().state_machine_arn(m.state_machine_arn()).definition(&definition).send().await?;
+                m.state_machine_arn().to_owned()
+            }
+            None => sfn.create_state_machine().name(&name).definition(&definition).role_arn(role).send().await?.state_machine_arn,
+        };
+        physical.insert(machine.logical_id.clone(), Physical { reference: arn.clone(), attributes: HashMap::from([("Name".into(), name), ("Arn".into(), arn)]) });
+    }
 
     let resolver = Resolver { physical: &physical, parameters: &params };
     let env = template

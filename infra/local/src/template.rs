@@ -34,11 +34,15 @@ pub struct Template {
     pub resources: Vec<Resource>,
     pub parameters: BTreeMap<String, Option<String>>,
     pub environment: BTreeMap<String, Value>,
+    /// The template's directory: `DefinitionUri`s are relative to it.
+    pub dir: std::path::PathBuf,
 }
 
 impl Template {
     pub fn load(path: &std::path::Path) -> Result<Self, TemplateError> {
-        Self::parse(&std::fs::read_to_string(path)?)
+        let mut t = Self::parse(&std::fs::read_to_string(path)?)?;
+        t.dir = path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+        Ok(t)
     }
 
     pub fn parse(text: &str) -> Result<Self, TemplateError> {
@@ -71,7 +75,7 @@ impl Template {
             .and_then(Value::as_mapping)
             .map(|m| m.iter().filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.clone()))).collect())
             .unwrap_or_default();
-        Ok(Self { resources, parameters, environment })
+        Ok(Self { resources, parameters, environment, dir: std::path::PathBuf::from(".") })
     }
 
     /// Resources of one type.

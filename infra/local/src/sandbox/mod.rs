@@ -102,6 +102,8 @@ pub(crate) struct World {
     base_faults: HashMap<String, f64>,
     /// Per-base penalties (override `config.penalty`).
     base_penalties: HashMap<String, Duration>,
+    /// Injected permanent failures: (base, `create`|`update`|`delete`) → (allowed, seen so far).
+    fail_after: HashMap<(String, String), (u64, u64)>,
     tokens: HashMap<String, VecDeque<Instant>>,
 }
 
@@ -138,6 +140,7 @@ impl Sandbox {
                 scoped_tokens: HashMap::new(),
                 base_faults: HashMap::new(),
                 base_penalties: HashMap::new(),
+                fail_after: HashMap::new(),
                 tokens: HashMap::new(),
             })),
         }
@@ -218,6 +221,17 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// A permanent failure injected with `failAfter` (the write requests of this kind on this
+    /// base past the allowed number fail with 422), or `None` to go on.
+    pub(crate) fn injected_failure(&self, base: &str, kind: &str) -> Option<Response> {
+        let mut w = self.lock();
+        let (allowed, seen) = w.fail_after.get_mut(&(base.to_owned(), kind.to_owned()))?;
+        *seen += 1;
+        (*seen > *allowed).then(|| error(StatusCode::UNPROCESSABLE_ENTITY, "SANDBOX_INJECTED_FAILURE", &format!("injected failure of {kind} request {seen}")))
+    }
+}
+
 /// `{"error": {"type", "message"}}` — Airtable's usual error shape.
 pub(crate) fn error(status: StatusCode, kind: &str, message: &str) -> Response {
     (status, Json(json!({"error": {"type": kind, "message": message}}))).into_response()
@@ -246,6 +260,7 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/v0/meta/whoami", get(whoami))
         .route("/v0/meta/bases", get(list_bases))
         .route("/v0/meta/bases/{base}/tables", get(base_schema).post(create_table))
+        .route("/v0/meta/bases/{base}/tables/{table}", patch(update_table))
         .route("/v0/meta/bases/{base}/tables/{table}/fields", post(create_field))
         .route("/v0/meta/bases/{base}/tables/{table}/fields/{field}", patch(update_field))
         .route(
@@ -386,6 +401,37 @@ async fn create_field(
     Json(out).into_response()
 }
 
+/// `PATCH /v0/meta/bases/{base}/tables/{table} {name?, description?}`.
+async fn update_table(State(sb): State<Sandbox>, headers: HeaderMap, Path((base, table)): Path<(String, String)>, body: axum::body::Bytes) -> Response {
+    if let Err(r) = sb.gate(&headers, Some(&base)) {
+        return r;
+    }
+    let def = match json_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let mut w = sb.lock();
+    let Some(b) = w.base_mut(&base) else { return not_permitted() };
+    let new_name = def.get("name").and_then(Value::as_str).map(str::trim).map(str::to_owned);
+    let table_id = match b.table_mut(&table) {
+        Some(t) => t.id.clone(),
+        None => return not_permitted(),
+    };
+    if let Some(n) = &new_name
+        && (n.is_empty() || b.tables.iter().any(|t| t.id != table_id && t.name.eq_ignore_ascii_case(n)))
+    {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "DUPLICATE_TABLE_NAME", "Table names must be unique and non-empty");
+    }
+    let Some(t) = b.table_mut(&table) else { return not_permitted() };
+    if let Some(n) = new_name {
+        t.name = n;
+    }
+    if let Some(d) = def.get("description").and_then(Value::as_str) {
+        t.description = Some(d.to_owned());
+    }
+    Json(json!({"id": t.id, "name": t.name, "description": t.description})).into_response()
+}
+
 async fn update_field(
     State(sb): State<Sandbox>,
     headers: HeaderMap,
@@ -433,8 +479,8 @@ async fn stats(State(sb): State<Sandbox>) -> Json<Value> {
     Json(json!({"bases": bases}))
 }
 
-/// `POST /_sandbox/config {faultRate?, penaltyMs?, offsetTtlMs?, ratePerBase?, base?}`; with
-/// `base`, `faultRate` and `penaltyMs` apply to that base alone.
+/// `POST /_sandbox/config {faultRate?, penaltyMs?, offsetTtlMs?, ratePerBase?, base?, failAfter?}`;
+/// with `base`, `faultRate`, `penaltyMs` and `failAfter` apply to that base alone.
 async fn configure(State(sb): State<Sandbox>, Json(body): Json<Value>) -> Json<Value> {
     let mut w = sb.lock();
     if let Some(base) = body.get("base").and_then(Value::as_str) {
@@ -443,6 +489,13 @@ async fn configure(State(sb): State<Sandbox>, Json(body): Json<Value>) -> Json<V
         }
         if let Some(ms) = body.get("penaltyMs").and_then(Value::as_u64) {
             w.base_penalties.insert(base.to_owned(), Duration::from_millis(ms));
+        }
+        // `failAfter: {create?: n, update?: n, delete?: n}` (null clears one).
+        for (kind, v) in body.get("failAfter").and_then(Value::as_object).into_iter().flatten() {
+            match v.as_u64() {
+                Some(n) => w.fail_after.insert((base.to_owned(), kind.clone()), (n, 0)),
+                None => w.fail_after.remove(&(base.to_owned(), kind.clone())),
+            };
         }
         return Json(json!({"base": base}));
     }

@@ -329,6 +329,9 @@ async fn write(sb: Sandbox, headers: HeaderMap, base: String, table: String, bod
     if let Err(r) = sb.gate(&headers, Some(&base)) {
         return r;
     }
+    if let Some(r) = sb.injected_failure(&base, if mode == Mode::Create { "create" } else { "update" }) {
+        return r;
+    }
     let body = match json_body(&body) {
         Ok(v) => v,
         Err(r) => return r,
@@ -525,6 +528,9 @@ pub async fn delete_many(
     if let Err(r) = sb.gate(&headers, Some(&base)) {
         return r;
     }
+    if let Some(r) = sb.injected_failure(&base, "delete") {
+        return r;
+    }
     let ids: Vec<String> = form_urlencoded::parse(q.unwrap_or_default().as_bytes())
         .filter(|(k, _)| k == "records[]" || k == "records")
         .map(|(_, v)| v.into_owned())
@@ -541,6 +547,9 @@ pub async fn delete_one(
     Path((base, table, record)): Path<(String, String, String)>,
 ) -> Response {
     if let Err(r) = sb.gate(&headers, Some(&base)) {
+        return r;
+    }
+    if let Some(r) = sb.injected_failure(&base, "delete") {
         return r;
     }
     match delete(&sb, &base, &table, std::slice::from_ref(&record)) {

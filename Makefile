@@ -8,7 +8,7 @@ VENV := .venv
 export CARGO_TARGET_DIR ?= /var/tmp/pyairtable-target
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help dev test bench openapi deps toolchain fmt fmt-check clippy unit cfn-lint it emulator clean
+.PHONY: help dev test bench openapi deps toolchain fmt fmt-check clippy unit cfn-lint asl-lint it emulator clean
 
 help:
 	@echo "make dev    - run the whole platform locally (AWS emulator + sandbox Airtable + API on :3000)"
@@ -61,11 +61,15 @@ unit: toolchain
 cfn-lint: deps
 	$(VENV)/bin/cfn-lint infra/template.yaml
 
+# Every state machine passes the Amazon States Language validator (npm asl-validator, pinned).
+asl-lint: deps
+	@for f in statemachines/*.asl.json; do tests/compat/node_modules/.bin/asl-validator --json-path $$f || exit 1; done
+
 # The black-box suite starts its own emulator (from .venv) and local stack on free ports.
 it: deps
 	cargo test -p tests --locked -- --test-threads=8
 
-test: fmt-check clippy unit cfn-lint it
+test: fmt-check clippy unit cfn-lint asl-lint it
 	@echo "make test: all checks passed"
 
 # docs/openapi.json is generated from the code; a unit test fails when it is stale.

@@ -59,6 +59,9 @@ pub struct Config {
     pub llm_max_tokens: u32,
     /// `LLM_HISTORY_TOKENS` (12000): how much of a session's history goes to the model.
     pub llm_history_tokens: u64,
+    /// State machine ARNs of the saga types (`SAGA_IMPORT_FILE_ARN`, `SAGA_BULK_UPDATE_ARN`,
+    /// `SAGA_SYNC_TABLES_ARN`), by type name.
+    pub saga_state_machines: std::collections::HashMap<String, String>,
     /// `LLM_TURN_SECONDS` (25): how long one chat turn may run (inside API Gateway's 29 s; the
     /// streaming function allows more).
     pub llm_turn_seconds: u64,
@@ -140,6 +143,10 @@ impl Config {
             llm_max_tokens: number(get("LLM_MAX_TOKENS"), 1024, "LLM_MAX_TOKENS")?,
             llm_history_tokens: number(get("LLM_HISTORY_TOKENS"), 12_000, "LLM_HISTORY_TOKENS")?,
             llm_turn_seconds: number(get("LLM_TURN_SECONDS"), 25, "LLM_TURN_SECONDS")?,
+            saga_state_machines: [("import_file", "SAGA_IMPORT_FILE_ARN"), ("bulk_update", "SAGA_BULK_UPDATE_ARN"), ("sync_tables", "SAGA_SYNC_TABLES_ARN")]
+                .into_iter()
+                .filter_map(|(kind, var)| Some((kind.to_owned(), get(var)?)))
+                .collect(),
         })
     }
 }

@@ -92,6 +92,10 @@ prefixed_id!(
     /// An uploaded file.
     FileId, "fil_"
 );
+prefixed_id!(
+    /// A saga (a multi-step change that undoes itself on failure); also its execution's name.
+    SagaId, "sag_"
+);
 
 /// A normalised (trimmed, lower-cased) email address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

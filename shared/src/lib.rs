@@ -13,6 +13,7 @@ pub mod http;
 pub mod idempotency;
 pub mod ids;
 pub mod llm;
+pub mod saga;
 pub mod store;
 pub mod telemetry;
 #[cfg(feature = "testing")]

@@ -5,7 +5,7 @@
 //! tenants. The few global items are lookups that must be found before a tenant is known
 //! (an email at login, an API key's hash, a user's sessions).
 
-use crate::ids::{ApiKeyId, ChatId, Email, FileId, InvitationId, SessionId, TenantId, UserId};
+use crate::ids::{ApiKeyId, ChatId, Email, FileId, InvitationId, SagaId, SessionId, TenantId, UserId};
 
 /// A primary key (or GSI1 key) of one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +151,22 @@ pub fn file(tenant: &TenantId, file: &FileId) -> Key {
 
 pub fn files_of(tenant: &TenantId) -> Prefix {
     Prefix { pk: tenant_pk(tenant), sk_prefix: "FILE#".into() }
+}
+
+// ---- sagas ----
+
+/// A saga: type, input, status, steps, compensation log, progress.
+pub fn saga(tenant: &TenantId, saga: &SagaId) -> Key {
+    Key::new(tenant_pk(tenant), format!("SAGA#{saga}"))
+}
+
+pub fn sagas_of(tenant: &TenantId) -> Prefix {
+    Prefix { pk: tenant_pk(tenant), sk_prefix: "SAGA#".into() }
+}
+
+/// What one step of a saga did (the data its compensation needs: created ids, snapshots).
+pub fn saga_data(tenant: &TenantId, saga: &SagaId, step: &str) -> Key {
+    Key::new(tenant_pk(tenant), format!("SAGADATA#{saga}#{step}"))
 }
 
 // ---- chat, usage, budgets ----

@@ -143,10 +143,14 @@ impl Config {
             llm_max_tokens: number(get("LLM_MAX_TOKENS"), 1024, "LLM_MAX_TOKENS")?,
             llm_history_tokens: number(get("LLM_HISTORY_TOKENS"), 12_000, "LLM_HISTORY_TOKENS")?,
             llm_turn_seconds: number(get("LLM_TURN_SECONDS"), 25, "LLM_TURN_SECONDS")?,
-            saga_state_machines: [("import_file", "SAGA_IMPORT_FILE_ARN"), ("bulk_update", "SAGA_BULK_UPDATE_ARN"), ("sync_tables", "SAGA_SYNC_TABLES_ARN")]
-                .into_iter()
-                .filter_map(|(kind, var)| Some((kind.to_owned(), get(var)?)))
-                .collect(),
+            saga_state_machines: [
+                ("import_file", "SAGA_IMPORT_FILE_ARN"),
+                ("bulk_update", "SAGA_BULK_UPDATE_ARN"),
+                ("sync_tables", "SAGA_SYNC_TABLES_ARN"),
+            ]
+            .into_iter()
+            .filter_map(|(kind, var)| Some((kind.to_owned(), get(var)?)))
+            .collect(),
         })
     }
 }

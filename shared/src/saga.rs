@@ -120,7 +120,9 @@ pub async fn start(
     input: Value,
 ) -> Result<Saga, ApiError> {
     let steps = steps_of(kind).ok_or_else(|| ApiError::invalid("type", "must be import_file, bulk_update or sync_tables"))?;
-    let arn = machines.get(kind).ok_or_else(|| ApiError::Unavailable { detail: format!("the {kind} saga is not deployed"), retry_after: None })?;
+    let arn = machines
+        .get(kind)
+        .ok_or_else(|| ApiError::Unavailable { detail: format!("the {kind} saga is not deployed"), retry_after: None })?;
     let now = crate::time::now_rfc3339();
     let saga = Saga {
         id: SagaId::generate(),
@@ -153,6 +155,91 @@ pub async fn start(
         return Err(ApiError::internal(std::io::Error::other(format!("StartExecution failed: {e}"))));
     }
     Ok(saga)
+}
+
+/// Checks a saga's input (field by field, 422 with the paths) and returns it as it will run.
+pub async fn validate(store: &Store, tenant: &TenantId, kind: &str, input: &Value) -> Result<Value, ApiError> {
+    use crate::error::FieldError;
+    use crate::ids::{BaseId, FileId, RecordId, TableRef};
+    let mut errors = Vec::new();
+    let Some(obj) = input.as_object() else { return Err(ApiError::invalid("input", "must be an object")) };
+    let base = |name: &str, errors: &mut Vec<FieldError>| match obj.get(name).and_then(Value::as_str).map(BaseId::parse) {
+        Some(Ok(_)) => {}
+        Some(Err(m)) => errors.push(FieldError::new(format!("input.{name}"), m)),
+        None => errors.push(FieldError::new(format!("input.{name}"), "is required")),
+    };
+    let table = |name: &str, errors: &mut Vec<FieldError>| {
+        if obj.get(name).and_then(Value::as_str).map(TableRef::parse).is_none_or(|r| r.is_err()) {
+            errors.push(FieldError::new(format!("input.{name}"), "must be a table id (tbl…) or name"));
+        }
+    };
+    match kind {
+        "import_file" => {
+            base("baseId", &mut errors);
+            match (obj.get("table"), obj.get("createTable")) {
+                (Some(_), None) => table("table", &mut errors),
+                (None, Some(c)) if c["name"].as_str().is_some_and(|n| !n.trim().is_empty() && n.chars().count() <= 255) => {}
+                _ => errors.push(FieldError::new("input.table", "give either table (an existing table) or createTable: {name}")),
+            }
+            let mapping = obj.get("mapping").and_then(Value::as_object);
+            if mapping.is_none_or(|m| m.is_empty() || m.values().any(|v| v.as_str().is_none_or(|f| f.trim().is_empty()))) {
+                errors.push(FieldError::new("input.mapping", "must map file columns to field names: {\"column\": \"Field\"}"));
+            }
+            match obj.get("fileId").and_then(Value::as_str).map(FileId::parse) {
+                Some(Ok(id)) => {
+                    let f: Option<crate::files::FileRecord> = store.get(&crate::store::keys::file(tenant, &id)).await?;
+                    match f {
+                        None => errors.push(FieldError::new("input.fileId", "no such file")),
+                        Some(f) if f.status != crate::files::FileStatus::Processed => {
+                            errors.push(FieldError::new("input.fileId", "the file is not processed yet"))
+                        }
+                        Some(f) => {
+                            let columns: Vec<String> =
+                                f.preview.map(|p| p.columns.into_iter().map(|c| c.name).collect()).unwrap_or_default();
+                            if columns.is_empty() {
+                                errors.push(FieldError::new("input.fileId", "the file holds no table"));
+                            }
+                            for col in mapping.into_iter().flatten().map(|(k, _)| k).filter(|k| !columns.contains(k)) {
+                                errors.push(FieldError::new(format!("input.mapping.{col}"), "is not a column of the file"));
+                            }
+                        }
+                    }
+                }
+                _ => errors.push(FieldError::new("input.fileId", "must be a file id (fil_…)")),
+            }
+        }
+        "bulk_update" => {
+            base("baseId", &mut errors);
+            table("table", &mut errors);
+            match (obj.get("filterByFormula").and_then(Value::as_str), obj.get("recordIds").and_then(Value::as_array)) {
+                (Some(f), None) if !f.trim().is_empty() => {}
+                (None, Some(ids)) if !ids.is_empty() && ids.len() <= 1000 => {
+                    for (i, id) in ids.iter().enumerate() {
+                        if id.as_str().map(RecordId::parse).is_none_or(|r| r.is_err()) {
+                            errors.push(FieldError::new(format!("input.recordIds[{i}]"), "must be a record id (rec…)"));
+                        }
+                    }
+                }
+                _ => errors.push(FieldError::new("input.filterByFormula", "give either filterByFormula or recordIds (1 to 1000)")),
+            }
+            if obj.get("fields").and_then(Value::as_object).is_none_or(|f| f.is_empty()) {
+                errors.push(FieldError::new("input.fields", "must name the fields to set and their values"));
+            }
+        }
+        "sync_tables" => {
+            base("sourceBaseId", &mut errors);
+            if obj.contains_key("targetBaseId") {
+                base("targetBaseId", &mut errors);
+            }
+            table("sourceTable", &mut errors);
+            table("targetTable", &mut errors);
+            if obj.get("keyField").and_then(Value::as_str).is_none_or(|k| k.trim().is_empty()) {
+                errors.push(FieldError::new("input.keyField", "is required"));
+            }
+        }
+        _ => errors.push(FieldError::new("type", "must be import_file, bulk_update or sync_tables")),
+    }
+    if errors.is_empty() { Ok(input.clone()) } else { Err(ApiError::Validation(errors)) }
 }
 
 /// Loads a saga of the tenant.

@@ -13,6 +13,7 @@ mod isolation;
 mod mcp;
 mod pollers;
 mod proxy;
+mod sagas;
 mod sandbox;
 mod sessions;
 mod tenants;

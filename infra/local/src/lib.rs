@@ -132,6 +132,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(airtable::ApiDoc::openapi());
     doc.merge(chat::ApiDoc::openapi());
     doc.merge(files::ApiDoc::openapi());
+    doc.merge(saga::ApiDoc::openapi());
     doc.info = utoipa::openapi::InfoBuilder::new()
         .title("PyAirtable API")
         .version(env!("CARGO_PKG_VERSION"))
@@ -149,8 +150,9 @@ pub async fn api_router(config: Config, clients: AwsClients) -> Result<Router, B
     let airtable = airtable::router(airtable::AppState::new(config.clone(), clients.clone()).await?);
     let mcp = mcp::router(mcp::AppState::new(config.clone(), clients.clone()).await?);
     let chat = chat::router(chat::AppState::new(config.clone(), clients.clone()).await?);
-    let files = files::router(files::AppState::new(config, clients).await?);
-    Ok(shared::http::edge(auth.merge(airtable).merge(mcp).merge(chat).merge(files)))
+    let files = files::router(files::AppState::new(config.clone(), clients.clone()).await?);
+    let saga = saga::router(saga::AppState::new(config, clients).await?);
+    Ok(shared::http::edge(auth.merge(airtable).merge(mcp).merge(chat).merge(files).merge(saga)))
 }
 
 /// Starts one more "instance" of every function — its own state, clients and caches, as a
@@ -186,7 +188,20 @@ async fn start_event_functions(sdk: &SdkConfig, env: &HashMap<String, String>) -
         Box::pin(async move { Ok(p.handle(event).await) })
     });
     let (queue_url, queue_arn) = arn_of(config.files_queue_url.clone()).await?;
-    pollers::spawn(clients.sqs.clone(), region, pollers::Mapping { queue_url, queue_arn, batch_size: 10, handler });
+    pollers::spawn(clients.sqs.clone(), region.clone(), pollers::Mapping { queue_url, queue_arn, batch_size: 10, handler });
+
+    let worker = saga_steps::Worker::new(&config, &clients);
+    let handler: pollers::SqsHandler = std::sync::Arc::new(move |event| {
+        let w = worker.clone();
+        Box::pin(async move { Ok(w.handle(event).await) })
+    });
+    let (queue_url, queue_arn) = arn_of(config.saga_steps_queue_url.clone()).await?;
+    // Several steps of different sagas at once, as several Lambda instances would.
+    for _ in 0..4 {
+        let mapping =
+            pollers::Mapping { queue_url: queue_url.clone(), queue_arn: queue_arn.clone(), batch_size: 1, handler: handler.clone() };
+        pollers::spawn(clients.sqs.clone(), region.clone(), mapping);
+    }
     Ok(())
 }
 

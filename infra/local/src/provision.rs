@@ -197,7 +197,10 @@ pub async fn provision(
             }
             None => sfn.create_state_machine().name(&name).definition(&definition).role_arn(role).send().await?.state_machine_arn,
         };
-        physical.insert(machine.logical_id.clone(), Physical { reference: arn.clone(), attributes: HashMap::from([("Name".into(), name), ("Arn".into(), arn)]) });
+        physical.insert(
+            machine.logical_id.clone(),
+            Physical { reference: arn.clone(), attributes: HashMap::from([("Name".into(), name), ("Arn".into(), arn)]) },
+        );
     }
 
     let resolver = Resolver { physical: &physical, parameters: &params };

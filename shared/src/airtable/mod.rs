@@ -522,6 +522,14 @@ impl Session<'_> {
         Ok(out)
     }
 
+    /// Renames a table or changes its description.
+    pub async fn update_table(&self, base: &str, table: &str, body: &Value) -> Result<Value, AirtableError> {
+        let out =
+            self.send(Method::PATCH, self.url(&["meta", "bases", base, "tables", table])?, Some(base), Some(body), Retry::Safe).await?;
+        self.at.cache.bump(&self.tenant, base, "*").await?;
+        Ok(out)
+    }
+
     pub async fn create_field(&self, base: &str, table: &str, body: &Value) -> Result<Value, AirtableError> {
         let out = self
             .send(

@@ -8,10 +8,10 @@
 //! a [`ToolResult`] with `ok: false` and a problem body with a hint, never as a crash, so a model
 //! can read it and correct itself.
 
-mod analysis;
+pub mod analysis;
 mod read;
 mod schema_tools;
-mod sync;
+pub mod sync;
 mod write;
 
 use std::future::Future;

@@ -53,7 +53,7 @@ fn yes() -> bool {
 }
 
 /// A target record to change.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, Clone)]
 pub struct Update {
     pub id: String,
     pub key: String,
@@ -64,7 +64,7 @@ pub struct Update {
 }
 
 /// What a sync would do.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize, Clone)]
 pub struct Plan {
     /// Cell values of records to create.
     pub creates: Vec<Map<String, Value>>,
@@ -182,7 +182,7 @@ pub struct SyncOut {
 /// The key field's name and the fields to copy (by name; records are keyed by name): the
 /// caller's, checked, or every field of the source whose namesake in the target can be written.
 /// The key is always among them.
-fn mapping(source: &Value, target: &Value, key_field: &str, wanted: Option<Vec<String>>) -> Result<(String, Vec<String>), ApiError> {
+pub fn mapping(source: &Value, target: &Value, key_field: &str, wanted: Option<Vec<String>>) -> Result<(String, Vec<String>), ApiError> {
     let writable = |f: &Value| !schema::COMPUTED_TYPES.contains(&schema::field_type(f)) && !NOT_SYNCED.contains(&schema::field_type(f));
     let name_in = |t: &Value, f: &str| schema::find_field(t, f).and_then(|x| x["name"].as_str()).map(str::to_owned);
     let mut errors = Vec::new();

@@ -102,8 +102,9 @@ pub(crate) struct World {
     base_faults: HashMap<String, f64>,
     /// Per-base penalties (override `config.penalty`).
     base_penalties: HashMap<String, Duration>,
-    /// Injected permanent failures: (base, `create`|`update`|`delete`) → (allowed, seen so far).
-    fail_after: HashMap<(String, String), (u64, u64)>,
+    /// Injected failures: (base, `create`|`update`|`delete`) → (allowed, how many fail then
+    /// (`None`: all), seen so far).
+    fail_after: HashMap<(String, String), (u64, Option<u64>, u64)>,
     tokens: HashMap<String, VecDeque<Instant>>,
 }
 
@@ -226,9 +227,12 @@ impl Sandbox {
     /// base past the allowed number fail with 422), or `None` to go on.
     pub(crate) fn injected_failure(&self, base: &str, kind: &str) -> Option<Response> {
         let mut w = self.lock();
-        let (allowed, seen) = w.fail_after.get_mut(&(base.to_owned(), kind.to_owned()))?;
+        let (allowed, times, seen) = w.fail_after.get_mut(&(base.to_owned(), kind.to_owned()))?;
         *seen += 1;
-        (*seen > *allowed).then(|| error(StatusCode::UNPROCESSABLE_ENTITY, "SANDBOX_INJECTED_FAILURE", &format!("injected failure of {kind} request {seen}")))
+        let failing = *seen > *allowed && times.is_none_or(|t| *seen <= *allowed + t);
+        failing.then(|| {
+            error(StatusCode::UNPROCESSABLE_ENTITY, "SANDBOX_INJECTED_FAILURE", &format!("injected failure of {kind} request {seen}"))
+        })
     }
 }
 
@@ -402,7 +406,12 @@ async fn create_field(
 }
 
 /// `PATCH /v0/meta/bases/{base}/tables/{table} {name?, description?}`.
-async fn update_table(State(sb): State<Sandbox>, headers: HeaderMap, Path((base, table)): Path<(String, String)>, body: axum::body::Bytes) -> Response {
+async fn update_table(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path((base, table)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
     if let Err(r) = sb.gate(&headers, Some(&base)) {
         return r;
     }
@@ -490,10 +499,16 @@ async fn configure(State(sb): State<Sandbox>, Json(body): Json<Value>) -> Json<V
         if let Some(ms) = body.get("penaltyMs").and_then(Value::as_u64) {
             w.base_penalties.insert(base.to_owned(), Duration::from_millis(ms));
         }
-        // `failAfter: {create?: n, update?: n, delete?: n}` (null clears one).
+        // `failAfter: {create?: n | {after, times}, update?: …, delete?: …}`: the write requests of
+        // that kind past the first `n` fail (all, or `times` of them); null clears one.
         for (kind, v) in body.get("failAfter").and_then(Value::as_object).into_iter().flatten() {
-            match v.as_u64() {
-                Some(n) => w.fail_after.insert((base.to_owned(), kind.clone()), (n, 0)),
+            let rule = match v {
+                Value::Number(n) => n.as_u64().map(|n| (n, None)),
+                Value::Object(o) => o.get("after").and_then(Value::as_u64).map(|a| (a, o.get("times").and_then(Value::as_u64))),
+                _ => None,
+            };
+            match rule {
+                Some((after, times)) => w.fail_after.insert((base.to_owned(), kind.clone()), (after, times, 0)),
                 None => w.fail_after.remove(&(base.to_owned(), kind.clone())),
             };
         }

@@ -1,0 +1,386 @@
+//! Lambda `saga-steps`: works one saga step (or its compensation) per SQS message and answers
+//! the Step Functions task token. Every step records what it did as it goes (created ids,
+//! snapshots, progress) in the saga's data items, so:
+//! - a redelivered message resumes after the last recorded chunk and never writes twice what it
+//!   recorded, and a step already done answers its stored result again;
+//! - a compensation undoes exactly what was recorded.
+//!
+//! Transient Airtable failures (rate limits, 5xx) are retried inside the step, with backoff
+//! (emulators cannot retry callback tasks); anything else fails the step, and the state machine's
+//! `Catch` runs the compensations in reverse order. A compensation that fails marks the saga
+//! `compensation_failed`, never `compensated`.
+
+mod steps;
+
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::airtable::{Airtable, AirtableError, Session};
+use shared::aws::AwsClients;
+use shared::config::Config;
+use shared::ids::{SagaId, TenantId};
+use shared::saga::{self, LogEntry, Saga, Status};
+use shared::store::{Store, StoreError, keys, s};
+
+/// A step message, as the state machine sends it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepMessage {
+    pub task_token: String,
+    pub transaction_id: SagaId,
+    pub tenant_id: TenantId,
+    pub step: String,
+    /// `do` or `undo`.
+    pub action: String,
+}
+
+/// Something that may work if the message comes back (DynamoDB, S3, Step Functions).
+#[derive(Debug, thiserror::Error)]
+pub enum Transient {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Why a step failed for good.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error("{0}")]
+    Failed(String),
+    #[error("cancelled by {0}")]
+    Cancelled(String),
+    #[error(transparent)]
+    Transient(#[from] Transient),
+}
+
+impl From<StoreError> for StepError {
+    fn from(e: StoreError) -> Self {
+        Self::Transient(e.into())
+    }
+}
+
+impl From<AirtableError> for StepError {
+    fn from(e: AirtableError) -> Self {
+        match e {
+            AirtableError::Store(s) => Self::Transient(s.into()),
+            other => Self::Failed(format!("Airtable: {other}")),
+        }
+    }
+}
+
+/// The worker's clients, built once per cold start.
+#[derive(Clone)]
+pub struct Worker {
+    pub(crate) store: Store,
+    pub(crate) s3: aws_sdk_s3::Client,
+    pub(crate) bucket: String,
+    sfn: aws_sdk_sfn::Client,
+    airtable: Airtable,
+}
+
+/// What a step runs with.
+pub(crate) struct Ctx<'a> {
+    pub worker: &'a Worker,
+    pub tenant: &'a TenantId,
+    pub saga: &'a Saga,
+    pub session: Session<'a>,
+    pub data_key: keys::Key,
+}
+
+/// Attempts of an Airtable call that fails transiently.
+const ATTEMPTS: u32 = 5;
+
+impl Ctx<'_> {
+    /// Runs an Airtable call, retrying rate limits and outages with backoff.
+    pub async fn airtable<T, F, Fut>(&self, what: &str, call: F) -> Result<T, StepError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, AirtableError>>,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match call().await {
+                Ok(v) => return Ok(v),
+                Err(AirtableError::RateLimited { retry_after }) if attempt < ATTEMPTS => {
+                    tokio::time::sleep(Duration::from_secs(retry_after.min(31))).await;
+                }
+                Err(AirtableError::Unavailable(_)) if attempt < ATTEMPTS => {
+                    tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(attempt))).await;
+                }
+                Err(e) => return Err(StepError::Failed(format!("{what}: {}", shared::ApiError::from(e)))),
+            }
+        }
+    }
+
+    /// The step's recorded data (`{}` when nothing was recorded yet).
+    pub async fn data(&self) -> Result<Value, StepError> {
+        let v: Option<Value> = self.worker.store.get(&self.data_key).await?;
+        Ok(v.map(|v| v["data"].clone()).filter(|d| !d.is_null()).unwrap_or_else(|| json!({})))
+    }
+
+    /// Runs an update expression on the step's data item (`#data` is the map; created if missing).
+    pub async fn record(&self, expression: &str, values: &[(&str, aws_sdk_dynamodb::types::AttributeValue)]) -> Result<(), StepError> {
+        self.worker.store.update::<Value>(&self.data_key, expression, None, values).await?;
+        Ok(())
+    }
+
+    /// Stores a value under `data.<name>` (creating the data map the first time).
+    pub async fn set(&self, name: &str, value: &Value) -> Result<(), StepError> {
+        let mut data = self.data().await?;
+        data[name] = value.clone();
+        let av = serde_dynamo::to_attribute_value(&data).map_err(StoreError::from)?;
+        self.record("SET #data = :d, #entity = :e", &[(":d", av), (":e", s("saga_data"))]).await
+    }
+
+    /// Shows progress on the saga.
+    pub async fn progress(&self, label: &str, done: usize, total: usize) -> Result<(), StepError> {
+        let v = serde_dynamo::to_attribute_value(json!({"step": label, "done": done, "total": total})).map_err(StoreError::from)?;
+        self.worker.store.update::<Value>(&keys::saga(self.tenant, &self.saga.id), "SET #progress = :p", None, &[(":p", v)]).await?;
+        Ok(())
+    }
+
+    /// Fails with `Cancelled` when a cancel was requested since the step began.
+    pub async fn check_cancel(&self) -> Result<(), StepError> {
+        match saga::load(&self.worker.store, self.tenant, &self.saga.id).await? {
+            Some(s) if s.cancel_requested => Err(StepError::Cancelled("request".into())),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Worker {
+    pub fn new(config: &Config, aws: &AwsClients) -> Self {
+        let store = Store::new(aws.dynamodb.clone(), config.table_name.clone());
+        let airtable = Airtable::new(&config.airtable_api_url, store.clone(), aws.kms.clone(), config.kms_key_id.clone());
+        Self { store, s3: aws.s3.clone(), bucket: config.uploads_bucket.clone(), sfn: aws.sfn.clone(), airtable }
+    }
+
+    /// Handles a batch; transiently failed messages are reported and come back.
+    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        let mut response = SqsBatchResponse::default();
+        for message in event.records {
+            let id = message.message_id.clone().unwrap_or_default();
+            let outcome = match serde_json::from_str::<StepMessage>(message.body.as_deref().unwrap_or("")) {
+                Ok(m) => self.message(&m).await,
+                Err(e) => {
+                    // Not a step message: nothing can ever answer it.
+                    tracing::error!(message_id = %id, error = %e, "dropping a message that is not a saga step");
+                    Ok(())
+                }
+            };
+            if let Err(e) = outcome {
+                tracing::error!(message_id = %id, error = %e, "saga step failed transiently; the message will be retried");
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
+            }
+        }
+        response
+    }
+
+    async fn answer(&self, token: &str, outcome: Result<Value, (String, String)>) {
+        let sent = match outcome {
+            Ok(output) => self
+                .sfn
+                .send_task_success()
+                .task_token(token)
+                .output(output.to_string())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Err((error, cause)) => {
+                let cause: String = cause.chars().take(30_000).collect();
+                self.sfn.send_task_failure().task_token(token).error(error).cause(cause).send().await.map(|_| ()).map_err(|e| e.to_string())
+            }
+        };
+        if let Err(e) = sent {
+            // A token that timed out or was answered before: nothing more to do.
+            tracing::warn!(error = %e, "could not answer a saga task token");
+        }
+    }
+
+    async fn set_step(&self, tenant: &TenantId, saga: &Saga, index: usize, fields: &[(&str, Value)]) -> Result<(), StoreError> {
+        let mut sets = Vec::new();
+        let mut values = Vec::new();
+        for (i, (name, v)) in fields.iter().enumerate() {
+            sets.push(format!("#steps[{index}].#{name} = :v{i}"));
+            values.push((format!(":v{i}"), serde_dynamo::to_attribute_value(v)?));
+        }
+        sets.push("#updatedAt = :at".into());
+        values.push((":at".into(), s(shared::time::now_rfc3339())));
+        let refs: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)> = values.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        self.store.update::<Value>(&keys::saga(tenant, &saga.id), &format!("SET {}", sets.join(", ")), None, &refs).await?;
+        Ok(())
+    }
+
+    async fn set_status(&self, tenant: &TenantId, saga: &SagaId, status: Status, error: Option<&str>) -> Result<(), StoreError> {
+        let status = serde_dynamo::to_attribute_value(status)?;
+        match error {
+            Some(e) => self
+                .store
+                .update::<Value>(
+                    &keys::saga(tenant, saga),
+                    "SET #status = :s, #error = :e, #updatedAt = :at",
+                    None,
+                    &[(":s", status), (":e", s(e)), (":at", s(shared::time::now_rfc3339()))],
+                )
+                .await
+                .map(|_| ()),
+            None => self
+                .store
+                .update::<Value>(
+                    &keys::saga(tenant, saga),
+                    "SET #status = :s, #updatedAt = :at",
+                    None,
+                    &[(":s", status), (":at", s(shared::time::now_rfc3339()))],
+                )
+                .await
+                .map(|_| ()),
+        }
+    }
+
+    async fn log(&self, tenant: &TenantId, saga: &SagaId, entry: LogEntry) -> Result<(), StoreError> {
+        let v = serde_dynamo::to_attribute_value(vec![entry])?;
+        self.store
+            .update::<Value>(
+                &keys::saga(tenant, saga),
+                "SET #compensationLog = list_append(if_not_exists(#compensationLog, :empty), :e)",
+                None,
+                &[(":e", v), (":empty", aws_sdk_dynamodb::types::AttributeValue::L(vec![]))],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Works one message. `Err` only for transient failures (the message comes back).
+    pub async fn message(&self, m: &StepMessage) -> Result<(), Transient> {
+        let Some(saga) = saga::load(&self.store, &m.tenant_id, &m.transaction_id).await? else {
+            self.answer(&m.task_token, Err(("SagaMissing".into(), format!("no saga {}", m.transaction_id)))).await;
+            return Ok(());
+        };
+        let steps = saga::steps_of(&saga.kind).unwrap_or_default();
+        let Some(index) = steps.iter().position(|s| *s == m.step) else {
+            self.answer(&m.task_token, Err(("UnknownStep".into(), format!("{} has no step {}", saga.kind, m.step)))).await;
+            return Ok(());
+        };
+        let current = saga.steps.get(index).map(|s| s.status.clone()).unwrap_or_default();
+        let session = match self.airtable.session(&m.tenant_id).await {
+            Ok(s) => s,
+            Err(AirtableError::Store(e)) => return Err(e.into()),
+            Err(e) => {
+                self.answer(&m.task_token, Err(("AirtableNotConnected".into(), e.to_string()))).await;
+                return Ok(());
+            }
+        };
+        let ctx =
+            Ctx { worker: self, tenant: &m.tenant_id, saga: &saga, session, data_key: keys::saga_data(&m.tenant_id, &saga.id, &m.step) };
+        let now = || json!(shared::time::now_rfc3339());
+        if m.action == "do" {
+            // A redelivery of a step that already ended answers the same again.
+            match current.as_str() {
+                "done" => {
+                    let result = saga.steps[index].result.clone().unwrap_or(Value::Null);
+                    self.answer(&m.task_token, Ok(result)).await;
+                    return Ok(());
+                }
+                "failed" => {
+                    self.answer(&m.task_token, Err(("StepFailed".into(), saga.steps[index].error.clone().unwrap_or_default()))).await;
+                    return Ok(());
+                }
+                "running" => tracing::info!(saga = %saga.id, step = %m.step, "resuming a step after its last recorded progress"),
+                _ => self.set_step(&m.tenant_id, &saga, index, &[("status", json!("running")), ("startedAt", now())]).await?,
+            }
+            let outcome = match ctx.check_cancel().await {
+                Ok(()) => steps::run(&ctx, &m.step).await,
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(result) => {
+                    self.set_step(
+                        &m.tenant_id,
+                        &saga,
+                        index,
+                        &[("status", json!("done")), ("finishedAt", now()), ("result", result.clone())],
+                    )
+                    .await?;
+                    if index + 1 == steps.len() {
+                        self.set_status(&m.tenant_id, &saga.id, Status::Completed, None).await?;
+                    }
+                    self.answer(&m.task_token, Ok(result)).await;
+                }
+                Err(StepError::Transient(e)) => return Err(e),
+                Err(e) => {
+                    let reason = e.to_string();
+                    self.set_step(
+                        &m.tenant_id,
+                        &saga,
+                        index,
+                        &[("status", json!("failed")), ("finishedAt", now()), ("error", json!(reason))],
+                    )
+                    .await?;
+                    self.set_status(&m.tenant_id, &saga.id, Status::Compensating, Some(&format!("{}: {reason}", m.step))).await?;
+                    let kind = if matches!(e, StepError::Cancelled(_)) { "Cancelled" } else { "StepFailed" };
+                    self.answer(&m.task_token, Err((kind.into(), reason))).await;
+                }
+            }
+            return Ok(());
+        }
+
+        // Compensation.
+        if current == "undone" {
+            self.answer(&m.task_token, Ok(json!({"undone": true}))).await;
+            return Ok(());
+        }
+        if current == "undo_failed" {
+            self.answer(&m.task_token, Err(("CompensationFailed".into(), saga.steps[index].error.clone().unwrap_or_default()))).await;
+            return Ok(());
+        }
+        self.set_status(&m.tenant_id, &saga.id, Status::Compensating, None).await?;
+        self.set_step(&m.tenant_id, &saga, index, &[("status", json!("undoing"))]).await?;
+        match steps::undo(&ctx, &m.step).await {
+            Ok(detail) => {
+                let outcome = if detail.is_empty() { "nothing_to_undo" } else { "undone" };
+                let shown = if detail.is_empty() { "nothing had been done".to_owned() } else { detail };
+                self.log(
+                    &m.tenant_id,
+                    &saga.id,
+                    LogEntry { step: m.step.clone(), outcome: outcome.into(), at: shared::time::now_rfc3339(), detail: shown },
+                )
+                .await?;
+                self.set_step(&m.tenant_id, &saga, index, &[("status", json!("undone")), ("finishedAt", now())]).await?;
+                if index == 0 {
+                    // The first step's compensation is the last: the saga ends here.
+                    let fresh = saga::load(&self.store, &m.tenant_id, &saga.id).await?;
+                    let anything = fresh.map(|s| s.compensation_log.iter().any(|l| l.outcome == "undone")).unwrap_or(true);
+                    self.set_status(&m.tenant_id, &saga.id, if anything { Status::Compensated } else { Status::Failed }, None).await?;
+                }
+                self.answer(&m.task_token, Ok(json!({"undone": true}))).await;
+            }
+            Err(StepError::Transient(e)) => return Err(e),
+            Err(e) => {
+                let reason = e.to_string();
+                self.log(
+                    &m.tenant_id,
+                    &saga.id,
+                    LogEntry { step: m.step.clone(), outcome: "failed".into(), at: shared::time::now_rfc3339(), detail: reason.clone() },
+                )
+                .await?;
+                self.set_step(&m.tenant_id, &saga, index, &[("status", json!("undo_failed")), ("error", json!(reason))]).await?;
+                self.set_status(
+                    &m.tenant_id,
+                    &saga.id,
+                    Status::CompensationFailed,
+                    Some(&format!("compensation of {} failed: {reason}", m.step)),
+                )
+                .await?;
+                self.answer(&m.task_token, Err(("CompensationFailed".into(), reason))).await;
+            }
+        }
+        Ok(())
+    }
+}

@@ -16,7 +16,6 @@ use axum::extract::{FromRef, State};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use shared::airtable::Airtable;
 use shared::auth::{Authenticator, Identity};
 use shared::aws::AwsClients;
 use shared::config::{Config, ConfigError};
@@ -54,8 +53,7 @@ impl AppState {
     pub async fn new(config: Config, aws: AwsClients) -> Result<Self, ConfigError> {
         let auth = Authenticator::load(&config, &aws).await?;
         let store = auth.store().clone();
-        let airtable = Airtable::new(&config.airtable_api_url, store.clone(), aws.kms.clone(), config.kms_key_id.clone());
-        let toolbox = Toolbox { airtable, s3: aws.s3.clone(), bucket: config.uploads_bucket.clone() };
+        let toolbox = Toolbox::new(&config, &aws, auth.store().clone());
         let provider = shared::llm::provider(&config.llm, &aws.bedrock);
         let settings = Settings {
             max_iterations: config.llm_max_iterations,

@@ -33,13 +33,22 @@ pub struct AppState {
     pub store: Store,
     pub s3: aws_sdk_s3::Client,
     pub bucket: String,
+    pub sfn: aws_sdk_sfn::Client,
+    pub sagas: std::sync::Arc<std::collections::HashMap<String, String>>,
 }
 
 impl AppState {
     pub async fn new(config: Config, aws: AwsClients) -> Result<Self, ConfigError> {
         let auth = Authenticator::load(&config, &aws).await?;
         let store = auth.store().clone();
-        Ok(Self { auth, store, s3: aws.s3.clone(), bucket: config.uploads_bucket.clone() })
+        Ok(Self {
+            auth,
+            store,
+            s3: aws.s3.clone(),
+            bucket: config.uploads_bucket.clone(),
+            sfn: aws.sfn.clone(),
+            sagas: std::sync::Arc::new(config.saga_state_machines.clone()),
+        })
     }
 }
 
@@ -262,9 +271,51 @@ pub async fn delete(State(state): State<AppState>, identity: Identity, Path(id):
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `POST /api/v1/files/{id}/import` body: where the rows go.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImportRequest {
+    pub base_id: String,
+    /// An existing table (id or name)…
+    pub table: Option<String>,
+    /// …or a table to create: `{name}`.
+    #[schema(value_type = Option<Object>)]
+    pub create_table: Option<Value>,
+    /// File column → field name.
+    #[schema(value_type = Object)]
+    pub mapping: Value,
+    /// Convert values to the fields' types (default true).
+    pub typecast: Option<bool>,
+}
+
+/// `POST /api/v1/files/{id}/import` — starts an `import_file` saga (202 with its transaction).
+#[utoipa::path(post, path = "/api/v1/files/{id}/import", tag = "files", summary = "Import a processed file into a table (an import_file saga)", params(("id" = String, Path)), request_body = ImportRequest, responses((status = 202, body = Object), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn import(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<String>,
+    shared::http::ApiJson(req): shared::http::ApiJson<ImportRequest>,
+) -> Result<Response, ApiError> {
+    identity.require_writer()?;
+    let f = load(&state.store, &identity, &file_id(&id)?).await?;
+    let mut input = json!({"fileId": f.id, "baseId": req.base_id, "mapping": req.mapping, "typecast": req.typecast.unwrap_or(true)});
+    if let Some(t) = req.table {
+        input["table"] = json!(t);
+    }
+    if let Some(c) = req.create_table {
+        input["createTable"] = c;
+    }
+    let input = shared::saga::validate(&state.store, &identity.tenant, "import_file", &input).await?;
+    let saga =
+        shared::saga::start(&state.store, &state.sfn, &state.sagas, &identity.tenant, identity.user_id(), "import_file", input).await?;
+    let url = format!("/api/v1/saga/transaction/{}", saga.id);
+    Ok((StatusCode::ACCEPTED, [(header::LOCATION, url)], Json(json!({"transactionId": saga.id, "status": saga.status, "type": saga.kind})))
+        .into_response())
+}
+
 /// The function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(upload, list, get_file, content, delete))]
+#[openapi(paths(upload, list, get_file, content, delete, import))]
 pub struct ApiDoc;
 
 /// Every route of the function.
@@ -278,6 +329,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/files", get(list))
         .route("/api/v1/files/{id}", get(get_file).delete(delete))
         .route("/api/v1/files/{id}/content", get(content))
+        .route("/api/v1/files/{id}/import", post(import))
         .with_state(state)
 }
 

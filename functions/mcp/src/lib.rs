@@ -51,9 +51,7 @@ pub struct AppState {
 impl AppState {
     pub async fn new(config: Config, aws: AwsClients) -> Result<Self, ConfigError> {
         let auth = Authenticator::load(&config, &aws).await?;
-        let airtable =
-            shared::airtable::Airtable::new(&config.airtable_api_url, auth.store().clone(), aws.kms.clone(), config.kms_key_id.clone());
-        let toolbox = Toolbox { airtable, s3: aws.s3.clone(), bucket: config.uploads_bucket.clone() };
+        let toolbox = Toolbox::new(&config, &aws, auth.store().clone());
         let hosts = Arc::new(HostPolicy::new(&config.mcp_allowed_hosts, &config.mcp_allowed_origins));
         Ok(Self { auth, toolbox, hosts })
     }

@@ -72,8 +72,27 @@ pub struct ToolResult {
 #[derive(Clone)]
 pub struct Toolbox {
     pub airtable: Airtable,
+    pub store: crate::store::Store,
     pub s3: aws_sdk_s3::Client,
     pub bucket: String,
+    pub sfn: aws_sdk_sfn::Client,
+    /// Saga state machines by type (`sync_tables` runs as one).
+    pub sagas: std::sync::Arc<std::collections::HashMap<String, String>>,
+}
+
+impl Toolbox {
+    /// The toolbox of a function, from its configuration and clients.
+    pub fn new(config: &crate::config::Config, aws: &crate::aws::AwsClients, store: crate::store::Store) -> Self {
+        let airtable = Airtable::new(&config.airtable_api_url, store.clone(), aws.kms.clone(), config.kms_key_id.clone());
+        Self {
+            airtable,
+            store,
+            s3: aws.s3.clone(),
+            bucket: config.uploads_bucket.clone(),
+            sfn: aws.sfn.clone(),
+            sagas: std::sync::Arc::new(config.saga_state_machines.clone()),
+        }
+    }
 }
 
 /// What a handler gets: the caller, its Airtable session, and the toolbox.

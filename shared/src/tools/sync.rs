@@ -15,6 +15,9 @@ use crate::airtable::{ListQuery, MAX_PAGE_SIZE, schema};
 use crate::error::{ApiError, FieldError};
 use crate::ids::{BaseId, TableRef};
 
+/// How long a real run waits for its saga before answering with the transaction to follow.
+const SAGA_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Entries of each kind shown in a plan.
 const SAMPLES: usize = 20;
 
@@ -174,7 +177,8 @@ pub struct SyncOut {
     samples: Value,
     /// Why records were left alone (up to 20).
     skipped: Vec<String>,
-    /// What a real run did: `{created, updated, deleted}` id lists.
+    /// A real run's saga: `{transactionId, status, result: {created, updated, deleted}, error,
+    /// compensationLog}`; a status of `running` means it goes on (GET /api/v1/saga/transaction/{id}).
     #[serde(skip_serializing_if = "Option::is_none")]
     applied: Option<Value>,
 }
@@ -239,7 +243,8 @@ impl Tool for SyncTables {
     const DESCRIPTION: &'static str = "Make a target table match a source table, matching records by key_field: records missing from \
         the target are created, records whose copied fields differ are updated, and with delete_missing=true target records absent \
         from the source are deleted. dry_run=true (the default) only returns the plan with samples of each change; run it first and \
-        show the user, then call again with dry_run=false to apply. Linked-record, collaborator, attachment and computed fields are \
+        show the user, then call again with dry_run=false to apply: the change runs as a saga that undoes itself if any part fails \
+        (applied.status: completed, compensated, or running for large syncs). Linked-record, collaborator, attachment and computed fields are \
         not copied unless named in `fields`.";
     const HINTS: Hints = CHANGE;
     type Args = SyncArgs;
@@ -282,23 +287,25 @@ impl Tool for SyncTables {
         let applied = if args.dry_run {
             None
         } else {
-            let s = &ctx.session;
-            let created = if plan.creates.is_empty() {
-                Vec::new()
-            } else {
-                s.create_records(target_base, &target_table, plan.creates.iter().cloned().map(Value::Object).collect(), args.typecast)
-                    .await?
-            };
-            let updates: Vec<Value> = plan.updates.iter().map(|u| json!({"id": u.id, "fields": u.changes})).collect();
-            let updated = if updates.is_empty() {
-                Vec::new()
-            } else {
-                s.update_records(target_base, &target_table, updates, false, args.typecast).await?
-            };
-            let deletes: Vec<String> = plan.deletes.iter().map(|(id, _)| id.clone()).collect();
-            let deleted = if deletes.is_empty() { Vec::new() } else { s.delete_records(target_base, &target_table, deletes).await? };
-            let ids = |rs: &[Value]| rs.iter().filter_map(|r| r["id"].as_str().map(str::to_owned)).collect::<Vec<_>>();
-            Some(json!({"created": ids(&created), "updated": ids(&updated), "deleted": deleted}))
+            // A real run is a saga: it records what it changes and undoes it all if any part fails.
+            let input = json!({
+                "sourceBaseId": source_base, "sourceTable": source_table, "targetBaseId": target_base, "targetTable": target_table,
+                "keyField": key_field, "fields": fields, "deleteMissing": args.delete_missing, "typecast": args.typecast,
+            });
+            let tb = ctx.toolbox;
+            let (tenant, user) = (&ctx.identity.tenant, ctx.identity.user_id());
+            let mut saga = crate::saga::start(&tb.store, &tb.sfn, &tb.sagas, tenant, user, "sync_tables", input).await?;
+            let until = tokio::time::Instant::now() + SAGA_WAIT;
+            while !saga.status.is_final() && tokio::time::Instant::now() < until {
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                if let Some(s) = crate::saga::load(&tb.store, tenant, &saga.id).await? {
+                    saga = s;
+                }
+            }
+            Some(json!({
+                "transactionId": saga.id, "status": saga.status, "result": saga.steps.last().and_then(|s| s.result.clone()),
+                "error": saga.error, "compensationLog": saga.compensation_log,
+            }))
         };
         Ok(SyncOut {
             dry_run: args.dry_run,

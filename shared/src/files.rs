@@ -8,8 +8,9 @@ use crate::ids::{FileId, TenantId};
 
 /// Largest file accepted through a presigned upload.
 pub const MAX_UPLOAD_BYTES: u64 = 50 * 1024 * 1024;
-/// Largest file accepted as `multipart/form-data` through the function itself.
-pub const MAX_MULTIPART_BYTES: u64 = 5 * 1024 * 1024;
+/// Largest file accepted as `multipart/form-data` through the function itself: API Gateway
+/// hands Lambda the body base64-encoded, inside Lambda's 6 MB request limit.
+pub const MAX_MULTIPART_BYTES: u64 = 4 * 1024 * 1024;
 /// Rows kept in a file's preview.
 pub const PREVIEW_ROWS: usize = 50;
 

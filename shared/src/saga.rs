@@ -12,6 +12,10 @@ use crate::error::ApiError;
 use crate::ids::{SagaId, TenantId, UserId};
 use crate::store::{Store, StoreError, keys};
 
+/// Most rows one import writes: its created ids are kept on one item (400 KB), and the step must
+/// finish well inside the worker's 600 s at Airtable's 5 requests/s.
+pub const MAX_IMPORT_ROWS: u64 = 10_000;
+
 /// The saga types and their steps, in order (compensation runs them backwards).
 pub const TYPES: &[(&str, &[&str])] =
     &[("import_file", &["prepare", "write_rows"]), ("bulk_update", &["snapshot", "update"]), ("sync_tables", &["plan", "apply"])];

@@ -179,6 +179,8 @@ async fn corrupt_lying_and_mis_sized_files_fail_with_a_readable_reason() {
         let f = settled(&api, &s, r.body["fileId"].as_str().unwrap()).await;
         assert_eq!(f["status"], "failed");
         assert!(f["error"].as_str().unwrap().contains("declared"), "{f}");
+    } else {
+        assert!(put.status().is_client_error(), "S3 refused the mis-sized PUT: {}", put.status());
     }
 }
 

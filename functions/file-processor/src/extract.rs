@@ -29,6 +29,21 @@ fn bad(msg: impl Into<String>) -> Unreadable {
     Unreadable(msg.into())
 }
 
+/// Most columns a table may have (each becomes a field; Airtable allows 500 per table).
+pub const MAX_COLUMNS: usize = 500;
+/// Most bytes a workbook or document may unpack to (a zip bomb is refused, not unpacked).
+const MAX_UNZIPPED: u64 = 300 * 1024 * 1024;
+
+/// Refuses archives that would unpack to more than `MAX_UNZIPPED`.
+fn check_unzipped(bytes: &[u8]) -> Result<(), Unreadable> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| bad(format!("the file cannot be opened: {e}")))?;
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        total += zip.by_index_raw(i).map(|f| f.size()).unwrap_or(0);
+    }
+    if total > MAX_UNZIPPED { Err(bad("the file unpacks to more than 300 MB")) } else { Ok(()) }
+}
+
 /// The kind the bytes show: `pdf`, `xlsx`, `docx`, `zip` (other), or `text`/`binary`.
 pub fn sniff(bytes: &[u8]) -> &'static str {
     if bytes.starts_with(b"%PDF-") {
@@ -325,10 +340,10 @@ pub fn extract(declared: &str, bytes: &[u8]) -> Result<Extracted, Unreadable> {
     }
     let found = sniff(bytes);
     let is = |k: &str| found == k;
-    match declared {
+    let out = match declared {
         "pdf" if is("pdf") => pdf(bytes),
-        "xlsx" if is("xlsx") => xlsx(bytes),
-        "docx" if is("docx") => docx(bytes),
+        "xlsx" if is("xlsx") => check_unzipped(bytes).and_then(|()| xlsx(bytes)),
+        "docx" if is("docx") => check_unzipped(bytes).and_then(|()| docx(bytes)),
         "csv" | "tsv" | "json" | "txt" if is("text") => {
             let text = decode(bytes).ok_or_else(|| bad("the text encoding cannot be read"))?;
             match declared {
@@ -349,7 +364,11 @@ pub fn extract(declared: &str, bytes: &[u8]) -> Result<Extracted, Unreadable> {
                 other => other.to_uppercase(),
             }
         ))),
+    }?;
+    if out.columns.len() > MAX_COLUMNS {
+        return Err(bad(format!("the table has {} columns; at most {MAX_COLUMNS} can be imported", out.columns.len())));
     }
+    Ok(out)
 }
 
 /// The type of a column from its values: `number`, `checkbox`, `date`, `email`, `url` or `text`.

@@ -19,6 +19,8 @@ pub use extract::{Extracted, Unreadable, extract, infer_type};
 
 /// A processing that started this long ago (and did not finish) may be taken over.
 const STALE_AFTER_SECS: i64 = 300;
+/// The delivery on which a message that keeps failing is given up (the queue's maxReceiveCount).
+const LAST_RECEIVE: u32 = 5;
 /// Characters of a cell kept in the preview.
 const PREVIEW_CELL_CHARS: usize = 500;
 /// Bytes of preview rows kept on the item (DynamoDB items hold 400 KB).
@@ -57,7 +59,15 @@ impl Processor {
         let mut response = SqsBatchResponse::default();
         for message in event.records {
             let id = message.message_id.clone().unwrap_or_default();
-            if let Err(e) = self.message(message.body.as_deref().unwrap_or("")).await {
+            let receives: u32 = message.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
+            let body = message.body.as_deref().unwrap_or("");
+            // The queue's last delivery before its DLQ: the file is marked failed, not left
+            // "processing" for ever.
+            if receives >= LAST_RECEIVE {
+                self.give_up(body).await;
+                continue;
+            }
+            if let Err(e) = self.message(body).await {
                 tracing::error!(message_id = %id, error = %e, "file processing failed; the message will be retried");
                 let mut failure = BatchItemFailure::default();
                 failure.item_identifier = id;
@@ -88,6 +98,36 @@ impl Processor {
             self.process(&tenant, &file, &key, size).await?;
         }
         Ok(())
+    }
+
+    /// Marks the files of a message failed after repeated transient failures.
+    async fn give_up(&self, body: &str) {
+        let v: Value = serde_json::from_str(body).unwrap_or_default();
+        for record in v["Records"].as_array().into_iter().flatten() {
+            let raw = record["s3"]["object"]["key"].as_str().unwrap_or("");
+            let key: String = form_urlencoded::parse(format!("k={raw}").as_bytes()).map(|(_, v)| v.into_owned()).next().unwrap_or_default();
+            if let Some((tenant, file)) = files::parse_upload_key(&key) {
+                let failed = self
+                    .store
+                    .update::<Value>(
+                        &keys::file(&tenant, &file),
+                        "SET #status = :failed, #error = :reason, #updatedAt = :at REMOVE #processingSince",
+                        Some("#status IN (:pending, :uploaded, :processing)"),
+                        &[
+                            (":failed", s("failed")),
+                            (":reason", s("the file could not be processed after several attempts; upload it again")),
+                            (":at", s(shared::time::now_rfc3339())),
+                            (":pending", s("pending")),
+                            (":uploaded", s("uploaded")),
+                            (":processing", s("processing")),
+                        ],
+                    )
+                    .await;
+                if let Err(e) = failed {
+                    tracing::error!(file = %file, error = %e, "could not mark a file failed");
+                }
+            }
+        }
     }
 
     /// Claims the file for processing; `None` when it is gone, done, or another worker has it.
@@ -178,10 +218,9 @@ impl Processor {
             Ok(e) => e,
             Err(Unreadable(reason)) => return self.finish(tenant, file, Err(reason)).await,
         };
-        if !extracted.rows.is_empty() {
-            let lines: String = extracted.rows.iter().map(|r| format!("{}\n", Value::Array(r.clone()))).collect();
-            self.put(&files::rows_key(tenant, file), "application/x-ndjson", lines.into_bytes()).await?;
-        }
+        // Written even when empty: an import of a header-only file finds zero rows, not nothing.
+        let lines: String = extracted.rows.iter().map(|r| format!("{}\n", Value::Array(r.clone()))).collect();
+        self.put(&files::rows_key(tenant, file), "application/x-ndjson", lines.into_bytes()).await?;
         self.put(&files::text_key(tenant, file), "text/plain; charset=utf-8", extracted.text.clone().into_bytes()).await?;
         let preview = preview(&extracted);
         self.finish(tenant, file, Ok((extracted, preview))).await

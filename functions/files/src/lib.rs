@@ -1,6 +1,6 @@
 //! Lambda `files`: uploads and what became of them. `POST /api/v1/files/upload` hands out a
 //! presigned S3 PUT (type and size bound into the signature, 50 MB at most) or, for
-//! `multipart/form-data` up to 5 MB, stores the file itself; either way S3 notifies the files
+//! `multipart/form-data` up to 4 MB (Lambda's 6 MB request limit, base64), stores the file itself; either way S3 notifies the files
 //! queue and `file-processor` detects, extracts and previews it. The item in DynamoDB says where
 //! the file is (`pending → uploaded → processing → processed | failed`).
 
@@ -140,8 +140,8 @@ fn view(f: &FileRecord, with_preview: bool) -> Value {
 }
 
 /// `POST /api/v1/files/upload` — JSON `{filename, contentType, size}` → a presigned PUT, or
-/// `multipart/form-data` (field `file`, ≤ 5 MB) → stored now.
-#[utoipa::path(post, path = "/api/v1/files/upload", tag = "files", summary = "Upload a file (presigned PUT, or multipart up to 5 MB)", request_body = UploadRequest, responses((status = 201, body = Object), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 413, body = shared::error::Problem, content_type = "application/problem+json"), (status = 415, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+/// `multipart/form-data` (field `file`, ≤ 4 MB) → stored now.
+#[utoipa::path(post, path = "/api/v1/files/upload", tag = "files", summary = "Upload a file (presigned PUT, or multipart up to 4 MB)", request_body = UploadRequest, responses((status = 201, body = Object), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 413, body = shared::error::Problem, content_type = "application/problem+json"), (status = 415, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn upload(State(state): State<AppState>, identity: Identity, req: Request) -> Result<Response, ApiError> {
     identity.require_writer()?;
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_lowercase();
@@ -323,7 +323,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route(
             "/api/v1/files/upload",
-            // Multipart bodies up to 5 MB (plus the form's own bytes).
+            // Multipart bodies up to 4 MB (plus the form's own bytes).
             post(upload).layer(DefaultBodyLimit::max(files::MAX_MULTIPART_BYTES as usize + 64 * 1024)),
         )
         .route("/api/v1/files", get(list))

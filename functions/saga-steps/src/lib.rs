@@ -90,6 +90,11 @@ pub(crate) struct Ctx<'a> {
     pub data_key: keys::Key,
 }
 
+async fn data_of(store: &Store, key: &keys::Key) -> Result<Value, StepError> {
+    let v: Option<Value> = store.get(key).await?;
+    Ok(v.unwrap_or_else(|| json!({})))
+}
+
 /// Attempts of an Airtable call that fails transiently.
 const ATTEMPTS: u32 = 5;
 
@@ -116,24 +121,43 @@ impl Ctx<'_> {
         }
     }
 
-    /// The step's recorded data (`{}` when nothing was recorded yet).
+    /// The step's recorded data: one attribute per entry (`{}` when nothing was recorded yet).
     pub async fn data(&self) -> Result<Value, StepError> {
-        let v: Option<Value> = self.worker.store.get(&self.data_key).await?;
-        Ok(v.map(|v| v["data"].clone()).filter(|d| !d.is_null()).unwrap_or_else(|| json!({})))
+        data_of(&self.worker.store, &self.data_key).await
     }
 
-    /// Runs an update expression on the step's data item (`#data` is the map; created if missing).
-    pub async fn record(&self, expression: &str, values: &[(&str, aws_sdk_dynamodb::types::AttributeValue)]) -> Result<(), StepError> {
-        self.worker.store.update::<Value>(&self.data_key, expression, None, values).await?;
-        Ok(())
+    /// The recorded data of another step of this saga.
+    pub async fn data_of_step(&self, step: &str) -> Result<Value, StepError> {
+        data_of(&self.worker.store, &keys::saga_data(self.tenant, &self.saga.id, step)).await
     }
 
-    /// Stores a value under `data.<name>` (creating the data map the first time).
+    /// Stores entries, and removes others, in one write: what a chunk did is recorded whole or
+    /// not at all, and entries never overwrite each other.
+    pub async fn update(&self, set: &[(&str, Value)], remove: &[&str]) -> Result<(), StepError> {
+        let mut sets = vec!["#entity = :entity".to_owned()];
+        let mut values = vec![(":entity".to_owned(), s("saga_data"))];
+        for (i, (name, v)) in set.iter().enumerate() {
+            sets.push(format!("#{name} = :v{i}"));
+            values.push((format!(":v{i}"), serde_dynamo::to_attribute_value(v).map_err(StoreError::from)?));
+        }
+        let mut expr = format!("SET {}", sets.join(", "));
+        if !remove.is_empty() {
+            expr.push_str(&format!(" REMOVE {}", remove.iter().map(|r| format!("#{r}")).collect::<Vec<_>>().join(", ")));
+        }
+        let refs: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)> = values.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        match self.worker.store.update::<Value>(&self.data_key, &expr, None, &refs).await {
+            Ok(_) => Ok(()),
+            // An item past DynamoDB's 400 KB will never fit: a permanent failure, not a retry.
+            Err(StoreError::Sdk(code, _)) if code == "ValidationException" => {
+                Err(StepError::Failed("the step's record grew past what one item holds; split the change into smaller ones".into()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Stores one entry.
     pub async fn set(&self, name: &str, value: &Value) -> Result<(), StepError> {
-        let mut data = self.data().await?;
-        data[name] = value.clone();
-        let av = serde_dynamo::to_attribute_value(&data).map_err(StoreError::from)?;
-        self.record("SET #data = :d, #entity = :e", &[(":d", av), (":e", s("saga_data"))]).await
+        self.update(&[(name, value.clone())], &[]).await
     }
 
     /// Shows progress on the saga.
@@ -182,25 +206,33 @@ impl Worker {
         response
     }
 
-    async fn answer(&self, token: &str, outcome: Result<Value, (String, String)>) {
-        let sent = match outcome {
-            Ok(output) => self
-                .sfn
-                .send_task_success()
-                .task_token(token)
-                .output(output.to_string())
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+    /// Answers a task token. A token that timed out or no longer exists needs nothing more;
+    /// any other failure (throttling, an outage) is transient: the message comes back and the
+    /// step, already recorded, answers again.
+    async fn answer(&self, token: &str, outcome: Result<Value, (String, String)>) -> Result<(), Transient> {
+        fn code_of<E: aws_sdk_sfn::error::ProvideErrorMetadata>(e: &E) -> Option<String> {
+            e.code().map(str::to_owned)
+        }
+        let sent: Result<(), (Option<String>, String)> = match outcome {
+            Ok(output) => match self.sfn.send_task_success().task_token(token).output(output.to_string()).send().await {
+                Ok(_) => Ok(()),
+                Err(e) => Err((code_of(&e), aws_sdk_sfn::error::DisplayErrorContext(e).to_string())),
+            },
             Err((error, cause)) => {
                 let cause: String = cause.chars().take(30_000).collect();
-                self.sfn.send_task_failure().task_token(token).error(error).cause(cause).send().await.map(|_| ()).map_err(|e| e.to_string())
+                match self.sfn.send_task_failure().task_token(token).error(error).cause(cause).send().await {
+                    Ok(_) => Ok(()),
+                    Err(e) => Err((code_of(&e), aws_sdk_sfn::error::DisplayErrorContext(e).to_string())),
+                }
             }
         };
-        if let Err(e) = sent {
-            // A token that timed out or was answered before: nothing more to do.
-            tracing::warn!(error = %e, "could not answer a saga task token");
+        match sent {
+            Ok(()) => Ok(()),
+            Err((Some(code), why)) if matches!(code.as_str(), "TaskTimedOut" | "InvalidToken" | "TaskDoesNotExist") => {
+                tracing::warn!(code = %code, error = %why, "the saga task token can no longer be answered");
+                Ok(())
+            }
+            Err((_, why)) => Err(Transient::Other(format!("answering the task token failed: {why}"))),
         }
     }
 
@@ -244,6 +276,25 @@ impl Worker {
         }
     }
 
+    /// Marks the saga completed unless a cancel was requested; false when it was.
+    async fn complete(&self, tenant: &TenantId, saga: &SagaId) -> Result<bool, StoreError> {
+        let status = serde_dynamo::to_attribute_value(Status::Completed)?;
+        let done = self
+            .store
+            .update::<Value>(
+                &keys::saga(tenant, saga),
+                "SET #status = :s, #updatedAt = :at",
+                Some("#cancelRequested <> :yes"),
+                &[(":s", status), (":at", s(shared::time::now_rfc3339())), (":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))],
+            )
+            .await;
+        match done {
+            Ok(_) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn log(&self, tenant: &TenantId, saga: &SagaId, entry: LogEntry) -> Result<(), StoreError> {
         let v = serde_dynamo::to_attribute_value(vec![entry])?;
         self.store
@@ -260,21 +311,24 @@ impl Worker {
     /// Works one message. `Err` only for transient failures (the message comes back).
     pub async fn message(&self, m: &StepMessage) -> Result<(), Transient> {
         let Some(saga) = saga::load(&self.store, &m.tenant_id, &m.transaction_id).await? else {
-            self.answer(&m.task_token, Err(("SagaMissing".into(), format!("no saga {}", m.transaction_id)))).await;
-            return Ok(());
+            return self.answer(&m.task_token, Err(("SagaMissing".into(), format!("no saga {}", m.transaction_id)))).await;
         };
         let steps = saga::steps_of(&saga.kind).unwrap_or_default();
         let Some(index) = steps.iter().position(|s| *s == m.step) else {
-            self.answer(&m.task_token, Err(("UnknownStep".into(), format!("{} has no step {}", saga.kind, m.step)))).await;
-            return Ok(());
+            return self.answer(&m.task_token, Err(("UnknownStep".into(), format!("{} has no step {}", saga.kind, m.step)))).await;
         };
         let current = saga.steps.get(index).map(|s| s.status.clone()).unwrap_or_default();
         let session = match self.airtable.session(&m.tenant_id).await {
             Ok(s) => s,
             Err(AirtableError::Store(e)) => return Err(e.into()),
             Err(e) => {
-                self.answer(&m.task_token, Err(("AirtableNotConnected".into(), e.to_string()))).await;
-                return Ok(());
+                // The record says so too: a saga never stays "running" after its step ended.
+                let reason = format!("Airtable: {e}");
+                let (step_status, status) =
+                    if m.action == "do" { ("failed", Status::Compensating) } else { ("undo_failed", Status::CompensationFailed) };
+                self.set_step(&m.tenant_id, &saga, index, &[("status", json!(step_status)), ("error", json!(reason))]).await?;
+                self.set_status(&m.tenant_id, &saga.id, status, Some(&reason)).await?;
+                return self.answer(&m.task_token, Err(("AirtableNotConnected".into(), reason))).await;
             }
         };
         let ctx =
@@ -285,12 +339,17 @@ impl Worker {
             match current.as_str() {
                 "done" => {
                     let result = saga.steps[index].result.clone().unwrap_or(Value::Null);
-                    self.answer(&m.task_token, Ok(result)).await;
-                    return Ok(());
+                    return self.answer(&m.task_token, Ok(result)).await;
                 }
                 "failed" => {
-                    self.answer(&m.task_token, Err(("StepFailed".into(), saga.steps[index].error.clone().unwrap_or_default()))).await;
-                    return Ok(());
+                    return self
+                        .answer(&m.task_token, Err(("StepFailed".into(), saga.steps[index].error.clone().unwrap_or_default())))
+                        .await;
+                }
+                // A late redelivery after the state machine moved on (a timeout, a compensation):
+                // the step must not write anything any more.
+                _ if saga.status != Status::Running || current.starts_with("undo") => {
+                    return self.answer(&m.task_token, Err(("SagaNotRunning".into(), format!("the saga is {:?}", saga.status)))).await;
                 }
                 "running" => tracing::info!(saga = %saga.id, step = %m.step, "resuming a step after its last recorded progress"),
                 _ => self.set_step(&m.tenant_id, &saga, index, &[("status", json!("running")), ("startedAt", now())]).await?,
@@ -308,10 +367,12 @@ impl Worker {
                         &[("status", json!("done")), ("finishedAt", now()), ("result", result.clone())],
                     )
                     .await?;
-                    if index + 1 == steps.len() {
-                        self.set_status(&m.tenant_id, &saga.id, Status::Completed, None).await?;
+                    if index + 1 == steps.len() && !self.complete(&m.tenant_id, &saga.id).await? {
+                        // Cancelled while the last chunks ran: compensate this step too.
+                        self.set_status(&m.tenant_id, &saga.id, Status::Compensating, Some("cancelled by request")).await?;
+                        return self.answer(&m.task_token, Err(("Cancelled".into(), "cancelled by request".into()))).await;
                     }
-                    self.answer(&m.task_token, Ok(result)).await;
+                    self.answer(&m.task_token, Ok(result)).await?;
                 }
                 Err(StepError::Transient(e)) => return Err(e),
                 Err(e) => {
@@ -325,7 +386,7 @@ impl Worker {
                     .await?;
                     self.set_status(&m.tenant_id, &saga.id, Status::Compensating, Some(&format!("{}: {reason}", m.step))).await?;
                     let kind = if matches!(e, StepError::Cancelled(_)) { "Cancelled" } else { "StepFailed" };
-                    self.answer(&m.task_token, Err((kind.into(), reason))).await;
+                    self.answer(&m.task_token, Err((kind.into(), reason))).await?;
                 }
             }
             return Ok(());
@@ -333,12 +394,12 @@ impl Worker {
 
         // Compensation.
         if current == "undone" {
-            self.answer(&m.task_token, Ok(json!({"undone": true}))).await;
-            return Ok(());
+            return self.answer(&m.task_token, Ok(json!({"undone": true}))).await;
         }
         if current == "undo_failed" {
-            self.answer(&m.task_token, Err(("CompensationFailed".into(), saga.steps[index].error.clone().unwrap_or_default()))).await;
-            return Ok(());
+            return self
+                .answer(&m.task_token, Err(("CompensationFailed".into(), saga.steps[index].error.clone().unwrap_or_default())))
+                .await;
         }
         self.set_status(&m.tenant_id, &saga.id, Status::Compensating, None).await?;
         self.set_step(&m.tenant_id, &saga, index, &[("status", json!("undoing"))]).await?;
@@ -354,12 +415,16 @@ impl Worker {
                 .await?;
                 self.set_step(&m.tenant_id, &saga, index, &[("status", json!("undone")), ("finishedAt", now())]).await?;
                 if index == 0 {
-                    // The first step's compensation is the last: the saga ends here.
+                    // The first step's compensation is the last: the saga ends here — failed
+                    // compensations of later steps keep it `compensation_failed`.
                     let fresh = saga::load(&self.store, &m.tenant_id, &saga.id).await?;
-                    let anything = fresh.map(|s| s.compensation_log.iter().any(|l| l.outcome == "undone")).unwrap_or(true);
-                    self.set_status(&m.tenant_id, &saga.id, if anything { Status::Compensated } else { Status::Failed }, None).await?;
+                    let log = fresh.map(|s| s.compensation_log).unwrap_or_default();
+                    if !log.iter().any(|l| l.outcome == "failed") {
+                        let anything = log.iter().any(|l| l.outcome == "undone");
+                        self.set_status(&m.tenant_id, &saga.id, if anything { Status::Compensated } else { Status::Failed }, None).await?;
+                    }
                 }
-                self.answer(&m.task_token, Ok(json!({"undone": true}))).await;
+                self.answer(&m.task_token, Ok(json!({"undone": true}))).await?;
             }
             Err(StepError::Transient(e)) => return Err(e),
             Err(e) => {
@@ -378,7 +443,7 @@ impl Worker {
                     Some(&format!("compensation of {} failed: {reason}", m.step)),
                 )
                 .await?;
-                self.answer(&m.task_token, Err(("CompensationFailed".into(), reason))).await;
+                self.answer(&m.task_token, Err(("CompensationFailed".into(), reason))).await?;
             }
         }
         Ok(())

@@ -13,6 +13,8 @@ use crate::{Ctx, StepError, Transient};
 
 /// Most records a bulk update may touch (its snapshot is kept on one item).
 const MAX_BULK: usize = 1000;
+/// Largest snapshot or plan a step keeps on its item (DynamoDB items hold 400 KB).
+const MAX_RECORD_BYTES: usize = 300_000;
 /// Chunks between two looks at the cancel flag.
 const CANCEL_EVERY: usize = 5;
 
@@ -177,12 +179,10 @@ async fn import_write(ctx: &Ctx<'_>) -> Result<Value, StepError> {
     let table = data["tableId"].as_str().map(str::to_owned);
     let table = match table {
         Some(t) => t,
-        None => {
-            let prepare: Option<Value> = ctx.worker.store.get(&keys::saga_data(ctx.tenant, &ctx.saga.id, "prepare")).await?;
-            prepare
-                .and_then(|p| p["data"]["tableId"].as_str().map(str::to_owned))
-                .ok_or_else(|| StepError::Failed("the table is unknown".into()))?
-        }
+        None => ctx.data_of_step("prepare").await?["tableId"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| StepError::Failed("the table is unknown".into()))?,
     };
     let mut created = strings(&data["created"]);
     let mut written = data["written"].as_u64().unwrap_or(0) as usize;
@@ -225,35 +225,19 @@ async fn delete_created_then_restore(ctx: &Ctx<'_>) -> Result<String, StepError>
     };
     let mut table = data["tableId"].as_str().map(str::to_owned);
     if table.is_none() {
-        let prepare: Option<Value> = ctx.worker.store.get(&keys::saga_data(ctx.tenant, &ctx.saga.id, "prepare")).await?;
-        table = prepare.and_then(|p| p["data"]["tableId"].as_str().map(str::to_owned));
+        table = ctx.data_of_step("prepare").await?["tableId"].as_str().map(str::to_owned);
     }
     let Some(table) = table else { return Ok(String::new()) };
     let created = strings(&data["created"]);
     let mut removed = data["removed"].as_u64().unwrap_or(0) as usize;
     let mut said = Vec::new();
     for chunk in created.chunks(MAX_BATCH).skip(removed / MAX_BATCH) {
-        let ids = chunk.to_vec();
-        match ctx.session.delete_records(&base, &table, ids.clone()).await {
-            Ok(_) => {}
-            // Already gone (deleted by hand, or by an earlier attempt): nothing left to undo.
-            Err(shared::airtable::AirtableError::Upstream { status: 404 | 422, ref kind, .. })
-                if kind == "NOT_FOUND" || kind == "ROW_DOES_NOT_EXIST" => {}
-            Err(e) => {
-                let e = match e {
-                    shared::airtable::AirtableError::RateLimited { .. } | shared::airtable::AirtableError::Unavailable(_) => {
-                        ctx.airtable("deleting created records", || ctx.session.delete_records(&base, &table, ids.clone())).await.err()
-                    }
-                    other => Some(StepError::from(other)),
-                };
-                if let Some(e) = e {
-                    return Err(StepError::Failed(format!(
-                        "{e}; {} of {} created records are still to delete",
-                        created.len() - removed,
-                        created.len()
-                    )));
-                }
-            }
+        if let Err(e) = delete_ids(ctx, &base, &table, chunk).await {
+            return Err(StepError::Failed(format!(
+                "{e}; {} of {} created records are still to delete",
+                created.len() - removed,
+                created.len()
+            )));
         }
         removed += chunk.len();
         ctx.set("removed", &json!(removed)).await?;
@@ -270,7 +254,14 @@ async fn delete_created_then_restore(ctx: &Ctx<'_>) -> Result<String, StepError>
     if !updated.is_empty() {
         said.push(format!("restored {} updated records", updated.len()));
     }
-    let deleted: Vec<Value> = data["deleted"].as_array().cloned().unwrap_or_default();
+    let mut deleted: Vec<Value> = data["deleted"].as_array().cloned().unwrap_or_default();
+    // A chunk being deleted when the step failed: recreate those of its records that are gone.
+    for d in data["deleting"].as_array().into_iter().flatten() {
+        let id = d["id"].as_str().unwrap_or_default();
+        if ctx.session.get_record(&base, &table, id).await.is_err() {
+            deleted.push(d.clone());
+        }
+    }
     let done = data["recreated"].as_u64().unwrap_or(0) as usize;
     for (i, chunk) in deleted.chunks(MAX_BATCH).enumerate().skip(done / MAX_BATCH) {
         let fields: Vec<Value> = chunk.iter().map(|d| d["fields"].clone()).collect();
@@ -280,7 +271,45 @@ async fn delete_created_then_restore(ctx: &Ctx<'_>) -> Result<String, StepError>
     if !deleted.is_empty() {
         said.push(format!("recreated {} deleted records with their values", deleted.len()));
     }
+    // A chunk whose answer never came may have been written: that is left to check, not undone.
+    if let Some(f) = data.get("inflight") {
+        return Err(StepError::Failed(format!(
+            "{}; rows {}–{} were being written when the step failed and Airtable's answer is unknown: check the table for them",
+            if said.is_empty() { "nothing else to undo".to_owned() } else { said.join("; ") },
+            f["from"],
+            f["to"]
+        )));
+    }
     Ok(said.join("; "))
+}
+
+/// Deletes records, treating the ones already gone as deleted (Airtable refuses a whole batch
+/// when one id is missing, so the batch is retried one by one).
+async fn delete_ids(ctx: &Ctx<'_>, base: &str, table: &str, ids: &[String]) -> Result<(), StepError> {
+    let gone = |e: &shared::airtable::AirtableError| {
+        matches!(e, shared::airtable::AirtableError::Upstream { status: 404 | 422, kind, .. }
+            if matches!(kind.as_str(), "NOT_FOUND" | "ROW_DOES_NOT_EXIST" | "MODEL_ID_NOT_FOUND"))
+    };
+    match ctx.session.delete_records(base, table, ids.to_vec()).await {
+        Ok(_) => Ok(()),
+        Err(e) if gone(&e) => {
+            for id in ids {
+                match ctx.session.delete_records(base, table, vec![id.clone()]).await {
+                    Ok(_) => {}
+                    Err(e) if gone(&e) => {}
+                    Err(_) => ctx
+                        .airtable("deleting a created record", || ctx.session.delete_records(base, table, vec![id.clone()]))
+                        .await
+                        .map(|_| ())?,
+                }
+            }
+            Ok(())
+        }
+        Err(shared::airtable::AirtableError::RateLimited { .. } | shared::airtable::AirtableError::Unavailable(_)) => {
+            ctx.airtable("deleting created records", || ctx.session.delete_records(base, table, ids.to_vec())).await.map(|_| ())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 // ---------- bulk_update ----------
@@ -315,6 +344,9 @@ async fn bulk_snapshot(ctx: &Ctx<'_>) -> Result<Value, StepError> {
             json!({"id": r["id"], "before": before})
         })
         .collect();
+    if json!(snapshot).to_string().len() > MAX_RECORD_BYTES {
+        return Err(StepError::Failed("the current values are too large to snapshot in one saga; update fewer records at a time".into()));
+    }
     ctx.set("snapshot", &json!(snapshot)).await?;
     Ok(json!({"records": snapshot.len()}))
 }
@@ -324,8 +356,7 @@ async fn bulk_update(ctx: &Ctx<'_>) -> Result<Value, StepError> {
     let table = input_str(ctx, "table")?;
     let typecast = ctx.saga.input["typecast"].as_bool().unwrap_or(false);
     let fields = ctx.saga.input["fields"].clone();
-    let snap: Option<Value> = ctx.worker.store.get(&keys::saga_data(ctx.tenant, &ctx.saga.id, "snapshot")).await?;
-    let snapshot: Vec<Value> = snap.and_then(|s| s["data"]["snapshot"].as_array().cloned()).unwrap_or_default();
+    let snapshot: Vec<Value> = ctx.data_of_step("snapshot").await?["snapshot"].as_array().cloned().unwrap_or_default();
     let data = ctx.data().await?;
     let mut updated: Vec<Value> = data["updated"].as_array().cloned().unwrap_or_default();
     for (n, chunk) in snapshot.chunks(MAX_BATCH).enumerate().skip(updated.len() / MAX_BATCH) {
@@ -347,8 +378,7 @@ async fn bulk_restore(ctx: &Ctx<'_>) -> Result<String, StepError> {
     let table = input_str(ctx, "table")?;
     // What the failed chunk may have changed too: every snapshot record past the recorded ones
     // in that chunk is restored (restoring an unchanged value changes nothing).
-    let snap: Option<Value> = ctx.worker.store.get(&keys::saga_data(ctx.tenant, &ctx.saga.id, "snapshot")).await?;
-    let snapshot: Vec<Value> = snap.and_then(|s| s["data"]["snapshot"].as_array().cloned()).unwrap_or_default();
+    let snapshot: Vec<Value> = ctx.data_of_step("snapshot").await?["snapshot"].as_array().cloned().unwrap_or_default();
     let updated = data["updated"].as_array().map(Vec::len).unwrap_or(0);
     let touched = (updated + MAX_BATCH).min(snapshot.len());
     if data.get("updated").is_none() && updated == 0 {
@@ -407,17 +437,22 @@ async fn sync_plan(ctx: &Ctx<'_>) -> Result<Value, StepError> {
             json!({"id": r["id"], "fields": fields})
         })
         .collect();
-    ctx.set("plan", &serde_json::to_value(&plan).unwrap_or_default()).await?;
-    ctx.set("deletedRecords", &json!(deleted)).await?;
-    ctx.set("target", &json!({"baseId": target_base, "tableId": tid})).await?;
+    let plan_value = serde_json::to_value(&plan).unwrap_or_default();
+    if plan_value.to_string().len() + json!(deleted).to_string().len() > MAX_RECORD_BYTES {
+        return Err(StepError::Failed("the sync changes too much for one saga; sync fewer fields or records at a time".into()));
+    }
+    ctx.update(
+        &[("plan", plan_value), ("deletedRecords", json!(deleted)), ("target", json!({"baseId": target_base, "tableId": tid}))],
+        &[],
+    )
+    .await?;
     Ok(
         json!({"create": plan.creates.len(), "update": plan.updates.len(), "delete": plan.deletes.len(), "unchanged": plan.unchanged, "skipped": plan.skipped.len()}),
     )
 }
 
 async fn sync_apply(ctx: &Ctx<'_>) -> Result<Value, StepError> {
-    let planned: Option<Value> = ctx.worker.store.get(&keys::saga_data(ctx.tenant, &ctx.saga.id, "plan")).await?;
-    let planned = planned.map(|p| p["data"].clone()).unwrap_or_default();
+    let planned = ctx.data_of_step("plan").await?;
     let plan: sync::Plan =
         serde_json::from_value(planned["plan"].clone()).map_err(|e| StepError::Failed(format!("the plan cannot be read: {e}")))?;
     let base = planned["target"]["baseId"].as_str().unwrap_or_default().to_owned();
@@ -439,24 +474,32 @@ async fn sync_apply(ctx: &Ctx<'_>) -> Result<Value, StepError> {
         ctx.progress("apply", created.len(), total).await?;
     }
     let mut updated: Vec<Value> = data["updated"].as_array().cloned().unwrap_or_default();
-    for chunk in plan.updates.chunks(MAX_BATCH).skip(updated.len() / MAX_BATCH) {
+    let mut applied = data["updatesApplied"].as_u64().unwrap_or(0) as usize;
+    for chunk in plan.updates.chunks(MAX_BATCH).skip(applied / MAX_BATCH) {
         ctx.check_cancel().await?;
         let records: Vec<Value> = chunk.iter().map(|u| json!({"id": u.id, "fields": u.changes})).collect();
-        // Recorded first: a failure of this chunk is restored too (restoring is harmless).
-        updated.extend(chunk.iter().map(|u| json!({"id": u.id, "before": u.before})));
-        ctx.set("updated", &json!(updated)).await?;
+        // The values to restore are recorded before sending (restoring an unchanged one is
+        // harmless); the chunk counts as applied only once Airtable says so.
+        if updated.len() < applied + chunk.len() {
+            updated.extend(chunk.iter().map(|u| json!({"id": u.id, "before": u.before})));
+            ctx.set("updated", &json!(updated)).await?;
+        }
         ctx.airtable("updating records", || ctx.session.update_records(&base, &table, records.clone(), false, typecast)).await?;
-        ctx.progress("apply", created.len() + updated.len(), total).await?;
+        applied += chunk.len();
+        ctx.set("updatesApplied", &json!(applied)).await?;
+        ctx.progress("apply", created.len() + applied, total).await?;
     }
     let all_deleted: Vec<Value> = planned["deletedRecords"].as_array().cloned().unwrap_or_default();
     let mut deleted: Vec<Value> = data["deleted"].as_array().cloned().unwrap_or_default();
     for chunk in all_deleted.chunks(MAX_BATCH).skip(deleted.len() / MAX_BATCH) {
         ctx.check_cancel().await?;
         let ids = ids_of(chunk);
-        ctx.airtable("deleting records", || ctx.session.delete_records(&base, &table, ids.clone())).await?;
+        // Said before sending, so a compensation after a lost answer recreates what is gone.
+        ctx.set("deleting", &json!(chunk)).await?;
+        delete_ids(ctx, &base, &table, &ids).await?;
         deleted.extend(chunk.iter().cloned());
-        ctx.set("deleted", &json!(deleted)).await?;
-        ctx.progress("apply", created.len() + updated.len() + deleted.len(), total).await?;
+        ctx.update(&[("deleted", json!(deleted))], &["deleting"]).await?;
+        ctx.progress("apply", created.len() + applied + deleted.len(), total).await?;
     }
     Ok(json!({"created": created.len(), "updated": updated.len(), "deleted": deleted.len()}))
 }

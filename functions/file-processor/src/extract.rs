@@ -329,7 +329,60 @@ fn pdf(bytes: &[u8]) -> Result<Extracted, Unreadable> {
         .map_err(|_| bad("the PDF cannot be read"))?
         .map_err(|e| bad(format!("the PDF cannot be read: {e}")))?;
     let pages = text.matches('\u{c}').count() as u64 + 1;
-    Ok(Extracted { kind: "pdf", text: text.replace('\u{c}', "\n").trim().to_owned(), pages: Some(pages), ..Default::default() })
+    let text = text.replace('\u{c}', "\n").trim().to_owned();
+    let mut out = Extracted { kind: "pdf", pages: Some(pages), ..Default::default() };
+    if let Some((columns, rows)) = text_table(&text) {
+        out.columns = headers(columns);
+        out.rows = rows;
+    }
+    out.text = text;
+    Ok(out)
+}
+
+/// The cells of a line laid out as a table row: separated by tabs or runs of 2+ spaces.
+fn layout_cells(line: &str) -> Vec<String> {
+    let mut cells = Vec::new();
+    let mut cur = String::new();
+    let mut spaces = 0;
+    for c in line.trim().chars() {
+        match c {
+            '\t' => spaces = 2,
+            ' ' => spaces += 1,
+            _ => {
+                if spaces >= 2 && !cur.is_empty() {
+                    cells.push(std::mem::take(&mut cur));
+                } else if spaces == 1 {
+                    cur.push(' ');
+                }
+                spaces = 0;
+                cur.push(c);
+            }
+        }
+    }
+    if !cur.is_empty() {
+        cells.push(cur);
+    }
+    cells
+}
+
+/// The longest run of 3+ consecutive lines that split into the same number (2+) of cells: a
+/// table laid out in text (PDF text keeps column gaps as runs of spaces). Header first.
+fn text_table(text: &str) -> Option<(Vec<String>, Vec<Vec<Value>>)> {
+    let lines: Vec<Vec<String>> = text.lines().map(layout_cells).collect();
+    let mut best: Option<(usize, usize)> = None;
+    let mut start = 0;
+    for i in 0..=lines.len() {
+        let same = i < lines.len() && lines[i].len() >= 2 && lines[i].len() == lines[start].len();
+        if !same {
+            if i - start >= 3 && lines[start].len() >= 2 && best.is_none_or(|(s, e)| e - s < i - start) {
+                best = Some((start, i));
+            }
+            start = i;
+        }
+    }
+    let (s, e) = best?;
+    let rows = lines[s + 1..e].iter().map(|r| r.iter().map(|c| Value::String(c.clone())).collect()).collect();
+    Some((lines[s].clone(), rows))
 }
 
 /// Extracts a file declared as `declared` (a kind from its name and content type). A file whose
@@ -464,6 +517,15 @@ mod tests {
         assert!(extract("xlsx", b"PK\x03\x04 not really a zip").is_err());
         assert!(extract("txt", &[0u8, 159, 146, 150]).is_err());
         assert!(extract("csv", b"").is_err());
+    }
+
+    #[test]
+    fn tables_laid_out_in_text_become_rows() {
+        let text = "Quarterly report\nRegion   Revenue   Growth\nNorth    1200      3%\nSouth    900       -1%\n\nThanks.";
+        let (cols, rows) = text_table(text).unwrap();
+        assert_eq!(cols, vec!["Region", "Revenue", "Growth"]);
+        assert_eq!(rows[1], vec![json!("South"), json!("900"), json!("-1%")]);
+        assert!(text_table("One line only\nand prose\nwith single spaces").is_none());
     }
 
     #[test]

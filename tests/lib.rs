@@ -340,6 +340,11 @@ pub mod sandbox {
         token
     }
 
+    /// Makes a base's write requests fail for good (`{create|update|delete: n | {after, times}}`).
+    pub async fn fail_after(base: &str, rule: Value) {
+        reqwest::Client::new().post(url("/_sandbox/config")).json(&json!({"base": base, "failAfter": rule})).send().await.unwrap();
+    }
+
     /// Sets a base's injected fault rate.
     pub async fn faults(base: &str, rate: f64) {
         reqwest::Client::new().post(url("/_sandbox/config")).json(&json!({"base": base, "faultRate": rate})).send().await.unwrap();
@@ -368,6 +373,31 @@ impl Api {
             .await
             .expect(200);
         Connected { session, base, table }
+    }
+}
+
+impl Api {
+    /// Uploads a file through a presigned PUT, as a browser would; returns the file id.
+    pub async fn upload(&self, s: &Session, name: &str, content_type: &str, bytes: Vec<u8>) -> String {
+        let body = serde_json::json!({"filename": name, "contentType": content_type, "size": bytes.len()});
+        let r = self.post("/api/v1/files/upload", Some(&s.access), body).await.expect(201);
+        assert_eq!(r.body["status"], "pending");
+        let url = r.body["uploadUrl"].as_str().unwrap();
+        let put = reqwest::Client::new().put(url).header("content-type", content_type).body(bytes).send().await.unwrap();
+        assert!(put.status().is_success(), "PUT to the presigned URL: {}", put.status());
+        r.body["fileId"].as_str().unwrap().to_owned()
+    }
+
+    /// Polls a file until its processing ends; returns it.
+    pub async fn file_settled(&self, s: &Session, id: &str) -> Value {
+        for _ in 0..200 {
+            let r = self.get(&format!("/api/v1/files/{id}"), &s.access).await.expect(200);
+            if matches!(r.body["status"].as_str(), Some("processed" | "failed")) {
+                return r.body;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("file {id} was not processed in 20 s");
     }
 }
 

@@ -6,29 +6,12 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tests::{Api, Session, fixtures, stack};
 
-/// Uploads through a presigned PUT, as a browser would; returns the file id.
 async fn upload(api: &Api, s: &Session, name: &str, content_type: &str, bytes: Vec<u8>) -> String {
-    let r = api
-        .post("/api/v1/files/upload", Some(&s.access), json!({"filename": name, "contentType": content_type, "size": bytes.len()}))
-        .await
-        .expect(201);
-    assert_eq!(r.body["status"], "pending");
-    let url = r.body["uploadUrl"].as_str().unwrap();
-    let put = reqwest::Client::new().put(url).header("content-type", content_type).body(bytes).send().await.unwrap();
-    assert!(put.status().is_success(), "PUT to the presigned URL: {}", put.status());
-    r.body["fileId"].as_str().unwrap().to_owned()
+    api.upload(s, name, content_type, bytes).await
 }
 
-/// Polls the file until processing ends.
 async fn settled(api: &Api, s: &Session, id: &str) -> Value {
-    for _ in 0..200 {
-        let r = api.get(&format!("/api/v1/files/{id}"), &s.access).await.expect(200);
-        if matches!(r.body["status"].as_str(), Some("processed" | "failed")) {
-            return r.body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("file {id} was not processed in 20 s");
+    api.file_settled(s, id).await
 }
 
 fn types(f: &Value) -> Vec<(String, String)> {

@@ -8,28 +8,10 @@ use serde_json::{Value, json};
 use tests::{Api, Connected, Session, sandbox, stack};
 
 async fn upload_csv(api: &Api, s: &Session, name: &str, csv: String) -> String {
-    let r = api
-        .post("/api/v1/files/upload", Some(&s.access), json!({"filename": name, "contentType": "text/csv", "size": csv.len()}))
-        .await
-        .expect(201);
-    let put = reqwest::Client::new()
-        .put(r.body["uploadUrl"].as_str().unwrap())
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert!(put.status().is_success());
-    let id = r.body["fileId"].as_str().unwrap().to_owned();
-    for _ in 0..200 {
-        let f = api.get(&format!("/api/v1/files/{id}"), &s.access).await.expect(200);
-        if f.body["status"] == "processed" {
-            return id;
-        }
-        assert_ne!(f.body["status"], "failed", "{}", f.body);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the file was not processed");
+    let id = api.upload(s, name, "text/csv", csv.into_bytes()).await;
+    let f = api.file_settled(s, &id).await;
+    assert_eq!(f["status"], "processed", "{f}");
+    id
 }
 
 fn people_csv(n: usize) -> String {
@@ -124,12 +106,7 @@ async fn an_import_failing_at_chunk_37_deletes_every_record_it_created() {
     .expect(201);
     let before = records(&api, &c, "People").await;
     let file = upload_csv(&api, &c.session, "people.csv", people_csv(1000)).await;
-    reqwest::Client::new()
-        .post(format!("http://{}/_sandbox/config", stack().sandbox))
-        .json(&json!({"base": c.base, "failAfter": {"create": 36}}))
-        .send()
-        .await
-        .unwrap();
+    sandbox::fail_after(&c.base, json!({"create": 36})).await;
     let id = start(
         &api,
         &c,
@@ -173,12 +150,7 @@ async fn an_import_into_a_new_table_creates_it_and_a_rollback_renames_it() {
     assert_eq!((acme["fields"]["Score"].as_f64(), &acme["fields"]["Active"]), (Some(3.5), &json!(true)));
 
     // The same import into another new table, failing at its first chunk.
-    reqwest::Client::new()
-        .post(format!("http://{}/_sandbox/config", stack().sandbox))
-        .json(&json!({"base": c.base, "failAfter": {"create": 0}}))
-        .send()
-        .await
-        .unwrap();
+    sandbox::fail_after(&c.base, json!({"create": 0})).await;
     let mut input = input;
     input["createTable"]["name"] = json!("Leads 2");
     let id = start(&api, &c, "import_file", input).await;
@@ -199,12 +171,7 @@ async fn a_bulk_update_failing_halfway_restores_the_values_exactly() {
         .collect();
     api.post("/api/v1/records", Some(&c.session.access), json!({"baseId": c.base, "table": "People", "records": seed})).await.expect(201);
     let before = records(&api, &c, "People").await;
-    reqwest::Client::new()
-        .post(format!("http://{}/_sandbox/config", stack().sandbox))
-        .json(&json!({"base": c.base, "failAfter": {"update": {"after": 2, "times": 1}}}))
-        .send()
-        .await
-        .unwrap();
+    sandbox::fail_after(&c.base, json!({"update": {"after": 2, "times": 1}})).await;
     let id = start(
         &api,
         &c,
@@ -226,12 +193,7 @@ async fn a_compensation_that_fails_ends_compensation_failed_not_compensated() {
     let api = Api::new();
     let c = api.connected("sagacompfail").await;
     let file = upload_csv(&api, &c.session, "people.csv", people_csv(50)).await;
-    reqwest::Client::new()
-        .post(format!("http://{}/_sandbox/config", stack().sandbox))
-        .json(&json!({"base": c.base, "failAfter": {"create": 3, "delete": 0}}))
-        .send()
-        .await
-        .unwrap();
+    sandbox::fail_after(&c.base, json!({"create": 3, "delete": 0})).await;
     let id =
         start(&api, &c, "import_file", json!({"fileId": file, "baseId": c.base, "table": "People", "mapping": {"Name": "Name"}})).await;
     let saga = finished(&api, &c.session, &id).await;
@@ -288,12 +250,7 @@ async fn a_sync_saga_applies_and_a_failed_one_reverts_creates_updates_and_delete
         json!({"sourceBaseId": c.base, "sourceTable": "People", "targetTable": "Mirror", "keyField": "Name", "deleteMissing": true});
 
     // Fails at the delete, after the creates and the update: everything is reverted.
-    reqwest::Client::new()
-        .post(format!("http://{}/_sandbox/config", stack().sandbox))
-        .json(&json!({"base": c.base, "failAfter": {"delete": {"after": 0, "times": 1}}}))
-        .send()
-        .await
-        .unwrap();
+    sandbox::fail_after(&c.base, json!({"delete": {"after": 0, "times": 1}})).await;
     let id = start(&api, &c, "sync_tables", input.clone()).await;
     let saga = finished(&api, &c.session, &id).await;
     assert_eq!(saga["status"], "compensated", "{saga}");

@@ -94,6 +94,33 @@ async fn an_import_of_a_thousand_rows_writes_exactly_the_file() {
 }
 
 #[tokio::test]
+async fn a_step_message_delivered_twice_while_it_runs_writes_nothing_twice() {
+    let api = Api::new();
+    let c = api.connected("sagadup").await;
+    let file = upload_csv(&api, &c.session, "people.csv", people_csv(300)).await;
+    let id =
+        start(&api, &c, "import_file", json!({"fileId": file, "baseId": c.base, "table": "People", "mapping": {"Name": "Name"}})).await;
+    // Once the step is writing, the same message arrives again (SQS delivers at least once).
+    for _ in 0..300 {
+        let r = api.get(&format!("/api/v1/saga/transaction/{id}"), &c.session.access).await.expect(200);
+        if r.body["progress"]["done"].as_u64().unwrap_or(0) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let sqs = aws_sdk_sqs::Client::new(&local::sdk_config(Some(&stack().aws_endpoint)).await);
+    let msg =
+        json!({"taskToken": "duplicate-token", "transactionId": id, "tenantId": c.session.tenant_id, "step": "write_rows", "action": "do"});
+    for _ in 0..3 {
+        sqs.send_message().queue_url(&stack().env["SAGA_STEPS_QUEUE_URL"]).message_body(msg.to_string()).send().await.unwrap();
+    }
+    let saga = finished(&api, &c.session, &id).await;
+    assert_eq!(saga["status"], "completed", "{saga}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(records(&api, &c, "People").await.len(), 300, "every row once");
+}
+
+#[tokio::test]
 async fn an_import_failing_at_chunk_37_deletes_every_record_it_created() {
     let api = Api::new();
     let c = api.connected("sagaimportfail").await;

@@ -95,6 +95,10 @@ async fn data_of(store: &Store, key: &keys::Key) -> Result<Value, StepError> {
     Ok(v.unwrap_or_else(|| json!({})))
 }
 
+/// How long a worker holds a step: longer than the function's 600 s timeout, shorter than the
+/// queue's 900 s visibility, so a redelivery after a crash finds the lease expired.
+const LEASE_SECS: i64 = 660;
+
 /// Attempts of an Airtable call that fails transiently.
 const ATTEMPTS: u32 = 5;
 
@@ -243,6 +247,12 @@ impl Worker {
             sets.push(format!("#steps[{index}].#{name} = :v{i}"));
             values.push((format!(":v{i}"), serde_dynamo::to_attribute_value(v)?));
         }
+        // A step whose status changes here has ended (or failed): its lease is released, so its
+        // compensation can start at once.
+        if fields.iter().any(|(name, _)| *name == "status") {
+            sets.push(format!("#steps[{index}].#lease = :released"));
+            values.push((":released".into(), shared::store::n(0)));
+        }
         sets.push("#updatedAt = :at".into());
         values.push((":at".into(), s(shared::time::now_rfc3339())));
         let refs: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)> = values.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
@@ -273,6 +283,32 @@ impl Worker {
                 )
                 .await
                 .map(|_| ()),
+        }
+    }
+
+    /// Takes the step for this worker: sets `status` and a lease
+    /// longer than the worker's timeout, if the step is in one of `from` and no live lease is held
+    /// by another worker. False when one is.
+    async fn lease(&self, tenant: &TenantId, saga: &SagaId, index: usize, from: &[&str], status: &str) -> Result<bool, StoreError> {
+        let now = shared::time::now_epoch();
+        let allowed: Vec<String> = (0..from.len()).map(|i| format!(":from{i}")).collect();
+        let cond = format!(
+            "#steps[{index}].#status IN ({}) AND (attribute_not_exists(#steps[{index}].#lease) OR #steps[{index}].#lease < :now)",
+            allowed.join(", ")
+        );
+        let expr = format!("SET #steps[{index}].#status = :status, #steps[{index}].#lease = :until, #updatedAt = :at");
+        let mut values = vec![
+            (":status".to_owned(), s(status)),
+            (":until".to_owned(), shared::store::n(now + LEASE_SECS)),
+            (":now".to_owned(), shared::store::n(now)),
+            (":at".to_owned(), s(shared::time::now_rfc3339())),
+        ];
+        values.extend(from.iter().enumerate().map(|(i, f)| (format!(":from{i}"), s(*f))));
+        let refs: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)> = values.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        match self.store.update::<Value>(&keys::saga(tenant, saga), &expr, Some(&cond), &refs).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
+            Err(e) => Err(e),
         }
     }
 
@@ -351,8 +387,18 @@ impl Worker {
                 _ if saga.status != Status::Running || current.starts_with("undo") => {
                     return self.answer(&m.task_token, Err(("SagaNotRunning".into(), format!("the saga is {:?}", saga.status)))).await;
                 }
-                "running" => tracing::info!(saga = %saga.id, step = %m.step, "resuming a step after its last recorded progress"),
-                _ => self.set_step(&m.tenant_id, &saga, index, &[("status", json!("running")), ("startedAt", now())]).await?,
+                _ => {}
+            }
+            // One worker at a time: a duplicate delivery while the step runs finds the lease held
+            // and leaves it to the holder; a worker that died lets its lease expire first.
+            if !self.lease(&m.tenant_id, &saga.id, index, &["pending", "running"], "running").await? {
+                tracing::info!(saga = %saga.id, step = %m.step, "the step is being worked elsewhere; this delivery is dropped");
+                return Ok(());
+            }
+            if current == "running" {
+                tracing::info!(saga = %saga.id, step = %m.step, "resuming a step after its last recorded progress");
+            } else {
+                self.set_step(&m.tenant_id, &saga, index, &[("startedAt", now())]).await?;
             }
             let outcome = match ctx.check_cancel().await {
                 Ok(()) => steps::run(&ctx, &m.step).await,
@@ -402,7 +448,10 @@ impl Worker {
                 .await;
         }
         self.set_status(&m.tenant_id, &saga.id, Status::Compensating, None).await?;
-        self.set_step(&m.tenant_id, &saga, index, &[("status", json!("undoing"))]).await?;
+        if !self.lease(&m.tenant_id, &saga.id, index, &["pending", "running", "done", "failed", "undoing"], "undoing").await? {
+            tracing::info!(saga = %saga.id, step = %m.step, "the compensation is being worked elsewhere; this delivery is dropped");
+            return Ok(());
+        }
         match steps::undo(&ctx, &m.step).await {
             Ok(detail) => {
                 let outcome = if detail.is_empty() { "nothing_to_undo" } else { "undone" };

@@ -128,6 +128,8 @@ pub struct MetadataOut {
     rows: usize,
     created_rows: usize,
     updated_rows: usize,
+    /// Rows of tables that no longer exist, deleted on a refresh.
+    removed_rows: usize,
 }
 
 /// The metadata table's columns; `Table ID` identifies a row (rows are upserted on it).
@@ -166,7 +168,7 @@ impl Tool for CreateMetadataTable {
     const TITLE: &'static str = "Create a metadata table";
     const DESCRIPTION: &'static str = "Create (or refresh) a table in the base that describes every other table: name, id, description, \
         primary field, field count, each field with its type, and views. Rows are written in batches and matched on Table ID, so \
-        running it again updates the rows instead of duplicating them.";
+        running it again updates the rows instead of duplicating them and removes the rows of tables that no longer exist.";
     const HINTS: Hints = CHANGE;
     type Args = MetadataArgs;
     type Output = MetadataOut;
@@ -200,17 +202,33 @@ impl Tool for CreateMetadataTable {
         let rows: Vec<Value> =
             base_schema["tables"].as_array().into_iter().flatten().filter(|t| t["id"] != table_id.as_str()).map(metadata_row).collect();
         let count = rows.len();
+        let live: Vec<String> = rows.iter().filter_map(|r| r["Table ID"].as_str().map(str::to_owned)).collect();
         let upserted = if rows.is_empty() {
             Default::default()
         } else {
             ctx.session.upsert_records(base, &table_id, rows, &["Table ID".to_owned()], true).await?
         };
+        // Rows of tables that no longer exist go: the table describes the base as it is now.
+        let mut removed = 0;
+        if !created_table {
+            let query = crate::airtable::ListQuery { fields: vec!["Table ID".into()], page_size: Some(100), ..Default::default() };
+            let existing = ctx.session.list_all(base, &table_id, &query).await?;
+            let stale: Vec<String> = existing
+                .iter()
+                .filter(|r| r["fields"]["Table ID"].as_str().is_some_and(|id| !live.iter().any(|l| l == id)))
+                .filter_map(|r| r["id"].as_str().map(str::to_owned))
+                .collect();
+            if !stale.is_empty() {
+                removed = ctx.session.delete_records(base, &table_id, stale).await?.len();
+            }
+        }
         Ok(MetadataOut {
             table: json!({"id": table_id, "name": table["name"]}),
             created_table,
             rows: count,
             created_rows: upserted.created.len(),
             updated_rows: upserted.updated.len(),
+            removed_rows: removed,
         })
     }
 

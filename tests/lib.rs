@@ -47,6 +47,17 @@ pub fn logs() -> String {
     String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
 }
 
+/// Waits until the stack has logged a line containing every one of `needles` (20 s at most).
+pub async fn logged(needles: &[&str]) -> bool {
+    for _ in 0..200 {
+        if logs().lines().any(|l| needles.iter().all(|n| l.contains(n))) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }

@@ -6,7 +6,11 @@
 //! A claim is a lease: if the request running it dies (a Lambda timeout), the key is free again
 //! after [`LEASE_SECS`].
 
-use axum::http::HeaderMap;
+use std::future::Future;
+
+use axum::Json;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -133,5 +137,49 @@ pub async fn finish(store: &Store, tenant: &TenantId, key: &str, fingerprint: &s
 pub async fn abandon(store: &Store, tenant: &TenantId, key: &str) {
     if let Err(e) = store.delete(&keys::idempotency(tenant, key)).await {
         tracing::warn!(error = %e, "could not release an idempotency key");
+    }
+}
+/// Runs a write under the request's `Idempotency-Key` (if any): a replay returns the first
+/// answer (with `idempotent-replayed: true`) and writes nothing. A failure that wrote nothing (a
+/// 4xx, or a base on hold) releases the key; one that may have written (a partial batch, an
+/// ambiguous upstream error) is stored as the answer, so a retry cannot write twice.
+pub async fn run<F, Fut>(store: &Store, tenant: &TenantId, headers: &HeaderMap, fingerprint: String, run: F) -> Result<Response, ApiError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<(StatusCode, Value), ApiError>>,
+{
+    let replayed = HeaderName::from_static("idempotent-replayed");
+    match begin(store, tenant, headers, &fingerprint).await? {
+        Begin::NoKey => run().await.map(|(s, v)| (s, Json(v)).into_response()),
+        Begin::Replay { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let mut res = (status, [(replayed, HeaderValue::from_static("true"))], Json(body)).into_response();
+            if status.is_client_error() || status.is_server_error() {
+                res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::error::PROBLEM_JSON));
+            }
+            Ok(res)
+        }
+        Begin::Run(key) => match run().await {
+            Ok((status, body)) => {
+                finish(store, tenant, &key, &fingerprint, status.as_u16(), &body).await?;
+                Ok((status, [(replayed, HeaderValue::from_static("false"))], Json(body)).into_response())
+            }
+            // Only a failure that may have written keeps the key (so a retry cannot write twice);
+            // anything else wrote nothing and releases it for a retry.
+            Err(e) if !matches!(e.code(), "airtable_partial_write" | "airtable_outcome_unknown") => {
+                abandon(store, tenant, &key).await;
+                Err(e)
+            }
+            Err(e) => {
+                let res = e.into_response();
+                let status = res.status();
+                let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap_or_default();
+                let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                finish(store, tenant, &key, &fingerprint, status.as_u16(), &body).await?;
+                let mut res = (status, [(replayed, HeaderValue::from_static("false"))], Json(body)).into_response();
+                res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::error::PROBLEM_JSON));
+                Ok(res)
+            }
+        },
     }
 }

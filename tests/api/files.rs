@@ -1,8 +1,6 @@
 //! Files end to end: upload through a presigned S3 URL with plain HTTP (or multipart), the S3
 //! notification through the files queue to `file-processor`, and the result over the API.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use tests::{Api, Session, fixtures, stack};
 
@@ -200,7 +198,7 @@ async fn a_redelivered_notification_does_not_process_a_file_twice_and_deleting_r
         json!({"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "x"}, "object": {"key": key, "size": 9}}}]});
     let sqs = aws_sdk_sqs::Client::new(&local::sdk_config(Some(&stack().aws_endpoint)).await);
     sqs.send_message().queue_url(&stack().env["FILES_QUEUE_URL"]).message_body(event.to_string()).send().await.unwrap();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(tests::logged(&["already processed", &id]).await, "the redelivery was handled");
     let again = api.get(&format!("/api/v1/files/{id}"), &s.access).await.expect(200);
     assert_eq!(again.body["updatedAt"], first["updatedAt"], "nothing was processed again");
 

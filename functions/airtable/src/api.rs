@@ -2,11 +2,9 @@
 //! client, in our own JSON and problem+json. Any number of records per write (chunked by 10),
 //! our own opaque cursors, `all=true` for every page, `Idempotency-Key` on writes.
 
-use std::future::Future;
-
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -295,57 +293,6 @@ pub async fn get_record(
 
 // ---------- records: writes ----------
 
-/// Runs a write under the request's `Idempotency-Key` (if any): a replay returns the first
-/// answer (with `idempotent-replayed: true`) and writes nothing. A failure that wrote nothing (a
-/// 4xx, or a base on hold) releases the key; one that may have written (a partial batch, an
-/// ambiguous upstream error) is stored as the answer, so a retry cannot write twice.
-async fn idempotent<F, Fut>(
-    state: &AppState,
-    identity: &Identity,
-    headers: &HeaderMap,
-    fingerprint: String,
-    run: F,
-) -> Result<Response, ApiError>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<(StatusCode, Value), ApiError>>,
-{
-    let replayed = HeaderName::from_static("idempotent-replayed");
-    match idempotency::begin(&state.store, &identity.tenant, headers, &fingerprint).await? {
-        idempotency::Begin::NoKey => run().await.map(|(s, v)| (s, Json(v)).into_response()),
-        idempotency::Begin::Replay { status, body } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            let mut res = (status, [(replayed, HeaderValue::from_static("true"))], Json(body)).into_response();
-            if status.is_client_error() || status.is_server_error() {
-                res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(shared::error::PROBLEM_JSON));
-            }
-            Ok(res)
-        }
-        idempotency::Begin::Run(key) => match run().await {
-            Ok((status, body)) => {
-                idempotency::finish(&state.store, &identity.tenant, &key, &fingerprint, status.as_u16(), &body).await?;
-                Ok((status, [(replayed, HeaderValue::from_static("false"))], Json(body)).into_response())
-            }
-            // Only a failure that may have written keeps the key (so a retry cannot write twice);
-            // anything else wrote nothing and releases it for a retry.
-            Err(e) if !matches!(e.code(), "airtable_partial_write" | "airtable_outcome_unknown") => {
-                idempotency::abandon(&state.store, &identity.tenant, &key).await;
-                Err(e)
-            }
-            Err(e) => {
-                let res = e.into_response();
-                let status = res.status();
-                let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap_or_default();
-                let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                idempotency::finish(&state.store, &identity.tenant, &key, &fingerprint, status.as_u16(), &body).await?;
-                let mut res = (status, [(replayed, HeaderValue::from_static("false"))], Json(body)).into_response();
-                res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(shared::error::PROBLEM_JSON));
-                Ok(res)
-            }
-        },
-    }
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Upsert {
@@ -398,7 +345,7 @@ pub async fn create_records(
     }
     let (base, table) = done(errors, base.zip(table))?;
     let fingerprint = format!("POST records {}", String::from_utf8_lossy(&body));
-    idempotent(&state, &identity, &headers, fingerprint, || async {
+    idempotency::run(&state.store, &identity.tenant, &headers, fingerprint, || async {
         let session = state.airtable.session(&identity.tenant).await?;
         match &req.upsert {
             Some(u) => {
@@ -448,7 +395,7 @@ async fn update_many(
     }
     let (base, table) = done(errors, base.zip(table))?;
     let fingerprint = format!("{} records {}", if replace { "PUT" } else { "PATCH" }, String::from_utf8_lossy(&body));
-    idempotent(&state, &identity, &headers, fingerprint, || async {
+    idempotency::run(&state.store, &identity.tenant, &headers, fingerprint, || async {
         let session = state.airtable.session(&identity.tenant).await?;
         let out = session.update_records(base.as_str(), table.as_str(), records, replace, req.typecast).await?;
         Ok((StatusCode::OK, json!({ "records": out })))
@@ -504,7 +451,7 @@ pub async fn update_record(
         return Err(ApiError::invalid("fields", "must be an object of field name → value"));
     }
     let fingerprint = format!("PATCH record {record} {}", String::from_utf8_lossy(&body));
-    idempotent(&state, &identity, &headers, fingerprint, || async {
+    idempotency::run(&state.store, &identity.tenant, &headers, fingerprint, || async {
         let session = state.airtable.session(&identity.tenant).await?;
         let out = session
             .update_records(base.as_str(), table.as_str(), vec![json!({"id": rec.as_str(), "fields": req.fields})], false, req.typecast)
@@ -525,7 +472,7 @@ pub async fn delete_record(
 ) -> Result<Response, ApiError> {
     identity.require_writer()?;
     let (base, table, rec) = record_target(&p, &record)?;
-    idempotent(&state, &identity, &headers, format!("DELETE record {record}"), || async {
+    idempotency::run(&state.store, &identity.tenant, &headers, format!("DELETE record {record}"), || async {
         let session = state.airtable.session(&identity.tenant).await?;
         session.delete_records(base.as_str(), table.as_str(), vec![rec.as_str().to_owned()]).await?;
         Ok((StatusCode::OK, json!({"id": rec.as_str(), "deleted": true})))
@@ -564,7 +511,7 @@ pub async fn delete_records(
     }
     check_count(ids.len(), &mut errors);
     let (base, table) = done(errors, base.zip(table))?;
-    idempotent(&state, &identity, &headers, format!("DELETE records {}", p.ids), || async {
+    idempotency::run(&state.store, &identity.tenant, &headers, format!("DELETE records {}", p.ids), || async {
         let session = state.airtable.session(&identity.tenant).await?;
         let deleted = session.delete_records(base.as_str(), table.as_str(), ids).await?;
         Ok((StatusCode::OK, json!({ "deleted": deleted })))

@@ -135,6 +135,7 @@ impl Processor {
         let key = keys::file(tenant, file);
         let Some(record) = self.store.get::<FileRecord>(&key).await? else { return Ok(None) };
         if matches!(record.status, FileStatus::Processed | FileStatus::Failed) {
+            tracing::info!(file = %file, "redelivered notification of a file already processed: nothing to do");
             return Ok(None);
         }
         let now = shared::time::now_epoch();
@@ -288,6 +289,20 @@ mod tests {
         assert_eq!(p.row_count, 120);
         assert_eq!(p.rows.len(), 50);
         assert_eq!(p.columns[0], Column { name: "Id".into(), kind: "number".into() });
+    }
+
+    fn sqs_event(name: &str) -> SqsEvent {
+        serde_json::from_str(&shared::testing::event("file-processor", name)).expect("an SQS event")
+    }
+
+    #[tokio::test]
+    async fn the_sample_events_skip_the_test_event_and_report_an_unreachable_store_as_a_retry() {
+        let (config, aws) = shared::testing::unreachable_aws();
+        let p = Processor::new(&config, &aws);
+        assert!(p.handle(sqs_event("s3-test-event.json")).await.batch_item_failures.is_empty());
+        let failed = p.handle(sqs_event("s3-put.json")).await.batch_item_failures;
+        assert_eq!(failed.len(), 1, "DynamoDB unreachable: the message comes back");
+        assert_eq!(failed[0].item_identifier, "0f1e7c52-1c5e-4c3c-9f0e-5d2a2f4b8a11");
     }
 
     #[tokio::test]

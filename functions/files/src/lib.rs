@@ -335,7 +335,21 @@ pub fn router(state: AppState) -> Router {
 
 #[cfg(test)]
 mod tests {
+    //! The Router as Lambda runs it, fed the sample events in `events/files/`; AWS is an address
+    //! where nothing listens, so only paths that need no AWS call are exercised.
+
     use super::*;
+    use shared::testing::{event, invoke, unreachable_aws};
+
+    #[tokio::test]
+    async fn the_sample_events_without_credentials_are_401_problems() {
+        let (config, aws) = unreachable_aws();
+        let app = router(AppState::new(config, aws).await.unwrap());
+        for name in ["list.json", "upload.json"] {
+            let (status, body, _) = invoke(app.clone(), &event("files", name)).await;
+            assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")), "{name}");
+        }
+    }
 
     #[test]
     fn names_types_and_sizes_are_checked_together() {

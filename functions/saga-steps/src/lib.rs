@@ -374,6 +374,7 @@ impl Worker {
             // A redelivery of a step that already ended answers the same again.
             match current.as_str() {
                 "done" => {
+                    tracing::info!(saga = %saga.id, step = %m.step, "redelivered step already done: answering its result again");
                     let result = saga.steps[index].result.clone().unwrap_or(Value::Null);
                     return self.answer(&m.task_token, Ok(result)).await;
                 }
@@ -496,5 +497,28 @@ impl Worker {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_sample_step_parses_and_an_unreachable_store_is_reported_as_a_retry() {
+        let (config, aws) = shared::testing::unreachable_aws();
+        let event: SqsEvent = serde_json::from_str(&shared::testing::event("saga-steps", "step.json")).unwrap();
+        let step: StepMessage = serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
+        assert_eq!((step.step.as_str(), step.action.as_str()), ("write_rows", "do"));
+        let failed = Worker::new(&config, &aws).handle(event).await.batch_item_failures;
+        assert_eq!(failed.len(), 1, "the message comes back rather than being lost");
+    }
+
+    #[tokio::test]
+    async fn a_message_that_is_not_a_step_is_dropped_not_retried_for_ever() {
+        let (config, aws) = shared::testing::unreachable_aws();
+        let mut event: SqsEvent = serde_json::from_str(&shared::testing::event("saga-steps", "step.json")).unwrap();
+        event.records[0].body = Some("{\"hello\": 1}".into());
+        assert!(Worker::new(&config, &aws).handle(event).await.batch_item_failures.is_empty());
     }
 }

@@ -57,18 +57,12 @@ pub struct StartRequest {
     pub input: Value,
 }
 
-/// Starts a saga after checking its input; the answer every front door gives (202).
-pub async fn start(state: &AppState, identity: &Identity, kind: &str, input: Value) -> Result<Response, ApiError> {
+/// Starts a saga after checking its input: 202 `{transactionId, status, type}`.
+async fn start(state: &AppState, identity: &Identity, kind: &str, input: Value) -> Result<(StatusCode, Value), ApiError> {
     identity.require_writer()?;
     let input = saga::validate(&state.store, &identity.tenant, kind, &input).await?;
     let started = saga::start(&state.store, &state.sfn, &state.machines, &identity.tenant, identity.user_id(), kind, input).await?;
-    let url = format!("/api/v1/saga/transaction/{}", started.id);
-    Ok((
-        StatusCode::ACCEPTED,
-        [("location", url)],
-        Json(json!({"transactionId": started.id, "status": started.status, "type": started.kind})),
-    )
-        .into_response())
+    Ok((StatusCode::ACCEPTED, json!({"transactionId": started.id, "status": started.status, "type": started.kind})))
 }
 
 /// `POST /api/v1/saga/transaction {type, input}` → 202 `{transactionId, status}`. With an
@@ -81,26 +75,10 @@ pub async fn create(
     ApiJson(req): ApiJson<StartRequest>,
 ) -> Result<Response, ApiError> {
     let fingerprint = format!("saga|{}|{}", req.kind, req.input);
-    match shared::idempotency::begin(&state.store, &identity.tenant, &headers, &fingerprint).await? {
-        shared::idempotency::Begin::NoKey => start(&state, &identity, &req.kind, req.input).await,
-        shared::idempotency::Begin::Replay { status, body } => {
-            Ok((StatusCode::from_u16(status).unwrap_or(StatusCode::ACCEPTED), [("idempotent-replayed", "true")], Json(body))
-                .into_response())
-        }
-        shared::idempotency::Begin::Run(key) => match start(&state, &identity, &req.kind, req.input).await {
-            Ok(res) => {
-                let status = res.status();
-                let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap_or_default();
-                let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                shared::idempotency::finish(&state.store, &identity.tenant, &key, &fingerprint, status.as_u16(), &body).await?;
-                Ok((status, [("idempotent-replayed", "false")], Json(body)).into_response())
-            }
-            Err(e) => {
-                shared::idempotency::abandon(&state.store, &identity.tenant, &key).await;
-                Err(e)
-            }
-        },
-    }
+    shared::idempotency::run(&state.store, &identity.tenant, &headers, fingerprint, || {
+        start(&state, &identity, &req.kind, req.input.clone())
+    })
+    .await
 }
 
 fn saga_id(raw: &str) -> Result<SagaId, ApiError> {
@@ -197,4 +175,21 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/saga/transaction/{id}/cancel", post(cancel))
         .route("/api/v1/saga/transactions", get(list))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The Router as Lambda runs it, fed the sample events in `events/saga/`.
+
+    use super::*;
+    use shared::testing::{event, invoke, unreachable_aws};
+
+    #[tokio::test]
+    async fn the_start_event_without_credentials_is_a_401_problem() {
+        let (config, aws) = unreachable_aws();
+        let (status, body, headers) = invoke(router(AppState::new(config, aws).await.unwrap()), &event("saga", "start.json")).await;
+        assert_eq!(status, 401);
+        assert_eq!(headers["content-type"], "application/problem+json");
+        assert_eq!(body["code"], "unauthorized");
+    }
 }

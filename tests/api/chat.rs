@@ -126,6 +126,30 @@ async fn the_whole_history_goes_to_the_model_and_sessions_can_be_listed_shown_an
 }
 
 #[tokio::test]
+async fn a_retried_message_with_an_idempotency_key_calls_nothing_twice() {
+    let api = Api::new();
+    let c = api.connected("chatidem").await;
+    let t = tag();
+    let marker = llm::script(
+        &t,
+        vec![
+            llm::call("create_record", json!({"base_id": c.base, "table": "People", "fields": {"Name": "Once"}})),
+            llm::text(|_| "Added.".into()),
+        ],
+    );
+    let body = json!({"message": format!("Add Once {marker}")});
+    let send =
+        || api.send(api.http().post(api.url("/api/v1/chat")).bearer_auth(&c.session.access).header("idempotency-key", "msg-1").json(&body));
+    let first = send().await.expect(200);
+    let again = send().await.expect(200);
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(llm::requests(&t).len(), 2, "the model was called for the first request only");
+    let all = api.get(&format!("/api/v1/records?baseId={}&table=People&all=true", c.base), &c.session.access).await.expect(200);
+    assert_eq!(all.body["total"], 1, "one record");
+}
+
+#[tokio::test]
 async fn the_iteration_cap_ends_the_loop_with_a_clear_answer() {
     let api = Api::new();
     let c = api.connected("chatcap").await;

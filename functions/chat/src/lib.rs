@@ -10,9 +10,9 @@ mod turn;
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use axum::Json;
 use axum::Router;
 use axum::extract::{FromRef, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -83,10 +83,18 @@ impl FromRef<AppState> for Authenticator {
 pub async fn chat(
     State(state): State<AppState>,
     identity: Identity,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<ChatRequest>,
-) -> Result<Json<ChatResponse>, ApiError> {
-    let prepared = turn::prepare(&state, &identity, req).await?;
-    Ok(Json(turn::run(&state, prepared, None).await?))
+) -> Result<Response, ApiError> {
+    // With an `Idempotency-Key`, a retried message answers the first answer: no second model
+    // call, no tool writing twice.
+    let fingerprint = format!("chat|{:?}|{:?}|{}", req.session_id, req.base_id, req.message);
+    shared::idempotency::run(&state.store, &identity.tenant, &headers, fingerprint, || async {
+        let prepared = turn::prepare(&state, &identity, req).await?;
+        let response = turn::run(&state, prepared, None).await?;
+        Ok((StatusCode::OK, serde_json::to_value(response).map_err(ApiError::internal)?))
+    })
+    .await
 }
 
 /// `POST /api/v1/chat/stream` — the same turn as server-sent events: `session`, `delta`,

@@ -16,6 +16,8 @@ pub struct AwsClients {
     pub secrets: aws_sdk_secretsmanager::Client,
     /// Bedrock Runtime (the chat's model when `LLM_PROVIDER=bedrock`).
     pub bedrock: aws_sdk_bedrockruntime::Client,
+    /// EventBridge Scheduler (workflow schedules).
+    pub scheduler: aws_sdk_scheduler::Client,
 }
 
 impl AwsClients {
@@ -37,6 +39,7 @@ impl AwsClients {
             kms: aws_sdk_kms::Client::new(config),
             secrets: aws_sdk_secretsmanager::Client::new(config),
             bedrock: aws_sdk_bedrockruntime::Client::new(config),
+            scheduler: aws_sdk_scheduler::Client::new(config),
         }
     }
 }

@@ -96,6 +96,14 @@ prefixed_id!(
     /// A saga (a multi-step change that undoes itself on failure); also its execution's name.
     SagaId, "sag_"
 );
+prefixed_id!(
+    /// An automation workflow.
+    WorkflowId, "wfl_"
+);
+prefixed_id!(
+    /// One run of a workflow.
+    ExecutionId, "wfx_"
+);
 
 /// A normalised (trimmed, lower-cased) email address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

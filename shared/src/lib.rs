@@ -21,5 +21,6 @@ pub mod testing;
 pub mod time;
 pub mod tools;
 pub mod usage;
+pub mod workflows;
 
 pub use error::{ApiError, FieldError};

@@ -5,7 +5,7 @@
 //! tenants. The few global items are lookups that must be found before a tenant is known
 //! (an email at login, an API key's hash, a user's sessions).
 
-use crate::ids::{ApiKeyId, ChatId, Email, FileId, InvitationId, SagaId, SessionId, TenantId, UserId};
+use crate::ids::{ApiKeyId, ChatId, Email, ExecutionId, FileId, InvitationId, SagaId, SessionId, TenantId, UserId, WorkflowId};
 
 /// A primary key (or GSI1 key) of one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +167,56 @@ pub fn sagas_of(tenant: &TenantId) -> Prefix {
 /// What one step of a saga did (the data its compensation needs: created ids, snapshots).
 pub fn saga_data(tenant: &TenantId, saga: &SagaId, step: &str) -> Key {
     Key::new(tenant_pk(tenant), format!("SAGADATA#{saga}#{step}"))
+}
+
+// ---- workflows ----
+
+/// A workflow: definition, enabled, counters, polling cursor.
+pub fn workflow(tenant: &TenantId, workflow: &WorkflowId) -> Key {
+    Key::new(tenant_pk(tenant), format!("WF#{workflow}"))
+}
+
+pub fn workflows_of(tenant: &TenantId) -> Prefix {
+    Prefix { pk: tenant_pk(tenant), sk_prefix: "WF#".into() }
+}
+
+/// Webhook workflow id → tenant: found before any tenant is known, like an API key's hash.
+pub fn webhook(workflow: &WorkflowId) -> Key {
+    Key::new(format!("HOOK#{workflow}"), "HOOK")
+}
+
+/// A webhook delivery already accepted (replay protection; expires with the signature's window).
+pub fn webhook_delivery(tenant: &TenantId, workflow: &WorkflowId, signature: &str) -> Key {
+    Key::new(tenant_pk(tenant), format!("WFHOOK#{workflow}#{signature}"))
+}
+
+/// One run of a workflow (status, trigger, definition copy, logs); GSI1 lists a workflow's runs.
+pub fn execution(tenant: &TenantId, execution: &ExecutionId) -> Key {
+    Key::new(tenant_pk(tenant), format!("WFX#{execution}"))
+}
+
+pub fn execution_gsi1(tenant: &TenantId, workflow: &WorkflowId, execution: &ExecutionId) -> Key {
+    Key::new(format!("{}#WF#{workflow}", tenant_pk(tenant)), format!("WFX#{execution}"))
+}
+
+/// The runs of a workflow (GSI1), oldest first.
+pub fn executions_of(tenant: &TenantId, workflow: &WorkflowId) -> Prefix {
+    Prefix { pk: format!("{}#WF#{workflow}", tenant_pk(tenant)), sk_prefix: "WFX#".into() }
+}
+
+/// What one step of a run did; `path` is the step id, or `loop[i].id` inside a for_each.
+pub fn execution_step(tenant: &TenantId, execution: &ExecutionId, path: &str) -> Key {
+    Key::new(format!("{}#WFX#{execution}", tenant_pk(tenant)), format!("STEP#{path}"))
+}
+
+pub fn execution_steps_of(tenant: &TenantId, execution: &ExecutionId) -> Prefix {
+    Prefix { pk: format!("{}#WFX#{execution}", tenant_pk(tenant)), sk_prefix: "STEP#".into() }
+}
+
+/// A trigger event already turned into a run (a schedule's SQS message, a processed file, a
+/// polled record version): a redelivered event finds its run instead of starting another.
+pub fn trigger_event(tenant: &TenantId, workflow: &WorkflowId, event: &str) -> Key {
+    Key::new(tenant_pk(tenant), format!("WFEVENT#{workflow}#{event}"))
 }
 
 // ---- chat, usage, budgets ----

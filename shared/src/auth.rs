@@ -175,6 +175,8 @@ impl JwtKeys {
 pub enum Principal {
     User { user_id: UserId, email: Email, session_id: SessionId },
     ApiKey { key_id: ApiKeyId, created_by: UserId },
+    /// A workflow run, acting for the user who last saved the workflow (with their current role).
+    Workflow { workflow_id: crate::ids::WorkflowId, run_as: UserId },
 }
 
 /// The verified caller of a request: principal, tenant and current role.
@@ -205,6 +207,7 @@ impl Identity {
         match &self.principal {
             Principal::User { user_id, .. } => user_id,
             Principal::ApiKey { created_by, .. } => created_by,
+            Principal::Workflow { run_as, .. } => run_as,
         }
     }
 
@@ -212,7 +215,9 @@ impl Identity {
     pub fn user_session(&self) -> Result<(&UserId, &Email, &SessionId), ApiError> {
         match &self.principal {
             Principal::User { user_id, email, session_id } => Ok((user_id, email, session_id)),
-            Principal::ApiKey { .. } => Err(ApiError::forbidden("this action needs a signed-in user, not an API key")),
+            Principal::ApiKey { .. } | Principal::Workflow { .. } => {
+                Err(ApiError::forbidden("this action needs a signed-in user, not an API key"))
+            }
         }
     }
 }

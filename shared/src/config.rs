@@ -65,6 +65,20 @@ pub struct Config {
     /// `LLM_TURN_SECONDS` (25): how long one chat turn may run (inside API Gateway's 29 s; the
     /// streaming function allows more).
     pub llm_turn_seconds: u64,
+    /// Where workflow schedules go: `SCHEDULE_GROUP` (EventBridge Scheduler group),
+    /// `SCHEDULER_ROLE_ARN` (the role Scheduler sends with) and `AUTOMATION_QUEUE_ARN` (the target).
+    pub workflow_schedules: Option<ScheduleTarget>,
+    /// `WORKFLOW_HTTP_ALLOW_PRIVATE` (false): whether `http_request` steps may call private,
+    /// loopback and link-local addresses (true only for the local stack).
+    pub workflow_http_allow_private: bool,
+}
+
+/// EventBridge Scheduler settings of workflow schedules.
+#[derive(Debug, Clone)]
+pub struct ScheduleTarget {
+    pub group: String,
+    pub role_arn: String,
+    pub queue_arn: String,
 }
 
 fn number<T: std::str::FromStr + PartialOrd + Default>(raw: Option<String>, default: T, name: &'static str) -> Result<T, ConfigError> {
@@ -151,6 +165,15 @@ impl Config {
             .into_iter()
             .filter_map(|(kind, var)| Some((kind.to_owned(), get(var)?)))
             .collect(),
+            workflow_schedules: match (get("SCHEDULE_GROUP"), get("SCHEDULER_ROLE_ARN"), get("AUTOMATION_QUEUE_ARN")) {
+                (Some(group), Some(role_arn), Some(queue_arn)) => Some(ScheduleTarget { group, role_arn, queue_arn }),
+                _ => None,
+            },
+            workflow_http_allow_private: match get("WORKFLOW_HTTP_ALLOW_PRIVATE").as_deref().map(str::to_lowercase).as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(_) => return Err(ConfigError::Invalid("WORKFLOW_HTTP_ALLOW_PRIVATE", "must be true or false")),
+            },
         })
     }
 }

@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod llm;
 pub mod saga;
+pub mod sealed;
 pub mod store;
 pub mod telemetry;
 #[cfg(feature = "testing")]

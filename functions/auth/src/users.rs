@@ -294,6 +294,9 @@ pub async fn me(State(state): State<AppState>, identity: Identity) -> Result<Jso
         Principal::ApiKey { key_id, created_by } => Ok(Json(
             json!({"type": "apiKey", "apiKey": {"id": key_id, "createdBy": created_by}, "tenant": TenantView::from(&tenant), "role": identity.role}),
         )),
+        Principal::Workflow { workflow_id, run_as } => Ok(Json(
+            json!({"type": "workflow", "workflow": {"id": workflow_id, "runAs": run_as}, "tenant": TenantView::from(&tenant), "role": identity.role}),
+        )),
     }
 }
 

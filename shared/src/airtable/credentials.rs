@@ -5,10 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_kms::primitives::Blob;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use super::AirtableError;
@@ -39,8 +36,8 @@ pub struct Credentials {
     decrypted: Arc<Mutex<HashMap<TenantId, (String, SecretString)>>>,
 }
 
-fn context(tenant: &TenantId) -> HashMap<String, String> {
-    HashMap::from([("tenantId".to_owned(), tenant.to_string())])
+fn context(tenant: &TenantId) -> [(&'static str, &str); 1] {
+    [("tenantId", tenant.as_str())]
 }
 
 impl Credentials {
@@ -50,17 +47,7 @@ impl Credentials {
 
     /// Encrypts a token for a tenant; returns base64 ciphertext.
     pub async fn encrypt(&self, tenant: &TenantId, token: &SecretString) -> Result<String, AirtableError> {
-        let out = self
-            .kms
-            .encrypt()
-            .key_id(&self.key_id)
-            .plaintext(Blob::new(token.expose_secret().as_bytes()))
-            .set_encryption_context(Some(context(tenant)))
-            .send()
-            .await
-            .map_err(|e| AirtableError::Kms(Box::new(e)))?;
-        let blob = out.ciphertext_blob.ok_or_else(|| AirtableError::Kms("KMS returned no ciphertext".into()))?;
-        Ok(STANDARD.encode(blob.as_ref()))
+        crate::sealed::seal(&self.kms, &self.key_id, &context(tenant), token).await.map_err(|e| AirtableError::Kms(Box::new(e)))
     }
 
     /// The tenant's stored connection, if any.
@@ -76,17 +63,8 @@ impl Credentials {
         {
             return Ok(token.clone());
         }
-        let blob = STANDARD.decode(&conn.ciphertext).map_err(|e| AirtableError::Kms(Box::new(e)))?;
-        let out = self
-            .kms
-            .decrypt()
-            .ciphertext_blob(Blob::new(blob))
-            .set_encryption_context(Some(context(tenant)))
-            .send()
-            .await
-            .map_err(|e| AirtableError::Kms(Box::new(e)))?;
-        let plain = out.plaintext.ok_or_else(|| AirtableError::Kms("KMS returned no plaintext".into()))?;
-        let token = SecretString::from(String::from_utf8(plain.into_inner()).map_err(|e| AirtableError::Kms(Box::new(e)))?);
+        let token =
+            crate::sealed::open(&self.kms, &context(tenant), &conn.ciphertext).await.map_err(|e| AirtableError::Kms(Box::new(e)))?;
         self.decrypted.lock().unwrap_or_else(|p| p.into_inner()).insert(tenant.clone(), (conn.ciphertext, token.clone()));
         Ok(token)
     }

@@ -11,10 +11,11 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, Put, ReturnValue, TransactWriteItem, Update};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use aws_sdk_dynamodb::types::AttributeValue;
 pub use keys::Key;
 
 /// One DynamoDB item.

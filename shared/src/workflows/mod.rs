@@ -34,6 +34,8 @@ pub struct Workflow {
     /// Bumped by every change (optimistic concurrency for PUT).
     pub version: u64,
     pub created_by: UserId,
+    /// Who saved the definition last: runs act as this user, with their current role.
+    pub updated_by: UserId,
     pub created_at: String,
     pub updated_at: String,
     /// KMS ciphertext of the webhook signing secret (webhook triggers only).
@@ -62,6 +64,7 @@ impl Workflow {
         v["enabled"] = json!(self.enabled);
         v["version"] = json!(self.version);
         v["createdBy"] = json!(self.created_by);
+        v["updatedBy"] = json!(self.updated_by);
         v["createdAt"] = json!(self.created_at);
         v["updatedAt"] = json!(self.updated_at);
         v["stats"] = json!({
@@ -124,7 +127,7 @@ pub struct Execution {
     /// `{type, data}`.
     pub trigger: Value,
     pub definition: Definition,
-    /// The user the run acts for (the workflow's creator; their current role applies).
+    /// The user the run acts for (who last saved the workflow; their current role applies).
     pub run_as: UserId,
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -272,7 +275,7 @@ pub async fn create_execution(store: &Store, workflow: &Workflow, event: Trigger
         status: Status::Pending,
         trigger: json!({"type": event.kind, "data": event.data}),
         definition: workflow.definition.clone(),
-        run_as: workflow.created_by.clone(),
+        run_as: workflow.updated_by.clone(),
         created_at: crate::time::now_rfc3339(),
         started_at: None,
         finished_at: None,
@@ -304,18 +307,19 @@ pub async fn create_execution(store: &Store, workflow: &Workflow, event: Trigger
     }
 }
 
-/// Creates the run and queues it. A redelivered event queues its run again (the first delivery
-/// may have stopped between the two); the worker runs a run once.
+/// Creates the run and queues it; returns it and whether this event is new. A redelivered
+/// event queues its run again (the first delivery may have stopped between the two); the worker
+/// runs a run once.
 pub async fn start_execution(
     store: &Store,
     sqs: &aws_sdk_sqs::Client,
     queue_url: &str,
     workflow: &Workflow,
     event: TriggerEvent,
-) -> Result<Execution, StartError> {
-    let (execution, _) = create_execution(store, workflow, event).await?;
+) -> Result<(Execution, bool), StartError> {
+    let (execution, new) = create_execution(store, workflow, event).await?;
     if execution.status.is_final() {
-        return Ok(execution);
+        return Ok((execution, new));
     }
     let job = Job { tenant_id: workflow.tenant_id.clone(), workflow_id: workflow.id.clone(), source: "run".into(), execution_id: Some(execution.id.clone()) };
     if let Err(e) = enqueue(sqs, queue_url, &job, 0).await {
@@ -323,7 +327,7 @@ pub async fn start_execution(
         let _ = finish_execution(store, &execution, Status::Failed, Some("the run could not be queued".into())).await;
         return Err(e);
     }
-    Ok(execution)
+    Ok((execution, new))
 }
 
 /// Ends a run once — `status` and the workflow's counters change together, or not at all; a

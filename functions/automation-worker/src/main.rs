@@ -1,0 +1,17 @@
+//! Lambda entry point of the `automation-worker` function (SQS event source, partial batch failures).
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    shared::telemetry::init();
+    let config = shared::config::Config::from_env()?;
+    let aws = shared::aws::AwsClients::from_env().await;
+    let worker = automation_worker::Worker::new(&config, &aws);
+    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let worker = worker.clone();
+        async move { Ok::<_, lambda_runtime::Error>(worker.handle(event.payload).await) }
+    }))
+    .await
+}

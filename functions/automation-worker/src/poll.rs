@@ -1,0 +1,117 @@
+//! `record_matches` triggers: on each turn of the workflow's schedule, read the records created
+//! (or modified, through a Last Modified Time field) since the last turn — like Zapier's and
+//! n8n's Airtable triggers — and start one run per record version. The record id and its time
+//! are the event's id, so a redelivered poll, or overlapping windows, start nothing twice.
+
+use serde_json::{Value, json};
+use shared::auth::{Identity, Principal};
+use shared::store::members::Member;
+use shared::store::{StoreError, keys, s};
+use shared::workflows::definition::RecordEvent;
+use shared::workflows::{self as wf, Job, Trigger, TriggerEvent};
+
+use crate::{Retry, Worker};
+
+/// Records one turn starts runs for; more wait for the next turn.
+const MAX_PER_POLL: usize = 100;
+/// Each window starts this much before the previous one ended, for records written in the
+/// same second as the last read (duplicates are recognised by their event id).
+const OVERLAP_SECS: i64 = 60;
+
+/// Escapes a value for a single-quoted formula string.
+fn quoted(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// The formula selecting what is new since `since`.
+pub fn formula(on: RecordEvent, field: Option<&str>, filter: Option<&str>, since: &str) -> String {
+    let new = match (on, field) {
+        (RecordEvent::Modified, Some(f)) => format!("IS_AFTER({{{}}}, {})", f.replace('}', "\\}"), quoted(since)),
+        _ => format!("IS_AFTER(CREATED_TIME(), {})", quoted(since)),
+    };
+    match filter.map(str::trim).filter(|f| !f.is_empty()) {
+        Some(f) => format!("AND({new}, {f})"),
+        None => new,
+    }
+}
+
+pub(crate) async fn poll(worker: &Worker, job: &Job, message_id: &str) -> Result<(), Retry> {
+    let Some(workflow) = wf::load(&worker.store, &job.tenant_id, &job.workflow_id).await? else { return Ok(()) };
+    let Trigger::RecordMatches { base_id, table, on, field, filter_by_formula, .. } = &workflow.definition.trigger else { return Ok(()) };
+    if !workflow.enabled {
+        return Ok(());
+    }
+    let started = shared::time::now_epoch();
+    let cursor = workflow.poll_cursor.clone().unwrap_or_else(|| shared::time::epoch_to_rfc3339(started));
+    let since = shared::time::parse_rfc3339(&cursor).map(|c| shared::time::epoch_to_rfc3339(c - OVERLAP_SECS)).unwrap_or(cursor.clone());
+    let Some(member) = worker.store.get::<Member>(&keys::member(&job.tenant_id, &workflow.updated_by)).await? else {
+        tracing::warn!(workflow = %workflow.id, "record_matches: the workflow's user left the workspace; not polling");
+        return Ok(());
+    };
+    let identity = Identity {
+        principal: Principal::Workflow { workflow_id: workflow.id.clone(), run_as: workflow.updated_by.clone() },
+        tenant: job.tenant_id.clone(),
+        role: member.role,
+    };
+    let mut args = json!({
+        "base_id": base_id, "table": table,
+        "filter_by_formula": formula(*on, field.as_deref(), filter_by_formula.as_deref(), &since),
+        "max_records": MAX_PER_POLL, "page_size": MAX_PER_POLL,
+    });
+    if let (RecordEvent::Modified, Some(f)) = (on, field) {
+        args["sort"] = json!([{"field": f, "direction": "asc"}]);
+    }
+    let page = match worker.tool(&identity, "get_records", args).await {
+        Ok(page) => page,
+        Err(f) if f.transient => return Err(Retry::Other(f.message)),
+        Err(f) => {
+            // A broken trigger (table renamed, field gone) is not fixed by retrying; say so.
+            tracing::warn!(workflow = %workflow.id, error = %f.message, "record_matches: reading the table failed");
+            return Ok(());
+        }
+    };
+    let records = page.get("records").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut newest = None::<String>;
+    for record in &records {
+        let id = record.get("id").and_then(Value::as_str).unwrap_or_default();
+        let at = match (on, field) {
+            (RecordEvent::Modified, Some(f)) => record.get("fields").and_then(|x| x.get(f)).and_then(Value::as_str),
+            _ => record.get("createdTime").and_then(Value::as_str),
+        }
+        .unwrap_or_default()
+        .to_owned();
+        let event = if *on == RecordEvent::Modified { "modified" } else { "created" };
+        let data = json!({"id": id, "createdTime": record.get("createdTime"), "fields": record.get("fields"), "event": event});
+        let trigger = TriggerEvent { kind: "record_matches", data, event_id: Some(format!("rec#{id}#{at}")) };
+        wf::start_execution(&worker.store, &worker.sqs, &worker.queue_url, &workflow, trigger).await?;
+        if newest.as_deref().is_none_or(|n| at.as_str() > n) {
+            newest = Some(at);
+        }
+    }
+    // A full page may have more behind it: continue from the newest record seen, not from now.
+    let next = if records.len() >= MAX_PER_POLL { newest.unwrap_or(cursor.clone()) } else { shared::time::epoch_to_rfc3339(started) };
+    let moved = worker
+        .store
+        .update::<Value>(&keys::workflow(&job.tenant_id, &workflow.id), "SET #pollCursor = :next", Some("#pollCursor = :cursor"), &[(":next", s(&next)), (":cursor", s(&cursor))])
+        .await;
+    match moved {
+        Ok(_) | Err(StoreError::ConditionFailed) => {}
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(workflow = %workflow.id, message_id, found = records.len(), "record_matches polled");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_select_new_or_changed_records() {
+        assert_eq!(formula(RecordEvent::Created, None, None, "2026-11-28T10:00:00Z"), "IS_AFTER(CREATED_TIME(), '2026-11-28T10:00:00Z')");
+        assert_eq!(
+            formula(RecordEvent::Modified, Some("Last Modified"), Some("{Status}='Open'"), "2026-11-28T10:00:00Z"),
+            "AND(IS_AFTER({Last Modified}, '2026-11-28T10:00:00Z'), {Status}='Open')"
+        );
+    }
+}

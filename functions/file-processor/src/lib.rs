@@ -35,6 +35,8 @@ pub enum Transient {
     S3(String),
     #[error("the message is not an S3 event: {0}")]
     BadMessage(String),
+    #[error("automation queue: {0}")]
+    Queue(String),
 }
 
 /// The handler's clients, built once per cold start.
@@ -43,6 +45,8 @@ pub struct Processor {
     store: Store,
     s3: aws_sdk_s3::Client,
     bucket: String,
+    sqs: aws_sdk_sqs::Client,
+    automation_queue_url: String,
 }
 
 impl Processor {
@@ -51,6 +55,22 @@ impl Processor {
             store: Store::new(aws.dynamodb.clone(), config.table_name.clone()),
             s3: aws.s3.clone(),
             bucket: config.uploads_bucket.clone(),
+            sqs: aws.sqs.clone(),
+            automation_queue_url: config.automation_queue_url.clone(),
+        }
+    }
+
+    /// Starts the tenant's `file_processed` workflows that match the file (each file starts a
+    /// workflow once, however often its notification is delivered).
+    async fn trigger_workflows(&self, tenant: &TenantId, record: &FileRecord) -> Result<(), Transient> {
+        match shared::workflows::on_file_processed(&self.store, &self.sqs, &self.automation_queue_url, tenant, record).await {
+            Ok(0) => Ok(()),
+            Ok(started) => {
+                tracing::info!(file = %record.id, started, "file_processed workflows started");
+                Ok(())
+            }
+            Err(shared::workflows::StartError::Store(e)) => Err(e.into()),
+            Err(e) => Err(Transient::Queue(e.to_string())),
         }
     }
 
@@ -136,6 +156,10 @@ impl Processor {
         let Some(record) = self.store.get::<FileRecord>(&key).await? else { return Ok(None) };
         if matches!(record.status, FileStatus::Processed | FileStatus::Failed) {
             tracing::info!(file = %file, "redelivered notification of a file already processed: nothing to do");
+            // The first delivery may have stopped before its workflows were started.
+            if record.status == FileStatus::Processed {
+                self.trigger_workflows(tenant, &record).await?;
+            }
             return Ok(None);
         }
         let now = shared::time::now_epoch();
@@ -169,8 +193,9 @@ impl Processor {
         match outcome {
             Ok((e, preview)) => {
                 let preview = serde_dynamo::to_attribute_value(&preview).map_err(StoreError::from)?;
-                self.store
-                    .update::<Value>(
+                let record = self
+                    .store
+                    .update::<FileRecord>(
                         &key,
                         "SET #status = :done, #kind = :kind, #preview = :preview, #textChars = :chars, #pages = :pages, #updatedAt = :at REMOVE #processingSince, #error",
                         Some("#status = :processing"),
@@ -185,6 +210,7 @@ impl Processor {
                         ],
                     )
                     .await?;
+                self.trigger_workflows(tenant, &record).await?;
             }
             Err(reason) => {
                 tracing::info!(file = %file, reason = %reason, "file failed processing");

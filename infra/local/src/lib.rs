@@ -9,6 +9,7 @@ mod openapi_tests;
 pub mod pollers;
 pub mod provision;
 pub mod sandbox;
+pub mod scheduler;
 pub mod template;
 
 use std::collections::HashMap;
@@ -95,6 +96,8 @@ pub struct Running {
     pub sandbox: SocketAddr,
     /// The functions' environment, resolved to local resources.
     pub env: HashMap<String, String>,
+    /// The clock of the local scheduler (tests move it forward).
+    pub clock: scheduler::Clock,
 }
 
 /// SDK configuration for an explicit emulator endpoint, or from the environment.
@@ -133,6 +136,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(chat::ApiDoc::openapi());
     doc.merge(files::ApiDoc::openapi());
     doc.merge(saga::ApiDoc::openapi());
+    doc.merge(workflows::ApiDoc::openapi());
     doc.info = utoipa::openapi::InfoBuilder::new()
         .title("PyAirtable API")
         .version(env!("CARGO_PKG_VERSION"))
@@ -151,8 +155,9 @@ pub async fn api_router(config: Config, clients: AwsClients) -> Result<Router, B
     let mcp = mcp::router(mcp::AppState::new(config.clone(), clients.clone()).await?);
     let chat = chat::router(chat::AppState::new(config.clone(), clients.clone()).await?);
     let files = files::router(files::AppState::new(config.clone(), clients.clone()).await?);
-    let saga = saga::router(saga::AppState::new(config, clients).await?);
-    Ok(shared::http::edge(auth.merge(airtable).merge(mcp).merge(chat).merge(files).merge(saga)))
+    let saga = saga::router(saga::AppState::new(config.clone(), clients.clone()).await?);
+    let workflows = workflows::router(workflows::AppState::new(config, clients).await?);
+    Ok(shared::http::edge(auth.merge(airtable).merge(mcp).merge(chat).merge(files).merge(saga).merge(workflows)))
 }
 
 /// Starts one more "instance" of every function — its own state, clients and caches, as a
@@ -167,8 +172,9 @@ pub async fn serve_instance(sdk: &SdkConfig, env: &HashMap<String, String>, bind
     Ok(addr)
 }
 
-/// The event functions, each behind a poller of its queue (the local event source mappings).
-async fn start_event_functions(sdk: &SdkConfig, env: &HashMap<String, String>) -> Result<(), BoxError> {
+/// The event functions, each behind a poller of its queue (the local event source mappings), and
+/// the scheduler that fires workflow schedules.
+async fn start_event_functions(sdk: &SdkConfig, env: &HashMap<String, String>, clock: &scheduler::Clock) -> Result<(), BoxError> {
     let config = Config::from_lookup(|k| env.get(k).cloned())?;
     let clients = AwsClients::new(sdk);
     let region = sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
@@ -202,6 +208,22 @@ async fn start_event_functions(sdk: &SdkConfig, env: &HashMap<String, String>) -
             pollers::Mapping { queue_url: queue_url.clone(), queue_arn: queue_arn.clone(), batch_size: 1, handler: handler.clone() };
         pollers::spawn(clients.sqs.clone(), region.clone(), mapping);
     }
+
+    let worker = automation_worker::Worker::new(&config, &clients);
+    let handler: pollers::SqsHandler = std::sync::Arc::new(move |event| {
+        let w = worker.clone();
+        Box::pin(async move { Ok(w.handle(event).await) })
+    });
+    let (queue_url, queue_arn) = arn_of(config.automation_queue_url.clone()).await?;
+    // Runs of different workflows side by side, as several Lambda instances would.
+    for _ in 0..3 {
+        let mapping =
+            pollers::Mapping { queue_url: queue_url.clone(), queue_arn: queue_arn.clone(), batch_size: 1, handler: handler.clone() };
+        pollers::spawn(clients.sqs.clone(), region.clone(), mapping);
+    }
+    if let Some(target) = &config.workflow_schedules {
+        scheduler::spawn(clients.scheduler.clone(), clients.sqs.clone(), target.group.clone(), clock.clone());
+    }
     Ok(())
 }
 
@@ -222,6 +244,8 @@ pub async fn start(opts: Options) -> Result<Running, BoxError> {
     let mut overrides = HashMap::from([("Stage".to_owned(), "local".to_owned())]);
     // No model unless the developer names one (LLM_* in the environment, applied below).
     overrides.insert("LlmProvider".into(), "none".into());
+    // Workflows may call services on this machine (a developer's own endpoints, the tests').
+    overrides.insert("WorkflowHttpAllowPrivate".into(), "true".into());
     overrides.insert("AirtableApiUrl".into(), opts.airtable_api_url.clone().unwrap_or_else(|| format!("http://{sandbox}")));
     let provisioned = provision::provision(&sdk, &template, &opts.stack, &overrides).await?;
     let mut env = provisioned.env;
@@ -231,7 +255,8 @@ pub async fn start(opts: Options) -> Result<Running, BoxError> {
     }
 
     let api = serve_instance(&sdk, &env, opts.bind).await?;
-    start_event_functions(&sdk, &env).await?;
+    let clock = scheduler::Clock::default();
+    start_event_functions(&sdk, &env, &clock).await?;
     tracing::info!(api = %api, sandbox = %sandbox, stack = %opts.stack, "local stack is up");
-    Ok(Running { api, sandbox, env })
+    Ok(Running { api, sandbox, env, clock })
 }

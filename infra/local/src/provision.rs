@@ -23,6 +23,8 @@ pub const PROVISIONED: &[&str] = &[
     "AWS::KMS::Alias",
     "AWS::SecretsManager::Secret",
     "AWS::Serverless::StateMachine",
+    "AWS::Scheduler::ScheduleGroup",
+    "AWS::IAM::Role",
 ];
 
 /// Resource types with no emulator counterpart, and what stands in for them locally.
@@ -201,6 +203,23 @@ pub async fn provision(
             machine.logical_id.clone(),
             Physical { reference: arn.clone(), attributes: HashMap::from([("Name".into(), name), ("Arn".into(), arn)]) },
         );
+    }
+
+    // Workflow schedules live in their group; the local scheduler (scheduler.rs) fires them.
+    let scheduler = aws_sdk_scheduler::Client::new(sdk);
+    for group in template.of_kind("AWS::Scheduler::ScheduleGroup") {
+        let name = physical_name(stack, &group.logical_id);
+        // Creating a group that exists would empty it in moto: look first.
+        let arn = match scheduler.get_schedule_group().name(&name).send().await {
+            Ok(g) => g.arn.unwrap_or_default(),
+            Err(_) => scheduler.create_schedule_group().name(&name).send().await?.schedule_group_arn,
+        };
+        physical.insert(group.logical_id.clone(), Physical { reference: name, attributes: HashMap::from([("Arn".into(), arn)]) });
+    }
+    // Roles only need an ARN: the emulator does not enforce IAM.
+    for role in template.of_kind("AWS::IAM::Role") {
+        let arn = format!("arn:aws:iam::{ACCOUNT_ID}:role/{}", physical_name(stack, &role.logical_id));
+        physical.insert(role.logical_id.clone(), Physical { reference: physical_name(stack, &role.logical_id), attributes: HashMap::from([("Arn".into(), arn)]) });
     }
 
     let resolver = Resolver { physical: &physical, parameters: &params };

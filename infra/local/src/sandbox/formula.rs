@@ -218,6 +218,9 @@ const FUNCTIONS: &[&str] = &[
     "TRUE",
     "FALSE",
     "ISBLANK",
+    "IS_AFTER",
+    "IS_BEFORE",
+    "CREATED_TIME",
 ];
 
 impl Parser {
@@ -329,7 +332,8 @@ impl Parser {
 
 fn check_arity(name: &str, n: usize) -> Result<(), FormulaError> {
     let ok = match name {
-        "BLANK" | "RECORD_ID" | "TRUE" | "FALSE" => n == 0,
+        "BLANK" | "RECORD_ID" | "TRUE" | "FALSE" | "CREATED_TIME" => n == 0,
+        "IS_AFTER" | "IS_BEFORE" => n == 2,
         "NOT" | "LOWER" | "UPPER" | "LEN" | "TRIM" | "ISBLANK" => n == 1,
         "FIND" | "SEARCH" => (2..=3).contains(&n),
         "IF" => (2..=3).contains(&n),
@@ -368,17 +372,17 @@ impl Expr {
     }
 
     /// Evaluates against one record: `field` gives a field's value by name.
-    pub fn eval(&self, field: &dyn Fn(&str) -> Val, record_id: &str) -> Val {
+    pub fn eval(&self, field: &dyn Fn(&str) -> Val, record: &Row<'_>) -> Val {
         match self {
             Expr::Lit(v) => v.clone(),
             Expr::Field(f) => field(f),
-            Expr::Unary(_, e) => Val::Num(-e.eval(field, record_id).num().unwrap_or(0.0)),
-            Expr::Binary(op, a, b) => binary(op, a.eval(field, record_id), b.eval(field, record_id)),
+            Expr::Unary(_, e) => Val::Num(-e.eval(field, record).num().unwrap_or(0.0)),
+            Expr::Binary(op, a, b) => binary(op, a.eval(field, record), b.eval(field, record)),
             Expr::Call(name, args) => {
-                let arg = |i: usize| args.get(i).map(|a| a.eval(field, record_id)).unwrap_or(Val::Blank);
+                let arg = |i: usize| args.get(i).map(|a| a.eval(field, record)).unwrap_or(Val::Blank);
                 match name.as_str() {
-                    "AND" => Val::Bool(args.iter().all(|a| a.eval(field, record_id).truthy())),
-                    "OR" => Val::Bool(args.iter().any(|a| a.eval(field, record_id).truthy())),
+                    "AND" => Val::Bool(args.iter().all(|a| a.eval(field, record).truthy())),
+                    "OR" => Val::Bool(args.iter().any(|a| a.eval(field, record).truthy())),
                     "NOT" => Val::Bool(!arg(0).truthy()),
                     "IF" => {
                         if arg(0).truthy() {
@@ -406,10 +410,15 @@ impl Expr {
                     "UPPER" => Val::Text(arg(0).text().to_uppercase()),
                     "LEN" => Val::Num(arg(0).text().chars().count() as f64),
                     "TRIM" => Val::Text(arg(0).text().trim().to_owned()),
-                    "CONCATENATE" => Val::Text(args.iter().map(|a| a.eval(field, record_id).text()).collect()),
+                    "CONCATENATE" => Val::Text(args.iter().map(|a| a.eval(field, record).text()).collect()),
                     "BLANK" => Val::Blank,
                     "ISBLANK" => Val::Bool(arg(0).is_blank()),
-                    "RECORD_ID" => Val::Text(record_id.to_owned()),
+                    "RECORD_ID" => Val::Text(record.id.to_owned()),
+                    "CREATED_TIME" => Val::Text(record.created_time.to_owned()),
+                    "IS_AFTER" | "IS_BEFORE" => match (instant(&arg(0)), instant(&arg(1))) {
+                        (Some(a), Some(b)) => Val::Bool(if name == "IS_AFTER" { a > b } else { a < b }),
+                        _ => Val::Blank,
+                    },
                     "TRUE" => Val::Bool(true),
                     "FALSE" => Val::Bool(false),
                     _ => Val::Blank,
@@ -447,6 +456,22 @@ fn binary(op: &str, a: Val, b: Val) -> Val {
     }
 }
 
+/// What a formula knows about its record besides the fields.
+pub struct Row<'a> {
+    pub id: &'a str,
+    pub created_time: &'a str,
+}
+
+/// A date or date-time value as an instant (date-only values are midnight UTC).
+fn instant(v: &Val) -> Option<chrono::DateTime<chrono::Utc>> {
+    let text = v.text();
+    let text = text.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc())
+}
+
 fn compare(a: &Val, b: &Val) -> Option<std::cmp::Ordering> {
     // Blank equals blank, "" and 0 (Airtable treats an empty cell as all of them).
     if a.is_blank() && b.is_blank() {
@@ -472,7 +497,7 @@ mod tests {
             "Full Name" => Val::Text("A B".into()),
             _ => Val::Blank,
         };
-        parse(src).unwrap().eval(&row, "rec123")
+        parse(src).unwrap().eval(&row, &Row { id: "rec123", created_time: "2026-11-28T10:00:00.000Z" })
     }
 
     #[test]
@@ -487,6 +512,15 @@ mod tests {
         assert!(eval("{Empty} = BLANK()").truthy());
         assert!(eval("{Empty} = ''").truthy());
         assert!(eval("Score >= 42").truthy(), "bare names are field references");
+    }
+
+    #[test]
+    fn dates_compare_as_instants() {
+        assert!(eval("IS_AFTER(CREATED_TIME(), '2026-11-28T09:59:59Z')").truthy());
+        assert!(!eval("IS_AFTER(CREATED_TIME(), '2026-11-28T10:00:00Z')").truthy());
+        assert!(eval("IS_BEFORE(CREATED_TIME(), '2026-11-29')").truthy());
+        assert!(eval("IS_AFTER('2026-11-28T11:00:00+01:00', '2026-11-28T09:59:00Z')").truthy());
+        assert!(eval("IS_AFTER({Empty}, '2026-11-28')").is_blank());
     }
 
     #[test]

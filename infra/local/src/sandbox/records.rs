@@ -185,7 +185,7 @@ fn list(w: &mut World, base: &str, table_key: &str, p: ListParams) -> Response {
                 .filter(|r| {
                     filter.as_ref().is_none_or(|e| {
                         let get = |name: &str| table.field(name).map(|f| table.val(r, f)).unwrap_or(Val::Blank);
-                        e.eval(&get, &r.id).truthy()
+                        e.eval(&get, &formula::Row { id: &r.id, created_time: &r.created_time }).truthy()
                     })
                 })
                 .collect();

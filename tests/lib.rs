@@ -23,6 +23,8 @@ pub struct Stack {
     pub api: SocketAddr,
     pub sandbox: SocketAddr,
     pub env: HashMap<String, String>,
+    /// The local scheduler's clock: moving it forward fires due workflow schedules.
+    pub clock: local::scheduler::Clock,
 }
 
 static STACK: OnceLock<Stack> = OnceLock::new();
@@ -149,7 +151,7 @@ pub fn stack_with(sandbox: local::sandbox::SandboxConfig) -> &'static Stack {
             })
             .expect("stack thread");
         let (running, aws_endpoint) = rx.recv().expect("stack thread died").unwrap_or_else(|e| panic!("local stack failed to start: {e}"));
-        Stack { aws_endpoint, api: running.api, sandbox: running.sandbox, env: running.env }
+        Stack { aws_endpoint, api: running.api, sandbox: running.sandbox, env: running.env, clock: running.clock }
     })
 }
 

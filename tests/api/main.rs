@@ -18,3 +18,4 @@ mod sandbox;
 mod sessions;
 mod tenants;
 mod tokens;
+mod workflows;

@@ -14,8 +14,8 @@ use crate::{Retry, Worker};
 
 /// Records one turn starts runs for; more wait for the next turn.
 const MAX_PER_POLL: usize = 100;
-/// Each window starts this much before the previous one ended, for records written in the
-/// same second as the last read (duplicates are recognised by their event id).
+/// The next window starts this much before this poll began, for records written while it read
+/// (duplicates are recognised by their event id).
 const OVERLAP_SECS: i64 = 60;
 
 /// Escapes a value for a single-quoted formula string.
@@ -43,7 +43,7 @@ pub(crate) async fn poll(worker: &Worker, job: &Job, message_id: &str) -> Result
     }
     let started = shared::time::now_epoch();
     let cursor = workflow.poll_cursor.clone().unwrap_or_else(|| shared::time::epoch_to_rfc3339(started));
-    let since = shared::time::parse_rfc3339(&cursor).map(|c| shared::time::epoch_to_rfc3339(c - OVERLAP_SECS)).unwrap_or(cursor.clone());
+    let since = cursor.clone();
     let Some(member) = worker.store.get::<Member>(&keys::member(&job.tenant_id, &workflow.updated_by)).await? else {
         tracing::warn!(workflow = %workflow.id, "record_matches: the workflow's user left the workspace; not polling");
         return Ok(());
@@ -89,7 +89,12 @@ pub(crate) async fn poll(worker: &Worker, job: &Job, message_id: &str) -> Result
         }
     }
     // A full page may have more behind it: continue from the newest record seen, not from now.
-    let next = if records.len() >= MAX_PER_POLL { newest.unwrap_or(cursor.clone()) } else { shared::time::epoch_to_rfc3339(started) };
+    let cursor_epoch = shared::time::parse_rfc3339(&cursor).unwrap_or(0);
+    let next = if records.len() >= MAX_PER_POLL {
+        newest.unwrap_or(cursor.clone())
+    } else {
+        shared::time::epoch_to_rfc3339((started - OVERLAP_SECS).max(cursor_epoch))
+    };
     let moved = worker
         .store
         .update::<Value>(&keys::workflow(&job.tenant_id, &workflow.id), "SET #pollCursor = :next", Some("#pollCursor = :cursor"), &[(":next", s(&next)), (":cursor", s(&cursor))])

@@ -386,7 +386,10 @@ pub async fn cancel(State(state): State<AppState>, identity: Identity, Path(id):
         Err(e) => return Err(e.into()),
     }
     let mut status = execution.status;
-    if status == Status::Pending && wf::finish_execution(&state.store, &execution, Status::Cancelled, Some(format!("cancelled by {}", identity.user_id()))).await? {
+    // Pending, or waiting out a delay (no worker holds it): it ends now. A run a worker holds
+    // stops before its next step.
+    let held = execution.lease_until.is_some_and(|l| l >= shared::time::now_epoch());
+    if !held && wf::finish_execution(&state.store, &execution, Status::Cancelled, Some(format!("cancelled by {}", identity.user_id()))).await? {
         status = Status::Cancelled;
     }
     Ok((StatusCode::ACCEPTED, Json(json!({"executionId": execution.id, "status": status, "cancelRequested": true}))).into_response())

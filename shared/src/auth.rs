@@ -173,10 +173,20 @@ impl JwtKeys {
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
-    User { user_id: UserId, email: Email, session_id: SessionId },
-    ApiKey { key_id: ApiKeyId, created_by: UserId },
+    User {
+        user_id: UserId,
+        email: Email,
+        session_id: SessionId,
+    },
+    ApiKey {
+        key_id: ApiKeyId,
+        created_by: UserId,
+    },
     /// A workflow run, acting for the user who last saved the workflow (with their current role).
-    Workflow { workflow_id: crate::ids::WorkflowId, run_as: UserId },
+    Workflow {
+        workflow_id: crate::ids::WorkflowId,
+        run_as: UserId,
+    },
 }
 
 /// The verified caller of a request: principal, tenant and current role.

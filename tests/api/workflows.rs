@@ -126,9 +126,13 @@ async fn for_each_updates_every_found_record_and_upserts_and_deletes_through_the
     let api = Api::new();
     let c = api.connected("wfloop").await;
     for name in ["Ann", "Bob", "Cy"] {
-        api.post("/api/v1/records", Some(&c.session.access), json!({"baseId": c.base, "table": "People", "records": [{"fields": {"Name": name, "Status": "New"}}]}))
-            .await
-            .expect(201);
+        api.post(
+            "/api/v1/records",
+            Some(&c.session.access),
+            json!({"baseId": c.base, "table": "People", "records": [{"fields": {"Name": name, "Status": "New"}}]}),
+        )
+        .await
+        .expect(201);
     }
     let wf = create(
         &api,
@@ -486,9 +490,13 @@ async fn new_records_start_one_run_each_on_the_polling_schedule() {
     let id = wf["id"].as_str().unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
     for name in ["Pia", "Quin"] {
-        api.post("/api/v1/records", Some(&c.session.access), json!({"baseId": c.base, "table": "People", "records": [{"fields": {"Name": name, "Status": "New"}}]}))
-            .await
-            .expect(201);
+        api.post(
+            "/api/v1/records",
+            Some(&c.session.access),
+            json!({"baseId": c.base, "table": "People", "records": [{"fields": {"Name": name, "Status": "New"}}]}),
+        )
+        .await
+        .expect(201);
     }
     assert!(tests::logged(&[id, "tracking schedule"]).await);
     stack().clock.advance(Duration::from_secs(61));
@@ -548,11 +556,17 @@ async fn a_waiting_run_can_be_cancelled_and_viewers_and_other_tenants_are_kept_o
     let viewer = api.invite(&c.session, "viewer").await;
     api.get(&format!("/api/v1/workflows/{id}"), &viewer.access).await.expect(200);
     api.get(&format!("/api/v1/workflows/executions/{exec}"), &viewer.access).await.expect(200);
-    api.post("/api/v1/workflows", Some(&viewer.access), json!({"name": "v", "trigger": {"type": "manual"}, "steps": [{"id": "a", "type": "log", "input": {"message": "x"}}]}))
+    api.post(
+        "/api/v1/workflows",
+        Some(&viewer.access),
+        json!({"name": "v", "trigger": {"type": "manual"}, "steps": [{"id": "a", "type": "log", "input": {"message": "x"}}]}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    api.post(&format!("/api/v1/workflows/{id}/trigger"), Some(&viewer.access), json!({})).await.expect_problem(403, "forbidden");
+    api.post(&format!("/api/v1/workflows/executions/{exec}/cancel"), Some(&viewer.access), json!({}))
         .await
         .expect_problem(403, "forbidden");
-    api.post(&format!("/api/v1/workflows/{id}/trigger"), Some(&viewer.access), json!({})).await.expect_problem(403, "forbidden");
-    api.post(&format!("/api/v1/workflows/executions/{exec}/cancel"), Some(&viewer.access), json!({})).await.expect_problem(403, "forbidden");
 
     let stranger = api.register("wfstranger").await;
     api.get(&format!("/api/v1/workflows/{id}"), &stranger.access).await.expect_problem(404, "not_found");

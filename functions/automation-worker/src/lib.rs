@@ -131,7 +131,11 @@ impl Worker {
                     return Ok(());
                 }
                 // The message id is the firing's id: a redelivery finds the run it started.
-                let event = TriggerEvent { kind: "schedule", data: json!({"firedAt": shared::time::now_rfc3339()}), event_id: Some(format!("sqs#{message_id}")) };
+                let event = TriggerEvent {
+                    kind: "schedule",
+                    data: json!({"firedAt": shared::time::now_rfc3339()}),
+                    event_id: Some(format!("sqs#{message_id}")),
+                };
                 let (execution, _) = wf::create_execution(&self.store, &workflow, event).await?;
                 self.run(&job.tenant_id, &execution.id, receives).await
             }
@@ -200,7 +204,12 @@ impl Worker {
             Ok(Flow::Stop(Outcome::Ended(status, error))) => self.end(&execution, status, error).await,
             Ok(Flow::Stop(Outcome::Waiting(resume_at))) => {
                 let wait = (resume_at - shared::time::now_epoch()).clamp(1, 900) as u32;
-                let job = Job { tenant_id: tenant.clone(), workflow_id: execution.workflow_id.clone(), source: "run".into(), execution_id: Some(id.clone()) };
+                let job = Job {
+                    tenant_id: tenant.clone(),
+                    workflow_id: execution.workflow_id.clone(),
+                    source: "run".into(),
+                    execution_id: Some(id.clone()),
+                };
                 wf::enqueue(&self.sqs, &self.queue_url, &job, wait).await?;
                 self.release(&key).await?;
                 Ok(())
@@ -209,7 +218,10 @@ impl Worker {
                 let _ = self.release(&key).await;
                 if receives >= MAX_RECEIVES {
                     // This was the last delivery: the message goes to the DLQ, and the run says so.
-                    let _ = self.store.update::<Value>(&key, "SET #deadLettered = :yes", None, &[(":yes", shared::store::AttributeValue::Bool(true))]).await;
+                    let _ = self
+                        .store
+                        .update::<Value>(&key, "SET #deadLettered = :yes", None, &[(":yes", shared::store::AttributeValue::Bool(true))])
+                        .await;
                     let why = format!("gave up after {receives} deliveries ({e}); the job is in the automation dead-letter queue");
                     let _ = wf::finish_execution(&self.store, &execution, Status::Failed, Some(why)).await;
                 }
@@ -287,7 +299,10 @@ impl Run<'_> {
             Some(e) if e.cancel_requested => Some(Outcome::Ended(Status::Cancelled, Some("cancelled on request".into()))),
             Some(e) if shared::time::now_epoch() > e.deadline => Some(Outcome::Ended(
                 Status::Failed,
-                Some(format!("timed out: the workflow allows {} s per run", e.definition.timeout_seconds.unwrap_or(wf::definition::DEFAULT_TIMEOUT_SECS))),
+                Some(format!(
+                    "timed out: the workflow allows {} s per run",
+                    e.definition.timeout_seconds.unwrap_or(wf::definition::DEFAULT_TIMEOUT_SECS)
+                )),
             )),
             Some(_) => None,
         })
@@ -368,7 +383,9 @@ impl Run<'_> {
                     tenant: self.tenant().clone(),
                     role: member.role,
                 }),
-                Ok(None) => Err(Failure::permanent(format!("the workflow runs as {user}, who is no longer a member of this workspace; save the workflow again to run it as yourself"))),
+                Ok(None) => Err(Failure::permanent(format!(
+                    "the workflow runs as {user}, who is no longer a member of this workspace; save the workflow again to run it as yourself"
+                ))),
                 Err(e) => return Err(Failure::transient(format!("could not load the run's user: {e}"))),
             };
             self.identity = Some(found);
@@ -403,7 +420,14 @@ impl Run<'_> {
         }
     }
 
-    async fn condition(&mut self, step: &Step, path: &str, prefix: &str, context: &mut Value, recorded: Option<StepRecord>) -> Result<Flow, Retry> {
+    async fn condition(
+        &mut self,
+        step: &Step,
+        path: &str,
+        prefix: &str,
+        context: &mut Value,
+        recorded: Option<StepRecord>,
+    ) -> Result<Flow, Retry> {
         let record = match recorded {
             Some(r) if r.status == "succeeded" => {
                 Self::remember(context, &r);
@@ -443,7 +467,14 @@ impl Run<'_> {
     }
 
     /// Records a container's end from its children's flow.
-    async fn close_container(&mut self, step: &Step, mut record: StepRecord, context: &mut Value, flow: Flow, output: impl FnOnce(Value) -> Value) -> Result<Flow, Retry> {
+    async fn close_container(
+        &mut self,
+        step: &Step,
+        mut record: StepRecord,
+        context: &mut Value,
+        flow: Flow,
+        output: impl FnOnce(Value) -> Value,
+    ) -> Result<Flow, Retry> {
         let now = shared::time::now_rfc3339_millis();
         match flow {
             Flow::Next => {
@@ -469,7 +500,14 @@ impl Run<'_> {
         Ok(Flow::Next)
     }
 
-    async fn for_each(&mut self, step: &Step, path: &str, prefix: &str, context: &mut Value, recorded: Option<StepRecord>) -> Result<Flow, Retry> {
+    async fn for_each(
+        &mut self,
+        step: &Step,
+        path: &str,
+        prefix: &str,
+        context: &mut Value,
+        recorded: Option<StepRecord>,
+    ) -> Result<Flow, Retry> {
         if let Some(r) = recorded.as_ref().filter(|r| r.status == "succeeded" || r.status == "failed") {
             Self::remember(context, r);
             if r.status == "failed" {
@@ -508,7 +546,8 @@ impl Run<'_> {
             inner["index"] = json!(i);
             inner["steps"] = context["steps"].clone();
             let flow = self.steps(&step.steps, &format!("{prefix}{}[{i}].", step.id), &mut inner).await?;
-            let outputs: serde_json::Map<String, Value> = step.steps.iter().filter_map(|c| Some((c.id.clone(), inner["steps"].get(&c.id)?.get("output")?.clone()))).collect();
+            let outputs: serde_json::Map<String, Value> =
+                step.steps.iter().filter_map(|c| Some((c.id.clone(), inner["steps"].get(&c.id)?.get("output")?.clone()))).collect();
             results.push(Value::Object(outputs));
             if let Flow::Stop(_) = flow {
                 return self.close_container(step, record, context, flow, |o| o).await;

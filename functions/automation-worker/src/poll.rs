@@ -97,7 +97,12 @@ pub(crate) async fn poll(worker: &Worker, job: &Job, message_id: &str) -> Result
     };
     let moved = worker
         .store
-        .update::<Value>(&keys::workflow(&job.tenant_id, &workflow.id), "SET #pollCursor = :next", Some("#pollCursor = :cursor"), &[(":next", s(&next)), (":cursor", s(&cursor))])
+        .update::<Value>(
+            &keys::workflow(&job.tenant_id, &workflow.id),
+            "SET #pollCursor = :next",
+            Some("#pollCursor = :cursor"),
+            &[(":next", s(&next)), (":cursor", s(&cursor))],
+        )
         .await;
     match moved {
         Ok(_) | Err(StoreError::ConditionFailed) => {}

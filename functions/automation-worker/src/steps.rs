@@ -53,7 +53,8 @@ impl Worker {
         let status = error.get("status").and_then(Value::as_u64).unwrap_or(500);
         Err(Failure {
             message: result.summary,
-            transient: matches!(status, 429 | 500 | 502 | 503 | 504) && error.get("code").and_then(Value::as_str) != Some("airtable_outcome_unknown"),
+            transient: matches!(status, 429 | 500 | 502 | 503 | 504)
+                && error.get("code").and_then(Value::as_str) != Some("airtable_outcome_unknown"),
             retry_after: error.get("retryAfter").and_then(Value::as_u64),
             detail: error,
         })
@@ -97,7 +98,9 @@ impl Worker {
             res.headers().iter().filter_map(|(k, v)| Some((k.as_str().to_owned(), json!(v.to_str().ok()?)))).collect();
         let mut bytes = Vec::new();
         let mut truncated = false;
-        while let Some(chunk) = res.chunk().await.map_err(|e| Failure::transient(format!("reading the response failed: {}", root_cause(&e))))? {
+        while let Some(chunk) =
+            res.chunk().await.map_err(|e| Failure::transient(format!("reading the response failed: {}", root_cause(&e))))?
+        {
             if bytes.len() + chunk.len() > MAX_HTTP_BODY {
                 truncated = true;
                 bytes.extend_from_slice(&chunk[..MAX_HTTP_BODY - bytes.len()]);
@@ -132,10 +135,15 @@ impl Worker {
         let bare = host.trim_start_matches('[').trim_end_matches(']');
         let addrs: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
             Ok(ip) => vec![SocketAddr::new(ip, port)],
-            Err(_) => tokio::net::lookup_host((bare, port)).await.map_err(|e| Failure::transient(format!("could not resolve {host}: {e}")))?.collect(),
+            Err(_) => tokio::net::lookup_host((bare, port))
+                .await
+                .map_err(|e| Failure::transient(format!("could not resolve {host}: {e}")))?
+                .collect(),
         };
         if addrs.is_empty() || addrs.iter().any(|a| !is_public(a.ip())) {
-            return Err(Failure::permanent(format!("{host} is a private, loopback or link-local address; workflows may only call public ones")));
+            return Err(Failure::permanent(format!(
+                "{host} is a private, loopback or link-local address; workflows may only call public ones"
+            )));
         }
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -156,9 +164,15 @@ impl Worker {
             None => return Err(Failure::permanent("`prompt` is required")),
         };
         let max_tokens = input.get("maxTokens").and_then(Value::as_u64).map(|t| t.min(4096) as u32).unwrap_or(self.llm_max_tokens);
-        let system = input.get("system").and_then(Value::as_str).unwrap_or("You are a step of an automation workflow. Answer with the requested text only.");
+        let system = input
+            .get("system")
+            .and_then(Value::as_str)
+            .unwrap_or("You are a step of an automation workflow. Answer with the requested text only.");
         let request = Request { system: system.to_owned(), messages: vec![Message::user_text(prompt)], tools: vec![], max_tokens };
-        let worst = self.prices.cost_micros(provider.model(), Usage { input_tokens: llm::estimate_request_tokens(&request), output_tokens: max_tokens.into() });
+        let worst = self.prices.cost_micros(
+            provider.model(),
+            Usage { input_tokens: llm::estimate_request_tokens(&request), output_tokens: max_tokens.into() },
+        );
         let user = identity.user_id();
         let (reservation, _) = usage::reserve(&self.toolbox.store, &identity.tenant, user, worst).await.map_err(|e| {
             let transient = e.status().is_server_error();
@@ -173,13 +187,20 @@ impl Worker {
                     tracing::error!(error = %e, "could not release a budget reservation");
                 }
                 return Err(match failed {
-                    Ok(Err(LlmError::Refused { status, message })) => Failure::permanent(format!("the model refused the request ({status}): {message}")),
+                    Ok(Err(LlmError::Refused { status, message })) => {
+                        Failure::permanent(format!("the model refused the request ({status}): {message}"))
+                    }
                     Ok(Err(e)) => Failure::transient(e.to_string()),
                     _ => Failure::transient("the model did not answer within 120 s"),
                 });
             }
         };
-        let text = response.content.iter().filter_map(|b| if let llm::Block::Text { text } = b { Some(text.as_str()) } else { None }).collect::<Vec<_>>().join("");
+        let text = response
+            .content
+            .iter()
+            .filter_map(|b| if let llm::Block::Text { text } = b { Some(text.as_str()) } else { None })
+            .collect::<Vec<_>>()
+            .join("");
         let mut used = response.usage;
         if used == Usage::default() {
             used = Usage { input_tokens: llm::estimate_request_tokens(&request), output_tokens: llm::estimate_tokens(&text) };
@@ -318,7 +339,10 @@ pub fn evaluate(c: &Condition) -> Result<bool, String> {
                 Op::Exists => present(left),
                 Op::NotExists => !present(left),
                 Op::Regex => {
-                    let re = regex_lite::RegexBuilder::new(&as_text(&right)).size_limit(1 << 20).build().map_err(|e| format!("not a valid regular expression: {e}"))?;
+                    let re = regex_lite::RegexBuilder::new(&as_text(&right))
+                        .size_limit(1 << 20)
+                        .build()
+                        .map_err(|e| format!("not a valid regular expression: {e}"))?;
                     re.is_match(&as_text(left))
                 }
             })
@@ -332,7 +356,9 @@ pub fn render_condition(c: &Condition, context: &Value) -> Condition {
     match c {
         Condition::All { all } => Condition::All { all: all.iter().map(|c| render_condition(c, context)).collect() },
         Condition::Any { any } => Condition::Any { any: any.iter().map(|c| render_condition(c, context)).collect() },
-        Condition::Compare { left, op, right } => Condition::Compare { left: render(left, context), op: *op, right: right.as_ref().map(|r| render(r, context)) },
+        Condition::Compare { left, op, right } => {
+            Condition::Compare { left: render(left, context), op: *op, right: right.as_ref().map(|r| render(r, context)) }
+        }
     }
 }
 
@@ -373,7 +399,19 @@ mod tests {
 
     #[test]
     fn private_and_metadata_addresses_are_not_public() {
-        for ip in ["10.0.0.1", "127.0.0.1", "169.254.169.254", "192.168.1.1", "172.16.0.1", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1"] {
+        for ip in [
+            "10.0.0.1",
+            "127.0.0.1",
+            "169.254.169.254",
+            "192.168.1.1",
+            "172.16.0.1",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"] {

@@ -41,7 +41,10 @@ fn signature(headers: &HeaderMap, now: i64) -> Result<(i64, Vec<u8>), ApiError> 
     }
     let sig = header("x-signature-256").ok_or_else(|| unauthorized("X-Signature-256 is missing"))?;
     let hex_sig = sig.strip_prefix("sha256=").ok_or_else(|| unauthorized("X-Signature-256 must be sha256=<hex>"))?;
-    let bytes = hex::decode(hex_sig).ok().filter(|b| b.len() == 32).ok_or_else(|| unauthorized("X-Signature-256 must be sha256=<64 hex digits>"))?;
+    let bytes = hex::decode(hex_sig)
+        .ok()
+        .filter(|b| b.len() == 32)
+        .ok_or_else(|| unauthorized("X-Signature-256 must be sha256=<64 hex digits>"))?;
     Ok((ts, bytes))
 }
 
@@ -57,7 +60,12 @@ pub fn verify(secret: &[u8], ts: i64, body: &[u8], signature: &[u8]) -> bool {
 /// `POST /api/v1/hooks/{workflowId}` → 202 `{executionId}`; 401 for a missing, stale or wrong
 /// signature, 409 for a replayed delivery or a disabled workflow, 413 past 64 KB.
 #[utoipa::path(post, path = "/api/v1/hooks/{workflowId}", tag = "workflows", summary = "Receive a signed webhook (no bearer token)", request_body(content = Object, content_type = "application/json"), params(("workflowId" = String, Path), ("X-Timestamp" = String, Header), ("X-Signature-256" = String, Header)), responses((status = 202, body = Object), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 413, body = shared::error::Problem, content_type = "application/problem+json")))]
-pub async fn receive(State(state): State<AppState>, Path(raw): Path<String>, headers: HeaderMap, body: bytes::Bytes) -> Result<Response, ApiError> {
+pub async fn receive(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+) -> Result<Response, ApiError> {
     if body.len() > wf::MAX_TRIGGER_BYTES {
         return Err(ApiError::PayloadTooLarge(wf::MAX_TRIGGER_BYTES));
     }
@@ -88,7 +96,8 @@ pub async fn receive(State(state): State<AppState>, Path(raw): Path<String>, hea
     if !new {
         return Err(ApiError::conflict("webhook_replayed", format!("this delivery was already received (run {})", execution.id)));
     }
-    Ok((StatusCode::ACCEPTED, Json(json!({"executionId": execution.id, "workflowId": workflow.id, "status": execution.status}))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(json!({"executionId": execution.id, "workflowId": workflow.id, "status": execution.status})))
+        .into_response())
 }
 
 #[cfg(test)]

@@ -95,8 +95,9 @@ fn item(workflow: &Workflow) -> Result<shared::store::Item, ApiError> {
 /// A new webhook secret: returned once, kept only as KMS ciphertext bound to the workflow.
 async fn new_secret(state: &AppState, workflow: &Workflow) -> Result<(String, String), ApiError> {
     let secret = format!("whsec_{}", shared::auth::random_secret(32));
-    let sealed =
-        shared::sealed::seal(&state.kms, &state.kms_key_id, &hooks::context(workflow), &secret.clone().into()).await.map_err(ApiError::internal)?;
+    let sealed = shared::sealed::seal(&state.kms, &state.kms_key_id, &hooks::context(workflow), &secret.clone().into())
+        .await
+        .map_err(ApiError::internal)?;
     Ok((secret, sealed))
 }
 
@@ -187,11 +188,19 @@ pub async fn show(State(state): State<AppState>, identity: Identity, Path(id): P
 /// `PUT /api/v1/workflows/{id}` — replaces the definition (and `enabled`); the schedule follows.
 /// Runs already started keep the definition they started with.
 #[utoipa::path(put, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "Change a workflow", params(("id" = String, Path)), request_body = SaveRequest, responses((status = 200, body = Object), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn update(State(state): State<AppState>, identity: Identity, Path(id): Path<String>, ApiJson(req): ApiJson<SaveRequest>) -> Result<Response, ApiError> {
+pub async fn update(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<SaveRequest>,
+) -> Result<Response, ApiError> {
     identity.require_writer()?;
     let current = load(&state, &identity, &id).await?;
     if req.version.is_some_and(|v| v != current.version) {
-        return Err(ApiError::conflict("version_conflict", format!("the workflow changed since version {}; it is at {}", req.version.unwrap_or(0), current.version)));
+        return Err(ApiError::conflict(
+            "version_conflict",
+            format!("the workflow changed since version {}; it is at {}", req.version.unwrap_or(0), current.version),
+        ));
     }
     let schedule = definition::validate(&req.definition)?;
     let mut next = current.clone();
@@ -258,7 +267,9 @@ pub async fn update(State(state): State<AppState>, identity: Identity, Path(id):
     }
     match tx.commit().await {
         Ok(()) => {}
-        Err(StoreError::ConditionFailed) => return Err(ApiError::conflict("version_conflict", "the workflow changed meanwhile; read it again")),
+        Err(StoreError::ConditionFailed) => {
+            return Err(ApiError::conflict("version_conflict", "the workflow changed meanwhile; read it again"));
+        }
         Err(e) => return Err(e.into()),
     }
     state.schedules.sync(&next, schedule.as_ref()).await?;
@@ -310,7 +321,13 @@ pub(crate) async fn start_run(state: &AppState, workflow: &Workflow, event: Trig
 /// `POST /api/v1/workflows/{id}/trigger {data}` → 202 `{executionId}` (any trigger type may be
 /// run by hand). With an `Idempotency-Key`, a retried request starts nothing new.
 #[utoipa::path(post, path = "/api/v1/workflows/{id}/trigger", tag = "workflows", summary = "Run a workflow now", params(("id" = String, Path)), request_body = TriggerRequest, responses((status = 202, body = Object), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn trigger(State(state): State<AppState>, identity: Identity, Path(id): Path<String>, headers: HeaderMap, body: bytes::Bytes) -> Result<Response, ApiError> {
+pub async fn trigger(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+) -> Result<Response, ApiError> {
     identity.require_writer()?;
     // An empty body is a run without data.
     let req: TriggerRequest = if body.is_empty() { TriggerRequest::default() } else { shared::http::parse_json(&body)? };
@@ -337,7 +354,9 @@ pub async fn validate(_identity: Identity, ApiJson(req): ApiJson<SaveRequest>) -
             "nextRuns": s.upcoming(now, 5).iter().map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).collect::<Vec<_>>(),
         })
     });
-    Ok(Json(json!({"valid": true, "trigger": req.definition.trigger.kind(), "steps": count_steps(&req.definition.steps), "schedule": schedule})))
+    Ok(Json(
+        json!({"valid": true, "trigger": req.definition.trigger.kind(), "steps": count_steps(&req.definition.steps), "schedule": schedule}),
+    ))
 }
 
 fn count_steps(steps: &[definition::Step]) -> usize {
@@ -346,11 +365,23 @@ fn count_steps(steps: &[definition::Step]) -> usize {
 
 /// `GET /api/v1/workflows/{id}/executions?status=&cursor=&limit=` — newest first.
 #[utoipa::path(get, path = "/api/v1/workflows/{id}/executions", tag = "workflows", summary = "Runs of a workflow", params(("id" = String, Path), ListParams), responses((status = 200, body = Object), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn executions(State(state): State<AppState>, identity: Identity, Path(id): Path<String>, ApiQuery(p): ApiQuery<ListParams>) -> Result<Json<Value>, ApiError> {
+pub async fn executions(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> Result<Json<Value>, ApiError> {
     let limit = limit(&p)?;
     let workflow = load(&state, &identity, &id).await?;
     let before = p.cursor.as_deref().map(execution_id).transpose()?;
-    let status = p.status.as_deref().map(|s| serde_json::from_value::<Status>(json!(s)).map_err(|_| ApiError::invalid("status", "pending, running, succeeded, failed or cancelled"))).transpose()?;
+    let status = p
+        .status
+        .as_deref()
+        .map(|s| {
+            serde_json::from_value::<Status>(json!(s))
+                .map_err(|_| ApiError::invalid("status", "pending, running, succeeded, failed or cancelled"))
+        })
+        .transpose()?;
     let mut all: Vec<Execution> = state.store.query_gsi1(&keys::executions_of(&identity.tenant, &workflow.id)).await?;
     all.reverse();
     let matching: Vec<&Execution> =
@@ -380,7 +411,16 @@ pub async fn cancel(State(state): State<AppState>, identity: Identity, Path(id):
     let execution = load_execution(&state, &identity, &id).await?;
     let ended = || ApiError::conflict("execution_finished", "the run has already ended");
     let key = keys::execution(&identity.tenant, &execution.id);
-    match state.store.update::<Value>(&key, "SET #cancelRequested = :yes", Some("#status IN (:pending, :running)"), &[(":yes", aws_sdk_dynamodb_bool()), (":pending", s("pending")), (":running", s("running"))]).await {
+    match state
+        .store
+        .update::<Value>(
+            &key,
+            "SET #cancelRequested = :yes",
+            Some("#status IN (:pending, :running)"),
+            &[(":yes", aws_sdk_dynamodb_bool()), (":pending", s("pending")), (":running", s("running"))],
+        )
+        .await
+    {
         Ok(_) => {}
         Err(StoreError::ConditionFailed) => return Err(ended()),
         Err(e) => return Err(e.into()),
@@ -389,7 +429,9 @@ pub async fn cancel(State(state): State<AppState>, identity: Identity, Path(id):
     // Pending, or waiting out a delay (no worker holds it): it ends now. A run a worker holds
     // stops before its next step.
     let held = execution.lease_until.is_some_and(|l| l >= shared::time::now_epoch());
-    if !held && wf::finish_execution(&state.store, &execution, Status::Cancelled, Some(format!("cancelled by {}", identity.user_id()))).await? {
+    if !held
+        && wf::finish_execution(&state.store, &execution, Status::Cancelled, Some(format!("cancelled by {}", identity.user_id()))).await?
+    {
         status = Status::Cancelled;
     }
     Ok((StatusCode::ACCEPTED, Json(json!({"executionId": execution.id, "status": status, "cancelRequested": true}))).into_response())
@@ -410,7 +452,12 @@ pub async fn rotate_secret(State(state): State<AppState>, identity: Identity, Pa
     let (plain, sealed) = new_secret(&state, &workflow).await?;
     state
         .store
-        .update::<Value>(&keys::workflow(&identity.tenant, &workflow.id), "SET #webhookSecret = :s, #updatedAt = :at", Some("attribute_exists(PK)"), &[(":s", s(sealed)), (":at", s(shared::time::now_rfc3339()))])
+        .update::<Value>(
+            &keys::workflow(&identity.tenant, &workflow.id),
+            "SET #webhookSecret = :s, #updatedAt = :at",
+            Some("attribute_exists(PK)"),
+            &[(":s", s(sealed)), (":at", s(shared::time::now_rfc3339()))],
+        )
         .await?;
     Ok(Json(json!({"workflowId": workflow.id, "secret": plain})))
 }
@@ -454,7 +501,8 @@ mod tests {
     #[tokio::test]
     async fn an_unsigned_webhook_event_is_refused_before_anything_is_read() {
         let (config, aws) = unreachable_aws();
-        let (status, body, _) = invoke(router(AppState::new(config, aws).await.unwrap()), &event("workflows", "webhook-unsigned.json")).await;
+        let (status, body, _) =
+            invoke(router(AppState::new(config, aws).await.unwrap()), &event("workflows", "webhook-unsigned.json")).await;
         assert_eq!(status, 401);
         assert_eq!(body["code"], "unauthorized");
     }

@@ -31,9 +31,11 @@ impl Schedules {
             return Err(ApiError::Unavailable { detail: "schedules are not configured in this deployment".into(), retry_after: None });
         };
         let source = if matches!(workflow.definition.trigger, Trigger::RecordMatches { .. }) { "poll" } else { "schedule" };
-        let job = Job { tenant_id: workflow.tenant_id.clone(), workflow_id: workflow.id.clone(), source: source.into(), execution_id: None };
+        let job =
+            Job { tenant_id: workflow.tenant_id.clone(), workflow_id: workflow.id.clone(), source: source.into(), execution_id: None };
         let input = serde_json::to_string(&job).map_err(ApiError::internal)?;
-        let target_spec = Target::builder().arn(&target.queue_arn).role_arn(&target.role_arn).input(input).build().map_err(ApiError::internal)?;
+        let target_spec =
+            Target::builder().arn(&target.queue_arn).role_arn(&target.role_arn).input(input).build().map_err(ApiError::internal)?;
         let window = FlexibleTimeWindow::builder().mode(FlexibleTimeWindowMode::Off).build().map_err(ApiError::internal)?;
         let state = if workflow.enabled { ScheduleState::Enabled } else { ScheduleState::Disabled };
         let name = workflow.id.as_str();

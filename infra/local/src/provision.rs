@@ -219,7 +219,10 @@ pub async fn provision(
     // Roles only need an ARN: the emulator does not enforce IAM.
     for role in template.of_kind("AWS::IAM::Role") {
         let arn = format!("arn:aws:iam::{ACCOUNT_ID}:role/{}", physical_name(stack, &role.logical_id));
-        physical.insert(role.logical_id.clone(), Physical { reference: physical_name(stack, &role.logical_id), attributes: HashMap::from([("Arn".into(), arn)]) });
+        physical.insert(
+            role.logical_id.clone(),
+            Physical { reference: physical_name(stack, &role.logical_id), attributes: HashMap::from([("Arn".into(), arn)]) },
+        );
     }
 
     let resolver = Resolver { physical: &physical, parameters: &params };

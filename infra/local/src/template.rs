@@ -172,6 +172,15 @@ mod tests {
     }
 
     #[test]
+    fn the_automation_worker_knows_when_its_queue_gives_up_and_outlives_its_lease() {
+        let doc: Value = serde_yaml::from_str(TEMPLATE).unwrap();
+        let queue = &doc["Resources"]["AutomationQueue"]["Properties"];
+        assert_eq!(queue["RedrivePolicy"]["maxReceiveCount"].as_u64(), Some(u64::from(automation_worker::MAX_RECEIVES)));
+        let worker_timeout = doc["Resources"]["AutomationWorkerFunction"]["Properties"]["Timeout"].as_u64().unwrap();
+        assert!(queue["VisibilityTimeout"].as_u64().unwrap() > worker_timeout, "a message must not reappear while its worker runs");
+    }
+
+    #[test]
     fn intrinsics_resolve_against_physical_resources_and_parameters() {
         let physical = HashMap::from([(
             "Q".to_owned(),

@@ -272,9 +272,11 @@ pub fn validate(def: &Definition) -> Result<Option<Schedule>, ApiError> {
         }
     };
     match &def.trigger {
-        Trigger::FileProcessed { file_type: Some(t), .. } if !crate::files::KINDS.iter().any(|k| k.0 == t.as_str()) => {
-            invalid(&mut errors, "trigger.fileType", format!("must be one of {}", crate::files::KINDS.iter().map(|k| k.0).collect::<Vec<_>>().join(", ")))
-        }
+        Trigger::FileProcessed { file_type: Some(t), .. } if !crate::files::KINDS.iter().any(|k| k.0 == t.as_str()) => invalid(
+            &mut errors,
+            "trigger.fileType",
+            format!("must be one of {}", crate::files::KINDS.iter().map(|k| k.0).collect::<Vec<_>>().join(", ")),
+        ),
         Trigger::RecordMatches { table, on, field, .. } => {
             if table.trim().is_empty() {
                 invalid(&mut errors, "trigger.table", "name or id of the table to watch");
@@ -316,8 +318,9 @@ fn check_refs(value: &Value, path: &str, loops: &[&str], scope: &Scope<'_>, erro
         let root = r[0].as_str();
         let problem = match root {
             "trigger" | "now" => None,
-            "workflow" | "execution" => (r.len() != 2 || !matches!((root, r[1].as_str()), ("workflow", "id" | "name") | ("execution", "id")))
-                .then(|| format!("`{}` is not known; use workflow.id, workflow.name or execution.id", r.join("."))),
+            "workflow" | "execution" => (r.len() != 2
+                || !matches!((root, r[1].as_str()), ("workflow", "id" | "name") | ("execution", "id")))
+            .then(|| format!("`{}` is not known; use workflow.id, workflow.name or execution.id", r.join("."))),
             "item" | "index" => loops.is_empty().then(|| format!("`{root}` is only known inside a for_each")),
             "steps" => match r.get(1).map(String::as_str) {
                 None => Some("name a step: steps.<id>.output".into()),
@@ -422,8 +425,12 @@ fn check_step<'a>(step: &'a Step, at: &str, loops: &[&'a str], timeout: u64, sco
             check_steps(&step.steps, &format!("{at}.steps"), &inner, timeout, scope, errors);
         }
         "delay" => match step.input.get("seconds").and_then(Value::as_u64) {
-            Some(s) if s >= 1 && s <= MAX_DELAY_SECS && s < timeout => {}
-            _ => invalid(errors, format!("{input}.seconds"), format!("whole seconds, 1 to {MAX_DELAY_SECS} and less than the workflow's timeout")),
+            Some(s) if (1..=MAX_DELAY_SECS).contains(&s) && s < timeout => {}
+            _ => invalid(
+                errors,
+                format!("{input}.seconds"),
+                format!("whole seconds, 1 to {MAX_DELAY_SECS} and less than the workflow's timeout"),
+            ),
         },
         "transform" => {
             if step.input.is_null() {
@@ -469,13 +476,22 @@ fn check_step<'a>(step: &'a Step, at: &str, loops: &[&'a str], timeout: u64, sco
             None => invalid(
                 errors,
                 format!("{at}.type"),
-                format!("unknown step type `{tool}`: use a tool ({}) or a built-in step ({})", tools::specs().iter().map(|s| s.name).collect::<Vec<_>>().join(", "), BUILT_IN.join(", ")),
+                format!(
+                    "unknown step type `{tool}`: use a tool ({}) or a built-in step ({})",
+                    tools::specs().iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
+                    BUILT_IN.join(", ")
+                ),
             ),
             Some(spec) => {
                 if !step.input.is_null() && !step.input.is_object() {
                     invalid(errors, &input, "the tool's arguments, as an object");
                 } else {
-                    let props: Vec<&str> = spec.input_schema.get("properties").and_then(Value::as_object).map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
+                    let props: Vec<&str> = spec
+                        .input_schema
+                        .get("properties")
+                        .and_then(Value::as_object)
+                        .map(|p| p.keys().map(String::as_str).collect())
+                        .unwrap_or_default();
                     check_keys(&step.input, &input, &props, errors);
                     let required = spec.input_schema.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
                     for r in required.iter().filter_map(Value::as_str) {
@@ -606,7 +622,20 @@ mod tests {
 
     #[test]
     fn only_repeatable_steps_may_run_again_after_an_interruption() {
-        let step = |kind: &str, input: Value| Step { id: "s".into(), kind: kind.into(), name: None, input, condition: None, then: vec![], otherwise: vec![], items: None, steps: vec![], max_items: None, continue_on_error: false, retry: None };
+        let step = |kind: &str, input: Value| Step {
+            id: "s".into(),
+            kind: kind.into(),
+            name: None,
+            input,
+            condition: None,
+            then: vec![],
+            otherwise: vec![],
+            items: None,
+            steps: vec![],
+            max_items: None,
+            continue_on_error: false,
+            retry: None,
+        };
         assert!(step("get_records", json!({})).repeatable());
         assert!(step("update_record", json!({})).repeatable());
         assert!(!step("create_record", json!({})).repeatable());

@@ -288,18 +288,26 @@ pub async fn create_execution(store: &Store, workflow: &Workflow, event: Trigger
         lease_until: None,
     };
     let tenant = &workflow.tenant_id;
-    let item = Store::with_gsi1(Store::item(&keys::execution(tenant, &execution.id), "workflow_execution", &execution)?, &keys::execution_gsi1(tenant, &workflow.id, &execution.id));
+    let item = Store::with_gsi1(
+        Store::item(&keys::execution(tenant, &execution.id), "workflow_execution", &execution)?,
+        &keys::execution_gsi1(tenant, &workflow.id, &execution.id),
+    );
     let Some(event_id) = event.event_id else {
         store.put_new(item).await?;
         return Ok((execution, true));
     };
     let marker_key = keys::trigger_event(tenant, &workflow.id, &event_id);
-    let marker = Store::with_ttl(Store::item(&marker_key, "workflow_trigger_event", &json!({"executionId": execution.id}))?, now + EVENT_TTL_SECS);
+    let marker =
+        Store::with_ttl(Store::item(&marker_key, "workflow_trigger_event", &json!({"executionId": execution.id}))?, now + EVENT_TTL_SECS);
     match store.tx().put_new(marker).put_new(item).commit().await {
         Ok(()) => Ok((execution, true)),
         Err(StoreError::ConditionFailed) => {
             let marker: Value = store.get(&marker_key).await?.ok_or(StoreError::ConditionFailed)?;
-            let id = marker.get("executionId").and_then(Value::as_str).and_then(|s| ExecutionId::parse(s).ok()).ok_or(StoreError::ConditionFailed)?;
+            let id = marker
+                .get("executionId")
+                .and_then(Value::as_str)
+                .and_then(|s| ExecutionId::parse(s).ok())
+                .ok_or(StoreError::ConditionFailed)?;
             let existing: Execution = store.get(&keys::execution(tenant, &id)).await?.ok_or(StoreError::ConditionFailed)?;
             Ok((existing, false))
         }
@@ -321,7 +329,12 @@ pub async fn start_execution(
     if execution.status.is_final() {
         return Ok((execution, new));
     }
-    let job = Job { tenant_id: workflow.tenant_id.clone(), workflow_id: workflow.id.clone(), source: "run".into(), execution_id: Some(execution.id.clone()) };
+    let job = Job {
+        tenant_id: workflow.tenant_id.clone(),
+        workflow_id: workflow.id.clone(),
+        source: "run".into(),
+        execution_id: Some(execution.id.clone()),
+    };
     if let Err(e) = enqueue(sqs, queue_url, &job, 0).await {
         // Nothing will ever run it: say so on the run rather than leave it pending.
         let _ = finish_execution(store, &execution, Status::Failed, Some("the run could not be queued".into())).await;
@@ -339,7 +352,13 @@ pub async fn finish_execution(store: &Store, execution: &Execution, status: Stat
     let error_value = error.as_deref().map(s).unwrap_or(aws_sdk_dynamodb::types::AttributeValue::Null(true));
     let exec_update = "SET #status = :status, #finishedAt = :now, #error = :error REMOVE #leaseUntil";
     let exec_cond = "#status IN (:pending, :running)";
-    let values = [(":status", s(status.as_str())), (":now", s(&now)), (":error", error_value), (":pending", s("pending")), (":running", s("running"))];
+    let values = [
+        (":status", s(status.as_str())),
+        (":now", s(&now)),
+        (":error", error_value),
+        (":pending", s("pending")),
+        (":running", s("running")),
+    ];
     let counter = match status {
         Status::Succeeded => "successes",
         Status::Failed => "failures",
@@ -374,13 +393,21 @@ pub async fn load(store: &Store, tenant: &TenantId, id: &WorkflowId) -> Result<O
 
 /// Starts the enabled `file_processed` workflows of the file's tenant whose filters match it.
 /// The file id is the event id: a redelivered file event starts nothing twice.
-pub async fn on_file_processed(store: &Store, sqs: &aws_sdk_sqs::Client, queue_url: &str, tenant: &TenantId, file: &FileRecord) -> Result<usize, StartError> {
+pub async fn on_file_processed(
+    store: &Store,
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    tenant: &TenantId,
+    file: &FileRecord,
+) -> Result<usize, StartError> {
     let workflows: Vec<Workflow> = store.query_prefix(&keys::workflows_of(tenant)).await?;
     let mut started = 0;
     for wf in workflows.iter().filter(|w| w.enabled) {
         let Trigger::FileProcessed { file_type, name_pattern } = &wf.definition.trigger else { continue };
         let kind = file.kind.as_deref().unwrap_or(&file.declared_kind);
-        if file_type.as_deref().is_some_and(|t| t != kind) || name_pattern.as_deref().is_some_and(|p| !definition::glob_matches(p, &file.name)) {
+        if file_type.as_deref().is_some_and(|t| t != kind)
+            || name_pattern.as_deref().is_some_and(|p| !definition::glob_matches(p, &file.name))
+        {
             continue;
         }
         let preview = file.preview.as_ref();

@@ -72,7 +72,9 @@ fn weekday_names(field: &str) -> String {
 fn timezone(tz: Option<&str>) -> Result<Tz, ScheduleError> {
     match tz.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(Tz::UTC),
-        Some(name) => Tz::from_str(name).map_err(|_| err(format!("`{name}` is not an IANA timezone (e.g. Europe/Berlin, America/New_York, UTC)"))),
+        Some(name) => {
+            Tz::from_str(name).map_err(|_| err(format!("`{name}` is not an IANA timezone (e.g. Europe/Berlin, America/New_York, UTC)")))
+        }
     }
 }
 
@@ -85,7 +87,9 @@ impl Schedule {
             _ => return Err(err("a cron has five fields: minute hour day-of-month month day-of-week (e.g. `0 9 * * 1-5`)")),
         };
         if fields[2] != "*" && fields[4] != "*" {
-            return Err(err("set either the day of the month or the day of the week, not both (EventBridge Scheduler cannot combine them)"));
+            return Err(err(
+                "set either the day of the month or the day of the week, not both (EventBridge Scheduler cannot combine them)",
+            ));
         }
         let cron = parser().parse(&fields.join(" ")).map_err(|e| err(format!("not a valid cron: {e}")))?;
         Ok(Self { every: Every::Cron { fields, cron: Box::new(cron) }, timezone: timezone(tz)? })

@@ -414,6 +414,22 @@ impl Api {
     }
 }
 
+impl Api {
+    /// Every record of a table of the tenant's base, read past the cache.
+    pub async fn records(&self, c: &Connected, table: &str) -> Vec<Value> {
+        let r = self
+            .http()
+            .get(self.url(&format!("/api/v1/records?baseId={}&table={table}&all=true", c.base)))
+            .bearer_auth(&c.session.access)
+            .header("cache-control", "no-cache")
+            .send()
+            .await
+            .unwrap();
+        let body: Value = r.json().await.unwrap();
+        body["records"].as_array().cloned().unwrap_or_default()
+    }
+}
+
 /// A tenant connected to Airtable, and its own base.
 pub struct Connected {
     pub session: Session,

@@ -35,16 +35,7 @@ async fn finished(api: &Api, s: &Session, id: &str) -> Value {
 }
 
 async fn records(api: &Api, c: &Connected, table: &str) -> Vec<Value> {
-    let r = api
-        .http()
-        .get(api.url(&format!("/api/v1/records?baseId={}&table={table}&all=true", c.base)))
-        .bearer_auth(&c.session.access)
-        .header("cache-control", "no-cache")
-        .send()
-        .await
-        .unwrap();
-    let body: Value = r.json().await.unwrap();
-    body["records"].as_array().cloned().unwrap_or_default()
+    api.records(c, table).await
 }
 
 async fn start(api: &Api, c: &Connected, kind: &str, input: Value) -> String {

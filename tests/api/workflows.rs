@@ -51,16 +51,19 @@ fn step<'a>(run: &'a Value, id: &str) -> &'a Value {
 }
 
 async fn records(api: &Api, c: &Connected) -> Vec<Value> {
-    let r = api
-        .http()
-        .get(api.url(&format!("/api/v1/records?baseId={}&table={}&all=true", c.base, c.table)))
-        .bearer_auth(&c.session.access)
-        .header("cache-control", "no-cache")
-        .send()
-        .await
-        .unwrap();
-    let body: Value = r.json().await.unwrap();
-    body["records"].as_array().cloned().unwrap_or_default()
+    api.records(c, &c.table).await
+}
+
+/// Waits until a run is waiting out a delay on the queue.
+async fn waiting(api: &Api, s: &Session, exec: &str) {
+    for _ in 0..100 {
+        let r = api.get(&format!("/api/v1/workflows/executions/{exec}"), &s.access).await.expect(200).body;
+        if r["steps"].as_array().unwrap().iter().any(|s| s["type"] == "delay" && s["status"] == "waiting") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("run {exec} never waited");
 }
 
 fn names(records: &[Value]) -> Vec<String> {
@@ -227,13 +230,7 @@ async fn a_redelivered_job_resumes_after_the_recorded_steps_and_writes_nothing_t
     let exec = trigger(&api, &c.session, workflow, json!({})).await;
     // Once the record exists the run waits out its delay on the queue; deliver its job twice more.
     assert!(tests::logged(&[&exec, "running workflow"]).await);
-    for _ in 0..100 {
-        let r = api.get(&format!("/api/v1/workflows/executions/{exec}"), &c.session.access).await.expect(200).body;
-        if r["steps"].as_array().unwrap().iter().any(|s| s["stepId"] == "wait" && s["status"] == "waiting") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    waiting(&api, &c.session, &exec).await;
     let sqs = aws_sdk_sqs::Client::new(&local::sdk_config(Some(&stack().aws_endpoint)).await);
     let job = json!({"tenantId": c.session.tenant_id, "workflowId": workflow, "source": "run", "executionId": exec}).to_string();
     for _ in 0..2 {
@@ -488,6 +485,15 @@ async fn new_records_start_one_run_each_on_the_polling_schedule() {
     )
     .await;
     let id = wf["id"].as_str().unwrap();
+    let broken = create(
+        &api,
+        &c.session,
+        json!({"name": "Watch a missing table", "trigger": {"type": "record_matches", "baseId": c.base, "table": "Nope", "every": "1 minute"},
+               "steps": [{"id": "hi", "type": "log", "input": {"message": "{{trigger.id}}"}}]}),
+    )
+    .await;
+    let broken_id = broken["id"].as_str().unwrap();
+    assert!(broken["polling"]["since"].is_string());
     tokio::time::sleep(Duration::from_millis(1100)).await;
     for name in ["Pia", "Quin"] {
         api.post(
@@ -511,6 +517,11 @@ async fn new_records_start_one_run_each_on_the_polling_schedule() {
     let after = api.get(&format!("/api/v1/workflows/{id}/executions"), &c.session.access).await.expect(200).body;
     assert_eq!(after["executions"].as_array().unwrap().len(), 2);
     assert!(records(&api, &c).await.iter().all(|r| r["fields"]["Status"] == "Done"));
+    let wf = api.get(&format!("/api/v1/workflows/{id}"), &c.session.access).await.expect(200).body;
+    assert!(wf["polling"]["lastPollAt"].is_string() && wf["polling"]["error"].is_null(), "{wf}");
+    // A trigger that cannot read its table says why on the workflow.
+    let broken = api.get(&format!("/api/v1/workflows/{broken_id}"), &c.session.access).await.expect(200).body;
+    assert!(broken["polling"]["error"].as_str().is_some_and(|e| e.contains("Nope") || e.contains("not")), "{broken}");
 }
 
 #[tokio::test]
@@ -575,13 +586,7 @@ async fn a_waiting_run_can_be_cancelled_and_viewers_and_other_tenants_are_kept_o
     api.delete(&format!("/api/v1/workflows/{id}"), &stranger.access).await.expect_problem(404, "not_found");
     assert!(api.get(&format!("/api/v1/workflows/{id}/executions"), &stranger.access).await.status == 404);
 
-    for _ in 0..100 {
-        let r = api.get(&format!("/api/v1/workflows/executions/{exec}"), &c.session.access).await.expect(200).body;
-        if r["steps"].as_array().unwrap().iter().any(|s| s["status"] == "waiting") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    waiting(&api, &c.session, &exec).await;
     api.post(&format!("/api/v1/workflows/executions/{exec}/cancel"), Some(&c.session.access), json!({})).await.expect(202);
     let run = finished(&api, &c.session, &exec).await;
     assert_eq!(run["status"], "cancelled");

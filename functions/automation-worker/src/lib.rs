@@ -398,6 +398,17 @@ impl Run<'_> {
         context["steps"][&record.step_id] = json!({"output": record.output, "status": record.status, "error": record.error});
     }
 
+    /// A step that ended in an earlier delivery: its recorded outcome, not a second run.
+    fn replay(step: &Step, context: &mut Value, recorded: Option<&StepRecord>) -> Option<Flow> {
+        let r = recorded.filter(|r| r.status == "succeeded" || r.status == "failed")?;
+        Self::remember(context, r);
+        if r.status == "succeeded" {
+            return Some(Flow::Next);
+        }
+        let message = r.error.as_ref().and_then(|e| e.get("message")).and_then(Value::as_str).unwrap_or("failed");
+        Some(Self::after_failure(step, message))
+    }
+
     /// After a step failed: the run continues when the step allows it.
     fn after_failure(step: &Step, message: &str) -> Flow {
         if step.continue_on_error {
@@ -428,16 +439,10 @@ impl Run<'_> {
         context: &mut Value,
         recorded: Option<StepRecord>,
     ) -> Result<Flow, Retry> {
+        if let Some(flow) = Self::replay(step, context, recorded.as_ref()) {
+            return Ok(flow);
+        }
         let record = match recorded {
-            Some(r) if r.status == "succeeded" => {
-                Self::remember(context, &r);
-                return Ok(Flow::Next);
-            }
-            Some(r) if r.status == "failed" => {
-                Self::remember(context, &r);
-                let message = r.error.as_ref().and_then(|e| e.get("message")).and_then(Value::as_str).unwrap_or("failed").to_owned();
-                return Ok(Self::after_failure(step, &message));
-            }
             // Decided before an interruption: the same branch again.
             Some(r) => r,
             None => {
@@ -508,13 +513,8 @@ impl Run<'_> {
         context: &mut Value,
         recorded: Option<StepRecord>,
     ) -> Result<Flow, Retry> {
-        if let Some(r) = recorded.as_ref().filter(|r| r.status == "succeeded" || r.status == "failed") {
-            Self::remember(context, r);
-            if r.status == "failed" {
-                let message = r.error.as_ref().and_then(|e| e.get("message")).and_then(Value::as_str).unwrap_or("failed").to_owned();
-                return Ok(Self::after_failure(step, &message));
-            }
-            return Ok(Flow::Next);
+        if let Some(flow) = Self::replay(step, context, recorded.as_ref()) {
+            return Ok(flow);
         }
         let items = step.items.as_ref().map(|i| render(i, context)).unwrap_or(Value::Null);
         let max = step.max_items.unwrap_or(MAX_ITEMS).min(MAX_ITEMS);
@@ -559,11 +559,10 @@ impl Run<'_> {
 
     async fn delay(&mut self, step: &Step, path: &str, context: &mut Value, recorded: Option<StepRecord>) -> Result<Flow, Retry> {
         let now = shared::time::now_epoch();
+        if let Some(flow) = Self::replay(step, context, recorded.as_ref()) {
+            return Ok(flow);
+        }
         let mut record = match recorded {
-            Some(r) if r.status == "succeeded" => {
-                Self::remember(context, &r);
-                return Ok(Flow::Next);
-            }
             Some(r) => r,
             None => {
                 let secs = step.input.get("seconds").and_then(Value::as_u64).unwrap_or(1) as i64;
@@ -597,16 +596,10 @@ impl Run<'_> {
     }
 
     async fn leaf(&mut self, step: &Step, path: &str, context: &mut Value, recorded: Option<StepRecord>) -> Result<Flow, Retry> {
+        if let Some(flow) = Self::replay(step, context, recorded.as_ref()) {
+            return Ok(flow);
+        }
         match recorded {
-            Some(r) if r.status == "succeeded" => {
-                Self::remember(context, &r);
-                return Ok(Flow::Next);
-            }
-            Some(r) if r.status == "failed" => {
-                Self::remember(context, &r);
-                let message = r.error.as_ref().and_then(|e| e.get("message")).and_then(Value::as_str).unwrap_or("failed").to_owned();
-                return Ok(Self::after_failure(step, &message));
-            }
             Some(r) if !step.repeatable() => {
                 // It started and may have written; running it again could write twice.
                 let message = "interrupted after it started; not repeated, because it may already have written (check the data)";

@@ -65,8 +65,19 @@ pub(crate) async fn poll(worker: &Worker, job: &Job, message_id: &str) -> Result
         Ok(page) => page,
         Err(f) if f.transient => return Err(Retry::Other(f.message)),
         Err(f) => {
-            // A broken trigger (table renamed, field gone) is not fixed by retrying; say so.
+            // A broken trigger (table renamed, field gone) is not fixed by retrying: the workflow
+            // says so until a turn succeeds again.
             tracing::warn!(workflow = %workflow.id, error = %f.message, "record_matches: reading the table failed");
+            worker
+                .store
+                .update::<Value>(
+                    &keys::workflow(&job.tenant_id, &workflow.id),
+                    "SET #pollError = :e",
+                    Some("attribute_exists(PK)"),
+                    &[(":e", s(&f.message))],
+                )
+                .await
+                .or_else(|e| if matches!(e, StoreError::ConditionFailed) { Ok(Value::Null) } else { Err(e) })?;
             return Ok(());
         }
     };
@@ -99,13 +110,15 @@ pub(crate) async fn poll(worker: &Worker, job: &Job, message_id: &str) -> Result
         .store
         .update::<Value>(
             &keys::workflow(&job.tenant_id, &workflow.id),
-            "SET #pollCursor = :next",
+            "SET #pollCursor = :next, #lastPollAt = :now REMOVE #pollError",
             Some("#pollCursor = :cursor"),
-            &[(":next", s(&next)), (":cursor", s(&cursor))],
+            &[(":next", s(&next)), (":cursor", s(&cursor)), (":now", s(shared::time::epoch_to_rfc3339(started)))],
         )
         .await;
     match moved {
-        Ok(_) | Err(StoreError::ConditionFailed) => {}
+        Ok(_) => {}
+        // Another turn moved it meanwhile; the next one reads from there.
+        Err(StoreError::ConditionFailed) => tracing::info!(workflow = %workflow.id, "record_matches: the cursor moved meanwhile"),
         Err(e) => return Err(e.into()),
     }
     tracing::info!(workflow = %workflow.id, message_id, found = records.len(), "record_matches polled");

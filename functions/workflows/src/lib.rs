@@ -120,6 +120,8 @@ pub async fn create(State(state): State<AppState>, identity: Identity, ApiJson(r
         created_at: now.clone(),
         updated_at: now,
         webhook_secret: None,
+        last_poll_at: None,
+        poll_error: None,
         runs: 0,
         successes: 0,
         failures: 0,

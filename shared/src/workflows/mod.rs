@@ -44,6 +44,11 @@ pub struct Workflow {
     /// `record_matches`: records created/modified after this instant are new to the workflow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll_cursor: Option<String>,
+    /// `record_matches`: when the table was last read, and why the last turn could not read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_poll_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll_error: Option<String>,
     #[serde(default)]
     pub runs: u64,
     #[serde(default)]
@@ -71,6 +76,9 @@ impl Workflow {
             "runs": self.runs, "successes": self.successes, "failures": self.failures,
             "lastRunAt": self.last_run_at, "lastStatus": self.last_status,
         });
+        if let Trigger::RecordMatches { .. } = self.definition.trigger {
+            v["polling"] = json!({"since": self.poll_cursor, "lastPollAt": self.last_poll_at, "error": self.poll_error});
+        }
         if let Trigger::Webhook = self.definition.trigger {
             v["webhook"] = json!({"url": format!("/api/v1/hooks/{}", self.id), "signatureHeader": "X-Signature-256", "timestampHeader": "X-Timestamp"});
         }

@@ -293,14 +293,21 @@ async fn transient_failures_are_retried_and_a_permanent_one_fails_the_run_with_t
             "name": "Flaky but fine",
             "trigger": {"type": "manual"},
             "steps": [{"id": "call", "type": "http_request", "retry": {"attempts": 3, "backoffSeconds": 0.2},
-                       "input": {"method": "POST", "url": format!("{svc}/flaky/{key}"), "body": {"who": "{{trigger.who}}"}}}]
+                       "input": {"method": "POST", "url": format!("{svc}/flaky/{key}"), "headers": {"Authorization": "Bearer {{trigger.token}}"}, "body": {"who": "{{trigger.who}}"}}}]
         }),
     )
     .await;
-    let run = finished(&api, &c.session, &trigger(&api, &c.session, ok["id"].as_str().unwrap(), json!({"who": "me"})).await).await;
+    let run = finished(
+        &api,
+        &c.session,
+        &trigger(&api, &c.session, ok["id"].as_str().unwrap(), json!({"who": "me", "token": "tok-do-not-keep"})).await,
+    )
+    .await;
     assert_eq!(run["status"], "succeeded", "{run}");
     let call = step(&run, "call");
     assert_eq!(call["attempts"], 3);
+    assert_eq!(call["input"]["headers"]["Authorization"], "***", "credentials are masked in run history");
+    assert!(!tests::logs().contains("tok-do-not-keep"));
     assert_eq!(call["output"]["status"], 200);
     assert_eq!(call["output"]["body"], json!({"attempt": 3, "got": {"who": "me"}}));
     assert_eq!(run["logs"].as_array().unwrap().iter().filter(|l| l["level"] == "warn").count(), 2, "two retries logged");

@@ -42,8 +42,10 @@ const LEASE_SECS: i64 = 960;
 const INLINE_DELAY_SECS: i64 = 5;
 /// Attempts of a transiently failing step unless the step says otherwise.
 const DEFAULT_ATTEMPTS: u32 = 3;
-/// Lines kept in a run's log.
-const MAX_LOGS: usize = 200;
+/// Lines kept in a run's log, and characters per line: the run's item (with its trigger data and
+/// definition copy, 64 KB each) must stay far below DynamoDB's 400 KB.
+const MAX_LOGS: usize = 100;
+const MAX_LOG_CHARS: usize = 1000;
 /// A step's output kept with its record (an item holds 400 KB).
 const MAX_STORED_OUTPUT: usize = 256 * 1024;
 
@@ -183,6 +185,9 @@ impl Worker {
             Err(e) => return Err(e.into()),
         };
         tracing::info!(execution = %id, workflow = %execution.workflow_id, delivery = execution.deliveries, "running workflow");
+        if wf::load(&self.store, tenant, &execution.workflow_id).await?.is_none() {
+            return self.end(&execution, Status::Cancelled, Some("the workflow was deleted".into())).await;
+        }
         let records: Vec<StepRecord> = self.store.query_prefix(&keys::execution_steps_of(tenant, id)).await?;
         let mut run = Run {
             worker: self,
@@ -263,6 +268,22 @@ struct Run<'a> {
     identity: Option<Result<Identity, Failure>>,
 }
 
+/// `http_request` headers that carry credentials, masked in the stored input (the request itself
+/// was sent with them).
+fn masked(kind: &str, mut input: Value) -> Value {
+    if kind == "http_request"
+        && let Some(headers) = input.get_mut("headers").and_then(Value::as_object_mut)
+    {
+        for (name, value) in headers.iter_mut() {
+            let n = name.to_ascii_lowercase();
+            if ["authorization", "cookie", "api-key", "apikey", "token", "secret", "password"].iter().any(|s| n.contains(s)) {
+                *value = json!("***");
+            }
+        }
+    }
+    input
+}
+
 fn bounded(output: Value) -> Value {
     let size = serde_json::to_vec(&output).map(|v| v.len()).unwrap_or(0);
     if size <= MAX_STORED_OUTPUT {
@@ -324,7 +345,9 @@ impl Run<'_> {
             kind: step.kind.clone(),
             status: status.into(),
             seq,
-            input,
+            // Kept whole up to the item limit (a huge rendered input would make the record unwritable),
+            // with secret-looking HTTP headers masked: run history is readable by every member.
+            input: bounded(masked(&step.kind, input)),
             output: Value::Null,
             error: None,
             attempts: 0,
@@ -355,6 +378,11 @@ impl Run<'_> {
 
     /// Appends to the run's log (bounded; a full log drops new lines).
     async fn log(&self, level: &str, step: Option<&str>, message: String) -> Result<(), Retry> {
+        let message = if message.chars().count() > MAX_LOG_CHARS {
+            format!("{}… (truncated)", message.chars().take(MAX_LOG_CHARS).collect::<String>())
+        } else {
+            message
+        };
         let entry = LogEntry { at: shared::time::now_rfc3339_millis(), level: level.into(), step: step.map(str::to_owned), message };
         let value = serde_dynamo::to_attribute_value(vec![entry]).map_err(StoreError::from)?;
         let logged = self
@@ -707,6 +735,14 @@ mod tests {
         let job: Job = serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
         assert_eq!(job.source, "schedule");
         assert!(job.execution_id.is_none());
+    }
+
+    #[test]
+    fn credential_headers_are_masked_in_run_history() {
+        let input = json!({"url": "https://x", "headers": {"Authorization": "Bearer s3cret", "X-Api-Key": "k", "Accept": "text/plain"}});
+        let kept = masked("http_request", input.clone());
+        assert_eq!(kept["headers"], json!({"Authorization": "***", "X-Api-Key": "***", "Accept": "text/plain"}));
+        assert_eq!(masked("transform", input.clone()), input);
     }
 
     #[test]

@@ -104,6 +104,7 @@ async fn a_manual_run_finds_branches_and_creates_a_record_from_the_trigger_data(
     assert_eq!(step(&first, "add")["input"]["fields"], json!({"Name": "Zoe", "Age": 33}));
     assert_eq!(step(&first, "out")["output"], json!({"greeting": "Hello Zoe (Add a person once)", "age": 33}));
     assert!(step(&first, "add")["durationMs"].is_u64());
+    assert!(first["durationMs"].is_u64(), "the run's duration: {first}");
     assert_eq!(first["trigger"], json!({"type": "manual", "data": {"name": "Zoe", "age": 33}}));
 
     // The second run finds Zoe and takes the other branch: still one Zoe.

@@ -355,7 +355,7 @@ pub async fn start_execution(
 /// run that already ended is left as it is (returns `false`).
 pub async fn finish_execution(store: &Store, execution: &Execution, status: Status, error: Option<String>) -> Result<bool, StoreError> {
     let tenant = &execution.tenant_id;
-    let now = crate::time::now_rfc3339();
+    let now = crate::time::now_rfc3339_millis();
     let exec_key = keys::execution(tenant, &execution.id);
     let error_value = error.as_deref().map(s).unwrap_or(aws_sdk_dynamodb::types::AttributeValue::Null(true));
     let exec_update = "SET #status = :status, #finishedAt = :now, #error = :error REMOVE #leaseUntil";

@@ -261,6 +261,13 @@ impl Authenticator {
 
     /// Verifies a bearer credential (access JWT or API key) and loads the caller's current role.
     pub async fn authenticate(&self, bearer: &str) -> Result<Identity, ApiError> {
+        let identity = self.verify(bearer).await?;
+        // The request's usage counts for this tenant and user from here on.
+        crate::telemetry::record::attribute(&identity.tenant, identity.user_id());
+        Ok(identity)
+    }
+
+    async fn verify(&self, bearer: &str) -> Result<Identity, ApiError> {
         let store = &self.inner.1;
         if bearer.starts_with(API_KEY_PREFIX) {
             let lookup: ApiKeyLookup = store

@@ -71,6 +71,11 @@ pub struct Config {
     /// `WORKFLOW_HTTP_ALLOW_PRIVATE` (false): whether `http_request` steps may call private,
     /// loopback and link-local addresses (true only for the local stack).
     pub workflow_http_allow_private: bool,
+    /// `METRICS_NAMESPACE` (`PyAirtable`): the CloudWatch namespace of the EMF metrics.
+    pub metrics_namespace: String,
+    /// `OPS_TOKEN`: the operator token that opens `GET /api/v1/ops/metrics`; unset, the
+    /// endpoint is off (the default in the cloud).
+    pub ops_token: Option<SecretString>,
 }
 
 /// EventBridge Scheduler settings of workflow schedules.
@@ -173,6 +178,12 @@ impl Config {
                 None | Some("false") => false,
                 Some("true") => true,
                 Some(_) => return Err(ConfigError::Invalid("WORKFLOW_HTTP_ALLOW_PRIVATE", "must be true or false")),
+            },
+            metrics_namespace: get("METRICS_NAMESPACE").unwrap_or_else(|| "PyAirtable".into()),
+            ops_token: match get("OPS_TOKEN") {
+                // Compared in constant time, but a short token is guessable all the same.
+                Some(t) if t.len() < 32 => return Err(ConfigError::Invalid("OPS_TOKEN", "must be at least 32 characters")),
+                t => t.map(SecretString::from),
             },
         })
     }

@@ -194,11 +194,15 @@ pub async fn reserve(store: &Store, tenant: &TenantId, user: &UserId, worst_micr
 /// Settles a reservation with what the call really used (nothing, if it failed): the month's
 /// spend moves from the worst case to the actual cost, and the day's and month's call and token
 /// counters grow — all in one transaction.
-pub async fn settle(store: &Store, reservation: Reservation, usage: Option<(Usage, u64)>) -> Result<(), StoreError> {
+/// `usage` is the model, its token counts and the cost in micro-dollars.
+pub async fn settle(store: &Store, reservation: Reservation, usage: Option<(&str, Usage, u64)>) -> Result<(), StoreError> {
     let Reservation { tenant, user, month, worst_micros } = reservation;
     let (day, _) = periods_now();
     let (calls, input, output, cost) = match usage {
-        Some((u, cost)) => (1u64, u.input_tokens, u.output_tokens, cost),
+        Some((model, u, cost)) => {
+            crate::telemetry::record::llm_call(model, u.input_tokens, u.output_tokens, cost);
+            (1u64, u.input_tokens, u.output_tokens, cost)
+        }
         None => (0, 0, 0, 0),
     };
     let delta = cost as i64 - worst_micros as i64;

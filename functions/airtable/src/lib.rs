@@ -21,6 +21,8 @@ use shared::store::Store;
 /// Everything the handlers share; built once per cold start.
 #[derive(Clone)]
 pub struct AppState {
+    /// Scopes every request: metrics and usage counters.
+    pub telemetry: shared::telemetry::Telemetry,
     pub config: Arc<Config>,
     pub store: Store,
     pub auth: Authenticator,
@@ -32,7 +34,13 @@ impl AppState {
         let auth = Authenticator::load(&config, &aws).await?;
         let store = auth.store().clone();
         let airtable = Airtable::new(&config.airtable_api_url, store.clone(), aws.kms.clone(), config.kms_key_id.clone());
-        Ok(Self { auth, store, airtable, config: Arc::new(config) })
+        Ok(Self {
+            telemetry: shared::telemetry::Telemetry::new("airtable", &config, auth.store().clone()),
+            auth,
+            store,
+            airtable,
+            config: Arc::new(config),
+        })
     }
 }
 
@@ -77,6 +85,7 @@ pub struct ApiDoc;
 
 /// Every route of the function.
 pub fn router(state: AppState) -> Router {
+    let telemetry = state.telemetry.clone();
     Router::new()
         .route("/api/v1/connections/airtable", put(connections::connect).get(connections::status).delete(connections::disconnect))
         .route("/api/v1/bases", get(api::bases))
@@ -94,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/records/{recordId}", get(api::get_record).patch(api::update_record).delete(api::delete_record))
         .merge(proxy::routes())
         .with_state(state)
+        .route_layer(telemetry.http_layer())
 }
 
 #[cfg(test)]

@@ -27,6 +27,8 @@ use shared::store::Store;
 /// Everything the handlers share; built once per cold start.
 #[derive(Clone)]
 pub struct AppState {
+    /// Scopes every request: metrics and usage counters.
+    pub telemetry: shared::telemetry::Telemetry,
     pub config: Arc<Config>,
     pub aws: AwsClients,
     pub store: Store,
@@ -38,7 +40,14 @@ impl AppState {
     /// Builds the state: resolves the JWT secret and wires the store.
     pub async fn new(config: Config, aws: AwsClients) -> Result<Self, ConfigError> {
         let auth = Authenticator::load(&config, &aws).await?;
-        Ok(Self { store: auth.store().clone(), auth, aws, config: Arc::new(config), passwords: Default::default() })
+        Ok(Self {
+            telemetry: shared::telemetry::Telemetry::new("auth", &config, auth.store().clone()),
+            store: auth.store().clone(),
+            auth,
+            aws,
+            config: Arc::new(config),
+            passwords: Default::default(),
+        })
     }
 }
 
@@ -85,6 +94,7 @@ async fn openapi_json() -> impl axum::response::IntoResponse {
 
 /// Every route of the function.
 pub fn router(state: AppState) -> Router {
+    let telemetry = state.telemetry.clone();
     Router::new()
         .route("/api/v1/health", get(health::live))
         .route("/api/v1/health/ready", get(health::ready))
@@ -103,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/api/v1/api-keys/{keyId}", delete(api_keys::revoke))
         .with_state(state)
+        .route_layer(telemetry.http_layer())
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ use shared::tools::Toolbox;
 use shared::workflows::definition::{MAX_ITEMS, Step};
 use shared::workflows::template::render;
 use shared::workflows::{self as wf, Execution, Job, LogEntry, Status, StepRecord, TriggerEvent};
+use shared::telemetry::{Telemetry, record};
 
 pub use steps::Failure;
 
@@ -61,6 +62,7 @@ pub struct Worker {
     pub(crate) llm: Option<Arc<dyn shared::llm::Provider>>,
     pub(crate) llm_max_tokens: u32,
     pub(crate) prices: shared::llm::Prices,
+    telemetry: Telemetry,
 }
 
 /// Something that may work if the message comes back.
@@ -86,7 +88,7 @@ impl Worker {
         let store = Store::new(aws.dynamodb.clone(), config.table_name.clone());
         Self {
             toolbox: Toolbox::new(config, aws, store.clone()),
-            store,
+            store: store.clone(),
             sqs: aws.sqs.clone(),
             queue_url: config.automation_queue_url.clone(),
             http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_default(),
@@ -94,6 +96,7 @@ impl Worker {
             llm: shared::llm::provider(&config.llm, &aws.bedrock),
             llm_max_tokens: config.llm_max_tokens,
             prices: config.llm_prices.clone(),
+            telemetry: Telemetry::new("automation-worker", config, store),
         }
     }
 
@@ -103,11 +106,18 @@ impl Worker {
         for message in event.records {
             let id = message.message_id.clone().unwrap_or_default();
             let receives = message.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
-            let outcome = match serde_json::from_str::<Job>(message.body.as_deref().unwrap_or("")) {
-                Ok(job) => self.job(&job, &id, receives).await,
-                // Not a job: it fails until the queue moves it to the DLQ, where it can be read.
-                Err(e) => Err(Retry::Other(format!("not a workflow job: {e}"))),
-            };
+            // Each message is its own telemetry scope (it may be another tenant's).
+            let outcome = self
+                .telemetry
+                .run(async {
+                    record::queue_message_age(message.attributes.get("SentTimestamp").map(String::as_str));
+                    match serde_json::from_str::<Job>(message.body.as_deref().unwrap_or("")) {
+                        Ok(job) => self.job(&job, &id, receives).await,
+                        // Not a job: it fails until the queue moves it to the DLQ, where it can be read.
+                        Err(e) => Err(Retry::Other(format!("not a workflow job: {e}"))),
+                    }
+                })
+                .await;
             if let Err(e) = outcome {
                 tracing::warn!(message_id = %id, receives, error = %e, "automation job failed; it will be delivered again");
                 let mut failure = BatchItemFailure::default();
@@ -184,6 +194,7 @@ impl Worker {
             }
             Err(e) => return Err(e.into()),
         };
+        record::attribute(tenant, &execution.run_as);
         tracing::info!(execution = %id, workflow = %execution.workflow_id, delivery = execution.deliveries, "running workflow");
         if wf::load(&self.store, tenant, &execution.workflow_id).await?.is_none() {
             return self.end(&execution, Status::Cancelled, Some("the workflow was deleted".into())).await;

@@ -9,6 +9,7 @@ use shared::store::members::Member;
 use shared::store::{StoreError, keys, s};
 use shared::workflows::definition::RecordEvent;
 use shared::workflows::{self as wf, Job, Trigger, TriggerEvent};
+use shared::telemetry::record;
 
 use crate::{Retry, Worker};
 
@@ -48,6 +49,7 @@ pub(crate) async fn poll(worker: &Worker, job: &Job, message_id: &str) -> Result
         tracing::warn!(workflow = %workflow.id, "record_matches: the workflow's user left the workspace; not polling");
         return Ok(());
     };
+    record::attribute(&job.tenant_id, &workflow.updated_by);
     let identity = Identity {
         principal: Principal::Workflow { workflow_id: workflow.id.clone(), run_as: workflow.updated_by.clone() },
         tenant: job.tenant_id.clone(),

@@ -206,7 +206,7 @@ impl Worker {
             used = Usage { input_tokens: llm::estimate_request_tokens(&request), output_tokens: llm::estimate_tokens(&text) };
         }
         let cost = self.prices.cost_micros(provider.model(), used);
-        if let Err(e) = usage::settle(&self.toolbox.store, reservation, Some((used, cost))).await {
+        if let Err(e) = usage::settle(&self.toolbox.store, reservation, Some((provider.model(), used, cost))).await {
             tracing::error!(error = %e, "could not record the cost of a workflow's model call");
         }
         if let Err(e) = usage::alerts_after_spend(&self.toolbox.store, &identity.tenant, user).await {

@@ -41,6 +41,8 @@ pub struct Settings {
 /// Everything the handlers share; built once per cold start.
 #[derive(Clone)]
 pub struct AppState {
+    /// Scopes every request: metrics and usage counters.
+    pub telemetry: shared::telemetry::Telemetry,
     pub auth: Authenticator,
     pub store: Store,
     pub toolbox: Toolbox,
@@ -62,7 +64,14 @@ impl AppState {
             prices: config.llm_prices.clone(),
             turn_budget: std::time::Duration::from_secs(config.llm_turn_seconds),
         };
-        Ok(Self { auth, store, toolbox, provider, settings })
+        Ok(Self {
+            telemetry: shared::telemetry::Telemetry::new("chat", &config, auth.store().clone()),
+            auth,
+            store,
+            toolbox,
+            provider,
+            settings,
+        })
     }
 
     /// The same state with another model (tests, or a second model per function).
@@ -111,12 +120,20 @@ pub async fn chat_stream(
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let problem = |e: ApiError| turn::Event::Error(serde_json::to_value(e.to_problem().0).unwrap_or_default());
     let watcher = tx.clone();
+    // The turn outlives the response (its events stream): it is counted in a scope of its own.
+    let telemetry = state.telemetry.clone();
+    let (tenant, user) = (identity.tenant.clone(), identity.user_id().clone());
     let worker = tokio::spawn(async move {
-        let last = match turn::run(&state, prepared, Some(&tx)).await {
-            Ok(response) => turn::Event::Done(Box::new(response)),
-            Err(e) => problem(e),
-        };
-        let _ = tx.send(last);
+        telemetry
+            .run(async move {
+                shared::telemetry::record::attribute(&tenant, &user);
+                let last = match turn::run(&state, prepared, Some(&tx)).await {
+                    Ok(response) => turn::Event::Done(Box::new(response)),
+                    Err(e) => problem(e),
+                };
+                let _ = tx.send(last);
+            })
+            .await
     });
     // A turn that panics still ends its stream with an `error` event.
     tokio::spawn(async move {
@@ -139,6 +156,7 @@ pub struct ApiDoc;
 
 /// Every route of the function.
 pub fn router(state: AppState) -> Router {
+    let telemetry = state.telemetry.clone();
     Router::new()
         .route("/api/v1/chat", post(chat))
         .route("/api/v1/chat/stream", post(chat_stream))
@@ -146,6 +164,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/chat/sessions/{id}", get(sessions::get).delete(sessions::delete))
         .route("/api/v1/budgets", put(budgets::put).get(budgets::get))
         .with_state(state)
+        .route_layer(telemetry.http_layer())
 }
 
 #[cfg(test)]

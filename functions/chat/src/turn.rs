@@ -349,7 +349,7 @@ pub async fn run(state: &AppState, turn: Prepared, events: Option<&UnboundedSend
             response.usage = Usage { input_tokens: llm::estimate_request_tokens(&request), output_tokens: llm::estimate_tokens(&said) };
         }
         let cost = settings.prices.cost_micros(provider.model(), response.usage);
-        if let Err(e) = usage::settle(&state.store, reservation, Some((response.usage, cost))).await {
+        if let Err(e) = usage::settle(&state.store, reservation, Some((provider.model(), response.usage, cost))).await {
             // Spend that cannot be counted must not continue.
             tracing::error!(error = %e, "could not record the cost of a model call; ending the turn");
             return Err(ApiError::Unavailable {

@@ -7,13 +7,14 @@
 
 mod extract;
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use serde_json::{Value, json};
 use shared::aws::AwsClients;
 use shared::config::Config;
 use shared::files::{self, Column, FileRecord, FileStatus, Preview};
 use shared::ids::{FileId, TenantId};
 use shared::store::{Store, StoreError, keys, n, s};
+use shared::telemetry::{Telemetry, record};
 
 pub use extract::{Extracted, Unreadable, extract, infer_type};
 
@@ -39,6 +40,13 @@ pub enum Transient {
     Queue(String),
 }
 
+/// Counts what follows for the file's tenant and uploader.
+fn attribute(tenant: &TenantId, uploader: Option<&str>) {
+    if let Some(user) = uploader.and_then(|u| shared::ids::UserId::parse(u).ok()) {
+        record::attribute(tenant, &user);
+    }
+}
+
 /// The handler's clients, built once per cold start.
 #[derive(Clone)]
 pub struct Processor {
@@ -47,6 +55,7 @@ pub struct Processor {
     bucket: String,
     sqs: aws_sdk_sqs::Client,
     automation_queue_url: String,
+    telemetry: Telemetry,
 }
 
 impl Processor {
@@ -57,6 +66,7 @@ impl Processor {
             bucket: config.uploads_bucket.clone(),
             sqs: aws.sqs.clone(),
             automation_queue_url: config.automation_queue_url.clone(),
+            telemetry: Telemetry::new("file-processor", config, Store::new(aws.dynamodb.clone(), config.table_name.clone())),
         }
     }
 
@@ -79,15 +89,9 @@ impl Processor {
         let mut response = SqsBatchResponse::default();
         for message in event.records {
             let id = message.message_id.clone().unwrap_or_default();
-            let receives: u32 = message.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
-            let body = message.body.as_deref().unwrap_or("");
-            // The queue's last delivery before its DLQ: the file is marked failed, not left
-            // "processing" for ever.
-            if receives >= LAST_RECEIVE {
-                self.give_up(body).await;
-                continue;
-            }
-            if let Err(e) = self.message(body).await {
+            // Each message is its own telemetry scope (it may be another tenant's).
+            let failed = self.telemetry.run(self.one(&message)).await;
+            if let Err(e) = failed {
                 tracing::error!(message_id = %id, error = %e, "file processing failed; the message will be retried");
                 let mut failure = BatchItemFailure::default();
                 failure.item_identifier = id;
@@ -95,6 +99,19 @@ impl Processor {
             }
         }
         response
+    }
+
+    async fn one(&self, message: &SqsMessage) -> Result<(), Transient> {
+        record::queue_message_age(message.attributes.get("SentTimestamp").map(String::as_str));
+        let receives: u32 = message.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
+        let body = message.body.as_deref().unwrap_or("");
+        // The queue's last delivery before its DLQ: the file is marked failed, not left
+        // "processing" for ever.
+        if receives >= LAST_RECEIVE {
+            self.give_up(body).await;
+            return Ok(());
+        }
+        self.message(body).await
     }
 
     async fn message(&self, body: &str) -> Result<(), Transient> {
@@ -143,8 +160,14 @@ impl Processor {
                         ],
                     )
                     .await;
-                if let Err(e) = failed {
-                    tracing::error!(file = %file, error = %e, "could not mark a file failed");
+                match failed {
+                    Ok(item) => {
+                        attribute(&tenant, item["uploadedBy"].as_str());
+                        record::file_processed(false);
+                    }
+                    // Already processed or failed: nothing changed, nothing to count.
+                    Err(StoreError::ConditionFailed) => {}
+                    Err(e) => tracing::error!(file = %file, error = %e, "could not mark a file failed"),
                 }
             }
         }
@@ -154,6 +177,7 @@ impl Processor {
     async fn claim(&self, tenant: &TenantId, file: &FileId, size: Option<u64>) -> Result<Option<FileRecord>, Transient> {
         let key = keys::file(tenant, file);
         let Some(record) = self.store.get::<FileRecord>(&key).await? else { return Ok(None) };
+        attribute(tenant, Some(&record.uploaded_by));
         if matches!(record.status, FileStatus::Processed | FileStatus::Failed) {
             tracing::info!(file = %file, "redelivered notification of a file already processed: nothing to do");
             // The first delivery may have stopped before its workflows were started.
@@ -210,6 +234,7 @@ impl Processor {
                         ],
                     )
                     .await?;
+                record::file_processed(true);
                 self.trigger_workflows(tenant, &record).await?;
             }
             Err(reason) => {
@@ -222,6 +247,7 @@ impl Processor {
                         &[(":failed", s("failed")), (":processing", s("processing")), (":reason", s(reason)), (":at", at)],
                     )
                     .await?;
+                record::file_processed(false);
             }
         }
         Ok(())

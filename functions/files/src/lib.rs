@@ -29,6 +29,8 @@ const UPLOAD_URL_TTL: Duration = Duration::from_secs(15 * 60);
 /// Everything the handlers share; built once per cold start.
 #[derive(Clone)]
 pub struct AppState {
+    /// Scopes every request: metrics and usage counters.
+    pub telemetry: shared::telemetry::Telemetry,
     pub auth: Authenticator,
     pub store: Store,
     pub s3: aws_sdk_s3::Client,
@@ -42,6 +44,7 @@ impl AppState {
         let auth = Authenticator::load(&config, &aws).await?;
         let store = auth.store().clone();
         Ok(Self {
+            telemetry: shared::telemetry::Telemetry::new("files", &config, auth.store().clone()),
             auth,
             store,
             s3: aws.s3.clone(),
@@ -320,6 +323,7 @@ pub struct ApiDoc;
 
 /// Every route of the function.
 pub fn router(state: AppState) -> Router {
+    let telemetry = state.telemetry.clone();
     Router::new()
         .route(
             "/api/v1/files/upload",
@@ -331,6 +335,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/files/{id}/content", get(content))
         .route("/api/v1/files/{id}/import", post(import))
         .with_state(state)
+        .route_layer(telemetry.http_layer())
 }
 
 #[cfg(test)]

@@ -43,6 +43,8 @@ const INSTRUCTIONS: &str = "Tools for this workspace's Airtable. Start with list
 /// Everything the handlers share; built once per cold start.
 #[derive(Clone)]
 pub struct AppState {
+    /// Scopes every request: metrics and usage counters.
+    pub telemetry: shared::telemetry::Telemetry,
     pub auth: Authenticator,
     pub toolbox: Toolbox,
     pub hosts: Arc<HostPolicy>,
@@ -53,7 +55,7 @@ impl AppState {
         let auth = Authenticator::load(&config, &aws).await?;
         let toolbox = Toolbox::new(&config, &aws, auth.store().clone());
         let hosts = Arc::new(HostPolicy::new(&config.mcp_allowed_hosts, &config.mcp_allowed_origins));
-        Ok(Self { auth, toolbox, hosts })
+        Ok(Self { telemetry: shared::telemetry::Telemetry::new("mcp", &config, auth.store().clone()), auth, toolbox, hosts })
     }
 }
 
@@ -141,6 +143,7 @@ async fn authenticate(identity: Identity, mut req: Request, next: Next) -> Respo
 /// `POST /mcp`. GET and DELETE answer 405: the server is stateless and offers no standalone
 /// stream and no session to delete.
 pub fn router(state: AppState) -> Router {
+    let telemetry = state.telemetry.clone();
     let server = McpServer { toolbox: state.toolbox.clone() };
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
@@ -156,7 +159,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), check_host))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .service(mcp);
-    Router::new().route("/mcp", post_service(guarded)).with_state(state)
+    Router::new().route("/mcp", post_service(guarded)).with_state(state).route_layer(telemetry.http_layer())
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use shared::config::Config;
 use shared::ids::{SagaId, TenantId};
 use shared::saga::{self, LogEntry, Saga, Status};
 use shared::store::{Store, StoreError, keys, s};
+use shared::telemetry::{Telemetry, record};
 
 /// A step message, as the state machine sends it.
 #[derive(Debug, Deserialize)]
@@ -79,6 +80,7 @@ pub struct Worker {
     pub(crate) bucket: String,
     sfn: aws_sdk_sfn::Client,
     airtable: Airtable,
+    telemetry: Telemetry,
 }
 
 /// What a step runs with.
@@ -184,7 +186,8 @@ impl Worker {
     pub fn new(config: &Config, aws: &AwsClients) -> Self {
         let store = Store::new(aws.dynamodb.clone(), config.table_name.clone());
         let airtable = Airtable::new(&config.airtable_api_url, store.clone(), aws.kms.clone(), config.kms_key_id.clone());
-        Self { store, s3: aws.s3.clone(), bucket: config.uploads_bucket.clone(), sfn: aws.sfn.clone(), airtable }
+        let telemetry = Telemetry::new("saga-steps", config, store.clone());
+        Self { store, s3: aws.s3.clone(), bucket: config.uploads_bucket.clone(), sfn: aws.sfn.clone(), airtable, telemetry }
     }
 
     /// Handles a batch; transiently failed messages are reported and come back.
@@ -192,14 +195,21 @@ impl Worker {
         let mut response = SqsBatchResponse::default();
         for message in event.records {
             let id = message.message_id.clone().unwrap_or_default();
-            let outcome = match serde_json::from_str::<StepMessage>(message.body.as_deref().unwrap_or("")) {
-                Ok(m) => self.message(&m).await,
-                Err(e) => {
-                    // Not a step message: nothing can ever answer it.
-                    tracing::error!(message_id = %id, error = %e, "dropping a message that is not a saga step");
-                    Ok(())
-                }
-            };
+            // Each message is its own telemetry scope (it may be another tenant's).
+            let outcome = self
+                .telemetry
+                .run(async {
+                    record::queue_message_age(message.attributes.get("SentTimestamp").map(String::as_str));
+                    match serde_json::from_str::<StepMessage>(message.body.as_deref().unwrap_or("")) {
+                        Ok(m) => self.message(&m).await,
+                        Err(e) => {
+                            // Not a step message: nothing can ever answer it.
+                            tracing::error!(message_id = %id, error = %e, "dropping a message that is not a saga step");
+                            Ok(())
+                        }
+                    }
+                })
+                .await;
             if let Err(e) = outcome {
                 tracing::error!(message_id = %id, error = %e, "saga step failed transiently; the message will be retried");
                 let mut failure = BatchItemFailure::default();
@@ -260,16 +270,18 @@ impl Worker {
         Ok(())
     }
 
-    async fn set_status(&self, tenant: &TenantId, saga: &SagaId, status: Status, error: Option<&str>) -> Result<(), StoreError> {
-        let status = serde_dynamo::to_attribute_value(status)?;
-        match error {
+    async fn set_status(&self, tenant: &TenantId, saga_record: &Saga, status: Status, error: Option<&str>) -> Result<(), StoreError> {
+        let saga = &saga_record.id;
+        let ended = status.is_final();
+        let status: aws_sdk_dynamodb::types::AttributeValue = serde_dynamo::to_attribute_value(status)?;
+        let set = match error {
             Some(e) => self
                 .store
                 .update::<Value>(
                     &keys::saga(tenant, saga),
                     "SET #status = :s, #error = :e, #updatedAt = :at",
                     None,
-                    &[(":s", status), (":e", s(e)), (":at", s(shared::time::now_rfc3339()))],
+                    &[(":s", status.clone()), (":e", s(e)), (":at", s(shared::time::now_rfc3339()))],
                 )
                 .await
                 .map(|_| ()),
@@ -279,10 +291,29 @@ impl Worker {
                     &keys::saga(tenant, saga),
                     "SET #status = :s, #updatedAt = :at",
                     None,
-                    &[(":s", status), (":at", s(shared::time::now_rfc3339()))],
+                    &[(":s", status.clone()), (":at", s(shared::time::now_rfc3339()))],
                 )
                 .await
                 .map(|_| ()),
+        };
+        set?;
+        if ended {
+            self.count_outcome(tenant, saga_record, status).await;
+        }
+        Ok(())
+    }
+
+    /// Counts a saga's outcome once, however often the message that ended it is delivered.
+    async fn count_outcome(&self, tenant: &TenantId, saga: &Saga, status: aws_sdk_dynamodb::types::AttributeValue) {
+        let outcome = status.as_s().map(String::to_owned).unwrap_or_default();
+        let marked = self
+            .store
+            .update::<Value>(&keys::saga(tenant, &saga.id), "SET #outcomeCounted = :s", Some("attribute_not_exists(#outcomeCounted)"), &[(":s", status)])
+            .await;
+        match marked {
+            Ok(_) => record::saga_outcome(&saga.kind, &outcome),
+            Err(StoreError::ConditionFailed) => {}
+            Err(e) => tracing::warn!(error = %e, "could not count a saga's outcome"),
         }
     }
 
@@ -313,19 +344,23 @@ impl Worker {
     }
 
     /// Marks the saga completed unless a cancel was requested; false when it was.
-    async fn complete(&self, tenant: &TenantId, saga: &SagaId) -> Result<bool, StoreError> {
-        let status = serde_dynamo::to_attribute_value(Status::Completed)?;
+    async fn complete(&self, tenant: &TenantId, saga_record: &Saga) -> Result<bool, StoreError> {
+        let saga = &saga_record.id;
+        let status: aws_sdk_dynamodb::types::AttributeValue = serde_dynamo::to_attribute_value(Status::Completed)?;
         let done = self
             .store
             .update::<Value>(
                 &keys::saga(tenant, saga),
                 "SET #status = :s, #updatedAt = :at",
                 Some("#cancelRequested <> :yes"),
-                &[(":s", status), (":at", s(shared::time::now_rfc3339())), (":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))],
+                &[(":s", status.clone()), (":at", s(shared::time::now_rfc3339())), (":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))],
             )
             .await;
         match done {
-            Ok(_) => Ok(true),
+            Ok(_) => {
+                self.count_outcome(tenant, saga_record, status).await;
+                Ok(true)
+            }
             Err(StoreError::ConditionFailed) => Ok(false),
             Err(e) => Err(e),
         }
@@ -349,6 +384,9 @@ impl Worker {
         let Some(saga) = saga::load(&self.store, &m.tenant_id, &m.transaction_id).await? else {
             return self.answer(&m.task_token, Err(("SagaMissing".into(), format!("no saga {}", m.transaction_id)))).await;
         };
+        if let Ok(user) = shared::ids::UserId::parse(&saga.created_by) {
+            record::attribute(&m.tenant_id, &user);
+        }
         let steps = saga::steps_of(&saga.kind).unwrap_or_default();
         let Some(index) = steps.iter().position(|s| *s == m.step) else {
             return self.answer(&m.task_token, Err(("UnknownStep".into(), format!("{} has no step {}", saga.kind, m.step)))).await;
@@ -363,7 +401,7 @@ impl Worker {
                 let (step_status, status) =
                     if m.action == "do" { ("failed", Status::Compensating) } else { ("undo_failed", Status::CompensationFailed) };
                 self.set_step(&m.tenant_id, &saga, index, &[("status", json!(step_status)), ("error", json!(reason))]).await?;
-                self.set_status(&m.tenant_id, &saga.id, status, Some(&reason)).await?;
+                self.set_status(&m.tenant_id, &saga, status, Some(&reason)).await?;
                 return self.answer(&m.task_token, Err(("AirtableNotConnected".into(), reason))).await;
             }
         };
@@ -414,9 +452,9 @@ impl Worker {
                         &[("status", json!("done")), ("finishedAt", now()), ("result", result.clone())],
                     )
                     .await?;
-                    if index + 1 == steps.len() && !self.complete(&m.tenant_id, &saga.id).await? {
+                    if index + 1 == steps.len() && !self.complete(&m.tenant_id, &saga).await? {
                         // Cancelled while the last chunks ran: compensate this step too.
-                        self.set_status(&m.tenant_id, &saga.id, Status::Compensating, Some("cancelled by request")).await?;
+                        self.set_status(&m.tenant_id, &saga, Status::Compensating, Some("cancelled by request")).await?;
                         return self.answer(&m.task_token, Err(("Cancelled".into(), "cancelled by request".into()))).await;
                     }
                     self.answer(&m.task_token, Ok(result)).await?;
@@ -431,7 +469,7 @@ impl Worker {
                         &[("status", json!("failed")), ("finishedAt", now()), ("error", json!(reason))],
                     )
                     .await?;
-                    self.set_status(&m.tenant_id, &saga.id, Status::Compensating, Some(&format!("{}: {reason}", m.step))).await?;
+                    self.set_status(&m.tenant_id, &saga, Status::Compensating, Some(&format!("{}: {reason}", m.step))).await?;
                     let kind = if matches!(e, StepError::Cancelled(_)) { "Cancelled" } else { "StepFailed" };
                     self.answer(&m.task_token, Err((kind.into(), reason))).await?;
                 }
@@ -448,7 +486,7 @@ impl Worker {
                 .answer(&m.task_token, Err(("CompensationFailed".into(), saga.steps[index].error.clone().unwrap_or_default())))
                 .await;
         }
-        self.set_status(&m.tenant_id, &saga.id, Status::Compensating, None).await?;
+        self.set_status(&m.tenant_id, &saga, Status::Compensating, None).await?;
         if !self.lease(&m.tenant_id, &saga.id, index, &["pending", "running", "done", "failed", "undoing"], "undoing").await? {
             tracing::info!(saga = %saga.id, step = %m.step, "the compensation is being worked elsewhere; this delivery is dropped");
             return Ok(());
@@ -471,7 +509,7 @@ impl Worker {
                     let log = fresh.map(|s| s.compensation_log).unwrap_or_default();
                     if !log.iter().any(|l| l.outcome == "failed") {
                         let anything = log.iter().any(|l| l.outcome == "undone");
-                        self.set_status(&m.tenant_id, &saga.id, if anything { Status::Compensated } else { Status::Failed }, None).await?;
+                        self.set_status(&m.tenant_id, &saga, if anything { Status::Compensated } else { Status::Failed }, None).await?;
                     }
                 }
                 self.answer(&m.task_token, Ok(json!({"undone": true}))).await?;
@@ -488,7 +526,7 @@ impl Worker {
                 self.set_step(&m.tenant_id, &saga, index, &[("status", json!("undo_failed")), ("error", json!(reason))]).await?;
                 self.set_status(
                     &m.tenant_id,
-                    &saga.id,
+                    &saga,
                     Status::CompensationFailed,
                     Some(&format!("compensation of {} failed: {reason}", m.step)),
                 )

@@ -26,6 +26,8 @@ use shared::store::{Store, StoreError, keys, s};
 /// Everything the handlers share; built once per cold start.
 #[derive(Clone)]
 pub struct AppState {
+    /// Scopes every request: metrics and usage counters.
+    pub telemetry: shared::telemetry::Telemetry,
     pub auth: Authenticator,
     pub store: Store,
     pub sfn: aws_sdk_sfn::Client,
@@ -36,7 +38,13 @@ impl AppState {
     pub async fn new(config: Config, aws: AwsClients) -> Result<Self, ConfigError> {
         let auth = Authenticator::load(&config, &aws).await?;
         let store = auth.store().clone();
-        Ok(Self { auth, store, sfn: aws.sfn.clone(), machines: Arc::new(config.saga_state_machines.clone()) })
+        Ok(Self {
+            telemetry: shared::telemetry::Telemetry::new("saga", &config, auth.store().clone()),
+            auth,
+            store,
+            sfn: aws.sfn.clone(),
+            machines: Arc::new(config.saga_state_machines.clone()),
+        })
     }
 }
 
@@ -169,12 +177,14 @@ pub struct ApiDoc;
 
 /// Every route of the function.
 pub fn router(state: AppState) -> Router {
+    let telemetry = state.telemetry.clone();
     Router::new()
         .route("/api/v1/saga/transaction", post(create))
         .route("/api/v1/saga/transaction/{id}", get(show))
         .route("/api/v1/saga/transaction/{id}/cancel", post(cancel))
         .route("/api/v1/saga/transactions", get(list))
         .with_state(state)
+        .route_layer(telemetry.http_layer())
 }
 
 #[cfg(test)]

@@ -30,6 +30,8 @@ pub use schedules::Schedules;
 /// Everything the handlers share; built once per cold start.
 #[derive(Clone)]
 pub struct AppState {
+    /// Scopes every request: metrics and usage counters.
+    pub telemetry: shared::telemetry::Telemetry,
     pub auth: Authenticator,
     pub store: Store,
     pub sqs: aws_sdk_sqs::Client,
@@ -44,6 +46,7 @@ impl AppState {
         let auth = Authenticator::load(&config, &aws).await?;
         let store = auth.store().clone();
         Ok(Self {
+            telemetry: shared::telemetry::Telemetry::new("workflows", &config, auth.store().clone()),
             auth,
             store,
             sqs: aws.sqs.clone(),
@@ -471,6 +474,7 @@ pub struct ApiDoc;
 
 /// Every route of the function.
 pub fn router(state: AppState) -> Router {
+    let telemetry = state.telemetry.clone();
     Router::new()
         .route("/api/v1/workflows", post(create).get(list))
         .route("/api/v1/workflows/validate", post(validate))
@@ -482,6 +486,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/workflows/{id}/webhook/secret", post(rotate_secret))
         .route("/api/v1/hooks/{workflow_id}", post(hooks::receive))
         .with_state(state)
+        .route_layer(telemetry.http_layer())
 }
 
 #[cfg(test)]

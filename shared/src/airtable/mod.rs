@@ -11,7 +11,7 @@ pub mod formula;
 pub mod limiter;
 pub mod schema;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use futures::StreamExt;
@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 use crate::error::ApiError;
 use crate::ids::TenantId;
 use crate::store::{Store, StoreError};
+use crate::telemetry::record;
 pub use cache::{Cache, CacheStatus};
 pub use credentials::{Connection, Credentials};
 pub use limiter::Limiter;
@@ -141,6 +142,23 @@ impl From<AirtableError> for ApiError {
             }
             e @ (AirtableError::Kms(_) | AirtableError::Store(_)) => ApiError::internal(e),
         }
+    }
+}
+
+/// Counts the records of a successful answer as read or written: a listing (`GET`, or `POST
+/// …/listRecords`) or a single record read, or what a create, update, upsert or delete touched.
+/// Meta requests carry no records and count nothing.
+fn count_records(method: &Method, url: &reqwest::Url, answer: &Value) {
+    let n = match (answer.get("records").and_then(Value::as_array), answer.get("id").and_then(Value::as_str)) {
+        (Some(records), _) => records.len() as u64,
+        (None, Some(id)) if id.starts_with("rec") => 1,
+        _ => 0,
+    };
+    let listing = url.path().ends_with("/listRecords");
+    if *method == Method::GET || listing {
+        record::airtable_records(n, 0);
+    } else {
+        record::airtable_records(0, n);
     }
 }
 
@@ -374,14 +392,18 @@ impl Session<'_> {
             if attempt > 0 {
                 tokio::time::sleep(backoff(attempt - 1)).await;
             }
+            let waiting = Instant::now();
             self.wait_for_slot(base).await?;
+            record::limiter_wait(base, waiting.elapsed());
             let mut req = self.at.http.request(method.clone(), url.clone()).bearer_auth(self.token.expose_secret());
             if let Some(b) = body {
                 req = req.json(b);
             }
+            let sent = Instant::now();
             let res = match req.send().await {
                 Ok(r) => r,
                 Err(e) => {
+                    record::airtable_request(base, None, sent.elapsed());
                     last = if e.is_timeout() { "timeout".into() } else { "network error".into() };
                     let not_sent = e.is_connect();
                     if retry == Retry::Safe || not_sent {
@@ -393,8 +415,13 @@ impl Session<'_> {
             };
             let status = res.status().as_u16();
             let text = res.text().await.unwrap_or_default();
+            record::airtable_request(base, Some(status), sent.elapsed());
             match status {
-                200..=299 => return serde_json::from_str(&text).map_err(|_| AirtableError::Unavailable("unreadable answer".into())),
+                200..=299 => {
+                    let answer: Value = serde_json::from_str(&text).map_err(|_| AirtableError::Unavailable("unreadable answer".into()))?;
+                    count_records(&method, &url, &answer);
+                    return Ok(answer);
+                }
                 429 => {
                     if let Some(b) = base {
                         self.at.limiter.hold(b).await?;
@@ -796,8 +823,10 @@ impl Session<'_> {
         // Reads depend on what the token may see: a new token starts with a cold cache.
         let material = format!("{}|{material}", self.token_hash);
         if !bypass && let Some(v) = self.at.cache.get(&self.tenant, &material).await? {
+            record::cache_lookup(true);
             return Ok((v, CacheStatus::Hit));
         }
+        record::cache_lookup(false);
         let v = fetch().await?;
         self.at.cache.put(&self.tenant, &material, &v, ttl).await?;
         Ok((v, CacheStatus::Miss))

@@ -267,6 +267,36 @@ pub fn budget_alerts_of(tenant: &TenantId, month: &str) -> Prefix {
     Prefix { pk: tenant_pk(tenant), sk_prefix: format!("BUDGETALERT#{month}#") }
 }
 
+// ---- usage counters (analytics) ----
+
+/// The tenant's usage counters of one hour (`2026-12-01T07`): every request and message ADDs to
+/// it as it ends. Hours sort as text, so a period is one Query with `BETWEEN`.
+pub fn stats_hour(tenant: &TenantId, hour: &str) -> Key {
+    Key::new(tenant_pk(tenant), format!("STAT#H#{hour}"))
+}
+
+/// One user's usage counters of one hour (what that user's own requests and runs did).
+pub fn user_stats_hour(tenant: &TenantId, user: &UserId, hour: &str) -> Key {
+    Key::new(tenant_pk(tenant), format!("STAT#U#{user}#H#{hour}"))
+}
+
+/// The tenant's (or one user's) counter items from hour `from` to hour `to`, both included.
+pub fn stats_between(tenant: &TenantId, user: Option<&UserId>, from: &str, to: &str) -> Range {
+    let (a, b) = match user {
+        Some(u) => (user_stats_hour(tenant, u, from), user_stats_hour(tenant, u, to)),
+        None => (stats_hour(tenant, from), stats_hour(tenant, to)),
+    };
+    Range { pk: a.pk, from: a.sk, to: b.sk }
+}
+
+/// A partition and an inclusive sort-key range (a Query with `BETWEEN`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Range {
+    pub pk: String,
+    pub from: String,
+    pub to: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,6 +325,19 @@ mod tests {
         assert_eq!(usage(&t, "M#2026-11", Some(&u)).sk, "USAGE#M#2026-11#U#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb");
         assert!(chat_gsi1(&t, &u, &c).pk.starts_with("T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa#CHATS#"));
         assert_eq!(budget(&t), Key::new("T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa", "BUDGET"));
+    }
+
+    #[test]
+    fn counter_items_are_hourly_in_the_tenant_partition_and_ranges_stay_on_one_prefix() {
+        let t = TenantId::parse("ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa").unwrap();
+        let u = UserId::parse("usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb").unwrap();
+        assert_eq!(stats_hour(&t, "2026-12-01T07"), Key::new("T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa", "STAT#H#2026-12-01T07"));
+        assert_eq!(user_stats_hour(&t, &u, "2026-12-01T07").sk, "STAT#U#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb#H#2026-12-01T07");
+        let r = stats_between(&t, Some(&u), "2026-12-01T00", "2026-12-01T23");
+        assert_eq!(r.from, "STAT#U#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb#H#2026-12-01T00");
+        assert_eq!(r.to, "STAT#U#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb#H#2026-12-01T23");
+        let r = stats_between(&t, None, "2026-11-01T00", "2026-11-30T23");
+        assert_eq!((r.from.as_str(), r.to.as_str()), ("STAT#H#2026-11-01T00", "STAT#H#2026-11-30T23"));
     }
 
     #[test]

@@ -234,6 +234,76 @@ impl Store {
         Ok(serde_dynamo::from_item(out.attributes.unwrap_or_default())?)
     }
 
+    /// Adds to number attributes of one item in one `UpdateItem` (`ADD` is atomic, so concurrent
+    /// writers sum exactly) and sets `sets` alongside. Counter names may hold any character.
+    pub async fn add_counters(
+        &self,
+        key: &Key,
+        counters: &std::collections::BTreeMap<String, i64>,
+        sets: &[(&str, AttributeValue)],
+    ) -> Result<(), StoreError> {
+        if counters.is_empty() {
+            return Ok(());
+        }
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        let mut adds = Vec::new();
+        for (i, (name, by)) in counters.iter().enumerate() {
+            names.insert(format!("#c{i}"), name.clone());
+            values.insert(format!(":c{i}"), n(by));
+            adds.push(format!("#c{i} :c{i}"));
+        }
+        let mut assigns = Vec::new();
+        for (i, (name, value)) in sets.iter().enumerate() {
+            names.insert(format!("#s{i}"), (*name).to_owned());
+            values.insert(format!(":s{i}"), value.clone());
+            assigns.push(format!("#s{i} = :s{i}"));
+        }
+        let mut expression = format!("ADD {}", adds.join(", "));
+        if !assigns.is_empty() {
+            expression.push_str(&format!(" SET {}", assigns.join(", ")));
+        }
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key_map(key)))
+            .update_expression(expression)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(())
+    }
+
+    /// Every item of a partition whose sort key is within `range` (inclusive), in key order,
+    /// paged to the end.
+    pub async fn query_range(&self, range: &keys::Range) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#PK = :pk AND #SK BETWEEN :from AND :to")
+                .expression_attribute_names("#PK", "PK")
+                .expression_attribute_names("#SK", "SK")
+                .expression_attribute_values(":pk", s(&range.pk))
+                .expression_attribute_values(":from", s(&range.from))
+                .expression_attribute_values(":to", s(&range.to))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            out.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+
     /// Starts an all-or-nothing write of several items.
     pub fn tx(&self) -> Tx {
         Tx { store: self.clone(), items: Vec::new() }

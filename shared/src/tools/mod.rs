@@ -257,6 +257,10 @@ pub async fn call(toolbox: &Toolbox, identity: &Identity, name: &str, args: Valu
         Some(outcome) => outcome,
         None => Err(ApiError::bad_request("unknown_tool", format!("there is no tool named {name:?}; list the tools to see their names"))),
     };
+    // Unknown names are not counted: they are not tools, and would grow the dimensions.
+    if spec(name).is_some() {
+        crate::telemetry::record::tool_call(name, outcome.is_ok());
+    }
     match outcome {
         Ok((value, summary)) => ToolResult { ok: true, value, summary },
         Err(e) => {

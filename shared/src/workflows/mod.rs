@@ -380,7 +380,7 @@ pub async fn finish_execution(store: &Store, execution: &Execution, status: Stat
         .update(&keys::workflow(tenant, &execution.workflow_id), &wf_update, Some("attribute_exists(PK)"), &wf_values)
         .commit()
         .await;
-    match committed {
+    let ended = match committed {
         Ok(()) => Ok(true),
         Err(StoreError::ConditionFailed) => {
             // Either the run had already ended, or its workflow was deleted: end the run alone.
@@ -391,7 +391,12 @@ pub async fn finish_execution(store: &Store, execution: &Execution, status: Stat
             }
         }
         Err(e) => Err(e),
+    };
+    // Counted once: only the writer that ended the run.
+    if matches!(ended, Ok(true)) {
+        crate::telemetry::record::workflow_run(status.as_str());
     }
+    ended
 }
 
 /// Loads a workflow of a tenant.

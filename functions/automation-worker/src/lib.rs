@@ -25,11 +25,11 @@ use shared::config::Config;
 use shared::ids::{ExecutionId, TenantId};
 use shared::store::members::Member;
 use shared::store::{Store, StoreError, keys, n, s};
+use shared::telemetry::{Telemetry, record};
 use shared::tools::Toolbox;
 use shared::workflows::definition::{MAX_ITEMS, Step};
 use shared::workflows::template::render;
 use shared::workflows::{self as wf, Execution, Job, LogEntry, Status, StepRecord, TriggerEvent};
-use shared::telemetry::{Telemetry, record};
 
 pub use steps::Failure;
 

@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use shared::auth::{Identity, Principal};
 use shared::store::members::Member;
 use shared::store::{StoreError, keys, s};
+use shared::telemetry::record;
 use shared::workflows::definition::RecordEvent;
 use shared::workflows::{self as wf, Job, Trigger, TriggerEvent};
-use shared::telemetry::record;
 
 use crate::{Retry, Worker};
 

@@ -308,7 +308,12 @@ impl Worker {
         let outcome = status.as_s().map(String::to_owned).unwrap_or_default();
         let marked = self
             .store
-            .update::<Value>(&keys::saga(tenant, &saga.id), "SET #outcomeCounted = :s", Some("attribute_not_exists(#outcomeCounted)"), &[(":s", status)])
+            .update::<Value>(
+                &keys::saga(tenant, &saga.id),
+                "SET #outcomeCounted = :s",
+                Some("attribute_not_exists(#outcomeCounted)"),
+                &[(":s", status)],
+            )
             .await;
         match marked {
             Ok(_) => record::saga_outcome(&saga.kind, &outcome),
@@ -353,7 +358,11 @@ impl Worker {
                 &keys::saga(tenant, saga),
                 "SET #status = :s, #updatedAt = :at",
                 Some("#cancelRequested <> :yes"),
-                &[(":s", status.clone()), (":at", s(shared::time::now_rfc3339())), (":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))],
+                &[
+                    (":s", status.clone()),
+                    (":at", s(shared::time::now_rfc3339())),
+                    (":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true)),
+                ],
             )
             .await;
         match done {

@@ -137,6 +137,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(files::ApiDoc::openapi());
     doc.merge(saga::ApiDoc::openapi());
     doc.merge(workflows::ApiDoc::openapi());
+    doc.merge(analytics::ApiDoc::openapi());
     doc.info = utoipa::openapi::InfoBuilder::new()
         .title("PyAirtable API")
         .version(env!("CARGO_PKG_VERSION"))
@@ -156,8 +157,9 @@ pub async fn api_router(config: Config, clients: AwsClients) -> Result<Router, B
     let chat = chat::router(chat::AppState::new(config.clone(), clients.clone()).await?);
     let files = files::router(files::AppState::new(config.clone(), clients.clone()).await?);
     let saga = saga::router(saga::AppState::new(config.clone(), clients.clone()).await?);
-    let workflows = workflows::router(workflows::AppState::new(config, clients).await?);
-    Ok(shared::http::edge(auth.merge(airtable).merge(mcp).merge(chat).merge(files).merge(saga).merge(workflows)))
+    let workflows = workflows::router(workflows::AppState::new(config.clone(), clients.clone()).await?);
+    let analytics = analytics::router(analytics::AppState::new(config, clients).await?);
+    Ok(shared::http::edge(auth.merge(airtable).merge(mcp).merge(chat).merge(files).merge(saga).merge(workflows).merge(analytics)))
 }
 
 /// Starts one more "instance" of every function — its own state, clients and caches, as a

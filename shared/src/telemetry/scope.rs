@@ -80,6 +80,11 @@ impl Telemetry {
         self.function
     }
 
+    /// The CloudWatch namespace of the metrics.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
     /// Runs `fut` in a scope of its own and flushes it when it ends (one queue message, one job,
     /// a task spawned away from its request).
     ///

@@ -16,6 +16,9 @@ pub mod scripted_llm;
 /// The JWT secret the stack under test signs with; tests use it to forge tokens that must fail.
 pub const TEST_JWT_SECRET: &str = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 
+/// The operator token the stack under test opens `/api/v1/ops/metrics` with.
+pub const OPS_TOKEN: &str = "test-operator-token-0123456789-abcdefghijklmnop";
+
 /// A running stack.
 pub struct Stack {
     /// The AWS emulator's endpoint.
@@ -109,6 +112,12 @@ pub fn stack_with(sandbox: local::sandbox::SandboxConfig) -> &'static Stack {
     STACK.get_or_init(|| {
         let filter = tracing_subscriber::EnvFilter::new("info,shared=debug,auth=debug,airtable=debug,local=debug");
         let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(true).with_writer(|| LogSink).try_init();
+        // EMF lines go where stdout would take them in Lambda: with the logs.
+        shared::telemetry::emf::set_sink(|line| {
+            let mut logs = LOGS.lock().unwrap_or_else(|p| p.into_inner());
+            logs.extend_from_slice(line.as_bytes());
+            logs.push(b'\n');
+        });
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("local-stack".into())
@@ -143,6 +152,7 @@ pub fn stack_with(sandbox: local::sandbox::SandboxConfig) -> &'static Stack {
                         jwt_secret: Some(TEST_JWT_SECRET.into()),
                         sandbox,
                         extra_env,
+                        ops_token: Some(OPS_TOKEN.into()),
                     };
                     let result = local::start(opts).await.map(|r| (r, endpoint)).map_err(|e| e.to_string());
                     let _ = tx.send(result);

@@ -2,6 +2,7 @@
 //! One binary, a module per feature.
 
 mod accounts;
+mod analytics;
 mod api_keys;
 mod chat;
 mod connections;

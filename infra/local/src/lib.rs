@@ -47,6 +47,8 @@ pub struct Options {
     pub sandbox: sandbox::SandboxConfig,
     /// More function environment on top of the template's (the `LLM_*` variables).
     pub extra_env: HashMap<String, String>,
+    /// The operator token of `GET /api/v1/ops/metrics` (`OPS_TOKEN`); `None` leaves it off.
+    pub ops_token: Option<String>,
 }
 
 impl Options {
@@ -67,6 +69,7 @@ impl Options {
             sandbox: sandbox_config(&var)?,
             // The chat's model is the developer's choice: `make dev` passes LLM_* through.
             extra_env: std::env::vars().filter(|(k, v)| k.starts_with("LLM_") && !v.is_empty()).collect(),
+            ops_token: var("OPS_TOKEN"),
         })
     }
 }
@@ -82,6 +85,20 @@ fn sandbox_config(var: &dyn Fn(&str) -> Option<String>) -> Result<sandbox::Sandb
         config.penalty = std::time::Duration::from_secs(secs.parse()?);
     }
     Ok(config)
+}
+
+/// A fresh operator token, written to `path` (readable by its owner only) for the developer's
+/// `curl`; the token is never logged.
+pub fn write_ops_token(path: &std::path::Path) -> Result<String, BoxError> {
+    use rand::Rng;
+    use std::os::unix::fs::OpenOptionsExt;
+    let token: String = rand::rng().sample_iter(rand::distr::Alphanumeric).take(48).map(char::from).collect();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    std::io::Write::write_all(&mut file, token.as_bytes())?;
+    Ok(token)
 }
 
 /// `infra/template.yaml` of this checkout.
@@ -254,6 +271,9 @@ pub async fn start(opts: Options) -> Result<Running, BoxError> {
     env.extend(opts.extra_env.clone());
     if let Some(secret) = &opts.jwt_secret {
         env.insert("JWT_SECRET".into(), secret.clone());
+    }
+    if let Some(token) = &opts.ops_token {
+        env.insert("OPS_TOKEN".into(), token.clone());
     }
 
     let api = serve_instance(&sdk, &env, opts.bind).await?;

@@ -1,12 +1,19 @@
 //! `make dev`: the whole platform on 127.0.0.1 until Ctrl-C.
 
+/// Where `make dev` keeps the operator token of `GET /api/v1/ops/metrics` (never printed).
+const OPS_TOKEN_FILE: &str = ".local/ops-token";
+
 #[tokio::main]
 async fn main() -> Result<(), local::BoxError> {
     shared::telemetry::init();
-    let running = local::start(local::Options::from_env()?).await?;
+    let mut opts = local::Options::from_env()?;
+    if opts.ops_token.is_none() {
+        opts.ops_token = Some(local::write_ops_token(std::path::Path::new(OPS_TOKEN_FILE))?);
+    }
+    let running = local::start(opts).await?;
     eprintln!(
-        "PyAirtable is running:\n  API              http://{}/api/v1/health\n  sandbox Airtable http://{}/health\nCtrl-C stops it.",
-        running.api, running.sandbox
+        "PyAirtable is running:\n  API              http://{}/api/v1/health\n  sandbox Airtable http://{}/health\n  operator metrics http://{}/api/v1/ops/metrics (Authorization: Bearer $(cat {OPS_TOKEN_FILE}))\nCtrl-C stops it.",
+        running.api, running.sandbox, running.api
     );
     tokio::signal::ctrl_c().await?;
     Ok(())

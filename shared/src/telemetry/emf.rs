@@ -61,6 +61,8 @@ pub enum Family {
     File,
     /// `QueueMessageAge` (time from send to handling) by consuming function.
     Queue,
+    /// `ColdStarts`: the first flush of a process (a new Lambda instance).
+    Lambda,
 }
 
 impl Family {
@@ -77,6 +79,7 @@ impl Family {
             Family::Workflow => &[&["Outcome"]],
             Family::File => &[&["Outcome"]],
             Family::Queue => &[&["Function"]],
+            Family::Lambda => &[&["Function"], &[]],
         }
     }
 }

@@ -109,10 +109,17 @@ impl Telemetry {
     }
 
     async fn flush(&self, scope: &Scope) {
-        let state = scope.take();
+        let mut state = scope.take();
+        // The first flush of this process is its cold start.
+        static WARM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if !WARM.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            state.metrics.add(super::emf::Family::Lambda, &[], "ColdStarts", super::emf::Unit::Count, 1.0);
+        }
         if !state.metrics.is_empty() {
-            let trace = xray_trace_id();
-            let extra: Vec<(&str, &str)> = trace.as_deref().map(|t| ("traceId", t)).into_iter().collect();
+            // Not dimensions: searchable properties that tie the metrics to the request's logs.
+            let (trace, request) = (xray_trace_id(), crate::http::current_request_id());
+            let extra: Vec<(&str, &str)> =
+                [("traceId", trace.as_deref()), ("requestId", request.as_deref())].into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
             for line in state.metrics.lines(&self.namespace, self.function, crate::airtable::limiter::now_ms(), &extra) {
                 super::emf::write_line(&line);
             }

@@ -87,7 +87,8 @@ pub enum Granularity {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct UsageQuery {
-    /// Start (RFC 3339 instant or `YYYY-MM-DD`, UTC); default: 7 days (or 24 hours) before `to`.
+    /// Start (RFC 3339 instant or `YYYY-MM-DD`, UTC); default: the start of the day 6 days ago
+    /// (or of the hour 23 hours ago).
     pub from: Option<String>,
     /// End, included (RFC 3339 or `YYYY-MM-DD`, which means the whole day); default: now.
     pub to: Option<String>,
@@ -263,7 +264,15 @@ pub async fn usage(
         Granularity::Hour => (86_400, MAX_HOURS * 3600, "168 hours"),
         Granularity::Day => (7 * 86_400, MAX_DAYS * 86_400, "92 days"),
     };
-    let (from, to) = range(q.from.as_deref(), q.to.as_deref(), default_span, max_span, unit)?;
+    // By default the last 7 days (today and the 6 before it) or 24 hours (this one and the 23
+    // before it), whole periods.
+    let now = shared::time::now_epoch();
+    let default_from = match granularity {
+        Granularity::Hour => now - now.rem_euclid(3600) - 23 * 3600,
+        Granularity::Day => now - now.rem_euclid(86_400) - 6 * 86_400,
+    };
+    let from_raw = q.from.clone().unwrap_or_else(|| rfc3339(default_from));
+    let (from, to) = range(Some(&from_raw), q.to.as_deref(), default_span, max_span, unit)?;
     let user = subject(&identity, q.user_id.as_deref())?;
     let hours = hours(&state.store, &identity.tenant, user.as_ref(), from, to).await?;
     let grouped = group(&hours, &periods(from, to, granularity), granularity);

@@ -29,6 +29,7 @@ use serde_json::Value;
 use shared::auth::{Authenticator, Identity};
 use shared::aws::AwsClients;
 use shared::config::{Config, ConfigError};
+use shared::telemetry::scope::Scope;
 use shared::tools::{self, ToolSpec, Toolbox};
 
 pub use hosts::HostPolicy;
@@ -113,7 +114,13 @@ impl ServerHandler for McpServer {
             return Err(ErrorData::invalid_params(format!("unknown tool {:?}; tools/list names every tool", req.name), None));
         }
         let args = req.arguments.map(Value::Object).unwrap_or(Value::Null);
-        let result = tools::call(&self.toolbox, &identity, &req.name, args).await;
+        // rmcp runs this away from the HTTP request's task: the call joins that request's scope.
+        let call = tools::call(&self.toolbox, &identity, &req.name, args);
+        let scope = ctx.extensions.get::<http::request::Parts>().and_then(|p| p.extensions.get::<Scope>()).cloned();
+        let result = match scope {
+            Some(scope) => scope.enter(call).await,
+            None => call.await,
+        };
         tracing::info!(tool = %req.name, ok = result.ok, summary = %result.summary, "mcp tool call");
         let out = if result.ok {
             CallToolResult::structured(result.value)

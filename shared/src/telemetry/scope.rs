@@ -49,6 +49,12 @@ impl Scope {
         Self(Arc::new(Mutex::new(State_ { function, ..Default::default() })))
     }
 
+    /// Runs `fut` in this scope: for work a library moves to another task (the MCP server's
+    /// handlers), found in the request's extensions.
+    pub async fn enter<F: Future>(self, fut: F) -> F::Output {
+        CURRENT.scope(self, fut).await
+    }
+
     fn take(&self) -> State_ {
         let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let function = state.function;
@@ -179,6 +185,8 @@ pub mod fn_http {
             let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
             let started = Instant::now();
             let scope = Scope::new(t.function);
+            let mut req = req;
+            req.extensions_mut().insert(scope.clone());
             let res = CURRENT.scope(scope.clone(), next.run(req)).await;
             let status = res.status().as_u16();
             CURRENT.sync_scope(scope.clone(), || super::super::record::http_request(t.function, &route, status, started.elapsed()));

@@ -8,13 +8,14 @@ VENV := .venv
 export CARGO_TARGET_DIR ?= /var/tmp/pyairtable-target
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help dev test bench openapi deps toolchain fmt fmt-check clippy unit cfn-lint asl-lint it emulator clean
+.PHONY: help dev test bench openapi deps toolchain fmt fmt-check clippy unit cfn-lint asl-lint it emulator package clean
 
 help:
 	@echo "make dev    - run the whole platform locally (AWS emulator + sandbox Airtable + API on :3000)"
 	@echo "make test   - fmt check, clippy, unit tests, cfn-lint, black-box tests against the local stack"
 	@echo "make bench  - import 2,000 records through the API vs pyairtable, against the sandbox's real limits"
 	@echo "make openapi - regenerate docs/openapi.json from the code"
+	@echo "make package - sam validate --lint and sam build: one arm64 bootstrap per function in .aws-sam/build"
 	@echo "make fmt    - format the code"
 
 # ---------- set-up (idempotent) ----------
@@ -80,6 +81,24 @@ openapi: toolchain
 bench: deps
 	cargo run --quiet -p tests --bin bench
 
+# ---------- package (sam build) ----------
+# SAM CLI and cargo-lambda (with Zig, which links for arm64) from PyPI in their own venv; the
+# arm64 standard library from rustup. Builds in release (thin LTO) for provided.al2023/arm64.
+SAM_VENV := .venv-sam
+$(SAM_VENV)/.installed: requirements-package.txt
+	@python3 -c 'import venv, ensurepip' 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-venv; }
+	python3 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q --upgrade pip
+	$(SAM_VENV)/bin/pip install -q -r requirements-package.txt
+	@touch $@
+
+package: toolchain $(SAM_VENV)/.installed
+	@rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint
+	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
+	@n=$$(find .aws-sam/build -name bootstrap -type f | wc -l); echo "make package: $$n bootstrap files"; \
+	  find .aws-sam/build -name bootstrap -type f -exec file {} \; 2>/dev/null | sed 's|^|  |' || true
+
 clean:
 	cargo clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam

@@ -92,6 +92,9 @@ $(SAM_VENV)/.installed: requirements-package.txt
 	$(SAM_VENV)/bin/pip install -q -r requirements-package.txt
 	@touch $@
 
+# Its own build cache: release arm64 artifacts share nothing with the dev build, and a separate
+# directory keeps `make test` from waiting on its lock.
+package: export CARGO_TARGET_DIR := $(or $(PACKAGE_TARGET_DIR),/var/tmp/pyairtable-package-target)
 package: toolchain $(SAM_VENV)/.installed
 	@rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint

@@ -32,6 +32,10 @@ pub const STOOD_IN_FOR: &[(&str, &str)] = &[
     ("AWS::Serverless::HttpApi", "the local HTTP server merging every function's Router"),
     ("AWS::Serverless::Function", "the function's Router or handler, run in-process"),
     ("AWS::SQS::QueuePolicy", "nothing: the emulator does not enforce IAM"),
+    ("AWS::CloudWatch::Dashboard", "GET /api/v1/ops/metrics: the same EMF figures, aggregated in-process"),
+    ("AWS::CloudWatch::Alarm", "nothing: no one is paged locally; the figures are at /api/v1/ops/metrics"),
+    ("AWS::SNS::Topic", "nothing: alarms are cloud-only"),
+    ("AWS::SNS::Subscription", "nothing: alarms are cloud-only"),
 ];
 
 /// The account id the emulator reports.

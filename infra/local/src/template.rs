@@ -181,6 +181,72 @@ mod tests {
     }
 
     #[test]
+    fn the_template_has_the_dashboard_the_alarms_and_tracing_and_names_only_metrics_the_code_emits() {
+        let doc: Value = serde_yaml::from_str(TEMPLATE).unwrap();
+        let resources = doc["Resources"].as_mapping().unwrap();
+        let of_type =
+            |t: &'static str| resources.iter().filter(move |(_, v)| v["Type"].as_str() == Some(t)).map(|(k, v)| (k.as_str().unwrap(), v));
+        assert_eq!(of_type("AWS::CloudWatch::Dashboard").count(), 1);
+        assert_eq!(of_type("AWS::SNS::Topic").count(), 1);
+        let alarms: Vec<(&str, &Value)> = of_type("AWS::CloudWatch::Alarm").collect();
+        for name in [
+            "ApiErrorRateAlarm",
+            "ApiLatencyAlarm",
+            "FilesDLQAlarm",
+            "AutomationDLQAlarm",
+            "SagaStepsDLQAlarm",
+            "SagaCompensationFailedAlarm",
+            "AirtableThrottledAlarm",
+            "ApiLambdaThrottlesAlarm",
+            "EventLambdaThrottlesAlarm",
+            "LlmDailySpendAlarm",
+        ] {
+            let (_, alarm) = alarms.iter().find(|(k, _)| *k == name).unwrap_or_else(|| panic!("{name} missing"));
+            assert!(alarm["Properties"]["AlarmActions"].as_sequence().is_some_and(|a| !a.is_empty()), "{name} notifies nobody");
+        }
+        // Every metric of our namespace an alarm or the dashboard names is one the code emits.
+        let ours = |v: &Value| matches!(v, Value::Tagged(t) if scalar(&t.value).is_some_and(|s| s.starts_with("PyAirtable/")));
+        let mut named = Vec::new();
+        for (_, alarm) in &alarms {
+            let p = &alarm["Properties"];
+            if ours(&p["Namespace"]) {
+                named.push(p["MetricName"].as_str().unwrap().to_owned());
+            }
+            for m in p["Metrics"].as_sequence().into_iter().flatten() {
+                let metric = &m["MetricStat"]["Metric"];
+                if ours(&metric["Namespace"]) {
+                    named.push(metric["MetricName"].as_str().unwrap().to_owned());
+                }
+            }
+        }
+        let (_, dashboard) = of_type("AWS::CloudWatch::Dashboard").next().unwrap();
+        let body = match &dashboard["Properties"]["DashboardBody"] {
+            Value::Tagged(t) => scalar(&t.value).unwrap(),
+            other => panic!("DashboardBody should be a !Sub string: {other:?}"),
+        };
+        // SEARCH('{PyAirtable/${Stage},Function} MetricName=\"Latency\"', …) and ["PyAirtable/${Stage}", "AirtableThrottled", …]
+        for part in body.split("{PyAirtable/${Stage},").skip(1) {
+            let after = part.split_once("MetricName=\\\"").map(|(_, a)| a).unwrap_or("");
+            named.push(after.split(['\\', '"']).next().unwrap().to_owned());
+        }
+        for part in body.split("\"PyAirtable/${Stage}\", \"").skip(1) {
+            named.push(part.split('"').next().unwrap().to_owned());
+        }
+        assert!(named.len() > 15, "{named:?}");
+        for n in &named {
+            assert!(shared::telemetry::emf::METRIC_NAMES.contains(&n.as_str()), "{n} is not a metric the code emits");
+        }
+        // Tracing on every function (Globals) and every state machine.
+        assert_eq!(doc["Globals"]["Function"]["Tracing"].as_str(), Some("Active"));
+        for (name, sm) in of_type("AWS::Serverless::StateMachine") {
+            assert_eq!(sm["Properties"]["Tracing"]["Enabled"].as_bool(), Some(true), "{name}");
+        }
+        for (name, f) in of_type("AWS::Serverless::Function") {
+            assert_ne!(f["Properties"]["Tracing"].as_str(), Some("PassThrough"), "{name}");
+        }
+    }
+
+    #[test]
     fn intrinsics_resolve_against_physical_resources_and_parameters() {
         let physical = HashMap::from([(
             "Q".to_owned(),

@@ -199,6 +199,7 @@ pub mod fn_http {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn hours_are_utc_and_sort_as_text() {
@@ -222,5 +223,45 @@ mod tests {
         assert_eq!(state.counters.get("records.read"), Some(&4));
         assert_eq!(state.counters.get("records.written"), Some(&2));
         assert!(scope.take().counters.is_empty(), "taking empties the scope");
+    }
+
+    #[tokio::test]
+    async fn every_event_emits_only_catalogued_metrics_and_every_catalogued_metric_is_emitted() {
+        use super::super::record as r;
+        let scope = Scope::new("unit");
+        let hours = Duration::from_millis(5);
+        CURRENT
+            .scope(scope.clone(), async {
+                r::http_request("unit", "/x", 503, hours);
+                r::airtable_request(Some("appA"), Some(429), hours);
+                r::limiter_wait(Some("appA"), hours);
+                r::cache_lookup(true);
+                r::cache_lookup(false);
+                r::llm_call("m", 1, 2, 3);
+                r::tool_call("get_records", false);
+                r::saga_outcome("bulk_update", "compensation_failed");
+                r::workflow_run("failed");
+                r::file_processed(false);
+                r::queue_message_age(Some("1"));
+            })
+            .await;
+        let state = scope.take();
+        let lines = state.metrics.lines("ns", "unit", 0, &[]);
+        let docs: Vec<serde_json::Value> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let mut emitted: Vec<String> = docs
+            .iter()
+            .flat_map(|d| d["_aws"]["CloudWatchMetrics"].as_array().unwrap().clone())
+            .flat_map(|d| d["Metrics"].as_array().unwrap().clone())
+            .map(|m| m["Name"].as_str().unwrap().to_owned())
+            .collect();
+        emitted.sort();
+        emitted.dedup();
+        let mut catalogue: Vec<String> =
+            super::super::emf::METRIC_NAMES.iter().filter(|n| **n != "ColdStarts").map(|n| n.to_string()).collect();
+        catalogue.sort();
+        assert_eq!(emitted, catalogue);
+        assert_eq!(state.counters["airtable.throttled"], 1);
+        assert_eq!(state.counters["api.unit.5xx"], 1);
+        assert_eq!(state.counters["sagas.compensation_failed"], 1);
     }
 }

@@ -227,6 +227,23 @@ fn group(hours: &[(String, Counters)], labels: &[String], granularity: Granulari
     by.into_iter().collect()
 }
 
+/// The counters of `[from, to]` summed per period (every period present), and in total.
+async fn report(
+    store: &Store,
+    tenant: &TenantId,
+    user: Option<&UserId>,
+    (from, to): (i64, i64),
+    granularity: Granularity,
+) -> Result<(Vec<(String, Counters)>, Counters), ApiError> {
+    let hours = hours(store, tenant, user, from, to).await?;
+    let grouped = group(&hours, &periods(from, to, granularity), granularity);
+    let mut all = Counters::new();
+    for (_, c) in &grouped {
+        figures::add(&mut all, c);
+    }
+    Ok((grouped, all))
+}
+
 // ---------- usage ----------
 
 /// One period's figures.
@@ -274,12 +291,7 @@ pub async fn usage(
     let from_raw = q.from.clone().unwrap_or_else(|| rfc3339(default_from));
     let (from, to) = range(Some(&from_raw), q.to.as_deref(), default_span, max_span, unit)?;
     let user = subject(&identity, q.user_id.as_deref())?;
-    let hours = hours(&state.store, &identity.tenant, user.as_ref(), from, to).await?;
-    let grouped = group(&hours, &periods(from, to, granularity), granularity);
-    let mut all = Counters::new();
-    for (_, c) in &grouped {
-        figures::add(&mut all, c);
-    }
+    let (grouped, all) = report(&state.store, &identity.tenant, user.as_ref(), (from, to), granularity).await?;
     Ok(Json(UsageReport {
         from: rfc3339(from),
         to: rfc3339(to),
@@ -335,12 +347,7 @@ pub async fn costs(
     let from_default = rfc3339(month_start);
     let (from, to) = range(Some(q.from.as_deref().unwrap_or(&from_default)), q.to.as_deref(), 0, MAX_DAYS * 86_400, "92 days")?;
     let user = subject(&identity, None)?;
-    let hours = hours(&state.store, &identity.tenant, user.as_ref(), from, to).await?;
-    let grouped = group(&hours, &periods(from, to, Granularity::Day), Granularity::Day);
-    let mut all = Counters::new();
-    for (_, c) in &grouped {
-        figures::add(&mut all, c);
-    }
+    let (grouped, all) = report(&state.store, &identity.tenant, user.as_ref(), (from, to), Granularity::Day).await?;
     let users = match &user {
         // The tenant's items carry every user's spend.
         None => figures::llm_by(&all, "user"),
@@ -409,12 +416,7 @@ pub async fn dashboard(State(state): State<AppState>, identity: Identity) -> Res
     // The current hour and the 23 before it.
     let from = to - to.rem_euclid(3600) - 23 * 3600;
     let user = subject(&identity, None)?;
-    let hours = hours(&state.store, &identity.tenant, user.as_ref(), from, to).await?;
-    let grouped = group(&hours, &periods(from, to, Granularity::Hour), Granularity::Hour);
-    let mut all = Counters::new();
-    for (_, c) in &grouped {
-        figures::add(&mut all, c);
-    }
+    let (grouped, all) = report(&state.store, &identity.tenant, user.as_ref(), (from, to), Granularity::Hour).await?;
     let totals = Figures::from(&all);
     let mut tools: BTreeMap<String, u64> = BTreeMap::new();
     for t in [&totals.mcp_tool_calls, &totals.chat_tool_calls, &totals.workflow_tool_calls] {

@@ -68,7 +68,7 @@ asl-lint: deps
 
 # The black-box suite starts its own emulator (from .venv) and local stack on free ports.
 it: deps
-	cargo test -p tests --locked -- --test-threads=8
+	cargo test -p tests --locked -- --test-threads=4
 
 test: fmt-check clippy unit cfn-lint asl-lint it
 	@echo "make test: all checks passed"

@@ -34,7 +34,7 @@ fn get(c: &Counters, name: &str) -> u64 {
     c.get(name).copied().unwrap_or(0).max(0) as u64
 }
 
-/// Counters `<prefix><key>` as `key → value` (keys without further dots unless `deep`).
+/// Counters `<prefix><key>` as `key → value`, zeros left out.
 fn under(c: &Counters, prefix: &str) -> BTreeMap<String, u64> {
     c.iter().filter_map(|(k, v)| k.strip_prefix(prefix).map(|rest| (rest.to_owned(), (*v).max(0) as u64))).filter(|(_, v)| *v > 0).collect()
 }

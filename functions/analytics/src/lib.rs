@@ -32,6 +32,7 @@ use shared::http::ApiQuery;
 use shared::ids::{TenantId, UserId};
 use shared::store::{Store, keys};
 use shared::telemetry::scope::{COUNTER_RETENTION_DAYS, hour_of};
+use shared::time::epoch_to_rfc3339 as rfc3339;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 
@@ -122,8 +123,8 @@ fn parse_bound(field: &str, raw: &str, end: bool) -> Result<i64, ApiError> {
 }
 
 /// The range `[from, to]` in epoch seconds, checked: in order, not in the future beyond now,
-/// within the retention and the granularity's maximum length.
-fn range(from: Option<&str>, to: Option<&str>, default_span: i64, max_span: i64, unit: &str) -> Result<(i64, i64), ApiError> {
+/// within the retention and at most `max_span` long. `from` defaults to `default_from`.
+fn range(from: Option<&str>, default_from: i64, to: Option<&str>, max_span: i64, unit: &str) -> Result<(i64, i64), ApiError> {
     let now = shared::time::now_epoch();
     let to = match to {
         Some(t) => parse_bound("to", t, true)?.min(now),
@@ -131,7 +132,7 @@ fn range(from: Option<&str>, to: Option<&str>, default_span: i64, max_span: i64,
     };
     let from = match from {
         Some(f) => parse_bound("from", f, false)?,
-        None => to - default_span + 1,
+        None => default_from,
     };
     if from > to {
         return Err(ApiError::invalid("from", "must not be after `to` (or in the future)"));
@@ -169,10 +170,6 @@ fn periods(from: i64, to: i64, granularity: Granularity) -> Vec<String> {
         t += step;
     }
     out
-}
-
-fn rfc3339(epoch: i64) -> String {
-    shared::time::epoch_to_rfc3339(epoch)
 }
 
 // ---------- whose figures ----------
@@ -277,19 +274,14 @@ pub async fn usage(
     identity: Identity,
 ) -> Result<Json<UsageReport>, ApiError> {
     let granularity = q.granularity.unwrap_or_default();
-    let (default_span, max_span, unit) = match granularity {
-        Granularity::Hour => (86_400, MAX_HOURS * 3600, "168 hours"),
-        Granularity::Day => (7 * 86_400, MAX_DAYS * 86_400, "92 days"),
-    };
     // By default the last 7 days (today and the 6 before it) or 24 hours (this one and the 23
     // before it), whole periods.
     let now = shared::time::now_epoch();
-    let default_from = match granularity {
-        Granularity::Hour => now - now.rem_euclid(3600) - 23 * 3600,
-        Granularity::Day => now - now.rem_euclid(86_400) - 6 * 86_400,
+    let (default_from, max_span, unit) = match granularity {
+        Granularity::Hour => (now - now.rem_euclid(3600) - 23 * 3600, MAX_HOURS * 3600, "168 hours"),
+        Granularity::Day => (now - now.rem_euclid(86_400) - 6 * 86_400, MAX_DAYS * 86_400, "92 days"),
     };
-    let from_raw = q.from.clone().unwrap_or_else(|| rfc3339(default_from));
-    let (from, to) = range(Some(&from_raw), q.to.as_deref(), default_span, max_span, unit)?;
+    let (from, to) = range(q.from.as_deref(), default_from, q.to.as_deref(), max_span, unit)?;
     let user = subject(&identity, q.user_id.as_deref())?;
     let (grouped, all) = report(&state.store, &identity.tenant, user.as_ref(), (from, to), granularity).await?;
     Ok(Json(UsageReport {
@@ -344,8 +336,7 @@ pub async fn costs(
         let t = OffsetDateTime::from_unix_timestamp(now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
         t.replace_day(1).map(|d| d.replace_time(Time::MIDNIGHT).unix_timestamp()).unwrap_or(now)
     };
-    let from_default = rfc3339(month_start);
-    let (from, to) = range(Some(q.from.as_deref().unwrap_or(&from_default)), q.to.as_deref(), 0, MAX_DAYS * 86_400, "92 days")?;
+    let (from, to) = range(q.from.as_deref(), month_start, q.to.as_deref(), MAX_DAYS * 86_400, "92 days")?;
     let user = subject(&identity, None)?;
     let (grouped, all) = report(&state.store, &identity.tenant, user.as_ref(), (from, to), Granularity::Day).await?;
     let users = match &user {
@@ -564,12 +555,13 @@ mod tests {
         assert_eq!(parse_bound("to", "2026-12-01T07:30:00Z", true).unwrap(), 1_796_083_200 + 7 * 3600 + 1800);
         assert!(parse_bound("from", "yesterday", false).is_err());
         let now = shared::time::now_epoch();
-        let e = range(Some(&rfc3339(now - 10)), Some(&rfc3339(now - 20)), 0, 86_400, "a day").unwrap_err();
+        let e = range(Some(&rfc3339(now - 10)), 0, Some(&rfc3339(now - 20)), 86_400, "a day").unwrap_err();
         assert_eq!(e.status().as_u16(), 422);
-        let e = range(Some(&rfc3339(now - 2 * 86_400)), None, 0, 86_400, "a day").unwrap_err();
-        assert!(e.to_string().contains("too long") || format!("{e:?}").contains("too long"));
-        let (from, to) = range(None, None, 3600, 86_400, "a day").unwrap();
+        let e = range(Some(&rfc3339(now - 2 * 86_400)), 0, None, 86_400, "a day").unwrap_err();
+        assert!(format!("{e:?}").contains("too long"));
+        let (from, to) = range(None, now - 3599, None, 86_400, "a day").unwrap();
         assert_eq!(to - from, 3599);
+        assert!(range(None, now - 500 * 86_400, None, 1000 * 86_400, "long").is_err(), "older than the retention");
     }
 
     #[test]

@@ -97,6 +97,8 @@ pub fn write_ops_token(path: &std::path::Path) -> Result<String, BoxError> {
         std::fs::create_dir_all(dir)?;
     }
     let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    // `mode` applies to a new file only: an older one is narrowed too.
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     std::io::Write::write_all(&mut file, token.as_bytes())?;
     Ok(token)
 }

@@ -21,10 +21,10 @@
 use std::time::Duration;
 
 use super::emf::{Family, Unit};
-use super::scope::{State_, with};
+use super::scope::{Recorded, with};
 use crate::ids::{TenantId, UserId};
 
-fn count(state: &mut State_, name: String, by: i64) {
+fn count(state: &mut Recorded, name: String, by: i64) {
     if by != 0 {
         *state.counters.entry(name).or_default() += by;
     }

@@ -29,7 +29,7 @@ pub const COUNTER_RETENTION_DAYS: i64 = 400;
 
 /// What one request or message recorded.
 #[derive(Debug, Default)]
-pub(crate) struct State_ {
+pub(crate) struct Recorded {
     pub function: &'static str,
     pub tenant: Option<TenantId>,
     pub user: Option<UserId>,
@@ -42,11 +42,11 @@ pub(crate) struct State_ {
 
 /// A running scope (shared by the futures of one request).
 #[derive(Debug, Clone, Default)]
-pub struct Scope(Arc<Mutex<State_>>);
+pub struct Scope(Arc<Mutex<Recorded>>);
 
 impl Scope {
     fn new(function: &'static str) -> Self {
-        Self(Arc::new(Mutex::new(State_ { function, ..Default::default() })))
+        Self(Arc::new(Mutex::new(Recorded { function, ..Default::default() })))
     }
 
     /// Runs `fut` in this scope: for work a library moves to another task (the MCP server's
@@ -55,15 +55,15 @@ impl Scope {
         CURRENT.scope(self, fut).await
     }
 
-    fn take(&self) -> State_ {
+    fn take(&self) -> Recorded {
         let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let function = state.function;
-        std::mem::replace(&mut *state, State_ { function, ..Default::default() })
+        std::mem::replace(&mut *state, Recorded { function, ..Default::default() })
     }
 }
 
 /// Runs `f` on the current scope's state; outside any scope nothing is recorded.
-pub(crate) fn with<R>(f: impl FnOnce(&mut State_) -> R) -> Option<R> {
+pub(crate) fn with<R>(f: impl FnOnce(&mut Recorded) -> R) -> Option<R> {
     CURRENT.try_with(|scope| f(&mut scope.0.lock().unwrap_or_else(|p| p.into_inner()))).ok()
 }
 

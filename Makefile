@@ -8,7 +8,7 @@ VENV := .venv
 export CARGO_TARGET_DIR ?= /var/tmp/pyairtable-target
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help dev test bench openapi deps toolchain fmt fmt-check clippy unit cfn-lint asl-lint it emulator package clean
+.PHONY: help dev test bench openapi deps toolchain fmt fmt-check clippy unit cfn-lint asl-lint it emulator package clean web web-check e2e chromium
 
 help:
 	@echo "make dev    - run the whole platform locally (AWS emulator + sandbox Airtable + API on :3000)"
@@ -39,8 +39,34 @@ tests/compat/node_modules/.installed: tests/compat/package.json tests/compat/pac
 
 deps: toolchain $(VENV)/.installed tests/compat/node_modules/.installed
 
+# ---------- web app (web/: React + TypeScript + Vite) ----------
+web/node_modules/.installed: web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	cd web && npm ci --no-audit --no-fund --silent
+	@touch $@
+
+# Rebuilt when anything it is built from changed (the API types come from docs/openapi.json).
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json docs/openapi.json
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run --silent build
+	@touch $@
+
+web: web/dist/index.html
+
+# Strict type check, unit tests (Vitest) and the size budget of the sign-in page's JavaScript.
+web-check: web
+	cd web && npm run --silent typecheck && npm run --silent test:unit && npm run --silent size
+
+# Debian's Chromium for the browser suite (Playwright never downloads a browser here).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+# The browser suite: Playwright in Debian's Chromium against a local stack of its own.
+e2e: deps web chromium
+	cargo run --quiet --locked -p tests --bin e2e
+
 # ---------- run ----------
-dev: deps
+dev: deps web
 	@infra/local/dev.sh
 
 emulator: deps
@@ -70,7 +96,7 @@ asl-lint: deps
 it: deps
 	cargo test -p tests --locked -- --test-threads=4
 
-test: fmt-check clippy unit cfn-lint asl-lint it
+test: fmt-check clippy unit cfn-lint asl-lint web-check it e2e
 	@echo "make test: all checks passed"
 
 # docs/openapi.json is generated from the code; a unit test fails when it is stale.

@@ -28,6 +28,8 @@ pub struct Stack {
     pub env: HashMap<String, String>,
     /// The local scheduler's clock: moving it forward fires due workflow schedules.
     pub clock: local::scheduler::Clock,
+    /// The scripted model's base URL (`…/v1`; scripts are registered in-process or at `/_scripts`).
+    pub llm: String,
 }
 
 static STACK: OnceLock<Stack> = OnceLock::new();
@@ -133,10 +135,11 @@ pub fn stack_with(sandbox: local::sandbox::SandboxConfig) -> &'static Stack {
                 let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
                 rt.block_on(async move {
                     let llm_url = scripted_llm::serve().await;
+                    let llm_base = llm_url.clone();
                     let prices = serde_json::json!({scripted_llm::MODEL: {"input": scripted_llm::PRICE_INPUT, "output": scripted_llm::PRICE_OUTPUT}});
                     let extra_env = HashMap::from([
                         ("LLM_PROVIDER".to_owned(), "openai".to_owned()),
-                        ("LLM_BASE_URL".to_owned(), llm_url),
+                        ("LLM_BASE_URL".to_owned(), llm_base),
                         ("LLM_MODEL".to_owned(), scripted_llm::MODEL.to_owned()),
                         ("LLM_PRICES".to_owned(), prices.to_string()),
                         ("LLM_MAX_TOKENS".to_owned(), "200".to_owned()),
@@ -153,15 +156,17 @@ pub fn stack_with(sandbox: local::sandbox::SandboxConfig) -> &'static Stack {
                         sandbox,
                         extra_env,
                         ops_token: Some(OPS_TOKEN.into()),
+                        web_dist: Some(local::default_web_dist()),
                     };
-                    let result = local::start(opts).await.map(|r| (r, endpoint)).map_err(|e| e.to_string());
+                    let result = local::start(opts).await.map(|r| (r, endpoint, llm_url)).map_err(|e| e.to_string());
                     let _ = tx.send(result);
                     std::future::pending::<()>().await;
                 });
             })
             .expect("stack thread");
-        let (running, aws_endpoint) = rx.recv().expect("stack thread died").unwrap_or_else(|e| panic!("local stack failed to start: {e}"));
-        Stack { aws_endpoint, api: running.api, sandbox: running.sandbox, env: running.env, clock: running.clock }
+        let (running, aws_endpoint, llm) =
+            rx.recv().expect("stack thread died").unwrap_or_else(|e| panic!("local stack failed to start: {e}"));
+        Stack { aws_endpoint, api: running.api, sandbox: running.sandbox, env: running.env, clock: running.clock, llm }
     })
 }
 

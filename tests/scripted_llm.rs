@@ -14,6 +14,7 @@ use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use futures::StreamExt;
 use serde_json::{Value, json};
 
 /// The model id the stack is configured with, and its price (USD per million tokens).
@@ -30,6 +31,8 @@ pub type Step = Box<dyn Fn(&Value) -> Reply + Send + Sync>;
 /// What the model answers.
 pub enum Reply {
     Text(String),
+    /// Text streamed in `pieces` chunks `delay_ms` apart (a slow model, for a Stop button).
+    Slow { text: String, pieces: usize, delay_ms: u64 },
     /// (tool name, raw arguments string) — raw so a test can send malformed JSON.
     ToolCalls(Vec<(String, String)>),
     /// An HTTP error status with a message.
@@ -98,7 +101,7 @@ fn tag_of(req: &Value) -> Option<String> {
 
 fn completion(reply: &Reply) -> (Value, &'static str) {
     match reply {
-        Reply::Text(t) => (json!({"role": "assistant", "content": t}), "stop"),
+        Reply::Text(t) | Reply::Slow { text: t, .. } => (json!({"role": "assistant", "content": t}), "stop"),
         Reply::ToolCalls(list) => {
             let calls: Vec<Value> = list
                 .iter()
@@ -140,13 +143,19 @@ async fn completions(Json(req): Json<Value>) -> Response {
             "choices": [{"index": 0, "message": message, "finish_reason": finish}], "usage": usage}))
         .into_response();
     }
-    // Streamed: text in two pieces (so deltas are visible), tool calls with their arguments in
-    // two pieces, then the finish reason, the usage, and [DONE].
+    // Streamed: text in two pieces (so deltas are visible; a slow reply in as many as it asks),
+    // tool calls with their arguments in two pieces, then the finish reason, the usage, and
+    // [DONE].
+    let (pieces, delay_ms) = match &reply {
+        Reply::Slow { pieces, delay_ms, .. } => ((*pieces).max(1), *delay_ms),
+        _ => (2, 0),
+    };
     let mut chunks = Vec::new();
     if let Some(text) = message["content"].as_str() {
-        let mid = text.char_indices().nth(text.chars().count() / 2).map(|(i, _)| i).unwrap_or(0);
-        for part in [&text[..mid], &text[mid..]] {
-            chunks.push(json!({"choices": [{"index": 0, "delta": {"content": part}}]}));
+        let chars: Vec<char> = text.chars().collect();
+        let size = chars.len().div_ceil(pieces).max(1);
+        for part in chars.chunks(size) {
+            chunks.push(json!({"choices": [{"index": 0, "delta": {"content": part.iter().collect::<String>()}}]}));
         }
     }
     for (i, call) in message["tool_calls"].as_array().into_iter().flatten().enumerate() {
@@ -158,19 +167,61 @@ async fn completions(Json(req): Json<Value>) -> Response {
     }
     chunks.push(json!({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}));
     chunks.push(json!({"choices": [], "usage": usage}));
-    let mut body: Vec<Result<String, Infallible>> = chunks.into_iter().map(|c| Ok(format!("data: {c}\n\n"))).collect();
-    body.push(Ok("data: [DONE]\n\n".into()));
+    let mut body: Vec<String> = chunks.into_iter().map(|c| format!("data: {c}\n\n")).collect();
+    body.push("data: [DONE]\n\n".into());
+    let stream = futures::stream::iter(body).then(move |chunk| async move {
+        if delay_ms > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+        }
+        Ok::<_, Infallible>(chunk)
+    });
     Response::builder()
         .header("content-type", "text/event-stream")
-        .body(Body::from_stream(futures::stream::iter(body)))
+        .body(Body::from_stream(stream))
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// One step of a script given as JSON (`POST /_scripts`, for tests outside this process such as
+/// the browser suite): `{"call": {"name", "arguments"}}`, `{"calls": [{"name", "arguments"}]}`,
+/// `{"text": "…", "pieces"?: n, "delayMs"?: ms}` (`{{toolResult}}` in the text becomes the newest
+/// tool result), or `{"fail": {"status", "message"}}`.
+fn json_step(step: &Value) -> Option<Step> {
+    if let Some(c) = step.get("call") {
+        return Some(call(c["name"].as_str()?, c["arguments"].clone()));
+    }
+    if let Some(list) = step.get("calls").and_then(Value::as_array) {
+        let list: Option<Vec<(String, String)>> =
+            list.iter().map(|c| Some((c["name"].as_str()?.to_owned(), c["arguments"].to_string()))).collect();
+        let list = list?;
+        return Some(Box::new(move |_| Reply::ToolCalls(list.clone())));
+    }
+    if let Some(t) = step.get("text").and_then(Value::as_str) {
+        let (t, pieces, delay_ms) = (t.to_owned(), step["pieces"].as_u64().unwrap_or(2) as usize, step["delayMs"].as_u64().unwrap_or(0));
+        return Some(Box::new(move |req| {
+            let text = t.replace("{{toolResult}}", &last_tool_result(req).to_string());
+            Reply::Slow { text, pieces, delay_ms }
+        }));
+    }
+    let fail = step.get("fail")?;
+    let (status, message) = (fail["status"].as_u64().unwrap_or(500) as u16, fail["message"].as_str().unwrap_or("failed").to_owned());
+    Some(Box::new(move |_| Reply::Fail(status, message.clone())))
+}
+
+/// `POST /_scripts {tag, steps: [...]}`: registers a script given as JSON.
+async fn register_json(Json(body): Json<Value>) -> Response {
+    let tag = body["tag"].as_str().filter(|t| !t.is_empty());
+    let steps: Option<Vec<Step>> = body["steps"].as_array().map(|a| a.iter().map(json_step).collect()).unwrap_or(None);
+    match (tag, steps) {
+        (Some(tag), Some(steps)) => (StatusCode::CREATED, Json(json!({"marker": script(tag, steps)}))).into_response(),
+        _ => (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": "a tag and steps of a known shape are required"}))).into_response(),
+    }
 }
 
 /// Serves the scripted model on a free port of the current runtime; returns its base URL.
 pub async fn serve() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let app = axum::Router::new().route("/v1/chat/completions", post(completions));
+    let app = axum::Router::new().route("/v1/chat/completions", post(completions)).route("/_scripts", post(register_json));
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}/v1")
 }

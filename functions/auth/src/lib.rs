@@ -67,6 +67,7 @@ impl FromRef<AppState> for Authenticator {
     users::login,
     sessions::refresh,
     sessions::logout,
+    sessions::switch,
     users::me,
     users::update_me,
     users::change_password,
@@ -103,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auth/login", post(users::login))
         .route("/api/v1/auth/refresh", post(sessions::refresh))
         .route("/api/v1/auth/logout", post(sessions::logout))
+        .route("/api/v1/auth/switch", post(sessions::switch))
         .route("/api/v1/auth/me", get(users::me).patch(users::update_me))
         .route("/api/v1/auth/change-password", post(users::change_password))
         .route("/api/v1/tenant", get(tenants::get_tenant).patch(tenants::update_tenant))

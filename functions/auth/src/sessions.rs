@@ -174,6 +174,37 @@ pub async fn logout(State(state): State<AppState>, identity: Identity) -> Result
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SwitchRequest {
+    tenant_id: String,
+}
+
+/// `POST /api/v1/auth/switch {tenantId}`: a signed-in user moves to another of their tenants
+/// without typing their password again — a new session there, and this one is revoked (the app
+/// holds one session at a time).
+#[utoipa::path(post, path = "/api/v1/auth/switch", tag = "auth", summary = "Switch to another of your tenants", request_body = SwitchRequest, responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn switch(
+    State(state): State<AppState>,
+    identity: Identity,
+    ApiJson(req): ApiJson<SwitchRequest>,
+) -> Result<Json<crate::users::SessionResponse>, ApiError> {
+    let (user_id, _, session) = identity.user_session()?;
+    let tenant = TenantId::parse(&req.tenant_id).map_err(|e| ApiError::invalid("tenantId", e.to_string()))?;
+    let member: Member = state
+        .store
+        .get(&keys::member(&tenant, user_id))
+        .await?
+        .ok_or_else(|| ApiError::forbidden("you are not a member of that tenant"))?;
+    let user: crate::items::UserItem =
+        state.store.get(&keys::user(user_id)).await?.ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
+    let tenant_item: crate::items::TenantItem =
+        state.store.get(&keys::tenant(&tenant)).await?.ok_or_else(|| ApiError::not_found("tenant not found"))?;
+    let tokens = start(&state, user_id, &user.email, &tenant, member.role).await?;
+    revoke(&state.store, &keys::session(user_id, session)).await?;
+    Ok(Json(crate::users::SessionResponse { user: (&user).into(), tenant: (&tenant_item).into(), role: member.role, tokens }))
+}
+
 /// Revokes every session of a user except `keep`.
 pub async fn revoke_all_except(state: &AppState, user: &UserId, keep: Option<&SessionId>) -> Result<usize, ApiError> {
     let sessions: Vec<SessionItem> = state.store.query_prefix(&keys::sessions_of(user)).await?;

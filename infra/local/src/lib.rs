@@ -11,6 +11,7 @@ pub mod provision;
 pub mod sandbox;
 pub mod scheduler;
 pub mod template;
+pub mod web;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -49,6 +50,8 @@ pub struct Options {
     pub extra_env: HashMap<String, String>,
     /// The operator token of `GET /api/v1/ops/metrics` (`OPS_TOKEN`); `None` leaves it off.
     pub ops_token: Option<String>,
+    /// The built web app served beside the API (`web/dist`); `None` serves the API alone.
+    pub web_dist: Option<PathBuf>,
 }
 
 impl Options {
@@ -70,6 +73,7 @@ impl Options {
             // The chat's model is the developer's choice: `make dev` passes LLM_* through.
             extra_env: std::env::vars().filter(|(k, v)| k.starts_with("LLM_") && !v.is_empty()).collect(),
             ops_token: var("OPS_TOKEN"),
+            web_dist: Some(var("WEB_DIST").map(PathBuf::from).unwrap_or_else(default_web_dist)),
         })
     }
 }
@@ -101,6 +105,11 @@ pub fn write_ops_token(path: &std::path::Path) -> Result<String, BoxError> {
     file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     std::io::Write::write_all(&mut file, token.as_bytes())?;
     Ok(token)
+}
+
+/// `web/dist` of this checkout (what `vite build` writes).
+pub fn default_web_dist() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web/dist")
 }
 
 /// `infra/template.yaml` of this checkout.
@@ -184,9 +193,17 @@ pub async fn api_router(config: Config, clients: AwsClients) -> Result<Router, B
 /// Starts one more "instance" of every function — its own state, clients and caches, as a
 /// second warm Lambda would have — on `bind`, against the same resources (`env`).
 pub async fn serve_instance(sdk: &SdkConfig, env: &HashMap<String, String>, bind: SocketAddr) -> Result<SocketAddr, BoxError> {
+    serve(sdk, env, bind, None).await
+}
+
+/// The API (and, given its build, the web app) on `bind`.
+async fn serve(sdk: &SdkConfig, env: &HashMap<String, String>, bind: SocketAddr, web_dist: Option<PathBuf>) -> Result<SocketAddr, BoxError> {
     let config = Config::from_lookup(|k| env.get(k).cloned())?;
     let clients = AwsClients::new(sdk);
-    let app = api_router(config, clients).await?;
+    let mut app = api_router(config, clients).await?;
+    if let Some(dist) = web_dist {
+        app = web::with_app(app, dist);
+    }
     let listener = TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -278,7 +295,7 @@ pub async fn start(opts: Options) -> Result<Running, BoxError> {
         env.insert("OPS_TOKEN".into(), token.clone());
     }
 
-    let api = serve_instance(&sdk, &env, opts.bind).await?;
+    let api = serve(&sdk, &env, opts.bind, opts.web_dist.clone()).await?;
     let clock = scheduler::Clock::default();
     start_event_functions(&sdk, &env, &clock).await?;
     tracing::info!(api = %api, sandbox = %sandbox, stack = %opts.stack, "local stack is up");

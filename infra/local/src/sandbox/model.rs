@@ -425,13 +425,19 @@ pub fn demo_base() -> Base {
     Base { id: new_id("app"), name: "Demo CRM".into(), tables: vec![contacts, companies] }
 }
 
-/// Inserts a record from `{name: value}` (seeding only; values assumed valid).
+/// Inserts a record from `{name: value}` (seeding only: the demo's values are valid).
 pub fn insert(table: &mut Table, fields: &Value) -> String {
+    seed(table, fields).expect("valid demo record")
+}
+
+/// Inserts a seeded record from `{name: value}`, typecasting values; an unknown field name or a
+/// value that cannot be cast is refused.
+pub fn seed(table: &mut Table, fields: &Value) -> Result<String, String> {
     let now = shared::time::now_rfc3339();
     let mut cells = BTreeMap::new();
     for (k, v) in fields.as_object().into_iter().flatten() {
-        let idx = table.fields.iter().position(|f| &f.name == k).expect("known demo field");
-        if let Ok(Some(v)) = coerce(&mut table.fields[idx], v, true) {
+        let idx = table.fields.iter().position(|f| &f.name == k).ok_or_else(|| format!("Unknown field name: \"{k}\""))?;
+        if let Some(v) = coerce(&mut table.fields[idx], v, true).map_err(|(_, msg)| msg)? {
             cells.insert(table.fields[idx].id.clone(), v);
         }
     }
@@ -439,7 +445,7 @@ pub fn insert(table: &mut Table, fields: &Value) -> String {
     let seq = table.next_seq;
     table.next_seq += 1;
     table.records.push(Record { id: id.clone(), created_time: now.clone(), modified_time: now, seq, cells });
-    id
+    Ok(id)
 }
 
 #[cfg(test)]

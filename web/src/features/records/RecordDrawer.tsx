@@ -1,0 +1,64 @@
+import { useLocation, useNavigate, useOutletContext, useParams } from 'react-router';
+import { asProblem } from '../../api/problem';
+import type { AirtableRecord, TableSchema } from '../../api/types';
+import { ProblemAlert } from '../../ui/Alert';
+import { Drawer } from '../../ui/Dialog';
+import { Loading } from '../../ui/feedback';
+import { useRecord } from './api';
+import { CellValue, formatDate, recordTitle } from './cells';
+
+export interface RecordsOutlet {
+  baseId: string;
+  table: TableSchema;
+  findRecord: (id: string) => AirtableRecord | undefined;
+}
+
+export function airtableUrl(baseId: string, tableId: string, recordId: string): string {
+  return `https://airtable.com/${baseId}/${tableId}/${recordId}`;
+}
+
+/** `…/records/:recordId`: every field of one record, and a link to it in Airtable. */
+export function Component() {
+  const { recordId = '' } = useParams();
+  const { baseId, table, findRecord } = useOutletContext<RecordsOutlet>();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const record = useRecord(baseId, table.id, recordId, findRecord(recordId));
+  const primary = table.fields.find((f) => f.id === table.primaryFieldId);
+  const title = record.data ? recordTitle(record.data.fields, primary, record.data.id) : 'Record';
+  const back = () => navigate({ pathname: `/bases/${baseId}/tables/${table.id}`, search: location.search });
+
+  return (
+    <Drawer isOpen onOpenChange={(open) => !open && back()} title={title}>
+      {record.isPending ? <Loading label="Loading the record…" /> : null}
+      {record.isError ? <ProblemAlert problem={asProblem(record.error)} /> : null}
+      {record.data ? (
+        <>
+          <div className="row">
+            <a className="btn btn-primary" href={airtableUrl(baseId, table.id, record.data.id)} target="_blank" rel="noopener noreferrer">
+              Open in Airtable <span aria-hidden="true">↗</span>
+              <span className="visually-hidden">(opens in a new tab)</span>
+            </a>
+            <span className="small muted mono">{record.data.id}</span>
+          </div>
+          <dl className="record-fields">
+            {table.fields.map((f) => (
+              <div key={f.id} className="record-field">
+                <dt>
+                  {f.name} <span className="muted small">· {f.type}</span>
+                </dt>
+                <dd>
+                  <CellValue field={f} value={record.data.fields[f.name]} full />
+                </dd>
+              </div>
+            ))}
+            <div className="record-field">
+              <dt>Created</dt>
+              <dd>{formatDate(record.data.createdTime, true)}</dd>
+            </div>
+          </dl>
+        </>
+      ) : null}
+    </Drawer>
+  );
+}

@@ -1,0 +1,126 @@
+// Server state of the settings pages: the workspace, members and invitations, API keys,
+// budgets and the Airtable connection.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, unwrap } from '../../api/client';
+import type { components } from '../../api/schema';
+import type { ApiKey, Budgets, Connection, CreatedApiKey, InviteResponse, MembersResponse, Role, Tenant, TenantInfo } from '../../api/types';
+import { recordKeys } from '../records/api';
+
+export const settingsKeys = {
+  tenant: ['tenant'] as const,
+  members: ['members'] as const,
+  apiKeys: ['apiKeys'] as const,
+  budgets: ['budgets'] as const,
+};
+
+export function useTenant() {
+  return useQuery({ queryKey: settingsKeys.tenant, queryFn: ({ signal }) => unwrap<TenantInfo>(api.GET('/api/v1/tenant', { signal })) });
+}
+
+export function useRenameTenant() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (name: string) => unwrap<Tenant>(api.PATCH('/api/v1/tenant', { body: { name } })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: settingsKeys.tenant }),
+  });
+}
+
+export function useMembers() {
+  return useQuery({ queryKey: settingsKeys.members, queryFn: ({ signal }) => unwrap<MembersResponse>(api.GET('/api/v1/tenant/members', { signal })) });
+}
+
+export function useInvite() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { email: string; role: Role }) => unwrap<InviteResponse>(api.POST('/api/v1/tenant/members', { body })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: settingsKeys.members }),
+  });
+}
+
+export function useChangeRole() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ userId, role }: { userId: string; role: Role }) =>
+      unwrap<{ userId: string; role: Role; apiKeysRevoked?: number }>(api.PATCH('/api/v1/tenant/members/{userId}', { params: { path: { userId } }, body: { role } })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: settingsKeys.members }),
+  });
+}
+
+export function useRemoveMember() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (userId: string) => unwrap<void>(api.DELETE('/api/v1/tenant/members/{userId}', { params: { path: { userId } } })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: settingsKeys.members }),
+  });
+}
+
+export function useWithdrawInvitation() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (invitationId: string) => unwrap<void>(api.DELETE('/api/v1/tenant/invitations/{invitationId}', { params: { path: { invitationId } } })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: settingsKeys.members }),
+  });
+}
+
+export function useApiKeys() {
+  return useQuery({
+    queryKey: settingsKeys.apiKeys,
+    queryFn: async ({ signal }) => (await unwrap<{ apiKeys: ApiKey[] }>(api.GET('/api/v1/api-keys', { signal }))).apiKeys,
+  });
+}
+
+export type CreateKeyBody = components['schemas']['CreateRequest'];
+
+export function useCreateApiKey() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: CreateKeyBody) => unwrap<CreatedApiKey>(api.POST('/api/v1/api-keys', { body })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: settingsKeys.apiKeys }),
+  });
+}
+
+export function useRevokeApiKey() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (keyId: string) => unwrap<void>(api.DELETE('/api/v1/api-keys/{keyId}', { params: { path: { keyId } } })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: settingsKeys.apiKeys }),
+  });
+}
+
+export function useBudgets() {
+  return useQuery({ queryKey: settingsKeys.budgets, queryFn: ({ signal }) => unwrap<Budgets>(api.GET('/api/v1/budgets', { signal })) });
+}
+
+export function useSaveBudgets() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: components['schemas']['PutBudgets']) => unwrap<Budgets>(api.PUT('/api/v1/budgets', { body })),
+    onSuccess: (data) => qc.setQueryData(settingsKeys.budgets, data),
+  });
+}
+
+export function useConnect() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (token: string) => unwrap<Connection>(api.PUT('/api/v1/connections/airtable', { body: { token } })),
+    onSuccess: (data) => {
+      qc.setQueryData(recordKeys.connection, data);
+      void qc.invalidateQueries({ queryKey: recordKeys.bases });
+      qc.removeQueries({ queryKey: ['schema'] });
+      qc.removeQueries({ queryKey: ['records'] });
+    },
+  });
+}
+
+export function useDisconnect() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => unwrap<void>(api.DELETE('/api/v1/connections/airtable')),
+    onSuccess: () => {
+      qc.setQueryData<Connection>(recordKeys.connection, { status: 'not_connected' });
+      qc.removeQueries({ queryKey: recordKeys.bases });
+      qc.removeQueries({ queryKey: ['schema'] });
+      qc.removeQueries({ queryKey: ['records'] });
+    },
+  });
+}

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 pub mod fixtures;
 pub mod scripted_llm;
+pub mod targets;
 
 /// The JWT secret the stack under test signs with; tests use it to forge tokens that must fail.
 pub const TEST_JWT_SECRET: &str = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
@@ -103,6 +104,15 @@ fn spawn_moto() -> (String, std::process::Child) {
     panic!("moto did not start on {endpoint}");
 }
 
+/// The binary the stack runs each file's parse in: this package's `e2e`, which cargo builds
+/// beside the test binaries (`target/debug/e2e`; test binaries live in `target/debug/deps`).
+fn extractor() -> String {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let dir = exe.parent().expect("a directory");
+    let dir = if dir.ends_with("deps") { dir.parent().expect("the profile directory") } else { dir };
+    dir.join("e2e").to_string_lossy().into_owned()
+}
+
 /// The stack, started on first use by a thread that lives as long as the test process, with
 /// Airtable's real limits but a 2 s penalty (so a test that trips it recovers quickly).
 pub fn stack() -> &'static Stack {
@@ -144,6 +154,8 @@ pub fn stack_with(sandbox: local::sandbox::SandboxConfig) -> &'static Stack {
                         ("LLM_PRICES".to_owned(), prices.to_string()),
                         ("LLM_MAX_TOKENS".to_owned(), "200".to_owned()),
                         ("LLM_MAX_ITERATIONS".to_owned(), "4".to_owned()),
+                        ("FILE_EXTRACTOR".to_owned(), extractor()),
+                        ("WORKFLOW_HTTP_ALLOW".to_owned(), targets::address()),
                     ]);
                     let opts = local::Options {
                         aws_endpoint: Some(endpoint.clone()),

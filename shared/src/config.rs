@@ -68,14 +68,27 @@ pub struct Config {
     /// Where workflow schedules go: `SCHEDULE_GROUP` (EventBridge Scheduler group),
     /// `SCHEDULER_ROLE_ARN` (the role Scheduler sends with) and `AUTOMATION_QUEUE_ARN` (the target).
     pub workflow_schedules: Option<ScheduleTarget>,
-    /// `WORKFLOW_HTTP_ALLOW_PRIVATE` (false): whether `http_request` steps may call private,
-    /// loopback and link-local addresses (true only for the local stack).
-    pub workflow_http_allow_private: bool,
+    /// `WORKFLOW_HTTP_ALLOW`: the only non-public socket addresses (`127.0.0.1:8080`,
+    /// `[::1]:9000`) that `http_request` steps may call — an explicit list, so nothing else on a
+    /// private network (the AWS emulator locally, metadata services in the cloud) is reachable.
+    /// Default: none.
+    pub workflow_http_allow: Vec<std::net::SocketAddr>,
+    /// How uploaded files are parsed: `FILE_EXTRACTOR` (the binary run as the parsing child;
+    /// default the running one), `FILE_PARSE_MEMORY_MB` (1024), `FILE_PARSE_CPU_SECONDS` (60).
+    pub file_parsing: FileParsing,
     /// `METRICS_NAMESPACE` (`PyAirtable`): the CloudWatch namespace of the EMF metrics.
     pub metrics_namespace: String,
     /// `OPS_TOKEN`: the operator token that opens `GET /api/v1/ops/metrics`; unset, the
     /// endpoint is off (the default in the cloud).
     pub ops_token: Option<SecretString>,
+}
+
+/// Limits and binary of the process each uploaded file is parsed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileParsing {
+    pub extractor: Option<std::path::PathBuf>,
+    pub memory_mb: u64,
+    pub cpu_seconds: u64,
 }
 
 /// EventBridge Scheduler settings of workflow schedules.
@@ -174,10 +187,15 @@ impl Config {
                 (Some(group), Some(role_arn), Some(queue_arn)) => Some(ScheduleTarget { group, role_arn, queue_arn }),
                 _ => None,
             },
-            workflow_http_allow_private: match get("WORKFLOW_HTTP_ALLOW_PRIVATE").as_deref().map(str::to_lowercase).as_deref() {
-                None | Some("false") => false,
-                Some("true") => true,
-                Some(_) => return Err(ConfigError::Invalid("WORKFLOW_HTTP_ALLOW_PRIVATE", "must be true or false")),
+            workflow_http_allow: list(get("WORKFLOW_HTTP_ALLOW"))
+                .iter()
+                .map(|a| a.parse())
+                .collect::<Result<_, _>>()
+                .map_err(|_| ConfigError::Invalid("WORKFLOW_HTTP_ALLOW", "must list socket addresses such as 127.0.0.1:8080"))?,
+            file_parsing: FileParsing {
+                extractor: get("FILE_EXTRACTOR").map(std::path::PathBuf::from),
+                memory_mb: number(get("FILE_PARSE_MEMORY_MB"), 1024, "FILE_PARSE_MEMORY_MB")?,
+                cpu_seconds: number(get("FILE_PARSE_CPU_SECONDS"), 60, "FILE_PARSE_CPU_SECONDS")?,
             },
             metrics_namespace: get("METRICS_NAMESPACE").unwrap_or_else(|| "PyAirtable".into()),
             ops_token: match get("OPS_TOKEN") {
@@ -217,6 +235,20 @@ mod tests {
         assert_eq!(cfg.airtable_api_url, "https://api.airtable.com");
         assert_eq!(cfg.stage, "local");
         assert!(matches!(cfg.jwt_secret, JwtSecretSource::Inline(_)));
+        assert!(cfg.workflow_http_allow.is_empty(), "no private address is callable by default");
+        assert_eq!((cfg.file_parsing.memory_mb, cfg.file_parsing.cpu_seconds), (1024, 60));
+    }
+
+    #[test]
+    fn the_workflow_http_allow_list_takes_socket_addresses_only() {
+        let mut env = base();
+        env.insert("WORKFLOW_HTTP_ALLOW", "127.0.0.1:8080, [::1]:9000".into());
+        let cfg = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+        assert_eq!(cfg.workflow_http_allow, vec!["127.0.0.1:8080".parse().unwrap(), "[::1]:9000".parse().unwrap()]);
+        for bad in ["localhost:8080", "127.0.0.1", "10.0.0.0/8"] {
+            env.insert("WORKFLOW_HTTP_ALLOW", bad.into());
+            assert!(Config::from_lookup(|k| env.get(k).cloned()).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -275,10 +275,7 @@ async fn flaky_service() -> String {
             }),
         )
         .route("/missing", axum::routing::any(|| async { (axum::http::StatusCode::NOT_FOUND, "no such thing") }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
+    tests::targets::serve(&format!("flaky-{}", uuid_like()), app)
 }
 
 #[tokio::test]

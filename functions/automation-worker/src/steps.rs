@@ -124,12 +124,10 @@ impl Worker {
         }
     }
 
-    /// The shared client, or — when private addresses are refused — one pinned to the checked
-    /// addresses, so a second DNS answer cannot point it somewhere else.
+    /// A client pinned to the checked addresses (so a second DNS answer cannot point it
+    /// somewhere else): every address the host resolves to must be public, or one of the
+    /// explicitly allowed socket addresses.
     async fn http_client(&self, url: &reqwest::Url) -> Result<reqwest::Client, Failure> {
-        if self.allow_private_http {
-            return Ok(self.http.clone());
-        }
         let host = url.host_str().ok_or_else(|| Failure::permanent("the URL has no host"))?.to_owned();
         let port = url.port_or_known_default().unwrap_or(443);
         let bare = host.trim_start_matches('[').trim_end_matches(']');
@@ -140,9 +138,9 @@ impl Worker {
                 .map_err(|e| Failure::transient(format!("could not resolve {host}: {e}")))?
                 .collect(),
         };
-        if addrs.is_empty() || addrs.iter().any(|a| !is_public(a.ip())) {
+        if addrs.is_empty() || !addrs.iter().all(|a| may_call(*a, &self.http_allow)) {
             return Err(Failure::permanent(format!(
-                "{host} is a private, loopback or link-local address; workflows may only call public ones"
+                "{host}:{port} is not a public address; workflows may only call public addresses (and those this deployment allows)"
             )));
         }
         reqwest::Client::builder()
@@ -228,12 +226,29 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     cur.to_string()
 }
 
-/// Whether an address is on the public internet (not private, loopback, link-local — the cloud
-/// metadata service lives there — shared, documentation or unspecified).
-pub fn is_public(ip: IpAddr) -> bool {
+/// Whether a step may call this socket address: a public one, or one the deployment allows.
+pub fn may_call(addr: SocketAddr, allowed: &[SocketAddr]) -> bool {
+    is_public(addr.ip()) || allowed.iter().any(|a| a.ip() == canonical(addr.ip()) && a.port() == addr.port())
+}
+
+/// An IPv4-mapped IPv6 address as the IPv4 address it is.
+fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// Whether an address is globally routable unicast. Everything else is refused: private,
+/// loopback, link-local (the cloud metadata service lives there), shared, multicast,
+/// documentation, benchmarking, reserved — and the IPv6 forms that lead back to IPv4 or to a
+/// tunnel (IPv4-compatible `::a.b.c.d`, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`, Teredo
+/// `2001::/32`), site-local `fec0::/10` and unique-local `fc00::/7`. For IPv6 only global
+/// unicast `2000::/3` can pass at all.
+pub fn is_public(ip: IpAddr) -> bool {
+    match canonical(ip) {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             !(v4.is_private()
                 || v4.is_loopback()
                 || v4.is_link_local()
@@ -242,15 +257,19 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v4.is_unspecified()
                 || a == 0
                 || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 192 && b == 88 && c == 99)
                 || (a == 198 && (18..20).contains(&b))
-                || a >= 240)
+                || a >= 224)
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback() || v6.is_unspecified() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80)
+            let s = v6.segments();
+            let global_unicast = (s[0] & 0xe000) == 0x2000;
+            global_unicast
+                && s[0] != 0x2002
+                && !(s[0] == 0x2001 && s[1] < 0x0200)
+                && !(s[0] == 0x2001 && s[1] == 0x0db8)
+                && !(s[0] == 0x3fff && s[1] < 0x1000)
         }
     }
 }
@@ -411,11 +430,37 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            // IPv4-compatible, NAT64, 6to4, Teredo, site-local, multicast, documentation.
+            "::127.0.0.1",
+            "::169.254.169.254",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::1",
+            "2002:7f00:1::1",
+            "2001:0:4136:e378::1",
+            "fec0::1",
+            "ff02::1",
+            "ff0e::1",
+            "2001:db8::1",
+            "::",
+            "224.0.0.1",
+            "239.255.255.250",
+            "192.0.0.8",
+            "198.18.0.1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"] {
+        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111", "2a00:1450:4001::200e", "::ffff:1.1.1.1"] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
+    }
+
+    #[test]
+    fn only_the_allowed_socket_addresses_of_a_private_network_are_callable() {
+        let allowed: Vec<SocketAddr> = vec!["127.0.0.1:8080".parse().unwrap()];
+        assert!(may_call("127.0.0.1:8080".parse().unwrap(), &allowed));
+        assert!(may_call("[::ffff:127.0.0.1]:8080".parse().unwrap(), &allowed), "the mapped form is the same address");
+        assert!(!may_call("127.0.0.1:4566".parse().unwrap(), &allowed), "another port of the same host is not");
+        assert!(!may_call("[::127.0.0.1]:8080".parse().unwrap(), &allowed), "nor the IPv4-compatible form");
+        assert!(may_call("1.1.1.1:443".parse().unwrap(), &[]));
     }
 }

@@ -4,28 +4,34 @@
 //! the rows (JSON lines) and text in S3 and a preview (first 50 rows, typed columns, row count)
 //! on the item: `processed`, or `failed` with a readable reason. Transient failures are reported
 //! as batch item failures, so only those messages come back.
+//!
+//! Every file is parsed in a child process under hard limits ([`isolate`]), streaming its rows
+//! and text to files ([`sink`]): a crafted file fails itself, never the process, the batch or
+//! another tenant's file. The messages of a batch are worked side by side, so a slow file does
+//! not hold up the others.
 
-mod extract;
+pub mod extract;
+pub mod fixtures;
+pub mod isolate;
+pub mod sink;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::aws::AwsClients;
 use shared::config::Config;
-use shared::files::{self, Column, FileRecord, FileStatus, Preview};
+use shared::files::{self, FileRecord, FileStatus, Preview};
 use shared::ids::{FileId, TenantId};
 use shared::store::{Store, StoreError, keys, n, s};
 use shared::telemetry::{Telemetry, record};
 
-pub use extract::{Extracted, Unreadable, extract, infer_type};
+pub use extract::{Summary, Unreadable, extract, infer_type};
 
 /// A processing that started this long ago (and did not finish) may be taken over.
 const STALE_AFTER_SECS: i64 = 300;
 /// The delivery on which a message that keeps failing is given up (the queue's maxReceiveCount).
 const LAST_RECEIVE: u32 = 5;
-/// Characters of a cell kept in the preview.
-const PREVIEW_CELL_CHARS: usize = 500;
-/// Bytes of preview rows kept on the item (DynamoDB items hold 400 KB).
-const PREVIEW_BYTES: usize = 150_000;
+/// Messages of a batch worked at once (each parse is a process of its own).
+const CONCURRENT_FILES: usize = 2;
 
 /// Something that may work on a retry (S3, DynamoDB).
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +62,28 @@ pub struct Processor {
     sqs: aws_sdk_sqs::Client,
     automation_queue_url: String,
     telemetry: Telemetry,
+    parsing: Parsing,
+}
+
+/// How files are parsed: which binary runs the child, under which limits, writing where.
+#[derive(Clone, Debug)]
+pub struct Parsing {
+    pub exe: std::path::PathBuf,
+    pub limits: isolate::Limits,
+    pub scratch: std::path::PathBuf,
+}
+
+impl Parsing {
+    pub fn new(config: &Config) -> Self {
+        let p = &config.file_parsing;
+        let exe = p.extractor.clone().or_else(|| std::env::current_exe().ok()).unwrap_or_else(|| "bootstrap".into());
+        let limits = isolate::Limits {
+            memory_bytes: p.memory_mb << 20,
+            cpu_seconds: p.cpu_seconds,
+            wall: std::time::Duration::from_secs(p.cpu_seconds + 30),
+        };
+        Self { exe, limits, scratch: std::env::temp_dir() }
+    }
 }
 
 impl Processor {
@@ -67,6 +95,7 @@ impl Processor {
             sqs: aws.sqs.clone(),
             automation_queue_url: config.automation_queue_url.clone(),
             telemetry: Telemetry::new("file-processor", config, Store::new(aws.dynamodb.clone(), config.table_name.clone())),
+            parsing: Parsing::new(config),
         }
     }
 
@@ -84,14 +113,22 @@ impl Processor {
         }
     }
 
-    /// Handles a batch; failed messages are reported, the others are done.
+    /// Handles a batch, a few messages at a time; failed messages are reported, the others are
+    /// done.
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        use futures::StreamExt;
+        let outcomes: Vec<(String, Result<(), Transient>)> = futures::stream::iter(event.records)
+            .map(|message| async move {
+                let id = message.message_id.clone().unwrap_or_default();
+                // Each message is its own telemetry scope (it may be another tenant's).
+                (id, self.telemetry.run(self.one(&message)).await)
+            })
+            .buffer_unordered(CONCURRENT_FILES)
+            .collect()
+            .await;
         let mut response = SqsBatchResponse::default();
-        for message in event.records {
-            let id = message.message_id.clone().unwrap_or_default();
-            // Each message is its own telemetry scope (it may be another tenant's).
-            let failed = self.telemetry.run(self.one(&message)).await;
-            if let Err(e) = failed {
+        for (id, outcome) in outcomes {
+            if let Err(e) = outcome {
                 tracing::error!(message_id = %id, error = %e, "file processing failed; the message will be retried");
                 let mut failure = BatchItemFailure::default();
                 failure.item_identifier = id;
@@ -211,11 +248,11 @@ impl Processor {
         }
     }
 
-    async fn finish(&self, tenant: &TenantId, file: &FileId, outcome: Result<(Extracted, Preview), String>) -> Result<(), Transient> {
+    async fn finish(&self, tenant: &TenantId, file: &FileId, outcome: Result<(Summary, u64, Preview), String>) -> Result<(), Transient> {
         let key = keys::file(tenant, file);
         let at = s(shared::time::now_rfc3339());
         match outcome {
-            Ok((e, preview)) => {
+            Ok((summary, text_chars, preview)) => {
                 let preview = serde_dynamo::to_attribute_value(&preview).map_err(StoreError::from)?;
                 let record = self
                     .store
@@ -226,10 +263,10 @@ impl Processor {
                         &[
                             (":done", s("processed")),
                             (":processing", s("processing")),
-                            (":kind", s(e.kind)),
+                            (":kind", s(summary.kind)),
                             (":preview", preview),
-                            (":chars", n(e.text.chars().count())),
-                            (":pages", e.pages.map(n).unwrap_or(aws_sdk_dynamodb_null())),
+                            (":chars", n(text_chars)),
+                            (":pages", summary.pages.map(n).unwrap_or(aws_sdk_dynamodb_null())),
                             (":at", at),
                         ],
                     )
@@ -263,29 +300,44 @@ impl Processor {
         let obj = self.s3.get_object().bucket(&self.bucket).key(key).send().await.map_err(|e| Transient::S3(e.to_string()))?;
         let bytes = obj.body.collect().await.map_err(|e| Transient::S3(e.to_string()))?.into_bytes();
         let declared = record.declared_kind.clone();
-        // Parsing is CPU work: off the async threads.
-        let extracted = tokio::task::spawn_blocking(move || extract(&declared, &bytes))
-            .await
-            .unwrap_or_else(|_| Err(Unreadable("the file could not be read".into())));
-        let extracted = match extracted {
-            Ok(e) => e,
+        let parsing = self.parsing.clone();
+        // Parsing is a child process and blocking I/O: off the async threads.
+        let parsed = tokio::task::spawn_blocking(move || -> Result<Result<sink::Written, Unreadable>, std::io::Error> {
+            let mut output = sink::Output::new(&parsing.scratch)?;
+            let summary = match isolate::run(&parsing.exe, &declared, &bytes, parsing.limits, &mut output) {
+                Ok(s) => s,
+                Err(e) => return Ok(Err(e)),
+            };
+            // The files stay until `Written` is dropped, after they are stored.
+            Ok(output.finish(summary))
+        })
+        .await
+        .map_err(|e| Transient::S3(format!("the parser task failed: {e}")))?
+        .map_err(|e| Transient::S3(format!("scratch space: {e}")))?;
+        let written = match parsed {
+            Ok(w) => w,
             Err(Unreadable(reason)) => return self.finish(tenant, file, Err(reason)).await,
         };
         // Written even when empty: an import of a header-only file finds zero rows, not nothing.
-        let lines: String = extracted.rows.iter().map(|r| format!("{}\n", Value::Array(r.clone()))).collect();
-        self.put(&files::rows_key(tenant, file), "application/x-ndjson", lines.into_bytes()).await?;
-        self.put(&files::text_key(tenant, file), "text/plain; charset=utf-8", extracted.text.clone().into_bytes()).await?;
-        let preview = preview(&extracted);
-        self.finish(tenant, file, Ok((extracted, preview))).await
+        let stored = async {
+            self.put_file(&files::rows_key(tenant, file), "application/x-ndjson", &written.rows).await?;
+            self.put_file(&files::text_key(tenant, file), "text/plain; charset=utf-8", &written.text).await
+        }
+        .await;
+        let (summary, chars, preview) = (written.summary, written.text_chars, written.preview.clone());
+        drop(written);
+        stored?;
+        self.finish(tenant, file, Ok((summary, chars, preview))).await
     }
 
-    async fn put(&self, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), Transient> {
+    async fn put_file(&self, key: &str, content_type: &str, path: &std::path::Path) -> Result<(), Transient> {
+        let body = aws_sdk_s3::primitives::ByteStream::from_path(path).await.map_err(|e| Transient::S3(e.to_string()))?;
         self.s3
             .put_object()
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
-            .body(body.into())
+            .body(body)
             .send()
             .await
             .map_err(|e| Transient::S3(e.to_string()))?;
@@ -297,47 +349,16 @@ fn aws_sdk_dynamodb_null() -> aws_sdk_dynamodb::types::AttributeValue {
     aws_sdk_dynamodb::types::AttributeValue::Null(true)
 }
 
-/// Typed columns (from every row) and the first rows, cut to fit on the item.
-pub fn preview(e: &Extracted) -> Preview {
-    let columns = e
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let values: Vec<&Value> = e.rows.iter().filter_map(|r| r.get(i)).collect();
-            Column { name: name.clone(), kind: infer_type(&values).to_owned() }
-        })
-        .collect();
-    let mut rows = Vec::new();
-    let mut used = 0;
-    for r in e.rows.iter().take(files::PREVIEW_ROWS) {
-        let row: Vec<Value> = r
-            .iter()
-            .map(|v| match v {
-                Value::String(t) if t.chars().count() > PREVIEW_CELL_CHARS => {
-                    json!(t.chars().take(PREVIEW_CELL_CHARS).collect::<String>() + "…")
-                }
-                other => other.clone(),
-            })
-            .collect();
-        used += Value::Array(row.clone()).to_string().len();
-        if used > PREVIEW_BYTES {
-            break;
-        }
-        rows.push(row);
-    }
-    Preview { columns, rows, row_count: e.rows.len() as u64 }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+    use shared::files::Column;
 
     #[test]
     fn the_preview_types_columns_from_all_rows_and_keeps_the_first_fifty() {
         let rows: Vec<Vec<Value>> = (0..120).map(|i| vec![json!(format!("{i}")), json!(if i == 99 { "n/a" } else { "x" })]).collect();
-        let e = Extracted { kind: "csv", columns: vec!["Id".into(), "Note".into()], rows, ..Default::default() };
-        let p = preview(&e);
+        let p = sink::preview(&["Id".into(), "Note".into()], &rows);
         assert_eq!(p.row_count, 120);
         assert_eq!(p.rows.len(), 50);
         assert_eq!(p.columns[0], Column { name: "Id".into(), kind: "number".into() });

@@ -1,10 +1,15 @@
 //! Lambda entry point of the `file-processor` function (SQS event source, partial batch failures).
+//! The same binary is the parsing child of each file (`isolate`), before any runtime starts.
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
+fn main() -> Result<(), lambda_runtime::Error> {
+    file_processor::isolate::child_main_if_requested();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
+}
+
+async fn run() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init();
     let config = shared::config::Config::from_env()?;
     let aws = shared::aws::AwsClients::from_env().await;

@@ -70,8 +70,12 @@ impl Options {
             template: var("TEMPLATE").map(PathBuf::from).unwrap_or_else(default_template),
             jwt_secret: var("JWT_SECRET"),
             sandbox: sandbox_config(&var)?,
-            // The chat's model is the developer's choice: `make dev` passes LLM_* through.
-            extra_env: std::env::vars().filter(|(k, v)| k.starts_with("LLM_") && !v.is_empty()).collect(),
+            // The chat's model is the developer's choice: `make dev` passes LLM_* through, and
+            // WORKFLOW_HTTP_ALLOW (the services on this machine workflows may call; none by
+            // default — never the AWS emulator, whose data is every tenant's).
+            extra_env: std::env::vars()
+                .filter(|(k, v)| (k.starts_with("LLM_") || k == "WORKFLOW_HTTP_ALLOW") && !v.is_empty())
+                .collect(),
             ops_token: var("OPS_TOKEN"),
             web_dist: Some(var("WEB_DIST").map(PathBuf::from).unwrap_or_else(default_web_dist)),
         })
@@ -282,8 +286,6 @@ pub async fn start(opts: Options) -> Result<Running, BoxError> {
     let mut overrides = HashMap::from([("Stage".to_owned(), "local".to_owned())]);
     // No model unless the developer names one (LLM_* in the environment, applied below).
     overrides.insert("LlmProvider".into(), "none".into());
-    // Workflows may call services on this machine (a developer's own endpoints, the tests').
-    overrides.insert("WorkflowHttpAllowPrivate".into(), "true".into());
     overrides.insert("AirtableApiUrl".into(), opts.airtable_api_url.clone().unwrap_or_else(|| format!("http://{sandbox}")));
     let provisioned = provision::provision(&sdk, &template, &opts.stack, &overrides).await?;
     let mut env = provisioned.env;

@@ -3,8 +3,13 @@
 /// Where `make dev` keeps the operator token of `GET /api/v1/ops/metrics` (never printed).
 const OPS_TOKEN_FILE: &str = ".local/ops-token";
 
-#[tokio::main]
-async fn main() -> Result<(), local::BoxError> {
+fn main() -> Result<(), local::BoxError> {
+    // Each uploaded file is parsed in a child process of this binary.
+    file_processor::isolate::child_main_if_requested();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
+}
+
+async fn run() -> Result<(), local::BoxError> {
     shared::telemetry::init();
     let mut opts = local::Options::from_env()?;
     if opts.ops_token.is_none() {

@@ -56,8 +56,8 @@ async fn serve(dist: &Path, req: Request) -> Response {
             Err(_) => StatusCode::NOT_FOUND.into_response(),
         };
     }
-    let headers = res.headers_mut();
     let cache = if asset && res.status().is_success() { IMMUTABLE } else { REVALIDATE };
+    let headers = res.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));

@@ -83,11 +83,28 @@ export async function scopedToken(bases: string[]): Promise<string> {
   return token;
 }
 
+/** Reads the sandbox directly (what Airtable holds). Sparingly: these reads count against the
+ *  base's 5 requests/s like the platform's own, so a 429 is waited out rather than retried hot. */
 export async function sandboxRecords(baseId: string, table: string, token: string, params = ''): Promise<{ id: string; fields: Record<string, unknown> }[]> {
-  const res = await http<{ records: { id: string; fields: Record<string, unknown> }[] }>('GET', `${stack.sandboxUrl}/v0/${baseId}/${encodeURIComponent(table)}${params}`, undefined, token);
-  expect(res.status).toBe(200);
-  return res.body.records;
+  for (let attempt = 0; ; attempt++) {
+    const res = await http<{ records: { id: string; fields: Record<string, unknown> }[] }>('GET', `${stack.sandboxUrl}/v0/${baseId}/${encodeURIComponent(table)}${params}`, undefined, token);
+    if (res.status === 429 && attempt < 5) {
+      await new Promise((r) => setTimeout(r, 1500));
+      continue;
+    }
+    expect(res.status).toBe(200);
+    return res.body.records;
+  }
 }
+
+/** The one record whose `field` is `value`, as the sandbox holds it. */
+export async function sandboxFind(baseId: string, token: string, field: string, value: string) {
+  const formula = `{${field}}='${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  return (await sandboxRecords(baseId, 'Contacts', token, `?filterByFormula=${encodeURIComponent(formula)}`))[0];
+}
+
+/** Poll options for reads of the sandbox: once a second. */
+export const SANDBOX_POLL = { intervals: [1000], timeout: 20_000 };
 
 export async function sandboxConfig(body: unknown): Promise<void> {
   const res = await http('POST', `${stack.sandboxUrl}/_sandbox/config`, body);

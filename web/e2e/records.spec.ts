@@ -1,4 +1,4 @@
-import { checkPage, contactsBase, expect, sandboxRecords, scopedToken, test, uniqueEmail, PASSWORD } from './fixtures';
+import { checkPage, contactsBase, expect, sandboxFind, SANDBOX_POLL, scopedToken, test, uniqueEmail, PASSWORD } from './fixtures';
 
 test.describe('the first day of a new user', () => {
   test('sign up, connect Airtable, open a 1,000-record table, scroll, sort, search, edit, add and delete', async ({ page }) => {
@@ -81,7 +81,7 @@ test.describe('the first day of a new user', () => {
     await expect(nameCell).toHaveText('Person 0777 (edited)');
     await expect(nameCell).toBeFocused();
     await expect
-      .poll(async () => (await sandboxRecords(base.id, 'Contacts', pat, `?filterByFormula=${encodeURIComponent("{Email}='person0777@example.com'")}`))[0]?.fields.Name)
+      .poll(async () => (await sandboxFind(base.id, pat, 'Email', 'person0777@example.com'))?.fields.Name, SANDBOX_POLL)
       .toBe('Person 0777 (edited)');
 
     // ---- the record drawer: every field and a link to Airtable
@@ -89,7 +89,7 @@ test.describe('the first day of a new user', () => {
     const drawer = page.getByRole('dialog', { name: 'Person 0777 (edited)' });
     await expect(drawer).toBeVisible();
     await expect(drawer.getByText('person0777@example.com')).toBeVisible();
-    const recordId = (await sandboxRecords(base.id, 'Contacts', pat, `?filterByFormula=${encodeURIComponent("{Email}='person0777@example.com'")}`))[0]?.id;
+    const recordId = (await sandboxFind(base.id, pat, 'Email', 'person0777@example.com'))?.id;
     await expect(drawer.getByRole('link', { name: /Open in Airtable/ })).toHaveAttribute('href', `https://airtable.com/${base.id}/${contacts?.id}/${recordId}`);
     await checkPage(page, 'record-drawer');
     await page.keyboard.press('Escape');
@@ -107,7 +107,7 @@ test.describe('the first day of a new user', () => {
     await dialog.getByRole('button', { name: 'Create record' }).dblclick();
     await expect(dialog).toBeHidden();
     await expect(grid.getByRole('row', { name: /Grace Hopper/ })).toBeVisible();
-    await expect.poll(async () => (await sandboxRecords(base.id, 'Contacts', pat, `?filterByFormula=${encodeURIComponent("{Name}='Grace Hopper'")}`)).length).toBe(1);
+    await expect.poll(async () => (await sandboxFind(base.id, pat, 'Name', 'Grace Hopper')) !== undefined, SANDBOX_POLL).toBe(true);
 
     // ---- delete it (with confirmation)
     await grid.getByRole('checkbox', { name: 'Select Grace Hopper' }).check();
@@ -117,7 +117,7 @@ test.describe('the first day of a new user', () => {
     await confirm.getByRole('button', { name: 'Delete 1 record' }).click();
     await expect(confirm).toBeHidden();
     await expect(grid.getByRole('row', { name: /Grace Hopper/ })).toHaveCount(0);
-    await expect.poll(async () => (await sandboxRecords(base.id, 'Contacts', pat, `?filterByFormula=${encodeURIComponent("{Name}='Grace Hopper'")}`)).length).toBe(0);
+    await expect.poll(async () => (await sandboxFind(base.id, pat, 'Name', 'Grace Hopper')) === undefined, SANDBOX_POLL).toBe(true);
 
     // ---- back and forward keep the table's state
     await page.goBack();

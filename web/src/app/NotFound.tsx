@@ -8,7 +8,7 @@ export function Component() {
   return (
     <div className="page">
       <h1 className="visually-hidden">Page not found</h1>
-      <EmptyState title="Page not found" icon="🧭" action={<Link className="btn btn-primary" to="/">Go to your data</Link>}>
+      <EmptyState title="Page not found" icon="compass" action={<Link className="btn btn-primary" to="/">Go to your data</Link>}>
         There is no page at <code>{pathname}</code>.
       </EmptyState>
     </div>

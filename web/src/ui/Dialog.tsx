@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import { Dialog, Heading, Modal, ModalOverlay } from 'react-aria-components';
 import { Button } from './Button';
 
@@ -45,6 +45,11 @@ interface ConfirmProps {
 
 /** "Are you sure?" — an alert dialog whose confirm button says what will happen. */
 export function ConfirmDialog({ isOpen, onOpenChange, title, children, confirmLabel, onConfirm, isPending = false, destructive = true }: ConfirmProps) {
+  // One confirmation per opening, even for a double click faster than a re-render.
+  const fired = useRef(false);
+  useEffect(() => {
+    if (!isPending || !isOpen) fired.current = false;
+  }, [isPending, isOpen]);
   return (
     <ModalDialog isOpen={isOpen} onOpenChange={onOpenChange} title={title} role="alertdialog">
       {(close) => (
@@ -54,7 +59,16 @@ export function ConfirmDialog({ isOpen, onOpenChange, title, children, confirmLa
             <Button onPress={close} isDisabled={isPending}>
               Cancel
             </Button>
-            <Button variant={destructive ? 'danger' : 'primary'} onPress={onConfirm} isDisabled={isPending} autoFocus>
+            <Button
+              variant={destructive ? 'danger' : 'primary'}
+              onPress={() => {
+                if (fired.current) return;
+                fired.current = true;
+                onConfirm();
+              }}
+              isDisabled={isPending}
+              autoFocus
+            >
               {isPending ? 'Working…' : confirmLabel}
             </Button>
           </div>

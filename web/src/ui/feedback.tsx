@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { Icon, type IconName } from './Icon';
 
 export function Spinner({ label }: { label?: string }) {
   return <span className="spinner" role={label ? 'img' : undefined} aria-label={label} aria-hidden={label ? undefined : true} />;
@@ -14,10 +15,14 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
   );
 }
 
-export function EmptyState({ title, children, action, icon }: { title: string; children?: ReactNode; action?: ReactNode; icon?: ReactNode }) {
+export function EmptyState({ title, children, action, icon }: { title: string; children?: ReactNode; action?: ReactNode; icon?: IconName }) {
   return (
     <div className="empty">
-      {icon ? <div aria-hidden="true" style={{ fontSize: '2rem' }}>{icon}</div> : null}
+      {icon ? (
+        <div className="empty-icon">
+          <Icon name={icon} size={28} />
+        </div>
+      ) : null}
       <h2>{title}</h2>
       {children ? <p>{children}</p> : null}
       {action}

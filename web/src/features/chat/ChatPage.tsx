@@ -12,6 +12,7 @@ import { Button } from '../../ui/Button';
 import { ConfirmDialog } from '../../ui/Dialog';
 import { EmptyState, Loading, Skeleton } from '../../ui/feedback';
 import { SpendMeter } from '../../ui/Meter';
+import { Icon } from '../../ui/Icon';
 import { SelectField } from '../../ui/Select';
 import { useTitle } from '../../ui/useTitle';
 import { useBases } from '../records/api';
@@ -194,7 +195,7 @@ function SessionsList({ current, onDeleted }: { current: string | undefined; onD
                 </span>
               </NavLink>
               <Button size="sm" variant="ghost" icon aria-label={`Delete conversation “${s.title}”`} onPress={() => setDoomed(s)}>
-                🗑
+                <Icon name="trash" />
               </Button>
             </li>
           ))}
@@ -382,11 +383,13 @@ export function Component() {
   const baseOptions = [{ id: '', label: 'All bases' }, ...(bases.data ?? []).map((b) => ({ id: b.id, label: b.name }))];
   const viewer = !atLeast(me.role, 'member');
   const showEmpty = !sessionId && !live;
+  // On a phone the conversation list starts folded away.
+  const [wide] = useState(() => window.matchMedia('(min-width: 821px)').matches);
 
   return (
     <div className="chat-page">
       <aside className="chat-sidebar" aria-label="Conversations">
-        <details className="sessions-disclosure" open>
+        <details className="sessions-disclosure" open={wide}>
           <summary className="sessions-summary">Conversations</summary>
           <SessionsList
             current={sessionId}
@@ -407,7 +410,7 @@ export function Component() {
             <ProblemAlert problem={asProblem(session.error)} action={<Link className="btn btn-sm" to="/chat">New chat</Link>} />
           ) : null}
           {showEmpty ? (
-            <EmptyState title="Ask about your data" icon="💬">
+            <EmptyState title="Ask about your data" icon="chat">
               The assistant reads (and, if you ask, changes) your Airtable through tools — every call is shown with its result.
               {viewer ? ' As a viewer, it can only read.' : ''}
             </EmptyState>
@@ -422,6 +425,9 @@ export function Component() {
         <form className="composer" onSubmit={submit}>
           <div className="composer-options">
             <SelectField label="Base" options={baseOptions} value={baseId} onChange={setBaseId} className="composer-base" />
+            <span id="composer-hint" className="small muted composer-hint">
+              Enter to send · Shift+Enter for a new line
+            </span>
           </div>
           <div className="composer-row">
             <label htmlFor="chat-message" className="visually-hidden">
@@ -431,7 +437,8 @@ export function Component() {
               id="chat-message"
               className="input composer-input"
               rows={2}
-              placeholder="Ask about your data… (Enter to send, Shift+Enter for a new line)"
+              placeholder="Ask about your data…"
+              aria-describedby="composer-hint"
               value={text}
               onChange={(e) => setText(e.target.value)}
               onKeyDown={onKeyDown}

@@ -8,11 +8,13 @@ import remarkGfm from 'remark-gfm';
 const components: Components = {
   a: ({ node: _node, ...props }) => <a {...props} target="_blank" rel="noopener noreferrer nofollow" />,
   img: ({ node: _node, alt }) => <span className="muted">[image{alt ? `: ${alt}` : ''}]</span>,
+  // Scrollable blocks take focus, so keyboard users can scroll them.
   table: ({ node: _node, ...props }) => (
-    <div className="md-table">
+    <div className="md-table" tabIndex={0} role="region" aria-label="Table">
       <table {...props} />
     </div>
   ),
+  pre: ({ node: _node, ...props }) => <pre {...props} tabIndex={0} />,
 };
 
 export const Markdown = memo(function Markdown({ text }: { text: string }) {

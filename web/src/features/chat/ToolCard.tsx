@@ -40,14 +40,20 @@ export const ToolCard = memo(function ToolCard({ tool }: { tool: ToolView }) {
       {tool.summary ? <p className="tool-summary">{tool.summary}</p> : null}
       <details className="tool-details">
         <summary>Arguments</summary>
-        <pre className="code-block">{pretty(tool.arguments)}</pre>
+        <pre className="code-block" tabIndex={0} role="region" aria-label={`Arguments of ${tool.name}`}>
+          {pretty(tool.arguments)}
+        </pre>
       </details>
       {tool.hasResult ? (
         <div>
           <Button size="sm" variant="ghost" aria-expanded={showResult} onPress={() => setShowResult((s) => !s)}>
             {showResult ? 'Hide full result' : 'Show full result'}
           </Button>
-          {showResult ? <pre className="code-block tool-result">{pretty(tool.result)}</pre> : null}
+          {showResult ? (
+            <pre className="code-block tool-result" tabIndex={0} role="region" aria-label={`Full result of ${tool.name}`}>
+              {pretty(tool.result)}
+            </pre>
+          ) : null}
         </div>
       ) : tool.status !== 'running' ? (
         <p className="small muted">The full result is shown once the answer is saved.</p>

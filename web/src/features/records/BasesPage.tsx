@@ -40,7 +40,7 @@ export function Component() {
       {connection.isError ? <ProblemAlert problem={asProblem(connection.error)} /> : null}
       {connection.data && !connected ? (
         <EmptyState
-          icon="🔌"
+          icon="plug"
           title="Airtable is not connected yet"
           action={
             <Link className="btn btn-primary" to="/onboarding">
@@ -58,7 +58,7 @@ export function Component() {
       ) : null}
       {bases.isError ? <ProblemAlert problem={asProblem(bases.error)} action={<button className="btn btn-sm" onClick={() => void bases.refetch()}>Try again</button>} /> : null}
       {bases.data && bases.data.length === 0 ? (
-        <EmptyState icon="🗂️" title="No bases">
+        <EmptyState icon="database" title="No bases">
           The connected token sees no bases. Give it access to a base in Airtable's token settings, then reconnect.
         </EmptyState>
       ) : null}

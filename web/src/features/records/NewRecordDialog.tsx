@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { asProblem, type Problem } from '../../api/problem';
 import type { AirtableRecord, Field } from '../../api/types';
 import { ProblemAlert } from '../../ui/Alert';
@@ -24,6 +24,9 @@ export function NewRecordDialog({ baseId, tableId, tableName, fields, isOpen, on
   const [key, setKey] = useState(idempotencyKey);
   const [problem, setProblem] = useState<Problem | null>(null);
   const editable = fields.filter(isEditable);
+  // A double click submits twice before React re-renders the disabled button: one request only
+  // (the Idempotency-Key would make the second a replay anyway).
+  const inflight = useRef(false);
 
   const close = (open: boolean) => {
     if (!open) {
@@ -36,6 +39,7 @@ export function NewRecordDialog({ baseId, tableId, tableName, fields, isOpen, on
 
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
+    if (inflight.current) return;
     const form = new FormData(e.currentTarget);
     const values: Record<string, unknown> = {};
     for (const f of editable) {
@@ -51,6 +55,7 @@ export function NewRecordDialog({ baseId, tableId, tableName, fields, isOpen, on
       if (parsed.value !== null) values[f.name] = parsed.value;
     }
     setProblem(null);
+    inflight.current = true;
     create.mutate(
       { fields: values, key },
       {
@@ -60,6 +65,9 @@ export function NewRecordDialog({ baseId, tableId, tableName, fields, isOpen, on
           if (rec) onCreated(rec);
         },
         onError: (err) => setProblem(asProblem(err)),
+        onSettled: () => {
+          inflight.current = false;
+        },
       },
     );
   };

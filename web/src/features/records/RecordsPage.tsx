@@ -170,7 +170,7 @@ export function Component() {
   if (schema.data && !table) {
     return (
       <div className="page">
-        <EmptyState title="Table not found" icon="🔎" action={<Link className="btn" to={`/bases/${baseId}`}>Back to the base</Link>}>
+        <EmptyState title="Table not found" icon="search" action={<Link className="btn" to={`/bases/${baseId}`}>Back to the base</Link>}>
           This base has no table <code>{tableId}</code>.
         </EmptyState>
       </div>

@@ -39,7 +39,7 @@ export function Component() {
         </div>
       ) : null}
       {schema.isError ? <ProblemAlert problem={asProblem(schema.error)} action={<button className="btn btn-sm" onClick={() => void schema.refetch()}>Try again</button>} /> : null}
-      {schema.data && schema.data.length === 0 ? <EmptyState title="No tables" icon="📭">This base has no tables yet.</EmptyState> : null}
+      {schema.data && schema.data.length === 0 ? <EmptyState title="No tables" icon="inbox">This base has no tables yet.</EmptyState> : null}
       {schema.data && schema.data.length > 0 ? (
         <ul className="tile-grid">
           {schema.data.map((t) => (

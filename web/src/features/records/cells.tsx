@@ -2,6 +2,7 @@
 // full), and what can be edited inline.
 import type { ReactNode } from 'react';
 import type { Field } from '../../api/types';
+import { Icon } from '../../ui/Icon';
 
 const EDITABLE = new Set(['singleLineText', 'multilineText', 'email', 'url', 'phoneNumber', 'number', 'currency', 'percent', 'checkbox', 'singleSelect', 'date', 'rating']);
 const NUMERIC = new Set(['number', 'currency', 'percent', 'rating', 'autoNumber', 'count', 'duration']);
@@ -160,7 +161,11 @@ export function CellValue({ field, value, full = false }: { field: Field; value:
           {value.map((a, i) => {
             const name = isRecord(a) && typeof a.filename === 'string' ? a.filename : `file ${i + 1}`;
             const url = isRecord(a) && typeof a.url === 'string' ? a.url : null;
-            return <Chip key={`${name}${i}`}>{full && url ? link(url, `📎 ${name}`) : `📎 ${name}`}</Chip>;
+            return (
+              <Chip key={`${name}${i}`}>
+                <Icon name="paperclip" size={12} /> {full && url ? link(url, name) : name}
+              </Chip>
+            );
           })}
         </span>
       ) : (

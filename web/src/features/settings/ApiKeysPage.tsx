@@ -121,7 +121,7 @@ export function Component() {
       {problem ? <ProblemAlert problem={problem} /> : null}
       {keys.isPending ? <Loading label="Loading keys…" /> : null}
       {keys.isError ? <ProblemAlert problem={asProblem(keys.error)} /> : null}
-      {keys.data && keys.data.length === 0 ? <EmptyState title="No API keys" icon="🔑">Keys you create appear here (never their secret).</EmptyState> : null}
+      {keys.data && keys.data.length === 0 ? <EmptyState title="No API keys" icon="key">Keys you create appear here (never their secret).</EmptyState> : null}
       {keys.data && keys.data.length > 0 ? (
         <div className="table-wrap">
           <table className="list">

@@ -49,14 +49,16 @@ export function Component() {
       <div className="card stack">
         <h3>2. Paste this into your client's configuration</h3>
         {!created ? <p className="small muted">Create a key above and it is filled in here; until then replace <code>pyat_…</code> with one of your keys.</p> : null}
-        <pre className="code-block" data-testid="mcp-config">
+        <pre className="code-block" data-testid="mcp-config" tabIndex={0} role="region" aria-label="MCP client configuration">
           {config}
         </pre>
         <div>
           <CopyButton text={config} label="Copy configuration" />
         </div>
         <p className="small muted">Clients that only speak stdio can bridge with:</p>
-        <pre className="code-block">{bridge}</pre>
+        <pre className="code-block" tabIndex={0} role="region" aria-label="Bridge command">
+          {bridge}
+        </pre>
         <div>
           <CopyButton text={bridge} label="Copy command" />
         </div>

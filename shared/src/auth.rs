@@ -232,6 +232,16 @@ impl Identity {
     }
 }
 
+/// What an access token needs of its session (`U#<user>` / `SESSION#<id>`): that it still lives.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionState {
+    tenant_id: TenantId,
+    #[serde(default)]
+    revoked: bool,
+    expires_at: i64,
+}
+
 /// Verifies bearer credentials. Cheap to clone.
 #[derive(Clone)]
 pub struct Authenticator {
@@ -295,10 +305,16 @@ impl Authenticator {
         let tenant = TenantId::parse(&claims.tid).map_err(|_| bad())?;
         let email = Email::parse(&claims.email).map_err(|_| bad())?;
         let session_id = SessionId::parse(&claims.sid).map_err(|_| bad())?;
-        let member: Member = store
-            .get(&keys::member(&tenant, &user_id))
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("you are no longer a member of this tenant"))?;
+        // The membership (current role) and the session (signed out? password changed? a reused
+        // refresh token?) are read side by side: revocation takes effect at once, at the cost of
+        // no extra round trip in sequence.
+        let (member_key, session_key) = (keys::member(&tenant, &user_id), keys::session(&user_id, &session_id));
+        let (member, session) = tokio::join!(store.get::<Member>(&member_key), store.get::<SessionState>(&session_key));
+        let member = member?.ok_or_else(|| ApiError::unauthorized("you are no longer a member of this tenant"))?;
+        let live = session?.is_some_and(|s| !s.revoked && s.expires_at > crate::time::now_epoch() && s.tenant_id == tenant);
+        if !live {
+            return Err(ApiError::unauthorized("this session has ended (signed out, password changed, or revoked); sign in again"));
+        }
         Ok(Identity { principal: Principal::User { user_id, email, session_id }, tenant, role: member.role })
     }
 }

@@ -5,6 +5,11 @@
 //! ambiguous upstream failure) stores its error as the answer, so a retry cannot write twice.
 //! A claim is a lease: if the request running it dies (a Lambda timeout), the key is free again
 //! after [`LEASE_SECS`].
+//!
+//! Keys belong to their caller (a user, an API key, a workflow): the same key sent by someone
+//! else is another key, so nobody can replay — or block — another caller's answer. Callers check
+//! roles before a key is looked at, and their fingerprint holds every input that changes what
+//! the request does.
 
 use std::future::Future;
 
@@ -14,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::auth::{Identity, Principal};
 use crate::error::ApiError;
 use crate::ids::TenantId;
 use crate::store::{Store, StoreError, keys, n, s};
@@ -41,21 +47,39 @@ struct Record {
 pub enum Begin {
     /// No key: just run it.
     NoKey,
-    /// First time: run it, then [`finish`] (or [`abandon`] on failure).
+    /// First time: run it, then [`finish`] (or [`abandon`] on failure). The key, scoped to
+    /// its caller.
     Run(String),
     /// Seen before: answer this.
     Replay { status: u16, body: Value },
 }
 
+/// The part of the key that names its caller.
+fn caller(identity: &Identity) -> String {
+    match &identity.principal {
+        Principal::User { user_id, .. } => format!("U:{user_id}"),
+        Principal::ApiKey { key_id, .. } => format!("K:{key_id}"),
+        Principal::Workflow { workflow_id, .. } => format!("W:{workflow_id}"),
+    }
+}
+
+/// A request's fingerprint from its parts (method and route first, then every input), joined
+/// with a separator no input can contain unescaped.
+pub fn fingerprint(parts: &[&str]) -> String {
+    serde_json::to_string(parts).unwrap_or_default()
+}
+
 /// Reads the key and claims it for this request (`fingerprint` identifies the request's content).
-pub async fn begin(store: &Store, tenant: &TenantId, headers: &HeaderMap, fingerprint: &str) -> Result<Begin, ApiError> {
+pub async fn begin(store: &Store, identity: &Identity, headers: &HeaderMap, fingerprint: &str) -> Result<Begin, ApiError> {
+    let tenant = &identity.tenant;
     let Some(raw) = headers.get(HEADER) else { return Ok(Begin::NoKey) };
     let key = raw.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 255 && k.chars().all(|c| c.is_ascii_graphic()));
     let Some(key) = key else {
         return Err(ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1–255 visible ASCII characters"));
     };
     let fingerprint = crate::auth::hash_secret(fingerprint);
-    let item_key = keys::idempotency(tenant, key);
+    let scoped = format!("{}#{key}", caller(identity));
+    let item_key = keys::idempotency(tenant, &scoped);
     for _ in 0..3 {
         let now = crate::time::now_epoch();
         let claim = Record {
@@ -68,7 +92,7 @@ pub async fn begin(store: &Store, tenant: &TenantId, headers: &HeaderMap, finger
         };
         let item = Store::with_ttl(Store::item(&item_key, "idempotency", &claim)?, claim.expires_at);
         match store.put_new(item.clone()).await {
-            Ok(()) => return Ok(Begin::Run(key.to_owned())),
+            Ok(()) => return Ok(Begin::Run(scoped)),
             Err(StoreError::ConditionFailed) => {}
             Err(e) => return Err(e.into()),
         }
@@ -92,7 +116,7 @@ pub async fn begin(store: &Store, tenant: &TenantId, headers: &HeaderMap, finger
                 .await
                 .map_err(StoreError::from_sdk);
             match taken {
-                Ok(_) => return Ok(Begin::Run(key.to_owned())),
+                Ok(_) => return Ok(Begin::Run(scoped)),
                 Err(StoreError::ConditionFailed) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -143,13 +167,14 @@ pub async fn abandon(store: &Store, tenant: &TenantId, key: &str) {
 /// answer (with `idempotent-replayed: true`) and writes nothing. A failure that wrote nothing (a
 /// 4xx, or a base on hold) releases the key; one that may have written (a partial batch, an
 /// ambiguous upstream error) is stored as the answer, so a retry cannot write twice.
-pub async fn run<F, Fut>(store: &Store, tenant: &TenantId, headers: &HeaderMap, fingerprint: String, run: F) -> Result<Response, ApiError>
+pub async fn run<F, Fut>(store: &Store, identity: &Identity, headers: &HeaderMap, fingerprint: String, run: F) -> Result<Response, ApiError>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<(StatusCode, Value), ApiError>>,
 {
     let replayed = HeaderName::from_static("idempotent-replayed");
-    match begin(store, tenant, headers, &fingerprint).await? {
+    let tenant = &identity.tenant;
+    match begin(store, identity, headers, &fingerprint).await? {
         Begin::NoKey => run().await.map(|(s, v)| (s, Json(v)).into_response()),
         Begin::Replay { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);

@@ -38,7 +38,8 @@ test('a question streams an answer with a tool card, its cost and tokens; Markdo
   await expect(answer.getByRole('link', { name: 'bad' })).not.toHaveAttribute('href', /javascript/);
   // the session list shows it, newest first, and the budget meter counts the spend
   await expect(page.getByRole('link', { name: /How many contacts/ })).toBeVisible();
-  await expect(page.getByRole('region', { name: /LLM budget/ })).toContainText(/\$0\.\d+/);
+  await expect(page.getByRole('region', { name: /LLM spend this month/ })).toContainText(/\$0\.\d+/);
+  await card.getByRole('button', { name: 'Hide full result' }).click();
   await checkPage(page, 'chat');
 });
 

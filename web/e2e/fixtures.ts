@@ -215,6 +215,12 @@ export async function screenshots(page: Page, name: string, prepare?: () => Prom
     await page.setViewportSize(size);
     await page.waitForTimeout(150);
     if (prepare) await prepare();
+    // The layout works at this width: nothing overflows the page sideways (wide content such as
+    // the grid scrolls inside its own region).
+    const overflow = await page.evaluate(() =>
+      [document.documentElement, document.querySelector('main')].filter((el): el is HTMLElement => el !== null).map((el) => el.scrollWidth - el.clientWidth),
+    );
+    expect(Math.max(0, ...overflow), `${name} overflows sideways at ${size.width}px`).toBeLessThanOrEqual(1);
     await page.screenshot({ path: `${SCREENSHOTS}/${name}-${kind}.png`, animations: 'disabled' });
   }
   if (original) await page.setViewportSize(original);

@@ -344,8 +344,8 @@ pub async fn create_records(
         errors.push(FieldError::new("upsert.fieldsToMergeOn", "must name 1 to 3 fields"));
     }
     let (base, table) = done(errors, base.zip(table))?;
-    let fingerprint = format!("POST records {}", String::from_utf8_lossy(&body));
-    idempotency::run(&state.store, &identity.tenant, &headers, fingerprint, || async {
+    let fingerprint = idempotency::fingerprint(&["POST /records", &String::from_utf8_lossy(&body)]);
+    idempotency::run(&state.store, &identity, &headers, fingerprint, || async {
         let session = state.airtable.session(&identity.tenant).await?;
         match &req.upsert {
             Some(u) => {
@@ -394,8 +394,8 @@ async fn update_many(
         }
     }
     let (base, table) = done(errors, base.zip(table))?;
-    let fingerprint = format!("{} records {}", if replace { "PUT" } else { "PATCH" }, String::from_utf8_lossy(&body));
-    idempotency::run(&state.store, &identity.tenant, &headers, fingerprint, || async {
+    let fingerprint = idempotency::fingerprint(&[if replace { "PUT /records" } else { "PATCH /records" }, &String::from_utf8_lossy(&body)]);
+    idempotency::run(&state.store, &identity, &headers, fingerprint, || async {
         let session = state.airtable.session(&identity.tenant).await?;
         let out = session.update_records(base.as_str(), table.as_str(), records, replace, req.typecast).await?;
         Ok((StatusCode::OK, json!({ "records": out })))
@@ -450,8 +450,8 @@ pub async fn update_record(
     if !req.fields.is_object() {
         return Err(ApiError::invalid("fields", "must be an object of field name → value"));
     }
-    let fingerprint = format!("PATCH record {record} {}", String::from_utf8_lossy(&body));
-    idempotency::run(&state.store, &identity.tenant, &headers, fingerprint, || async {
+    let fingerprint = idempotency::fingerprint(&["PATCH /records/{id}", &record, &String::from_utf8_lossy(&body)]);
+    idempotency::run(&state.store, &identity, &headers, fingerprint, || async {
         let session = state.airtable.session(&identity.tenant).await?;
         let out = session
             .update_records(base.as_str(), table.as_str(), vec![json!({"id": rec.as_str(), "fields": req.fields})], false, req.typecast)
@@ -472,7 +472,7 @@ pub async fn delete_record(
 ) -> Result<Response, ApiError> {
     identity.require_writer()?;
     let (base, table, rec) = record_target(&p, &record)?;
-    idempotency::run(&state.store, &identity.tenant, &headers, format!("DELETE record {record}"), || async {
+    idempotency::run(&state.store, &identity, &headers, idempotency::fingerprint(&["DELETE /records/{id}", base.as_str(), table.as_str(), rec.as_str()]), || async {
         let session = state.airtable.session(&identity.tenant).await?;
         session.delete_records(base.as_str(), table.as_str(), vec![rec.as_str().to_owned()]).await?;
         Ok((StatusCode::OK, json!({"id": rec.as_str(), "deleted": true})))
@@ -511,7 +511,7 @@ pub async fn delete_records(
     }
     check_count(ids.len(), &mut errors);
     let (base, table) = done(errors, base.zip(table))?;
-    idempotency::run(&state.store, &identity.tenant, &headers, format!("DELETE records {}", p.ids), || async {
+    idempotency::run(&state.store, &identity, &headers, idempotency::fingerprint(&["DELETE /records", base.as_str(), table.as_str(), &ids.join(",")]), || async {
         let session = state.airtable.session(&identity.tenant).await?;
         let deleted = session.delete_records(base.as_str(), table.as_str(), ids).await?;
         Ok((StatusCode::OK, json!({ "deleted": deleted })))

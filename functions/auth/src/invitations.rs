@@ -119,6 +119,7 @@ pub async fn accept(
 #[utoipa::path(delete, path = "/api/v1/tenant/invitations/{invitationId}", tag = "tenant", summary = "Withdraw an invitation (owner/admin)", params(("invitationId" = String, Path, description = "inv_…")), responses((status = 204), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn revoke(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     identity.require(Role::Admin)?;
+    identity.user_session()?;
     let id = InvitationId::parse(&id).map_err(|_| ApiError::not_found("no such invitation"))?;
     match state.store.tx().delete_existing(&keys::invitation(&identity.tenant, &id)).commit().await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),

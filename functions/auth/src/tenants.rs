@@ -91,6 +91,8 @@ pub async fn invite(
     ApiJson(req): ApiJson<InviteRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     identity.require(Role::Admin)?;
+    // People are managed by people: a key must not mint accounts or roles that outlive it.
+    identity.user_session()?;
     let email = Email::parse(&req.email).map_err(|m| ApiError::Validation(vec![FieldError::new("email", m)]))?;
     if req.role == Role::Owner {
         identity.require(Role::Owner)?;
@@ -146,6 +148,7 @@ pub async fn update_member(
     ApiJson(req): ApiJson<UpdateMemberRequest>,
 ) -> Result<Json<Value>, ApiError> {
     identity.require(Role::Admin)?;
+    identity.user_session()?;
     let user = parse_user(&user)?;
     let target = load_member(&state, &identity, &user).await?;
     if (target.role == Role::Owner || req.role == Role::Owner) && identity.role != Role::Owner {
@@ -187,6 +190,7 @@ pub async fn remove_member(State(state): State<AppState>, identity: Identity, Pa
     let leaving = &user == identity.user_id() && matches!(identity.principal, shared::auth::Principal::User { .. });
     if !leaving {
         identity.require(Role::Admin)?;
+        identity.user_session()?;
     }
     let target = load_member(&state, &identity, &user).await?;
     if target.role == Role::Owner && identity.role != Role::Owner {

@@ -187,8 +187,10 @@ struct Attempts {
 }
 
 /// Counts an attempt before the password is checked, in one conditional update that also refuses
-/// while the address is locked — so concurrent guesses cannot outrun the limit. Known and unknown
-/// addresses are counted alike, so a lock reveals nothing about which accounts exist.
+/// while the address is locked — so concurrent guesses cannot outrun the limit: the attempt that
+/// comes after the last allowed one locks the address and is refused without a password check,
+/// whatever password it carries. Known and unknown addresses are counted alike, so a lock reveals
+/// nothing about which accounts exist.
 async fn count_attempt(state: &AppState, email: &Email, now: i64) -> Result<u32, ApiError> {
     let key = keys::login_attempts(email);
     let counted = state
@@ -201,7 +203,38 @@ async fn count_attempt(state: &AppState, email: &Email, now: i64) -> Result<u32,
         )
         .await;
     match counted {
+        Ok(a) if a.failures > MAX_FAILED_LOGINS => Err(lock(state, email, now).await?),
         Ok(a) => Ok(a.failures),
+        Err(StoreError::ConditionFailed) => {
+            let a: Attempts = state.store.get(&key).await?.unwrap_or_default();
+            Err(locked(a.locked_until.unwrap_or(now + LOCKOUT_SECS)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Locks an address for [`LOCKOUT_SECS`]; returns the 423 to answer.
+async fn lock(state: &AppState, email: &Email, now: i64) -> Result<ApiError, ApiError> {
+    let until = now + LOCKOUT_SECS;
+    state
+        .store
+        .update::<Attempts>(
+            &keys::login_attempts(email),
+            "SET lockedUntil = :until, failures = :zero",
+            None,
+            &[(":until", n(until)), (":zero", n(0))],
+        )
+        .await?;
+    tracing::warn!("sign-in locked after repeated failures");
+    Ok(locked(until))
+}
+
+/// Clears the failures of an address after a good password — unless a concurrent burst locked
+/// it meanwhile: then the sign-in is refused too, and the lock stays.
+async fn clear_attempts(state: &AppState, email: &Email, now: i64) -> Result<(), ApiError> {
+    let key = keys::login_attempts(email);
+    match state.store.delete_if(&key, "attribute_not_exists(lockedUntil) OR lockedUntil <= :now", &[(":now", n(now))]).await {
+        Ok(()) => Ok(()),
         Err(StoreError::ConditionFailed) => {
             let a: Attempts = state.store.get(&key).await?.unwrap_or_default();
             Err(locked(a.locked_until.unwrap_or(now + LOCKOUT_SECS)))
@@ -230,22 +263,11 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
     };
     let Some(user) = user.filter(|_| verified) else {
         if attempt >= MAX_FAILED_LOGINS {
-            let until = now + LOCKOUT_SECS;
-            state
-                .store
-                .update::<Attempts>(
-                    &keys::login_attempts(&email),
-                    "SET lockedUntil = :until, failures = :zero",
-                    None,
-                    &[(":until", n(until)), (":zero", n(0))],
-                )
-                .await?;
-            tracing::warn!("sign-in locked after repeated failures");
-            return Err(locked(until));
+            return Err(lock(&state, &email, now).await?);
         }
         return Err(bad_credentials());
     };
-    state.store.delete(&keys::login_attempts(&email)).await?;
+    clear_attempts(&state, &email, shared::time::now_epoch()).await?;
     let wanted = match req.tenant_id.as_deref() {
         Some(t) => Some(TenantId::parse(t).map_err(|e| ApiError::invalid("tenantId", e.to_string()))?),
         None => None,
@@ -359,21 +381,11 @@ pub async fn change_password(
     let attempt = count_attempt(&state, email, now).await?;
     if !state.passwords.verify(req.current_password, user.password_hash.clone()).await? {
         if attempt >= MAX_FAILED_LOGINS {
-            let until = now + LOCKOUT_SECS;
-            state
-                .store
-                .update::<Attempts>(
-                    &keys::login_attempts(email),
-                    "SET lockedUntil = :until, failures = :zero",
-                    None,
-                    &[(":until", n(until)), (":zero", n(0))],
-                )
-                .await?;
-            return Err(locked(until));
+            return Err(lock(&state, email, now).await?);
         }
         return Err(ApiError::invalid("currentPassword", "is incorrect"));
     }
-    state.store.delete(&keys::login_attempts(email)).await?;
+    clear_attempts(&state, email, shared::time::now_epoch()).await?;
     let hash = state.passwords.hash(req.new_password).await?;
     let _: UserItem = state
         .store

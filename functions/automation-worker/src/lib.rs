@@ -19,11 +19,10 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
-use shared::auth::{Identity, Principal};
+use shared::auth::Identity;
 use shared::aws::AwsClients;
 use shared::config::Config;
 use shared::ids::{ExecutionId, TenantId};
-use shared::store::members::Member;
 use shared::store::{Store, StoreError, keys, n, s};
 use shared::telemetry::{Telemetry, record};
 use shared::tools::Toolbox;
@@ -63,6 +62,8 @@ pub struct Worker {
     pub(crate) llm_max_tokens: u32,
     pub(crate) prices: shared::llm::Prices,
     telemetry: Telemetry,
+    /// Opens workspace secrets (`{{secrets.NAME}}` in `http_request` steps).
+    kms: aws_sdk_kms::Client,
 }
 
 /// Something that may work if the message comes back.
@@ -96,6 +97,7 @@ impl Worker {
             llm_max_tokens: config.llm_max_tokens,
             prices: config.llm_prices.clone(),
             telemetry: Telemetry::new("automation-worker", config, store),
+            kms: aws.kms.clone(),
         }
     }
 
@@ -278,20 +280,24 @@ struct Run<'a> {
     identity: Option<Result<Identity, Failure>>,
 }
 
-/// `http_request` headers that carry credentials, masked in the stored input (the request itself
-/// was sent with them).
-fn masked(kind: &str, mut input: Value) -> Value {
-    if kind == "http_request"
-        && let Some(headers) = input.get_mut("headers").and_then(Value::as_object_mut)
-    {
-        for (name, value) in headers.iter_mut() {
-            let n = name.to_ascii_lowercase();
-            if ["authorization", "cookie", "api-key", "apikey", "token", "secret", "password"].iter().any(|s| n.contains(s)) {
-                *value = json!("***");
-            }
-        }
+/// Every occurrence of a secret's value (4 characters or more) in the strings of `v`, as `***`.
+fn scrub(v: Value, secrets: &[String]) -> Value {
+    if secrets.is_empty() {
+        return v;
     }
-    input
+    match v {
+        Value::String(mut t) => {
+            for secret in secrets.iter().filter(|s| s.len() >= 4) {
+                if t.contains(secret.as_str()) {
+                    t = t.replace(secret.as_str(), "***");
+                }
+            }
+            Value::String(t)
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(|x| scrub(x, secrets)).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, x)| (k, scrub(x, secrets))).collect()),
+        other => other,
+    }
 }
 
 fn bounded(output: Value) -> Value {
@@ -357,7 +363,7 @@ impl Run<'_> {
             seq,
             // Kept whole up to the item limit (a huge rendered input would make the record unwritable),
             // with secret-looking HTTP headers masked: run history is readable by every member.
-            input: bounded(masked(&step.kind, input)),
+            input: bounded(wf::mask_credentials(&step.kind, input)),
             output: Value::Null,
             error: None,
             attempts: 0,
@@ -411,21 +417,17 @@ impl Run<'_> {
         }
     }
 
-    /// The identity the run acts as: the workflow's last editor, with their current role.
+    /// The identity the run acts as: the workflow's last editor, with their current role (capped
+    /// by the API key it was saved with, if any).
     async fn identity(&mut self) -> Result<Identity, Failure> {
         if self.identity.is_none() {
-            let user = &self.execution.run_as;
-            let found = match self.worker.store.get::<Member>(&keys::member(self.tenant(), user)).await {
-                Ok(Some(member)) => Ok(Identity {
-                    principal: Principal::Workflow { workflow_id: self.execution.workflow_id.clone(), run_as: user.clone() },
-                    tenant: self.tenant().clone(),
-                    role: member.role,
-                }),
-                Ok(None) => Err(Failure::permanent(format!(
-                    "the workflow runs as {user}, who is no longer a member of this workspace; save the workflow again to run it as yourself"
-                ))),
-                Err(e) => return Err(Failure::transient(format!("could not load the run's user: {e}"))),
-            };
+            let e = &self.execution;
+            let found =
+                match shared::workflows::run_identity(&self.worker.store, &e.tenant_id, &e.workflow_id, &e.run_as, e.run_as_key.as_ref()).await {
+                    Ok(identity) => Ok(identity),
+                    Err(shared::workflows::RunAsError::Refused(why)) => Err(Failure::permanent(why)),
+                    Err(shared::workflows::RunAsError::Store(e)) => return Err(Failure::transient(format!("could not load the run's user: {e}"))),
+                };
             self.identity = Some(found);
         }
         self.identity.clone().unwrap_or_else(|| Err(Failure::transient("no identity")))
@@ -649,8 +651,21 @@ impl Run<'_> {
             }
             _ => {}
         }
-        let input = render(&step.input, context);
-        let record = self.record(step, path, "running", input.clone());
+        // Workspace secrets go into the request only: the record shows `***`, and a value that
+        // comes back (an echoing server) is scrubbed from output, errors and logs.
+        let (input, shown, secrets) = match self.with_secrets(step, context).await? {
+            Ok(rendered) => rendered,
+            Err(f) => {
+                let shown = render(&step.input, context);
+                let record = self.record(step, path, "running", shown);
+                self.log("error", Some(&step.id), f.message.clone()).await?;
+                self.finish(record, &Err(f.clone()), 1).await?;
+                let saved = self.records[path].clone();
+                Self::remember(context, &saved);
+                return Ok(Self::after_failure(step, &f.message));
+            }
+        };
+        let record = self.record(step, path, "running", shown);
         if !step.repeatable() {
             // The mark that tells a later delivery this step began.
             self.save(record.clone()).await?;
@@ -660,7 +675,7 @@ impl Run<'_> {
         let mut attempt = 0;
         let result = loop {
             attempt += 1;
-            let result = self.run_leaf(step, &input).await;
+            let result = self.run_leaf(step, &input).await.map(|v| scrub(v, &secrets)).map_err(|f| f.scrubbed(&secrets));
             match result {
                 Err(f) if f.transient && attempt < attempts_allowed => {
                     let wait = (backoff * 2f64.powi(attempt as i32 - 1)).max(f.retry_after.unwrap_or(0) as f64).min(30.0);
@@ -683,6 +698,37 @@ impl Run<'_> {
             Ok(_) => Flow::Next,
             Err(f) => Self::after_failure(step, &f.message),
         })
+    }
+
+    /// The step's input rendered twice when it uses workspace secrets — with their values (sent)
+    /// and with `***` (recorded) — and the values (to scrub from what comes back). A secret that
+    /// does not exist fails the step; KMS or the table not answering brings the job back.
+    async fn with_secrets(&self, step: &Step, context: &mut Value) -> Result<Result<(Value, Value, Vec<String>), Failure>, Retry> {
+        let mut names = Vec::new();
+        if step.kind == "http_request" {
+            let mut refs = Vec::new();
+            let _ = wf::template::references(&step.input, "input", &mut refs);
+            names = refs.into_iter().filter(|(_, r)| r[0] == "secrets" && r.len() == 2).map(|(_, r)| r[1].clone()).collect();
+        }
+        if names.is_empty() {
+            let input = render(&step.input, context);
+            return Ok(Ok((input.clone(), input, Vec::new())));
+        }
+        let opened = match wf::secrets::open(&self.worker.store, &self.worker.kms, self.tenant(), names).await {
+            Ok(opened) => opened,
+            Err(e @ wf::secrets::OpenError::Missing(_)) => return Ok(Err(Failure::permanent(e.to_string()))),
+            Err(e) => return Err(Retry::Other(format!("could not open the workspace's secrets: {e}"))),
+        };
+        use secrecy::ExposeSecret;
+        let values: Vec<String> = opened.values().map(|v| v.expose_secret().to_owned()).collect();
+        context["secrets"] = opened.keys().map(|k| (k.clone(), json!("***"))).collect::<serde_json::Map<_, _>>().into();
+        let shown = render(&step.input, context);
+        context["secrets"] = opened.iter().map(|(k, v)| (k.clone(), json!(v.expose_secret()))).collect::<serde_json::Map<_, _>>().into();
+        let input = render(&step.input, context);
+        if let Some(map) = context.as_object_mut() {
+            map.remove("secrets");
+        }
+        Ok(Ok((input, shown, values)))
     }
 
     async fn run_leaf(&mut self, step: &Step, input: &Value) -> Result<Value, Failure> {
@@ -750,9 +796,9 @@ mod tests {
     #[test]
     fn credential_headers_are_masked_in_run_history() {
         let input = json!({"url": "https://x", "headers": {"Authorization": "Bearer s3cret", "X-Api-Key": "k", "Accept": "text/plain"}});
-        let kept = masked("http_request", input.clone());
+        let kept = wf::mask_credentials("http_request", input.clone());
         assert_eq!(kept["headers"], json!({"Authorization": "***", "X-Api-Key": "***", "Accept": "text/plain"}));
-        assert_eq!(masked("transform", input.clone()), input);
+        assert_eq!(wf::mask_credentials("transform", input.clone()), input);
     }
 
     #[test]

@@ -4,8 +4,6 @@
 //! are the event's id, so a redelivered poll, or overlapping windows, start nothing twice.
 
 use serde_json::{Value, json};
-use shared::auth::{Identity, Principal};
-use shared::store::members::Member;
 use shared::store::{StoreError, keys, s};
 use shared::telemetry::record;
 use shared::workflows::definition::RecordEvent;
@@ -45,16 +43,15 @@ pub(crate) async fn poll(worker: &Worker, job: &Job, message_id: &str) -> Result
     let started = shared::time::now_epoch();
     let cursor = workflow.poll_cursor.clone().unwrap_or_else(|| shared::time::epoch_to_rfc3339(started));
     let since = cursor.clone();
-    let Some(member) = worker.store.get::<Member>(&keys::member(&job.tenant_id, &workflow.updated_by)).await? else {
-        tracing::warn!(workflow = %workflow.id, "record_matches: the workflow's user left the workspace; not polling");
-        return Ok(());
+    let identity = match wf::run_identity(&worker.store, &job.tenant_id, &workflow.id, &workflow.updated_by, workflow.updated_by_key.as_ref()).await {
+        Ok(identity) => identity,
+        Err(wf::RunAsError::Refused(why)) => {
+            tracing::warn!(workflow = %workflow.id, reason = %why, "record_matches: not polling");
+            return Ok(());
+        }
+        Err(wf::RunAsError::Store(e)) => return Err(e.into()),
     };
     record::attribute(&job.tenant_id, &workflow.updated_by);
-    let identity = Identity {
-        principal: Principal::Workflow { workflow_id: workflow.id.clone(), run_as: workflow.updated_by.clone() },
-        tenant: job.tenant_id.clone(),
-        role: member.role,
-    };
     let mut args = json!({
         "base_id": base_id, "table": table,
         "filter_by_formula": formula(*on, field.as_deref(), filter_by_formula.as_deref(), &since),

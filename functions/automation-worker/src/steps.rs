@@ -36,6 +36,14 @@ impl Failure {
         self.detail = detail;
         self
     }
+    /// The failure with every secret value in it replaced by `***`.
+    pub fn scrubbed(self, secrets: &[String]) -> Self {
+        if secrets.is_empty() {
+            return self;
+        }
+        let message = crate::scrub(Value::String(self.message), secrets).as_str().unwrap_or_default().to_owned();
+        Self { message, detail: crate::scrub(self.detail, secrets), ..self }
+    }
 }
 
 /// Largest response body an `http_request` step keeps.

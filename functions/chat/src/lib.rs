@@ -97,8 +97,13 @@ pub async fn chat(
 ) -> Result<Response, ApiError> {
     // With an `Idempotency-Key`, a retried message answers the first answer: no second model
     // call, no tool writing twice.
-    let fingerprint = format!("chat|{:?}|{:?}|{}", req.session_id, req.base_id, req.message);
-    shared::idempotency::run(&state.store, &identity.tenant, &headers, fingerprint, || async {
+    let fingerprint = shared::idempotency::fingerprint(&[
+        "POST /chat",
+        req.session_id.as_deref().unwrap_or(""),
+        req.base_id.as_deref().unwrap_or(""),
+        &req.message,
+    ]);
+    shared::idempotency::run(&state.store, &identity, &headers, fingerprint, || async {
         let prepared = turn::prepare(&state, &identity, req).await?;
         let response = turn::run(&state, prepared, None).await?;
         Ok((StatusCode::OK, serde_json::to_value(response).map_err(ApiError::internal)?))

@@ -82,8 +82,10 @@ pub async fn create(
     headers: HeaderMap,
     ApiJson(req): ApiJson<StartRequest>,
 ) -> Result<Response, ApiError> {
-    let fingerprint = format!("saga|{}|{}", req.kind, req.input);
-    shared::idempotency::run(&state.store, &identity.tenant, &headers, fingerprint, || {
+    // The role first: a replay never answers someone who could not have made the request.
+    identity.require_writer()?;
+    let fingerprint = shared::idempotency::fingerprint(&["POST /saga/transaction", &req.kind, &req.input.to_string()]);
+    shared::idempotency::run(&state.store, &identity, &headers, fingerprint, || {
         start(&state, &identity, &req.kind, req.input.clone())
     })
     .await

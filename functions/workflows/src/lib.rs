@@ -5,6 +5,7 @@
 
 mod hooks;
 mod schedules;
+mod secrets;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use axum::Json;
@@ -110,6 +111,7 @@ async fn new_secret(state: &AppState, workflow: &Workflow) -> Result<(String, St
 pub async fn create(State(state): State<AppState>, identity: Identity, ApiJson(req): ApiJson<SaveRequest>) -> Result<Response, ApiError> {
     identity.require_writer()?;
     let schedule = definition::validate(&req.definition)?;
+    secrets::check_references(&state, &identity, &req.definition).await?;
     let now = shared::time::now_rfc3339();
     let mut workflow = Workflow {
         id: WorkflowId::generate(),
@@ -120,6 +122,7 @@ pub async fn create(State(state): State<AppState>, identity: Identity, ApiJson(r
         version: 1,
         created_by: identity.user_id().clone(),
         updated_by: identity.user_id().clone(),
+        updated_by_key: saving_key(&identity),
         created_at: now.clone(),
         updated_at: now,
         webhook_secret: None,
@@ -181,13 +184,13 @@ pub async fn list(State(state): State<AppState>, identity: Identity, ApiQuery(p)
     all.reverse();
     let matching: Vec<&Workflow> = all.iter().filter(|w| before.as_ref().is_none_or(|b| w.id < *b)).collect();
     let cursor = (matching.len() > limit).then(|| matching[limit - 1].id.to_string());
-    Ok(Json(json!({"workflows": matching.iter().take(limit).map(|w| w.view()).collect::<Vec<_>>(), "cursor": cursor})))
+    Ok(Json(json!({"workflows": matching.iter().take(limit).map(|w| w.view_for(identity.role)).collect::<Vec<_>>(), "cursor": cursor})))
 }
 
 /// `GET /api/v1/workflows/{id}`.
 #[utoipa::path(get, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "A workflow", params(("id" = String, Path)), responses((status = 200, body = Object), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn show(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(load(&state, &identity, &id).await?.view()))
+    Ok(Json(load(&state, &identity, &id).await?.view_for(identity.role)))
 }
 
 /// `PUT /api/v1/workflows/{id}` — replaces the definition (and `enabled`); the schedule follows.
@@ -208,6 +211,7 @@ pub async fn update(
         ));
     }
     let schedule = definition::validate(&req.definition)?;
+    secrets::check_references(&state, &identity, &req.definition).await?;
     let mut next = current.clone();
     let was_webhook = matches!(current.definition.trigger, Trigger::Webhook);
     let is_webhook = matches!(req.definition.trigger, Trigger::Webhook);
@@ -217,6 +221,7 @@ pub async fn update(
     next.enabled = req.enabled.unwrap_or(current.enabled);
     next.version = current.version + 1;
     next.updated_by = identity.user_id().clone();
+    next.updated_by_key = saving_key(&identity);
     next.updated_at = shared::time::now_rfc3339();
     if matches!(next.definition.trigger, Trigger::RecordMatches { .. }) {
         // Watching starts now: records from before the change (or while disabled) are not new.
@@ -246,6 +251,13 @@ pub async fn update(
         (":u", s(next.updated_by.as_str())),
         (":at", s(&next.updated_at)),
     ];
+    match &next.updated_by_key {
+        Some(k) => {
+            sets.push("#updatedByKey = :uk");
+            values.push((":uk", s(k.as_str())));
+        }
+        None => removes.push("#updatedByKey"),
+    }
     match &next.poll_cursor {
         Some(c) => {
             sets.push("#pollCursor = :pc");
@@ -323,6 +335,14 @@ pub(crate) async fn start_run(state: &AppState, workflow: &Workflow, event: Trig
     Ok((StatusCode::ACCEPTED, json!({"executionId": execution.id, "workflowId": workflow.id, "status": execution.status})))
 }
 
+/// The API key a workflow is saved with (its runs stay within it), if it is.
+fn saving_key(identity: &Identity) -> Option<shared::ids::ApiKeyId> {
+    match &identity.principal {
+        shared::auth::Principal::ApiKey { key_id, .. } => Some(key_id.clone()),
+        _ => None,
+    }
+}
+
 /// `POST /api/v1/workflows/{id}/trigger {data}` → 202 `{executionId}` (any trigger type may be
 /// run by hand). With an `Idempotency-Key`, a retried request starts nothing new.
 #[utoipa::path(post, path = "/api/v1/workflows/{id}/trigger", tag = "workflows", summary = "Run a workflow now", params(("id" = String, Path)), request_body = TriggerRequest, responses((status = 202, body = Object), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
@@ -339,8 +359,8 @@ pub async fn trigger(
     let data = req.data.unwrap_or_else(|| json!({}));
     check_trigger_data(&data)?;
     let workflow = load(&state, &identity, &id).await?;
-    let fingerprint = format!("workflow-trigger|{}|{}", workflow.id, data);
-    shared::idempotency::run(&state.store, &identity.tenant, &headers, fingerprint, || {
+    let fingerprint = shared::idempotency::fingerprint(&["POST /workflows/{id}/trigger", workflow.id.as_str(), &data.to_string()]);
+    shared::idempotency::run(&state.store, &identity, &headers, fingerprint, || {
         start_run(&state, &workflow, TriggerEvent { kind: "manual", data: data.clone(), event_id: None })
     })
     .await
@@ -349,8 +369,9 @@ pub async fn trigger(
 /// `POST /api/v1/workflows/validate` — checks a definition without saving it; for a schedule,
 /// the EventBridge expression and the next 5 run times.
 #[utoipa::path(post, path = "/api/v1/workflows/validate", tag = "workflows", summary = "Check a workflow definition", request_body = SaveRequest, responses((status = 200, body = Object), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn validate(_identity: Identity, ApiJson(req): ApiJson<SaveRequest>) -> Result<Json<Value>, ApiError> {
+pub async fn validate(State(state): State<AppState>, identity: Identity, ApiJson(req): ApiJson<SaveRequest>) -> Result<Json<Value>, ApiError> {
     let schedule = definition::validate(&req.definition)?;
+    secrets::check_references(&state, &identity, &req.definition).await?;
     let now = chrono::Utc::now();
     let schedule = schedule.map(|s| {
         json!({
@@ -469,7 +490,23 @@ pub async fn rotate_secret(State(state): State<AppState>, identity: Identity, Pa
 
 /// The function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(create, list, show, update, delete, trigger, validate, executions, execution, cancel, rotate_secret, hooks::receive))]
+#[openapi(paths(
+    create,
+    list,
+    show,
+    update,
+    delete,
+    trigger,
+    validate,
+    executions,
+    execution,
+    cancel,
+    rotate_secret,
+    hooks::receive,
+    secrets::list,
+    secrets::put,
+    secrets::delete
+))]
 pub struct ApiDoc;
 
 /// Every route of the function.
@@ -485,6 +522,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/workflows/{id}/executions", get(executions))
         .route("/api/v1/workflows/{id}/webhook/secret", post(rotate_secret))
         .route("/api/v1/hooks/{workflow_id}", post(hooks::receive))
+        .route("/api/v1/secrets", get(secrets::list))
+        .route("/api/v1/secrets/{name}", axum::routing::put(secrets::put).delete(secrets::delete))
         .with_state(state)
         .route_layer(telemetry.http_layer())
 }

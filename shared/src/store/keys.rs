@@ -180,6 +180,15 @@ pub fn workflows_of(tenant: &TenantId) -> Prefix {
     Prefix { pk: tenant_pk(tenant), sk_prefix: "WF#".into() }
 }
 
+/// A workspace secret (`{{secrets.NAME}}` in workflows).
+pub fn secret(tenant: &TenantId, name: &str) -> Key {
+    Key::new(tenant_pk(tenant), format!("SECRET#{name}"))
+}
+
+pub fn secrets_of(tenant: &TenantId) -> Prefix {
+    Prefix { pk: tenant_pk(tenant), sk_prefix: "SECRET#".into() }
+}
+
 /// Webhook workflow id → tenant: found before any tenant is known, like an API key's hash.
 pub fn webhook(workflow: &WorkflowId) -> Key {
     Key::new(format!("HOOK#{workflow}"), "HOOK")

@@ -30,3 +30,13 @@ pub struct ApiKeyLookup {
     /// Epoch seconds after which the key no longer authenticates, if it expires.
     pub expires_at: Option<i64>,
 }
+
+/// What a key grants, read from its tenant-owned record (`T#<tenant>` / `APIKEY#<id>`, gone once
+/// revoked): work a key started acts within this and stops with the key.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyGrant {
+    pub role: Role,
+    pub created_by: UserId,
+    pub expires_at: Option<i64>,
+}

@@ -133,6 +133,24 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes an item only if `condition` holds ([`StoreError::ConditionFailed`] otherwise; an
+    /// item that is gone fails a condition that names its attributes, as DynamoDB evaluates it
+    /// against an empty item).
+    pub async fn delete_if(&self, key: &Key, condition: &str, values: Values<'_>) -> Result<(), StoreError> {
+        let mut req = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key_map(key)))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(placeholders(&[condition])).filter(|m| !m.is_empty()));
+        for (name, value) in values {
+            req = req.expression_attribute_values(*name, value.clone());
+        }
+        req.send().await.map_err(StoreError::from_sdk)?;
+        Ok(())
+    }
+
     /// Every item of one partition whose sort key starts with `prefix`, in sort-key order.
     pub async fn query_prefix<T: DeserializeOwned>(&self, prefix: &keys::Prefix) -> Result<Vec<T>, StoreError> {
         self.query_all("PK", "SK", None, prefix).await

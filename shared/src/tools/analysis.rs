@@ -442,12 +442,22 @@ pub struct Export {
     expires_at: Option<String>,
 }
 
-/// Renders records as CSV with a header row; every cell through [`cell_text`].
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or CR first) gets a
+/// leading `'`, which spreadsheets show as text and never evaluate (OWASP's CSV injection
+/// advice). Plain numbers (`-12.5`, `+3`) stay as they are: they are data, not formulas.
+pub fn defuse(cell: String) -> String {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let number = cell.trim().parse::<f64>().is_ok_and(f64::is_finite) && !cell.contains(['\t', '\r']);
+    if risky && !number { format!("'{cell}") } else { cell }
+}
+
+/// Renders records as CSV with a header row; every cell through [`cell_text`] and [`defuse`]
+/// (field names too: a column can be called `=cmd|…`).
 pub fn to_csv(records: &[Value], columns: &[String]) -> Result<String, csv::Error> {
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-    w.write_record(columns)?;
+    w.write_record(columns.iter().map(|c| defuse(c.clone())))?;
     for r in records {
-        w.write_record(columns.iter().map(|c| cell_text(r["fields"].get(c).unwrap_or(&Value::Null))))?;
+        w.write_record(columns.iter().map(|c| defuse(cell_text(r["fields"].get(c).unwrap_or(&Value::Null)))))?;
     }
     let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
@@ -591,5 +601,18 @@ mod tests {
         let csv = to_csv(&records, &["Name".into(), "Age".into(), "Tags".into(), "Missing".into()]).unwrap();
         assert_eq!(csv, "Name,Age,Tags,Missing\r\n\"Doe, \"\"J\"\"\",3,\"x, y\",\r\n");
         assert_eq!(file_stem("My table/2026"), "My_table_2026");
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_exported_as_text() {
+        let evil = json!({"Name": "=HYPERLINK(\"http://x\",\"y\")", "A": "+1+cmd|' /C calc'!A0", "B": "-2+3", "C": "@SUM(A1)", "D": "\tx", "E": "\r=1"});
+        let ok = json!({"Name": "-12.5", "A": "+3", "B": 7, "C": "a=b", "D": "", "E": "plain"});
+        let cols: Vec<String> = ["Name", "A", "B", "C", "D", "E"].iter().map(|c| c.to_string()).collect();
+        let csv = to_csv(&[rec("rec1", "", evil), rec("rec2", "", ok)], &cols).unwrap();
+        let mut rows = csv::Reader::from_reader(csv.as_bytes());
+        let cells: Vec<Vec<String>> = rows.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
+        assert!(cells[0].iter().all(|c| c.starts_with('\'')), "{:?}", cells[0]);
+        assert_eq!(cells[1], vec!["-12.5", "+3", "7", "a=b", "", "plain"]);
+        assert!(to_csv(&[], &["=cmd".into()]).unwrap().starts_with("'=cmd"));
     }
 }

@@ -308,7 +308,39 @@ fn check_steps<'a>(steps: &'a [Step], path: &str, loops: &[&'a str], timeout: u6
     }
 }
 
+/// A workspace secret's name: a letter, then letters, digits and `_` (64 at most).
+pub fn is_secret_name(name: &str) -> bool {
+    name.len() <= 64
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Every `{{secrets.NAME}}` a definition uses, with where (only `http_request` inputs may).
+pub fn secret_references(def: &Definition) -> Vec<(String, String)> {
+    fn walk(steps: &[Step], path: &str, out: &mut Vec<(String, String)>) {
+        for (i, step) in steps.iter().enumerate() {
+            let at = format!("{path}[{i}]");
+            if step.kind == "http_request" {
+                let mut refs = Vec::new();
+                if template::references(&step.input, &format!("{at}.input"), &mut refs).is_ok() {
+                    out.extend(refs.into_iter().filter(|(_, r)| r[0] == "secrets" && r.len() == 2).map(|(p, r)| (p, r[1].clone())));
+                }
+            }
+            walk(&step.then, &format!("{at}.then"), out);
+            walk(&step.otherwise, &format!("{at}.else"), out);
+            walk(&step.steps, &format!("{at}.steps"), out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&def.steps, "steps", &mut out);
+    out
+}
+
 fn check_refs(value: &Value, path: &str, loops: &[&str], scope: &Scope<'_>, errors: &mut Vec<FieldError>) {
+    check_refs_with(value, path, loops, scope, errors, false)
+}
+
+fn check_refs_with(value: &Value, path: &str, loops: &[&str], scope: &Scope<'_>, errors: &mut Vec<FieldError>, secrets: bool) {
     let mut refs = Vec::new();
     if let Err((p, e)) = template::references(value, path, &mut refs) {
         invalid(errors, p, e.0);
@@ -318,6 +350,10 @@ fn check_refs(value: &Value, path: &str, loops: &[&str], scope: &Scope<'_>, erro
         let root = r[0].as_str();
         let problem = match root {
             "trigger" | "now" => None,
+            "secrets" if !secrets => {
+                Some("workspace secrets can only be used in an http_request step (its url, headers or body)".into())
+            }
+            "secrets" => (r.len() != 2 || !is_secret_name(&r[1])).then(|| "use secrets.NAME (letters, digits and _)".to_owned()),
             "workflow" | "execution" => (r.len() != 2
                 || !matches!((root, r[1].as_str()), ("workflow", "id" | "name") | ("execution", "id")))
             .then(|| format!("`{}` is not known; use workflow.id, workflow.name or execution.id", r.join("."))),
@@ -335,7 +371,9 @@ fn check_refs(value: &Value, path: &str, loops: &[&str], scope: &Scope<'_>, erro
                     },
                 },
             },
-            other => Some(format!("unknown reference `{other}`; use trigger, steps.<id>.output, item, index, workflow, execution or now")),
+            other => Some(format!(
+                "unknown reference `{other}`; use trigger, steps.<id>.output, item, index, workflow, execution, now or secrets.NAME"
+            )),
         };
         if let Some(m) = problem {
             invalid(errors, p, m);
@@ -504,7 +542,7 @@ fn check_step<'a>(step: &'a Step, at: &str, loops: &[&'a str], timeout: u64, sco
         },
     }
     if !is_container {
-        check_refs(&step.input, &input, loops, scope, errors);
+        check_refs_with(&step.input, &input, loops, scope, errors, kind == "http_request");
     }
 }
 
@@ -649,5 +687,31 @@ mod tests {
         assert!(glob_matches("orders-*.csv", "Orders-2026.CSV"));
         assert!(glob_matches("report-??.pdf", "report-07.pdf"));
         assert!(!glob_matches("*.csv", "data.xlsx"));
+    }
+
+    #[test]
+    fn secrets_are_referenced_by_name_in_http_requests_only() {
+        let ok = json!({"name": "x", "trigger": {"type": "manual"}, "steps": [
+            {"id": "call", "type": "http_request", "input": {"url": "https://api.example.com/{{secrets.PATH_PART}}",
+             "headers": {"Authorization": "Bearer {{secrets.CRM_TOKEN}}"}}},
+            {"id": "c", "type": "condition", "if": {"left": 1, "op": "exists"}, "then": [
+                {"id": "inner", "type": "http_request", "input": {"url": "https://x.example.com", "body": {"k": "{{secrets.OTHER}}"}}}]}
+        ]});
+        assert!(validate(&def(ok.clone()).unwrap()).is_ok());
+        let names: Vec<(String, String)> = secret_references(&def(ok).unwrap());
+        assert_eq!(names, vec![
+            ("steps[0].input.url".to_owned(), "PATH_PART".to_owned()),
+            ("steps[0].input.headers.Authorization".to_owned(), "CRM_TOKEN".to_owned()),
+            ("steps[1].then[0].input.body.k".to_owned(), "OTHER".to_owned()),
+        ]);
+        let leak = json!({"name": "x", "trigger": {"type": "manual"}, "steps": [
+            {"id": "w", "type": "create_record", "input": {"base_id": "appAAAAAAAAAAAAAA", "table": "T", "fields": {"Name": "{{secrets.CRM_TOKEN}}"}}},
+            {"id": "l", "type": "log", "input": {"message": "{{secrets.CRM_TOKEN}}"}},
+            {"id": "h", "type": "http_request", "input": {"url": "https://x.example.com", "body": "{{secrets.bad-name}}"}}
+        ]});
+        let errs = errors_of(leak);
+        assert!(errs.iter().any(|(p, m)| p == "steps[0].input.fields.Name" && m.contains("only be used in an http_request")), "{errs:?}");
+        assert!(errs.iter().any(|(p, _)| p == "steps[1].input.message"), "{errs:?}");
+        assert!(errs.iter().any(|(p, _)| p == "steps[2].input.body"), "{errs:?}");
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod definition;
 pub mod schedule;
+pub mod secrets;
 pub mod template;
 
 use serde::{Deserialize, Serialize};
@@ -15,7 +16,7 @@ pub use definition::{Definition, Step, Trigger};
 
 use crate::error::ApiError;
 use crate::files::FileRecord;
-use crate::ids::{ExecutionId, TenantId, UserId, WorkflowId};
+use crate::ids::{ApiKeyId, ExecutionId, TenantId, UserId, WorkflowId};
 use crate::store::{Store, StoreError, keys, n, s};
 
 /// Largest trigger payload kept with a run (a manual trigger's `data`, a webhook's body).
@@ -36,6 +37,10 @@ pub struct Workflow {
     pub created_by: UserId,
     /// Who saved the definition last: runs act as this user, with their current role.
     pub updated_by: UserId,
+    /// The API key it was saved with, if it was: runs then act within that key's role, and stop
+    /// once the key is revoked or expired (a key never leaves behind work that outlives it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_by_key: Option<ApiKeyId>,
     pub created_at: String,
     pub updated_at: String,
     /// KMS ciphertext of the webhook signing secret (webhook triggers only).
@@ -61,7 +66,54 @@ pub struct Workflow {
     pub last_status: Option<Status>,
 }
 
+/// Whether an HTTP header's name says it carries a credential.
+fn is_credential_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["authorization", "cookie", "api-key", "apikey", "token", "secret", "password", "signature"].iter().any(|s| n.contains(s))
+}
+
+/// An `http_request` input with its credential headers as `***` — what run history and viewers
+/// see (a value typed into a header is a credential too; workspace secrets are the better home).
+pub fn mask_credentials(kind: &str, mut input: Value) -> Value {
+    if kind == "http_request"
+        && let Some(headers) = input.get_mut("headers").and_then(Value::as_object_mut)
+    {
+        for (name, value) in headers.iter_mut() {
+            if is_credential_header(name) {
+                *value = json!("***");
+            }
+        }
+    }
+    input
+}
+
+/// Steps (as JSON) with the credential headers of every `http_request`, nested ones too, masked.
+fn mask_steps(steps: &mut Value) {
+    for step in steps.as_array_mut().into_iter().flatten() {
+        if step["type"] == "http_request"
+            && let Some(input) = step.get_mut("input")
+        {
+            *input = mask_credentials("http_request", input.take());
+        }
+        for inner in ["then", "else", "steps"] {
+            if let Some(nested) = step.get_mut(inner) {
+                mask_steps(nested);
+            }
+        }
+    }
+}
+
 impl Workflow {
+    /// The API's view for a reader with `role`: the definition's fields at the top level, never
+    /// the webhook secret; viewers see credential headers masked.
+    pub fn view_for(&self, role: crate::auth::Role) -> Value {
+        let mut v = self.view();
+        if !role.at_least(crate::auth::Role::Member) {
+            mask_steps(&mut v["steps"]);
+        }
+        v
+    }
+
     /// The API's view: the definition's fields at the top level, never the secret.
     pub fn view(&self) -> Value {
         let mut v = serde_json::to_value(&self.definition).unwrap_or_else(|_| json!({}));
@@ -137,6 +189,10 @@ pub struct Execution {
     pub definition: Definition,
     /// The user the run acts for (who last saved the workflow; their current role applies).
     pub run_as: UserId,
+    /// The API key the workflow was saved with, if any (its role caps the run's; revoked, the
+    /// run stops).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_key: Option<ApiKeyId>,
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
@@ -272,6 +328,56 @@ pub struct TriggerEvent {
     pub event_id: Option<String>,
 }
 
+/// Why a workflow cannot act at all (not worth retrying) or cannot act right now.
+#[derive(Debug, thiserror::Error)]
+pub enum RunAsError {
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The identity a workflow acts with: the user who last saved it, with their current role —
+/// capped by the API key it was saved with, if it was, and refused once that key is revoked,
+/// expired, or its creator has left.
+pub async fn run_identity(
+    store: &Store,
+    tenant: &TenantId,
+    workflow: &WorkflowId,
+    user: &UserId,
+    key: Option<&ApiKeyId>,
+) -> Result<crate::auth::Identity, RunAsError> {
+    use crate::store::members::{KeyGrant, Member};
+    let member_key = keys::member(tenant, user);
+    let grant_key = key.map(|k| keys::api_key(tenant, k));
+    let (member, grant) = tokio::join!(store.get::<Member>(&member_key), async {
+        match &grant_key {
+            Some(k) => store.get::<KeyGrant>(k).await.map(Some),
+            None => Ok(None),
+        }
+    });
+    let member = member?.ok_or_else(|| {
+        RunAsError::Refused(format!(
+            "the workflow runs as {user}, who is no longer a member of this workspace; save the workflow again to run it as yourself"
+        ))
+    })?;
+    let mut role = member.role;
+    if let Some(key) = key {
+        let grant = grant?.flatten().filter(|g| g.expires_at.is_none_or(|e| e > crate::time::now_epoch()) && &g.created_by == user);
+        let Some(grant) = grant else {
+            return Err(RunAsError::Refused(format!(
+                "the API key {key} that last saved this workflow was revoked or has expired; save the workflow again to run it"
+            )));
+        };
+        role = role.min(grant.role);
+    }
+    Ok(crate::auth::Identity {
+        principal: crate::auth::Principal::Workflow { workflow_id: workflow.clone(), run_as: user.clone() },
+        tenant: tenant.clone(),
+        role,
+    })
+}
+
 /// Creates a run (`pending`) for a trigger event, or finds the run this event already started.
 /// Returns the run and whether it is new.
 pub async fn create_execution(store: &Store, workflow: &Workflow, event: TriggerEvent) -> Result<(Execution, bool), StoreError> {
@@ -284,6 +390,7 @@ pub async fn create_execution(store: &Store, workflow: &Workflow, event: Trigger
         trigger: json!({"type": event.kind, "data": event.data}),
         definition: workflow.definition.clone(),
         run_as: workflow.updated_by.clone(),
+        run_as_key: workflow.updated_by_key.clone(),
         created_at: crate::time::now_rfc3339(),
         started_at: None,
         finished_at: None,

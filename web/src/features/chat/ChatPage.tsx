@@ -7,6 +7,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { ApiError, asProblem, type Problem } from '../../api/problem';
 import { atLeast, type Budgets, type ChatDone, type ChatSessionSummary, type TurnUsage } from '../../api/types';
 import { useMe } from '../../app/auth';
+import { useMediaQuery } from '../../ui/useMediaQuery';
 import { Alert, ProblemAlert } from '../../ui/Alert';
 import { Button } from '../../ui/Button';
 import { ConfirmDialog } from '../../ui/Dialog';
@@ -236,9 +237,9 @@ function BudgetPanel() {
   if (budgets.isError) return <p className="small muted">Budget unavailable: {asProblem(budgets.error).title}</p>;
   const b = budgets.data;
   return (
-    <section className="budget-panel" aria-label={`LLM budget for ${b.month}`}>
-      <SpendMeter label="You this month" spent={b.user.spentUsd} limit={b.user.limitUsd} threshold={b.alertThreshold} />
-      <SpendMeter label="Workspace this month" spent={b.tenant.spentUsd} limit={b.tenant.limitUsd} threshold={b.alertThreshold} />
+    <section className="budget-panel" aria-label={`LLM spend this month (${b.month})`} title={`LLM spend in ${b.month}`}>
+      <SpendMeter label="You" spent={b.user.spentUsd} limit={b.user.limitUsd} threshold={b.alertThreshold} />
+      <SpendMeter label="Workspace" spent={b.tenant.spentUsd} limit={b.tenant.limitUsd} threshold={b.alertThreshold} />
     </section>
   );
 }
@@ -383,8 +384,8 @@ export function Component() {
   const baseOptions = [{ id: '', label: 'All bases' }, ...(bases.data ?? []).map((b) => ({ id: b.id, label: b.name }))];
   const viewer = !atLeast(me.role, 'member');
   const showEmpty = !sessionId && !live;
-  // On a phone the conversation list starts folded away.
-  const [wide] = useState(() => window.matchMedia('(min-width: 821px)').matches);
+  // On a phone the conversation list is folded away.
+  const wide = useMediaQuery('(min-width: 821px)');
 
   return (
     <div className="chat-page">

@@ -14,7 +14,7 @@ function parseLimit(raw: string): number | null | 'invalid' {
   const t = raw.trim();
   if (!t) return null;
   const n = Number(t);
-  return Number.isFinite(n) && n >= 0 ? n : 'invalid';
+  return Number.isFinite(n) ? n : 'invalid'; // the API says what range it takes
 }
 
 export function Component() {

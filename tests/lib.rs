@@ -463,3 +463,33 @@ pub struct Connected {
     pub base: String,
     pub table: String,
 }
+
+impl Api {
+    /// Saves a workflow (201); returns it.
+    pub async fn workflow(&self, s: &Session, def: Value) -> Value {
+        self.post("/api/v1/workflows", Some(&s.access), def).await.expect(201).body
+    }
+
+    /// Runs a workflow by hand (202); returns the run's id.
+    pub async fn run_workflow(&self, s: &Session, id: &str, data: Value) -> String {
+        let r = self.post(&format!("/api/v1/workflows/{id}/trigger"), Some(&s.access), serde_json::json!({"data": data})).await.expect(202);
+        r.body["executionId"].as_str().unwrap().to_owned()
+    }
+
+    /// Polls a run until it ends (30 s at most); returns it.
+    pub async fn run_finished(&self, s: &Session, id: &str) -> Value {
+        for _ in 0..300 {
+            let r = self.get(&format!("/api/v1/workflows/executions/{id}"), &s.access).await.expect(200);
+            if matches!(r.body["status"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
+                return r.body;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("run {id} did not end in 30 s");
+    }
+}
+
+/// A step of a run, by id.
+pub fn run_step<'a>(run: &'a Value, id: &str) -> &'a Value {
+    run["steps"].as_array().unwrap().iter().find(|s| s["stepId"] == id).unwrap_or_else(|| panic!("no step {id} in {run}"))
+}

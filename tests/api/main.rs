@@ -10,6 +10,7 @@ mod errors;
 mod files;
 mod gateway;
 mod health;
+mod hostile;
 mod isolation;
 mod mcp;
 mod pollers;

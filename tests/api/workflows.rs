@@ -13,24 +13,15 @@ use tests::scripted_llm as llm;
 use tests::{Api, Connected, Session, stack};
 
 async fn create(api: &Api, s: &Session, def: Value) -> Value {
-    api.post("/api/v1/workflows", Some(&s.access), def).await.expect(201).body
+    api.workflow(s, def).await
 }
 
 async fn trigger(api: &Api, s: &Session, id: &str, data: Value) -> String {
-    let r = api.post(&format!("/api/v1/workflows/{id}/trigger"), Some(&s.access), json!({"data": data})).await.expect(202);
-    r.body["executionId"].as_str().unwrap().to_owned()
+    api.run_workflow(s, id, data).await
 }
 
-/// Polls a run until it ends.
 async fn finished(api: &Api, s: &Session, id: &str) -> Value {
-    for _ in 0..300 {
-        let r = api.get(&format!("/api/v1/workflows/executions/{id}"), &s.access).await.expect(200);
-        if matches!(r.body["status"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
-            return r.body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("run {id} did not end in 30 s");
+    api.run_finished(s, id).await
 }
 
 /// Waits for a workflow to have `n` runs (of any status); returns them, newest first.
@@ -47,7 +38,7 @@ async fn runs(api: &Api, s: &Session, workflow: &str, n: usize) -> Vec<Value> {
 }
 
 fn step<'a>(run: &'a Value, id: &str) -> &'a Value {
-    run["steps"].as_array().unwrap().iter().find(|s| s["stepId"] == id).unwrap_or_else(|| panic!("no step {id} in {run}"))
+    tests::run_step(run, id)
 }
 
 async fn records(api: &Api, c: &Connected) -> Vec<Value> {

@@ -171,7 +171,7 @@ export async function connectedOwner(tag: string, records = 30): Promise<{ accou
 }
 
 /** A second user of `owner`'s workspace with `role`, joined through an invitation. */
-export async function member(owner: Account, role: 'viewer' | 'member' | 'admin', tag = role): Promise<Account> {
+export async function member(owner: Account, role: 'viewer' | 'member' | 'admin', tag: string = role): Promise<Account> {
   const email = uniqueEmail(tag);
   const inv = await apiCall<{ invitationToken: string }>('POST', '/api/v1/tenant/members', { email, role }, owner.accessToken);
   expect(inv.status, JSON.stringify(inv.body)).toBe(201);

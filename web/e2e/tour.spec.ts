@@ -2,7 +2,6 @@ import { checkPage, connectedOwner, expect, script, apiCall, signInAs, test } fr
 
 test('every data page: bases, tables, the grid, not found — accessible in both themes, photographed', async ({ page }) => {
   const { account, base } = await connectedOwner('tour', 60);
-  const table = base.tables[0];
   await signInAs(page, account, '/');
   await expect(page).toHaveURL(/\/bases$/); // connected: home is the data
   await expect(page.getByRole('link', { name: new RegExp(base.name) })).toBeVisible();

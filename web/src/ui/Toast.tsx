@@ -16,7 +16,7 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   const show = useCallback((text: string, kind: Toast['kind'] = 'success') => {
     const id = next.current++;
     setToasts((t) => [...t.slice(-2), { id, text, kind }]);
-    window.setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), 5000);
+    window.setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), 8000);
   }, []);
   const value = useMemo(() => show, [show]);
   return (

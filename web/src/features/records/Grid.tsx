@@ -7,16 +7,15 @@ import { createColumnHelper, getCoreRowModel, useReactTable, type Column, type V
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { AirtableRecord, Field } from '../../api/types';
 import { CellValue, columnWidth, editText, isEditable, isNumeric, parseEdit, recordTitle } from './cells';
+import type { SortItem } from './sort';
+
+export type { SortItem };
 
 export const ROW_H = 36;
 const HEADER_H = 40;
 const OPEN_W = 64;
 const SELECT_W = 44;
 
-export interface SortItem {
-  field: string;
-  desc: boolean;
-}
 
 export interface GridProps {
   label: string;

@@ -100,14 +100,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         await start(await unwrap<SessionResponse>(api.POST('/api/v1/tenant/invitations/accept', { body: { token } })));
       },
       async switchTenant(tenantId) {
-        // Not in the OpenAPI document yet: typed by its body and SessionResponse here.
-        const res = await unwrap<SessionResponse>(
-          (api.POST as unknown as (path: string, init: { body: { tenantId: string } }) => Promise<{ data?: unknown; error?: unknown; response: Response }>)(
-            '/api/v1/auth/switch',
-            { body: { tenantId } },
-          ),
-        );
-        await start(res);
+        await start(await unwrap<SessionResponse>(api.POST('/api/v1/auth/switch', { body: { tenantId } })));
       },
       async signOut() {
         try {

@@ -162,6 +162,20 @@ pub async fn start(
 }
 
 /// Checks a saga's input (field by field, 422 with the paths) and returns it as it will run.
+/// 403 unless every base a saga names (`baseId`, `sourceBaseId`, `targetBaseId`) is one the
+/// tenant's Airtable token can see: a saga never starts against somebody else's base id.
+pub async fn check_bases(airtable: &crate::airtable::Airtable, tenant: &TenantId, input: &Value) -> Result<(), ApiError> {
+    let bases: Vec<&str> = ["baseId", "sourceBaseId", "targetBaseId"].iter().filter_map(|k| input.get(*k).and_then(Value::as_str)).collect();
+    if bases.is_empty() {
+        return Ok(());
+    }
+    let session = airtable.session(tenant).await?;
+    for base in bases {
+        session.check_base(base).await?;
+    }
+    Ok(())
+}
+
 pub async fn validate(store: &Store, tenant: &TenantId, kind: &str, input: &Value) -> Result<Value, ApiError> {
     use crate::error::FieldError;
     use crate::ids::{BaseId, FileId, RecordId, TableRef};

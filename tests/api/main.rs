@@ -7,6 +7,7 @@ mod api_keys;
 mod chat;
 mod connections;
 mod errors;
+mod every_route;
 mod files;
 mod gateway;
 mod health;

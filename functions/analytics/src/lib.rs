@@ -185,13 +185,17 @@ pub struct Subject {
 }
 
 /// Owners and admins see the tenant (or a member they name); everyone else only themselves.
-fn subject(identity: &Identity, requested: Option<&str>) -> Result<Option<UserId>, ApiError> {
+async fn subject(store: &Store, identity: &Identity, requested: Option<&str>) -> Result<Option<UserId>, ApiError> {
     let admin = identity.role.at_least(Role::Admin);
     match requested {
         Some(raw) => {
             let user = UserId::parse(raw).map_err(|_| ApiError::invalid("userId", "is not a user id"))?;
             if !admin && &user != identity.user_id() {
                 return Err(ApiError::forbidden("only owners and admins can see another member's usage"));
+            }
+            // Someone outside the tenant is nobody here.
+            if &user != identity.user_id() && store.get::<shared::store::members::Member>(&keys::member(&identity.tenant, &user)).await?.is_none() {
+                return Err(ApiError::not_found("no such member"));
             }
             Ok(Some(user))
         }
@@ -282,7 +286,7 @@ pub async fn usage(
         Granularity::Day => (now - now.rem_euclid(86_400) - 6 * 86_400, MAX_DAYS * 86_400, "92 days"),
     };
     let (from, to) = range(q.from.as_deref(), default_from, q.to.as_deref(), max_span, unit)?;
-    let user = subject(&identity, q.user_id.as_deref())?;
+    let user = subject(&state.store, &identity, q.user_id.as_deref()).await?;
     let (grouped, all) = report(&state.store, &identity.tenant, user.as_ref(), (from, to), granularity).await?;
     Ok(Json(UsageReport {
         from: rfc3339(from),
@@ -337,7 +341,7 @@ pub async fn costs(
         t.replace_day(1).map(|d| d.replace_time(Time::MIDNIGHT).unix_timestamp()).unwrap_or(now)
     };
     let (from, to) = range(q.from.as_deref(), month_start, q.to.as_deref(), MAX_DAYS * 86_400, "92 days")?;
-    let user = subject(&identity, None)?;
+    let user = subject(&state.store, &identity, None).await?;
     let (grouped, all) = report(&state.store, &identity.tenant, user.as_ref(), (from, to), Granularity::Day).await?;
     let users = match &user {
         // The tenant's items carry every user's spend.
@@ -406,7 +410,7 @@ pub async fn dashboard(State(state): State<AppState>, identity: Identity) -> Res
     let to = shared::time::now_epoch();
     // The current hour and the 23 before it.
     let from = to - to.rem_euclid(3600) - 23 * 3600;
-    let user = subject(&identity, None)?;
+    let user = subject(&state.store, &identity, None).await?;
     let (grouped, all) = report(&state.store, &identity.tenant, user.as_ref(), (from, to), Granularity::Hour).await?;
     let totals = Figures::from(&all);
     let mut tools: BTreeMap<String, u64> = BTreeMap::new();

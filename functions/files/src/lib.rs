@@ -37,12 +37,15 @@ pub struct AppState {
     pub bucket: String,
     pub sfn: aws_sdk_sfn::Client,
     pub sagas: std::sync::Arc<std::collections::HashMap<String, String>>,
+    /// Checks that an import's base is the tenant's.
+    pub airtable: shared::airtable::Airtable,
 }
 
 impl AppState {
     pub async fn new(config: Config, aws: AwsClients) -> Result<Self, ConfigError> {
         let auth = Authenticator::load(&config, &aws).await?;
         let store = auth.store().clone();
+        let airtable_store = store.clone();
         Ok(Self {
             telemetry: shared::telemetry::Telemetry::new("files", &config, auth.store().clone()),
             auth,
@@ -51,6 +54,7 @@ impl AppState {
             bucket: config.uploads_bucket.clone(),
             sfn: aws.sfn.clone(),
             sagas: std::sync::Arc::new(config.saga_state_machines.clone()),
+            airtable: shared::airtable::Airtable::new(&config.airtable_api_url, airtable_store, aws.kms.clone(), config.kms_key_id.clone()),
         })
     }
 }
@@ -309,6 +313,7 @@ pub async fn import(
         input["createTable"] = c;
     }
     let input = shared::saga::validate(&state.store, &identity.tenant, "import_file", &input).await?;
+    shared::saga::check_bases(&state.airtable, &identity.tenant, &input).await?;
     let saga =
         shared::saga::start(&state.store, &state.sfn, &state.sagas, &identity.tenant, identity.user_id(), "import_file", input).await?;
     let url = format!("/api/v1/saga/transaction/{}", saga.id);

@@ -32,18 +32,22 @@ pub struct AppState {
     pub store: Store,
     pub sfn: aws_sdk_sfn::Client,
     pub machines: Arc<HashMap<String, String>>,
+    /// Checks that the bases a saga names are the tenant's.
+    pub airtable: shared::airtable::Airtable,
 }
 
 impl AppState {
     pub async fn new(config: Config, aws: AwsClients) -> Result<Self, ConfigError> {
         let auth = Authenticator::load(&config, &aws).await?;
         let store = auth.store().clone();
+        let airtable_store = store.clone();
         Ok(Self {
             telemetry: shared::telemetry::Telemetry::new("saga", &config, auth.store().clone()),
             auth,
             store,
             sfn: aws.sfn.clone(),
             machines: Arc::new(config.saga_state_machines.clone()),
+            airtable: shared::airtable::Airtable::new(&config.airtable_api_url, airtable_store, aws.kms.clone(), config.kms_key_id.clone()),
         })
     }
 }
@@ -69,6 +73,7 @@ pub struct StartRequest {
 async fn start(state: &AppState, identity: &Identity, kind: &str, input: Value) -> Result<(StatusCode, Value), ApiError> {
     identity.require_writer()?;
     let input = saga::validate(&state.store, &identity.tenant, kind, &input).await?;
+    saga::check_bases(&state.airtable, &identity.tenant, &input).await?;
     let started = saga::start(&state.store, &state.sfn, &state.machines, &identity.tenant, identity.user_id(), kind, input).await?;
     Ok((StatusCode::ACCEPTED, json!({"transactionId": started.id, "status": started.status, "type": started.kind})))
 }

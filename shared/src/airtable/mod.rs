@@ -489,7 +489,7 @@ impl Session<'_> {
     /// Only bases the tenant's token can see are paced (and sent to): a tenant naming somebody
     /// else's base id must not spend that base's send slots. A base missing from the cached list
     /// is looked up once more before it is refused (it may be new).
-    async fn check_base(&self, base: &str) -> Result<(), AirtableError> {
+    pub async fn check_base(&self, base: &str) -> Result<(), AirtableError> {
         let listed = |ids: &Value| ids.as_array().is_some_and(|a| a.iter().any(|id| id == base));
         // Boxed: listing bases sends a request too (to no base, so this never recurses further).
         let (ids, status) = Box::pin(self.cached_base_ids(false)).await?;

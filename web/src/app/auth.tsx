@@ -1,6 +1,6 @@
 // Who is signed in. Starts by trying the stored refresh token (a reload stays signed in), and
 // follows the session: a refresh the API refuses signs the user out with the reason.
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { api, session, unwrap } from '../api/client';
 import { ApiError, asProblem } from '../api/problem';
@@ -27,6 +27,18 @@ interface AuthApi {
 
 const AuthContext = createContext<AuthApi | null>(null);
 
+/** The tenant claim (`tid`) of an access token (read only to notice a change, never trusted). */
+function tenantOf(token: string | null): string | null {
+  const payload = token?.split('.')[1];
+  if (!payload) return null;
+  try {
+    const json = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { tid?: unknown };
+    return typeof json.tid === 'string' ? json.tid : null;
+  } catch {
+    return null;
+  }
+}
+
 async function loadMe(): Promise<Me> {
   return unwrap<Me>(api.GET('/api/v1/auth/me'));
 }
@@ -34,12 +46,25 @@ async function loadMe(): Promise<Me> {
 export function AuthProvider({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
   const [state, setState] = useState<AuthState>(() => (session.hasRefreshToken() ? { status: 'loading' } : { status: 'signedOut', reason: null }));
+  const stateRef = useRef(state);
+  stateRef.current = state;
+  /** A sign-in, invitation or switch of this tab is under way (its own tokens, its own me). */
+  const starting = useRef(false);
 
   useEffect(() => {
     const off = session.subscribe((e) => {
       if (e.type === 'signedOut') {
         queryClient.clear();
         setState({ status: 'signedOut', reason: e.reason });
+      } else if (e.type === 'tokens') {
+        // Tabs share the refresh token: when another tab switched workspace, this tab's next
+        // refresh lands in that workspace too. Follow it rather than show the old one's data.
+        const tid = tenantOf(session.accessToken);
+        const current = stateRef.current;
+        if (!starting.current && current.status === 'signedIn' && tid && tid !== current.me.tenant.id) {
+          queryClient.clear();
+          void loadMe().then((me) => setState({ status: 'signedIn', me }));
+        }
       }
     });
     // Signed out in another tab: follow.
@@ -80,9 +105,14 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const start = useCallback(
     async (res: SessionResponse) => {
       queryClient.clear();
-      session.setTokens(res.tokens);
-      const me = await loadMe();
-      setState({ status: 'signedIn', me });
+      starting.current = true;
+      try {
+        session.setTokens(res.tokens);
+        const me = await loadMe();
+        setState({ status: 'signedIn', me });
+      } finally {
+        starting.current = false;
+      }
     },
     [queryClient],
   );

@@ -184,8 +184,13 @@ export async function member(owner: Account, role: 'viewer' | 'member' | 'admin'
  *  as a reload after signing in would find it. */
 export async function signInAs(page: Page, account: Account, path = '/'): Promise<void> {
   const fresh = await login(account.email, account.password);
-  await page.goto('/signin');
-  await page.evaluate((rt) => window.localStorage.setItem('pyat.refreshToken', rt), fresh.tokens.refreshToken);
+  // Set it from a same-origin page where the app does not run (a running app could be rotating
+  // the previous user's token and write it back meanwhile).
+  await page.goto('/api/v1/health');
+  await page.evaluate((rt) => {
+    window.localStorage.clear();
+    window.localStorage.setItem('pyat.refreshToken', rt);
+  }, fresh.tokens.refreshToken);
   await page.goto(path);
 }
 

@@ -47,7 +47,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
   const [state, setState] = useState<AuthState>(() => (session.hasRefreshToken() ? { status: 'loading' } : { status: 'signedOut', reason: null }));
   const stateRef = useRef(state);
-  stateRef.current = state;
+  useEffect(() => {
+    stateRef.current = state;
+  }, [state]);
   /** A sign-in, invitation or switch of this tab is under way (its own tokens, its own me). */
   const starting = useRef(false);
 

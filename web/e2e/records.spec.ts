@@ -104,6 +104,7 @@ test.describe('the first day of a new user', () => {
     await dialog.getByLabel('Email').fill('grace@example.com');
     await dialog.getByLabel('Status').selectOption('Lead');
     await dialog.getByLabel('Score').fill('88');
+    await checkPage(page, 'records-new-record');
     await dialog.getByRole('button', { name: 'Create record' }).dblclick();
     await expect(dialog).toBeHidden();
     await expect(grid.getByRole('row', { name: /Grace Hopper/ })).toBeVisible();
@@ -114,6 +115,7 @@ test.describe('the first day of a new user', () => {
     await page.getByRole('button', { name: 'Delete 1 selected' }).click();
     const confirm = page.getByRole('alertdialog', { name: 'Delete 1 record?' });
     await expect(confirm).toContainText('Grace Hopper');
+    await checkPage(page, 'records-delete-confirm');
     await confirm.getByRole('button', { name: 'Delete 1 record' }).click();
     await expect(confirm).toBeHidden();
     await expect(grid.getByRole('row', { name: /Grace Hopper/ })).toHaveCount(0);

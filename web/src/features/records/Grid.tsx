@@ -310,8 +310,8 @@ export function Grid(props: GridProps) {
     }
   });
 
-  const activeRendered =
-    clamped.row === 0 ? clamped.col < utilityCount || vCols.some((v) => v.index === clamped.col - utilityCount) : vRows.some((v) => v.index === clamped.row - 1);
+  const activeColRendered = clamped.col < utilityCount || vCols.some((v) => v.index === clamped.col - utilityCount);
+  const activeRendered = activeColRendered && (clamped.row === 0 || vRows.some((v) => v.index === clamped.row - 1 && rows[v.index] !== undefined));
 
   const fieldAt = (col: number): Field | undefined => (dataColumns[col - utilityCount]?.columnDef.meta as { field: Field } | undefined)?.field;
 

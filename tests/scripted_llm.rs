@@ -32,7 +32,11 @@ pub type Step = Box<dyn Fn(&Value) -> Reply + Send + Sync>;
 pub enum Reply {
     Text(String),
     /// Text streamed in `pieces` chunks `delay_ms` apart (a slow model, for a Stop button).
-    Slow { text: String, pieces: usize, delay_ms: u64 },
+    Slow {
+        text: String,
+        pieces: usize,
+        delay_ms: u64,
+    },
     /// (tool name, raw arguments string) — raw so a test can send malformed JSON.
     ToolCalls(Vec<(String, String)>),
     /// An HTTP error status with a message.

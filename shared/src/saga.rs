@@ -165,7 +165,8 @@ pub async fn start(
 /// 403 unless every base a saga names (`baseId`, `sourceBaseId`, `targetBaseId`) is one the
 /// tenant's Airtable token can see: a saga never starts against somebody else's base id.
 pub async fn check_bases(airtable: &crate::airtable::Airtable, tenant: &TenantId, input: &Value) -> Result<(), ApiError> {
-    let bases: Vec<&str> = ["baseId", "sourceBaseId", "targetBaseId"].iter().filter_map(|k| input.get(*k).and_then(Value::as_str)).collect();
+    let bases: Vec<&str> =
+        ["baseId", "sourceBaseId", "targetBaseId"].iter().filter_map(|k| input.get(*k).and_then(Value::as_str)).collect();
     if bases.is_empty() {
         return Ok(());
     }

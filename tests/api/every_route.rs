@@ -61,7 +61,11 @@ impl Victim {
         let viewer = api.invite(s, "viewer").await;
         let member = api.invite(s, "member").await;
         let rec = api
-            .post("/api/v1/records", Some(&s.access), json!({"baseId": c.base, "table": "People", "records": [{"fields": {"Name": "Victim record"}}]}))
+            .post(
+                "/api/v1/records",
+                Some(&s.access),
+                json!({"baseId": c.base, "table": "People", "records": [{"fields": {"Name": "Victim record"}}]}),
+            )
             .await
             .expect(201);
         let tables = api.get(&format!("/api/v1/tables?baseId={}", c.base), &s.access).await.expect(200).body;
@@ -85,7 +89,10 @@ impl Victim {
         let marker = tests::scripted_llm::script(&tag, vec![tests::scripted_llm::text(|_| "victim answer".into())]);
         let chat = api.post("/api/v1/chat", Some(&s.access), json!({"message": format!("{marker} victim question")})).await.expect(200);
         let key = api.post("/api/v1/api-keys", Some(&s.access), json!({"name": "victim-key"})).await.expect(201);
-        let inv = api.post("/api/v1/tenant/members", Some(&s.access), json!({"email": tests::unique_email("pending"), "role": "admin"})).await.expect(201);
+        let inv = api
+            .post("/api/v1/tenant/members", Some(&s.access), json!({"email": tests::unique_email("pending"), "role": "admin"}))
+            .await
+            .expect(201);
         api.call("PUT", "/api/v1/secrets/VICTIM_SECRET", Some(&s.access), Some(json!({"value": "victim-secret-value"}))).await.expect(201);
         Victim {
             record: rec.body["records"][0]["id"].as_str().unwrap().to_owned(),
@@ -167,7 +174,8 @@ impl Victim {
             ("GET", "/api/v1/analytics/usage") => format!("?userId={}", self.c.session.user_id),
             _ => String::new(),
         };
-        let definition = json!({"name": "Intruder", "trigger": {"type": "manual"}, "steps": [{"id": "l", "type": "log", "input": {"message": "x"}}]});
+        let definition =
+            json!({"name": "Intruder", "trigger": {"type": "manual"}, "steps": [{"id": "l", "type": "log", "input": {"message": "x"}}]});
         let records = json!({"baseId": base, "table": table, "records": [{"id": rec, "fields": {"Name": "pwned"}}]});
         let body = match (method, template) {
             ("POST", "/api/v1/api-keys") => json!({"name": "intruder", "role": "viewer"}),
@@ -264,7 +272,8 @@ async fn every_operation_refuses_another_tenant_and_every_write_refuses_a_viewer
             continue;
         }
         let (path, body) = victim.request(method, template);
-        let names_victim = markers.iter().any(|m| path.contains(m.as_str()) || body.as_ref().is_some_and(|b| b.to_string().contains(m.as_str())));
+        let names_victim =
+            markers.iter().any(|m| path.contains(m.as_str()) || body.as_ref().is_some_and(|b| b.to_string().contains(m.as_str())));
         let r = api.call(method, &path, Some(&intruder.session.access), body).await;
         let text = r.body.to_string();
         if let Some(m) = markers.iter().find(|m| text.contains(m.as_str())) {

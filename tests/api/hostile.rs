@@ -48,15 +48,14 @@ async fn crafted_files_fail_with_a_reason_while_another_tenants_file_is_processe
 
     let pdf = api.file_settled(&attacker, &pdf).await;
     assert_eq!(pdf["status"], "failed", "{pdf}");
-    assert!(pdf["error"].as_str().unwrap().contains("nested too deeply"), "{}", pdf["error"]);
+    assert!(pdf["error"].as_str().unwrap().contains("draws itself"), "{}", pdf["error"]);
     let csv = api.file_settled(&attacker, &csv).await;
     assert!(csv["error"].as_str().unwrap().contains("30000 columns"), "{csv}");
     let xlsx = api.file_settled(&attacker, &xlsx).await;
     assert!(xlsx["error"].as_str().unwrap().contains("16384 columns"), "{xlsx}");
     // The same file again: the same clean failure, and the platform still answers.
-    fails_with(&api, &attacker, "loop-again.pdf", "application/pdf", fixtures::pdf_self_drawing_xobject(), "nested too deeply").await;
+    fails_with(&api, &attacker, "loop-again.pdf", "application/pdf", fixtures::pdf_self_drawing_xobject(), "draws itself").await;
     healthy(&api).await;
-    assert!(tests::logs().contains("the file parser stopped"), "the parent logged the child's end");
 }
 
 #[tokio::test]
@@ -163,7 +162,9 @@ async fn exported_csv_cells_never_start_a_formula() {
     let c = api.connected("csvinject").await;
     let evil = ["=HYPERLINK(\"http://evil.example\",\"click\")", "+1+cmd|' /C calc'!A0", "@SUM(1)", "-2+3"];
     let records: Vec<Value> = evil.iter().map(|e| json!({"fields": {"Name": e}})).collect();
-    api.post("/api/v1/records", Some(&c.session.access), json!({"baseId": c.base, "table": "People", "records": records})).await.expect(201);
+    api.post("/api/v1/records", Some(&c.session.access), json!({"baseId": c.base, "table": "People", "records": records}))
+        .await
+        .expect(201);
     let wf = api
         .workflow(
             &c.session,
@@ -248,9 +249,13 @@ async fn access_tokens_stop_working_at_once_after_logout_password_change_or_refr
     let a = api.login(&s.email, PASSWORD).await.expect(200);
     let b = api.login(&s.email, PASSWORD).await.expect(200);
     let (a, b) = (Session::from_body(&a.body, &s.email), Session::from_body(&b.body, &s.email));
-    api.post("/api/v1/auth/change-password", Some(&a.access), json!({"currentPassword": PASSWORD, "newPassword": "another good passphrase 9"}))
-        .await
-        .expect(200);
+    api.post(
+        "/api/v1/auth/change-password",
+        Some(&a.access),
+        json!({"currentPassword": PASSWORD, "newPassword": "another good passphrase 9"}),
+    )
+    .await
+    .expect(200);
     api.get("/api/v1/auth/me", &a.access).await.expect(200);
     api.get("/api/v1/auth/me", &b.access).await.expect_problem(401, "unauthorized");
 
@@ -267,7 +272,11 @@ async fn an_idempotency_key_reused_for_another_table_or_caller_is_not_replayed()
     let api = Api::new();
     let c = api.connected("idemscope").await;
     let created = api
-        .post("/api/v1/records", Some(&c.session.access), json!({"baseId": c.base, "table": "People", "records": [{"fields": {"Name": "x"}}]}))
+        .post(
+            "/api/v1/records",
+            Some(&c.session.access),
+            json!({"baseId": c.base, "table": "People", "records": [{"fields": {"Name": "x"}}]}),
+        )
         .await
         .expect(201);
     let rec = created.body["records"][0]["id"].as_str().unwrap().to_owned();
@@ -297,8 +306,10 @@ async fn an_idempotency_key_reused_for_another_table_or_caller_is_not_replayed()
 
     // Two users of one workspace sending the same key: two turns, not one user's answer twice.
     let tag = uuid::Uuid::new_v4().simple().to_string();
-    let marker =
-        tests::scripted_llm::script(&tag, vec![tests::scripted_llm::text(|_| "first".into()), tests::scripted_llm::text(|_| "second".into())]);
+    let marker = tests::scripted_llm::script(
+        &tag,
+        vec![tests::scripted_llm::text(|_| "first".into()), tests::scripted_llm::text(|_| "second".into())],
+    );
     let ask = |who: &Session| {
         api.http()
             .post(api.url("/api/v1/chat"))
@@ -423,7 +434,12 @@ async fn two_accepts_of_one_invitation_at_once_make_one_membership() {
     let token = inv.body["invitationToken"].as_str().unwrap().to_owned();
     let accept = || api.post("/api/v1/tenant/invitations/accept", Some(&guest.access), json!({"token": token}));
     let answers = join_all((0..3).map(|_| accept())).await;
-    assert_eq!(answers.iter().filter(|r| r.status == 200).count(), 1, "{:?}", answers.iter().map(|r| (r.status, &r.body)).collect::<Vec<_>>());
+    assert_eq!(
+        answers.iter().filter(|r| r.status == 200).count(),
+        1,
+        "{:?}",
+        answers.iter().map(|r| (r.status, &r.body)).collect::<Vec<_>>()
+    );
     let members = api.get("/api/v1/tenant/members", &owner.access).await.expect(200).body;
     let theirs = members["members"].as_array().unwrap().iter().filter(|m| m["userId"] == guest.user_id.as_str()).count();
     assert_eq!(theirs, 1, "{members}");

@@ -3,7 +3,7 @@ import { apiCall, checkPage, connectedOwner, expect, member, register, signInAs,
 test('an API key is created with a role and expiry, shown once with a warning, listed without its secret, and revoked', async ({ page }) => {
   const owner = await register('keys');
   await signInAs(page, owner, '/settings/api-keys');
-  await expect(page.getByRole('heading', { name: 'API keys' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'API keys', exact: true })).toBeVisible();
   await expect(page.getByText('No API keys')).toBeVisible();
   await checkPage(page, 'settings-api-keys');
   await page.getByLabel('Name').fill('Reporting script');

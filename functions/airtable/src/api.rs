@@ -472,11 +472,17 @@ pub async fn delete_record(
 ) -> Result<Response, ApiError> {
     identity.require_writer()?;
     let (base, table, rec) = record_target(&p, &record)?;
-    idempotency::run(&state.store, &identity, &headers, idempotency::fingerprint(&["DELETE /records/{id}", base.as_str(), table.as_str(), rec.as_str()]), || async {
-        let session = state.airtable.session(&identity.tenant).await?;
-        session.delete_records(base.as_str(), table.as_str(), vec![rec.as_str().to_owned()]).await?;
-        Ok((StatusCode::OK, json!({"id": rec.as_str(), "deleted": true})))
-    })
+    idempotency::run(
+        &state.store,
+        &identity,
+        &headers,
+        idempotency::fingerprint(&["DELETE /records/{id}", base.as_str(), table.as_str(), rec.as_str()]),
+        || async {
+            let session = state.airtable.session(&identity.tenant).await?;
+            session.delete_records(base.as_str(), table.as_str(), vec![rec.as_str().to_owned()]).await?;
+            Ok((StatusCode::OK, json!({"id": rec.as_str(), "deleted": true})))
+        },
+    )
     .await
 }
 
@@ -511,11 +517,17 @@ pub async fn delete_records(
     }
     check_count(ids.len(), &mut errors);
     let (base, table) = done(errors, base.zip(table))?;
-    idempotency::run(&state.store, &identity, &headers, idempotency::fingerprint(&["DELETE /records", base.as_str(), table.as_str(), &ids.join(",")]), || async {
-        let session = state.airtable.session(&identity.tenant).await?;
-        let deleted = session.delete_records(base.as_str(), table.as_str(), ids).await?;
-        Ok((StatusCode::OK, json!({ "deleted": deleted })))
-    })
+    idempotency::run(
+        &state.store,
+        &identity,
+        &headers,
+        idempotency::fingerprint(&["DELETE /records", base.as_str(), table.as_str(), &ids.join(",")]),
+        || async {
+            let session = state.airtable.session(&identity.tenant).await?;
+            let deleted = session.delete_records(base.as_str(), table.as_str(), ids).await?;
+            Ok((StatusCode::OK, json!({ "deleted": deleted })))
+        },
+    )
     .await
 }
 

@@ -194,7 +194,9 @@ async fn subject(store: &Store, identity: &Identity, requested: Option<&str>) ->
                 return Err(ApiError::forbidden("only owners and admins can see another member's usage"));
             }
             // Someone outside the tenant is nobody here.
-            if &user != identity.user_id() && store.get::<shared::store::members::Member>(&keys::member(&identity.tenant, &user)).await?.is_none() {
+            if &user != identity.user_id()
+                && store.get::<shared::store::members::Member>(&keys::member(&identity.tenant, &user)).await?.is_none()
+            {
                 return Err(ApiError::not_found("no such member"));
             }
             Ok(Some(user))

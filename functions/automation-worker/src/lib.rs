@@ -423,10 +423,14 @@ impl Run<'_> {
         if self.identity.is_none() {
             let e = &self.execution;
             let found =
-                match shared::workflows::run_identity(&self.worker.store, &e.tenant_id, &e.workflow_id, &e.run_as, e.run_as_key.as_ref()).await {
+                match shared::workflows::run_identity(&self.worker.store, &e.tenant_id, &e.workflow_id, &e.run_as, e.run_as_key.as_ref())
+                    .await
+                {
                     Ok(identity) => Ok(identity),
                     Err(shared::workflows::RunAsError::Refused(why)) => Err(Failure::permanent(why)),
-                    Err(shared::workflows::RunAsError::Store(e)) => return Err(Failure::transient(format!("could not load the run's user: {e}"))),
+                    Err(shared::workflows::RunAsError::Store(e)) => {
+                        return Err(Failure::transient(format!("could not load the run's user: {e}")));
+                    }
                 };
             self.identity = Some(found);
         }

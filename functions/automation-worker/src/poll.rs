@@ -43,14 +43,15 @@ pub(crate) async fn poll(worker: &Worker, job: &Job, message_id: &str) -> Result
     let started = shared::time::now_epoch();
     let cursor = workflow.poll_cursor.clone().unwrap_or_else(|| shared::time::epoch_to_rfc3339(started));
     let since = cursor.clone();
-    let identity = match wf::run_identity(&worker.store, &job.tenant_id, &workflow.id, &workflow.updated_by, workflow.updated_by_key.as_ref()).await {
-        Ok(identity) => identity,
-        Err(wf::RunAsError::Refused(why)) => {
-            tracing::warn!(workflow = %workflow.id, reason = %why, "record_matches: not polling");
-            return Ok(());
-        }
-        Err(wf::RunAsError::Store(e)) => return Err(e.into()),
-    };
+    let identity =
+        match wf::run_identity(&worker.store, &job.tenant_id, &workflow.id, &workflow.updated_by, workflow.updated_by_key.as_ref()).await {
+            Ok(identity) => identity,
+            Err(wf::RunAsError::Refused(why)) => {
+                tracing::warn!(workflow = %workflow.id, reason = %why, "record_matches: not polling");
+                return Ok(());
+            }
+            Err(wf::RunAsError::Store(e)) => return Err(e.into()),
+        };
     record::attribute(&job.tenant_id, &workflow.updated_by);
     let mut args = json!({
         "base_id": base_id, "table": table,

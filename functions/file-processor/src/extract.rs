@@ -440,7 +440,8 @@ fn xlsx(bytes: &[u8], sink: &mut dyn Sink) -> Result<(), Unreadable> {
             }
             Some((names, first)) => {
                 // Cells left of the header's first column are outside the table.
-                let cells: Vec<(usize, Value)> = cells.into_iter().filter(|(c, _)| c >= first).map(|(c, v)| ((c - *first) as usize, v)).collect();
+                let cells: Vec<(usize, Value)> =
+                    cells.into_iter().filter(|(c, _)| c >= first).map(|(c, v)| ((c - *first) as usize, v)).collect();
                 let width = cells.iter().map(|(c, _)| c + 1).max().unwrap_or(0);
                 if width > MAX_COLUMNS {
                     return Err(too_many_columns(width));
@@ -617,12 +618,67 @@ fn docx(bytes: &[u8], sink: &mut dyn Sink) -> Result<(), Unreadable> {
     Ok(())
 }
 
+/// How deep Form XObjects may draw one another (real documents nest a few levels).
+const MAX_XOBJECT_DEPTH: usize = 16;
+
+/// Refuses a document whose Form XObjects draw themselves (directly or through others) or nest
+/// deeper than [`MAX_XOBJECT_DEPTH`]: text extraction follows them recursively, without a limit
+/// of its own.
+fn check_xobjects(doc: &pdf_extract::Document) -> Result<(), Unreadable> {
+    use pdf_extract::{Dictionary, Object, ObjectId};
+    fn dict<'a>(doc: &'a pdf_extract::Document, o: &'a Object) -> Option<&'a Dictionary> {
+        doc.dereference(o).ok().and_then(|(_, o)| o.as_dict().ok())
+    }
+    fn visit(doc: &pdf_extract::Document, resources: &Dictionary, path: &mut Vec<ObjectId>) -> Result<(), Unreadable> {
+        if path.len() > MAX_XOBJECT_DEPTH {
+            return Err(bad(format!("the PDF nests drawings more than {MAX_XOBJECT_DEPTH} deep; it may be crafted to crash readers")));
+        }
+        let Some(xobjects) = resources.get(b"XObject").ok().and_then(|x| dict(doc, x)) else { return Ok(()) };
+        for (_, x) in xobjects.iter() {
+            let Ok(id) = x.as_reference() else { continue };
+            if path.contains(&id) {
+                return Err(bad("the PDF has a drawing that draws itself; it may be crafted to crash readers"));
+            }
+            let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else { continue };
+            if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"Form".as_slice()) {
+                continue;
+            }
+            if let Some(inner) = stream.dict.get(b"Resources").ok().and_then(|r| dict(doc, r)) {
+                path.push(id);
+                visit(doc, inner, path)?;
+                path.pop();
+            }
+        }
+        Ok(())
+    }
+    for (_, page) in doc.get_pages() {
+        let Ok((own, inherited)) = doc.get_page_resources(page) else { continue };
+        let mut all: Vec<&Dictionary> = own.into_iter().collect();
+        all.extend(inherited.into_iter().filter_map(|id| doc.get_dictionary(id).ok()));
+        for resources in all {
+            visit(doc, resources, &mut Vec::new())?;
+        }
+    }
+    Ok(())
+}
+
+fn pdf_text(bytes: &[u8]) -> Result<String, Unreadable> {
+    let unreadable = |e: &dyn std::fmt::Display| bad(format!("the PDF cannot be read: {e}"));
+    let mut doc = pdf_extract::Document::load_mem(bytes).map_err(|e| unreadable(&e))?;
+    if doc.is_encrypted() {
+        // Documents encrypted with an empty user password open; others cannot be read.
+        doc.decrypt("").map_err(|_| bad("the PDF is protected by a password"))?;
+    }
+    check_xobjects(&doc)?;
+    let mut text = String::new();
+    pdf_extract::output_doc(&doc, &mut pdf_extract::PlainTextOutput::new(&mut text)).map_err(|e| unreadable(&e))?;
+    Ok(text)
+}
+
 fn pdf(bytes: &[u8], sink: &mut dyn Sink) -> Result<u64, Unreadable> {
     // The PDF parser may panic on hostile input: a panic is one more way of being unreadable
     // (and a crash or a runaway is contained by the process it runs in: see `isolate`).
-    let text = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(bytes))
-        .map_err(|_| bad("the PDF cannot be read"))?
-        .map_err(|e| bad(format!("the PDF cannot be read: {e}")))?;
+    let text = std::panic::catch_unwind(|| pdf_text(bytes)).map_err(|_| bad("the PDF cannot be read"))??;
     let pages = text.matches('\u{c}').count() as u64 + 1;
     let text = text.replace('\u{c}', "\n").trim().to_owned();
     if let Some((columns, rows)) = text_table(&text) {
@@ -758,7 +814,8 @@ impl TypeSet {
         if self.candidates & NUMBER != 0 && t.replace(',', "").parse::<f64>().is_ok_and(f64::is_finite) {
             keep |= NUMBER;
         }
-        if self.candidates & CHECKBOX != 0 && matches!(t.to_lowercase().as_str(), "true" | "false" | "yes" | "no" | "checked" | "unchecked") {
+        if self.candidates & CHECKBOX != 0 && matches!(t.to_lowercase().as_str(), "true" | "false" | "yes" | "no" | "checked" | "unchecked")
+        {
             keep |= CHECKBOX;
         }
         if self.candidates & DATE != 0 && is_date(t) {
@@ -955,6 +1012,9 @@ mod tests {
         assert_eq!(e.rows.len(), 2);
         let pdf = run("pdf", &crate::fixtures::pdf("Hello from a PDF")).unwrap();
         assert!(pdf.document.contains("Hello from a PDF"));
+        // The drawing that draws itself is refused before extraction recurses into it.
+        let err = run("pdf", &crate::fixtures::pdf_self_drawing_xobject()).unwrap_err();
+        assert!(err.0.contains("draws itself"), "{err}");
     }
 
     #[test]

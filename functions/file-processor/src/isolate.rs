@@ -214,7 +214,7 @@ pub fn run(exe: &Path, declared: &str, bytes: &[u8], limits: Limits, sink: &mut 
 }
 
 /// Reads the child's lines into the sink; `Some` once the child said it was done (or why not).
-fn read_wire(out: impl Read, sink: &mut dyn Sink) -> Result<Option<Result<Summary, Unreadable>>, Unreadable> {
+pub fn read_wire(out: impl Read, sink: &mut dyn Sink) -> Result<Option<Result<Summary, Unreadable>>, Unreadable> {
     let mut reader = BufReader::with_capacity(1 << 16, out);
     let mut line = Vec::new();
     loop {

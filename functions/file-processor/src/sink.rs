@@ -65,7 +65,8 @@ impl PreviewBuilder {
         for r in &mut self.rows {
             r.resize(width, Value::String(String::new()));
         }
-        let columns = self.columns.iter().zip(&self.types).map(|(name, t)| Column { name: name.clone(), kind: t.kind().to_owned() }).collect();
+        let columns =
+            self.columns.iter().zip(&self.types).map(|(name, t)| Column { name: name.clone(), kind: t.kind().to_owned() }).collect();
         Preview { columns, rows: self.rows, row_count: self.count }
     }
 }

@@ -90,10 +90,8 @@ pub async fn create(
     // The role first: a replay never answers someone who could not have made the request.
     identity.require_writer()?;
     let fingerprint = shared::idempotency::fingerprint(&["POST /saga/transaction", &req.kind, &req.input.to_string()]);
-    shared::idempotency::run(&state.store, &identity, &headers, fingerprint, || {
-        start(&state, &identity, &req.kind, req.input.clone())
-    })
-    .await
+    shared::idempotency::run(&state.store, &identity, &headers, fingerprint, || start(&state, &identity, &req.kind, req.input.clone()))
+        .await
 }
 
 fn saga_id(raw: &str) -> Result<SagaId, ApiError> {

@@ -369,7 +369,11 @@ pub async fn trigger(
 /// `POST /api/v1/workflows/validate` — checks a definition without saving it; for a schedule,
 /// the EventBridge expression and the next 5 run times.
 #[utoipa::path(post, path = "/api/v1/workflows/validate", tag = "workflows", summary = "Check a workflow definition", request_body = SaveRequest, responses((status = 200, body = Object), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn validate(State(state): State<AppState>, identity: Identity, ApiJson(req): ApiJson<SaveRequest>) -> Result<Json<Value>, ApiError> {
+pub async fn validate(
+    State(state): State<AppState>,
+    identity: Identity,
+    ApiJson(req): ApiJson<SaveRequest>,
+) -> Result<Json<Value>, ApiError> {
     let schedule = definition::validate(&req.definition)?;
     secrets::check_references(&state, &identity, &req.definition).await?;
     let now = chrono::Utc::now();

@@ -91,12 +91,17 @@ pub async fn delete(State(state): State<AppState>, identity: Identity, Path(name
 }
 
 /// 422 naming each `{{secrets.NAME}}` of a definition that the workspace does not have.
-pub async fn check_references(state: &AppState, identity: &Identity, def: &shared::workflows::definition::Definition) -> Result<(), ApiError> {
+pub async fn check_references(
+    state: &AppState,
+    identity: &Identity,
+    def: &shared::workflows::definition::Definition,
+) -> Result<(), ApiError> {
     let refs = shared::workflows::definition::secret_references(def);
     if refs.is_empty() {
         return Ok(());
     }
-    let have: std::collections::HashSet<String> = secrets::list(&state.store, &identity.tenant).await?.into_iter().map(|s| s.name).collect();
+    let have: std::collections::HashSet<String> =
+        secrets::list(&state.store, &identity.tenant).await?.into_iter().map(|s| s.name).collect();
     let errors: Vec<shared::FieldError> = refs
         .into_iter()
         .filter(|(_, name)| !have.contains(name))

@@ -73,9 +73,7 @@ impl Options {
             // The chat's model is the developer's choice: `make dev` passes LLM_* through, and
             // WORKFLOW_HTTP_ALLOW (the services on this machine workflows may call; none by
             // default — never the AWS emulator, whose data is every tenant's).
-            extra_env: std::env::vars()
-                .filter(|(k, v)| (k.starts_with("LLM_") || k == "WORKFLOW_HTTP_ALLOW") && !v.is_empty())
-                .collect(),
+            extra_env: std::env::vars().filter(|(k, v)| (k.starts_with("LLM_") || k == "WORKFLOW_HTTP_ALLOW") && !v.is_empty()).collect(),
             ops_token: var("OPS_TOKEN"),
             web_dist: Some(var("WEB_DIST").map(PathBuf::from).unwrap_or_else(default_web_dist)),
         })
@@ -201,7 +199,12 @@ pub async fn serve_instance(sdk: &SdkConfig, env: &HashMap<String, String>, bind
 }
 
 /// The API (and, given its build, the web app) on `bind`.
-async fn serve(sdk: &SdkConfig, env: &HashMap<String, String>, bind: SocketAddr, web_dist: Option<PathBuf>) -> Result<SocketAddr, BoxError> {
+async fn serve(
+    sdk: &SdkConfig,
+    env: &HashMap<String, String>,
+    bind: SocketAddr,
+    web_dist: Option<PathBuf>,
+) -> Result<SocketAddr, BoxError> {
     let config = Config::from_lookup(|k| env.get(k).cloned())?;
     let clients = AwsClients::new(sdk);
     let mut app = api_router(config, clients).await?;

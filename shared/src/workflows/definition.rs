@@ -350,9 +350,7 @@ fn check_refs_with(value: &Value, path: &str, loops: &[&str], scope: &Scope<'_>,
         let root = r[0].as_str();
         let problem = match root {
             "trigger" | "now" => None,
-            "secrets" if !secrets => {
-                Some("workspace secrets can only be used in an http_request step (its url, headers or body)".into())
-            }
+            "secrets" if !secrets => Some("workspace secrets can only be used in an http_request step (its url, headers or body)".into()),
             "secrets" => (r.len() != 2 || !is_secret_name(&r[1])).then(|| "use secrets.NAME (letters, digits and _)".to_owned()),
             "workflow" | "execution" => (r.len() != 2
                 || !matches!((root, r[1].as_str()), ("workflow", "id" | "name") | ("execution", "id")))
@@ -699,11 +697,14 @@ mod tests {
         ]});
         assert!(validate(&def(ok.clone()).unwrap()).is_ok());
         let names: Vec<(String, String)> = secret_references(&def(ok).unwrap());
-        assert_eq!(names, vec![
-            ("steps[0].input.url".to_owned(), "PATH_PART".to_owned()),
-            ("steps[0].input.headers.Authorization".to_owned(), "CRM_TOKEN".to_owned()),
-            ("steps[1].then[0].input.body.k".to_owned(), "OTHER".to_owned()),
-        ]);
+        assert_eq!(
+            names,
+            vec![
+                ("steps[0].input.url".to_owned(), "PATH_PART".to_owned()),
+                ("steps[0].input.headers.Authorization".to_owned(), "CRM_TOKEN".to_owned()),
+                ("steps[1].then[0].input.body.k".to_owned(), "OTHER".to_owned()),
+            ]
+        );
         let leak = json!({"name": "x", "trigger": {"type": "manual"}, "steps": [
             {"id": "w", "type": "create_record", "input": {"base_id": "appAAAAAAAAAAAAAA", "table": "T", "fields": {"Name": "{{secrets.CRM_TOKEN}}"}}},
             {"id": "l", "type": "log", "input": {"message": "{{secrets.CRM_TOKEN}}"}},

@@ -40,7 +40,12 @@ pub struct SecretView {
 
 impl From<&SecretItem> for SecretView {
     fn from(s: &SecretItem) -> Self {
-        Self { name: s.name.clone(), created_at: s.created_at.clone(), updated_at: s.updated_at.clone(), updated_by: s.updated_by.to_string() }
+        Self {
+            name: s.name.clone(),
+            created_at: s.created_at.clone(),
+            updated_at: s.updated_at.clone(),
+            updated_by: s.updated_by.to_string(),
+        }
     }
 }
 

@@ -276,9 +276,15 @@ export function Component() {
 
   const turns = useMemo(() => groupTurns(session.data?.messages ?? []), [session.data?.messages]);
   const endRef = useRef<HTMLDivElement>(null);
+  const logRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
     endRef.current?.scrollIntoView({ block: 'end' });
   }, [turns.length, live?.id, live?.status]);
+  // Follow the streamed answer while the reader is at the bottom (not when they scrolled up).
+  useEffect(() => {
+    const log = logRef.current;
+    if (log && log.scrollHeight - log.scrollTop - log.clientHeight < 160) log.scrollTop = log.scrollHeight;
+  }, [live]);
 
   // Streamed text arrives in many small pieces: apply them once per frame.
   const pending = useRef('');
@@ -405,7 +411,7 @@ export function Component() {
           <h1 className="chat-title">{sessionId ? (session.data?.title ?? 'Conversation') : 'New conversation'}</h1>
           <BudgetPanel />
         </div>
-        <div className="chat-log" aria-live="off">
+        <div className="chat-log" aria-live="off" ref={logRef}>
           {sessionId && session.isPending ? <Loading label="Loading the conversation…" /> : null}
           {sessionId && session.isError ? (
             <ProblemAlert problem={asProblem(session.error)} action={<Link className="btn btn-sm" to="/chat">New chat</Link>} />

@@ -55,9 +55,18 @@ export function Component() {
   const urlSearch = params.get('q') ?? '';
   const [searchText, setSearchText] = useState(urlSearch);
   const debounced = useDebounced(searchText, 300);
-  useEffect(() => setSearchText(urlSearch), [urlSearch]);
+  // The box follows the URL when it changes from outside (back/forward), not when it echoes what
+  // was just typed (which may already be longer).
+  const written = useRef(urlSearch);
+  useEffect(() => {
+    if (urlSearch !== written.current) {
+      written.current = urlSearch;
+      setSearchText(urlSearch);
+    }
+  }, [urlSearch]);
   useEffect(() => {
     if (debounced === urlSearch) return;
+    written.current = debounced;
     setParams(
       (p) => {
         const n = new URLSearchParams(p);
@@ -123,7 +132,8 @@ export function Component() {
   const [deleteProblem, setDeleteProblem] = useState<Problem | null>(null);
 
   const onOpen = useCallback((id: string) => navigate({ pathname: `records/${id}`, search: params.toString() }), [navigate, params]);
-  const onLoadMore = useCallback(() => void records.fetchNextPage(), [records]);
+  const { fetchNextPage } = records;
+  const onLoadMore = useCallback(() => void fetchNextPage({ cancelRefetch: false }), [fetchNextPage]);
 
   const setParam = (name: string, value: string) =>
     setParams((p) => {

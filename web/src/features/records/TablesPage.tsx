@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import { Link, useParams } from 'react-router';
 import { asProblem } from '../../api/problem';
 import { ProblemAlert } from '../../ui/Alert';
@@ -13,6 +14,11 @@ export function Component() {
   const base = bases.data?.find((b) => b.id === baseId);
   const name = base?.name ?? baseId;
   useTitle(name);
+  // The grid is the likely next page: fetch its code while the user reads the list.
+  useEffect(() => {
+    const t = window.setTimeout(() => void import('./RecordsPage'), 300);
+    return () => window.clearTimeout(t);
+  }, []);
 
   return (
     <div className="page">

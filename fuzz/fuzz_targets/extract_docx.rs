@@ -1,0 +1,4 @@
+//! The docx extractor on arbitrary bytes.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| pyairtable_fuzz::extract("docx", data));

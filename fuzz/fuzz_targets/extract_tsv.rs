@@ -1,0 +1,4 @@
+//! The tsv extractor on arbitrary bytes.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| pyairtable_fuzz::extract("tsv", data));

@@ -65,12 +65,13 @@ test('clear states: the budget is spent (429), and a model failure ends the stre
   const { account } = await connectedOwner('budget', 3);
   await signInAs(page, account, '/chat');
   // a model call that fails: the stream ends with an `error` event
-  const failing = await script([{ fail: { status: 500, message: 'the scripted model broke' } }]);
+  const failing = await script([{ fail: { status: 400, message: 'the scripted model broke' } }]);
   await page.getByLabel('Message').fill(`Will this work? ${failing}`);
   await page.getByRole('button', { name: 'Send' }).click();
   const failed = page.getByRole('alert').filter({ hasText: 'The answer failed' });
   await expect(failed).toBeVisible();
-  await expect(failed).toContainText('the language model');
+  await expect(failed).toContainText('the language model refused the request');
+  await expect(failed).toContainText('the scripted model broke');
   await checkPage(page, 'chat-error');
 
   // a budget of zero: refused before the model runs

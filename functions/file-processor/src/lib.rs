@@ -31,7 +31,7 @@ const STALE_AFTER_SECS: i64 = 300;
 /// The delivery on which a message that keeps failing is given up (the queue's maxReceiveCount).
 const LAST_RECEIVE: u32 = 5;
 /// Messages of a batch worked at once (each parse is a process of its own).
-const CONCURRENT_FILES: usize = 2;
+pub const CONCURRENT_FILES: usize = 2;
 
 /// Something that may work on a retry (S3, DynamoDB).
 #[derive(Debug, thiserror::Error)]

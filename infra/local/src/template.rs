@@ -181,6 +181,25 @@ mod tests {
     }
 
     #[test]
+    fn the_file_processor_fits_its_parsing_children_in_its_memory_disk_and_time() {
+        let doc: Value = serde_yaml::from_str(TEMPLATE).unwrap();
+        let f = &doc["Resources"]["FileProcessorFunction"]["Properties"];
+        let batch = f["Events"]["Uploads"]["Properties"]["BatchSize"].as_u64().unwrap();
+        let env = &f["Environment"]["Variables"];
+        let child_mb: u64 = env["FILE_PARSE_MEMORY_MB"].as_str().unwrap().parse().unwrap();
+        let cpu: u64 = env["FILE_PARSE_CPU_SECONDS"].as_str().unwrap().parse().unwrap();
+        let at_once = batch.min(file_processor::CONCURRENT_FILES as u64);
+        // Children and the parent (about 200 MB) inside the function's memory: a child at its
+        // limit must never take the whole invocation down.
+        assert!(at_once * child_mb + 200 <= f["MemorySize"].as_u64().unwrap(), "memory");
+        // Each file writes at most its rows and its text, 256 MB each, to /tmp.
+        let out_mb = 2 * (file_processor::extract::MAX_OUTPUT_BYTES >> 20);
+        assert!(at_once * out_mb <= f["EphemeralStorage"]["Size"].as_u64().unwrap(), "disk");
+        // Every file of a batch, at its wall-clock limit (CPU + 30 s), within the timeout.
+        assert!(batch.div_ceil(at_once) * (cpu + 30) + 30 <= f["Timeout"].as_u64().unwrap(), "time");
+    }
+
+    #[test]
     fn the_template_has_the_dashboard_the_alarms_and_tracing_and_names_only_metrics_the_code_emits() {
         let doc: Value = serde_yaml::from_str(TEMPLATE).unwrap();
         let resources = doc["Resources"].as_mapping().unwrap();

@@ -36,6 +36,11 @@ pub const STOOD_IN_FOR: &[(&str, &str)] = &[
     ("AWS::CloudWatch::Alarm", "nothing: no one is paged locally; the figures are at /api/v1/ops/metrics"),
     ("AWS::SNS::Topic", "nothing: alarms are cloud-only"),
     ("AWS::SNS::Subscription", "nothing: alarms are cloud-only"),
+    ("AWS::S3::BucketPolicy", "nothing: the emulator does not enforce IAM"),
+    ("AWS::CloudFront::Distribution", "the local HTTP server: web/dist beside the API on one origin (web.rs)"),
+    ("AWS::CloudFront::OriginAccessControl", "the local HTTP server reads web/dist from disk"),
+    ("AWS::CloudFront::Function", "web.rs: client routes get index.html, the API keeps its paths"),
+    ("AWS::CloudFront::ResponseHeadersPolicy", "web.rs sends the same security headers with the app"),
 ];
 
 /// The account id the emulator reports.

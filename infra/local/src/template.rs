@@ -165,7 +165,8 @@ mod tests {
     fn the_real_template_parses_with_its_resources_and_environment() {
         let t = Template::parse(TEMPLATE).unwrap();
         assert_eq!(t.of_kind("AWS::DynamoDB::Table").count(), 1);
-        assert_eq!(t.of_kind("AWS::S3::Bucket").count(), 1);
+        // Uploads, and the web app's files (served from web/dist locally).
+        assert_eq!(t.of_kind("AWS::S3::Bucket").count(), 2);
         assert_eq!(t.of_kind("AWS::SQS::Queue").count(), 6);
         assert!(t.environment.contains_key("TABLE_NAME"));
         assert_eq!(t.parameters["AirtableApiUrl"].as_deref(), Some("https://api.airtable.com"));
@@ -178,6 +179,31 @@ mod tests {
         assert_eq!(queue["RedrivePolicy"]["maxReceiveCount"].as_u64(), Some(u64::from(automation_worker::MAX_RECEIVES)));
         let worker_timeout = doc["Resources"]["AutomationWorkerFunction"]["Properties"]["Timeout"].as_u64().unwrap();
         assert!(queue["VisibilityTimeout"].as_u64().unwrap() > worker_timeout, "a message must not reappear while its worker runs");
+    }
+
+    #[test]
+    fn the_web_app_is_served_alike_in_the_cloud_and_locally() {
+        let doc: Value = serde_yaml::from_str(TEMPLATE).unwrap();
+        let r = &doc["Resources"];
+        let csp = &r["WebSecurityHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["ContentSecurityPolicy"];
+        assert_eq!(csp["ContentSecurityPolicy"].as_str(), Some(crate::web::CSP), "one Content-Security-Policy");
+        let config = &r["WebDistribution"]["Properties"]["DistributionConfig"];
+        let behaviours: Vec<(&str, &str)> = config["CacheBehaviors"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|b| (b["PathPattern"].as_str().unwrap(), b["TargetOriginId"].as_str().unwrap()))
+            .collect();
+        // The API's paths (web::is_api_path) go to the API, the stream to its Function URL.
+        for (path, origin) in &behaviours {
+            let sample = path.replace('*', "x");
+            assert!(crate::web::is_api_path(&sample), "{path} is an API path locally too");
+            assert!(matches!(*origin, "api" | "chat-stream"));
+        }
+        for path in ["/api/*", "/mcp", "/v0/*", "/api/v1/chat/stream"] {
+            assert!(behaviours.iter().any(|(p, _)| *p == path), "{path} has a behaviour");
+        }
+        assert_eq!(config["DefaultCacheBehavior"]["TargetOriginId"], "app");
     }
 
     #[test]

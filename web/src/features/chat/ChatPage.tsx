@@ -7,6 +7,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { ApiError, asProblem, type Problem } from '../../api/problem';
 import { atLeast, type Budgets, type ChatDone, type ChatSessionSummary, type TurnUsage } from '../../api/types';
 import { useMe } from '../../app/auth';
+import { reread } from '../../lib/query';
 import { useMediaQuery } from '../../ui/useMediaQuery';
 import { Alert, ProblemAlert } from '../../ui/Alert';
 import { Button } from '../../ui/Button';
@@ -337,7 +338,7 @@ export function Component() {
         if (ending === 'cut') dispatch({ type: 'end', status: 'cut' });
         if (ending === 'done' && newSession) {
           // The saved turn replaces the live one once the history has it.
-          await qc.invalidateQueries({ queryKey: chatKeys.sessions });
+          await reread(qc, chatKeys.sessions);
           if (newSession !== sessionId) navigate(`/chat/${newSession}`, { replace: !sessionId });
           await qc.refetchQueries({ queryKey: chatKeys.session(newSession) });
           dispatch({ type: 'clear' });
@@ -346,7 +347,7 @@ export function Component() {
         flush();
         if (err instanceof DOMException && err.name === 'AbortError') {
           dispatch({ type: 'end', status: 'stopped' });
-          void qc.invalidateQueries({ queryKey: chatKeys.sessions });
+          void reread(qc, chatKeys.sessions);
         } else {
           dispatch({ type: 'end', status: 'error', problem: err instanceof ApiError ? err.problem : asProblem(err) });
         }

@@ -1,6 +1,7 @@
 // Server state of the settings pages: the workspace, members and invitations, API keys,
 // budgets and the Airtable connection.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { reread } from '../../lib/query';
 import { api, unwrap } from '../../api/client';
 import type { components } from '../../api/schema';
 import type { ApiKey, Budgets, Connection, CreatedApiKey, InviteResponse, MembersResponse, Role, Tenant, TenantInfo } from '../../api/types';
@@ -21,7 +22,7 @@ export function useRenameTenant() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (name: string) => unwrap<Tenant>(api.PATCH('/api/v1/tenant', { body: { name } })),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: settingsKeys.tenant }),
+    onSuccess: () => reread(qc, settingsKeys.tenant),
   });
 }
 
@@ -33,7 +34,7 @@ export function useInvite() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (body: { email: string; role: Role }) => unwrap<InviteResponse>(api.POST('/api/v1/tenant/members', { body })),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: settingsKeys.members }),
+    onSuccess: () => reread(qc, settingsKeys.members),
   });
 }
 
@@ -42,7 +43,7 @@ export function useChangeRole() {
   return useMutation({
     mutationFn: ({ userId, role }: { userId: string; role: Role }) =>
       unwrap<{ userId: string; role: Role; apiKeysRevoked?: number }>(api.PATCH('/api/v1/tenant/members/{userId}', { params: { path: { userId } }, body: { role } })),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: settingsKeys.members }),
+    onSuccess: () => reread(qc, settingsKeys.members),
   });
 }
 
@@ -50,7 +51,7 @@ export function useRemoveMember() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (userId: string) => unwrap<void>(api.DELETE('/api/v1/tenant/members/{userId}', { params: { path: { userId } } })),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: settingsKeys.members }),
+    onSuccess: () => reread(qc, settingsKeys.members),
   });
 }
 
@@ -58,7 +59,7 @@ export function useWithdrawInvitation() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (invitationId: string) => unwrap<void>(api.DELETE('/api/v1/tenant/invitations/{invitationId}', { params: { path: { invitationId } } })),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: settingsKeys.members }),
+    onSuccess: () => reread(qc, settingsKeys.members),
   });
 }
 
@@ -75,7 +76,7 @@ export function useCreateApiKey() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (body: CreateKeyBody) => unwrap<CreatedApiKey>(api.POST('/api/v1/api-keys', { body })),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: settingsKeys.apiKeys }),
+    onSuccess: () => reread(qc, settingsKeys.apiKeys),
   });
 }
 
@@ -83,7 +84,7 @@ export function useRevokeApiKey() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (keyId: string) => unwrap<void>(api.DELETE('/api/v1/api-keys/{keyId}', { params: { path: { keyId } } })),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: settingsKeys.apiKeys }),
+    onSuccess: () => reread(qc, settingsKeys.apiKeys),
   });
 }
 
@@ -105,7 +106,7 @@ export function useConnect() {
     mutationFn: (token: string) => unwrap<Connection>(api.PUT('/api/v1/connections/airtable', { body: { token } })),
     onSuccess: (data) => {
       qc.setQueryData(recordKeys.connection, data);
-      void qc.invalidateQueries({ queryKey: recordKeys.bases });
+      void reread(qc, recordKeys.bases);
       qc.removeQueries({ queryKey: ['schema'] });
       qc.removeQueries({ queryKey: ['records'] });
     },

@@ -114,7 +114,8 @@ CARGO_FUZZ := .tools/bin/cargo-fuzz
 $(CARGO_FUZZ):
 	cargo install cargo-fuzz --version 0.13.2 --locked --root .tools
 fuzz: toolchain $(CARGO_FUZZ)
-	cd fuzz && CARGO_TARGET_DIR=/var/tmp/pyairtable-fuzz-target cargo run --quiet --release --bin seeds -- seeds
+	@# The seeds come from an ordinary debug build (it shares the main build cache).
+	cd fuzz && cargo run --quiet --bin seeds -- seeds
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p fuzz/corpus/$$t; echo "== $$t ($(FUZZ_SECONDS) s)"; \
 	  (cd fuzz && RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=/var/tmp/pyairtable-fuzz-target ../$(CARGO_FUZZ) run --sanitizer none $$t corpus/$$t seeds/$$t -- \

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub mod conformance;
 pub mod fixtures;
 pub mod scripted_llm;
 pub mod targets;
@@ -253,7 +254,12 @@ impl Api {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        Self::read(req.send().await.expect("request")).await
+        let resp = Self::read(req.send().await.expect("request")).await;
+        // Every answer is what the OpenAPI document says it is.
+        if let Err(e) = conformance::check(method, path, resp.status, &resp.body) {
+            panic!("{e}");
+        }
+        resp
     }
 
     /// Sends a raw request (for malformed bodies, odd headers).

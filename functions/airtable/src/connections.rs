@@ -5,12 +5,13 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use secrecy::SecretString;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use shared::ApiError;
 use shared::airtable::{AirtableError, Connection};
 use shared::auth::{Identity, Role};
 use shared::http::ApiJson;
+use shared::ids::UserId;
 use shared::store::{Store, keys};
 
 use crate::AppState;
@@ -21,25 +22,52 @@ pub struct ConnectRequest {
     token: String,
 }
 
-fn view(c: &Connection) -> Value {
-    json!({
-        "status": "connected",
-        "scopes": c.scopes,
-        "basesCount": c.bases_count,
-        "airtableUserId": c.airtable_user_id,
-        "connectedBy": c.connected_by,
-        "connectedAt": c.connected_at,
-        "lastCheckedAt": c.last_checked_at,
-    })
+/// Whether the workspace has connected Airtable.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    Connected,
+    NotConnected,
+}
+
+/// The connection as the API shows it: what the check found, never the token.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionView {
+    pub status: ConnectionStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bases_count: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub airtable_user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_by: Option<UserId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_checked_at: Option<String>,
+}
+
+fn view(c: &Connection) -> ConnectionView {
+    ConnectionView {
+        status: ConnectionStatus::Connected,
+        scopes: Some(c.scopes.clone()),
+        bases_count: Some(c.bases_count),
+        airtable_user_id: c.airtable_user_id.clone(),
+        connected_by: Some(c.connected_by.clone()),
+        connected_at: Some(c.connected_at.clone()),
+        last_checked_at: Some(c.last_checked_at.clone()),
+    }
 }
 
 /// Checks the token (it must list bases), then stores it encrypted. Owner/admin only.
-#[utoipa::path(put, path = "/api/v1/connections/airtable", tag = "connections", summary = "Connect Airtable with a personal access token (owner/admin)", request_body = ConnectRequest, responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/connections/airtable", tag = "connections", summary = "Connect Airtable with a personal access token (owner/admin)", request_body = ConnectRequest, responses((status = 200, body = ConnectionView), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn connect(
     State(state): State<AppState>,
     identity: Identity,
     ApiJson(req): ApiJson<ConnectRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ConnectionView>, ApiError> {
     identity.require(Role::Admin)?;
     let token = req.token.trim();
     if token.is_empty() || token.len() > 512 || !token.chars().all(|c| c.is_ascii_graphic()) {
@@ -82,11 +110,19 @@ pub async fn connect(
 }
 
 /// The connection's status, never the token.
-#[utoipa::path(get, path = "/api/v1/connections/airtable", tag = "connections", summary = "Connection status (never the token)", responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn status(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/connections/airtable", tag = "connections", summary = "Connection status (never the token)", responses((status = 200, body = ConnectionView), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn status(State(state): State<AppState>, identity: Identity) -> Result<Json<ConnectionView>, ApiError> {
     Ok(Json(match state.airtable.credentials.connection(&identity.tenant).await? {
         Some(c) => view(&c),
-        None => json!({"status": "not_connected"}),
+        None => ConnectionView {
+            status: ConnectionStatus::NotConnected,
+            scopes: None,
+            bases_count: None,
+            airtable_user_id: None,
+            connected_by: None,
+            connected_at: None,
+            last_checked_at: None,
+        },
     }))
 }
 

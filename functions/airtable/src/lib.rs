@@ -5,6 +5,7 @@
 mod api;
 mod connections;
 mod proxy;
+pub mod schemas;
 
 use std::sync::Arc;
 

@@ -5,8 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use shared::auth::{API_KEY_PREFIX, Identity, Role, hash_secret, random_secret};
 use shared::http::ApiJson;
 use shared::ids::{ApiKeyId, TenantId, UserId};
@@ -29,13 +28,30 @@ pub struct CreateRequest {
     expires_in_days: Option<i64>,
 }
 
+/// `POST /api/v1/api-keys`'s answer: the key's view and, this once, the key itself.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedKey {
+    #[serde(flatten)]
+    pub view: ApiKeyView,
+    /// `pyat_…`: shown once, never again.
+    pub key: String,
+}
+
+/// `GET /api/v1/api-keys`'s answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeysResponse {
+    pub api_keys: Vec<ApiKeyView>,
+}
+
 /// `POST /api/v1/api-keys` → 201 with the key (the only time it is shown).
-#[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", summary = "Create an API key (shown once)", request_body = CreateRequest, responses((status = 201, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", summary = "Create an API key (shown once)", request_body = CreateRequest, responses((status = 201, body = CreatedKey), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     identity: Identity,
     ApiJson(req): ApiJson<CreateRequest>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
     identity.require_writer()?;
     // Only a signed-in user mints keys: a leaked key must not be able to mint its successors.
     identity.user_session()?;
@@ -88,18 +104,16 @@ pub async fn create(
         .put_new(Store::item(&keys::api_key(&identity.tenant, &item.key_id), "apiKey", &item)?)
         .commit()
         .await?;
-    let mut body = serde_json::to_value(ApiKeyView::from(&item)).map_err(ApiError::internal)?;
-    body["key"] = Value::String(secret);
-    Ok((StatusCode::CREATED, Json(body)))
+    Ok((StatusCode::CREATED, Json(CreatedKey { view: ApiKeyView::from(&item), key: secret })))
 }
 
 /// `GET /api/v1/api-keys`: owners/admins see every key of the tenant; others see their own.
-#[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys", summary = "API keys (never their secrets)", responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn list(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys", summary = "API keys (never their secrets)", responses((status = 200, body = ApiKeysResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn list(State(state): State<AppState>, identity: Identity) -> Result<Json<ApiKeysResponse>, ApiError> {
     let all: Vec<ApiKeyItem> = state.store.query_prefix(&keys::api_keys_of(&identity.tenant)).await?;
     let admin = identity.role.at_least(Role::Admin);
     let keys: Vec<ApiKeyView> = all.iter().filter(|k| admin || &k.created_by == identity.user_id()).map(ApiKeyView::from).collect();
-    Ok(Json(json!({ "apiKeys": keys })))
+    Ok(Json(ApiKeysResponse { api_keys: keys }))
 }
 
 /// `DELETE /api/v1/api-keys/{id}`: owners/admins revoke any key; others their own.

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use shared::ApiError;
 use shared::auth::{Identity, Role, hash_secret};
-use shared::http::ApiJson;
+use shared::http::{ApiJson, ApiQuery};
 use shared::ids::{Email, InvitationId, TenantId};
 use shared::store::members::Member;
 use shared::store::{Store, StoreError, keys, n};
@@ -61,6 +61,49 @@ pub async fn load_valid(state: &AppState, token: &InvitationToken, email: &Email
     Ok(inv)
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PreviewQuery {
+    /// The invitation token from the link.
+    token: String,
+}
+
+/// What an invitation offers, for its holder to see before signing up or in.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationPreview {
+    pub workspace: String,
+    /// The address it was sent to (it can only be accepted by that account).
+    pub email: Email,
+    pub role: Role,
+    /// Who sent it, by name (or address).
+    pub invited_by: String,
+    pub expires_at: String,
+}
+
+/// `GET /api/v1/tenant/invitations/preview?token=` — no sign-in: whoever holds the token (and
+/// only they) learns the workspace, the address and the role it offers. 404 for an invalid,
+/// expired or used one, alike.
+#[utoipa::path(get, path = "/api/v1/tenant/invitations/preview", tag = "tenant", summary = "What an invitation offers (for its holder)", params(PreviewQuery), responses((status = 200, body = InvitationPreview), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")))]
+pub async fn preview(State(state): State<AppState>, ApiQuery(q): ApiQuery<PreviewQuery>) -> Result<Json<InvitationPreview>, ApiError> {
+    let token = InvitationToken::decode(&q.token).ok_or_else(invalid)?;
+    let inv: InvitationItem = state.store.get(&keys::invitation(&token.tenant, &token.invitation)).await?.ok_or_else(invalid)?;
+    if inv.token_hash != hash_secret(&token.secret) || inv.expires_at <= shared::time::now_epoch() {
+        return Err(invalid());
+    }
+    let (tenant_key, inviter_key) = (keys::tenant(&inv.tenant_id), keys::member(&inv.tenant_id, &inv.invited_by));
+    let (tenant, inviter) = tokio::join!(state.store.get::<TenantItem>(&tenant_key), state.store.get::<Member>(&inviter_key));
+    let tenant = tenant?.ok_or_else(invalid)?;
+    let invited_by = inviter?.map(|m| m.name.unwrap_or_else(|| m.email.to_string())).unwrap_or_else(|| "a former member".into());
+    Ok(Json(InvitationPreview {
+        workspace: tenant.name,
+        email: inv.email,
+        role: inv.role,
+        invited_by,
+        expires_at: shared::time::epoch_to_rfc3339(inv.expires_at),
+    }))
+}
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AcceptRequest {
@@ -69,7 +112,7 @@ pub struct AcceptRequest {
 
 /// `POST /api/v1/tenant/invitations/accept {token}`: a signed-in user joins the inviting tenant
 /// and gets a session there.
-#[utoipa::path(post, path = "/api/v1/tenant/invitations/accept", tag = "tenant", summary = "Accept an invitation (signed-in user)", request_body = AcceptRequest, responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tenant/invitations/accept", tag = "tenant", summary = "Accept an invitation (signed-in user)", request_body = AcceptRequest, responses((status = 200, body = crate::users::SessionResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn accept(
     State(state): State<AppState>,
     identity: Identity,

@@ -81,7 +81,7 @@ pub struct ApiKeyItem {
 }
 
 /// A user as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
     pub id: UserId,
@@ -97,7 +97,7 @@ impl From<&UserItem> for UserView {
 }
 
 /// A tenant as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantView {
     pub id: TenantId,
@@ -112,7 +112,7 @@ impl From<&TenantItem> for TenantView {
 }
 
 /// An invitation as the API shows it (never the token).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InvitationView {
     pub id: InvitationId,
@@ -137,7 +137,7 @@ impl From<&InvitationItem> for InvitationView {
 }
 
 /// An API key as the API lists it (never the secret).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyView {
     pub id: ApiKeyId,

@@ -78,6 +78,7 @@ impl FromRef<AppState> for Authenticator {
     tenants::update_member,
     tenants::remove_member,
     invitations::accept,
+    invitations::preview,
     invitations::revoke,
     api_keys::create,
     api_keys::list,
@@ -111,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tenant/members", get(tenants::list_members).post(tenants::invite))
         .route("/api/v1/tenant/members/{userId}", patch(tenants::update_member).delete(tenants::remove_member))
         .route("/api/v1/tenant/invitations/accept", post(invitations::accept))
+        .route("/api/v1/tenant/invitations/preview", get(invitations::preview))
         .route("/api/v1/tenant/invitations/{invitationId}", delete(invitations::revoke))
         .route("/api/v1/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/api/v1/api-keys/{keyId}", delete(api_keys::revoke))

@@ -23,7 +23,7 @@ pub const REFRESH_TOKEN_TTL_SECS: i64 = 30 * 24 * 3600;
 const REFRESH_PREFIX: &str = "rt_";
 
 /// The token pair returned by register, login, refresh and invitation acceptance.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Tokens {
     pub access_token: String,
@@ -102,7 +102,7 @@ fn invalid_refresh() -> ApiError {
 }
 
 /// `POST /api/v1/auth/refresh {refreshToken}` → a new pair; the presented token is spent.
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", summary = "Rotate the token pair", request_body = RefreshRequest, responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", summary = "Rotate the token pair", request_body = RefreshRequest, responses((status = 200, body = Tokens), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")))]
 pub async fn refresh(State(state): State<AppState>, ApiJson(req): ApiJson<RefreshRequest>) -> Result<Json<Tokens>, ApiError> {
     let parts = decode_refresh(&req.refresh_token).ok_or_else(invalid_refresh)?;
     let key = keys::session(&parts.user, &parts.session);
@@ -183,7 +183,7 @@ pub struct SwitchRequest {
 /// `POST /api/v1/auth/switch {tenantId}`: a signed-in user moves to another of their tenants
 /// without typing their password again — a new session there, and this one is revoked (the app
 /// holds one session at a time).
-#[utoipa::path(post, path = "/api/v1/auth/switch", tag = "auth", summary = "Switch to another of your tenants", request_body = SwitchRequest, responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/switch", tag = "auth", summary = "Switch to another of your tenants", request_body = SwitchRequest, responses((status = 200, body = crate::users::SessionResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn switch(
     State(state): State<AppState>,
     identity: Identity,
@@ -202,6 +202,9 @@ pub async fn switch(
         state.store.get(&keys::tenant(&tenant)).await?.ok_or_else(|| ApiError::not_found("tenant not found"))?;
     let tokens = start(&state, user_id, &user.email, &tenant, member.role).await?;
     revoke(&state.store, &keys::session(user_id, session)).await?;
+    // The next sign-in lands where the user last was.
+    let _: crate::items::UserItem =
+        state.store.update(&keys::user(user_id), "SET defaultTenantId = :t", None, &[(":t", shared::store::s(tenant.as_str()))]).await?;
     Ok(Json(crate::users::SessionResponse { user: (&user).into(), tenant: (&tenant_item).into(), role: member.role, tokens }))
 }
 

@@ -7,8 +7,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use shared::auth::{Identity, Role, hash_secret, random_secret};
 use shared::http::ApiJson;
 use shared::ids::{Email, InvitationId, UserId};
@@ -26,14 +25,67 @@ async fn load_tenant(state: &AppState, identity: &Identity) -> Result<TenantItem
     state.store.get(&keys::tenant(&identity.tenant)).await?.ok_or_else(|| ApiError::not_found("tenant not found"))
 }
 
+/// `GET /api/v1/tenant`'s answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantResponse {
+    pub tenant: TenantView,
+    /// The caller's role in it.
+    pub role: Role,
+    pub member_count: usize,
+    pub owner_count: u32,
+}
+
+/// A member as the API shows them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberView {
+    pub user_id: UserId,
+    pub email: Email,
+    pub name: Option<String>,
+    pub role: Role,
+    pub joined_at: String,
+}
+
+/// `GET /api/v1/tenant/members`'s answer: invitations for owners and admins only.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MembersResponse {
+    pub members: Vec<MemberView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invitations: Option<Vec<InvitationView>>,
+}
+
+/// `POST /api/v1/tenant/members`'s answer: the invitation, and its token (shown once).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteResponse {
+    pub invitation: InvitationView,
+    pub invitation_token: String,
+}
+
+/// `PATCH /api/v1/tenant/members/{userId}`'s answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleChanged {
+    pub user_id: UserId,
+    pub role: Role,
+    /// Keys of the member above their new role, revoked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_keys_revoked: Option<usize>,
+}
+
 /// `GET /api/v1/tenant`.
-#[utoipa::path(get, path = "/api/v1/tenant", tag = "tenant", summary = "The caller's tenant", responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn get_tenant(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/tenant", tag = "tenant", summary = "The caller's tenant", responses((status = 200, body = TenantResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn get_tenant(State(state): State<AppState>, identity: Identity) -> Result<Json<TenantResponse>, ApiError> {
     let tenant = load_tenant(&state, &identity).await?;
     let members: Vec<Member> = state.store.query_prefix(&keys::members_of(&identity.tenant)).await?;
-    Ok(Json(
-        json!({"tenant": TenantView::from(&tenant), "role": identity.role, "memberCount": members.len(), "ownerCount": tenant.owner_count}),
-    ))
+    Ok(Json(TenantResponse {
+        tenant: TenantView::from(&tenant),
+        role: identity.role,
+        member_count: members.len(),
+        owner_count: tenant.owner_count,
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -43,7 +95,7 @@ pub struct UpdateTenantRequest {
 }
 
 /// `PATCH /api/v1/tenant {name}` (owner/admin).
-#[utoipa::path(patch, path = "/api/v1/tenant", tag = "tenant", summary = "Rename the tenant (owner/admin)", request_body = UpdateTenantRequest, responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/tenant", tag = "tenant", summary = "Rename the tenant (owner/admin)", request_body = UpdateTenantRequest, responses((status = 200, body = TenantView), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn update_tenant(
     State(state): State<AppState>,
     identity: Identity,
@@ -59,18 +111,18 @@ pub async fn update_tenant(
 }
 
 /// `GET /api/v1/tenant/members`: members, and for owners/admins the pending invitations.
-#[utoipa::path(get, path = "/api/v1/tenant/members", tag = "tenant", summary = "Members (and pending invitations for owners/admins)", responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn list_members(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/tenant/members", tag = "tenant", summary = "Members (and pending invitations for owners/admins)", responses((status = 200, body = MembersResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn list_members(State(state): State<AppState>, identity: Identity) -> Result<Json<MembersResponse>, ApiError> {
     let members: Vec<Member> = state.store.query_prefix(&keys::members_of(&identity.tenant)).await?;
-    let members: Vec<Value> = members
-        .iter()
-        .map(|m| json!({"userId": m.user_id, "email": m.email, "name": m.name, "role": m.role, "joinedAt": m.joined_at}))
+    let members = members
+        .into_iter()
+        .map(|m| MemberView { user_id: m.user_id, email: m.email, name: m.name, role: m.role, joined_at: m.joined_at })
         .collect();
-    let mut body = json!({ "members": members });
+    let mut body = MembersResponse { members, invitations: None };
     if identity.role.at_least(Role::Admin) {
         let now = shared::time::now_epoch();
         let invites: Vec<InvitationItem> = state.store.query_prefix(&keys::invitations_of(&identity.tenant)).await?;
-        body["invitations"] = json!(invites.iter().filter(|i| i.expires_at > now).map(InvitationView::from).collect::<Vec<_>>());
+        body.invitations = Some(invites.iter().filter(|i| i.expires_at > now).map(InvitationView::from).collect());
     }
     Ok(Json(body))
 }
@@ -84,12 +136,12 @@ pub struct InviteRequest {
 
 /// `POST /api/v1/tenant/members {email, role}` (owner/admin) → 201 with the invitation and its
 /// token (shown once; deliver it to the invitee).
-#[utoipa::path(post, path = "/api/v1/tenant/members", tag = "tenant", summary = "Invite an email with a role (owner/admin)", request_body = InviteRequest, responses((status = 201, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tenant/members", tag = "tenant", summary = "Invite an email with a role (owner/admin)", request_body = InviteRequest, responses((status = 201, body = InviteResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn invite(
     State(state): State<AppState>,
     identity: Identity,
     ApiJson(req): ApiJson<InviteRequest>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<InviteResponse>), ApiError> {
     identity.require(Role::Admin)?;
     // People are managed by people: a key must not mint accounts or roles that outlive it.
     identity.user_session()?;
@@ -118,7 +170,7 @@ pub async fn invite(
         .store
         .put_new(Store::with_ttl(Store::item(&keys::invitation(&identity.tenant, &item.invitation_id), "invitation", &item)?, expires_at))
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({"invitation": InvitationView::from(&item), "invitationToken": token.encode()}))))
+    Ok((StatusCode::CREATED, Json(InviteResponse { invitation: InvitationView::from(&item), invitation_token: token.encode() })))
 }
 
 fn parse_user(id: &str) -> Result<UserId, ApiError> {
@@ -140,13 +192,13 @@ pub struct UpdateMemberRequest {
 }
 
 /// `PATCH /api/v1/tenant/members/{userId} {role}` (owner/admin).
-#[utoipa::path(patch, path = "/api/v1/tenant/members/{userId}", tag = "tenant", summary = "Change a member's role (owner/admin)", request_body = UpdateMemberRequest, params(("userId" = String, Path, description = "usr_…")), responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/tenant/members/{userId}", tag = "tenant", summary = "Change a member's role (owner/admin)", request_body = UpdateMemberRequest, params(("userId" = String, Path, description = "usr_…")), responses((status = 200, body = RoleChanged), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn update_member(
     State(state): State<AppState>,
     identity: Identity,
     Path(user): Path<String>,
     ApiJson(req): ApiJson<UpdateMemberRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RoleChanged>, ApiError> {
     identity.require(Role::Admin)?;
     identity.user_session()?;
     let user = parse_user(&user)?;
@@ -155,7 +207,7 @@ pub async fn update_member(
         return Err(ApiError::forbidden("only an owner can change an owner or make a new owner"));
     }
     if target.role == req.role {
-        return Ok(Json(json!({"userId": user, "role": req.role})));
+        return Ok(Json(RoleChanged { user_id: user, role: req.role, api_keys_revoked: None }));
     }
     let member_key = keys::member(&identity.tenant, &user);
     let mut tx = state.store.tx().update(
@@ -180,7 +232,7 @@ pub async fn update_member(
     }
     // A key never outranks its creator.
     let revoked = api_keys::revoke_keys_of(&state, &identity.tenant, &user, Some(req.role)).await?;
-    Ok(Json(json!({"userId": user, "role": req.role, "apiKeysRevoked": revoked})))
+    Ok(Json(RoleChanged { user_id: user, role: req.role, api_keys_revoked: Some(revoked) }))
 }
 
 /// `DELETE /api/v1/tenant/members/{userId}` (owner/admin, or a member leaving).

@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use shared::auth::{Identity, Principal, Role};
 use shared::http::ApiJson;
 use shared::ids::{Email, TenantId, UserId};
@@ -34,7 +33,7 @@ pub struct RegisterRequest {
 }
 
 /// The answer to register, login and invitation acceptance.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionResponse {
     pub user: UserView,
@@ -55,7 +54,7 @@ pub fn clean_name(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) 
 
 /// `POST /api/v1/auth/register` → 201: a user, their own tenant (or the one an invitation names)
 /// and a first session.
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", summary = "Register a user (and a tenant, or join an invited one)", request_body = RegisterRequest, responses((status = 201, body = serde_json::Value), (status = 400, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 413, body = shared::error::Problem, content_type = "application/problem+json"), (status = 415, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", summary = "Register a user (and a tenant, or join an invited one)", request_body = RegisterRequest, responses((status = 201, body = SessionResponse), (status = 400, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 413, body = shared::error::Problem, content_type = "application/problem+json"), (status = 415, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")))]
 pub async fn register(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RegisterRequest>,
@@ -245,7 +244,7 @@ async fn clear_attempts(state: &AppState, email: &Email, now: i64) -> Result<(),
 
 /// `POST /api/v1/auth/login`. An unknown email and a wrong password get the same answer after the
 /// same work (one argon2 verification), and both count towards the lock.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", summary = "Sign in", request_body = LoginRequest, responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 423, body = shared::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", summary = "Sign in", request_body = LoginRequest, responses((status = 200, body = SessionResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 423, body = shared::error::Problem, content_type = "application/problem+json")))]
 pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> Result<Json<SessionResponse>, ApiError> {
     let Ok(email) = Email::parse(&req.email) else {
         state.passwords.verify_dummy(req.password).await?;
@@ -298,28 +297,105 @@ async fn pick_membership(state: &AppState, user: &UserItem, wanted: Option<&Tena
     all.into_iter().next().ok_or_else(|| ApiError::forbidden("you are not a member of any tenant"))
 }
 
-/// `GET /api/v1/auth/me`: the caller — a user with their tenants, or an API key.
-#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", summary = "The caller", responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn me(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
+/// What kind of caller `/auth/me` describes.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum CallerKind {
+    User,
+    ApiKey,
+    Workflow,
+}
+
+/// One of a user's workspaces.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Membership {
+    pub tenant_id: TenantId,
+    pub name: String,
+    pub role: Role,
+}
+
+/// The key behind a key's request.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyCaller {
+    pub id: shared::ids::ApiKeyId,
+    pub created_by: UserId,
+}
+
+/// The workflow behind a workflow's request.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowCaller {
+    pub id: shared::ids::WorkflowId,
+    pub run_as: UserId,
+}
+
+/// `GET /api/v1/auth/me`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MeResponse {
+    #[serde(rename = "type")]
+    pub kind: CallerKind,
+    /// Users: the account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserView>,
+    /// Users: every workspace they belong to (for the switcher).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenants: Option<Vec<Membership>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<KeyCaller>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<WorkflowCaller>,
+    pub tenant: TenantView,
+    pub role: Role,
+}
+
+/// `GET /api/v1/auth/me`: the caller — a user with their workspaces, or an API key.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", summary = "The caller", responses((status = 200, body = MeResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn me(State(state): State<AppState>, identity: Identity) -> Result<Json<MeResponse>, ApiError> {
     let tenant: TenantItem =
         state.store.get(&keys::tenant(&identity.tenant)).await?.ok_or_else(|| ApiError::not_found("tenant not found"))?;
+    let mut me = MeResponse {
+        kind: CallerKind::User,
+        user: None,
+        tenants: None,
+        api_key: None,
+        workflow: None,
+        tenant: TenantView::from(&tenant),
+        role: identity.role,
+    };
     match &identity.principal {
         Principal::User { user_id, .. } => {
             let user: UserItem =
                 state.store.get(&keys::user(user_id)).await?.ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
-            let tenants: Vec<Member> = state.store.query_gsi1(&keys::tenants_of(user_id)).await?;
-            let tenants: Vec<Value> = tenants.iter().map(|m| json!({"tenantId": m.tenant_id, "role": m.role})).collect();
-            Ok(Json(
-                json!({"type": "user", "user": UserView::from(&user), "tenant": TenantView::from(&tenant), "role": identity.role, "tenants": tenants}),
-            ))
+            let memberships: Vec<Member> = state.store.query_gsi1(&keys::tenants_of(user_id)).await?;
+            // A user belongs to a handful of workspaces: their names, read side by side.
+            let names = futures::future::try_join_all(memberships.iter().map(|m| {
+                let store = state.store.clone();
+                let key = keys::tenant(&m.tenant_id);
+                async move { store.get::<TenantItem>(&key).await }
+            }))
+            .await?;
+            me.tenants = Some(
+                memberships
+                    .iter()
+                    .zip(names)
+                    .filter_map(|(m, t)| t.map(|t| Membership { tenant_id: m.tenant_id.clone(), name: t.name, role: m.role }))
+                    .collect(),
+            );
+            me.user = Some(UserView::from(&user));
         }
-        Principal::ApiKey { key_id, created_by } => Ok(Json(
-            json!({"type": "apiKey", "apiKey": {"id": key_id, "createdBy": created_by}, "tenant": TenantView::from(&tenant), "role": identity.role}),
-        )),
-        Principal::Workflow { workflow_id, run_as } => Ok(Json(
-            json!({"type": "workflow", "workflow": {"id": workflow_id, "runAs": run_as}, "tenant": TenantView::from(&tenant), "role": identity.role}),
-        )),
+        Principal::ApiKey { key_id, created_by } => {
+            me.kind = CallerKind::ApiKey;
+            me.api_key = Some(KeyCaller { id: key_id.clone(), created_by: created_by.clone() });
+        }
+        Principal::Workflow { workflow_id, run_as } => {
+            me.kind = CallerKind::Workflow;
+            me.workflow = Some(WorkflowCaller { id: workflow_id.clone(), run_as: run_as.clone() });
+        }
     }
+    Ok(Json(me))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -329,7 +405,7 @@ pub struct UpdateMeRequest {
 }
 
 /// `PATCH /api/v1/auth/me {name}`.
-#[utoipa::path(patch, path = "/api/v1/auth/me", tag = "auth", summary = "Rename yourself", request_body = UpdateMeRequest, responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/auth/me", tag = "auth", summary = "Rename yourself", request_body = UpdateMeRequest, responses((status = 200, body = UserView), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn update_me(
     State(state): State<AppState>,
     identity: Identity,
@@ -364,12 +440,12 @@ pub struct ChangePasswordRequest {
 }
 
 /// `POST /api/v1/auth/change-password`: sets a new password and revokes every other session.
-#[utoipa::path(post, path = "/api/v1/auth/change-password", tag = "auth", summary = "Change password (revokes other sessions)", request_body = ChangePasswordRequest, responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/change-password", tag = "auth", summary = "Change password (revokes other sessions)", request_body = ChangePasswordRequest, responses((status = 200, body = PasswordChanged), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn change_password(
     State(state): State<AppState>,
     identity: Identity,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PasswordChanged>, ApiError> {
     let (user_id, email, session) = identity.user_session()?;
     check_policy(&req.new_password).map_err(|m| ApiError::invalid("newPassword", m))?;
     if req.new_password == req.current_password {
@@ -401,5 +477,13 @@ pub async fn change_password(
             e => e.into(),
         })?;
     let revoked = sessions::revoke_all_except(&state, user_id, Some(session)).await?;
-    Ok(Json(json!({"changed": true, "otherSessionsRevoked": revoked})))
+    Ok(Json(PasswordChanged { changed: true, other_sessions_revoked: revoked }))
+}
+
+/// `POST /api/v1/auth/change-password`'s answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordChanged {
+    pub changed: bool,
+    pub other_sessions_revoked: usize,
 }

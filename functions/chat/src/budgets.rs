@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use shared::FieldError;
 use shared::auth::{Identity, Role};
 use shared::error::ApiError;
@@ -26,7 +26,49 @@ pub struct PutBudgets {
     pub alert_threshold: Option<f64>,
 }
 
-async fn view(state: &AppState, identity: &Identity) -> Result<Value, ApiError> {
+/// A budget alert of this month.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertView {
+    /// `tenant` or `user`.
+    pub scope: String,
+    pub user_id: Option<String>,
+    pub limit_usd: Option<f64>,
+    pub spent_usd: Option<f64>,
+    pub at: Option<String>,
+}
+
+/// Where a budget stands this month.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StandingView {
+    /// `null`: no limit.
+    pub limit_usd: Option<f64>,
+    pub spent_usd: f64,
+    pub remaining_usd: Option<f64>,
+}
+
+/// `GET`/`PUT /api/v1/budgets`'s answer: the limits, this month's spend of the workspace and of
+/// the caller, and the month's alerts (owners and admins see everyone's).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BudgetsView {
+    pub tenant_monthly_usd: Option<f64>,
+    pub user_monthly_usd: Option<f64>,
+    pub alert_threshold: f64,
+    pub updated_at: String,
+    /// `YYYY-MM` (UTC).
+    pub month: String,
+    pub tenant: StandingView,
+    pub user: StandingView,
+    pub alerts: Vec<AlertView>,
+}
+
+fn standing(s: &usage::Standing) -> StandingView {
+    StandingView { limit_usd: s.limit_usd, spent_usd: s.spent_usd, remaining_usd: s.remaining_usd }
+}
+
+async fn view(state: &AppState, identity: &Identity) -> Result<BudgetsView, ApiError> {
     let (budgets, status, _, _) = usage::status(&state.store, &identity.tenant, identity.user_id()).await?;
     let mut alerts: Vec<Value> =
         state.store.query_prefix(&keys::budget_alerts_of(&identity.tenant, &format!("M#{}", status.month))).await?;
@@ -34,27 +76,41 @@ async fn view(state: &AppState, identity: &Identity) -> Result<Value, ApiError> 
     if !identity.role.at_least(Role::Admin) {
         alerts.retain(|a| a["scope"] == "tenant" || a["userId"] == identity.user_id().as_str());
     }
-    Ok(json!({
-        "tenantMonthlyUsd": budgets.tenant_monthly_usd,
-        "userMonthlyUsd": budgets.user_monthly_usd,
-        "alertThreshold": budgets.alert_threshold,
-        "updatedAt": budgets.updated_at,
-        "month": status.month,
-        "tenant": status.tenant,
-        "user": status.user,
-        "alerts": alerts.iter().map(|a| json!({"scope": a["scope"], "userId": a["userId"], "limitUsd": a["limitUsd"], "spentUsd": a["spentUsd"], "at": a["at"]})).collect::<Vec<_>>(),
-    }))
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    Ok(BudgetsView {
+        tenant_monthly_usd: budgets.tenant_monthly_usd,
+        user_monthly_usd: budgets.user_monthly_usd,
+        alert_threshold: budgets.alert_threshold,
+        updated_at: budgets.updated_at,
+        month: status.month.clone(),
+        tenant: standing(&status.tenant),
+        user: standing(&status.user),
+        alerts: alerts
+            .iter()
+            .map(|a| AlertView {
+                scope: text(&a["scope"]).unwrap_or_default(),
+                user_id: text(&a["userId"]),
+                limit_usd: a["limitUsd"].as_f64(),
+                spent_usd: a["spentUsd"].as_f64(),
+                at: text(&a["at"]),
+            })
+            .collect(),
+    })
 }
 
 /// `GET /api/v1/budgets` — the budgets, this month's spend (workspace and caller) and alerts.
-#[utoipa::path(get, path = "/api/v1/budgets", tag = "chat", summary = "LLM budgets and this month's spend", responses((status = 200, body = Object), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn get(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/budgets", tag = "chat", summary = "LLM budgets and this month's spend", responses((status = 200, body = BudgetsView), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn get(State(state): State<AppState>, identity: Identity) -> Result<Json<BudgetsView>, ApiError> {
     Ok(Json(view(&state, &identity).await?))
 }
 
 /// `PUT /api/v1/budgets` — owners and admins.
-#[utoipa::path(put, path = "/api/v1/budgets", tag = "chat", summary = "Set the LLM budgets", request_body = PutBudgets, responses((status = 200, body = Object), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn put(State(state): State<AppState>, identity: Identity, ApiJson(req): ApiJson<PutBudgets>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(put, path = "/api/v1/budgets", tag = "chat", summary = "Set the LLM budgets", request_body = PutBudgets, responses((status = 200, body = BudgetsView), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn put(
+    State(state): State<AppState>,
+    identity: Identity,
+    ApiJson(req): ApiJson<PutBudgets>,
+) -> Result<Json<BudgetsView>, ApiError> {
     identity.require(Role::Admin)?;
     let mut errors = Vec::new();
     for (field, v) in [("tenantMonthlyUsd", req.tenant_monthly_usd), ("userMonthlyUsd", req.user_monthly_usd)] {

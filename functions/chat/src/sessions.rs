@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::auth::Identity;
 use shared::error::ApiError;
 use shared::ids::{BaseId, ChatId};
@@ -51,13 +51,71 @@ pub struct ChatSession {
     pub cost_micros: u64,
 }
 
+/// A session as the API shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    pub id: ChatId,
+    pub title: String,
+    pub base_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub message_count: u32,
+    pub model_calls: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+}
+
+/// `GET /api/v1/chat/sessions`'s answer, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionsResponse {
+    pub sessions: Vec<SessionView>,
+}
+
+/// One message of a session's history.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageView {
+    pub seq: u32,
+    /// `user`, `assistant`, or `tool` (tool results going back to the model).
+    pub role: String,
+    /// The message's text (its text blocks joined).
+    pub text: String,
+    /// The blocks as the model saw them: `{type: text|toolUse|toolResult, …}`.
+    #[schema(value_type = Vec<Object>)]
+    pub content: Vec<Block>,
+    pub tool_calls: Vec<ToolCallRecord>,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+    pub latency_ms: u64,
+    pub model: Option<String>,
+    pub created_at: String,
+}
+
+/// `GET /api/v1/chat/sessions/{id}`'s answer: the session and every message.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionDetail {
+    #[serde(flatten)]
+    pub session: SessionView,
+    pub messages: Vec<MessageView>,
+}
+
 impl ChatSession {
-    fn view(&self) -> Value {
-        json!({
-            "id": self.id, "title": self.title, "baseId": self.base_id, "createdAt": self.created_at, "updatedAt": self.updated_at,
-            "messageCount": self.message_count, "modelCalls": self.model_calls, "inputTokens": self.input_tokens,
-            "outputTokens": self.output_tokens, "costUsd": usd(self.cost_micros),
-        })
+    fn view(&self) -> SessionView {
+        SessionView {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            base_id: self.base_id.clone(),
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+            message_count: self.message_count,
+            model_calls: self.model_calls,
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            cost_usd: usd(self.cost_micros),
+        }
     }
 }
 
@@ -100,13 +158,20 @@ impl StoredMessage {
         Message { role: if self.role == "assistant" { Speaker::Assistant } else { Speaker::User }, content: self.content.clone() }
     }
 
-    fn view(&self) -> Value {
-        let text = self.to_message().text();
-        json!({
-            "seq": self.seq, "role": self.role, "text": text, "content": self.content, "toolCalls": self.tool_calls,
-            "inputTokens": self.input_tokens, "outputTokens": self.output_tokens, "costUsd": usd(self.cost_micros),
-            "latencyMs": self.latency_ms, "model": self.model, "createdAt": self.created_at,
-        })
+    fn view(&self) -> MessageView {
+        MessageView {
+            seq: self.seq,
+            role: self.role.clone(),
+            text: self.to_message().text(),
+            content: self.content.clone(),
+            tool_calls: self.tool_calls.clone(),
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            cost_usd: usd(self.cost_micros),
+            latency_ms: self.latency_ms,
+            model: self.model.clone(),
+            created_at: self.created_at.clone(),
+        }
     }
 }
 
@@ -206,11 +271,11 @@ pub async fn append(
 }
 
 /// `GET /api/v1/chat/sessions` — the caller's sessions, newest first.
-#[utoipa::path(get, path = "/api/v1/chat/sessions", tag = "chat", summary = "My chat sessions", responses((status = 200, body = Object), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn list(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/chat/sessions", tag = "chat", summary = "My chat sessions", responses((status = 200, body = SessionsResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn list(State(state): State<AppState>, identity: Identity) -> Result<Json<SessionsResponse>, ApiError> {
     let mut sessions: Vec<ChatSession> = state.store.query_gsi1(&keys::chats_of(&identity.tenant, identity.user_id())).await?;
     sessions.reverse();
-    Ok(Json(json!({"sessions": sessions.iter().map(ChatSession::view).collect::<Vec<_>>()})))
+    Ok(Json(SessionsResponse { sessions: sessions.iter().map(ChatSession::view).collect() }))
 }
 
 fn chat_id(raw: &str) -> Result<ChatId, ApiError> {
@@ -219,14 +284,12 @@ fn chat_id(raw: &str) -> Result<ChatId, ApiError> {
 
 /// `GET /api/v1/chat/sessions/{id}` — the session with every message (tool calls, tokens, cost,
 /// latency).
-#[utoipa::path(get, path = "/api/v1/chat/sessions/{id}", tag = "chat", summary = "A chat session with its messages", params(("id" = String, Path)), responses((status = 200, body = Object), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn get(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/chat/sessions/{id}", tag = "chat", summary = "A chat session with its messages", params(("id" = String, Path)), responses((status = 200, body = SessionDetail), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn get(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Json<SessionDetail>, ApiError> {
     let id = chat_id(&id)?;
     let session = own_session(&state.store, &identity, &id).await?;
     let msgs = messages(&state.store, &identity, &id).await?;
-    let mut body = session.view();
-    body["messages"] = json!(msgs.iter().map(StoredMessage::view).collect::<Vec<_>>());
-    Ok(Json(body))
+    Ok(Json(SessionDetail { session: session.view(), messages: msgs.iter().map(StoredMessage::view).collect() }))
 }
 
 /// `DELETE /api/v1/chat/sessions/{id}` — the session and its messages.

@@ -80,8 +80,13 @@ pub struct ChatResponse {
 pub enum Event {
     Session(String),
     Delta(String),
-    ToolCallStarted { id: String, name: String, arguments: Value },
-    ToolCallFinished(ToolCallRecord),
+    ToolCallStarted {
+        id: String,
+        name: String,
+        arguments: Value,
+    },
+    /// A finished call, with its result as the model is sent it (bounded).
+    ToolCallFinished(ToolCallRecord, Value),
     Usage(TurnUsage),
     Done(Box<ChatResponse>),
     Error(Value),
@@ -93,7 +98,7 @@ impl Event {
             Self::Session(_) => "session",
             Self::Delta(_) => "delta",
             Self::ToolCallStarted { .. } => "tool_call_started",
-            Self::ToolCallFinished(_) => "tool_call_finished",
+            Self::ToolCallFinished(..) => "tool_call_finished",
             Self::Usage(_) => "usage",
             Self::Done(_) => "done",
             Self::Error(_) => "error",
@@ -105,7 +110,11 @@ impl Event {
             Self::Session(id) => json!({"sessionId": id}),
             Self::Delta(text) => json!({"text": text}),
             Self::ToolCallStarted { id, name, arguments } => json!({"id": id, "name": name, "arguments": arguments}),
-            Self::ToolCallFinished(record) => serde_json::to_value(record).unwrap_or_default(),
+            Self::ToolCallFinished(record, result) => {
+                let mut v = serde_json::to_value(record).unwrap_or_default();
+                v["result"] = result.clone();
+                v
+            }
             Self::Usage(u) => serde_json::to_value(u).unwrap_or_default(),
             Self::Done(r) => serde_json::to_value(r).unwrap_or_default(),
             Self::Error(problem) => problem.clone(),
@@ -413,10 +422,11 @@ pub async fn run(state: &AppState, turn: Prepared, events: Option<&UnboundedSend
         let each = MAX_TOOL_RESULT_BYTES.min(MAX_TOOL_RESULTS_BYTES / results.len().max(1));
         for (id, name, input, result) in results {
             let record = ToolCallRecord { id: id.clone(), name, arguments: input, ok: result.ok, summary: result.summary };
-            send(events, Event::ToolCallFinished(record.clone()));
+            let content = bounded(result.value, each);
+            send(events, Event::ToolCallFinished(record.clone(), content.clone()));
             stored.tool_calls.push(record.clone());
             calls.push(record);
-            result_blocks.push(Block::ToolResult { id, content: bounded(result.value, each), is_error: !result.ok });
+            result_blocks.push(Block::ToolResult { id, content, is_error: !result.ok });
         }
         new_messages.push(stored);
         let results_message = Message { role: Speaker::User, content: result_blocks };

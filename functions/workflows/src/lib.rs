@@ -6,6 +6,7 @@
 mod hooks;
 mod schedules;
 mod secrets;
+mod tools;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use axum::Json;
@@ -509,7 +510,8 @@ pub async fn rotate_secret(State(state): State<AppState>, identity: Identity, Pa
     hooks::receive,
     secrets::list,
     secrets::put,
-    secrets::delete
+    secrets::delete,
+    tools::list
 ))]
 pub struct ApiDoc;
 
@@ -527,6 +529,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/workflows/{id}/webhook/secret", post(rotate_secret))
         .route("/api/v1/hooks/{workflow_id}", post(hooks::receive))
         .route("/api/v1/secrets", get(secrets::list))
+        .route("/api/v1/tools", get(tools::list))
         .route("/api/v1/secrets/{name}", axum::routing::put(secrets::put).delete(secrets::delete))
         .with_state(state)
         .route_layer(telemetry.http_layer())

@@ -175,7 +175,46 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .build();
     let bearer = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("access JWT or pyat_ API key").build();
     doc.components.get_or_insert_with(Default::default).add_security_scheme("bearer", SecurityScheme::Http(bearer));
+    // Operation ids from method and path (`getChatSessionsById`): unique by construction, where
+    // handler names (`list`, `get`, `delete`) repeat across functions.
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("patch", &mut item.patch),
+            ("head", &mut item.head),
+            ("options", &mut item.options),
+        ];
+        for (method, op) in ops {
+            if let Some(op) = op.as_mut() {
+                op.operation_id = Some(operation_id(method, path));
+            }
+        }
+    }
     doc
+}
+
+/// `GET /api/v1/chat/sessions/{id}` → `getChatSessionsById`.
+pub fn operation_id(method: &str, path: &str) -> String {
+    let pascal = |word: &str| -> String {
+        word.split(['-', '_', '.'])
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                let mut c = w.chars();
+                c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+            })
+            .collect()
+    };
+    let mut id = method.to_owned();
+    for segment in path.trim_start_matches("/api/v1/").split('/').filter(|s| !s.is_empty()) {
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(param) => id.push_str(&format!("By{}", pascal(param))),
+            None => id.push_str(&pascal(segment)),
+        }
+    }
+    id
 }
 
 /// Every function's Router, each with its own state as its Lambda builds it, merged: the local

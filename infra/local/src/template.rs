@@ -182,6 +182,45 @@ mod tests {
     }
 
     #[test]
+    fn every_route_of_the_api_reaches_a_function_in_the_cloud() {
+        let doc: Value = serde_yaml::from_str(TEMPLATE).unwrap();
+        let mut routes: Vec<(String, String)> = Vec::new();
+        for (_, r) in doc["Resources"].as_mapping().unwrap() {
+            for (_, e) in r["Properties"]["Events"].as_mapping().into_iter().flatten() {
+                if e["Type"] == "HttpApi" {
+                    routes.push((
+                        e["Properties"]["Path"].as_str().unwrap().to_owned(),
+                        e["Properties"]["Method"].as_str().unwrap().to_owned(),
+                    ));
+                }
+            }
+        }
+        let covered = |path: &str, method: &str| {
+            routes.iter().any(|(p, m)| {
+                let method_ok = m == "ANY" || m.eq_ignore_ascii_case(method);
+                let path_ok = match p.strip_suffix("{proxy+}") {
+                    Some(prefix) => path.starts_with(prefix) && path.len() > prefix.len(),
+                    None => {
+                        let (a, b): (Vec<&str>, Vec<&str>) = (p.split('/').collect(), path.split('/').collect());
+                        a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x == y || (x.starts_with('{') && y.starts_with('{')))
+                    }
+                };
+                method_ok && path_ok
+            })
+        };
+        let api = serde_json::to_value(crate::openapi()).unwrap();
+        let mut missing = Vec::new();
+        for (path, ops) in api["paths"].as_object().unwrap() {
+            for method in ops.as_object().unwrap().keys() {
+                if !covered(path, method) {
+                    missing.push(format!("{} {path}", method.to_uppercase()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "routes API Gateway would answer 404: {missing:?}");
+    }
+
+    #[test]
     fn the_web_app_is_served_alike_in_the_cloud_and_locally() {
         let doc: Value = serde_yaml::from_str(TEMPLATE).unwrap();
         let r = &doc["Resources"];

@@ -116,10 +116,14 @@ $(CARGO_FUZZ):
 fuzz: toolchain $(CARGO_FUZZ)
 	@# The seeds come from an ordinary debug build (it shares the main build cache).
 	cd fuzz && cargo run --quiet --bin seeds -- seeds
-	@for t in $(FUZZ_TARGETS); do \
-	  mkdir -p fuzz/corpus/$$t; echo "== $$t ($(FUZZ_SECONDS) s)"; \
-	  (cd fuzz && RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=/var/tmp/pyairtable-fuzz-target ../$(CARGO_FUZZ) run --sanitizer none $$t corpus/$$t seeds/$$t -- \
-	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=20 -max_len=1048576 -print_final_stats=1 2>&1 | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|==|SUMMARY|Test unit written)" ) || exit 1; \
+	@mkdir -p fuzz/logs; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t; \
+	  if (cd fuzz && RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=/var/tmp/pyairtable-fuzz-target ../$(CARGO_FUZZ) run --sanitizer none $$t corpus/$$t seeds/$$t -- \
+	      -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=20 -max_len=1048576 -print_final_stats=1) > fuzz/logs/$$t.log 2>&1; then \
+	    echo "$$t: $$(grep -E '^Done [0-9]+ runs' fuzz/logs/$$t.log | tail -1), corpus $$(ls fuzz/corpus/$$t | wc -l) inputs, peak $$(grep -oE 'stat::peak_rss_mb: +[0-9]+' fuzz/logs/$$t.log | grep -oE '[0-9]+$$') MB"; \
+	  else \
+	    echo "$$t: CRASH — see fuzz/logs/$$t.log and fuzz/artifacts/$$t/"; tail -40 fuzz/logs/$$t.log; exit 1; \
+	  fi; \
 	done
 	@echo "make fuzz: no crash in $(words $(FUZZ_TARGETS)) targets x $(FUZZ_SECONDS) s"
 

@@ -205,3 +205,32 @@ async fn a_redelivered_notification_does_not_process_a_file_twice_and_deleting_r
     api.delete(&format!("/api/v1/files/{id}"), &s.access).await.expect(204);
     api.get(&format!("/api/v1/files/{id}"), &s.access).await.expect_problem(404, "not_found");
 }
+
+#[tokio::test]
+async fn the_browser_may_put_an_upload_from_the_apps_origin_only() {
+    // A browser asks S3 first (CORS preflight, no credentials), then PUTs from the app's origin.
+    let api = Api::new();
+    let s = api.register("filecors").await;
+    let body = json!({"filename": "people.csv", "contentType": "text/csv", "size": 9});
+    let r = api.post("/api/v1/files/upload", Some(&s.access), body).await.expect(201);
+    let url = r.body["uploadUrl"].as_str().unwrap();
+    let app = format!("http://{}", stack().api);
+    let http = reqwest::Client::new();
+    let preflight = |origin: &str| {
+        http.request(reqwest::Method::OPTIONS, url)
+            .header("origin", origin)
+            .header("access-control-request-method", "PUT")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let ok = preflight(&app).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.headers()["access-control-allow-origin"], app.as_str());
+    assert!(ok.headers()["access-control-allow-methods"].to_str().unwrap().contains("PUT"));
+    assert_eq!(preflight("https://evil.example").await.unwrap().status(), 403);
+    let put = http.put(url).header("origin", &app).header("content-type", "text/csv").body("Name\nAda\n").send().await.unwrap();
+    assert_eq!(put.status(), 200);
+    assert_eq!(put.headers()["access-control-allow-origin"], app.as_str());
+    let f = api.file_settled(&s, r.body["fileId"].as_str().unwrap()).await;
+    assert_eq!(f["status"], "processed", "{f}");
+}

@@ -234,14 +234,14 @@ pub async fn api_router(config: Config, clients: AwsClients) -> Result<Router, B
 /// Starts one more "instance" of every function — its own state, clients and caches, as a
 /// second warm Lambda would have — on `bind`, against the same resources (`env`).
 pub async fn serve_instance(sdk: &SdkConfig, env: &HashMap<String, String>, bind: SocketAddr) -> Result<SocketAddr, BoxError> {
-    serve(sdk, env, bind, None).await
+    serve(sdk, env, TcpListener::bind(bind).await?, None).await
 }
 
-/// The API (and, given its build, the web app) on `bind`.
+/// The API (and, given its build, the web app) on `listener`.
 async fn serve(
     sdk: &SdkConfig,
     env: &HashMap<String, String>,
-    bind: SocketAddr,
+    listener: TcpListener,
     web_dist: Option<PathBuf>,
 ) -> Result<SocketAddr, BoxError> {
     let config = Config::from_lookup(|k| env.get(k).cloned())?;
@@ -250,7 +250,6 @@ async fn serve(
     if let Some(dist) = web_dist {
         app = web::with_app(app, dist);
     }
-    let listener = TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(addr)
@@ -324,12 +323,21 @@ pub async fn start(opts: Options) -> Result<Running, BoxError> {
     let sandbox_app = sandbox::router(sandbox::Sandbox::new(opts.sandbox.clone()));
     tokio::spawn(async move { axum::serve(sandbox_listener, sandbox_app).await });
 
+    // The API's address first: it is the web app's origin, which the uploads bucket's CORS rules
+    // name (CloudFront's, in AWS).
+    let api_listener = TcpListener::bind(opts.bind).await?;
+    let origin = api_listener.local_addr()?;
+    let mut web_origins = vec![format!("http://{origin}")];
+    if origin.ip().is_loopback() {
+        web_origins.push(format!("http://localhost:{}", origin.port()));
+    }
+
     let template = template::Template::load(&opts.template)?;
     let mut overrides = HashMap::from([("Stage".to_owned(), "local".to_owned())]);
     // No model unless the developer names one (LLM_* in the environment, applied below).
     overrides.insert("LlmProvider".into(), "none".into());
     overrides.insert("AirtableApiUrl".into(), opts.airtable_api_url.clone().unwrap_or_else(|| format!("http://{sandbox}")));
-    let provisioned = provision::provision(&sdk, &template, &opts.stack, &overrides).await?;
+    let provisioned = provision::provision(&sdk, &template, &opts.stack, &overrides, &web_origins).await?;
     let mut env = provisioned.env;
     env.extend(opts.extra_env.clone());
     if let Some(secret) = &opts.jwt_secret {
@@ -339,7 +347,7 @@ pub async fn start(opts: Options) -> Result<Running, BoxError> {
         env.insert("OPS_TOKEN".into(), token.clone());
     }
 
-    let api = serve(&sdk, &env, opts.bind, opts.web_dist.clone()).await?;
+    let api = serve(&sdk, &env, api_listener, opts.web_dist.clone()).await?;
     let clock = scheduler::Clock::default();
     start_event_functions(&sdk, &env, &clock).await?;
     tracing::info!(api = %api, sandbox = %sandbox, stack = %opts.stack, "local stack is up");

@@ -68,6 +68,7 @@ pub async fn provision(
     template: &Template,
     stack: &str,
     overrides: &HashMap<String, String>,
+    web_origins: &[String],
 ) -> Result<Provisioned, BoxError> {
     let region = sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
     let mut params: HashMap<String, String> = template.parameters.iter().filter_map(|(k, v)| Some((k.clone(), v.clone()?))).collect();
@@ -186,6 +187,7 @@ pub async fn provision(
             Physical { reference: name.clone(), attributes: HashMap::from([("Arn".into(), format!("arn:aws:s3:::{name}"))]) },
         );
         configure_notifications(&s3, bucket, &name, &Resolver { physical: &physical, parameters: &params }).await?;
+        configure_cors(&s3, bucket, &name, &Resolver { physical: &physical, parameters: &params }, web_origins).await?;
     }
 
     // The same ASL as in AWS, with its DefinitionSubstitutions resolved to the local resources.
@@ -318,6 +320,44 @@ async fn configure_notifications(s3: &aws_sdk_s3::Client, bucket: &Resource, nam
         config = config.queue_configurations(qc.build()?);
     }
     s3.put_bucket_notification_configuration().bucket(name).notification_configuration(config.build()).send().await?;
+    Ok(())
+}
+
+/// The bucket's CORS rules, as in AWS — with the CloudFront origin (which does not exist here)
+/// replaced by the local stack's own: an origin that does not resolve locally is the web app's.
+async fn configure_cors(
+    s3: &aws_sdk_s3::Client,
+    bucket: &Resource,
+    name: &str,
+    resolver: &Resolver<'_>,
+    web_origins: &[String],
+) -> Result<(), BoxError> {
+    use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
+    let Some(rules) = prop(bucket, "CorsConfiguration").and_then(|c| c.get("CorsRules")).and_then(Value::as_sequence) else {
+        return Ok(());
+    };
+    let list = |rule: &Value, key: &str| -> Vec<Value> { rule.get(key).and_then(Value::as_sequence).cloned().unwrap_or_default() };
+    let mut config = CorsConfiguration::builder();
+    for rule in rules {
+        let mut origins = Vec::new();
+        for o in list(rule, "AllowedOrigins") {
+            match resolver.resolve(&o) {
+                Ok(origin) => origins.push(origin),
+                Err(_) => origins.extend(web_origins.iter().cloned()),
+            }
+        }
+        let strings = |key: &str| list(rule, key).iter().filter_map(scalar).collect::<Vec<String>>();
+        let mut r = CorsRule::builder()
+            .set_allowed_origins(Some(origins))
+            .set_allowed_methods(Some(strings("AllowedMethods")))
+            .set_allowed_headers(Some(strings("AllowedHeaders")))
+            .set_expose_headers(Some(strings("ExposedHeaders")));
+        if let Some(age) = rule.get("MaxAge").and_then(scalar).and_then(|a| a.parse().ok()) {
+            r = r.max_age_seconds(age);
+        }
+        config = config.cors_rules(r.build()?);
+    }
+    s3.put_bucket_cors().bucket(name).cors_configuration(config.build()?).send().await?;
     Ok(())
 }
 

@@ -15,7 +15,9 @@ help:
 	@echo "make test   - fmt check, clippy, unit tests, cfn-lint, black-box tests against the local stack"
 	@echo "make bench  - import 2,000 records through the API vs pyairtable, against the sandbox's real limits"
 	@echo "make openapi - regenerate docs/openapi.json from the code"
-	@echo "make package - sam validate --lint and sam build: one arm64 bootstrap per function in .aws-sam/build"
+	@echo "make package - the web app (web/dist) and sam build: one arm64 bootstrap per function in .aws-sam/build"
+	@echo "make e2e    - the browser suite (Playwright in Debian's Chromium) against a local stack of its own"
+	@echo "make fuzz   - cargo-fuzz on every extractor and parser, FUZZ_SECONDS (60) each"
 	@echo "make fmt    - format the code"
 
 # ---------- set-up (idempotent) ----------
@@ -145,7 +147,7 @@ $(SAM_VENV)/.installed: requirements-package.txt
 # Its own build cache: release arm64 artifacts share nothing with the dev build, and a separate
 # directory keeps `make test` from waiting on its lock.
 package: export CARGO_TARGET_DIR := $(or $(PACKAGE_TARGET_DIR),/var/tmp/pyairtable-package-target)
-package: toolchain $(SAM_VENV)/.installed
+package: toolchain $(SAM_VENV)/.installed web
 	@rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build

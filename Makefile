@@ -13,7 +13,7 @@ export CARGO_TERM_COLOR ?= never
 help:
 	@echo "make dev    - run the whole platform locally (AWS emulator + sandbox Airtable + API on :3000)"
 	@echo "make test   - fmt check, clippy, unit tests, cfn-lint, black-box tests against the local stack"
-	@echo "make bench  - import 2,000 records through the API vs pyairtable, against the sandbox's real limits"
+	@echo "make bench  - import 2,000 records through the API vs pyairtable (sandbox limits); first rows of a 10,000-record table in the browser"
 	@echo "make openapi - regenerate docs/openapi.json from the code"
 	@echo "make package - the web app (web/dist) and sam build: one arm64 bootstrap per function in .aws-sam/build"
 	@echo "make e2e    - the browser suite (Playwright in Debian's Chromium) against a local stack of its own"
@@ -130,8 +130,10 @@ fuzz: toolchain $(CARGO_FUZZ)
 	@echo "make fuzz: no crash in $(words $(FUZZ_TARGETS)) targets x $(FUZZ_SECONDS) s"
 
 # A benchmark, not a test: prints figures, asserts nothing.
-bench: deps
+bench: deps web chromium
 	cargo run --quiet -p tests --bin bench
+	@# The web app: first rows of a 10,000-record table, in Debian's Chromium against a fresh stack.
+	cargo run --quiet --locked -p tests --bin e2e -- --config=bench/playwright.config.ts
 
 # ---------- package (sam build) ----------
 # SAM CLI and cargo-lambda (with Zig, which links for arm64) from PyPI in their own venv; the

@@ -80,7 +80,12 @@ test('an invitation link: the admin copies it, a new user joins and sees the wor
   const context = await browser.newContext();
   const invitee = await context.newPage();
   await invitee.goto(url);
-  await expect(invitee.getByRole('heading', { name: 'Join a workspace' })).toBeVisible();
+  // the invitation says what it is before anyone signs up: the workspace, the inviter, the address, the role
+  await expect(invitee.getByRole('heading', { name: 'Join Babbage & Co' })).toBeVisible();
+  const offer = invitee.getByTestId('invitation-offer');
+  await expect(offer).toContainText(`invited ${email} to join Babbage & Co as member`);
+  await expect(offer).toContainText(owner.name);
+  await expect(invitee.getByLabel('Email')).toHaveValue(email);
   await checkPage(invitee, 'invite');
   await invitee.getByLabel('Your name').fill('Grace Invitee');
   await invitee.getByLabel('Email').fill(email);
@@ -106,6 +111,7 @@ test('a user of two workspaces accepts an invitation while signed in and switche
   expect(inv.status).toBe(201);
   await signInAs(page, guest, `/invite?token=${inv.body.invitationToken}`);
   await expect(page.getByText(`You are signed in as ${guest.email}`)).toBeVisible();
+  await expect(page.getByTestId('invitation-offer')).toContainText('to join Host Workspace as viewer');
   await page.getByRole('button', { name: 'Accept invitation' }).click();
   const switcher = page.getByRole('button', { name: /^Workspace: / });
   await expect(switcher).toHaveAccessibleName(/Workspace: Host Workspace/);
@@ -116,7 +122,8 @@ test('a user of two workspaces accepts an invitation while signed in and switche
   await page.keyboard.press('Enter');
   const menu = page.getByRole('menu');
   await expect(menu).toBeVisible();
-  await menu.getByRole('menuitem', { name: /^Workspace …\w+ owner$/ }).click();
+  // the other workspace by its name
+  await menu.getByRole('menuitem', { name: 'Guest Home owner' }).click();
   await expect(switcher).toHaveAccessibleName(/Workspace: Guest Home/);
   await expect(switcher).toContainText('owner');
   // the old session was revoked by the switch, the new one survives a reload

@@ -107,3 +107,21 @@ test('conversations can be opened from the list and deleted', async ({ page }) =
   await expect(items).toHaveCount(1);
   await expect(page).toHaveURL(/\/chat$/);
 });
+
+test('a tool card shows the full result while the answer is still streaming', async ({ page }) => {
+  const { account, base } = await connectedOwner('liveresult', 3);
+  const marker = await script([
+    { call: { name: 'get_records', arguments: { base_id: base.id, table: 'Contacts', max_records: 2 } } },
+    { text: 'slowly '.repeat(40), pieces: 40, delayMs: 300 },
+  ]);
+  await signInAs(page, account, '/chat');
+  await page.getByLabel('Message').fill(`Show me two contacts ${marker}`);
+  await page.getByRole('button', { name: 'Send' }).click();
+  const card = page.locator('.turn').last().getByRole('region', { name: /Tool call get_records, succeeded/ });
+  await expect(card).toBeVisible();
+  // still streaming: the result came with tool_call_finished, not from the saved session
+  await expect(page.getByRole('button', { name: 'Stop', exact: true })).toBeVisible();
+  await card.getByRole('button', { name: 'Show full result' }).click();
+  await expect(card.locator('.tool-result')).toContainText('person0002@example.com');
+  await expect(page.getByRole('button', { name: 'Stop', exact: true })).toBeVisible();
+});

@@ -32,14 +32,23 @@ function isAbort(err: unknown): boolean {
   return err instanceof DOMException && err.name === 'AbortError';
 }
 
-/** The data of an openapi-fetch call, or an ApiError carrying the API's problem. `T` is the
- *  response type: generated where the document has one, else from ./types. */
-export async function unwrap<T>(call: Promise<Result>): Promise<T> {
-  return (await unwrapWithResponse<T>(call)).data;
+/** What an openapi-fetch call answers on success, as the document types it (void for 204s). */
+export type Data<R> = [R] extends [{ data?: infer D }] ? ([Exclude<D, undefined>] extends [never] ? void : Exclude<D, undefined>) : never;
+
+/** The data of an openapi-fetch call, typed by the OpenAPI document, or an ApiError carrying
+ *  the API's problem. */
+export async function unwrap<R extends Result>(call: Promise<R>): Promise<Data<R>> {
+  return (await unwrapWithResponse(call)).data;
 }
 
-export async function unwrapWithResponse<T>(call: Promise<Result>): Promise<{ data: T; response: Response }> {
-  let r: Result;
+/** Like unwrap, for the answers the document still types as a bare object: `T` comes from
+ *  ./types, which says what the real responses hold. */
+export async function unwrapAs<T>(call: Promise<Result>): Promise<T> {
+  return (await unwrapWithResponse(call)).data as T;
+}
+
+export async function unwrapWithResponse<R extends Result>(call: Promise<R>): Promise<{ data: Data<R>; response: Response }> {
+  let r: R;
   try {
     r = await call;
   } catch (err) {
@@ -49,7 +58,7 @@ export async function unwrapWithResponse<T>(call: Promise<Result>): Promise<{ da
   if (!r.response.ok) {
     throw new ApiError(toProblem(r.error, r.response.status, r.response.headers.get('x-request-id')));
   }
-  return { data: r.data as T, response: r.response };
+  return { data: r.data as Data<R>, response: r.response };
 }
 
 /** A raw authenticated request for what openapi-fetch cannot express (a streamed response).

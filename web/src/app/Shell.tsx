@@ -9,10 +9,6 @@ import { Loading } from '../ui/feedback';
 import { ToastProvider } from '../ui/Toast';
 import { useAuth, useMe } from './auth';
 
-function shortId(id: string): string {
-  return id.length > 10 ? `…${id.slice(-6)}` : id;
-}
-
 function WorkspaceMenu({ onProblem }: { onProblem: (p: Problem | null) => void }) {
   const me = useMe();
   const auth = useAuth();
@@ -54,8 +50,8 @@ function WorkspaceMenu({ onProblem }: { onProblem: (p: Problem | null) => void }
               <MenuSection>
                 <Header className="menu-header">Switch to</Header>
                 {others.map((t) => (
-                  <MenuItem key={t.tenantId} className="menu-item" id={`switch:${t.tenantId}`} textValue={`Workspace ${t.tenantId}`}>
-                    Workspace <span className="mono">{shortId(t.tenantId)}</span> <span className="badge">{t.role}</span>
+                  <MenuItem key={t.tenantId} className="menu-item" id={`switch:${t.tenantId}`} textValue={`${t.name} ${t.role}`}>
+                    <span className="workspace-name">{t.name}</span> <span className="badge">{t.role}</span>
                   </MenuItem>
                 ))}
               </MenuSection>

@@ -40,7 +40,10 @@ function tenantOf(token: string | null): string | null {
 }
 
 async function loadMe(): Promise<Me> {
-  return unwrap<Me>(api.GET('/api/v1/auth/me'));
+  const me = await unwrap(api.GET('/api/v1/auth/me'));
+  // The app signs users in; API keys and workflows (no `user`) never reach it.
+  if (!me.user) throw new ApiError({ title: 'Not a user', status: 403, detail: 'This session does not belong to a user.' });
+  return { ...me, user: me.user, tenants: me.tenants ?? [] };
 }
 
 export function AuthProvider({ children }: { children: ReactNode }) {
@@ -123,20 +126,20 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     () => ({
       state,
       async signIn(email, password) {
-        await start(await unwrap<SessionResponse>(api.POST('/api/v1/auth/login', { body: { email, password } })));
+        await start(await unwrap(api.POST('/api/v1/auth/login', { body: { email, password } })));
       },
       async signUp(body) {
-        await start(await unwrap<SessionResponse>(api.POST('/api/v1/auth/register', { body })));
+        await start(await unwrap(api.POST('/api/v1/auth/register', { body })));
       },
       async acceptInvitation(token) {
-        await start(await unwrap<SessionResponse>(api.POST('/api/v1/tenant/invitations/accept', { body: { token } })));
+        await start(await unwrap(api.POST('/api/v1/tenant/invitations/accept', { body: { token } })));
       },
       async switchTenant(tenantId) {
-        await start(await unwrap<SessionResponse>(api.POST('/api/v1/auth/switch', { body: { tenantId } })));
+        await start(await unwrap(api.POST('/api/v1/auth/switch', { body: { tenantId } })));
       },
       async signOut() {
         try {
-          await unwrap<void>(api.POST('/api/v1/auth/logout'));
+          await unwrap(api.POST('/api/v1/auth/logout'));
         } catch {
           /* the tokens are forgotten anyway */
         }

@@ -6,8 +6,8 @@ function money(n: number): string {
 
 /** Spend against a monthly limit (react-aria Meter: role=meter with its value as text). A null
  *  limit is "no limit"; a limit of 0 is a budget of nothing, already spent. */
-export function SpendMeter({ label, spent, limit, threshold = 0.8 }: { label: string; spent: number; limit: number | null; threshold?: number }) {
-  if (limit === null) {
+export function SpendMeter({ label, spent, limit, threshold = 0.8 }: { label: string; spent: number; limit: number | null | undefined; threshold?: number }) {
+  if (limit === null || limit === undefined) {
     return (
       <div className="meter">
         <div className="meter-head">

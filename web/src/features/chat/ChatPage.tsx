@@ -42,7 +42,7 @@ type Action =
   | { type: 'session'; sessionId: string }
   | { type: 'text'; text: string }
   | { type: 'toolStarted'; tool: ToolView }
-  | { type: 'toolFinished'; id: string; ok: boolean; summary: string }
+  | { type: 'toolFinished'; id: string; ok: boolean; summary: string; result?: unknown; hasResult: boolean }
   | { type: 'usage'; usage: TurnUsage }
   | { type: 'end'; status: Live['status']; problem?: Problem; stopped?: ChatDone['stopped'] }
   | { type: 'clear' };
@@ -63,7 +63,11 @@ function reduce(s: Live | null, a: Action): Live | null {
     case 'toolFinished':
       return {
         ...s,
-        parts: s.parts.map((p) => (p.kind === 'tool' && p.tool.id === a.id ? { kind: 'tool', tool: { ...p.tool, status: a.ok ? 'succeeded' : 'failed', summary: a.summary } } : p)),
+        parts: s.parts.map((p) =>
+          p.kind === 'tool' && p.tool.id === a.id
+            ? { kind: 'tool', tool: { ...p.tool, status: a.ok ? 'succeeded' : 'failed', summary: a.summary, hasResult: a.hasResult, ...(a.hasResult ? { result: a.result } : {}) } }
+            : p,
+        ),
       };
     case 'usage':
       return { ...s, usage: a.usage };
@@ -322,7 +326,7 @@ export function Component() {
             flush();
             dispatch({ type: 'toolStarted', tool: { id: c.id, name: c.name, arguments: c.arguments, status: 'running', hasResult: false } });
           },
-          onToolFinished: (c) => dispatch({ type: 'toolFinished', id: c.id, ok: c.ok, summary: c.summary }),
+          onToolFinished: (c) => dispatch({ type: 'toolFinished', id: c.id, ok: c.ok, summary: c.summary, result: c.result, hasResult: c.result !== undefined }),
           onUsage: (u) => dispatch({ type: 'usage', usage: u }),
           onDone: (d) => {
             flush();

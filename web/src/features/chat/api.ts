@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, authedStream, unwrap } from '../../api/client';
 import { ApiError, toProblem, type Problem } from '../../api/problem';
 import type { components } from '../../api/schema';
-import type { ChatDone, ChatSessionDetail, ChatSessionSummary, ToolCallRecord, TurnUsage } from '../../api/types';
+import type { ChatDone, ChatSessionDetail, ChatSessionSummary, ToolCallFinished, TurnUsage } from '../../api/types';
 import { readSse } from '../../lib/sse';
 
 export const chatKeys = {
@@ -14,7 +14,7 @@ export const chatKeys = {
 export function useSessions() {
   return useQuery({
     queryKey: chatKeys.sessions,
-    queryFn: async ({ signal }) => (await unwrap<{ sessions: ChatSessionSummary[] }>(api.GET('/api/v1/chat/sessions', { signal }))).sessions,
+    queryFn: async ({ signal }) => (await unwrap(api.GET('/api/v1/chat/sessions', { signal }))).sessions,
   });
 }
 
@@ -22,14 +22,15 @@ export function useSession(id: string | undefined) {
   return useQuery({
     queryKey: chatKeys.session(id ?? ''),
     enabled: Boolean(id),
-    queryFn: ({ signal }) => unwrap<ChatSessionDetail>(api.GET('/api/v1/chat/sessions/{id}', { params: { path: { id: id ?? '' } }, signal })),
+    // Content blocks are objects in the document; ChatMessage says which.
+    queryFn: async ({ signal }) => (await unwrap(api.GET('/api/v1/chat/sessions/{id}', { params: { path: { id: id ?? '' } }, signal }))) as ChatSessionDetail,
   });
 }
 
 export function useDeleteSession() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => unwrap<void>(api.DELETE('/api/v1/chat/sessions/{id}', { params: { path: { id } } })),
+    mutationFn: (id: string) => unwrap(api.DELETE('/api/v1/chat/sessions/{id}', { params: { path: { id } } })),
     onSuccess: (_r, id) => {
       qc.setQueryData<ChatSessionSummary[]>(chatKeys.sessions, (s) => s?.filter((x) => x.id !== id));
       qc.removeQueries({ queryKey: chatKeys.session(id) });
@@ -43,7 +44,7 @@ export interface TurnHandlers {
   onSession(sessionId: string): void;
   onDelta(text: string): void;
   onToolStarted(call: { id: string; name: string; arguments: unknown }): void;
-  onToolFinished(call: ToolCallRecord): void;
+  onToolFinished(call: ToolCallFinished): void;
   onUsage(usage: TurnUsage): void;
   onDone(done: ChatDone): void;
   onError(problem: Problem): void;
@@ -76,7 +77,7 @@ export async function streamTurn(body: ChatBody, signal: AbortSignal, h: TurnHan
         h.onToolStarted({ id: String(d.id ?? ''), name: String(d.name ?? ''), arguments: d.arguments });
         break;
       case 'tool_call_finished':
-        h.onToolFinished(data as ToolCallRecord);
+        h.onToolFinished(data as ToolCallFinished);
         break;
       case 'usage':
         h.onUsage(data as TurnUsage);

@@ -1,8 +1,8 @@
 // Server state of the data pages: the Airtable connection, bases, schemas and record pages, and
 // the record writes (each with an Idempotency-Key made once per user action).
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData, type QueryKey } from '@tanstack/react-query';
-import { api, idempotencyKey, unwrap, unwrapWithResponse } from '../../api/client';
-import type { AirtableRecord, Base, Connection, RecordsPage, TableSchema } from '../../api/types';
+import { api, idempotencyKey, unwrap, unwrapAs, unwrapWithResponse } from '../../api/client';
+import type { AirtableRecord, Schemas, TableSchema } from '../../api/types';
 
 export const PAGE_SIZE = 100;
 
@@ -18,7 +18,7 @@ export const recordKeys = {
 export function useConnection() {
   return useQuery({
     queryKey: recordKeys.connection,
-    queryFn: ({ signal }) => unwrap<Connection>(api.GET('/api/v1/connections/airtable', { signal })),
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/connections/airtable', { signal })),
   });
 }
 
@@ -26,7 +26,7 @@ export function useBases(enabled = true) {
   return useQuery({
     queryKey: recordKeys.bases,
     enabled,
-    queryFn: async ({ signal }) => (await unwrap<{ bases: Base[] }>(api.GET('/api/v1/bases', { signal }))).bases,
+    queryFn: async ({ signal }) => (await unwrap(api.GET('/api/v1/bases', { signal }))).bases,
     staleTime: 5 * 60_000,
   });
 }
@@ -36,7 +36,8 @@ export function useSchema(baseId: string | undefined) {
     queryKey: recordKeys.schema(baseId ?? ''),
     enabled: Boolean(baseId),
     queryFn: async ({ signal }) =>
-      (await unwrap<{ tables: TableSchema[] }>(api.GET('/api/v1/tables', { params: { query: { baseId: baseId ?? '' } }, signal }))).tables,
+      // Field options are Airtable's own (the document: an object); FieldOptions names the ones the grid reads.
+      (await unwrap(api.GET('/api/v1/tables', { params: { query: { baseId: baseId ?? '' } }, signal }))).tables as TableSchema[],
     staleTime: 5 * 60_000,
   });
 }
@@ -78,7 +79,7 @@ export function useRecords(baseId: string, tableId: string, q: ListQuery, bypass
       if (q.search) query.search = q.search;
       const noCache = bypass.current && !pageParam;
       if (noCache) bypass.current = false;
-      const { data, response } = await unwrapWithResponse<RecordsPage>(
+      const { data, response } = await unwrapWithResponse(
         api.GET('/api/v1/records', { params: { query }, signal, ...(noCache ? { headers: { 'cache-control': 'no-cache' } } : {}) }),
       );
       const cache = response.headers.get('x-cache');
@@ -96,7 +97,7 @@ export function useRecord(baseId: string, tableId: string, recordId: string, ini
   return useQuery({
     queryKey: recordKeys.record(baseId, tableId, recordId),
     queryFn: ({ signal }) =>
-      unwrap<AirtableRecord>(
+      unwrap(
         api.GET('/api/v1/records/{recordId}', { params: { path: { recordId }, query: { baseId, table: tableId } }, signal }),
       ),
     ...(initial ? { initialData: initial, initialDataUpdatedAt: 0 } : {}),
@@ -121,7 +122,7 @@ export function useUpdateCell(baseId: string, tableId: string) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: ({ edit, key }: { edit: CellEdit; key: string }) =>
-      unwrap<AirtableRecord>(
+      unwrap(
         api.PATCH('/api/v1/records/{recordId}', {
           params: { path: { recordId: edit.record.id } },
           body: { baseId, table: tableId, fields: { [edit.field]: edit.value }, typecast: true },
@@ -157,8 +158,9 @@ function withField(fields: Record<string, unknown>, name: string, value: unknown
 export function useCreateRecord(baseId: string, tableId: string) {
   const qc = useQueryClient();
   return useMutation({
+    // 201 RecordsWritten (the document's 200 is an upsert's answer, which this never asks for).
     mutationFn: ({ fields, key }: { fields: Record<string, unknown>; key: string }) =>
-      unwrap<{ records: AirtableRecord[] }>(
+      unwrapAs<Schemas['RecordsWritten']>(
         api.POST('/api/v1/records', {
           body: { baseId, table: tableId, records: [{ fields }], typecast: true },
           headers: { 'idempotency-key': key },
@@ -176,7 +178,7 @@ export function useDeleteRecords(baseId: string, tableId: string) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: ({ ids, key }: { ids: string[]; key: string }) =>
-      unwrap<{ deleted: unknown }>(
+      unwrap(
         api.DELETE('/api/v1/records', { params: { query: { baseId, table: tableId, ids: ids.join(',') } }, headers: { 'idempotency-key': key } }),
       ),
     onSuccess: (_res, { ids }) => {

@@ -107,7 +107,7 @@ export function Component() {
               <ul className="small">
                 {budgets.data.alerts.map((a, i) => (
                   <li key={i}>
-                    {a.scope === 'tenant' ? 'Workspace' : `User ${a.userId ?? ''}`} reached ${a.spentUsd.toFixed(2)} of ${a.limitUsd.toFixed(2)} on {new Date(a.at).toLocaleString()}
+                    {a.scope === 'tenant' ? 'Workspace' : `User ${a.userId ?? ''}`} reached ${(a.spentUsd ?? 0).toFixed(2)} of ${(a.limitUsd ?? 0).toFixed(2)}{a.at ? ` on ${new Date(a.at).toLocaleString()}` : ''}
                   </li>
                 ))}
               </ul>

@@ -56,17 +56,17 @@ export function ConnectForm({ submitLabel = 'Connect Airtable', onConnected }: {
 }
 
 /** What the check found (no token: it is never sent back). */
-export function ConnectionSummary({ connection }: { connection: Extract<Connection, { status: 'connected' }> }) {
-  const when = (s: string) => new Date(s).toLocaleString();
+export function ConnectionSummary({ connection }: { connection: Connection }) {
+  const when = (s: string | null | undefined) => (s ? new Date(s).toLocaleString() : '—');
   return (
     <dl className="summary-list">
       <div>
         <dt>Bases found</dt>
-        <dd>{connection.basesCount}</dd>
+        <dd>{connection.basesCount ?? '—'}</dd>
       </div>
       <div>
         <dt>Scopes</dt>
-        <dd>{connection.scopes.length ? connection.scopes.map((s) => <code key={s} className="scope">{s}</code>) : <span className="muted">not reported by Airtable</span>}</dd>
+        <dd>{connection.scopes?.length ? connection.scopes.map((s) => <code key={s} className="scope">{s}</code>) : <span className="muted">not reported by Airtable</span>}</dd>
       </div>
       <div>
         <dt>Connected</dt>

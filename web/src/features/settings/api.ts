@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { reread } from '../../lib/query';
 import { api, unwrap } from '../../api/client';
 import type { components } from '../../api/schema';
-import type { ApiKey, Budgets, Connection, CreatedApiKey, InviteResponse, MembersResponse, Role, Tenant, TenantInfo } from '../../api/types';
+import type { Connection, Role } from '../../api/types';
 import { recordKeys } from '../records/api';
 
 export const settingsKeys = {
@@ -15,25 +15,25 @@ export const settingsKeys = {
 };
 
 export function useTenant() {
-  return useQuery({ queryKey: settingsKeys.tenant, queryFn: ({ signal }) => unwrap<TenantInfo>(api.GET('/api/v1/tenant', { signal })) });
+  return useQuery({ queryKey: settingsKeys.tenant, queryFn: ({ signal }) => unwrap(api.GET('/api/v1/tenant', { signal })) });
 }
 
 export function useRenameTenant() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (name: string) => unwrap<Tenant>(api.PATCH('/api/v1/tenant', { body: { name } })),
+    mutationFn: (name: string) => unwrap(api.PATCH('/api/v1/tenant', { body: { name } })),
     onSuccess: () => reread(qc, settingsKeys.tenant),
   });
 }
 
 export function useMembers() {
-  return useQuery({ queryKey: settingsKeys.members, queryFn: ({ signal }) => unwrap<MembersResponse>(api.GET('/api/v1/tenant/members', { signal })) });
+  return useQuery({ queryKey: settingsKeys.members, queryFn: ({ signal }) => unwrap(api.GET('/api/v1/tenant/members', { signal })) });
 }
 
 export function useInvite() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (body: { email: string; role: Role }) => unwrap<InviteResponse>(api.POST('/api/v1/tenant/members', { body })),
+    mutationFn: (body: { email: string; role: Role }) => unwrap(api.POST('/api/v1/tenant/members', { body })),
     onSuccess: () => reread(qc, settingsKeys.members),
   });
 }
@@ -42,7 +42,7 @@ export function useChangeRole() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: ({ userId, role }: { userId: string; role: Role }) =>
-      unwrap<{ userId: string; role: Role; apiKeysRevoked?: number }>(api.PATCH('/api/v1/tenant/members/{userId}', { params: { path: { userId } }, body: { role } })),
+      unwrap(api.PATCH('/api/v1/tenant/members/{userId}', { params: { path: { userId } }, body: { role } })),
     onSuccess: () => reread(qc, settingsKeys.members),
   });
 }
@@ -50,7 +50,7 @@ export function useChangeRole() {
 export function useRemoveMember() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (userId: string) => unwrap<void>(api.DELETE('/api/v1/tenant/members/{userId}', { params: { path: { userId } } })),
+    mutationFn: (userId: string) => unwrap(api.DELETE('/api/v1/tenant/members/{userId}', { params: { path: { userId } } })),
     onSuccess: () => reread(qc, settingsKeys.members),
   });
 }
@@ -58,7 +58,7 @@ export function useRemoveMember() {
 export function useWithdrawInvitation() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (invitationId: string) => unwrap<void>(api.DELETE('/api/v1/tenant/invitations/{invitationId}', { params: { path: { invitationId } } })),
+    mutationFn: (invitationId: string) => unwrap(api.DELETE('/api/v1/tenant/invitations/{invitationId}', { params: { path: { invitationId } } })),
     onSuccess: () => reread(qc, settingsKeys.members),
   });
 }
@@ -66,7 +66,7 @@ export function useWithdrawInvitation() {
 export function useApiKeys() {
   return useQuery({
     queryKey: settingsKeys.apiKeys,
-    queryFn: async ({ signal }) => (await unwrap<{ apiKeys: ApiKey[] }>(api.GET('/api/v1/api-keys', { signal }))).apiKeys,
+    queryFn: async ({ signal }) => (await unwrap(api.GET('/api/v1/api-keys', { signal }))).apiKeys,
   });
 }
 
@@ -75,7 +75,7 @@ export type CreateKeyBody = components['schemas']['CreateRequest'];
 export function useCreateApiKey() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (body: CreateKeyBody) => unwrap<CreatedApiKey>(api.POST('/api/v1/api-keys', { body })),
+    mutationFn: (body: CreateKeyBody) => unwrap(api.POST('/api/v1/api-keys', { body })),
     onSuccess: () => reread(qc, settingsKeys.apiKeys),
   });
 }
@@ -83,19 +83,19 @@ export function useCreateApiKey() {
 export function useRevokeApiKey() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (keyId: string) => unwrap<void>(api.DELETE('/api/v1/api-keys/{keyId}', { params: { path: { keyId } } })),
+    mutationFn: (keyId: string) => unwrap(api.DELETE('/api/v1/api-keys/{keyId}', { params: { path: { keyId } } })),
     onSuccess: () => reread(qc, settingsKeys.apiKeys),
   });
 }
 
 export function useBudgets() {
-  return useQuery({ queryKey: settingsKeys.budgets, queryFn: ({ signal }) => unwrap<Budgets>(api.GET('/api/v1/budgets', { signal })) });
+  return useQuery({ queryKey: settingsKeys.budgets, queryFn: ({ signal }) => unwrap(api.GET('/api/v1/budgets', { signal })) });
 }
 
 export function useSaveBudgets() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (body: components['schemas']['PutBudgets']) => unwrap<Budgets>(api.PUT('/api/v1/budgets', { body })),
+    mutationFn: (body: components['schemas']['PutBudgets']) => unwrap(api.PUT('/api/v1/budgets', { body })),
     onSuccess: (data) => qc.setQueryData(settingsKeys.budgets, data),
   });
 }
@@ -103,7 +103,7 @@ export function useSaveBudgets() {
 export function useConnect() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (token: string) => unwrap<Connection>(api.PUT('/api/v1/connections/airtable', { body: { token } })),
+    mutationFn: (token: string) => unwrap(api.PUT('/api/v1/connections/airtable', { body: { token } })),
     onSuccess: (data) => {
       qc.setQueryData(recordKeys.connection, data);
       void reread(qc, recordKeys.bases);
@@ -116,7 +116,7 @@ export function useConnect() {
 export function useDisconnect() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: () => unwrap<void>(api.DELETE('/api/v1/connections/airtable')),
+    mutationFn: () => unwrap(api.DELETE('/api/v1/connections/airtable')),
     onSuccess: () => {
       qc.setQueryData<Connection>(recordKeys.connection, { status: 'not_connected' });
       qc.removeQueries({ queryKey: recordKeys.bases });

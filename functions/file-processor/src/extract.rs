@@ -1015,6 +1015,12 @@ mod tests {
         // The drawing that draws itself is refused before extraction recurses into it.
         let err = run("pdf", &crate::fixtures::pdf_self_drawing_xobject()).unwrap_err();
         assert!(err.0.contains("draws itself"), "{err}");
+        // Found by `make fuzz` (extract_pdf): the same document with its XObject's resources
+        // garbled makes pdf-extract panic on a missing reference; a panic is "cannot be read".
+        let garbled = String::from_utf8(crate::fixtures::pdf_self_drawing_xobject()).unwrap();
+        let at = garbled.rfind("/XObject <<").unwrap();
+        let garbled = format!("{}/XObject ,<{}", &garbled[..at], &garbled[at + "/XObject <<".len()..]);
+        assert!(run("pdf", garbled.as_bytes()).unwrap_err().0.contains("cannot be read"));
     }
 
     #[test]

@@ -8,6 +8,8 @@ import { Button } from '../ui/Button';
 import { Loading } from '../ui/feedback';
 import { ToastProvider } from '../ui/Toast';
 import { useAuth, useMe } from './auth';
+import { CommandPalette, PaletteButton } from './CommandPalette';
+import { WatchProvider } from './watch';
 
 function WorkspaceMenu({ onProblem }: { onProblem: (p: Problem | null) => void }) {
   const me = useMe();
@@ -100,6 +102,7 @@ function UserMenu() {
             <MenuItem className="menu-item" id="budgets">
               Usage and budgets
             </MenuItem>
+
           </MenuSection>
           <Separator className="menu-separator" />
           <MenuItem className="menu-item" id="signout">
@@ -115,6 +118,8 @@ export function Component() {
   const [problem, setProblem] = useState<Problem | null>(null);
   return (
     <ToastProvider>
+      <WatchProvider>
+      <CommandPalette>
       <a className="skip-link" href="#main">
         Skip to content
       </a>
@@ -127,9 +132,14 @@ export function Component() {
           <WorkspaceMenu onProblem={setProblem} />
           <nav aria-label="Main" className="main-nav">
             <NavLink to="/bases">Data</NavLink>
+            <NavLink to="/files">Files</NavLink>
+            <NavLink to="/workflows">Workflows</NavLink>
+            <NavLink to="/jobs">Jobs</NavLink>
+            <NavLink to="/usage">Usage</NavLink>
             <NavLink to="/chat">Chat</NavLink>
             <NavLink to="/settings">Settings</NavLink>
           </nav>
+          <PaletteButton />
           <UserMenu />
         </div>
       </header>
@@ -143,6 +153,8 @@ export function Component() {
           <Outlet />
         </Suspense>
       </main>
+      </CommandPalette>
+      </WatchProvider>
     </ToastProvider>
   );
 }

@@ -32,6 +32,19 @@ export const routes: RouteObject[] = [
                 children: [{ path: 'records/:recordId', lazy: () => import('../features/records/RecordDrawer') }],
               },
               { path: 'chat/:sessionId?', lazy: () => import('../features/chat/ChatPage') },
+              { path: 'files', lazy: () => import('../features/files/FilesPage') },
+              { path: 'files/:fileId', lazy: () => import('../features/files/FilePage') },
+              { path: 'files/:fileId/import', lazy: () => import('../features/files/ImportPage') },
+              { path: 'jobs', lazy: () => import('../features/sagas/SagasPage') },
+              { path: 'jobs/:transactionId', lazy: () => import('../features/sagas/SagaPage') },
+              { path: 'workflows', lazy: () => import('../features/workflows/WorkflowsPage') },
+              // The editor is its own chunk: only the pages that edit load it.
+              { path: 'workflows/new', lazy: () => import('../features/workflows/EditorPage') },
+              { path: 'workflows/:workflowId/edit', lazy: () => import('../features/workflows/EditorPage') },
+              { path: 'workflows/:workflowId', lazy: () => import('../features/workflows/WorkflowPage') },
+              { path: 'workflows/:workflowId/runs/:executionId', lazy: () => import('../features/workflows/RunPage') },
+              // uPlot loads with this page only.
+              { path: 'usage', lazy: () => import('../features/usage/UsagePage') },
               {
                 path: 'settings',
                 lazy: () => import('../features/settings/SettingsLayout'),
@@ -43,6 +56,7 @@ export const routes: RouteObject[] = [
                   { path: 'budgets', lazy: () => import('../features/settings/BudgetsPage') },
                   { path: 'airtable', lazy: () => import('../features/settings/AirtablePage') },
                   { path: 'mcp', lazy: () => import('../features/settings/McpPage') },
+                  { path: 'secrets', lazy: () => import('../features/settings/SecretsPage') },
                 ],
               },
               { path: '*', lazy: () => import('./NotFound') },

@@ -8,6 +8,7 @@ const SECTIONS = [
   ['budgets', 'Budgets'],
   ['airtable', 'Airtable'],
   ['mcp', 'MCP'],
+  ['secrets', 'Secrets'],
 ] as const;
 
 export function Component() {

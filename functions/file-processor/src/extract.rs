@@ -622,8 +622,8 @@ fn docx(bytes: &[u8], sink: &mut dyn Sink) -> Result<(), Unreadable> {
 const MAX_XOBJECT_DEPTH: usize = 16;
 
 /// Refuses a document whose Form XObjects draw themselves (directly or through others) or nest
-/// deeper than [`MAX_XOBJECT_DEPTH`]: text extraction follows them recursively, without a limit
-/// of its own.
+/// deeper than [`MAX_XOBJECT_DEPTH`], or whose pages are their own ancestors: text extraction
+/// follows both recursively, without a limit of its own.
 fn check_xobjects(doc: &pdf_extract::Document) -> Result<(), Unreadable> {
     use pdf_extract::{Dictionary, Object, ObjectId};
     fn dict<'a>(doc: &'a pdf_extract::Document, o: &'a Object) -> Option<&'a Dictionary> {
@@ -652,6 +652,17 @@ fn check_xobjects(doc: &pdf_extract::Document) -> Result<(), Unreadable> {
         Ok(())
     }
     for (_, page) in doc.get_pages() {
+        // Text extraction looks inherited attributes up the page's /Parent chain, recursively
+        // and without a limit of its own: a page that is its own ancestor never ends.
+        let mut seen = vec![page];
+        let mut node = page;
+        while let Some(parent) = doc.get_dictionary(node).ok().and_then(|d| d.get(b"Parent").ok()).and_then(|p| p.as_reference().ok()) {
+            if seen.contains(&parent) || seen.len() > MAX_XOBJECT_DEPTH * 4 {
+                return Err(bad("the PDF's page tree loops back on itself; it may be crafted to crash readers"));
+            }
+            seen.push(parent);
+            node = parent;
+        }
         let Ok((own, inherited)) = doc.get_page_resources(page) else { continue };
         let mut all: Vec<&Dictionary> = own.into_iter().collect();
         all.extend(inherited.into_iter().filter_map(|id| doc.get_dictionary(id).ok()));
@@ -1021,6 +1032,9 @@ mod tests {
         let at = garbled.rfind("/XObject <<").unwrap();
         let garbled = format!("{}/XObject ,<{}", &garbled[..at], &garbled[at + "/XObject <<".len()..]);
         assert!(run("pdf", garbled.as_bytes()).unwrap_err().0.contains("cannot be read"));
+        // Found by `make fuzz` (extract_pdf, a stack overflow): a page that is its own parent.
+        let err = run("pdf", &crate::fixtures::pdf_page_parent_loop()).unwrap_err();
+        assert!(err.0.contains("page tree loops"), "{err}");
     }
 
     #[test]

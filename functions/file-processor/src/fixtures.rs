@@ -162,3 +162,15 @@ pub fn csv_repeated_header(columns: usize) -> Vec<u8> {
 pub fn xlsx_far_corners() -> Vec<u8> {
     xlsx_cells(&[(1, 0, serde_json::json!("top left")), (1_048_576, 16_383, serde_json::json!("bottom right"))])
 }
+
+/// Crafted (found by fuzzing): a page whose `/Parent` is the page itself. A reader that looks
+/// inherited attributes up the parent chain without noticing the loop recurses until its stack
+/// overflows.
+pub fn pdf_page_parent_loop() -> Vec<u8> {
+    pdf_objects(&[
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 3 0 R /MediaBox [0 0 400 144] /Contents 4 0 R >>".to_owned(),
+        stream("", "BT /F1 18 Tf 20 100 Td (Hello) Tj ET"),
+    ])
+}

@@ -53,6 +53,8 @@ async fn crafted_files_fail_with_a_reason_while_another_tenants_file_is_processe
     assert!(csv["error"].as_str().unwrap().contains("30000 columns"), "{csv}");
     let xlsx = api.file_settled(&attacker, &xlsx).await;
     assert!(xlsx["error"].as_str().unwrap().contains("16384 columns"), "{xlsx}");
+    // Found by fuzzing: a 600-byte PDF whose page is its own parent (the parser's stack overflowed).
+    fails_with(&api, &attacker, "parent.pdf", "application/pdf", fixtures::pdf_page_parent_loop(), "page tree loops").await;
     // The same file again: the same clean failure, and the platform still answers.
     fails_with(&api, &attacker, "loop-again.pdf", "application/pdf", fixtures::pdf_self_drawing_xobject(), "draws itself").await;
     healthy(&api).await;

@@ -101,8 +101,9 @@ export function Component() {
                   <td>
                     <code>{s.name}</code>
                   </td>
-                  <td className="muted" aria-label="hidden">
-                    ••••••••
+                  <td className="muted">
+                    <span aria-hidden="true">••••••••</span>
+                    <span className="visually-hidden">hidden</span>
                   </td>
                   <td className="nowrap">{dateTime(s.updatedAt)}</td>
                   <td className="nowrap">

@@ -37,9 +37,15 @@ impl Sink for Check {
 /// Extracts `data` declared as `kind`: any outcome but a panic, an abort or a runaway is fine,
 /// and what comes out keeps the sink's invariants.
 pub fn extract(kind: &str, data: &[u8]) {
+    // `FUZZ_LAST_INPUT=<file>`: each input is written there before it runs, so a crash no handler
+    // survives (a stack overflow on a thread without an alternate stack) still leaves its input.
+    if let Some(path) = std::env::var_os("FUZZ_LAST_INPUT") {
+        let _ = std::fs::write(path, data);
+    }
     let mut check = Check::default();
     match file_processor::extract::extract(kind, data, &mut check) {
         Ok(summary) => assert!(["csv", "tsv", "json", "xlsx", "txt", "pdf", "docx"].contains(&summary.kind)),
         Err(Unreadable(reason)) => assert!(!reason.is_empty()),
     }
 }
+

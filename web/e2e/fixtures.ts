@@ -239,3 +239,27 @@ export async function checkPage(page: Page, name: string): Promise<void> {
 
 export const test = base;
 export { expect };
+
+// ---------------------------------------------------------------- files
+
+/** A CSV of `rows` people: Name, Email, Score, Joined, Active (types the processor infers). */
+export function peopleCsv(rows: number, prefix = 'Imported'): string {
+  const lines = ['Name,Email,Score,Joined,Active'];
+  for (let i = 1; i <= rows; i++) {
+    const id = String(i).padStart(4, '0');
+    lines.push(`${prefix} ${id},${prefix.toLowerCase()}${id}@example.com,${(i * 7) % 100},2025-${String((i % 12) + 1).padStart(2, '0')}-${String((i % 28) + 1).padStart(2, '0')},${i % 2 === 0 ? 'true' : 'false'}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Uploads a file over the API (presigned PUT) and waits until it is processed; its id. */
+export async function uploadOverApi(account: Account, name: string, body: string, contentType = 'text/csv'): Promise<string> {
+  const up = await apiCall<{ fileId: string; uploadUrl: string; headers: Record<string, string> }>('POST', '/api/v1/files/upload', { filename: name, contentType, size: Buffer.byteLength(body) }, account.accessToken);
+  expect(up.status, JSON.stringify(up.body)).toBe(201);
+  const put = await fetch(up.body.uploadUrl, { method: 'PUT', headers: up.body.headers, body });
+  expect(put.status).toBe(200);
+  await expect
+    .poll(async () => (await apiCall<{ status: string }>('GET', `/api/v1/files/${up.body.fileId}`, undefined, account.accessToken)).body.status, { timeout: 60_000, intervals: [500] })
+    .toBe('processed');
+  return up.body.fileId;
+}

@@ -643,11 +643,11 @@ fn check_xobjects(doc: &pdf_extract::Document) -> Result<(), Unreadable> {
             if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"Form".as_slice()) {
                 continue;
             }
-            if let Some(inner) = stream.dict.get(b"Resources").ok().and_then(|r| dict(doc, r)) {
-                path.push(id);
-                visit(doc, inner, path)?;
-                path.pop();
-            }
+            // A form without resources of its own draws with those it was called with.
+            let inner = stream.dict.get(b"Resources").ok().and_then(|r| dict(doc, r)).unwrap_or(resources);
+            path.push(id);
+            visit(doc, inner, path)?;
+            path.pop();
         }
         Ok(())
     }
@@ -1032,6 +1032,12 @@ mod tests {
         let at = garbled.rfind("/XObject <<").unwrap();
         let garbled = format!("{}/XObject ,<{}", &garbled[..at], &garbled[at + "/XObject <<".len()..]);
         assert!(run("pdf", garbled.as_bytes()).unwrap_err().0.contains("cannot be read"));
+        // Found by `make fuzz` (extract_pdf, a stack overflow): a drawing without resources of its
+        // own draws with the page's, which hold the drawing itself.
+        let inherits = String::from_utf8(crate::fixtures::pdf_self_drawing_xobject()).unwrap();
+        let at = inherits.rfind("/Resources").unwrap();
+        let inherits = format!("{}/Resoqrces{}", &inherits[..at], &inherits[at + "/Resources".len()..]);
+        assert!(run("pdf", inherits.as_bytes()).unwrap_err().0.contains("draws itself"));
         // Found by `make fuzz` (extract_pdf, a stack overflow): a page that is its own parent.
         let err = run("pdf", &crate::fixtures::pdf_page_parent_loop()).unwrap_err();
         assert!(err.0.contains("page tree loops"), "{err}");

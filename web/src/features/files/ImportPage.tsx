@@ -254,7 +254,7 @@ export function Component() {
                 {fieldError(problem, 'input.baseId') ? <div className="field-error">{fieldError(problem, 'input.baseId')}</div> : null}
               </div>
             </div>
-            <div role="radiogroup" aria-label="Table" className="stack">
+            <div role="radiogroup" aria-label="Which table" className="stack">
               <label className="choice">
                 <input type="radio" name="mode" value="new" checked={mode === 'new'} onChange={() => setMode('new')} />
                 <span>A new table</span>

@@ -111,6 +111,15 @@ export async function uploadFile(file: File, onProgress: (p: UploadProgress) => 
 function put(ticket: UploadTicket, file: File, contentType: string, onProgress: (p: UploadProgress) => void, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
+    // A Content-Security-Policy that does not list the storage's origin blocks the PUT before it
+    // leaves the browser: say so, rather than "network error".
+    const target = new URL(ticket.uploadUrl).origin;
+    let blocked = false;
+    const onViolation = (e: SecurityPolicyViolationEvent) => {
+      if (e.blockedURI.startsWith(target)) blocked = true;
+    };
+    document.addEventListener('securitypolicyviolation', onViolation);
+    const done = () => document.removeEventListener('securitypolicyviolation', onViolation);
     xhr.open(ticket.method, ticket.uploadUrl);
     for (const [name, value] of Object.entries(ticket.headers)) {
       // The browser sets Content-Length (and refuses to be told); Content-Type is sent as signed.
@@ -119,6 +128,7 @@ function put(ticket: UploadTicket, file: File, contentType: string, onProgress: 
     if (!Object.keys(ticket.headers).some((h) => h.toLowerCase() === 'content-type')) xhr.setRequestHeader('content-type', contentType);
     xhr.upload.onprogress = (e) => onProgress({ loaded: e.loaded, total: e.lengthComputable ? e.total : file.size });
     xhr.onload = () => {
+      done();
       if (xhr.status >= 200 && xhr.status < 300) {
         onProgress({ loaded: file.size, total: file.size });
         resolve();
@@ -133,8 +143,23 @@ function put(ticket: UploadTicket, file: File, contentType: string, onProgress: 
         reject(new ApiError(problem));
       }
     };
-    xhr.onerror = () => reject(new ApiError({ title: 'Network error', status: 0, code: 'network', detail: 'The upload could not reach the storage. Check your connection and try again.' }));
-    xhr.onabort = () => reject(new DOMException('The upload was cancelled.', 'AbortError'));
+    xhr.onerror = () => {
+      // The violation event may follow the error: give it a moment.
+      window.setTimeout(() => {
+        done();
+        reject(
+          new ApiError(
+            blocked
+              ? { title: 'Upload blocked by the page’s security policy', status: 0, code: 'csp', detail: `This site's Content-Security-Policy does not allow connections to the file storage (${target}). Whoever runs this PyAirtable needs to allow it in connect-src.` }
+              : { title: 'Network error', status: 0, code: 'network', detail: 'The upload could not reach the storage. Check your connection and try again.' },
+          ),
+        );
+      }, 50);
+    };
+    xhr.onabort = () => {
+      done();
+      reject(new DOMException('The upload was cancelled.', 'AbortError'));
+    };
     if (signal.aborted) {
       reject(new DOMException('The upload was cancelled.', 'AbortError'));
       return;

@@ -55,7 +55,7 @@ test('a 2,000-row CSV dropped on the page uploads with a moving progress bar, pr
   await checkPage(page, 'files');
 
   // the preview: first rows and the type of each column
-  await row.getByRole('link', { name: 'people-2000.csv' }).click();
+  await row.getByRole('link', { name: 'people-2000.csv', exact: true }).click();
   await expect(page.getByRole('heading', { name: 'people-2000.csv' })).toBeVisible();
   const preview = page.getByRole('table', { name: 'First rows of people-2000.csv' });
   for (const [col, type] of [
@@ -140,7 +140,8 @@ test('an import Airtable fails midway is rolled back: the page says what was und
     await expect(outcome).toContainText('What went wrong');
     const undo = page.getByRole('listitem').filter({ hasText: 'Undo: Write the rows' });
     await expect(undo).toContainText('undone');
-    await expect(page.getByRole('listitem').filter({ hasText: /^Write the rows/ })).toContainText('failed');
+    // the step that failed says why (then it was undone)
+    await expect(page.getByRole('listitem').filter({ hasText: /^Write the rows/ })).toContainText('injected failure of create request 6');
     await checkPage(page, 'job-compensated');
 
     // the list of jobs, filtered to compensated ones

@@ -218,6 +218,8 @@ export async function screenshots(page: Page, name: string, prepare?: () => Prom
     ['phone', { width: 375, height: 812 }],
   ] as const) {
     await page.setViewportSize(size);
+    // From the top of the page (a test may have scrolled it to reach a control).
+    await page.evaluate(() => document.querySelector('main')?.scrollTo(0, 0));
     await page.waitForTimeout(150);
     if (prepare) await prepare();
     // The layout works at this width: nothing overflows the page sideways (wide content such as

@@ -46,6 +46,14 @@ export function Component() {
   const bases = useBases();
   const schema = useSchema(baseId);
   const table = schema.data?.find((t) => t.id === tableId || t.name === tableId);
+  // A table made since the schema was read (an import, the chat): read the schema again once.
+  const reread = useRef(false);
+  useEffect(() => {
+    if (schema.data && !table && !schema.isFetching && !reread.current) {
+      reread.current = true;
+      void schema.refetch();
+    }
+  }, [schema.data, table, schema.isFetching]);
   const baseName = bases.data?.find((b) => b.id === baseId)?.name ?? baseId;
   useTitle(table ? `${table.name} · ${baseName}` : 'Records');
 
@@ -150,6 +158,13 @@ export function Component() {
     return (
       <div className="page">
         <ProblemAlert problem={asProblem(schema.error)} />
+      </div>
+    );
+  }
+  if (schema.data && !table && (!reread.current || schema.isFetching)) {
+    return (
+      <div className="page">
+        <Skeleton height={24} width={200} />
       </div>
     );
   }

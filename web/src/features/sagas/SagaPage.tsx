@@ -1,7 +1,8 @@
 // `/jobs/:transactionId`: one saga as a timeline — each step and each compensation with its
 // timings, results and errors, the progress while it runs (with Cancel), and the outcome in
 // words: what was written, or what was undone and what could not be (which needs a person).
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { asProblem } from '../../api/problem';
 import { atLeast, type Saga, type SagaLogEntry, type SagaStep } from '../../api/types';
@@ -16,7 +17,7 @@ import { ProgressBar } from '../../ui/Progress';
 import { StatusBadge } from '../../ui/StatusBadge';
 import { useToast } from '../../ui/Toast';
 import { useTitle } from '../../ui/useTitle';
-import { useBases } from '../records/api';
+import { recordKeys, useBases } from '../records/api';
 import { isFinal, useCancelSaga, useSaga } from './api';
 
 export const TYPE_LABELS: Record<string, string> = { import_file: 'Import', bulk_update: 'Bulk update', sync_tables: 'Table sync' };
@@ -35,6 +36,11 @@ const PROGRESS_LABELS: Record<string, string> = { write_rows: 'Records written',
 function sentence(s: string): string {
   const t = s.trim();
   return t ? `${t[0]?.toUpperCase() ?? ''}${t.slice(1)}${/[.!?]$/.test(t) ? '' : '.'}` : '';
+}
+
+/** `write_rows: writing rows 51–60: …` → `Write the rows: writing rows 51–60: …`. */
+function stepWords(error: string): string {
+  return error.replace(/^(\w+): /, (m, step: string) => (STEP_LABELS[step] ? `${STEP_LABELS[step]}: ` : m));
 }
 
 function str(v: unknown): string | undefined {
@@ -94,7 +100,7 @@ function Outcome({ saga }: { saga: Saga }) {
     case 'compensated':
       return (
         <Alert tone="warning" role="alert" title={`${kind} failed — everything it wrote was undone`}>
-          {saga.error ? <p>What went wrong: {sentence(saga.error)}</p> : null}
+          {saga.error ? <p>What went wrong: {sentence(stepWords(saga.error))}</p> : null}
           <p>What was undone:</p>
           {whatUndone}
           <p>{saga.type === 'import_file' && saga.input.table ? 'The table is as it was before the import.' : 'Nothing it wrote is left behind.'}</p>
@@ -103,7 +109,7 @@ function Outcome({ saga }: { saga: Saga }) {
     case 'compensation_failed':
       return (
         <Alert tone="danger" role="alert" title="Needs a person: the rollback did not finish">
-          {saga.error ? <p>{sentence(saga.error)}</p> : null}
+          {saga.error ? <p>{sentence(stepWords(saga.error))}</p> : null}
           <p>
             <strong>What could not be undone:</strong>
           </p>
@@ -128,7 +134,7 @@ function Outcome({ saga }: { saga: Saga }) {
     case 'failed':
       return (
         <Alert tone="danger" role="alert" title={`${kind} failed before changing anything`}>
-          <p>{saga.error ? sentence(saga.error) : 'A step failed.'}</p>
+          <p>{saga.error ? sentence(stepWords(saga.error)) : 'A step failed.'}</p>
         </Alert>
       );
     default:
@@ -183,6 +189,14 @@ export function Component() {
   const t = s ? importTarget(s) : {};
   const baseName = bases.data?.find((b) => b.id === t.baseId)?.name ?? t.baseId;
   const running = s ? !isFinal(s.status) : false;
+  // A finished import changed the base (a new table, new records): what the app holds of it is old.
+  const qc = useQueryClient();
+  const finalStatus = s && !running ? s.status : null;
+  useEffect(() => {
+    if (!finalStatus || !t.baseId) return;
+    void qc.invalidateQueries({ queryKey: recordKeys.schema(t.baseId) });
+    qc.removeQueries({ queryKey: ['records', t.baseId] });
+  }, [finalStatus, t.baseId, qc]);
 
   return (
     <div className="page">

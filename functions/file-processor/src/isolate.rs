@@ -226,6 +226,10 @@ pub fn read_wire(out: impl Read, sink: &mut dyn Sink) -> Result<Option<Result<Su
         if line.last() != Some(&b'\n') {
             return Err(bad(format!("a row of the file is larger than {} MB", MAX_LINE >> 20)));
         }
+        // A line is a tag and a JSON value: anything shorter is not one.
+        if line.len() < 3 {
+            return Err(bad("the file could not be read"));
+        }
         let (tag, body) = (line[0], &line[1..line.len() - 1]);
         let value: Value = serde_json::from_slice(body).map_err(|_| bad("the file could not be read"))?;
         match (tag, value) {
@@ -322,6 +326,9 @@ echo 'd{"kind":"csv","pages":null}'"#,
         let mut long = b"t\"".to_vec();
         long.extend(std::iter::repeat_n(b'a', MAX_LINE + 10));
         assert!(read_wire(&long[..], &mut crate::extract::Guard::new(&mut out)).unwrap_err().0.contains("16 MB"));
+        // Found by `make fuzz` (wire): an empty line panicked on its slice.
+        assert!(read_wire(&b"\nr[\"Adc\"]\n"[..], &mut crate::extract::Guard::new(&mut out)).is_err());
+        assert!(read_wire(&b"c\n"[..], &mut crate::extract::Guard::new(&mut out)).is_err());
         let wide = b"c[\"a\"]\nr[1,2]\n";
         assert!(read_wire(&wide[..], &mut crate::extract::Guard::new(&mut out)).is_err());
         let done = read_wire(&b"c[\"a\"]\nr[\"x\"]\ne\"the file is empty\"\n"[..], &mut crate::extract::Guard::new(&mut out)).unwrap();

@@ -58,7 +58,7 @@ test('a workflow built in the editor (manual → get_records → condition → c
 
   // the JSON view round-trips: same definition, back to the same form
   await page.getByRole('button', { name: 'JSON' }).click();
-  const json = JSON.parse(await page.getByLabel('Definition as JSON').inputValue()) as { steps: { id: string; then?: { input: { fields: Record<string, string> } }[] }[] };
+  const json = JSON.parse(await page.getByRole('textbox', { name: 'Definition as JSON' }).inputValue()) as { steps: { id: string; then?: { input: { fields: Record<string, string> } }[] }[] };
   expect(json.steps.map((s) => s.id)).toEqual(['get_records_1', 'condition_1']);
   expect(json.steps[1]?.then?.[0]?.input.fields).toEqual({ Name: '{{trigger.name}}' });
   await page.getByRole('button', { name: 'Form' }).click();

@@ -79,7 +79,7 @@ export function SchemaForm({ schema, value, path, onChange, listFor }: { schema:
         if (t === 'array' && s.items && baseType(s.items) === 'string' && !choices(s.items)) {
           return <ListField key={name} label={label} path={p} value={v} onChange={(x) => set(name, x)} description={description} />;
         }
-        if (t === 'object' && s.additionalProperties && typeof s.additionalProperties === 'object' && !s.properties) {
+        if (t === 'object' && !s.properties && s.additionalProperties !== false) {
           return (
             <PairsField
               key={name}

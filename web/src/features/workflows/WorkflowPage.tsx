@@ -287,7 +287,7 @@ export function Component() {
         <div>
           <h1>{w.name}</h1>
           <p className="muted">
-            {w.description ? `${w.description} · ` : ''}Runs when {triggerText(w).toLowerCase()} · version {w.version}, saved {dateTime(w.updatedAt)}
+            {w.description ? `${w.description} · ` : ''}Trigger: {triggerText(w)} · version {w.version}, saved {dateTime(w.updatedAt)}
           </p>
         </div>
         <div className="row">

@@ -59,8 +59,10 @@ test('the header and navigation work with the keyboard alone', async ({ page }) 
   await page.keyboard.press('Tab');
   await expect(page.getByRole('link', { name: 'Data' })).toBeFocused();
   await expect(page.getByRole('link', { name: 'Data' })).toHaveAttribute('aria-current', 'page');
-  await page.keyboard.press('Tab');
-  await expect(page.getByRole('link', { name: 'Chat' })).toBeFocused();
+  for (const name of ['Files', 'Workflows', 'Jobs', 'Usage', 'Chat']) {
+    await page.keyboard.press('Tab');
+    await expect(page.getByRole('link', { name, exact: true })).toBeFocused();
+  }
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/\/chat$/);
   await page.keyboard.press('Tab');

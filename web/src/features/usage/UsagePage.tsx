@@ -47,7 +47,7 @@ function Panel({ title, id, children, table }: { title: string; id: string; chil
 
 function DataTable({ caption, head, rows, testId }: { caption: string; head: string[]; rows: (string | number)[][]; testId: string }) {
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={caption}>
       <table className="list figures" data-testid={testId}>
         <caption className="visually-hidden">{caption}</caption>
         <thead>

@@ -145,8 +145,9 @@ test('an import Airtable fails midway is rolled back: the page says what was und
     await checkPage(page, 'job-compensated');
 
     // the list of jobs, filtered to compensated ones
-    await page.getByRole('link', { name: 'Jobs' }).first().click();
-    await page.getByLabel('Status').selectOption('compensated');
+    await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'Jobs' }).click();
+    await expect(page).toHaveURL(/\/jobs$/);
+    await page.getByRole('combobox', { name: 'Status' }).selectOption('compensated');
     await expect(page.getByRole('row', { name: /Import/ })).toContainText('compensated');
     await checkPage(page, 'jobs');
   } finally {
@@ -189,4 +190,28 @@ test('a text document shows its extracted text; a viewer sees files but no uploa
   await expect(page.getByRole('link', { name: 'Edit' })).toHaveCount(0);
   await page.goto(`/workflows/${wf.body.id}/edit`);
   await expect(page.getByText('Viewers cannot edit workflows')).toBeVisible();
+});
+
+test('a rollback that cannot finish is unmistakable and says what needs a person', async ({ page }) => {
+  test.setTimeout(240_000);
+  const { account, base } = await connectedOwner('stuck', 5);
+  const fileId = await uploadOverApi(account, 'stuck.csv', peopleCsv(100, 'Stuck'));
+  // the fourth batch fails, and so does every delete of the rollback
+  await sandboxConfig({ base: base.id, failAfter: { create: 3, delete: 0 } });
+  try {
+    await signInAs(page, account, `/files/${fileId}/import`);
+    await page.getByLabel('An existing table').check();
+    await page.getByLabel('Table', { exact: true }).selectOption({ label: 'Contacts' });
+    await expect(page.getByLabel('Field for Name')).toHaveValue('Name');
+    await page.getByRole('button', { name: 'Import 100 rows' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'Needs a person: the rollback did not finish' });
+    await expect(alert).toBeVisible({ timeout: 180_000 });
+    await expect(alert).toContainText('What could not be undone');
+    await expect(alert).toContainText('30 of 30 created records are still to delete');
+    await expect(page.getByRole('status', { name: 'Status: compensation failed' })).toBeVisible();
+    await expect(page.getByRole('listitem').filter({ hasText: 'Undo: Write the rows' })).toContainText('undo failed');
+    await checkPage(page, 'job-compensation-failed');
+  } finally {
+    await sandboxConfig({ base: base.id, failAfter: { create: null, delete: null } });
+  }
 });

@@ -7,6 +7,7 @@ import { useLocation } from 'react-router';
 import { api, unwrapAs } from '../api/client';
 import type { Run, Saga } from '../api/types';
 import { useToast } from '../ui/Toast';
+import { withEffectiveStatus } from '../features/sagas/api';
 
 export interface Watched {
   kind: 'saga' | 'run';
@@ -66,7 +67,7 @@ export function WatchProvider({ children }: { children: ReactNode }) {
       refetchInterval: POLL_MS,
       queryFn: async ({ signal }: { signal: AbortSignal }): Promise<Outcome> =>
         w.kind === 'saga'
-          ? sagaOutcome(await unwrapAs<Saga>(api.GET('/api/v1/saga/transaction/{id}', { params: { path: { id: w.id } }, signal })))
+          ? sagaOutcome(withEffectiveStatus(await unwrapAs<Saga>(api.GET('/api/v1/saga/transaction/{id}', { params: { path: { id: w.id } }, signal }))))
           : runOutcome(await unwrapAs<Run>(api.GET('/api/v1/workflows/executions/{executionId}', { params: { path: { executionId: w.id } }, signal }))),
     })),
   });

@@ -12,6 +12,24 @@ export const sagaKeys = {
 
 export const POLL_MS = 1000;
 
+/** The saga's status as the app shows it. The first step's compensation always runs last, so
+ *  once it is logged the rollback is over: a saga still `compensating` then, with a failed
+ *  compensation in its log, is `compensation_failed` (the saga-steps worker currently sets
+ *  `compensating` again when the next compensation starts, and never back). */
+export function effectiveStatus(s: Saga): SagaStatus {
+  const first = s.steps[0]?.name;
+  if (s.status === 'compensating' && first && s.compensationLog.some((l) => l.step === first) && s.compensationLog.some((l) => l.outcome === 'failed')) {
+    return 'compensation_failed';
+  }
+  return s.status;
+}
+
+/** The saga with its effective status (see effectiveStatus). */
+export function withEffectiveStatus(s: Saga): Saga {
+  const status = effectiveStatus(s);
+  return status === s.status ? s : { ...s, status };
+}
+
 export function isFinal(status: SagaStatus): boolean {
   return status !== 'running' && status !== 'compensating';
 }
@@ -26,7 +44,7 @@ export function useSagas(status: string, type: string) {
       if (status) query.status = status;
       if (type) query.type = type;
       if (pageParam) query.cursor = pageParam;
-      return unwrapAs<SagaPage>(api.GET('/api/v1/saga/transactions', { params: { query }, signal }));
+      return unwrapAs<SagaPage>(api.GET('/api/v1/saga/transactions', { params: { query }, signal })).then((p) => ({ ...p, transactions: p.transactions.map(withEffectiveStatus) }));
     },
     refetchInterval: (q) => (q.state.data?.pages.some((p) => p.transactions.some((t) => !isFinal(t.status))) ? POLL_MS * 3 : false),
   });
@@ -35,7 +53,7 @@ export function useSagas(status: string, type: string) {
 export function useSaga(id: string) {
   return useQuery({
     queryKey: sagaKeys.saga(id),
-    queryFn: ({ signal }) => unwrapAs<Saga>(api.GET('/api/v1/saga/transaction/{id}', { params: { path: { id } }, signal })),
+    queryFn: async ({ signal }) => withEffectiveStatus(await unwrapAs<Saga>(api.GET('/api/v1/saga/transaction/{id}', { params: { path: { id } }, signal }))),
     refetchInterval: (q) => (q.state.data && !isFinal(q.state.data.status) ? POLL_MS : false),
   });
 }

@@ -65,7 +65,10 @@ export function Component() {
         <form className="card stack" onSubmit={submit} aria-labelledby="secret-form-title">
           <h3 id="secret-form-title">Add or replace a secret</h3>
           <div className="form-grid">
-            <TextInput label="Name" name="name" value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" spellCheck={false} placeholder="CRM_TOKEN" required error={fieldError(problem, 'name')} description="Saving an existing name replaces its value." />
+            <TextInput label="Name" name="name" value={name} onChange={(e) => {
+              setName(e.target.value);
+              setProblem(null);
+            }} autoComplete="off" spellCheck={false} placeholder="CRM_TOKEN" required error={fieldError(problem, 'name')} description="Saving an existing name replaces its value." />
             <TextInput label="Value" name="value" type="password" autoComplete="new-password" required error={fieldError(problem, 'value')} description="Write-only: it is sealed and never shown back." />
           </div>
           {problem && !problem.errors?.length ? <ProblemAlert problem={problem} /> : null}
@@ -109,7 +112,16 @@ export function Component() {
                   <td className="nowrap">
                     {isAdmin ? (
                       <>
-                        <Button size="sm" variant="ghost" onPress={() => setName(s.name)} aria-label={`Replace the value of ${s.name}`}>
+                        <Button
+                          size="sm"
+                          variant="ghost"
+                          onPress={() => {
+                            setName(s.name);
+                            setProblem(null);
+                            document.querySelector<HTMLInputElement>('input[name="value"]')?.focus();
+                          }}
+                          aria-label={`Replace the value of ${s.name}`}
+                        >
                           Replace
                         </Button>
                         <Button size="sm" variant="ghost" onPress={() => setDoomed(s)} aria-label={`Delete ${s.name}`}>

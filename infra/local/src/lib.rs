@@ -248,7 +248,9 @@ async fn serve(
     let clients = AwsClients::new(sdk);
     let mut app = api_router(config, clients).await?;
     if let Some(dist) = web_dist {
-        app = web::with_app(app, dist);
+        // Uploads go straight to S3's presigned URLs: here, the emulator's origin.
+        let s3: Vec<String> = sdk.endpoint_url().map(|e| e.trim_end_matches('/').to_owned()).into_iter().collect();
+        app = web::with_app(app, dist, &s3);
     }
     let addr = listener.local_addr()?;
     tokio::spawn(async move { axum::serve(listener, app).await });

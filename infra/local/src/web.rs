@@ -22,26 +22,37 @@ pub const REVALIDATE: &str = "no-cache";
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
      font-src 'self'; connect-src 'self' https:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'";
 
+/// [`CSP`] with more sources the app may connect to: locally the AWS emulator, which presigned
+/// upload URLs point at (in AWS they are `https:` S3 URLs, which the policy already allows).
+pub fn csp_with(connect: &[String]) -> String {
+    if connect.is_empty() {
+        return CSP.to_owned();
+    }
+    CSP.replace("connect-src 'self' https:", &format!("connect-src 'self' https: {}", connect.join(" ")))
+}
+
 /// Paths the API owns, whatever the method.
 pub fn is_api_path(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/") || path == "/mcp" || path.starts_with("/mcp/") || path == "/v0" || path.starts_with("/v0/")
 }
 
-/// The API with the built app in front of everything that is not the API's.
-pub fn with_app(api: Router, dist: PathBuf) -> Router {
+/// The API with the built app in front of everything that is not the API's; `connect` are the
+/// origins besides its own the app may call (see [`csp_with`]).
+pub fn with_app(api: Router, dist: PathBuf, connect: &[String]) -> Router {
+    let csp = HeaderValue::from_str(&csp_with(connect)).unwrap_or_else(|_| HeaderValue::from_static(CSP));
     Router::new().fallback(move |req: Request| {
-        let (api, dist) = (api.clone(), dist.clone());
+        let (api, dist, csp) = (api.clone(), dist.clone(), csp.clone());
         async move {
             let is_read = matches!(*req.method(), Method::GET | Method::HEAD);
             if is_api_path(req.uri().path()) || !is_read || !dist.join("index.html").is_file() {
                 return api.oneshot(req).await.into_response();
             }
-            serve(&dist, req).await
+            serve(&dist, req, csp).await
         }
     })
 }
 
-async fn serve(dist: &Path, req: Request) -> Response {
+async fn serve(dist: &Path, req: Request, csp: HeaderValue) -> Response {
     let path = req.uri().path().to_owned();
     let asset = path.starts_with("/assets/");
     let mut res = match ServeDir::new(dist).append_index_html_on_directories(false).oneshot(req).await {
@@ -62,7 +73,7 @@ async fn serve(dist: &Path, req: Request) -> Response {
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(HeaderName::from_static("content-security-policy"), HeaderValue::from_static(CSP));
+    headers.insert(HeaderName::from_static("content-security-policy"), csp);
     res
 }
 
@@ -99,11 +110,12 @@ mod tests {
 
     #[tokio::test]
     async fn assets_are_immutable_client_routes_get_the_app_and_the_api_keeps_its_paths() {
-        let app = with_app(api(), dist());
+        let app = with_app(api(), dist(), &[]);
         let (status, cache, body) = get(&app, Method::GET, "/assets/app-1a2b3c.js").await;
         assert_eq!((status, cache.as_str(), body.as_str()), (StatusCode::OK, IMMUTABLE, "console.log(1)"));
         let (status, cache, body) = get(&app, Method::GET, "/").await;
         assert_eq!((status, cache.as_str()), (StatusCode::OK, REVALIDATE));
+        assert_eq!(csp_with(&["http://127.0.0.1:4566".into()]).matches("connect-src 'self' https: http://127.0.0.1:4566;").count(), 1);
         assert!(body.contains("<title>PyAirtable</title>"));
         let (status, cache, body) = get(&app, Method::GET, "/bases/appX/tables/tblY").await;
         assert_eq!((status, cache.as_str()), (StatusCode::OK, REVALIDATE));
@@ -126,7 +138,7 @@ mod tests {
 
     #[tokio::test]
     async fn without_a_build_everything_is_the_api() {
-        let app = with_app(api(), std::env::temp_dir().join("pyat-no-such-build"));
+        let app = with_app(api(), std::env::temp_dir().join("pyat-no-such-build"), &[]);
         let (status, _, body) = get(&app, Method::GET, "/").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(body.contains("not_found"));

@@ -220,6 +220,18 @@ async fn a_compensation_that_fails_ends_compensation_failed_not_compensated() {
     assert_eq!(log[0]["outcome"], "failed");
     assert!(log[0]["detail"].as_str().unwrap().contains("30 of 30 created records are still to delete"), "{log:?}");
     assert_eq!(records(&api, &c, "People").await.len(), 30, "what is left to undo is exactly what the log says");
+    // The earlier step's compensation still runs (and logs) after the failed one: the saga stays
+    // compensation_failed through it and after it.
+    let mut saga = saga;
+    for _ in 0..200 {
+        saga = api.get(&format!("/api/v1/saga/transaction/{id}"), &c.session.access).await.expect(200).body;
+        assert_eq!(saga["status"], "compensation_failed", "{saga}");
+        if saga["compensationLog"].as_array().unwrap().iter().any(|l| l["step"] == "prepare") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(saga["compensationLog"].as_array().unwrap().iter().any(|l| l["step"] == "prepare"), "{saga}");
 }
 
 #[tokio::test]

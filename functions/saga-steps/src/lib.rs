@@ -495,7 +495,11 @@ impl Worker {
                 .answer(&m.task_token, Err(("CompensationFailed".into(), saga.steps[index].error.clone().unwrap_or_default())))
                 .await;
         }
-        self.set_status(&m.tenant_id, &saga, Status::Compensating, None).await?;
+        // A compensation that already failed keeps the saga `compensation_failed` while the
+        // earlier steps are still undone.
+        if saga.status != Status::CompensationFailed {
+            self.set_status(&m.tenant_id, &saga, Status::Compensating, None).await?;
+        }
         if !self.lease(&m.tenant_id, &saga.id, index, &["pending", "running", "done", "failed", "undoing"], "undoing").await? {
             tracing::info!(saga = %saga.id, step = %m.step, "the compensation is being worked elsewhere; this delivery is dropped");
             return Ok(());
@@ -516,10 +520,14 @@ impl Worker {
                     // compensations of later steps keep it `compensation_failed`.
                     let fresh = saga::load(&self.store, &m.tenant_id, &saga.id).await?;
                     let log = fresh.map(|s| s.compensation_log).unwrap_or_default();
-                    if !log.iter().any(|l| l.outcome == "failed") {
-                        let anything = log.iter().any(|l| l.outcome == "undone");
-                        self.set_status(&m.tenant_id, &saga, if anything { Status::Compensated } else { Status::Failed }, None).await?;
-                    }
+                    let status = if log.iter().any(|l| l.outcome == "failed") {
+                        Status::CompensationFailed
+                    } else if log.iter().any(|l| l.outcome == "undone") {
+                        Status::Compensated
+                    } else {
+                        Status::Failed
+                    };
+                    self.set_status(&m.tenant_id, &saga, status, None).await?;
                 }
                 self.answer(&m.task_token, Ok(json!({"undone": true}))).await?;
             }

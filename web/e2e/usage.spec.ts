@@ -19,7 +19,7 @@ interface Costs {
 
 /** The numbers of a table view, row by row (the row header, the period's name, left out). */
 async function cells(page: Page, testId: string): Promise<string[][]> {
-  return page.getByTestId(testId).locator('tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+  return page.getByTestId(testId).locator('tbody tr').evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent ?? '')));
 }
 
 function answer(page: Page, part: string): Promise<Response> {

@@ -14,8 +14,8 @@ export const POLL_MS = 1000;
 
 /** The saga's status as the app shows it. The first step's compensation always runs last, so
  *  once it is logged the rollback is over: a saga still `compensating` then, with a failed
- *  compensation in its log, is `compensation_failed` (the saga-steps worker currently sets
- *  `compensating` again when the next compensation starts, and never back). */
+ *  compensation in its log, is `compensation_failed` (saga-steps before 1b6fa20 set `compensating`
+ *  again when the next compensation started, and never back; harmless with the fixed worker). */
 export function effectiveStatus(s: Saga): SagaStatus {
   const first = s.steps[0]?.name;
   if (s.status === 'compensating' && first && s.compensationLog.some((l) => l.step === first) && s.compensationLog.some((l) => l.outcome === 'failed')) {

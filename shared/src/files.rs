@@ -67,7 +67,7 @@ pub fn text_key(tenant: &TenantId, file: &FileId) -> String {
 }
 
 /// Where a file is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FileStatus {
     /// An upload URL was issued; the bytes have not arrived.
@@ -79,7 +79,7 @@ pub enum FileStatus {
 }
 
 /// A column and its inferred type.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Column {
     pub name: String,
     /// `number`, `checkbox`, `date`, `email`, `url` or `text`.
@@ -88,7 +88,7 @@ pub struct Column {
 }
 
 /// The first rows of a tabular file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Preview {
     pub columns: Vec<Column>,

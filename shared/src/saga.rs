@@ -26,7 +26,8 @@ pub fn steps_of(kind: &str) -> Option<&'static [&'static str]> {
 }
 
 /// Where a saga is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = SagaStatus)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Running,
@@ -46,7 +47,8 @@ impl Status {
 }
 
 /// One step as the record shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = SagaStep)]
 #[serde(rename_all = "camelCase")]
 pub struct Step {
     pub name: String,
@@ -63,13 +65,18 @@ pub struct Step {
 }
 
 /// One line of the compensation log.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = SagaLogEntry)]
+#[serde(rename_all = "camelCase")]
 pub struct LogEntry {
     pub step: String,
     /// `undone`, `nothing_to_undo`, `failed`.
     pub outcome: String,
     pub at: String,
     pub detail: String,
+    /// A failed compensation's records still to delete by hand (their ids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_record_ids: Option<Vec<String>>,
 }
 
 /// The saga item.
@@ -96,14 +103,60 @@ pub struct Saga {
     pub updated_at: String,
 }
 
+/// A saga started (or asked to stop): the answer of `POST /saga/transaction`, of an import's
+/// start and of a cancel.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SagaStarted {
+    pub transaction_id: SagaId,
+    pub status: Status,
+    /// `import_file`, `bulk_update` or `sync_tables` (on start).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// On cancel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_requested: Option<bool>,
+}
+
+/// A saga as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SagaView {
+    pub transaction_id: SagaId,
+    /// `import_file`, `bulk_update` or `sync_tables`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: Status,
+    /// The checked input it was started with.
+    pub input: Value,
+    /// Every step in order, with timings, result and error.
+    pub steps: Vec<Step>,
+    /// What each compensation undid (or could not), in the order they ran.
+    pub compensation_log: Vec<LogEntry>,
+    /// `{step, done, total}` of the step that reports progress.
+    pub progress: Option<Value>,
+    pub error: Option<String>,
+    pub cancel_requested: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
 impl Saga {
     /// The public view.
-    pub fn view(&self) -> Value {
-        json!({
-            "transactionId": self.id, "type": self.kind, "status": self.status, "input": self.input, "steps": self.steps,
-            "compensationLog": self.compensation_log, "progress": self.progress, "error": self.error,
-            "cancelRequested": self.cancel_requested, "createdAt": self.created_at, "updatedAt": self.updated_at,
-        })
+    pub fn view(&self) -> SagaView {
+        SagaView {
+            transaction_id: self.id.clone(),
+            kind: self.kind.clone(),
+            status: self.status,
+            input: self.input.clone(),
+            steps: self.steps.clone(),
+            compensation_log: self.compensation_log.clone(),
+            progress: self.progress.clone(),
+            error: self.error.clone(),
+            cancel_requested: self.cancel_requested,
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+        }
     }
 }
 

@@ -219,7 +219,12 @@ async fn a_compensation_that_fails_ends_compensation_failed_not_compensated() {
     let log = saga["compensationLog"].as_array().unwrap();
     assert_eq!(log[0]["outcome"], "failed");
     assert!(log[0]["detail"].as_str().unwrap().contains("30 of 30 created records are still to delete"), "{log:?}");
-    assert_eq!(records(&api, &c, "People").await.len(), 30, "what is left to undo is exactly what the log says");
+    let left: std::collections::BTreeSet<String> =
+        records(&api, &c, "People").await.iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(left.len(), 30, "what is left to undo is exactly what the log says");
+    let named: std::collections::BTreeSet<String> =
+        log[0]["remainingRecordIds"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+    assert_eq!(named, left, "the log names the records a person has to delete");
     // The earlier step's compensation still runs (and logs) after the failed one: the saga stays
     // compensation_failed through it and after it.
     let mut saga = saga;

@@ -12,7 +12,7 @@ use axum::extract::{DefaultBodyLimit, FromRef, FromRequest, Multipart, Path, Req
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use shared::auth::{Authenticator, Identity};
 use shared::aws::AwsClients;
@@ -132,23 +132,91 @@ fn new_record(identity: &Identity, name: &str, content_type: &str, kind: &str, s
     }
 }
 
+/// Where a file's processing stands (`GET /files/{id}` only).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FileProgress {
+    pub stage: FileStatus,
+    pub done: bool,
+}
+
+/// A file as the API shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FileView {
+    pub id: FileId,
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub status: FileStatus,
+    /// The kind found in the bytes (`csv`, `tsv`, `json`, `xlsx`, `txt`, `pdf`, `docx`).
+    pub kind: Option<String>,
+    /// Why it failed, in words.
+    pub error: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub row_count: Option<u64>,
+    pub text_chars: Option<u64>,
+    pub pages: Option<u64>,
+    /// `GET /files/{id}` only: typed columns and the first rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<Option<files::Preview>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<FileProgress>,
+}
+
+/// `GET /api/v1/files`'s answer, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FilesResponse {
+    pub files: Vec<FileView>,
+}
+
+/// A presigned upload: PUT the bytes to `uploadUrl` with these headers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadTicket {
+    pub file_id: FileId,
+    pub upload_url: String,
+    /// Always `PUT`.
+    pub method: &'static str,
+    /// Headers the PUT must carry (the signed `content-type`).
+    #[schema(value_type = Object)]
+    pub headers: serde_json::Map<String, Value>,
+    pub expires_at: String,
+    pub status: FileStatus,
+}
+
+/// `POST /api/v1/files/upload`'s answer: a ticket (JSON request) or the stored file (multipart).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum UploadAnswer {
+    Ticket(UploadTicket),
+    Stored(FileView),
+}
+
 /// The public view of a file.
-fn view(f: &FileRecord, with_preview: bool) -> Value {
-    let mut v = json!({
-        "id": f.id, "name": f.name, "contentType": f.content_type, "size": f.size.unwrap_or(f.declared_size),
-        "status": f.status, "kind": f.kind, "error": f.error, "createdAt": f.created_at, "updatedAt": f.updated_at,
-        "rowCount": f.preview.as_ref().map(|p| p.row_count), "textChars": f.text_chars, "pages": f.pages,
-    });
-    if with_preview {
-        v["preview"] = json!(f.preview);
-        v["progress"] = json!({"stage": f.status, "done": matches!(f.status, FileStatus::Processed | FileStatus::Failed)});
+fn view(f: &FileRecord, with_preview: bool) -> FileView {
+    FileView {
+        id: f.id.clone(),
+        name: f.name.clone(),
+        content_type: f.content_type.clone(),
+        size: f.size.unwrap_or(f.declared_size),
+        status: f.status,
+        kind: f.kind.clone(),
+        error: f.error.clone(),
+        created_at: f.created_at.clone(),
+        updated_at: f.updated_at.clone(),
+        row_count: f.preview.as_ref().map(|p| p.row_count),
+        text_chars: f.text_chars,
+        pages: f.pages,
+        preview: with_preview.then(|| f.preview.clone()),
+        progress: with_preview
+            .then(|| FileProgress { stage: f.status, done: matches!(f.status, FileStatus::Processed | FileStatus::Failed) }),
     }
-    v
 }
 
 /// `POST /api/v1/files/upload` — JSON `{filename, contentType, size}` → a presigned PUT, or
 /// `multipart/form-data` (field `file`, ≤ 4 MB) → stored now.
-#[utoipa::path(post, path = "/api/v1/files/upload", tag = "files", summary = "Upload a file (presigned PUT, or multipart up to 4 MB)", request_body = UploadRequest, responses((status = 201, body = Object), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 413, body = shared::error::Problem, content_type = "application/problem+json"), (status = 415, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/files/upload", tag = "files", summary = "Upload a file (presigned PUT, or multipart up to 4 MB)", request_body = UploadRequest, responses((status = 201, body = UploadAnswer), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 413, body = shared::error::Problem, content_type = "application/problem+json"), (status = 415, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn upload(State(state): State<AppState>, identity: Identity, req: Request) -> Result<Response, ApiError> {
     identity.require_writer()?;
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_lowercase();
@@ -179,11 +247,9 @@ pub async fn upload(State(state): State<AppState>, identity: Identity, req: Requ
     state.store.put_new(Store::item(&keys::file(&identity.tenant, &record.id), "file", &record)?).await?;
     let expires_at = shared::time::epoch_to_rfc3339(shared::time::now_epoch() + UPLOAD_URL_TTL.as_secs() as i64);
     let headers: serde_json::Map<String, Value> = url.headers().map(|(k, v)| (k.to_owned(), json!(v))).collect();
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"fileId": record.id, "uploadUrl": url.uri(), "method": "PUT", "headers": headers, "expiresAt": expires_at, "status": record.status})),
-    )
-        .into_response())
+    let ticket =
+        UploadTicket { file_id: record.id, upload_url: url.uri().to_owned(), method: "PUT", headers, expires_at, status: record.status };
+    Ok((StatusCode::CREATED, Json(UploadAnswer::Ticket(ticket))).into_response())
 }
 
 async fn upload_multipart(state: AppState, identity: Identity, req: Request) -> Result<Response, ApiError> {
@@ -215,7 +281,7 @@ async fn upload_multipart(state: AppState, identity: Identity, req: Request) -> 
             .send()
             .await
             .map_err(ApiError::internal)?;
-        return Ok((StatusCode::CREATED, Json(view(&record, false))).into_response());
+        return Ok((StatusCode::CREATED, Json(UploadAnswer::Stored(view(&record, false)))).into_response());
     }
     Err(ApiError::invalid("file", "the form has no field named `file`"))
 }
@@ -230,16 +296,16 @@ pub async fn load(store: &Store, identity: &Identity, id: &FileId) -> Result<Fil
 }
 
 /// `GET /api/v1/files` — the tenant's files, newest first.
-#[utoipa::path(get, path = "/api/v1/files", tag = "files", summary = "Files of the workspace", responses((status = 200, body = Object), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn list(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/files", tag = "files", summary = "Files of the workspace", responses((status = 200, body = FilesResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn list(State(state): State<AppState>, identity: Identity) -> Result<Json<FilesResponse>, ApiError> {
     let mut all: Vec<FileRecord> = state.store.query_prefix(&keys::files_of(&identity.tenant)).await?;
     all.reverse();
-    Ok(Json(json!({"files": all.iter().map(|f| view(f, false)).collect::<Vec<_>>()})))
+    Ok(Json(FilesResponse { files: all.iter().map(|f| view(f, false)).collect() }))
 }
 
 /// `GET /api/v1/files/{id}` — status, metadata, preview, progress.
-#[utoipa::path(get, path = "/api/v1/files/{id}", tag = "files", summary = "A file with its preview", params(("id" = String, Path)), responses((status = 200, body = Object), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn get_file(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/files/{id}", tag = "files", summary = "A file with its preview", params(("id" = String, Path)), responses((status = 200, body = FileView), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn get_file(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Json<FileView>, ApiError> {
     let f = load(&state.store, &identity, &file_id(&id)?).await?;
     Ok(Json(view(&f, true)))
 }
@@ -296,7 +362,7 @@ pub struct ImportRequest {
 }
 
 /// `POST /api/v1/files/{id}/import` — starts an `import_file` saga (202 with its transaction).
-#[utoipa::path(post, path = "/api/v1/files/{id}/import", tag = "files", summary = "Import a processed file into a table (an import_file saga)", params(("id" = String, Path)), request_body = ImportRequest, responses((status = 202, body = Object), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/files/{id}/import", tag = "files", summary = "Import a processed file into a table (an import_file saga)", params(("id" = String, Path)), request_body = ImportRequest, responses((status = 202, body = shared::saga::SagaStarted), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn import(
     State(state): State<AppState>,
     identity: Identity,
@@ -317,8 +383,8 @@ pub async fn import(
     let saga =
         shared::saga::start(&state.store, &state.sfn, &state.sagas, &identity.tenant, identity.user_id(), "import_file", input).await?;
     let url = format!("/api/v1/saga/transaction/{}", saga.id);
-    Ok((StatusCode::ACCEPTED, [(header::LOCATION, url)], Json(json!({"transactionId": saga.id, "status": saga.status, "type": saga.kind})))
-        .into_response())
+    let started = shared::saga::SagaStarted { transaction_id: saga.id, status: saga.status, kind: Some(saga.kind), cancel_requested: None };
+    Ok((StatusCode::ACCEPTED, [(header::LOCATION, url)], Json(started)).into_response())
 }
 
 /// The function's part of the OpenAPI document.

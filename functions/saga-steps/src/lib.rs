@@ -51,6 +51,9 @@ pub enum Transient {
 pub enum StepError {
     #[error("{0}")]
     Failed(String),
+    /// A compensation stopped part-way: the records it created and could not delete.
+    #[error("{0}")]
+    Unfinished(String, Vec<String>),
     #[error("cancelled by {0}")]
     Cancelled(String),
     #[error(transparent)]
@@ -511,7 +514,13 @@ impl Worker {
                 self.log(
                     &m.tenant_id,
                     &saga.id,
-                    LogEntry { step: m.step.clone(), outcome: outcome.into(), at: shared::time::now_rfc3339(), detail: shown },
+                    LogEntry {
+                        step: m.step.clone(),
+                        outcome: outcome.into(),
+                        at: shared::time::now_rfc3339(),
+                        detail: shown,
+                        remaining_record_ids: None,
+                    },
                 )
                 .await?;
                 self.set_step(&m.tenant_id, &saga, index, &[("status", json!("undone")), ("finishedAt", now())]).await?;
@@ -537,7 +546,16 @@ impl Worker {
                 self.log(
                     &m.tenant_id,
                     &saga.id,
-                    LogEntry { step: m.step.clone(), outcome: "failed".into(), at: shared::time::now_rfc3339(), detail: reason.clone() },
+                    LogEntry {
+                        step: m.step.clone(),
+                        outcome: "failed".into(),
+                        at: shared::time::now_rfc3339(),
+                        detail: reason.clone(),
+                        remaining_record_ids: match &e {
+                            StepError::Unfinished(_, ids) => Some(ids.clone()),
+                            _ => None,
+                        },
+                    },
                 )
                 .await?;
                 self.set_step(&m.tenant_id, &saga, index, &[("status", json!("undo_failed")), ("error", json!(reason))]).await?;

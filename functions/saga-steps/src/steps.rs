@@ -233,11 +233,10 @@ async fn delete_created_then_restore(ctx: &Ctx<'_>) -> Result<String, StepError>
     let mut said = Vec::new();
     for chunk in created.chunks(MAX_BATCH).skip(removed / MAX_BATCH) {
         if let Err(e) = delete_ids(ctx, &base, &table, chunk).await {
-            return Err(StepError::Failed(format!(
-                "{e}; {} of {} created records are still to delete",
-                created.len() - removed,
-                created.len()
-            )));
+            return Err(StepError::Unfinished(
+                format!("{e}; {} of {} created records are still to delete", created.len() - removed, created.len()),
+                created[removed..].to_vec(),
+            ));
         }
         removed += chunk.len();
         ctx.set("removed", &json!(removed)).await?;

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::auth::{Authenticator, Identity};
 use shared::aws::AwsClients;
 use shared::config::{Config, ConfigError};
@@ -75,12 +75,13 @@ async fn start(state: &AppState, identity: &Identity, kind: &str, input: Value) 
     let input = saga::validate(&state.store, &identity.tenant, kind, &input).await?;
     saga::check_bases(&state.airtable, &identity.tenant, &input).await?;
     let started = saga::start(&state.store, &state.sfn, &state.machines, &identity.tenant, identity.user_id(), kind, input).await?;
-    Ok((StatusCode::ACCEPTED, json!({"transactionId": started.id, "status": started.status, "type": started.kind})))
+    let body = saga::SagaStarted { transaction_id: started.id, status: started.status, kind: Some(started.kind), cancel_requested: None };
+    Ok((StatusCode::ACCEPTED, serde_json::to_value(body).map_err(ApiError::internal)?))
 }
 
 /// `POST /api/v1/saga/transaction {type, input}` → 202 `{transactionId, status}`. With an
 /// `Idempotency-Key`, a retried request answers the first answer and starts nothing.
-#[utoipa::path(post, path = "/api/v1/saga/transaction", tag = "saga", summary = "Start a saga", request_body = StartRequest, responses((status = 202, body = Object), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/saga/transaction", tag = "saga", summary = "Start a saga", request_body = StartRequest, responses((status = 202, body = saga::SagaStarted), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     identity: Identity,
@@ -102,10 +103,17 @@ async fn load(state: &AppState, identity: &Identity, raw: &str) -> Result<Saga, 
     saga::load(&state.store, &identity.tenant, &saga_id(raw)?).await?.ok_or_else(|| ApiError::not_found("no such transaction"))
 }
 
+/// A page of sagas, newest first, and the cursor of the next.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SagasResponse {
+    pub transactions: Vec<saga::SagaView>,
+    pub cursor: Option<String>,
+}
+
 /// `GET /api/v1/saga/transaction/{id}` — status, steps with timings, results and errors, the
 /// compensation log, progress.
-#[utoipa::path(get, path = "/api/v1/saga/transaction/{id}", tag = "saga", summary = "A saga", params(("id" = String, Path)), responses((status = 200, body = Object), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn show(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/saga/transaction/{id}", tag = "saga", summary = "A saga", params(("id" = String, Path)), responses((status = 200, body = saga::SagaView), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn show(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Json<saga::SagaView>, ApiError> {
     Ok(Json(load(&state, &identity, &id).await?.view()))
 }
 
@@ -122,8 +130,12 @@ pub struct ListParams {
 }
 
 /// `GET /api/v1/saga/transactions?status=&type=&cursor=&limit=` — newest first.
-#[utoipa::path(get, path = "/api/v1/saga/transactions", tag = "saga", summary = "Sagas of the workspace", params(ListParams), responses((status = 200, body = Object), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn list(State(state): State<AppState>, identity: Identity, ApiQuery(p): ApiQuery<ListParams>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/saga/transactions", tag = "saga", summary = "Sagas of the workspace", params(ListParams), responses((status = 200, body = SagasResponse), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    identity: Identity,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> Result<Json<SagasResponse>, ApiError> {
     let limit = p.limit.unwrap_or(25);
     if limit == 0 || limit > 100 {
         return Err(ApiError::invalid("limit", "must be between 1 and 100"));
@@ -141,14 +153,14 @@ pub async fn list(State(state): State<AppState>, identity: Identity, ApiQuery(p)
         })
         .filter(|s| p.kind.as_deref().is_none_or(|k| s.kind == k))
         .collect();
-    let page: Vec<Value> = matching.iter().take(limit).map(|s| s.view()).collect();
+    let transactions = matching.iter().take(limit).map(|s| s.view()).collect();
     let cursor = (matching.len() > limit).then(|| matching[limit - 1].id.to_string());
-    Ok(Json(json!({"transactions": page, "cursor": cursor})))
+    Ok(Json(SagasResponse { transactions, cursor }))
 }
 
 /// `POST /api/v1/saga/transaction/{id}/cancel` — 202; the running step stops at its next chunk
 /// and the completed work is compensated. 409 when the saga has already ended.
-#[utoipa::path(post, path = "/api/v1/saga/transaction/{id}/cancel", tag = "saga", summary = "Cancel a saga (compensates what was done)", params(("id" = String, Path)), responses((status = 202, body = Object), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/saga/transaction/{id}/cancel", tag = "saga", summary = "Cancel a saga (compensates what was done)", params(("id" = String, Path)), responses((status = 202, body = saga::SagaStarted), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn cancel(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Response, ApiError> {
     identity.require_writer()?;
     let saga = load(&state, &identity, &id).await?;
@@ -162,7 +174,10 @@ pub async fn cancel(State(state): State<AppState>, identity: Identity, Path(id):
         )
         .await;
     match updated {
-        Ok(_) => Ok((StatusCode::ACCEPTED, Json(json!({"transactionId": saga.id, "status": Status::Running, "cancelRequested": true})))
+        Ok(_) => Ok((
+            StatusCode::ACCEPTED,
+            Json(saga::SagaStarted { transaction_id: saga.id, status: Status::Running, kind: None, cancel_requested: Some(true) }),
+        )
             .into_response()),
         Err(StoreError::ConditionFailed) => {
             Err(ApiError::conflict("saga_not_running", "the transaction is not running; only a running one can be cancelled"))

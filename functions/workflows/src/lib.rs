@@ -5,6 +5,7 @@
 
 mod hooks;
 mod schedules;
+pub mod schemas;
 mod secrets;
 mod tools;
 
@@ -108,7 +109,7 @@ async fn new_secret(state: &AppState, workflow: &Workflow) -> Result<(String, St
 
 /// `POST /api/v1/workflows` → 201 with the workflow (and, for a webhook trigger, its signing
 /// secret, shown this once).
-#[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows", summary = "Create a workflow", request_body = SaveRequest, responses((status = 201, body = Object), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows", summary = "Create a workflow", request_body = SaveRequest, responses((status = 201, body = schemas::WorkflowView), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn create(State(state): State<AppState>, identity: Identity, ApiJson(req): ApiJson<SaveRequest>) -> Result<Response, ApiError> {
     identity.require_writer()?;
     let schedule = definition::validate(&req.definition)?;
@@ -177,7 +178,7 @@ fn limit(p: &ListParams) -> Result<usize, ApiError> {
 }
 
 /// `GET /api/v1/workflows?cursor=&limit=` — newest first.
-#[utoipa::path(get, path = "/api/v1/workflows", tag = "workflows", summary = "Workflows of the workspace", params(ListParams), responses((status = 200, body = Object)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/workflows", tag = "workflows", summary = "Workflows of the workspace", params(ListParams), responses((status = 200, body = schemas::WorkflowsResponse)), security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>, identity: Identity, ApiQuery(p): ApiQuery<ListParams>) -> Result<Json<Value>, ApiError> {
     let limit = limit(&p)?;
     let before = p.cursor.as_deref().map(workflow_id).transpose()?;
@@ -189,14 +190,14 @@ pub async fn list(State(state): State<AppState>, identity: Identity, ApiQuery(p)
 }
 
 /// `GET /api/v1/workflows/{id}`.
-#[utoipa::path(get, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "A workflow", params(("id" = String, Path)), responses((status = 200, body = Object), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "A workflow", params(("id" = String, Path)), responses((status = 200, body = schemas::WorkflowView), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn show(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(load(&state, &identity, &id).await?.view_for(identity.role)))
 }
 
 /// `PUT /api/v1/workflows/{id}` — replaces the definition (and `enabled`); the schedule follows.
 /// Runs already started keep the definition they started with.
-#[utoipa::path(put, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "Change a workflow", params(("id" = String, Path)), request_body = SaveRequest, responses((status = 200, body = Object), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "Change a workflow", params(("id" = String, Path)), request_body = SaveRequest, responses((status = 200, body = schemas::WorkflowView), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
     identity: Identity,
@@ -346,7 +347,7 @@ fn saving_key(identity: &Identity) -> Option<shared::ids::ApiKeyId> {
 
 /// `POST /api/v1/workflows/{id}/trigger {data}` → 202 `{executionId}` (any trigger type may be
 /// run by hand). With an `Idempotency-Key`, a retried request starts nothing new.
-#[utoipa::path(post, path = "/api/v1/workflows/{id}/trigger", tag = "workflows", summary = "Run a workflow now", params(("id" = String, Path)), request_body = TriggerRequest, responses((status = 202, body = Object), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/trigger", tag = "workflows", summary = "Run a workflow now", params(("id" = String, Path)), request_body = TriggerRequest, responses((status = 202, body = schemas::RunAnswer), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn trigger(
     State(state): State<AppState>,
     identity: Identity,
@@ -369,7 +370,7 @@ pub async fn trigger(
 
 /// `POST /api/v1/workflows/validate` — checks a definition without saving it; for a schedule,
 /// the EventBridge expression and the next 5 run times.
-#[utoipa::path(post, path = "/api/v1/workflows/validate", tag = "workflows", summary = "Check a workflow definition", request_body = SaveRequest, responses((status = 200, body = Object), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/workflows/validate", tag = "workflows", summary = "Check a workflow definition", request_body = SaveRequest, responses((status = 200, body = schemas::Validated), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn validate(
     State(state): State<AppState>,
     identity: Identity,
@@ -395,7 +396,7 @@ fn count_steps(steps: &[definition::Step]) -> usize {
 }
 
 /// `GET /api/v1/workflows/{id}/executions?status=&cursor=&limit=` — newest first.
-#[utoipa::path(get, path = "/api/v1/workflows/{id}/executions", tag = "workflows", summary = "Runs of a workflow", params(("id" = String, Path), ListParams), responses((status = 200, body = Object), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/workflows/{id}/executions", tag = "workflows", summary = "Runs of a workflow", params(("id" = String, Path), ListParams), responses((status = 200, body = schemas::ExecutionsResponse), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn executions(
     State(state): State<AppState>,
     identity: Identity,
@@ -427,7 +428,7 @@ async fn load_execution(state: &AppState, identity: &Identity, raw: &str) -> Res
 
 /// `GET /api/v1/workflows/executions/{executionId}` — status, trigger, each step's input,
 /// output, error, attempts and duration in the order they ran, and the run's logs.
-#[utoipa::path(get, path = "/api/v1/workflows/executions/{executionId}", tag = "workflows", summary = "A run, step by step", params(("executionId" = String, Path)), responses((status = 200, body = Object), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/workflows/executions/{executionId}", tag = "workflows", summary = "A run, step by step", params(("executionId" = String, Path)), responses((status = 200, body = schemas::ExecutionView), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn execution(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let execution = load_execution(&state, &identity, &id).await?;
     let steps: Vec<StepRecord> = state.store.query_prefix(&keys::execution_steps_of(&identity.tenant, &execution.id)).await?;
@@ -436,7 +437,7 @@ pub async fn execution(State(state): State<AppState>, identity: Identity, Path(i
 
 /// `POST /api/v1/workflows/executions/{executionId}/cancel` → 202. A pending run ends at once;
 /// a running one stops before its next step. 409 when the run has already ended.
-#[utoipa::path(post, path = "/api/v1/workflows/executions/{executionId}/cancel", tag = "workflows", summary = "Cancel a run", params(("executionId" = String, Path)), responses((status = 202, body = Object), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/workflows/executions/{executionId}/cancel", tag = "workflows", summary = "Cancel a run", params(("executionId" = String, Path)), responses((status = 202, body = schemas::RunAnswer), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn cancel(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Response, ApiError> {
     identity.require_writer()?;
     let execution = load_execution(&state, &identity, &id).await?;
@@ -473,7 +474,7 @@ fn aws_sdk_dynamodb_bool() -> AttributeValue {
 }
 
 /// `POST /api/v1/workflows/{id}/webhook/secret` → a new signing secret (the old one stops working).
-#[utoipa::path(post, path = "/api/v1/workflows/{id}/webhook/secret", tag = "workflows", summary = "Rotate a webhook's signing secret", params(("id" = String, Path)), responses((status = 200, body = Object), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/webhook/secret", tag = "workflows", summary = "Rotate a webhook's signing secret", params(("id" = String, Path)), responses((status = 200, body = schemas::NewSecret), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn rotate_secret(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     identity.require_writer()?;
     let workflow = load(&state, &identity, &id).await?;

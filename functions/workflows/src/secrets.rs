@@ -37,14 +37,14 @@ fn manager(identity: &Identity) -> Result<(), ApiError> {
 }
 
 /// `GET /api/v1/secrets` → `{secrets: [{name, createdAt, updatedAt, updatedBy}]}`.
-#[utoipa::path(get, path = "/api/v1/secrets", tag = "secrets", summary = "The workspace's secrets (names only)", responses((status = 200, body = Object), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/secrets", tag = "secrets", summary = "The workspace's secrets (names only)", responses((status = 200, body = crate::schemas::SecretsResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
     let all = secrets::list(&state.store, &identity.tenant).await?;
     Ok(Json(json!({"secrets": all.iter().map(SecretView::from).collect::<Vec<_>>()})))
 }
 
 /// `PUT /api/v1/secrets/{name} {value}` → 201 (new) or 200 (replaced) with the secret's view.
-#[utoipa::path(put, path = "/api/v1/secrets/{name}", tag = "secrets", summary = "Set a workspace secret (write-only)", params(("name" = String, Path)), request_body = PutSecret, responses((status = 200, body = Object), (status = 201, body = Object), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/secrets/{name}", tag = "secrets", summary = "Set a workspace secret (write-only)", params(("name" = String, Path)), request_body = PutSecret, responses((status = 200, body = SecretView), (status = 201, body = SecretView), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn put(
     State(state): State<AppState>,
     identity: Identity,

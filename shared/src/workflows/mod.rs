@@ -139,7 +139,8 @@ impl Workflow {
 }
 
 /// Where a run is.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = RunStatus)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Pending,
@@ -165,7 +166,8 @@ impl Status {
 }
 
 /// A log line of a run.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = RunLogEntry)]
 #[serde(rename_all = "camelCase")]
 pub struct LogEntry {
     pub at: String,
@@ -218,7 +220,8 @@ pub struct Execution {
 }
 
 /// What one step did (`…#WFX#<id>` / `STEP#<path>`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = RunStep)]
 #[serde(rename_all = "camelCase")]
 pub struct StepRecord {
     pub path: String,

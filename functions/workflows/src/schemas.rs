@@ -1,0 +1,160 @@
+//! The shapes of the workflows API's answers as the OpenAPI document describes them. A workflow
+//! is its definition's fields with the record's beside them, built as JSON; these types are never
+//! built — they describe, and the black-box suite checks every answer against them.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use shared::workflows::secrets::SecretView;
+use shared::workflows::{LogEntry, StepRecord};
+use utoipa::ToSchema;
+
+/// Runs and outcomes of a workflow.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowStats {
+    runs: u64,
+    successes: u64,
+    failures: u64,
+    last_run_at: Option<String>,
+    #[schema(value_type = Option<String>)]
+    last_status: Option<String>,
+}
+
+/// `record_matches`: where the watching stands.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Polling {
+    since: Option<String>,
+    last_poll_at: Option<String>,
+    error: Option<String>,
+}
+
+/// A webhook trigger: where to send, how to sign; `secret` only when it was just made.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Webhook {
+    url: String,
+    signature_header: String,
+    timestamp_header: String,
+    secret: Option<String>,
+}
+
+/// A workflow: its definition (`name`, `description`, `trigger`, `steps`, `timeoutSeconds`) and
+/// its record.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowView {
+    id: String,
+    name: String,
+    description: Option<String>,
+    /// `{type: manual | schedule | file_processed | webhook | record_matches, …}`.
+    #[schema(value_type = Object)]
+    trigger: Value,
+    #[schema(value_type = Vec<Object>)]
+    steps: Vec<Value>,
+    timeout_seconds: Option<u64>,
+    enabled: bool,
+    version: u64,
+    created_by: String,
+    updated_by: String,
+    created_at: String,
+    updated_at: String,
+    stats: WorkflowStats,
+    polling: Option<Polling>,
+    webhook: Option<Webhook>,
+}
+
+#[derive(ToSchema)]
+pub struct WorkflowsResponse {
+    workflows: Vec<WorkflowView>,
+    cursor: Option<String>,
+}
+
+/// A run as the history lists it.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionSummary {
+    execution_id: String,
+    workflow_id: String,
+    #[schema(value_type = String)]
+    status: String,
+    /// `{type}`.
+    #[schema(value_type = Object)]
+    trigger: Value,
+    created_at: String,
+    finished_at: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct ExecutionsResponse {
+    executions: Vec<ExecutionSummary>,
+    cursor: Option<String>,
+}
+
+/// A run: every step in the order it ran (input, output, error, attempts, duration) and its log.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionView {
+    execution_id: String,
+    workflow_id: String,
+    #[schema(value_type = String)]
+    status: String,
+    /// `{type, data}`.
+    #[schema(value_type = Object)]
+    trigger: Value,
+    created_at: String,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+    duration_ms: Option<u64>,
+    error: Option<String>,
+    dead_lettered: bool,
+    cancel_requested: bool,
+    steps: Vec<StepRecord>,
+    logs: Vec<LogEntry>,
+}
+
+/// A run started (or asked to stop).
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunAnswer {
+    execution_id: String,
+    workflow_id: Option<String>,
+    #[schema(value_type = String)]
+    status: String,
+    cancel_requested: Option<bool>,
+}
+
+/// A schedule's EventBridge expression and its next runs.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleInfo {
+    expression: String,
+    timezone: String,
+    next_runs: Vec<String>,
+}
+
+/// `POST /workflows/validate`'s answer (a problem 422 when it is not valid).
+#[derive(ToSchema)]
+pub struct Validated {
+    valid: bool,
+    /// The trigger's type.
+    trigger: String,
+    /// Steps, nested ones included.
+    steps: u64,
+    schedule: Option<ScheduleInfo>,
+}
+
+/// A new webhook signing secret, shown this once.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NewSecret {
+    workflow_id: String,
+    secret: String,
+}
+
+/// `GET /api/v1/secrets`'s answer.
+#[derive(ToSchema)]
+pub struct SecretsResponse {
+    secrets: Vec<SecretView>,
+}

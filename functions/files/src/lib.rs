@@ -210,7 +210,7 @@ fn view(f: &FileRecord, with_preview: bool) -> FileView {
         pages: f.pages,
         preview: with_preview.then(|| f.preview.clone()),
         progress: with_preview
-            .then(|| FileProgress { stage: f.status, done: matches!(f.status, FileStatus::Processed | FileStatus::Failed) }),
+            .then_some(FileProgress { stage: f.status, done: matches!(f.status, FileStatus::Processed | FileStatus::Failed) }),
     }
 }
 

@@ -1,4 +1,4 @@
-import { apiCall, checkPage, connectedOwner, expect, member, peopleCsv, sandboxConfig, signInAs, stack, test, uploadOverApi } from './fixtures';
+import { apiCall, checkPage, connectedOwner, expect, member, peopleCsv, sandboxConfig, sandboxRecords, signInAs, stack, test, uploadOverApi } from './fixtures';
 
 test('a 2,000-row CSV dropped on the page uploads with a moving progress bar, previews with types, maps, imports into a new table and shows 2,000 records in the grid', async ({ browser }) => {
   test.setTimeout(420_000);
@@ -194,9 +194,12 @@ test('a text document shows its extracted text; a viewer sees files but no uploa
   await expect(page.getByText('Viewers cannot edit workflows')).toBeVisible();
 });
 
-test('a rollback that cannot finish is unmistakable and says what needs a person', async ({ page }) => {
+test('a rollback that cannot finish is unmistakable and lists the records a person must delete', async ({ page }) => {
   test.setTimeout(240_000);
-  const { account, base } = await connectedOwner('stuck', 5);
+  const { account, base, pat } = await connectedOwner('stuck', 5);
+  const table = base.tables[0];
+  const before = new Set((await sandboxRecords(base.id, 'Contacts', pat)).map((r) => r.id));
+  expect(before.size).toBe(5);
   const fileId = await uploadOverApi(account, 'stuck.csv', peopleCsv(100, 'Stuck'));
   // the fourth batch fails, and so does every delete of the rollback
   await sandboxConfig({ base: base.id, failAfter: { create: 3, delete: 0 } });
@@ -210,6 +213,18 @@ test('a rollback that cannot finish is unmistakable and says what needs a person
     await expect(alert).toBeVisible({ timeout: 180_000 });
     await expect(alert).toContainText('What could not be undone');
     await expect(alert).toContainText('30 of 30 created records are still to delete');
+    // the ids the failed compensation names, each linked to the record in Airtable
+    await expect(alert).toContainText('The 30 records to delete by hand');
+    const list = alert.getByRole('region', { name: 'Records to delete by hand' });
+    const items = list.getByRole('listitem');
+    await expect(items).toHaveCount(30);
+    const shown = (await list.locator('.mono').allTextContents()).map((t) => t.trim());
+    for (const id of shown) {
+      await expect(list.getByRole('link', { name: `Open in Airtable: ${id} (opens in a new tab)` })).toHaveAttribute('href', `https://airtable.com/${base.id}/${table?.id}/${id}`);
+    }
+    // …which are exactly what the sandbox still holds beside the table's own records
+    const after = (await sandboxRecords(base.id, 'Contacts', pat)).map((r) => r.id);
+    expect(after.filter((id) => !before.has(id)).sort()).toEqual([...shown].sort());
     await expect(page.getByRole('status', { name: 'Status: compensation failed' })).toBeVisible();
     await expect(page.getByRole('listitem').filter({ hasText: 'Undo: Write the rows' })).toContainText('undo failed');
     await checkPage(page, 'job-compensation-failed');

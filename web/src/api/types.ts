@@ -1,10 +1,15 @@
 // The app's names for the API's types. Where docs/openapi.json has a schema, the type IS the
 // generated one (aliased here once, so features read `Me`, not `components['schemas'][…]`);
-// unwrap() infers them from the call. The rest of this file declares what the document still
-// types as a bare object — files, sagas, workflows and their runs, secrets, the SSE events of
-// /chat/stream, chat content blocks and Airtable's field options — from the README and the real
-// responses. When the document gains a schema for one of them, alias the generated type instead
-// and use unwrap() rather than unwrapAs() at its calls.
+// unwrap() infers them from the call. Every answer the app reads now has a schema (files,
+// sagas, workflows and their runs, secrets, tools included), so unwrapAs() is left for one
+// route: POST /records, whose 200 (an upsert) the document types as a bare object.
+//
+// What this file still declares itself is what the document does not describe (it types it as a
+// bare object, or `{}`): the SSE events of /chat/stream, chat content blocks, Airtable's field
+// options, the budget standing of a turn and of the analytics reports, a saga's `progress` and
+// `input`, and a workflow definition's internals (the trigger and step shapes the editor builds,
+// which the document types as `object`). Each is laid over the generated type with Omit & …,
+// so everything else still comes from the document.
 import type { components } from './schema';
 
 export type Schemas = components['schemas'];
@@ -106,96 +111,36 @@ export interface ChatDone {
   stopped?: 'time' | 'budget' | 'error' | 'iteration_limit';
 }
 
-// ---------------------------------------------------------------- files (the document: objects)
+// ---------------------------------------------------------------- files
 
-export type FileStatus = 'pending' | 'uploaded' | 'processing' | 'processed' | 'failed';
+export type FileStatus = Schemas['FileStatus'];
+export type FileView = Schemas['FileView'];
+export type FilePreview = Schemas['Preview'];
+export type UploadTicket = Schemas['UploadTicket'];
 
-/** `POST /files/upload` (JSON): where to PUT the bytes. */
-export interface UploadTicket {
-  fileId: string;
-  uploadUrl: string;
-  method: 'PUT';
-  headers: Record<string, string>;
-  expiresAt: string;
-  status: FileStatus;
-}
-
-/** `number`, `checkbox`, `date`, `email`, `url` or `text`. */
-export type ColumnType = 'number' | 'checkbox' | 'date' | 'email' | 'url' | 'text';
-
-export interface FilePreview {
-  columns: { name: string; type: ColumnType }[];
-  /** Up to 50 rows, each in column order. */
-  rows: unknown[][];
-  rowCount: number;
-}
-
-export interface FileView {
-  id: string;
-  name: string;
-  contentType: string;
-  size: number;
-  status: FileStatus;
-  /** The kind found in the bytes (csv, tsv, json, xlsx, txt, pdf, docx). */
-  kind: string | null;
-  error: string | null;
-  createdAt: string;
-  updatedAt: string;
-  rowCount: number | null;
-  textChars: number | null;
-  pages: number | null;
-  /** GET /files/{id} only. */
-  preview?: FilePreview | null;
+/** `POST /files/upload` answers a ticket to a JSON request (the stored file to a multipart one). */
+export function isUploadTicket(a: Schemas['UploadAnswer']): a is UploadTicket {
+  return 'uploadUrl' in a;
 }
 
 // ---------------------------------------------------------------- sagas
 
-export type SagaStatus = 'running' | 'completed' | 'compensating' | 'compensated' | 'compensation_failed' | 'failed';
-export type SagaType = 'import_file' | 'bulk_update' | 'sync_tables';
+export type SagaStatus = Schemas['SagaStatus'];
+export type SagaStep = Schemas['SagaStep'];
+export type SagaLogEntry = Schemas['SagaLogEntry'];
+export type SagaStarted = Schemas['SagaStarted'];
 
-export interface SagaStep {
-  name: string;
-  /** `pending`, `running`, `done`, `failed`, `undoing`, `undone`, `undo_failed`. */
-  status: string;
-  startedAt?: string | null;
-  finishedAt?: string | null;
-  result?: unknown;
-  error?: string | null;
-}
-
-export interface SagaLogEntry {
+/** The step that reports progress (the document: `{step, done, total}` in words). */
+export interface SagaProgress {
   step: string;
-  /** `undone`, `nothing_to_undo`, `failed`. */
-  outcome: string;
-  at: string;
-  detail: string;
+  done: number;
+  total: number;
 }
 
-export interface Saga {
-  transactionId: string;
-  type: SagaType | string;
-  status: SagaStatus;
-  input: Record<string, unknown>;
-  steps: SagaStep[];
-  compensationLog: SagaLogEntry[];
-  /** The step that reports progress: `{step, done, total}`. */
-  progress: { step: string; done: number; total: number } | null;
-  error: string | null;
-  cancelRequested: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface SagaPage {
-  transactions: Saga[];
-  cursor: string | null;
-}
-
-export interface SagaStarted {
-  transactionId: string;
-  status: SagaStatus;
-  type: string;
-}
+/** A saga: the generated view, with `progress` and `input` (the document: any value) typed as
+ *  the API sends them — the progress above, and the checked input object of its type. */
+export type Saga = Omit<Schemas['SagaView'], 'progress' | 'input'> & { progress?: SagaProgress | null; input: Record<string, unknown> };
+export type SagaPage = Omit<Schemas['SagasResponse'], 'transactions'> & { transactions: Saga[] };
 
 // ---------------------------------------------------------------- workflows
 
@@ -246,91 +191,16 @@ export interface WorkflowDefinition {
   timeoutSeconds?: number;
 }
 
-export type RunStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-export interface Workflow extends WorkflowDefinition {
-  id: string;
-  enabled: boolean;
-  version: number;
-  createdBy: string;
-  updatedBy: string;
-  createdAt: string;
-  updatedAt: string;
-  stats: { runs: number; successes: number; failures: number; lastRunAt: string | null; lastStatus: RunStatus | null };
-  polling?: { since: string | null; lastPollAt: string | null; error: string | null };
-  /** Webhook workflows; `secret` only in the answer that made it (create, or a switch to webhook). */
-  webhook?: { url: string; signatureHeader: string; timestampHeader: string; secret?: string };
-}
-
-export interface WorkflowPage {
-  workflows: Workflow[];
-  cursor: string | null;
-}
-
-export interface Validation {
-  valid: boolean;
-  trigger: TriggerType;
-  steps: number;
-  schedule: { expression: string; timezone: string; nextRuns: string[] } | null;
-}
-
-export interface RunStarted {
-  executionId: string;
-  workflowId: string;
-  status: RunStatus;
-}
-
-export interface RunSummary {
-  executionId: string;
-  workflowId: string;
-  status: RunStatus;
-  trigger: { type: string };
-  createdAt: string;
-  finishedAt: string | null;
-  error: unknown;
-}
-
-export interface RunPage {
-  executions: RunSummary[];
-  cursor: string | null;
-}
-
-export interface RunStep {
-  path: string;
-  stepId: string;
-  type: string;
-  /** `running`, `waiting` (a delay), `succeeded`, `failed`, `skipped`. */
-  status: string;
-  seq: number;
-  input: unknown;
-  output: unknown;
-  error?: unknown;
-  attempts: number;
-  startedAt: string;
-  finishedAt?: string;
-  durationMs?: number;
-  resumeAt?: number;
-}
-
-export interface Run {
-  executionId: string;
-  workflowId: string;
-  status: RunStatus;
-  trigger: { type: string; data?: unknown };
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  error: unknown;
-  deadLettered: boolean;
-  cancelRequested: boolean;
-  steps: RunStep[];
-  logs: unknown[];
-}
-
-export interface SecretView {
-  name: string;
-  createdAt: string;
-  updatedAt: string;
-  updatedBy: string;
-}
+/** A workflow: the generated view, with its definition's trigger and steps (the document:
+ *  objects) typed as the editor builds them. */
+export type Workflow = Omit<Schemas['WorkflowView'], 'trigger' | 'steps'> & { trigger: Trigger; steps: WorkflowStep[] };
+export type WorkflowPage = Omit<Schemas['WorkflowsResponse'], 'workflows'> & { workflows: Workflow[] };
+export type Validation = Schemas['Validated'];
+export type RunStarted = Schemas['RunAnswer'];
+export type RunSummary = Schemas['ExecutionSummary'];
+export type RunPage = Schemas['ExecutionsResponse'];
+export type Run = Schemas['ExecutionView'];
+export type RunStep = Schemas['RunStep'];
+export type RunLogEntry = Schemas['RunLogEntry'];
+export type NewSecret = Schemas['NewSecret'];
+export type SecretView = Schemas['SecretView'];

@@ -4,10 +4,10 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import { useQueries } from '@tanstack/react-query';
 import { useLocation } from 'react-router';
-import { api, unwrapAs } from '../api/client';
+import { api, unwrap } from '../api/client';
 import type { Run, Saga } from '../api/types';
 import { useToast } from '../ui/Toast';
-import { withEffectiveStatus } from '../features/sagas/api';
+import { sagaOf } from '../features/sagas/api';
 
 export interface Watched {
   kind: 'saga' | 'run';
@@ -67,8 +67,8 @@ export function WatchProvider({ children }: { children: ReactNode }) {
       refetchInterval: POLL_MS,
       queryFn: async ({ signal }: { signal: AbortSignal }): Promise<Outcome> =>
         w.kind === 'saga'
-          ? sagaOutcome(withEffectiveStatus(await unwrapAs<Saga>(api.GET('/api/v1/saga/transaction/{id}', { params: { path: { id: w.id } }, signal }))))
-          : runOutcome(await unwrapAs<Run>(api.GET('/api/v1/workflows/executions/{executionId}', { params: { path: { executionId: w.id } }, signal }))),
+          ? sagaOutcome(sagaOf(await unwrap(api.GET('/api/v1/saga/transaction/{id}', { params: { path: { id: w.id } }, signal }))))
+          : runOutcome(await unwrap(api.GET('/api/v1/workflows/executions/{executionId}', { params: { path: { executionId: w.id } }, signal }))),
     })),
   });
   const finished = results.map((r, i) => (r.data?.final ? i : -1)).filter((i) => i >= 0);

@@ -123,7 +123,7 @@ export function Component() {
               <div className="row-between">
                 <h2 id="text-title">Extracted text</h2>
                 <p className="small muted">
-                  {f.textChars !== null ? `${f.textChars.toLocaleString()} characters` : ''}
+                  {typeof f.textChars === 'number' ? `${f.textChars.toLocaleString()} characters` : ''}
                   {f.pages ? ` · ${f.pages} pages` : ''}
                 </p>
               </div>

@@ -132,7 +132,7 @@ function FileRow({ file, canEdit, onDelete }: { file: FileView; canEdit: boolean
       </td>
       <td>{file.kind ? <span className="badge">{file.kind}</span> : <span className="muted">—</span>}</td>
       <td className="nowrap num">{bytes(file.size)}</td>
-      <td className="nowrap num">{file.rowCount !== null ? file.rowCount.toLocaleString() : file.pages ? `${file.pages} pages` : <span className="muted">—</span>}</td>
+      <td className="nowrap num">{typeof file.rowCount === 'number' ? file.rowCount.toLocaleString() : file.pages ? `${file.pages} pages` : <span className="muted">—</span>}</td>
       <td>
         <StatusBadge status={file.status} />
       </td>

@@ -3,9 +3,9 @@
 // presigned S3 PUT sent with XMLHttpRequest for its progress events and abort) and the start of
 // an import (an import_file saga).
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, unwrapAs, unwrapWithResponse } from '../../api/client';
+import { api, unwrap, unwrapWithResponse } from '../../api/client';
 import { ApiError, type Problem } from '../../api/problem';
-import type { FileStatus, FileView, SagaStarted, UploadTicket } from '../../api/types';
+import { isUploadTicket, type FileStatus, type FileView, type UploadTicket } from '../../api/types';
 import { reread } from '../../lib/query';
 
 export const fileKeys = {
@@ -24,7 +24,7 @@ export function isSettled(status: FileStatus): boolean {
 export function useFiles() {
   return useQuery({
     queryKey: fileKeys.all,
-    queryFn: async ({ signal }) => (await unwrapAs<{ files: FileView[] }>(api.GET('/api/v1/files', { signal }))).files,
+    queryFn: async ({ signal }) => (await unwrap(api.GET('/api/v1/files', { signal }))).files,
     // Live status: read again while any file is on its way.
     refetchInterval: (q) => (q.state.data?.some((f) => !isSettled(f.status)) ? POLL_MS : false),
   });
@@ -33,7 +33,7 @@ export function useFiles() {
 export function useFile(id: string) {
   return useQuery({
     queryKey: fileKeys.file(id),
-    queryFn: ({ signal }) => unwrapAs<FileView>(api.GET('/api/v1/files/{id}', { params: { path: { id } }, signal })),
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/files/{id}', { params: { path: { id } }, signal })),
     refetchInterval: (q) => (q.state.data && !isSettled(q.state.data.status) ? POLL_MS : false),
   });
 }
@@ -52,7 +52,7 @@ export function useFileText(id: string, enabled: boolean) {
 export function useDeleteFile() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => unwrapAs<void>(api.DELETE('/api/v1/files/{id}', { params: { path: { id } } })),
+    mutationFn: (id: string) => unwrap(api.DELETE('/api/v1/files/{id}', { params: { path: { id } } })),
     onSuccess: (_r, id) => {
       qc.setQueryData<FileView[]>(fileKeys.all, (files) => files?.filter((f) => f.id !== id));
       qc.removeQueries({ queryKey: fileKeys.file(id) });
@@ -97,7 +97,9 @@ export interface UploadProgress {
  *  and deletes the file's pending entry. Resolves to the file's id. */
 export async function uploadFile(file: File, onProgress: (p: UploadProgress) => void, signal: AbortSignal): Promise<string> {
   const contentType = contentTypeOf(file.name, file.type);
-  const ticket = await unwrapAs<UploadTicket>(api.POST('/api/v1/files/upload', { body: { filename: file.name, contentType, size: file.size }, signal }));
+  const ticket = await unwrap(api.POST('/api/v1/files/upload', { body: { filename: file.name, contentType, size: file.size }, signal }));
+  // A JSON request is answered with a ticket (a multipart one, which this never sends, with the file).
+  if (!isUploadTicket(ticket)) throw new ApiError({ title: 'Unexpected answer', status: 0, detail: 'The API did not answer with an upload link.' });
   try {
     await put(ticket, file, contentType, onProgress, signal);
   } catch (err) {
@@ -123,7 +125,7 @@ function put(ticket: UploadTicket, file: File, contentType: string, onProgress: 
     xhr.open(ticket.method, ticket.uploadUrl);
     for (const [name, value] of Object.entries(ticket.headers)) {
       // The browser sets Content-Length (and refuses to be told); Content-Type is sent as signed.
-      if (name.toLowerCase() !== 'content-length' && name.toLowerCase() !== 'host') xhr.setRequestHeader(name, value);
+      if (name.toLowerCase() !== 'content-length' && name.toLowerCase() !== 'host') xhr.setRequestHeader(name, String(value));
     }
     if (!Object.keys(ticket.headers).some((h) => h.toLowerCase() === 'content-type')) xhr.setRequestHeader('content-type', contentType);
     xhr.upload.onprogress = (e) => onProgress({ loaded: e.loaded, total: e.lengthComputable ? e.total : file.size });
@@ -188,7 +190,7 @@ export interface ImportBody {
 export function useStartImport(fileId: string) {
   return useMutation({
     mutationFn: (body: ImportBody) =>
-      unwrapAs<SagaStarted>(
+      unwrap(
         api.POST('/api/v1/files/{id}/import', {
           params: { path: { id: fileId } },
           body: { baseId: body.baseId, mapping: body.mapping, typecast: body.typecast, ...(body.table ? { table: body.table } : {}), ...(body.createTable ? { createTable: body.createTable } : {}) },

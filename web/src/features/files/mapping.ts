@@ -1,7 +1,11 @@
 // The column → field mapping of an import: matches proposed by name, and a check of each pair of
 // types before anything is written (what fits, what Airtable converts only with typecast, and
 // what cannot be written at all).
-import type { ColumnType, Field } from '../../api/types';
+import type { Field } from '../../api/types';
+
+/** A column's inferred type: `number`, `checkbox`, `date`, `email`, `url` or `text` (the API's
+ *  Column.type, a string). */
+type ColumnType = string;
 
 /** Names compared without case, spaces or punctuation ("E-mail" matches "email"). */
 export function normalise(name: string): string {
@@ -63,7 +67,8 @@ export function propose(columns: { name: string }[], fields: Field[]): Record<st
 
 /** The Airtable field type a new table gets for a column (what the import creates). */
 export function newFieldType(column: ColumnType): string {
-  return { number: 'number', checkbox: 'checkbox', date: 'date', email: 'email', url: 'url', text: 'multilineText' }[column];
+  const types: Record<string, string> = { number: 'number', checkbox: 'checkbox', date: 'date', email: 'email', url: 'url' };
+  return types[column] ?? 'multilineText';
 }
 
 export function isComputed(type: string): boolean {

@@ -4,17 +4,13 @@ import type { AirtableRecord, TableSchema } from '../../api/types';
 import { ProblemAlert } from '../../ui/Alert';
 import { Drawer } from '../../ui/Dialog';
 import { Loading } from '../../ui/feedback';
-import { useRecord } from './api';
+import { airtableUrl, useRecord } from './api';
 import { CellValue, formatDate, recordTitle } from './cells';
 
 export interface RecordsOutlet {
   baseId: string;
   table: TableSchema;
   findRecord: (id: string) => AirtableRecord | undefined;
-}
-
-export function airtableUrl(baseId: string, tableId: string, recordId: string): string {
-  return `https://airtable.com/${baseId}/${tableId}/${recordId}`;
 }
 
 /** `…/records/:recordId`: every field of one record, and a link to it in Airtable. */

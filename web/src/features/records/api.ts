@@ -6,6 +6,11 @@ import type { AirtableRecord, Schemas, TableSchema } from '../../api/types';
 
 export const PAGE_SIZE = 100;
 
+/** A record in Airtable itself. */
+export function airtableUrl(baseId: string, tableId: string, recordId: string): string {
+  return `https://airtable.com/${baseId}/${tableId}/${recordId}`;
+}
+
 export const recordKeys = {
   connection: ['connection'] as const,
   bases: ['bases'] as const,

@@ -17,7 +17,8 @@ import { ProgressBar } from '../../ui/Progress';
 import { StatusBadge } from '../../ui/StatusBadge';
 import { useToast } from '../../ui/Toast';
 import { useTitle } from '../../ui/useTitle';
-import { recordKeys, useBases } from '../records/api';
+import { CopyButton } from '../../ui/CopyButton';
+import { airtableUrl, recordKeys, useBases } from '../records/api';
 import { isFinal, useCancelSaga, useSaga } from './api';
 
 export const TYPE_LABELS: Record<string, string> = { import_file: 'Import', bulk_update: 'Bulk update', sync_tables: 'Table sync' };
@@ -64,11 +65,42 @@ export function importTarget(s: Saga): { baseId?: string; tableId?: string; tabl
   return out;
 }
 
+/** The records a failed compensation left behind (its log names them): each id, with a link to
+ *  it in Airtable when the base and table are known, and the whole list to copy. */
+function RemainingRecords({ ids, baseId, tableId }: { ids: string[]; baseId: string | undefined; tableId: string | undefined }) {
+  return (
+    <div className="remaining">
+      <p>
+        <strong>{ids.length === 1 ? 'The record to delete by hand:' : `The ${ids.length.toLocaleString()} records to delete by hand:`}</strong>
+      </p>
+      <div className="remaining-list" role="region" aria-label="Records to delete by hand" tabIndex={0}>
+        <ul>
+          {ids.map((id) => (
+            <li key={id}>
+              <span className="mono">{id}</span>
+              {baseId && tableId ? (
+                <a href={airtableUrl(baseId, tableId, id)} target="_blank" rel="noopener noreferrer" aria-label={`Open in Airtable: ${id} (opens in a new tab)`}>
+                  Open in Airtable <span aria-hidden="true">↗</span>
+                </a>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      </div>
+      <div className="row">
+        <CopyButton text={ids.join('\n')} label={ids.length === 1 ? 'Copy the id' : 'Copy the ids'} size="sm" />
+      </div>
+    </div>
+  );
+}
+
 function Outcome({ saga }: { saga: Saga }) {
   const t = importTarget(saga);
   const kind = TYPE_LABELS[saga.type] ?? saga.type;
   const undone = saga.compensationLog.filter((l) => l.outcome !== 'failed');
   const failed = saga.compensationLog.filter((l) => l.outcome === 'failed');
+  const remaining = failed.flatMap((l) => l.remainingRecordIds ?? []);
+  const table = t.tableName ? `“${t.tableName}”` : 'the table';
   const whatUndone =
     undone.length > 0 ? (
       <ul>
@@ -120,6 +152,7 @@ function Outcome({ saga }: { saga: Saga }) {
               </li>
             ))}
           </ul>
+          {remaining.length > 0 ? <RemainingRecords ids={remaining} baseId={t.baseId} tableId={t.tableId} /> : null}
           {undone.length > 0 ? (
             <>
               <p>What was undone:</p>
@@ -127,7 +160,9 @@ function Outcome({ saga }: { saga: Saga }) {
             </>
           ) : null}
           <p>
-            Check {t.tableName ? `“${t.tableName}”` : 'the table'} in Airtable and remove what is listed above by hand; the platform will not try again.
+            {remaining.length > 0
+              ? `Delete ${remaining.length === 1 ? 'it' : 'them'} from ${table} in Airtable by hand; the platform will not try again.`
+              : `Check ${table} in Airtable and remove what is listed above by hand; the platform will not try again.`}
           </p>
         </Alert>
       );

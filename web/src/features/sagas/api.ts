@@ -1,8 +1,8 @@
 // Server state of sagas (imports, bulk updates, syncs): the list, filtered and paged by the
 // API, and one transaction, polled while it runs or compensates.
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, unwrapAs } from '../../api/client';
-import type { Saga, SagaPage, SagaStatus } from '../../api/types';
+import { api, unwrap } from '../../api/client';
+import type { Saga, SagaPage, SagaStatus, Schemas } from '../../api/types';
 
 export const sagaKeys = {
   list: (status: string, type: string) => ['sagas', status, type] as const,
@@ -12,22 +12,16 @@ export const sagaKeys = {
 
 export const POLL_MS = 1000;
 
-/** The saga's status as the app shows it. The first step's compensation always runs last, so
- *  once it is logged the rollback is over: a saga still `compensating` then, with a failed
- *  compensation in its log, is `compensation_failed` (saga-steps before 1b6fa20 set `compensating`
- *  again when the next compensation started, and never back; harmless with the fixed worker). */
-export function effectiveStatus(s: Saga): SagaStatus {
-  const first = s.steps[0]?.name;
-  if (s.status === 'compensating' && first && s.compensationLog.some((l) => l.step === first) && s.compensationLog.some((l) => l.outcome === 'failed')) {
-    return 'compensation_failed';
-  }
-  return s.status;
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The saga with its effective status (see effectiveStatus). */
-export function withEffectiveStatus(s: Saga): Saga {
-  const status = effectiveStatus(s);
-  return status === s.status ? s : { ...s, status };
+/** The API's saga with its `input` and `progress` (the document: any value) narrowed to what
+ *  they are: the checked input object, and `{step, done, total}` or nothing. */
+export function sagaOf(v: Schemas['SagaView']): Saga {
+  const { input, progress, ...rest } = v;
+  const p = isRecord(progress) && typeof progress.step === 'string' && typeof progress.done === 'number' && typeof progress.total === 'number' ? { step: progress.step, done: progress.done, total: progress.total } : null;
+  return { ...rest, input: isRecord(input) ? input : {}, progress: p };
 }
 
 export function isFinal(status: SagaStatus): boolean {
@@ -44,7 +38,7 @@ export function useSagas(status: string, type: string) {
       if (status) query.status = status;
       if (type) query.type = type;
       if (pageParam) query.cursor = pageParam;
-      return unwrapAs<SagaPage>(api.GET('/api/v1/saga/transactions', { params: { query }, signal })).then((p) => ({ ...p, transactions: p.transactions.map(withEffectiveStatus) }));
+      return unwrap(api.GET('/api/v1/saga/transactions', { params: { query }, signal })).then((p): SagaPage => ({ ...p, transactions: p.transactions.map(sagaOf) }));
     },
     refetchInterval: (q) => (q.state.data?.pages.some((p) => p.transactions.some((t) => !isFinal(t.status))) ? POLL_MS * 3 : false),
   });
@@ -53,7 +47,7 @@ export function useSagas(status: string, type: string) {
 export function useSaga(id: string) {
   return useQuery({
     queryKey: sagaKeys.saga(id),
-    queryFn: async ({ signal }) => withEffectiveStatus(await unwrapAs<Saga>(api.GET('/api/v1/saga/transaction/{id}', { params: { path: { id } }, signal }))),
+    queryFn: async ({ signal }) => sagaOf(await unwrap(api.GET('/api/v1/saga/transaction/{id}', { params: { path: { id } }, signal }))),
     refetchInterval: (q) => (q.state.data && !isFinal(q.state.data.status) ? POLL_MS : false),
   });
 }
@@ -61,7 +55,7 @@ export function useSaga(id: string) {
 export function useCancelSaga(id: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: () => unwrapAs<unknown>(api.POST('/api/v1/saga/transaction/{id}/cancel', { params: { path: { id } } })),
+    mutationFn: () => unwrap(api.POST('/api/v1/saga/transaction/{id}/cancel', { params: { path: { id } } })),
     onSuccess: () => qc.invalidateQueries({ queryKey: sagaKeys.saga(id) }),
   });
 }

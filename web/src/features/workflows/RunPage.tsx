@@ -41,8 +41,8 @@ function StepRow({ step }: { step: RunStep }) {
         <StatusBadge status={step.status} />
         <span className="small muted">
           {time(step.startedAt)}
-          {step.durationMs !== undefined ? ` · ${duration(step.durationMs)}` : ''}
-          {step.attempts > 1 ? ` · ${step.attempts} attempts` : step.attempts === 1 ? ' · 1 attempt' : ''}
+          {typeof step.durationMs === 'number' ? ` · ${duration(step.durationMs)}` : ''}
+          {(step.attempts ?? 0) > 1 ? ` · ${step.attempts} attempts` : step.attempts === 1 ? ' · 1 attempt' : ''}
           {step.resumeAt ? ` · resumes ${new Date(step.resumeAt * 1000).toLocaleTimeString()}` : ''}
         </span>
       </div>
@@ -89,8 +89,8 @@ export function Component() {
             <div>
               <h1>Run of {name}</h1>
               <p className="muted">
-                {r.trigger.type.replace('_', ' ')} trigger · created {dateTime(r.createdAt)}
-                {r.durationMs !== null ? ` · took ${duration(r.durationMs)}` : ''} · <span className="mono">{r.executionId}</span>
+                {String(r.trigger.type).replace('_', ' ')} trigger · created {dateTime(r.createdAt)}
+                {typeof r.durationMs === 'number' ? ` · took ${duration(r.durationMs)}` : ''} · <span className="mono">{r.executionId}</span>
               </p>
             </div>
             <div className="row">

@@ -223,9 +223,9 @@ function Runs({ workflowId }: { workflowId: string }) {
                   <td>
                     <StatusBadge status={r.status} />
                   </td>
-                  <td className="small">{r.trigger.type.replace('_', ' ')}</td>
+                  <td className="small">{String(r.trigger.type).replace('_', ' ')}</td>
                   <td className="nowrap num">{duration(between(r.createdAt, r.finishedAt))}</td>
-                  <td className="small">{r.error ? (typeof r.error === 'string' ? r.error : JSON.stringify(r.error)) : <span className="muted">—</span>}</td>
+                  <td className="small">{r.error ? r.error : <span className="muted">—</span>}</td>
                 </tr>
               ))}
             </tbody>

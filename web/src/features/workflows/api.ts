@@ -3,8 +3,8 @@
 // the webhook secret, the runs (paged and filtered by the API) and one run (polled while it goes
 // on), the registry's tools with their input schemas, and the workspace's secrets.
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, idempotencyKey, unwrap, unwrapAs } from '../../api/client';
-import type { Run, RunPage, RunStarted, RunStatus, SecretView, Validation, Workflow, WorkflowDefinition, WorkflowPage } from '../../api/types';
+import { api, idempotencyKey, unwrap } from '../../api/client';
+import type { RunPage, Schemas, Workflow, WorkflowDefinition } from '../../api/types';
 import { reread } from '../../lib/query';
 
 export const workflowKeys = {
@@ -19,14 +19,20 @@ export const workflowKeys = {
 
 export const POLL_MS = 1000;
 
-export function isRunFinal(status: RunStatus): boolean {
+export function isRunFinal(status: string): boolean {
   return status === 'succeeded' || status === 'failed' || status === 'cancelled';
+}
+
+/** The API's workflow with its definition's trigger and steps (the document: objects) as the
+ *  editor knows them: the API checked them on save. */
+export function workflowOf(v: Schemas['WorkflowView']): Workflow {
+  return v as unknown as Workflow;
 }
 
 export function useWorkflows() {
   return useQuery({
     queryKey: workflowKeys.all,
-    queryFn: async ({ signal }) => (await unwrapAs<WorkflowPage>(api.GET('/api/v1/workflows', { params: { query: { limit: 100 } }, signal }))).workflows,
+    queryFn: async ({ signal }) => (await unwrap(api.GET('/api/v1/workflows', { params: { query: { limit: 100 } }, signal }))).workflows.map(workflowOf),
   });
 }
 
@@ -34,26 +40,28 @@ export function useWorkflow(id: string | undefined) {
   return useQuery({
     queryKey: workflowKeys.workflow(id ?? ''),
     enabled: Boolean(id),
-    queryFn: ({ signal }) => unwrapAs<Workflow>(api.GET('/api/v1/workflows/{id}', { params: { path: { id: id ?? '' } }, signal })),
+    queryFn: async ({ signal }) => workflowOf(await unwrap(api.GET('/api/v1/workflows/{id}', { params: { path: { id: id ?? '' } }, signal }))),
   });
 }
 
 /** The definition a save sends (the API's view carries id, stats… beside it). */
-export function definitionOf(w: WorkflowDefinition): WorkflowDefinition {
+export function definitionOf(w: Pick<Workflow, 'name' | 'trigger' | 'steps' | 'description' | 'timeoutSeconds'>): WorkflowDefinition {
   const d: WorkflowDefinition = { name: w.name, trigger: w.trigger, steps: w.steps };
   if (w.description) d.description = w.description;
-  if (w.timeoutSeconds !== undefined) d.timeoutSeconds = w.timeoutSeconds;
+  if (typeof w.timeoutSeconds === 'number') d.timeoutSeconds = w.timeoutSeconds;
   return d;
 }
 
 export function useSaveWorkflow(id: string | undefined) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: ({ definition, version, enabled }: { definition: WorkflowDefinition; version?: number; enabled?: boolean }) => {
+    mutationFn: async ({ definition, version, enabled }: { definition: WorkflowDefinition; version?: number; enabled?: boolean }) => {
       const body = { ...definition, ...(enabled !== undefined ? { enabled } : {}) } as Record<string, unknown>;
-      return id
-        ? unwrapAs<Workflow>(api.PUT('/api/v1/workflows/{id}', { params: { path: { id } }, body: { ...body, ...(version !== undefined ? { version } : {}) } }))
-        : unwrapAs<Workflow>(api.POST('/api/v1/workflows', { body }));
+      return workflowOf(
+        await (id
+          ? unwrap(api.PUT('/api/v1/workflows/{id}', { params: { path: { id } }, body: { ...body, ...(version !== undefined ? { version } : {}) } }))
+          : unwrap(api.POST('/api/v1/workflows', { body }))),
+      );
     },
     onSuccess: (saved) => {
       const { webhook, ...rest } = saved;
@@ -69,10 +77,12 @@ export function useSaveWorkflow(id: string | undefined) {
 export function useSetEnabled(workflow: Workflow | undefined) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (enabled: boolean) => {
+    mutationFn: async (enabled: boolean) => {
       if (!workflow) throw new Error('no workflow');
-      return unwrapAs<Workflow>(
-        api.PUT('/api/v1/workflows/{id}', { params: { path: { id: workflow.id } }, body: { ...definitionOf(workflow), enabled, version: workflow.version } as Record<string, unknown> }),
+      return workflowOf(
+        await unwrap(
+          api.PUT('/api/v1/workflows/{id}', { params: { path: { id: workflow.id } }, body: { ...definitionOf(workflow), enabled, version: workflow.version } as Record<string, unknown> }),
+        ),
       );
     },
     onSuccess: (saved) => {
@@ -85,7 +95,7 @@ export function useSetEnabled(workflow: Workflow | undefined) {
 export function useDeleteWorkflow() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => unwrapAs<void>(api.DELETE('/api/v1/workflows/{id}', { params: { path: { id } } })),
+    mutationFn: (id: string) => unwrap(api.DELETE('/api/v1/workflows/{id}', { params: { path: { id } } })),
     onSuccess: (_r, id) => {
       qc.setQueryData<Workflow[]>(workflowKeys.all, (ws) => ws?.filter((w) => w.id !== id));
       qc.removeQueries({ queryKey: workflowKeys.workflow(id) });
@@ -94,21 +104,21 @@ export function useDeleteWorkflow() {
 }
 
 export function validateWorkflow(definition: WorkflowDefinition, signal?: AbortSignal) {
-  return unwrapAs<Validation>(api.POST('/api/v1/workflows/validate', { body: definition as unknown as Record<string, unknown>, ...(signal ? { signal } : {}) }));
+  return unwrap(api.POST('/api/v1/workflows/validate', { body: definition as unknown as Record<string, unknown>, ...(signal ? { signal } : {}) }));
 }
 
 export function useTrigger(id: string) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: ({ data, key }: { data: Record<string, unknown>; key: string }) =>
-      unwrapAs<RunStarted>(api.POST('/api/v1/workflows/{id}/trigger', { params: { path: { id } }, body: { data }, headers: { 'idempotency-key': key } })),
+      unwrap(api.POST('/api/v1/workflows/{id}/trigger', { params: { path: { id } }, body: { data }, headers: { 'idempotency-key': key } })),
     onSuccess: () => reread(qc, workflowKeys.runsOf(id)),
   });
 }
 
 export function useRotateSecret(id: string) {
   return useMutation({
-    mutationFn: () => unwrapAs<{ secret: string; workflowId: string }>(api.POST('/api/v1/workflows/{id}/webhook/secret', { params: { path: { id } } })),
+    mutationFn: () => unwrap(api.POST('/api/v1/workflows/{id}/webhook/secret', { params: { path: { id } } })),
   });
 }
 
@@ -121,7 +131,7 @@ export function useRuns(id: string, status: string) {
       const query: { status?: string; cursor?: string; limit: number } = { limit: 20 };
       if (status) query.status = status;
       if (pageParam) query.cursor = pageParam;
-      return unwrapAs<RunPage>(api.GET('/api/v1/workflows/{id}/executions', { params: { path: { id }, query }, signal }));
+      return unwrap(api.GET('/api/v1/workflows/{id}/executions', { params: { path: { id }, query }, signal }));
     },
     refetchInterval: (q) => (q.state.data?.pages.some((p) => p.executions.some((e) => !isRunFinal(e.status))) ? POLL_MS * 2 : false),
   });
@@ -130,7 +140,7 @@ export function useRuns(id: string, status: string) {
 export function useRun(executionId: string) {
   return useQuery({
     queryKey: workflowKeys.run(executionId),
-    queryFn: ({ signal }) => unwrapAs<Run>(api.GET('/api/v1/workflows/executions/{executionId}', { params: { path: { executionId } }, signal })),
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/workflows/executions/{executionId}', { params: { path: { executionId } }, signal })),
     refetchInterval: (q) => (q.state.data && !isRunFinal(q.state.data.status) ? POLL_MS : false),
   });
 }
@@ -138,7 +148,7 @@ export function useRun(executionId: string) {
 export function useCancelRun(executionId: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: () => unwrapAs<unknown>(api.POST('/api/v1/workflows/executions/{executionId}/cancel', { params: { path: { executionId } } })),
+    mutationFn: () => unwrap(api.POST('/api/v1/workflows/executions/{executionId}/cancel', { params: { path: { executionId } } })),
     onSuccess: () => qc.invalidateQueries({ queryKey: workflowKeys.run(executionId) }),
   });
 }
@@ -155,14 +165,14 @@ export function useTools() {
 export function useSecrets() {
   return useQuery({
     queryKey: workflowKeys.secrets,
-    queryFn: async ({ signal }) => (await unwrapAs<{ secrets: SecretView[] }>(api.GET('/api/v1/secrets', { signal }))).secrets,
+    queryFn: async ({ signal }) => (await unwrap(api.GET('/api/v1/secrets', { signal }))).secrets,
   });
 }
 
 export function usePutSecret() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: ({ name, value }: { name: string; value: string }) => unwrapAs<SecretView>(api.PUT('/api/v1/secrets/{name}', { params: { path: { name } }, body: { value } })),
+    mutationFn: ({ name, value }: { name: string; value: string }) => unwrap(api.PUT('/api/v1/secrets/{name}', { params: { path: { name } }, body: { value } })),
     onSuccess: () => reread(qc, workflowKeys.secrets),
   });
 }
@@ -170,7 +180,7 @@ export function usePutSecret() {
 export function useDeleteSecret() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (name: string) => unwrapAs<void>(api.DELETE('/api/v1/secrets/{name}', { params: { path: { name } } })),
+    mutationFn: (name: string) => unwrap(api.DELETE('/api/v1/secrets/{name}', { params: { path: { name } } })),
     onSuccess: () => reread(qc, workflowKeys.secrets),
   });
 }

@@ -1,16 +1,14 @@
-import { apiCall, checkPage, connectedOwner, expect, member, peopleCsv, sandboxConfig, sandboxRecords, signInAs, stack, test, uploadOverApi } from './fixtures';
+import { apiCall, checkPage, connectedOwner, expect, member, peopleCsv, sandboxConfig, sandboxRecords, signInAs, test, uploadOverApi } from './fixtures';
 
-test('a 2,000-row CSV dropped on the page uploads with a moving progress bar, previews with types, maps, imports into a new table and shows 2,000 records in the grid', async ({ browser }) => {
+test('a 2,000-row CSV dropped on the page uploads with a moving progress bar, previews with types, maps, imports into a new table and shows 2,000 records in the grid', async ({ page }) => {
   test.setTimeout(420_000);
-  // The PUT goes from the browser straight to the presigned URL: the page's CSP must list the
-  // storage's origin (locally the S3 emulator; in AWS https: covers it) and the bucket's CORS must
-  // allow this origin. A stack started before its CSP listed the emulator needs CSP lifted here
-  // (CORS is still enforced by the browser); a fresh one does not.
-  const csp = (await fetch(`${stack.baseUrl}/files`)).headers.get('content-security-policy') ?? '';
-  const lifted = !/connect-src[^;]*http:\/\/127\.0\.0\.1/.test(csp);
-  if (lifted) test.info().annotations.push({ type: 'csp', description: 'this stack’s CSP does not list the S3 emulator: CSP lifted for the upload' });
-  const context = await browser.newContext({ bypassCSP: lifted, baseURL: stack.baseUrl, viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
+  // The PUT goes from the browser straight to the presigned URL under the page's real
+  // Content-Security-Policy (its connect-src lists the storage's origin: locally the S3
+  // emulator, in AWS https:) and the bucket's CORS. Any CSP violation fails the test.
+  const violations: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+  });
   const { account, base } = await connectedOwner('import', 3);
   await signInAs(page, account, '/files');
   await expect(page.getByRole('heading', { name: 'Files', level: 1 })).toBeVisible();
@@ -32,6 +30,12 @@ test('a 2,000-row CSV dropped on the page uploads with a moving progress bar, pr
     }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
   });
   const csv = peopleCsv(2000);
+  await page.evaluate(() => {
+    const w = window as unknown as { __csp: string[] };
+    w.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} blocked ${e.blockedURI}`));
+  });
+  const put = page.waitForResponse((r) => r.request().method() === 'PUT', { timeout: 120_000 });
   await page.getByTestId('dropzone').evaluate((el, text) => {
     const dt = new DataTransfer();
     dt.items.add(new File([text], 'people-2000.csv', { type: 'text/csv' }));
@@ -43,6 +47,9 @@ test('a 2,000-row CSV dropped on the page uploads with a moving progress bar, pr
   await expect(page.getByRole('button', { name: 'Cancel the upload of people-2000.csv' })).toBeVisible();
   await checkPage(page, 'files-uploading');
   await expect(page.locator('.upload')).toContainText('uploaded — processing starts', { timeout: 60_000 });
+  expect((await put).status(), 'the presigned PUT').toBe(200);
+  expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp), 'CSP violations in the page').toEqual([]);
+  expect(violations, 'CSP violations in the console').toEqual([]);
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
   const seen = await page.evaluate(() => (window as unknown as { __progress: number[] }).__progress);
   const moving = [...new Set(seen.filter((v) => v > 0 && v < 100))];
@@ -109,7 +116,6 @@ test('a 2,000-row CSV dropped on the page uploads with a moving progress bar, pr
   }
   await expect(count).toHaveText('2,000 records');
   await expect(grid.getByRole('columnheader', { name: /Joined/ })).toHaveCount(0);
-  await context.close();
 });
 
 test('an import Airtable fails midway is rolled back: the page says what was undone, and the table is as it was', async ({ page }) => {

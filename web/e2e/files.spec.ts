@@ -238,3 +238,40 @@ test('a rollback that cannot finish is unmistakable and lists the records a pers
     await sandboxConfig({ base: base.id, failAfter: { create: null, delete: null } });
   }
 });
+
+test('an import cancelled from its timeline stops, undoes what it wrote, and leaves the table as it was', async ({ page }) => {
+  test.setTimeout(300_000);
+  const { account, base, pat } = await connectedOwner('cancelimport', 5);
+  const before = (await sandboxRecords(base.id, 'Contacts', pat)).map((r) => r.id).sort();
+  // a few thousand rows: batches of ten at Airtable's five requests a second take minutes
+  const fileId = await uploadOverApi(account, 'many.csv', peopleCsv(3000, 'Many'));
+  await signInAs(page, account, `/files/${fileId}/import`);
+  await page.getByLabel('An existing table').check();
+  await page.getByLabel('Table', { exact: true }).selectOption({ label: 'Contacts' });
+  await expect(page.getByLabel('Field for Name')).toHaveValue('Name');
+  await page.getByRole('button', { name: 'Import 3,000 rows' }).click();
+
+  // running: records are being written
+  await expect(page).toHaveURL(/\/jobs\/sag_/);
+  const progress = page.getByRole('progressbar', { name: 'Records written' });
+  await expect(progress).toBeVisible({ timeout: 60_000 });
+  await expect.poll(async () => Number(await progress.getAttribute('aria-valuenow')), { timeout: 60_000 }).toBeGreaterThan(0);
+  await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+  const dialog = page.getByRole('alertdialog', { name: 'Cancel this import?' });
+  await dialog.getByRole('button', { name: 'Cancel the import' }).click();
+
+  // it stops at its next batch and deletes what it wrote
+  const outcome = page.getByRole('alert').filter({ hasText: 'everything it wrote was undone' });
+  await expect(outcome).toBeVisible({ timeout: 240_000 });
+  await expect(outcome).toContainText('Import cancelled');
+  await expect(outcome).toContainText(/Deleted the [\d,]+ records it created\./);
+  await expect(outcome).toContainText('The table is as it was before the import.');
+  await expect(page.getByRole('status', { name: 'Status: compensated' })).toBeVisible();
+  await expect(page.getByRole('listitem').filter({ hasText: 'Undo: Write the rows' })).toContainText('undone');
+  await checkPage(page, 'job-cancelled');
+
+  // the table as before: the same five records in Airtable and in the grid
+  expect((await sandboxRecords(base.id, 'Contacts', pat)).map((r) => r.id).sort()).toEqual(before);
+  await page.goto(`/bases/${base.id}/tables/${base.tables[0]?.id}`);
+  await expect(page.getByRole('status').filter({ hasText: '5 records' })).toBeVisible();
+});

@@ -206,3 +206,85 @@ test('the workflow editor works with the keyboard alone', async ({ page }) => {
   await page.keyboard.press('Enter');
   await expect(page.getByRole('heading', { name: 'Typed by keyboard' })).toBeVisible();
 });
+
+test('a running run is cancelled from its page: it ends cancelled and the steps after it never run', async ({ page }) => {
+  test.setTimeout(240_000);
+  const owner = await register('cancelrun');
+  // a delay long enough that the cancel always comes first (it is put back on the queue meanwhile)
+  const wf = await apiCall<{ id: string }>(
+    'POST',
+    '/api/v1/workflows',
+    {
+      name: 'Slow one',
+      trigger: { type: 'manual' },
+      steps: [
+        { id: 'before', type: 'log', input: { message: 'starting' } },
+        { id: 'wait', type: 'delay', input: { seconds: 30 } },
+        { id: 'after', type: 'log', input: { message: 'never' } },
+      ],
+    },
+    owner.accessToken,
+  );
+  expect(wf.status, JSON.stringify(wf.body)).toBe(201);
+  await signInAs(page, owner, `/workflows/${wf.body.id}`);
+  await page.getByRole('button', { name: 'Run now' }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await expect(page).toHaveURL(/\/runs\/wfx_/);
+  await expect(page.getByRole('listitem', { name: 'Step before, succeeded' })).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByRole('listitem', { name: /^Step wait, (running|waiting)$/ })).toBeVisible();
+  await expect(page.getByRole('status', { name: /^Run status: (running|pending)$/ })).toBeVisible();
+  await page.getByRole('button', { name: 'Cancel run' }).click();
+  await page.getByRole('alertdialog', { name: 'Cancel this run?' }).getByRole('button', { name: 'Cancel run' }).click();
+
+  await expect(page.getByRole('status', { name: 'Run status: cancelled' })).toBeVisible({ timeout: 90_000 });
+  await expect(page.getByRole('status').filter({ hasText: 'The run was cancelled' })).toBeVisible();
+  await expect(page.getByRole('listitem', { name: /^Step after,/ })).toHaveCount(0);
+  await expect(page.getByRole('listitem', { name: 'Step wait, stopped' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Cancel run' })).toHaveCount(0);
+  await checkPage(page, 'workflow-run-cancelled');
+  // the history says so too
+  await page.getByRole('link', { name: 'Slow one' }).click();
+  await expect(page.getByRole('row', { name: /cancelled/ })).toBeVisible();
+});
+
+test('rotating a webhook secret shows the new one once; the old one is refused and the new one accepted', async ({ page }) => {
+  const owner = await register('rotate');
+  const wf = await apiCall<{ id: string; webhook: { url: string; secret: string } }>(
+    'POST',
+    '/api/v1/workflows',
+    { name: 'Rotating hook', trigger: { type: 'webhook' }, steps: [{ id: 'say', type: 'log', input: { message: '{{trigger.n}}' } }] },
+    owner.accessToken,
+  );
+  expect(wf.status, JSON.stringify(wf.body)).toBe(201);
+  const old = wf.body.webhook.secret;
+  expect(old).toMatch(/^whsec_/);
+  const send = async (secret: string, n: number) => {
+    const body = JSON.stringify({ n });
+    const ts = Math.floor(Date.now() / 1000);
+    const sig = createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex');
+    return (await fetch(`${stack.baseUrl}${wf.body.webhook.url}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-timestamp': String(ts), 'x-signature-256': `sha256=${sig}` }, body })).status;
+  };
+  expect(await send(old, 1)).toBe(202);
+
+  await signInAs(page, owner, `/workflows/${wf.body.id}`);
+  await expect(page.getByRole('heading', { name: 'Rotating hook' })).toBeVisible();
+  await expect(page.getByTestId('webhook-secret')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Rotate secret' }).click();
+  await page.getByRole('alertdialog', { name: 'Rotate the signing secret?' }).getByRole('button', { name: 'Rotate secret' }).click();
+  const secretEl = page.getByTestId('webhook-secret');
+  await expect(secretEl).toHaveText(/^whsec_/);
+  const fresh = ((await secretEl.textContent()) ?? '').trim();
+  expect(fresh).not.toBe(old);
+  await expect(page.getByRole('alert').filter({ hasText: 'this is the only time it is shown' })).toBeVisible();
+  await expect(page.getByTestId('webhook-curl')).toContainText(`SECRET='${fresh}'`);
+
+  // signed with the old secret: refused; with the new one: accepted
+  expect(await send(old, 2)).toBe(401);
+  expect(await send(fresh, 3)).toBe(202);
+
+  // shown once: gone after a reload
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Rotating hook' })).toBeVisible();
+  await expect(page.getByTestId('webhook-secret')).toHaveCount(0);
+  await expect(page.locator('body')).not.toContainText(fresh);
+});

@@ -9,6 +9,7 @@ const TONES: Record<string, string> = {
   undone: 'warning',
   compensated: 'warning',
   cancelled: 'warning',
+  stopped: 'warning',
   skipped: 'neutral',
   paused: 'neutral',
   pending: 'neutral',

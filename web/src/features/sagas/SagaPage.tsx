@@ -131,8 +131,8 @@ function Outcome({ saga }: { saga: Saga }) {
       );
     case 'compensated':
       return (
-        <Alert tone="warning" role="alert" title={`${kind} failed — everything it wrote was undone`}>
-          {saga.error ? <p>What went wrong: {sentence(stepWords(saga.error))}</p> : null}
+        <Alert tone="warning" role="alert" title={`${kind} ${saga.cancelRequested ? 'cancelled' : 'failed'} — everything it wrote was undone`}>
+          {saga.error ? <p>{saga.cancelRequested ? 'Why it stopped' : 'What went wrong'}: {sentence(stepWords(saga.error))}</p> : null}
           <p>What was undone:</p>
           {whatUndone}
           <p>{saga.type === 'import_file' && saga.input.table ? 'The table is as it was before the import.' : 'Nothing it wrote is left behind.'}</p>

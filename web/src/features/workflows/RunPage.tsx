@@ -31,19 +31,26 @@ function depth(path: string): number {
   return (path.match(/\./g) ?? []).length;
 }
 
-function StepRow({ step }: { step: RunStep }) {
+/** A step of a run that has ended: one still `running` or `waiting` (a delay) in its record was
+ *  stopped by the run's end (a cancel) and will not go on. */
+function shownStatus(step: RunStep, runEnded: boolean): string {
+  return runEnded && (step.status === 'running' || step.status === 'waiting') ? 'stopped' : step.status;
+}
+
+function StepRow({ step, runEnded }: { step: RunStep; runEnded: boolean }) {
+  const status = shownStatus(step, runEnded);
   return (
-    <li className="run-step timeline-item" data-status={step.status} style={{ marginLeft: `${Math.min(depth(step.path), 4) * 1.25}rem` }} aria-label={`Step ${step.stepId}, ${step.status}`}>
+    <li className="run-step timeline-item" data-status={status} style={{ marginLeft: `${Math.min(depth(step.path), 4) * 1.25}rem` }} aria-label={`Step ${step.stepId}, ${status}`}>
       <div className="timeline-head">
         <span className="timeline-name">
           {step.stepId} <code className="small muted">{step.type}</code>
         </span>
-        <StatusBadge status={step.status} />
+        <StatusBadge status={status} />
         <span className="small muted">
           {time(step.startedAt)}
           {typeof step.durationMs === 'number' ? ` · ${duration(step.durationMs)}` : ''}
           {(step.attempts ?? 0) > 1 ? ` · ${step.attempts} attempts` : step.attempts === 1 ? ' · 1 attempt' : ''}
-          {step.resumeAt ? ` · resumes ${new Date(step.resumeAt * 1000).toLocaleTimeString()}` : ''}
+          {step.resumeAt && status === 'waiting' ? ` · resumes ${new Date(step.resumeAt * 1000).toLocaleTimeString()}` : ''}
         </span>
       </div>
       {step.error ? <p className="field-error small">{errorText(step.error)}</p> : null}
@@ -129,7 +136,7 @@ export function Component() {
             {r.steps.length === 0 ? <p className="small muted">{live ? 'No step has started yet.' : 'No step ran.'}</p> : null}
             <ol className="timeline">
               {r.steps.map((s) => (
-                <StepRow key={`${s.path}-${s.seq}`} step={s} />
+                <StepRow key={`${s.path}-${s.seq}`} step={s} runEnded={!live} />
               ))}
             </ol>
           </section>
@@ -139,7 +146,7 @@ export function Component() {
               <p className="small muted">Nothing was logged.</p>
             ) : (
               <pre className="code-block" tabIndex={0} role="region" aria-labelledby="logs-title">
-                {r.logs.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n')}
+                {r.logs.map((l) => `${time(l.at)} ${l.level}${l.step ? ` · ${l.step}` : ''}: ${l.message}`).join('\n')}
               </pre>
             )}
           </section>

@@ -4,7 +4,7 @@
 // the screenshots of every page.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { expect, test as base, type Page } from '@playwright/test';
+import { expect, test as base, type Locator, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { readStack, SCREENSHOTS } from './stack';
 
@@ -241,6 +241,34 @@ export async function checkPage(page: Page, name: string): Promise<void> {
 
 export const test = base;
 export { expect };
+
+// ---------------------------------------------------------------- figures (never asserted)
+
+/** Clicks `link` and measures, in the page, the milliseconds from the click to the grid's first
+ *  data row in the DOM (`aria-rowindex="2"`). A figure for benchmarks and annotations: the
+ *  machine is shared, so no test asserts it. */
+export async function timeFirstRows(page: Page, link: Locator): Promise<number> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __firstRow: Promise<number>; __clicked: number };
+    w.__firstRow = new Promise<number>((resolve) => {
+      const mo = new MutationObserver(() => {
+        if (document.querySelector('[role="row"][aria-rowindex="2"]')) {
+          mo.disconnect();
+          resolve(performance.now());
+        }
+      });
+      mo.observe(document.body, { childList: true, subtree: true });
+    });
+    document.addEventListener('click', () => (w.__clicked = performance.now()), { capture: true, once: true });
+  });
+  await link.click();
+  return Math.round(
+    await page.evaluate(async () => {
+      const w = window as unknown as { __firstRow: Promise<number>; __clicked: number };
+      return (await w.__firstRow) - w.__clicked;
+    }),
+  );
+}
 
 // ---------------------------------------------------------------- files
 

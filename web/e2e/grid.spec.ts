@@ -1,4 +1,4 @@
-import { checkPage, connectedOwner, contactsBase, expect, member, sandboxConfig, sandboxFind, SANDBOX_POLL, scopedToken, connect, register, signInAs, test } from './fixtures';
+import { checkPage, connectedOwner, contactsBase, expect, member, sandboxConfig, sandboxFind, SANDBOX_POLL, scopedToken, connect, register, signInAs, test, timeFirstRows } from './fixtures';
 
 test('a 10,000-record table keeps a few hundred row elements in the DOM while scrolling', async ({ page }) => {
   test.setTimeout(300_000);
@@ -11,25 +11,7 @@ test('a 10,000-record table keeps a few hundred row elements in the DOM while sc
   // first rows, nothing cached (neither in the app nor in the platform).
   const link = page.getByRole('link', { name: /Contacts/ });
   await expect(link).toBeVisible();
-  // measured in the page: from the click to the first data row in the DOM
-  await page.evaluate(() => {
-    const w = window as unknown as { __firstRow: Promise<number>; __clicked: number };
-    w.__firstRow = new Promise<number>((resolve) => {
-      const mo = new MutationObserver(() => {
-        if (document.querySelector('[role="row"][aria-rowindex="2"]')) {
-          mo.disconnect();
-          resolve(performance.now());
-        }
-      });
-      mo.observe(document.body, { childList: true, subtree: true });
-    });
-    document.addEventListener('click', () => (w.__clicked = performance.now()), { capture: true, once: true });
-  });
-  await link.click();
-  const ms = Math.round(await page.evaluate(async () => {
-    const w = window as unknown as { __firstRow: Promise<number>; __clicked: number };
-    return (await w.__firstRow) - w.__clicked;
-  }));
+  const ms = await timeFirstRows(page, link);
   await expect(grid.getByRole('row', { name: /Person 0001/ })).toBeVisible();
   test.info().annotations.push({ type: 'first rows of 10,000', description: `${ms} ms` });
   console.log(`10,000-record table: first rows shown ${ms} ms after the click`);

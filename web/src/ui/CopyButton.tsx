@@ -30,3 +30,15 @@ export function CopyButton({ text, label = 'Copy', size = 'md' }: { text: string
     </>
   );
 }
+
+/** A value to copy (a URL, a key, a secret): shown in full, with its copy button. */
+export function CopyValue({ value, label, testId }: { value: string; label: string; testId?: string }) {
+  return (
+    <div className="copy-row">
+      <code className="secret" data-testid={testId}>
+        {value}
+      </code>
+      <CopyButton text={value} label={label} />
+    </div>
+  );
+}

@@ -1,6 +1,8 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import { Dialog, Heading, Modal, ModalOverlay } from 'react-aria-components';
+import { asProblem, type Problem } from '../api/problem';
 import { Button } from './Button';
+import { useToast } from './Toast';
 
 interface ModalDialogProps {
   isOpen: boolean;
@@ -75,6 +77,65 @@ export function ConfirmDialog({ isOpen, onOpenChange, title, children, confirmLa
         </>
       )}
     </ModalDialog>
+  );
+}
+
+
+/** What ConfirmMutation runs: a TanStack mutation (its `mutate` and `isPending`). */
+interface Mutation<V, D> {
+  mutate: (variables: V, options: { onSuccess: (data: D) => void; onError: (err: unknown) => void }) => void;
+  isPending: boolean;
+}
+
+interface ConfirmMutationProps<T, V, D> {
+  /** What is asked about (a row, or `true`); `null` or `false` keeps the dialog closed. */
+  item: T | null | false;
+  onClose: () => void;
+  title: string | ((item: T) => string);
+  confirmLabel: string;
+  mutation: Mutation<V, D>;
+  variables: (item: T) => V;
+  /** Said in a toast once it is done. */
+  done?: string | ((item: T) => string);
+  /** Anything else once it is done (the dialog closes by itself). */
+  onDone?: (data: D, item: T) => void;
+  /** A refusal: the dialog closes and the API's problem goes here. */
+  onProblem: (problem: Problem) => void;
+  children: ReactNode | ((item: T) => ReactNode);
+  destructive?: boolean;
+}
+
+/** "Are you sure?", then the mutation: delete a file, revoke a key, remove a member, cancel a
+ *  job… Closes when it is done (with a toast) or refused (the problem handed over). */
+export function ConfirmMutation<T, V, D>({ item, onClose, title, confirmLabel, mutation, variables, done, onDone, onProblem, children, destructive = true }: ConfirmMutationProps<T, V, D>) {
+  const toast = useToast();
+  const open = item !== null && item !== false;
+  const words = <R,>(v: R | ((item: T) => R), empty: R): R => (open ? (typeof v === 'function' ? (v as (item: T) => R)(item) : v) : empty);
+  return (
+    <ConfirmDialog
+      isOpen={open}
+      onOpenChange={(o) => !o && onClose()}
+      title={words(title, '')}
+      confirmLabel={confirmLabel}
+      destructive={destructive}
+      isPending={mutation.isPending}
+      onConfirm={() => {
+        if (!open) return;
+        mutation.mutate(variables(item), {
+          onSuccess: (data) => {
+            if (done) toast(typeof done === 'function' ? done(item) : done);
+            onDone?.(data, item);
+            onClose();
+          },
+          onError: (err) => {
+            onClose();
+            onProblem(asProblem(err));
+          },
+        });
+      }}
+    >
+      {words<ReactNode>(children, null)}
+    </ConfirmDialog>
   );
 }
 

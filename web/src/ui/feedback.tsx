@@ -1,4 +1,6 @@
 import type { ReactNode } from 'react';
+import { asProblem } from '../api/problem';
+import { ProblemAlert } from './Alert';
 import { Icon, type IconName } from './Icon';
 
 export function Spinner({ label }: { label?: string }) {
@@ -13,6 +15,14 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
       <span>{label}</span>
     </div>
   );
+}
+
+/** A query while it loads (Loading with `label`) or once it failed (the API's problem);
+ *  nothing once it has data. */
+export function QueryState({ query, label }: { query: { isPending: boolean; isError: boolean; error: unknown }; label?: string }) {
+  if (query.isError) return <ProblemAlert problem={asProblem(query.error)} />;
+  if (query.isPending) return <Loading {...(label ? { label } : {})} />;
+  return null;
 }
 
 export function EmptyState({ title, children, action, icon }: { title: string; children?: ReactNode; action?: ReactNode; icon?: IconName }) {

@@ -1,11 +1,11 @@
 // `/files/:fileId`: one file — its status as the processor works on it, why it failed, and what
 // it holds: the first rows with the type inferred for each column, or the extracted text.
 import { Link, useParams } from 'react-router';
-import { asProblem } from '../../api/problem';
 import { atLeast, type FilePreview } from '../../api/types';
 import { useMe } from '../../app/auth';
-import { Alert, ProblemAlert } from '../../ui/Alert';
-import { Loading } from '../../ui/feedback';
+import { Alert } from '../../ui/Alert';
+import { Breadcrumbs } from '../../ui/Breadcrumbs';
+import { QueryState } from '../../ui/feedback';
 import { bytes, dateTime } from '../../ui/format';
 import { ProgressBar } from '../../ui/Progress';
 import { StatusBadge } from '../../ui/StatusBadge';
@@ -60,16 +60,8 @@ export function Component() {
 
   return (
     <div className="page">
-      <nav aria-label="Breadcrumb" className="breadcrumbs">
-        <ol>
-          <li>
-            <Link to="/files">Files</Link>
-          </li>
-          <li aria-current="page">{f?.name ?? '…'}</li>
-        </ol>
-      </nav>
-      {file.isPending ? <Loading label="Loading the file…" /> : null}
-      {file.isError ? <ProblemAlert problem={asProblem(file.error)} /> : null}
+      <Breadcrumbs trail={[{ to: '/files', label: 'Files' }]} current={f?.name ?? '…'} />
+      <QueryState query={file} label="Loading the file…" />
       {f ? (
         <div className="stack-lg">
           <div className="page-header">
@@ -127,8 +119,7 @@ export function Component() {
                   {f.pages ? ` · ${f.pages} pages` : ''}
                 </p>
               </div>
-              {text.isPending ? <Loading label="Loading the text…" /> : null}
-              {text.isError ? <ProblemAlert problem={asProblem(text.error)} /> : null}
+              <QueryState query={text} label="Loading the text…" />
               {text.data !== undefined ? (
                 <>
                   <pre className="code-block extracted-text" tabIndex={0} role="region" aria-label={`Text of ${f.name}`}>

@@ -7,10 +7,11 @@ import { atLeast, type FileView } from '../../api/types';
 import { useMe } from '../../app/auth';
 import { ProblemAlert } from '../../ui/Alert';
 import { Button } from '../../ui/Button';
-import { ConfirmDialog } from '../../ui/Dialog';
+import { ConfirmMutation } from '../../ui/Dialog';
 import { EmptyState, Skeleton } from '../../ui/feedback';
 import { bytes, dateTime } from '../../ui/format';
 import { Icon } from '../../ui/Icon';
+import { ListTable } from '../../ui/ListTable';
 import { ProgressBar } from '../../ui/Progress';
 import { StatusBadge } from '../../ui/StatusBadge';
 import { useToast } from '../../ui/Toast';
@@ -252,54 +253,26 @@ export function Component() {
             </EmptyState>
           ) : null}
           {files.data && files.data.length > 0 ? (
-            <div className="table-wrap">
-              <table className="list">
-                <caption className="visually-hidden">Files of this workspace, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Kind</th>
-                    <th scope="col">Size</th>
-                    <th scope="col">Rows</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Uploaded</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {files.data.map((f) => (
-                    <FileRow key={f.id} file={f} canEdit={canEdit} onDelete={() => setDoomed(f)} />
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <ListTable caption="Files of this workspace, newest first" columns={['Name', 'Kind', 'Size', 'Rows', 'Status', 'Uploaded']} actions>
+              {files.data.map((f) => (
+                <FileRow key={f.id} file={f} canEdit={canEdit} onDelete={() => setDoomed(f)} />
+              ))}
+            </ListTable>
           ) : null}
         </section>
       </div>
-      <ConfirmDialog
-        isOpen={doomed !== null}
-        onOpenChange={(o) => !o && setDoomed(null)}
-        title={`Delete ${doomed?.name ?? 'this file'}?`}
+      <ConfirmMutation
+        item={doomed}
+        onClose={() => setDoomed(null)}
+        title={(f) => `Delete ${f.name}?`}
         confirmLabel="Delete file"
-        isPending={del.isPending}
-        onConfirm={() =>
-          doomed &&
-          del.mutate(doomed.id, {
-            onSuccess: () => {
-              toast(`${doomed.name} deleted`);
-              setDoomed(null);
-            },
-            onError: (err) => {
-              setProblem(asProblem(err));
-              setDoomed(null);
-            },
-          })
-        }
+        mutation={del}
+        variables={(f) => f.id}
+        done={(f) => `${f.name} deleted`}
+        onProblem={setProblem}
       >
         <p>The file and what was extracted from it are deleted. Records already imported into Airtable stay.</p>
-      </ConfirmDialog>
+      </ConfirmMutation>
     </div>
   );
 }

@@ -2,13 +2,14 @@
 // one — and which column fills which field. Matches are proposed by name, every pair of types is
 // checked before anything is written, and Start hands over to the import's live page.
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
+import { useNavigate, useParams } from 'react-router';
 import { asProblem, fieldError, type Problem } from '../../api/problem';
 import { atLeast, type FilePreview, type TableSchema } from '../../api/types';
 import { useMe } from '../../app/auth';
 import { useWatch } from '../../app/watch';
 import { Alert, ProblemAlert } from '../../ui/Alert';
-import { Loading } from '../../ui/feedback';
+import { Breadcrumbs } from '../../ui/Breadcrumbs';
+import { QueryState } from '../../ui/feedback';
 import { useTitle } from '../../ui/useTitle';
 import { useBases, useSchema } from '../records/api';
 import { useFile, useStartImport } from './api';
@@ -212,25 +213,14 @@ export function Component() {
 
   return (
     <div className="page">
-      <nav aria-label="Breadcrumb" className="breadcrumbs">
-        <ol>
-          <li>
-            <Link to="/files">Files</Link>
-          </li>
-          <li>
-            <Link to={`/files/${fileId}`}>{f?.name ?? '…'}</Link>
-          </li>
-          <li aria-current="page">Import</li>
-        </ol>
-      </nav>
+      <Breadcrumbs trail={[{ to: '/files', label: 'Files' }, { to: `/files/${fileId}`, label: f?.name ?? '…' }]} current="Import" />
       <div className="page-header">
         <div>
           <h1>Import {f?.name ?? ''}</h1>
           <p className="muted">The rows go into Airtable in batches; if a batch fails, the records written so far are deleted again.</p>
         </div>
       </div>
-      {file.isPending ? <Loading label="Loading the file…" /> : null}
-      {file.isError ? <ProblemAlert problem={asProblem(file.error)} /> : null}
+      <QueryState query={file} label="Loading the file…" />
       {f && (f.status !== 'processed' || !preview || preview.columns.length === 0) ? (
         <Alert tone="warning" role="alert" title="This file cannot be imported yet">
           <p>{f.status === 'processed' ? 'It holds no table (no columns were found).' : `It is ${f.status}; a table can be imported once it is processed.`}</p>

@@ -4,7 +4,7 @@ import { asProblem } from '../../api/problem';
 import { atLeast } from '../../api/types';
 import { useMe } from '../../app/auth';
 import { Alert, ProblemAlert } from '../../ui/Alert';
-import { Loading } from '../../ui/feedback';
+import { Loading, QueryState } from '../../ui/feedback';
 import { useTitle } from '../../ui/useTitle';
 import { useBases, useConnection, useSchema } from '../records/api';
 import { ConnectForm, ConnectionSummary, WhoCanConnect } from '../settings/ConnectForm';
@@ -47,8 +47,7 @@ export function Component() {
           <p className="muted">Three steps and your team can browse, edit and ask questions about its Airtable.</p>
         </div>
       </div>
-      {connection.isPending ? <Loading label="Checking the Airtable connection…" /> : null}
-      {connection.isError ? <ProblemAlert problem={asProblem(connection.error)} /> : null}
+      <QueryState query={connection} label="Checking the Airtable connection…" />
       {connection.data ? (
         <ol className="steps">
           <Step n={1} title="Connect Airtable" done={connected} current={!connected}>
@@ -117,8 +116,7 @@ export function Component() {
                     Ask a question about {pickedName ?? 'this base'}
                   </Link>
                 </div>
-                {schema.isPending ? <Loading label="Loading tables…" /> : null}
-                {schema.isError ? <ProblemAlert problem={asProblem(schema.error)} /> : null}
+                <QueryState query={schema} label="Loading tables…" />
                 {schema.data ? (
                   <div>
                     <p className="small muted">Or open a table:</p>

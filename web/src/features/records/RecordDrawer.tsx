@@ -1,9 +1,7 @@
 import { useLocation, useNavigate, useOutletContext, useParams } from 'react-router';
-import { asProblem } from '../../api/problem';
 import type { AirtableRecord, TableSchema } from '../../api/types';
-import { ProblemAlert } from '../../ui/Alert';
 import { Drawer } from '../../ui/Dialog';
-import { Loading } from '../../ui/feedback';
+import { QueryState } from '../../ui/feedback';
 import { airtableUrl, useRecord } from './api';
 import { CellValue, formatDate, recordTitle } from './cells';
 
@@ -26,8 +24,7 @@ export function Component() {
 
   return (
     <Drawer isOpen onOpenChange={(open) => !open && back()} title={title}>
-      {record.isPending ? <Loading label="Loading the record…" /> : null}
-      {record.isError ? <ProblemAlert problem={asProblem(record.error)} /> : null}
+      <QueryState query={record} label="Loading the record…" />
       {record.data ? (
         <>
           <div className="row">

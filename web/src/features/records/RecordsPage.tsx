@@ -6,6 +6,7 @@ import { asProblem, type Problem } from '../../api/problem';
 import { atLeast, type AirtableRecord, type Field } from '../../api/types';
 import { useMe } from '../../app/auth';
 import { Alert, ProblemAlert } from '../../ui/Alert';
+import { Breadcrumbs } from '../../ui/Breadcrumbs';
 import { Button } from '../../ui/Button';
 import { ConfirmDialog } from '../../ui/Dialog';
 import { EmptyState, Skeleton, Spinner } from '../../ui/feedback';
@@ -188,17 +189,7 @@ export function Component() {
   return (
     <div className="records-page">
       <div className="records-top">
-        <nav aria-label="Breadcrumb" className="breadcrumbs">
-          <ol>
-            <li>
-              <Link to="/bases">Bases</Link>
-            </li>
-            <li>
-              <Link to={`/bases/${baseId}`}>{baseName}</Link>
-            </li>
-            <li aria-current="page">{table?.name ?? '…'}</li>
-          </ol>
-        </nav>
+        <Breadcrumbs trail={[{ to: '/bases', label: 'Bases' }, { to: `/bases/${baseId}`, label: baseName }]} current={table?.name ?? '…'} />
         <div className="row-between">
           <h1 className="records-title">{table?.name ?? <Skeleton width={160} height={24} />}</h1>
           <div className="row small">

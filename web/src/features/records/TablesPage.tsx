@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { Link, useParams } from 'react-router';
 import { asProblem } from '../../api/problem';
 import { ProblemAlert } from '../../ui/Alert';
+import { Breadcrumbs } from '../../ui/Breadcrumbs';
 import { EmptyState } from '../../ui/feedback';
 import { useTitle } from '../../ui/useTitle';
 import { useBases, useSchema } from './api';
@@ -22,14 +23,7 @@ export function Component() {
 
   return (
     <div className="page">
-      <nav aria-label="Breadcrumb" className="breadcrumbs">
-        <ol>
-          <li>
-            <Link to="/bases">Bases</Link>
-          </li>
-          <li aria-current="page">{name}</li>
-        </ol>
-      </nav>
+      <Breadcrumbs trail={[{ to: '/bases', label: 'Bases' }]} current={name} />
       <div className="page-header">
         <div>
           <h1>{name}</h1>

@@ -4,13 +4,13 @@
 import { useEffect, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
-import { asProblem } from '../../api/problem';
 import { atLeast, type Saga, type SagaLogEntry, type SagaStep } from '../../api/types';
 import { useMe } from '../../app/auth';
-import { Alert, ProblemAlert } from '../../ui/Alert';
+import { Alert } from '../../ui/Alert';
+import { Breadcrumbs } from '../../ui/Breadcrumbs';
 import { Button } from '../../ui/Button';
-import { ConfirmDialog } from '../../ui/Dialog';
-import { Loading } from '../../ui/feedback';
+import { ConfirmMutation } from '../../ui/Dialog';
+import { QueryState } from '../../ui/feedback';
 import { between, dateTime, duration, time } from '../../ui/format';
 import { JsonBlock } from '../../ui/JsonBlock';
 import { ProgressBar } from '../../ui/Progress';
@@ -235,16 +235,8 @@ export function Component() {
 
   return (
     <div className="page">
-      <nav aria-label="Breadcrumb" className="breadcrumbs">
-        <ol>
-          <li>
-            <Link to="/jobs">Jobs</Link>
-          </li>
-          <li aria-current="page">{kind}</li>
-        </ol>
-      </nav>
-      {saga.isPending ? <Loading label="Loading…" /> : null}
-      {saga.isError ? <ProblemAlert problem={asProblem(saga.error)} /> : null}
+      <Breadcrumbs trail={[{ to: '/jobs', label: 'Jobs' }]} current={kind} />
+      <QueryState query={saga} label="Loading…" />
       {s ? (
         <div className="stack-lg">
           <div className="page-header">
@@ -303,27 +295,18 @@ export function Component() {
           <JsonBlock label="Input" value={s.input} />
         </div>
       ) : null}
-      <ConfirmDialog
-        isOpen={confirm}
-        onOpenChange={setConfirm}
+      <ConfirmMutation
+        item={confirm}
+        onClose={() => setConfirm(false)}
         title={`Cancel this ${kind.toLowerCase()}?`}
         confirmLabel={`Cancel the ${kind.toLowerCase()}`}
-        isPending={cancel.isPending}
-        onConfirm={() =>
-          cancel.mutate(undefined, {
-            onSuccess: () => {
-              setConfirm(false);
-              toast('Cancelling: the running step stops at its next batch, then what was written is undone');
-            },
-            onError: (err) => {
-              setConfirm(false);
-              toast(asProblem(err).detail ?? 'Could not cancel', 'error');
-            },
-          })
-        }
+        mutation={cancel}
+        variables={() => undefined}
+        done="Cancelling: the running step stops at its next batch, then what was written is undone"
+        onProblem={(p) => toast(p.detail ?? 'Could not cancel', 'error')}
       >
         <p>The running step stops at its next batch, and everything written so far is deleted again.</p>
-      </ConfirmDialog>
+      </ConfirmMutation>
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { ProblemAlert } from '../../ui/Alert';
 import { Button } from '../../ui/Button';
 import { EmptyState, Skeleton } from '../../ui/feedback';
 import { dateTime } from '../../ui/format';
+import { ListTable } from '../../ui/ListTable';
 import { StatusBadge } from '../../ui/StatusBadge';
 import { useTitle } from '../../ui/useTitle';
 import { useSagas } from './api';
@@ -84,33 +85,20 @@ export function Component() {
         </EmptyState>
       ) : null}
       {all.length > 0 ? (
-        <div className="table-wrap">
-          <table className="list">
-            <caption className="visually-hidden">Jobs, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Job</th>
-                <th scope="col">Status</th>
-                <th scope="col">Progress</th>
-                <th scope="col">Started</th>
-              </tr>
-            </thead>
-            <tbody>
-              {all.map((s) => (
-                <tr key={s.transactionId}>
-                  <td>
-                    <Link to={`/jobs/${s.transactionId}`}>{TYPE_LABELS[s.type] ?? s.type}</Link> <span className="muted small">{summary(s)}</span>
-                  </td>
-                  <td>
-                    <StatusBadge status={s.status} />
-                  </td>
-                  <td className="nowrap num">{s.progress ? `${s.progress.done.toLocaleString()} / ${s.progress.total.toLocaleString()}` : '—'}</td>
-                  <td className="nowrap">{dateTime(s.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ListTable caption="Jobs, newest first" columns={['Job', 'Status', 'Progress', 'Started']}>
+          {all.map((s) => (
+            <tr key={s.transactionId}>
+              <td>
+                <Link to={`/jobs/${s.transactionId}`}>{TYPE_LABELS[s.type] ?? s.type}</Link> <span className="muted small">{summary(s)}</span>
+              </td>
+              <td>
+                <StatusBadge status={s.status} />
+              </td>
+              <td className="nowrap num">{s.progress ? `${s.progress.done.toLocaleString()} / ${s.progress.total.toLocaleString()}` : '—'}</td>
+              <td className="nowrap">{dateTime(s.createdAt)}</td>
+            </tr>
+          ))}
+        </ListTable>
       ) : null}
       {sagas.hasNextPage ? (
         <div className="row load-more">

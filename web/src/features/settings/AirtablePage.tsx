@@ -1,11 +1,11 @@
 import { useState } from 'react';
-import { asProblem, type Problem } from '../../api/problem';
+import type { Problem } from '../../api/problem';
 import { atLeast } from '../../api/types';
 import { useMe } from '../../app/auth';
 import { Alert, ProblemAlert } from '../../ui/Alert';
 import { Button } from '../../ui/Button';
-import { ConfirmDialog } from '../../ui/Dialog';
-import { Loading } from '../../ui/feedback';
+import { ConfirmMutation } from '../../ui/Dialog';
+import { QueryState } from '../../ui/feedback';
 import { useToast } from '../../ui/Toast';
 import { useTitle } from '../../ui/useTitle';
 import { useConnection } from '../records/api';
@@ -26,8 +26,7 @@ export function Component() {
   return (
     <section className="stack-lg" aria-labelledby="airtable-title">
       <h2 id="airtable-title">Airtable connection</h2>
-      {connection.isPending ? <Loading /> : null}
-      {connection.isError ? <ProblemAlert problem={asProblem(connection.error)} /> : null}
+      <QueryState query={connection} />
       {problem ? <ProblemAlert problem={problem} /> : null}
       {c?.status === 'connected' ? (
         <div className="card stack">
@@ -57,27 +56,18 @@ export function Component() {
           <WhoCanConnect />
         )
       ) : null}
-      <ConfirmDialog
-        isOpen={confirm}
-        onOpenChange={setConfirm}
+      <ConfirmMutation
+        item={confirm}
+        onClose={() => setConfirm(false)}
         title="Disconnect Airtable?"
         confirmLabel="Disconnect"
-        isPending={disconnect.isPending}
-        onConfirm={() =>
-          disconnect.mutate(undefined, {
-            onSuccess: () => {
-              setConfirm(false);
-              toast('Airtable disconnected');
-            },
-            onError: (err) => {
-              setConfirm(false);
-              setProblem(asProblem(err));
-            },
-          })
-        }
+        mutation={disconnect}
+        variables={() => undefined}
+        done="Airtable disconnected"
+        onProblem={setProblem}
       >
         <p>The stored token is deleted. The grid, the chat's tools and MCP stop reaching Airtable until someone connects again.</p>
-      </ConfirmDialog>
+      </ConfirmMutation>
     </section>
   );
 }

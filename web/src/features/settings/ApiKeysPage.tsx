@@ -4,11 +4,11 @@ import { atLeast, ROLES, type ApiKey, type CreatedApiKey, type Role } from '../.
 import { useMe } from '../../app/auth';
 import { Alert, ProblemAlert } from '../../ui/Alert';
 import { Button } from '../../ui/Button';
-import { CopyButton } from '../../ui/CopyButton';
-import { ConfirmDialog } from '../../ui/Dialog';
+import { CopyValue } from '../../ui/CopyButton';
+import { ConfirmMutation } from '../../ui/Dialog';
 import { TextInput } from '../../ui/Field';
-import { EmptyState, Loading } from '../../ui/feedback';
-import { useToast } from '../../ui/Toast';
+import { EmptyState, QueryState } from '../../ui/feedback';
+import { ListTable } from '../../ui/ListTable';
 import { useTitle } from '../../ui/useTitle';
 import { useApiKeys, useCreateApiKey, useRevokeApiKey, type CreateKeyBody } from './api';
 
@@ -25,12 +25,7 @@ export function NewKeyCallout({ created, onDismiss }: { created: CreatedApiKey; 
   return (
     <Alert tone="warning" role="alert" title={`Copy your new key “${created.name}” now`} action={<Button size="sm" onPress={onDismiss}>Done</Button>}>
       <p>This is the only time it is shown: only a hash is stored. If you lose it, revoke it and create another.</p>
-      <div className="copy-row">
-        <code className="secret" data-testid="new-api-key">
-          {created.key}
-        </code>
-        <CopyButton text={created.key} label="Copy key" />
-      </div>
+      <CopyValue value={created.key} label="Copy key" testId="new-api-key" />
     </Alert>
   );
 }
@@ -95,7 +90,6 @@ export function CreateKeyForm({ onCreated, defaultName = '', submitLabel = 'Crea
 export function Component() {
   useTitle('API keys');
   const me = useMe();
-  const toast = useToast();
   const keys = useApiKeys();
   const revoke = useRevokeApiKey();
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
@@ -119,71 +113,45 @@ export function Component() {
         <p className="muted">Viewers cannot create API keys.</p>
       )}
       {problem ? <ProblemAlert problem={problem} /> : null}
-      {keys.isPending ? <Loading label="Loading keys…" /> : null}
-      {keys.isError ? <ProblemAlert problem={asProblem(keys.error)} /> : null}
+      <QueryState query={keys} label="Loading keys…" />
       {keys.data && keys.data.length === 0 ? <EmptyState title="No API keys" icon="key">Keys you create appear here (never their secret).</EmptyState> : null}
       {keys.data && keys.data.length > 0 ? (
-        <div className="table-wrap">
-          <table className="list">
-            <caption className="visually-hidden">API keys</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Role</th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.data.map((k) => (
-                <tr key={k.id}>
-                  <td>{k.name}</td>
-                  <td className="mono">{k.prefix}…</td>
-                  <td>
-                    <span className="badge">{k.role}</span>
-                  </td>
-                  <td className="nowrap">{new Date(k.createdAt).toLocaleDateString()}</td>
-                  <td className="nowrap">{k.expiresAt ? new Date(k.expiresAt).toLocaleDateString() : 'never'}</td>
-                  <td>
-                    {canCreate ? (
-                      <Button size="sm" variant="ghost" onPress={() => setRevoking(k)} aria-label={`Revoke ${k.name}`}>
-                        Revoke
-                      </Button>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ListTable caption="API keys" columns={['Name', 'Key', 'Role', 'Created', 'Expires']} actions>
+          {keys.data.map((k) => (
+            <tr key={k.id}>
+              <td>{k.name}</td>
+              <td className="mono">{k.prefix}…</td>
+              <td>
+                <span className="badge">{k.role}</span>
+              </td>
+              <td className="nowrap">{new Date(k.createdAt).toLocaleDateString()}</td>
+              <td className="nowrap">{k.expiresAt ? new Date(k.expiresAt).toLocaleDateString() : 'never'}</td>
+              <td>
+                {canCreate ? (
+                  <Button size="sm" variant="ghost" onPress={() => setRevoking(k)} aria-label={`Revoke ${k.name}`}>
+                    Revoke
+                  </Button>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </ListTable>
       ) : null}
-      <ConfirmDialog
-        isOpen={revoking !== null}
-        onOpenChange={(o) => !o && setRevoking(null)}
-        title={`Revoke “${revoking?.name ?? ''}”?`}
+      <ConfirmMutation
+        item={revoking}
+        onClose={() => setRevoking(null)}
+        title={(k) => `Revoke “${k.name}”?`}
         confirmLabel="Revoke key"
-        isPending={revoke.isPending}
-        onConfirm={() =>
-          revoking &&
-          revoke.mutate(revoking.id, {
-            onSuccess: () => {
-              toast(`Key “${revoking.name}” revoked`);
-              if (created?.id === revoking.id) setCreated(null);
-              setRevoking(null);
-            },
-            onError: (err) => {
-              setProblem(asProblem(err));
-              setRevoking(null);
-            },
-          })
-        }
+        mutation={revoke}
+        variables={(k) => k.id}
+        done={(k) => `Key “${k.name}” revoked`}
+        onDone={(_r, k) => {
+          if (created?.id === k.id) setCreated(null);
+        }}
+        onProblem={setProblem}
       >
         <p>Anything using this key stops working at once.</p>
-      </ConfirmDialog>
+      </ConfirmMutation>
     </section>
   );
 }

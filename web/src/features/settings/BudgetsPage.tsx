@@ -4,7 +4,7 @@ import { atLeast } from '../../api/types';
 import { useMe } from '../../app/auth';
 import { ProblemAlert } from '../../ui/Alert';
 import { TextInput } from '../../ui/Field';
-import { Loading } from '../../ui/feedback';
+import { QueryState } from '../../ui/feedback';
 import { SpendMeter } from '../../ui/Meter';
 import { useToast } from '../../ui/Toast';
 import { useTitle } from '../../ui/useTitle';
@@ -49,8 +49,7 @@ export function Component() {
         <h2 id="budgets-title">LLM budgets</h2>
         <p className="muted">Monthly limits on what the chat and workflows spend on the language model. Every model call is checked against them first.</p>
       </div>
-      {budgets.isPending ? <Loading /> : null}
-      {budgets.isError ? <ProblemAlert problem={asProblem(budgets.error)} /> : null}
+      <QueryState query={budgets} />
       {budgets.data ? (
         <>
           <div className="card stack">

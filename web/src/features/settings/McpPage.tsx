@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { origin } from '../../api/client';
 import { atLeast, type CreatedApiKey } from '../../api/types';
 import { useMe } from '../../app/auth';
-import { CopyButton } from '../../ui/CopyButton';
+import { CopyButton, CopyValue } from '../../ui/CopyButton';
 import { useTitle } from '../../ui/useTitle';
 import { CreateKeyForm, NewKeyCallout } from './ApiKeysPage';
 
@@ -29,12 +29,7 @@ export function Component() {
       </div>
       <div className="card stack">
         <h3>Server URL</h3>
-        <div className="copy-row">
-          <code className="secret" data-testid="mcp-url">
-            {url}
-          </code>
-          <CopyButton text={url} label="Copy URL" />
-        </div>
+        <CopyValue value={url} label="Copy URL" testId="mcp-url" />
       </div>
       <div className="card stack">
         <h3>1. Create a key for your client</h3>

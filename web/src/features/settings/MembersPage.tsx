@@ -5,10 +5,11 @@ import { atLeast, ROLES, type Invitation, type Member, type Role } from '../../a
 import { useMe } from '../../app/auth';
 import { Alert, ProblemAlert } from '../../ui/Alert';
 import { Button } from '../../ui/Button';
-import { CopyButton } from '../../ui/CopyButton';
-import { ConfirmDialog } from '../../ui/Dialog';
+import { CopyValue } from '../../ui/CopyButton';
+import { ConfirmMutation } from '../../ui/Dialog';
 import { TextInput } from '../../ui/Field';
-import { Loading } from '../../ui/feedback';
+import { QueryState } from '../../ui/feedback';
+import { ListTable } from '../../ui/ListTable';
 import { useToast } from '../../ui/Toast';
 import { useTitle } from '../../ui/useTitle';
 import { useChangeRole, useInvite, useMembers, useRemoveMember, useWithdrawInvitation } from './api';
@@ -64,12 +65,7 @@ function InviteForm({ myRole }: { myRole: Role }) {
       {link ? (
         <Alert tone="success" title={`Invitation for ${link.email} created`}>
           <p>Send them this link. It works once, for that email address, for 7 days — treat it like a password.</p>
-          <div className="copy-row">
-            <code className="secret" data-testid="invitation-link">
-              {link.url}
-            </code>
-            <CopyButton text={link.url} label="Copy link" />
-          </div>
+          <CopyValue value={link.url} label="Copy link" testId="invitation-link" />
         </Alert>
       ) : null}
     </div>
@@ -96,71 +92,54 @@ export function Component() {
       <h2 id="members-title">Members</h2>
       {isAdmin ? <InviteForm myRole={me.role} /> : <p className="muted">Owners and admins invite people and change roles.</p>}
       {problem ? <ProblemAlert problem={problem} /> : null}
-      {members.isPending ? <Loading label="Loading members…" /> : null}
-      {members.isError ? <ProblemAlert problem={asProblem(members.error)} /> : null}
+      <QueryState query={members} label="Loading members…" />
       {members.data ? (
-        <div className="table-wrap">
-          <table className="list">
-            <caption className="visually-hidden">Members of this workspace</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Joined</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {members.data.members.map((m) => (
-                <tr key={m.userId}>
-                  <td>
-                    {m.name ?? <span className="muted">—</span>} {m.userId === me.user.id ? <span className="badge">you</span> : null}
-                  </td>
-                  <td>{m.email}</td>
-                  <td>
-                    {canManage(m) ? (
-                      <select
-                        className="input input-compact"
-                        aria-label={`Role of ${m.name ?? m.email}`}
-                        value={m.role}
-                        disabled={changeRole.isPending}
-                        onChange={(e) => {
-                          setProblem(null);
-                          changeRole.mutate(
-                            { userId: m.userId, role: e.target.value as Role },
-                            {
-                              onSuccess: (r) => toast(`${m.name ?? m.email} is now ${r.role}${r.apiKeysRevoked ? ` (${r.apiKeysRevoked} of their API keys revoked)` : ''}`),
-                              onError: (err) => setProblem(asProblem(err)),
-                            },
-                          );
-                        }}
-                      >
-                        {roleChoices.map((r) => (
-                          <option key={r} value={r}>
-                            {r}
-                          </option>
-                        ))}
-                      </select>
-                    ) : (
-                      <span className="badge">{m.role}</span>
-                    )}
-                  </td>
-                  <td className="nowrap">{new Date(m.joinedAt).toLocaleDateString()}</td>
-                  <td>
-                    {canManage(m) ? (
-                      <Button size="sm" variant="ghost" onPress={() => setRemoving(m)} aria-label={`Remove ${m.name ?? m.email}`}>
-                        Remove
-                      </Button>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ListTable caption="Members of this workspace" columns={['Name', 'Email', 'Role', 'Joined']} actions>
+          {members.data.members.map((m) => (
+            <tr key={m.userId}>
+              <td>
+                {m.name ?? <span className="muted">—</span>} {m.userId === me.user.id ? <span className="badge">you</span> : null}
+              </td>
+              <td>{m.email}</td>
+              <td>
+                {canManage(m) ? (
+                  <select
+                    className="input input-compact"
+                    aria-label={`Role of ${m.name ?? m.email}`}
+                    value={m.role}
+                    disabled={changeRole.isPending}
+                    onChange={(e) => {
+                      setProblem(null);
+                      changeRole.mutate(
+                        { userId: m.userId, role: e.target.value as Role },
+                        {
+                          onSuccess: (r) => toast(`${m.name ?? m.email} is now ${r.role}${r.apiKeysRevoked ? ` (${r.apiKeysRevoked} of their API keys revoked)` : ''}`),
+                          onError: (err) => setProblem(asProblem(err)),
+                        },
+                      );
+                    }}
+                  >
+                    {roleChoices.map((r) => (
+                      <option key={r} value={r}>
+                        {r}
+                      </option>
+                    ))}
+                  </select>
+                ) : (
+                  <span className="badge">{m.role}</span>
+                )}
+              </td>
+              <td className="nowrap">{new Date(m.joinedAt).toLocaleDateString()}</td>
+              <td>
+                {canManage(m) ? (
+                  <Button size="sm" variant="ghost" onPress={() => setRemoving(m)} aria-label={`Remove ${m.name ?? m.email}`}>
+                    Remove
+                  </Button>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </ListTable>
       ) : null}
       {isAdmin && members.data ? (
         <div className="stack">
@@ -168,84 +147,49 @@ export function Component() {
           {(members.data.invitations ?? []).length === 0 ? (
             <p className="muted small">No pending invitations.</p>
           ) : (
-            <div className="table-wrap">
-              <table className="list">
-                <caption className="visually-hidden">Pending invitations</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Email</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">Expires</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {(members.data.invitations ?? []).map((i) => (
-                    <tr key={i.id}>
-                      <td>{i.email}</td>
-                      <td>
-                        <span className="badge">{i.role}</span>
-                      </td>
-                      <td className="nowrap">{new Date(i.expiresAt).toLocaleDateString()}</td>
-                      <td>
-                        <Button size="sm" variant="ghost" onPress={() => setWithdrawing(i)} aria-label={`Withdraw the invitation for ${i.email}`}>
-                          Withdraw
-                        </Button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <ListTable caption="Pending invitations" columns={['Email', 'Role', 'Expires']} actions>
+              {(members.data.invitations ?? []).map((i) => (
+                <tr key={i.id}>
+                  <td>{i.email}</td>
+                  <td>
+                    <span className="badge">{i.role}</span>
+                  </td>
+                  <td className="nowrap">{new Date(i.expiresAt).toLocaleDateString()}</td>
+                  <td>
+                    <Button size="sm" variant="ghost" onPress={() => setWithdrawing(i)} aria-label={`Withdraw the invitation for ${i.email}`}>
+                      Withdraw
+                    </Button>
+                  </td>
+                </tr>
+              ))}
+            </ListTable>
           )}
         </div>
       ) : null}
-      <ConfirmDialog
-        isOpen={removing !== null}
-        onOpenChange={(o) => !o && setRemoving(null)}
-        title={`Remove ${removing?.name ?? removing?.email ?? ''}?`}
+      <ConfirmMutation
+        item={removing}
+        onClose={() => setRemoving(null)}
+        title={(m) => `Remove ${m.name ?? m.email}?`}
         confirmLabel="Remove member"
-        isPending={remove.isPending}
-        onConfirm={() =>
-          removing &&
-          remove.mutate(removing.userId, {
-            onSuccess: () => {
-              toast(`${removing.name ?? removing.email} removed`);
-              setRemoving(null);
-            },
-            onError: (err) => {
-              setProblem(asProblem(err));
-              setRemoving(null);
-            },
-          })
-        }
+        mutation={remove}
+        variables={(m) => m.userId}
+        done={(m) => `${m.name ?? m.email} removed`}
+        onProblem={setProblem}
       >
         <p>They lose access to this workspace at once, and their API keys here are revoked.</p>
-      </ConfirmDialog>
-      <ConfirmDialog
-        isOpen={withdrawing !== null}
-        onOpenChange={(o) => !o && setWithdrawing(null)}
+      </ConfirmMutation>
+      <ConfirmMutation
+        item={withdrawing}
+        onClose={() => setWithdrawing(null)}
         title="Withdraw this invitation?"
         confirmLabel="Withdraw invitation"
-        isPending={withdraw.isPending}
-        onConfirm={() =>
-          withdrawing &&
-          withdraw.mutate(withdrawing.id, {
-            onSuccess: () => {
-              toast(`Invitation for ${withdrawing.email} withdrawn`);
-              setWithdrawing(null);
-            },
-            onError: (err) => {
-              setProblem(asProblem(err));
-              setWithdrawing(null);
-            },
-          })
-        }
+        mutation={withdraw}
+        variables={(i) => i.id}
+        done={(i) => `Invitation for ${i.email} withdrawn`}
+        onProblem={setProblem}
       >
-        <p>The link sent to {withdrawing?.email} stops working.</p>
-      </ConfirmDialog>
+        {(i) => <p>The link sent to {i.email} stops working.</p>}
+      </ConfirmMutation>
     </section>
   );
 }

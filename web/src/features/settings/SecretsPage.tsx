@@ -6,10 +6,11 @@ import { atLeast, type SecretView } from '../../api/types';
 import { useMe } from '../../app/auth';
 import { ProblemAlert } from '../../ui/Alert';
 import { Button } from '../../ui/Button';
-import { ConfirmDialog } from '../../ui/Dialog';
+import { ConfirmMutation } from '../../ui/Dialog';
 import { TextInput } from '../../ui/Field';
-import { Loading } from '../../ui/feedback';
+import { QueryState } from '../../ui/feedback';
 import { dateTime } from '../../ui/format';
+import { ListTable } from '../../ui/ListTable';
 import { useToast } from '../../ui/Toast';
 import { useTitle } from '../../ui/useTitle';
 import { useDeleteSecret, usePutSecret, useSecrets } from '../workflows/api';
@@ -81,83 +82,57 @@ export function Component() {
       ) : (
         <p className="small muted">Owners and admins add and replace secrets; you can see their names.</p>
       )}
-      {secrets.isPending ? <Loading label="Loading secrets…" /> : null}
-      {secrets.isError ? <ProblemAlert problem={asProblem(secrets.error)} /> : null}
+      <QueryState query={secrets} label="Loading secrets…" />
       {secrets.data && secrets.data.length === 0 ? <p className="muted small">No secrets yet.</p> : null}
       {secrets.data && secrets.data.length > 0 ? (
-        <div className="table-wrap">
-          <table className="list">
-            <caption className="visually-hidden">Secrets of this workspace (names only)</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Value</th>
-                <th scope="col">Updated</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {secrets.data.map((s) => (
-                <tr key={s.name}>
-                  <td>
-                    <code>{s.name}</code>
-                  </td>
-                  <td className="muted">
-                    <span aria-hidden="true">••••••••</span>
-                    <span className="visually-hidden">hidden</span>
-                  </td>
-                  <td className="nowrap">{dateTime(s.updatedAt)}</td>
-                  <td className="nowrap">
-                    {isAdmin ? (
-                      <>
-                        <Button
-                          size="sm"
-                          variant="ghost"
-                          onPress={() => {
-                            setName(s.name);
-                            setProblem(null);
-                            document.querySelector<HTMLInputElement>('input[name="value"]')?.focus();
-                          }}
-                          aria-label={`Replace the value of ${s.name}`}
-                        >
-                          Replace
-                        </Button>
-                        <Button size="sm" variant="ghost" onPress={() => setDoomed(s)} aria-label={`Delete ${s.name}`}>
-                          Delete
-                        </Button>
-                      </>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ListTable caption="Secrets of this workspace (names only)" columns={['Name', 'Value', 'Updated']} actions>
+          {secrets.data.map((s) => (
+            <tr key={s.name}>
+              <td>
+                <code>{s.name}</code>
+              </td>
+              <td className="muted">
+                <span aria-hidden="true">••••••••</span>
+                <span className="visually-hidden">hidden</span>
+              </td>
+              <td className="nowrap">{dateTime(s.updatedAt)}</td>
+              <td className="nowrap">
+                {isAdmin ? (
+                  <>
+                    <Button
+                      size="sm"
+                      variant="ghost"
+                      onPress={() => {
+                        setName(s.name);
+                        setProblem(null);
+                        document.querySelector<HTMLInputElement>('input[name="value"]')?.focus();
+                      }}
+                      aria-label={`Replace the value of ${s.name}`}
+                    >
+                      Replace
+                    </Button>
+                    <Button size="sm" variant="ghost" onPress={() => setDoomed(s)} aria-label={`Delete ${s.name}`}>
+                      Delete
+                    </Button>
+                  </>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </ListTable>
       ) : null}
-      <ConfirmDialog
-        isOpen={doomed !== null}
-        onOpenChange={(o) => !o && setDoomed(null)}
-        title={`Delete ${doomed?.name ?? ''}?`}
+      <ConfirmMutation
+        item={doomed}
+        onClose={() => setDoomed(null)}
+        title={(s) => `Delete ${s.name}?`}
         confirmLabel="Delete secret"
-        isPending={del.isPending}
-        onConfirm={() =>
-          doomed &&
-          del.mutate(doomed.name, {
-            onSuccess: () => {
-              toast(`${doomed.name} deleted`);
-              setDoomed(null);
-            },
-            onError: (err) => {
-              setProblem(asProblem(err));
-              setDoomed(null);
-            },
-          })
-        }
+        mutation={del}
+        variables={(s) => s.name}
+        done={(s) => `${s.name} deleted`}
+        onProblem={setProblem}
       >
         <p>Workflow steps that use it fail until it is set again.</p>
-      </ConfirmDialog>
+      </ConfirmMutation>
     </section>
   );
 }

@@ -4,7 +4,7 @@ import { atLeast } from '../../api/types';
 import { useAuth, useMe } from '../../app/auth';
 import { ProblemAlert } from '../../ui/Alert';
 import { TextInput } from '../../ui/Field';
-import { Loading } from '../../ui/feedback';
+import { QueryState } from '../../ui/feedback';
 import { useToast } from '../../ui/Toast';
 import { useTitle } from '../../ui/useTitle';
 import { useRenameTenant, useTenant } from './api';
@@ -35,8 +35,7 @@ export function Component() {
   return (
     <section className="stack-lg" aria-labelledby="ws-title">
       <h2 id="ws-title">Workspace</h2>
-      {tenant.isPending ? <Loading /> : null}
-      {tenant.isError ? <ProblemAlert problem={asProblem(tenant.error)} /> : null}
+      <QueryState query={tenant} />
       {tenant.data ? (
         <>
           <div className="card stack">

@@ -7,7 +7,7 @@ import { asProblem } from '../../api/problem';
 import { atLeast, type BudgetStatus, type UsageFigures } from '../../api/types';
 import { useMe } from '../../app/auth';
 import { ProblemAlert } from '../../ui/Alert';
-import { Loading } from '../../ui/feedback';
+import { Loading, QueryState } from '../../ui/feedback';
 import { usd } from '../../ui/format';
 import { SpendMeter } from '../../ui/Meter';
 import { useTitle } from '../../ui/useTitle';
@@ -170,8 +170,7 @@ export function Component() {
           ))}
         </div>
       </div>
-      {usage.isPending ? <Loading label="Loading usage…" /> : null}
-      {usage.isError ? <ProblemAlert problem={asProblem(usage.error)} /> : null}
+      <QueryState query={usage} label="Loading usage…" />
       {u && totals && charts ? (
         <div className="stack-lg">
           <dl className="summary-list card usage-totals" aria-label="Totals for the period">

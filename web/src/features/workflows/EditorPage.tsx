@@ -10,6 +10,7 @@ import { asProblem, type Problem } from '../../api/problem';
 import { atLeast, type WorkflowDefinition } from '../../api/types';
 import { useMe } from '../../app/auth';
 import { Alert, ProblemAlert } from '../../ui/Alert';
+import { Breadcrumbs } from '../../ui/Breadcrumbs';
 import { Button } from '../../ui/Button';
 import { Loading } from '../../ui/feedback';
 import { useTitle } from '../../ui/useTitle';
@@ -161,19 +162,7 @@ export function Component() {
   return (
     <EditorContext.Provider value={ctx}>
       <div className="page editor-page">
-        <nav aria-label="Breadcrumb" className="breadcrumbs">
-          <ol>
-            <li>
-              <Link to="/workflows">Workflows</Link>
-            </li>
-            {workflowId ? (
-              <li>
-                <Link to={`/workflows/${workflowId}`}>{existing.data?.name ?? '…'}</Link>
-              </li>
-            ) : null}
-            <li aria-current="page">{workflowId ? 'Edit' : 'New'}</li>
-          </ol>
-        </nav>
+        <Breadcrumbs trail={[{ to: '/workflows', label: 'Workflows' }, ...(workflowId ? [{ to: `/workflows/${workflowId}`, label: existing.data?.name ?? '…' }] : [])]} current={workflowId ? 'Edit' : 'New'} />
         <div className="page-header">
           <div>
             <h1>{workflowId ? `Edit ${existing.data?.name ?? ''}` : 'New workflow'}</h1>

@@ -2,14 +2,14 @@
 // status, attempts, duration, input and output (collapsible JSON) and error, the run's logs; a
 // run that is still going updates by itself and can be cancelled.
 import { useState } from 'react';
-import { Link, useParams } from 'react-router';
-import { asProblem } from '../../api/problem';
+import { useParams } from 'react-router';
 import { atLeast, type RunStep } from '../../api/types';
 import { useMe } from '../../app/auth';
-import { Alert, ProblemAlert } from '../../ui/Alert';
+import { Alert } from '../../ui/Alert';
+import { Breadcrumbs } from '../../ui/Breadcrumbs';
 import { Button } from '../../ui/Button';
-import { ConfirmDialog } from '../../ui/Dialog';
-import { Loading } from '../../ui/feedback';
+import { ConfirmMutation } from '../../ui/Dialog';
+import { QueryState } from '../../ui/feedback';
 import { dateTime, duration, pretty, time } from '../../ui/format';
 import { JsonBlock } from '../../ui/JsonBlock';
 import { StatusBadge } from '../../ui/StatusBadge';
@@ -77,19 +77,8 @@ export function Component() {
 
   return (
     <div className="page">
-      <nav aria-label="Breadcrumb" className="breadcrumbs">
-        <ol>
-          <li>
-            <Link to="/workflows">Workflows</Link>
-          </li>
-          <li>
-            <Link to={`/workflows/${workflowId}`}>{name}</Link>
-          </li>
-          <li aria-current="page">Run</li>
-        </ol>
-      </nav>
-      {run.isPending ? <Loading label="Loading the run…" /> : null}
-      {run.isError ? <ProblemAlert problem={asProblem(run.error)} /> : null}
+      <Breadcrumbs trail={[{ to: '/workflows', label: 'Workflows' }, { to: `/workflows/${workflowId}`, label: name }]} current="Run" />
+      <QueryState query={run} label="Loading the run…" />
       {r ? (
         <div className="stack-lg">
           <div className="page-header">
@@ -152,27 +141,18 @@ export function Component() {
           </section>
         </div>
       ) : null}
-      <ConfirmDialog
-        isOpen={confirm}
-        onOpenChange={setConfirm}
+      <ConfirmMutation
+        item={confirm}
+        onClose={() => setConfirm(false)}
         title="Cancel this run?"
         confirmLabel="Cancel run"
-        isPending={cancel.isPending}
-        onConfirm={() =>
-          cancel.mutate(undefined, {
-            onSuccess: () => {
-              setConfirm(false);
-              toast('The run stops before its next step');
-            },
-            onError: (err) => {
-              setConfirm(false);
-              toast(asProblem(err).detail ?? 'Could not cancel', 'error');
-            },
-          })
-        }
+        mutation={cancel}
+        variables={() => undefined}
+        done="The run stops before its next step"
+        onProblem={(p) => toast(p.detail ?? 'Could not cancel', 'error')}
       >
         <p>A waiting run ends at once; a running one before its next step. What finished stays done.</p>
-      </ConfirmDialog>
+      </ConfirmMutation>
     </div>
   );
 }

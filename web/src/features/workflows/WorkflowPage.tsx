@@ -10,11 +10,13 @@ import { atLeast, type Workflow } from '../../api/types';
 import { useMe } from '../../app/auth';
 import { useWatch } from '../../app/watch';
 import { Alert, ProblemAlert } from '../../ui/Alert';
+import { Breadcrumbs } from '../../ui/Breadcrumbs';
 import { Button } from '../../ui/Button';
-import { CopyButton } from '../../ui/CopyButton';
-import { ConfirmDialog, ModalDialog } from '../../ui/Dialog';
-import { EmptyState, Loading } from '../../ui/feedback';
+import { CopyButton, CopyValue } from '../../ui/CopyButton';
+import { ConfirmMutation, ModalDialog } from '../../ui/Dialog';
+import { EmptyState, Loading, QueryState } from '../../ui/feedback';
 import { between, dateTime, duration } from '../../ui/format';
+import { ListTable } from '../../ui/ListTable';
 import { StatusBadge } from '../../ui/StatusBadge';
 import { useToast } from '../../ui/Toast';
 import { useTitle } from '../../ui/useTitle';
@@ -48,22 +50,12 @@ function Webhook({ workflow, secret, onRotated, canEdit }: { workflow: Workflow;
       <h2 id="webhook-title">Webhook</h2>
       <div className="stack">
         <span className="field-label">URL</span>
-        <div className="copy-row">
-          <code className="secret" data-testid="webhook-url">
-            {url}
-          </code>
-          <CopyButton text={url} label="Copy URL" />
-        </div>
+        <CopyValue value={url} label="Copy URL" testId="webhook-url" />
       </div>
       {secret ? (
         <Alert tone="warning" role="alert" title="The signing secret — this is the only time it is shown">
           <p>Copy it now into the system that will call this webhook. It is stored sealed and never shown again; if it is lost, rotate it.</p>
-          <div className="copy-row">
-            <code className="secret" data-testid="webhook-secret">
-              {secret}
-            </code>
-            <CopyButton text={secret} label="Copy secret" />
-          </div>
+          <CopyValue value={secret} label="Copy secret" testId="webhook-secret" />
         </Alert>
       ) : (
         <p className="small muted">The signing secret was shown once, when it was made. {canEdit ? 'Rotate it to get a new one (the old one stops working).' : ''}</p>
@@ -89,27 +81,18 @@ function Webhook({ workflow, secret, onRotated, canEdit }: { workflow: Workflow;
         </div>
       </div>
       {problem ? <ProblemAlert problem={problem} /> : null}
-      <ConfirmDialog
-        isOpen={confirm}
-        onOpenChange={setConfirm}
+      <ConfirmMutation
+        item={confirm}
+        onClose={() => setConfirm(false)}
         title="Rotate the signing secret?"
         confirmLabel="Rotate secret"
-        isPending={rotate.isPending}
-        onConfirm={() =>
-          rotate.mutate(undefined, {
-            onSuccess: (r) => {
-              setConfirm(false);
-              onRotated(r.secret);
-            },
-            onError: (err) => {
-              setConfirm(false);
-              setProblem(asProblem(err));
-            },
-          })
-        }
+        mutation={rotate}
+        variables={() => undefined}
+        onDone={(r) => onRotated(r.secret)}
+        onProblem={setProblem}
       >
         <p>Callers using the current secret are refused from now on.</p>
-      </ConfirmDialog>
+      </ConfirmMutation>
     </section>
   );
 }
@@ -198,39 +181,24 @@ function Runs({ workflowId }: { workflowId: string }) {
           </select>
         </div>
       </div>
-      {runs.isPending ? <Loading label="Loading runs…" /> : null}
-      {runs.isError ? <ProblemAlert problem={asProblem(runs.error)} /> : null}
+      <QueryState query={runs} label="Loading runs…" />
       {runs.data && all.length === 0 ? <EmptyState title={status ? `No ${status} runs` : 'No runs yet'} icon="inbox" /> : null}
       {all.length > 0 ? (
-        <div className="table-wrap">
-          <table className="list">
-            <caption className="visually-hidden">Runs, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Run</th>
-                <th scope="col">Status</th>
-                <th scope="col">Trigger</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {all.map((r) => (
-                <tr key={r.executionId}>
-                  <td className="nowrap">
-                    <Link to={`/workflows/${workflowId}/runs/${r.executionId}`}>{dateTime(r.createdAt)}</Link>
-                  </td>
-                  <td>
-                    <StatusBadge status={r.status} />
-                  </td>
-                  <td className="small">{String(r.trigger.type).replace('_', ' ')}</td>
-                  <td className="nowrap num">{duration(between(r.createdAt, r.finishedAt))}</td>
-                  <td className="small">{r.error ? r.error : <span className="muted">—</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ListTable caption="Runs, newest first" columns={['Run', 'Status', 'Trigger', 'Duration', 'Error']}>
+          {all.map((r) => (
+            <tr key={r.executionId}>
+              <td className="nowrap">
+                <Link to={`/workflows/${workflowId}/runs/${r.executionId}`}>{dateTime(r.createdAt)}</Link>
+              </td>
+              <td>
+                <StatusBadge status={r.status} />
+              </td>
+              <td className="small">{String(r.trigger.type).replace('_', ' ')}</td>
+              <td className="nowrap num">{duration(between(r.createdAt, r.finishedAt))}</td>
+              <td className="small">{r.error ? r.error : <span className="muted">—</span>}</td>
+            </tr>
+          ))}
+        </ListTable>
       ) : null}
       {runs.hasNextPage ? (
         <div className="row load-more">
@@ -275,14 +243,7 @@ export function Component() {
 
   return (
     <div className="page">
-      <nav aria-label="Breadcrumb" className="breadcrumbs">
-        <ol>
-          <li>
-            <Link to="/workflows">Workflows</Link>
-          </li>
-          <li aria-current="page">{w.name}</li>
-        </ol>
-      </nav>
+      <Breadcrumbs trail={[{ to: '/workflows', label: 'Workflows' }]} current={w.name} />
       <div className="page-header">
         <div>
           <h1>{w.name}</h1>
@@ -368,27 +329,19 @@ export function Component() {
         <Runs workflowId={w.id} />
       </div>
       {canEdit ? <RunNowDialog workflow={w} isOpen={running} onOpenChange={setRunning} /> : null}
-      <ConfirmDialog
-        isOpen={confirmDelete}
-        onOpenChange={setConfirmDelete}
-        title={`Delete ${w.name}?`}
+      <ConfirmMutation
+        item={confirmDelete && w}
+        onClose={() => setConfirmDelete(false)}
+        title={(x) => `Delete ${x.name}?`}
         confirmLabel="Delete workflow"
-        isPending={del.isPending}
-        onConfirm={() =>
-          del.mutate(w.id, {
-            onSuccess: () => {
-              toast(`${w.name} deleted`);
-              navigate('/workflows');
-            },
-            onError: (err) => {
-              setConfirmDelete(false);
-              setProblem(asProblem(err));
-            },
-          })
-        }
+        mutation={del}
+        variables={(x) => x.id}
+        done={(x) => `${x.name} deleted`}
+        onDone={() => navigate('/workflows')}
+        onProblem={setProblem}
       >
         <p>Its schedule and webhook stop at once. The history of its runs is kept for a while but no longer listed here.</p>
-      </ConfirmDialog>
+      </ConfirmMutation>
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { useMe } from '../../app/auth';
 import { ProblemAlert } from '../../ui/Alert';
 import { EmptyState, Skeleton } from '../../ui/feedback';
 import { dateTime } from '../../ui/format';
+import { ListTable } from '../../ui/ListTable';
 import { StatusBadge } from '../../ui/StatusBadge';
 import { useTitle } from '../../ui/useTitle';
 import { useWorkflows } from './api';
@@ -68,46 +69,32 @@ export function Component() {
         </EmptyState>
       ) : null}
       {workflows.data && workflows.data.length > 0 ? (
-        <div className="table-wrap">
-          <table className="list">
-            <caption className="visually-hidden">Workflows</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Status</th>
-                <th scope="col">Trigger</th>
-                <th scope="col">Last run</th>
-                <th scope="col">Runs</th>
-              </tr>
-            </thead>
-            <tbody>
-              {workflows.data.map((w) => (
-                <tr key={w.id}>
-                  <td>
-                    <Link to={`/workflows/${w.id}`}>{w.name}</Link>
-                    {w.description ? <div className="small muted">{w.description}</div> : null}
-                  </td>
-                  <td>
-                    <StatusBadge status={w.enabled ? 'enabled' : 'paused'} />
-                  </td>
-                  <td className="small">{triggerText(w)}</td>
-                  <td className="nowrap">
-                    {w.stats.lastRunAt ? (
-                      <>
-                        {w.stats.lastStatus ? <StatusBadge status={w.stats.lastStatus} /> : null} <span className="small">{dateTime(w.stats.lastRunAt)}</span>
-                      </>
-                    ) : (
-                      <span className="muted small">never</span>
-                    )}
-                  </td>
-                  <td className="nowrap small">
-                    <span className="fit-ok">{w.stats.successes} ✓</span> · <span className={w.stats.failures ? 'field-error' : 'muted'}>{w.stats.failures} ✕</span> <span className="muted">of {w.stats.runs}</span>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ListTable caption="Workflows" columns={['Name', 'Status', 'Trigger', 'Last run', 'Runs']}>
+          {workflows.data.map((w) => (
+            <tr key={w.id}>
+              <td>
+                <Link to={`/workflows/${w.id}`}>{w.name}</Link>
+                {w.description ? <div className="small muted">{w.description}</div> : null}
+              </td>
+              <td>
+                <StatusBadge status={w.enabled ? 'enabled' : 'paused'} />
+              </td>
+              <td className="small">{triggerText(w)}</td>
+              <td className="nowrap">
+                {w.stats.lastRunAt ? (
+                  <>
+                    {w.stats.lastStatus ? <StatusBadge status={w.stats.lastStatus} /> : null} <span className="small">{dateTime(w.stats.lastRunAt)}</span>
+                  </>
+                ) : (
+                  <span className="muted small">never</span>
+                )}
+              </td>
+              <td className="nowrap small">
+                <span className="fit-ok">{w.stats.successes} ✓</span> · <span className={w.stats.failures ? 'field-error' : 'muted'}>{w.stats.failures} ✕</span> <span className="muted">of {w.stats.runs}</span>
+              </td>
+            </tr>
+          ))}
+        </ListTable>
       ) : null}
     </div>
   );

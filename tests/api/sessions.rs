@@ -31,6 +31,54 @@ async fn reusing_a_spent_refresh_token_revokes_the_whole_family() {
     refresh(&api, &current).await.expect_problem(401, "unauthorized");
 }
 
+async fn refresh_with(api: &Api, token: &str, rotation: &str) -> tests::Resp {
+    api.post("/api/v1/auth/refresh", None, json!({"refreshToken": token, "rotationId": rotation})).await
+}
+
+fn refresh_token(r: &tests::Resp) -> String {
+    r.body["refreshToken"].as_str().unwrap().to_owned()
+}
+
+/// A page reloaded while its refresh was in flight never saw the new pair: it sends the spent
+/// token again with the same rotation id, and gets a pair — the session survives.
+#[tokio::test]
+async fn a_lost_refresh_answer_is_retried_with_its_rotation_id_and_the_session_survives() {
+    let api = Api::new();
+    let s = api.register("retry").await;
+    let rotation = "rot-0123456789abcdef";
+    let lost = refresh_token(&refresh_with(&api, &s.refresh, rotation).await.expect(200));
+    let again = refresh_with(&api, &s.refresh, rotation).await.expect(200);
+    let kept = refresh_token(&again);
+    assert_ne!(kept, lost);
+    api.get("/api/v1/auth/me", again.body["accessToken"].as_str().unwrap()).await.expect(200);
+    // The retry replaced the pair that was never delivered…
+    let next = refresh_with(&api, &kept, "rot-second-rotation-1").await.expect(200);
+    // …and once the new token has been used, the old one with its id is a theft again.
+    let r = refresh_with(&api, &s.refresh, rotation).await.expect_problem(401, "unauthorized");
+    assert!(r.body["detail"].as_str().unwrap().contains("already used"), "{}", r.body);
+    refresh(&api, &refresh_token(&next)).await.expect_problem(401, "unauthorized");
+}
+
+/// The retry needs the very id of the rotation: another id, or none, is a copied token.
+#[tokio::test]
+async fn a_spent_token_with_another_rotation_id_still_revokes_the_family() {
+    let api = Api::new();
+    for (n, second) in [Some("rot-somebody-else-0001"), None].into_iter().enumerate() {
+        let s = api.register(&format!("retry-other-{n}")).await;
+        let current = refresh_token(&refresh_with(&api, &s.refresh, "rot-the-real-client-01").await.expect(200));
+        match second {
+            Some(id) => refresh_with(&api, &s.refresh, id).await,
+            None => refresh(&api, &s.refresh).await,
+        }
+        .expect_problem(401, "unauthorized");
+        refresh(&api, &current).await.expect_problem(401, "unauthorized");
+    }
+    // A rotation id that is not one is a 422 naming the field.
+    let s = api.register("retry-bad").await;
+    let r = refresh_with(&api, &s.refresh, "short").await.expect_problem(422, "validation_failed");
+    assert!(r.body.to_string().contains("rotationId"), "{}", r.body);
+}
+
 #[tokio::test]
 async fn garbage_refresh_tokens_are_401() {
     let api = Api::new();

@@ -130,3 +130,35 @@ test('a user of two workspaces accepts an invitation while signed in and switche
   await page.reload();
   await expect(switcher).toHaveAccessibleName(/Workspace: Guest Home/);
 });
+
+test('a refresh whose answer is lost (a reload or a dropped connection mid-refresh) does not sign the user out', async ({ page }) => {
+  const account = await register('lost');
+  await signInAs(page, account, '/settings/workspace');
+  const heading = page.getByRole('heading', { name: 'Workspace', exact: true });
+  await expect(heading).toBeVisible();
+  // The next refresh reaches the API, which rotates the pair, but its answer never reaches the page.
+  const sent: unknown[] = [];
+  await page.route('**/api/v1/auth/refresh', async (route) => {
+    sent.push(route.request().postDataJSON());
+    if (sent.length === 1) {
+      const answer = await route.fetch();
+      expect(answer.status()).toBe(200);
+      await route.abort('connectionreset');
+    } else {
+      await route.continue();
+    }
+  });
+  await page.reload();
+  await expect.poll(() => sent.length).toBe(1);
+  // The user reloads again: the same spent token goes out with the same rotation id, and the API
+  // takes it as the retry it is — signed in, not "signed out for safety".
+  await page.reload();
+  await expect(heading).toBeVisible();
+  expect(sent).toHaveLength(2);
+  expect(sent[1]).toEqual(sent[0]);
+  expect(await page.evaluate(() => Object.keys(localStorage))).toEqual(['pyat.refreshToken']);
+  // The session goes on rotating normally afterwards.
+  await page.reload();
+  await expect(heading).toBeVisible();
+  expect(sent).toHaveLength(3);
+});

@@ -35,7 +35,9 @@ pub struct TenantItem {
 }
 
 /// `USER#<id>` / `SESSION#<id>`: one refresh-token family. Only the hash of the current refresh
-/// token is kept; presenting any other token of the family revokes it (reuse detection).
+/// token is kept; presenting any other token of the family revokes it (reuse detection) — except
+/// the retry of an interrupted rotation: the token just spent, presented again with the same
+/// `rotationId` within [`crate::sessions::ROTATION_RETRY_SECS`] while its successor is unused.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionItem {
@@ -47,6 +49,14 @@ pub struct SessionItem {
     pub revoked: bool,
     pub created_at: String,
     pub expires_at: i64,
+    /// The last rotation: the hash of the token it spent, the hash of the client's rotation id,
+    /// and when (epoch seconds). Absent before the first rotation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotated_at: Option<i64>,
 }
 
 /// `T#<id>` / `INVITE#<id>`.

@@ -65,6 +65,9 @@ pub async fn start(state: &AppState, user: &UserId, email: &Email, tenant: &Tena
         revoked: false,
         created_at: shared::time::now_rfc3339(),
         expires_at,
+        prev_hash: None,
+        rotation_hash: None,
+        rotated_at: None,
     };
     state.store.put(Store::with_ttl(Store::item(&keys::session(user, &session), "session", &item)?, expires_at)).await?;
     pair(state, user, email, tenant, role, &session, &secret, expires_at)
@@ -95,53 +98,125 @@ fn pair(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RefreshRequest {
     refresh_token: String,
+    /// Optional: a random id (16–128 of `A-Z a-z 0-9 _ -`) the client keeps with the refresh
+    /// token until the new pair is stored. If the answer is lost (a reload or a dropped
+    /// connection mid-refresh), the same token sent again with the same id within two minutes —
+    /// while the pair it was swapped for is still unused — is a retry, not a theft: it gets a new
+    /// pair instead of revoking the session.
+    #[serde(default)]
+    rotation_id: Option<String>,
 }
+
+/// How long after a rotation its client may retry it (see [`RefreshRequest`]).
+pub const ROTATION_RETRY_SECS: i64 = 120;
 
 fn invalid_refresh() -> ApiError {
     ApiError::unauthorized("the refresh token is invalid, expired or revoked")
 }
 
-/// `POST /api/v1/auth/refresh {refreshToken}` → a new pair; the presented token is spent.
+fn reused() -> ApiError {
+    ApiError::unauthorized("this refresh token was already used; the session has been revoked")
+}
+
+fn rotation_hash(id: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(id) = id else { return Ok(None) };
+    let fine = (16..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !fine {
+        return Err(ApiError::invalid("rotationId", "must be 16 to 128 characters of A-Z, a-z, 0-9, '_' or '-'"));
+    }
+    Ok(Some(hash_secret(id)))
+}
+
+/// What a presented refresh token is to its session.
+#[derive(Debug, PartialEq, Eq)]
+enum Presented {
+    /// The newest token: rotate it.
+    Current,
+    /// The token the last rotation spent, with that rotation's id, soon after, and the token it
+    /// was swapped for never used: the client lost the answer and asks again.
+    Retry,
+    /// Anything else of this family: a copy is in other hands.
+    Spent,
+}
+
+fn classify(session: &SessionItem, presented: &str, rotation: Option<&str>, now: i64) -> Presented {
+    if presented == session.token_hash {
+        return Presented::Current;
+    }
+    let retry = session.prev_hash.as_deref() == Some(presented)
+        && rotation.is_some()
+        && session.rotation_hash.as_deref() == rotation
+        && session.rotated_at.is_some_and(|at| now - at <= ROTATION_RETRY_SECS);
+    if retry { Presented::Retry } else { Presented::Spent }
+}
+
+/// `POST /api/v1/auth/refresh {refreshToken, rotationId?}` → a new pair; the presented token is
+/// spent.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", summary = "Rotate the token pair", request_body = RefreshRequest, responses((status = 200, body = Tokens), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")))]
 pub async fn refresh(State(state): State<AppState>, ApiJson(req): ApiJson<RefreshRequest>) -> Result<Json<Tokens>, ApiError> {
     let parts = decode_refresh(&req.refresh_token).ok_or_else(invalid_refresh)?;
+    let rotation = rotation_hash(req.rotation_id.as_deref())?;
     let key = keys::session(&parts.user, &parts.session);
-    let session: SessionItem = state.store.get(&key).await?.ok_or_else(invalid_refresh)?;
-    let now = shared::time::now_epoch();
-    if session.revoked || session.expires_at <= now {
-        return Err(invalid_refresh());
-    }
     let presented = hash_secret(&parts.secret);
-    if presented != session.token_hash {
-        revoke(&state.store, &key).await?;
-        tracing::warn!(session = %parts.session, "refresh token reuse detected; session revoked");
-        return Err(ApiError::unauthorized("this refresh token was already used; the session has been revoked"));
-    }
     let secret = random_secret(32);
-    let expires_at = now + REFRESH_TOKEN_TTL_SECS;
-    let rotated = state
-        .store
-        .update::<SessionItem>(
-            &key,
-            "SET tokenHash = :new, expiresAt = :exp, #ttl = :exp",
-            Some("tokenHash = :old AND #revoked = :false"),
-            &[
-                (":new", s(hash_secret(&secret))),
-                (":old", s(presented)),
-                (":exp", shared::store::n(expires_at)),
-                (":false", aws_sdk_dynamodb::types::AttributeValue::Bool(false)),
-            ],
-        )
-        .await;
-    match rotated {
-        Ok(_) => {}
-        Err(StoreError::ConditionFailed) => {
-            // Another refresh with the same token won the race: the token was used twice.
-            revoke(&state.store, &key).await?;
-            return Err(ApiError::unauthorized("this refresh token was already used; the session has been revoked"));
+    let new_hash = hash_secret(&secret);
+    // Two rounds at most: a rotation that loses a race reads the session again, and is a retry
+    // only if the winner was this same client's request.
+    let mut attempt = 0;
+    let (session, expires_at) = loop {
+        attempt += 1;
+        let session: SessionItem = state.store.get(&key).await?.ok_or_else(invalid_refresh)?;
+        let now = shared::time::now_epoch();
+        if session.revoked || session.expires_at <= now {
+            return Err(invalid_refresh());
         }
-        Err(e) => return Err(e.into()),
-    }
+        let expires_at = now + REFRESH_TOKEN_TTL_SECS;
+        let mut values = vec![
+            (":new", s(&new_hash)),
+            (":exp", shared::store::n(expires_at)),
+            (":false", aws_sdk_dynamodb::types::AttributeValue::Bool(false)),
+            (":presented", s(&presented)),
+        ];
+        let (update, condition) = match classify(&session, &presented, rotation.as_deref(), now) {
+            Presented::Current => {
+                values.push((":now", shared::store::n(now)));
+                let update = match &rotation {
+                    Some(r) => {
+                        values.push((":rot", s(r)));
+                        "SET tokenHash = :new, expiresAt = :exp, #ttl = :exp, prevHash = :presented, rotationHash = :rot, rotatedAt = :now"
+                    }
+                    None => {
+                        "SET tokenHash = :new, expiresAt = :exp, #ttl = :exp, prevHash = :presented, rotatedAt = :now REMOVE rotationHash"
+                    }
+                };
+                (update, "tokenHash = :presented AND #revoked = :false")
+            }
+            Presented::Retry => {
+                // The unused successor is replaced; the window still runs from the first rotation.
+                values.push((":unused", s(&session.token_hash)));
+                values.push((":rot", s(rotation.as_deref().unwrap_or_default())));
+                (
+                    "SET tokenHash = :new, expiresAt = :exp, #ttl = :exp",
+                    "tokenHash = :unused AND prevHash = :presented AND rotationHash = :rot AND #revoked = :false",
+                )
+            }
+            Presented::Spent => {
+                revoke(&state.store, &key).await?;
+                tracing::warn!(session = %parts.session, "refresh token reuse detected; session revoked");
+                return Err(reused());
+            }
+        };
+        match state.store.update::<SessionItem>(&key, update, Some(condition), &values).await {
+            Ok(_) => break (session, expires_at),
+            Err(StoreError::ConditionFailed) if attempt < 2 => continue,
+            Err(StoreError::ConditionFailed) => {
+                revoke(&state.store, &key).await?;
+                tracing::warn!(session = %parts.session, "refresh token used twice at once; session revoked");
+                return Err(reused());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
     let member: Member = state
         .store
         .get(&keys::member(&session.tenant_id, &session.user_id))
@@ -233,5 +308,44 @@ mod tests {
         assert!(decode_refresh("rt_nope").is_none());
         assert!(decode_refresh(&format!("rt_{u}.{s}.short")).is_none());
         assert!(decode_refresh(&format!("xx_{u}.{s}.{}", random_secret(32))).is_none());
+    }
+
+    fn rotated(prev: &str, rotation: Option<&str>, at: i64) -> SessionItem {
+        SessionItem {
+            session_id: SessionId::generate(),
+            user_id: UserId::generate(),
+            tenant_id: TenantId::generate(),
+            token_hash: "successor".into(),
+            revoked: false,
+            created_at: String::new(),
+            expires_at: at + REFRESH_TOKEN_TTL_SECS,
+            prev_hash: Some(prev.into()),
+            rotation_hash: rotation.map(Into::into),
+            rotated_at: Some(at),
+        }
+    }
+
+    #[test]
+    fn only_the_same_rotation_soon_after_is_a_retry() {
+        let at = 1_000_000;
+        let s = rotated("spent", Some("rot"), at);
+        assert_eq!(classify(&s, "successor", None, at + 5), Presented::Current);
+        assert_eq!(classify(&s, "spent", Some("rot"), at + 5), Presented::Retry);
+        assert_eq!(classify(&s, "spent", Some("rot"), at + ROTATION_RETRY_SECS), Presented::Retry);
+        assert_eq!(classify(&s, "spent", Some("rot"), at + ROTATION_RETRY_SECS + 1), Presented::Spent);
+        assert_eq!(classify(&s, "spent", Some("other"), at + 5), Presented::Spent);
+        assert_eq!(classify(&s, "spent", None, at + 5), Presented::Spent);
+        assert_eq!(classify(&s, "older", Some("rot"), at + 5), Presented::Spent);
+        // A rotation made without an id can never be retried.
+        assert_eq!(classify(&rotated("spent", None, at), "spent", None, at + 5), Presented::Spent);
+    }
+
+    #[test]
+    fn rotation_ids_are_checked() {
+        assert!(rotation_hash(None).unwrap().is_none());
+        assert!(rotation_hash(Some("abcdefghij-_0123456")).unwrap().is_some());
+        for bad in ["short", "has space in it 123456", &"x".repeat(129), "ünïcode-0123456789"] {
+            assert!(rotation_hash(Some(bad)).is_err(), "{bad}");
+        }
     }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { AuthSession, REFRESH_TOKEN_KEY, type KeyValueStore, type SessionEvent } from './session';
+import { AuthSession, REFRESH_TOKEN_KEY, ROTATION_ID_KEY, type KeyValueStore, type SessionEvent } from './session';
 
 const ORIGIN = 'http://app.test';
 
@@ -129,6 +129,30 @@ describe('AuthSession', () => {
     expect(store.getItem(REFRESH_TOKEN_KEY)).toBe('rt-1');
   });
 
+  it('a refresh whose answer was lost is sent again with the same rotation id; a stored answer starts a new id', async () => {
+    const store = memoryStore({ [REFRESH_TOKEN_KEY]: 'rt-1' });
+    const sent: { refreshToken: string; rotationId: string }[] = [];
+    let loseAnswer = true;
+    const fetch = async (req: Request): Promise<Response> => {
+      sent.push((await req.json()) as { refreshToken: string; rotationId: string });
+      if (loseAnswer) {
+        loseAnswer = false;
+        throw new TypeError('Failed to fetch'); // the API rotated, the page never heard
+      }
+      return json(200, { accessToken: `at-${sent.length}`, refreshToken: `rt-${sent.length + 1}` });
+    };
+    const opts = { storage: store, fetch, refreshUrl: `${ORIGIN}/api/v1/auth/refresh` };
+    await expect(new AuthSession(opts).refresh()).rejects.toMatchObject({ problem: { title: 'Network error' } });
+    // The page reloads: a new session object over the same storage.
+    await expect(new AuthSession(opts).refresh()).resolves.toBe('at-2');
+    expect(sent[1]).toEqual(sent[0]);
+    expect(sent[0]?.rotationId).toMatch(/^[0-9a-f]{32}$/);
+    expect(store.getItem(ROTATION_ID_KEY)).toBeNull();
+    await new AuthSession(opts).refresh();
+    expect(sent[2]?.refreshToken).toBe('rt-3');
+    expect(sent[2]?.rotationId).not.toBe(sent[0]?.rotationId);
+  });
+
   it('concurrent refresh() calls make one request and get the same token', async () => {
     const api = fakeApi();
     const { s } = session(api);
@@ -147,6 +171,7 @@ describe('AuthSession', () => {
     s.signOut(null);
     expect(s.accessToken).toBeNull();
     expect(store.getItem(REFRESH_TOKEN_KEY)).toBeNull();
+    expect(store.getItem(ROTATION_ID_KEY)).toBeNull();
     expect(events.at(-1)).toEqual({ type: 'signedOut', reason: null });
   });
 });

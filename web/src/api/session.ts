@@ -3,7 +3,10 @@
 // `AuthSession.fetch`, which attaches the access token and, on a 401, refreshes once — one
 // refresh shared by every request that was refused meanwhile (refresh tokens rotate: a second
 // refresh with the same token would be taken for theft and revoke the session) — and retries
-// once. A refresh the API refuses ends the session with a message saying why.
+// once. A refresh the API refuses ends the session with a message saying why. Each refresh
+// carries a rotation id kept in storage until the new pair is stored: a page that reloads (or
+// loses its connection) while the refresh is out sends the same token with the same id, which
+// the API takes as a retry rather than a stolen token.
 import { ApiError, networkProblem, problemFromResponse, type Problem } from './problem';
 
 export interface Tokens {
@@ -33,6 +36,13 @@ export interface AuthSessionOptions {
 }
 
 export const REFRESH_TOKEN_KEY = 'pyat.refreshToken';
+export const ROTATION_ID_KEY = 'pyat.rotationId';
+
+/** A fresh rotation id: 128 random bits, URL-safe. */
+export function newRotationId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
 
 /** Why a refused refresh ended the session, in the API's words. */
 export function sessionEndedMessage(problem: Problem): string {
@@ -74,6 +84,7 @@ export class AuthSession {
   setTokens(tokens: Tokens): void {
     this.#access = tokens.accessToken;
     this.#opts.storage.setItem(REFRESH_TOKEN_KEY, tokens.refreshToken);
+    this.#opts.storage.removeItem(ROTATION_ID_KEY);
     this.#emit({ type: 'tokens' });
   }
 
@@ -82,6 +93,7 @@ export class AuthSession {
     const wasSignedIn = this.#access !== null || this.hasRefreshToken();
     this.#access = null;
     this.#opts.storage.removeItem(REFRESH_TOKEN_KEY);
+    this.#opts.storage.removeItem(ROTATION_ID_KEY);
     if (wasSignedIn || reason) this.#emit({ type: 'signedOut', reason });
   }
 
@@ -106,13 +118,19 @@ export class AuthSession {
       this.signOut(null);
       throw new ApiError(problem);
     }
+    // The id of this rotation outlives the page until its answer is stored (see the top).
+    let rotationId = this.#opts.storage.getItem(ROTATION_ID_KEY);
+    if (!rotationId) {
+      rotationId = newRotationId();
+      this.#opts.storage.setItem(ROTATION_ID_KEY, rotationId);
+    }
     let res: Response;
     try {
       res = await this.#opts.fetch(
         new Request(this.#opts.refreshUrl, {
           method: 'POST',
           headers: { 'content-type': 'application/json', accept: 'application/json' },
-          body: JSON.stringify({ refreshToken }),
+          body: JSON.stringify({ refreshToken, rotationId }),
         }),
       );
     } catch (err) {

@@ -135,6 +135,8 @@ fuzz: toolchain $(CARGO_FUZZ)
 # A benchmark, not a test: prints figures, asserts nothing.
 bench: deps web chromium
 	cargo run --quiet -p tests --bin bench
+	@# Peak memory of parsing large legal files (CSV of tiny cells, a JSON array, a wide workbook).
+	cargo run --quiet --locked -p tests --bin bench-files
 	@# The web app: first rows of a 10,000-record table, in Debian's Chromium against a fresh stack.
 	cargo run --quiet --locked -p tests --bin e2e -- --config=bench/playwright.config.ts
 

@@ -59,6 +59,25 @@ async fn a_lost_refresh_answer_is_retried_with_its_rotation_id_and_the_session_s
     refresh(&api, &refresh_token(&next)).await.expect_problem(401, "unauthorized");
 }
 
+/// A retry is not a way to mint pairs: three per rotation, and none once the session is revoked.
+#[tokio::test]
+async fn retries_of_one_rotation_are_few_and_end_with_the_session() {
+    let api = Api::new();
+    let s = api.register("retry-few").await;
+    let rotation = "rot-few-0123456789ab";
+    refresh_with(&api, &s.refresh, rotation).await.expect(200);
+    for _ in 0..3 {
+        refresh_with(&api, &s.refresh, rotation).await.expect(200);
+    }
+    let r = refresh_with(&api, &s.refresh, rotation).await.expect_problem(401, "unauthorized");
+    assert!(r.body["detail"].as_str().unwrap().contains("already used"), "{}", r.body);
+
+    let s = api.register("retry-out").await;
+    let rotated = refresh_with(&api, &s.refresh, rotation).await.expect(200);
+    api.call("POST", "/api/v1/auth/logout", rotated.body["accessToken"].as_str(), None).await.expect(204);
+    refresh_with(&api, &s.refresh, rotation).await.expect_problem(401, "unauthorized");
+}
+
 /// The retry needs the very id of the rotation: another id, or none, is a copied token.
 #[tokio::test]
 async fn a_spent_token_with_another_rotation_id_still_revokes_the_family() {

@@ -57,6 +57,9 @@ pub struct SessionItem {
     pub rotation_hash: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotated_at: Option<i64>,
+    /// Retries of the last rotation so far.
+    #[serde(default)]
+    pub rotation_retries: u32,
 }
 
 /// `T#<id>` / `INVITE#<id>`.

@@ -68,6 +68,7 @@ pub async fn start(state: &AppState, user: &UserId, email: &Email, tenant: &Tena
         prev_hash: None,
         rotation_hash: None,
         rotated_at: None,
+        rotation_retries: 0,
     };
     state.store.put(Store::with_ttl(Store::item(&keys::session(user, &session), "session", &item)?, expires_at)).await?;
     pair(state, user, email, tenant, role, &session, &secret, expires_at)
@@ -100,15 +101,18 @@ pub struct RefreshRequest {
     refresh_token: String,
     /// Optional: a random id (16–128 of `A-Z a-z 0-9 _ -`) the client keeps with the refresh
     /// token until the new pair is stored. If the answer is lost (a reload or a dropped
-    /// connection mid-refresh), the same token sent again with the same id within two minutes —
-    /// while the pair it was swapped for is still unused — is a retry, not a theft: it gets a new
-    /// pair instead of revoking the session.
+    /// connection mid-refresh), the same token sent again with the same id within 30 seconds —
+    /// while the pair it was swapped for is still unused, at most 3 times — is a retry, not a
+    /// theft: it gets a new pair instead of revoking the session.
     #[serde(default)]
     rotation_id: Option<String>,
 }
 
-/// How long after a rotation its client may retry it (see [`RefreshRequest`]).
-pub const ROTATION_RETRY_SECS: i64 = 120;
+/// How long after a rotation its client may retry it (see [`RefreshRequest`]): long enough for
+/// a reload, short enough that a copied token and id are of little use.
+pub const ROTATION_RETRY_SECS: i64 = 30;
+/// How many times one rotation may be retried.
+pub const ROTATION_RETRIES: u32 = 3;
 
 fn invalid_refresh() -> ApiError {
     ApiError::unauthorized("the refresh token is invalid, expired or revoked")
@@ -132,8 +136,8 @@ fn rotation_hash(id: Option<&str>) -> Result<Option<String>, ApiError> {
 enum Presented {
     /// The newest token: rotate it.
     Current,
-    /// The token the last rotation spent, with that rotation's id, soon after, and the token it
-    /// was swapped for never used: the client lost the answer and asks again.
+    /// The token the last rotation spent, with that rotation's id, soon after, not too many times,
+    /// and the token it was swapped for never used: the client lost the answer and asks again.
     Retry,
     /// Anything else of this family: a copy is in other hands.
     Spent,
@@ -146,7 +150,8 @@ fn classify(session: &SessionItem, presented: &str, rotation: Option<&str>, now:
     let retry = session.prev_hash.as_deref() == Some(presented)
         && rotation.is_some()
         && session.rotation_hash.as_deref() == rotation
-        && session.rotated_at.is_some_and(|at| now - at <= ROTATION_RETRY_SECS);
+        && session.rotated_at.is_some_and(|at| now - at <= ROTATION_RETRY_SECS)
+        && session.rotation_retries < ROTATION_RETRIES;
     if retry { Presented::Retry } else { Presented::Spent }
 }
 
@@ -161,7 +166,8 @@ pub async fn refresh(State(state): State<AppState>, ApiJson(req): ApiJson<Refres
     let secret = random_secret(32);
     let new_hash = hash_secret(&secret);
     // Two rounds at most: a rotation that loses a race reads the session again, and is a retry
-    // only if the winner was this same client's request.
+    // only if the winner was this same client's request. A third request racing the same two
+    // (no navigator.locks) loses again and revokes: that fails safe.
     let mut attempt = 0;
     let (session, expires_at) = loop {
         attempt += 1;
@@ -192,12 +198,16 @@ pub async fn refresh(State(state): State<AppState>, ApiJson(req): ApiJson<Refres
                 (update, "tokenHash = :presented AND #revoked = :false")
             }
             Presented::Retry => {
-                // The unused successor is replaced; the window still runs from the first rotation.
+                // The unused successor is replaced; the window still runs from the first rotation,
+                // and the retries are counted against the number read.
                 values.push((":unused", s(&session.token_hash)));
                 values.push((":rot", s(rotation.as_deref().unwrap_or_default())));
+                values.push((":tries", shared::store::n(i64::from(session.rotation_retries))));
+                values.push((":next", shared::store::n(i64::from(session.rotation_retries) + 1)));
                 (
-                    "SET tokenHash = :new, expiresAt = :exp, #ttl = :exp",
-                    "tokenHash = :unused AND prevHash = :presented AND rotationHash = :rot AND #revoked = :false",
+                    "SET tokenHash = :new, expiresAt = :exp, #ttl = :exp, rotationRetries = :next",
+                    "tokenHash = :unused AND prevHash = :presented AND rotationHash = :rot AND #revoked = :false \
+                     AND (rotationRetries = :tries OR attribute_not_exists(rotationRetries))",
                 )
             }
             Presented::Spent => {
@@ -322,6 +332,7 @@ mod tests {
             prev_hash: Some(prev.into()),
             rotation_hash: rotation.map(Into::into),
             rotated_at: Some(at),
+            rotation_retries: 0,
         }
     }
 
@@ -336,6 +347,8 @@ mod tests {
         assert_eq!(classify(&s, "spent", Some("other"), at + 5), Presented::Spent);
         assert_eq!(classify(&s, "spent", None, at + 5), Presented::Spent);
         assert_eq!(classify(&s, "older", Some("rot"), at + 5), Presented::Spent);
+        let tired = SessionItem { rotation_retries: ROTATION_RETRIES, ..s.clone() };
+        assert_eq!(classify(&tired, "spent", Some("rot"), at + 5), Presented::Spent);
         // A rotation made without an id can never be retried.
         assert_eq!(classify(&rotated("spent", None, at), "spent", None, at + 5), Presented::Spent);
     }

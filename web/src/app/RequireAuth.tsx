@@ -6,17 +6,20 @@ export interface FromState {
   from?: string;
 }
 
+/** While a stored session is being resumed (a reload refreshes the tokens first). */
+function SigningIn() {
+  return (
+    <main className="center-page">
+      <Loading label="Signing you in…" />
+    </main>
+  );
+}
+
 /** Pages for signed-in users: others go to sign-in, and come back here after. */
 export function RequireAuth() {
   const { state } = useAuth();
   const location = useLocation();
-  if (state.status === 'loading') {
-    return (
-      <main className="center-page">
-        <Loading label="Signing you in…" />
-      </main>
-    );
-  }
+  if (state.status === 'loading') return <SigningIn />;
   if (state.status === 'signedOut') {
     const from = `${location.pathname}${location.search}`;
     return <Navigate to="/signin" replace state={{ from } satisfies FromState} />;
@@ -28,13 +31,7 @@ export function RequireAuth() {
 export function RedirectIfSignedIn() {
   const { state } = useAuth();
   const location = useLocation();
-  if (state.status === 'loading') {
-    return (
-      <main className="center-page">
-        <Loading label="Signing you in…" />
-      </main>
-    );
-  }
+  if (state.status === 'loading') return <SigningIn />;
   if (state.status === 'signedIn') {
     const from = (location.state as FromState | null)?.from;
     return <Navigate to={from && from.startsWith('/') ? from : '/'} replace />;

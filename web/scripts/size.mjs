@@ -1,6 +1,7 @@
 // The size budget of the sign-in page: the JavaScript a browser must load before it can show
 // /signin — the entry chunk, the sign-in route's chunk, and every chunk they import statically —
-// gzipped. Prints the figure; exits 1 over the budget (`--report` also lists the chunks).
+// gzipped. Prints the figure; exits 1 over the budget, or when the workflow editor or the charts
+// (which load with their pages) crept into it (`--report` also lists the chunks).
 import { readFileSync, existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -21,10 +22,12 @@ if (!entryKey || !signInKey) {
 }
 
 const files = new Set();
+const keys = [];
 const visit = (key) => {
   const chunk = manifest[key];
   if (!chunk || files.has(chunk.file)) return;
   files.add(chunk.file);
+  keys.push(key);
   for (const dep of chunk.imports ?? []) visit(dep);
 };
 visit(entryKey);
@@ -43,6 +46,15 @@ for (const file of files) {
 const kb = (n) => `${(n / 1000).toFixed(1)} KB`;
 if (process.argv.includes('--report')) {
   for (const [f, r, g] of rows.sort((a, b) => b[2] - a[2])) console.log(`  ${f.padEnd(48)} ${kb(r).padStart(10)} raw ${kb(g).padStart(10)} gzip`);
+}
+const lazyOnly = /node_modules\/uplot\/|features\/(workflows|usage)\//;
+const intruders = keys.filter((k) => lazyOnly.test(k));
+// uPlot names its root element class "uplot": bundled into an initial chunk, it would show here.
+const uplot = /[`'"]uplot[`'"]/;
+for (const file of files) if (uplot.test(readFileSync(`${dist}${file}`, 'utf8'))) intruders.push(`uPlot in ${file}`);
+if (intruders.length > 0) {
+  console.error(`size: the sign-in page loads code meant for its own pages: ${intruders.join(', ')}`);
+  process.exit(1);
 }
 const verdict = gz <= BUDGET ? 'within' : 'OVER';
 console.log(`sign-in page initial JS: ${kb(gz)} gzipped (${kb(raw)} raw, ${files.size} files) — ${verdict} the ${kb(BUDGET)} budget`);

@@ -72,6 +72,20 @@ async fn retries_of_one_rotation_are_few_and_end_with_the_session() {
     let r = refresh_with(&api, &s.refresh, rotation).await.expect_problem(401, "unauthorized");
     assert!(r.body["detail"].as_str().unwrap().contains("already used"), "{}", r.body);
 
+    // Each rotation has its own retries: many rotations, each retried three times, stay signed in.
+    let s = api.register("retry-again").await;
+    let mut token = s.refresh.clone();
+    for n in 0..3 {
+        let id = format!("rot-again-{n}-0123456789");
+        refresh_with(&api, &token, &id).await.expect(200);
+        let mut last = None;
+        for _ in 0..3 {
+            last = Some(refresh_token(&refresh_with(&api, &token, &id).await.expect(200)));
+        }
+        token = last.unwrap();
+    }
+    refresh(&api, &token).await.expect(200);
+
     let s = api.register("retry-out").await;
     let rotated = refresh_with(&api, &s.refresh, rotation).await.expect(200);
     api.call("POST", "/api/v1/auth/logout", rotated.body["accessToken"].as_str(), None).await.expect(204);

@@ -185,14 +185,18 @@ pub async fn refresh(State(state): State<AppState>, ApiJson(req): ApiJson<Refres
         ];
         let (update, condition) = match classify(&session, &presented, rotation.as_deref(), now) {
             Presented::Current => {
+                // A new rotation: its own id, time and count of retries.
                 values.push((":now", shared::store::n(now)));
+                values.push((":zero", shared::store::n(0)));
                 let update = match &rotation {
                     Some(r) => {
                         values.push((":rot", s(r)));
-                        "SET tokenHash = :new, expiresAt = :exp, #ttl = :exp, prevHash = :presented, rotationHash = :rot, rotatedAt = :now"
+                        "SET tokenHash = :new, expiresAt = :exp, #ttl = :exp, prevHash = :presented, rotationHash = :rot, \
+                         rotatedAt = :now, rotationRetries = :zero"
                     }
                     None => {
-                        "SET tokenHash = :new, expiresAt = :exp, #ttl = :exp, prevHash = :presented, rotatedAt = :now REMOVE rotationHash"
+                        "SET tokenHash = :new, expiresAt = :exp, #ttl = :exp, prevHash = :presented, rotatedAt = :now, \
+                         rotationRetries = :zero REMOVE rotationHash"
                     }
                 };
                 (update, "tokenHash = :presented AND #revoked = :false")

@@ -203,7 +203,7 @@ export function Component() {
           </div>
         </div>
 
-        <div ref={summaryRef} tabIndex={-1} className="stack">
+        <div ref={summaryRef} tabIndex={-1} className="stack editor-summary">
           {conflict ? (
             <Alert
               tone="warning"

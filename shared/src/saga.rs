@@ -74,7 +74,8 @@ pub struct LogEntry {
     pub outcome: String,
     pub at: String,
     pub detail: String,
-    /// A failed compensation's records still to delete by hand (their ids).
+    /// A failed compensation's records still to delete by hand (their ids; in a saga's own view,
+    /// not in lists).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remaining_record_ids: Option<Vec<String>>,
 }
@@ -157,6 +158,16 @@ impl Saga {
             created_at: self.created_at.clone(),
             updated_at: self.updated_at.clone(),
         }
+    }
+
+    /// The view in a list: the same, without the ids of records a failed compensation left
+    /// (up to one per imported row; the saga's own view has them), so a page of sagas stays small.
+    pub fn list_view(&self) -> SagaView {
+        let mut view = self.view();
+        for entry in &mut view.compensation_log {
+            entry.remaining_record_ids = None;
+        }
+        view
     }
 }
 

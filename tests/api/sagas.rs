@@ -237,6 +237,13 @@ async fn a_compensation_that_fails_ends_compensation_failed_not_compensated() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(saga["compensationLog"].as_array().unwrap().iter().any(|l| l["step"] == "prepare"), "{saga}");
+    let log = saga["compensationLog"].as_array().unwrap();
+    assert_eq!(log.iter().filter(|l| l["step"] == "write_rows").count(), 1, "each compensation is logged once: {log:?}");
+    // A list stays small: the ids are in the saga's own view only.
+    let list = api.get("/api/v1/saga/transactions", &c.session.access).await.expect(200).body;
+    let listed = list["transactions"].as_array().unwrap().iter().find(|t| t["transactionId"] == json!(id)).expect("listed");
+    assert_eq!(listed["status"], "compensation_failed");
+    assert!(listed["compensationLog"].as_array().unwrap().iter().all(|l| l.get("remainingRecordIds").is_none()), "{listed}");
 }
 
 #[tokio::test]

@@ -289,11 +289,23 @@ pub async fn switch(
         state.store.get(&keys::user(user_id)).await?.ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
     let tenant_item: crate::items::TenantItem =
         state.store.get(&keys::tenant(&tenant)).await?.ok_or_else(|| ApiError::not_found("tenant not found"))?;
+    // The next sign-in lands where the user last was. Written first: if anything after fails the
+    // user keeps the session they have (the old one is revoked last, once the new one exists).
+    let _: crate::items::UserItem = state
+        .store
+        .update(
+            &keys::user(user_id),
+            "SET defaultTenantId = :t",
+            Some("attribute_exists(PK)"),
+            &[(":t", shared::store::s(tenant.as_str()))],
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::ConditionFailed => ApiError::unauthorized("the user no longer exists"),
+            e => e.into(),
+        })?;
     let tokens = start(&state, user_id, &user.email, &tenant, member.role).await?;
     revoke(&state.store, &keys::session(user_id, session)).await?;
-    // The next sign-in lands where the user last was.
-    let _: crate::items::UserItem =
-        state.store.update(&keys::user(user_id), "SET defaultTenantId = :t", None, &[(":t", shared::store::s(tenant.as_str()))]).await?;
     Ok(Json(crate::users::SessionResponse { user: (&user).into(), tenant: (&tenant_item).into(), role: member.role, tokens }))
 }
 

@@ -378,11 +378,16 @@ impl Worker {
         }
     }
 
-    async fn log(&self, tenant: &TenantId, saga: &SagaId, entry: LogEntry) -> Result<(), StoreError> {
+    /// Appends a compensation's outcome — once: a redelivered message (the step's status was not
+    /// written after the log) finds its entry already there, and the log does not grow twice.
+    async fn log(&self, tenant: &TenantId, saga: &Saga, entry: LogEntry) -> Result<(), StoreError> {
+        if saga.compensation_log.iter().any(|l| l.step == entry.step) {
+            return Ok(());
+        }
         let v = serde_dynamo::to_attribute_value(vec![entry])?;
         self.store
             .update::<Value>(
-                &keys::saga(tenant, saga),
+                &keys::saga(tenant, &saga.id),
                 "SET #compensationLog = list_append(if_not_exists(#compensationLog, :empty), :e)",
                 None,
                 &[(":e", v), (":empty", aws_sdk_dynamodb::types::AttributeValue::L(vec![]))],
@@ -513,7 +518,7 @@ impl Worker {
                 let shown = if detail.is_empty() { "nothing had been done".to_owned() } else { detail };
                 self.log(
                     &m.tenant_id,
-                    &saga.id,
+                    &saga,
                     LogEntry {
                         step: m.step.clone(),
                         outcome: outcome.into(),
@@ -545,7 +550,7 @@ impl Worker {
                 let reason = e.to_string();
                 self.log(
                     &m.tenant_id,
-                    &saga.id,
+                    &saga,
                     LogEntry {
                         step: m.step.clone(),
                         outcome: "failed".into(),

@@ -103,7 +103,8 @@ async fn load(state: &AppState, identity: &Identity, raw: &str) -> Result<Saga, 
     saga::load(&state.store, &identity.tenant, &saga_id(raw)?).await?.ok_or_else(|| ApiError::not_found("no such transaction"))
 }
 
-/// A page of sagas, newest first, and the cursor of the next.
+/// A page of sagas, newest first, and the cursor of the next. A failed compensation's
+/// `remainingRecordIds` are only in the saga's own view (`GET /saga/transactions/{id}`).
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct SagasResponse {
     pub transactions: Vec<saga::SagaView>,
@@ -153,7 +154,7 @@ pub async fn list(
         })
         .filter(|s| p.kind.as_deref().is_none_or(|k| s.kind == k))
         .collect();
-    let transactions = matching.iter().take(limit).map(|s| s.view()).collect();
+    let transactions = matching.iter().take(limit).map(|s| s.list_view()).collect();
     let cursor = (matching.len() > limit).then(|| matching[limit - 1].id.to_string());
     Ok(Json(SagasResponse { transactions, cursor }))
 }

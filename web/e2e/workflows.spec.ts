@@ -201,6 +201,14 @@ test('the workflow editor works with the keyboard alone', async ({ page }) => {
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('Enter');
   await expect(message).toHaveValue(/^Run \{\{[a-z.]+\}\}$/);
+  // renaming the step keeps the cursor in its id field, keystroke after keystroke
+  const stepId = card(page, 'log_1').getByLabel('Step id', { exact: true });
+  await stepId.focus();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('announce');
+  await expect(stepId).toBeFocused();
+  await expect(stepId).toHaveValue('announce');
+  await expect(card(page, 'announce').getByLabel('Message', { exact: true })).toHaveValue(/^Run \{\{[a-z.]+\}\}$/);
   // and save with the keyboard
   await tabTo(page.getByRole('button', { name: 'Create workflow' }));
   await page.keyboard.press('Enter');

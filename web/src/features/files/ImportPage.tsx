@@ -244,6 +244,7 @@ export function Component() {
                 {fieldError(problem, 'input.baseId') ? <div className="field-error">{fieldError(problem, 'input.baseId')}</div> : null}
               </div>
             </div>
+            {bases.isError ? <ProblemAlert problem={asProblem(bases.error)} /> : null}
             <div role="radiogroup" aria-label="Which table" className="stack">
               <label className="choice">
                 <input type="radio" name="mode" value="new" checked={mode === 'new'} onChange={() => setMode('new')} />

@@ -34,6 +34,7 @@ export function useInvite() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (body: { email: string; role: Role }) => unwrap(api.POST('/api/v1/tenant/members', { body })),
+    gcTime: 0, // the invitation link is shown while the page is open, then forgotten
     onSuccess: () => reread(qc, settingsKeys.members),
   });
 }
@@ -76,6 +77,7 @@ export function useCreateApiKey() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (body: CreateKeyBody) => unwrap(api.POST('/api/v1/api-keys', { body })),
+    gcTime: 0, // the key is shown once, then forgotten
     onSuccess: () => reread(qc, settingsKeys.apiKeys),
   });
 }
@@ -104,6 +106,7 @@ export function useConnect() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (token: string) => unwrap(api.PUT('/api/v1/connections/airtable', { body: { token } })),
+    gcTime: 0, // the token typed in is not kept
     onSuccess: (data) => {
       qc.setQueryData(recordKeys.connection, data);
       void reread(qc, recordKeys.bases);

@@ -150,6 +150,8 @@ export function Component() {
   const totals = u?.totals;
   const cacheRatio = totals && totals.airtable.cacheHits + totals.airtable.cacheMisses > 0 ? totals.airtable.cacheHits / (totals.airtable.cacheHits + totals.airtable.cacheMisses) : null;
   const budget = c?.budget as BudgetStatus | undefined;
+  // What a panel fed by the costs shows until they come: the API's problem if they cannot.
+  const costsPending = costs.isError ? <ProblemAlert problem={asProblem(costs.error)} /> : <Loading />;
   const tools = totals ? toolTotals(totals) : [];
 
   return (
@@ -284,8 +286,7 @@ export function Component() {
                 ) : null
               }
             >
-              {costs.isError ? <ProblemAlert problem={asProblem(costs.error)} /> : null}
-              {c ? <Bars items={c.models.map((m) => ({ label: m.key, value: m.costUsd }))} format={usd} /> : <Loading />}
+              {c ? <Bars items={c.models.map((m) => ({ label: m.key, value: m.costUsd }))} format={usd} /> : costsPending}
             </Panel>
             <Panel
               title={isAdmin ? 'LLM cost by member' : 'Your LLM cost'}
@@ -301,7 +302,7 @@ export function Component() {
                 ) : null
               }
             >
-              {c ? <Bars items={c.users.map((m) => ({ label: nameOf(m.key), value: m.costUsd }))} format={usd} /> : <Loading />}
+              {c ? <Bars items={c.users.map((m) => ({ label: nameOf(m.key), value: m.costUsd }))} format={usd} /> : costsPending}
             </Panel>
             <section className="card stack chart-panel" aria-labelledby="budget-title">
               <h2 id="budget-title" className="panel-title">
@@ -313,7 +314,7 @@ export function Component() {
                   <SpendMeter label="You" spent={budget.user.spentUsd} limit={budget.user.limitUsd} threshold={budget.alertThreshold} />
                 </>
               ) : (
-                <Loading />
+                costsPending
               )}
             </section>
           </div>

@@ -2,8 +2,8 @@
 // (GET /api/v1/tools): no copy of any tool's arguments lives in the web app. Strings take
 // references, numbers take numbers (or a reference), booleans are checkboxes, enumerations are
 // selects, string lists are one per line, name → value maps are pairs, anything else is JSON.
-import { useState, type ReactNode } from 'react';
-import { CheckField, JsonField, NumberField, PairsField, RefField, SelectInput } from './fields';
+import type { ReactNode } from 'react';
+import { CheckField, JsonField, NumberField, PairsField, RefField, SelectInput, useDraft } from './fields';
 
 export interface JsonSchema {
   type?: string | string[];
@@ -101,7 +101,7 @@ export function SchemaForm({ schema, value, path, onChange, listFor }: { schema:
 
 /** A list of strings, one per line, or one `{{…}}` reference giving a list. */
 function ListField({ label, path, value, onChange, description }: { label: string; path: string; value: unknown; onChange: (v: unknown) => void; description: ReactNode }) {
-  const [text, setText] = useState(() => (Array.isArray(value) ? value.join('\n') : typeof value === 'string' ? value : ''));
+  const [text, edit] = useDraft(value, (v) => (Array.isArray(v) ? v.join('\n') : typeof v === 'string' ? v : ''), onChange);
   return (
     <RefField
       label={label}
@@ -114,12 +114,11 @@ function ListField({ label, path, value, onChange, description }: { label: strin
         </>
       }
       onChange={(x) => {
-        setText(x);
         const lines = x
           .split('\n')
           .map((l) => l.trim())
           .filter(Boolean);
-        onChange(lines.length === 1 && /^\{\{[^}]+\}\}$/.test(lines[0] ?? '') ? lines[0] : lines.length ? lines : undefined);
+        edit(x, lines.length === 1 && /^\{\{[^}]+\}\}$/.test(lines[0] ?? '') ? lines[0] : lines.length ? lines : undefined);
       }}
     />
   );

@@ -183,7 +183,7 @@ export function StepList({ listPath, steps, props, label }: { listPath: string; 
       {steps.length === 0 ? <p className="small muted">No steps {label} yet.</p> : null}
       <ol className="steps-ol">
         {steps.map((s, i) => (
-          <StepCard key={`${listPath}[${i}]:${s.id}`} step={s} index={i} count={steps.length} listPath={listPath} props={props} />
+          <StepCard key={`${listPath}[${i}]`} step={s} index={i} count={steps.length} listPath={listPath} props={props} />
         ))}
       </ol>
       <AddStep listPath={listPath} props={props} label={label} />

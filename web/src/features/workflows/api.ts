@@ -63,6 +63,7 @@ export function useSaveWorkflow(id: string | undefined) {
           : unwrap(api.POST('/api/v1/workflows', { body }))),
       );
     },
+    gcTime: 0, // a new webhook's secret is in the answer: shown once, then forgotten
     onSuccess: (saved) => {
       const { webhook, ...rest } = saved;
       // The secret is shown once by the page that got it; never kept in the cache.
@@ -119,6 +120,7 @@ export function useTrigger(id: string) {
 export function useRotateSecret(id: string) {
   return useMutation({
     mutationFn: () => unwrap(api.POST('/api/v1/workflows/{id}/webhook/secret', { params: { path: { id } } })),
+    gcTime: 0, // shown once, then forgotten
   });
 }
 
@@ -173,6 +175,7 @@ export function usePutSecret() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: ({ name, value }: { name: string; value: string }) => unwrap(api.PUT('/api/v1/secrets/{name}', { params: { path: { name } }, body: { value } })),
+    gcTime: 0, // the value typed in is not kept
     onSuccess: () => reread(qc, workflowKeys.secrets),
   });
 }

@@ -19,6 +19,31 @@ export function useEditor() {
   return useContext(EditorContext);
 }
 
+/** A value edited as a draft of another shape (JSON text, lines, rows): the draft keeps what the
+ *  user typed while it stands for the value, and follows the value when it changes from outside
+ *  (a step moved into this place, a reload of the saved version, the JSON view). `edit` takes the
+ *  new draft and, when it stands for a value, that value (which is then passed to `onChange`). */
+export function useDraft<T, D>(value: T, toDraft: (v: T) => D, onChange: (v: T) => void): [D, (draft: D, ...emitted: [] | [T]) => void] {
+  const key = (v: T) => JSON.stringify(v ?? null);
+  const [state, setState] = useState(() => ({ draft: toDraft(value), seen: key(value) }));
+  let current = state;
+  if (key(value) !== state.seen) {
+    // Changed from outside: start again from the value (a render-time update, no extra render).
+    current = { draft: toDraft(value), seen: key(value) };
+    setState(current);
+  }
+  const edit = (draft: D, ...emitted: [] | [T]) => {
+    if (emitted.length === 0) {
+      setState({ draft, seen: current.seen });
+      return;
+    }
+    const [v] = emitted;
+    setState({ draft, seen: key(v) });
+    onChange(v);
+  };
+  return [current.draft, edit];
+}
+
 /** The API's message for exactly this path. */
 export function useFieldError(path: string): string | undefined {
   const { problem } = useEditor();
@@ -143,7 +168,7 @@ export function JsonField({ label, path, value, onChange, description, rows = 4 
   const id = useId();
   const { readOnly } = useEditor();
   const apiError = useFieldError(path);
-  const [text, setText] = useState(() => (value === undefined ? '' : JSON.stringify(value, null, 2)));
+  const [text, edit] = useDraft(value, (v) => (v === undefined ? '' : JSON.stringify(v, null, 2)), onChange);
   const [parseError, setParseError] = useState<string | null>(null);
   const error = parseError ?? apiError;
   return (
@@ -159,18 +184,22 @@ export function JsonField({ label, path, value, onChange, description, rows = 4 
         aria-invalid={error ? true : undefined}
         aria-describedby={describedBy(id, description, error)}
         onChange={(e) => {
-          setText(e.target.value);
-          if (!e.target.value.trim()) {
+          const typed = e.target.value;
+          if (!typed.trim()) {
             setParseError(null);
-            onChange(undefined);
+            edit(typed, undefined);
             return;
           }
+          let parsed: unknown;
           try {
-            onChange(JSON.parse(e.target.value));
-            setParseError(null);
+            parsed = JSON.parse(typed);
           } catch (err) {
             setParseError(`Not valid JSON yet: ${err instanceof Error ? err.message : String(err)}`);
+            edit(typed);
+            return;
           }
+          setParseError(null);
+          edit(typed, parsed);
         }}
       />
     </Shell>
@@ -251,17 +280,16 @@ export function CheckField({ label, path, checked, onChange, description }: { la
 export function PairsField({ label, path, value, onChange, keyLabel, description, keyList }: { label: string; path: string; value: Record<string, unknown> | undefined; onChange: (v: Record<string, unknown> | undefined) => void; keyLabel: string; description?: ReactNode; keyList?: string | undefined }) {
   const { readOnly } = useEditor();
   const error = useFieldError(path);
-  const entries = Object.entries(value ?? {});
-  const [draft, setDraft] = useState<[string, string][]>(() => entries.map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+  const [draft, edit] = useDraft(value, (v) => Object.entries(v ?? {}).map(([k, x]): [string, string] => [k, typeof x === 'string' ? x : JSON.stringify(x)]), onChange);
+  const setDraft = (rows: [string, string][]) => edit(rows);
   const commit = (rows: [string, string][]) => {
-    setDraft(rows);
     const out: Record<string, unknown> = {};
     for (const [k, v] of rows) {
       if (!k.trim()) continue;
       // true/false and numbers keep their JSON type; anything else is text (or a template).
       out[k] = /^(true|false|-?\d+(\.\d+)?)$/.test(v.trim()) ? JSON.parse(v.trim()) : v;
     }
-    onChange(Object.keys(out).length ? out : undefined);
+    edit(rows, Object.keys(out).length ? out : undefined);
   };
   return (
     <fieldset className="pairs form-grid-wide" data-field={path}>

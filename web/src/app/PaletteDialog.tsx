@@ -5,11 +5,10 @@ import { useMemo, useState, type KeyboardEvent } from 'react';
 import { useQueries } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
 import { Dialog, Heading, Modal, ModalOverlay } from 'react-aria-components';
-import { api, unwrap } from '../api/client';
 import { atLeast } from '../api/types';
 import { useMe } from './auth';
 import { useSessions } from '../features/chat/api';
-import { recordKeys, useBases } from '../features/records/api';
+import { schemaQuery, useBases } from '../features/records/api';
 import { useWorkflows } from '../features/workflows/api';
 
 interface Item {
@@ -54,11 +53,7 @@ export default function PaletteDialog({ isOpen, onOpenChange }: { isOpen: boolea
   const workflows = useWorkflows();
   const sessions = useSessions();
   const schemas = useQueries({
-    queries: (bases.data ?? []).slice(0, MAX_BASES).map((b) => ({
-      queryKey: recordKeys.schema(b.id),
-      staleTime: 5 * 60_000,
-      queryFn: async ({ signal }: { signal: AbortSignal }) => (await unwrap(api.GET('/api/v1/tables', { params: { query: { baseId: b.id } }, signal }))).tables,
-    })),
+    queries: (bases.data ?? []).slice(0, MAX_BASES).map((b) => schemaQuery(b.id)),
   });
 
   const items = useMemo(() => {

@@ -5,6 +5,7 @@ import { createContext, useCallback, useContext, useEffect, useState, type React
 import { useQueries } from '@tanstack/react-query';
 import { useLocation } from 'react-router';
 import { api, unwrap } from '../api/client';
+import { ApiError } from '../api/problem';
 import type { Run, Saga } from '../api/types';
 import { useToast } from '../ui/Toast';
 import { sagaOf } from '../features/sagas/api';
@@ -64,7 +65,10 @@ export function WatchProvider({ children }: { children: ReactNode }) {
   const results = useQueries({
     queries: items.map((w) => ({
       queryKey: ['watch', w.kind, w.id],
-      refetchInterval: POLL_MS,
+      // A job the API no longer shows this user (deleted, or the workspace changed: 4xx) is not
+      // asked about again; a passing failure (5xx, the network) is.
+      refetchInterval: (q: { state: { error: unknown } }) => (q.state.error instanceof ApiError && q.state.error.status < 500 ? false : POLL_MS),
+      retry: (n: number, e: unknown) => !(e instanceof ApiError && e.status < 500) && n < 3,
       queryFn: async ({ signal }: { signal: AbortSignal }): Promise<Outcome> =>
         w.kind === 'saga'
           ? sagaOutcome(sagaOf(await unwrap(api.GET('/api/v1/saga/transaction/{id}', { params: { path: { id: w.id } }, signal }))))

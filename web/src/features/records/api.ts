@@ -36,15 +36,20 @@ export function useBases(enabled = true) {
   });
 }
 
-export function useSchema(baseId: string | undefined) {
-  return useQuery({
-    queryKey: recordKeys.schema(baseId ?? ''),
-    enabled: Boolean(baseId),
-    queryFn: async ({ signal }) =>
+/** The tables of a base (one cache entry per base, shared by the grid, the palette and the
+ *  workflow editor). */
+export function schemaQuery(baseId: string) {
+  return {
+    queryKey: recordKeys.schema(baseId),
+    queryFn: async ({ signal }: { signal: AbortSignal }) =>
       // Field options are Airtable's own (the document: an object); FieldOptions names the ones the grid reads.
-      (await unwrap(api.GET('/api/v1/tables', { params: { query: { baseId: baseId ?? '' } }, signal }))).tables as TableSchema[],
+      (await unwrap(api.GET('/api/v1/tables', { params: { query: { baseId } }, signal }))).tables as TableSchema[],
     staleTime: 5 * 60_000,
-  });
+  };
+}
+
+export function useSchema(baseId: string | undefined) {
+  return useQuery({ ...schemaQuery(baseId ?? ''), enabled: Boolean(baseId) });
 }
 
 export interface ListQuery {

@@ -5,7 +5,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useQueries } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api, unwrap } from '../../api/client';
 import { asProblem, type Problem } from '../../api/problem';
 import { atLeast, type WorkflowDefinition } from '../../api/types';
 import { useMe } from '../../app/auth';
@@ -14,7 +13,7 @@ import { Breadcrumbs } from '../../ui/Breadcrumbs';
 import { Button } from '../../ui/Button';
 import { Loading } from '../../ui/feedback';
 import { useTitle } from '../../ui/useTitle';
-import { recordKeys, useBases } from '../records/api';
+import { schemaQuery, useBases } from '../records/api';
 import { definitionOf, useSaveWorkflow, useSecrets, useTools, useWorkflow, validateWorkflow } from './api';
 import { blankDefinition, fromJson, referencesAt, toJson, updateAt } from './definition';
 import { EditorContext, RefField } from './fields';
@@ -74,11 +73,7 @@ export function Component() {
 
   // Tables of the bases, for the base_id/table suggestions of tool steps and the trigger.
   const schemas = useQueries({
-    queries: (bases.data ?? []).slice(0, 10).map((b) => ({
-      queryKey: recordKeys.schema(b.id),
-      staleTime: 5 * 60_000,
-      queryFn: async ({ signal }: { signal: AbortSignal }) => (await unwrap(api.GET('/api/v1/tables', { params: { query: { baseId: b.id } }, signal }))).tables,
-    })),
+    queries: (bases.data ?? []).slice(0, 10).map((b) => schemaQuery(b.id)),
   });
   const tablesOf = (baseId: string) => {
     const i = (bases.data ?? []).findIndex((b) => b.id === baseId);

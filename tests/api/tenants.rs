@@ -34,6 +34,33 @@ async fn an_invitation_works_once_and_only_for_its_email() {
         .expect_problem(404, "not_found");
 }
 
+/// The invitation page's preview: its holder (no sign-in) sees the workspace, address and role;
+/// a wrong secret, a garbled token and a used invitation are the same 404.
+#[tokio::test]
+async fn an_invitation_preview_shows_its_holder_what_it_offers_and_nothing_for_a_wrong_or_used_token() {
+    let api = Api::new();
+    let owner = api.register("preview").await;
+    let email = unique_email("prev");
+    let inv = api.post("/api/v1/tenant/members", Some(&owner.access), json!({"email": email, "role": "member"})).await.expect(201);
+    let token = inv.body["invitationToken"].as_str().unwrap().to_owned();
+    async fn preview(api: &Api, t: String) -> tests::Resp {
+        api.call("GET", &format!("/api/v1/tenant/invitations/preview?token={t}"), None, None).await
+    }
+    let r = preview(&api, token.clone()).await.expect(200);
+    assert_eq!(r.body["email"], email.as_str());
+    assert_eq!(r.body["role"], "member");
+    assert!(r.body["workspace"].as_str().is_some_and(|w| !w.is_empty()), "{}", r.body);
+    assert!(!r.body.to_string().contains(&token), "the token is not echoed");
+    let (head, secret) = token.rsplit_once('.').unwrap();
+    let wrong = format!("{head}.{}", secret.chars().rev().collect::<String>());
+    for t in [wrong, "pyinv_nonsense".to_owned(), String::new()] {
+        let r = preview(&api, t).await;
+        assert!(r.status == 404 || r.status == 422, "{} {}", r.status, r.body);
+    }
+    api.post("/api/v1/auth/register", None, json!({"email": email, "password": PASSWORD, "invitationToken": token})).await.expect(201);
+    preview(&api, token).await.expect_problem(404, "not_found");
+}
+
 #[tokio::test]
 async fn an_existing_user_accepts_an_invitation_and_gets_a_session_there() {
     let api = Api::new();

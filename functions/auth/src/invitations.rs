@@ -49,12 +49,18 @@ fn invalid() -> ApiError {
     ApiError::not_found("the invitation does not exist, has expired or was already used")
 }
 
-/// Loads the invitation a token names, checking secret, expiry and that it is for `email`.
-pub async fn load_valid(state: &AppState, token: &InvitationToken, email: &Email) -> Result<InvitationItem, ApiError> {
+/// Loads the invitation a token names, checking its secret and expiry (404 alike otherwise).
+async fn load_unexpired(state: &AppState, token: &InvitationToken) -> Result<InvitationItem, ApiError> {
     let inv: InvitationItem = state.store.get(&keys::invitation(&token.tenant, &token.invitation)).await?.ok_or_else(invalid)?;
     if inv.token_hash != hash_secret(&token.secret) || inv.expires_at <= shared::time::now_epoch() {
         return Err(invalid());
     }
+    Ok(inv)
+}
+
+/// Loads the invitation a token names, checking secret, expiry and that it is for `email`.
+pub async fn load_valid(state: &AppState, token: &InvitationToken, email: &Email) -> Result<InvitationItem, ApiError> {
+    let inv = load_unexpired(state, token).await?;
     if &inv.email != email {
         return Err(ApiError::forbidden("this invitation was sent to another email address"));
     }
@@ -87,10 +93,7 @@ pub struct InvitationPreview {
 #[utoipa::path(get, path = "/api/v1/tenant/invitations/preview", tag = "tenant", summary = "What an invitation offers (for its holder)", params(PreviewQuery), responses((status = 200, body = InvitationPreview), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")))]
 pub async fn preview(State(state): State<AppState>, ApiQuery(q): ApiQuery<PreviewQuery>) -> Result<Json<InvitationPreview>, ApiError> {
     let token = InvitationToken::decode(&q.token).ok_or_else(invalid)?;
-    let inv: InvitationItem = state.store.get(&keys::invitation(&token.tenant, &token.invitation)).await?.ok_or_else(invalid)?;
-    if inv.token_hash != hash_secret(&token.secret) || inv.expires_at <= shared::time::now_epoch() {
-        return Err(invalid());
-    }
+    let inv = load_unexpired(&state, &token).await?;
     let (tenant_key, inviter_key) = (keys::tenant(&inv.tenant_id), keys::member(&inv.tenant_id, &inv.invited_by));
     let (tenant, inviter) = tokio::join!(state.store.get::<TenantItem>(&tenant_key), state.store.get::<Member>(&inviter_key));
     let tenant = tenant?.ok_or_else(invalid)?;

@@ -92,6 +92,8 @@ export default function PaletteDialog({ isOpen, onOpenChange }: { isOpen: boolea
     }
   };
   const loading = bases.isFetching || workflows.isFetching || sessions.isFetching || schemas.some((s) => s.isFetching);
+  // Some of what could be listed did not load: say so rather than "nothing matches".
+  const failed = bases.isError || workflows.isError || sessions.isError || schemas.some((s) => s.isError);
 
   return (
     <ModalOverlay className="modal-overlay palette-overlay" isOpen={isOpen} onOpenChange={onOpenChange} isDismissable>
@@ -135,7 +137,8 @@ export default function PaletteDialog({ isOpen, onOpenChange }: { isOpen: boolea
             ))}
           </ul>
           <p className="small muted" role="status">
-            {shown.length === 0 ? (loading ? 'Loading…' : 'Nothing matches.') : `${shown.length} ${shown.length === 1 ? 'result' : 'results'}${loading ? ', more loading' : ''}`} · ↑↓ to move, Enter to go, Esc to close
+            {shown.length === 0 ? (loading ? 'Loading…' : 'Nothing matches.') : `${shown.length} ${shown.length === 1 ? 'result' : 'results'}${loading ? ', more loading' : ''}`}
+            {failed ? ' · some tables, workflows or conversations could not be loaded' : ''} · ↑↓ to move, Enter to go, Esc to close
           </p>
         </Dialog>
       </Modal>

@@ -221,6 +221,16 @@ impl Identity {
         }
     }
 
+    /// Names the caller within its tenant (`U:<user>`, `K:<api key>`, `W:<workflow>`): what
+    /// idempotency keys and MCP cancellations are scoped by.
+    pub fn caller_id(&self) -> String {
+        match &self.principal {
+            Principal::User { user_id, .. } => format!("U:{user_id}"),
+            Principal::ApiKey { key_id, .. } => format!("K:{key_id}"),
+            Principal::Workflow { workflow_id, .. } => format!("W:{workflow_id}"),
+        }
+    }
+
     /// The user and session, or 403 for calls that only a signed-in user can make.
     pub fn user_session(&self) -> Result<(&UserId, &Email, &SessionId), ApiError> {
         match &self.principal {

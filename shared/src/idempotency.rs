@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::auth::{Identity, Principal};
+use crate::auth::Identity;
 use crate::error::ApiError;
 use crate::ids::TenantId;
 use crate::store::{Store, StoreError, keys, n, s};
@@ -54,15 +54,6 @@ pub enum Begin {
     Replay { status: u16, body: Value },
 }
 
-/// The part of the key that names its caller.
-fn caller(identity: &Identity) -> String {
-    match &identity.principal {
-        Principal::User { user_id, .. } => format!("U:{user_id}"),
-        Principal::ApiKey { key_id, .. } => format!("K:{key_id}"),
-        Principal::Workflow { workflow_id, .. } => format!("W:{workflow_id}"),
-    }
-}
-
 /// A request's fingerprint from its parts (method and route first, then every input), joined
 /// with a separator no input can contain unescaped.
 pub fn fingerprint(parts: &[&str]) -> String {
@@ -78,7 +69,7 @@ pub async fn begin(store: &Store, identity: &Identity, headers: &HeaderMap, fing
         return Err(ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1–255 visible ASCII characters"));
     };
     let fingerprint = crate::auth::hash_secret(fingerprint);
-    let scoped = format!("{}#{key}", caller(identity));
+    let scoped = format!("{}#{key}", identity.caller_id());
     let item_key = keys::idempotency(tenant, &scoped);
     for _ in 0..3 {
         let now = crate::time::now_epoch();

@@ -8,27 +8,36 @@
 //! checked against the allowed `Host`s and `Origin`s before the SDK sees it; tools run as that
 //! tenant and role, and viewers are offered only the read-only tools.
 
+mod cancel;
 mod hosts;
+mod prompts;
+mod resources;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{FromRef, Request, State};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post_service;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, InitializeResult, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, Tool, ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult, CompletionInfo, ContentBlock,
+    GetPromptRequestParams, GetPromptResponse, Implementation, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ProgressToken, ReadResourceRequestParams,
+    ReadResourceResponse, ReadResourceResult, Reference, ServerCapabilities, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::Value;
+use shared::airtable::progress::{Report, Reporter};
+use shared::airtable::{AirtableError, Progress, Session};
 use shared::auth::{Authenticator, Identity};
 use shared::aws::AwsClients;
 use shared::config::{Config, ConfigError};
+use shared::error::ApiError;
 use shared::telemetry::scope::Scope;
 use shared::tools::{self, ToolSpec, Toolbox};
 
@@ -95,9 +104,43 @@ fn identity(ctx: &RequestContext<RoleServer>) -> Result<Identity, ErrorData> {
         .ok_or_else(|| ErrorData::internal_error("the request was not authenticated", None))
 }
 
+/// Runs `work` in the HTTP request's telemetry scope (rmcp runs handlers away from its task).
+async fn in_scope<F: std::future::Future>(ctx: &RequestContext<RoleServer>, work: F) -> F::Output {
+    match ctx.extensions.get::<http::request::Parts>().and_then(|p| p.extensions.get::<Scope>()).cloned() {
+        Some(scope) => scope.enter(work).await,
+        None => work.await,
+    }
+}
+
+/// Sends the reports of a call as `notifications/progress` on its response stream, in order;
+/// ends when the call (every holder of the reporter) is done.
+fn forward_progress(ctx: &RequestContext<RoleServer>, token: ProgressToken) -> (Reporter, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Report>();
+    let peer = ctx.peer.clone();
+    let task = tokio::spawn(async move {
+        while let Some(r) = rx.recv().await {
+            let mut note = ProgressNotificationParam::new(token.clone(), r.done as f64).with_message(r.message);
+            note.total = r.total.map(|t| t as f64);
+            if peer.notify_progress(note).await.is_err() {
+                // The client went away; the call learns it from the request's token.
+                break;
+            }
+        }
+    });
+    (Box::new(move |r| drop(tx.send(r))), task)
+}
+
+impl McpServer {
+    /// The caller's Airtable session, for resources and completions.
+    async fn session(&self, identity: &Identity) -> Result<Session<'_>, AirtableError> {
+        self.toolbox.airtable.session(&identity.tenant).await
+    }
+}
+
 impl ServerHandler for McpServer {
     fn get_info(&self) -> InitializeResult {
-        InitializeResult::new(ServerCapabilities::builder().enable_tools().build())
+        let capabilities = ServerCapabilities::builder().enable_tools().enable_resources().enable_prompts().enable_completions().build();
+        InitializeResult::new(capabilities)
             .with_server_info(Implementation::new("pyairtable", env!("CARGO_PKG_VERSION")))
             .with_instructions(INSTRUCTIONS)
     }
@@ -114,13 +157,15 @@ impl ServerHandler for McpServer {
             return Err(ErrorData::invalid_params(format!("unknown tool {:?}; tools/list names every tool", req.name), None));
         }
         let args = req.arguments.map(Value::Object).unwrap_or(Value::Null);
-        // rmcp runs this away from the HTTP request's task: the call joins that request's scope.
-        let call = tools::call(&self.toolbox, &identity, &req.name, args);
-        let scope = ctx.extensions.get::<http::request::Parts>().and_then(|p| p.extensions.get::<Scope>()).cloned();
-        let result = match scope {
-            Some(scope) => scope.enter(call).await,
-            None => call.await,
-        };
+        let token = req.meta.as_ref().and_then(|m| m.get_progress_token()).or_else(|| ctx.meta.get_progress_token());
+        let (reporter, forwarding) = token.map(|t| forward_progress(&ctx, t)).unzip();
+        let watch = cancel::Watch::new(self.toolbox.store.clone(), &identity, &ctx.id, ctx.ct.clone());
+        let progress = Progress::new(reporter, Some(Box::new(watch)));
+        let result = in_scope(&ctx, tools::call_with_progress(&self.toolbox, &identity, &req.name, args, progress)).await;
+        if let Some(task) = forwarding {
+            // Every progress notification goes out before the result.
+            let _ = task.await;
+        }
         tracing::info!(tool = %req.name, ok = result.ok, summary = %result.summary, "mcp tool call");
         let out = if result.ok {
             CallToolResult::structured(result.value)
@@ -130,6 +175,89 @@ impl ServerHandler for McpServer {
             CallToolResult::error(vec![ContentBlock::text(result.value.to_string())])
         };
         Ok(out.into())
+    }
+
+    async fn list_resources(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let identity = identity(&ctx)?;
+        let listed = in_scope(&ctx, async {
+            match self.session(&identity).await {
+                Ok(session) => resources::list(&session).await,
+                // A workspace without Airtable simply has no resources yet.
+                Err(AirtableError::NotConnected) => Ok(Vec::new()),
+                Err(e) => Err(e),
+            }
+        })
+        .await;
+        Ok(ListResourcesResult::with_all_items(listed.map_err(resources::rpc_error)?))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        identity(&ctx)?;
+        Ok(ListResourceTemplatesResult::with_all_items(resources::templates()))
+    }
+
+    async fn read_resource(
+        &self,
+        req: ReadResourceRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let identity = identity(&ctx)?;
+        let contents = in_scope(&ctx, async {
+            let session = self.session(&identity).await.map_err(resources::rpc_error)?;
+            resources::read(&session, &req.uri).await
+        })
+        .await?;
+        Ok(ReadResourceResult::new(vec![contents]).into())
+    }
+
+    async fn list_prompts(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        identity(&ctx)?;
+        Ok(ListPromptsResult::with_all_items(prompts::list()))
+    }
+
+    async fn get_prompt(&self, req: GetPromptRequestParams, ctx: RequestContext<RoleServer>) -> Result<GetPromptResponse, ErrorData> {
+        identity(&ctx)?;
+        Ok(prompts::get(&req.name, req.arguments)?.into())
+    }
+
+    async fn complete(&self, req: CompleteRequestParams, ctx: RequestContext<RoleServer>) -> Result<CompleteResult, ErrorData> {
+        let identity = identity(&ctx)?;
+        let argument = req.argument.name.as_str();
+        let known = match &req.r#ref {
+            Reference::Prompt(p) => prompts::has_argument(&p.name, argument),
+            Reference::Resource(r) => r.uri == resources::SCHEMA_TEMPLATE && argument == "baseId",
+            _ => false,
+        };
+        let none = || CompleteResult::new(CompletionInfo::with_pagination(Vec::new(), Some(0), false).unwrap_or_default());
+        let Some(kind) = resources::completes(argument).filter(|_| known) else { return Ok(none()) };
+        let context = req.context.and_then(|c| c.arguments).unwrap_or_default();
+        let base = context.get("base_id").or_else(|| context.get("baseId")).map(String::as_str);
+        let table = context.get("table").map(String::as_str);
+        let typed = req.argument.value.as_str();
+        let info = in_scope(&ctx, async {
+            let session = self.session(&identity).await?;
+            resources::complete(&session, kind, typed, base, table).await
+        })
+        .await;
+        match info {
+            Ok(info) => Ok(CompleteResult::new(info)),
+            // Nothing to suggest from a workspace without Airtable, or a base it cannot read.
+            Err(AirtableError::NotConnected) => Ok(none()),
+            Err(AirtableError::Upstream { status: 403 | 404, .. }) => Ok(none()),
+            Err(e) => Err(resources::rpc_error(e)),
+        }
     }
 }
 
@@ -145,6 +273,25 @@ async fn check_host(State(state): State<AppState>, req: Request, next: Next) -> 
 async fn authenticate(identity: Identity, mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(identity);
     next.run(req).await
+}
+
+/// Takes `notifications/cancelled` out of the stream before the SDK (which ignores notifications
+/// when stateless) and records it for the running call, wherever it runs; 202 like any
+/// notification. Everything else goes on unchanged.
+async fn take_cancellations(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => return ApiError::PayloadTooLarge(MAX_BODY).into_response(),
+    };
+    let message: Option<Value> = serde_json::from_slice(&bytes).ok();
+    if let (Some(id), Some(identity)) = (message.as_ref().and_then(cancel::cancelled_request), parts.extensions.get::<Identity>()) {
+        return match cancel::record(&state.toolbox.store, identity, id).await {
+            Ok(()) => StatusCode::ACCEPTED.into_response(),
+            Err(e) => ApiError::internal(e).into_response(),
+        };
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
 }
 
 /// `POST /mcp`. GET and DELETE answer 405: the server is stateless and offers no standalone
@@ -165,6 +312,7 @@ pub fn router(state: AppState) -> Router {
     let guarded = tower::ServiceBuilder::new()
         .layer(middleware::from_fn_with_state(state.clone(), check_host))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(middleware::from_fn_with_state(state.clone(), take_cancellations))
         .service(mcp);
     Router::new().route("/mcp", post_service(guarded)).with_state(state).route_layer(telemetry.http_layer())
 }
@@ -207,6 +355,91 @@ mod tests {
         let (status, body, _) = invoke(app().await, &ev).await;
         assert_eq!(status, 403);
         assert_eq!(body["code"], "forbidden_host");
+    }
+
+    /// Where `schema` breaks the rules MCP's published `schema.json` sets for `Tool.inputSchema`
+    /// and `Tool.outputSchema` (2024-11-05 to 2026-07-28: an object with `type: "object"`,
+    /// `properties` a map of objects, `required` a list of strings, `$schema` a string), plus
+    /// what the TypeScript SDK and model providers reject in practice: a boolean or non-object
+    /// sub-schema anywhere (`additionalProperties: false` excepted), `$ref`/`$defs` (not every
+    /// client resolves them), a `required` name with no property.
+    fn mcp_schema_problems(schema: &Value, path: &str, top: bool, problems: &mut Vec<String>) {
+        let Value::Object(map) = schema else {
+            problems.push(format!("{path}: a schema must be an object, found {schema}"));
+            return;
+        };
+        if top {
+            if map.get("type") != Some(&Value::from("object")) {
+                problems.push(format!("{path}.type must be \"object\""));
+            }
+            if map.get("$schema").is_some_and(|v| !v.is_string()) {
+                problems.push(format!("{path}.$schema must be a string"));
+            }
+        }
+        for (key, value) in map {
+            let here = format!("{path}.{key}");
+            match key.as_str() {
+                "$ref" | "$defs" | "definitions" | "$dynamicRef" => {
+                    problems.push(format!("{here}: references are not resolved by every client"))
+                }
+                "properties" | "patternProperties" => match value.as_object() {
+                    Some(props) => props.iter().for_each(|(k, v)| mcp_schema_problems(v, &format!("{here}.{k}"), false, problems)),
+                    None => problems.push(format!("{here} must be an object")),
+                },
+                "items" | "not" | "contains" | "if" | "then" | "else" | "propertyNames" => {
+                    mcp_schema_problems(value, &here, false, problems)
+                }
+                "anyOf" | "oneOf" | "allOf" | "prefixItems" => match value.as_array() {
+                    Some(list) => {
+                        list.iter().enumerate().for_each(|(i, v)| mcp_schema_problems(v, &format!("{here}[{i}]"), false, problems))
+                    }
+                    None => problems.push(format!("{here} must be a list")),
+                },
+                "additionalProperties" => match value {
+                    Value::Bool(false) => {}
+                    other => mcp_schema_problems(other, &here, false, problems),
+                },
+                "required" => {
+                    let names = value.as_array().filter(|a| a.iter().all(Value::is_string));
+                    match names {
+                        Some(names) => {
+                            for n in names {
+                                if map.get("properties").and_then(|p| p.get(n.as_str().unwrap_or(""))).is_none() {
+                                    problems.push(format!("{here}: {n} is required but not a property"));
+                                }
+                            }
+                        }
+                        None => problems.push(format!("{here} must be a list of strings")),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn every_tool_schema_is_valid_for_every_protocol_version_served() {
+        let versions: Vec<String> = rmcp::model::ProtocolVersion::KNOWN_VERSIONS.iter().map(|v| v.to_string()).collect();
+        assert!(versions.contains(&"2025-06-18".to_owned()) && versions.contains(&"2026-07-28".to_owned()), "{versions:?}");
+        let mut problems = Vec::new();
+        for spec in tools::specs() {
+            let tool = serde_json::to_value(mcp_tool(spec)).unwrap();
+            for key in ["inputSchema", "outputSchema"] {
+                mcp_schema_problems(&tool[key], &format!("{}.{key}", spec.name), true, &mut problems);
+            }
+        }
+        assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    }
+
+    #[test]
+    fn the_schema_check_catches_what_clients_refuse() {
+        let mut problems = Vec::new();
+        let bad = serde_json::json!({"type": "object", "properties": {"id": true, "list": {"type": "array", "items": true}, "r": {"$ref": "#/$defs/x"}}, "required": ["nope"]});
+        mcp_schema_problems(&bad, "t", true, &mut problems);
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        problems.clear();
+        mcp_schema_problems(&serde_json::json!({"type": "object", "additionalProperties": false}), "t", true, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod credentials;
 pub mod formula;
 pub mod limiter;
+pub mod progress;
 pub mod schema;
 
 use std::time::{Duration, Instant};
@@ -27,6 +28,7 @@ use crate::telemetry::record;
 pub use cache::{Cache, CacheStatus};
 pub use credentials::{Connection, Credentials};
 pub use limiter::Limiter;
+pub use progress::Progress;
 
 /// Airtable accepts at most 10 records per write or delete request.
 pub const MAX_BATCH: usize = 10;
@@ -64,6 +66,9 @@ pub enum AirtableError {
     Partial { written: Vec<String>, cause: Box<AirtableError> },
     #[error("this tenant has not connected Airtable")]
     NotConnected,
+    /// The caller cancelled the call (MCP `notifications/cancelled`) after `done` records.
+    #[error("cancelled by the caller after {done} records")]
+    Cancelled { done: usize },
     /// A listing was still going when the call's time ran out.
     #[error("read {read} records before the time of this call ran out")]
     TooMuchToRead { read: usize },
@@ -113,6 +118,14 @@ impl From<AirtableError> for ApiError {
                 ),
                 retry_after: None,
             },
+            AirtableError::Partial { written, cause } if matches!(*cause, AirtableError::Cancelled { .. }) => ApiError::conflict(
+                "cancelled",
+                format!("cancelled by the caller after {} records were written; written: {}", written.len(), written.join(",")),
+            ),
+            AirtableError::Cancelled { done } => ApiError::conflict(
+                "cancelled",
+                format!("cancelled by the caller after {done} records; nothing was written by this call after that point"),
+            ),
             AirtableError::Partial { written, cause } => {
                 let airtable_type = match cause.as_ref() {
                     AirtableError::Upstream { kind, .. } => kind.clone(),
@@ -331,7 +344,7 @@ impl Airtable {
     /// A session with a token that is not stored (yet): to check it before saving.
     pub fn session_with(&self, tenant: &TenantId, token: SecretString) -> Session<'_> {
         let token_hash = crate::auth::hash_secret(token.expose_secret())[..32].to_owned();
-        Session { at: self, tenant: tenant.clone(), token, token_hash, deadline: None }
+        Session { at: self, tenant: tenant.clone(), token, token_hash, deadline: None, progress: Progress::none() }
     }
 }
 
@@ -345,6 +358,8 @@ pub struct Session<'a> {
     /// When set, reads of many pages and batches stop starting requests past it, so one call
     /// (a tool doing several steps) answers inside the function's timeout.
     deadline: Option<tokio::time::Instant>,
+    /// Told the records done after each page or chunk; asked before each whether to go on.
+    progress: Progress,
 }
 
 fn backoff(attempt: u32) -> Duration {
@@ -361,6 +376,17 @@ impl Session<'_> {
     pub fn with_deadline(mut self, deadline: tokio::time::Instant) -> Self {
         self.deadline = Some(deadline);
         self
+    }
+
+    /// Reports progress to, and takes cancellation from, `progress`.
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// The progress channel and cancellation check of the call this session serves.
+    pub fn progress(&self) -> &Progress {
+        &self.progress
     }
 
     fn past_deadline(&self) -> bool {
@@ -605,8 +631,13 @@ impl Session<'_> {
             if offset.is_some() && self.past_deadline() {
                 return Err(AirtableError::TooMuchToRead { read: out.len() });
             }
+            if offset.is_some() && self.progress.cancelled().await {
+                return Err(AirtableError::Cancelled { done: out.len() });
+            }
             let page = self.list_page(base, table, query, offset.as_deref()).await?;
             out.extend(page.records);
+            let total = query.max_records.map(|m| m as u64);
+            self.progress.report(out.len() as u64, total, || format!("read {} records of {table}", out.len()));
             match page.offset {
                 Some(o) if query.max_records.is_none_or(|m| out.len() < m) => offset = Some(o),
                 _ => return Ok(out),
@@ -628,16 +659,26 @@ impl Session<'_> {
         Fut: std::future::Future<Output = Result<Value, AirtableError>>,
     {
         let started = tokio::time::Instant::now();
+        let total = items.len() as u64;
+        let done = std::sync::atomic::AtomicU64::new(0);
         let groups: Vec<Vec<T>> = items.chunks(MAX_BATCH).map(<[T]>::to_vec).collect();
         let runs = groups.into_iter().map(|g| {
+            let size = g.len() as u64;
             let run = chunk(g);
+            let done = &done;
             async move {
                 // Past the budget, chunks are not started: the call must answer before the
                 // function's timeout, saying what was written.
                 if started.elapsed() > BATCH_BUDGET || self.past_deadline() {
                     return Err(AirtableError::Unavailable("time budget of this call used up".into()));
                 }
-                run.await
+                if self.progress.cancelled().await {
+                    return Err(AirtableError::Cancelled { done: done.load(std::sync::atomic::Ordering::SeqCst) as usize });
+                }
+                let answer = run.await?;
+                let now = done.fetch_add(size, std::sync::atomic::Ordering::SeqCst) + size;
+                self.progress.report(now, Some(total), || format!("{now} of {total} records"));
+                Ok(answer)
             }
         });
         let answers: Vec<Result<Value, AirtableError>> = futures::stream::iter(runs).buffered(CHUNK_CONCURRENCY).collect().await;

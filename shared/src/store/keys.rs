@@ -131,6 +131,13 @@ pub fn table_version(tenant: &TenantId, base: &str, table: &str) -> Key {
     Key::new(tenant_pk(tenant), format!("TVER#{base}#{table}"))
 }
 
+/// An MCP client cancelled one of its requests (`notifications/cancelled`): `caller` is the
+/// caller's id, `request` a hash of the JSON-RPC id. The running call, on whichever instance,
+/// reads it between pages and chunks; it expires after a few minutes.
+pub fn mcp_cancel(tenant: &TenantId, caller: &str, request: &str) -> Key {
+    Key::new(tenant_pk(tenant), format!("MCPCANCEL#{caller}#{request}"))
+}
+
 /// A stored response for an `Idempotency-Key`.
 pub fn idempotency(tenant: &TenantId, key: &str) -> Key {
     Key::new(tenant_pk(tenant), format!("IDEM#{key}"))

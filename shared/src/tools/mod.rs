@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use crate::airtable::{Airtable, Session};
+use crate::airtable::{Airtable, Progress, Session};
 use crate::auth::{Identity, Role};
 use crate::error::{ApiError, FieldError};
 
@@ -127,8 +127,44 @@ fn schema_of<T: JsonSchema>() -> Map<String, Value> {
         _ => Map::new(),
     };
     schema.remove("title");
+    schema.remove("$schema");
     schema.entry("type").or_insert_with(|| json!("object"));
-    schema
+    let mut schema = Value::Object(schema);
+    objects_for_booleans(&mut schema);
+    match schema {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// Keywords whose value is one schema, a list of schemas, or a map of schemas.
+const ONE_SCHEMA: [&str; 8] = ["items", "contains", "not", "if", "then", "else", "propertyNames", "unevaluatedItems"];
+const SCHEMA_LISTS: [&str; 4] = ["prefixItems", "allOf", "anyOf", "oneOf"];
+const SCHEMA_MAPS: [&str; 3] = ["properties", "patternProperties", "dependentSchemas"];
+
+/// Writes every boolean sub-schema as an object (`true` → `{}`, `false` → `{"not": {}}`): JSON
+/// Schema allows both, but MCP's schema for tools (and the TypeScript SDK, which validates it)
+/// wants objects. `additionalProperties: false` stays as written: clients and model providers
+/// read exactly that to know extra arguments are refused.
+fn objects_for_booleans(schema: &mut Value) {
+    let Value::Object(map) = schema else { return };
+    let fix = |v: &mut Value| match v {
+        Value::Bool(true) => *v = json!({}),
+        Value::Bool(false) => *v = json!({"not": {}}),
+        other => objects_for_booleans(other),
+    };
+    for (key, value) in map.iter_mut() {
+        match key.as_str() {
+            k if ONE_SCHEMA.contains(&k) => fix(value),
+            k if SCHEMA_LISTS.contains(&k) => value.as_array_mut().into_iter().flatten().for_each(fix),
+            k if SCHEMA_MAPS.contains(&k) => value.as_object_mut().into_iter().flat_map(|m| m.values_mut()).for_each(fix),
+            "additionalProperties" | "unevaluatedProperties" => match value {
+                Value::Bool(true) => *value = json!({}),
+                other => objects_for_booleans(other),
+            },
+            _ => {}
+        }
+    }
 }
 
 impl ToolSpec {
@@ -150,10 +186,16 @@ macro_rules! registry {
     ($($tool:ty),* $(,)?) => {
         static SPECS: LazyLock<Vec<ToolSpec>> = LazyLock::new(|| vec![$(ToolSpec::of::<$tool>()),*]);
 
-        async fn dispatch(toolbox: &Toolbox, identity: &Identity, name: &str, args: Value) -> Option<Result<(Value, String), ApiError>> {
+        async fn dispatch(
+            toolbox: &Toolbox,
+            identity: &Identity,
+            name: &str,
+            args: Value,
+            progress: Progress,
+        ) -> Option<Result<(Value, String), ApiError>> {
             $(
                 if name == <$tool as Tool>::NAME {
-                    return Some(run_one::<$tool>(toolbox, identity, args).await);
+                    return Some(run_one::<$tool>(toolbox, identity, args, progress).await);
                 }
             )*
             None
@@ -210,12 +252,13 @@ fn parse_args<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
     })
 }
 
-async fn run_one<T: Tool>(toolbox: &Toolbox, identity: &Identity, args: Value) -> Result<(Value, String), ApiError> {
+async fn run_one<T: Tool>(toolbox: &Toolbox, identity: &Identity, args: Value, progress: Progress) -> Result<(Value, String), ApiError> {
     if !T::HINTS.read_only {
         identity.require_writer()?;
     }
     let args: T::Args = parse_args(args)?;
-    let session = toolbox.airtable.session(&identity.tenant).await?.with_deadline(tokio::time::Instant::now() + TOOL_BUDGET);
+    let session =
+        toolbox.airtable.session(&identity.tenant).await?.with_deadline(tokio::time::Instant::now() + TOOL_BUDGET).with_progress(progress);
     let ctx = Ctx { identity, session, toolbox };
     let out = T::run(&ctx, args).await?;
     let summary = T::summary(&out);
@@ -243,6 +286,7 @@ fn hint(code: &str, airtable_type: Option<&str>) -> &'static str {
         "airtable_partial_write" => {
             "Some records were written (their ids are in `detail`); read the table to see which inputs are missing and send only those."
         }
+        "cancelled" => "The call was cancelled as asked; `detail` says what it had done (and which records it wrote) before it stopped.",
         "airtable_outcome_unknown" => "The write may have been applied; read the table before trying again.",
         "too_large" | "airtable_too_large" => {
             "Narrow the request (fields, filter_by_formula, view, max_records) or split it, and call again."
@@ -253,7 +297,13 @@ fn hint(code: &str, airtable_type: Option<&str>) -> &'static str {
 
 /// Runs a tool by name as the caller. Never fails: every problem becomes an `ok: false` result.
 pub async fn call(toolbox: &Toolbox, identity: &Identity, name: &str, args: Value) -> ToolResult {
-    let outcome = match dispatch(toolbox, identity, name, args).await {
+    call_with_progress(toolbox, identity, name, args, Progress::none()).await
+}
+
+/// [`call`], reporting the records read or written to `progress` and stopping at the next page
+/// or chunk once it is cancelled (the error then says what was done).
+pub async fn call_with_progress(toolbox: &Toolbox, identity: &Identity, name: &str, args: Value, progress: Progress) -> ToolResult {
+    let outcome = match dispatch(toolbox, identity, name, args, progress).await {
         Some(outcome) => outcome,
         None => Err(ApiError::bad_request("unknown_tool", format!("there is no tool named {name:?}; list the tools to see their names"))),
     };

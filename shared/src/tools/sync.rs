@@ -296,7 +296,8 @@ impl Tool for SyncTables {
             let (tenant, user) = (&ctx.identity.tenant, ctx.identity.user_id());
             let mut saga = crate::saga::start(&tb.store, &tb.sfn, &tb.sagas, tenant, user, "sync_tables", input).await?;
             let until = tokio::time::Instant::now() + SAGA_WAIT;
-            while !saga.status.is_final() && tokio::time::Instant::now() < until {
+            // A cancelled call stops waiting, not the saga: it completes or undoes itself whole.
+            while !saga.status.is_final() && tokio::time::Instant::now() < until && !ctx.session.progress().cancelled().await {
                 tokio::time::sleep(std::time::Duration::from_millis(300)).await;
                 if let Some(s) = crate::saga::load(&tb.store, tenant, &saga.id).await? {
                     saga = s;

@@ -1,0 +1,114 @@
+//! Cancellation across instances. The server is stateless, so a client's
+//! `notifications/cancelled` arrives as its own POST, maybe at another instance than the one
+//! running the call: it is written to the store (scoped to the tenant and caller, the request id
+//! hashed, expiring in minutes), and the running call reads it between pages and chunks. A client
+//! that closes the response stream cancels the call on the spot (the SDK's request token).
+//!
+//! JSON-RPC ids restart with each client session, so a marker only stops a call that started
+//! before it was written: a stale marker of an earlier session cannot stop a new call.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use rmcp::model::RequestId;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use shared::airtable::limiter::now_ms;
+use shared::airtable::progress::CancelCheck;
+use shared::auth::Identity;
+use shared::ids::TenantId;
+use shared::store::{Store, StoreError, keys};
+use tokio_util::sync::CancellationToken;
+
+/// How long a cancellation is kept: longer than any call runs.
+const KEEP_SECS: i64 = 600;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Marker {
+    /// When the cancellation arrived (ms since the epoch).
+    at: i64,
+}
+
+/// The store key part naming one request of a caller.
+fn request_key(id: &Value) -> String {
+    shared::auth::hash_secret(&id.to_string())[..32].to_owned()
+}
+
+/// Whether a JSON-RPC message is `notifications/cancelled`; its request id.
+pub fn cancelled_request(message: &Value) -> Option<&Value> {
+    (message.get("method")?.as_str()? == "notifications/cancelled").then(|| message.get("params")?.get("requestId")).flatten()
+}
+
+/// Records that the caller cancelled request `id`.
+pub async fn record(store: &Store, identity: &Identity, id: &Value) -> Result<(), StoreError> {
+    let key = keys::mcp_cancel(&identity.tenant, &identity.caller_id(), &request_key(id));
+    let item = Store::with_ttl(Store::item(&key, "McpCancel", &Marker { at: now_ms() })?, shared::time::now_epoch() + KEEP_SECS);
+    store.put(item).await
+}
+
+/// A running call's view of its cancellation: the request's own token (the client went away),
+/// then the store (the client said so, to any instance).
+pub struct Watch {
+    pub store: Store,
+    pub tenant: TenantId,
+    pub caller: String,
+    pub request: String,
+    pub started_ms: i64,
+    pub local: CancellationToken,
+}
+
+impl Watch {
+    pub fn new(store: Store, identity: &Identity, id: &RequestId, local: CancellationToken) -> Self {
+        let id = serde_json::to_value(id).unwrap_or(Value::Null);
+        Self {
+            store,
+            tenant: identity.tenant.clone(),
+            caller: identity.caller_id(),
+            request: request_key(&id),
+            started_ms: now_ms(),
+            local,
+        }
+    }
+}
+
+impl CancelCheck for Watch {
+    fn cancelled_here(&self) -> bool {
+        self.local.is_cancelled()
+    }
+
+    fn cancelled_anywhere(&self) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
+        Box::pin(async move {
+            let key = keys::mcp_cancel(&self.tenant, &self.caller, &self.request);
+            match self.store.get::<Marker>(&key).await {
+                // A second of slack for clocks of different instances.
+                Ok(Some(m)) => m.at + 1_000 >= self.started_ms,
+                Ok(None) => false,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read MCP cancellations; the call goes on");
+                    false
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_cancel_notifications_with_an_id_are_picked_out() {
+        let m = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 7, "reason": "user"}});
+        assert_eq!(cancelled_request(&m), Some(&json!(7)));
+        assert_eq!(cancelled_request(&json!({"method": "notifications/cancelled", "params": {}})), None);
+        assert_eq!(cancelled_request(&json!({"method": "tools/call", "params": {"requestId": 7}})), None);
+        assert_eq!(cancelled_request(&json!([1, 2])), None);
+    }
+
+    #[test]
+    fn number_and_string_ids_are_different_requests() {
+        assert_ne!(request_key(&json!(7)), request_key(&json!("7")));
+        assert_eq!(request_key(&json!("a")).len(), 32);
+    }
+}

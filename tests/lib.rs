@@ -379,6 +379,17 @@ pub mod sandbox {
         (res["id"].as_str().unwrap().to_owned(), res["tables"][0]["id"].as_str().unwrap().to_owned())
     }
 
+    /// A fresh base with one table `Big` (Name, Age) of `n` records, seeded at once. Returns its id.
+    pub async fn big_base(n: usize) -> String {
+        let records: Vec<Value> = (0..n).map(|i| json!({"Name": format!("R{i:05}"), "Age": i % 90})).collect();
+        let body = json!({"name": "big", "tables": [{"name": "Big", "fields": [
+            {"name": "Name", "type": "singleLineText"},
+            {"name": "Age", "type": "number", "options": {"precision": 0}}
+        ], "records": records}]});
+        let res: Value = reqwest::Client::new().post(url("/_sandbox/bases")).json(&body).send().await.unwrap().json().await.unwrap();
+        res["id"].as_str().unwrap_or_else(|| panic!("{res}")).to_owned()
+    }
+
     /// Registers a token that sees only `bases`.
     pub async fn scoped_token(bases: &[&str]) -> String {
         let token = format!("patScoped{}.{}", &uuid::Uuid::new_v4().simple().to_string()[..7], uuid::Uuid::new_v4().simple());

@@ -59,17 +59,66 @@ impl Mcp {
             }
             if msg.get("id").is_some() {
                 let params = msg.as_object_mut().unwrap().entry("params").or_insert_with(|| json!({}));
-                params["_meta"] = json!({
-                    "io.modelcontextprotocol/protocolVersion": CURRENT,
-                    "io.modelcontextprotocol/clientCapabilities": {},
-                    "io.modelcontextprotocol/clientInfo": {"name": "tests", "version": "1"},
-                });
+                let meta = params.as_object_mut().unwrap().entry("_meta").or_insert_with(|| json!({}));
+                meta["io.modelcontextprotocol/protocolVersion"] = json!(CURRENT);
+                meta["io.modelcontextprotocol/clientCapabilities"] = json!({});
+                meta["io.modelcontextprotocol/clientInfo"] = json!({"name": "tests", "version": "1"});
             }
         }
         let res = req.json(&msg).send().await.unwrap();
         let status = res.status().as_u16();
         let text = res.text().await.unwrap();
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// Sends a request and reads its answer as a stream: the server answers with SSE once it
+    /// has a notification to send first. `on_event` sees each message as it arrives (and may
+    /// act, e.g. cancel); returns the notifications and the response.
+    async fn stream<F, Fut>(&self, id: u64, method: &str, params: Value, name: Option<&str>, mut on_event: F) -> (Vec<Value>, Value)
+    where
+        F: FnMut(Value) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let mut msg = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        let method = method.to_owned();
+        let mut req = self
+            .api
+            .http()
+            .post(self.api.url("/mcp"))
+            .bearer_auth(&self.token)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", self.version);
+        if self.version == CURRENT {
+            req = req.header("mcp-method", &method);
+            if let Some(n) = name {
+                req = req.header("mcp-name", n);
+            }
+            let meta = msg["params"].as_object_mut().unwrap().entry("_meta").or_insert_with(|| json!({}));
+            meta["io.modelcontextprotocol/protocolVersion"] = json!(CURRENT);
+            meta["io.modelcontextprotocol/clientCapabilities"] = json!({});
+            meta["io.modelcontextprotocol/clientInfo"] = json!({"name": "tests", "version": "1"});
+        }
+        let mut res = req.json(&msg).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let sse = res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream");
+        if !sse {
+            return (Vec::new(), res.json().await.unwrap());
+        }
+        let (mut buffer, mut notes) = (String::new(), Vec::new());
+        while let Some(chunk) = res.chunk().await.unwrap() {
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buffer.find("\n\n") {
+                let event: String = buffer.drain(..end + 2).collect();
+                let data: String = event.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim_start).collect();
+                let Ok(message) = serde_json::from_str::<Value>(&data) else { continue };
+                if message.get("id") == Some(&json!(id)) {
+                    return (notes, message);
+                }
+                notes.push(message.clone());
+                on_event(message).await;
+            }
+        }
+        panic!("the stream ended without a response; notifications: {notes:?}");
     }
 
     async fn request(&self, method: &str, params: Value, name: Option<&str>) -> Value {
@@ -573,6 +622,55 @@ async fn an_unavailable_airtable_is_a_tool_error_with_retry_after_not_a_protocol
     sandbox::faults(&c.base, 0.0).await;
 }
 
+/// Runs a real MCP client (a script in tests/compat) against the local stack with a member's API
+/// key; returns what it printed (the key never appears in it) after checking it succeeded.
+async fn run_client(program: &str, script: &str, c: &Connected, big: Option<&str>) -> String {
+    let api = Api::new();
+    let key = api.post("/api/v1/api-keys", Some(&c.session.access), json!({"name": script, "role": "member"})).await.expect(201);
+    let key = key.body["key"].as_str().unwrap().to_owned();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/compat");
+    let mut cmd = std::process::Command::new(program);
+    cmd.arg(format!("{dir}/{script}"))
+        .env("MCP_URL", api.url("/mcp"))
+        .env("API_KEY", &key)
+        .env("BASE_ID", &c.base)
+        .env("BIG_BASE_ID", big.unwrap_or(""));
+    let name = script.to_owned();
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap_or_else(|e| panic!("cannot run {name} (run `make deps`): {e}")))
+        .await
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!text.contains(&key), "a client printed the API key");
+    assert!(out.status.success(), "{text}");
+    println!("{text}");
+    text
+}
+
+#[tokio::test]
+async fn the_official_typescript_sdk_lists_calls_streams_cancels_and_reads_context() {
+    let (c, big) = with_big_table("mcpts").await;
+    let text = run_client("node", "mcp_ts_client.mjs", &c, Some(&big)).await;
+    for line in ["OK tools 20", "OK read", "OK write", "OK tool error", "OK resources", "OK prompts 3", "OK completions"] {
+        assert!(text.contains(line), "{line}: {text}");
+    }
+    assert!(text.contains("OK progress") && text.contains("OK cancelled after"), "{text}");
+    assert!(text.contains("OK mcp typescript (protocol 2025-11-25)"), "{text}");
+}
+
+#[tokio::test]
+async fn mcp_remote_bridges_a_stdio_client_to_the_server() {
+    let c = Api::new().connected("mcpremote").await;
+    let text = run_client("node", "mcp_remote_client.mjs", &c, None).await;
+    assert!(text.contains("OK mcp-remote 0.15.1"), "{text}");
+}
+
+#[tokio::test]
+async fn the_mcp_inspector_cli_lists_and_calls_tools() {
+    let c = Api::new().connected("mcpinspector").await;
+    let text = run_client("node", "mcp_inspector_cli.mjs", &c, None).await;
+    assert!(text.contains("OK inspector-cli 1.0.3"), "{text}");
+}
+
 #[tokio::test]
 async fn the_official_python_mcp_sdk_lists_and_calls_tools_in_both_eras() {
     let api = Api::new();
@@ -598,4 +696,169 @@ async fn the_official_python_mcp_sdk_lists_and_calls_tools_in_both_eras() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("OK mcp legacy (protocol 2025-11-25)"), "{text}");
     assert!(text.contains("OK mcp auto (protocol 2026-07-28)"), "{text}");
+}
+
+// ---------- progress, cancellation, resources, prompts, completions ----------
+
+/// A tenant whose token sees the People base and a `Big` table of 1,500 records.
+async fn with_big_table(tag: &str) -> (Connected, String) {
+    let api = Api::new();
+    let session = api.register(tag).await;
+    let (base, table) = sandbox::people_base().await;
+    let big = sandbox::big_base(1_500).await;
+    let token = sandbox::scoped_token(&[&base, &big]).await;
+    api.call("PUT", "/api/v1/connections/airtable", Some(&session.access), Some(json!({"token": token}))).await.expect(200);
+    (Connected { session, base, table }, big)
+}
+
+async fn progress_and_cancellation(version: &'static str) {
+    let (c, big) = with_big_table(&format!("mcpprogress{}", &version[..4])).await;
+    let mcp = Mcp::connect(&c.session.access, version).await;
+    let args = json!({"base_id": big, "table": "Big", "all_pages": true, "fields": ["Name"]});
+    let params = json!({"name": "get_records", "arguments": args, "_meta": {"progressToken": "read-all"}});
+    let (notes, done) = mcp.stream(100, "tools/call", params, Some("get_records"), |_| async {}).await;
+    assert_eq!(done["result"]["structuredContent"]["total"], 1_500, "{done}");
+    let progress: Vec<f64> = notes
+        .iter()
+        .inspect(|n| assert_eq!(n["method"], "notifications/progress", "{n}"))
+        .inspect(|n| assert_eq!(n["params"]["progressToken"], "read-all", "{n}"))
+        .map(|n| n["params"]["progress"].as_f64().unwrap())
+        .collect();
+    assert!(progress.len() >= 10, "a notification per page of 100: {progress:?}");
+    assert!(progress.windows(2).all(|w| w[0] < w[1]), "progress only grows: {progress:?}");
+    assert_eq!(progress.last(), Some(&1_500.0));
+    assert!(notes[0]["params"]["message"].as_str().unwrap().contains("records"), "{}", notes[0]);
+
+    // Another read (not cached): cancelled after its first page, by a separate POST, as any
+    // instance may receive it.
+    let args = json!({"base_id": big, "table": "Big", "all_pages": true, "fields": ["Name", "Age"]});
+    let params = json!({"name": "get_records", "arguments": args, "_meta": {"progressToken": 7}});
+    let cancelled = std::sync::atomic::AtomicBool::new(false);
+    let (notes, answer) = mcp
+        .stream(101, "tools/call", params, Some("get_records"), |_| async {
+            if !cancelled.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                let note = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 101, "reason": "test"}});
+                let (status, _) = mcp.post(note, None).await;
+                assert_eq!(status, 202);
+            }
+        })
+        .await;
+    let text: Value = serde_json::from_str(answer["result"]["content"][0]["text"].as_str().unwrap_or("")).unwrap_or(Value::Null);
+    assert_eq!(answer["result"]["isError"], true, "{answer}");
+    assert_eq!(text["error"]["code"], "cancelled", "{text}");
+    let read: u64 = notes.last().unwrap()["params"]["progress"].as_f64().unwrap() as u64;
+    assert!(read < 1_500, "stopped before the end: {read} records read");
+    assert!(text["error"]["detail"].as_str().unwrap().contains("cancelled by the caller after"), "{text}");
+
+    // A cancellation of another request (or an earlier session's) stops nothing.
+    let note = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 102}});
+    assert_eq!(mcp.post(note, None).await.0, 202);
+    let args = json!({"base_id": big, "table": "Big", "all_pages": true, "fields": ["Age"]});
+    let params = json!({"name": "get_records", "arguments": args, "_meta": {"progressToken": "x"}});
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    let (_, answer) = mcp.stream(102, "tools/call", params, Some("get_records"), |_| async {}).await;
+    assert_eq!(answer["result"]["structuredContent"]["total"], 1_500, "a cancellation sent before the call does not stop it: {answer}");
+
+    // Writes report written of total, and a cancelled batch says which records it wrote.
+    let records: Vec<Value> = (0..60).map(|i| json!({"Name": format!("W{i}")})).collect();
+    let params = json!({"name": "batch_create_records", "arguments": {"base_id": big, "table": "Big", "records": records}, "_meta": {"progressToken": "w"}});
+    let (notes, answer) = mcp.stream(103, "tools/call", params, Some("batch_create_records"), |_| async {}).await;
+    assert_eq!(answer["result"]["structuredContent"]["count"], 60, "{answer}");
+    assert!(notes.iter().all(|n| n["params"]["total"].as_f64() == Some(60.0)), "{notes:?}");
+    assert_eq!(notes.last().unwrap()["params"]["progress"], 60.0);
+}
+
+#[tokio::test]
+async fn long_tools_stream_progress_and_stop_when_cancelled_in_the_legacy_era() {
+    progress_and_cancellation(LEGACY).await;
+}
+
+#[tokio::test]
+async fn long_tools_stream_progress_and_stop_when_cancelled_in_the_2026_era() {
+    progress_and_cancellation(CURRENT).await;
+}
+
+async fn resources_prompts_completions(version: &'static str) {
+    let (c, mcp) = setup(&format!("mcpcontext{}", &version[..4]), version).await;
+    let uri = format!("airtable://bases/{}/schema", c.base);
+    let list = mcp.request("resources/list", json!({}), None).await;
+    let resources = list["result"]["resources"].as_array().unwrap();
+    assert_eq!(resources.len(), 1, "the token sees one base: {list}");
+    assert_eq!(resources[0]["uri"], uri.as_str());
+    assert_eq!(resources[0]["mimeType"], "application/json");
+    let templates = mcp.request("resources/templates/list", json!({}), None).await;
+    assert_eq!(templates["result"]["resourceTemplates"][0]["uriTemplate"], "airtable://bases/{baseId}/schema");
+
+    let read = mcp.request("resources/read", json!({"uri": uri}), Some(&uri)).await;
+    let contents = &read["result"]["contents"][0];
+    assert_eq!(contents["uri"], uri.as_str());
+    let schema: Value = serde_json::from_str(contents["text"].as_str().unwrap()).unwrap();
+    assert_eq!(schema["tables"][0]["name"], "People");
+
+    // Another tenant's base, a base this token cannot see, and URIs that are no resource.
+    let (other, _) = sandbox::people_base().await;
+    for bad in [format!("airtable://bases/{other}/schema"), "airtable://bases/nope/schema".into(), "file:///etc/passwd".into()] {
+        let (status, body) = mcp.post(json!({"jsonrpc": "2.0", "id": 9, "method": "resources/read", "params": {"uri": bad}}), Some(&bad)).await;
+        assert!(status == 200 || status == 404, "{bad}: {status} {body}");
+        // Resource not found: -32002 until 2025-11-25, invalid params (-32602) from 2026-07-28.
+        let code = if version == LEGACY { -32002 } else { -32602 };
+        assert_eq!(body["error"]["code"], code, "{bad}: {body}");
+        assert!(!body.to_string().contains("People"), "nothing of a foreign base leaks: {body}");
+    }
+
+    let prompts = mcp.request("prompts/list", json!({}), None).await;
+    let names: Vec<&str> = prompts["result"]["prompts"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["analyze_table", "clean_duplicates", "plan_import"]);
+    let got = mcp.request("prompts/get", json!({"name": "analyze_table", "arguments": {"base_id": c.base, "table": "People"}}), Some("analyze_table")).await;
+    let text = got["result"]["messages"][0]["content"]["text"].as_str().unwrap();
+    assert!(text.contains("People") && text.contains(&c.base) && text.contains("describe_table"), "{text}");
+    let (_, missing) = mcp
+        .post(json!({"jsonrpc": "2.0", "id": 9, "method": "prompts/get", "params": {"name": "analyze_table", "arguments": {"base_id": c.base}}}), Some("analyze_table"))
+        .await;
+    assert_eq!(missing["error"]["code"], -32602, "{missing}");
+
+    let m = &mcp;
+    let complete = |r: Value, name: &str, value: &str, context: Value| {
+        let params = json!({"ref": r, "argument": {"name": name, "value": value}, "context": {"arguments": context}});
+        async move {
+            let body = m.request("completion/complete", params, None).await;
+            body["result"]["completion"]["values"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        }
+    };
+    let prompt = json!({"type": "ref/prompt", "name": "analyze_table"});
+    assert_eq!(complete(prompt.clone(), "base_id", "", json!({})).await, [c.base.clone()]);
+    assert_eq!(complete(prompt.clone(), "base_id", "tes", json!({})).await, [c.base.clone()], "by the base's name");
+    assert_eq!(complete(prompt.clone(), "table", "pe", json!({"base_id": c.base})).await, ["People"]);
+    assert!(complete(prompt.clone(), "table", "pe", json!({})).await.is_empty(), "no base, no tables");
+    assert!(complete(prompt.clone(), "table", "", json!({"base_id": other})).await.is_empty(), "a base the token cannot see");
+    assert!(complete(prompt.clone(), "focus", "", json!({})).await.is_empty());
+    let dups = json!({"type": "ref/prompt", "name": "clean_duplicates"});
+    assert_eq!(complete(dups, "fields", "Name, em", json!({"base_id": c.base, "table": "People"})).await, ["Email"]);
+    let template = json!({"type": "ref/resource", "uri": "airtable://bases/{baseId}/schema"});
+    assert_eq!(complete(template, "baseId", "app", json!({})).await, [c.base.clone()]);
+
+    // A viewer's key reads resources too; a workspace without Airtable has none (not an error).
+    let api = Api::new();
+    let key = api.post("/api/v1/api-keys", Some(&c.session.access), json!({"name": "ctx", "role": "viewer"})).await.expect(201);
+    let viewer = Mcp::connect(key.body["key"].as_str().unwrap(), version).await;
+    assert_eq!(viewer.request("resources/list", json!({}), None).await["result"]["resources"][0]["uri"], uri.as_str());
+    let lonely = api.register(&format!("mcpnores{}", &version[..4])).await;
+    let lonely = Mcp::connect(&lonely.access, version).await;
+    assert_eq!(lonely.request("resources/list", json!({}), None).await["result"]["resources"], json!([]));
+    assert!(complete_none(&lonely).await);
+}
+
+async fn complete_none(mcp: &Mcp) -> bool {
+    let params = json!({"ref": {"type": "ref/prompt", "name": "analyze_table"}, "argument": {"name": "base_id", "value": ""}});
+    mcp.request("completion/complete", params, None).await["result"]["completion"]["values"] == json!([])
+}
+
+#[tokio::test]
+async fn resources_prompts_and_completions_in_the_legacy_era() {
+    resources_prompts_completions(LEGACY).await;
+}
+
+#[tokio::test]
+async fn resources_prompts_and_completions_in_the_2026_era() {
+    resources_prompts_completions(CURRENT).await;
 }

@@ -672,28 +672,10 @@ async fn the_mcp_inspector_cli_lists_and_calls_tools() {
 }
 
 #[tokio::test]
-async fn the_official_python_mcp_sdk_lists_and_calls_tools_in_both_eras() {
-    let api = Api::new();
-    let c = api.connected("mcppython").await;
-    let key = api.post("/api/v1/api-keys", Some(&c.session.access), json!({"name": "python", "role": "member"})).await.expect(201);
-    let key = key.body["key"].as_str().unwrap().to_owned();
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/compat");
+async fn the_official_python_mcp_sdk_lists_calls_streams_and_reads_context_in_both_eras() {
+    let (c, big) = with_big_table("mcppython").await;
     let python = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python");
-    let url = api.url("/mcp");
-    let base = c.base.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(python)
-            .arg(format!("{dir}/mcp_client.py"))
-            .env("MCP_URL", url)
-            .env("API_KEY", key)
-            .env("BASE_ID", base)
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run the venv's python (run `make deps`): {e}"))
-    })
-    .await
-    .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{text}");
+    let text = run_client(python, "mcp_client.py", &c, Some(&big)).await;
     assert!(text.contains("OK mcp legacy (protocol 2025-11-25)"), "{text}");
     assert!(text.contains("OK mcp auto (protocol 2026-07-28)"), "{text}");
 }

@@ -1,7 +1,11 @@
 """The official Python MCP SDK against our MCP server, unchanged: Streamable HTTP with a bearer
 API key, in both protocol eras (the initialize handshake, and 2026-07-28 found by discovery).
 
-Env: MCP_URL, API_KEY, BASE_ID. Prints "OK mcp <mode>" per mode; exits non-zero on any failure.
+Also: progress of a long read (a `Big` table of 1,500 records in BIG_BASE_ID), each base's schema
+as a resource, prompts, and completions.
+
+Env: MCP_URL, API_KEY, BASE_ID, BIG_BASE_ID. Prints "OK mcp <mode>" per mode; exits non-zero on
+any failure.
 """
 
 import asyncio
@@ -10,11 +14,13 @@ import os
 
 import httpx2
 from mcp import Client
+from mcp.types import PromptReference, ResourceTemplateReference
 from mcp.client.streamable_http import streamable_http_client
 
 URL = os.environ["MCP_URL"]
 KEY = os.environ["API_KEY"]
 BASE = os.environ["BASE_ID"]
+BIG = os.environ["BIG_BASE_ID"]
 
 
 def check(cond, what):
@@ -52,8 +58,36 @@ async def run(mode: str) -> None:
 
         bad = await client.call_tool("get_record", {"base_id": BASE, "table": "People", "record_id": "nope"})
         check(bad.is_error and json.loads(bad.content[0].text)["error"]["code"] == "validation_failed", f"tool error: {bad}")
+        # Progress of a long read (a different query per mode: a cached answer has no pages).
+        events = []
+
+        async def on_progress(progress, total, message):
+            events.append(progress)
+
+        fields = ["Name"] if mode == "legacy" else ["Name", "Age"]
+        big = await client.call_tool("get_records", {"base_id": BIG, "table": "Big", "all_pages": True, "fields": fields}, progress_callback=on_progress)
+        check(not big.is_error and big.structured_content["total"] == 1500, f"get_records all_pages: {big}")
+        check(len(events) >= 10 and events == sorted(set(events)) and events[-1] == 1500, f"progress: {events}")
+
+        uri = f"airtable://bases/{BASE}/schema"
+        resources = await client.list_resources()
+        check(uri in [str(r.uri) for r in resources.resources], f"resources/list: {resources}")
+        templates = await client.list_resource_templates()
+        check(templates.resource_templates[0].uri_template == "airtable://bases/{baseId}/schema", f"templates: {templates}")
+        schema = json.loads((await client.read_resource(uri)).contents[0].text)
+        check("People" in [t["name"] for t in schema["tables"]], f"resources/read: {schema}")
+
+        prompts = await client.list_prompts()
+        check([p.name for p in prompts.prompts] == ["analyze_table", "clean_duplicates", "plan_import"], f"prompts/list: {prompts}")
+        prompt = await client.get_prompt("clean_duplicates", {"base_id": BASE, "table": "People", "fields": "Email"})
+        check("find_duplicates" in prompt.messages[0].content.text, f"prompts/get: {prompt}")
+
+        done = await client.complete(PromptReference(type="ref/prompt", name="analyze_table"), {"name": "table", "value": "p"}, {"base_id": BASE})
+        check(done.completion.values == ["People"], f"complete table: {done}")
+        done = await client.complete(ResourceTemplateReference(type="ref/resource", uri="airtable://bases/{baseId}/schema"), {"name": "baseId", "value": ""})
+        check(BASE in done.completion.values, f"complete baseId: {done}")
         version = getattr(client.session, "protocol_version", None) or "?"
-    print(f"OK mcp {mode} (protocol {version})")
+    print(f"OK mcp {mode} (protocol {version}): {len(events)} progress notifications, resources, prompts, completions")
 
 
 async def main() -> None:

@@ -42,6 +42,8 @@ fn from_error(e: AirtableError) -> Response {
         }
         // The proxy reads one page per request and sets no deadline; kept for completeness.
         AirtableError::TooMuchToRead { .. } => airtable_error(StatusCode::REQUEST_TIMEOUT, "TIMEOUT", "The read took too long"),
+        // Only MCP calls are cancelled; the proxy never is.
+        AirtableError::Cancelled { .. } => airtable_error(StatusCode::CONFLICT, "CANCELLED", "The request was cancelled"),
         AirtableError::Partial { .. } => {
             airtable_error(StatusCode::BAD_GATEWAY, "PARTIAL_WRITE", "Some records were written before Airtable failed")
         }

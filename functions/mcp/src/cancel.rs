@@ -42,7 +42,7 @@ pub fn cancelled_request(message: &Value) -> Option<&Value> {
 /// Records that the caller cancelled request `id`.
 pub async fn record(store: &Store, identity: &Identity, id: &Value) -> Result<(), StoreError> {
     let key = keys::mcp_cancel(&identity.tenant, &identity.caller_id(), &request_key(id));
-    let item = Store::with_ttl(Store::item(&key, "McpCancel", &Marker { at: now_ms() })?, shared::time::now_epoch() + KEEP_SECS);
+    let item = Store::with_ttl(Store::item(&key, "mcp_cancel", &Marker { at: now_ms() })?, shared::time::now_epoch() + KEEP_SECS);
     store.put(item).await
 }
 

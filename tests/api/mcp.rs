@@ -780,7 +780,8 @@ async fn resources_prompts_completions(version: &'static str) {
     // Another tenant's base, a base this token cannot see, and URIs that are no resource.
     let (other, _) = sandbox::people_base().await;
     for bad in [format!("airtable://bases/{other}/schema"), "airtable://bases/nope/schema".into(), "file:///etc/passwd".into()] {
-        let (status, body) = mcp.post(json!({"jsonrpc": "2.0", "id": 9, "method": "resources/read", "params": {"uri": bad}}), Some(&bad)).await;
+        let (status, body) =
+            mcp.post(json!({"jsonrpc": "2.0", "id": 9, "method": "resources/read", "params": {"uri": bad}}), Some(&bad)).await;
         assert!(status == 200 || status == 404, "{bad}: {status} {body}");
         // Resource not found: -32002 until 2025-11-25, invalid params (-32602) from 2026-07-28.
         let code = if version == LEGACY { -32002 } else { -32602 };
@@ -791,7 +792,13 @@ async fn resources_prompts_completions(version: &'static str) {
     let prompts = mcp.request("prompts/list", json!({}), None).await;
     let names: Vec<&str> = prompts["result"]["prompts"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["analyze_table", "clean_duplicates", "plan_import"]);
-    let got = mcp.request("prompts/get", json!({"name": "analyze_table", "arguments": {"base_id": c.base, "table": "People"}}), Some("analyze_table")).await;
+    let got = mcp
+        .request(
+            "prompts/get",
+            json!({"name": "analyze_table", "arguments": {"base_id": c.base, "table": "People"}}),
+            Some("analyze_table"),
+        )
+        .await;
     let text = got["result"]["messages"][0]["content"]["text"].as_str().unwrap();
     assert!(text.contains("People") && text.contains(&c.base) && text.contains("describe_table"), "{text}");
     let (_, missing) = mcp

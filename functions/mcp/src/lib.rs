@@ -45,6 +45,8 @@ pub use hosts::HostPolicy;
 
 /// Largest JSON-RPC request accepted (the same limit as every other endpoint).
 const MAX_BODY: usize = 1 << 20;
+/// Longest progress token (as JSON) that gets notifications.
+const MAX_PROGRESS_TOKEN: usize = 256;
 
 const INSTRUCTIONS: &str = "Tools for this workspace's Airtable. Start with list_bases, then list_tables (detail=ids on big bases) \
     and describe_table before writing. Reads are paced and cached, writes are chunked by 10 and paced, so batch tools accept any \
@@ -157,7 +159,13 @@ impl ServerHandler for McpServer {
             return Err(ErrorData::invalid_params(format!("unknown tool {:?}; tools/list names every tool", req.name), None));
         }
         let args = req.arguments.map(Value::Object).unwrap_or(Value::Null);
-        let token = req.meta.as_ref().and_then(|m| m.get_progress_token()).or_else(|| ctx.meta.get_progress_token());
+        // A token is echoed in every notification: one longer than any client makes is ignored.
+        let token = req
+            .meta
+            .as_ref()
+            .and_then(|m| m.get_progress_token())
+            .or_else(|| ctx.meta.get_progress_token())
+            .filter(|t| serde_json::to_string(t).is_ok_and(|s| s.len() <= MAX_PROGRESS_TOKEN));
         let (reporter, forwarding) = token.map(|t| forward_progress(&ctx, t)).unzip();
         let watch = cancel::Watch::new(self.toolbox.store.clone(), &identity, &ctx.id, ctx.ct.clone());
         let progress = Progress::new(reporter, Some(Box::new(watch)));

@@ -815,8 +815,8 @@ async fn resources_prompts_completions(version: &'static str) {
         }
     };
     let prompt = json!({"type": "ref/prompt", "name": "analyze_table"});
-    assert_eq!(complete(prompt.clone(), "base_id", "", json!({})).await, [c.base.clone()]);
-    assert_eq!(complete(prompt.clone(), "base_id", "tes", json!({})).await, [c.base.clone()], "by the base's name");
+    assert_eq!(complete(prompt.clone(), "base_id", "", json!({})).await, vec![c.base.clone()]);
+    assert_eq!(complete(prompt.clone(), "base_id", "tes", json!({})).await, vec![c.base.clone()], "by the base's name");
     assert_eq!(complete(prompt.clone(), "table", "pe", json!({"base_id": c.base})).await, ["People"]);
     assert!(complete(prompt.clone(), "table", "pe", json!({})).await.is_empty(), "no base, no tables");
     assert!(complete(prompt.clone(), "table", "", json!({"base_id": other})).await.is_empty(), "a base the token cannot see");
@@ -824,7 +824,7 @@ async fn resources_prompts_completions(version: &'static str) {
     let dups = json!({"type": "ref/prompt", "name": "clean_duplicates"});
     assert_eq!(complete(dups, "fields", "Name, em", json!({"base_id": c.base, "table": "People"})).await, ["Email"]);
     let template = json!({"type": "ref/resource", "uri": "airtable://bases/{baseId}/schema"});
-    assert_eq!(complete(template, "baseId", "app", json!({})).await, [c.base.clone()]);
+    assert_eq!(complete(template, "baseId", "app", json!({})).await, vec![c.base.clone()]);
 
     // A viewer's key reads resources too; a workspace without Airtable has none (not an error).
     let api = Api::new();

@@ -748,6 +748,28 @@ async fn progress_and_cancellation(version: &'static str) {
     assert_eq!(answer["result"]["structuredContent"]["count"], 60, "{answer}");
     assert!(notes.iter().all(|n| n["params"]["total"].as_f64() == Some(60.0)), "{notes:?}");
     assert_eq!(notes.last().unwrap()["params"]["progress"], 60.0);
+
+    // A batch cancelled midway says exactly which records it wrote, and wrote no others.
+    let records: Vec<Value> = (0..200).map(|i| json!({"Name": format!("C{i}")})).collect();
+    let params = json!({"name": "batch_create_records", "arguments": {"base_id": big, "table": "Big", "records": records}, "_meta": {"progressToken": "c"}});
+    let sent = std::sync::atomic::AtomicBool::new(false);
+    let (_, answer) = mcp
+        .stream(104, "tools/call", params, Some("batch_create_records"), |_| async {
+            if !sent.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                let note = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 104}});
+                assert_eq!(mcp.post(note, None).await.0, 202);
+            }
+        })
+        .await;
+    let text: Value = serde_json::from_str(answer["result"]["content"][0]["text"].as_str().unwrap_or("")).unwrap_or(Value::Null);
+    assert_eq!(text["error"]["code"], "cancelled", "{answer}");
+    let detail = text["error"]["detail"].as_str().unwrap();
+    let written: Vec<&str> =
+        detail.rsplit_once("written: ").map(|(_, ids)| ids.split(',').filter(|i| !i.is_empty()).collect()).unwrap_or_default();
+    assert!(!written.is_empty() && written.len() < 200 && written.len() % 10 == 0, "{detail}");
+    assert!(written.iter().all(|id| id.starts_with("rec")), "{detail}");
+    let all = mcp.ok("get_records", json!({"base_id": big, "table": "Big", "all_pages": true, "fields": ["Name"]})).await;
+    assert_eq!(all["total"], 1_560 + written.len(), "only the records named were written");
 }
 
 #[tokio::test]
@@ -822,7 +844,11 @@ async fn resources_prompts_completions(version: &'static str) {
     assert!(complete(prompt.clone(), "table", "", json!({"base_id": other})).await.is_empty(), "a base the token cannot see");
     assert!(complete(prompt.clone(), "focus", "", json!({})).await.is_empty());
     let dups = json!({"type": "ref/prompt", "name": "clean_duplicates"});
-    assert_eq!(complete(dups, "fields", "Name, em", json!({"base_id": c.base, "table": "People"})).await, ["Email"]);
+    assert_eq!(
+        complete(dups, "fields", "Name, em", json!({"base_id": c.base, "table": "People"})).await,
+        ["Name, Email"],
+        "the names before stay"
+    );
     let template = json!({"type": "ref/resource", "uri": "airtable://bases/{baseId}/schema"});
     assert_eq!(complete(template, "baseId", "app", json!({})).await, vec![c.base.clone()]);
 
@@ -831,6 +857,8 @@ async fn resources_prompts_completions(version: &'static str) {
     let key = api.post("/api/v1/api-keys", Some(&c.session.access), json!({"name": "ctx", "role": "viewer"})).await.expect(201);
     let viewer = Mcp::connect(key.body["key"].as_str().unwrap(), version).await;
     assert_eq!(viewer.request("resources/list", json!({}), None).await["result"]["resources"][0]["uri"], uri.as_str());
+    let prompts = viewer.request("prompts/list", json!({}), None).await;
+    assert_eq!(prompts["result"]["prompts"].as_array().unwrap().len(), 1, "viewers get the prompt that only reads: {prompts}");
     let lonely = api.register(&format!("mcpnores{}", &version[..4])).await;
     let lonely = Mcp::connect(&lonely.access, version).await;
     assert_eq!(lonely.request("resources/list", json!({}), None).await["result"]["resources"], json!([]));

@@ -5,7 +5,9 @@
 //! that closes the response stream cancels the call on the spot (the SDK's request token).
 //!
 //! JSON-RPC ids restart with each client session, so a marker only stops a call that started
-//! before it was written: a stale marker of an earlier session cannot stop a new call.
+//! before it was written (a stale marker of an earlier session cannot stop a new call), and the
+//! client's `User-Agent` is part of the key (one API key used from two different clients: one
+//! cannot cancel the other's call that happens to carry the same id).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -29,19 +31,28 @@ struct Marker {
     at: i64,
 }
 
-/// The store key part naming one request of a caller.
-fn request_key(id: &Value) -> String {
-    shared::auth::hash_secret(&id.to_string())[..32].to_owned()
+/// The store key part naming one request of a caller's client.
+fn request_key(user_agent: &str, id: &Value) -> String {
+    shared::auth::hash_secret(&format!("{user_agent}\n{id}"))[..32].to_owned()
 }
 
-/// Whether a JSON-RPC message is `notifications/cancelled`; its request id.
+/// The request's `User-Agent` (empty when absent or not text).
+pub fn user_agent(headers: &http::HeaderMap) -> &str {
+    headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+/// Whether a JSON-RPC message is `notifications/cancelled`; its request id (a JSON-RPC id is a
+/// string or a number; anything else cancels nothing).
 pub fn cancelled_request(message: &Value) -> Option<&Value> {
-    (message.get("method")?.as_str()? == "notifications/cancelled").then(|| message.get("params")?.get("requestId")).flatten()
+    (message.get("method")?.as_str()? == "notifications/cancelled")
+        .then(|| message.get("params")?.get("requestId"))
+        .flatten()
+        .filter(|id| id.is_string() || id.is_number())
 }
 
-/// Records that the caller cancelled request `id`.
-pub async fn record(store: &Store, identity: &Identity, id: &Value) -> Result<(), StoreError> {
-    let key = keys::mcp_cancel(&identity.tenant, &identity.caller_id(), &request_key(id));
+/// Records that the caller's client cancelled request `id`.
+pub async fn record(store: &Store, identity: &Identity, user_agent: &str, id: &Value) -> Result<(), StoreError> {
+    let key = keys::mcp_cancel(&identity.tenant, &identity.caller_id(), &request_key(user_agent, id));
     let item = Store::with_ttl(Store::item(&key, "mcp_cancel", &Marker { at: now_ms() })?, shared::time::now_epoch() + KEEP_SECS);
     store.put(item).await
 }
@@ -58,13 +69,13 @@ pub struct Watch {
 }
 
 impl Watch {
-    pub fn new(store: Store, identity: &Identity, id: &RequestId, local: CancellationToken) -> Self {
+    pub fn new(store: Store, identity: &Identity, user_agent: &str, id: &RequestId, local: CancellationToken) -> Self {
         let id = serde_json::to_value(id).unwrap_or(Value::Null);
         Self {
             store,
             tenant: identity.tenant.clone(),
             caller: identity.caller_id(),
-            request: request_key(&id),
+            request: request_key(user_agent, &id),
             started_ms: now_ms(),
             local,
         }
@@ -104,11 +115,14 @@ mod tests {
         assert_eq!(cancelled_request(&json!({"method": "notifications/cancelled", "params": {}})), None);
         assert_eq!(cancelled_request(&json!({"method": "tools/call", "params": {"requestId": 7}})), None);
         assert_eq!(cancelled_request(&json!([1, 2])), None);
+        let odd = json!({"method": "notifications/cancelled", "params": {"requestId": {"a": 1}}});
+        assert_eq!(cancelled_request(&odd), None, "not a JSON-RPC id");
     }
 
     #[test]
     fn number_and_string_ids_are_different_requests() {
-        assert_ne!(request_key(&json!(7)), request_key(&json!("7")));
-        assert_eq!(request_key(&json!("a")).len(), 32);
+        assert_ne!(request_key("ua", &json!(7)), request_key("ua", &json!("7")));
+        assert_ne!(request_key("Claude", &json!(7)), request_key("Cursor", &json!(7)), "clients apart");
+        assert_eq!(request_key("", &json!("a")).len(), 32);
     }
 }

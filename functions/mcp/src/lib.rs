@@ -13,6 +13,7 @@ mod hosts;
 mod prompts;
 mod resources;
 
+use std::error::Error as _;
 use std::sync::Arc;
 
 use axum::Router;
@@ -47,6 +48,8 @@ pub use hosts::HostPolicy;
 const MAX_BODY: usize = 1 << 20;
 /// Longest progress token (as JSON) that gets notifications.
 const MAX_PROGRESS_TOKEN: usize = 256;
+/// How long a finished call waits for its last progress notifications to go out.
+const PROGRESS_DRAIN: std::time::Duration = std::time::Duration::from_secs(3);
 
 const INSTRUCTIONS: &str = "Tools for this workspace's Airtable. Start with list_bases, then list_tables (detail=ids on big bases) \
     and describe_table before writing. Reads are paced and cached, writes are chunked by 10 and paced, so batch tools accept any \
@@ -167,12 +170,16 @@ impl ServerHandler for McpServer {
             .or_else(|| ctx.meta.get_progress_token())
             .filter(|t| serde_json::to_string(t).is_ok_and(|s| s.len() <= MAX_PROGRESS_TOKEN));
         let (reporter, forwarding) = token.map(|t| forward_progress(&ctx, t)).unzip();
-        let watch = cancel::Watch::new(self.toolbox.store.clone(), &identity, &ctx.id, ctx.ct.clone());
+        let user_agent = ctx.extensions.get::<http::request::Parts>().map(|p| cancel::user_agent(&p.headers)).unwrap_or("");
+        let watch = cancel::Watch::new(self.toolbox.store.clone(), &identity, user_agent, &ctx.id, ctx.ct.clone());
         let progress = Progress::new(reporter, Some(Box::new(watch)));
         let result = in_scope(&ctx, tools::call_with_progress(&self.toolbox, &identity, &req.name, args, progress)).await;
-        if let Some(task) = forwarding {
-            // Every progress notification goes out before the result.
-            let _ = task.await;
+        if let Some(mut task) = forwarding {
+            // Every progress notification goes out before the result — unless the client stopped
+            // reading them: the result (the writes are done) must not wait on that.
+            if tokio::time::timeout(PROGRESS_DRAIN, &mut task).await.is_err() {
+                task.abort();
+            }
         }
         tracing::info!(tool = %req.name, ok = result.ok, summary = %result.summary, "mcp tool call");
         let out = if result.ok {
@@ -231,13 +238,13 @@ impl ServerHandler for McpServer {
         _: Option<PaginatedRequestParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
-        identity(&ctx)?;
-        Ok(ListPromptsResult::with_all_items(prompts::list()))
+        let identity = identity(&ctx)?;
+        Ok(ListPromptsResult::with_all_items(prompts::list(identity.role)))
     }
 
     async fn get_prompt(&self, req: GetPromptRequestParams, ctx: RequestContext<RoleServer>) -> Result<GetPromptResponse, ErrorData> {
-        identity(&ctx)?;
-        Ok(prompts::get(&req.name, req.arguments)?.into())
+        let identity = identity(&ctx)?;
+        Ok(prompts::get(&req.name, req.arguments, identity.role)?.into())
     }
 
     async fn complete(&self, req: CompleteRequestParams, ctx: RequestContext<RoleServer>) -> Result<CompleteResult, ErrorData> {
@@ -290,11 +297,17 @@ async fn take_cancellations(State(state): State<AppState>, req: Request, next: N
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
-        Err(_) => return ApiError::PayloadTooLarge(MAX_BODY).into_response(),
+        Err(e) if e.source().is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) => {
+            return ApiError::PayloadTooLarge(MAX_BODY).into_response();
+        }
+        Err(e) => return ApiError::bad_request("bad_body", format!("the request body could not be read: {e}")).into_response(),
     };
-    let message: Option<Value> = serde_json::from_slice(&bytes).ok();
+    // Only a body naming the method is parsed here; the SDK parses every message anyway.
+    const CANCELLED: &[u8] = b"notifications/cancelled";
+    let message: Option<Value> =
+        if bytes.windows(CANCELLED.len()).any(|w| w == CANCELLED) { serde_json::from_slice(&bytes).ok() } else { None };
     if let (Some(id), Some(identity)) = (message.as_ref().and_then(cancel::cancelled_request), parts.extensions.get::<Identity>()) {
-        return match cancel::record(&state.toolbox.store, identity, id).await {
+        return match cancel::record(&state.toolbox.store, identity, cancel::user_agent(&parts.headers), id).await {
             Ok(()) => StatusCode::ACCEPTED.into_response(),
             Err(e) => ApiError::internal(e).into_response(),
         };
@@ -384,44 +397,48 @@ mod tests {
                 problems.push(format!("{path}.$schema must be a string"));
             }
         }
+        // Sub-schemas to check once this level is done.
+        let mut subs: Vec<(&Value, String)> = Vec::new();
+        let mut walk = |v, here| subs.push((v, here));
         for (key, value) in map {
             let here = format!("{path}.{key}");
-            match key.as_str() {
-                "$ref" | "$defs" | "definitions" | "$dynamicRef" => {
-                    problems.push(format!("{here}: references are not resolved by every client"))
+            let k = key.as_str();
+            if matches!(k, "$ref" | "$defs" | "definitions" | "$dynamicRef") {
+                problems.push(format!("{here}: references are not resolved by every client"));
+            } else if tools::CLOSING.contains(&k) {
+                if *value != Value::Bool(false) {
+                    walk(value, here);
                 }
-                "properties" | "patternProperties" => match value.as_object() {
-                    Some(props) => props.iter().for_each(|(k, v)| mcp_schema_problems(v, &format!("{here}.{k}"), false, problems)),
-                    None => problems.push(format!("{here} must be an object")),
-                },
-                "items" | "not" | "contains" | "if" | "then" | "else" | "propertyNames" => {
-                    mcp_schema_problems(value, &here, false, problems)
+            } else if tools::ONE_SCHEMA.contains(&k) {
+                match value.as_array() {
+                    Some(list) => list.iter().enumerate().for_each(|(i, v)| walk(v, format!("{here}[{i}]"))),
+                    None => walk(value, here),
                 }
-                "anyOf" | "oneOf" | "allOf" | "prefixItems" => match value.as_array() {
-                    Some(list) => {
-                        list.iter().enumerate().for_each(|(i, v)| mcp_schema_problems(v, &format!("{here}[{i}]"), false, problems))
-                    }
+            } else if tools::SCHEMA_LISTS.contains(&k) {
+                match value.as_array() {
+                    Some(list) => list.iter().enumerate().for_each(|(i, v)| walk(v, format!("{here}[{i}]"))),
                     None => problems.push(format!("{here} must be a list")),
-                },
-                "additionalProperties" => match value {
-                    Value::Bool(false) => {}
-                    other => mcp_schema_problems(other, &here, false, problems),
-                },
-                "required" => {
-                    let names = value.as_array().filter(|a| a.iter().all(Value::is_string));
-                    match names {
-                        Some(names) => {
-                            for n in names {
-                                if map.get("properties").and_then(|p| p.get(n.as_str().unwrap_or(""))).is_none() {
-                                    problems.push(format!("{here}: {n} is required but not a property"));
-                                }
+                }
+            } else if tools::SCHEMA_MAPS.contains(&k) {
+                match value.as_object() {
+                    Some(m) => m.iter().filter(|(_, v)| !v.is_array()).for_each(|(name, v)| walk(v, format!("{here}.{name}"))),
+                    None => problems.push(format!("{here} must be an object")),
+                }
+            } else if k == "required" {
+                match value.as_array().filter(|a| a.iter().all(Value::is_string)) {
+                    Some(names) => {
+                        for n in names {
+                            if map.get("properties").and_then(|p| p.get(n.as_str().unwrap_or(""))).is_none() {
+                                problems.push(format!("{here}: {n} is required but not a property"));
                             }
                         }
-                        None => problems.push(format!("{here} must be a list of strings")),
                     }
+                    None => problems.push(format!("{here} must be a list of strings")),
                 }
-                _ => {}
             }
+        }
+        for (sub, here) in subs {
+            mcp_schema_problems(sub, &here, false, problems);
         }
     }
 

@@ -7,7 +7,7 @@
 use rmcp::ErrorData;
 use rmcp::model::{CompletionInfo, Resource, ResourceContents, ResourceTemplate};
 use serde_json::{Value, json};
-use shared::airtable::{AirtableError, Session, schema};
+use shared::airtable::{AirtableError, Session};
 use shared::error::ApiError;
 use shared::ids::BaseId;
 
@@ -19,10 +19,10 @@ pub fn schema_uri(base: &str) -> String {
     format!("airtable://bases/{base}/schema")
 }
 
-/// The base a schema URI names, if the URI is one.
+/// The base a schema URI names, if the URI is exactly one (no spaces, no other spelling).
 pub fn parse_schema_uri(uri: &str) -> Option<BaseId> {
     let base = uri.strip_prefix("airtable://bases/")?.strip_suffix("/schema")?;
-    BaseId::parse(base).ok()
+    BaseId::parse(base).ok().filter(|b| schema_uri(b.as_str()) == uri)
 }
 
 /// A failure as a JSON-RPC error: what the caller cannot read is "not found", the rest says why.
@@ -98,29 +98,44 @@ pub fn completes(argument: &str) -> Option<Completes> {
     }
 }
 
-/// Values matching what was typed: prefix matches first, then the ones containing it, at most
+/// The candidates ranked — prefix matches of what was typed first, then the ones containing
+/// it (by the candidate, or by its `also` text, e.g. a base's name) — at most
 /// `CompletionInfo::MAX_VALUES`, with the total.
-fn matching(candidates: impl IntoIterator<Item = String>, typed: &str) -> CompletionInfo {
+fn matching(candidates: impl IntoIterator<Item = (String, String)>, typed: &str) -> CompletionInfo {
     let typed = typed.trim().to_lowercase();
-    let (mut prefix, mut inner): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
-    for c in candidates {
-        let lower = c.to_lowercase();
-        if lower.starts_with(&typed) {
-            prefix.push(c);
-        } else if lower.contains(&typed) {
-            inner.push(c);
-        }
-    }
-    prefix.extend(inner);
-    prefix.dedup();
-    let total = prefix.len();
-    prefix.truncate(CompletionInfo::MAX_VALUES);
+    let mut ranked: Vec<(u8, String)> = candidates
+        .into_iter()
+        .filter_map(|(value, also)| {
+            let (v, a) = (value.to_lowercase(), also.to_lowercase());
+            let rank = if v.starts_with(&typed) {
+                0
+            } else if a.starts_with(&typed) {
+                1
+            } else if v.contains(&typed) || a.contains(&typed) {
+                2
+            } else {
+                return None;
+            };
+            Some((rank, value))
+        })
+        .collect();
+    ranked.sort_by_key(|(rank, _)| *rank);
+    let mut values: Vec<String> = ranked.into_iter().map(|(_, v)| v).collect();
+    values.dedup();
+    let total = values.len();
+    values.truncate(CompletionInfo::MAX_VALUES);
     // Never more than MAX_VALUES values, so this cannot fail.
-    CompletionInfo::with_pagination(prefix, Some(total as u32), total > CompletionInfo::MAX_VALUES).unwrap_or_default()
+    CompletionInfo::with_pagination(values, Some(total as u32), total > CompletionInfo::MAX_VALUES).unwrap_or_default()
+}
+
+fn nothing() -> CompletionInfo {
+    matching([], "")
 }
 
 /// Completes a base id (by id or name), a table name of `base`, or a field name of `base`'s
-/// `table`; nothing when the context lacks what the argument depends on.
+/// `table`; nothing when the context lacks what the argument depends on, or names a base the
+/// workspace's token does not list. Reads only cached lists (the bases, the names of a base's
+/// tables and fields), so typing costs no Airtable request once they are cached.
 pub async fn complete(
     session: &Session<'_>,
     kind: Completes,
@@ -128,40 +143,33 @@ pub async fn complete(
     base: Option<&str>,
     table: Option<&str>,
 ) -> Result<CompletionInfo, AirtableError> {
-    match kind {
-        Completes::Base => {
-            let (bases, _) = session.cached_bases(false).await?;
-            let typed_lower = typed.trim().to_lowercase();
-            // A base matches by its id or its name; the value completed is always the id.
-            let ids = bases.as_array().into_iter().flatten().filter_map(|b| {
-                let id = b["id"].as_str()?;
-                let name = b["name"].as_str().unwrap_or("").to_lowercase();
-                (typed_lower.is_empty() || id.to_lowercase().contains(&typed_lower) || name.contains(&typed_lower)).then(|| id.to_owned())
-            });
-            let mut info = matching(ids, "");
-            info.values.sort_by_key(|id| !id.to_lowercase().starts_with(&typed_lower));
-            Ok(info)
-        }
-        Completes::Table => {
-            let Some(base) = base.and_then(|b| BaseId::parse(b).ok()) else { return Ok(matching([], "")) };
-            session.check_base(base.as_str()).await?;
-            let (schema, _) = session.cached_schema(base.as_str(), false).await?;
-            let names = schema["tables"].as_array().into_iter().flatten().filter_map(|t| t["name"].as_str().map(str::to_owned));
-            Ok(matching(names, typed))
-        }
-        Completes::Field => {
-            let (Some(base), Some(table)) = (base.and_then(|b| BaseId::parse(b).ok()), table) else {
-                return Ok(matching([], ""));
-            };
-            session.check_base(base.as_str()).await?;
-            let (schema, _) = session.cached_schema(base.as_str(), false).await?;
-            let Some(t) = schema::find_table(&schema, table) else { return Ok(matching([], "")) };
-            // A list argument (`fields`) completes its last comma-separated name.
-            let last = typed.rsplit(',').next().unwrap_or(typed);
-            let names = schema::fields(t).iter().filter_map(|f: &Value| f["name"].as_str().map(str::to_owned));
-            Ok(matching(names, last))
-        }
+    let (bases, _) = session.cached_bases(false).await?;
+    let bases = bases.as_array().cloned().unwrap_or_default();
+    if kind == Completes::Base {
+        let ids = bases.iter().filter_map(|b| Some((b["id"].as_str()?.to_owned(), b["name"].as_str().unwrap_or("").to_owned())));
+        return Ok(matching(ids, typed));
     }
+    let Some(base) = base.filter(|b| bases.iter().any(|x| x["id"].as_str() == Some(b))) else { return Ok(nothing()) };
+    let names = session.cached_names(base).await?;
+    let tables = names.as_array().cloned().unwrap_or_default();
+    let named = |v: &Value| v.as_str().map(|s| (s.to_owned(), String::new()));
+    if kind == Completes::Table {
+        return Ok(matching(tables.iter().filter_map(|t| named(&t["name"])), typed));
+    }
+    let is = |t: &Value, table: &str| t["id"].as_str() == Some(table) || t["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(table));
+    let Some(t) = table.and_then(|table| tables.iter().find(|t| is(t, table))) else {
+        return Ok(nothing());
+    };
+    // A list argument (`fields`) completes its last comma-separated name, keeping the ones before.
+    let (before, last) = match typed.rfind(',') {
+        Some(i) => (format!("{}, ", typed[..i].trim_end()), &typed[i + 1..]),
+        None => (String::new(), typed),
+    };
+    let mut info = matching(t["fields"].as_array().into_iter().flatten().filter_map(named), last);
+    for v in &mut info.values {
+        v.insert_str(0, &before);
+    }
+    Ok(info)
 }
 
 #[cfg(test)]
@@ -178,17 +186,29 @@ mod tests {
             "airtable://bases/appAAAAAAAAAAAAAA",
             "https://bases/appAAAAAAAAAAAAAA/schema",
             "airtable://bases/../appAAAAAAAAAAAAAA/schema",
+            "airtable://bases/ appAAAAAAAAAAAAAA /schema",
         ] {
             assert!(parse_schema_uri(bad).is_none(), "{bad}");
         }
     }
 
+    fn plain(names: &[&str]) -> Vec<(String, String)> {
+        names.iter().map(|n| (n.to_string(), String::new())).collect()
+    }
+
     #[test]
-    fn completion_puts_prefix_matches_first_and_caps_the_list() {
-        let info = matching(["Age".into(), "Name".into(), "Nickname".into(), "Manager".into()], "na");
-        assert_eq!(info.values, vec!["Name", "Nickname", "Manager"].into_iter().map(String::from).collect::<Vec<_>>());
-        let many = matching((0..150).map(|i| format!("f{i}")), "");
+    fn completion_ranks_prefix_matches_first_then_caps_the_list() {
+        let info = matching(plain(&["Age", "Manager", "Name", "Nickname"]), "na");
+        assert_eq!(info.values, ["Name", "Manager", "Nickname"], "prefix first, then in their order");
+        let many = matching((0..150).map(|i| (format!("f{i}"), String::new())), "");
         assert_eq!((many.values.len(), many.total, many.has_more), (100, Some(150), Some(true)));
+        // Ranked before the cut: the one prefix match among 150 others is kept, first.
+        let mut bases: Vec<(String, String)> = (0..150).map(|i| (format!("appx{i}"), "sales".into())).collect();
+        bases.push(("appSALES".into(), "other".into()));
+        let info = matching(bases, "appS");
+        assert_eq!(info.values, ["appSALES"]);
+        let by_name = matching([("app1".to_owned(), "Marketing".to_owned()), ("app2".into(), "Sales".into())], "sal");
+        assert_eq!(by_name.values, ["app2"]);
     }
 
     #[test]

@@ -124,7 +124,7 @@ impl From<AirtableError> for ApiError {
             ),
             AirtableError::Cancelled { done } => ApiError::conflict(
                 "cancelled",
-                format!("cancelled by the caller after {done} records; nothing was written by this call after that point"),
+                format!("cancelled by the caller after {done} records; it stopped before its next request to Airtable"),
             ),
             AirtableError::Partial { written, cause } => {
                 let airtable_type = match cause.as_ref() {
@@ -904,6 +904,23 @@ impl Session<'_> {
     pub async fn cached_schema(&self, base: &str, bypass: bool) -> Result<(Value, CacheStatus), AirtableError> {
         let version = self.at.cache.version(&self.tenant, base, "*").await?;
         self.through_cache(format!("schema|{base}|{version}"), cache::META_TTL_SECS, bypass, || self.schema(base)).await
+    }
+
+    /// The table names of a base, each with its field names: what completion offers. Cached like
+    /// the schema (per schema version) but small enough to be cached for any base.
+    pub async fn cached_names(&self, base: &str) -> Result<Value, AirtableError> {
+        let version = self.at.cache.version(&self.tenant, base, "*").await?;
+        let (names, _) = self
+            .through_cache(format!("names|{base}|{version}"), cache::META_TTL_SECS, false, || async {
+                let (schema, _) = self.cached_schema(base, false).await?;
+                let tables = schema["tables"].as_array().into_iter().flatten().map(|t| {
+                    let fields: Vec<&Value> = schema::fields(t).iter().map(|f| &f["name"]).collect();
+                    json!({"id": t["id"], "name": t["name"], "fields": fields})
+                });
+                Ok(Value::Array(tables.collect()))
+            })
+            .await?;
+        Ok(names)
     }
 
     /// One table's schema (by id or name) from the cached base schema, read again once when the

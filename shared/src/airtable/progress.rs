@@ -8,8 +8,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How often the (remote) cancellation check may run; the local one is free and always runs.
@@ -46,7 +46,9 @@ struct Inner {
     cancel: Option<Box<dyn CancelCheck>>,
     last: AtomicU64,
     stopped: AtomicBool,
-    checked: Mutex<Option<Instant>>,
+    /// When the store was last asked; held across the asking, so concurrent chunks wait for
+    /// one answer instead of starting while another chunk learns the call was cancelled.
+    checked: tokio::sync::Mutex<Instant>,
 }
 
 impl Progress {
@@ -59,7 +61,9 @@ impl Progress {
         if report.is_none() && cancel.is_none() {
             return Self::none();
         }
-        let inner = Inner { report, cancel, last: AtomicU64::new(0), stopped: AtomicBool::new(false), checked: Mutex::new(None) };
+        // The store is first asked half a second in: most calls are over by then, and pay nothing.
+        let checked = tokio::sync::Mutex::new(Instant::now());
+        let inner = Inner { report, cancel, last: AtomicU64::new(0), stopped: AtomicBool::new(false), checked };
         Self { inner: Some(Arc::new(inner)) }
     }
 
@@ -75,7 +79,8 @@ impl Progress {
     }
 
     /// Whether the caller cancelled. Once true, stays true. The store is asked at most every
-    /// half second; the local signal (a closed connection) every time.
+    /// half second (not in the first half second); the local signal (a closed connection) every
+    /// time. Concurrent callers asking while the store is asked wait for its answer.
     pub async fn cancelled(&self) -> bool {
         let Some(inner) = &self.inner else { return false };
         let Some(cancel) = &inner.cancel else { return false };
@@ -83,18 +88,19 @@ impl Progress {
             inner.stopped.store(true, Ordering::SeqCst);
             return true;
         }
-        {
-            let mut checked = inner.checked.lock().unwrap_or_else(|e| e.into_inner());
-            if checked.is_some_and(|at| at.elapsed() < CHECK_EVERY) {
-                return false;
-            }
-            *checked = Some(Instant::now());
-        }
-        if cancel.cancelled_anywhere().await {
-            inner.stopped.store(true, Ordering::SeqCst);
+        let mut checked = inner.checked.lock().await;
+        if inner.stopped.load(Ordering::SeqCst) {
             return true;
         }
-        false
+        if checked.elapsed() < CHECK_EVERY {
+            return false;
+        }
+        let cancelled = cancel.cancelled_anywhere().await;
+        *checked = Instant::now();
+        if cancelled {
+            inner.stopped.store(true, Ordering::SeqCst);
+        }
+        cancelled
     }
 }
 
@@ -116,7 +122,7 @@ mod tests {
 
     #[test]
     fn reports_only_go_forward() {
-        let seen = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = seen.clone();
         let p = Progress::new(Some(Box::new(move |r: Report| sink.lock().unwrap().push(r.done))), None);
         for done in [0, 10, 30, 20, 30, 40] {
@@ -129,11 +135,19 @@ mod tests {
     async fn the_store_is_asked_at_most_every_half_second_and_a_cancel_sticks() {
         let (flag, asked) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
         let p = Progress::new(None, Some(Box::new(Flag(flag.clone(), asked.clone()))));
+        let back_date = |p: &Progress| {
+            *p.inner.as_ref().unwrap().checked.try_lock().unwrap() = Instant::now() - CHECK_EVERY;
+        };
+        flag.store(true, Ordering::SeqCst);
+        assert!(!p.cancelled().await, "not asked in the first half second");
+        assert_eq!(asked.load(Ordering::SeqCst), 0);
+        flag.store(false, Ordering::SeqCst);
+        back_date(&p);
         assert!(!p.cancelled().await);
         flag.store(true, Ordering::SeqCst);
         assert!(!p.cancelled().await, "checked a moment ago");
         assert_eq!(asked.load(Ordering::SeqCst), 1);
-        *p.inner.as_ref().unwrap().checked.lock().unwrap() = Some(Instant::now() - CHECK_EVERY);
+        back_date(&p);
         assert!(p.cancelled().await);
         flag.store(false, Ordering::SeqCst);
         assert!(p.cancelled().await, "stays cancelled");

@@ -137,15 +137,20 @@ fn schema_of<T: JsonSchema>() -> Map<String, Value> {
     }
 }
 
-/// Keywords whose value is one schema, a list of schemas, or a map of schemas.
-const ONE_SCHEMA: [&str; 8] = ["items", "contains", "not", "if", "then", "else", "propertyNames", "unevaluatedItems"];
-const SCHEMA_LISTS: [&str; 4] = ["prefixItems", "allOf", "anyOf", "oneOf"];
-const SCHEMA_MAPS: [&str; 3] = ["properties", "patternProperties", "dependentSchemas"];
+/// JSON Schema keywords whose value is one sub-schema (`items` may also be a list of them).
+pub const ONE_SCHEMA: [&str; 10] =
+    ["items", "contains", "not", "if", "then", "else", "propertyNames", "unevaluatedItems", "additionalItems", "contentSchema"];
+/// Keywords whose value is a list of sub-schemas.
+pub const SCHEMA_LISTS: [&str; 4] = ["prefixItems", "allOf", "anyOf", "oneOf"];
+/// Keywords whose value is a map of sub-schemas.
+pub const SCHEMA_MAPS: [&str; 6] = ["properties", "patternProperties", "dependentSchemas", "dependencies", "$defs", "definitions"];
+/// Keywords whose `false` closes an object to other properties (kept as written).
+pub const CLOSING: [&str; 2] = ["additionalProperties", "unevaluatedProperties"];
 
 /// Writes every boolean sub-schema as an object (`true` → `{}`, `false` → `{"not": {}}`): JSON
 /// Schema allows both, but MCP's schema for tools (and the TypeScript SDK, which validates it)
-/// wants objects. `additionalProperties: false` stays as written: clients and model providers
-/// read exactly that to know extra arguments are refused.
+/// wants objects. `additionalProperties: false` (and `unevaluatedProperties: false`) stay as
+/// written: clients and model providers read exactly that to know extra arguments are refused.
 fn objects_for_booleans(schema: &mut Value) {
     let Value::Object(map) = schema else { return };
     let fix = |v: &mut Value| match v {
@@ -154,15 +159,22 @@ fn objects_for_booleans(schema: &mut Value) {
         other => objects_for_booleans(other),
     };
     for (key, value) in map.iter_mut() {
-        match key.as_str() {
-            k if ONE_SCHEMA.contains(&k) => fix(value),
-            k if SCHEMA_LISTS.contains(&k) => value.as_array_mut().into_iter().flatten().for_each(fix),
-            k if SCHEMA_MAPS.contains(&k) => value.as_object_mut().into_iter().flat_map(|m| m.values_mut()).for_each(fix),
-            "additionalProperties" | "unevaluatedProperties" => match value {
+        let key = key.as_str();
+        if ONE_SCHEMA.contains(&key) {
+            match value {
+                Value::Array(list) => list.iter_mut().for_each(fix),
+                one => fix(one),
+            }
+        } else if SCHEMA_LISTS.contains(&key) {
+            value.as_array_mut().into_iter().flatten().for_each(fix);
+        } else if SCHEMA_MAPS.contains(&key) {
+            // `dependencies` may also map to lists of names: only schemas are rewritten.
+            value.as_object_mut().into_iter().flat_map(|m| m.values_mut()).filter(|v| !v.is_array()).for_each(fix);
+        } else if CLOSING.contains(&key) {
+            match value {
                 Value::Bool(true) => *value = json!({}),
                 other => objects_for_booleans(other),
-            },
-            _ => {}
+            }
         }
     }
 }

@@ -627,6 +627,7 @@ impl Session<'_> {
     pub async fn list_all(&self, base: &str, table: &str, query: &ListQuery) -> Result<Vec<Value>, AirtableError> {
         let mut out = Vec::new();
         let mut offset: Option<String> = None;
+        let before = self.progress.current();
         loop {
             if offset.is_some() && self.past_deadline() {
                 return Err(AirtableError::TooMuchToRead { read: out.len() });
@@ -636,8 +637,8 @@ impl Session<'_> {
             }
             let page = self.list_page(base, table, query, offset.as_deref()).await?;
             out.extend(page.records);
-            let total = query.max_records.map(|m| m as u64);
-            self.progress.report(out.len() as u64, total, || format!("read {} records of {table}", out.len()));
+            let total = query.max_records.map(|m| before + m as u64);
+            self.progress.report(before + out.len() as u64, total, || format!("read {} records of {table}", out.len()));
             match page.offset {
                 Some(o) if query.max_records.is_none_or(|m| out.len() < m) => offset = Some(o),
                 _ => return Ok(out),
@@ -660,6 +661,7 @@ impl Session<'_> {
     {
         let started = tokio::time::Instant::now();
         let total = items.len() as u64;
+        let before = self.progress.current();
         let done = std::sync::atomic::AtomicU64::new(0);
         let groups: Vec<Vec<T>> = items.chunks(MAX_BATCH).map(<[T]>::to_vec).collect();
         let runs = groups.into_iter().map(|g| {
@@ -677,7 +679,7 @@ impl Session<'_> {
                 }
                 let answer = run.await?;
                 let now = done.fetch_add(size, std::sync::atomic::Ordering::SeqCst) + size;
-                self.progress.report(now, Some(total), || format!("{now} of {total} records"));
+                self.progress.report(before + now, Some(before + total), || format!("wrote {now} of {total} records"));
                 Ok(answer)
             }
         });

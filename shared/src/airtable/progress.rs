@@ -78,6 +78,12 @@ impl Progress {
         report(Report { done, total, message: message() });
     }
 
+    /// The last value reported: a later step of the same call (the target read of a sync after
+    /// its source read, the writes after a read) counts on from here, so progress keeps growing.
+    pub fn current(&self) -> u64 {
+        self.inner.as_ref().map_or(0, |i| i.last.load(Ordering::SeqCst))
+    }
+
     /// Whether the caller cancelled. Once true, stays true. The store is asked at most every
     /// half second (not in the first half second); the local signal (a closed connection) every
     /// time. Concurrent callers asking while the store is asked wait for its answer.
@@ -129,6 +135,7 @@ mod tests {
             p.report(done, Some(40), || format!("{done}"));
         }
         assert_eq!(*seen.lock().unwrap(), vec![10, 30, 40]);
+        assert_eq!(p.current(), 40, "a next step of the call counts on from here");
     }
 
     #[tokio::test]

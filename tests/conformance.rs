@@ -10,12 +10,17 @@ use serde_json::{Value, json};
 
 fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| serde_json::from_str(include_str!("../docs/openapi.json")).expect("the OpenAPI document"))
+    DOC.get_or_init(|| {
+        serde_json::from_str(include_str!("../docs/openapi.json")).expect("the OpenAPI document")
+    })
 }
 
 /// Validators by (path template, method, status), built once each.
-fn validators() -> &'static std::sync::Mutex<HashMap<String, Option<std::sync::Arc<jsonschema::Validator>>>> {
-    static V: OnceLock<std::sync::Mutex<HashMap<String, Option<std::sync::Arc<jsonschema::Validator>>>>> = OnceLock::new();
+fn validators()
+-> &'static std::sync::Mutex<HashMap<String, Option<std::sync::Arc<jsonschema::Validator>>>> {
+    static V: OnceLock<
+        std::sync::Mutex<HashMap<String, Option<std::sync::Arc<jsonschema::Validator>>>>,
+    > = OnceLock::new();
     V.get_or_init(Default::default)
 }
 
@@ -28,7 +33,10 @@ fn template_of(path: &str) -> Option<String> {
         if t.len() != segments.len() {
             continue;
         }
-        let matches = t.iter().zip(&segments).all(|(a, b)| a == b || (a.starts_with('{') && a.ends_with('}')));
+        let matches = t
+            .iter()
+            .zip(&segments)
+            .all(|(a, b)| a == b || (a.starts_with('{') && a.ends_with('}')));
         if !matches {
             continue;
         }
@@ -47,14 +55,18 @@ pub fn check(method: &str, path_and_query: &str, status: u16, body: &Value) -> R
         return Ok(());
     }
     let path = path_and_query.split('?').next().unwrap_or_default();
-    let Some(template) = template_of(path) else { return Ok(()) };
+    let Some(template) = template_of(path) else {
+        return Ok(());
+    };
     let op = &document()["paths"][&template][method.to_lowercase()];
     if op.is_null() {
         return Ok(());
     }
     let responses = &op["responses"];
     let Some(response) = responses.get(status.to_string()) else {
-        return Err(format!("{method} {template} answered {status}, which the document does not list"));
+        return Err(format!(
+            "{method} {template} answered {status}, which the document does not list"
+        ));
     };
     let key = format!("{method} {template} {status}");
     let validator = {
@@ -74,7 +86,20 @@ pub fn check(method: &str, path_and_query: &str, status: u16, body: &Value) -> R
             })
             .clone()
     };
-    let Some(validator) = validator else { return Ok(()) };
-    let errors: Vec<String> = validator.iter_errors(body).take(5).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    if errors.is_empty() { Ok(()) } else { Err(format!("{key}: the body does not match the document: {}", errors.join("; "))) }
+    let Some(validator) = validator else {
+        return Ok(());
+    };
+    let errors: Vec<String> = validator
+        .iter_errors(body)
+        .take(5)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{key}: the body does not match the document: {}",
+            errors.join("; ")
+        ))
+    }
 }

@@ -43,7 +43,9 @@ struct LogSink;
 
 impl std::io::Write for LogSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        LOGS.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
+        LOGS.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -59,7 +61,10 @@ pub fn logs() -> String {
 /// Waits until the stack has logged a line containing every one of `needles` (20 s at most).
 pub async fn logged(needles: &[&str]) -> bool {
     for _ in 0..200 {
-        if logs().lines().any(|l| needles.iter().all(|n| l.contains(n))) {
+        if logs()
+            .lines()
+            .any(|l| needles.iter().all(|n| l.contains(n)))
+        {
             return true;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -68,12 +73,16 @@ pub async fn logged(needles: &[&str]) -> bool {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// The project venv's Python, which runs `infra/local/emulator.py` (moto, DynamoDB serialised).
 fn python() -> String {
-    std::env::var("EMULATOR_PYTHON").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python").to_owned())
+    std::env::var("EMULATOR_PYTHON")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python").to_owned())
 }
 
 const EMULATOR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/local/emulator.py");
@@ -84,7 +93,9 @@ fn spawn_moto() -> (String, std::process::Child) {
     use std::os::unix::process::CommandExt;
     let port = free_port();
     let mut cmd = Command::new(python());
-    cmd.args([EMULATOR, "-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::null());
+    cmd.args([EMULATOR, "-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     // SAFETY: prctl is async-signal-safe and touches only the child's own state.
     unsafe {
         cmd.pre_exec(|| {
@@ -92,7 +103,12 @@ fn spawn_moto() -> (String, std::process::Child) {
             Ok(())
         });
     }
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {} {EMULATOR} (run `make deps`): {e}", python()));
+    let mut child = cmd.spawn().unwrap_or_else(|e| {
+        panic!(
+            "cannot start {} {EMULATOR} (run `make deps`): {e}",
+            python()
+        )
+    });
     let endpoint = format!("http://127.0.0.1:{port}");
     for _ in 0..150 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -110,14 +126,21 @@ fn spawn_moto() -> (String, std::process::Child) {
 fn extractor() -> String {
     let exe = std::env::current_exe().expect("the test binary's path");
     let dir = exe.parent().expect("a directory");
-    let dir = if dir.ends_with("deps") { dir.parent().expect("the profile directory") } else { dir };
+    let dir = if dir.ends_with("deps") {
+        dir.parent().expect("the profile directory")
+    } else {
+        dir
+    };
     dir.join("e2e").to_string_lossy().into_owned()
 }
 
 /// The stack, started on first use by a thread that lives as long as the test process, with
 /// Airtable's real limits but a 2 s penalty (so a test that trips it recovers quickly).
 pub fn stack() -> &'static Stack {
-    stack_with(local::sandbox::SandboxConfig { penalty: Duration::from_secs(2), ..Default::default() })
+    stack_with(local::sandbox::SandboxConfig {
+        penalty: Duration::from_secs(2),
+        ..Default::default()
+    })
 }
 
 /// The stack with a given sandbox configuration (the first call in a process decides).
@@ -198,21 +221,37 @@ impl Resp {
     }
 
     pub fn content_type(&self) -> &str {
-        self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     /// Asserts the status, printing the body when it differs.
     #[track_caller]
     pub fn expect(self, status: u16) -> Self {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
         self
     }
 
     /// Asserts an RFC 9457 problem with this status and code.
     #[track_caller]
     pub fn expect_problem(self, status: u16, code: &str) -> Self {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
-        assert_eq!(self.content_type(), "application/problem+json", "body: {}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        assert_eq!(
+            self.content_type(),
+            "application/problem+json",
+            "body: {}",
+            self.body
+        );
         assert_eq!(self.code(), code, "body: {}", self.body);
         assert_eq!(self.body["status"], status);
         assert!(self.headers.contains_key("x-request-id"));
@@ -237,7 +276,10 @@ impl Api {
         let s = stack();
         Self {
             base: format!("http://{}", s.api),
-            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
         }
     }
 
@@ -246,8 +288,16 @@ impl Api {
     }
 
     /// Sends a request with an optional bearer token and JSON body.
-    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
-        let mut req = self.http.request(method.parse().expect("method"), self.url(path));
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut req = self
+            .http
+            .request(method.parse().expect("method"), self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -278,9 +328,14 @@ impl Api {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
-        Resp { status, headers, body }
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Resp {
@@ -300,7 +355,11 @@ impl Api {
     pub async fn register(&self, tag: &str) -> Session {
         let email = unique_email(tag);
         let r = self
-            .post("/api/v1/auth/register", None, serde_json::json!({"email": email, "password": PASSWORD, "name": tag}))
+            .post(
+                "/api/v1/auth/register",
+                None,
+                serde_json::json!({"email": email, "password": PASSWORD, "name": tag}),
+            )
             .await
             .expect(201);
         Session::from_body(&r.body, &email)
@@ -309,10 +368,19 @@ impl Api {
     /// `owner` invites a new address with `role`; the invitee registers with the token.
     pub async fn invite(&self, owner: &Session, role: &str) -> Session {
         let email = unique_email(role);
-        let inv =
-            self.post("/api/v1/tenant/members", Some(&owner.access), serde_json::json!({"email": email, "role": role})).await.expect(201);
+        let inv = self
+            .post(
+                "/api/v1/tenant/members",
+                Some(&owner.access),
+                serde_json::json!({"email": email, "role": role}),
+            )
+            .await
+            .expect(201);
         let body = serde_json::json!({"email": email, "password": PASSWORD, "invitationToken": inv.body["invitationToken"]});
-        let r = self.post("/api/v1/auth/register", None, body).await.expect(201);
+        let r = self
+            .post("/api/v1/auth/register", None, body)
+            .await
+            .expect(201);
         assert_eq!(r.body["tenant"]["id"], owner.tenant_id.as_str());
         assert_eq!(r.body["role"], role);
         Session::from_body(&r.body, &email)
@@ -320,7 +388,12 @@ impl Api {
 
     /// Signs in.
     pub async fn login(&self, email: &str, password: &str) -> Resp {
-        self.post("/api/v1/auth/login", None, serde_json::json!({"email": email, "password": password})).await
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            serde_json::json!({"email": email, "password": password}),
+        )
+        .await
     }
 }
 
@@ -329,7 +402,10 @@ pub const PASSWORD: &str = "correct horse battery 9";
 
 /// An email address no other test uses.
 pub fn unique_email(tag: &str) -> String {
-    format!("{tag}-{}@example.com", &uuid::Uuid::new_v4().simple().to_string()[..12])
+    format!(
+        "{tag}-{}@example.com",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
 }
 
 /// A signed-in user as register/login/accept return them.
@@ -344,7 +420,11 @@ pub struct Session {
 
 impl Session {
     pub fn from_body(body: &Value, email: &str) -> Self {
-        let s = |v: &Value| v.as_str().unwrap_or_else(|| panic!("missing field in {body}")).to_owned();
+        let s = |v: &Value| {
+            v.as_str()
+                .unwrap_or_else(|| panic!("missing field in {body}"))
+                .to_owned()
+        };
         Self {
             email: email.to_owned(),
             user_id: s(&body["user"]["id"]),
@@ -375,46 +455,101 @@ pub mod sandbox {
             {"name": "Status", "type": "singleSelect", "options": {"choices": [{"name": "New"}, {"name": "Done"}]}},
             {"name": "Done", "type": "checkbox"}
         ]}]});
-        let res: Value = reqwest::Client::new().post(url("/_sandbox/bases")).json(&body).send().await.unwrap().json().await.unwrap();
-        (res["id"].as_str().unwrap().to_owned(), res["tables"][0]["id"].as_str().unwrap().to_owned())
+        let res: Value = reqwest::Client::new()
+            .post(url("/_sandbox/bases"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (
+            res["id"].as_str().unwrap().to_owned(),
+            res["tables"][0]["id"].as_str().unwrap().to_owned(),
+        )
     }
 
     /// A fresh base with one table `Big` (Name, Age) of `n` records, seeded at once. Returns its id.
     pub async fn big_base(n: usize) -> String {
-        let records: Vec<Value> = (0..n).map(|i| json!({"Name": format!("R{i:05}"), "Age": i % 90})).collect();
+        let records: Vec<Value> = (0..n)
+            .map(|i| json!({"Name": format!("R{i:05}"), "Age": i % 90}))
+            .collect();
         let body = json!({"name": "big", "tables": [{"name": "Big", "fields": [
             {"name": "Name", "type": "singleLineText"},
             {"name": "Age", "type": "number", "options": {"precision": 0}}
         ], "records": records}]});
-        let res: Value = reqwest::Client::new().post(url("/_sandbox/bases")).json(&body).send().await.unwrap().json().await.unwrap();
-        res["id"].as_str().unwrap_or_else(|| panic!("{res}")).to_owned()
+        let res: Value = reqwest::Client::new()
+            .post(url("/_sandbox/bases"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        res["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{res}"))
+            .to_owned()
     }
 
     /// Registers a token that sees only `bases`.
     pub async fn scoped_token(bases: &[&str]) -> String {
-        let token = format!("patScoped{}.{}", &uuid::Uuid::new_v4().simple().to_string()[..7], uuid::Uuid::new_v4().simple());
-        reqwest::Client::new().post(url("/_sandbox/tokens")).json(&json!({"token": token, "bases": bases})).send().await.unwrap();
+        let token = format!(
+            "patScoped{}.{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..7],
+            uuid::Uuid::new_v4().simple()
+        );
+        reqwest::Client::new()
+            .post(url("/_sandbox/tokens"))
+            .json(&json!({"token": token, "bases": bases}))
+            .send()
+            .await
+            .unwrap();
         token
     }
 
     /// Makes a base's write requests fail for good (`{create|update|delete: n | {after, times}}`).
     pub async fn fail_after(base: &str, rule: Value) {
-        reqwest::Client::new().post(url("/_sandbox/config")).json(&json!({"base": base, "failAfter": rule})).send().await.unwrap();
+        reqwest::Client::new()
+            .post(url("/_sandbox/config"))
+            .json(&json!({"base": base, "failAfter": rule}))
+            .send()
+            .await
+            .unwrap();
     }
 
     /// Sets a base's injected fault rate.
     pub async fn faults(base: &str, rate: f64) {
-        reqwest::Client::new().post(url("/_sandbox/config")).json(&json!({"base": base, "faultRate": rate})).send().await.unwrap();
+        reqwest::Client::new()
+            .post(url("/_sandbox/config"))
+            .json(&json!({"base": base, "faultRate": rate}))
+            .send()
+            .await
+            .unwrap();
     }
 
     /// Sets how long a base answers 429 after going over its limit.
     pub async fn penalty(base: &str, ms: u64) {
-        reqwest::Client::new().post(url("/_sandbox/config")).json(&json!({"base": base, "penaltyMs": ms})).send().await.unwrap();
+        reqwest::Client::new()
+            .post(url("/_sandbox/config"))
+            .json(&json!({"base": base, "penaltyMs": ms}))
+            .send()
+            .await
+            .unwrap();
     }
 
     /// The sandbox's counters for a base: requests, rateLimited, faults, maxRequestsInAnySecond.
     pub async fn stats(base: &str) -> Value {
-        let all: Value = reqwest::Client::new().get(url("/_sandbox/stats")).send().await.unwrap().json().await.unwrap();
+        let all: Value = reqwest::Client::new()
+            .get(url("/_sandbox/stats"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         all["bases"][base].clone()
     }
 }
@@ -426,29 +561,61 @@ impl Api {
         let session = self.register(tag).await;
         let (base, table) = sandbox::people_base().await;
         let token = sandbox::scoped_token(&[&base]).await;
-        self.call("PUT", "/api/v1/connections/airtable", Some(&session.access), Some(serde_json::json!({"token": token})))
-            .await
-            .expect(200);
-        Connected { session, base, table }
+        self.call(
+            "PUT",
+            "/api/v1/connections/airtable",
+            Some(&session.access),
+            Some(serde_json::json!({"token": token})),
+        )
+        .await
+        .expect(200);
+        Connected {
+            session,
+            base,
+            table,
+        }
     }
 }
 
 impl Api {
     /// Uploads a file through a presigned PUT, as a browser would; returns the file id.
-    pub async fn upload(&self, s: &Session, name: &str, content_type: &str, bytes: Vec<u8>) -> String {
-        let body = serde_json::json!({"filename": name, "contentType": content_type, "size": bytes.len()});
-        let r = self.post("/api/v1/files/upload", Some(&s.access), body).await.expect(201);
+    pub async fn upload(
+        &self,
+        s: &Session,
+        name: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> String {
+        let body =
+            serde_json::json!({"filename": name, "contentType": content_type, "size": bytes.len()});
+        let r = self
+            .post("/api/v1/files/upload", Some(&s.access), body)
+            .await
+            .expect(201);
         assert_eq!(r.body["status"], "pending");
         let url = r.body["uploadUrl"].as_str().unwrap();
-        let put = reqwest::Client::new().put(url).header("content-type", content_type).body(bytes).send().await.unwrap();
-        assert!(put.status().is_success(), "PUT to the presigned URL: {}", put.status());
+        let put = reqwest::Client::new()
+            .put(url)
+            .header("content-type", content_type)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            put.status().is_success(),
+            "PUT to the presigned URL: {}",
+            put.status()
+        );
         r.body["fileId"].as_str().unwrap().to_owned()
     }
 
     /// Polls a file until its processing ends; returns it.
     pub async fn file_settled(&self, s: &Session, id: &str) -> Value {
         for _ in 0..200 {
-            let r = self.get(&format!("/api/v1/files/{id}"), &s.access).await.expect(200);
+            let r = self
+                .get(&format!("/api/v1/files/{id}"), &s.access)
+                .await
+                .expect(200);
             if matches!(r.body["status"].as_str(), Some("processed" | "failed")) {
                 return r.body;
             }
@@ -463,7 +630,10 @@ impl Api {
     pub async fn records(&self, c: &Connected, table: &str) -> Vec<Value> {
         let r = self
             .http()
-            .get(self.url(&format!("/api/v1/records?baseId={}&table={table}&all=true", c.base)))
+            .get(self.url(&format!(
+                "/api/v1/records?baseId={}&table={table}&all=true",
+                c.base
+            )))
             .bearer_auth(&c.session.access)
             .header("cache-control", "no-cache")
             .send()
@@ -484,20 +654,36 @@ pub struct Connected {
 impl Api {
     /// Saves a workflow (201); returns it.
     pub async fn workflow(&self, s: &Session, def: Value) -> Value {
-        self.post("/api/v1/workflows", Some(&s.access), def).await.expect(201).body
+        self.post("/api/v1/workflows", Some(&s.access), def)
+            .await
+            .expect(201)
+            .body
     }
 
     /// Runs a workflow by hand (202); returns the run's id.
     pub async fn run_workflow(&self, s: &Session, id: &str, data: Value) -> String {
-        let r = self.post(&format!("/api/v1/workflows/{id}/trigger"), Some(&s.access), serde_json::json!({"data": data})).await.expect(202);
+        let r = self
+            .post(
+                &format!("/api/v1/workflows/{id}/trigger"),
+                Some(&s.access),
+                serde_json::json!({"data": data}),
+            )
+            .await
+            .expect(202);
         r.body["executionId"].as_str().unwrap().to_owned()
     }
 
     /// Polls a run until it ends (30 s at most); returns it.
     pub async fn run_finished(&self, s: &Session, id: &str) -> Value {
         for _ in 0..300 {
-            let r = self.get(&format!("/api/v1/workflows/executions/{id}"), &s.access).await.expect(200);
-            if matches!(r.body["status"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
+            let r = self
+                .get(&format!("/api/v1/workflows/executions/{id}"), &s.access)
+                .await
+                .expect(200);
+            if matches!(
+                r.body["status"].as_str(),
+                Some("succeeded" | "failed" | "cancelled")
+            ) {
                 return r.body;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -508,5 +694,10 @@ impl Api {
 
 /// A step of a run, by id.
 pub fn run_step<'a>(run: &'a Value, id: &str) -> &'a Value {
-    run["steps"].as_array().unwrap().iter().find(|s| s["stepId"] == id).unwrap_or_else(|| panic!("no step {id} in {run}"))
+    run["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stepId"] == id)
+        .unwrap_or_else(|| panic!("no step {id} in {run}"))
 }

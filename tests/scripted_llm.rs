@@ -56,13 +56,24 @@ fn scripts() -> &'static Mutex<HashMap<String, Script>> {
 
 /// Registers a script; returns the marker to put in the first message.
 pub fn script(tag: &str, steps: Vec<Step>) -> String {
-    scripts().lock().unwrap().insert(tag.to_owned(), Script { steps: steps.into(), requests: Vec::new() });
+    scripts().lock().unwrap().insert(
+        tag.to_owned(),
+        Script {
+            steps: steps.into(),
+            requests: Vec::new(),
+        },
+    );
     format!("[script:{tag}]")
 }
 
 /// The requests the script has answered, in order.
 pub fn requests(tag: &str) -> Vec<Value> {
-    scripts().lock().unwrap().get(tag).map(|s| s.requests.clone()).unwrap_or_default()
+    scripts()
+        .lock()
+        .unwrap()
+        .get(tag)
+        .map(|s| s.requests.clone())
+        .unwrap_or_default()
 }
 
 /// A step calling one tool with JSON arguments.
@@ -73,7 +84,10 @@ pub fn call(name: &str, args: Value) -> Step {
 
 /// A step calling several tools at once.
 pub fn calls(list: Vec<(&str, Value)>) -> Step {
-    let list: Vec<(String, String)> = list.into_iter().map(|(n, a)| (n.to_owned(), a.to_string())).collect();
+    let list: Vec<(String, String)> = list
+        .into_iter()
+        .map(|(n, a)| (n.to_owned(), a.to_string()))
+        .collect();
     Box::new(move |_| Reply::ToolCalls(list.clone()))
 }
 
@@ -90,22 +104,36 @@ pub fn text(f: impl Fn(&Value) -> String + Send + Sync + 'static) -> Step {
 
 /// The content of the last `role: tool` message of a request (the newest tool result).
 pub fn last_tool_result(req: &Value) -> Value {
-    let content = req["messages"].as_array().into_iter().flatten().rev().find(|m| m["role"] == "tool").map(|m| m["content"].clone());
-    content.and_then(|c| c.as_str().and_then(|s| serde_json::from_str(s).ok())).unwrap_or(Value::Null)
+    let content = req["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .rev()
+        .find(|m| m["role"] == "tool")
+        .map(|m| m["content"].clone());
+    content
+        .and_then(|c| c.as_str().and_then(|s| serde_json::from_str(s).ok()))
+        .unwrap_or(Value::Null)
 }
 
 fn tag_of(req: &Value) -> Option<String> {
-    req["messages"].as_array().into_iter().flatten().find_map(|m| {
-        let text = m["content"].as_str()?;
-        let start = text.find("[script:")? + "[script:".len();
-        let end = text[start..].find(']')? + start;
-        Some(text[start..end].to_owned())
-    })
+    req["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find_map(|m| {
+            let text = m["content"].as_str()?;
+            let start = text.find("[script:")? + "[script:".len();
+            let end = text[start..].find(']')? + start;
+            Some(text[start..end].to_owned())
+        })
 }
 
 fn completion(reply: &Reply) -> (Value, &'static str) {
     match reply {
-        Reply::Text(t) | Reply::Slow { text: t, .. } => (json!({"role": "assistant", "content": t}), "stop"),
+        Reply::Text(t) | Reply::Slow { text: t, .. } => {
+            (json!({"role": "assistant", "content": t}), "stop")
+        }
         Reply::ToolCalls(list) => {
             let calls: Vec<Value> = list
                 .iter()
@@ -114,7 +142,10 @@ fn completion(reply: &Reply) -> (Value, &'static str) {
                     json!({"id": format!("call_{}_{i}", uuid::Uuid::new_v4().simple()), "type": "function", "function": {"name": name, "arguments": args}})
                 })
                 .collect();
-            (json!({"role": "assistant", "content": null, "tool_calls": calls}), "tool_calls")
+            (
+                json!({"role": "assistant", "content": null, "tool_calls": calls}),
+                "tool_calls",
+            )
         }
         Reply::Fail(..) => (Value::Null, "stop"),
     }
@@ -122,22 +153,37 @@ fn completion(reply: &Reply) -> (Value, &'static str) {
 
 async fn completions(Json(req): Json<Value>) -> Response {
     let Some(tag) = tag_of(&req) else {
-        return (StatusCode::BAD_REQUEST, Json(json!({"error": {"message": "no [script:…] marker in the conversation"}}))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": {"message": "no [script:…] marker in the conversation"}})),
+        )
+            .into_response();
     };
     let step = {
         let mut all = scripts().lock().unwrap();
         let Some(script) = all.get_mut(&tag) else {
-            return (StatusCode::BAD_REQUEST, Json(json!({"error": {"message": format!("no script {tag}")}}))).into_response();
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": {"message": format!("no script {tag}")}})),
+            )
+                .into_response();
         };
         script.requests.push(req.clone());
         script.steps.pop_front()
     };
     let Some(step) = step else {
-        return (StatusCode::BAD_REQUEST, Json(json!({"error": {"message": format!("script {tag} has no more steps")}}))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": {"message": format!("script {tag} has no more steps")}})),
+        )
+            .into_response();
     };
     let reply = step(&req);
     if let Reply::Fail(status, message) = &reply {
-        return (StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Json(json!({"error": {"message": message}})))
+        return (
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            Json(json!({"error": {"message": message}})),
+        )
             .into_response();
     }
     let (message, finish) = completion(&reply);
@@ -151,7 +197,9 @@ async fn completions(Json(req): Json<Value>) -> Response {
     // tool calls with their arguments in two pieces, then the finish reason, the usage, and
     // [DONE].
     let (pieces, delay_ms) = match &reply {
-        Reply::Slow { pieces, delay_ms, .. } => ((*pieces).max(1), *delay_ms),
+        Reply::Slow {
+            pieces, delay_ms, ..
+        } => ((*pieces).max(1), *delay_ms),
         _ => (2, 0),
     };
     let mut chunks = Vec::new();
@@ -162,16 +210,28 @@ async fn completions(Json(req): Json<Value>) -> Response {
             chunks.push(json!({"choices": [{"index": 0, "delta": {"content": part.iter().collect::<String>()}}]}));
         }
     }
-    for (i, call) in message["tool_calls"].as_array().into_iter().flatten().enumerate() {
+    for (i, call) in message["tool_calls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let args = call["function"]["arguments"].as_str().unwrap_or("");
-        let mid = args.char_indices().nth(args.chars().count() / 2).map(|(i, _)| i).unwrap_or(0);
+        let mid = args
+            .char_indices()
+            .nth(args.chars().count() / 2)
+            .map(|(i, _)| i)
+            .unwrap_or(0);
         chunks.push(json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": i, "id": call["id"], "type": "function",
             "function": {"name": call["function"]["name"], "arguments": &args[..mid]}}]}}]}));
         chunks.push(json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": i, "function": {"arguments": &args[mid..]}}]}}]}));
     }
     chunks.push(json!({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}));
     chunks.push(json!({"choices": [], "usage": usage}));
-    let mut body: Vec<String> = chunks.into_iter().map(|c| format!("data: {c}\n\n")).collect();
+    let mut body: Vec<String> = chunks
+        .into_iter()
+        .map(|c| format!("data: {c}\n\n"))
+        .collect();
     body.push("data: [DONE]\n\n".into());
     let stream = futures::stream::iter(body).then(move |chunk| async move {
         if delay_ms > 0 {
@@ -194,38 +254,66 @@ fn json_step(step: &Value) -> Option<Step> {
         return Some(call(c["name"].as_str()?, c["arguments"].clone()));
     }
     if let Some(list) = step.get("calls").and_then(Value::as_array) {
-        let list: Option<Vec<(String, String)>> =
-            list.iter().map(|c| Some((c["name"].as_str()?.to_owned(), c["arguments"].to_string()))).collect();
+        let list: Option<Vec<(String, String)>> = list
+            .iter()
+            .map(|c| Some((c["name"].as_str()?.to_owned(), c["arguments"].to_string())))
+            .collect();
         let list = list?;
         return Some(Box::new(move |_| Reply::ToolCalls(list.clone())));
     }
     if let Some(t) = step.get("text").and_then(Value::as_str) {
-        let (t, pieces, delay_ms) = (t.to_owned(), step["pieces"].as_u64().unwrap_or(2) as usize, step["delayMs"].as_u64().unwrap_or(0));
+        let (t, pieces, delay_ms) = (
+            t.to_owned(),
+            step["pieces"].as_u64().unwrap_or(2) as usize,
+            step["delayMs"].as_u64().unwrap_or(0),
+        );
         return Some(Box::new(move |req| {
             let text = t.replace("{{toolResult}}", &last_tool_result(req).to_string());
-            Reply::Slow { text, pieces, delay_ms }
+            Reply::Slow {
+                text,
+                pieces,
+                delay_ms,
+            }
         }));
     }
     let fail = step.get("fail")?;
-    let (status, message) = (fail["status"].as_u64().unwrap_or(500) as u16, fail["message"].as_str().unwrap_or("failed").to_owned());
+    let (status, message) = (
+        fail["status"].as_u64().unwrap_or(500) as u16,
+        fail["message"].as_str().unwrap_or("failed").to_owned(),
+    );
     Some(Box::new(move |_| Reply::Fail(status, message.clone())))
 }
 
 /// `POST /_scripts {tag, steps: [...]}`: registers a script given as JSON.
 async fn register_json(Json(body): Json<Value>) -> Response {
     let tag = body["tag"].as_str().filter(|t| !t.is_empty());
-    let steps: Option<Vec<Step>> = body["steps"].as_array().map(|a| a.iter().map(json_step).collect()).unwrap_or(None);
+    let steps: Option<Vec<Step>> = body["steps"]
+        .as_array()
+        .map(|a| a.iter().map(json_step).collect())
+        .unwrap_or(None);
     match (tag, steps) {
-        (Some(tag), Some(steps)) => (StatusCode::CREATED, Json(json!({"marker": script(tag, steps)}))).into_response(),
-        _ => (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": "a tag and steps of a known shape are required"}))).into_response(),
+        (Some(tag), Some(steps)) => (
+            StatusCode::CREATED,
+            Json(json!({"marker": script(tag, steps)})),
+        )
+            .into_response(),
+        _ => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"error": "a tag and steps of a known shape are required"})),
+        )
+            .into_response(),
     }
 }
 
 /// Serves the scripted model on a free port of the current runtime; returns its base URL.
 pub async fn serve() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let app = axum::Router::new().route("/v1/chat/completions", post(completions)).route("/_scripts", post(register_json));
+    let app = axum::Router::new()
+        .route("/v1/chat/completions", post(completions))
+        .route("/_scripts", post(register_json));
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}/v1")
 }

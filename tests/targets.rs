@@ -22,15 +22,20 @@ fn routes() -> &'static Mutex<HashMap<String, Router>> {
 pub fn address() -> String {
     static ADDR: OnceLock<SocketAddr> = OnceLock::new();
     ADDR.get_or_init(|| {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the workflow target");
+        let listener =
+            std::net::TcpListener::bind("127.0.0.1:0").expect("bind the workflow target");
         let addr = listener.local_addr().expect("addr");
         listener.set_nonblocking(true).expect("non-blocking");
         std::thread::Builder::new()
             .name("workflow-targets".into())
             .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
                 rt.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+                    let listener =
+                        tokio::net::TcpListener::from_std(listener).expect("tokio listener");
                     let _ = axum::serve(listener, Router::new().fallback(dispatch)).await;
                 });
             })
@@ -45,17 +50,32 @@ async fn dispatch(req: Request) -> Response {
     let mut parts = path.trim_start_matches('/').splitn(2, '/');
     let name = parts.next().unwrap_or_default().to_owned();
     let rest = format!("/{}", parts.next().unwrap_or_default());
-    let Some(router) = routes().lock().unwrap_or_else(|p| p.into_inner()).get(&name).cloned() else {
+    let Some(router) = routes()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&name)
+        .cloned()
+    else {
         return (StatusCode::NOT_FOUND, "no such target").into_response();
     };
     let (mut head, body) = req.into_parts();
-    let query = head.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let query = head
+        .uri
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
     head.uri = format!("{rest}{query}").parse::<Uri>().unwrap_or_default();
-    router.oneshot(Request::from_parts(head, body)).await.into_response()
+    router
+        .oneshot(Request::from_parts(head, body))
+        .await
+        .into_response()
 }
 
 /// Serves `router` under `/<name>/`; returns its base URL (`http://127.0.0.1:<port>/<name>`).
 pub fn serve(name: &str, router: Router) -> String {
-    routes().lock().unwrap_or_else(|p| p.into_inner()).insert(name.to_owned(), router);
+    routes()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(name.to_owned(), router);
     format!("http://{}/{name}", address())
 }

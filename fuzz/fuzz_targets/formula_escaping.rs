@@ -7,8 +7,13 @@ use local::sandbox::formula::{Expr, Val, parse};
 use shared::airtable::formula::{field_ref, string_literal};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let kept: String = text.chars().filter(|c| *c == '\n' || !c.is_control()).collect();
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let kept: String = text
+        .chars()
+        .filter(|c| *c == '\n' || !c.is_control())
+        .collect();
     match parse(&string_literal(text)) {
         Ok(Expr::Lit(Val::Text(t))) => assert_eq!(t, kept),
         other => panic!("{text:?} quoted did not parse as one string literal: {other:?}"),

@@ -6,7 +6,9 @@ use serde_json::json;
 use shared::workflows::template;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let value = json!({"a": text, "b": [text, {"c": text}]});
     let mut refs = Vec::new();
     let parsed = template::references(&value, "input", &mut refs);

@@ -3,5 +3,8 @@
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut sink = file_processor::sink::Collected::default();
-    let _ = file_processor::isolate::read_wire(data, &mut file_processor::extract::Guard::new(&mut sink));
+    let _ = file_processor::isolate::read_wire(
+        data,
+        &mut file_processor::extract::Guard::new(&mut sink),
+    );
 });

@@ -15,16 +15,32 @@ struct Check {
 impl Sink for Check {
     fn columns(&mut self, names: &[String]) -> Result<(), Unreadable> {
         assert!(names.len() >= self.columns.len(), "columns only grow");
-        assert!(names.starts_with(&self.columns), "earlier columns keep their names");
+        assert!(
+            names.starts_with(&self.columns),
+            "earlier columns keep their names"
+        );
         let unique: std::collections::HashSet<&String> = names.iter().collect();
-        assert_eq!(unique.len(), names.len(), "column names are unique: {names:?}");
-        assert!(names.iter().all(|n| !n.trim().is_empty()), "no blank column names");
+        assert_eq!(
+            unique.len(),
+            names.len(),
+            "column names are unique: {names:?}"
+        );
+        assert!(
+            names.iter().all(|n| !n.trim().is_empty()),
+            "no blank column names"
+        );
         self.columns = names.to_vec();
         Ok(())
     }
     fn row(&mut self, cells: Vec<Value>) -> Result<(), Unreadable> {
-        assert!(cells.len() <= self.columns.len(), "a row is never wider than the columns");
-        assert!(cells.iter().all(|c| !c.is_object() && !c.is_array()), "cells are scalars");
+        assert!(
+            cells.len() <= self.columns.len(),
+            "a row is never wider than the columns"
+        );
+        assert!(
+            cells.iter().all(|c| !c.is_object() && !c.is_array()),
+            "cells are scalars"
+        );
         self.rows += 1;
         Ok(())
     }
@@ -44,8 +60,9 @@ pub fn extract(kind: &str, data: &[u8]) {
     }
     let mut check = Check::default();
     match file_processor::extract::extract(kind, data, &mut check) {
-        Ok(summary) => assert!(["csv", "tsv", "json", "xlsx", "txt", "pdf", "docx"].contains(&summary.kind)),
+        Ok(summary) => {
+            assert!(["csv", "tsv", "json", "xlsx", "txt", "pdf", "docx"].contains(&summary.kind))
+        }
         Err(Unreadable(reason)) => assert!(!reason.is_empty()),
     }
 }
-

@@ -124,12 +124,23 @@ impl JwtKeys {
     }
 
     /// Resolves the secret (inline, or from Secrets Manager once per cold start).
-    pub async fn load(config: &Config, secrets: &aws_sdk_secretsmanager::Client) -> Result<Self, ConfigError> {
+    pub async fn load(
+        config: &Config,
+        secrets: &aws_sdk_secretsmanager::Client,
+    ) -> Result<Self, ConfigError> {
         let secret = match &config.jwt_secret {
             JwtSecretSource::Inline(s) => s.clone(),
             JwtSecretSource::SecretsManager(arn) => {
-                let out = secrets.get_secret_value().secret_id(arn).send().await.map_err(|e| ConfigError::Secret(Box::new(e)))?;
-                SecretString::from(out.secret_string.ok_or(ConfigError::Invalid("JWT_SECRET_ARN", "secret has no string value"))?)
+                let out = secrets
+                    .get_secret_value()
+                    .secret_id(arn)
+                    .send()
+                    .await
+                    .map_err(|e| ConfigError::Secret(Box::new(e)))?;
+                SecretString::from(out.secret_string.ok_or(ConfigError::Invalid(
+                    "JWT_SECRET_ARN",
+                    "secret has no string value",
+                ))?)
             }
         };
         Ok(Self::new(&secret, &config.jwt_issuer, &config.jwt_audience))
@@ -157,16 +168,19 @@ impl JwtKeys {
             aud: self.audience.clone(),
             jti: uuid::Uuid::new_v4().to_string(),
         };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)?;
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(ApiError::internal)?;
         Ok((token, claims.exp))
     }
 
     /// Verifies signature, algorithm (HS256 only), expiry, issuer and audience.
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map(|d| d.claims).map_err(|e| {
-            tracing::debug!(reason = %e, "rejected access token");
-            ApiError::unauthorized("the access token is invalid or expired")
-        })
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|d| d.claims)
+            .map_err(|e| {
+                tracing::debug!(reason = %e, "rejected access token");
+                ApiError::unauthorized("the access token is invalid or expired")
+            })
     }
 }
 
@@ -203,7 +217,11 @@ impl Identity {
         if self.role.at_least(min) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!("this action needs the {} role or higher; you are {}", min.as_str(), self.role.as_str())))
+            Err(ApiError::forbidden(format!(
+                "this action needs the {} role or higher; you are {}",
+                min.as_str(),
+                self.role.as_str()
+            )))
         }
     }
 
@@ -234,10 +252,14 @@ impl Identity {
     /// The user and session, or 403 for calls that only a signed-in user can make.
     pub fn user_session(&self) -> Result<(&UserId, &Email, &SessionId), ApiError> {
         match &self.principal {
-            Principal::User { user_id, email, session_id } => Ok((user_id, email, session_id)),
-            Principal::ApiKey { .. } | Principal::Workflow { .. } => {
-                Err(ApiError::forbidden("this action needs a signed-in user, not an API key"))
-            }
+            Principal::User {
+                user_id,
+                email,
+                session_id,
+            } => Ok((user_id, email, session_id)),
+            Principal::ApiKey { .. } | Principal::Workflow { .. } => Err(ApiError::forbidden(
+                "this action needs a signed-in user, not an API key",
+            )),
         }
     }
 }
@@ -260,14 +282,19 @@ pub struct Authenticator {
 
 impl Authenticator {
     pub fn new(jwt: JwtKeys, store: Store) -> Self {
-        Self { inner: Arc::new((jwt, store)) }
+        Self {
+            inner: Arc::new((jwt, store)),
+        }
     }
 
     /// The authenticator every function builds at cold start: JWT keys from the configured
     /// secret, memberships and API keys from the configured table.
     pub async fn load(config: &Config, aws: &crate::aws::AwsClients) -> Result<Self, ConfigError> {
         let jwt = JwtKeys::load(config, &aws.secrets).await?;
-        Ok(Self::new(jwt, Store::new(aws.dynamodb.clone(), config.table_name.clone())))
+        Ok(Self::new(
+            jwt,
+            Store::new(aws.dynamodb.clone(), config.table_name.clone()),
+        ))
     }
 
     /// The table it reads (the function's store too).
@@ -294,7 +321,10 @@ impl Authenticator {
                 .get(&keys::api_key_lookup(&hash_secret(bearer)))
                 .await?
                 .ok_or_else(|| ApiError::unauthorized("the API key is invalid or revoked"))?;
-            if lookup.expires_at.is_some_and(|exp| exp <= crate::time::now_epoch()) {
+            if lookup
+                .expires_at
+                .is_some_and(|exp| exp <= crate::time::now_epoch())
+            {
                 return Err(ApiError::unauthorized("the API key has expired"));
             }
             // A key acts for its creator: never beyond the creator's current role, and not at all
@@ -302,9 +332,16 @@ impl Authenticator {
             let creator: Member = store
                 .get(&keys::member(&lookup.tenant_id, &lookup.created_by))
                 .await?
-                .ok_or_else(|| ApiError::unauthorized("the API key's creator is no longer a member of this tenant"))?;
+                .ok_or_else(|| {
+                    ApiError::unauthorized(
+                        "the API key's creator is no longer a member of this tenant",
+                    )
+                })?;
             return Ok(Identity {
-                principal: Principal::ApiKey { key_id: lookup.key_id, created_by: lookup.created_by },
+                principal: Principal::ApiKey {
+                    key_id: lookup.key_id,
+                    created_by: lookup.created_by,
+                },
                 tenant: lookup.tenant_id,
                 role: lookup.role.min(creator.role),
             });
@@ -318,14 +355,33 @@ impl Authenticator {
         // The membership (current role) and the session (signed out? password changed? a reused
         // refresh token?) are read side by side: revocation takes effect at once, at the cost of
         // no extra round trip in sequence.
-        let (member_key, session_key) = (keys::member(&tenant, &user_id), keys::session(&user_id, &session_id));
-        let (member, session) = tokio::join!(store.get::<Member>(&member_key), store.get::<SessionState>(&session_key));
-        let member = member?.ok_or_else(|| ApiError::unauthorized("you are no longer a member of this tenant"))?;
-        let live = session?.is_some_and(|s| !s.revoked && s.expires_at > crate::time::now_epoch() && s.tenant_id == tenant);
+        let (member_key, session_key) = (
+            keys::member(&tenant, &user_id),
+            keys::session(&user_id, &session_id),
+        );
+        let (member, session) = tokio::join!(
+            store.get::<Member>(&member_key),
+            store.get::<SessionState>(&session_key)
+        );
+        let member = member?
+            .ok_or_else(|| ApiError::unauthorized("you are no longer a member of this tenant"))?;
+        let live = session?.is_some_and(|s| {
+            !s.revoked && s.expires_at > crate::time::now_epoch() && s.tenant_id == tenant
+        });
         if !live {
-            return Err(ApiError::unauthorized("this session has ended (signed out, password changed, or revoked); sign in again"));
+            return Err(ApiError::unauthorized(
+                "this session has ended (signed out, password changed, or revoked); sign in again",
+            ));
         }
-        Ok(Identity { principal: Principal::User { user_id, email, session_id }, tenant, role: member.role })
+        Ok(Identity {
+            principal: Principal::User {
+                user_id,
+                email,
+                session_id,
+            },
+            tenant,
+            role: member.role,
+        })
     }
 }
 
@@ -340,14 +396,21 @@ where
         if let Some(identity) = parts.extensions.get::<Identity>() {
             return Ok(identity.clone());
         }
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer credentials"))?;
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer credentials"))?;
         let bearer = header
             .to_str()
             .ok()
             .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+            .filter(|(scheme, token)| {
+                scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()
+            })
             .map(|(_, token)| token.trim().to_owned())
-            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
+            })?;
         let identity = Authenticator::from_ref(state).authenticate(&bearer).await?;
         tracing::Span::current().record("tenant", identity.tenant.as_str());
         parts.extensions.insert(identity.clone());
@@ -373,12 +436,18 @@ mod tests {
     use super::*;
 
     fn keys() -> JwtKeys {
-        JwtKeys::new(&SecretString::from("k".repeat(40)), "pyairtable", "pyairtable-api")
+        JwtKeys::new(
+            &SecretString::from("k".repeat(40)),
+            "pyairtable",
+            "pyairtable-api",
+        )
     }
 
     #[test]
     fn roles_are_ordered_owner_admin_member_viewer() {
-        assert!(Role::Owner > Role::Admin && Role::Admin > Role::Member && Role::Member > Role::Viewer);
+        assert!(
+            Role::Owner > Role::Admin && Role::Admin > Role::Member && Role::Member > Role::Viewer
+        );
         assert!(Role::Admin.at_least(Role::Member));
         assert!(!Role::Viewer.at_least(Role::Member));
         assert_eq!(serde_json::to_string(&Role::Admin).unwrap(), "\"admin\"");
@@ -387,7 +456,11 @@ mod tests {
     #[test]
     fn issued_tokens_verify_and_carry_every_claim() {
         let k = keys();
-        let (u, t, s) = (UserId::generate(), TenantId::generate(), SessionId::generate());
+        let (u, t, s) = (
+            UserId::generate(),
+            TenantId::generate(),
+            SessionId::generate(),
+        );
         let email = Email::parse("a@b.co").unwrap();
         let (token, exp) = k.issue(&u, &t, Role::Admin, &email, &s).unwrap();
         let claims = k.verify(&token).unwrap();
@@ -396,18 +469,33 @@ mod tests {
         assert_eq!(claims.role, Role::Admin);
         assert_eq!(claims.exp, exp);
         assert_eq!(claims.exp - claims.iat, ACCESS_TOKEN_TTL_SECS);
-        assert_eq!((claims.iss.as_str(), claims.aud.as_str()), ("pyairtable", "pyairtable-api"));
+        assert_eq!(
+            (claims.iss.as_str(), claims.aud.as_str()),
+            ("pyairtable", "pyairtable-api")
+        );
         assert!(!claims.jti.is_empty());
     }
 
     #[test]
     fn tokens_from_another_secret_or_audience_are_rejected() {
-        let (u, t, s) = (UserId::generate(), TenantId::generate(), SessionId::generate());
+        let (u, t, s) = (
+            UserId::generate(),
+            TenantId::generate(),
+            SessionId::generate(),
+        );
         let email = Email::parse("a@b.co").unwrap();
-        let other = JwtKeys::new(&SecretString::from("z".repeat(40)), "pyairtable", "pyairtable-api");
+        let other = JwtKeys::new(
+            &SecretString::from("z".repeat(40)),
+            "pyairtable",
+            "pyairtable-api",
+        );
         let (token, _) = other.issue(&u, &t, Role::Owner, &email, &s).unwrap();
         assert!(keys().verify(&token).is_err());
-        let wrong_aud = JwtKeys::new(&SecretString::from("k".repeat(40)), "pyairtable", "someone-else");
+        let wrong_aud = JwtKeys::new(
+            &SecretString::from("k".repeat(40)),
+            "pyairtable",
+            "someone-else",
+        );
         let (token, _) = wrong_aud.issue(&u, &t, Role::Owner, &email, &s).unwrap();
         assert!(keys().verify(&token).is_err());
     }
@@ -416,7 +504,13 @@ mod tests {
     fn unsigned_tokens_are_rejected() {
         let k = keys();
         let (token, _) = k
-            .issue(&UserId::generate(), &TenantId::generate(), Role::Owner, &Email::parse("a@b.co").unwrap(), &SessionId::generate())
+            .issue(
+                &UserId::generate(),
+                &TenantId::generate(),
+                Role::Owner,
+                &Email::parse("a@b.co").unwrap(),
+                &SessionId::generate(),
+            )
             .unwrap();
         let payload = token.split('.').nth(1).unwrap();
         let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
@@ -427,6 +521,9 @@ mod tests {
     fn secrets_are_random_and_hashes_stable() {
         assert_ne!(random_secret(32), random_secret(32));
         assert_eq!(random_secret(32).len(), 43);
-        assert_eq!(hash_secret("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hash_secret("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

@@ -30,7 +30,9 @@ impl AwsClients {
     /// Builds every client from one SDK configuration.
     pub fn new(config: &SdkConfig) -> Self {
         // Emulators serve buckets by path, not by virtual host; so does every presigned URL.
-        let s3_config = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some()).build();
+        let s3_config = aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(config.endpoint_url().is_some())
+            .build();
         Self {
             dynamodb: aws_sdk_dynamodb::Client::new(config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),

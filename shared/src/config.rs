@@ -99,15 +99,32 @@ pub struct ScheduleTarget {
     pub queue_arn: String,
 }
 
-fn number<T: std::str::FromStr + PartialOrd + Default>(raw: Option<String>, default: T, name: &'static str) -> Result<T, ConfigError> {
+fn number<T: std::str::FromStr + PartialOrd + Default>(
+    raw: Option<String>,
+    default: T,
+    name: &'static str,
+) -> Result<T, ConfigError> {
     match raw {
         None => Ok(default),
-        Some(v) => v.trim().parse().ok().filter(|n| *n > T::default()).ok_or(ConfigError::Invalid(name, "must be a positive whole number")),
+        Some(v) => v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| *n > T::default())
+            .ok_or(ConfigError::Invalid(
+                name,
+                "must be a positive whole number",
+            )),
     }
 }
 
 fn list(raw: Option<String>) -> Vec<String> {
-    raw.unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase).collect()
+    raw.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_lowercase)
+        .collect()
 }
 
 /// A required variable is missing or malformed.
@@ -135,7 +152,10 @@ impl Config {
             (Some(secret), _) => {
                 // HS256 needs at least 256 bits of key material to be worth anything.
                 if secret.len() < 32 {
-                    return Err(ConfigError::Invalid("JWT_SECRET", "must be at least 32 characters"));
+                    return Err(ConfigError::Invalid(
+                        "JWT_SECRET",
+                        "must be at least 32 characters",
+                    ));
                 }
                 JwtSecretSource::Inline(SecretString::from(secret))
             }
@@ -153,24 +173,43 @@ impl Config {
             jwt_secret,
             jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "pyairtable".into()),
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "pyairtable-api".into()),
-            airtable_api_url: get("AIRTABLE_API_URL").unwrap_or_else(|| "https://api.airtable.com".into()),
+            airtable_api_url: get("AIRTABLE_API_URL")
+                .unwrap_or_else(|| "https://api.airtable.com".into()),
             mcp_allowed_hosts: match list(get("MCP_ALLOWED_HOSTS")) {
-                hosts if hosts.is_empty() => vec!["localhost".into(), "127.0.0.1".into(), "[::1]".into()],
+                hosts if hosts.is_empty() => {
+                    vec!["localhost".into(), "127.0.0.1".into(), "[::1]".into()]
+                }
                 hosts => hosts,
             },
             mcp_allowed_origins: list(get("MCP_ALLOWED_ORIGINS")),
-            llm: match get("LLM_PROVIDER").as_deref().map(str::to_lowercase).as_deref() {
+            llm: match get("LLM_PROVIDER")
+                .as_deref()
+                .map(str::to_lowercase)
+                .as_deref()
+            {
                 None | Some("none") => crate::llm::LlmConfig::None,
-                Some("bedrock") => crate::llm::LlmConfig::Bedrock { model: req("LLM_MODEL")? },
+                Some("bedrock") => crate::llm::LlmConfig::Bedrock {
+                    model: req("LLM_MODEL")?,
+                },
                 Some("openai") => crate::llm::LlmConfig::OpenAi {
-                    base_url: get("LLM_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into()),
+                    base_url: get("LLM_BASE_URL")
+                        .unwrap_or_else(|| "https://api.openai.com/v1".into()),
                     api_key: get("LLM_API_KEY").map(SecretString::from),
                     model: req("LLM_MODEL")?,
                 },
-                Some(_) => return Err(ConfigError::Invalid("LLM_PROVIDER", "must be bedrock, openai or none")),
+                Some(_) => {
+                    return Err(ConfigError::Invalid(
+                        "LLM_PROVIDER",
+                        "must be bedrock, openai or none",
+                    ));
+                }
             },
-            llm_prices: crate::llm::Prices::parse(get("LLM_PRICES").as_deref())
-                .map_err(|_| ConfigError::Invalid("LLM_PRICES", "must be JSON {\"model\": {\"input\": 3.0, \"output\": 15.0}}"))?,
+            llm_prices: crate::llm::Prices::parse(get("LLM_PRICES").as_deref()).map_err(|_| {
+                ConfigError::Invalid(
+                    "LLM_PRICES",
+                    "must be JSON {\"model\": {\"input\": 3.0, \"output\": 15.0}}",
+                )
+            })?,
             llm_max_iterations: number(get("LLM_MAX_ITERATIONS"), 8, "LLM_MAX_ITERATIONS")?,
             llm_max_tokens: number(get("LLM_MAX_TOKENS"), 1024, "LLM_MAX_TOKENS")?,
             llm_history_tokens: number(get("LLM_HISTORY_TOKENS"), 12_000, "LLM_HISTORY_TOKENS")?,
@@ -183,15 +222,28 @@ impl Config {
             .into_iter()
             .filter_map(|(kind, var)| Some((kind.to_owned(), get(var)?)))
             .collect(),
-            workflow_schedules: match (get("SCHEDULE_GROUP"), get("SCHEDULER_ROLE_ARN"), get("AUTOMATION_QUEUE_ARN")) {
-                (Some(group), Some(role_arn), Some(queue_arn)) => Some(ScheduleTarget { group, role_arn, queue_arn }),
+            workflow_schedules: match (
+                get("SCHEDULE_GROUP"),
+                get("SCHEDULER_ROLE_ARN"),
+                get("AUTOMATION_QUEUE_ARN"),
+            ) {
+                (Some(group), Some(role_arn), Some(queue_arn)) => Some(ScheduleTarget {
+                    group,
+                    role_arn,
+                    queue_arn,
+                }),
                 _ => None,
             },
             workflow_http_allow: list(get("WORKFLOW_HTTP_ALLOW"))
                 .iter()
                 .map(|a| a.parse())
                 .collect::<Result<_, _>>()
-                .map_err(|_| ConfigError::Invalid("WORKFLOW_HTTP_ALLOW", "must list socket addresses such as 127.0.0.1:8080"))?,
+                .map_err(|_| {
+                    ConfigError::Invalid(
+                        "WORKFLOW_HTTP_ALLOW",
+                        "must list socket addresses such as 127.0.0.1:8080",
+                    )
+                })?,
             file_parsing: FileParsing {
                 extractor: get("FILE_EXTRACTOR").map(std::path::PathBuf::from),
                 memory_mb: number(get("FILE_PARSE_MEMORY_MB"), 1024, "FILE_PARSE_MEMORY_MB")?,
@@ -200,7 +252,12 @@ impl Config {
             metrics_namespace: get("METRICS_NAMESPACE").unwrap_or_else(|| "PyAirtable".into()),
             ops_token: match get("OPS_TOKEN") {
                 // Compared in constant time, but a short token is guessable all the same.
-                Some(t) if t.len() < 32 => return Err(ConfigError::Invalid("OPS_TOKEN", "must be at least 32 characters")),
+                Some(t) if t.len() < 32 => {
+                    return Err(ConfigError::Invalid(
+                        "OPS_TOKEN",
+                        "must be at least 32 characters",
+                    ));
+                }
                 t => t.map(SecretString::from),
             },
         })
@@ -235,8 +292,14 @@ mod tests {
         assert_eq!(cfg.airtable_api_url, "https://api.airtable.com");
         assert_eq!(cfg.stage, "local");
         assert!(matches!(cfg.jwt_secret, JwtSecretSource::Inline(_)));
-        assert!(cfg.workflow_http_allow.is_empty(), "no private address is callable by default");
-        assert_eq!((cfg.file_parsing.memory_mb, cfg.file_parsing.cpu_seconds), (1024, 60));
+        assert!(
+            cfg.workflow_http_allow.is_empty(),
+            "no private address is callable by default"
+        );
+        assert_eq!(
+            (cfg.file_parsing.memory_mb, cfg.file_parsing.cpu_seconds),
+            (1024, 60)
+        );
     }
 
     #[test]
@@ -244,10 +307,19 @@ mod tests {
         let mut env = base();
         env.insert("WORKFLOW_HTTP_ALLOW", "127.0.0.1:8080, [::1]:9000".into());
         let cfg = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
-        assert_eq!(cfg.workflow_http_allow, vec!["127.0.0.1:8080".parse().unwrap(), "[::1]:9000".parse().unwrap()]);
+        assert_eq!(
+            cfg.workflow_http_allow,
+            vec![
+                "127.0.0.1:8080".parse().unwrap(),
+                "[::1]:9000".parse().unwrap()
+            ]
+        );
         for bad in ["localhost:8080", "127.0.0.1", "10.0.0.0/8"] {
             env.insert("WORKFLOW_HTTP_ALLOW", bad.into());
-            assert!(Config::from_lookup(|k| env.get(k).cloned()).is_err(), "{bad}");
+            assert!(
+                Config::from_lookup(|k| env.get(k).cloned()).is_err(),
+                "{bad}"
+            );
         }
     }
 

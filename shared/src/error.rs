@@ -21,7 +21,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -47,25 +50,44 @@ pub enum ApiError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{detail}")]
-    TooManyRequests { code: &'static str, detail: String, retry_after: u64 },
+    TooManyRequests {
+        code: &'static str,
+        detail: String,
+        retry_after: u64,
+    },
     #[error("{detail}")]
-    Unavailable { detail: String, retry_after: Option<u64> },
+    Unavailable {
+        detail: String,
+        retry_after: Option<u64>,
+    },
     /// A dependency other than Airtable (a model provider) failed.
     #[error("{detail}")]
     BadGateway { code: &'static str, detail: String },
     /// Airtable refused or failed a request; `airtable_type` is its error type, kept for callers.
     #[error("{detail}")]
-    Upstream { status: StatusCode, code: &'static str, airtable_type: String, detail: String, retry_after: Option<u64> },
+    Upstream {
+        status: StatusCode,
+        code: &'static str,
+        airtable_type: String,
+        detail: String,
+        retry_after: Option<u64>,
+    },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ApiError {
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::BadRequest { code, detail: detail.into() }
+        Self::BadRequest {
+            code,
+            detail: detail.into(),
+        }
     }
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Conflict { code, detail: detail.into() }
+        Self::Conflict {
+            code,
+            detail: detail.into(),
+        }
     }
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
@@ -106,7 +128,9 @@ impl ApiError {
     /// Stable machine-readable code; also the last segment of the problem `type`.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest { code, .. } | Self::Conflict { code, .. } | Self::BadGateway { code, .. } => code,
+            Self::BadRequest { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::BadGateway { code, .. } => code,
             Self::Validation(_) => "validation_failed",
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
@@ -186,13 +210,25 @@ impl ApiError {
                 log_cause_chain(source.as_ref());
                 problem.detail = Some("An unexpected error occurred; it has been logged.".into());
             }
-            Self::Unavailable { detail, retry_after } => {
+            Self::Unavailable {
+                detail,
+                retry_after,
+            } => {
                 problem.detail = Some(detail.clone());
                 if let Some(secs) = retry_after {
                     extra = Some((header::RETRY_AFTER, HeaderValue::from(*secs)));
                 }
             }
-            Self::Locked { detail, retry_after, .. } | Self::TooManyRequests { detail, retry_after, .. } => {
+            Self::Locked {
+                detail,
+                retry_after,
+                ..
+            }
+            | Self::TooManyRequests {
+                detail,
+                retry_after,
+                ..
+            } => {
                 problem.detail = Some(detail.clone());
                 extra = Some((header::RETRY_AFTER, HeaderValue::from(*retry_after)));
             }
@@ -200,7 +236,12 @@ impl ApiError {
                 problem.detail = Some(self.to_string());
                 problem.errors = errors.clone();
             }
-            Self::Upstream { airtable_type, detail, retry_after, .. } => {
+            Self::Upstream {
+                airtable_type,
+                detail,
+                retry_after,
+                ..
+            } => {
                 problem.detail = Some(detail.clone());
                 problem.airtable_type = Some(airtable_type.clone());
                 if let Some(secs) = retry_after {
@@ -209,7 +250,10 @@ impl ApiError {
             }
             Self::Unauthorized(detail) => {
                 problem.detail = Some(detail.clone());
-                extra = Some((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"pyairtable\"")));
+                extra = Some((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"pyairtable\""),
+                ));
             }
             other => problem.detail = Some(other.to_string()),
         }
@@ -219,8 +263,12 @@ impl ApiError {
     /// Seconds after which a retry may succeed, when the error says so.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            Self::Locked { retry_after, .. } | Self::TooManyRequests { retry_after, .. } => Some(*retry_after),
-            Self::Unavailable { retry_after, .. } | Self::Upstream { retry_after, .. } => *retry_after,
+            Self::Locked { retry_after, .. } | Self::TooManyRequests { retry_after, .. } => {
+                Some(*retry_after)
+            }
+            Self::Unavailable { retry_after, .. } | Self::Upstream { retry_after, .. } => {
+                *retry_after
+            }
             _ => None,
         }
     }
@@ -275,7 +323,11 @@ mod tests {
 
     #[tokio::test]
     async fn locked_carries_retry_after() {
-        let res = ApiError::Locked { detail: "locked".into(), retry_after: 900 }.into_response();
+        let res = ApiError::Locked {
+            detail: "locked".into(),
+            retry_after: 900,
+        }
+        .into_response();
         assert_eq!(res.status(), StatusCode::LOCKED);
         assert_eq!(res.headers()[header::RETRY_AFTER], "900");
     }

@@ -19,28 +19,57 @@ pub const KINDS: &[(&str, &[&str], &[&str])] = &[
     ("csv", &["csv"], &["text/csv", "application/csv"]),
     ("tsv", &["tsv", "tab"], &["text/tab-separated-values"]),
     ("json", &["json"], &["application/json"]),
-    ("xlsx", &["xlsx"], &["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]),
+    (
+        "xlsx",
+        &["xlsx"],
+        &["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
+    ),
     ("txt", &["txt", "text"], &["text/plain"]),
     ("pdf", &["pdf"], &["application/pdf"]),
-    ("docx", &["docx"], &["application/vnd.openxmlformats-officedocument.wordprocessingml.document"]),
+    (
+        "docx",
+        &["docx"],
+        &["application/vnd.openxmlformats-officedocument.wordprocessingml.document"],
+    ),
 ];
 
 /// The kind a declared content type (parameters ignored) stands for.
 pub fn kind_of_content_type(content_type: &str) -> Option<&'static str> {
-    let base = content_type.split(';').next().unwrap_or("").trim().to_lowercase();
-    KINDS.iter().find(|(_, _, types)| types.contains(&base.as_str())).map(|(k, _, _)| *k)
+    let base = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_lowercase();
+    KINDS
+        .iter()
+        .find(|(_, _, types)| types.contains(&base.as_str()))
+        .map(|(k, _, _)| *k)
 }
 
 /// The kind a file name's extension stands for.
 pub fn kind_of_name(name: &str) -> Option<&'static str> {
     let ext = name.rsplit_once('.')?.1.to_lowercase();
-    KINDS.iter().find(|(_, exts, _)| exts.contains(&ext.as_str())).map(|(k, _, _)| *k)
+    KINDS
+        .iter()
+        .find(|(_, exts, _)| exts.contains(&ext.as_str()))
+        .map(|(k, _, _)| *k)
 }
 
 /// Where a file's bytes are uploaded. The tenant and file id in the key let the processor find
 /// the item from the S3 event alone.
 pub fn upload_key(tenant: &TenantId, file: &FileId, name: &str) -> String {
-    let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).take(120).collect();
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(120)
+        .collect();
     format!("uploads/{tenant}/{file}/{safe}")
 }
 

@@ -47,22 +47,38 @@ pub fn edge(router: Router) -> Router {
 
 fn inbound_request_id(req: &Request) -> Option<String> {
     let v = req.headers().get(REQUEST_ID_HEADER)?.to_str().ok()?;
-    let sane = !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    let sane = !v.is_empty()
+        && v.len() <= 128
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
     sane.then(|| v.to_owned())
 }
 
 async fn request_context(req: Request, next: Next) -> Response {
     let request_id = inbound_request_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
     let method = req.method().clone();
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route, tenant = tracing::field::Empty);
     let started = Instant::now();
-    let mut res = REQUEST_ID.scope(request_id.clone(), async move { ensure_problem(next.run(req).await) }.instrument(span.clone())).await;
+    let mut res = REQUEST_ID
+        .scope(
+            request_id.clone(),
+            async move { ensure_problem(next.run(req).await) }.instrument(span.clone()),
+        )
+        .await;
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
     span.in_scope(|| {
-        tracing::info!(status = res.status().as_u16(), latency_ms = started.elapsed().as_millis() as u64, "request finished");
+        tracing::info!(
+            status = res.status().as_u16(),
+            latency_ms = started.elapsed().as_millis() as u64,
+            "request finished"
+        );
     });
     res
 }
@@ -73,7 +89,11 @@ fn ensure_problem(res: Response) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return res;
     }
-    let is_text = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_none_or(|ct| ct.starts_with("text/plain"));
+    let is_text = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|ct| ct.starts_with("text/plain"));
     if !is_text {
         return res;
     }
@@ -89,7 +109,12 @@ fn ensure_problem(res: Response) -> Response {
     };
     let mut problem = Problem::new(status, code);
     if status.is_client_error() {
-        problem.detail = Some(status.canonical_reason().unwrap_or("bad request").to_lowercase());
+        problem.detail = Some(
+            status
+                .canonical_reason()
+                .unwrap_or("bad request")
+                .to_lowercase(),
+        );
     }
     let (mut parts, _) = res.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
@@ -105,7 +130,8 @@ impl Problem {
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut res = Response::new(Body::from(body));
         *res.status_mut() = status;
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         res
     }
 }
@@ -124,14 +150,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .map(|ct| {
+                ct.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
             .is_some_and(|ct| ct == "application/json" || ct.ends_with("+json"));
         if !json_type {
-            return Err(ApiError::UnsupportedMediaType("expected Content-Type: application/json".into()));
+            return Err(ApiError::UnsupportedMediaType(
+                "expected Content-Type: application/json".into(),
+            ));
         }
         // Refuse a declared oversize body before reading any of it (a client that sent
         // `Expect: 100-continue` then never sends it at all).
-        let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
         if declared.is_some_and(|len| len > MAX_JSON_BODY) {
             return Err(ApiError::PayloadTooLarge(MAX_JSON_BODY));
         }
@@ -155,9 +193,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         match inner.classify() {
             serde_json::error::Category::Data => {
                 let field = if path == "." { String::new() } else { path };
-                ApiError::Validation(vec![FieldError::new(field, strip_position(&inner.to_string()))])
+                ApiError::Validation(vec![FieldError::new(
+                    field,
+                    strip_position(&inner.to_string()),
+                )])
             }
-            _ => ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}")),
+            _ => ApiError::bad_request(
+                "malformed_json",
+                format!("the body is not valid JSON: {inner}"),
+            ),
         }
     })
 }
@@ -179,15 +223,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or("");
         let de = parse_query(query);
-        de.map(ApiQuery).map_err(|e| ApiError::bad_request("invalid_query", format!("invalid query string: {e}")))
+        de.map(ApiQuery).map_err(|e| {
+            ApiError::bad_request("invalid_query", format!("invalid query string: {e}"))
+        })
     }
 }
 
 /// Parses a query string with axum's own `Query` rules.
 fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, String> {
-    axum::extract::Query::<T>::try_from_uri(&format!("/?{query}").parse().map_err(|_| "malformed query".to_string())?)
-        .map(|q| q.0)
-        .map_err(|e| e.body_text())
+    axum::extract::Query::<T>::try_from_uri(
+        &format!("/?{query}")
+            .parse()
+            .map_err(|_| "malformed query".to_string())?,
+    )
+    .map(|q| q.0)
+    .map_err(|e| e.body_text())
 }
 
 #[cfg(test)]
@@ -205,20 +255,33 @@ mod tests {
     }
 
     fn app() -> Router {
-        edge(Router::new().route("/things", post(|ApiJson(_b): ApiJson<Body1>| async { StatusCode::CREATED })))
+        edge(Router::new().route(
+            "/things",
+            post(|ApiJson(_b): ApiJson<Body1>| async { StatusCode::CREATED }),
+        ))
     }
 
     async fn call(req: Request) -> (StatusCode, Option<String>, serde_json::Value) {
         let res = app().oneshot(req).await.unwrap();
         let status = res.status();
-        let ct = res.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned());
+        let ct = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned());
         assert!(res.headers().contains_key(REQUEST_ID_HEADER));
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        (status, ct, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+        (
+            status,
+            ct,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        )
     }
 
     fn json_post(body: &str) -> Request {
-        Request::post("/things").header("content-type", "application/json").body(Body::from(body.to_owned())).unwrap()
+        Request::post("/things")
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap()
     }
 
     #[tokio::test]
@@ -249,19 +312,28 @@ mod tests {
 
     #[tokio::test]
     async fn oversized_bodies_are_413_and_non_json_is_415() {
-        let big = format!(r#"{{"name":"{}","count":1}}"#, "x".repeat(MAX_JSON_BODY + 1));
+        let big = format!(
+            r#"{{"name":"{}","count":1}}"#,
+            "x".repeat(MAX_JSON_BODY + 1)
+        );
         let (status, ct, body) = call(json_post(&big)).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(ct.as_deref(), Some(PROBLEM_JSON));
         assert_eq!(body["code"], "payload_too_large");
-        let req = Request::post("/things").header("content-type", "text/plain").body(Body::from("hi")).unwrap();
+        let req = Request::post("/things")
+            .header("content-type", "text/plain")
+            .body(Body::from("hi"))
+            .unwrap();
         let (status, _, _) = call(req).await;
         assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     }
 
     #[tokio::test]
     async fn a_sane_inbound_request_id_is_kept() {
-        let req = Request::get("/nope").header(REQUEST_ID_HEADER, "abc-123").body(Body::empty()).unwrap();
+        let req = Request::get("/nope")
+            .header(REQUEST_ID_HEADER, "abc-123")
+            .body(Body::empty())
+            .unwrap();
         let res = app().oneshot(req).await.unwrap();
         assert_eq!(res.headers()[REQUEST_ID_HEADER], "abc-123");
     }

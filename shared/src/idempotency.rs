@@ -61,12 +61,26 @@ pub fn fingerprint(parts: &[&str]) -> String {
 }
 
 /// Reads the key and claims it for this request (`fingerprint` identifies the request's content).
-pub async fn begin(store: &Store, identity: &Identity, headers: &HeaderMap, fingerprint: &str) -> Result<Begin, ApiError> {
+pub async fn begin(
+    store: &Store,
+    identity: &Identity,
+    headers: &HeaderMap,
+    fingerprint: &str,
+) -> Result<Begin, ApiError> {
     let tenant = &identity.tenant;
-    let Some(raw) = headers.get(HEADER) else { return Ok(Begin::NoKey) };
-    let key = raw.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 255 && k.chars().all(|c| c.is_ascii_graphic()));
+    let Some(raw) = headers.get(HEADER) else {
+        return Ok(Begin::NoKey);
+    };
+    let key = raw
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.chars().all(|c| c.is_ascii_graphic()));
     let Some(key) = key else {
-        return Err(ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1–255 visible ASCII characters"));
+        return Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1–255 visible ASCII characters",
+        ));
     };
     let fingerprint = crate::auth::hash_secret(fingerprint);
     let scoped = format!("{}#{key}", identity.caller_id());
@@ -81,7 +95,10 @@ pub async fn begin(store: &Store, identity: &Identity, headers: &HeaderMap, fing
             lease_until: now + LEASE_SECS,
             expires_at: now + TTL_SECS,
         };
-        let item = Store::with_ttl(Store::item(&item_key, "idempotency", &claim)?, claim.expires_at);
+        let item = Store::with_ttl(
+            Store::item(&item_key, "idempotency", &claim)?,
+            claim.expires_at,
+        );
         match store.put_new(item.clone()).await {
             Ok(()) => return Ok(Begin::Run(scoped)),
             Err(StoreError::ConditionFailed) => {}
@@ -113,20 +130,42 @@ pub async fn begin(store: &Store, identity: &Identity, headers: &HeaderMap, fing
             }
         }
         if existing.fingerprint != fingerprint {
-            return Err(ApiError::conflict("idempotency_key_reused", "this Idempotency-Key was used for a different request"));
+            return Err(ApiError::conflict(
+                "idempotency_key_reused",
+                "this Idempotency-Key was used for a different request",
+            ));
         }
         return match existing {
-            Record { done: true, status: Some(status), body: Some(body), .. } => {
-                Ok(Begin::Replay { status, body: serde_json::from_str(&body).unwrap_or(Value::Null) })
-            }
-            _ => Err(ApiError::conflict("idempotency_in_progress", "a request with this Idempotency-Key is still running; retry shortly")),
+            Record {
+                done: true,
+                status: Some(status),
+                body: Some(body),
+                ..
+            } => Ok(Begin::Replay {
+                status,
+                body: serde_json::from_str(&body).unwrap_or(Value::Null),
+            }),
+            _ => Err(ApiError::conflict(
+                "idempotency_in_progress",
+                "a request with this Idempotency-Key is still running; retry shortly",
+            )),
         };
     }
-    Err(ApiError::conflict("idempotency_in_progress", "this Idempotency-Key is contended; retry shortly"))
+    Err(ApiError::conflict(
+        "idempotency_in_progress",
+        "this Idempotency-Key is contended; retry shortly",
+    ))
 }
 
 /// Stores the answer of a request that ran (only over this request's own claim).
-pub async fn finish(store: &Store, tenant: &TenantId, key: &str, fingerprint: &str, status: u16, body: &Value) -> Result<(), ApiError> {
+pub async fn finish(
+    store: &Store,
+    tenant: &TenantId,
+    key: &str,
+    fingerprint: &str,
+    status: u16,
+    body: &Value,
+) -> Result<(), ApiError> {
     let res = store
         .update::<Value>(
             &keys::idempotency(tenant, key),
@@ -158,7 +197,13 @@ pub async fn abandon(store: &Store, tenant: &TenantId, key: &str) {
 /// answer (with `idempotent-replayed: true`) and writes nothing. A failure that wrote nothing (a
 /// 4xx, or a base on hold) releases the key; one that may have written (a partial batch, an
 /// ambiguous upstream error) is stored as the answer, so a retry cannot write twice.
-pub async fn run<F, Fut>(store: &Store, identity: &Identity, headers: &HeaderMap, fingerprint: String, run: F) -> Result<Response, ApiError>
+pub async fn run<F, Fut>(
+    store: &Store,
+    identity: &Identity,
+    headers: &HeaderMap,
+    fingerprint: String,
+    run: F,
+) -> Result<Response, ApiError>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<(StatusCode, Value), ApiError>>,
@@ -169,31 +214,59 @@ where
         Begin::NoKey => run().await.map(|(s, v)| (s, Json(v)).into_response()),
         Begin::Replay { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            let mut res = (status, [(replayed, HeaderValue::from_static("true"))], Json(body)).into_response();
+            let mut res = (
+                status,
+                [(replayed, HeaderValue::from_static("true"))],
+                Json(body),
+            )
+                .into_response();
             if status.is_client_error() || status.is_server_error() {
-                res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::error::PROBLEM_JSON));
+                res.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(crate::error::PROBLEM_JSON),
+                );
             }
             Ok(res)
         }
         Begin::Run(key) => match run().await {
             Ok((status, body)) => {
                 finish(store, tenant, &key, &fingerprint, status.as_u16(), &body).await?;
-                Ok((status, [(replayed, HeaderValue::from_static("false"))], Json(body)).into_response())
+                Ok((
+                    status,
+                    [(replayed, HeaderValue::from_static("false"))],
+                    Json(body),
+                )
+                    .into_response())
             }
             // Only a failure that may have written keeps the key (so a retry cannot write twice);
             // anything else wrote nothing and releases it for a retry.
-            Err(e) if !matches!(e.code(), "airtable_partial_write" | "airtable_outcome_unknown") => {
+            Err(e)
+                if !matches!(
+                    e.code(),
+                    "airtable_partial_write" | "airtable_outcome_unknown"
+                ) =>
+            {
                 abandon(store, tenant, &key).await;
                 Err(e)
             }
             Err(e) => {
                 let res = e.into_response();
                 let status = res.status();
-                let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap_or_default();
+                let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+                    .await
+                    .unwrap_or_default();
                 let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
                 finish(store, tenant, &key, &fingerprint, status.as_u16(), &body).await?;
-                let mut res = (status, [(replayed, HeaderValue::from_static("false"))], Json(body)).into_response();
-                res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::error::PROBLEM_JSON));
+                let mut res = (
+                    status,
+                    [(replayed, HeaderValue::from_static("false"))],
+                    Json(body),
+                )
+                    .into_response();
+                res.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(crate::error::PROBLEM_JSON),
+                );
                 Ok(res)
             }
         },

@@ -131,13 +131,20 @@ impl Email {
         let Some((local, domain)) = s.split_once('@') else {
             return Err("must be an email address");
         };
-        let ok_local = !local.is_empty() && local.len() <= 64 && !local.contains(char::is_whitespace);
+        let ok_local =
+            !local.is_empty() && local.len() <= 64 && !local.contains(char::is_whitespace);
         let ok_domain = domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
-        if ok_local && ok_domain && !local.contains('@') { Ok(Self(s)) } else { Err("must be an email address") }
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+        if ok_local && ok_domain && !local.contains('@') {
+            Ok(Self(s))
+        } else {
+            Err("must be an email address")
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -149,7 +156,9 @@ impl utoipa::PartialSchema for Email {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Email)))
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Email,
+            )))
             .into()
     }
 }
@@ -327,8 +336,20 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "a@b@c.com", "ada@.com"] {
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "ada@.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

@@ -17,8 +17,11 @@ use crate::store::{Store, StoreError, keys};
 pub const MAX_IMPORT_ROWS: u64 = 10_000;
 
 /// The saga types and their steps, in order (compensation runs them backwards).
-pub const TYPES: &[(&str, &[&str])] =
-    &[("import_file", &["prepare", "write_rows"]), ("bulk_update", &["snapshot", "update"]), ("sync_tables", &["plan", "apply"])];
+pub const TYPES: &[(&str, &[&str])] = &[
+    ("import_file", &["prepare", "write_rows"]),
+    ("bulk_update", &["snapshot", "update"]),
+    ("sync_tables", &["plan", "apply"]),
+];
 
 /// The steps of a type.
 pub fn steps_of(kind: &str) -> Option<&'static [&'static str]> {
@@ -187,10 +190,13 @@ pub async fn start(
     kind: &str,
     input: Value,
 ) -> Result<Saga, ApiError> {
-    let steps = steps_of(kind).ok_or_else(|| ApiError::invalid("type", "must be import_file, bulk_update or sync_tables"))?;
-    let arn = machines
-        .get(kind)
-        .ok_or_else(|| ApiError::Unavailable { detail: format!("the {kind} saga is not deployed"), retry_after: None })?;
+    let steps = steps_of(kind).ok_or_else(|| {
+        ApiError::invalid("type", "must be import_file, bulk_update or sync_tables")
+    })?;
+    let arn = machines.get(kind).ok_or_else(|| ApiError::Unavailable {
+        detail: format!("the {kind} saga is not deployed"),
+        retry_after: None,
+    })?;
     let now = crate::time::now_rfc3339();
     let saga = Saga {
         id: SagaId::generate(),
@@ -199,7 +205,14 @@ pub async fn start(
         input,
         steps: steps
             .iter()
-            .map(|s| Step { name: (*s).into(), status: "pending".into(), started_at: None, finished_at: None, result: None, error: None })
+            .map(|s| Step {
+                name: (*s).into(),
+                status: "pending".into(),
+                started_at: None,
+                finished_at: None,
+                result: None,
+                error: None,
+            })
             .collect(),
         compensation_log: Vec::new(),
         progress: None,
@@ -209,7 +222,9 @@ pub async fn start(
         created_at: now.clone(),
         updated_at: now,
     };
-    store.put_new(Store::item(&keys::saga(tenant, &saga.id), "saga", &saga)?).await?;
+    store
+        .put_new(Store::item(&keys::saga(tenant, &saga.id), "saga", &saga)?)
+        .await?;
     let started = sfn
         .start_execution()
         .state_machine_arn(arn)
@@ -220,7 +235,9 @@ pub async fn start(
     if let Err(e) = started {
         let e = aws_sdk_sfn::error::DisplayErrorContext(e).to_string();
         let _ = store.delete(&keys::saga(tenant, &saga.id)).await;
-        return Err(ApiError::internal(std::io::Error::other(format!("StartExecution failed: {e}"))));
+        return Err(ApiError::internal(std::io::Error::other(format!(
+            "StartExecution failed: {e}"
+        ))));
     }
     Ok(saga)
 }
@@ -228,9 +245,15 @@ pub async fn start(
 /// Checks a saga's input (field by field, 422 with the paths) and returns it as it will run.
 /// 403 unless every base a saga names (`baseId`, `sourceBaseId`, `targetBaseId`) is one the
 /// tenant's Airtable token can see: a saga never starts against somebody else's base id.
-pub async fn check_bases(airtable: &crate::airtable::Airtable, tenant: &TenantId, input: &Value) -> Result<(), ApiError> {
-    let bases: Vec<&str> =
-        ["baseId", "sourceBaseId", "targetBaseId"].iter().filter_map(|k| input.get(*k).and_then(Value::as_str)).collect();
+pub async fn check_bases(
+    airtable: &crate::airtable::Airtable,
+    tenant: &TenantId,
+    input: &Value,
+) -> Result<(), ApiError> {
+    let bases: Vec<&str> = ["baseId", "sourceBaseId", "targetBaseId"]
+        .iter()
+        .filter_map(|k| input.get(*k).and_then(Value::as_str))
+        .collect();
     if bases.is_empty() {
         return Ok(());
     }
@@ -241,19 +264,38 @@ pub async fn check_bases(airtable: &crate::airtable::Airtable, tenant: &TenantId
     Ok(())
 }
 
-pub async fn validate(store: &Store, tenant: &TenantId, kind: &str, input: &Value) -> Result<Value, ApiError> {
+pub async fn validate(
+    store: &Store,
+    tenant: &TenantId,
+    kind: &str,
+    input: &Value,
+) -> Result<Value, ApiError> {
     use crate::error::FieldError;
     use crate::ids::{BaseId, FileId, RecordId, TableRef};
     let mut errors = Vec::new();
-    let Some(obj) = input.as_object() else { return Err(ApiError::invalid("input", "must be an object")) };
-    let base = |name: &str, errors: &mut Vec<FieldError>| match obj.get(name).and_then(Value::as_str).map(BaseId::parse) {
+    let Some(obj) = input.as_object() else {
+        return Err(ApiError::invalid("input", "must be an object"));
+    };
+    let base = |name: &str, errors: &mut Vec<FieldError>| match obj
+        .get(name)
+        .and_then(Value::as_str)
+        .map(BaseId::parse)
+    {
         Some(Ok(_)) => {}
         Some(Err(m)) => errors.push(FieldError::new(format!("input.{name}"), m)),
         None => errors.push(FieldError::new(format!("input.{name}"), "is required")),
     };
     let table = |name: &str, errors: &mut Vec<FieldError>| {
-        if obj.get(name).and_then(Value::as_str).map(TableRef::parse).is_none_or(|r| r.is_err()) {
-            errors.push(FieldError::new(format!("input.{name}"), "must be a table id (tbl…) or name"));
+        if obj
+            .get(name)
+            .and_then(Value::as_str)
+            .map(TableRef::parse)
+            .is_none_or(|r| r.is_err())
+        {
+            errors.push(FieldError::new(
+                format!("input.{name}"),
+                "must be a table id (tbl…) or name",
+            ));
         }
     };
     match kind {
@@ -261,29 +303,56 @@ pub async fn validate(store: &Store, tenant: &TenantId, kind: &str, input: &Valu
             base("baseId", &mut errors);
             match (obj.get("table"), obj.get("createTable")) {
                 (Some(_), None) => table("table", &mut errors),
-                (None, Some(c)) if c["name"].as_str().is_some_and(|n| !n.trim().is_empty() && n.chars().count() <= 255) => {}
-                _ => errors.push(FieldError::new("input.table", "give either table (an existing table) or createTable: {name}")),
+                (None, Some(c))
+                    if c["name"]
+                        .as_str()
+                        .is_some_and(|n| !n.trim().is_empty() && n.chars().count() <= 255) => {}
+                _ => errors.push(FieldError::new(
+                    "input.table",
+                    "give either table (an existing table) or createTable: {name}",
+                )),
             }
             let mapping = obj.get("mapping").and_then(Value::as_object);
-            if mapping.is_none_or(|m| m.is_empty() || m.values().any(|v| v.as_str().is_none_or(|f| f.trim().is_empty()))) {
-                errors.push(FieldError::new("input.mapping", "must map file columns to field names: {\"column\": \"Field\"}"));
+            if mapping.is_none_or(|m| {
+                m.is_empty()
+                    || m.values()
+                        .any(|v| v.as_str().is_none_or(|f| f.trim().is_empty()))
+            }) {
+                errors.push(FieldError::new(
+                    "input.mapping",
+                    "must map file columns to field names: {\"column\": \"Field\"}",
+                ));
             }
             match obj.get("fileId").and_then(Value::as_str).map(FileId::parse) {
                 Some(Ok(id)) => {
-                    let f: Option<crate::files::FileRecord> = store.get(&crate::store::keys::file(tenant, &id)).await?;
+                    let f: Option<crate::files::FileRecord> =
+                        store.get(&crate::store::keys::file(tenant, &id)).await?;
                     match f {
                         None => errors.push(FieldError::new("input.fileId", "no such file")),
-                        Some(f) if f.status != crate::files::FileStatus::Processed => {
-                            errors.push(FieldError::new("input.fileId", "the file is not processed yet"))
-                        }
+                        Some(f) if f.status != crate::files::FileStatus::Processed => errors.push(
+                            FieldError::new("input.fileId", "the file is not processed yet"),
+                        ),
                         Some(f) => {
-                            let columns: Vec<String> =
-                                f.preview.map(|p| p.columns.into_iter().map(|c| c.name).collect()).unwrap_or_default();
+                            let columns: Vec<String> = f
+                                .preview
+                                .map(|p| p.columns.into_iter().map(|c| c.name).collect())
+                                .unwrap_or_default();
                             if columns.is_empty() {
-                                errors.push(FieldError::new("input.fileId", "the file holds no table"));
+                                errors.push(FieldError::new(
+                                    "input.fileId",
+                                    "the file holds no table",
+                                ));
                             }
-                            for col in mapping.into_iter().flatten().map(|(k, _)| k).filter(|k| !columns.contains(k)) {
-                                errors.push(FieldError::new(format!("input.mapping.{col}"), "is not a column of the file"));
+                            for col in mapping
+                                .into_iter()
+                                .flatten()
+                                .map(|(k, _)| k)
+                                .filter(|k| !columns.contains(k))
+                            {
+                                errors.push(FieldError::new(
+                                    format!("input.mapping.{col}"),
+                                    "is not a column of the file",
+                                ));
                             }
                         }
                     }
@@ -294,19 +363,35 @@ pub async fn validate(store: &Store, tenant: &TenantId, kind: &str, input: &Valu
         "bulk_update" => {
             base("baseId", &mut errors);
             table("table", &mut errors);
-            match (obj.get("filterByFormula").and_then(Value::as_str), obj.get("recordIds").and_then(Value::as_array)) {
+            match (
+                obj.get("filterByFormula").and_then(Value::as_str),
+                obj.get("recordIds").and_then(Value::as_array),
+            ) {
                 (Some(f), None) if !f.trim().is_empty() => {}
                 (None, Some(ids)) if !ids.is_empty() && ids.len() <= 1000 => {
                     for (i, id) in ids.iter().enumerate() {
                         if id.as_str().map(RecordId::parse).is_none_or(|r| r.is_err()) {
-                            errors.push(FieldError::new(format!("input.recordIds[{i}]"), "must be a record id (rec…)"));
+                            errors.push(FieldError::new(
+                                format!("input.recordIds[{i}]"),
+                                "must be a record id (rec…)",
+                            ));
                         }
                     }
                 }
-                _ => errors.push(FieldError::new("input.filterByFormula", "give either filterByFormula or recordIds (1 to 1000)")),
+                _ => errors.push(FieldError::new(
+                    "input.filterByFormula",
+                    "give either filterByFormula or recordIds (1 to 1000)",
+                )),
             }
-            if obj.get("fields").and_then(Value::as_object).is_none_or(|f| f.is_empty()) {
-                errors.push(FieldError::new("input.fields", "must name the fields to set and their values"));
+            if obj
+                .get("fields")
+                .and_then(Value::as_object)
+                .is_none_or(|f| f.is_empty())
+            {
+                errors.push(FieldError::new(
+                    "input.fields",
+                    "must name the fields to set and their values",
+                ));
             }
         }
         "sync_tables" => {
@@ -316,17 +401,32 @@ pub async fn validate(store: &Store, tenant: &TenantId, kind: &str, input: &Valu
             }
             table("sourceTable", &mut errors);
             table("targetTable", &mut errors);
-            if obj.get("keyField").and_then(Value::as_str).is_none_or(|k| k.trim().is_empty()) {
+            if obj
+                .get("keyField")
+                .and_then(Value::as_str)
+                .is_none_or(|k| k.trim().is_empty())
+            {
                 errors.push(FieldError::new("input.keyField", "is required"));
             }
         }
-        _ => errors.push(FieldError::new("type", "must be import_file, bulk_update or sync_tables")),
+        _ => errors.push(FieldError::new(
+            "type",
+            "must be import_file, bulk_update or sync_tables",
+        )),
     }
-    if errors.is_empty() { Ok(input.clone()) } else { Err(ApiError::Validation(errors)) }
+    if errors.is_empty() {
+        Ok(input.clone())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }
 
 /// Loads a saga of the tenant.
-pub async fn load(store: &Store, tenant: &TenantId, id: &SagaId) -> Result<Option<Saga>, StoreError> {
+pub async fn load(
+    store: &Store,
+    tenant: &TenantId,
+    id: &SagaId,
+) -> Result<Option<Saga>, StoreError> {
     store.get(&keys::saga(tenant, id)).await
 }
 
@@ -336,9 +436,15 @@ mod tests {
 
     #[test]
     fn every_type_has_steps_and_final_statuses_are_final() {
-        assert_eq!(steps_of("import_file"), Some(&["prepare", "write_rows"][..]));
+        assert_eq!(
+            steps_of("import_file"),
+            Some(&["prepare", "write_rows"][..])
+        );
         assert!(steps_of("nope").is_none());
         assert!(Status::CompensationFailed.is_final() && !Status::Compensating.is_final());
-        assert_eq!(serde_json::to_value(Status::CompensationFailed).unwrap(), "compensation_failed");
+        assert_eq!(
+            serde_json::to_value(Status::CompensationFailed).unwrap(),
+            "compensation_failed"
+        );
     }
 }

@@ -15,11 +15,19 @@ use secrecy::{ExposeSecret, SecretString};
 pub struct SealError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
 
 fn context(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 /// Encrypts `secret` under `key_id`; returns base64 ciphertext.
-pub async fn seal(kms: &aws_sdk_kms::Client, key_id: &str, ctx: &[(&str, &str)], secret: &SecretString) -> Result<String, SealError> {
+pub async fn seal(
+    kms: &aws_sdk_kms::Client,
+    key_id: &str,
+    ctx: &[(&str, &str)],
+    secret: &SecretString,
+) -> Result<String, SealError> {
     let out = kms
         .encrypt()
         .key_id(key_id)
@@ -28,13 +36,21 @@ pub async fn seal(kms: &aws_sdk_kms::Client, key_id: &str, ctx: &[(&str, &str)],
         .send()
         .await
         .map_err(|e| SealError(Box::new(e)))?;
-    let blob = out.ciphertext_blob.ok_or_else(|| SealError("KMS returned no ciphertext".into()))?;
+    let blob = out
+        .ciphertext_blob
+        .ok_or_else(|| SealError("KMS returned no ciphertext".into()))?;
     Ok(STANDARD.encode(blob.as_ref()))
 }
 
 /// Decrypts what [`seal`] produced with the same context.
-pub async fn open(kms: &aws_sdk_kms::Client, ctx: &[(&str, &str)], ciphertext: &str) -> Result<SecretString, SealError> {
-    let blob = STANDARD.decode(ciphertext).map_err(|e| SealError(Box::new(e)))?;
+pub async fn open(
+    kms: &aws_sdk_kms::Client,
+    ctx: &[(&str, &str)],
+    ciphertext: &str,
+) -> Result<SecretString, SealError> {
+    let blob = STANDARD
+        .decode(ciphertext)
+        .map_err(|e| SealError(Box::new(e)))?;
     let out = kms
         .decrypt()
         .ciphertext_blob(Blob::new(blob))
@@ -42,6 +58,10 @@ pub async fn open(kms: &aws_sdk_kms::Client, ctx: &[(&str, &str)], ciphertext: &
         .send()
         .await
         .map_err(|e| SealError(Box::new(e)))?;
-    let plain = out.plaintext.ok_or_else(|| SealError("KMS returned no plaintext".into()))?;
-    Ok(SecretString::from(String::from_utf8(plain.into_inner()).map_err(|e| SealError(Box::new(e)))?))
+    let plain = out
+        .plaintext
+        .ok_or_else(|| SealError("KMS returned no plaintext".into()))?;
+    Ok(SecretString::from(
+        String::from_utf8(plain.into_inner()).map_err(|e| SealError(Box::new(e)))?,
+    ))
 }

@@ -21,7 +21,9 @@ pub fn unreachable_aws() -> (Config, AwsClients) {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url("http://127.0.0.1:9")
-        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(creds))
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+            creds,
+        ))
         .build();
     let env = HashMap::from([
         ("TABLE_NAME", "t"),
@@ -32,7 +34,8 @@ pub fn unreachable_aws() -> (Config, AwsClients) {
         ("KMS_KEY_ID", "alias/k"),
         ("JWT_SECRET", "unit-test-secret-0123456789abcdefghij"),
     ]);
-    let config = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).expect("complete test configuration");
+    let config = Config::from_lookup(|k| env.get(k).map(|v| v.to_string()))
+        .expect("complete test configuration");
     (config, AwsClients::new(&sdk))
 }
 
@@ -40,10 +43,17 @@ pub fn unreachable_aws() -> (Config, AwsClients) {
 /// and `router`; returns status, JSON body and headers.
 pub async fn invoke(router: Router, event: &str) -> (u16, serde_json::Value, HeaderMap) {
     let req = lambda_http::request::from_str(event).expect("a valid API Gateway event");
-    let res = crate::http::edge(router).oneshot(req.map(|b| Body::from(b.to_vec()))).await.expect("infallible");
+    let res = crate::http::edge(router)
+        .oneshot(req.map(|b| Body::from(b.to_vec())))
+        .await
+        .expect("infallible");
     let (status, headers) = (res.status().as_u16(), res.headers().clone());
     let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null), headers)
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        headers,
+    )
 }
 
 /// Reads `events/<function>/<name>` of the workspace.

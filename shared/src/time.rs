@@ -16,24 +16,34 @@ pub fn now_rfc3339() -> String {
 
 /// An epoch-seconds instant as an RFC 3339 string (UTC).
 pub fn epoch_to_rfc3339(epoch: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(epoch).unwrap_or(OffsetDateTime::UNIX_EPOCH).format(&Rfc3339).unwrap_or_default()
+    OffsetDateTime::from_unix_timestamp(epoch)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .format(&Rfc3339)
+        .unwrap_or_default()
 }
 
 /// Now as RFC 3339 with milliseconds (step timings).
 pub fn now_rfc3339_millis() -> String {
     let now = OffsetDateTime::now_utc();
-    let now = now.replace_nanosecond(now.millisecond() as u32 * 1_000_000).unwrap_or(now);
+    let now = now
+        .replace_nanosecond(now.millisecond() as u32 * 1_000_000)
+        .unwrap_or(now);
     now.format(&Rfc3339).unwrap_or_default()
 }
 
 /// Epoch seconds of an RFC 3339 instant.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    OffsetDateTime::parse(s, &Rfc3339).ok().map(|t| t.unix_timestamp())
+    OffsetDateTime::parse(s, &Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
 }
 
 /// Milliseconds from `a` to `b` (RFC 3339), when both parse and `b` is not earlier.
 pub fn millis_between(a: &str, b: &str) -> Option<u64> {
-    let (a, b) = (OffsetDateTime::parse(a, &Rfc3339).ok()?, OffsetDateTime::parse(b, &Rfc3339).ok()?);
+    let (a, b) = (
+        OffsetDateTime::parse(a, &Rfc3339).ok()?,
+        OffsetDateTime::parse(b, &Rfc3339).ok()?,
+    );
     u64::try_from((b - a).whole_milliseconds()).ok()
 }
 
@@ -46,6 +56,9 @@ mod tests {
         assert_eq!(epoch_to_rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(epoch_to_rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(parse_rfc3339("2023-11-14T22:13:20Z"), Some(1_700_000_000));
-        assert_eq!(millis_between("2023-11-14T22:13:20Z", "2023-11-14T22:13:21.250Z"), Some(1250));
+        assert_eq!(
+            millis_between("2023-11-14T22:13:20Z", "2023-11-14T22:13:21.250Z"),
+            Some(1250)
+        );
     }
 }

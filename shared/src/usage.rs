@@ -23,7 +23,12 @@ pub fn micros(usd: f64) -> u64 {
 /// `D#2026-11-28` and `M#2026-11` for now (UTC).
 pub fn periods_now() -> (String, String) {
     let now = time::OffsetDateTime::now_utc();
-    let day = format!("D#{:04}-{:02}-{:02}", now.year(), u8::from(now.month()), now.day());
+    let day = format!(
+        "D#{:04}-{:02}-{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    );
     let month = format!("M#{:04}-{:02}", now.year(), u8::from(now.month()));
     (day, month)
 }
@@ -52,7 +57,12 @@ pub struct Budgets {
 
 impl Default for Budgets {
     fn default() -> Self {
-        Self { tenant_monthly_usd: None, user_monthly_usd: None, alert_threshold: 0.8, updated_at: String::new() }
+        Self {
+            tenant_monthly_usd: None,
+            user_monthly_usd: None,
+            alert_threshold: 0.8,
+            updated_at: String::new(),
+        }
     }
 }
 
@@ -82,26 +92,46 @@ pub async fn budgets(store: &Store, tenant: &TenantId) -> Result<Budgets, StoreE
     Ok(store.get(&keys::budget(tenant)).await?.unwrap_or_default())
 }
 
-async fn spent(store: &Store, tenant: &TenantId, month: &str, user: Option<&UserId>) -> Result<u64, StoreError> {
+async fn spent(
+    store: &Store,
+    tenant: &TenantId,
+    month: &str,
+    user: Option<&UserId>,
+) -> Result<u64, StoreError> {
     let c: Option<Counters> = store.get(&keys::usage(tenant, month, user)).await?;
     Ok(c.map(|c| c.cost_micros).unwrap_or(0))
 }
 
 fn standing(limit: Option<f64>, spent: u64) -> Standing {
-    Standing { limit_usd: limit, spent_usd: usd(spent), remaining_usd: limit.map(|l| (l - usd(spent)).max(0.0)) }
+    Standing {
+        limit_usd: limit,
+        spent_usd: usd(spent),
+        remaining_usd: limit.map(|l| (l - usd(spent)).max(0.0)),
+    }
 }
 
 /// Where the tenant and the user stand this month. Any failure to read is an error: a budget
 /// that cannot be read is not a budget that allows spending.
-pub async fn status(store: &Store, tenant: &TenantId, user: &UserId) -> Result<(Budgets, BudgetStatus, u64, u64), ApiError> {
+pub async fn status(
+    store: &Store,
+    tenant: &TenantId,
+    user: &UserId,
+) -> Result<(Budgets, BudgetStatus, u64, u64), ApiError> {
     let unavailable = |e: StoreError| {
         tracing::error!(error = %e, "budget check failed; refusing the model call");
-        ApiError::Unavailable { detail: "the budget could not be checked, so no model was called; try again".into(), retry_after: Some(5) }
+        ApiError::Unavailable {
+            detail: "the budget could not be checked, so no model was called; try again".into(),
+            retry_after: Some(5),
+        }
     };
     let (_, month) = periods_now();
     let b = budgets(store, tenant).await.map_err(unavailable)?;
-    let tenant_spent = spent(store, tenant, &month, None).await.map_err(unavailable)?;
-    let user_spent = spent(store, tenant, &month, Some(user)).await.map_err(unavailable)?;
+    let tenant_spent = spent(store, tenant, &month, None)
+        .await
+        .map_err(unavailable)?;
+    let user_spent = spent(store, tenant, &month, Some(user))
+        .await
+        .map_err(unavailable)?;
     let status = BudgetStatus {
         month: month.trim_start_matches("M#").to_owned(),
         tenant: standing(b.tenant_monthly_usd, tenant_spent),
@@ -115,9 +145,17 @@ pub async fn status(store: &Store, tenant: &TenantId, user: &UserId) -> Result<(
 /// Refuses (429 `budget-exceeded`) when a call costing at most `worst_micros` would not fit in
 /// what is left of the workspace's or the user's budget; reads only (a preflight — the call
 /// itself reserves with [`reserve`]).
-pub async fn check(store: &Store, tenant: &TenantId, user: &UserId, worst_micros: u64) -> Result<BudgetStatus, ApiError> {
+pub async fn check(
+    store: &Store,
+    tenant: &TenantId,
+    user: &UserId,
+    worst_micros: u64,
+) -> Result<BudgetStatus, ApiError> {
     let (b, status, tenant_spent, user_spent) = status(store, tenant, user).await?;
-    for (scope, limit, spent) in [("workspace", b.tenant_monthly_usd, tenant_spent), ("your", b.user_monthly_usd, user_spent)] {
+    for (scope, limit, spent) in [
+        ("workspace", b.tenant_monthly_usd, tenant_spent),
+        ("your", b.user_monthly_usd, user_spent),
+    ] {
         if let Some(limit) = limit
             && spent + worst_micros > micros(limit)
         {
@@ -153,9 +191,17 @@ fn exceeded(scope: &str, limit: f64, spent: u64, worst_micros: u64) -> ApiError 
 /// and user spend, in one transaction conditioned on each budget still having room — so
 /// concurrent turns cannot all pass against the same remainder. 429 `budget-exceeded` when a
 /// budget has no room; 503 when the budget cannot be read or written (nothing is called then).
-pub async fn reserve(store: &Store, tenant: &TenantId, user: &UserId, worst_micros: u64) -> Result<(Reservation, BudgetStatus), ApiError> {
+pub async fn reserve(
+    store: &Store,
+    tenant: &TenantId,
+    user: &UserId,
+    worst_micros: u64,
+) -> Result<(Reservation, BudgetStatus), ApiError> {
     let (b, status, tenant_spent, user_spent) = status(store, tenant, user).await?;
-    let scopes = [("workspace", b.tenant_monthly_usd, tenant_spent, None), ("your", b.user_monthly_usd, user_spent, Some(user))];
+    let scopes = [
+        ("workspace", b.tenant_monthly_usd, tenant_spent, None),
+        ("your", b.user_monthly_usd, user_spent, Some(user)),
+    ];
     let month = format!("M#{}", status.month);
     let mut tx = store.tx();
     for (scope, limit, spent, who) in scopes {
@@ -168,9 +214,25 @@ pub async fn reserve(store: &Store, tenant: &TenantId, user: &UserId, worst_micr
                     return Err(exceeded(scope, limit, spent, worst_micros));
                 }
                 let cond = "attribute_not_exists(#costMicros) OR #costMicros <= :room";
-                tx = tx.update(&key, expr, Some(cond), &[(":worst", n(worst_micros)), (":e", s("usage")), (":room", n(room))]);
+                tx = tx.update(
+                    &key,
+                    expr,
+                    Some(cond),
+                    &[
+                        (":worst", n(worst_micros)),
+                        (":e", s("usage")),
+                        (":room", n(room)),
+                    ],
+                );
             }
-            None => tx = tx.update(&key, expr, None, &[(":worst", n(worst_micros)), (":e", s("usage"))]),
+            None => {
+                tx = tx.update(
+                    &key,
+                    expr,
+                    None,
+                    &[(":worst", n(worst_micros)), (":e", s("usage"))],
+                )
+            }
         }
     }
     match tx.commit().await {
@@ -178,7 +240,12 @@ pub async fn reserve(store: &Store, tenant: &TenantId, user: &UserId, worst_micr
         // Another turn took the room between the read and the write.
         Err(StoreError::ConditionFailed) => {
             let limit = b.tenant_monthly_usd.or(b.user_monthly_usd).unwrap_or(0.0);
-            return Err(exceeded("a", limit, tenant_spent.max(user_spent), worst_micros));
+            return Err(exceeded(
+                "a",
+                limit,
+                tenant_spent.max(user_spent),
+                worst_micros,
+            ));
         }
         Err(e) => {
             tracing::error!(error = %e, "could not reserve the budget; refusing the model call");
@@ -188,15 +255,32 @@ pub async fn reserve(store: &Store, tenant: &TenantId, user: &UserId, worst_micr
             });
         }
     }
-    Ok((Reservation { tenant: tenant.clone(), user: user.clone(), month, worst_micros }, status))
+    Ok((
+        Reservation {
+            tenant: tenant.clone(),
+            user: user.clone(),
+            month,
+            worst_micros,
+        },
+        status,
+    ))
 }
 
 /// Settles a reservation with what the call really used (nothing, if it failed): the month's
 /// spend moves from the worst case to the actual cost, and the day's and month's call and token
 /// counters grow — all in one transaction.
 /// `usage` is the model, its token counts and the cost in micro-dollars.
-pub async fn settle(store: &Store, reservation: Reservation, usage: Option<(&str, Usage, u64)>) -> Result<(), StoreError> {
-    let Reservation { tenant, user, month, worst_micros } = reservation;
+pub async fn settle(
+    store: &Store,
+    reservation: Reservation,
+    usage: Option<(&str, Usage, u64)>,
+) -> Result<(), StoreError> {
+    let Reservation {
+        tenant,
+        user,
+        month,
+        worst_micros,
+    } = reservation;
     let (day, _) = periods_now();
     let (calls, input, output, cost) = match usage {
         Some((model, u, cost)) => {
@@ -228,19 +312,31 @@ pub async fn settle(store: &Store, reservation: Reservation, usage: Option<(&str
 
 fn seconds_to_next_month() -> u64 {
     let now = time::OffsetDateTime::now_utc();
-    let (y, m) =
-        if now.month() == time::Month::December { (now.year() + 1, time::Month::January) } else { (now.year(), now.month().next()) };
-    let next = time::Date::from_calendar_date(y, m, 1).map(|d| d.midnight().assume_utc()).unwrap_or(now);
+    let (y, m) = if now.month() == time::Month::December {
+        (now.year() + 1, time::Month::January)
+    } else {
+        (now.year(), now.month().next())
+    };
+    let next = time::Date::from_calendar_date(y, m, 1)
+        .map(|d| d.midnight().assume_utc())
+        .unwrap_or(now);
     (next - now).whole_seconds().max(1) as u64
 }
 
 /// After spending: records an alert for each budget whose spend has reached the threshold, once
 /// per month and scope; returns the alerts recorded now.
-pub async fn alerts_after_spend(store: &Store, tenant: &TenantId, user: &UserId) -> Result<Vec<String>, StoreError> {
+pub async fn alerts_after_spend(
+    store: &Store,
+    tenant: &TenantId,
+    user: &UserId,
+) -> Result<Vec<String>, StoreError> {
     let (_, month) = periods_now();
     let b = budgets(store, tenant).await?;
     let mut recorded = Vec::new();
-    let scopes = [("tenant", b.tenant_monthly_usd, None), ("user", b.user_monthly_usd, Some(user))];
+    let scopes = [
+        ("tenant", b.tenant_monthly_usd, None),
+        ("user", b.user_monthly_usd, Some(user)),
+    ];
     for (scope, limit, who) in scopes {
         let Some(limit) = limit else { continue };
         let spent = spent(store, tenant, &month, who).await?;
@@ -258,7 +354,12 @@ pub async fn alerts_after_spend(store: &Store, tenant: &TenantId, user: &UserId)
         )?;
         match store.put_new(item).await {
             Ok(()) => {
-                tracing::warn!(scope, limit, spent = usd(spent), "LLM budget alert threshold crossed");
+                tracing::warn!(
+                    scope,
+                    limit,
+                    spent = usd(spent),
+                    "LLM budget alert threshold crossed"
+                );
                 recorded.push(scope.to_owned());
             }
             Err(StoreError::ConditionFailed) => {}

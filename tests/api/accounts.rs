@@ -20,7 +20,11 @@ async fn registering_returns_the_user_an_owned_tenant_and_working_tokens() {
     assert_eq!(r.body["role"], "owner");
     assert_eq!(r.body["tokens"]["tokenType"], "Bearer");
     assert_eq!(r.body["tokens"]["expiresIn"], 900);
-    assert!(r.body.to_string().find("password").is_none(), "no password or hash in {}", r.body);
+    assert!(
+        r.body.to_string().find("password").is_none(),
+        "no password or hash in {}",
+        r.body
+    );
     let token = r.body["tokens"]["accessToken"].as_str().unwrap();
     let me = api.get("/api/v1/auth/me", token).await.expect(200);
     assert_eq!(me.body["user"]["email"], email.to_lowercase());
@@ -31,29 +35,63 @@ async fn registering_returns_the_user_an_owned_tenant_and_working_tokens() {
 async fn a_duplicate_email_is_409_even_when_registrations_race() {
     let api = Api::new();
     let email = unique_email("race");
-    let attempts = (0..6).map(|_| api.post("/api/v1/auth/register", None, json!({"email": email, "password": PASSWORD})));
+    let attempts = (0..6).map(|_| {
+        api.post(
+            "/api/v1/auth/register",
+            None,
+            json!({"email": email, "password": PASSWORD}),
+        )
+    });
     let results = futures::future::join_all(attempts).await;
     let created = results.iter().filter(|r| r.status == 201).count();
-    let conflicts = results.iter().filter(|r| r.status == 409 && r.code() == "email_taken").count();
-    assert_eq!((created, conflicts), (1, 5), "{:?}", results.iter().map(|r| (r.status, r.body.clone())).collect::<Vec<_>>());
+    let conflicts = results
+        .iter()
+        .filter(|r| r.status == 409 && r.code() == "email_taken")
+        .count();
+    assert_eq!(
+        (created, conflicts),
+        (1, 5),
+        "{:?}",
+        results
+            .iter()
+            .map(|r| (r.status, r.body.clone()))
+            .collect::<Vec<_>>()
+    );
     // Same address in another case is the same account.
-    api.post("/api/v1/auth/register", None, json!({"email": email.to_uppercase(), "password": PASSWORD}))
-        .await
-        .expect_problem(409, "email_taken");
+    api.post(
+        "/api/v1/auth/register",
+        None,
+        json!({"email": email.to_uppercase(), "password": PASSWORD}),
+    )
+    .await
+    .expect_problem(409, "email_taken");
 }
 
 #[tokio::test]
 async fn weak_passwords_and_bad_emails_are_422_with_every_field_named() {
     let api = Api::new();
     let r = api
-        .post("/api/v1/auth/register", None, json!({"email": "not-an-email", "password": "short"}))
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({"email": "not-an-email", "password": "short"}),
+        )
         .await
         .expect_problem(422, "validation_failed");
-    let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["email", "password"]);
     for weak in ["aaaaaaaaaaaaaaa", "123456789012", "ABCDEFGHIJKLMN"] {
         let r = api
-            .post("/api/v1/auth/register", None, json!({"email": unique_email("weak"), "password": weak}))
+            .post(
+                "/api/v1/auth/register",
+                None,
+                json!({"email": unique_email("weak"), "password": weak}),
+            )
             .await
             .expect_problem(422, "validation_failed");
         assert_eq!(r.body["errors"][0]["field"], "password");
@@ -64,7 +102,10 @@ async fn weak_passwords_and_bad_emails_are_422_with_every_field_named() {
 async fn login_returns_tokens_that_work() {
     let api = Api::new();
     let s = api.register("login").await;
-    let r = api.login(&s.email.to_uppercase(), PASSWORD).await.expect(200);
+    let r = api
+        .login(&s.email.to_uppercase(), PASSWORD)
+        .await
+        .expect(200);
     assert_eq!(r.body["tenant"]["id"], s.tenant_id.as_str());
     let token = r.body["tokens"]["accessToken"].as_str().unwrap();
     api.get("/api/v1/tenant", token).await.expect(200);
@@ -74,8 +115,14 @@ async fn login_returns_tokens_that_work() {
 async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
     let api = Api::new();
     let s = api.register("same").await;
-    let wrong = api.login(&s.email, "not the password 1").await.expect_problem(401, "unauthorized");
-    let unknown = api.login(&unique_email("nobody"), "not the password 1").await.expect_problem(401, "unauthorized");
+    let wrong = api
+        .login(&s.email, "not the password 1")
+        .await
+        .expect_problem(401, "unauthorized");
+    let unknown = api
+        .login(&unique_email("nobody"), "not the password 1")
+        .await
+        .expect_problem(401, "unauthorized");
     assert_eq!(wrong.body["detail"], unknown.body["detail"]);
     assert_eq!(wrong.body["title"], unknown.body["title"]);
 }
@@ -88,11 +135,16 @@ async fn ten_failed_logins_lock_the_account_for_fifteen_minutes() {
         let r = api.login(&s.email, "wrong password 1").await;
         assert_eq!(r.status, 401, "attempt {i}: {}", r.body);
     }
-    let r = api.login(&s.email, "wrong password 1").await.expect_problem(423, "account_locked");
+    let r = api
+        .login(&s.email, "wrong password 1")
+        .await
+        .expect_problem(423, "account_locked");
     let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((800..=900).contains(&retry), "{retry}");
     // Even the right password is refused while locked.
-    api.login(&s.email, PASSWORD).await.expect_problem(423, "account_locked");
+    api.login(&s.email, PASSWORD)
+        .await
+        .expect_problem(423, "account_locked");
 }
 
 #[tokio::test]
@@ -113,13 +165,29 @@ async fn a_successful_login_resets_the_failure_count() {
 async fn me_can_be_read_and_renamed() {
     let api = Api::new();
     let s = api.register("me").await;
-    let r = api.patch("/api/v1/auth/me", &s.access, json!({"name": "  Grace Hopper "})).await.expect(200);
+    let r = api
+        .patch(
+            "/api/v1/auth/me",
+            &s.access,
+            json!({"name": "  Grace Hopper "}),
+        )
+        .await
+        .expect(200);
     assert_eq!(r.body["name"], "Grace Hopper");
     let me = api.get("/api/v1/auth/me", &s.access).await.expect(200);
     assert_eq!(me.body["user"]["name"], "Grace Hopper");
-    let members = api.get("/api/v1/tenant/members", &s.access).await.expect(200);
+    let members = api
+        .get("/api/v1/tenant/members", &s.access)
+        .await
+        .expect(200);
     assert_eq!(members.body["members"][0]["name"], "Grace Hopper");
-    api.patch("/api/v1/auth/me", &s.access, json!({"name": "x".repeat(101)})).await.expect_problem(422, "validation_failed");
+    api.patch(
+        "/api/v1/auth/me",
+        &s.access,
+        json!({"name": "x".repeat(101)}),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
 }
 
 #[tokio::test]
@@ -127,9 +195,13 @@ async fn an_unknown_email_is_locked_the_same_way_so_a_lock_reveals_nothing() {
     let api = Api::new();
     let nobody = unique_email("ghost");
     for _ in 1..10 {
-        api.login(&nobody, "wrong password 1").await.expect_problem(401, "unauthorized");
+        api.login(&nobody, "wrong password 1")
+            .await
+            .expect_problem(401, "unauthorized");
     }
-    api.login(&nobody, "wrong password 1").await.expect_problem(423, "account_locked");
+    api.login(&nobody, "wrong password 1")
+        .await
+        .expect_problem(423, "account_locked");
 }
 
 #[tokio::test]
@@ -139,7 +211,12 @@ async fn concurrent_guesses_cannot_outrun_the_lock() {
     let guesses = (0..16).map(|_| api.login(&s.email, "wrong password 1"));
     let answers = futures::future::join_all(guesses).await;
     let unauthorized = answers.iter().filter(|r| r.status == 401).count();
-    assert!(unauthorized <= 9, "at most 9 plain refusals before the lock, got {unauthorized}");
+    assert!(
+        unauthorized <= 9,
+        "at most 9 plain refusals before the lock, got {unauthorized}"
+    );
     assert!(answers.iter().all(|r| r.status == 401 || r.status == 423));
-    api.login(&s.email, PASSWORD).await.expect_problem(423, "account_locked");
+    api.login(&s.email, PASSWORD)
+        .await
+        .expect_problem(423, "account_locked");
 }

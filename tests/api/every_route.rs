@@ -68,14 +68,25 @@ impl Victim {
             )
             .await
             .expect(201);
-        let tables = api.get(&format!("/api/v1/tables?baseId={}", c.base), &s.access).await.expect(200).body;
+        let tables = api
+            .get(&format!("/api/v1/tables?baseId={}", c.base), &s.access)
+            .await
+            .expect(200)
+            .body;
         let workflow = api
             .workflow(s, json!({"name": "victim-private-workflow", "trigger": {"type": "manual"}, "steps": [{"id": "l", "type": "log", "input": {"message": "hi"}}]}))
             .await;
         let workflow = workflow["id"].as_str().unwrap().to_owned();
         let execution = api.run_workflow(s, &workflow, json!({})).await;
         api.run_finished(s, &execution).await;
-        let file = api.upload(s, "victim-private.csv", "text/csv", b"Name\nVictim\n".to_vec()).await;
+        let file = api
+            .upload(
+                s,
+                "victim-private.csv",
+                "text/csv",
+                b"Name\nVictim\n".to_vec(),
+            )
+            .await;
         api.file_settled(s, &file).await;
         let saga = api
             .post(
@@ -86,17 +97,48 @@ impl Victim {
             .await
             .expect(202);
         let tag = uuid::Uuid::new_v4().simple().to_string();
-        let marker = tests::scripted_llm::script(&tag, vec![tests::scripted_llm::text(|_| "victim answer".into())]);
-        let chat = api.post("/api/v1/chat", Some(&s.access), json!({"message": format!("{marker} victim question")})).await.expect(200);
-        let key = api.post("/api/v1/api-keys", Some(&s.access), json!({"name": "victim-key"})).await.expect(201);
-        let inv = api
-            .post("/api/v1/tenant/members", Some(&s.access), json!({"email": tests::unique_email("pending"), "role": "admin"}))
+        let marker = tests::scripted_llm::script(
+            &tag,
+            vec![tests::scripted_llm::text(|_| "victim answer".into())],
+        );
+        let chat = api
+            .post(
+                "/api/v1/chat",
+                Some(&s.access),
+                json!({"message": format!("{marker} victim question")}),
+            )
+            .await
+            .expect(200);
+        let key = api
+            .post(
+                "/api/v1/api-keys",
+                Some(&s.access),
+                json!({"name": "victim-key"}),
+            )
             .await
             .expect(201);
-        api.call("PUT", "/api/v1/secrets/VICTIM_SECRET", Some(&s.access), Some(json!({"value": "victim-secret-value"}))).await.expect(201);
+        let inv = api
+            .post(
+                "/api/v1/tenant/members",
+                Some(&s.access),
+                json!({"email": tests::unique_email("pending"), "role": "admin"}),
+            )
+            .await
+            .expect(201);
+        api.call(
+            "PUT",
+            "/api/v1/secrets/VICTIM_SECRET",
+            Some(&s.access),
+            Some(json!({"value": "victim-secret-value"})),
+        )
+        .await
+        .expect(201);
         Victim {
             record: rec.body["records"][0]["id"].as_str().unwrap().to_owned(),
-            field: tables["tables"][0]["fields"][0]["id"].as_str().unwrap().to_owned(),
+            field: tables["tables"][0]["fields"][0]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
             workflow,
             execution,
             file,
@@ -133,7 +175,16 @@ impl Victim {
         .map(|m| m.to_string())
         // Secret names are each tenant's own namespace (another tenant may have one of the same
         // name); the value is what must never cross.
-        .chain(["victim-private-workflow", "victim-private.csv", "Victim record", "victim answer", "victim-secret-value"].map(String::from))
+        .chain(
+            [
+                "victim-private-workflow",
+                "victim-private.csv",
+                "Victim record",
+                "victim answer",
+                "victim-secret-value",
+            ]
+            .map(String::from),
+        )
         .collect()
     }
 
@@ -166,7 +217,8 @@ impl Victim {
             path = path.replace(k, v);
         }
         let query = match (method, template) {
-            ("GET", "/api/v1/records" | "/api/v1/records/{recordId}") | ("DELETE", "/api/v1/records/{recordId}") => {
+            ("GET", "/api/v1/records" | "/api/v1/records/{recordId}")
+            | ("DELETE", "/api/v1/records/{recordId}") => {
                 format!("?baseId={base}&table={table}")
             }
             ("DELETE", "/api/v1/records") => format!("?baseId={base}&table={table}&ids={rec}"),
@@ -174,33 +226,55 @@ impl Victim {
             ("GET", "/api/v1/analytics/usage") => format!("?userId={}", self.c.session.user_id),
             _ => String::new(),
         };
-        let definition =
-            json!({"name": "Intruder", "trigger": {"type": "manual"}, "steps": [{"id": "l", "type": "log", "input": {"message": "x"}}]});
+        let definition = json!({"name": "Intruder", "trigger": {"type": "manual"}, "steps": [{"id": "l", "type": "log", "input": {"message": "x"}}]});
         let records = json!({"baseId": base, "table": table, "records": [{"id": rec, "fields": {"Name": "pwned"}}]});
         let body = match (method, template) {
             ("POST", "/api/v1/api-keys") => json!({"name": "intruder", "role": "viewer"}),
             ("POST", "/api/v1/auth/switch") => json!({"tenantId": self.c.session.tenant_id}),
             ("PUT", "/api/v1/budgets") => json!({"tenantMonthlyUsd": 0.01}),
-            ("POST", "/api/v1/chat" | "/api/v1/chat/stream") => json!({"message": "what does the victim have?", "baseId": base}),
-            ("POST", "/api/v1/files/upload") => json!({"filename": "x.csv", "contentType": "text/csv", "size": 10}),
-            ("POST", "/api/v1/files/{id}/import") => json!({"baseId": base, "table": "People", "mapping": {"Name": "Name"}}),
+            ("POST", "/api/v1/chat" | "/api/v1/chat/stream") => {
+                json!({"message": "what does the victim have?", "baseId": base})
+            }
+            ("POST", "/api/v1/files/upload") => {
+                json!({"filename": "x.csv", "contentType": "text/csv", "size": 10})
+            }
+            ("POST", "/api/v1/files/{id}/import") => {
+                json!({"baseId": base, "table": "People", "mapping": {"Name": "Name"}})
+            }
             ("POST", "/api/v1/hooks/{workflowId}") => json!({"hello": "world"}),
             ("PUT" | "PATCH", "/api/v1/records") => records,
-            ("POST", "/api/v1/records") => json!({"baseId": base, "table": table, "records": [{"fields": {"Name": "pwned"}}]}),
-            ("PATCH", "/api/v1/records/{recordId}") => json!({"baseId": base, "table": table, "fields": {"Name": "pwned"}}),
+            ("POST", "/api/v1/records") => {
+                json!({"baseId": base, "table": table, "records": [{"fields": {"Name": "pwned"}}]})
+            }
+            ("PATCH", "/api/v1/records/{recordId}") => {
+                json!({"baseId": base, "table": table, "fields": {"Name": "pwned"}})
+            }
             ("POST", "/api/v1/saga/transaction") => {
                 json!({"type": "bulk_update", "input": {"baseId": base, "table": "People", "recordIds": [rec], "fields": {"Name": "pwned"}}})
             }
             ("PUT", "/api/v1/secrets/{name}") => json!({"value": "overwritten-by-intruder"}),
-            ("PUT", "/api/v1/connections/airtable") => json!({"token": tests::sandbox::DEFAULT_TOKEN}),
-            ("POST", "/api/v1/tables") => json!({"baseId": base, "name": "Pwned", "fields": [{"name": "Name", "type": "singleLineText"}]}),
-            ("POST", "/api/v1/tables/{tableId}/fields") => json!({"baseId": base, "name": "Pwned", "type": "singleLineText"}),
-            ("PATCH", "/api/v1/tables/{tableId}/fields/{fieldId}") => json!({"baseId": base, "name": "Pwned"}),
+            ("PUT", "/api/v1/connections/airtable") => {
+                json!({"token": tests::sandbox::DEFAULT_TOKEN})
+            }
+            ("POST", "/api/v1/tables") => {
+                json!({"baseId": base, "name": "Pwned", "fields": [{"name": "Name", "type": "singleLineText"}]})
+            }
+            ("POST", "/api/v1/tables/{tableId}/fields") => {
+                json!({"baseId": base, "name": "Pwned", "type": "singleLineText"})
+            }
+            ("PATCH", "/api/v1/tables/{tableId}/fields/{fieldId}") => {
+                json!({"baseId": base, "name": "Pwned"})
+            }
             ("PATCH", "/api/v1/tenant") => json!({"name": "Pwned"}),
-            ("POST", "/api/v1/tenant/invitations/accept") => json!({"token": self.invitation_token}),
-            ("POST", "/api/v1/tenant/members") => json!({"email": "intruder@example.com", "role": "admin"}),
+            ("POST", "/api/v1/tenant/invitations/accept") => {
+                json!({"token": self.invitation_token})
+            }
+            ("POST", "/api/v1/tenant/members") => {
+                json!({"email": "intruder@example.com", "role": "admin"})
+            }
             ("PATCH", "/api/v1/tenant/members/{userId}") => json!({"role": "admin"}),
-            ("POST", "/api/v1/workflows" | "/api/v1/workflows/validate") | ("PUT", "/api/v1/workflows/{id}") => definition,
+            ("POST", "/api/v1/workflows" | "/api/v1/workflows/validate")
+            | ("PUT", "/api/v1/workflows/{id}") => definition,
             ("POST", "/api/v1/workflows/{id}/trigger") => json!({"data": {}}),
             ("POST", _) | ("PUT", _) | ("PATCH", _) => json!({}),
             _ => return (format!("{path}{query}"), None),
@@ -217,13 +291,19 @@ impl Victim {
             // Counters move when a run ends; what an intruder could change is the rest.
             w.as_object_mut().unwrap().remove("stats");
         }
-        let records: Vec<Value> = api.records(&self.c, "People").await.iter().map(|r| json!([r["id"], r["fields"]])).collect();
-        let tables: Vec<Value> = get(format!("/api/v1/tables?baseId={}", self.c.base)).await["tables"]
-            .as_array()
-            .unwrap()
+        let records: Vec<Value> = api
+            .records(&self.c, "People")
+            .await
             .iter()
-            .map(|t| json!([t["name"], t["fields"].as_array().map(Vec::len)]))
+            .map(|r| json!([r["id"], r["fields"]]))
             .collect();
+        let tables: Vec<Value> =
+            get(format!("/api/v1/tables?baseId={}", self.c.base)).await["tables"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| json!([t["name"], t["fields"].as_array().map(Vec::len)]))
+                .collect();
         let mut secrets = get("/api/v1/secrets".into()).await;
         json!({
             "records": records,
@@ -243,7 +323,8 @@ impl Victim {
 }
 
 fn operations() -> Vec<(String, String)> {
-    let doc: Value = serde_json::from_str(include_str!("../../docs/openapi.json")).expect("the OpenAPI document");
+    let doc: Value = serde_json::from_str(include_str!("../../docs/openapi.json"))
+        .expect("the OpenAPI document");
     let mut ops = Vec::new();
     for (path, methods) in doc["paths"].as_object().unwrap() {
         for method in methods.as_object().unwrap().keys() {
@@ -263,7 +344,11 @@ async fn every_operation_refuses_another_tenant_and_every_write_refuses_a_viewer
     let markers = victim.markers();
     let before = victim.snapshot(&api).await;
     let ops = operations();
-    assert!(ops.len() >= 70, "the document lists {} operations", ops.len());
+    assert!(
+        ops.len() >= 70,
+        "the document lists {} operations",
+        ops.len()
+    );
 
     let mut failures = Vec::new();
     for (method, template) in &ops {
@@ -272,28 +357,57 @@ async fn every_operation_refuses_another_tenant_and_every_write_refuses_a_viewer
             continue;
         }
         let (path, body) = victim.request(method, template);
-        let names_victim =
-            markers.iter().any(|m| path.contains(m.as_str()) || body.as_ref().is_some_and(|b| b.to_string().contains(m.as_str())));
-        let r = api.call(method, &path, Some(&intruder.session.access), body).await;
+        let names_victim = markers.iter().any(|m| {
+            path.contains(m.as_str())
+                || body
+                    .as_ref()
+                    .is_some_and(|b| b.to_string().contains(m.as_str()))
+        });
+        let r = api
+            .call(method, &path, Some(&intruder.session.access), body)
+            .await;
         let text = r.body.to_string();
         if let Some(m) = markers.iter().find(|m| text.contains(m.as_str())) {
-            failures.push(format!("{name} as another tenant: the answer holds the victim's {m:?} ({})", r.status));
+            failures.push(format!(
+                "{name} as another tenant: the answer holds the victim's {m:?} ({})",
+                r.status
+            ));
         }
         if names_victim && !(400..500).contains(&r.status) {
-            failures.push(format!("{name} as another tenant with the victim's ids: {} {text:.200}", r.status));
+            failures.push(format!(
+                "{name} as another tenant with the victim's ids: {} {text:.200}",
+                r.status
+            ));
         }
     }
     for (method, template) in ops.iter().filter(|(m, _)| m != "GET") {
         let name = format!("{method} {template}");
-        if SELF_ONLY.contains(&name.as_str()) && !name.contains("connections") || VIEWER_WRITES.contains(&name.as_str()) {
+        if SELF_ONLY.contains(&name.as_str()) && !name.contains("connections")
+            || VIEWER_WRITES.contains(&name.as_str())
+        {
             continue;
         }
         let (path, body) = victim.request(method, template);
-        let r = api.call(method, &path, Some(&victim.viewer.access), body).await;
+        let r = api
+            .call(method, &path, Some(&victim.viewer.access), body)
+            .await;
         if r.status != 403 {
-            failures.push(format!("{name} as a viewer: {} {:.200}", r.status, r.body.to_string()));
+            failures.push(format!(
+                "{name} as a viewer: {} {:.200}",
+                r.status,
+                r.body.to_string()
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} operations reached what they must not:\n{}", failures.len(), failures.join("\n"));
-    assert_eq!(victim.snapshot(&api).await, before, "the victim's workspace changed");
+    assert!(
+        failures.is_empty(),
+        "{} operations reached what they must not:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(
+        victim.snapshot(&api).await,
+        before,
+        "the victim's workspace changed"
+    );
 }

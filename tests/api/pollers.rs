@@ -22,10 +22,21 @@ async fn pollers_deliver_real_sqs_events_and_redeliver_only_reported_failures() 
         .unwrap()
         .queue_url
         .unwrap();
-    let attrs = sqs.get_queue_attributes().queue_url(&url).attribute_names(QueueAttributeName::QueueArn).send().await.unwrap();
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap();
     let arn = attrs.attributes.unwrap()[&QueueAttributeName::QueueArn].clone();
     for body in ["ok-1", "flaky", "ok-2"] {
-        sqs.send_message().queue_url(&url).message_body(body).send().await.unwrap();
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
     }
 
     let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
@@ -42,7 +53,13 @@ async fn pollers_deliver_real_sqs_events_and_redeliver_only_reported_failures() 
                 let body = r.body.clone().unwrap_or_default();
                 let mut log = log.lock().unwrap();
                 let first_time = !log.iter().any(|(b, _)| b == &body);
-                log.push((body.clone(), r.attributes.get("ApproximateReceiveCount").cloned().unwrap_or_default()));
+                log.push((
+                    body.clone(),
+                    r.attributes
+                        .get("ApproximateReceiveCount")
+                        .cloned()
+                        .unwrap_or_default(),
+                ));
                 if body == "flaky" && first_time {
                     let mut failure = BatchItemFailure::default();
                     failure.item_identifier = r.message_id.clone().unwrap_or_default();
@@ -53,17 +70,37 @@ async fn pollers_deliver_real_sqs_events_and_redeliver_only_reported_failures() 
         }
         .boxed()
     });
-    let mapping = Mapping { queue_url: url.clone(), queue_arn: arn, batch_size: 10, handler };
+    let mapping = Mapping {
+        queue_url: url.clone(),
+        queue_arn: arn,
+        batch_size: 10,
+        handler,
+    };
     for _ in 0..15 {
         poll_once(&sqs, "us-east-1", &mapping).await.unwrap();
-        if seen.lock().unwrap().iter().filter(|(b, _)| b == "flaky").count() == 2 {
+        if seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(b, _)| b == "flaky")
+            .count()
+            == 2
+        {
             break;
         }
     }
     let seen = seen.lock().unwrap().clone();
     let count = |body: &str| seen.iter().filter(|(b, _)| b == body).count();
-    assert_eq!((count("ok-1"), count("ok-2"), count("flaky")), (1, 1, 2), "{seen:?}");
-    assert_eq!(seen.iter().rfind(|(b, _)| b == "flaky").unwrap().1, "2", "redelivered as the second receive");
+    assert_eq!(
+        (count("ok-1"), count("ok-2"), count("flaky")),
+        (1, 1, 2),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen.iter().rfind(|(b, _)| b == "flaky").unwrap().1,
+        "2",
+        "redelivered as the second receive"
+    );
     // Everything has been handled, so nothing is left.
     assert_eq!(poll_once(&sqs, "us-east-1", &mapping).await.unwrap(), 0);
 }

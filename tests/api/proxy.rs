@@ -6,7 +6,14 @@ use serde_json::json;
 use tests::{Api, Connected, sandbox, stack};
 
 async fn api_key(api: &Api, c: &Connected, role: &str) -> String {
-    let r = api.post("/api/v1/api-keys", Some(&c.session.access), json!({"name": "client", "role": role})).await.expect(201);
+    let r = api
+        .post(
+            "/api/v1/api-keys",
+            Some(&c.session.access),
+            json!({"name": "client", "role": role}),
+        )
+        .await
+        .expect(201);
     r.body["key"].as_str().unwrap().to_owned()
 }
 
@@ -21,7 +28,14 @@ fn run(program: &str, script: &str, key: &str, base: &str) -> (bool, String) {
         .env("BASE_ID", base)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {program} (run `make deps`): {e}"));
-    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
 }
 
 #[tokio::test]
@@ -30,7 +44,10 @@ async fn pyairtable_runs_unchanged_against_the_proxy() {
     let c = api.connected("pyairtable").await;
     let key = api_key(&api, &c, "member").await;
     let python = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python");
-    let (ok, output) = tokio::task::spawn_blocking(move || run(python, "pyairtable_compat.py", &key, &c.base)).await.unwrap();
+    let (ok, output) =
+        tokio::task::spawn_blocking(move || run(python, "pyairtable_compat.py", &key, &c.base))
+            .await
+            .unwrap();
     assert!(ok, "{output}");
     assert!(output.contains("OK pyairtable"), "{output}");
 }
@@ -41,11 +58,17 @@ async fn airtable_js_runs_unchanged_against_the_proxy() {
     let c = api.connected("airtablejs").await;
     let key = api_key(&api, &c, "member").await;
     let base = c.base.clone();
-    let (ok, output) = tokio::task::spawn_blocking(move || run("node", "airtable_compat.js", &key, &base)).await.unwrap();
+    let (ok, output) =
+        tokio::task::spawn_blocking(move || run("node", "airtable_compat.js", &key, &base))
+            .await
+            .unwrap();
     assert!(ok, "{output}");
     assert!(output.contains("OK airtable.js"), "{output}");
     let stats = sandbox::stats(&c.base).await;
-    assert!(stats["maxRequestsInAnySecond"].as_u64().unwrap() <= 5, "the proxy paces clients too: {stats}");
+    assert!(
+        stats["maxRequestsInAnySecond"].as_u64().unwrap() <= 5,
+        "the proxy paces clients too: {stats}"
+    );
     assert_eq!(stats["rateLimited"], 0, "{stats}");
 }
 
@@ -56,19 +79,52 @@ async fn the_proxy_answers_in_airtables_shapes_and_enforces_roles() {
     let viewer_key = api_key(&api, &c, "viewer").await;
     let url = |path: &str| api.url(&format!("/v0/{path}"));
 
-    let r = api.send(api.http().get(url(&format!("{}/People", c.base))).bearer_auth("pyat_wrong")).await;
+    let r = api
+        .send(
+            api.http()
+                .get(url(&format!("{}/People", c.base)))
+                .bearer_auth("pyat_wrong"),
+        )
+        .await;
     assert_eq!(r.status, 401);
-    assert_eq!(r.body, json!({"error": {"type": "AUTHENTICATION_REQUIRED", "message": "Authentication required"}}));
+    assert_eq!(
+        r.body,
+        json!({"error": {"type": "AUTHENTICATION_REQUIRED", "message": "Authentication required"}})
+    );
 
-    let r = api.send(api.http().get(url(&format!("{}/People", c.base))).bearer_auth(&viewer_key)).await.expect(200);
+    let r = api
+        .send(
+            api.http()
+                .get(url(&format!("{}/People", c.base)))
+                .bearer_auth(&viewer_key),
+        )
+        .await
+        .expect(200);
     assert!(r.body["records"].is_array());
     let r = api
-        .send(api.http().post(url(&format!("{}/People", c.base))).bearer_auth(&viewer_key).json(&json!({"fields": {"Name": "x"}})))
+        .send(
+            api.http()
+                .post(url(&format!("{}/People", c.base)))
+                .bearer_auth(&viewer_key)
+                .json(&json!({"fields": {"Name": "x"}})),
+        )
         .await;
-    assert_eq!((r.status, r.body["error"]["type"].as_str()), (403, Some("INVALID_PERMISSIONS")));
+    assert_eq!(
+        (r.status, r.body["error"]["type"].as_str()),
+        (403, Some("INVALID_PERMISSIONS"))
+    );
 
-    let r = api.send(api.http().get(url("appAAAAAAAAAAAAAA/People")).bearer_auth(&viewer_key)).await;
-    assert_eq!((r.status, r.body["error"]["type"].as_str()), (403, Some("INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND")));
+    let r = api
+        .send(
+            api.http()
+                .get(url("appAAAAAAAAAAAAAA/People"))
+                .bearer_auth(&viewer_key),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["error"]["type"].as_str()),
+        (403, Some("INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND"))
+    );
     let r = api
         .send(
             api.http()
@@ -77,7 +133,16 @@ async fn the_proxy_answers_in_airtables_shapes_and_enforces_roles() {
                 .json(&json!({"fields": {"Nope": 1}})),
         )
         .await;
-    assert_eq!((r.status, r.body["error"]["type"].as_str()), (422, Some("UNKNOWN_FIELD_NAME")));
+    assert_eq!(
+        (r.status, r.body["error"]["type"].as_str()),
+        (422, Some("UNKNOWN_FIELD_NAME"))
+    );
     // JWTs work too, for scripts run by a signed-in user.
-    api.send(api.http().get(url("meta/bases")).bearer_auth(&c.session.access)).await.expect(200);
+    api.send(
+        api.http()
+            .get(url("meta/bases"))
+            .bearer_auth(&c.session.access),
+    )
+    .await
+    .expect(200);
 }

@@ -25,8 +25,14 @@ fn people_csv(n: usize) -> String {
 /// Polls the saga until it reaches a final status.
 async fn finished(api: &Api, s: &Session, id: &str) -> Value {
     for _ in 0..900 {
-        let r = api.get(&format!("/api/v1/saga/transaction/{id}"), &s.access).await.expect(200);
-        if matches!(r.body["status"].as_str(), Some("completed" | "compensated" | "compensation_failed" | "failed")) {
+        let r = api
+            .get(&format!("/api/v1/saga/transaction/{id}"), &s.access)
+            .await
+            .expect(200);
+        if matches!(
+            r.body["status"].as_str(),
+            Some("completed" | "compensated" | "compensation_failed" | "failed")
+        ) {
             return r.body;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -39,7 +45,14 @@ async fn records(api: &Api, c: &Connected, table: &str) -> Vec<Value> {
 }
 
 async fn start(api: &Api, c: &Connected, kind: &str, input: Value) -> String {
-    let r = api.post("/api/v1/saga/transaction", Some(&c.session.access), json!({"type": kind, "input": input})).await.expect(202);
+    let r = api
+        .post(
+            "/api/v1/saga/transaction",
+            Some(&c.session.access),
+            json!({"type": kind, "input": input}),
+        )
+        .await
+        .expect(202);
     assert_eq!(r.body["status"], "running");
     r.body["transactionId"].as_str().unwrap().to_owned()
 }
@@ -50,12 +63,23 @@ async fn an_import_of_a_thousand_rows_writes_exactly_the_file() {
     let c = api.connected("sagaimport").await;
     let file = upload_csv(&api, &c.session, "people.csv", people_csv(1000)).await;
     let mapping = json!({"Name": "Name", "Age": "Age", "Email": "Email"});
-    let id = start(&api, &c, "import_file", json!({"fileId": file, "baseId": c.base, "table": "People", "mapping": mapping})).await;
+    let id = start(
+        &api,
+        &c,
+        "import_file",
+        json!({"fileId": file, "baseId": c.base, "table": "People", "mapping": mapping}),
+    )
+    .await;
     let saga = finished(&api, &c.session, &id).await;
     assert_eq!(saga["status"], "completed", "{saga}");
     assert_eq!(saga["steps"][1]["result"]["created"], 1000);
-    assert_eq!(saga["progress"], json!({"step": "write_rows", "done": 1000, "total": 1000}));
-    assert!(saga["steps"][0]["startedAt"].is_string() && saga["steps"][1]["finishedAt"].is_string());
+    assert_eq!(
+        saga["progress"],
+        json!({"step": "write_rows", "done": 1000, "total": 1000})
+    );
+    assert!(
+        saga["steps"][0]["startedAt"].is_string() && saga["steps"][1]["finishedAt"].is_string()
+    );
     let mut got: Vec<(String, f64, String)> = records(&api, &c, "People")
         .await
         .iter()
@@ -68,19 +92,39 @@ async fn an_import_of_a_thousand_rows_writes_exactly_the_file() {
         })
         .collect();
     got.sort_by_key(|(n, _, _)| n[7..].parse::<usize>().unwrap());
-    let want: Vec<(String, f64, String)> =
-        (0..1000).map(|i| (format!("Person {i}"), (20 + i % 50) as f64, format!("p{i}@example.com"))).collect();
+    let want: Vec<(String, f64, String)> = (0..1000)
+        .map(|i| {
+            (
+                format!("Person {i}"),
+                (20 + i % 50) as f64,
+                format!("p{i}@example.com"),
+            )
+        })
+        .collect();
     assert_eq!(got, want, "the records equal the file");
     let stats = sandbox::stats(&c.base).await;
     assert_eq!(stats["rateLimited"], 0, "{stats}");
     // A redelivered step message writes nothing twice: the step is done and answers again.
     let sqs = aws_sdk_sqs::Client::new(&local::sdk_config(Some(&stack().aws_endpoint)).await);
-    let msg =
-        json!({"taskToken": "stale-token", "transactionId": id, "tenantId": c.session.tenant_id, "step": "write_rows", "action": "do"});
-    sqs.send_message().queue_url(&stack().env["SAGA_STEPS_QUEUE_URL"]).message_body(msg.to_string()).send().await.unwrap();
-    assert!(tests::logged(&["redelivered step already done", &id]).await, "the redelivery was handled");
+    let msg = json!({"taskToken": "stale-token", "transactionId": id, "tenantId": c.session.tenant_id, "step": "write_rows", "action": "do"});
+    sqs.send_message()
+        .queue_url(&stack().env["SAGA_STEPS_QUEUE_URL"])
+        .message_body(msg.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        tests::logged(&["redelivered step already done", &id]).await,
+        "the redelivery was handled"
+    );
     assert_eq!(records(&api, &c, "People").await.len(), 1000);
-    let list = api.get("/api/v1/saga/transactions?status=completed&type=import_file", &c.session.access).await.expect(200);
+    let list = api
+        .get(
+            "/api/v1/saga/transactions?status=completed&type=import_file",
+            &c.session.access,
+        )
+        .await
+        .expect(200);
     assert_eq!(list.body["transactions"][0]["transactionId"], id.as_str());
 }
 
@@ -89,26 +133,42 @@ async fn a_step_message_delivered_twice_while_it_runs_writes_nothing_twice() {
     let api = Api::new();
     let c = api.connected("sagadup").await;
     let file = upload_csv(&api, &c.session, "people.csv", people_csv(300)).await;
-    let id =
-        start(&api, &c, "import_file", json!({"fileId": file, "baseId": c.base, "table": "People", "mapping": {"Name": "Name"}})).await;
+    let id = start(
+        &api,
+        &c,
+        "import_file",
+        json!({"fileId": file, "baseId": c.base, "table": "People", "mapping": {"Name": "Name"}}),
+    )
+    .await;
     // Once the step is writing, the same message arrives again (SQS delivers at least once).
     for _ in 0..300 {
-        let r = api.get(&format!("/api/v1/saga/transaction/{id}"), &c.session.access).await.expect(200);
+        let r = api
+            .get(&format!("/api/v1/saga/transaction/{id}"), &c.session.access)
+            .await
+            .expect(200);
         if r.body["progress"]["done"].as_u64().unwrap_or(0) > 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let sqs = aws_sdk_sqs::Client::new(&local::sdk_config(Some(&stack().aws_endpoint)).await);
-    let msg =
-        json!({"taskToken": "duplicate-token", "transactionId": id, "tenantId": c.session.tenant_id, "step": "write_rows", "action": "do"});
+    let msg = json!({"taskToken": "duplicate-token", "transactionId": id, "tenantId": c.session.tenant_id, "step": "write_rows", "action": "do"});
     for _ in 0..3 {
-        sqs.send_message().queue_url(&stack().env["SAGA_STEPS_QUEUE_URL"]).message_body(msg.to_string()).send().await.unwrap();
+        sqs.send_message()
+            .queue_url(&stack().env["SAGA_STEPS_QUEUE_URL"])
+            .message_body(msg.to_string())
+            .send()
+            .await
+            .unwrap();
     }
     let saga = finished(&api, &c.session, &id).await;
     assert_eq!(saga["status"], "completed", "{saga}");
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(records(&api, &c, "People").await.len(), 300, "every row once");
+    assert_eq!(
+        records(&api, &c, "People").await.len(),
+        300,
+        "every row once"
+    );
 }
 
 #[tokio::test]
@@ -136,20 +196,39 @@ async fn an_import_failing_at_chunk_37_deletes_every_record_it_created() {
     assert_eq!(saga["status"], "compensated", "{saga}");
     assert_eq!(saga["steps"][1]["status"], "undone");
     assert!(
-        saga["steps"][1]["error"].as_str().unwrap().contains("SANDBOX_INJECTED_FAILURE")
+        saga["steps"][1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("SANDBOX_INJECTED_FAILURE")
             || saga["error"].as_str().unwrap().contains("injected"),
         "{saga}"
     );
     let log = saga["compensationLog"].as_array().unwrap();
-    assert!(log[0]["detail"].as_str().unwrap().contains("deleted the 360 records"), "{log:?}");
-    assert_eq!(records(&api, &c, "People").await, before, "the table is as it was");
+    assert!(
+        log[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("deleted the 360 records"),
+        "{log:?}"
+    );
+    assert_eq!(
+        records(&api, &c, "People").await,
+        before,
+        "the table is as it was"
+    );
 }
 
 #[tokio::test]
 async fn an_import_into_a_new_table_creates_it_and_a_rollback_renames_it() {
     let api = Api::new();
     let c = api.connected("sagacreate").await;
-    let file = upload_csv(&api, &c.session, "leads.csv", "Lead,Score,Active\nAcme,3.5,yes\nGlobex,7,no\n".into()).await;
+    let file = upload_csv(
+        &api,
+        &c.session,
+        "leads.csv",
+        "Lead,Score,Active\nAcme,3.5,yes\nGlobex,7,no\n".into(),
+    )
+    .await;
     let input = json!({"fileId": file, "baseId": c.base, "createTable": {"name": "Leads"}, "mapping": {"Lead": "Company", "Score": "Score", "Active": "Active"}});
     // The friendly front door starts the same saga.
     let r = api
@@ -164,8 +243,14 @@ async fn an_import_into_a_new_table_creates_it_and_a_rollback_renames_it() {
     assert_eq!(finished(&api, &c.session, &id).await["status"], "completed");
     let rows = records(&api, &c, "Leads").await;
     assert_eq!(rows.len(), 2);
-    let acme = rows.iter().find(|r| r["fields"]["Company"] == "Acme").unwrap();
-    assert_eq!((acme["fields"]["Score"].as_f64(), &acme["fields"]["Active"]), (Some(3.5), &json!(true)));
+    let acme = rows
+        .iter()
+        .find(|r| r["fields"]["Company"] == "Acme")
+        .unwrap();
+    assert_eq!(
+        (acme["fields"]["Score"].as_f64(), &acme["fields"]["Active"]),
+        (Some(3.5), &json!(true))
+    );
 
     // The same import into another new table, failing at its first chunk.
     sandbox::fail_after(&c.base, json!({"create": 0})).await;
@@ -175,9 +260,23 @@ async fn an_import_into_a_new_table_creates_it_and_a_rollback_renames_it() {
     let saga = finished(&api, &c.session, &id).await;
     // The table itself is created through the meta API (not a record create), then rolled back.
     assert_eq!(saga["status"], "compensated", "{saga}");
-    let tables = api.get(&format!("/api/v1/tables?baseId={}", c.base), &c.session.access).await.expect(200);
-    let names: Vec<&str> = tables.body["tables"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert!(names.iter().any(|n| n.starts_with("Leads 2 (rolled back")), "{names:?}");
+    let tables = api
+        .get(
+            &format!("/api/v1/tables?baseId={}", c.base),
+            &c.session.access,
+        )
+        .await
+        .expect(200);
+    let names: Vec<&str> = tables.body["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("Leads 2 (rolled back")),
+        "{names:?}"
+    );
 }
 
 #[tokio::test]
@@ -187,7 +286,13 @@ async fn a_bulk_update_failing_halfway_restores_the_values_exactly() {
     let seed: Vec<Value> = (0..40)
         .map(|i| json!({"fields": {"Name": format!("N{i}"), "Age": i, "Status": if i % 2 == 0 { "New" } else { "Done" }}}))
         .collect();
-    api.post("/api/v1/records", Some(&c.session.access), json!({"baseId": c.base, "table": "People", "records": seed})).await.expect(201);
+    api.post(
+        "/api/v1/records",
+        Some(&c.session.access),
+        json!({"baseId": c.base, "table": "People", "records": seed}),
+    )
+    .await
+    .expect(201);
     let before = records(&api, &c, "People").await;
     sandbox::fail_after(&c.base, json!({"update": {"after": 2, "times": 1}})).await;
     let id = start(
@@ -201,8 +306,18 @@ async fn a_bulk_update_failing_halfway_restores_the_values_exactly() {
     // Two chunks of ten were updated, the third failed: every value is restored.
     assert_eq!(saga["status"], "compensated", "{saga}");
     assert_eq!(saga["steps"][0]["result"], json!({"records": 40}));
-    assert!(saga["compensationLog"][0]["detail"].as_str().unwrap().contains("restored the values of 30 records"), "{saga}");
-    let strip = |rs: Vec<Value>| rs.into_iter().map(|r| (r["id"].clone(), r["fields"].clone())).collect::<Vec<_>>();
+    assert!(
+        saga["compensationLog"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("restored the values of 30 records"),
+        "{saga}"
+    );
+    let strip = |rs: Vec<Value>| {
+        rs.into_iter()
+            .map(|r| (r["id"].clone(), r["fields"].clone()))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(strip(records(&api, &c, "People").await), strip(before));
 }
 
@@ -212,38 +327,99 @@ async fn a_compensation_that_fails_ends_compensation_failed_not_compensated() {
     let c = api.connected("sagacompfail").await;
     let file = upload_csv(&api, &c.session, "people.csv", people_csv(50)).await;
     sandbox::fail_after(&c.base, json!({"create": 3, "delete": 0})).await;
-    let id =
-        start(&api, &c, "import_file", json!({"fileId": file, "baseId": c.base, "table": "People", "mapping": {"Name": "Name"}})).await;
+    let id = start(
+        &api,
+        &c,
+        "import_file",
+        json!({"fileId": file, "baseId": c.base, "table": "People", "mapping": {"Name": "Name"}}),
+    )
+    .await;
     let saga = finished(&api, &c.session, &id).await;
     assert_eq!(saga["status"], "compensation_failed", "{saga}");
     let log = saga["compensationLog"].as_array().unwrap();
     assert_eq!(log[0]["outcome"], "failed");
-    assert!(log[0]["detail"].as_str().unwrap().contains("30 of 30 created records are still to delete"), "{log:?}");
-    let left: std::collections::BTreeSet<String> =
-        records(&api, &c, "People").await.iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(left.len(), 30, "what is left to undo is exactly what the log says");
-    let named: std::collections::BTreeSet<String> =
-        log[0]["remainingRecordIds"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
-    assert_eq!(named, left, "the log names the records a person has to delete");
+    assert!(
+        log[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("30 of 30 created records are still to delete"),
+        "{log:?}"
+    );
+    let left: std::collections::BTreeSet<String> = records(&api, &c, "People")
+        .await
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        left.len(),
+        30,
+        "what is left to undo is exactly what the log says"
+    );
+    let named: std::collections::BTreeSet<String> = log[0]["remainingRecordIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        named, left,
+        "the log names the records a person has to delete"
+    );
     // The earlier step's compensation still runs (and logs) after the failed one: the saga stays
     // compensation_failed through it and after it.
     let mut saga = saga;
     for _ in 0..200 {
-        saga = api.get(&format!("/api/v1/saga/transaction/{id}"), &c.session.access).await.expect(200).body;
+        saga = api
+            .get(&format!("/api/v1/saga/transaction/{id}"), &c.session.access)
+            .await
+            .expect(200)
+            .body;
         assert_eq!(saga["status"], "compensation_failed", "{saga}");
-        if saga["compensationLog"].as_array().unwrap().iter().any(|l| l["step"] == "prepare") {
+        if saga["compensationLog"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["step"] == "prepare")
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(saga["compensationLog"].as_array().unwrap().iter().any(|l| l["step"] == "prepare"), "{saga}");
+    assert!(
+        saga["compensationLog"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["step"] == "prepare"),
+        "{saga}"
+    );
     let log = saga["compensationLog"].as_array().unwrap();
-    assert_eq!(log.iter().filter(|l| l["step"] == "write_rows").count(), 1, "each compensation is logged once: {log:?}");
+    assert_eq!(
+        log.iter().filter(|l| l["step"] == "write_rows").count(),
+        1,
+        "each compensation is logged once: {log:?}"
+    );
     // A list stays small: the ids are in the saga's own view only.
-    let list = api.get("/api/v1/saga/transactions", &c.session.access).await.expect(200).body;
-    let listed = list["transactions"].as_array().unwrap().iter().find(|t| t["transactionId"] == json!(id)).expect("listed");
+    let list = api
+        .get("/api/v1/saga/transactions", &c.session.access)
+        .await
+        .expect(200)
+        .body;
+    let listed = list["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["transactionId"] == json!(id))
+        .expect("listed");
     assert_eq!(listed["status"], "compensation_failed");
-    assert!(listed["compensationLog"].as_array().unwrap().iter().all(|l| l.get("remainingRecordIds").is_none()), "{listed}");
+    assert!(
+        listed["compensationLog"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l.get("remainingRecordIds").is_none()),
+        "{listed}"
+    );
 }
 
 #[tokio::test]
@@ -251,32 +427,61 @@ async fn a_cancelled_import_stops_and_compensates() {
     let api = Api::new();
     let c = api.connected("sagacancel").await;
     let file = upload_csv(&api, &c.session, "people.csv", people_csv(600)).await;
-    let id =
-        start(&api, &c, "import_file", json!({"fileId": file, "baseId": c.base, "table": "People", "mapping": {"Name": "Name"}})).await;
+    let id = start(
+        &api,
+        &c,
+        "import_file",
+        json!({"fileId": file, "baseId": c.base, "table": "People", "mapping": {"Name": "Name"}}),
+    )
+    .await;
     for _ in 0..300 {
-        let r = api.get(&format!("/api/v1/saga/transaction/{id}"), &c.session.access).await.expect(200);
+        let r = api
+            .get(&format!("/api/v1/saga/transaction/{id}"), &c.session.access)
+            .await
+            .expect(200);
         if r.body["progress"]["done"].as_u64().unwrap_or(0) >= 50 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    api.post(&format!("/api/v1/saga/transaction/{id}/cancel"), Some(&c.session.access), json!({})).await.expect(202);
+    api.post(
+        &format!("/api/v1/saga/transaction/{id}/cancel"),
+        Some(&c.session.access),
+        json!({}),
+    )
+    .await
+    .expect(202);
     let saga = finished(&api, &c.session, &id).await;
     assert_eq!(saga["status"], "compensated", "{saga}");
-    assert!(saga["steps"][1]["error"].as_str().unwrap().contains("cancelled"), "{saga}");
+    assert!(
+        saga["steps"][1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("cancelled"),
+        "{saga}"
+    );
     assert!(records(&api, &c, "People").await.is_empty());
-    api.post(&format!("/api/v1/saga/transaction/{id}/cancel"), Some(&c.session.access), json!({}))
-        .await
-        .expect_problem(409, "saga_not_running");
+    api.post(
+        &format!("/api/v1/saga/transaction/{id}/cancel"),
+        Some(&c.session.access),
+        json!({}),
+    )
+    .await
+    .expect_problem(409, "saga_not_running");
 }
 
 #[tokio::test]
 async fn a_sync_saga_applies_and_a_failed_one_reverts_creates_updates_and_deletes() {
     let api = Api::new();
     let c = api.connected("sagasync").await;
-    let people =
-        json!([{"fields": {"Name": "Ada", "Age": 36}}, {"fields": {"Name": "Grace", "Age": 85}}, {"fields": {"Name": "Alan", "Age": 41}}]);
-    api.post("/api/v1/records", Some(&c.session.access), json!({"baseId": c.base, "table": "People", "records": people})).await.expect(201);
+    let people = json!([{"fields": {"Name": "Ada", "Age": 36}}, {"fields": {"Name": "Grace", "Age": 85}}, {"fields": {"Name": "Alan", "Age": 41}}]);
+    api.post(
+        "/api/v1/records",
+        Some(&c.session.access),
+        json!({"baseId": c.base, "table": "People", "records": people}),
+    )
+    .await
+    .expect(201);
     api.post(
         "/api/v1/tables",
         Some(&c.session.access),
@@ -285,20 +490,32 @@ async fn a_sync_saga_applies_and_a_failed_one_reverts_creates_updates_and_delete
     )
     .await
     .expect(201);
-    let mirror = json!([{"fields": {"Name": "Grace", "Age": 80}}, {"fields": {"Name": "Gone", "Age": 1}}]);
-    api.post("/api/v1/records", Some(&c.session.access), json!({"baseId": c.base, "table": "Mirror", "records": mirror})).await.expect(201);
+    let mirror =
+        json!([{"fields": {"Name": "Grace", "Age": 80}}, {"fields": {"Name": "Gone", "Age": 1}}]);
+    api.post(
+        "/api/v1/records",
+        Some(&c.session.access),
+        json!({"baseId": c.base, "table": "Mirror", "records": mirror}),
+    )
+    .await
+    .expect(201);
     let before = records(&api, &c, "Mirror").await;
-    let input =
-        json!({"sourceBaseId": c.base, "sourceTable": "People", "targetTable": "Mirror", "keyField": "Name", "deleteMissing": true});
+    let input = json!({"sourceBaseId": c.base, "sourceTable": "People", "targetTable": "Mirror", "keyField": "Name", "deleteMissing": true});
 
     // Fails at the delete, after the creates and the update: everything is reverted.
     sandbox::fail_after(&c.base, json!({"delete": {"after": 0, "times": 1}})).await;
     let id = start(&api, &c, "sync_tables", input.clone()).await;
     let saga = finished(&api, &c.session, &id).await;
     assert_eq!(saga["status"], "compensated", "{saga}");
-    let mut now: Vec<(Value, Value)> =
-        records(&api, &c, "Mirror").await.iter().map(|r| (r["fields"]["Name"].clone(), r["fields"]["Age"].clone())).collect();
-    let mut was: Vec<(Value, Value)> = before.iter().map(|r| (r["fields"]["Name"].clone(), r["fields"]["Age"].clone())).collect();
+    let mut now: Vec<(Value, Value)> = records(&api, &c, "Mirror")
+        .await
+        .iter()
+        .map(|r| (r["fields"]["Name"].clone(), r["fields"]["Age"].clone()))
+        .collect();
+    let mut was: Vec<(Value, Value)> = before
+        .iter()
+        .map(|r| (r["fields"]["Name"].clone(), r["fields"]["Age"].clone()))
+        .collect();
     now.sort_by_key(|p| p.0.to_string());
     was.sort_by_key(|p| p.0.to_string());
     assert_eq!(now, was, "creates deleted, the update restored");
@@ -306,9 +523,15 @@ async fn a_sync_saga_applies_and_a_failed_one_reverts_creates_updates_and_delete
     let id = start(&api, &c, "sync_tables", input).await;
     let saga = finished(&api, &c.session, &id).await;
     assert_eq!(saga["status"], "completed", "{saga}");
-    assert_eq!(saga["steps"][0]["result"], json!({"create": 2, "update": 1, "delete": 1, "unchanged": 0, "skipped": 0}));
-    let mut names: Vec<String> =
-        records(&api, &c, "Mirror").await.iter().map(|r| r["fields"]["Name"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(
+        saga["steps"][0]["result"],
+        json!({"create": 2, "update": 1, "delete": 1, "unchanged": 0, "skipped": 0})
+    );
+    let mut names: Vec<String> = records(&api, &c, "Mirror")
+        .await
+        .iter()
+        .map(|r| r["fields"]["Name"].as_str().unwrap().to_owned())
+        .collect();
     names.sort();
     assert_eq!(names, vec!["Ada", "Alan", "Grace"]);
 }
@@ -318,12 +541,24 @@ async fn bad_saga_requests_are_problems() {
     let api = Api::new();
     let c = api.connected("sagabad").await;
     let post = |body: Value| api.post("/api/v1/saga/transaction", Some(&c.session.access), body);
-    post(json!({"type": "teleport", "input": {}})).await.expect_problem(422, "validation_failed");
+    post(json!({"type": "teleport", "input": {}}))
+        .await
+        .expect_problem(422, "validation_failed");
     let r = post(json!({"type": "import_file", "input": {"fileId": "fil_nope", "baseId": c.base, "mapping": {}}}))
         .await
         .expect_problem(422, "validation_failed");
-    let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
-    assert!(fields.contains(&"input.fileId") && fields.contains(&"input.mapping") && fields.contains(&"input.table"), "{fields:?}");
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"input.fileId")
+            && fields.contains(&"input.mapping")
+            && fields.contains(&"input.table"),
+        "{fields:?}"
+    );
     post(json!({"type": "bulk_update", "input": {"baseId": c.base, "table": "People", "fields": {"A": 1}}}))
         .await
         .expect_problem(422, "validation_failed");
@@ -331,9 +566,16 @@ async fn bad_saga_requests_are_problems() {
     api.post("/api/v1/saga/transaction", Some(&viewer.access), json!({"type": "bulk_update", "input": {"baseId": c.base, "table": "People", "recordIds": ["recAAAAAAAAAAAAAA"], "fields": {"Age": 1}}}))
         .await
         .expect_problem(403, "forbidden");
-    api.get("/api/v1/saga/transaction/sag_nope", &c.session.access).await.expect_problem(422, "validation_failed");
+    api.get("/api/v1/saga/transaction/sag_nope", &c.session.access)
+        .await
+        .expect_problem(422, "validation_failed");
     let missing = format!("sag_{}", uuid::Uuid::now_v7().simple());
-    api.get(&format!("/api/v1/saga/transaction/{missing}"), &c.session.access).await.expect_problem(404, "not_found");
+    api.get(
+        &format!("/api/v1/saga/transaction/{missing}"),
+        &c.session.access,
+    )
+    .await
+    .expect_problem(404, "not_found");
 }
 
 #[tokio::test]
@@ -354,8 +596,23 @@ async fn a_retried_start_with_an_idempotency_key_starts_nothing_twice() {
     let again = send().await.expect(202);
     assert_eq!(again.body["transactionId"], first.body["transactionId"]);
     assert_eq!(again.headers["idempotent-replayed"], "true");
-    let list = api.get("/api/v1/saga/transactions", &c.session.access).await.expect(200);
-    assert_eq!(list.body["transactions"].as_array().unwrap().len(), 1, "one saga");
-    let saga = finished(&api, &c.session, first.body["transactionId"].as_str().unwrap()).await;
-    assert_eq!(saga["status"], "completed", "nothing matched, nothing to change: {saga}");
+    let list = api
+        .get("/api/v1/saga/transactions", &c.session.access)
+        .await
+        .expect(200);
+    assert_eq!(
+        list.body["transactions"].as_array().unwrap().len(),
+        1,
+        "one saga"
+    );
+    let saga = finished(
+        &api,
+        &c.session,
+        first.body["transactionId"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(
+        saga["status"], "completed",
+        "nothing matched, nothing to change: {saga}"
+    );
 }

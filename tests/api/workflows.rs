@@ -27,7 +27,13 @@ async fn finished(api: &Api, s: &Session, id: &str) -> Value {
 /// Waits for a workflow to have `n` runs (of any status); returns them, newest first.
 async fn runs(api: &Api, s: &Session, workflow: &str, n: usize) -> Vec<Value> {
     for _ in 0..300 {
-        let r = api.get(&format!("/api/v1/workflows/{workflow}/executions"), &s.access).await.expect(200);
+        let r = api
+            .get(
+                &format!("/api/v1/workflows/{workflow}/executions"),
+                &s.access,
+            )
+            .await
+            .expect(200);
         let list = r.body["executions"].as_array().cloned().unwrap_or_default();
         if list.len() >= n {
             return list;
@@ -48,8 +54,17 @@ async fn records(api: &Api, c: &Connected) -> Vec<Value> {
 /// Waits until a run is waiting out a delay on the queue.
 async fn waiting(api: &Api, s: &Session, exec: &str) {
     for _ in 0..100 {
-        let r = api.get(&format!("/api/v1/workflows/executions/{exec}"), &s.access).await.expect(200).body;
-        if r["steps"].as_array().unwrap().iter().any(|s| s["type"] == "delay" && s["status"] == "waiting") {
+        let r = api
+            .get(&format!("/api/v1/workflows/executions/{exec}"), &s.access)
+            .await
+            .expect(200)
+            .body;
+        if r["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["type"] == "delay" && s["status"] == "waiting")
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -58,7 +73,10 @@ async fn waiting(api: &Api, s: &Session, exec: &str) {
 }
 
 fn names(records: &[Value]) -> Vec<String> {
-    let mut n: Vec<String> = records.iter().filter_map(|r| r["fields"]["Name"].as_str().map(str::to_owned)).collect();
+    let mut n: Vec<String> = records
+        .iter()
+        .filter_map(|r| r["fields"]["Name"].as_str().map(str::to_owned))
+        .collect();
     n.sort();
     n
 }
@@ -87,33 +105,84 @@ async fn a_manual_run_finds_branches_and_creates_a_record_from_the_trigger_data(
     assert_eq!(wf["enabled"], true);
     assert_eq!(wf["stats"]["runs"], 0);
 
-    let first = finished(&api, &c.session, &trigger(&api, &c.session, id, json!({"name": "Zoe", "age": 33})).await).await;
+    let first = finished(
+        &api,
+        &c.session,
+        &trigger(&api, &c.session, id, json!({"name": "Zoe", "age": 33})).await,
+    )
+    .await;
     assert_eq!(first["status"], "succeeded", "{first}");
-    let order: Vec<&str> = first["steps"].as_array().unwrap().iter().map(|s| s["stepId"].as_str().unwrap()).collect();
+    let order: Vec<&str> = first["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stepId"].as_str().unwrap())
+        .collect();
     assert_eq!(order, ["find", "new", "add", "out"]);
     assert_eq!(step(&first, "new")["output"]["branch"], "then");
-    assert_eq!(step(&first, "add")["input"]["fields"], json!({"Name": "Zoe", "Age": 33}));
-    assert_eq!(step(&first, "out")["output"], json!({"greeting": "Hello Zoe (Add a person once)", "age": 33}));
+    assert_eq!(
+        step(&first, "add")["input"]["fields"],
+        json!({"Name": "Zoe", "Age": 33})
+    );
+    assert_eq!(
+        step(&first, "out")["output"],
+        json!({"greeting": "Hello Zoe (Add a person once)", "age": 33})
+    );
     assert!(step(&first, "add")["durationMs"].is_u64());
     assert!(first["durationMs"].is_u64(), "the run's duration: {first}");
-    assert_eq!(first["trigger"], json!({"type": "manual", "data": {"name": "Zoe", "age": 33}}));
+    assert_eq!(
+        first["trigger"],
+        json!({"type": "manual", "data": {"name": "Zoe", "age": 33}})
+    );
 
     // The second run finds Zoe and takes the other branch: still one Zoe.
-    let second = finished(&api, &c.session, &trigger(&api, &c.session, id, json!({"name": "Zoe", "age": 33})).await).await;
+    let second = finished(
+        &api,
+        &c.session,
+        &trigger(&api, &c.session, id, json!({"name": "Zoe", "age": 33})).await,
+    )
+    .await;
     assert_eq!(second["status"], "succeeded");
     assert_eq!(step(&second, "new")["output"]["branch"], "else");
-    assert!(second["steps"].as_array().unwrap().iter().all(|s| s["stepId"] != "add"));
-    assert!(second["logs"].as_array().unwrap().iter().any(|l| l["message"] == "Zoe is already there"), "{second}");
+    assert!(
+        second["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["stepId"] != "add")
+    );
+    assert!(
+        second["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["message"] == "Zoe is already there"),
+        "{second}"
+    );
     let people = records(&api, &c).await;
     assert_eq!(names(&people), ["Zoe"]);
     assert_eq!(people[0]["fields"]["Age"], 33);
 
-    let wf = api.get(&format!("/api/v1/workflows/{id}"), &c.session.access).await.expect(200).body;
+    let wf = api
+        .get(&format!("/api/v1/workflows/{id}"), &c.session.access)
+        .await
+        .expect(200)
+        .body;
     assert_eq!(wf["stats"]["runs"], 2);
     assert_eq!(wf["stats"]["successes"], 2);
     assert_eq!(wf["stats"]["lastStatus"], "succeeded");
-    let list = api.get(&format!("/api/v1/workflows/{id}/executions?status=succeeded"), &c.session.access).await.expect(200).body;
-    assert_eq!(list["executions"][0]["executionId"], second["executionId"], "newest first");
+    let list = api
+        .get(
+            &format!("/api/v1/workflows/{id}/executions?status=succeeded"),
+            &c.session.access,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        list["executions"][0]["executionId"], second["executionId"],
+        "newest first"
+    );
 }
 
 #[tokio::test]
@@ -146,15 +215,32 @@ async fn for_each_updates_every_found_record_and_upserts_and_deletes_through_the
         }),
     )
     .await;
-    let run = finished(&api, &c.session, &trigger(&api, &c.session, wf["id"].as_str().unwrap(), json!({})).await).await;
+    let run = finished(
+        &api,
+        &c.session,
+        &trigger(&api, &c.session, wf["id"].as_str().unwrap(), json!({})).await,
+    )
+    .await;
     assert_eq!(run["status"], "succeeded", "{run}");
     assert_eq!(step(&run, "each")["output"]["count"], 3);
-    let closes: Vec<&Value> = run["steps"].as_array().unwrap().iter().filter(|s| s["stepId"] == "close").collect();
+    let closes: Vec<&Value> = run["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["stepId"] == "close")
+        .collect();
     assert_eq!(closes.len(), 3);
     assert_eq!(closes[2]["path"], "each[2].close");
     let people = records(&api, &c).await;
-    let deleted = step(&run, "gone")["output"]["deleted"].as_str().unwrap().to_owned();
-    assert_eq!(people.len(), 3, "3 found, 1 upserted new, 1 deleted: {people:?}");
+    let deleted = step(&run, "gone")["output"]["deleted"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        people.len(),
+        3,
+        "3 found, 1 upserted new, 1 deleted: {people:?}"
+    );
     assert!(people.iter().all(|p| p["id"] != deleted.as_str()));
     for p in &people {
         let name = p["fields"]["Name"].as_str().unwrap();
@@ -178,7 +264,10 @@ async fn definitions_are_checked_with_paths_and_schedules_show_their_next_runs()
     assert_eq!(r.body["schedule"]["expression"], "cron(0 9 ? * MON-FRI *)");
     let next = r.body["schedule"]["nextRuns"].as_array().unwrap();
     assert_eq!(next.len(), 5);
-    assert!(next.iter().all(|t| t.as_str().unwrap().ends_with(":00:00Z")));
+    assert!(
+        next.iter()
+            .all(|t| t.as_str().unwrap().ends_with(":00:00Z"))
+    );
 
     let bad = json!({
         "name": "Broken",
@@ -190,14 +279,40 @@ async fn definitions_are_checked_with_paths_and_schedules_show_their_next_runs()
         ]
     });
     for path in ["/api/v1/workflows/validate", "/api/v1/workflows"] {
-        let r = api.post(path, Some(&s.access), bad.clone()).await.expect_problem(422, "validation_failed");
-        let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
-        assert_eq!(fields, ["trigger.cron", "steps[0].type", "steps[1].input.message"], "{}", r.body);
+        let r = api
+            .post(path, Some(&s.access), bad.clone())
+            .await
+            .expect_problem(422, "validation_failed");
+        let fields: Vec<&str> = r.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            ["trigger.cron", "steps[0].type", "steps[1].input.message"],
+            "{}",
+            r.body
+        );
     }
-    api.post("/api/v1/workflows", Some(&s.access), json!({"name": "x", "trigger": {"type": "whenever"}, "steps": []}))
-        .await
-        .expect_problem(422, "validation_failed");
-    assert!(api.get("/api/v1/workflows", &s.access).await.expect(200).body["workflows"].as_array().unwrap().is_empty(), "nothing saved");
+    api.post(
+        "/api/v1/workflows",
+        Some(&s.access),
+        json!({"name": "x", "trigger": {"type": "whenever"}, "steps": []}),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    assert!(
+        api.get("/api/v1/workflows", &s.access)
+            .await
+            .expect(200)
+            .body["workflows"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "nothing saved"
+    );
 }
 
 #[tokio::test]
@@ -226,18 +341,38 @@ async fn a_redelivered_job_resumes_after_the_recorded_steps_and_writes_nothing_t
     let sqs = aws_sdk_sqs::Client::new(&local::sdk_config(Some(&stack().aws_endpoint)).await);
     let job = json!({"tenantId": c.session.tenant_id, "workflowId": workflow, "source": "run", "executionId": exec}).to_string();
     for _ in 0..2 {
-        sqs.send_message().queue_url(&stack().env["AUTOMATION_QUEUE_URL"]).message_body(&job).send().await.unwrap();
+        sqs.send_message()
+            .queue_url(&stack().env["AUTOMATION_QUEUE_URL"])
+            .message_body(&job)
+            .send()
+            .await
+            .unwrap();
     }
     let run = finished(&api, &c.session, &exec).await;
     assert_eq!(run["status"], "succeeded", "{run}");
     assert_eq!(names(&records(&api, &c).await), ["Once"]);
     assert_eq!(step(&run, "add")["attempts"], 1);
-    assert!(run["logs"].as_array().unwrap().iter().any(|l| l["message"].as_str().unwrap().starts_with("made rec")));
+    assert!(
+        run["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["message"].as_str().unwrap().starts_with("made rec"))
+    );
     // A job for a run that has ended does nothing at all.
-    sqs.send_message().queue_url(&stack().env["AUTOMATION_QUEUE_URL"]).message_body(&job).send().await.unwrap();
+    sqs.send_message()
+        .queue_url(&stack().env["AUTOMATION_QUEUE_URL"])
+        .message_body(&job)
+        .send()
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(names(&records(&api, &c).await), ["Once"]);
-    let wf = api.get(&format!("/api/v1/workflows/{workflow}"), &c.session.access).await.expect(200).body;
+    let wf = api
+        .get(&format!("/api/v1/workflows/{workflow}"), &c.session.access)
+        .await
+        .expect(200)
+        .body;
     assert_eq!(wf["stats"]["runs"], 1);
 }
 
@@ -289,17 +424,38 @@ async fn transient_failures_are_retried_and_a_permanent_one_fails_the_run_with_t
     let run = finished(
         &api,
         &c.session,
-        &trigger(&api, &c.session, ok["id"].as_str().unwrap(), json!({"who": "me", "token": "tok-do-not-keep"})).await,
+        &trigger(
+            &api,
+            &c.session,
+            ok["id"].as_str().unwrap(),
+            json!({"who": "me", "token": "tok-do-not-keep"}),
+        )
+        .await,
     )
     .await;
     assert_eq!(run["status"], "succeeded", "{run}");
     let call = step(&run, "call");
     assert_eq!(call["attempts"], 3);
-    assert_eq!(call["input"]["headers"]["Authorization"], "***", "credentials are masked in run history");
+    assert_eq!(
+        call["input"]["headers"]["Authorization"], "***",
+        "credentials are masked in run history"
+    );
     assert!(!tests::logs().contains("tok-do-not-keep"));
     assert_eq!(call["output"]["status"], 200);
-    assert_eq!(call["output"]["body"], json!({"attempt": 3, "got": {"who": "me"}}));
-    assert_eq!(run["logs"].as_array().unwrap().iter().filter(|l| l["level"] == "warn").count(), 2, "two retries logged");
+    assert_eq!(
+        call["output"]["body"],
+        json!({"attempt": 3, "got": {"who": "me"}})
+    );
+    assert_eq!(
+        run["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["level"] == "warn")
+            .count(),
+        2,
+        "two retries logged"
+    );
 
     let bad = create(
         &api,
@@ -316,21 +472,53 @@ async fn transient_failures_are_retried_and_a_permanent_one_fails_the_run_with_t
     )
     .await;
     let bad_id = bad["id"].as_str().unwrap();
-    let run = finished(&api, &c.session, &trigger(&api, &c.session, bad_id, json!({})).await).await;
+    let run = finished(
+        &api,
+        &c.session,
+        &trigger(&api, &c.session, bad_id, json!({})).await,
+    )
+    .await;
     assert_eq!(run["status"], "failed", "{run}");
     assert_eq!(step(&run, "soft")["status"], "failed");
     assert_eq!(step(&run, "soft")["error"]["detail"]["status"], 404);
     assert_eq!(step(&run, "write")["status"], "failed");
-    assert_eq!(step(&run, "write")["attempts"], 1, "a missing table is not retried");
-    assert!(run["error"].as_str().unwrap().starts_with("step `write` failed"), "{}", run["error"]);
-    assert!(run["steps"].as_array().unwrap().iter().all(|s| s["stepId"] != "never"));
-    let wf = api.get(&format!("/api/v1/workflows/{bad_id}"), &c.session.access).await.expect(200).body;
+    assert_eq!(
+        step(&run, "write")["attempts"],
+        1,
+        "a missing table is not retried"
+    );
+    assert!(
+        run["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("step `write` failed"),
+        "{}",
+        run["error"]
+    );
+    assert!(
+        run["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["stepId"] != "never")
+    );
+    let wf = api
+        .get(&format!("/api/v1/workflows/{bad_id}"), &c.session.access)
+        .await
+        .expect(200)
+        .body;
     assert_eq!(wf["stats"]["failures"], 1);
     assert_eq!(wf["stats"]["lastStatus"], "failed");
 }
 
 fn uuid_like() -> String {
-    format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
 }
 
 #[tokio::test]
@@ -346,7 +534,13 @@ async fn a_schedule_fires_from_the_emulator_and_stops_when_disabled_or_deleted()
     let id = wf["id"].as_str().unwrap().to_owned();
     let scheduler = aws_sdk_scheduler_client().await;
     let group = &stack().env["SCHEDULE_GROUP"];
-    let stored = scheduler.get_schedule().group_name(group).name(&id).send().await.unwrap();
+    let stored = scheduler
+        .get_schedule()
+        .group_name(group)
+        .name(&id)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stored.schedule_expression(), Some("rate(1 minute)"));
     assert!(stored.target().unwrap().input().unwrap().contains(&id));
     // Let the local scheduler see it, then move its clock a minute on.
@@ -356,25 +550,75 @@ async fn a_schedule_fires_from_the_emulator_and_stops_when_disabled_or_deleted()
     let run = finished(&api, &s, list[0]["executionId"].as_str().unwrap()).await;
     assert_eq!(run["status"], "succeeded", "{run}");
     assert_eq!(run["trigger"]["type"], "schedule");
-    assert!(step(&run, "tick")["output"]["at"].as_str().unwrap().starts_with("20"));
+    assert!(
+        step(&run, "tick")["output"]["at"]
+            .as_str()
+            .unwrap()
+            .starts_with("20")
+    );
 
     // Disabled: the schedule is paused in the emulator.
     let mut def = wf.clone();
-    for k in ["id", "version", "createdBy", "updatedBy", "createdAt", "updatedAt", "stats", "enabled"] {
+    for k in [
+        "id",
+        "version",
+        "createdBy",
+        "updatedBy",
+        "createdAt",
+        "updatedAt",
+        "stats",
+        "enabled",
+    ] {
         def.as_object_mut().unwrap().remove(k);
     }
     def["enabled"] = json!(false);
-    api.call("PUT", &format!("/api/v1/workflows/{id}"), Some(&s.access), Some(def)).await.expect(200);
-    let stored = scheduler.get_schedule().group_name(group).name(&id).send().await.unwrap();
+    api.call(
+        "PUT",
+        &format!("/api/v1/workflows/{id}"),
+        Some(&s.access),
+        Some(def),
+    )
+    .await
+    .expect(200);
+    let stored = scheduler
+        .get_schedule()
+        .group_name(group)
+        .name(&id)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stored.state().map(|s| s.as_str()), Some("DISABLED"));
-    api.post(&format!("/api/v1/workflows/{id}/trigger"), Some(&s.access), json!({})).await.expect_problem(409, "workflow_disabled");
+    api.post(
+        &format!("/api/v1/workflows/{id}/trigger"),
+        Some(&s.access),
+        json!({}),
+    )
+    .await
+    .expect_problem(409, "workflow_disabled");
 
-    api.delete(&format!("/api/v1/workflows/{id}"), &s.access).await.expect(204);
-    let gone = scheduler.get_schedule().group_name(group).name(&id).send().await;
+    api.delete(&format!("/api/v1/workflows/{id}"), &s.access)
+        .await
+        .expect(204);
+    let gone = scheduler
+        .get_schedule()
+        .group_name(group)
+        .name(&id)
+        .send()
+        .await;
     assert!(gone.is_err(), "the schedule is deleted with the workflow");
-    api.get(&format!("/api/v1/workflows/{id}"), &s.access).await.expect_problem(404, "not_found");
+    api.get(&format!("/api/v1/workflows/{id}"), &s.access)
+        .await
+        .expect_problem(404, "not_found");
     // Its history stays readable.
-    api.get(&format!("/api/v1/workflows/executions/{}", list[0]["executionId"].as_str().unwrap()), &s.access).await.expect(200);
+    api.get(
+        &format!(
+            "/api/v1/workflows/executions/{}",
+            list[0]["executionId"].as_str().unwrap()
+        ),
+        &s.access,
+    )
+    .await
+    .expect(200);
 }
 
 async fn aws_sdk_scheduler_client() -> aws_sdk_scheduler::Client {
@@ -401,8 +645,15 @@ async fn a_signed_webhook_runs_the_workflow_and_bad_or_replayed_deliveries_are_r
     let secret = wf["webhook"]["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("whsec_"));
     assert_eq!(wf["webhook"]["url"], format!("/api/v1/hooks/{id}"));
-    let shown = api.get(&format!("/api/v1/workflows/{id}"), &s.access).await.expect(200).body;
-    assert!(shown["webhook"]["secret"].is_null() && !shown.to_string().contains(&secret), "the secret is shown once");
+    let shown = api
+        .get(&format!("/api/v1/workflows/{id}"), &s.access)
+        .await
+        .expect(200)
+        .body;
+    assert!(
+        shown["webhook"]["secret"].is_null() && !shown.to_string().contains(&secret),
+        "the secret is shown once"
+    );
 
     let body = r#"{"order": {"id": "ord_42"}}"#;
     let post = |ts: i64, sig: String, body: &'static str| {
@@ -424,24 +675,67 @@ async fn a_signed_webhook_runs_the_workflow_and_bad_or_replayed_deliveries_are_r
 
     let replay = post(now, sign(&secret, now, body), body).await.unwrap();
     assert_eq!(replay.status(), 409);
-    let wrong = post(now, sign("whsec_guess", now, body), body).await.unwrap();
+    let wrong = post(now, sign("whsec_guess", now, body), body)
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), 401);
     assert_eq!(wrong.headers()["content-type"], "application/problem+json");
-    let tampered = post(now, sign(&secret, now, body), r#"{"order": {"id": "ord_43"}}"#).await.unwrap();
+    let tampered = post(
+        now,
+        sign(&secret, now, body),
+        r#"{"order": {"id": "ord_43"}}"#,
+    )
+    .await
+    .unwrap();
     assert_eq!(tampered.status(), 401);
-    let stale = post(now - 600, sign(&secret, now - 600, body), body).await.unwrap();
+    let stale = post(now - 600, sign(&secret, now - 600, body), body)
+        .await
+        .unwrap();
     assert_eq!(stale.status(), 401);
-    let unsigned = api.http().post(api.url(&format!("/api/v1/hooks/{id}"))).body(body).send().await.unwrap();
+    let unsigned = api
+        .http()
+        .post(api.url(&format!("/api/v1/hooks/{id}")))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unsigned.status(), 401);
-    assert_eq!(runs(&api, &s, id, 1).await.len(), 1, "only the good delivery ran");
+    assert_eq!(
+        runs(&api, &s, id, 1).await.len(),
+        1,
+        "only the good delivery ran"
+    );
 
     // A rotated secret replaces the old one.
-    let rotated = api.post(&format!("/api/v1/workflows/{id}/webhook/secret"), Some(&s.access), json!({})).await.expect(200).body;
+    let rotated = api
+        .post(
+            &format!("/api/v1/workflows/{id}/webhook/secret"),
+            Some(&s.access),
+            json!({}),
+        )
+        .await
+        .expect(200)
+        .body;
     let new_secret = rotated["secret"].as_str().unwrap();
     let later = shared::time::now_epoch() + 1;
-    assert_eq!(post(later, sign(&secret, later, body), body).await.unwrap().status(), 401);
-    assert_eq!(post(later, sign(new_secret, later, body), body).await.unwrap().status(), 202);
-    assert!(!tests::logs().contains(&secret) && !tests::logs().contains(new_secret), "secrets never reach the logs");
+    assert_eq!(
+        post(later, sign(&secret, later, body), body)
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        post(later, sign(new_secret, later, body), body)
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    assert!(
+        !tests::logs().contains(&secret) && !tests::logs().contains(new_secret),
+        "secrets never reach the logs"
+    );
 }
 
 #[tokio::test]
@@ -456,17 +750,37 @@ async fn a_processed_file_that_matches_the_filter_starts_its_workflow_once() {
     )
     .await;
     let id = wf["id"].as_str().unwrap();
-    let other = api.upload(&s, "customers.csv", "text/csv", b"Name\nA\n".to_vec()).await;
+    let other = api
+        .upload(&s, "customers.csv", "text/csv", b"Name\nA\n".to_vec())
+        .await;
     assert_eq!(api.file_settled(&s, &other).await["status"], "processed");
-    let file = api.upload(&s, "orders-2026.csv", "text/csv", b"Order,Total\n1,10\n2,20\n3,30\n".to_vec()).await;
+    let file = api
+        .upload(
+            &s,
+            "orders-2026.csv",
+            "text/csv",
+            b"Order,Total\n1,10\n2,20\n3,30\n".to_vec(),
+        )
+        .await;
     assert_eq!(api.file_settled(&s, &file).await["status"], "processed");
     let list = runs(&api, &s, id, 1).await;
     let run = finished(&api, &s, list[0]["executionId"].as_str().unwrap()).await;
     assert_eq!(run["status"], "succeeded", "{run}");
-    assert_eq!(step(&run, "seen")["output"], json!({"name": "orders-2026.csv", "rows": 3}));
+    assert_eq!(
+        step(&run, "seen")["output"],
+        json!({"name": "orders-2026.csv", "rows": 3})
+    );
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let list = api.get(&format!("/api/v1/workflows/{id}/executions"), &s.access).await.expect(200).body;
-    assert_eq!(list["executions"].as_array().unwrap().len(), 1, "customers.csv does not match");
+    let list = api
+        .get(&format!("/api/v1/workflows/{id}/executions"), &s.access)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        list["executions"].as_array().unwrap().len(),
+        1,
+        "customers.csv does not match"
+    );
 }
 
 #[tokio::test]
@@ -504,20 +818,51 @@ async fn new_records_start_one_run_each_on_the_polling_schedule() {
     stack().clock.advance(Duration::from_secs(61));
     let list = runs(&api, &c.session, id, 2).await;
     for r in &list {
-        assert_eq!(finished(&api, &c.session, r["executionId"].as_str().unwrap()).await["status"], "succeeded");
+        assert_eq!(
+            finished(&api, &c.session, r["executionId"].as_str().unwrap()).await["status"],
+            "succeeded"
+        );
     }
     // Another turn sees nothing new (the overlap re-reads them, their event ids are known).
     stack().clock.advance(Duration::from_secs(61));
     assert!(tests::logged(&[id, "record_matches polled", "\"found\":2"]).await);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let after = api.get(&format!("/api/v1/workflows/{id}/executions"), &c.session.access).await.expect(200).body;
+    let after = api
+        .get(
+            &format!("/api/v1/workflows/{id}/executions"),
+            &c.session.access,
+        )
+        .await
+        .expect(200)
+        .body;
     assert_eq!(after["executions"].as_array().unwrap().len(), 2);
-    assert!(records(&api, &c).await.iter().all(|r| r["fields"]["Status"] == "Done"));
-    let wf = api.get(&format!("/api/v1/workflows/{id}"), &c.session.access).await.expect(200).body;
-    assert!(wf["polling"]["lastPollAt"].is_string() && wf["polling"]["error"].is_null(), "{wf}");
+    assert!(
+        records(&api, &c)
+            .await
+            .iter()
+            .all(|r| r["fields"]["Status"] == "Done")
+    );
+    let wf = api
+        .get(&format!("/api/v1/workflows/{id}"), &c.session.access)
+        .await
+        .expect(200)
+        .body;
+    assert!(
+        wf["polling"]["lastPollAt"].is_string() && wf["polling"]["error"].is_null(),
+        "{wf}"
+    );
     // A trigger that cannot read its table says why on the workflow.
-    let broken = api.get(&format!("/api/v1/workflows/{broken_id}"), &c.session.access).await.expect(200).body;
-    assert!(broken["polling"]["error"].as_str().is_some_and(|e| e.contains("Nope") || e.contains("not")), "{broken}");
+    let broken = api
+        .get(&format!("/api/v1/workflows/{broken_id}"), &c.session.access)
+        .await
+        .expect(200)
+        .body;
+    assert!(
+        broken["polling"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("Nope") || e.contains("not")),
+        "{broken}"
+    );
 }
 
 #[tokio::test]
@@ -525,7 +870,12 @@ async fn an_llm_prompt_step_is_answered_by_the_model_and_charged_to_the_budget()
     let api = Api::new();
     let s = api.register("wfllm").await;
     let tag = format!("wf-{}", uuid_like());
-    let marker = llm::script(&tag, vec![llm::text(|req| format!("summary of {}", req["messages"].as_array().unwrap().len()))]);
+    let marker = llm::script(
+        &tag,
+        vec![llm::text(|req| {
+            format!("summary of {}", req["messages"].as_array().unwrap().len())
+        })],
+    );
     let wf = create(
         &api,
         &s,
@@ -533,18 +883,37 @@ async fn an_llm_prompt_step_is_answered_by_the_model_and_charged_to_the_budget()
                "steps": [{"id": "sum", "type": "llm_prompt", "input": {"prompt": format!("Summarise {{{{trigger.text}}}} {marker}")}}]}),
     )
     .await;
-    let run = finished(&api, &s, &trigger(&api, &s, wf["id"].as_str().unwrap(), json!({"text": "the quarter"})).await).await;
+    let run = finished(
+        &api,
+        &s,
+        &trigger(
+            &api,
+            &s,
+            wf["id"].as_str().unwrap(),
+            json!({"text": "the quarter"}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(run["status"], "succeeded", "{run}");
     let out = &step(&run, "sum")["output"];
     assert_eq!(out["model"], llm::MODEL);
     assert!(out["text"].as_str().unwrap().starts_with("summary of"));
-    let expected = (llm::INPUT_TOKENS as f64 * llm::PRICE_INPUT + llm::OUTPUT_TOKENS as f64 * llm::PRICE_OUTPUT) / 1e6;
-    assert!((out["costUsd"].as_f64().unwrap() - expected).abs() < 1e-9, "{out}");
+    let expected = (llm::INPUT_TOKENS as f64 * llm::PRICE_INPUT
+        + llm::OUTPUT_TOKENS as f64 * llm::PRICE_OUTPUT)
+        / 1e6;
+    assert!(
+        (out["costUsd"].as_f64().unwrap() - expected).abs() < 1e-9,
+        "{out}"
+    );
     let sent = llm::requests(&tag);
     assert_eq!(sent.len(), 1);
     assert!(sent[0].to_string().contains("Summarise the quarter"));
     let budget = api.get("/api/v1/budgets", &s.access).await.expect(200).body;
-    assert!((budget["tenant"]["spentUsd"].as_f64().unwrap() - expected).abs() < 1e-9, "{budget}");
+    assert!(
+        (budget["tenant"]["spentUsd"].as_f64().unwrap() - expected).abs() < 1e-9,
+        "{budget}"
+    );
 }
 
 #[tokio::test]
@@ -561,8 +930,15 @@ async fn a_waiting_run_can_be_cancelled_and_viewers_and_other_tenants_are_kept_o
     let exec = trigger(&api, &c.session, id, json!({})).await;
 
     let viewer = api.invite(&c.session, "viewer").await;
-    api.get(&format!("/api/v1/workflows/{id}"), &viewer.access).await.expect(200);
-    api.get(&format!("/api/v1/workflows/executions/{exec}"), &viewer.access).await.expect(200);
+    api.get(&format!("/api/v1/workflows/{id}"), &viewer.access)
+        .await
+        .expect(200);
+    api.get(
+        &format!("/api/v1/workflows/executions/{exec}"),
+        &viewer.access,
+    )
+    .await
+    .expect(200);
     api.post(
         "/api/v1/workflows",
         Some(&viewer.access),
@@ -570,24 +946,73 @@ async fn a_waiting_run_can_be_cancelled_and_viewers_and_other_tenants_are_kept_o
     )
     .await
     .expect_problem(403, "forbidden");
-    api.post(&format!("/api/v1/workflows/{id}/trigger"), Some(&viewer.access), json!({})).await.expect_problem(403, "forbidden");
-    api.post(&format!("/api/v1/workflows/executions/{exec}/cancel"), Some(&viewer.access), json!({}))
-        .await
-        .expect_problem(403, "forbidden");
+    api.post(
+        &format!("/api/v1/workflows/{id}/trigger"),
+        Some(&viewer.access),
+        json!({}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    api.post(
+        &format!("/api/v1/workflows/executions/{exec}/cancel"),
+        Some(&viewer.access),
+        json!({}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
 
     let stranger = api.register("wfstranger").await;
-    api.get(&format!("/api/v1/workflows/{id}"), &stranger.access).await.expect_problem(404, "not_found");
-    api.get(&format!("/api/v1/workflows/executions/{exec}"), &stranger.access).await.expect_problem(404, "not_found");
-    api.post(&format!("/api/v1/workflows/{id}/trigger"), Some(&stranger.access), json!({})).await.expect_problem(404, "not_found");
-    api.delete(&format!("/api/v1/workflows/{id}"), &stranger.access).await.expect_problem(404, "not_found");
-    assert!(api.get(&format!("/api/v1/workflows/{id}/executions"), &stranger.access).await.status == 404);
+    api.get(&format!("/api/v1/workflows/{id}"), &stranger.access)
+        .await
+        .expect_problem(404, "not_found");
+    api.get(
+        &format!("/api/v1/workflows/executions/{exec}"),
+        &stranger.access,
+    )
+    .await
+    .expect_problem(404, "not_found");
+    api.post(
+        &format!("/api/v1/workflows/{id}/trigger"),
+        Some(&stranger.access),
+        json!({}),
+    )
+    .await
+    .expect_problem(404, "not_found");
+    api.delete(&format!("/api/v1/workflows/{id}"), &stranger.access)
+        .await
+        .expect_problem(404, "not_found");
+    assert!(
+        api.get(
+            &format!("/api/v1/workflows/{id}/executions"),
+            &stranger.access
+        )
+        .await
+        .status
+            == 404
+    );
 
     waiting(&api, &c.session, &exec).await;
-    api.post(&format!("/api/v1/workflows/executions/{exec}/cancel"), Some(&c.session.access), json!({})).await.expect(202);
+    api.post(
+        &format!("/api/v1/workflows/executions/{exec}/cancel"),
+        Some(&c.session.access),
+        json!({}),
+    )
+    .await
+    .expect(202);
     let run = finished(&api, &c.session, &exec).await;
     assert_eq!(run["status"], "cancelled");
-    assert!(run["steps"].as_array().unwrap().iter().all(|s| s["stepId"] != "after"));
-    api.post(&format!("/api/v1/workflows/executions/{exec}/cancel"), Some(&c.session.access), json!({}))
-        .await
-        .expect_problem(409, "execution_finished");
+    assert!(
+        run["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["stepId"] != "after")
+    );
+    api.post(
+        &format!("/api/v1/workflows/executions/{exec}/cancel"),
+        Some(&c.session.access),
+        json!({}),
+    )
+    .await
+    .expect_problem(409, "execution_finished");
 }

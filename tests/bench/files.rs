@@ -21,7 +21,11 @@ const CPU_SECONDS: u64 = 600;
 #[allow(clippy::zombie_processes)]
 fn run_measured(mut cmd: Command) -> (Vec<u8>, f64, Duration) {
     let started = Instant::now();
-    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("start");
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start");
     let pid = child.id() as libc::pid_t;
     let mut stdout = Vec::new();
     if let Some(mut out) = child.stdout {
@@ -38,12 +42,19 @@ fn run_measured(mut cmd: Command) -> (Vec<u8>, f64, Duration) {
 fn measure(kind: &str, path: &Path) {
     let bytes = std::fs::read(path).expect("read the file");
     let exe = std::env::current_exe().expect("own path");
-    let limits = isolate::Limits { cpu_seconds: CPU_SECONDS, wall: Duration::from_secs(CPU_SECONDS + 30), ..Default::default() };
+    let limits = isolate::Limits {
+        cpu_seconds: CPU_SECONDS,
+        wall: Duration::from_secs(CPU_SECONDS + 30),
+        ..Default::default()
+    };
     let mut output = sink::Output::new(&std::env::temp_dir()).expect("scratch directory");
-    let outcome = isolate::run(&exe, kind, &bytes, limits, &mut output).and_then(|summary| output.finish(summary));
+    let outcome = isolate::run(&exe, kind, &bytes, limits, &mut output)
+        .and_then(|summary| output.finish(summary));
     let line = match outcome {
         Ok(written) => {
-            let rows = std::fs::read(&written.rows).map(|r| r.iter().filter(|b| **b == b'\n').count()).unwrap_or(0);
+            let rows = std::fs::read(&written.rows)
+                .map(|r| r.iter().filter(|b| **b == b'\n').count())
+                .unwrap_or(0);
             json!({"rows": rows, "stored": std::fs::metadata(&written.rows).map(|m| m.len()).unwrap_or(0) + written.text_chars})
         }
         Err(e) => json!({"error": e.0}),
@@ -53,7 +64,13 @@ fn measure(kind: &str, path: &Path) {
 
 fn csv_of_tiny_cells(target: usize) -> Vec<u8> {
     let row = format!("{}\n", vec!["a"; 500].join(","));
-    let header = format!("{}\n", (0..500).map(|i| format!("c{i}")).collect::<Vec<_>>().join(","));
+    let header = format!(
+        "{}\n",
+        (0..500)
+            .map(|i| format!("c{i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     let mut out = header.into_bytes();
     while out.len() + row.len() <= target {
         out.extend_from_slice(row.as_bytes());
@@ -68,8 +85,7 @@ fn json_array(target: usize) -> Vec<u8> {
         if i > 0 {
             out.push(b',');
         }
-        let item =
-            json!({"name": format!("Person {i}"), "email": format!("p{i}@example.com"), "age": i % 90, "active": i.is_multiple_of(2)});
+        let item = json!({"name": format!("Person {i}"), "email": format!("p{i}@example.com"), "age": i % 90, "active": i.is_multiple_of(2)});
         out.extend_from_slice(item.to_string().as_bytes());
         i += 1;
     }
@@ -84,7 +100,15 @@ fn workbook(unzipped: usize) -> (Vec<u8>, usize) {
     let mut cells = Vec::with_capacity((rows * COLUMNS) as usize);
     for r in 1..=rows {
         for c in 0..COLUMNS {
-            cells.push((r, c, if r == 1 { Value::from(format!("c{c}")) } else { Value::from((r * 7 + c) % 1000) }));
+            cells.push((
+                r,
+                c,
+                if r == 1 {
+                    Value::from(format!("c{c}"))
+                } else {
+                    Value::from((r * 7 + c) % 1000)
+                },
+            ));
         }
     }
     (fixtures::xlsx_cells(&cells), (rows * COLUMNS) as usize)
@@ -98,13 +122,32 @@ fn generate(dir: &Path) {
     let mut add = |kind: &str, name: &str, label: String, bytes: Vec<u8>| {
         let path = dir.join(name);
         std::fs::write(&path, &bytes).expect("write");
-        cases.push(json!([kind, format!("{label} ({:.1} MB)", mb(bytes.len())), path]));
+        cases.push(json!([
+            kind,
+            format!("{label} ({:.1} MB)", mb(bytes.len())),
+            path
+        ]));
     };
     let max = shared::files::MAX_UPLOAD_BYTES as usize - 1024;
-    add("csv", "tiny.csv", "CSV, 500 one-character cells a row".into(), csv_of_tiny_cells(max));
-    add("json", "array.json", "JSON array of objects".into(), json_array(max));
+    add(
+        "csv",
+        "tiny.csv",
+        "CSV, 500 one-character cells a row".into(),
+        csv_of_tiny_cells(max),
+    );
+    add(
+        "json",
+        "array.json",
+        "JSON array of objects".into(),
+        json_array(max),
+    );
     let (xlsx, cells) = workbook(280 << 20);
-    add("xlsx", "wide.xlsx", format!("XLSX, {:.1}M numbers, ~280 MB unzipped", cells as f64 / 1e6), xlsx);
+    add(
+        "xlsx",
+        "wide.xlsx",
+        format!("XLSX, {:.1}M numbers, ~280 MB unzipped", cells as f64 / 1e6),
+        xlsx,
+    );
     println!("{}", Value::from(cases));
 }
 
@@ -123,14 +166,20 @@ fn main() {
         c.arg("--generate").arg(&dir);
         c
     });
-    let cases: Vec<(String, String, String)> = serde_json::from_slice(&listing).expect("generated files");
+    let cases: Vec<(String, String, String)> =
+        serde_json::from_slice(&listing).expect("generated files");
     println!();
     println!("Parsing large legal files (debug build; peak RSS of each process)");
-    println!("{:<52} {:>10} {:>11} {:>10} {:>12} {:>11}", "", "parser s", "parser MB", "rows", "pipeline s", "parent MB");
+    println!(
+        "{:<52} {:>10} {:>11} {:>10} {:>12} {:>11}",
+        "", "parser s", "parser MB", "rows", "pipeline s", "parent MB"
+    );
     for (kind, label, path) in &cases {
         let (_, parser_mb, parser_time) = run_measured({
             let mut c = Command::new(&exe);
-            c.arg(isolate::CHILD_ARG).arg(kind).stdin(File::open(path).expect("open"));
+            c.arg(isolate::CHILD_ARG)
+                .arg(kind)
+                .stdin(File::open(path).expect("open"));
             c
         });
         let (out, parent_mb, pipeline_time) = run_measured({
@@ -138,7 +187,8 @@ fn main() {
             c.arg("--measure").arg(kind).arg(path);
             c
         });
-        let line: Value = serde_json::from_slice(&out).unwrap_or_else(|_| json!({"error": "the measuring process failed"}));
+        let line: Value = serde_json::from_slice(&out)
+            .unwrap_or_else(|_| json!({"error": "the measuring process failed"}));
         match line["error"].as_str() {
             Some(error) => println!("{label:<52} refused: {error}"),
             None => println!(

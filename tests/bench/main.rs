@@ -19,10 +19,16 @@ fn rows(tag: &str) -> Vec<Value> {
 
 #[tokio::main]
 async fn main() {
-    let real = local::sandbox::SandboxConfig { penalty: Duration::from_secs(30), ..Default::default() };
+    let real = local::sandbox::SandboxConfig {
+        penalty: Duration::from_secs(30),
+        ..Default::default()
+    };
     let stack = stack_with(real);
     let api = Api::new();
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(600)).build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(600))
+        .build()
+        .unwrap();
 
     // --- through the platform ---
     let c = api.connected("bench").await;
@@ -32,7 +38,12 @@ async fn main() {
     let mut streams = Vec::new();
     for s in 0..STREAMS {
         let mine: Vec<Vec<Value>> = chunks.iter().skip(s).step_by(STREAMS).cloned().collect();
-        let (http, url, token, base) = (http.clone(), api.url("/api/v1/records"), c.session.access.clone(), c.base.clone());
+        let (http, url, token, base) = (
+            http.clone(),
+            api.url("/api/v1/records"),
+            c.session.access.clone(),
+            c.base.clone(),
+        );
         streams.push(tokio::spawn(async move {
             let mut written = 0;
             for chunk in mine {
@@ -70,12 +81,18 @@ async fn main() {
         .output()
         .await
         .expect("run pyairtable");
-    let py: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| json!({"failed": String::from_utf8_lossy(&out.stderr)}));
+    let py: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| json!({"failed": String::from_utf8_lossy(&out.stderr)}));
     let py_stats = sandbox::stats(&py_base).await;
 
     println!();
-    println!("Import of {RECORDS} records into one base (sandbox Airtable: 5 req/s per base, 30 s penalty after a 429)");
-    println!("{:<44} {:>10} {:>12} {:>8} {:>14}", "", "seconds", "records/s", "429s", "max req in 1s");
+    println!(
+        "Import of {RECORDS} records into one base (sandbox Airtable: 5 req/s per base, 30 s penalty after a 429)"
+    );
+    println!(
+        "{:<44} {:>10} {:>12} {:>8} {:>14}",
+        "", "seconds", "records/s", "429s", "max req in 1s"
+    );
     println!(
         "{:<44} {:>10.1} {:>12.1} {:>8} {:>14}",
         format!("PyAirtable POST /api/v1/records ({STREAMS}x{PER_CALL}/call)"),

@@ -16,7 +16,9 @@ fn main() {
     let web = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../web"));
     let results = web.join("e2e-results");
     std::fs::create_dir_all(&results).expect("web/e2e-results");
-    let stack_file = std::env::var("PYAT_STACK").map(PathBuf::from).unwrap_or_else(|_| results.join("stack.json"));
+    let stack_file = std::env::var("PYAT_STACK")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| results.join("stack.json"));
 
     let stack = tests::stack();
     let llm_root = stack.llm.trim_end_matches("/v1").to_owned();
@@ -26,11 +28,19 @@ fn main() {
         "llmUrl": llm_root,
         "sandboxToken": local::sandbox::DEFAULT_TOKEN,
     });
-    std::fs::write(&stack_file, serde_json::to_vec_pretty(&info).expect("json")).expect("the stack file");
-    eprintln!("e2e: stack up at {} (written to {})", info["baseUrl"], stack_file.display());
+    std::fs::write(&stack_file, serde_json::to_vec_pretty(&info).expect("json"))
+        .expect("the stack file");
+    eprintln!(
+        "e2e: stack up at {} (written to {})",
+        info["baseUrl"],
+        stack_file.display()
+    );
 
     if serve {
-        eprintln!("e2e: serving until interrupted; logs go to {}", results.join("stack.log").display());
+        eprintln!(
+            "e2e: serving until interrupted; logs go to {}",
+            results.join("stack.log").display()
+        );
         loop {
             std::thread::sleep(std::time::Duration::from_secs(5));
             let _ = std::fs::write(results.join("stack.log"), tests::logs());

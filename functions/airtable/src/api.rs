@@ -23,11 +23,15 @@ use crate::{AppState, bypass_cache, cache_header};
 const MAX_RECORDS_PER_CALL: usize = 500;
 
 fn base_id(raw: &str, errors: &mut Vec<FieldError>) -> Option<BaseId> {
-    BaseId::parse(raw).map_err(|m| errors.push(FieldError::new("baseId", m))).ok()
+    BaseId::parse(raw)
+        .map_err(|m| errors.push(FieldError::new("baseId", m)))
+        .ok()
 }
 
 fn table_ref(raw: &str, errors: &mut Vec<FieldError>) -> Option<NameOrId> {
-    NameOrId::parse(raw, "tbl").map_err(|m| errors.push(FieldError::new("table", m))).ok()
+    NameOrId::parse(raw, "tbl")
+        .map_err(|m| errors.push(FieldError::new("table", m)))
+        .ok()
 }
 
 fn done<T>(errors: Vec<FieldError>, value: Option<T>) -> Result<T, ApiError> {
@@ -41,7 +45,11 @@ fn done<T>(errors: Vec<FieldError>, value: Option<T>) -> Result<T, ApiError> {
 
 /// `GET /api/v1/bases`.
 #[utoipa::path(get, path = "/api/v1/bases", tag = "airtable", summary = "Bases the token can see", responses((status = 200, body = crate::schemas::BasesResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn bases(State(state): State<AppState>, identity: Identity, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn bases(
+    State(state): State<AppState>,
+    identity: Identity,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let session = state.airtable.session(&identity.tenant).await?;
     let (bases, cache) = session.cached_bases(bypass_cache(&headers)).await?;
     Ok((cache_header(cache), Json(json!({ "bases": bases }))).into_response())
@@ -64,7 +72,9 @@ pub async fn tables(
 ) -> Result<Response, ApiError> {
     let base = BaseId::parse(&q.base_id).map_err(|m| ApiError::invalid("baseId", m))?;
     let session = state.airtable.session(&identity.tenant).await?;
-    let (schema, cache) = session.cached_schema(base.as_str(), bypass_cache(&headers)).await?;
+    let (schema, cache) = session
+        .cached_schema(base.as_str(), bypass_cache(&headers))
+        .await?;
     Ok((cache_header(cache), Json(schema)).into_response())
 }
 
@@ -87,10 +97,15 @@ pub async fn create_table(
     identity.require_writer()?;
     let mut errors = Vec::new();
     let base = base_id(&req.base_id, &mut errors);
-    let body = schema::table_definition(&req.name, req.description.as_deref(), &req.fields).map_err(|e| errors.extend(e)).ok();
+    let body = schema::table_definition(&req.name, req.description.as_deref(), &req.fields)
+        .map_err(|e| errors.extend(e))
+        .ok();
     let (base, body) = done(errors, base.zip(body))?;
     let session = state.airtable.session(&identity.tenant).await?;
-    Ok((StatusCode::CREATED, Json(session.create_table(base.as_str(), &body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(session.create_table(base.as_str(), &body).await?),
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -117,11 +132,23 @@ pub async fn create_field(
     let mut errors = Vec::new();
     let base = base_id(&req.base_id, &mut errors);
     let table = table_ref(&table, &mut errors);
-    let field = FieldSpec { name: req.name, kind: req.kind, options: req.options, description: req.description };
+    let field = FieldSpec {
+        name: req.name,
+        kind: req.kind,
+        options: req.options,
+        description: req.description,
+    };
     let body = field.definition("", &mut errors);
     let (base, table) = done(errors, base.zip(table))?;
     let session = state.airtable.session(&identity.tenant).await?;
-    Ok((StatusCode::CREATED, Json(session.create_field(base.as_str(), table.as_str(), &body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            session
+                .create_field(base.as_str(), table.as_str(), &body)
+                .await?,
+        ),
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -144,7 +171,9 @@ pub async fn update_field(
     let mut errors = Vec::new();
     let base = base_id(&req.base_id, &mut errors);
     let table = table_ref(&table, &mut errors);
-    let field = NameOrId::parse(&field, "fld").map_err(|m| errors.push(FieldError::new("fieldId", m))).ok();
+    let field = NameOrId::parse(&field, "fld")
+        .map_err(|m| errors.push(FieldError::new("fieldId", m)))
+        .ok();
     if req.name.is_none() && req.description.is_none() {
         errors.push(FieldError::new("name", "give a new name or description"));
     }
@@ -157,7 +186,11 @@ pub async fn update_field(
         body["description"] = json!(d);
     }
     let session = state.airtable.session(&identity.tenant).await?;
-    Ok(Json(session.update_field(base.as_str(), table.as_str(), field.as_str(), &body).await?))
+    Ok(Json(
+        session
+            .update_field(base.as_str(), table.as_str(), field.as_str(), &body)
+            .await?,
+    ))
 }
 
 // ---------- records: reads ----------
@@ -218,7 +251,10 @@ pub async fn list_records(
         Some(c) => match schema::decode_cursor(c) {
             Some(o) => Some(o),
             None => {
-                errors.push(FieldError::new("cursor", "is not a cursor this API returned"));
+                errors.push(FieldError::new(
+                    "cursor",
+                    "is not a cursor this API returned",
+                ));
                 None
             }
         },
@@ -229,20 +265,36 @@ pub async fn list_records(
     let search = match p.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         Some(q) => {
             let fields: Vec<String> = match p.search_fields.as_deref() {
-                Some(list) => list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-                None => schema::text_fields(&session.table_schema(base.as_str(), table.as_str()).await?),
+                Some(list) => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                None => {
+                    schema::text_fields(&session.table_schema(base.as_str(), table.as_str()).await?)
+                }
             };
             Some(formula::search(q, &fields))
         }
         None => None,
     };
     let query = ListQuery {
-        filter_by_formula: formula::and(p.filter_by_formula.filter(|f| !f.trim().is_empty()), search),
+        filter_by_formula: formula::and(
+            p.filter_by_formula.filter(|f| !f.trim().is_empty()),
+            search,
+        ),
         sort: p.sort.as_deref().map(parse_sort).unwrap_or_default(),
         fields: p
             .fields
             .as_deref()
-            .map(|f| f.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .map(|f| {
+                f.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default(),
         view: p.view,
         page_size: p.page_size,
@@ -251,12 +303,30 @@ pub async fn list_records(
     };
     let bypass = bypass_cache(&headers);
     if p.all.unwrap_or(false) {
-        let (records, cache) = session.cached_all(base.as_str(), table.as_str(), &query, bypass).await?;
-        return Ok((cache_header(cache), Json(json!({"records": records, "total": records.len()}))).into_response());
+        let (records, cache) = session
+            .cached_all(base.as_str(), table.as_str(), &query, bypass)
+            .await?;
+        return Ok((
+            cache_header(cache),
+            Json(json!({"records": records, "total": records.len()})),
+        )
+            .into_response());
     }
-    let (page, cache) = session.cached_page(base.as_str(), table.as_str(), &query, offset.as_deref(), bypass).await?;
+    let (page, cache) = session
+        .cached_page(
+            base.as_str(),
+            table.as_str(),
+            &query,
+            offset.as_deref(),
+            bypass,
+        )
+        .await?;
     let cursor = page.offset.as_deref().map(schema::encode_cursor);
-    Ok((cache_header(cache), Json(json!({"records": page.records, "cursor": cursor}))).into_response())
+    Ok((
+        cache_header(cache),
+        Json(json!({"records": page.records, "cursor": cursor})),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -271,7 +341,9 @@ fn record_target(p: &RecordParams, record: &str) -> Result<(BaseId, NameOrId, Re
     let mut errors = Vec::new();
     let base = base_id(&p.base_id, &mut errors);
     let table = table_ref(&p.table, &mut errors);
-    let rec = RecordId::parse(record).map_err(|m| errors.push(FieldError::new("recordId", m))).ok();
+    let rec = RecordId::parse(record)
+        .map_err(|m| errors.push(FieldError::new("recordId", m)))
+        .ok();
     let ((b, t), r) = done(errors, base.zip(table).zip(rec))?;
     Ok((b, t, r))
 }
@@ -287,7 +359,14 @@ pub async fn get_record(
 ) -> Result<Response, ApiError> {
     let (base, table, rec) = record_target(&p, &record)?;
     let session = state.airtable.session(&identity.tenant).await?;
-    let (v, cache) = session.cached_record(base.as_str(), table.as_str(), rec.as_str(), bypass_cache(&headers)).await?;
+    let (v, cache) = session
+        .cached_record(
+            base.as_str(),
+            table.as_str(),
+            rec.as_str(),
+            bypass_cache(&headers),
+        )
+        .await?;
     Ok((cache_header(cache), Json(v)).into_response())
 }
 
@@ -312,7 +391,10 @@ pub struct CreateRecords {
 
 fn check_count(n: usize, errors: &mut Vec<FieldError>) {
     if n == 0 || n > MAX_RECORDS_PER_CALL {
-        errors.push(FieldError::new("records", format!("must hold 1 to {MAX_RECORDS_PER_CALL} records")));
+        errors.push(FieldError::new(
+            "records",
+            format!("must hold 1 to {MAX_RECORDS_PER_CALL} records"),
+        ));
     }
 }
 
@@ -335,13 +417,19 @@ pub async fn create_records(
     for (i, r) in req.records.iter().enumerate() {
         match r.get("fields").filter(|f| f.is_object()) {
             Some(f) => fields.push(f.clone()),
-            None => errors.push(FieldError::new(format!("records[{i}].fields"), "must be an object of field name → value")),
+            None => errors.push(FieldError::new(
+                format!("records[{i}].fields"),
+                "must be an object of field name → value",
+            )),
         }
     }
     if let Some(u) = &req.upsert
         && (u.fields_to_merge_on.is_empty() || u.fields_to_merge_on.len() > 3)
     {
-        errors.push(FieldError::new("upsert.fieldsToMergeOn", "must name 1 to 3 fields"));
+        errors.push(FieldError::new(
+            "upsert.fieldsToMergeOn",
+            "must name 1 to 3 fields",
+        ));
     }
     let (base, table) = done(errors, base.zip(table))?;
     let fingerprint = idempotency::fingerprint(&["POST /records", &String::from_utf8_lossy(&body)]);
@@ -386,18 +474,39 @@ async fn update_many(
     check_count(req.records.len(), &mut errors);
     let mut records = Vec::with_capacity(req.records.len());
     for (i, r) in req.records.iter().enumerate() {
-        let id = r.get("id").and_then(Value::as_str).and_then(|id| RecordId::parse(id).ok());
+        let id = r
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|id| RecordId::parse(id).ok());
         let fields = r.get("fields").filter(|f| f.is_object());
         match (id, fields) {
             (Some(id), Some(f)) => records.push(json!({"id": id.as_str(), "fields": f})),
-            _ => errors.push(FieldError::new(format!("records[{i}]"), "needs an id (rec…) and a fields object")),
+            _ => errors.push(FieldError::new(
+                format!("records[{i}]"),
+                "needs an id (rec…) and a fields object",
+            )),
         }
     }
     let (base, table) = done(errors, base.zip(table))?;
-    let fingerprint = idempotency::fingerprint(&[if replace { "PUT /records" } else { "PATCH /records" }, &String::from_utf8_lossy(&body)]);
+    let fingerprint = idempotency::fingerprint(&[
+        if replace {
+            "PUT /records"
+        } else {
+            "PATCH /records"
+        },
+        &String::from_utf8_lossy(&body),
+    ]);
     idempotency::run(&state.store, &identity, &headers, fingerprint, || async {
         let session = state.airtable.session(&identity.tenant).await?;
-        let out = session.update_records(base.as_str(), table.as_str(), records, replace, req.typecast).await?;
+        let out = session
+            .update_records(
+                base.as_str(),
+                table.as_str(),
+                records,
+                replace,
+                req.typecast,
+            )
+            .await?;
         Ok((StatusCode::OK, json!({ "records": out })))
     })
     .await
@@ -446,17 +555,39 @@ pub async fn update_record(
 ) -> Result<Response, ApiError> {
     identity.require_writer()?;
     let req: UpdateOne = shared::http::parse_json(&body)?;
-    let (base, table, rec) = record_target(&RecordParams { base_id: req.base_id.clone(), table: req.table.clone() }, &record)?;
+    let (base, table, rec) = record_target(
+        &RecordParams {
+            base_id: req.base_id.clone(),
+            table: req.table.clone(),
+        },
+        &record,
+    )?;
     if !req.fields.is_object() {
-        return Err(ApiError::invalid("fields", "must be an object of field name → value"));
+        return Err(ApiError::invalid(
+            "fields",
+            "must be an object of field name → value",
+        ));
     }
-    let fingerprint = idempotency::fingerprint(&["PATCH /records/{id}", &record, &String::from_utf8_lossy(&body)]);
+    let fingerprint = idempotency::fingerprint(&[
+        "PATCH /records/{id}",
+        &record,
+        &String::from_utf8_lossy(&body),
+    ]);
     idempotency::run(&state.store, &identity, &headers, fingerprint, || async {
         let session = state.airtable.session(&identity.tenant).await?;
         let out = session
-            .update_records(base.as_str(), table.as_str(), vec![json!({"id": rec.as_str(), "fields": req.fields})], false, req.typecast)
+            .update_records(
+                base.as_str(),
+                table.as_str(),
+                vec![json!({"id": rec.as_str(), "fields": req.fields})],
+                false,
+                req.typecast,
+            )
             .await?;
-        Ok((StatusCode::OK, out.into_iter().next().unwrap_or(Value::Null)))
+        Ok((
+            StatusCode::OK,
+            out.into_iter().next().unwrap_or(Value::Null),
+        ))
     })
     .await
 }
@@ -476,10 +607,17 @@ pub async fn delete_record(
         &state.store,
         &identity,
         &headers,
-        idempotency::fingerprint(&["DELETE /records/{id}", base.as_str(), table.as_str(), rec.as_str()]),
+        idempotency::fingerprint(&[
+            "DELETE /records/{id}",
+            base.as_str(),
+            table.as_str(),
+            rec.as_str(),
+        ]),
         || async {
             let session = state.airtable.session(&identity.tenant).await?;
-            session.delete_records(base.as_str(), table.as_str(), vec![rec.as_str().to_owned()]).await?;
+            session
+                .delete_records(base.as_str(), table.as_str(), vec![rec.as_str().to_owned()])
+                .await?;
             Ok((StatusCode::OK, json!({"id": rec.as_str(), "deleted": true})))
         },
     )
@@ -521,10 +659,17 @@ pub async fn delete_records(
         &state.store,
         &identity,
         &headers,
-        idempotency::fingerprint(&["DELETE /records", base.as_str(), table.as_str(), &ids.join(",")]),
+        idempotency::fingerprint(&[
+            "DELETE /records",
+            base.as_str(),
+            table.as_str(),
+            &ids.join(","),
+        ]),
         || async {
             let session = state.airtable.session(&identity.tenant).await?;
-            let deleted = session.delete_records(base.as_str(), table.as_str(), ids).await?;
+            let deleted = session
+                .delete_records(base.as_str(), table.as_str(), ids)
+                .await?;
             Ok((StatusCode::OK, json!({ "deleted": deleted })))
         },
     )
@@ -539,7 +684,12 @@ mod tests {
     fn sort_accepts_minus_and_colon_forms() {
         assert_eq!(
             parse_sort("Name,-Age, Score:desc,Due:asc"),
-            vec![("Name".into(), false), ("Age".into(), true), ("Score".into(), true), ("Due".into(), false)]
+            vec![
+                ("Name".into(), false),
+                ("Age".into(), true),
+                ("Score".into(), true),
+                ("Due".into(), false)
+            ]
         );
     }
 }

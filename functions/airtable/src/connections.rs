@@ -71,13 +71,20 @@ pub async fn connect(
     identity.require(Role::Admin)?;
     let token = req.token.trim();
     if token.is_empty() || token.len() > 512 || !token.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(ApiError::invalid("token", "must be an Airtable personal access token"));
+        return Err(ApiError::invalid(
+            "token",
+            "must be an Airtable personal access token",
+        ));
     }
     let token = SecretString::from(token.to_owned());
     let session = state.airtable.session_with(&identity.tenant, token.clone());
     let bases = match session.list_bases().await {
         Ok(b) => b,
-        Err(AirtableError::Upstream { status: 401 | 403, kind, .. }) => {
+        Err(AirtableError::Upstream {
+            status: 401 | 403,
+            kind,
+            ..
+        }) => {
             return Err(ApiError::Upstream {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 code: "airtable_token_rejected",
@@ -90,12 +97,22 @@ pub async fn connect(
     };
     // Scopes are informative: an older token may not be allowed to ask.
     let who = session.whoami().await.unwrap_or(Value::Null);
-    let scopes: Vec<String> =
-        who["scopes"].as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect()).unwrap_or_default();
+    let scopes: Vec<String> = who["scopes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
     let now = shared::time::now_rfc3339();
     let conn = Connection {
         tenant_id: identity.tenant.clone(),
-        ciphertext: state.airtable.credentials.encrypt(&identity.tenant, &token).await?,
+        ciphertext: state
+            .airtable
+            .credentials
+            .encrypt(&identity.tenant, &token)
+            .await?,
         scopes,
         bases_count: bases.len(),
         airtable_user_id: who["id"].as_str().map(str::to_owned),
@@ -103,7 +120,14 @@ pub async fn connect(
         connected_at: now.clone(),
         last_checked_at: now,
     };
-    state.store.put(Store::item(&keys::airtable_connection(&identity.tenant), "airtableConnection", &conn)?).await?;
+    state
+        .store
+        .put(Store::item(
+            &keys::airtable_connection(&identity.tenant),
+            "airtableConnection",
+            &conn,
+        )?)
+        .await?;
     state.airtable.credentials.forget(&identity.tenant);
     tracing::info!(bases = conn.bases_count, "Airtable connected");
     Ok(Json(view(&conn)))
@@ -111,26 +135,42 @@ pub async fn connect(
 
 /// The connection's status, never the token.
 #[utoipa::path(get, path = "/api/v1/connections/airtable", tag = "connections", summary = "Connection status (never the token)", responses((status = 200, body = ConnectionView), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn status(State(state): State<AppState>, identity: Identity) -> Result<Json<ConnectionView>, ApiError> {
-    Ok(Json(match state.airtable.credentials.connection(&identity.tenant).await? {
-        Some(c) => view(&c),
-        None => ConnectionView {
-            status: ConnectionStatus::NotConnected,
-            scopes: None,
-            bases_count: None,
-            airtable_user_id: None,
-            connected_by: None,
-            connected_at: None,
-            last_checked_at: None,
+pub async fn status(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<Json<ConnectionView>, ApiError> {
+    Ok(Json(
+        match state
+            .airtable
+            .credentials
+            .connection(&identity.tenant)
+            .await?
+        {
+            Some(c) => view(&c),
+            None => ConnectionView {
+                status: ConnectionStatus::NotConnected,
+                scopes: None,
+                bases_count: None,
+                airtable_user_id: None,
+                connected_by: None,
+                connected_at: None,
+                last_checked_at: None,
+            },
         },
-    }))
+    ))
 }
 
 /// Removes the connection. Owner/admin only.
 #[utoipa::path(delete, path = "/api/v1/connections/airtable", tag = "connections", summary = "Disconnect Airtable (owner/admin)", responses((status = 204), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn disconnect(State(state): State<AppState>, identity: Identity) -> Result<StatusCode, ApiError> {
+pub async fn disconnect(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<StatusCode, ApiError> {
     identity.require(Role::Admin)?;
-    state.store.delete(&keys::airtable_connection(&identity.tenant)).await?;
+    state
+        .store
+        .delete(&keys::airtable_connection(&identity.tenant))
+        .await?;
     state.airtable.credentials.forget(&identity.tenant);
     Ok(StatusCode::NO_CONTENT)
 }

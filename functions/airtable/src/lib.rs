@@ -34,7 +34,12 @@ impl AppState {
     pub async fn new(config: Config, aws: AwsClients) -> Result<Self, ConfigError> {
         let auth = Authenticator::load(&config, &aws).await?;
         let store = auth.store().clone();
-        let airtable = Airtable::new(&config.airtable_api_url, store.clone(), aws.kms.clone(), config.kms_key_id.clone());
+        let airtable = Airtable::new(
+            &config.airtable_api_url,
+            store.clone(),
+            aws.kms.clone(),
+            config.kms_key_id.clone(),
+        );
         Ok(Self {
             telemetry: shared::telemetry::Telemetry::new("airtable", &config, auth.store().clone()),
             auth,
@@ -53,12 +58,18 @@ impl FromRef<AppState> for Authenticator {
 
 /// `Cache-Control: no-cache` on a request skips the cache.
 pub(crate) fn bypass_cache(headers: &HeaderMap) -> bool {
-    headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("no-cache") || v.contains("no-store"))
+    headers
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("no-cache") || v.contains("no-store"))
 }
 
 /// The `x-cache` response header.
 pub(crate) fn cache_header(status: CacheStatus) -> [(header::HeaderName, HeaderValue); 1] {
-    [(header::HeaderName::from_static("x-cache"), HeaderValue::from_static(status.as_str()))]
+    [(
+        header::HeaderName::from_static("x-cache"),
+        HeaderValue::from_static(status.as_str()),
+    )]
 }
 
 /// The function's part of the OpenAPI document (the `/v0` proxy is Airtable's own API and is
@@ -88,11 +99,19 @@ pub struct ApiDoc;
 pub fn router(state: AppState) -> Router {
     let telemetry = state.telemetry.clone();
     Router::new()
-        .route("/api/v1/connections/airtable", put(connections::connect).get(connections::status).delete(connections::disconnect))
+        .route(
+            "/api/v1/connections/airtable",
+            put(connections::connect)
+                .get(connections::status)
+                .delete(connections::disconnect),
+        )
         .route("/api/v1/bases", get(api::bases))
         .route("/api/v1/tables", get(api::tables).post(api::create_table))
         .route("/api/v1/tables/{tableId}/fields", post(api::create_field))
-        .route("/api/v1/tables/{tableId}/fields/{fieldId}", patch(api::update_field))
+        .route(
+            "/api/v1/tables/{tableId}/fields/{fieldId}",
+            patch(api::update_field),
+        )
         .route(
             "/api/v1/records",
             get(api::list_records)
@@ -101,7 +120,12 @@ pub fn router(state: AppState) -> Router {
                 .put(api::replace_records)
                 .delete(api::delete_records),
         )
-        .route("/api/v1/records/{recordId}", get(api::get_record).patch(api::update_record).delete(api::delete_record))
+        .route(
+            "/api/v1/records/{recordId}",
+            get(api::get_record)
+                .patch(api::update_record)
+                .delete(api::delete_record),
+        )
         .merge(proxy::routes())
         .with_state(state)
         .route_layer(telemetry.http_layer())
@@ -122,7 +146,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_records_event_without_credentials_is_a_401_problem() {
-        let (status, body, headers) = invoke(app().await, &event("airtable", "list-records.json")).await;
+        let (status, body, headers) =
+            invoke(app().await, &event("airtable", "list-records.json")).await;
         assert_eq!(status, 401);
         assert_eq!(headers["content-type"], "application/problem+json");
         assert_eq!(body["code"], "unauthorized");
@@ -132,6 +157,9 @@ mod tests {
     async fn the_proxy_event_answers_in_airtables_error_shape() {
         let (status, body, _) = invoke(app().await, &event("airtable", "proxy-list.json")).await;
         assert_eq!(status, 401);
-        assert_eq!(body, serde_json::json!({"error": {"type": "AUTHENTICATION_REQUIRED", "message": "Authentication required"}}));
+        assert_eq!(
+            body,
+            serde_json::json!({"error": {"type": "AUTHENTICATION_REQUIRED", "message": "Authentication required"}})
+        );
     }
 }

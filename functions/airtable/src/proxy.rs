@@ -16,17 +16,32 @@ use crate::{AppState, bypass_cache, cache_header};
 
 /// Airtable's error body.
 fn airtable_error(status: StatusCode, kind: &str, message: &str) -> Response {
-    (status, axum::Json(json!({"error": {"type": kind, "message": message}}))).into_response()
+    (
+        status,
+        axum::Json(json!({"error": {"type": kind, "message": message}})),
+    )
+        .into_response()
 }
 
 fn from_error(e: AirtableError) -> Response {
     match e {
-        AirtableError::Upstream { status, kind, message } => {
+        AirtableError::Upstream {
+            status,
+            kind,
+            message,
+        } => {
             if kind == "NOT_FOUND" && message.is_empty() {
-                return (StatusCode::from_u16(status).unwrap_or(StatusCode::NOT_FOUND), axum::Json(json!({"error": "NOT_FOUND"})))
+                return (
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::NOT_FOUND),
+                    axum::Json(json!({"error": "NOT_FOUND"})),
+                )
                     .into_response();
             }
-            airtable_error(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY), &kind, &message)
+            airtable_error(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+                &kind,
+                &message,
+            )
         }
         AirtableError::RateLimited { retry_after } => {
             let mut r = (
@@ -34,28 +49,49 @@ fn from_error(e: AirtableError) -> Response {
                 axum::Json(json!({"errors": [{"error": "RATE_LIMIT_REACHED", "message": "Rate limit exceeded. Please try again later"}]})),
             )
                 .into_response();
-            r.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, retry_after.into());
             r
         }
-        AirtableError::OutcomeUnknown(_) => {
-            airtable_error(StatusCode::BAD_GATEWAY, "UNCONFIRMED", "Airtable did not confirm the write; it may have been applied")
-        }
+        AirtableError::OutcomeUnknown(_) => airtable_error(
+            StatusCode::BAD_GATEWAY,
+            "UNCONFIRMED",
+            "Airtable did not confirm the write; it may have been applied",
+        ),
         // The proxy reads one page per request and sets no deadline; kept for completeness.
-        AirtableError::TooMuchToRead { .. } => airtable_error(StatusCode::REQUEST_TIMEOUT, "TIMEOUT", "The read took too long"),
+        AirtableError::TooMuchToRead { .. } => airtable_error(
+            StatusCode::REQUEST_TIMEOUT,
+            "TIMEOUT",
+            "The read took too long",
+        ),
         // Only MCP calls are cancelled; the proxy never is.
-        AirtableError::Cancelled { .. } => airtable_error(StatusCode::CONFLICT, "CANCELLED", "The request was cancelled"),
-        AirtableError::Partial { .. } => {
-            airtable_error(StatusCode::BAD_GATEWAY, "PARTIAL_WRITE", "Some records were written before Airtable failed")
-        }
-        AirtableError::Unavailable(_) => {
-            airtable_error(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", "Airtable did not answer; retry shortly")
-        }
-        AirtableError::NotConnected => {
-            airtable_error(StatusCode::FAILED_DEPENDENCY, "AIRTABLE_NOT_CONNECTED", "This workspace has not connected Airtable yet")
-        }
+        AirtableError::Cancelled { .. } => airtable_error(
+            StatusCode::CONFLICT,
+            "CANCELLED",
+            "The request was cancelled",
+        ),
+        AirtableError::Partial { .. } => airtable_error(
+            StatusCode::BAD_GATEWAY,
+            "PARTIAL_WRITE",
+            "Some records were written before Airtable failed",
+        ),
+        AirtableError::Unavailable(_) => airtable_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            "Airtable did not answer; retry shortly",
+        ),
+        AirtableError::NotConnected => airtable_error(
+            StatusCode::FAILED_DEPENDENCY,
+            "AIRTABLE_NOT_CONNECTED",
+            "This workspace has not connected Airtable yet",
+        ),
         e @ (AirtableError::Kms(_) | AirtableError::Store(_)) => {
             shared::error::log_cause_chain(&e);
-            airtable_error(StatusCode::INTERNAL_SERVER_ERROR, "SERVER_ERROR", "An unexpected error occurred")
+            airtable_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "SERVER_ERROR",
+                "An unexpected error occurred",
+            )
         }
     }
 }
@@ -68,8 +104,16 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Identity, Res
         .and_then(|v| v.split_once(' '))
         .filter(|(s, _)| s.eq_ignore_ascii_case("bearer"))
         .map(|(_, t)| t.trim().to_owned());
-    let unauthenticated = || airtable_error(StatusCode::UNAUTHORIZED, "AUTHENTICATION_REQUIRED", "Authentication required");
-    let Some(bearer) = bearer else { return Err(unauthenticated()) };
+    let unauthenticated = || {
+        airtable_error(
+            StatusCode::UNAUTHORIZED,
+            "AUTHENTICATION_REQUIRED",
+            "Authentication required",
+        )
+    };
+    let Some(bearer) = bearer else {
+        return Err(unauthenticated());
+    };
     let identity = state.auth.authenticate(&bearer).await.map_err(|e| {
         if e.status() == StatusCode::UNAUTHORIZED {
             unauthenticated()
@@ -77,7 +121,11 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Identity, Res
             if let shared::ApiError::Internal(cause) = &e {
                 shared::error::log_cause_chain(cause.as_ref());
             }
-            airtable_error(StatusCode::INTERNAL_SERVER_ERROR, "SERVER_ERROR", "An unexpected error occurred")
+            airtable_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "SERVER_ERROR",
+                "An unexpected error occurred",
+            )
         }
     })?;
     tracing::Span::current().record("tenant", identity.tenant.as_str());
@@ -99,16 +147,25 @@ async fn forward(
     };
     let is_read = method == Method::GET || segments.last().is_some_and(|s| s == "listRecords");
     if !is_read && !identity.role.at_least(Role::Member) {
-        return airtable_error(StatusCode::FORBIDDEN, "INVALID_PERMISSIONS", "Your role in this workspace can only read");
+        return airtable_error(
+            StatusCode::FORBIDDEN,
+            "INVALID_PERMISSIONS",
+            "Your role in this workspace can only read",
+        );
     }
     let session = match state.airtable.session(&identity.tenant).await {
         Ok(s) => s,
         Err(e) => return from_error(e),
     };
-    let query: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
+    let query: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     if method == Method::GET {
-        return match session.cached_raw_get(&segs, &query, bypass_cache(&headers)).await {
+        return match session
+            .cached_raw_get(&segs, &query, bypass_cache(&headers))
+            .await
+        {
             Ok((v, cache)) => (cache_header(cache), axum::Json(v)).into_response(),
             Err(e) => from_error(e),
         };
@@ -118,7 +175,13 @@ async fn forward(
     } else {
         match serde_json::from_slice(&body) {
             Ok(v) => Some(v),
-            Err(_) => return airtable_error(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_REQUEST_BODY", "Could not parse request body"),
+            Err(_) => {
+                return airtable_error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "INVALID_REQUEST_BODY",
+                    "Could not parse request body",
+                );
+            }
         }
     };
     match session.raw(method, &segs, &query, json_body.as_ref()).await {
@@ -133,9 +196,12 @@ async fn forward(
                             Err(e) => Err(e.into()),
                         }
                     }
-                    ["meta", "bases", base, ..] => {
-                        state.airtable.cache.bump(&identity.tenant, base, "*").await.map_err(AirtableError::from)
-                    }
+                    ["meta", "bases", base, ..] => state
+                        .airtable
+                        .cache
+                        .bump(&identity.tenant, base, "*")
+                        .await
+                        .map_err(AirtableError::from),
                     [base, table, ..] => session.invalidate(base, table).await,
                     _ => Ok(()),
                 };
@@ -149,12 +215,33 @@ async fn forward(
     }
 }
 
-async fn meta_bases(State(s): State<AppState>, headers: HeaderMap, method: Method, RawQuery(q): RawQuery) -> Response {
-    forward(s, headers, method, vec!["meta".into(), "bases".into()], q, Bytes::new()).await
+async fn meta_bases(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    method: Method,
+    RawQuery(q): RawQuery,
+) -> Response {
+    forward(
+        s,
+        headers,
+        method,
+        vec!["meta".into(), "bases".into()],
+        q,
+        Bytes::new(),
+    )
+    .await
 }
 
 async fn meta_whoami(State(s): State<AppState>, headers: HeaderMap, method: Method) -> Response {
-    forward(s, headers, method, vec!["meta".into(), "whoami".into()], None, Bytes::new()).await
+    forward(
+        s,
+        headers,
+        method,
+        vec!["meta".into(), "whoami".into()],
+        None,
+        Bytes::new(),
+    )
+    .await
 }
 
 async fn meta_tables(
@@ -165,7 +252,15 @@ async fn meta_tables(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    forward(s, headers, method, vec!["meta".into(), "bases".into(), base, "tables".into()], q, body).await
+    forward(
+        s,
+        headers,
+        method,
+        vec!["meta".into(), "bases".into(), base, "tables".into()],
+        q,
+        body,
+    )
+    .await
 }
 
 async fn meta_fields(
@@ -175,7 +270,22 @@ async fn meta_fields(
     Path((base, table)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    forward(s, headers, method, vec!["meta".into(), "bases".into(), base, "tables".into(), table, "fields".into()], None, body).await
+    forward(
+        s,
+        headers,
+        method,
+        vec![
+            "meta".into(),
+            "bases".into(),
+            base,
+            "tables".into(),
+            table,
+            "fields".into(),
+        ],
+        None,
+        body,
+    )
+    .await
 }
 
 async fn meta_field(
@@ -185,7 +295,23 @@ async fn meta_field(
     Path((base, table, field)): Path<(String, String, String)>,
     body: Bytes,
 ) -> Response {
-    forward(s, headers, method, vec!["meta".into(), "bases".into(), base, "tables".into(), table, "fields".into(), field], None, body).await
+    forward(
+        s,
+        headers,
+        method,
+        vec![
+            "meta".into(),
+            "bases".into(),
+            base,
+            "tables".into(),
+            table,
+            "fields".into(),
+            field,
+        ],
+        None,
+        body,
+    )
+    .await
 }
 
 async fn table(
@@ -199,8 +325,21 @@ async fn table(
     forward(s, headers, method, vec![base, table], q, body).await
 }
 
-async fn list_records(State(s): State<AppState>, headers: HeaderMap, Path((base, table)): Path<(String, String)>, body: Bytes) -> Response {
-    forward(s, headers, Method::POST, vec![base, table, "listRecords".into()], None, body).await
+async fn list_records(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path((base, table)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    forward(
+        s,
+        headers,
+        Method::POST,
+        vec![base, table, "listRecords".into()],
+        None,
+        body,
+    )
+    .await
 }
 
 async fn record(
@@ -219,12 +358,30 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v0/meta/bases", get(meta_bases))
         .route("/v0/meta/whoami", get(meta_whoami))
-        .route("/v0/meta/bases/{base}/tables", get(meta_tables).post(meta_tables))
-        .route("/v0/meta/bases/{base}/tables/{table}/fields", post(meta_fields))
-        .route("/v0/meta/bases/{base}/tables/{table}/fields/{field}", patch(meta_field))
-        .route("/v0/{base}/{table}", get(table).post(table).patch(table).put(table).delete(table))
+        .route(
+            "/v0/meta/bases/{base}/tables",
+            get(meta_tables).post(meta_tables),
+        )
+        .route(
+            "/v0/meta/bases/{base}/tables/{table}/fields",
+            post(meta_fields),
+        )
+        .route(
+            "/v0/meta/bases/{base}/tables/{table}/fields/{field}",
+            patch(meta_field),
+        )
+        .route(
+            "/v0/{base}/{table}",
+            get(table).post(table).patch(table).put(table).delete(table),
+        )
         // airtable.js writes `/{table}/`; Airtable accepts the trailing slash, so do we.
-        .route("/v0/{base}/{table}/", get(table).post(table).patch(table).put(table).delete(table))
+        .route(
+            "/v0/{base}/{table}/",
+            get(table).post(table).patch(table).put(table).delete(table),
+        )
         .route("/v0/{base}/{table}/listRecords", post(list_records))
-        .route("/v0/{base}/{table}/{record}", get(record).patch(record).put(record).delete(record))
+        .route(
+            "/v0/{base}/{table}/{record}",
+            get(record).patch(record).put(record).delete(record),
+        )
 }

@@ -36,7 +36,13 @@ fn get(c: &Counters, name: &str) -> u64 {
 
 /// Counters `<prefix><key>` as `key → value`, zeros left out.
 fn under(c: &Counters, prefix: &str) -> BTreeMap<String, u64> {
-    c.iter().filter_map(|(k, v)| k.strip_prefix(prefix).map(|rest| (rest.to_owned(), (*v).max(0) as u64))).filter(|(_, v)| *v > 0).collect()
+    c.iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix(prefix)
+                .map(|rest| (rest.to_owned(), (*v).max(0) as u64))
+        })
+        .filter(|(_, v)| *v > 0)
+        .collect()
 }
 
 /// API requests by function and status class.
@@ -99,8 +105,14 @@ pub struct ToolFigures {
 impl ToolFigures {
     fn from(c: &Counters, front_door: &str) -> Self {
         let by_tool = under(c, &format!("tools.{front_door}."));
-        let errors = under(c, &format!("toolErrors.{front_door}.")).values().sum();
-        Self { total: by_tool.values().sum(), errors, by_tool }
+        let errors = under(c, &format!("toolErrors.{front_door}."))
+            .values()
+            .sum();
+        Self {
+            total: by_tool.values().sum(),
+            errors,
+            by_tool,
+        }
     }
 }
 
@@ -133,7 +145,11 @@ impl Figures {
         let mut by_function: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
         for (rest, v) in under(c, "api.") {
             if let Some((function, class)) = rest.rsplit_once('.') {
-                *by_function.entry(function.to_owned()).or_default().entry(class.to_owned()).or_default() += v;
+                *by_function
+                    .entry(function.to_owned())
+                    .or_default()
+                    .entry(class.to_owned())
+                    .or_default() += v;
             }
         }
         let total = by_function.values().flat_map(BTreeMap::values).sum();
@@ -158,13 +174,20 @@ impl Figures {
             workflow_tool_calls: ToolFigures::from(c, "automation-worker"),
             files: outcomes("files.", &["processed", "failed"]),
             workflow_runs: outcomes("workflows.", &["succeeded", "failed", "cancelled"]),
-            sagas: outcomes("sagas.", &["completed", "compensated", "compensation_failed", "failed"]),
+            sagas: outcomes(
+                "sagas.",
+                &["completed", "compensated", "compensation_failed", "failed"],
+            ),
         }
     }
 
     /// 5xx answers among the API requests.
     pub fn server_errors(&self) -> u64 {
-        self.api_requests.by_function.values().filter_map(|m| m.get("5xx")).sum()
+        self.api_requests
+            .by_function
+            .values()
+            .filter_map(|m| m.get("5xx"))
+            .sum()
     }
 }
 
@@ -182,15 +205,30 @@ pub struct LlmBreakdown {
 /// expensive first. Model ids may hold dots: the field is the last segment.
 pub fn llm_by(c: &Counters, kind: &str) -> Vec<LlmBreakdown> {
     let prefix = format!("llm.{kind}.");
-    let mut keys: Vec<String> = c.keys().filter_map(|k| k.strip_prefix(&prefix)?.rsplit_once('.').map(|(key, _)| key.to_owned())).collect();
+    let mut keys: Vec<String> = c
+        .keys()
+        .filter_map(|k| {
+            k.strip_prefix(&prefix)?
+                .rsplit_once('.')
+                .map(|(key, _)| key.to_owned())
+        })
+        .collect();
     keys.sort();
     keys.dedup();
     let mut out: Vec<LlmBreakdown> = keys
         .into_iter()
-        .map(|key| LlmBreakdown { figures: LlmFigures::from(c, &format!("{prefix}{key}.")), key })
+        .map(|key| LlmBreakdown {
+            figures: LlmFigures::from(c, &format!("{prefix}{key}.")),
+            key,
+        })
         .filter(|b| b.figures.calls > 0 || b.figures.cost_usd > 0.0)
         .collect();
-    out.sort_by(|a, b| b.figures.cost_usd.total_cmp(&a.figures.cost_usd).then_with(|| a.key.cmp(&b.key)));
+    out.sort_by(|a, b| {
+        b.figures
+            .cost_usd
+            .total_cmp(&a.figures.cost_usd)
+            .then_with(|| a.key.cmp(&b.key))
+    });
     out
 }
 
@@ -224,7 +262,10 @@ mod tests {
         assert_eq!(f.api_requests.total, 8);
         assert_eq!(f.api_requests.by_function["airtable"]["4xx"], 1);
         assert_eq!(f.airtable.requests, 7);
-        assert_eq!((f.airtable.records_read, f.airtable.records_written), (30, 25));
+        assert_eq!(
+            (f.airtable.records_read, f.airtable.records_written),
+            (30, 25)
+        );
         assert_eq!(f.mcp_tool_calls.by_tool["get_records"], 2);
         assert_eq!((f.mcp_tool_calls.total, f.mcp_tool_calls.errors), (2, 1));
         assert_eq!(f.chat_tool_calls.total, 1);
@@ -237,13 +278,22 @@ mod tests {
     #[test]
     fn models_with_dots_and_colons_are_split_at_the_last_segment() {
         let c = counters(&[
-            ("llm.model.anthropic.claude-3-5-haiku-20241022-v1:0.calls", 2),
-            ("llm.model.anthropic.claude-3-5-haiku-20241022-v1:0.costMicros", 300),
+            (
+                "llm.model.anthropic.claude-3-5-haiku-20241022-v1:0.calls",
+                2,
+            ),
+            (
+                "llm.model.anthropic.claude-3-5-haiku-20241022-v1:0.costMicros",
+                300,
+            ),
             ("llm.model.gpt-4o-mini.calls", 1),
             ("llm.model.gpt-4o-mini.costMicros", 900),
         ]);
         let by = llm_by(&c, "model");
-        assert_eq!(by.iter().map(|b| b.key.as_str()).collect::<Vec<_>>(), ["gpt-4o-mini", "anthropic.claude-3-5-haiku-20241022-v1:0"]);
+        assert_eq!(
+            by.iter().map(|b| b.key.as_str()).collect::<Vec<_>>(),
+            ["gpt-4o-mini", "anthropic.claude-3-5-haiku-20241022-v1:0"]
+        );
         assert_eq!(by[1].figures.calls, 2);
     }
 

@@ -58,7 +58,11 @@ impl AppState {
     pub async fn new(config: Config, aws: AwsClients) -> Result<Self, ConfigError> {
         let auth = Authenticator::load(&config, &aws).await?;
         Ok(Self {
-            telemetry: shared::telemetry::Telemetry::new("analytics", &config, auth.store().clone()),
+            telemetry: shared::telemetry::Telemetry::new(
+                "analytics",
+                &config,
+                auth.store().clone(),
+            ),
             store: auth.store().clone(),
             auth,
             ops_token: config.ops_token.clone().map(Arc::new),
@@ -115,16 +119,32 @@ fn parse_bound(field: &str, raw: &str, end: bool) -> Result<i64, ApiError> {
     if let Ok(t) = OffsetDateTime::parse(raw, &Rfc3339) {
         return Ok(t.unix_timestamp());
     }
-    let date = Date::parse(raw, time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|_| ApiError::invalid(field, "must be an RFC 3339 instant (2026-12-01T07:00:00Z) or a date (2026-12-01)"))?;
-    let start = PrimitiveDateTime::new(date, Time::MIDNIGHT).assume_utc().unix_timestamp();
+    let date = Date::parse(
+        raw,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| {
+        ApiError::invalid(
+            field,
+            "must be an RFC 3339 instant (2026-12-01T07:00:00Z) or a date (2026-12-01)",
+        )
+    })?;
+    let start = PrimitiveDateTime::new(date, Time::MIDNIGHT)
+        .assume_utc()
+        .unix_timestamp();
     // A date as the end means that whole day.
     Ok(if end { start + 86_399 } else { start })
 }
 
 /// The range `[from, to]` in epoch seconds, checked: in order, not in the future beyond now,
 /// within the retention and at most `max_span` long. `from` defaults to `default_from`.
-fn range(from: Option<&str>, default_from: i64, to: Option<&str>, max_span: i64, unit: &str) -> Result<(i64, i64), ApiError> {
+fn range(
+    from: Option<&str>,
+    default_from: i64,
+    to: Option<&str>,
+    max_span: i64,
+    unit: &str,
+) -> Result<(i64, i64), ApiError> {
     let now = shared::time::now_epoch();
     let to = match to {
         Some(t) => parse_bound("to", t, true)?.min(now),
@@ -135,13 +155,22 @@ fn range(from: Option<&str>, default_from: i64, to: Option<&str>, max_span: i64,
         None => default_from,
     };
     if from > to {
-        return Err(ApiError::invalid("from", "must not be after `to` (or in the future)"));
+        return Err(ApiError::invalid(
+            "from",
+            "must not be after `to` (or in the future)",
+        ));
     }
     if to - from >= max_span {
-        return Err(ApiError::invalid("from", format!("the range is too long for this granularity: at most {unit}")));
+        return Err(ApiError::invalid(
+            "from",
+            format!("the range is too long for this granularity: at most {unit}"),
+        ));
     }
     if from < now - COUNTER_RETENTION_DAYS * 86_400 {
-        return Err(ApiError::invalid("from", format!("usage is kept for {COUNTER_RETENTION_DAYS} days")));
+        return Err(ApiError::invalid(
+            "from",
+            format!("usage is kept for {COUNTER_RETENTION_DAYS} days"),
+        ));
     }
     Ok((from, to))
 }
@@ -185,17 +214,27 @@ pub struct Subject {
 }
 
 /// Owners and admins see the tenant (or a member they name); everyone else only themselves.
-async fn subject(store: &Store, identity: &Identity, requested: Option<&str>) -> Result<Option<UserId>, ApiError> {
+async fn subject(
+    store: &Store,
+    identity: &Identity,
+    requested: Option<&str>,
+) -> Result<Option<UserId>, ApiError> {
     let admin = identity.role.at_least(Role::Admin);
     match requested {
         Some(raw) => {
-            let user = UserId::parse(raw).map_err(|_| ApiError::invalid("userId", "is not a user id"))?;
+            let user =
+                UserId::parse(raw).map_err(|_| ApiError::invalid("userId", "is not a user id"))?;
             if !admin && &user != identity.user_id() {
-                return Err(ApiError::forbidden("only owners and admins can see another member's usage"));
+                return Err(ApiError::forbidden(
+                    "only owners and admins can see another member's usage",
+                ));
             }
             // Someone outside the tenant is nobody here.
             if &user != identity.user_id()
-                && store.get::<shared::store::members::Member>(&keys::member(&identity.tenant, &user)).await?.is_none()
+                && store
+                    .get::<shared::store::members::Member>(&keys::member(&identity.tenant, &user))
+                    .await?
+                    .is_none()
             {
                 return Err(ApiError::not_found("no such member"));
             }
@@ -208,20 +247,46 @@ async fn subject(store: &Store, identity: &Identity, requested: Option<&str>) ->
 
 fn describe(user: &Option<UserId>) -> Subject {
     match user {
-        Some(u) => Subject { scope: "user", user_id: Some(u.to_string()) },
-        None => Subject { scope: "tenant", user_id: None },
+        Some(u) => Subject {
+            scope: "user",
+            user_id: Some(u.to_string()),
+        },
+        None => Subject {
+            scope: "tenant",
+            user_id: None,
+        },
     }
 }
 
 /// The hourly counters of `[from, to]`, by hour.
-async fn hours(store: &Store, tenant: &TenantId, user: Option<&UserId>, from: i64, to: i64) -> Result<Vec<(String, Counters)>, ApiError> {
-    let items = store.query_range(&keys::stats_between(tenant, user, &hour_of(from), &hour_of(to))).await?;
+async fn hours(
+    store: &Store,
+    tenant: &TenantId,
+    user: Option<&UserId>,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(String, Counters)>, ApiError> {
+    let items = store
+        .query_range(&keys::stats_between(
+            tenant,
+            user,
+            &hour_of(from),
+            &hour_of(to),
+        ))
+        .await?;
     Ok(items.iter().filter_map(figures::parse_item).collect())
 }
 
 /// Sums hours into the given periods (every period present, zero when nothing happened).
-fn group(hours: &[(String, Counters)], labels: &[String], granularity: Granularity) -> Vec<(String, Counters)> {
-    let mut by: BTreeMap<String, Counters> = labels.iter().map(|l| (l.clone(), Counters::new())).collect();
+fn group(
+    hours: &[(String, Counters)],
+    labels: &[String],
+    granularity: Granularity,
+) -> Vec<(String, Counters)> {
+    let mut by: BTreeMap<String, Counters> = labels
+        .iter()
+        .map(|l| (l.clone(), Counters::new()))
+        .collect();
     for (hour, c) in hours {
         if let Some(into) = by.get_mut(&period_of(hour, granularity)) {
             figures::add(into, c);
@@ -284,19 +349,46 @@ pub async fn usage(
     // before it), whole periods.
     let now = shared::time::now_epoch();
     let (default_from, max_span, unit) = match granularity {
-        Granularity::Hour => (now - now.rem_euclid(3600) - 23 * 3600, MAX_HOURS * 3600, "168 hours"),
-        Granularity::Day => (now - now.rem_euclid(86_400) - 6 * 86_400, MAX_DAYS * 86_400, "92 days"),
+        Granularity::Hour => (
+            now - now.rem_euclid(3600) - 23 * 3600,
+            MAX_HOURS * 3600,
+            "168 hours",
+        ),
+        Granularity::Day => (
+            now - now.rem_euclid(86_400) - 6 * 86_400,
+            MAX_DAYS * 86_400,
+            "92 days",
+        ),
     };
-    let (from, to) = range(q.from.as_deref(), default_from, q.to.as_deref(), max_span, unit)?;
+    let (from, to) = range(
+        q.from.as_deref(),
+        default_from,
+        q.to.as_deref(),
+        max_span,
+        unit,
+    )?;
     let user = subject(&state.store, &identity, q.user_id.as_deref()).await?;
-    let (grouped, all) = report(&state.store, &identity.tenant, user.as_ref(), (from, to), granularity).await?;
+    let (grouped, all) = report(
+        &state.store,
+        &identity.tenant,
+        user.as_ref(),
+        (from, to),
+        granularity,
+    )
+    .await?;
     Ok(Json(UsageReport {
         from: rfc3339(from),
         to: rfc3339(to),
         granularity,
         subject: describe(&user),
         totals: Figures::from(&all),
-        periods: grouped.iter().map(|(p, c)| Period { period: p.clone(), figures: Figures::from(c) }).collect(),
+        periods: grouped
+            .iter()
+            .map(|(p, c)| Period {
+                period: p.clone(),
+                figures: Figures::from(c),
+            })
+            .collect(),
     }))
 }
 
@@ -340,23 +432,48 @@ pub async fn costs(
     let now = shared::time::now_epoch();
     let month_start = {
         let t = OffsetDateTime::from_unix_timestamp(now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        t.replace_day(1).map(|d| d.replace_time(Time::MIDNIGHT).unix_timestamp()).unwrap_or(now)
+        t.replace_day(1)
+            .map(|d| d.replace_time(Time::MIDNIGHT).unix_timestamp())
+            .unwrap_or(now)
     };
-    let (from, to) = range(q.from.as_deref(), month_start, q.to.as_deref(), MAX_DAYS * 86_400, "92 days")?;
+    let (from, to) = range(
+        q.from.as_deref(),
+        month_start,
+        q.to.as_deref(),
+        MAX_DAYS * 86_400,
+        "92 days",
+    )?;
     let user = subject(&state.store, &identity, None).await?;
-    let (grouped, all) = report(&state.store, &identity.tenant, user.as_ref(), (from, to), Granularity::Day).await?;
+    let (grouped, all) = report(
+        &state.store,
+        &identity.tenant,
+        user.as_ref(),
+        (from, to),
+        Granularity::Day,
+    )
+    .await?;
     let users = match &user {
         // The tenant's items carry every user's spend.
         None => figures::llm_by(&all, "user"),
-        Some(u) => vec![LlmBreakdown { key: u.to_string(), figures: Figures::from(&all).llm }],
+        Some(u) => vec![LlmBreakdown {
+            key: u.to_string(),
+            figures: Figures::from(&all).llm,
+        }],
     };
-    let (_, budget, _, _) = shared::usage::status(&state.store, &identity.tenant, identity.user_id()).await?;
+    let (_, budget, _, _) =
+        shared::usage::status(&state.store, &identity.tenant, identity.user_id()).await?;
     Ok(Json(CostReport {
         from: rfc3339(from),
         to: rfc3339(to),
         subject: describe(&user),
         totals: Figures::from(&all).llm,
-        days: grouped.iter().map(|(d, c)| CostDay { date: d.clone(), figures: Figures::from(c).llm }).collect(),
+        days: grouped
+            .iter()
+            .map(|(d, c)| CostDay {
+                date: d.clone(),
+                figures: Figures::from(c).llm,
+            })
+            .collect(),
         models: figures::llm_by(&all, "model"),
         users,
         budget,
@@ -408,29 +525,51 @@ pub struct Dashboard {
 
 /// `GET /api/v1/analytics/dashboard` — the last 24 hours, hour by hour.
 #[utoipa::path(get, path = "/api/v1/analytics/dashboard", tag = "analytics", summary = "The last 24 hours for the dashboard", responses((status = 200, body = Dashboard), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn dashboard(State(state): State<AppState>, identity: Identity) -> Result<Json<Dashboard>, ApiError> {
+pub async fn dashboard(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<Json<Dashboard>, ApiError> {
     let to = shared::time::now_epoch();
     // The current hour and the 23 before it.
     let from = to - to.rem_euclid(3600) - 23 * 3600;
     let user = subject(&state.store, &identity, None).await?;
-    let (grouped, all) = report(&state.store, &identity.tenant, user.as_ref(), (from, to), Granularity::Hour).await?;
+    let (grouped, all) = report(
+        &state.store,
+        &identity.tenant,
+        user.as_ref(),
+        (from, to),
+        Granularity::Hour,
+    )
+    .await?;
     let totals = Figures::from(&all);
     let mut tools: BTreeMap<String, u64> = BTreeMap::new();
-    for t in [&totals.mcp_tool_calls, &totals.chat_tool_calls, &totals.workflow_tool_calls] {
+    for t in [
+        &totals.mcp_tool_calls,
+        &totals.chat_tool_calls,
+        &totals.workflow_tool_calls,
+    ] {
         for (name, n) in &t.by_tool {
             *tools.entry(name.clone()).or_default() += n;
         }
     }
-    let mut top_tools: Vec<ToolCount> = tools.into_iter().map(|(tool, calls)| ToolCount { tool, calls }).collect();
+    let mut top_tools: Vec<ToolCount> = tools
+        .into_iter()
+        .map(|(tool, calls)| ToolCount { tool, calls })
+        .collect();
     top_tools.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.tool.cmp(&b.tool)));
     top_tools.truncate(10);
     let lookups = totals.airtable.cache_hits + totals.airtable.cache_misses;
-    let (_, budget, _, _) = shared::usage::status(&state.store, &identity.tenant, identity.user_id()).await?;
+    let (_, budget, _, _) =
+        shared::usage::status(&state.store, &identity.tenant, identity.user_id()).await?;
     Ok(Json(Dashboard {
         from: rfc3339(from),
         to: rfc3339(to),
         subject: describe(&user),
-        error_rate: if totals.api_requests.total == 0 { 0.0 } else { totals.server_errors() as f64 / totals.api_requests.total as f64 },
+        error_rate: if totals.api_requests.total == 0 {
+            0.0
+        } else {
+            totals.server_errors() as f64 / totals.api_requests.total as f64
+        },
         cache_hit_ratio: (lookups > 0).then(|| totals.airtable.cache_hits as f64 / lookups as f64),
         top_tools,
         hours: grouped
@@ -443,7 +582,9 @@ pub async fn dashboard(State(state): State<AppState>, identity: Identity) -> Res
                     server_errors: f.server_errors(),
                     airtable_requests: f.airtable.requests,
                     airtable_throttled: f.airtable.throttled,
-                    tool_calls: f.mcp_tool_calls.total + f.chat_tool_calls.total + f.workflow_tool_calls.total,
+                    tool_calls: f.mcp_tool_calls.total
+                        + f.chat_tool_calls.total
+                        + f.workflow_tool_calls.total,
                     llm_cost_usd: f.llm.cost_usd,
                 }
             })
@@ -483,16 +624,24 @@ pub async fn ops_metrics(
     headers: HeaderMap,
 ) -> Result<Json<OpsMetrics>, ApiError> {
     let Some(expected) = &state.ops_token else {
-        return Err(ApiError::not_found("the operator metrics are off here (set OPS_TOKEN to turn them on)"));
+        return Err(ApiError::not_found(
+            "the operator metrics are off here (set OPS_TOKEN to turn them on)",
+        ));
     };
     let given = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .unwrap_or("");
-    let ok: bool = subtle::ConstantTimeEq::ct_eq(given.as_bytes(), expected.expose_secret().as_bytes()).into();
+    let ok: bool =
+        subtle::ConstantTimeEq::ct_eq(given.as_bytes(), expected.expose_secret().as_bytes()).into();
     if !ok {
-        return Err(ApiError::unauthorized("the operator metrics need Authorization: Bearer <OPS_TOKEN>"));
+        return Err(ApiError::unauthorized(
+            "the operator metrics need Authorization: Bearer <OPS_TOKEN>",
+        ));
     }
     Ok(Json(OpsMetrics {
         namespace: state.telemetry.namespace().to_owned(),
@@ -528,7 +677,10 @@ mod tests {
     }
 
     fn usage_event(query: &str) -> String {
-        event("analytics", "usage.json").replace("\"rawQueryString\": \"granularity=day\"", &format!("\"rawQueryString\": \"{query}\""))
+        event("analytics", "usage.json").replace(
+            "\"rawQueryString\": \"granularity=day\"",
+            &format!("\"rawQueryString\": \"{query}\""),
+        )
     }
 
     #[tokio::test]
@@ -549,32 +701,56 @@ mod tests {
 
     #[tokio::test]
     async fn operator_metrics_are_off_without_a_token() {
-        let ev = event("analytics", "usage.json").replace("/api/v1/analytics/usage", "/api/v1/ops/metrics").replace("granularity=day", "");
+        let ev = event("analytics", "usage.json")
+            .replace("/api/v1/analytics/usage", "/api/v1/ops/metrics")
+            .replace("granularity=day", "");
         let (status, body, _) = invoke(app().await, &ev).await;
         assert_eq!(status, 404, "{body}");
     }
 
     #[test]
     fn ranges_are_checked_and_dates_mean_whole_days() {
-        assert_eq!(parse_bound("from", "2026-12-01", false).unwrap(), 1_796_083_200);
-        assert_eq!(parse_bound("to", "2026-12-01", true).unwrap(), 1_796_083_200 + 86_399);
-        assert_eq!(parse_bound("to", "2026-12-01T07:30:00Z", true).unwrap(), 1_796_083_200 + 7 * 3600 + 1800);
+        assert_eq!(
+            parse_bound("from", "2026-12-01", false).unwrap(),
+            1_796_083_200
+        );
+        assert_eq!(
+            parse_bound("to", "2026-12-01", true).unwrap(),
+            1_796_083_200 + 86_399
+        );
+        assert_eq!(
+            parse_bound("to", "2026-12-01T07:30:00Z", true).unwrap(),
+            1_796_083_200 + 7 * 3600 + 1800
+        );
         assert!(parse_bound("from", "yesterday", false).is_err());
         let now = shared::time::now_epoch();
-        let e = range(Some(&rfc3339(now - 10)), 0, Some(&rfc3339(now - 20)), 86_400, "a day").unwrap_err();
+        let e = range(
+            Some(&rfc3339(now - 10)),
+            0,
+            Some(&rfc3339(now - 20)),
+            86_400,
+            "a day",
+        )
+        .unwrap_err();
         assert_eq!(e.status().as_u16(), 422);
         let e = range(Some(&rfc3339(now - 2 * 86_400)), 0, None, 86_400, "a day").unwrap_err();
         assert!(format!("{e:?}").contains("too long"));
         let (from, to) = range(None, now - 3599, None, 86_400, "a day").unwrap();
         assert_eq!(to - from, 3599);
-        assert!(range(None, now - 500 * 86_400, None, 1000 * 86_400, "long").is_err(), "older than the retention");
+        assert!(
+            range(None, now - 500 * 86_400, None, 1000 * 86_400, "long").is_err(),
+            "older than the retention"
+        );
     }
 
     #[test]
     fn every_period_of_a_range_is_listed_once_in_order() {
         let from = parse_bound("from", "2026-11-29", false).unwrap();
         let to = parse_bound("to", "2026-12-01", true).unwrap();
-        assert_eq!(periods(from, to, Granularity::Day), ["2026-11-29", "2026-11-30", "2026-12-01"]);
+        assert_eq!(
+            periods(from, to, Granularity::Day),
+            ["2026-11-29", "2026-11-30", "2026-12-01"]
+        );
         let hours = periods(from, from + 2 * 3600 + 5, Granularity::Hour);
         assert_eq!(hours, ["2026-11-29T00", "2026-11-29T01", "2026-11-29T02"]);
         // A range starting mid-day still lists that day.
@@ -584,7 +760,11 @@ mod tests {
     #[test]
     fn hours_are_summed_into_their_periods_and_empty_periods_stay() {
         let c = |n: i64| Counters::from([("api.auth.2xx".to_owned(), n)]);
-        let hours = vec![("2026-11-30T01".to_owned(), c(2)), ("2026-11-30T23".to_owned(), c(3)), ("2026-12-02T00".to_owned(), c(100))];
+        let hours = vec![
+            ("2026-11-30T01".to_owned(), c(2)),
+            ("2026-11-30T23".to_owned(), c(3)),
+            ("2026-12-02T00".to_owned(), c(100)),
+        ];
         let labels = vec!["2026-11-29".to_owned(), "2026-11-30".to_owned()];
         let grouped = group(&hours, &labels, Granularity::Day);
         assert_eq!(grouped.len(), 2);

@@ -63,18 +63,26 @@ pub async fn create(
     if let Some(days) = req.expires_in_days
         && !(1..=MAX_EXPIRY_DAYS).contains(&days)
     {
-        errors.push(FieldError::new("expiresInDays", format!("must be between 1 and {MAX_EXPIRY_DAYS}")));
+        errors.push(FieldError::new(
+            "expiresInDays",
+            format!("must be between 1 and {MAX_EXPIRY_DAYS}"),
+        ));
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
     let role = req.role.unwrap_or(identity.role);
     if role > identity.role {
-        return Err(ApiError::forbidden(format!("a key cannot have a higher role than yours ({})", identity.role.as_str())));
+        return Err(ApiError::forbidden(format!(
+            "a key cannot have a higher role than yours ({})",
+            identity.role.as_str()
+        )));
     }
     let secret = format!("{API_KEY_PREFIX}{}", random_secret(32));
     let secret_hash = hash_secret(&secret);
-    let expires_at = req.expires_in_days.map(|d| shared::time::now_epoch() + d * 86_400);
+    let expires_at = req
+        .expires_in_days
+        .map(|d| shared::time::now_epoch() + d * 86_400);
     let item = ApiKeyItem {
         key_id: ApiKeyId::generate(),
         tenant_id: identity.tenant.clone(),
@@ -93,7 +101,8 @@ pub async fn create(
         created_by: item.created_by.clone(),
         expires_at,
     };
-    let mut lookup_item = Store::item(&keys::api_key_lookup(&secret_hash), "apiKeyLookup", &lookup)?;
+    let mut lookup_item =
+        Store::item(&keys::api_key_lookup(&secret_hash), "apiKeyLookup", &lookup)?;
     if let Some(exp) = expires_at {
         lookup_item = Store::with_ttl(lookup_item, exp);
     }
@@ -101,29 +110,59 @@ pub async fn create(
         .store
         .tx()
         .put_new(lookup_item)
-        .put_new(Store::item(&keys::api_key(&identity.tenant, &item.key_id), "apiKey", &item)?)
+        .put_new(Store::item(
+            &keys::api_key(&identity.tenant, &item.key_id),
+            "apiKey",
+            &item,
+        )?)
         .commit()
         .await?;
-    Ok((StatusCode::CREATED, Json(CreatedKey { view: ApiKeyView::from(&item), key: secret })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedKey {
+            view: ApiKeyView::from(&item),
+            key: secret,
+        }),
+    ))
 }
 
 /// `GET /api/v1/api-keys`: owners/admins see every key of the tenant; others see their own.
 #[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys", summary = "API keys (never their secrets)", responses((status = 200, body = ApiKeysResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn list(State(state): State<AppState>, identity: Identity) -> Result<Json<ApiKeysResponse>, ApiError> {
-    let all: Vec<ApiKeyItem> = state.store.query_prefix(&keys::api_keys_of(&identity.tenant)).await?;
+pub async fn list(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<Json<ApiKeysResponse>, ApiError> {
+    let all: Vec<ApiKeyItem> = state
+        .store
+        .query_prefix(&keys::api_keys_of(&identity.tenant))
+        .await?;
     let admin = identity.role.at_least(Role::Admin);
-    let keys: Vec<ApiKeyView> = all.iter().filter(|k| admin || &k.created_by == identity.user_id()).map(ApiKeyView::from).collect();
+    let keys: Vec<ApiKeyView> = all
+        .iter()
+        .filter(|k| admin || &k.created_by == identity.user_id())
+        .map(ApiKeyView::from)
+        .collect();
     Ok(Json(ApiKeysResponse { api_keys: keys }))
 }
 
 /// `DELETE /api/v1/api-keys/{id}`: owners/admins revoke any key; others their own.
 #[utoipa::path(delete, path = "/api/v1/api-keys/{keyId}", tag = "api-keys", summary = "Revoke an API key", params(("keyId" = String, Path, description = "key_…")), responses((status = 204), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn revoke(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let not_found = || ApiError::not_found("no such API key");
     let id = ApiKeyId::parse(&id).map_err(|_| not_found())?;
-    let item: ApiKeyItem = state.store.get(&keys::api_key(&identity.tenant, &id)).await?.ok_or_else(not_found)?;
+    let item: ApiKeyItem = state
+        .store
+        .get(&keys::api_key(&identity.tenant, &id))
+        .await?
+        .ok_or_else(not_found)?;
     if !identity.role.at_least(Role::Admin) && &item.created_by != identity.user_id() {
-        return Err(ApiError::forbidden("only owners and admins can revoke other members' keys"));
+        return Err(ApiError::forbidden(
+            "only owners and admins can revoke other members' keys",
+        ));
     }
     identity.require_writer()?;
     delete_key(&state, &item).await?;
@@ -145,9 +184,17 @@ async fn delete_key(state: &AppState, item: &ApiKeyItem) -> Result<(), ApiError>
 }
 
 /// Revokes the keys a user created in a tenant: all of them, or those above `keep_up_to`.
-pub async fn revoke_keys_of(state: &AppState, tenant: &TenantId, user: &UserId, keep_up_to: Option<Role>) -> Result<usize, ApiError> {
+pub async fn revoke_keys_of(
+    state: &AppState,
+    tenant: &TenantId,
+    user: &UserId,
+    keep_up_to: Option<Role>,
+) -> Result<usize, ApiError> {
     let all: Vec<ApiKeyItem> = state.store.query_prefix(&keys::api_keys_of(tenant)).await?;
-    let doomed: Vec<&ApiKeyItem> = all.iter().filter(|k| &k.created_by == user && keep_up_to.is_none_or(|max| k.role > max)).collect();
+    let doomed: Vec<&ApiKeyItem> = all
+        .iter()
+        .filter(|k| &k.created_by == user && keep_up_to.is_none_or(|max| k.role > max))
+        .collect();
     for k in &doomed {
         delete_key(state, k).await?;
     }

@@ -45,20 +45,34 @@ where
 pub async fn ready(State(state): State<AppState>) -> Response {
     let (aws, cfg) = (&state.aws, &state.config);
     let (dynamodb, s3, sqs, sfn, kms) = tokio::join!(
-        check(aws.dynamodb.describe_table().table_name(&cfg.table_name).send()),
+        check(
+            aws.dynamodb
+                .describe_table()
+                .table_name(&cfg.table_name)
+                .send()
+        ),
         check(aws.s3.head_bucket().bucket(&cfg.uploads_bucket).send()),
         check(
             aws.sqs
                 .get_queue_attributes()
                 .queue_url(&cfg.files_queue_url)
-                .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+                .attribute_names(
+                    aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages
+                )
                 .send()
         ),
         check(aws.sfn.list_state_machines().max_results(1).send()),
         check(aws.kms.describe_key().key_id(&cfg.kms_key_id).send()),
     );
-    let checks = json!({"dynamodb": dynamodb, "s3": s3, "sqs": sqs, "stepFunctions": sfn, "kms": kms});
-    let all_ok = checks.as_object().is_some_and(|m| m.values().all(|c| c["ok"] == true));
-    let (status, word) = if all_ok { (StatusCode::OK, "ready") } else { (StatusCode::SERVICE_UNAVAILABLE, "unavailable") };
+    let checks =
+        json!({"dynamodb": dynamodb, "s3": s3, "sqs": sqs, "stepFunctions": sfn, "kms": kms});
+    let all_ok = checks
+        .as_object()
+        .is_some_and(|m| m.values().all(|c| c["ok"] == true));
+    let (status, word) = if all_ok {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    };
     (status, Json(json!({"status": word, "checks": checks}))).into_response()
 }

@@ -33,7 +33,10 @@ pub struct InvitationToken {
 
 impl InvitationToken {
     pub fn encode(&self) -> String {
-        format!("{PREFIX}{}.{}.{}", self.tenant, self.invitation, self.secret)
+        format!(
+            "{PREFIX}{}.{}.{}",
+            self.tenant, self.invitation, self.secret
+        )
     }
 
     pub fn decode(token: &str) -> Option<Self> {
@@ -41,7 +44,11 @@ impl InvitationToken {
         let tenant = TenantId::parse(parts.next()?).ok()?;
         let invitation = InvitationId::parse(parts.next()?).ok()?;
         let secret = parts.next().filter(|s| s.len() >= 32)?.to_owned();
-        Some(Self { tenant, invitation, secret })
+        Some(Self {
+            tenant,
+            invitation,
+            secret,
+        })
     }
 }
 
@@ -50,8 +57,15 @@ fn invalid() -> ApiError {
 }
 
 /// Loads the invitation a token names, checking its secret and expiry (404 alike otherwise).
-async fn load_unexpired(state: &AppState, token: &InvitationToken) -> Result<InvitationItem, ApiError> {
-    let inv: InvitationItem = state.store.get(&keys::invitation(&token.tenant, &token.invitation)).await?.ok_or_else(invalid)?;
+async fn load_unexpired(
+    state: &AppState,
+    token: &InvitationToken,
+) -> Result<InvitationItem, ApiError> {
+    let inv: InvitationItem = state
+        .store
+        .get(&keys::invitation(&token.tenant, &token.invitation))
+        .await?
+        .ok_or_else(invalid)?;
     if inv.token_hash != hash_secret(&token.secret) || inv.expires_at <= shared::time::now_epoch() {
         return Err(invalid());
     }
@@ -59,10 +73,16 @@ async fn load_unexpired(state: &AppState, token: &InvitationToken) -> Result<Inv
 }
 
 /// Loads the invitation a token names, checking secret, expiry and that it is for `email`.
-pub async fn load_valid(state: &AppState, token: &InvitationToken, email: &Email) -> Result<InvitationItem, ApiError> {
+pub async fn load_valid(
+    state: &AppState,
+    token: &InvitationToken,
+    email: &Email,
+) -> Result<InvitationItem, ApiError> {
     let inv = load_unexpired(state, token).await?;
     if &inv.email != email {
-        return Err(ApiError::forbidden("this invitation was sent to another email address"));
+        return Err(ApiError::forbidden(
+            "this invitation was sent to another email address",
+        ));
     }
     Ok(inv)
 }
@@ -91,13 +111,24 @@ pub struct InvitationPreview {
 /// only they) learns the workspace, the address and the role it offers. 404 for an invalid,
 /// expired or used one, alike.
 #[utoipa::path(get, path = "/api/v1/tenant/invitations/preview", tag = "tenant", summary = "What an invitation offers (for its holder)", params(PreviewQuery), responses((status = 200, body = InvitationPreview), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")))]
-pub async fn preview(State(state): State<AppState>, ApiQuery(q): ApiQuery<PreviewQuery>) -> Result<Json<InvitationPreview>, ApiError> {
+pub async fn preview(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PreviewQuery>,
+) -> Result<Json<InvitationPreview>, ApiError> {
     let token = InvitationToken::decode(&q.token).ok_or_else(invalid)?;
     let inv = load_unexpired(&state, &token).await?;
-    let (tenant_key, inviter_key) = (keys::tenant(&inv.tenant_id), keys::member(&inv.tenant_id, &inv.invited_by));
-    let (tenant, inviter) = tokio::join!(state.store.get::<TenantItem>(&tenant_key), state.store.get::<Member>(&inviter_key));
+    let (tenant_key, inviter_key) = (
+        keys::tenant(&inv.tenant_id),
+        keys::member(&inv.tenant_id, &inv.invited_by),
+    );
+    let (tenant, inviter) = tokio::join!(
+        state.store.get::<TenantItem>(&tenant_key),
+        state.store.get::<Member>(&inviter_key)
+    );
     let tenant = tenant?.ok_or_else(invalid)?;
-    let invited_by = inviter?.map(|m| m.name.unwrap_or_else(|| m.email.to_string())).unwrap_or_else(|| "a former member".into());
+    let invited_by = inviter?
+        .map(|m| m.name.unwrap_or_else(|| m.email.to_string()))
+        .unwrap_or_else(|| "a former member".into());
     Ok(Json(InvitationPreview {
         workspace: tenant.name,
         email: inv.email,
@@ -122,10 +153,19 @@ pub async fn accept(
     ApiJson(req): ApiJson<AcceptRequest>,
 ) -> Result<Json<SessionResponse>, ApiError> {
     let (user_id, _, _) = identity.user_session()?;
-    let token = InvitationToken::decode(&req.token).ok_or_else(|| ApiError::invalid("token", "is not a valid invitation token"))?;
-    let user: UserItem = state.store.get(&keys::user(user_id)).await?.ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
+    let token = InvitationToken::decode(&req.token)
+        .ok_or_else(|| ApiError::invalid("token", "is not a valid invitation token"))?;
+    let user: UserItem = state
+        .store
+        .get(&keys::user(user_id))
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
     let inv = load_valid(&state, &token, &user.email).await?;
-    let tenant: TenantItem = state.store.get(&keys::tenant(&inv.tenant_id)).await?.ok_or_else(invalid)?;
+    let tenant: TenantItem = state
+        .store
+        .get(&keys::tenant(&inv.tenant_id))
+        .await?
+        .ok_or_else(invalid)?;
     let member = Member {
         tenant_id: inv.tenant_id.clone(),
         user_id: user_id.clone(),
@@ -142,32 +182,67 @@ pub async fn accept(
             &keys::member_gsi1(&inv.tenant_id, user_id),
         ))
         .delete_existing(&keys::invitation(&inv.tenant_id, &inv.invitation_id))
-        .update(&keys::user(user_id), "SET defaultTenantId = :t", None, &[(":t", shared::store::s(inv.tenant_id.as_str()))]);
+        .update(
+            &keys::user(user_id),
+            "SET defaultTenantId = :t",
+            None,
+            &[(":t", shared::store::s(inv.tenant_id.as_str()))],
+        );
     if inv.role == Role::Owner {
-        tx = tx.update(&keys::tenant(&inv.tenant_id), "ADD ownerCount :one", Some("attribute_exists(PK)"), &[(":one", n(1))]);
+        tx = tx.update(
+            &keys::tenant(&inv.tenant_id),
+            "ADD ownerCount :one",
+            Some("attribute_exists(PK)"),
+            &[(":one", n(1))],
+        );
     }
     match tx.commit().await {
         Ok(()) => {}
         Err(StoreError::ConditionFailed) => {
-            return Err(if state.store.get::<Member>(&keys::member(&inv.tenant_id, user_id)).await?.is_some() {
-                ApiError::conflict("already_member", "you are already a member of this tenant")
-            } else {
-                ApiError::conflict("invitation_used", "the invitation has already been used or revoked")
-            });
+            return Err(
+                if state
+                    .store
+                    .get::<Member>(&keys::member(&inv.tenant_id, user_id))
+                    .await?
+                    .is_some()
+                {
+                    ApiError::conflict("already_member", "you are already a member of this tenant")
+                } else {
+                    ApiError::conflict(
+                        "invitation_used",
+                        "the invitation has already been used or revoked",
+                    )
+                },
+            );
         }
         Err(e) => return Err(e.into()),
     }
     let tokens = sessions::start(&state, user_id, &user.email, &inv.tenant_id, inv.role).await?;
-    Ok(Json(SessionResponse { user: (&user).into(), tenant: (&tenant).into(), role: inv.role, tokens }))
+    Ok(Json(SessionResponse {
+        user: (&user).into(),
+        tenant: (&tenant).into(),
+        role: inv.role,
+        tokens,
+    }))
 }
 
 /// `DELETE /api/v1/tenant/invitations/{id}` (owner/admin): withdraws a pending invitation.
 #[utoipa::path(delete, path = "/api/v1/tenant/invitations/{invitationId}", tag = "tenant", summary = "Withdraw an invitation (owner/admin)", params(("invitationId" = String, Path, description = "inv_…")), responses((status = 204), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn revoke(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     identity.require(Role::Admin)?;
     identity.user_session()?;
     let id = InvitationId::parse(&id).map_err(|_| ApiError::not_found("no such invitation"))?;
-    match state.store.tx().delete_existing(&keys::invitation(&identity.tenant, &id)).commit().await {
+    match state
+        .store
+        .tx()
+        .delete_existing(&keys::invitation(&identity.tenant, &id))
+        .commit()
+        .await
+    {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(StoreError::ConditionFailed) => Err(ApiError::not_found("no such invitation")),
         Err(e) => Err(e.into()),
@@ -180,8 +255,11 @@ mod tests {
 
     #[test]
     fn tokens_round_trip_and_garbage_is_refused() {
-        let tok =
-            InvitationToken { tenant: TenantId::generate(), invitation: InvitationId::generate(), secret: shared::auth::random_secret(32) };
+        let tok = InvitationToken {
+            tenant: TenantId::generate(),
+            invitation: InvitationId::generate(),
+            secret: shared::auth::random_secret(32),
+        };
         assert_eq!(InvitationToken::decode(&tok.encode()), Some(tok.clone()));
         assert!(InvitationToken::decode("pyinv_x.y.z").is_none());
         assert!(InvitationToken::decode(&tok.encode().replace("pyinv_", "")).is_none());

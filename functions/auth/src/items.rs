@@ -105,7 +105,12 @@ pub struct UserView {
 
 impl From<&UserItem> for UserView {
     fn from(u: &UserItem) -> Self {
-        Self { id: u.user_id.clone(), email: u.email.clone(), name: u.name.clone(), created_at: u.created_at.clone() }
+        Self {
+            id: u.user_id.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+            created_at: u.created_at.clone(),
+        }
     }
 }
 
@@ -120,7 +125,11 @@ pub struct TenantView {
 
 impl From<&TenantItem> for TenantView {
     fn from(t: &TenantItem) -> Self {
-        Self { id: t.tenant_id.clone(), name: t.name.clone(), created_at: t.created_at.clone() }
+        Self {
+            id: t.tenant_id.clone(),
+            name: t.name.clone(),
+            created_at: t.created_at.clone(),
+        }
     }
 }
 

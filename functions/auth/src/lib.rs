@@ -91,7 +91,10 @@ pub struct ApiDoc;
 const OPENAPI_JSON: &str = include_str!("../../../docs/openapi.json");
 
 async fn openapi_json() -> impl axum::response::IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI_JSON,
+    )
 }
 
 /// Every route of the function.
@@ -108,13 +111,34 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auth/switch", post(sessions::switch))
         .route("/api/v1/auth/me", get(users::me).patch(users::update_me))
         .route("/api/v1/auth/change-password", post(users::change_password))
-        .route("/api/v1/tenant", get(tenants::get_tenant).patch(tenants::update_tenant))
-        .route("/api/v1/tenant/members", get(tenants::list_members).post(tenants::invite))
-        .route("/api/v1/tenant/members/{userId}", patch(tenants::update_member).delete(tenants::remove_member))
-        .route("/api/v1/tenant/invitations/accept", post(invitations::accept))
-        .route("/api/v1/tenant/invitations/preview", get(invitations::preview))
-        .route("/api/v1/tenant/invitations/{invitationId}", delete(invitations::revoke))
-        .route("/api/v1/api-keys", get(api_keys::list).post(api_keys::create))
+        .route(
+            "/api/v1/tenant",
+            get(tenants::get_tenant).patch(tenants::update_tenant),
+        )
+        .route(
+            "/api/v1/tenant/members",
+            get(tenants::list_members).post(tenants::invite),
+        )
+        .route(
+            "/api/v1/tenant/members/{userId}",
+            patch(tenants::update_member).delete(tenants::remove_member),
+        )
+        .route(
+            "/api/v1/tenant/invitations/accept",
+            post(invitations::accept),
+        )
+        .route(
+            "/api/v1/tenant/invitations/preview",
+            get(invitations::preview),
+        )
+        .route(
+            "/api/v1/tenant/invitations/{invitationId}",
+            delete(invitations::revoke),
+        )
+        .route(
+            "/api/v1/api-keys",
+            get(api_keys::list).post(api_keys::create),
+        )
         .route("/api/v1/api-keys/{keyId}", delete(api_keys::revoke))
         .with_state(state)
         .route_layer(telemetry.http_layer())
@@ -166,14 +190,19 @@ mod tests {
 
     #[tokio::test]
     async fn an_unreachable_table_is_a_500_problem_that_says_nothing_internal() {
-        let login = event("auth", "register.json").replace("/api/v1/auth/register", "/api/v1/auth/login").replace(
-            r#"{\"email\":\"ada@example.com\",\"password\":\"short\"}"#,
-            r#"{\"email\":\"ada@example.com\",\"password\":\"whatever12\"}"#,
-        );
+        let login = event("auth", "register.json")
+            .replace("/api/v1/auth/register", "/api/v1/auth/login")
+            .replace(
+                r#"{\"email\":\"ada@example.com\",\"password\":\"short\"}"#,
+                r#"{\"email\":\"ada@example.com\",\"password\":\"whatever12\"}"#,
+            );
         let (status, body, _) = invoke(app().await, &login).await;
         assert_eq!(status, 500, "{body}");
         assert_eq!(body["code"], "internal_error");
         let text = body.to_string();
-        assert!(!text.contains("127.0.0.1") && !text.contains("dispatch"), "{text}");
+        assert!(
+            !text.contains("127.0.0.1") && !text.contains("dispatch"),
+            "{text}"
+        );
     }
 }

@@ -29,7 +29,9 @@ pub fn check_policy(password: &str) -> Result<(), &'static str> {
         password.chars().any(|c| !c.is_alphanumeric()),
     ];
     if classes.iter().filter(|&&present| present).count() < 2 {
-        return Err("must mix at least two kinds of characters (lower case, upper case, digits, symbols)");
+        return Err(
+            "must mix at least two kinds of characters (lower case, upper case, digits, symbols)",
+        );
     }
     Ok(())
 }
@@ -52,8 +54,12 @@ impl Passwords {
         tokio::task::spawn_blocking(move || {
             let mut bytes = [0u8; 16];
             rand::rng().fill_bytes(&mut bytes);
-            let salt = SaltString::encode_b64(&bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
-            argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| std::io::Error::other(e.to_string()))
+            let salt =
+                SaltString::encode_b64(&bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+            argon2()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| std::io::Error::other(e.to_string()))
         })
         .await
         .map_err(ApiError::internal)?
@@ -63,8 +69,13 @@ impl Passwords {
     /// True when `password` matches the stored hash.
     pub async fn verify(&self, password: String, hash: String) -> Result<bool, ApiError> {
         tokio::task::spawn_blocking(move || {
-            let parsed = PasswordHash::new(&hash).map_err(|e| std::io::Error::other(e.to_string()))?;
-            Ok::<bool, std::io::Error>(argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+            let parsed =
+                PasswordHash::new(&hash).map_err(|e| std::io::Error::other(e.to_string()))?;
+            Ok::<bool, std::io::Error>(
+                argon2()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok(),
+            )
         })
         .await
         .map_err(ApiError::internal)?
@@ -105,7 +116,11 @@ mod tests {
         let h2 = p.hash("correct horse battery".into()).await.unwrap();
         assert!(h1.starts_with("$argon2id$v=19$"));
         assert_ne!(h1, h2);
-        assert!(p.verify("correct horse battery".into(), h1.clone()).await.unwrap());
+        assert!(
+            p.verify("correct horse battery".into(), h1.clone())
+                .await
+                .unwrap()
+        );
         assert!(!p.verify("wrong horse battery".into(), h1).await.unwrap());
         assert!(!p.verify_dummy("anything at all".into()).await.unwrap());
     }

@@ -49,11 +49,21 @@ fn decode_refresh(token: &str) -> Option<RefreshParts> {
     let user = UserId::parse(parts.next()?).ok()?;
     let session = SessionId::parse(parts.next()?).ok()?;
     let secret = parts.next().filter(|s| s.len() >= 32)?.to_owned();
-    Some(RefreshParts { user, session, secret })
+    Some(RefreshParts {
+        user,
+        session,
+        secret,
+    })
 }
 
 /// Starts a new session for a member and returns its first token pair.
-pub async fn start(state: &AppState, user: &UserId, email: &Email, tenant: &TenantId, role: Role) -> Result<Tokens, ApiError> {
+pub async fn start(
+    state: &AppState,
+    user: &UserId,
+    email: &Email,
+    tenant: &TenantId,
+    role: Role,
+) -> Result<Tokens, ApiError> {
     let session = SessionId::generate();
     let secret = random_secret(32);
     let expires_at = shared::time::now_epoch() + REFRESH_TOKEN_TTL_SECS;
@@ -70,8 +80,16 @@ pub async fn start(state: &AppState, user: &UserId, email: &Email, tenant: &Tena
         rotated_at: None,
         rotation_retries: 0,
     };
-    state.store.put(Store::with_ttl(Store::item(&keys::session(user, &session), "session", &item)?, expires_at)).await?;
-    pair(state, user, email, tenant, role, &session, &secret, expires_at)
+    state
+        .store
+        .put(Store::with_ttl(
+            Store::item(&keys::session(user, &session), "session", &item)?,
+            expires_at,
+        ))
+        .await?;
+    pair(
+        state, user, email, tenant, role, &session, &secret, expires_at,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -124,9 +142,15 @@ fn reused() -> ApiError {
 
 fn rotation_hash(id: Option<&str>) -> Result<Option<String>, ApiError> {
     let Some(id) = id else { return Ok(None) };
-    let fine = (16..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let fine = (16..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if !fine {
-        return Err(ApiError::invalid("rotationId", "must be 16 to 128 characters of A-Z, a-z, 0-9, '_' or '-'"));
+        return Err(ApiError::invalid(
+            "rotationId",
+            "must be 16 to 128 characters of A-Z, a-z, 0-9, '_' or '-'",
+        ));
     }
     Ok(Some(hash_secret(id)))
 }
@@ -150,15 +174,24 @@ fn classify(session: &SessionItem, presented: &str, rotation: Option<&str>, now:
     let retry = session.prev_hash.as_deref() == Some(presented)
         && rotation.is_some()
         && session.rotation_hash.as_deref() == rotation
-        && session.rotated_at.is_some_and(|at| now - at <= ROTATION_RETRY_SECS)
+        && session
+            .rotated_at
+            .is_some_and(|at| now - at <= ROTATION_RETRY_SECS)
         && session.rotation_retries < ROTATION_RETRIES;
-    if retry { Presented::Retry } else { Presented::Spent }
+    if retry {
+        Presented::Retry
+    } else {
+        Presented::Spent
+    }
 }
 
 /// `POST /api/v1/auth/refresh {refreshToken, rotationId?}` → a new pair; the presented token is
 /// spent.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", summary = "Rotate the token pair", request_body = RefreshRequest, responses((status = 200, body = Tokens), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")))]
-pub async fn refresh(State(state): State<AppState>, ApiJson(req): ApiJson<RefreshRequest>) -> Result<Json<Tokens>, ApiError> {
+pub async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<RefreshRequest>,
+) -> Result<Json<Tokens>, ApiError> {
     let parts = decode_refresh(&req.refresh_token).ok_or_else(invalid_refresh)?;
     let rotation = rotation_hash(req.rotation_id.as_deref())?;
     let key = keys::session(&parts.user, &parts.session);
@@ -180,7 +213,10 @@ pub async fn refresh(State(state): State<AppState>, ApiJson(req): ApiJson<Refres
         let mut values = vec![
             (":new", s(&new_hash)),
             (":exp", shared::store::n(expires_at)),
-            (":false", aws_sdk_dynamodb::types::AttributeValue::Bool(false)),
+            (
+                ":false",
+                aws_sdk_dynamodb::types::AttributeValue::Bool(false),
+            ),
             (":presented", s(&presented)),
         ];
         let (update, condition) = match classify(&session, &presented, rotation.as_deref(), now) {
@@ -206,8 +242,14 @@ pub async fn refresh(State(state): State<AppState>, ApiJson(req): ApiJson<Refres
                 // and the retries are counted against the number read.
                 values.push((":unused", s(&session.token_hash)));
                 values.push((":rot", s(rotation.as_deref().unwrap_or_default())));
-                values.push((":tries", shared::store::n(i64::from(session.rotation_retries))));
-                values.push((":next", shared::store::n(i64::from(session.rotation_retries) + 1)));
+                values.push((
+                    ":tries",
+                    shared::store::n(i64::from(session.rotation_retries)),
+                ));
+                values.push((
+                    ":next",
+                    shared::store::n(i64::from(session.rotation_retries) + 1),
+                ));
                 (
                     "SET tokenHash = :new, expiresAt = :exp, #ttl = :exp, rotationRetries = :next",
                     "tokenHash = :unused AND prevHash = :presented AND rotationHash = :rot AND #revoked = :false \
@@ -220,7 +262,11 @@ pub async fn refresh(State(state): State<AppState>, ApiJson(req): ApiJson<Refres
                 return Err(reused());
             }
         };
-        match state.store.update::<SessionItem>(&key, update, Some(condition), &values).await {
+        match state
+            .store
+            .update::<SessionItem>(&key, update, Some(condition), &values)
+            .await
+        {
             Ok(_) => break (session, expires_at),
             Err(StoreError::ConditionFailed) if attempt < 2 => continue,
             Err(StoreError::ConditionFailed) => {
@@ -236,7 +282,16 @@ pub async fn refresh(State(state): State<AppState>, ApiJson(req): ApiJson<Refres
         .get(&keys::member(&session.tenant_id, &session.user_id))
         .await?
         .ok_or_else(|| ApiError::unauthorized("you are no longer a member of this tenant"))?;
-    Ok(Json(pair(&state, &session.user_id, &member.email, &session.tenant_id, member.role, &parts.session, &secret, expires_at)?))
+    Ok(Json(pair(
+        &state,
+        &session.user_id,
+        &member.email,
+        &session.tenant_id,
+        member.role,
+        &parts.session,
+        &secret,
+        expires_at,
+    )?))
 }
 
 async fn revoke(store: &Store, key: &keys::Key) -> Result<(), ApiError> {
@@ -257,7 +312,10 @@ async fn revoke(store: &Store, key: &keys::Key) -> Result<(), ApiError> {
 /// `POST /api/v1/auth/logout`: revokes the caller's session (its refresh tokens stop working;
 /// the access token expires on its own within 15 minutes).
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", summary = "Revoke this session", responses((status = 204), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn logout(State(state): State<AppState>, identity: Identity) -> Result<StatusCode, ApiError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<StatusCode, ApiError> {
     let (user, _, session) = identity.user_session()?;
     revoke(&state.store, &keys::session(user, session)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -279,16 +337,23 @@ pub async fn switch(
     ApiJson(req): ApiJson<SwitchRequest>,
 ) -> Result<Json<crate::users::SessionResponse>, ApiError> {
     let (user_id, _, session) = identity.user_session()?;
-    let tenant = TenantId::parse(&req.tenant_id).map_err(|e| ApiError::invalid("tenantId", e.to_string()))?;
+    let tenant = TenantId::parse(&req.tenant_id)
+        .map_err(|e| ApiError::invalid("tenantId", e.to_string()))?;
     let member: Member = state
         .store
         .get(&keys::member(&tenant, user_id))
         .await?
         .ok_or_else(|| ApiError::forbidden("you are not a member of that tenant"))?;
-    let user: crate::items::UserItem =
-        state.store.get(&keys::user(user_id)).await?.ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
-    let tenant_item: crate::items::TenantItem =
-        state.store.get(&keys::tenant(&tenant)).await?.ok_or_else(|| ApiError::not_found("tenant not found"))?;
+    let user: crate::items::UserItem = state
+        .store
+        .get(&keys::user(user_id))
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
+    let tenant_item: crate::items::TenantItem = state
+        .store
+        .get(&keys::tenant(&tenant))
+        .await?
+        .ok_or_else(|| ApiError::not_found("tenant not found"))?;
     // The next sign-in lands where the user last was. Written first: if anything after fails the
     // user keeps the session they have (the old one is revoked last, once the new one exists).
     let _: crate::items::UserItem = state
@@ -306,14 +371,26 @@ pub async fn switch(
         })?;
     let tokens = start(&state, user_id, &user.email, &tenant, member.role).await?;
     revoke(&state.store, &keys::session(user_id, session)).await?;
-    Ok(Json(crate::users::SessionResponse { user: (&user).into(), tenant: (&tenant_item).into(), role: member.role, tokens }))
+    Ok(Json(crate::users::SessionResponse {
+        user: (&user).into(),
+        tenant: (&tenant_item).into(),
+        role: member.role,
+        tokens,
+    }))
 }
 
 /// Revokes every session of a user except `keep`.
-pub async fn revoke_all_except(state: &AppState, user: &UserId, keep: Option<&SessionId>) -> Result<usize, ApiError> {
+pub async fn revoke_all_except(
+    state: &AppState,
+    user: &UserId,
+    keep: Option<&SessionId>,
+) -> Result<usize, ApiError> {
     let sessions: Vec<SessionItem> = state.store.query_prefix(&keys::sessions_of(user)).await?;
     let mut revoked = 0;
-    for s in sessions.iter().filter(|s| !s.revoked && Some(&s.session_id) != keep) {
+    for s in sessions
+        .iter()
+        .filter(|s| !s.revoked && Some(&s.session_id) != keep)
+    {
         revoke(&state.store, &keys::session(user, &s.session_id)).await?;
         revoked += 1;
     }
@@ -330,7 +407,10 @@ mod tests {
         let secret = random_secret(32);
         let token = encode_refresh(&u, &s, &secret);
         let parts = decode_refresh(&token).unwrap();
-        assert_eq!((parts.user, parts.session, parts.secret), (u.clone(), s.clone(), secret));
+        assert_eq!(
+            (parts.user, parts.session, parts.secret),
+            (u.clone(), s.clone(), secret)
+        );
         assert!(decode_refresh("rt_nope").is_none());
         assert!(decode_refresh(&format!("rt_{u}.{s}.short")).is_none());
         assert!(decode_refresh(&format!("xx_{u}.{s}.{}", random_secret(32))).is_none());
@@ -358,22 +438,49 @@ mod tests {
         let s = rotated("spent", Some("rot"), at);
         assert_eq!(classify(&s, "successor", None, at + 5), Presented::Current);
         assert_eq!(classify(&s, "spent", Some("rot"), at + 5), Presented::Retry);
-        assert_eq!(classify(&s, "spent", Some("rot"), at + ROTATION_RETRY_SECS), Presented::Retry);
-        assert_eq!(classify(&s, "spent", Some("rot"), at + ROTATION_RETRY_SECS + 1), Presented::Spent);
-        assert_eq!(classify(&s, "spent", Some("other"), at + 5), Presented::Spent);
+        assert_eq!(
+            classify(&s, "spent", Some("rot"), at + ROTATION_RETRY_SECS),
+            Presented::Retry
+        );
+        assert_eq!(
+            classify(&s, "spent", Some("rot"), at + ROTATION_RETRY_SECS + 1),
+            Presented::Spent
+        );
+        assert_eq!(
+            classify(&s, "spent", Some("other"), at + 5),
+            Presented::Spent
+        );
         assert_eq!(classify(&s, "spent", None, at + 5), Presented::Spent);
         assert_eq!(classify(&s, "older", Some("rot"), at + 5), Presented::Spent);
-        let tired = SessionItem { rotation_retries: ROTATION_RETRIES, ..s.clone() };
-        assert_eq!(classify(&tired, "spent", Some("rot"), at + 5), Presented::Spent);
+        let tired = SessionItem {
+            rotation_retries: ROTATION_RETRIES,
+            ..s.clone()
+        };
+        assert_eq!(
+            classify(&tired, "spent", Some("rot"), at + 5),
+            Presented::Spent
+        );
         // A rotation made without an id can never be retried.
-        assert_eq!(classify(&rotated("spent", None, at), "spent", None, at + 5), Presented::Spent);
+        assert_eq!(
+            classify(&rotated("spent", None, at), "spent", None, at + 5),
+            Presented::Spent
+        );
     }
 
     #[test]
     fn rotation_ids_are_checked() {
         assert!(rotation_hash(None).unwrap().is_none());
-        assert!(rotation_hash(Some("abcdefghij-_0123456")).unwrap().is_some());
-        for bad in ["short", "has space in it 123456", &"x".repeat(129), "ünïcode-0123456789"] {
+        assert!(
+            rotation_hash(Some("abcdefghij-_0123456"))
+                .unwrap()
+                .is_some()
+        );
+        for bad in [
+            "short",
+            "has space in it 123456",
+            &"x".repeat(129),
+            "ünïcode-0123456789",
+        ] {
             assert!(rotation_hash(Some(bad)).is_err(), "{bad}");
         }
     }

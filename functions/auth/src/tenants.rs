@@ -22,7 +22,11 @@ use crate::items::{EmailItem, InvitationItem, InvitationView, TenantItem, Tenant
 use crate::users::clean_name;
 
 async fn load_tenant(state: &AppState, identity: &Identity) -> Result<TenantItem, ApiError> {
-    state.store.get(&keys::tenant(&identity.tenant)).await?.ok_or_else(|| ApiError::not_found("tenant not found"))
+    state
+        .store
+        .get(&keys::tenant(&identity.tenant))
+        .await?
+        .ok_or_else(|| ApiError::not_found("tenant not found"))
 }
 
 /// `GET /api/v1/tenant`'s answer.
@@ -77,9 +81,15 @@ pub struct RoleChanged {
 
 /// `GET /api/v1/tenant`.
 #[utoipa::path(get, path = "/api/v1/tenant", tag = "tenant", summary = "The caller's tenant", responses((status = 200, body = TenantResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn get_tenant(State(state): State<AppState>, identity: Identity) -> Result<Json<TenantResponse>, ApiError> {
+pub async fn get_tenant(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<Json<TenantResponse>, ApiError> {
     let tenant = load_tenant(&state, &identity).await?;
-    let members: Vec<Member> = state.store.query_prefix(&keys::members_of(&identity.tenant)).await?;
+    let members: Vec<Member> = state
+        .store
+        .query_prefix(&keys::members_of(&identity.tenant))
+        .await?;
     Ok(Json(TenantResponse {
         tenant: TenantView::from(&tenant),
         role: identity.role,
@@ -103,26 +113,62 @@ pub async fn update_tenant(
 ) -> Result<Json<TenantView>, ApiError> {
     identity.require(Role::Admin)?;
     let mut errors = Vec::new();
-    let name = clean_name("name", req.name.as_deref(), &mut errors)
-        .ok_or_else(|| if errors.is_empty() { ApiError::invalid("name", "is required") } else { ApiError::Validation(errors) })?;
-    let tenant: TenantItem =
-        state.store.update(&keys::tenant(&identity.tenant), "SET #name = :n", Some("attribute_exists(PK)"), &[(":n", s(name))]).await?;
+    let name = clean_name("name", req.name.as_deref(), &mut errors).ok_or_else(|| {
+        if errors.is_empty() {
+            ApiError::invalid("name", "is required")
+        } else {
+            ApiError::Validation(errors)
+        }
+    })?;
+    let tenant: TenantItem = state
+        .store
+        .update(
+            &keys::tenant(&identity.tenant),
+            "SET #name = :n",
+            Some("attribute_exists(PK)"),
+            &[(":n", s(name))],
+        )
+        .await?;
     Ok(Json((&tenant).into()))
 }
 
 /// `GET /api/v1/tenant/members`: members, and for owners/admins the pending invitations.
 #[utoipa::path(get, path = "/api/v1/tenant/members", tag = "tenant", summary = "Members (and pending invitations for owners/admins)", responses((status = 200, body = MembersResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn list_members(State(state): State<AppState>, identity: Identity) -> Result<Json<MembersResponse>, ApiError> {
-    let members: Vec<Member> = state.store.query_prefix(&keys::members_of(&identity.tenant)).await?;
+pub async fn list_members(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<Json<MembersResponse>, ApiError> {
+    let members: Vec<Member> = state
+        .store
+        .query_prefix(&keys::members_of(&identity.tenant))
+        .await?;
     let members = members
         .into_iter()
-        .map(|m| MemberView { user_id: m.user_id, email: m.email, name: m.name, role: m.role, joined_at: m.joined_at })
+        .map(|m| MemberView {
+            user_id: m.user_id,
+            email: m.email,
+            name: m.name,
+            role: m.role,
+            joined_at: m.joined_at,
+        })
         .collect();
-    let mut body = MembersResponse { members, invitations: None };
+    let mut body = MembersResponse {
+        members,
+        invitations: None,
+    };
     if identity.role.at_least(Role::Admin) {
         let now = shared::time::now_epoch();
-        let invites: Vec<InvitationItem> = state.store.query_prefix(&keys::invitations_of(&identity.tenant)).await?;
-        body.invitations = Some(invites.iter().filter(|i| i.expires_at > now).map(InvitationView::from).collect());
+        let invites: Vec<InvitationItem> = state
+            .store
+            .query_prefix(&keys::invitations_of(&identity.tenant))
+            .await?;
+        body.invitations = Some(
+            invites
+                .iter()
+                .filter(|i| i.expires_at > now)
+                .map(InvitationView::from)
+                .collect(),
+        );
     }
     Ok(Json(body))
 }
@@ -145,16 +191,28 @@ pub async fn invite(
     identity.require(Role::Admin)?;
     // People are managed by people: a key must not mint accounts or roles that outlive it.
     identity.user_session()?;
-    let email = Email::parse(&req.email).map_err(|m| ApiError::Validation(vec![FieldError::new("email", m)]))?;
+    let email = Email::parse(&req.email)
+        .map_err(|m| ApiError::Validation(vec![FieldError::new("email", m)]))?;
     if req.role == Role::Owner {
         identity.require(Role::Owner)?;
     }
     if let Some(existing) = state.store.get::<EmailItem>(&keys::email(&email)).await?
-        && state.store.get::<Member>(&keys::member(&identity.tenant, &existing.user_id)).await?.is_some()
+        && state
+            .store
+            .get::<Member>(&keys::member(&identity.tenant, &existing.user_id))
+            .await?
+            .is_some()
     {
-        return Err(ApiError::conflict("already_member", "that user is already a member of this tenant"));
+        return Err(ApiError::conflict(
+            "already_member",
+            "that user is already a member of this tenant",
+        ));
     }
-    let token = InvitationToken { tenant: identity.tenant.clone(), invitation: InvitationId::generate(), secret: random_secret(32) };
+    let token = InvitationToken {
+        tenant: identity.tenant.clone(),
+        invitation: InvitationId::generate(),
+        secret: random_secret(32),
+    };
     let expires_at = shared::time::now_epoch() + INVITATION_TTL_SECS;
     let item = InvitationItem {
         invitation_id: token.invitation.clone(),
@@ -168,17 +226,38 @@ pub async fn invite(
     };
     state
         .store
-        .put_new(Store::with_ttl(Store::item(&keys::invitation(&identity.tenant, &item.invitation_id), "invitation", &item)?, expires_at))
+        .put_new(Store::with_ttl(
+            Store::item(
+                &keys::invitation(&identity.tenant, &item.invitation_id),
+                "invitation",
+                &item,
+            )?,
+            expires_at,
+        ))
         .await?;
-    Ok((StatusCode::CREATED, Json(InviteResponse { invitation: InvitationView::from(&item), invitation_token: token.encode() })))
+    Ok((
+        StatusCode::CREATED,
+        Json(InviteResponse {
+            invitation: InvitationView::from(&item),
+            invitation_token: token.encode(),
+        }),
+    ))
 }
 
 fn parse_user(id: &str) -> Result<UserId, ApiError> {
     UserId::parse(id).map_err(|_| ApiError::not_found("no such member"))
 }
 
-async fn load_member(state: &AppState, identity: &Identity, user: &UserId) -> Result<Member, ApiError> {
-    state.store.get(&keys::member(&identity.tenant, user)).await?.ok_or_else(|| ApiError::not_found("no such member"))
+async fn load_member(
+    state: &AppState,
+    identity: &Identity,
+    user: &UserId,
+) -> Result<Member, ApiError> {
+    state
+        .store
+        .get(&keys::member(&identity.tenant, user))
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such member"))
 }
 
 fn last_owner() -> ApiError {
@@ -204,42 +283,73 @@ pub async fn update_member(
     let user = parse_user(&user)?;
     let target = load_member(&state, &identity, &user).await?;
     if (target.role == Role::Owner || req.role == Role::Owner) && identity.role != Role::Owner {
-        return Err(ApiError::forbidden("only an owner can change an owner or make a new owner"));
+        return Err(ApiError::forbidden(
+            "only an owner can change an owner or make a new owner",
+        ));
     }
     if target.role == req.role {
-        return Ok(Json(RoleChanged { user_id: user, role: req.role, api_keys_revoked: None }));
+        return Ok(Json(RoleChanged {
+            user_id: user,
+            role: req.role,
+            api_keys_revoked: None,
+        }));
     }
     let member_key = keys::member(&identity.tenant, &user);
     let mut tx = state.store.tx().update(
         &member_key,
         "SET #role = :new",
         Some("#role = :old"),
-        &[(":new", s(req.role.as_str())), (":old", s(target.role.as_str()))],
+        &[
+            (":new", s(req.role.as_str())),
+            (":old", s(target.role.as_str())),
+        ],
     );
     let tenant_key = keys::tenant(&identity.tenant);
     if target.role == Role::Owner {
-        tx = tx.update(&tenant_key, "ADD ownerCount :minus", Some("ownerCount > :one"), &[(":minus", n(-1)), (":one", n(1))]);
+        tx = tx.update(
+            &tenant_key,
+            "ADD ownerCount :minus",
+            Some("ownerCount > :one"),
+            &[(":minus", n(-1)), (":one", n(1))],
+        );
     } else if req.role == Role::Owner {
-        tx = tx.update(&tenant_key, "ADD ownerCount :plus", Some("attribute_exists(PK)"), &[(":plus", n(1))]);
+        tx = tx.update(
+            &tenant_key,
+            "ADD ownerCount :plus",
+            Some("attribute_exists(PK)"),
+            &[(":plus", n(1))],
+        );
     }
     match tx.commit().await {
         Ok(()) => {}
         Err(StoreError::ConditionFailed) if target.role == Role::Owner => return Err(last_owner()),
         Err(StoreError::ConditionFailed) => {
-            return Err(ApiError::conflict("concurrent_change", "the member changed at the same time; try again"));
+            return Err(ApiError::conflict(
+                "concurrent_change",
+                "the member changed at the same time; try again",
+            ));
         }
         Err(e) => return Err(e.into()),
     }
     // A key never outranks its creator.
     let revoked = api_keys::revoke_keys_of(&state, &identity.tenant, &user, Some(req.role)).await?;
-    Ok(Json(RoleChanged { user_id: user, role: req.role, api_keys_revoked: Some(revoked) }))
+    Ok(Json(RoleChanged {
+        user_id: user,
+        role: req.role,
+        api_keys_revoked: Some(revoked),
+    }))
 }
 
 /// `DELETE /api/v1/tenant/members/{userId}` (owner/admin, or a member leaving).
 #[utoipa::path(delete, path = "/api/v1/tenant/members/{userId}", tag = "tenant", summary = "Remove a member (owner/admin, or yourself)", params(("userId" = String, Path, description = "usr_…")), responses((status = 204), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn remove_member(State(state): State<AppState>, identity: Identity, Path(user): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn remove_member(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(user): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let user = parse_user(&user)?;
-    let leaving = &user == identity.user_id() && matches!(identity.principal, shared::auth::Principal::User { .. });
+    let leaving = &user == identity.user_id()
+        && matches!(identity.principal, shared::auth::Principal::User { .. });
     if !leaving {
         identity.require(Role::Admin)?;
         identity.user_session()?;
@@ -248,7 +358,10 @@ pub async fn remove_member(State(state): State<AppState>, identity: Identity, Pa
     if target.role == Role::Owner && identity.role != Role::Owner {
         return Err(ApiError::forbidden("only an owner can remove an owner"));
     }
-    let mut tx = state.store.tx().delete_existing(&keys::member(&identity.tenant, &user));
+    let mut tx = state
+        .store
+        .tx()
+        .delete_existing(&keys::member(&identity.tenant, &user));
     if target.role == Role::Owner {
         tx = tx.update(
             &keys::tenant(&identity.tenant),

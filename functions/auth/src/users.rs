@@ -46,7 +46,10 @@ pub struct SessionResponse {
 pub fn clean_name(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
     let name = raw.map(str::trim).filter(|n| !n.is_empty())?;
     if name.chars().count() > 100 || name.chars().any(char::is_control) {
-        errors.push(FieldError::new(field, "must be at most 100 printable characters"));
+        errors.push(FieldError::new(
+            field,
+            "must be at most 100 printable characters",
+        ));
         return None;
     }
     Some(name.to_owned())
@@ -60,7 +63,9 @@ pub async fn register(
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<SessionResponse>), ApiError> {
     let mut errors = Vec::new();
-    let email = Email::parse(&req.email).map_err(|m| errors.push(FieldError::new("email", m))).ok();
+    let email = Email::parse(&req.email)
+        .map_err(|m| errors.push(FieldError::new("email", m)))
+        .ok();
     if let Err(m) = check_policy(&req.password) {
         errors.push(FieldError::new("password", m));
     }
@@ -70,7 +75,10 @@ pub async fn register(
         Some(t) => match InvitationToken::decode(t) {
             Some(tok) => Some(tok),
             None => {
-                errors.push(FieldError::new("invitationToken", "is not a valid invitation token"));
+                errors.push(FieldError::new(
+                    "invitationToken",
+                    "is not a valid invitation token",
+                ));
                 None
             }
         },
@@ -98,8 +106,15 @@ pub async fn register(
         }
         None => {
             let tenant_id = TenantId::generate();
-            let default_name =
-                format!("{}'s workspace", name.clone().unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("My").to_owned()));
+            let default_name = format!(
+                "{}'s workspace",
+                name.clone().unwrap_or_else(|| email
+                    .as_str()
+                    .split('@')
+                    .next()
+                    .unwrap_or("My")
+                    .to_owned())
+            );
             (
                 TenantItem {
                     tenant_id,
@@ -120,23 +135,49 @@ pub async fn register(
         default_tenant_id: tenant.tenant_id.clone(),
         created_at: now.clone(),
     };
-    let member = Member { tenant_id: tenant.tenant_id.clone(), user_id: user_id.clone(), email: email.clone(), name, role, joined_at: now };
+    let member = Member {
+        tenant_id: tenant.tenant_id.clone(),
+        user_id: user_id.clone(),
+        email: email.clone(),
+        name,
+        role,
+        joined_at: now,
+    };
 
     let mut tx = state
         .store
         .tx()
-        .put_new(Store::item(&keys::email(&email), "email", &EmailItem { user_id: user_id.clone() })?)
+        .put_new(Store::item(
+            &keys::email(&email),
+            "email",
+            &EmailItem {
+                user_id: user_id.clone(),
+            },
+        )?)
         .put_new(Store::item(&keys::user(&user_id), "user", &user)?)
         .put_new(Store::with_gsi1(
-            Store::item(&keys::member(&tenant.tenant_id, &user_id), "member", &member)?,
+            Store::item(
+                &keys::member(&tenant.tenant_id, &user_id),
+                "member",
+                &member,
+            )?,
             &keys::member_gsi1(&tenant.tenant_id, &user_id),
         ));
     tx = match &invitation {
-        None => tx.put_new(Store::item(&keys::tenant(&tenant.tenant_id), "tenant", &tenant)?),
+        None => tx.put_new(Store::item(
+            &keys::tenant(&tenant.tenant_id),
+            "tenant",
+            &tenant,
+        )?),
         Some(inv) => {
             let tx = tx.delete_existing(&keys::invitation(&inv.tenant_id, &inv.invitation_id));
             if role == Role::Owner {
-                tx.update(&keys::tenant(&inv.tenant_id), "ADD ownerCount :one", Some("attribute_exists(PK)"), &[(":one", n(1))])
+                tx.update(
+                    &keys::tenant(&inv.tenant_id),
+                    "ADD ownerCount :one",
+                    Some("attribute_exists(PK)"),
+                    &[(":one", n(1))],
+                )
             } else {
                 tx
             }
@@ -145,17 +186,35 @@ pub async fn register(
     match tx.commit().await {
         Ok(()) => {}
         Err(StoreError::ConditionFailed) => {
-            return Err(if state.store.get::<EmailItem>(&keys::email(&email)).await?.is_some() {
-                ApiError::conflict("email_taken", "an account with this email already exists")
-            } else {
-                ApiError::conflict("invitation_used", "the invitation has already been used or revoked")
-            });
+            return Err(
+                if state
+                    .store
+                    .get::<EmailItem>(&keys::email(&email))
+                    .await?
+                    .is_some()
+                {
+                    ApiError::conflict("email_taken", "an account with this email already exists")
+                } else {
+                    ApiError::conflict(
+                        "invitation_used",
+                        "the invitation has already been used or revoked",
+                    )
+                },
+            );
         }
         Err(e) => return Err(e.into()),
     }
     tracing::info!(user = %user_id, tenant = %tenant.tenant_id, invited = invitation.is_some(), "user registered");
     let tokens = sessions::start(&state, &user_id, &email, &tenant.tenant_id, role).await?;
-    Ok((StatusCode::CREATED, Json(SessionResponse { user: (&user).into(), tenant: (&tenant).into(), role, tokens })))
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionResponse {
+            user: (&user).into(),
+            tenant: (&tenant).into(),
+            role,
+            tokens,
+        }),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -173,7 +232,13 @@ fn bad_credentials() -> ApiError {
 
 fn locked(until: i64) -> ApiError {
     let left = (until - shared::time::now_epoch()).max(1) as u64;
-    ApiError::Locked { detail: format!("too many failed sign-in attempts; try again in {} minutes", left.div_ceil(60)), retry_after: left }
+    ApiError::Locked {
+        detail: format!(
+            "too many failed sign-in attempts; try again in {} minutes",
+            left.div_ceil(60)
+        ),
+        retry_after: left,
+    }
 }
 
 /// Sign-in attempts of one email address (known or not): `LOGIN#<email>`.
@@ -198,7 +263,11 @@ async fn count_attempt(state: &AppState, email: &Email, now: i64) -> Result<u32,
             &key,
             "ADD failures :one SET #ttl = :ttl",
             Some("attribute_not_exists(lockedUntil) OR lockedUntil <= :now"),
-            &[(":one", n(1)), (":now", n(now)), (":ttl", n(now + LOCKOUT_SECS + 3600))],
+            &[
+                (":one", n(1)),
+                (":now", n(now)),
+                (":ttl", n(now + LOCKOUT_SECS + 3600)),
+            ],
         )
         .await;
     match counted {
@@ -232,7 +301,15 @@ async fn lock(state: &AppState, email: &Email, now: i64) -> Result<ApiError, Api
 /// it meanwhile: then the sign-in is refused too, and the lock stays.
 async fn clear_attempts(state: &AppState, email: &Email, now: i64) -> Result<(), ApiError> {
     let key = keys::login_attempts(email);
-    match state.store.delete_if(&key, "attribute_not_exists(lockedUntil) OR lockedUntil <= :now", &[(":now", n(now))]).await {
+    match state
+        .store
+        .delete_if(
+            &key,
+            "attribute_not_exists(lockedUntil) OR lockedUntil <= :now",
+            &[(":now", n(now))],
+        )
+        .await
+    {
         Ok(()) => Ok(()),
         Err(StoreError::ConditionFailed) => {
             let a: Attempts = state.store.get(&key).await?.unwrap_or_default();
@@ -245,7 +322,10 @@ async fn clear_attempts(state: &AppState, email: &Email, now: i64) -> Result<(),
 /// `POST /api/v1/auth/login`. An unknown email and a wrong password get the same answer after the
 /// same work (one argon2 verification), and both count towards the lock.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", summary = "Sign in", request_body = LoginRequest, responses((status = 200, body = SessionResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 423, body = shared::error::Problem, content_type = "application/problem+json")))]
-pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> Result<Json<SessionResponse>, ApiError> {
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Json<SessionResponse>, ApiError> {
     let Ok(email) = Email::parse(&req.email) else {
         state.passwords.verify_dummy(req.password).await?;
         return Err(bad_credentials());
@@ -257,7 +337,12 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
         None => None,
     };
     let verified = match &user {
-        Some(u) => state.passwords.verify(req.password, u.password_hash.clone()).await?,
+        Some(u) => {
+            state
+                .passwords
+                .verify(req.password, u.password_hash.clone())
+                .await?
+        }
         None => state.passwords.verify_dummy(req.password).await?,
     };
     let Some(user) = user.filter(|_| verified) else {
@@ -268,7 +353,9 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
     };
     clear_attempts(&state, &email, shared::time::now_epoch()).await?;
     let wanted = match req.tenant_id.as_deref() {
-        Some(t) => Some(TenantId::parse(t).map_err(|e| ApiError::invalid("tenantId", e.to_string()))?),
+        Some(t) => {
+            Some(TenantId::parse(t).map_err(|e| ApiError::invalid("tenantId", e.to_string()))?)
+        }
         None => None,
     };
     let member = pick_membership(&state, &user, wanted.as_ref()).await?;
@@ -277,12 +364,28 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
         .get(&keys::tenant(&member.tenant_id))
         .await?
         .ok_or_else(|| ApiError::internal(std::io::Error::other("membership without tenant")))?;
-    let tokens = sessions::start(&state, &user.user_id, &user.email, &member.tenant_id, member.role).await?;
-    Ok(Json(SessionResponse { user: (&user).into(), tenant: (&tenant).into(), role: member.role, tokens }))
+    let tokens = sessions::start(
+        &state,
+        &user.user_id,
+        &user.email,
+        &member.tenant_id,
+        member.role,
+    )
+    .await?;
+    Ok(Json(SessionResponse {
+        user: (&user).into(),
+        tenant: (&tenant).into(),
+        role: member.role,
+        tokens,
+    }))
 }
 
 /// The membership to sign in with: the one asked for, else the default, else any.
-async fn pick_membership(state: &AppState, user: &UserItem, wanted: Option<&TenantId>) -> Result<Member, ApiError> {
+async fn pick_membership(
+    state: &AppState,
+    user: &UserItem,
+    wanted: Option<&TenantId>,
+) -> Result<Member, ApiError> {
     if let Some(t) = wanted {
         return state
             .store
@@ -290,11 +393,20 @@ async fn pick_membership(state: &AppState, user: &UserItem, wanted: Option<&Tena
             .await?
             .ok_or_else(|| ApiError::forbidden("you are not a member of that tenant"));
     }
-    if let Some(m) = state.store.get::<Member>(&keys::member(&user.default_tenant_id, &user.user_id)).await? {
+    if let Some(m) = state
+        .store
+        .get::<Member>(&keys::member(&user.default_tenant_id, &user.user_id))
+        .await?
+    {
         return Ok(m);
     }
-    let all: Vec<Member> = state.store.query_gsi1(&keys::tenants_of(&user.user_id)).await?;
-    all.into_iter().next().ok_or_else(|| ApiError::forbidden("you are not a member of any tenant"))
+    let all: Vec<Member> = state
+        .store
+        .query_gsi1(&keys::tenants_of(&user.user_id))
+        .await?;
+    all.into_iter()
+        .next()
+        .ok_or_else(|| ApiError::forbidden("you are not a member of any tenant"))
 }
 
 /// What kind of caller `/auth/me` describes.
@@ -353,9 +465,15 @@ pub struct MeResponse {
 
 /// `GET /api/v1/auth/me`: the caller — a user with their workspaces, or an API key.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", summary = "The caller", responses((status = 200, body = MeResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn me(State(state): State<AppState>, identity: Identity) -> Result<Json<MeResponse>, ApiError> {
-    let tenant: TenantItem =
-        state.store.get(&keys::tenant(&identity.tenant)).await?.ok_or_else(|| ApiError::not_found("tenant not found"))?;
+pub async fn me(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<Json<MeResponse>, ApiError> {
+    let tenant: TenantItem = state
+        .store
+        .get(&keys::tenant(&identity.tenant))
+        .await?
+        .ok_or_else(|| ApiError::not_found("tenant not found"))?;
     let mut me = MeResponse {
         kind: CallerKind::User,
         user: None,
@@ -367,9 +485,13 @@ pub async fn me(State(state): State<AppState>, identity: Identity) -> Result<Jso
     };
     match &identity.principal {
         Principal::User { user_id, .. } => {
-            let user: UserItem =
-                state.store.get(&keys::user(user_id)).await?.ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
-            let memberships: Vec<Member> = state.store.query_gsi1(&keys::tenants_of(user_id)).await?;
+            let user: UserItem = state
+                .store
+                .get(&keys::user(user_id))
+                .await?
+                .ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
+            let memberships: Vec<Member> =
+                state.store.query_gsi1(&keys::tenants_of(user_id)).await?;
             // A user belongs to a handful of workspaces: their names, read side by side.
             let names = futures::future::try_join_all(memberships.iter().map(|m| {
                 let store = state.store.clone();
@@ -381,18 +503,33 @@ pub async fn me(State(state): State<AppState>, identity: Identity) -> Result<Jso
                 memberships
                     .iter()
                     .zip(names)
-                    .filter_map(|(m, t)| t.map(|t| Membership { tenant_id: m.tenant_id.clone(), name: t.name, role: m.role }))
+                    .filter_map(|(m, t)| {
+                        t.map(|t| Membership {
+                            tenant_id: m.tenant_id.clone(),
+                            name: t.name,
+                            role: m.role,
+                        })
+                    })
                     .collect(),
             );
             me.user = Some(UserView::from(&user));
         }
         Principal::ApiKey { key_id, created_by } => {
             me.kind = CallerKind::ApiKey;
-            me.api_key = Some(KeyCaller { id: key_id.clone(), created_by: created_by.clone() });
+            me.api_key = Some(KeyCaller {
+                id: key_id.clone(),
+                created_by: created_by.clone(),
+            });
         }
-        Principal::Workflow { workflow_id, run_as } => {
+        Principal::Workflow {
+            workflow_id,
+            run_as,
+        } => {
             me.kind = CallerKind::Workflow;
-            me.workflow = Some(WorkflowCaller { id: workflow_id.clone(), run_as: run_as.clone() });
+            me.workflow = Some(WorkflowCaller {
+                id: workflow_id.clone(),
+                run_as: run_as.clone(),
+            });
         }
     }
     Ok(Json(me))
@@ -420,13 +557,29 @@ pub async fn update_me(
     let Some(name) = name else {
         return Err(ApiError::invalid("name", "is required"));
     };
-    let user: UserItem =
-        state.store.update(&keys::user(user_id), "SET #name = :name", Some("attribute_exists(PK)"), &[(":name", s(&name))]).await?;
+    let user: UserItem = state
+        .store
+        .update(
+            &keys::user(user_id),
+            "SET #name = :name",
+            Some("attribute_exists(PK)"),
+            &[(":name", s(&name))],
+        )
+        .await?;
     // Member listings show the name too; keep them in step.
-    for m in state.store.query_gsi1::<Member>(&keys::tenants_of(user_id)).await? {
+    for m in state
+        .store
+        .query_gsi1::<Member>(&keys::tenants_of(user_id))
+        .await?
+    {
         let _: Member = state
             .store
-            .update(&keys::member(&m.tenant_id, user_id), "SET #name = :name", Some("attribute_exists(PK)"), &[(":name", s(&name))])
+            .update(
+                &keys::member(&m.tenant_id, user_id),
+                "SET #name = :name",
+                Some("attribute_exists(PK)"),
+                &[(":name", s(&name))],
+            )
             .await?;
     }
     Ok(Json((&user).into()))
@@ -449,13 +602,24 @@ pub async fn change_password(
     let (user_id, email, session) = identity.user_session()?;
     check_policy(&req.new_password).map_err(|m| ApiError::invalid("newPassword", m))?;
     if req.new_password == req.current_password {
-        return Err(ApiError::invalid("newPassword", "must differ from the current password"));
+        return Err(ApiError::invalid(
+            "newPassword",
+            "must differ from the current password",
+        ));
     }
-    let user: UserItem = state.store.get(&keys::user(user_id)).await?.ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
+    let user: UserItem = state
+        .store
+        .get(&keys::user(user_id))
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
     // Guesses of the current password (say, with a stolen access token) count like sign-ins.
     let now = shared::time::now_epoch();
     let attempt = count_attempt(&state, email, now).await?;
-    if !state.passwords.verify(req.current_password, user.password_hash.clone()).await? {
+    if !state
+        .passwords
+        .verify(req.current_password, user.password_hash.clone())
+        .await?
+    {
         if attempt >= MAX_FAILED_LOGINS {
             return Err(lock(&state, email, now).await?);
         }
@@ -473,11 +637,17 @@ pub async fn change_password(
         )
         .await
         .map_err(|e| match e {
-            StoreError::ConditionFailed => ApiError::conflict("concurrent_change", "the password was changed at the same time; try again"),
+            StoreError::ConditionFailed => ApiError::conflict(
+                "concurrent_change",
+                "the password was changed at the same time; try again",
+            ),
             e => e.into(),
         })?;
     let revoked = sessions::revoke_all_except(&state, user_id, Some(session)).await?;
-    Ok(Json(PasswordChanged { changed: true, other_sessions_revoked: revoked }))
+    Ok(Json(PasswordChanged {
+        changed: true,
+        other_sessions_revoked: revoked,
+    }))
 }
 
 /// `POST /api/v1/auth/change-password`'s answer.

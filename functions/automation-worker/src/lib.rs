@@ -106,12 +106,18 @@ impl Worker {
         let mut response = SqsBatchResponse::default();
         for message in event.records {
             let id = message.message_id.clone().unwrap_or_default();
-            let receives = message.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
+            let receives = message
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(1);
             // Each message is its own telemetry scope (it may be another tenant's).
             let outcome = self
                 .telemetry
                 .run(async {
-                    record::queue_message_age(message.attributes.get("SentTimestamp").map(String::as_str));
+                    record::queue_message_age(
+                        message.attributes.get("SentTimestamp").map(String::as_str),
+                    );
                     match serde_json::from_str::<Job>(message.body.as_deref().unwrap_or("")) {
                         Ok(job) => self.job(&job, &id, receives).await,
                         // Not a job: it fails until the queue moves it to the DLQ, where it can be read.
@@ -136,7 +142,9 @@ impl Worker {
                 None => Err(Retry::Other("a run job without executionId".into())),
             },
             "schedule" => {
-                let Some(workflow) = wf::load(&self.store, &job.tenant_id, &job.workflow_id).await? else {
+                let Some(workflow) =
+                    wf::load(&self.store, &job.tenant_id, &job.workflow_id).await?
+                else {
                     tracing::info!(workflow = %job.workflow_id, "schedule fired for a deleted workflow");
                     return Ok(());
                 };
@@ -159,7 +167,12 @@ impl Worker {
 
     /// Takes the run (unless it ended or another worker holds it), drives it, and records the
     /// outcome.
-    pub async fn run(&self, tenant: &TenantId, id: &ExecutionId, receives: u32) -> Result<(), Retry> {
+    pub async fn run(
+        &self,
+        tenant: &TenantId,
+        id: &ExecutionId,
+        receives: u32,
+    ) -> Result<(), Retry> {
         let key = keys::execution(tenant, id);
         let Some(current) = self.store.get::<Execution>(&key).await? else {
             tracing::warn!(execution = %id, "job for an unknown run");
@@ -189,7 +202,9 @@ impl Worker {
             Ok(e) => e,
             Err(StoreError::ConditionFailed) => {
                 return match self.store.get::<Execution>(&key).await? {
-                    Some(e) if !e.status.is_final() => Err(Retry::Other("another worker holds the run".into())),
+                    Some(e) if !e.status.is_final() => {
+                        Err(Retry::Other("another worker holds the run".into()))
+                    }
                     _ => Ok(()),
                 };
             }
@@ -197,10 +212,22 @@ impl Worker {
         };
         record::attribute(tenant, &execution.run_as);
         tracing::info!(execution = %id, workflow = %execution.workflow_id, delivery = execution.deliveries, "running workflow");
-        if wf::load(&self.store, tenant, &execution.workflow_id).await?.is_none() {
-            return self.end(&execution, Status::Cancelled, Some("the workflow was deleted".into())).await;
+        if wf::load(&self.store, tenant, &execution.workflow_id)
+            .await?
+            .is_none()
+        {
+            return self
+                .end(
+                    &execution,
+                    Status::Cancelled,
+                    Some("the workflow was deleted".into()),
+                )
+                .await;
         }
-        let records: Vec<StepRecord> = self.store.query_prefix(&keys::execution_steps_of(tenant, id)).await?;
+        let records: Vec<StepRecord> = self
+            .store
+            .query_prefix(&keys::execution_steps_of(tenant, id))
+            .await?;
         let mut run = Run {
             worker: self,
             execution: &execution,
@@ -218,7 +245,9 @@ impl Worker {
         let steps = execution.definition.steps.clone();
         match run.steps(&steps, "", &mut context).await {
             Ok(Flow::Next) => self.end(&execution, Status::Succeeded, None).await,
-            Ok(Flow::Stop(Outcome::Ended(status, error))) => self.end(&execution, status, error).await,
+            Ok(Flow::Stop(Outcome::Ended(status, error))) => {
+                self.end(&execution, status, error).await
+            }
             Ok(Flow::Stop(Outcome::Waiting(resume_at))) => {
                 let wait = (resume_at - shared::time::now_epoch()).clamp(1, 900) as u32;
                 let job = Job {
@@ -237,24 +266,40 @@ impl Worker {
                     // This was the last delivery: the message goes to the DLQ, and the run says so.
                     let _ = self
                         .store
-                        .update::<Value>(&key, "SET #deadLettered = :yes", None, &[(":yes", shared::store::AttributeValue::Bool(true))])
+                        .update::<Value>(
+                            &key,
+                            "SET #deadLettered = :yes",
+                            None,
+                            &[(":yes", shared::store::AttributeValue::Bool(true))],
+                        )
                         .await;
-                    let why = format!("gave up after {receives} deliveries ({e}); the job is in the automation dead-letter queue");
-                    let _ = wf::finish_execution(&self.store, &execution, Status::Failed, Some(why)).await;
+                    let why = format!(
+                        "gave up after {receives} deliveries ({e}); the job is in the automation dead-letter queue"
+                    );
+                    let _ =
+                        wf::finish_execution(&self.store, &execution, Status::Failed, Some(why))
+                            .await;
                 }
                 Err(e)
             }
         }
     }
 
-    async fn end(&self, execution: &Execution, status: Status, error: Option<String>) -> Result<(), Retry> {
+    async fn end(
+        &self,
+        execution: &Execution,
+        status: Status,
+        error: Option<String>,
+    ) -> Result<(), Retry> {
         let ended = wf::finish_execution(&self.store, execution, status, error.clone()).await?;
         tracing::info!(execution = %execution.id, status = status.as_str(), error = error.as_deref().unwrap_or(""), ended, "workflow run ended");
         Ok(())
     }
 
     async fn release(&self, key: &keys::Key) -> Result<(), Retry> {
-        self.store.update::<Value>(key, "REMOVE #leaseUntil", None, &[]).await?;
+        self.store
+            .update::<Value>(key, "REMOVE #leaseUntil", None, &[])
+            .await?;
         Ok(())
     }
 }
@@ -295,7 +340,9 @@ fn scrub(v: Value, secrets: &[String]) -> Value {
             Value::String(t)
         }
         Value::Array(a) => Value::Array(a.into_iter().map(|x| scrub(x, secrets)).collect()),
-        Value::Object(o) => Value::Object(o.into_iter().map(|(k, x)| (k, scrub(x, secrets))).collect()),
+        Value::Object(o) => {
+            Value::Object(o.into_iter().map(|(k, x)| (k, scrub(x, secrets))).collect())
+        }
         other => other,
     }
 }
@@ -306,7 +353,12 @@ fn bounded(output: Value) -> Value {
         return output;
     }
     let text = output.to_string();
-    let cut = text.char_indices().map(|(i, _)| i).take_while(|i| *i <= 8 * 1024).last().unwrap_or(0);
+    let cut = text
+        .char_indices()
+        .map(|(i, _)| i)
+        .take_while(|i| *i <= 8 * 1024)
+        .last()
+        .unwrap_or(0);
     json!({"truncated": true, "bytes": size, "preview": &text[..cut]})
 }
 
@@ -315,7 +367,12 @@ impl Run<'_> {
         &self.execution.tenant_id
     }
 
-    fn steps<'b>(&'b mut self, steps: &'b [Step], prefix: &'b str, context: &'b mut Value) -> BoxFuture<'b, Result<Flow, Retry>> {
+    fn steps<'b>(
+        &'b mut self,
+        steps: &'b [Step],
+        prefix: &'b str,
+        context: &'b mut Value,
+    ) -> BoxFuture<'b, Result<Flow, Retry>> {
         Box::pin(async move {
             for step in steps {
                 let path = format!("{prefix}{}", step.id);
@@ -329,16 +386,28 @@ impl Run<'_> {
 
     /// Cancelled, ended elsewhere, or past its deadline: the run stops before the next step.
     async fn checkpoint(&self) -> Result<Option<Outcome>, Retry> {
-        let current: Option<Execution> = self.worker.store.get(&keys::execution(self.tenant(), &self.execution.id)).await?;
+        let current: Option<Execution> = self
+            .worker
+            .store
+            .get(&keys::execution(self.tenant(), &self.execution.id))
+            .await?;
         Ok(match current {
-            None => Some(Outcome::Ended(Status::Cancelled, Some("the run was deleted".into()))),
+            None => Some(Outcome::Ended(
+                Status::Cancelled,
+                Some("the run was deleted".into()),
+            )),
             Some(e) if e.status.is_final() => Some(Outcome::Ended(e.status, e.error)),
-            Some(e) if e.cancel_requested => Some(Outcome::Ended(Status::Cancelled, Some("cancelled on request".into()))),
+            Some(e) if e.cancel_requested => Some(Outcome::Ended(
+                Status::Cancelled,
+                Some("cancelled on request".into()),
+            )),
             Some(e) if shared::time::now_epoch() > e.deadline => Some(Outcome::Ended(
                 Status::Failed,
                 Some(format!(
                     "timed out: the workflow allows {} s per run",
-                    e.definition.timeout_seconds.unwrap_or(wf::definition::DEFAULT_TIMEOUT_SECS)
+                    e.definition
+                        .timeout_seconds
+                        .unwrap_or(wf::definition::DEFAULT_TIMEOUT_SECS)
                 )),
             )),
             Some(_) => None,
@@ -346,7 +415,11 @@ impl Run<'_> {
     }
 
     async fn save(&mut self, record: StepRecord) -> Result<(), Retry> {
-        let item = Store::item(&keys::execution_step(self.tenant(), &self.execution.id, &record.path), "workflow_step", &record)?;
+        let item = Store::item(
+            &keys::execution_step(self.tenant(), &self.execution.id, &record.path),
+            "workflow_step",
+            &record,
+        )?;
         self.worker.store.put(item).await?;
         self.records.insert(record.path.clone(), record);
         Ok(())
@@ -374,7 +447,12 @@ impl Run<'_> {
         }
     }
 
-    async fn finish(&mut self, mut record: StepRecord, result: &Result<Value, Failure>, attempts: u32) -> Result<(), Retry> {
+    async fn finish(
+        &mut self,
+        mut record: StepRecord,
+        result: &Result<Value, Failure>,
+        attempts: u32,
+    ) -> Result<(), Retry> {
         let now = shared::time::now_rfc3339_millis();
         record.duration_ms = shared::time::millis_between(&record.started_at, &now);
         record.finished_at = Some(now);
@@ -386,7 +464,9 @@ impl Run<'_> {
             }
             Err(f) => {
                 record.status = "failed".into();
-                record.error = Some(json!({"message": f.message, "detail": bounded(f.detail.clone()), "transient": f.transient}));
+                record.error = Some(
+                    json!({"message": f.message, "detail": bounded(f.detail.clone()), "transient": f.transient}),
+                );
             }
         }
         self.save(record).await
@@ -395,11 +475,19 @@ impl Run<'_> {
     /// Appends to the run's log (bounded; a full log drops new lines).
     async fn log(&self, level: &str, step: Option<&str>, message: String) -> Result<(), Retry> {
         let message = if message.chars().count() > MAX_LOG_CHARS {
-            format!("{}… (truncated)", message.chars().take(MAX_LOG_CHARS).collect::<String>())
+            format!(
+                "{}… (truncated)",
+                message.chars().take(MAX_LOG_CHARS).collect::<String>()
+            )
         } else {
             message
         };
-        let entry = LogEntry { at: shared::time::now_rfc3339_millis(), level: level.into(), step: step.map(str::to_owned), message };
+        let entry = LogEntry {
+            at: shared::time::now_rfc3339_millis(),
+            level: level.into(),
+            step: step.map(str::to_owned),
+            message,
+        };
         let value = serde_dynamo::to_attribute_value(vec![entry]).map_err(StoreError::from)?;
         let logged = self
             .worker
@@ -408,7 +496,11 @@ impl Run<'_> {
                 &keys::execution(self.tenant(), &self.execution.id),
                 "SET #logs = list_append(if_not_exists(#logs, :empty), :entry)",
                 Some("attribute_not_exists(#logs) OR size(#logs) < :max"),
-                &[(":entry", value), (":empty", shared::store::AttributeValue::L(vec![])), (":max", n(MAX_LOGS))],
+                &[
+                    (":entry", value),
+                    (":empty", shared::store::AttributeValue::L(vec![])),
+                    (":max", n(MAX_LOGS)),
+                ],
             )
             .await;
         match logged {
@@ -422,24 +514,34 @@ impl Run<'_> {
     async fn identity(&mut self) -> Result<Identity, Failure> {
         if self.identity.is_none() {
             let e = &self.execution;
-            let found =
-                match shared::workflows::run_identity(&self.worker.store, &e.tenant_id, &e.workflow_id, &e.run_as, e.run_as_key.as_ref())
-                    .await
-                {
-                    Ok(identity) => Ok(identity),
-                    Err(shared::workflows::RunAsError::Refused(why)) => Err(Failure::permanent(why)),
-                    Err(shared::workflows::RunAsError::Store(e)) => {
-                        return Err(Failure::transient(format!("could not load the run's user: {e}")));
-                    }
-                };
+            let found = match shared::workflows::run_identity(
+                &self.worker.store,
+                &e.tenant_id,
+                &e.workflow_id,
+                &e.run_as,
+                e.run_as_key.as_ref(),
+            )
+            .await
+            {
+                Ok(identity) => Ok(identity),
+                Err(shared::workflows::RunAsError::Refused(why)) => Err(Failure::permanent(why)),
+                Err(shared::workflows::RunAsError::Store(e)) => {
+                    return Err(Failure::transient(format!(
+                        "could not load the run's user: {e}"
+                    )));
+                }
+            };
             self.identity = Some(found);
         }
-        self.identity.clone().unwrap_or_else(|| Err(Failure::transient("no identity")))
+        self.identity
+            .clone()
+            .unwrap_or_else(|| Err(Failure::transient("no identity")))
     }
 
     /// Makes a finished step visible to later templates.
     fn remember(context: &mut Value, record: &StepRecord) {
-        context["steps"][&record.step_id] = json!({"output": record.output, "status": record.status, "error": record.error});
+        context["steps"][&record.step_id] =
+            json!({"output": record.output, "status": record.status, "error": record.error});
     }
 
     /// A step that ended in an earlier delivery: its recorded outcome, not a second run.
@@ -449,7 +551,12 @@ impl Run<'_> {
         if r.status == "succeeded" {
             return Some(Flow::Next);
         }
-        let message = r.error.as_ref().and_then(|e| e.get("message")).and_then(Value::as_str).unwrap_or("failed");
+        let message = r
+            .error
+            .as_ref()
+            .and_then(|e| e.get("message"))
+            .and_then(Value::as_str)
+            .unwrap_or("failed");
         Some(Self::after_failure(step, message))
     }
 
@@ -458,11 +565,20 @@ impl Run<'_> {
         if step.continue_on_error {
             Flow::Next
         } else {
-            Flow::Stop(Outcome::Ended(Status::Failed, Some(format!("step `{}` failed: {message}", step.id))))
+            Flow::Stop(Outcome::Ended(
+                Status::Failed,
+                Some(format!("step `{}` failed: {message}", step.id)),
+            ))
         }
     }
 
-    async fn step(&mut self, step: &Step, path: &str, prefix: &str, context: &mut Value) -> Result<Flow, Retry> {
+    async fn step(
+        &mut self,
+        step: &Step,
+        path: &str,
+        prefix: &str,
+        context: &mut Value,
+    ) -> Result<Flow, Retry> {
         if let Some(outcome) = self.checkpoint().await? {
             return Ok(Flow::Stop(outcome));
         }
@@ -490,7 +606,9 @@ impl Run<'_> {
             // Decided before an interruption: the same branch again.
             Some(r) => r,
             None => {
-                let Some(test) = &step.condition else { return Ok(Self::after_failure(step, "no `if`")) };
+                let Some(test) = &step.condition else {
+                    return Ok(Self::after_failure(step, "no `if`"));
+                };
                 let rendered = steps::render_condition(test, context);
                 let input = serde_json::to_value(&rendered).unwrap_or(Value::Null);
                 let mut record = self.record(step, path, "running", input);
@@ -511,8 +629,15 @@ impl Run<'_> {
             }
         };
         let then = record.output.get("branch").and_then(Value::as_str) == Some("then");
-        let flow = self.steps(if then { &step.then } else { &step.otherwise }, prefix, context).await?;
-        self.close_container(step, record, context, flow, |out| out).await
+        let flow = self
+            .steps(
+                if then { &step.then } else { &step.otherwise },
+                prefix,
+                context,
+            )
+            .await?;
+        self.close_container(step, record, context, flow, |out| out)
+            .await
     }
 
     /// Records a container's end from its children's flow.
@@ -538,7 +663,11 @@ impl Run<'_> {
                 record.finished_at = Some(now);
                 self.save(record.clone()).await?;
                 Self::remember(context, &record);
-                return Ok(if step.continue_on_error { Flow::Next } else { Flow::Stop(Outcome::Ended(Status::Failed, error)) });
+                return Ok(if step.continue_on_error {
+                    Flow::Next
+                } else {
+                    Flow::Stop(Outcome::Ended(Status::Failed, error))
+                });
             }
             stop => return Ok(stop),
         }
@@ -560,19 +689,35 @@ impl Run<'_> {
         if let Some(flow) = Self::replay(step, context, recorded.as_ref()) {
             return Ok(flow);
         }
-        let items = step.items.as_ref().map(|i| render(i, context)).unwrap_or(Value::Null);
+        let items = step
+            .items
+            .as_ref()
+            .map(|i| render(i, context))
+            .unwrap_or(Value::Null);
         let max = step.max_items.unwrap_or(MAX_ITEMS).min(MAX_ITEMS);
         let problem = match &items {
-            Value::Array(list) if list.len() > max => Some(format!("{} items, more than the {max} a for_each takes", list.len())),
+            Value::Array(list) if list.len() > max => Some(format!(
+                "{} items, more than the {max} a for_each takes",
+                list.len()
+            )),
             Value::Array(_) => None,
-            other => Some(format!("`items` is not a list (it is {})", type_name(other))),
+            other => Some(format!(
+                "`items` is not a list (it is {})",
+                type_name(other)
+            )),
         };
         let record = match recorded {
             Some(r) => r,
             None => {
-                let mut r = self.record(step, path, "running", json!({"count": items.as_array().map(Vec::len)}));
+                let mut r = self.record(
+                    step,
+                    path,
+                    "running",
+                    json!({"count": items.as_array().map(Vec::len)}),
+                );
                 if let Some(message) = problem {
-                    self.finish(r, &Err(Failure::permanent(message.clone())), 1).await?;
+                    self.finish(r, &Err(Failure::permanent(message.clone())), 1)
+                        .await?;
                     let saved = self.records[path].clone();
                     Self::remember(context, &saved);
                     return Ok(Self::after_failure(step, &message));
@@ -589,19 +734,48 @@ impl Run<'_> {
             inner["item"] = item;
             inner["index"] = json!(i);
             inner["steps"] = context["steps"].clone();
-            let flow = self.steps(&step.steps, &format!("{prefix}{}[{i}].", step.id), &mut inner).await?;
-            let outputs: serde_json::Map<String, Value> =
-                step.steps.iter().filter_map(|c| Some((c.id.clone(), inner["steps"].get(&c.id)?.get("output")?.clone()))).collect();
+            let flow = self
+                .steps(
+                    &step.steps,
+                    &format!("{prefix}{}[{i}].", step.id),
+                    &mut inner,
+                )
+                .await?;
+            let outputs: serde_json::Map<String, Value> = step
+                .steps
+                .iter()
+                .filter_map(|c| {
+                    Some((
+                        c.id.clone(),
+                        inner["steps"].get(&c.id)?.get("output")?.clone(),
+                    ))
+                })
+                .collect();
             results.push(Value::Object(outputs));
             if let Flow::Stop(_) = flow {
-                return self.close_container(step, record, context, flow, |o| o).await;
+                return self
+                    .close_container(step, record, context, flow, |o| o)
+                    .await;
             }
         }
         let count = results.len();
-        self.close_container(step, record, context, Flow::Next, move |_| json!({"count": count, "results": results})).await
+        self.close_container(
+            step,
+            record,
+            context,
+            Flow::Next,
+            move |_| json!({"count": count, "results": results}),
+        )
+        .await
     }
 
-    async fn delay(&mut self, step: &Step, path: &str, context: &mut Value, recorded: Option<StepRecord>) -> Result<Flow, Retry> {
+    async fn delay(
+        &mut self,
+        step: &Step,
+        path: &str,
+        context: &mut Value,
+        recorded: Option<StepRecord>,
+    ) -> Result<Flow, Retry> {
         let now = shared::time::now_epoch();
         if let Some(flow) = Self::replay(step, context, recorded.as_ref()) {
             return Ok(flow);
@@ -609,7 +783,11 @@ impl Run<'_> {
         let mut record = match recorded {
             Some(r) => r,
             None => {
-                let secs = step.input.get("seconds").and_then(Value::as_u64).unwrap_or(1) as i64;
+                let secs = step
+                    .input
+                    .get("seconds")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(1) as i64;
                 let mut r = self.record(step, path, "waiting", json!({"seconds": secs}));
                 r.resume_at = Some(now + secs);
                 if secs > INLINE_DELAY_SECS {
@@ -622,7 +800,10 @@ impl Run<'_> {
         if resume_at > self.execution.deadline {
             let f = Err(Failure::permanent("the delay ends after the run's timeout"));
             self.finish(record, &f, 1).await?;
-            return Ok(Self::after_failure(step, "the delay ends after the run's timeout"));
+            return Ok(Self::after_failure(
+                step,
+                "the delay ends after the run's timeout",
+            ));
         }
         let left = resume_at - now;
         if left > INLINE_DELAY_SECS {
@@ -639,7 +820,13 @@ impl Run<'_> {
         Ok(Flow::Next)
     }
 
-    async fn leaf(&mut self, step: &Step, path: &str, context: &mut Value, recorded: Option<StepRecord>) -> Result<Flow, Retry> {
+    async fn leaf(
+        &mut self,
+        step: &Step,
+        path: &str,
+        context: &mut Value,
+        recorded: Option<StepRecord>,
+    ) -> Result<Flow, Retry> {
         if let Some(flow) = Self::replay(step, context, recorded.as_ref()) {
             return Ok(flow);
         }
@@ -650,7 +837,8 @@ impl Run<'_> {
                 self.finish(r, &Err(Failure::permanent(message)), 1).await?;
                 let saved = self.records[path].clone();
                 Self::remember(context, &saved);
-                self.log("error", Some(&step.id), message.to_owned()).await?;
+                self.log("error", Some(&step.id), message.to_owned())
+                    .await?;
                 return Ok(Self::after_failure(step, message));
             }
             _ => {}
@@ -674,26 +862,49 @@ impl Run<'_> {
             // The mark that tells a later delivery this step began.
             self.save(record.clone()).await?;
         }
-        let attempts_allowed = step.retry.map(|r| r.attempts).unwrap_or(DEFAULT_ATTEMPTS).max(1);
+        let attempts_allowed = step
+            .retry
+            .map(|r| r.attempts)
+            .unwrap_or(DEFAULT_ATTEMPTS)
+            .max(1);
         let backoff = step.retry.and_then(|r| r.backoff_seconds).unwrap_or(1.0);
         let mut attempt = 0;
         let result = loop {
             attempt += 1;
-            let result = self.run_leaf(step, &input).await.map(|v| scrub(v, &secrets)).map_err(|f| f.scrubbed(&secrets));
+            let result = self
+                .run_leaf(step, &input)
+                .await
+                .map(|v| scrub(v, &secrets))
+                .map_err(|f| f.scrubbed(&secrets));
             match result {
                 Err(f) if f.transient && attempt < attempts_allowed => {
-                    let wait = (backoff * 2f64.powi(attempt as i32 - 1)).max(f.retry_after.unwrap_or(0) as f64).min(30.0);
+                    let wait = (backoff * 2f64.powi(attempt as i32 - 1))
+                        .max(f.retry_after.unwrap_or(0) as f64)
+                        .min(30.0);
                     if shared::time::now_epoch() + wait.ceil() as i64 > self.execution.deadline {
                         break Err(f);
                     }
-                    self.log("warn", Some(&step.id), format!("attempt {attempt} failed ({}); retrying in {wait:.1} s", f.message)).await?;
+                    self.log(
+                        "warn",
+                        Some(&step.id),
+                        format!(
+                            "attempt {attempt} failed ({}); retrying in {wait:.1} s",
+                            f.message
+                        ),
+                    )
+                    .await?;
                     tokio::time::sleep(Duration::from_secs_f64(wait)).await;
                 }
                 other => break other,
             }
         };
         if let Err(f) = &result {
-            self.log("error", Some(&step.id), format!("failed after {attempt} attempt(s): {}", f.message)).await?;
+            self.log(
+                "error",
+                Some(&step.id),
+                format!("failed after {attempt} attempt(s): {}", f.message),
+            )
+            .await?;
         }
         self.finish(record, &result, attempt).await?;
         let saved = self.records[path].clone();
@@ -707,27 +918,55 @@ impl Run<'_> {
     /// The step's input rendered twice when it uses workspace secrets — with their values (sent)
     /// and with `***` (recorded) — and the values (to scrub from what comes back). A secret that
     /// does not exist fails the step; KMS or the table not answering brings the job back.
-    async fn with_secrets(&self, step: &Step, context: &mut Value) -> Result<Result<(Value, Value, Vec<String>), Failure>, Retry> {
+    async fn with_secrets(
+        &self,
+        step: &Step,
+        context: &mut Value,
+    ) -> Result<Result<(Value, Value, Vec<String>), Failure>, Retry> {
         let mut names = Vec::new();
         if step.kind == "http_request" {
             let mut refs = Vec::new();
             let _ = wf::template::references(&step.input, "input", &mut refs);
-            names = refs.into_iter().filter(|(_, r)| r[0] == "secrets" && r.len() == 2).map(|(_, r)| r[1].clone()).collect();
+            names = refs
+                .into_iter()
+                .filter(|(_, r)| r[0] == "secrets" && r.len() == 2)
+                .map(|(_, r)| r[1].clone())
+                .collect();
         }
         if names.is_empty() {
             let input = render(&step.input, context);
             return Ok(Ok((input.clone(), input, Vec::new())));
         }
-        let opened = match wf::secrets::open(&self.worker.store, &self.worker.kms, self.tenant(), names).await {
-            Ok(opened) => opened,
-            Err(e @ wf::secrets::OpenError::Missing(_)) => return Ok(Err(Failure::permanent(e.to_string()))),
-            Err(e) => return Err(Retry::Other(format!("could not open the workspace's secrets: {e}"))),
-        };
+        let opened =
+            match wf::secrets::open(&self.worker.store, &self.worker.kms, self.tenant(), names)
+                .await
+            {
+                Ok(opened) => opened,
+                Err(e @ wf::secrets::OpenError::Missing(_)) => {
+                    return Ok(Err(Failure::permanent(e.to_string())));
+                }
+                Err(e) => {
+                    return Err(Retry::Other(format!(
+                        "could not open the workspace's secrets: {e}"
+                    )));
+                }
+            };
         use secrecy::ExposeSecret;
-        let values: Vec<String> = opened.values().map(|v| v.expose_secret().to_owned()).collect();
-        context["secrets"] = opened.keys().map(|k| (k.clone(), json!("***"))).collect::<serde_json::Map<_, _>>().into();
+        let values: Vec<String> = opened
+            .values()
+            .map(|v| v.expose_secret().to_owned())
+            .collect();
+        context["secrets"] = opened
+            .keys()
+            .map(|k| (k.clone(), json!("***")))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
         let shown = render(&step.input, context);
-        context["secrets"] = opened.iter().map(|(k, v)| (k.clone(), json!(v.expose_secret()))).collect::<serde_json::Map<_, _>>().into();
+        context["secrets"] = opened
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v.expose_secret())))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
         let input = render(&step.input, context);
         if let Some(map) = context.as_object_mut() {
             map.remove("secrets");
@@ -745,7 +984,9 @@ impl Run<'_> {
                     None => String::new(),
                 };
                 let level = input.get("level").and_then(Value::as_str).unwrap_or("info");
-                self.log(level, Some(&step.id), message.clone()).await.map_err(|e| Failure::transient(e.to_string()))?;
+                self.log(level, Some(&step.id), message.clone())
+                    .await
+                    .map_err(|e| Failure::transient(e.to_string()))?;
                 Ok(json!({"message": message, "level": level}))
             }
             "http_request" => self.worker.http_request(input).await,
@@ -783,15 +1024,20 @@ mod tests {
     async fn a_message_that_is_not_a_job_is_reported_so_it_reaches_the_dlq() {
         let (config, aws) = unreachable_aws();
         let worker = Worker::new(&config, &aws);
-        let event: SqsEvent = serde_json::from_str(&event("automation-worker", "not-a-job.json")).unwrap();
+        let event: SqsEvent =
+            serde_json::from_str(&event("automation-worker", "not-a-job.json")).unwrap();
         let response = worker.handle(event).await;
         assert_eq!(response.batch_item_failures.len(), 1);
-        assert_eq!(response.batch_item_failures[0].item_identifier, "059f36b4-87a3-44ab-83d2-661975830a7d");
+        assert_eq!(
+            response.batch_item_failures[0].item_identifier,
+            "059f36b4-87a3-44ab-83d2-661975830a7d"
+        );
     }
 
     #[test]
     fn the_sample_schedule_message_is_a_job() {
-        let event: SqsEvent = serde_json::from_str(&event("automation-worker", "schedule.json")).unwrap();
+        let event: SqsEvent =
+            serde_json::from_str(&event("automation-worker", "schedule.json")).unwrap();
         let job: Job = serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
         assert_eq!(job.source, "schedule");
         assert!(job.execution_id.is_none());
@@ -801,7 +1047,10 @@ mod tests {
     fn credential_headers_are_masked_in_run_history() {
         let input = json!({"url": "https://x", "headers": {"Authorization": "Bearer s3cret", "X-Api-Key": "k", "Accept": "text/plain"}});
         let kept = wf::mask_credentials("http_request", input.clone());
-        assert_eq!(kept["headers"], json!({"Authorization": "***", "X-Api-Key": "***", "Accept": "text/plain"}));
+        assert_eq!(
+            kept["headers"],
+            json!({"Authorization": "***", "X-Api-Key": "***", "Accept": "text/plain"})
+        );
         assert_eq!(wf::mask_credentials("transform", input.clone()), input);
     }
 

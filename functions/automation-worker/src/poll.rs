@@ -25,7 +25,9 @@ fn quoted(s: &str) -> String {
 /// The formula selecting what is new since `since`.
 pub fn formula(on: RecordEvent, field: Option<&str>, filter: Option<&str>, since: &str) -> String {
     let new = match (on, field) {
-        (RecordEvent::Modified, Some(f)) => format!("IS_AFTER({{{}}}, {})", f.replace('}', "\\}"), quoted(since)),
+        (RecordEvent::Modified, Some(f)) => {
+            format!("IS_AFTER({{{}}}, {})", f.replace('}', "\\}"), quoted(since))
+        }
         _ => format!("IS_AFTER(CREATED_TIME(), {})", quoted(since)),
     };
     match filter.map(str::trim).filter(|f| !f.is_empty()) {
@@ -35,23 +37,45 @@ pub fn formula(on: RecordEvent, field: Option<&str>, filter: Option<&str>, since
 }
 
 pub(crate) async fn poll(worker: &Worker, job: &Job, message_id: &str) -> Result<(), Retry> {
-    let Some(workflow) = wf::load(&worker.store, &job.tenant_id, &job.workflow_id).await? else { return Ok(()) };
-    let Trigger::RecordMatches { base_id, table, on, field, filter_by_formula, .. } = &workflow.definition.trigger else { return Ok(()) };
+    let Some(workflow) = wf::load(&worker.store, &job.tenant_id, &job.workflow_id).await? else {
+        return Ok(());
+    };
+    let Trigger::RecordMatches {
+        base_id,
+        table,
+        on,
+        field,
+        filter_by_formula,
+        ..
+    } = &workflow.definition.trigger
+    else {
+        return Ok(());
+    };
     if !workflow.enabled {
         return Ok(());
     }
     let started = shared::time::now_epoch();
-    let cursor = workflow.poll_cursor.clone().unwrap_or_else(|| shared::time::epoch_to_rfc3339(started));
+    let cursor = workflow
+        .poll_cursor
+        .clone()
+        .unwrap_or_else(|| shared::time::epoch_to_rfc3339(started));
     let since = cursor.clone();
-    let identity =
-        match wf::run_identity(&worker.store, &job.tenant_id, &workflow.id, &workflow.updated_by, workflow.updated_by_key.as_ref()).await {
-            Ok(identity) => identity,
-            Err(wf::RunAsError::Refused(why)) => {
-                tracing::warn!(workflow = %workflow.id, reason = %why, "record_matches: not polling");
-                return Ok(());
-            }
-            Err(wf::RunAsError::Store(e)) => return Err(e.into()),
-        };
+    let identity = match wf::run_identity(
+        &worker.store,
+        &job.tenant_id,
+        &workflow.id,
+        &workflow.updated_by,
+        workflow.updated_by_key.as_ref(),
+    )
+    .await
+    {
+        Ok(identity) => identity,
+        Err(wf::RunAsError::Refused(why)) => {
+            tracing::warn!(workflow = %workflow.id, reason = %why, "record_matches: not polling");
+            return Ok(());
+        }
+        Err(wf::RunAsError::Store(e)) => return Err(e.into()),
+    };
     record::attribute(&job.tenant_id, &workflow.updated_by);
     let mut args = json!({
         "base_id": base_id, "table": table,
@@ -77,24 +101,52 @@ pub(crate) async fn poll(worker: &Worker, job: &Job, message_id: &str) -> Result
                     &[(":e", s(&f.message))],
                 )
                 .await
-                .or_else(|e| if matches!(e, StoreError::ConditionFailed) { Ok(Value::Null) } else { Err(e) })?;
+                .or_else(|e| {
+                    if matches!(e, StoreError::ConditionFailed) {
+                        Ok(Value::Null)
+                    } else {
+                        Err(e)
+                    }
+                })?;
             return Ok(());
         }
     };
-    let records = page.get("records").and_then(Value::as_array).cloned().unwrap_or_default();
+    let records = page
+        .get("records")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut newest = None::<String>;
     for record in &records {
         let id = record.get("id").and_then(Value::as_str).unwrap_or_default();
         let at = match (on, field) {
-            (RecordEvent::Modified, Some(f)) => record.get("fields").and_then(|x| x.get(f)).and_then(Value::as_str),
+            (RecordEvent::Modified, Some(f)) => record
+                .get("fields")
+                .and_then(|x| x.get(f))
+                .and_then(Value::as_str),
             _ => record.get("createdTime").and_then(Value::as_str),
         }
         .unwrap_or_default()
         .to_owned();
-        let event = if *on == RecordEvent::Modified { "modified" } else { "created" };
+        let event = if *on == RecordEvent::Modified {
+            "modified"
+        } else {
+            "created"
+        };
         let data = json!({"id": id, "createdTime": record.get("createdTime"), "fields": record.get("fields"), "event": event});
-        let trigger = TriggerEvent { kind: "record_matches", data, event_id: Some(format!("rec#{id}#{at}")) };
-        wf::start_execution(&worker.store, &worker.sqs, &worker.queue_url, &workflow, trigger).await?;
+        let trigger = TriggerEvent {
+            kind: "record_matches",
+            data,
+            event_id: Some(format!("rec#{id}#{at}")),
+        };
+        wf::start_execution(
+            &worker.store,
+            &worker.sqs,
+            &worker.queue_url,
+            &workflow,
+            trigger,
+        )
+        .await?;
         if newest.as_deref().is_none_or(|n| at.as_str() > n) {
             newest = Some(at);
         }
@@ -112,13 +164,19 @@ pub(crate) async fn poll(worker: &Worker, job: &Job, message_id: &str) -> Result
             &keys::workflow(&job.tenant_id, &workflow.id),
             "SET #pollCursor = :next, #lastPollAt = :now REMOVE #pollError",
             Some("#pollCursor = :cursor"),
-            &[(":next", s(&next)), (":cursor", s(&cursor)), (":now", s(shared::time::epoch_to_rfc3339(started)))],
+            &[
+                (":next", s(&next)),
+                (":cursor", s(&cursor)),
+                (":now", s(shared::time::epoch_to_rfc3339(started))),
+            ],
         )
         .await;
     match moved {
         Ok(_) => {}
         // Another turn moved it meanwhile; the next one reads from there.
-        Err(StoreError::ConditionFailed) => tracing::info!(workflow = %workflow.id, "record_matches: the cursor moved meanwhile"),
+        Err(StoreError::ConditionFailed) => {
+            tracing::info!(workflow = %workflow.id, "record_matches: the cursor moved meanwhile")
+        }
         Err(e) => return Err(e.into()),
     }
     tracing::info!(workflow = %workflow.id, message_id, found = records.len(), "record_matches polled");
@@ -131,9 +189,17 @@ mod tests {
 
     #[test]
     fn formulas_select_new_or_changed_records() {
-        assert_eq!(formula(RecordEvent::Created, None, None, "2026-11-28T10:00:00Z"), "IS_AFTER(CREATED_TIME(), '2026-11-28T10:00:00Z')");
         assert_eq!(
-            formula(RecordEvent::Modified, Some("Last Modified"), Some("{Status}='Open'"), "2026-11-28T10:00:00Z"),
+            formula(RecordEvent::Created, None, None, "2026-11-28T10:00:00Z"),
+            "IS_AFTER(CREATED_TIME(), '2026-11-28T10:00:00Z')"
+        );
+        assert_eq!(
+            formula(
+                RecordEvent::Modified,
+                Some("Last Modified"),
+                Some("{Status}='Open'"),
+                "2026-11-28T10:00:00Z"
+            ),
             "AND(IS_AFTER({Last Modified}, '2026-11-28T10:00:00Z'), {Status}='Open')"
         );
     }

@@ -27,10 +27,20 @@ pub struct Failure {
 
 impl Failure {
     pub fn permanent(message: impl Into<String>) -> Self {
-        Self { message: message.into(), detail: Value::Null, transient: false, retry_after: None }
+        Self {
+            message: message.into(),
+            detail: Value::Null,
+            transient: false,
+            retry_after: None,
+        }
     }
     pub fn transient(message: impl Into<String>) -> Self {
-        Self { message: message.into(), detail: Value::Null, transient: true, retry_after: None }
+        Self {
+            message: message.into(),
+            detail: Value::Null,
+            transient: true,
+            retry_after: None,
+        }
     }
     pub fn with_detail(mut self, detail: Value) -> Self {
         self.detail = detail;
@@ -41,8 +51,15 @@ impl Failure {
         if secrets.is_empty() {
             return self;
         }
-        let message = crate::scrub(Value::String(self.message), secrets).as_str().unwrap_or_default().to_owned();
-        Self { message, detail: crate::scrub(self.detail, secrets), ..self }
+        let message = crate::scrub(Value::String(self.message), secrets)
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        Self {
+            message,
+            detail: crate::scrub(self.detail, secrets),
+            ..self
+        }
     }
 }
 
@@ -52,7 +69,12 @@ const DEFAULT_HTTP_TIMEOUT: u64 = 10;
 
 impl Worker {
     /// Runs a registry tool as the run's user.
-    pub(crate) async fn tool(&self, identity: &Identity, name: &str, input: Value) -> Result<Value, Failure> {
+    pub(crate) async fn tool(
+        &self,
+        identity: &Identity,
+        name: &str,
+        input: Value,
+    ) -> Result<Value, Failure> {
         let result = shared::tools::call(&self.toolbox, identity, name, input).await;
         if result.ok {
             return Ok(result.value);
@@ -73,14 +95,29 @@ impl Worker {
     /// (each hop would need the address check), and private addresses are refused unless the
     /// deployment allows them (the local stack).
     pub(crate) async fn http_request(&self, input: &Value) -> Result<Value, Failure> {
-        let method = input.get("method").and_then(Value::as_str).unwrap_or("GET").to_uppercase();
-        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| Failure::permanent("not an HTTP method"))?;
-        let url = input.get("url").and_then(Value::as_str).ok_or_else(|| Failure::permanent("`url` did not render to text"))?;
-        let url = reqwest::Url::parse(url).map_err(|e| Failure::permanent(format!("`{url}` is not a URL: {e}")))?;
+        let method = input
+            .get("method")
+            .and_then(Value::as_str)
+            .unwrap_or("GET")
+            .to_uppercase();
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| Failure::permanent("not an HTTP method"))?;
+        let url = input
+            .get("url")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Failure::permanent("`url` did not render to text"))?;
+        let url = reqwest::Url::parse(url)
+            .map_err(|e| Failure::permanent(format!("`{url}` is not a URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Failure::permanent("only http and https URLs"));
         }
-        let timeout = Duration::from_secs(input.get("timeoutSeconds").and_then(Value::as_u64).unwrap_or(DEFAULT_HTTP_TIMEOUT).clamp(1, 30));
+        let timeout = Duration::from_secs(
+            input
+                .get("timeoutSeconds")
+                .and_then(Value::as_u64)
+                .unwrap_or(DEFAULT_HTTP_TIMEOUT)
+                .clamp(1, 30),
+        );
         let client = self.http_client(&url).await?;
         let mut req = client.request(method, url.clone()).timeout(timeout);
         if let Some(headers) = input.get("headers").and_then(Value::as_object) {
@@ -98,17 +135,24 @@ impl Worker {
             Some(other) => req = req.json(other),
         }
         let mut res = req.send().await.map_err(|e| {
-            let what = if e.is_timeout() { "timed out".to_owned() } else { format!("failed: {}", root_cause(&e)) };
+            let what = if e.is_timeout() {
+                "timed out".to_owned()
+            } else {
+                format!("failed: {}", root_cause(&e))
+            };
             Failure::transient(format!("{} {what}", url.host_str().unwrap_or("the server")))
         })?;
         let status = res.status().as_u16();
-        let headers: Map<String, Value> =
-            res.headers().iter().filter_map(|(k, v)| Some((k.as_str().to_owned(), json!(v.to_str().ok()?)))).collect();
+        let headers: Map<String, Value> = res
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), json!(v.to_str().ok()?))))
+            .collect();
         let mut bytes = Vec::new();
         let mut truncated = false;
-        while let Some(chunk) =
-            res.chunk().await.map_err(|e| Failure::transient(format!("reading the response failed: {}", root_cause(&e))))?
-        {
+        while let Some(chunk) = res.chunk().await.map_err(|e| {
+            Failure::transient(format!("reading the response failed: {}", root_cause(&e)))
+        })? {
             if bytes.len() + chunk.len() > MAX_HTTP_BODY {
                 truncated = true;
                 bytes.extend_from_slice(&chunk[..MAX_HTTP_BODY - bytes.len()]);
@@ -119,13 +163,23 @@ impl Worker {
         let body = if truncated {
             json!(String::from_utf8_lossy(&bytes))
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| json!(String::from_utf8_lossy(&bytes)))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| json!(String::from_utf8_lossy(&bytes)))
         };
-        let output = json!({"status": status, "headers": headers, "body": body, "truncated": truncated});
+        let output =
+            json!({"status": status, "headers": headers, "body": body, "truncated": truncated});
         match status {
             429 | 500..=599 => {
-                let retry_after = headers.get("retry-after").and_then(Value::as_str).and_then(|s| s.parse().ok());
-                Err(Failure { message: format!("HTTP {status}"), detail: output, transient: true, retry_after })
+                let retry_after = headers
+                    .get("retry-after")
+                    .and_then(Value::as_str)
+                    .and_then(|s| s.parse().ok());
+                Err(Failure {
+                    message: format!("HTTP {status}"),
+                    detail: output,
+                    transient: true,
+                    retry_after,
+                })
             }
             400..=499 => Err(Failure::permanent(format!("HTTP {status}")).with_detail(output)),
             _ => Ok(output),
@@ -136,7 +190,10 @@ impl Worker {
     /// somewhere else): every address the host resolves to must be public, or one of the
     /// explicitly allowed socket addresses.
     async fn http_client(&self, url: &reqwest::Url) -> Result<reqwest::Client, Failure> {
-        let host = url.host_str().ok_or_else(|| Failure::permanent("the URL has no host"))?.to_owned();
+        let host = url
+            .host_str()
+            .ok_or_else(|| Failure::permanent("the URL has no host"))?
+            .to_owned();
         let port = url.port_or_known_default().unwrap_or(443);
         let bare = host.trim_start_matches('[').trim_end_matches(']');
         let addrs: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
@@ -160,32 +217,60 @@ impl Worker {
 
     /// `llm_prompt {prompt, system, maxTokens}` → `{text, model, usage, costUsd}`: one model call,
     /// reserved against and charged to the tenant's (and the run's user's) LLM budget.
-    pub(crate) async fn llm_prompt(&self, identity: &Identity, input: &Value) -> Result<Value, Failure> {
+    pub(crate) async fn llm_prompt(
+        &self,
+        identity: &Identity,
+        input: &Value,
+    ) -> Result<Value, Failure> {
         let Some(provider) = &self.llm else {
-            return Err(Failure::permanent("no model is configured in this deployment (LLM_PROVIDER)"));
+            return Err(Failure::permanent(
+                "no model is configured in this deployment (LLM_PROVIDER)",
+            ));
         };
         let prompt = match input.get("prompt") {
             Some(Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
             None => return Err(Failure::permanent("`prompt` is required")),
         };
-        let max_tokens = input.get("maxTokens").and_then(Value::as_u64).map(|t| t.min(4096) as u32).unwrap_or(self.llm_max_tokens);
-        let system = input
-            .get("system")
-            .and_then(Value::as_str)
-            .unwrap_or("You are a step of an automation workflow. Answer with the requested text only.");
-        let request = Request { system: system.to_owned(), messages: vec![Message::user_text(prompt)], tools: vec![], max_tokens };
+        let max_tokens = input
+            .get("maxTokens")
+            .and_then(Value::as_u64)
+            .map(|t| t.min(4096) as u32)
+            .unwrap_or(self.llm_max_tokens);
+        let system = input.get("system").and_then(Value::as_str).unwrap_or(
+            "You are a step of an automation workflow. Answer with the requested text only.",
+        );
+        let request = Request {
+            system: system.to_owned(),
+            messages: vec![Message::user_text(prompt)],
+            tools: vec![],
+            max_tokens,
+        };
         let worst = self.prices.cost_micros(
             provider.model(),
-            Usage { input_tokens: llm::estimate_request_tokens(&request), output_tokens: max_tokens.into() },
+            Usage {
+                input_tokens: llm::estimate_request_tokens(&request),
+                output_tokens: max_tokens.into(),
+            },
         );
         let user = identity.user_id();
-        let (reservation, _) = usage::reserve(&self.toolbox.store, &identity.tenant, user, worst).await.map_err(|e| {
-            let transient = e.status().is_server_error();
-            Failure { message: e.to_string(), detail: Value::Null, transient, retry_after: None }
-        })?;
+        let (reservation, _) = usage::reserve(&self.toolbox.store, &identity.tenant, user, worst)
+            .await
+            .map_err(|e| {
+                let transient = e.status().is_server_error();
+                Failure {
+                    message: e.to_string(),
+                    detail: Value::Null,
+                    transient,
+                    retry_after: None,
+                }
+            })?;
         let started = std::time::Instant::now();
-        let outcome = tokio::time::timeout(Duration::from_secs(120), provider.converse(&request, &|_| {})).await;
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(120),
+            provider.converse(&request, &|_| {}),
+        )
+        .await;
         let response = match outcome {
             Ok(Ok(r)) => r,
             failed => {
@@ -193,9 +278,9 @@ impl Worker {
                     tracing::error!(error = %e, "could not release a budget reservation");
                 }
                 return Err(match failed {
-                    Ok(Err(LlmError::Refused { status, message })) => {
-                        Failure::permanent(format!("the model refused the request ({status}): {message}"))
-                    }
+                    Ok(Err(LlmError::Refused { status, message })) => Failure::permanent(format!(
+                        "the model refused the request ({status}): {message}"
+                    )),
                     Ok(Err(e)) => Failure::transient(e.to_string()),
                     _ => Failure::transient("the model did not answer within 120 s"),
                 });
@@ -204,18 +289,34 @@ impl Worker {
         let text = response
             .content
             .iter()
-            .filter_map(|b| if let llm::Block::Text { text } = b { Some(text.as_str()) } else { None })
+            .filter_map(|b| {
+                if let llm::Block::Text { text } = b {
+                    Some(text.as_str())
+                } else {
+                    None
+                }
+            })
             .collect::<Vec<_>>()
             .join("");
         let mut used = response.usage;
         if used == Usage::default() {
-            used = Usage { input_tokens: llm::estimate_request_tokens(&request), output_tokens: llm::estimate_tokens(&text) };
+            used = Usage {
+                input_tokens: llm::estimate_request_tokens(&request),
+                output_tokens: llm::estimate_tokens(&text),
+            };
         }
         let cost = self.prices.cost_micros(provider.model(), used);
-        if let Err(e) = usage::settle(&self.toolbox.store, reservation, Some((provider.model(), used, cost))).await {
+        if let Err(e) = usage::settle(
+            &self.toolbox.store,
+            reservation,
+            Some((provider.model(), used, cost)),
+        )
+        .await
+        {
             tracing::error!(error = %e, "could not record the cost of a workflow's model call");
         }
-        if let Err(e) = usage::alerts_after_spend(&self.toolbox.store, &identity.tenant, user).await {
+        if let Err(e) = usage::alerts_after_spend(&self.toolbox.store, &identity.tenant, user).await
+        {
             tracing::warn!(error = %e, "could not check budget alerts");
         }
         Ok(json!({
@@ -236,7 +337,10 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// Whether a step may call this socket address: a public one, or one the deployment allows.
 pub fn may_call(addr: SocketAddr, allowed: &[SocketAddr]) -> bool {
-    is_public(addr.ip()) || allowed.iter().any(|a| a.ip() == canonical(addr.ip()) && a.port() == addr.port())
+    is_public(addr.ip())
+        || allowed
+            .iter()
+            .any(|a| a.ip() == canonical(addr.ip()) && a.port() == addr.port())
 }
 
 /// An IPv4-mapped IPv6 address as the IPv4 address it is.
@@ -355,14 +459,22 @@ pub fn evaluate(c: &Condition) -> Result<bool, String> {
                     let found = match left {
                         Value::Array(items) => items.iter().any(|i| equal(i, &right)),
                         Value::Object(map) => map.contains_key(&as_text(&right)),
-                        other => as_text(other).to_lowercase().contains(&as_text(&right).to_lowercase()),
+                        other => as_text(other)
+                            .to_lowercase()
+                            .contains(&as_text(&right).to_lowercase()),
                     };
                     found == (*op == Op::Contains)
                 }
                 Op::GreaterThan => compare(left, &right) == Some(std::cmp::Ordering::Greater),
-                Op::GreaterOrEqual => matches!(compare(left, &right), Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)),
+                Op::GreaterOrEqual => matches!(
+                    compare(left, &right),
+                    Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
+                ),
                 Op::LessThan => compare(left, &right) == Some(std::cmp::Ordering::Less),
-                Op::LessOrEqual => matches!(compare(left, &right), Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)),
+                Op::LessOrEqual => matches!(
+                    compare(left, &right),
+                    Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+                ),
                 Op::Exists => present(left),
                 Op::NotExists => !present(left),
                 Op::Regex => {
@@ -381,11 +493,17 @@ pub fn evaluate(c: &Condition) -> Result<bool, String> {
 pub fn render_condition(c: &Condition, context: &Value) -> Condition {
     use shared::workflows::template::render;
     match c {
-        Condition::All { all } => Condition::All { all: all.iter().map(|c| render_condition(c, context)).collect() },
-        Condition::Any { any } => Condition::Any { any: any.iter().map(|c| render_condition(c, context)).collect() },
-        Condition::Compare { left, op, right } => {
-            Condition::Compare { left: render(left, context), op: *op, right: right.as_ref().map(|r| render(r, context)) }
-        }
+        Condition::All { all } => Condition::All {
+            all: all.iter().map(|c| render_condition(c, context)).collect(),
+        },
+        Condition::Any { any } => Condition::Any {
+            any: any.iter().map(|c| render_condition(c, context)).collect(),
+        },
+        Condition::Compare { left, op, right } => Condition::Compare {
+            left: render(left, context),
+            op: *op,
+            right: right.as_ref().map(|r| render(r, context)),
+        },
     }
 }
 
@@ -394,7 +512,8 @@ mod tests {
     use super::*;
 
     fn cmp(left: Value, op: &str, right: Value) -> bool {
-        let c: Condition = serde_json::from_value(json!({"left": left, "op": op, "right": right})).unwrap();
+        let c: Condition =
+            serde_json::from_value(json!({"left": left, "op": op, "right": right})).unwrap();
         evaluate(&c).unwrap()
     }
 
@@ -407,10 +526,15 @@ mod tests {
         assert!(cmp(json!("Hello World"), "contains", json!("world")));
         assert!(cmp(json!(["a", "b"]), "contains", json!("b")));
         assert!(cmp(json!(["a", "b"]), "notContains", json!("c")));
-        assert!(cmp(json!("INV-2026-001"), "regex", json!("^INV-\\d{4}-\\d+$")));
+        assert!(cmp(
+            json!("INV-2026-001"),
+            "regex",
+            json!("^INV-\\d{4}-\\d+$")
+        ));
         assert!(!cmp(json!("x"), "regex", json!("^\\d+$")));
         assert!(cmp(json!(5), "lessOrEqual", json!(5)));
-        let exists: Condition = serde_json::from_value(json!({"left": "", "op": "exists"})).unwrap();
+        let exists: Condition =
+            serde_json::from_value(json!({"left": "", "op": "exists"})).unwrap();
         assert!(!evaluate(&exists).unwrap());
     }
 
@@ -457,7 +581,13 @@ mod tests {
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111", "2a00:1450:4001::200e", "::ffff:1.1.1.1"] {
+        for ip in [
+            "93.184.216.34",
+            "1.1.1.1",
+            "2606:4700:4700::1111",
+            "2a00:1450:4001::200e",
+            "::ffff:1.1.1.1",
+        ] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
     }
@@ -466,9 +596,18 @@ mod tests {
     fn only_the_allowed_socket_addresses_of_a_private_network_are_callable() {
         let allowed: Vec<SocketAddr> = vec!["127.0.0.1:8080".parse().unwrap()];
         assert!(may_call("127.0.0.1:8080".parse().unwrap(), &allowed));
-        assert!(may_call("[::ffff:127.0.0.1]:8080".parse().unwrap(), &allowed), "the mapped form is the same address");
-        assert!(!may_call("127.0.0.1:4566".parse().unwrap(), &allowed), "another port of the same host is not");
-        assert!(!may_call("[::127.0.0.1]:8080".parse().unwrap(), &allowed), "nor the IPv4-compatible form");
+        assert!(
+            may_call("[::ffff:127.0.0.1]:8080".parse().unwrap(), &allowed),
+            "the mapped form is the same address"
+        );
+        assert!(
+            !may_call("127.0.0.1:4566".parse().unwrap(), &allowed),
+            "another port of the same host is not"
+        );
+        assert!(
+            !may_call("[::127.0.0.1]:8080".parse().unwrap(), &allowed),
+            "nor the IPv4-compatible form"
+        );
         assert!(may_call("1.1.1.1:443".parse().unwrap(), &[]));
     }
 }

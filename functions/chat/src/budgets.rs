@@ -65,13 +65,23 @@ pub struct BudgetsView {
 }
 
 fn standing(s: &usage::Standing) -> StandingView {
-    StandingView { limit_usd: s.limit_usd, spent_usd: s.spent_usd, remaining_usd: s.remaining_usd }
+    StandingView {
+        limit_usd: s.limit_usd,
+        spent_usd: s.spent_usd,
+        remaining_usd: s.remaining_usd,
+    }
 }
 
 async fn view(state: &AppState, identity: &Identity) -> Result<BudgetsView, ApiError> {
-    let (budgets, status, _, _) = usage::status(&state.store, &identity.tenant, identity.user_id()).await?;
-    let mut alerts: Vec<Value> =
-        state.store.query_prefix(&keys::budget_alerts_of(&identity.tenant, &format!("M#{}", status.month))).await?;
+    let (budgets, status, _, _) =
+        usage::status(&state.store, &identity.tenant, identity.user_id()).await?;
+    let mut alerts: Vec<Value> = state
+        .store
+        .query_prefix(&keys::budget_alerts_of(
+            &identity.tenant,
+            &format!("M#{}", status.month),
+        ))
+        .await?;
     // Owners and admins see every alert; others the workspace's and their own.
     if !identity.role.at_least(Role::Admin) {
         alerts.retain(|a| a["scope"] == "tenant" || a["userId"] == identity.user_id().as_str());
@@ -100,7 +110,10 @@ async fn view(state: &AppState, identity: &Identity) -> Result<BudgetsView, ApiE
 
 /// `GET /api/v1/budgets` — the budgets, this month's spend (workspace and caller) and alerts.
 #[utoipa::path(get, path = "/api/v1/budgets", tag = "chat", summary = "LLM budgets and this month's spend", responses((status = 200, body = BudgetsView), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn get(State(state): State<AppState>, identity: Identity) -> Result<Json<BudgetsView>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<Json<BudgetsView>, ApiError> {
     Ok(Json(view(&state, &identity).await?))
 }
 
@@ -113,14 +126,23 @@ pub async fn put(
 ) -> Result<Json<BudgetsView>, ApiError> {
     identity.require(Role::Admin)?;
     let mut errors = Vec::new();
-    for (field, v) in [("tenantMonthlyUsd", req.tenant_monthly_usd), ("userMonthlyUsd", req.user_monthly_usd)] {
+    for (field, v) in [
+        ("tenantMonthlyUsd", req.tenant_monthly_usd),
+        ("userMonthlyUsd", req.user_monthly_usd),
+    ] {
         if v.is_some_and(|v| !v.is_finite() || !(0.0..=1_000_000.0).contains(&v)) {
-            errors.push(FieldError::new(field, "must be between 0 and 1000000 (USD), or null for no limit"));
+            errors.push(FieldError::new(
+                field,
+                "must be between 0 and 1000000 (USD), or null for no limit",
+            ));
         }
     }
     let threshold = req.alert_threshold.unwrap_or(0.8);
     if !threshold.is_finite() || !(0.0..=1.0).contains(&threshold) || threshold == 0.0 {
-        errors.push(FieldError::new("alertThreshold", "must be more than 0 and at most 1"));
+        errors.push(FieldError::new(
+            "alertThreshold",
+            "must be more than 0 and at most 1",
+        ));
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
@@ -131,6 +153,13 @@ pub async fn put(
         alert_threshold: threshold,
         updated_at: shared::time::now_rfc3339(),
     };
-    state.store.put(Store::item(&keys::budget(&identity.tenant), "budget", &budgets)?).await?;
+    state
+        .store
+        .put(Store::item(
+            &keys::budget(&identity.tenant),
+            "budget",
+            &budgets,
+        )?)
+        .await?;
     Ok(Json(view(&state, &identity).await?))
 }

@@ -106,7 +106,10 @@ pub async fn chat(
     shared::idempotency::run(&state.store, &identity, &headers, fingerprint, || async {
         let prepared = turn::prepare(&state, &identity, req).await?;
         let response = turn::run(&state, prepared, None).await?;
-        Ok((StatusCode::OK, serde_json::to_value(response).map_err(ApiError::internal)?))
+        Ok((
+            StatusCode::OK,
+            serde_json::to_value(response).map_err(ApiError::internal)?,
+        ))
     })
     .await
 }
@@ -123,7 +126,9 @@ pub async fn chat_stream(
     let prepared = turn::prepare(&state, &identity, req).await?;
     tracing::info!(session = %prepared.chat_id(), "streaming a chat turn");
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let problem = |e: ApiError| turn::Event::Error(serde_json::to_value(e.to_problem().0).unwrap_or_default());
+    let problem = |e: ApiError| {
+        turn::Event::Error(serde_json::to_value(e.to_problem().0).unwrap_or_default())
+    };
     let watcher = tx.clone();
     // The turn outlives the response (its events stream): it is counted in a scope of its own.
     let telemetry = state.telemetry.clone();
@@ -148,15 +153,28 @@ pub async fn chat_stream(
     });
     let events = futures::stream::unfold(rx, |mut rx| async move {
         let event = rx.recv().await?;
-        let sse = SseEvent::default().event(event.name()).json_data(event.data()).unwrap_or_default();
+        let sse = SseEvent::default()
+            .event(event.name())
+            .json_data(event.data())
+            .unwrap_or_default();
         Some((Ok::<_, Infallible>(sse), rx))
     });
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 /// The function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(chat, chat_stream, sessions::list, sessions::get, sessions::delete, budgets::get, budgets::put))]
+#[openapi(paths(
+    chat,
+    chat_stream,
+    sessions::list,
+    sessions::get,
+    sessions::delete,
+    budgets::get,
+    budgets::put
+))]
 pub struct ApiDoc;
 
 /// Every route of the function.
@@ -166,7 +184,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/chat", post(chat))
         .route("/api/v1/chat/stream", post(chat_stream))
         .route("/api/v1/chat/sessions", get(sessions::list))
-        .route("/api/v1/chat/sessions/{id}", get(sessions::get).delete(sessions::delete))
+        .route(
+            "/api/v1/chat/sessions/{id}",
+            get(sessions::get).delete(sessions::delete),
+        )
         .route("/api/v1/budgets", put(budgets::put).get(budgets::get))
         .with_state(state)
         .route_layer(telemetry.http_layer())

@@ -148,14 +148,32 @@ impl StoredMessage {
     pub fn from_message(m: &Message) -> Self {
         let role = match m.role {
             Speaker::Assistant => "assistant",
-            Speaker::User if m.content.iter().all(|b| matches!(b, Block::ToolResult { .. })) => "tool",
+            Speaker::User
+                if m.content
+                    .iter()
+                    .all(|b| matches!(b, Block::ToolResult { .. })) =>
+            {
+                "tool"
+            }
             Speaker::User => "user",
         };
-        Self { role: role.into(), content: m.content.clone(), created_at: shared::time::now_rfc3339(), ..Default::default() }
+        Self {
+            role: role.into(),
+            content: m.content.clone(),
+            created_at: shared::time::now_rfc3339(),
+            ..Default::default()
+        }
     }
 
     fn to_message(&self) -> Message {
-        Message { role: if self.role == "assistant" { Speaker::Assistant } else { Speaker::User }, content: self.content.clone() }
+        Message {
+            role: if self.role == "assistant" {
+                Speaker::Assistant
+            } else {
+                Speaker::User
+            },
+            content: self.content.clone(),
+        }
     }
 
     fn view(&self) -> MessageView {
@@ -186,25 +204,51 @@ pub struct Loaded {
 impl Loaded {
     /// A session that starts with this turn.
     pub fn new() -> Self {
-        Self { id: ChatId::generate(), exists: false, message_count: 0, history: Vec::new() }
+        Self {
+            id: ChatId::generate(),
+            exists: false,
+            message_count: 0,
+            history: Vec::new(),
+        }
     }
 }
 
 /// The caller's session, or 404 (also for another user's session: its existence is not told).
-async fn own_session(store: &Store, identity: &Identity, id: &ChatId) -> Result<ChatSession, ApiError> {
+async fn own_session(
+    store: &Store,
+    identity: &Identity,
+    id: &ChatId,
+) -> Result<ChatSession, ApiError> {
     let session: Option<ChatSession> = store.get(&keys::chat(&identity.tenant, id)).await?;
-    session.filter(|s| s.user_id == identity.user_id().as_str()).ok_or_else(|| ApiError::not_found("no such chat session"))
+    session
+        .filter(|s| s.user_id == identity.user_id().as_str())
+        .ok_or_else(|| ApiError::not_found("no such chat session"))
 }
 
-async fn messages(store: &Store, identity: &Identity, id: &ChatId) -> Result<Vec<StoredMessage>, ApiError> {
-    Ok(store.query_prefix(&keys::chat_messages_of(&identity.tenant, id)).await?)
+async fn messages(
+    store: &Store,
+    identity: &Identity,
+    id: &ChatId,
+) -> Result<Vec<StoredMessage>, ApiError> {
+    Ok(store
+        .query_prefix(&keys::chat_messages_of(&identity.tenant, id))
+        .await?)
 }
 
 /// Loads a session of the caller with its whole history.
 pub async fn load(store: &Store, identity: &Identity, id: &ChatId) -> Result<Loaded, ApiError> {
     let session = own_session(store, identity, id).await?;
-    let history = messages(store, identity, id).await?.iter().map(StoredMessage::to_message).collect();
-    Ok(Loaded { id: id.clone(), exists: true, message_count: session.message_count, history })
+    let history = messages(store, identity, id)
+        .await?
+        .iter()
+        .map(StoredMessage::to_message)
+        .collect();
+    Ok(Loaded {
+        id: id.clone(),
+        exists: true,
+        message_count: session.message_count,
+        history,
+    })
 }
 
 /// Appends a turn's messages and counters in one transaction.
@@ -224,8 +268,7 @@ pub async fn append(
     let count = new_messages.len() as u32;
     let mut tx = store.tx();
     if loaded.exists {
-        let expr =
-            "SET #updatedAt = :now, #messageCount = :count ADD #modelCalls :calls, #inputTokens :i, #outputTokens :o, #costMicros :c";
+        let expr = "SET #updatedAt = :now, #messageCount = :count ADD #modelCalls :calls, #inputTokens :i, #outputTokens :o, #costMicros :c";
         tx = tx.update(
             &keys::chat(tenant, &loaded.id),
             expr,
@@ -255,27 +298,43 @@ pub async fn append(
             cost_micros,
         };
         let item = Store::item(&keys::chat(tenant, &loaded.id), "chat", &session)?;
-        tx = tx.put_new(Store::with_gsi1(item, &keys::chat_gsi1(tenant, identity.user_id(), &loaded.id)));
+        tx = tx.put_new(Store::with_gsi1(
+            item,
+            &keys::chat_gsi1(tenant, identity.user_id(), &loaded.id),
+        ));
     }
     for (i, m) in new_messages.iter_mut().enumerate() {
         m.seq = loaded.message_count + i as u32;
-        tx = tx.put_new(Store::item(&keys::chat_message(tenant, &loaded.id, m.seq), "chat_message", m)?);
+        tx = tx.put_new(Store::item(
+            &keys::chat_message(tenant, &loaded.id, m.seq),
+            "chat_message",
+            m,
+        )?);
     }
     match tx.commit().await {
         Ok(()) => Ok(()),
-        Err(StoreError::ConditionFailed) => {
-            Err(ApiError::conflict("chat_busy", "another message was added to this session at the same time; send yours again"))
-        }
+        Err(StoreError::ConditionFailed) => Err(ApiError::conflict(
+            "chat_busy",
+            "another message was added to this session at the same time; send yours again",
+        )),
         Err(e) => Err(e.into()),
     }
 }
 
 /// `GET /api/v1/chat/sessions` — the caller's sessions, newest first.
 #[utoipa::path(get, path = "/api/v1/chat/sessions", tag = "chat", summary = "My chat sessions", responses((status = 200, body = SessionsResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn list(State(state): State<AppState>, identity: Identity) -> Result<Json<SessionsResponse>, ApiError> {
-    let mut sessions: Vec<ChatSession> = state.store.query_gsi1(&keys::chats_of(&identity.tenant, identity.user_id())).await?;
+pub async fn list(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<Json<SessionsResponse>, ApiError> {
+    let mut sessions: Vec<ChatSession> = state
+        .store
+        .query_gsi1(&keys::chats_of(&identity.tenant, identity.user_id()))
+        .await?;
     sessions.reverse();
-    Ok(Json(SessionsResponse { sessions: sessions.iter().map(ChatSession::view).collect() }))
+    Ok(Json(SessionsResponse {
+        sessions: sessions.iter().map(ChatSession::view).collect(),
+    }))
 }
 
 fn chat_id(raw: &str) -> Result<ChatId, ApiError> {
@@ -285,25 +344,41 @@ fn chat_id(raw: &str) -> Result<ChatId, ApiError> {
 /// `GET /api/v1/chat/sessions/{id}` — the session with every message (tool calls, tokens, cost,
 /// latency).
 #[utoipa::path(get, path = "/api/v1/chat/sessions/{id}", tag = "chat", summary = "A chat session with its messages", params(("id" = String, Path)), responses((status = 200, body = SessionDetail), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn get(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Json<SessionDetail>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<String>,
+) -> Result<Json<SessionDetail>, ApiError> {
     let id = chat_id(&id)?;
     let session = own_session(&state.store, &identity, &id).await?;
     let msgs = messages(&state.store, &identity, &id).await?;
-    Ok(Json(SessionDetail { session: session.view(), messages: msgs.iter().map(StoredMessage::view).collect() }))
+    Ok(Json(SessionDetail {
+        session: session.view(),
+        messages: msgs.iter().map(StoredMessage::view).collect(),
+    }))
 }
 
 /// `DELETE /api/v1/chat/sessions/{id}` — the session and its messages.
 #[utoipa::path(delete, path = "/api/v1/chat/sessions/{id}", tag = "chat", summary = "Delete a chat session", params(("id" = String, Path)), responses((status = 204), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn delete(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let id = chat_id(&id)?;
     own_session(&state.store, &identity, &id).await?;
     // The session first: once it is gone nothing can append to it or show it.
-    state.store.delete(&keys::chat(&identity.tenant, &id)).await?;
+    state
+        .store
+        .delete(&keys::chat(&identity.tenant, &id))
+        .await?;
     let msgs = messages(&state.store, &identity, &id).await?;
     let store = &state.store;
     // A transaction takes up to 100 writes: one round trip per 100 messages.
     for chunk in msgs.chunks(100) {
-        let tx = chunk.iter().fold(store.tx(), |tx, m| tx.delete(&keys::chat_message(&identity.tenant, &id, m.seq)));
+        let tx = chunk.iter().fold(store.tx(), |tx, m| {
+            tx.delete(&keys::chat_message(&identity.tenant, &id, m.seq))
+        });
         tx.commit().await?;
     }
     Ok(StatusCode::NO_CONTENT)

@@ -109,7 +109,11 @@ impl Event {
         match self {
             Self::Session(id) => json!({"sessionId": id}),
             Self::Delta(text) => json!({"text": text}),
-            Self::ToolCallStarted { id, name, arguments } => json!({"id": id, "name": name, "arguments": arguments}),
+            Self::ToolCallStarted {
+                id,
+                name,
+                arguments,
+            } => json!({"id": id, "name": name, "arguments": arguments}),
             Self::ToolCallFinished(record, result) => {
                 let mut v = serde_json::to_value(record).unwrap_or_default();
                 v["result"] = result.clone();
@@ -139,11 +143,18 @@ impl Prepared {
 
 /// Validates the request, loads (or starts) the session, and checks the budget for the first
 /// model call, so the streaming endpoint can still answer a plain 4xx.
-pub async fn prepare(state: &AppState, identity: &Identity, req: ChatRequest) -> Result<Prepared, ApiError> {
+pub async fn prepare(
+    state: &AppState,
+    identity: &Identity,
+    req: ChatRequest,
+) -> Result<Prepared, ApiError> {
     let message = req.message.trim().to_owned();
     let mut errors = Vec::new();
     if message.is_empty() || message.chars().count() > MAX_MESSAGE_CHARS {
-        errors.push(shared::FieldError::new("message", format!("must hold 1 to {MAX_MESSAGE_CHARS} characters")));
+        errors.push(shared::FieldError::new(
+            "message",
+            format!("must hold 1 to {MAX_MESSAGE_CHARS} characters"),
+        ));
     }
     let chat = match req.session_id.as_deref() {
         Some(id) => match ChatId::parse(id) {
@@ -185,16 +196,29 @@ pub async fn prepare(state: &AppState, identity: &Identity, req: ChatRequest) ->
     };
     let worst = state.settings.prices.cost_micros(
         provider.model(),
-        Usage { input_tokens: llm::estimate_request_tokens(&first), output_tokens: first.max_tokens.into() },
+        Usage {
+            input_tokens: llm::estimate_request_tokens(&first),
+            output_tokens: first.max_tokens.into(),
+        },
     );
     usage::check(&state.store, &identity.tenant, identity.user_id(), worst).await?;
-    Ok(Prepared { identity: identity.clone(), provider, message, base, loaded })
+    Ok(Prepared {
+        identity: identity.clone(),
+        provider,
+        message,
+        base,
+        loaded,
+    })
 }
 
 /// The registry's tools the role may call, as the model sees them.
 fn tool_defs(role: Role) -> Vec<ToolDef> {
     tools::specs_for(role)
-        .map(|s| ToolDef { name: s.name.to_owned(), description: s.description.to_owned(), schema: Value::Object(s.input_schema.clone()) })
+        .map(|s| ToolDef {
+            name: s.name.to_owned(),
+            description: s.description.to_owned(),
+            schema: Value::Object(s.input_schema.clone()),
+        })
         .collect()
 }
 
@@ -212,14 +236,23 @@ pub fn fit_history(history: &[Message], budget: u64) -> (Vec<Message>, usize) {
     }
     // Move forward to a message the user typed: a tool result needs the call before it.
     while start < history.len()
-        && !(history[start].role == Speaker::User && history[start].content.iter().any(|b| matches!(b, Block::Text { .. })))
+        && !(history[start].role == Speaker::User
+            && history[start]
+                .content
+                .iter()
+                .any(|b| matches!(b, Block::Text { .. })))
     {
         start += 1;
     }
     (history[start..].to_vec(), start)
 }
 
-async fn system_prompt(state: &AppState, identity: &Identity, base: Option<&BaseId>, dropped: usize) -> String {
+async fn system_prompt(
+    state: &AppState,
+    identity: &Identity,
+    base: Option<&BaseId>,
+    dropped: usize,
+) -> String {
     let mut p = String::from(
         "You are the PyAirtable assistant. You read and change this workspace's Airtable data only through the tools provided; \
          never invent ids — take them from tool results. Call describe_table before writing to a table. Before deleting records \
@@ -230,16 +263,29 @@ async fn system_prompt(state: &AppState, identity: &Identity, base: Option<&Base
         let list = bases.value["bases"].as_array().cloned().unwrap_or_default();
         p.push_str("Bases of this workspace:\n");
         for b in list.iter().take(MAX_PROMPT_BASES) {
-            p.push_str(&format!("- {} ({})\n", b["name"].as_str().unwrap_or("?"), b["id"].as_str().unwrap_or("?")));
+            p.push_str(&format!(
+                "- {} ({})\n",
+                b["name"].as_str().unwrap_or("?"),
+                b["id"].as_str().unwrap_or("?")
+            ));
         }
         if list.len() > MAX_PROMPT_BASES {
-            p.push_str(&format!("- … and {} more (list_bases)\n", list.len() - MAX_PROMPT_BASES));
+            p.push_str(&format!(
+                "- … and {} more (list_bases)\n",
+                list.len() - MAX_PROMPT_BASES
+            ));
         }
     } else {
-        p.push_str(&format!("Airtable is not available right now ({}); tell the user if they ask for data.\n", bases.summary));
+        p.push_str(&format!(
+            "Airtable is not available right now ({}); tell the user if they ask for data.\n",
+            bases.summary
+        ));
     }
     if let Some(b) = base {
-        p.push_str(&format!("The user is working in base {}; use it unless they name another.\n", b.as_str()));
+        p.push_str(&format!(
+            "The user is working in base {}; use it unless they name another.\n",
+            b.as_str()
+        ));
     }
     if !identity.role.at_least(Role::Member) {
         p.push_str("The user has read-only (viewer) access: only reading tools are available.\n");
@@ -254,15 +300,18 @@ async fn system_prompt(state: &AppState, identity: &Identity, base: Option<&Base
 
 fn llm_error(e: LlmError) -> ApiError {
     match e {
-        LlmError::Throttled => {
-            ApiError::Unavailable { detail: "the language model is busy; try again shortly".into(), retry_after: Some(10) }
-        }
-        LlmError::Refused { status, message } => {
-            ApiError::BadGateway { code: "llm_refused", detail: format!("the language model refused the request ({status}): {message}") }
-        }
-        LlmError::Unavailable(why) => {
-            ApiError::BadGateway { code: "llm_unavailable", detail: format!("the language model did not answer: {why}") }
-        }
+        LlmError::Throttled => ApiError::Unavailable {
+            detail: "the language model is busy; try again shortly".into(),
+            retry_after: Some(10),
+        },
+        LlmError::Refused { status, message } => ApiError::BadGateway {
+            code: "llm_refused",
+            detail: format!("the language model refused the request ({status}): {message}"),
+        },
+        LlmError::Unavailable(why) => ApiError::BadGateway {
+            code: "llm_unavailable",
+            detail: format!("the language model did not answer: {why}"),
+        },
     }
 }
 
@@ -286,8 +335,18 @@ fn send(events: Option<&UnboundedSender<Event>>, event: Event) {
 }
 
 /// Runs the turn; `events` (the streaming endpoint) receives progress as it happens.
-pub async fn run(state: &AppState, turn: Prepared, events: Option<&UnboundedSender<Event>>) -> Result<ChatResponse, ApiError> {
-    let Prepared { identity, provider, message, base, loaded } = turn;
+pub async fn run(
+    state: &AppState,
+    turn: Prepared,
+    events: Option<&UnboundedSender<Event>>,
+) -> Result<ChatResponse, ApiError> {
+    let Prepared {
+        identity,
+        provider,
+        message,
+        base,
+        loaded,
+    } = turn;
     let (tenant, user) = (&identity.tenant, identity.user_id());
     let settings = &state.settings;
     send(events, Event::Session(loaded.id.to_string()));
@@ -313,11 +372,18 @@ pub async fn run(state: &AppState, turn: Prepared, events: Option<&UnboundedSend
             stopped = Some("time");
             break;
         }
-        let request =
-            Request { system: system.clone(), messages: convo.clone(), tools: tool_defs.clone(), max_tokens: settings.max_tokens };
+        let request = Request {
+            system: system.clone(),
+            messages: convo.clone(),
+            tools: tool_defs.clone(),
+            max_tokens: settings.max_tokens,
+        };
         let worst = settings.prices.cost_micros(
             provider.model(),
-            Usage { input_tokens: llm::estimate_request_tokens(&request), output_tokens: settings.max_tokens.into() },
+            Usage {
+                input_tokens: llm::estimate_request_tokens(&request),
+                output_tokens: settings.max_tokens.into(),
+            },
         );
         let reservation = match usage::reserve(&state.store, tenant, user, worst).await {
             Ok((reservation, status)) => {
@@ -333,9 +399,12 @@ pub async fn run(state: &AppState, turn: Prepared, events: Option<&UnboundedSend
         };
         let started = Instant::now();
         let on_text = |t: &str| send(events, Event::Delta(t.to_owned()));
-        let outcome = match tokio::time::timeout(left, provider.converse(&request, &on_text)).await {
+        let outcome = match tokio::time::timeout(left, provider.converse(&request, &on_text)).await
+        {
             Ok(outcome) => outcome,
-            Err(_) => Err(LlmError::Unavailable("it took longer than the time left for this message".into())),
+            Err(_) => Err(LlmError::Unavailable(
+                "it took longer than the time left for this message".into(),
+            )),
         };
         let mut response = match outcome {
             Ok(r) => r,
@@ -347,7 +416,9 @@ pub async fn run(state: &AppState, turn: Prepared, events: Option<&UnboundedSend
                     return Err(llm_error(e));
                 }
                 // Tools may already have changed data: keep the turn and say what happened.
-                reply = format!("The model failed before finishing ({e}); what was done so far is kept.");
+                reply = format!(
+                    "The model failed before finishing ({e}); what was done so far is kept."
+                );
                 stopped = Some("error");
                 break;
             }
@@ -355,10 +426,21 @@ pub async fn run(state: &AppState, turn: Prepared, events: Option<&UnboundedSend
         // A server that reports no usage is charged by estimate, never for free.
         if response.usage == Usage::default() {
             let said = serde_json::to_string(&response.content).unwrap_or_default();
-            response.usage = Usage { input_tokens: llm::estimate_request_tokens(&request), output_tokens: llm::estimate_tokens(&said) };
+            response.usage = Usage {
+                input_tokens: llm::estimate_request_tokens(&request),
+                output_tokens: llm::estimate_tokens(&said),
+            };
         }
-        let cost = settings.prices.cost_micros(provider.model(), response.usage);
-        if let Err(e) = usage::settle(&state.store, reservation, Some((provider.model(), response.usage, cost))).await {
+        let cost = settings
+            .prices
+            .cost_micros(provider.model(), response.usage);
+        if let Err(e) = usage::settle(
+            &state.store,
+            reservation,
+            Some((provider.model(), response.usage, cost)),
+        )
+        .await
+        {
             // Spend that cannot be counted must not continue.
             tracing::error!(error = %e, "could not record the cost of a model call; ending the turn");
             return Err(ApiError::Unavailable {
@@ -371,12 +453,19 @@ pub async fn run(state: &AppState, turn: Prepared, events: Option<&UnboundedSend
         totals.model_calls += 1;
         cost_micros += cost;
         // Empty text blocks (and empty answers) are refused by some providers in later turns.
-        response.content.retain(|b| !matches!(b, Block::Text { text } if text.trim().is_empty()));
+        response
+            .content
+            .retain(|b| !matches!(b, Block::Text { text } if text.trim().is_empty()));
         if response.content.is_empty() {
-            response.content.push(Block::Text { text: "(no answer)".into() });
+            response.content.push(Block::Text {
+                text: "(no answer)".into(),
+            });
         }
 
-        let assistant = Message { role: Speaker::Assistant, content: response.content };
+        let assistant = Message {
+            role: Speaker::Assistant,
+            content: response.content,
+        };
         let mut stored = StoredMessage::from_message(&assistant);
         stored.input_tokens = response.usage.input_tokens;
         stored.output_tokens = response.usage.output_tokens;
@@ -389,7 +478,12 @@ pub async fn run(state: &AppState, turn: Prepared, events: Option<&UnboundedSend
             .content
             .iter()
             .filter_map(|b| match b {
-                Block::ToolUse { id, name, input, malformed } => Some((id.clone(), name.clone(), input.clone(), malformed.clone())),
+                Block::ToolUse {
+                    id,
+                    name,
+                    input,
+                    malformed,
+                } => Some((id.clone(), name.clone(), input.clone(), malformed.clone())),
                 _ => None,
             })
             .collect();
@@ -399,8 +493,18 @@ pub async fn run(state: &AppState, turn: Prepared, events: Option<&UnboundedSend
             break;
         }
         for (id, name, input, malformed) in &uses {
-            let arguments = malformed.as_ref().map(|raw| json!(raw)).unwrap_or_else(|| input.clone());
-            send(events, Event::ToolCallStarted { id: id.clone(), name: name.clone(), arguments });
+            let arguments = malformed
+                .as_ref()
+                .map(|raw| json!(raw))
+                .unwrap_or_else(|| input.clone());
+            send(
+                events,
+                Event::ToolCallStarted {
+                    id: id.clone(),
+                    name: name.clone(),
+                    arguments,
+                },
+            );
         }
         // The calls of one turn run concurrently; the client still paces Airtable per base.
         let results = futures::future::join_all(uses.iter().map(|(id, name, input, malformed)| {
@@ -421,15 +525,31 @@ pub async fn run(state: &AppState, turn: Prepared, events: Option<&UnboundedSend
         let mut result_blocks = Vec::new();
         let each = MAX_TOOL_RESULT_BYTES.min(MAX_TOOL_RESULTS_BYTES / results.len().max(1));
         for (id, name, input, result) in results {
-            let record = ToolCallRecord { id: id.clone(), name, arguments: input, ok: result.ok, summary: result.summary };
+            let record = ToolCallRecord {
+                id: id.clone(),
+                name,
+                arguments: input,
+                ok: result.ok,
+                summary: result.summary,
+            };
             let content = bounded(result.value, each);
-            send(events, Event::ToolCallFinished(record.clone(), content.clone()));
+            send(
+                events,
+                Event::ToolCallFinished(record.clone(), content.clone()),
+            );
             stored.tool_calls.push(record.clone());
             calls.push(record);
-            result_blocks.push(Block::ToolResult { id, content, is_error: !result.ok });
+            result_blocks.push(Block::ToolResult {
+                id,
+                content,
+                is_error: !result.ok,
+            });
         }
         new_messages.push(stored);
-        let results_message = Message { role: Speaker::User, content: result_blocks };
+        let results_message = Message {
+            role: Speaker::User,
+            content: result_blocks,
+        };
         new_messages.push(StoredMessage::from_message(&results_message));
         convo.push(results_message);
         if iteration + 1 == settings.max_iterations {
@@ -437,7 +557,11 @@ pub async fn run(state: &AppState, turn: Prepared, events: Option<&UnboundedSend
             let said = assistant.text();
             reply = format!(
                 "{}I stopped after {} model calls without a final answer (the limit per message). Ask me to continue, or narrow the question.",
-                if said.is_empty() { String::new() } else { format!("{said}\n\n") },
+                if said.is_empty() {
+                    String::new()
+                } else {
+                    format!("{said}\n\n")
+                },
                 settings.max_iterations
             );
         }
@@ -447,11 +571,26 @@ pub async fn run(state: &AppState, turn: Prepared, events: Option<&UnboundedSend
 
     if stopped.is_some() {
         // The closing words are part of the conversation too.
-        let note = Message { role: Speaker::Assistant, content: vec![Block::Text { text: reply.clone() }] };
+        let note = Message {
+            role: Speaker::Assistant,
+            content: vec![Block::Text {
+                text: reply.clone(),
+            }],
+        };
         new_messages.push(StoredMessage::from_message(&note));
     }
     let title = message.chars().take(80).collect::<String>();
-    sessions::append(&state.store, &identity, &loaded, &title, base.as_ref(), new_messages, &totals, cost_micros).await?;
+    sessions::append(
+        &state.store,
+        &identity,
+        &loaded,
+        &title,
+        base.as_ref(),
+        new_messages,
+        &totals,
+        cost_micros,
+    )
+    .await?;
 
     let mut budget = match budget {
         Some(b) => b,
@@ -484,11 +623,20 @@ mod tests {
         vec![
             Message {
                 role: Speaker::Assistant,
-                content: vec![Block::ToolUse { id: format!("c{i}"), name: "list_bases".into(), input: json!({}), malformed: None }],
+                content: vec![Block::ToolUse {
+                    id: format!("c{i}"),
+                    name: "list_bases".into(),
+                    input: json!({}),
+                    malformed: None,
+                }],
             },
             Message {
                 role: Speaker::User,
-                content: vec![Block::ToolResult { id: format!("c{i}"), content: json!({"bases": ["x".repeat(200)]}), is_error: false }],
+                content: vec![Block::ToolResult {
+                    id: format!("c{i}"),
+                    content: json!({"bases": ["x".repeat(200)]}),
+                    is_error: false,
+                }],
             },
         ]
     }
@@ -499,7 +647,12 @@ mod tests {
         for i in 0..10 {
             history.push(Message::user_text(format!("question {i}")));
             history.extend(tool_round(i));
-            history.push(Message { role: Speaker::Assistant, content: vec![Block::Text { text: format!("answer {i}") }] });
+            history.push(Message {
+                role: Speaker::Assistant,
+                content: vec![Block::Text {
+                    text: format!("answer {i}"),
+                }],
+            });
         }
         let (all, dropped) = fit_history(&history, 1_000_000);
         assert_eq!((all.len(), dropped), (40, 0));
@@ -507,7 +660,11 @@ mod tests {
         assert!(dropped > 0 && kept.len() < 40);
         assert_eq!(kept.len() + dropped, 40);
         assert_eq!(kept[0].role, Speaker::User);
-        assert!(kept[0].text().starts_with("question"), "never starts at a tool result: {:?}", kept[0]);
+        assert!(
+            kept[0].text().starts_with("question"),
+            "never starts at a tool result: {:?}",
+            kept[0]
+        );
     }
 
     #[test]
@@ -515,7 +672,10 @@ mod tests {
         let big = json!({"records": "é".repeat(MAX_TOOL_RESULT_BYTES)});
         let cut = bounded(big, MAX_TOOL_RESULT_BYTES);
         assert_eq!(cut["truncated"], true);
-        assert!(cut.to_string().len() <= MAX_TOOL_RESULT_BYTES, "measured in bytes, cut on a character boundary");
+        assert!(
+            cut.to_string().len() <= MAX_TOOL_RESULT_BYTES,
+            "measured in bytes, cut on a character boundary"
+        );
         assert_eq!(bounded(json!({"a": 1}), 100), json!({"a": 1}));
     }
 }

@@ -62,13 +62,21 @@ pub struct Guard<'a> {
 
 impl<'a> Guard<'a> {
     pub fn new(inner: &'a mut dyn Sink) -> Self {
-        Self { inner, width: 0, rows: 0, bytes: 0 }
+        Self {
+            inner,
+            width: 0,
+            rows: 0,
+            bytes: 0,
+        }
     }
 
     fn spend(&mut self, bytes: usize) -> Result<(), Unreadable> {
         self.bytes += bytes as u64;
         if self.bytes > MAX_OUTPUT_BYTES {
-            return Err(bad(format!("the file expands to more than {} MB of content", MAX_OUTPUT_BYTES >> 20)));
+            return Err(bad(format!(
+                "the file expands to more than {} MB of content",
+                MAX_OUTPUT_BYTES >> 20
+            )));
         }
         Ok(())
     }
@@ -91,7 +99,10 @@ impl Sink for Guard<'_> {
         if self.rows > MAX_ROWS {
             return Err(bad(format!("the table has more than {MAX_ROWS} rows")));
         }
-        let size: usize = cells.iter().map(|c| c.as_str().map_or(8, str::len) + 4).sum();
+        let size: usize = cells
+            .iter()
+            .map(|c| c.as_str().map_or(8, str::len) + 4)
+            .sum();
         self.spend(size + 2)?;
         self.inner.row(cells)
     }
@@ -103,7 +114,9 @@ impl Sink for Guard<'_> {
 }
 
 fn too_many_columns(n: usize) -> Unreadable {
-    bad(format!("the table has {n} columns; at most {MAX_COLUMNS} can be imported"))
+    bad(format!(
+        "the table has {n} columns; at most {MAX_COLUMNS} can be imported"
+    ))
 }
 
 /// Unique, non-empty column names (`Column 3`, `Name (2)`), in linear time whatever the names.
@@ -117,7 +130,10 @@ pub struct ColumnNames {
 
 impl ColumnNames {
     /// Names from a header row (checked against the column limit before any work).
-    pub fn from_header<S: AsRef<str>>(len: usize, raw: impl IntoIterator<Item = S>) -> Result<Self, Unreadable> {
+    pub fn from_header<S: AsRef<str>>(
+        len: usize,
+        raw: impl IntoIterator<Item = S>,
+    ) -> Result<Self, Unreadable> {
         if len > MAX_COLUMNS {
             return Err(too_many_columns(len));
         }
@@ -130,7 +146,11 @@ impl ColumnNames {
 
     /// Adds a column (blank names become `Column <n>`); returns its index.
     pub fn add(&mut self, raw: &str) -> usize {
-        let base = if raw.trim().is_empty() { format!("Column {}", self.names.len() + 1) } else { raw.trim().to_owned() };
+        let base = if raw.trim().is_empty() {
+            format!("Column {}", self.names.len() + 1)
+        } else {
+            raw.trim().to_owned()
+        };
         let mut name = base.clone();
         if self.seen.contains(&name) {
             let n = self.next.entry(base.clone()).or_insert(2);
@@ -171,12 +191,17 @@ impl ColumnNames {
 
 /// Refuses archives that declare they unpack to more than `MAX_UNZIPPED`.
 fn check_unzipped(bytes: &[u8]) -> Result<(), Unreadable> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| bad(format!("the file cannot be opened: {e}")))?;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| bad(format!("the file cannot be opened: {e}")))?;
     let mut total = 0u64;
     for i in 0..zip.len() {
         total = total.saturating_add(zip.by_index_raw(i).map(|f| f.size()).unwrap_or(0));
     }
-    if total > MAX_UNZIPPED { Err(bad("the file unpacks to more than 300 MB")) } else { Ok(()) }
+    if total > MAX_UNZIPPED {
+        Err(bad("the file unpacks to more than 300 MB"))
+    } else {
+        Ok(())
+    }
 }
 
 /// The kind the bytes show: `pdf`, `xlsx`, `docx`, `zip` (other), or `text`/`binary`.
@@ -191,7 +216,11 @@ pub fn sniff(bytes: &[u8]) -> &'static str {
             _ => "zip",
         };
     }
-    if decode(bytes).is_some() { "text" } else { "binary" }
+    if decode(bytes).is_some() {
+        "text"
+    } else {
+        "binary"
+    }
 }
 
 /// Decodes text: UTF-8 (BOM or not; borrowed, not copied), UTF-16 with a BOM, else Windows-1252
@@ -208,16 +237,26 @@ pub fn decode(bytes: &[u8]) -> Option<Cow<'_, str>> {
         return Some(Cow::Borrowed(s));
     }
     let (text, _, had_errors) = encoding_rs::WINDOWS_1252.decode(bytes);
-    let controls = text.chars().filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')).count();
+    let controls = text
+        .chars()
+        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        .count();
     (!had_errors && controls * 100 <= text.chars().count()).then_some(text)
 }
 
 /// The delimiter that splits the first lines most consistently (`,` `;` `\t` `|`).
 pub fn sniff_delimiter(text: &str, default: u8) -> u8 {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(20).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(20)
+        .collect();
     let mut best = (default, 0usize);
     for d in [b',', b';', b'\t', b'|'] {
-        let counts: Vec<usize> = lines.iter().map(|l| l.bytes().filter(|b| *b == d).count()).collect();
+        let counts: Vec<usize> = lines
+            .iter()
+            .map(|l| l.bytes().filter(|b| *b == d).count())
+            .collect();
         let first = counts.first().copied().unwrap_or(0);
         if first == 0 {
             continue;
@@ -251,9 +290,23 @@ pub fn tsv_line(row: &[Value]) -> String {
         .join("\t")
 }
 
-fn delimited(text: &str, delimiter: u8, kind: &'static str, sink: &mut dyn Sink) -> Result<(), Unreadable> {
-    let invalid = |e: csv::Error| bad(format!("the file is not valid {}: {e}", kind.to_uppercase()));
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).has_headers(false).from_reader(text.as_bytes());
+fn delimited(
+    text: &str,
+    delimiter: u8,
+    kind: &'static str,
+    sink: &mut dyn Sink,
+) -> Result<(), Unreadable> {
+    let invalid = |e: csv::Error| {
+        bad(format!(
+            "the file is not valid {}: {e}",
+            kind.to_uppercase()
+        ))
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
     if !reader.read_record(&mut record).map_err(invalid)? {
         return Err(bad("the file has no rows"));
@@ -355,11 +408,22 @@ impl<'de> serde::de::Visitor<'de> for ArraySeed<'_, '_> {
 
 fn json_rows(text: &str, sink: &mut dyn Sink) -> Result<(), Unreadable> {
     let invalid = |e: serde_json::Error| bad(format!("the file is not valid JSON: {e}"));
-    let mut rows = JsonRows { sink, columns: ColumnNames::default(), index: HashMap::new(), rows: 0 };
+    let mut rows = JsonRows {
+        sink,
+        columns: ColumnNames::default(),
+        index: HashMap::new(),
+        rows: 0,
+    };
     if text.trim_start().starts_with('[') {
         let mut failed = None;
         let mut de = serde_json::Deserializer::from_str(text);
-        let streamed = serde::de::DeserializeSeed::deserialize(ArraySeed { rows: &mut rows, failed: &mut failed }, &mut de);
+        let streamed = serde::de::DeserializeSeed::deserialize(
+            ArraySeed {
+                rows: &mut rows,
+                failed: &mut failed,
+            },
+            &mut de,
+        );
         if let Some(e) = failed {
             return Err(e);
         }
@@ -373,8 +437,13 @@ fn json_rows(text: &str, sink: &mut dyn Sink) -> Result<(), Unreadable> {
     // An object holding the records (`{"records": [...]}`), or one object: read whole (the
     // choice needs to see every value).
     let v: Value = serde_json::from_str(text).map_err(invalid)?;
-    let Value::Object(o) = &v else { return Err(bad("the JSON holds a single value, not records")) };
-    let held = o.values().find_map(|x| x.as_array().filter(|a| !a.is_empty() && a.iter().all(Value::is_object)));
+    let Value::Object(o) = &v else {
+        return Err(bad("the JSON holds a single value, not records"));
+    };
+    let held = o.values().find_map(|x| {
+        x.as_array()
+            .filter(|a| !a.is_empty() && a.iter().all(Value::is_object))
+    });
     match held {
         Some(items) => {
             for item in items {
@@ -398,7 +467,9 @@ fn xlsx_value(c: &calamine::DataRef<'_>) -> Value {
         DataRef::Bool(b) => json!(b),
         DataRef::DateTime(d) => excel_date(d.as_f64()),
         DataRef::SharedString(s) => Value::String(s.trim().to_owned()),
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) | DataRef::String(s) => Value::String(s.trim().to_owned()),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) | DataRef::String(s) => {
+            Value::String(s.trim().to_owned())
+        }
         DataRef::Error(e) => Value::String(format!("#{e:?}")),
     }
 }
@@ -408,14 +479,22 @@ fn xlsx_value(c: &calamine::DataRef<'_>) -> Value {
 /// The first non-empty row is the header; columns count from its first cell.
 fn xlsx(bytes: &[u8], sink: &mut dyn Sink) -> Result<(), Unreadable> {
     use calamine::{Reader, Xlsx};
-    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| bad(format!("the workbook cannot be read: {e}")))?;
-    let sheet = book.sheet_names().first().cloned().ok_or_else(|| bad("the workbook has no sheets"))?;
-    let unreadable = |e: calamine::XlsxError| bad(format!("the sheet {sheet:?} cannot be read: {e}"));
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
+        .map_err(|e| bad(format!("the workbook cannot be read: {e}")))?;
+    let sheet = book
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| bad("the workbook has no sheets"))?;
+    let unreadable =
+        |e: calamine::XlsxError| bad(format!("the sheet {sheet:?} cannot be read: {e}"));
     let mut cells = book.worksheet_cells_reader(&sheet).map_err(unreadable)?;
     let mut columns: Option<(ColumnNames, u32)> = None;
     let mut row: Vec<(u32, Value)> = Vec::new();
     let mut row_index = None;
-    let mut flush = |row: &mut Vec<(u32, Value)>, columns: &mut Option<(ColumnNames, u32)>| -> Result<(), Unreadable> {
+    let mut flush = |row: &mut Vec<(u32, Value)>,
+                     columns: &mut Option<(ColumnNames, u32)>|
+     -> Result<(), Unreadable> {
         let cells = std::mem::take(row);
         if cells.iter().all(|(_, v)| v == &empty()) {
             return Ok(());
@@ -440,8 +519,11 @@ fn xlsx(bytes: &[u8], sink: &mut dyn Sink) -> Result<(), Unreadable> {
             }
             Some((names, first)) => {
                 // Cells left of the header's first column are outside the table.
-                let cells: Vec<(usize, Value)> =
-                    cells.into_iter().filter(|(c, _)| c >= first).map(|(c, v)| ((c - *first) as usize, v)).collect();
+                let cells: Vec<(usize, Value)> = cells
+                    .into_iter()
+                    .filter(|(c, _)| c >= first)
+                    .map(|(c, v)| ((c - *first) as usize, v))
+                    .collect();
                 let width = cells.iter().map(|(c, _)| c + 1).max().unwrap_or(0);
                 if width > MAX_COLUMNS {
                     return Err(too_many_columns(width));
@@ -467,7 +549,9 @@ fn xlsx(bytes: &[u8], sink: &mut dyn Sink) -> Result<(), Unreadable> {
         let value = xlsx_value(c.get_value());
         if value != empty() {
             if row.len() >= MAX_COLUMNS {
-                return Err(bad(format!("the sheet has cells beyond column {MAX_COLUMNS}; at most {MAX_COLUMNS} columns can be imported")));
+                return Err(bad(format!(
+                    "the sheet has cells beyond column {MAX_COLUMNS}; at most {MAX_COLUMNS} columns can be imported"
+                )));
             }
             row.push((col, value));
         }
@@ -487,7 +571,12 @@ fn excel_date(serial: f64) -> Value {
     let epoch = time::macros::datetime!(1899-12-30 0:00 UTC);
     let at = epoch + time::Duration::seconds_f64(serial * 86_400.0);
     if serial.fract() == 0.0 {
-        json!(format!("{:04}-{:02}-{:02}", at.year(), u8::from(at.month()), at.day()))
+        json!(format!(
+            "{:04}-{:02}-{:02}",
+            at.year(),
+            u8::from(at.month()),
+            at.day()
+        ))
     } else {
         json!(format!(
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
@@ -552,8 +641,11 @@ impl FirstTable {
 /// it unpacks, never whole.
 fn docx(bytes: &[u8], sink: &mut dyn Sink) -> Result<(), Unreadable> {
     use quick_xml::events::Event;
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| bad(format!("the document cannot be opened: {e}")))?;
-    let body = zip.by_name("word/document.xml").map_err(|_| bad("the document has no body"))?;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| bad(format!("the document cannot be opened: {e}")))?;
+    let body = zip
+        .by_name("word/document.xml")
+        .map_err(|_| bad("the document has no body"))?;
     let mut reader = quick_xml::Reader::from_reader(BufReader::new(body));
     let mut buf = Vec::new();
     let (mut para, mut cell_text) = (String::new(), String::new());
@@ -563,7 +655,9 @@ fn docx(bytes: &[u8], sink: &mut dyn Sink) -> Result<(), Unreadable> {
     let mut wrote_text = false;
     loop {
         buf.clear();
-        let event = reader.read_event_into(&mut buf).map_err(|e| bad(format!("the document body is not valid XML: {e}")))?;
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| bad(format!("the document body is not valid XML: {e}")))?;
         match event {
             Event::Start(e) => match e.local_name().as_ref() {
                 "t" => in_text = true,
@@ -629,22 +723,41 @@ fn check_xobjects(doc: &pdf_extract::Document) -> Result<(), Unreadable> {
     fn dict<'a>(doc: &'a pdf_extract::Document, o: &'a Object) -> Option<&'a Dictionary> {
         doc.dereference(o).ok().and_then(|(_, o)| o.as_dict().ok())
     }
-    fn visit(doc: &pdf_extract::Document, resources: &Dictionary, path: &mut Vec<ObjectId>) -> Result<(), Unreadable> {
+    fn visit(
+        doc: &pdf_extract::Document,
+        resources: &Dictionary,
+        path: &mut Vec<ObjectId>,
+    ) -> Result<(), Unreadable> {
         if path.len() > MAX_XOBJECT_DEPTH {
-            return Err(bad(format!("the PDF nests drawings more than {MAX_XOBJECT_DEPTH} deep; it may be crafted to crash readers")));
+            return Err(bad(format!(
+                "the PDF nests drawings more than {MAX_XOBJECT_DEPTH} deep; it may be crafted to crash readers"
+            )));
         }
-        let Some(xobjects) = resources.get(b"XObject").ok().and_then(|x| dict(doc, x)) else { return Ok(()) };
+        let Some(xobjects) = resources.get(b"XObject").ok().and_then(|x| dict(doc, x)) else {
+            return Ok(());
+        };
         for (_, x) in xobjects.iter() {
             let Ok(id) = x.as_reference() else { continue };
             if path.contains(&id) {
-                return Err(bad("the PDF has a drawing that draws itself; it may be crafted to crash readers"));
+                return Err(bad(
+                    "the PDF has a drawing that draws itself; it may be crafted to crash readers",
+                ));
             }
-            let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else { continue };
-            if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"Form".as_slice()) {
+            let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
+                continue;
+            };
+            if stream.dict.get(b"Subtype").and_then(Object::as_name).ok()
+                != Some(b"Form".as_slice())
+            {
                 continue;
             }
             // A form without resources of its own draws with those it was called with.
-            let inner = stream.dict.get(b"Resources").ok().and_then(|r| dict(doc, r)).unwrap_or(resources);
+            let inner = stream
+                .dict
+                .get(b"Resources")
+                .ok()
+                .and_then(|r| dict(doc, r))
+                .unwrap_or(resources);
             path.push(id);
             visit(doc, inner, path)?;
             path.pop();
@@ -656,16 +769,29 @@ fn check_xobjects(doc: &pdf_extract::Document) -> Result<(), Unreadable> {
         // and without a limit of its own: a page that is its own ancestor never ends.
         let mut seen = vec![page];
         let mut node = page;
-        while let Some(parent) = doc.get_dictionary(node).ok().and_then(|d| d.get(b"Parent").ok()).and_then(|p| p.as_reference().ok()) {
+        while let Some(parent) = doc
+            .get_dictionary(node)
+            .ok()
+            .and_then(|d| d.get(b"Parent").ok())
+            .and_then(|p| p.as_reference().ok())
+        {
             if seen.contains(&parent) || seen.len() > MAX_XOBJECT_DEPTH * 4 {
-                return Err(bad("the PDF's page tree loops back on itself; it may be crafted to crash readers"));
+                return Err(bad(
+                    "the PDF's page tree loops back on itself; it may be crafted to crash readers",
+                ));
             }
             seen.push(parent);
             node = parent;
         }
-        let Ok((own, inherited)) = doc.get_page_resources(page) else { continue };
+        let Ok((own, inherited)) = doc.get_page_resources(page) else {
+            continue;
+        };
         let mut all: Vec<&Dictionary> = own.into_iter().collect();
-        all.extend(inherited.into_iter().filter_map(|id| doc.get_dictionary(id).ok()));
+        all.extend(
+            inherited
+                .into_iter()
+                .filter_map(|id| doc.get_dictionary(id).ok()),
+        );
         for resources in all {
             visit(doc, resources, &mut Vec::new())?;
         }
@@ -678,18 +804,21 @@ fn pdf_text(bytes: &[u8]) -> Result<String, Unreadable> {
     let mut doc = pdf_extract::Document::load_mem(bytes).map_err(|e| unreadable(&e))?;
     if doc.is_encrypted() {
         // Documents encrypted with an empty user password open; others cannot be read.
-        doc.decrypt("").map_err(|_| bad("the PDF is protected by a password"))?;
+        doc.decrypt("")
+            .map_err(|_| bad("the PDF is protected by a password"))?;
     }
     check_xobjects(&doc)?;
     let mut text = String::new();
-    pdf_extract::output_doc(&doc, &mut pdf_extract::PlainTextOutput::new(&mut text)).map_err(|e| unreadable(&e))?;
+    pdf_extract::output_doc(&doc, &mut pdf_extract::PlainTextOutput::new(&mut text))
+        .map_err(|e| unreadable(&e))?;
     Ok(text)
 }
 
 fn pdf(bytes: &[u8], sink: &mut dyn Sink) -> Result<u64, Unreadable> {
     // The PDF parser may panic on hostile input: a panic is one more way of being unreadable
     // (and a crash or a runaway is contained by the process it runs in: see `isolate`).
-    let text = std::panic::catch_unwind(|| pdf_text(bytes)).map_err(|_| bad("the PDF cannot be read"))??;
+    let text = std::panic::catch_unwind(|| pdf_text(bytes))
+        .map_err(|_| bad("the PDF cannot be read"))??;
     let pages = text.matches('\u{c}').count() as u64 + 1;
     let text = text.replace('\u{c}', "\n").trim().to_owned();
     if let Some((columns, rows)) = text_table(&text) {
@@ -738,7 +867,10 @@ fn text_table(text: &str) -> Option<(Vec<String>, Vec<Vec<Value>>)> {
     for i in 0..=lines.len() {
         let same = i < lines.len() && lines[i].len() >= 2 && lines[i].len() == lines[start].len();
         if !same {
-            if i - start >= 3 && lines[start].len() >= 2 && best.is_none_or(|(s, e)| e - s < i - start) {
+            if i - start >= 3
+                && lines[start].len() >= 2
+                && best.is_none_or(|(s, e)| e - s < i - start)
+            {
                 best = Some((start, i));
             }
             start = i;
@@ -748,7 +880,10 @@ fn text_table(text: &str) -> Option<(Vec<String>, Vec<Vec<Value>>)> {
     if lines[s].len() > MAX_COLUMNS {
         return None;
     }
-    let rows = lines[s + 1..e].iter().map(|r| r.iter().map(|c| Value::String(c.clone())).collect()).collect();
+    let rows = lines[s + 1..e]
+        .iter()
+        .map(|r| r.iter().map(|c| Value::String(c.clone())).collect())
+        .collect();
     Some((lines[s].clone(), rows))
 }
 
@@ -763,17 +898,29 @@ pub fn extract(declared: &str, bytes: &[u8], sink: &mut dyn Sink) -> Result<Summ
     let is = |k: &str| found == k;
     let summary = |kind| Summary { kind, pages: None };
     match declared {
-        "pdf" if is("pdf") => pdf(bytes, sink).map(|pages| Summary { kind: "pdf", pages: Some(pages) }),
-        "xlsx" if is("xlsx") => check_unzipped(bytes).and_then(|()| xlsx(bytes, sink)).map(|()| summary("xlsx")),
-        "docx" if is("docx") => check_unzipped(bytes).and_then(|()| docx(bytes, sink)).map(|()| summary("docx")),
+        "pdf" if is("pdf") => pdf(bytes, sink).map(|pages| Summary {
+            kind: "pdf",
+            pages: Some(pages),
+        }),
+        "xlsx" if is("xlsx") => check_unzipped(bytes)
+            .and_then(|()| xlsx(bytes, sink))
+            .map(|()| summary("xlsx")),
+        "docx" if is("docx") => check_unzipped(bytes)
+            .and_then(|()| docx(bytes, sink))
+            .map(|()| summary("docx")),
         "csv" | "tsv" | "json" | "txt" if is("text") => {
             let text = decode(bytes).ok_or_else(|| bad("the text encoding cannot be read"))?;
             match declared {
                 "json" => json_rows(&text, sink).map(|()| summary("json")),
                 "txt" => sink.text(&text).map(|()| summary("txt")),
                 kind => {
-                    let (default, kind) = if kind == "tsv" { (b'\t', "tsv") } else { (b',', "csv") };
-                    delimited(&text, sniff_delimiter(&text, default), kind, sink).map(|()| summary(kind))
+                    let (default, kind) = if kind == "tsv" {
+                        (b'\t', "tsv")
+                    } else {
+                        (b',', "csv")
+                    };
+                    delimited(&text, sniff_delimiter(&text, default), kind, sink)
+                        .map(|()| summary(kind))
                 }
             }
         }
@@ -805,7 +952,10 @@ const URL: u8 = 16;
 
 impl Default for TypeSet {
     fn default() -> Self {
-        Self { candidates: NUMBER | CHECKBOX | DATE | EMAIL | URL, seen: false }
+        Self {
+            candidates: NUMBER | CHECKBOX | DATE | EMAIL | URL,
+            seen: false,
+        }
     }
 }
 
@@ -822,10 +972,16 @@ impl TypeSet {
         self.seen = true;
         let t = text.as_ref();
         let mut keep = 0;
-        if self.candidates & NUMBER != 0 && t.replace(',', "").parse::<f64>().is_ok_and(f64::is_finite) {
+        if self.candidates & NUMBER != 0
+            && t.replace(',', "").parse::<f64>().is_ok_and(f64::is_finite)
+        {
             keep |= NUMBER;
         }
-        if self.candidates & CHECKBOX != 0 && matches!(t.to_lowercase().as_str(), "true" | "false" | "yes" | "no" | "checked" | "unchecked")
+        if self.candidates & CHECKBOX != 0
+            && matches!(
+                t.to_lowercase().as_str(),
+                "true" | "false" | "yes" | "no" | "checked" | "unchecked"
+            )
         {
             keep |= CHECKBOX;
         }
@@ -835,7 +991,11 @@ impl TypeSet {
         if self.candidates & EMAIL != 0 && shared::ids::Email::parse(t).is_ok() {
             keep |= EMAIL;
         }
-        if self.candidates & URL != 0 && (t.starts_with("http://") || t.starts_with("https://")) && !t.contains(' ') && t.len() > 10 {
+        if self.candidates & URL != 0
+            && (t.starts_with("http://") || t.starts_with("https://"))
+            && !t.contains(' ')
+            && t.len() > 10
+        {
             keep |= URL;
         }
         self.candidates = keep;
@@ -846,10 +1006,16 @@ impl TypeSet {
         if !self.seen {
             return "text";
         }
-        [(NUMBER, "number"), (CHECKBOX, "checkbox"), (DATE, "date"), (EMAIL, "email"), (URL, "url")]
-            .into_iter()
-            .find(|(bit, _)| self.candidates & bit != 0)
-            .map_or("text", |(_, kind)| kind)
+        [
+            (NUMBER, "number"),
+            (CHECKBOX, "checkbox"),
+            (DATE, "date"),
+            (EMAIL, "email"),
+            (URL, "url"),
+        ]
+        .into_iter()
+        .find(|(bit, _)| self.candidates & bit != 0)
+        .map_or("text", |(_, kind)| kind)
     }
 }
 
@@ -866,11 +1032,17 @@ pub fn infer_type(values: &[&Value]) -> &'static str {
 fn is_date(t: &str) -> bool {
     let d = t.split(['T', ' ']).next().unwrap_or("");
     let parts: Vec<&str> = d.split(['-', '/', '.']).collect();
-    if parts.len() != 3 || !parts.iter().all(|p| !p.is_empty() && p.len() <= 4 && p.chars().all(|c| c.is_ascii_digit())) {
+    if parts.len() != 3
+        || !parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 4 && p.chars().all(|c| c.is_ascii_digit()))
+    {
         return false;
     }
     let n: Vec<u32> = parts.iter().map(|p| p.parse().unwrap_or(0)).collect();
-    let valid = |y: u32, m: u32, d: u32| (1000..=9999).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d);
+    let valid = |y: u32, m: u32, d: u32| {
+        (1000..=9999).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d)
+    };
     if parts[0].len() == 4 {
         valid(n[0], n[1], n[2])
     } else if parts[2].len() == 4 {
@@ -906,7 +1078,10 @@ mod tests {
         }
         let mut out = Collected::default();
         let summary = extract("tsv", &utf16, &mut out).unwrap();
-        assert_eq!((summary.kind, out.columns.len(), out.rows.len()), ("tsv", 2, 1));
+        assert_eq!(
+            (summary.kind, out.columns.len(), out.rows.len()),
+            ("tsv", 2, 1)
+        );
     }
 
     #[test]
@@ -916,7 +1091,10 @@ mod tests {
         assert_eq!(e.rows[0][0], json!("Doe, J"));
         assert_eq!(e.padded()[0].len(), 4, "earlier rows are padded by readers");
         assert_eq!(e.rows[1][3], json!("extra"));
-        assert_eq!(e.text().lines().next(), Some("Name\tColumn 2\tName (2)\tColumn 4"));
+        assert_eq!(
+            e.text().lines().next(),
+            Some("Name\tColumn 2\tName (2)\tColumn 4")
+        );
     }
 
     #[test]
@@ -931,27 +1109,62 @@ mod tests {
         // 30,000 header cells: refused before any renaming.
         let header = vec!["a"; 30_000].join(",") + "\n1\n";
         let started = std::time::Instant::now();
-        assert!(run("csv", header.as_bytes()).unwrap_err().0.contains("30000 columns"));
+        assert!(
+            run("csv", header.as_bytes())
+                .unwrap_err()
+                .0
+                .contains("30000 columns")
+        );
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]
     fn json_arrays_and_wrapped_records_become_rows() {
-        let e = run("json", br#"{"records": [{"a": 1, "b": "x"}, {"b": "y", "c": true}]}"#).unwrap();
+        let e = run(
+            "json",
+            br#"{"records": [{"a": 1, "b": "x"}, {"b": "y", "c": true}]}"#,
+        )
+        .unwrap();
         assert_eq!(e.columns, vec!["a", "b", "c"]);
         assert_eq!(e.padded()[1], vec![json!(""), json!("y"), json!(true)]);
         let e = run("json", br#"[{"b": 1, "a": {"x": 1}}, {"c": null}]"#).unwrap();
         assert_eq!(e.columns, vec!["a", "b", "c"]);
-        assert_eq!(e.padded(), vec![vec![json!("{\"x\":1}"), json!(1), json!("")], vec![json!(""), json!(""), json!("")]]);
-        assert!(run("json", b"{oops").unwrap_err().0.contains("not valid JSON"));
-        assert!(run("json", b"[{\"a\":1}, 2]").unwrap_err().0.contains("other than objects"));
-        assert!(run("json", b"[{\"a\":1}] trailing").unwrap_err().0.contains("not valid JSON"));
+        assert_eq!(
+            e.padded(),
+            vec![
+                vec![json!("{\"x\":1}"), json!(1), json!("")],
+                vec![json!(""), json!(""), json!("")]
+            ]
+        );
+        assert!(
+            run("json", b"{oops")
+                .unwrap_err()
+                .0
+                .contains("not valid JSON")
+        );
+        assert!(
+            run("json", b"[{\"a\":1}, 2]")
+                .unwrap_err()
+                .0
+                .contains("other than objects")
+        );
+        assert!(
+            run("json", b"[{\"a\":1}] trailing")
+                .unwrap_err()
+                .0
+                .contains("not valid JSON")
+        );
         assert!(run("json", b"42").unwrap_err().0.contains("single value"));
     }
 
     #[test]
     fn lying_and_corrupt_files_are_unreadable() {
-        assert!(run("csv", b"%PDF-1.4 ...").unwrap_err().0.contains("says it is CSV but its content is PDF"));
+        assert!(
+            run("csv", b"%PDF-1.4 ...")
+                .unwrap_err()
+                .0
+                .contains("says it is CSV but its content is PDF")
+        );
         assert!(run("pdf", b"%PDF-1.4 garbage").is_err());
         assert!(run("xlsx", b"PK\x03\x04 not really a zip").is_err());
         assert!(run("txt", &[0u8, 159, 146, 150]).is_err());
@@ -979,7 +1192,14 @@ mod tests {
         let t = |vals: &[Value]| infer_type(&vals.iter().collect::<Vec<_>>());
         assert_eq!(t(&[json!("1,200.5"), json!("3"), json!("")]), "number");
         assert_eq!(t(&[json!("yes"), json!("No")]), "checkbox");
-        assert_eq!(t(&[json!("2026-11-28"), json!("28/11/2026"), json!("2026-01-02T10:00:00Z")]), "date");
+        assert_eq!(
+            t(&[
+                json!("2026-11-28"),
+                json!("28/11/2026"),
+                json!("2026-01-02T10:00:00Z")
+            ]),
+            "date"
+        );
         assert_eq!(t(&[json!("ada@example.com")]), "email");
         assert_eq!(t(&[json!("https://example.com/x")]), "url");
         assert_eq!(t(&[json!("12"), json!("twelve")]), "text");
@@ -1002,23 +1222,52 @@ mod tests {
 
     #[test]
     fn crafted_tables_are_refused_at_once() {
-        assert!(run("csv", &crate::fixtures::csv_repeated_header(30_000)).unwrap_err().0.contains("30000 columns"));
+        assert!(
+            run("csv", &crate::fixtures::csv_repeated_header(30_000))
+                .unwrap_err()
+                .0
+                .contains("30000 columns")
+        );
         let err = run("xlsx", &crate::fixtures::xlsx_far_corners()).unwrap_err();
         assert!(err.0.contains("16384 columns"), "{err}");
         // The same corners in one column: two rows, not a million.
-        let tall = crate::fixtures::xlsx_cells(&[(1, 0, json!("Name")), (1_048_576, 0, json!("last"))]);
+        let tall =
+            crate::fixtures::xlsx_cells(&[(1, 0, json!("Name")), (1_048_576, 0, json!("last"))]);
         assert_eq!(run("xlsx", &tall).unwrap().rows, vec![vec![json!("last")]]);
     }
 
     #[test]
     fn workbooks_and_documents_stream_into_rows_and_text() {
-        let book = crate::fixtures::xlsx(&["Name", "Score"], &[vec![json!("Ada"), json!(98)], vec![json!("Grace"), json!(91.5)]]);
+        let book = crate::fixtures::xlsx(
+            &["Name", "Score"],
+            &[
+                vec![json!("Ada"), json!(98)],
+                vec![json!("Grace"), json!(91.5)],
+            ],
+        );
         let e = run("xlsx", &book).unwrap();
         assert_eq!(e.columns, vec!["Name", "Score"]);
-        assert_eq!(e.rows, vec![vec![json!("Ada"), json!(98)], vec![json!("Grace"), json!(91.5)]]);
-        let doc = crate::fixtures::docx(&["Quarterly", "Report"], &[&["Region", "Revenue"], &["North", "1200"], &["South", "900"]]);
+        assert_eq!(
+            e.rows,
+            vec![
+                vec![json!("Ada"), json!(98)],
+                vec![json!("Grace"), json!(91.5)]
+            ]
+        );
+        let doc = crate::fixtures::docx(
+            &["Quarterly", "Report"],
+            &[
+                &["Region", "Revenue"],
+                &["North", "1200"],
+                &["South", "900"],
+            ],
+        );
         let e = run("docx", &doc).unwrap();
-        assert!(e.document.starts_with("Quarterly\nReport\n"), "{:?}", e.document);
+        assert!(
+            e.document.starts_with("Quarterly\nReport\n"),
+            "{:?}",
+            e.document
+        );
         assert_eq!(e.columns, vec!["Region", "Revenue"]);
         assert_eq!(e.rows.len(), 2);
         let pdf = run("pdf", &crate::fixtures::pdf("Hello from a PDF")).unwrap();
@@ -1030,14 +1279,32 @@ mod tests {
         // garbled makes pdf-extract panic on a missing reference; a panic is "cannot be read".
         let garbled = String::from_utf8(crate::fixtures::pdf_self_drawing_xobject()).unwrap();
         let at = garbled.rfind("/XObject <<").unwrap();
-        let garbled = format!("{}/XObject ,<{}", &garbled[..at], &garbled[at + "/XObject <<".len()..]);
-        assert!(run("pdf", garbled.as_bytes()).unwrap_err().0.contains("cannot be read"));
+        let garbled = format!(
+            "{}/XObject ,<{}",
+            &garbled[..at],
+            &garbled[at + "/XObject <<".len()..]
+        );
+        assert!(
+            run("pdf", garbled.as_bytes())
+                .unwrap_err()
+                .0
+                .contains("cannot be read")
+        );
         // Found by `make fuzz` (extract_pdf, a stack overflow): a drawing without resources of its
         // own draws with the page's, which hold the drawing itself.
         let inherits = String::from_utf8(crate::fixtures::pdf_self_drawing_xobject()).unwrap();
         let at = inherits.rfind("/Resources").unwrap();
-        let inherits = format!("{}/Resoqrces{}", &inherits[..at], &inherits[at + "/Resources".len()..]);
-        assert!(run("pdf", inherits.as_bytes()).unwrap_err().0.contains("draws itself"));
+        let inherits = format!(
+            "{}/Resoqrces{}",
+            &inherits[..at],
+            &inherits[at + "/Resources".len()..]
+        );
+        assert!(
+            run("pdf", inherits.as_bytes())
+                .unwrap_err()
+                .0
+                .contains("draws itself")
+        );
         // Found by `make fuzz` (extract_pdf, a stack overflow): a page that is its own parent.
         let err = run("pdf", &crate::fixtures::pdf_page_parent_loop()).unwrap_err();
         assert!(err.0.contains("page tree loops"), "{err}");
@@ -1048,9 +1315,16 @@ mod tests {
         let mut out = Discard;
         let mut guard = Guard::new(&mut out);
         guard.columns(&["a".into()]).unwrap();
-        assert!(guard.row(vec![json!("1"), json!("2")]).is_err(), "a row wider than the columns");
+        assert!(
+            guard.row(vec![json!("1"), json!("2")]).is_err(),
+            "a row wider than the columns"
+        );
         let big = "x".repeat(1 << 20);
-        let err = (0..300).map(|_| guard.text(&big)).find(Result::is_err).unwrap().unwrap_err();
+        let err = (0..300)
+            .map(|_| guard.text(&big))
+            .find(Result::is_err)
+            .unwrap()
+            .unwrap_err();
         assert!(err.0.contains("256 MB"), "{err}");
     }
 }

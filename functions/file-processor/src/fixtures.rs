@@ -6,7 +6,8 @@ use std::io::Write;
 
 fn zip(parts: &[(&str, String)]) -> Vec<u8> {
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     for (name, body) in parts {
         out.start_file(*name, options).expect("zip entry");
         out.write_all(body.as_bytes()).expect("zip write");
@@ -15,7 +16,9 @@ fn zip(parts: &[(&str, String)]) -> Vec<u8> {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// A workbook with one sheet: the header row, then the rows (numbers stay numbers).
@@ -51,7 +54,11 @@ fn column_name(mut i: u32) -> String {
 pub fn xlsx_cells(cells: &[(u32, u32, serde_json::Value)]) -> Vec<u8> {
     let cell = |r: u32, i: u32, v: &serde_json::Value| match v {
         serde_json::Value::Number(n) => format!(r#"<c r="{}{r}"><v>{n}</v></c>"#, column_name(i)),
-        other => format!(r#"<c r="{}{r}" t="inlineStr"><is><t>{}</t></is></c>"#, column_name(i), esc(other.as_str().unwrap_or(""))),
+        other => format!(
+            r#"<c r="{}{r}" t="inlineStr"><is><t>{}</t></is></c>"#,
+            column_name(i),
+            esc(other.as_str().unwrap_or(""))
+        ),
     };
     let mut sheet = String::from(
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
@@ -82,7 +89,12 @@ pub fn xlsx_cells(cells: &[(u32, u32, serde_json::Value)]) -> Vec<u8> {
 
 /// A document with paragraphs and one table (first row the header).
 pub fn docx(paragraphs: &[&str], table: &[&[&str]]) -> Vec<u8> {
-    let p = |t: &str| format!("<w:p><w:r><w:t xml:space=\"preserve\">{}</w:t></w:r></w:p>", esc(t));
+    let p = |t: &str| {
+        format!(
+            "<w:p><w:r><w:t xml:space=\"preserve\">{}</w:t></w:r></w:p>",
+            esc(t)
+        )
+    };
     let mut body: String = paragraphs.iter().map(|t| p(t)).collect();
     body.push_str("<w:tbl>");
     for row in table {
@@ -105,7 +117,12 @@ pub fn docx(paragraphs: &[&str], table: &[&[&str]]) -> Vec<u8> {
 
 /// A one-page PDF showing `text` in Helvetica, with a correct cross-reference table.
 pub fn pdf(text: &str) -> Vec<u8> {
-    let content = format!("BT /F1 18 Tf 20 100 Td ({}) Tj ET", text.replace('\\', "\\\\").replace('(', "\\(").replace(')', "\\)"));
+    let content = format!(
+        "BT /F1 18 Tf 20 100 Td ({}) Tj ET",
+        text.replace('\\', "\\\\")
+            .replace('(', "\\(")
+            .replace(')', "\\)")
+    );
     pdf_objects(&[
         "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
@@ -116,7 +133,10 @@ pub fn pdf(text: &str) -> Vec<u8> {
 }
 
 fn stream(dict: &str, content: &str) -> String {
-    format!("<< {dict} /Length {} >>\nstream\n{content}\nendstream", content.len())
+    format!(
+        "<< {dict} /Length {} >>\nstream\n{content}\nendstream",
+        content.len()
+    )
 }
 
 /// A PDF of these objects (numbered from 1, the first the catalog) with its cross-references.
@@ -128,11 +148,19 @@ pub fn pdf_objects(objects: &[String]) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for off in offsets {
         out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
     }
-    out.extend_from_slice(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
     out
 }
 
@@ -160,7 +188,10 @@ pub fn csv_repeated_header(columns: usize) -> Vec<u8> {
 /// Crafted: a workbook of a few KB with a value in `A1` and one in `XFD1048576`: a reader that
 /// allocates the grid between them needs 1.7e10 cells.
 pub fn xlsx_far_corners() -> Vec<u8> {
-    xlsx_cells(&[(1, 0, serde_json::json!("top left")), (1_048_576, 16_383, serde_json::json!("bottom right"))])
+    xlsx_cells(&[
+        (1, 0, serde_json::json!("top left")),
+        (1_048_576, 16_383, serde_json::json!("bottom right")),
+    ])
 }
 
 /// Crafted (found by fuzzing): a page whose `/Parent` is the page itself. A reader that looks

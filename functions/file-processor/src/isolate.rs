@@ -42,7 +42,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { memory_bytes: 1 << 30, cpu_seconds: 60, wall: Duration::from_secs(90) }
+        Self {
+            memory_bytes: 1 << 30,
+            cpu_seconds: 60,
+            wall: Duration::from_secs(90),
+        }
     }
 }
 
@@ -66,12 +70,17 @@ impl<W: Write> Wire<W> {
     fn send(&mut self, tag: u8, value: &Value) -> Result<(), Unreadable> {
         let mut line = serde_json::to_vec(value).map_err(|_| bad("the file could not be read"))?;
         if line.len() + 2 > MAX_LINE {
-            return Err(bad(format!("a row of the file is larger than {} MB", MAX_LINE >> 20)));
+            return Err(bad(format!(
+                "a row of the file is larger than {} MB",
+                MAX_LINE >> 20
+            )));
         }
         line.insert(0, tag);
         line.push(b'\n');
         // The parent is gone or gave up: nothing left to do.
-        self.out.write_all(&line).map_err(|_| bad("the file could not be read"))
+        self.out
+            .write_all(&line)
+            .map_err(|_| bad("the file could not be read"))
     }
 }
 
@@ -99,11 +108,20 @@ impl<W: Write> Sink for Wire<W> {
 
 fn child(declared: &str) -> i32 {
     let mut bytes = Vec::new();
-    if std::io::stdin().lock().take(shared::files::MAX_UPLOAD_BYTES + 1).read_to_end(&mut bytes).is_err() {
+    if std::io::stdin()
+        .lock()
+        .take(shared::files::MAX_UPLOAD_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .is_err()
+    {
         return 2;
     }
-    let mut wire = Wire { out: BufWriter::with_capacity(1 << 16, std::io::stdout().lock()) };
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract::extract(declared, &bytes, &mut wire)));
+    let mut wire = Wire {
+        out: BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
+    };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        extract::extract(declared, &bytes, &mut wire)
+    }));
     let last = match outcome {
         Ok(Ok(s)) => (b'd', json!({"kind": s.kind, "pages": s.pages})),
         Ok(Err(Unreadable(reason))) => (b'e', json!(reason)),
@@ -118,9 +136,16 @@ fn child(declared: &str) -> i32 {
 /// Sets the child's limits; runs between fork and exec, so only async-signal-safe calls.
 fn limit(limits: Limits) -> std::io::Result<()> {
     let set = |resource, soft: u64, hard: u64| {
-        let lim = libc::rlimit { rlim_cur: soft as libc::rlim_t, rlim_max: hard as libc::rlim_t };
+        let lim = libc::rlimit {
+            rlim_cur: soft as libc::rlim_t,
+            rlim_max: hard as libc::rlim_t,
+        };
         // SAFETY: setrlimit only reads `lim` and changes this (child) process's own limits.
-        if unsafe { libc::setrlimit(resource, &lim) } == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+        if unsafe { libc::setrlimit(resource, &lim) } == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
     };
     set(libc::RLIMIT_AS, limits.memory_bytes, limits.memory_bytes)?;
     // SIGXCPU at the soft limit, SIGKILL at the hard one.
@@ -135,9 +160,20 @@ fn limit(limits: Limits) -> std::io::Result<()> {
 
 /// Parses `bytes` (declared as `declared`) in a child process of `exe` under `limits`, feeding
 /// what it finds to `sink`. Blocking: call it off the async threads.
-pub fn run(exe: &Path, declared: &str, bytes: &[u8], limits: Limits, sink: &mut dyn Sink) -> Result<Summary, Unreadable> {
+pub fn run(
+    exe: &Path,
+    declared: &str,
+    bytes: &[u8],
+    limits: Limits,
+    sink: &mut dyn Sink,
+) -> Result<Summary, Unreadable> {
     let mut cmd = Command::new(exe);
-    cmd.arg(CHILD_ARG).arg(declared).env_clear().stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.arg(CHILD_ARG)
+        .arg(declared)
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     // SAFETY: `limit` makes only async-signal-safe calls (setrlimit, prctl).
     unsafe { cmd.pre_exec(move || limit(limits)) };
     let mut child = cmd.spawn().map_err(|e| {
@@ -183,7 +219,11 @@ pub fn run(exe: &Path, declared: &str, bytes: &[u8], limits: Limits, sink: &mut 
     });
     // The parent holds what it is sent to the same limits as the child: it trusts no child.
     let mut guard = extract::Guard::new(sink);
-    let read = child.stdout.take().map(|out| read_wire(out, &mut guard)).unwrap_or(Ok(None));
+    let read = child
+        .stdout
+        .take()
+        .map(|out| read_wire(out, &mut guard))
+        .unwrap_or(Ok(None));
     if read.is_err() {
         // The parent refused what it was sent (too long a line, a sink that is full): stop it.
         let _ = child.kill();
@@ -199,13 +239,22 @@ pub fn run(exe: &Path, declared: &str, bytes: &[u8], limits: Limits, sink: &mut 
     }
     let status = status.map_err(|_| bad("the file could not be read"))?;
     let reason = if timed_out.load(Ordering::Acquire) {
-        format!("the file took too long to read (more than {} s); it may be crafted to stall readers", limits.wall.as_secs())
+        format!(
+            "the file took too long to read (more than {} s); it may be crafted to stall readers",
+            limits.wall.as_secs()
+        )
     } else if status.signal() == Some(libc::SIGXCPU) || status.signal() == Some(libc::SIGKILL) {
-        format!("the file took too long to read (more than {} s of work); it may be crafted to stall readers", limits.cpu_seconds)
+        format!(
+            "the file took too long to read (more than {} s of work); it may be crafted to stall readers",
+            limits.cpu_seconds
+        )
     } else if stderr.contains("has overflowed its stack") {
         "the file is nested too deeply to be read; it may be crafted to crash readers".to_owned()
     } else if stderr.contains("memory allocation") || stderr.contains("capacity overflow") {
-        format!("the file needs more than {} MB of memory to read", limits.memory_bytes >> 20)
+        format!(
+            "the file needs more than {} MB of memory to read",
+            limits.memory_bytes >> 20
+        )
     } else {
         "the file could not be read (the reader stopped on it)".to_owned()
     };
@@ -214,34 +263,54 @@ pub fn run(exe: &Path, declared: &str, bytes: &[u8], limits: Limits, sink: &mut 
 }
 
 /// Reads the child's lines into the sink; `Some` once the child said it was done (or why not).
-pub fn read_wire(out: impl Read, sink: &mut dyn Sink) -> Result<Option<Result<Summary, Unreadable>>, Unreadable> {
+pub fn read_wire(
+    out: impl Read,
+    sink: &mut dyn Sink,
+) -> Result<Option<Result<Summary, Unreadable>>, Unreadable> {
     let mut reader = BufReader::with_capacity(1 << 16, out);
     let mut line = Vec::new();
     loop {
         line.clear();
-        let n = (&mut reader).take(MAX_LINE as u64 + 1).read_until(b'\n', &mut line).map_err(|_| bad("the file could not be read"))?;
+        let n = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|_| bad("the file could not be read"))?;
         if n == 0 {
             return Ok(None);
         }
         if line.last() != Some(&b'\n') {
-            return Err(bad(format!("a row of the file is larger than {} MB", MAX_LINE >> 20)));
+            return Err(bad(format!(
+                "a row of the file is larger than {} MB",
+                MAX_LINE >> 20
+            )));
         }
         // A line is a tag and a JSON value: anything shorter is not one.
         if line.len() < 3 {
             return Err(bad("the file could not be read"));
         }
         let (tag, body) = (line[0], &line[1..line.len() - 1]);
-        let value: Value = serde_json::from_slice(body).map_err(|_| bad("the file could not be read"))?;
+        let value: Value =
+            serde_json::from_slice(body).map_err(|_| bad("the file could not be read"))?;
         match (tag, value) {
             (b'c', Value::Array(names)) => {
-                let names: Vec<String> = names.into_iter().map(|n| n.as_str().unwrap_or_default().to_owned()).collect();
+                let names: Vec<String> = names
+                    .into_iter()
+                    .map(|n| n.as_str().unwrap_or_default().to_owned())
+                    .collect();
                 sink.columns(&names)?;
             }
             (b'r', Value::Array(cells)) => sink.row(cells)?,
             (b't', Value::String(text)) => sink.text(&text)?,
             (b'd', done) => {
-                let kind = KINDS.iter().find(|k| done["kind"] == **k).copied().ok_or_else(|| bad("the file could not be read"))?;
-                return Ok(Some(Ok(Summary { kind, pages: done["pages"].as_u64() })));
+                let kind = KINDS
+                    .iter()
+                    .find(|k| done["kind"] == **k)
+                    .copied()
+                    .ok_or_else(|| bad("the file could not be read"))?;
+                return Ok(Some(Ok(Summary {
+                    kind,
+                    pages: done["pages"].as_u64(),
+                })));
             }
             (b'e', Value::String(reason)) => return Ok(Some(Err(Unreadable(reason)))),
             _ => return Err(bad("the file could not be read")),
@@ -261,14 +330,19 @@ mod tests {
 
     fn script(name: &str, body: &str) -> std::path::PathBuf {
         use std::os::unix::fs::PermissionsExt;
-        let path = std::env::temp_dir().join(format!("pyat-child-{}-{name}.sh", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("pyat-child-{}-{name}.sh", std::process::id()));
         std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         path
     }
 
     fn limits(cpu: u64, wall: u64) -> Limits {
-        Limits { memory_bytes: 256 << 20, cpu_seconds: cpu, wall: Duration::from_secs(wall) }
+        Limits {
+            memory_bytes: 256 << 20,
+            cpu_seconds: cpu,
+            wall: Duration::from_secs(wall),
+        }
     }
 
     #[test]
@@ -282,19 +356,49 @@ echo 'd{"kind":"csv","pages":null}'"#,
         );
         let mut out = Collected::default();
         let summary = run(&exe, "csv", b"Name\nAda\n", limits(5, 10), &mut out).unwrap();
-        assert_eq!(summary, Summary { kind: "csv", pages: None });
+        assert_eq!(
+            summary,
+            Summary {
+                kind: "csv",
+                pages: None
+            }
+        );
         assert_eq!(out.columns, vec!["Name", "Env"]);
-        assert_eq!(out.rows, vec![vec![json!("csv"), json!("none")]], "the declared kind is an argument; no variable is inherited");
+        assert_eq!(
+            out.rows,
+            vec![vec![json!("csv"), json!("none")]],
+            "the declared kind is an argument; no variable is inherited"
+        );
     }
 
     #[test]
     fn a_crash_a_spin_and_a_hang_fail_the_file_with_a_reason() {
-        let overflow = script("overflow", "echo \"thread 'main' has overflowed its stack\" >&2\nkill -SEGV $$");
-        let err = run(&overflow, "pdf", b"%PDF-", limits(5, 10), &mut Collected::default()).unwrap_err();
+        let overflow = script(
+            "overflow",
+            "echo \"thread 'main' has overflowed its stack\" >&2\nkill -SEGV $$",
+        );
+        let err = run(
+            &overflow,
+            "pdf",
+            b"%PDF-",
+            limits(5, 10),
+            &mut Collected::default(),
+        )
+        .unwrap_err();
         assert!(err.0.contains("nested too deeply"), "{err}");
 
-        let oom = script("oom", "echo 'memory allocation of 4294967296 bytes failed' >&2\nkill -ABRT $$");
-        let err = run(&oom, "xlsx", b"PK", limits(5, 10), &mut Collected::default()).unwrap_err();
+        let oom = script(
+            "oom",
+            "echo 'memory allocation of 4294967296 bytes failed' >&2\nkill -ABRT $$",
+        );
+        let err = run(
+            &oom,
+            "xlsx",
+            b"PK",
+            limits(5, 10),
+            &mut Collected::default(),
+        )
+        .unwrap_err();
         assert!(err.0.contains("more than 256 MB of memory"), "{err}");
 
         let spin = script("spin", "while :; do :; done");
@@ -305,16 +409,33 @@ echo 'd{"kind":"csv","pages":null}'"#,
         let started = std::time::Instant::now();
         let err = run(&hang, "csv", b"a", limits(5, 1), &mut Collected::default()).unwrap_err();
         assert!(err.0.contains("took too long"), "{err}");
-        assert!(started.elapsed() < Duration::from_secs(10), "killed at the deadline");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "killed at the deadline"
+        );
 
         let silent = script("silent", "exit 0");
-        let err = run(&silent, "csv", b"a", limits(5, 10), &mut Collected::default()).unwrap_err();
+        let err = run(
+            &silent,
+            "csv",
+            b"a",
+            limits(5, 10),
+            &mut Collected::default(),
+        )
+        .unwrap_err();
         assert!(err.0.contains("stopped on it"), "{err}");
     }
 
     #[test]
     fn a_missing_parser_binary_is_a_failure_not_a_panic() {
-        let err = run(Path::new("/nonexistent/parser"), "csv", b"a", limits(5, 10), &mut Collected::default()).unwrap_err();
+        let err = run(
+            Path::new("/nonexistent/parser"),
+            "csv",
+            b"a",
+            limits(5, 10),
+            &mut Collected::default(),
+        )
+        .unwrap_err();
         assert!(err.0.contains("upload it again"), "{err}");
     }
 
@@ -325,13 +446,28 @@ echo 'd{"kind":"csv","pages":null}'"#,
         assert!(garbage.is_err());
         let mut long = b"t\"".to_vec();
         long.extend(std::iter::repeat_n(b'a', MAX_LINE + 10));
-        assert!(read_wire(&long[..], &mut crate::extract::Guard::new(&mut out)).unwrap_err().0.contains("16 MB"));
+        assert!(
+            read_wire(&long[..], &mut crate::extract::Guard::new(&mut out))
+                .unwrap_err()
+                .0
+                .contains("16 MB")
+        );
         // Found by `make fuzz` (wire): an empty line panicked on its slice.
-        assert!(read_wire(&b"\nr[\"Adc\"]\n"[..], &mut crate::extract::Guard::new(&mut out)).is_err());
+        assert!(
+            read_wire(
+                &b"\nr[\"Adc\"]\n"[..],
+                &mut crate::extract::Guard::new(&mut out)
+            )
+            .is_err()
+        );
         assert!(read_wire(&b"c\n"[..], &mut crate::extract::Guard::new(&mut out)).is_err());
         let wide = b"c[\"a\"]\nr[1,2]\n";
         assert!(read_wire(&wide[..], &mut crate::extract::Guard::new(&mut out)).is_err());
-        let done = read_wire(&b"c[\"a\"]\nr[\"x\"]\ne\"the file is empty\"\n"[..], &mut crate::extract::Guard::new(&mut out)).unwrap();
+        let done = read_wire(
+            &b"c[\"a\"]\nr[\"x\"]\ne\"the file is empty\"\n"[..],
+            &mut crate::extract::Guard::new(&mut out),
+        )
+        .unwrap();
         assert_eq!(done, Some(Err(Unreadable("the file is empty".into()))));
     }
 
@@ -339,10 +475,17 @@ echo 'd{"kind":"csv","pages":null}'"#,
     fn the_child_side_speaks_the_wire_the_parent_reads() {
         let mut wire = Wire { out: Vec::new() };
         let summary = crate::extract::extract("csv", b"Name,Score\nAda,98\n", &mut wire).unwrap();
-        wire.send(b'd', &json!({"kind": summary.kind, "pages": summary.pages})).unwrap();
+        wire.send(b'd', &json!({"kind": summary.kind, "pages": summary.pages}))
+            .unwrap();
         let mut out = Collected::default();
         let done = read_wire(&wire.out[..], &mut out).unwrap();
-        assert_eq!(done, Some(Ok(Summary { kind: "csv", pages: None })));
+        assert_eq!(
+            done,
+            Some(Ok(Summary {
+                kind: "csv",
+                pages: None
+            }))
+        );
         assert_eq!(out.rows, vec![vec![json!("Ada"), json!("98")]]);
     }
 }

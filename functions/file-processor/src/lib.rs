@@ -76,13 +76,21 @@ pub struct Parsing {
 impl Parsing {
     pub fn new(config: &Config) -> Self {
         let p = &config.file_parsing;
-        let exe = p.extractor.clone().or_else(|| std::env::current_exe().ok()).unwrap_or_else(|| "bootstrap".into());
+        let exe = p
+            .extractor
+            .clone()
+            .or_else(|| std::env::current_exe().ok())
+            .unwrap_or_else(|| "bootstrap".into());
         let limits = isolate::Limits {
             memory_bytes: p.memory_mb << 20,
             cpu_seconds: p.cpu_seconds,
             wall: std::time::Duration::from_secs(p.cpu_seconds + 30),
         };
-        Self { exe, limits, scratch: std::env::temp_dir() }
+        Self {
+            exe,
+            limits,
+            scratch: std::env::temp_dir(),
+        }
     }
 }
 
@@ -94,15 +102,31 @@ impl Processor {
             bucket: config.uploads_bucket.clone(),
             sqs: aws.sqs.clone(),
             automation_queue_url: config.automation_queue_url.clone(),
-            telemetry: Telemetry::new("file-processor", config, Store::new(aws.dynamodb.clone(), config.table_name.clone())),
+            telemetry: Telemetry::new(
+                "file-processor",
+                config,
+                Store::new(aws.dynamodb.clone(), config.table_name.clone()),
+            ),
             parsing: Parsing::new(config),
         }
     }
 
     /// Starts the tenant's `file_processed` workflows that match the file (each file starts a
     /// workflow once, however often its notification is delivered).
-    async fn trigger_workflows(&self, tenant: &TenantId, record: &FileRecord) -> Result<(), Transient> {
-        match shared::workflows::on_file_processed(&self.store, &self.sqs, &self.automation_queue_url, tenant, record).await {
+    async fn trigger_workflows(
+        &self,
+        tenant: &TenantId,
+        record: &FileRecord,
+    ) -> Result<(), Transient> {
+        match shared::workflows::on_file_processed(
+            &self.store,
+            &self.sqs,
+            &self.automation_queue_url,
+            tenant,
+            record,
+        )
+        .await
+        {
             Ok(0) => Ok(()),
             Ok(started) => {
                 tracing::info!(file = %record.id, started, "file_processed workflows started");
@@ -140,7 +164,11 @@ impl Processor {
 
     async fn one(&self, message: &SqsMessage) -> Result<(), Transient> {
         record::queue_message_age(message.attributes.get("SentTimestamp").map(String::as_str));
-        let receives: u32 = message.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
+        let receives: u32 = message
+            .attributes
+            .get("ApproximateReceiveCount")
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(1);
         let body = message.body.as_deref().unwrap_or("");
         // The queue's last delivery before its DLQ: the file is marked failed, not left
         // "processing" for ever.
@@ -152,18 +180,26 @@ impl Processor {
     }
 
     async fn message(&self, body: &str) -> Result<(), Transient> {
-        let v: Value = serde_json::from_str(body).map_err(|e| Transient::BadMessage(e.to_string()))?;
+        let v: Value =
+            serde_json::from_str(body).map_err(|e| Transient::BadMessage(e.to_string()))?;
         // S3 sends a test event when a notification is configured.
         if v["Event"] == "s3:TestEvent" {
             return Ok(());
         }
         for record in v["Records"].as_array().into_iter().flatten() {
-            if !record["eventName"].as_str().unwrap_or("").starts_with("ObjectCreated") {
+            if !record["eventName"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("ObjectCreated")
+            {
                 continue;
             }
             // Keys arrive URL-encoded (`+` for spaces).
             let raw = record["s3"]["object"]["key"].as_str().unwrap_or("");
-            let key: String = form_urlencoded::parse(format!("k={raw}").as_bytes()).map(|(_, v)| v.into_owned()).next().unwrap_or_default();
+            let key: String = form_urlencoded::parse(format!("k={raw}").as_bytes())
+                .map(|(_, v)| v.into_owned())
+                .next()
+                .unwrap_or_default();
             let Some((tenant, file)) = files::parse_upload_key(&key) else {
                 tracing::warn!(key = %key, "an object outside uploads/<tenant>/<file>/ was ignored");
                 continue;
@@ -179,7 +215,10 @@ impl Processor {
         let v: Value = serde_json::from_str(body).unwrap_or_default();
         for record in v["Records"].as_array().into_iter().flatten() {
             let raw = record["s3"]["object"]["key"].as_str().unwrap_or("");
-            let key: String = form_urlencoded::parse(format!("k={raw}").as_bytes()).map(|(_, v)| v.into_owned()).next().unwrap_or_default();
+            let key: String = form_urlencoded::parse(format!("k={raw}").as_bytes())
+                .map(|(_, v)| v.into_owned())
+                .next()
+                .unwrap_or_default();
             if let Some((tenant, file)) = files::parse_upload_key(&key) {
                 let failed = self
                     .store
@@ -204,16 +243,25 @@ impl Processor {
                     }
                     // Already processed or failed: nothing changed, nothing to count.
                     Err(StoreError::ConditionFailed) => {}
-                    Err(e) => tracing::error!(file = %file, error = %e, "could not mark a file failed"),
+                    Err(e) => {
+                        tracing::error!(file = %file, error = %e, "could not mark a file failed")
+                    }
                 }
             }
         }
     }
 
     /// Claims the file for processing; `None` when it is gone, done, or another worker has it.
-    async fn claim(&self, tenant: &TenantId, file: &FileId, size: Option<u64>) -> Result<Option<FileRecord>, Transient> {
+    async fn claim(
+        &self,
+        tenant: &TenantId,
+        file: &FileId,
+        size: Option<u64>,
+    ) -> Result<Option<FileRecord>, Transient> {
         let key = keys::file(tenant, file);
-        let Some(record) = self.store.get::<FileRecord>(&key).await? else { return Ok(None) };
+        let Some(record) = self.store.get::<FileRecord>(&key).await? else {
+            return Ok(None);
+        };
         attribute(tenant, Some(&record.uploaded_by));
         if matches!(record.status, FileStatus::Processed | FileStatus::Failed) {
             tracing::info!(file = %file, "redelivered notification of a file already processed: nothing to do");
@@ -248,12 +296,18 @@ impl Processor {
         }
     }
 
-    async fn finish(&self, tenant: &TenantId, file: &FileId, outcome: Result<(Summary, u64, Preview), String>) -> Result<(), Transient> {
+    async fn finish(
+        &self,
+        tenant: &TenantId,
+        file: &FileId,
+        outcome: Result<(Summary, u64, Preview), String>,
+    ) -> Result<(), Transient> {
         let key = keys::file(tenant, file);
         let at = s(shared::time::now_rfc3339());
         match outcome {
             Ok((summary, text_chars, preview)) => {
-                let preview = serde_dynamo::to_attribute_value(&preview).map_err(StoreError::from)?;
+                let preview =
+                    serde_dynamo::to_attribute_value(&preview).map_err(StoreError::from)?;
                 let record = self
                     .store
                     .update::<FileRecord>(
@@ -290,27 +344,58 @@ impl Processor {
         Ok(())
     }
 
-    async fn process(&self, tenant: &TenantId, file: &FileId, key: &str, size: Option<u64>) -> Result<(), Transient> {
-        let Some(record) = self.claim(tenant, file, size).await? else { return Ok(()) };
+    async fn process(
+        &self,
+        tenant: &TenantId,
+        file: &FileId,
+        key: &str,
+        size: Option<u64>,
+    ) -> Result<(), Transient> {
+        let Some(record) = self.claim(tenant, file, size).await? else {
+            return Ok(());
+        };
         let actual = size.unwrap_or(record.declared_size);
         if actual > files::MAX_UPLOAD_BYTES || actual != record.declared_size {
-            let reason = format!("the upload is {actual} bytes but {} were declared", record.declared_size);
+            let reason = format!(
+                "the upload is {actual} bytes but {} were declared",
+                record.declared_size
+            );
             return self.finish(tenant, file, Err(reason)).await;
         }
-        let obj = self.s3.get_object().bucket(&self.bucket).key(key).send().await.map_err(|e| Transient::S3(e.to_string()))?;
-        let bytes = obj.body.collect().await.map_err(|e| Transient::S3(e.to_string()))?.into_bytes();
+        let obj = self
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| Transient::S3(e.to_string()))?;
+        let bytes = obj
+            .body
+            .collect()
+            .await
+            .map_err(|e| Transient::S3(e.to_string()))?
+            .into_bytes();
         let declared = record.declared_kind.clone();
         let parsing = self.parsing.clone();
         // Parsing is a child process and blocking I/O: off the async threads.
-        let parsed = tokio::task::spawn_blocking(move || -> Result<Result<sink::Written, Unreadable>, std::io::Error> {
-            let mut output = sink::Output::new(&parsing.scratch)?;
-            let summary = match isolate::run(&parsing.exe, &declared, &bytes, parsing.limits, &mut output) {
-                Ok(s) => s,
-                Err(e) => return Ok(Err(e)),
-            };
-            // The files stay until `Written` is dropped, after they are stored.
-            Ok(output.finish(summary))
-        })
+        let parsed = tokio::task::spawn_blocking(
+            move || -> Result<Result<sink::Written, Unreadable>, std::io::Error> {
+                let mut output = sink::Output::new(&parsing.scratch)?;
+                let summary = match isolate::run(
+                    &parsing.exe,
+                    &declared,
+                    &bytes,
+                    parsing.limits,
+                    &mut output,
+                ) {
+                    Ok(s) => s,
+                    Err(e) => return Ok(Err(e)),
+                };
+                // The files stay until `Written` is dropped, after they are stored.
+                Ok(output.finish(summary))
+            },
+        )
         .await
         .map_err(|e| Transient::S3(format!("the parser task failed: {e}")))?
         .map_err(|e| Transient::S3(format!("scratch space: {e}")))?;
@@ -320,18 +405,37 @@ impl Processor {
         };
         // Written even when empty: an import of a header-only file finds zero rows, not nothing.
         let stored = async {
-            self.put_file(&files::rows_key(tenant, file), "application/x-ndjson", &written.rows).await?;
-            self.put_file(&files::text_key(tenant, file), "text/plain; charset=utf-8", &written.text).await
+            self.put_file(
+                &files::rows_key(tenant, file),
+                "application/x-ndjson",
+                &written.rows,
+            )
+            .await?;
+            self.put_file(
+                &files::text_key(tenant, file),
+                "text/plain; charset=utf-8",
+                &written.text,
+            )
+            .await
         }
         .await;
-        let (summary, chars, preview) = (written.summary, written.text_chars, written.preview.clone());
+        let (summary, chars, preview) =
+            (written.summary, written.text_chars, written.preview.clone());
         drop(written);
         stored?;
-        self.finish(tenant, file, Ok((summary, chars, preview))).await
+        self.finish(tenant, file, Ok((summary, chars, preview)))
+            .await
     }
 
-    async fn put_file(&self, key: &str, content_type: &str, path: &std::path::Path) -> Result<(), Transient> {
-        let body = aws_sdk_s3::primitives::ByteStream::from_path(path).await.map_err(|e| Transient::S3(e.to_string()))?;
+    async fn put_file(
+        &self,
+        key: &str,
+        content_type: &str,
+        path: &std::path::Path,
+    ) -> Result<(), Transient> {
+        let body = aws_sdk_s3::primitives::ByteStream::from_path(path)
+            .await
+            .map_err(|e| Transient::S3(e.to_string()))?;
         self.s3
             .put_object()
             .bucket(&self.bucket)
@@ -357,11 +461,24 @@ mod tests {
 
     #[test]
     fn the_preview_types_columns_from_all_rows_and_keeps_the_first_fifty() {
-        let rows: Vec<Vec<Value>> = (0..120).map(|i| vec![json!(format!("{i}")), json!(if i == 99 { "n/a" } else { "x" })]).collect();
+        let rows: Vec<Vec<Value>> = (0..120)
+            .map(|i| {
+                vec![
+                    json!(format!("{i}")),
+                    json!(if i == 99 { "n/a" } else { "x" }),
+                ]
+            })
+            .collect();
         let p = sink::preview(&["Id".into(), "Note".into()], &rows);
         assert_eq!(p.row_count, 120);
         assert_eq!(p.rows.len(), 50);
-        assert_eq!(p.columns[0], Column { name: "Id".into(), kind: "number".into() });
+        assert_eq!(
+            p.columns[0],
+            Column {
+                name: "Id".into(),
+                kind: "number".into()
+            }
+        );
     }
 
     fn sqs_event(name: &str) -> SqsEvent {
@@ -372,19 +489,38 @@ mod tests {
     async fn the_sample_events_skip_the_test_event_and_report_an_unreachable_store_as_a_retry() {
         let (config, aws) = shared::testing::unreachable_aws();
         let p = Processor::new(&config, &aws);
-        assert!(p.handle(sqs_event("s3-test-event.json")).await.batch_item_failures.is_empty());
+        assert!(
+            p.handle(sqs_event("s3-test-event.json"))
+                .await
+                .batch_item_failures
+                .is_empty()
+        );
         let failed = p.handle(sqs_event("s3-put.json")).await.batch_item_failures;
-        assert_eq!(failed.len(), 1, "DynamoDB unreachable: the message comes back");
-        assert_eq!(failed[0].item_identifier, "0f1e7c52-1c5e-4c3c-9f0e-5d2a2f4b8a11");
+        assert_eq!(
+            failed.len(),
+            1,
+            "DynamoDB unreachable: the message comes back"
+        );
+        assert_eq!(
+            failed[0].item_identifier,
+            "0f1e7c52-1c5e-4c3c-9f0e-5d2a2f4b8a11"
+        );
     }
 
     #[tokio::test]
     async fn s3_test_events_and_foreign_keys_are_skipped_without_aws() {
         let (config, aws) = shared::testing::unreachable_aws();
         let p = Processor::new(&config, &aws);
-        assert!(p.message(r#"{"Service":"Amazon S3","Event":"s3:TestEvent"}"#).await.is_ok());
+        assert!(
+            p.message(r#"{"Service":"Amazon S3","Event":"s3:TestEvent"}"#)
+                .await
+                .is_ok()
+        );
         let foreign = r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"exports/x/y.csv","size":3}}}]}"#;
         assert!(p.message(foreign).await.is_ok());
-        assert!(matches!(p.message("not json").await, Err(Transient::BadMessage(_))));
+        assert!(matches!(
+            p.message("not json").await,
+            Err(Transient::BadMessage(_))
+        ));
     }
 }

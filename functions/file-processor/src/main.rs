@@ -6,7 +6,10 @@ use lambda_runtime::{LambdaEvent, service_fn};
 
 fn main() -> Result<(), lambda_runtime::Error> {
     file_processor::isolate::child_main_if_requested();
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
 }
 
 async fn run() -> Result<(), lambda_runtime::Error> {

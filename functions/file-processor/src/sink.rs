@@ -65,9 +65,20 @@ impl PreviewBuilder {
         for r in &mut self.rows {
             r.resize(width, Value::String(String::new()));
         }
-        let columns =
-            self.columns.iter().zip(&self.types).map(|(name, t)| Column { name: name.clone(), kind: t.kind().to_owned() }).collect();
-        Preview { columns, rows: self.rows, row_count: self.count }
+        let columns = self
+            .columns
+            .iter()
+            .zip(&self.types)
+            .map(|(name, t)| Column {
+                name: name.clone(),
+                kind: t.kind().to_owned(),
+            })
+            .collect();
+        Preview {
+            columns,
+            rows: self.rows,
+            row_count: self.count,
+        }
     }
 }
 
@@ -108,7 +119,10 @@ impl Sink for Collected {
 impl Collected {
     /// Rows padded to the final width (as readers of the rows file see them).
     pub fn padded(&self) -> Vec<Vec<Value>> {
-        self.rows.iter().map(|r| pad(r, self.columns.len())).collect()
+        self.rows
+            .iter()
+            .map(|r| pad(r, self.columns.len()))
+            .collect()
     }
 
     /// The text a file shows: the document's, or a table's rows as tab-separated lines.
@@ -174,7 +188,10 @@ fn io(e: std::io::Error) -> Unreadable {
 impl Output {
     /// A new output in a fresh directory under `parent`.
     pub fn new(parent: &Path) -> std::io::Result<Self> {
-        let dir = parent.join(format!("pyairtable-extract-{}", uuid::Uuid::new_v4().simple()));
+        let dir = parent.join(format!(
+            "pyairtable-extract-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
         std::fs::create_dir_all(&dir)?;
         let file = |name: &str| File::create(dir.join(name)).map(BufWriter::new);
         Ok(Self {
@@ -203,7 +220,14 @@ impl Output {
         let text_chars = count_chars(&text).map_err(io)?;
         let rows = self.dir.0.join("rows.ndjson");
         let preview = std::mem::take(&mut self.preview).finish();
-        Ok(Written { _dir: self.dir, rows, text, text_chars, preview, summary })
+        Ok(Written {
+            _dir: self.dir,
+            rows,
+            text,
+            text_chars,
+            preview,
+            summary,
+        })
     }
 }
 
@@ -234,7 +258,9 @@ impl Sink for Output {
         serde_json::to_writer(&mut self.rows, &cells).map_err(|e| io(std::io::Error::other(e)))?;
         self.rows.write_all(b"\n").map_err(io)?;
         self.table_text.write_all(b"\n").map_err(io)?;
-        self.table_text.write_all(tsv_line(&cells).as_bytes()).map_err(io)
+        self.table_text
+            .write_all(tsv_line(&cells).as_bytes())
+            .map_err(io)
     }
 
     fn text(&mut self, chunk: &str) -> Result<(), Unreadable> {

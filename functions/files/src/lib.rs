@@ -54,7 +54,12 @@ impl AppState {
             bucket: config.uploads_bucket.clone(),
             sfn: aws.sfn.clone(),
             sagas: std::sync::Arc::new(config.saga_state_machines.clone()),
-            airtable: shared::airtable::Airtable::new(&config.airtable_api_url, airtable_store, aws.kms.clone(), config.kms_key_id.clone()),
+            airtable: shared::airtable::Airtable::new(
+                &config.airtable_api_url,
+                airtable_store,
+                aws.kms.clone(),
+                config.kms_key_id.clone(),
+            ),
         })
     }
 }
@@ -79,21 +84,31 @@ pub struct UploadRequest {
 fn check(name: &str, content_type: &str, size: u64, max: u64) -> Result<&'static str, ApiError> {
     let mut errors = Vec::new();
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control) || name.contains('/') {
-        errors.push(FieldError::new("filename", "must be a file name of 1 to 255 printable characters, without '/'"));
+    if name.is_empty()
+        || name.chars().count() > 255
+        || name.chars().any(char::is_control)
+        || name.contains('/')
+    {
+        errors.push(FieldError::new(
+            "filename",
+            "must be a file name of 1 to 255 printable characters, without '/'",
+        ));
     }
     let by_type = files::kind_of_content_type(content_type);
     let by_name = files::kind_of_name(name);
     match (by_type, by_name) {
-        (None, _) => {
-            errors.push(FieldError::new("contentType", "must be one of: CSV (text/csv), TSV, JSON, XLSX, TXT (text/plain), PDF, DOCX"))
-        }
-        (Some(t), Some(n)) if t != n => {
-            errors.push(FieldError::new("filename", format!("its extension says {n} but contentType says {t}")))
-        }
-        (Some(_), None) => {
-            errors.push(FieldError::new("filename", "needs the extension of its type (.csv, .tsv, .json, .xlsx, .txt, .pdf, .docx)"))
-        }
+        (None, _) => errors.push(FieldError::new(
+            "contentType",
+            "must be one of: CSV (text/csv), TSV, JSON, XLSX, TXT (text/plain), PDF, DOCX",
+        )),
+        (Some(t), Some(n)) if t != n => errors.push(FieldError::new(
+            "filename",
+            format!("its extension says {n} but contentType says {t}"),
+        )),
+        (Some(_), None) => errors.push(FieldError::new(
+            "filename",
+            "needs the extension of its type (.csv, .tsv, .json, .xlsx, .txt, .pdf, .docx)",
+        )),
         _ => {}
     }
     if size == 0 {
@@ -108,7 +123,14 @@ fn check(name: &str, content_type: &str, size: u64, max: u64) -> Result<&'static
     }
 }
 
-fn new_record(identity: &Identity, name: &str, content_type: &str, kind: &str, size: u64, status: FileStatus) -> FileRecord {
+fn new_record(
+    identity: &Identity,
+    name: &str,
+    content_type: &str,
+    kind: &str,
+    size: u64,
+    status: FileStatus,
+) -> FileRecord {
     let id = FileId::generate();
     let now = shared::time::now_rfc3339();
     FileRecord {
@@ -209,30 +231,56 @@ fn view(f: &FileRecord, with_preview: bool) -> FileView {
         text_chars: f.text_chars,
         pages: f.pages,
         preview: with_preview.then(|| f.preview.clone()),
-        progress: with_preview
-            .then_some(FileProgress { stage: f.status, done: matches!(f.status, FileStatus::Processed | FileStatus::Failed) }),
+        progress: with_preview.then_some(FileProgress {
+            stage: f.status,
+            done: matches!(f.status, FileStatus::Processed | FileStatus::Failed),
+        }),
     }
 }
 
 /// `POST /api/v1/files/upload` — JSON `{filename, contentType, size}` → a presigned PUT, or
 /// `multipart/form-data` (field `file`, ≤ 4 MB) → stored now.
 #[utoipa::path(post, path = "/api/v1/files/upload", tag = "files", summary = "Upload a file (presigned PUT, or multipart up to 4 MB)", request_body = UploadRequest, responses((status = 201, body = UploadAnswer), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 413, body = shared::error::Problem, content_type = "application/problem+json"), (status = 415, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn upload(State(state): State<AppState>, identity: Identity, req: Request) -> Result<Response, ApiError> {
+pub async fn upload(
+    State(state): State<AppState>,
+    identity: Identity,
+    req: Request,
+) -> Result<Response, ApiError> {
     identity.require_writer()?;
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_lowercase();
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_lowercase();
     if content_type.starts_with("multipart/form-data") {
         return upload_multipart(state, identity, req).await;
     }
     if !content_type.starts_with("application/json") {
-        return Err(ApiError::UnsupportedMediaType("send application/json ({filename, contentType, size}) or multipart/form-data".into()));
+        return Err(ApiError::UnsupportedMediaType(
+            "send application/json ({filename, contentType, size}) or multipart/form-data".into(),
+        ));
     }
     let bytes = axum::body::to_bytes(req.into_body(), shared::http::MAX_JSON_BODY)
         .await
         .map_err(|_| ApiError::PayloadTooLarge(shared::http::MAX_JSON_BODY))?;
     let body: UploadRequest = parse_json(&bytes)?;
-    let kind = check(&body.filename, &body.content_type, body.size, files::MAX_UPLOAD_BYTES)?;
-    let record = new_record(&identity, &body.filename, &body.content_type, kind, body.size, FileStatus::Pending);
-    let presign = aws_sdk_s3::presigning::PresigningConfig::expires_in(UPLOAD_URL_TTL).map_err(ApiError::internal)?;
+    let kind = check(
+        &body.filename,
+        &body.content_type,
+        body.size,
+        files::MAX_UPLOAD_BYTES,
+    )?;
+    let record = new_record(
+        &identity,
+        &body.filename,
+        &body.content_type,
+        kind,
+        body.size,
+        FileStatus::Pending,
+    );
+    let presign = aws_sdk_s3::presigning::PresigningConfig::expires_in(UPLOAD_URL_TTL)
+        .map_err(ApiError::internal)?;
     // Type and length are signed: S3 refuses a PUT whose headers differ.
     let url = state
         .s3
@@ -244,17 +292,44 @@ pub async fn upload(State(state): State<AppState>, identity: Identity, req: Requ
         .presigned(presign)
         .await
         .map_err(ApiError::internal)?;
-    state.store.put_new(Store::item(&keys::file(&identity.tenant, &record.id), "file", &record)?).await?;
-    let expires_at = shared::time::epoch_to_rfc3339(shared::time::now_epoch() + UPLOAD_URL_TTL.as_secs() as i64);
-    let headers: serde_json::Map<String, Value> = url.headers().map(|(k, v)| (k.to_owned(), json!(v))).collect();
-    let ticket =
-        UploadTicket { file_id: record.id, upload_url: url.uri().to_owned(), method: "PUT", headers, expires_at, status: record.status };
+    state
+        .store
+        .put_new(Store::item(
+            &keys::file(&identity.tenant, &record.id),
+            "file",
+            &record,
+        )?)
+        .await?;
+    let expires_at =
+        shared::time::epoch_to_rfc3339(shared::time::now_epoch() + UPLOAD_URL_TTL.as_secs() as i64);
+    let headers: serde_json::Map<String, Value> = url
+        .headers()
+        .map(|(k, v)| (k.to_owned(), json!(v)))
+        .collect();
+    let ticket = UploadTicket {
+        file_id: record.id,
+        upload_url: url.uri().to_owned(),
+        method: "PUT",
+        headers,
+        expires_at,
+        status: record.status,
+    };
     Ok((StatusCode::CREATED, Json(UploadAnswer::Ticket(ticket))).into_response())
 }
 
-async fn upload_multipart(state: AppState, identity: Identity, req: Request) -> Result<Response, ApiError> {
-    let mut form = Multipart::from_request(req, &state).await.map_err(|e| ApiError::bad_request("bad_multipart", e.body_text()))?;
-    while let Some(field) = form.next_field().await.map_err(|e| ApiError::bad_request("bad_multipart", e.body_text()))? {
+async fn upload_multipart(
+    state: AppState,
+    identity: Identity,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let mut form = Multipart::from_request(req, &state)
+        .await
+        .map_err(|e| ApiError::bad_request("bad_multipart", e.body_text()))?;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request("bad_multipart", e.body_text()))?
+    {
         if field.name() != Some("file") {
             continue;
         }
@@ -267,10 +342,29 @@ async fn upload_multipart(state: AppState, identity: Identity, req: Request) -> 
                 ApiError::bad_request("bad_multipart", e.body_text())
             }
         })?;
-        let kind = check(&name, &content_type, data.len() as u64, files::MAX_MULTIPART_BYTES)?;
-        let record = new_record(&identity, &name, &content_type, kind, data.len() as u64, FileStatus::Uploaded);
+        let kind = check(
+            &name,
+            &content_type,
+            data.len() as u64,
+            files::MAX_MULTIPART_BYTES,
+        )?;
+        let record = new_record(
+            &identity,
+            &name,
+            &content_type,
+            kind,
+            data.len() as u64,
+            FileStatus::Uploaded,
+        );
         // The item first: the S3 notification may reach the processor before this returns.
-        state.store.put_new(Store::item(&keys::file(&identity.tenant, &record.id), "file", &record)?).await?;
+        state
+            .store
+            .put_new(Store::item(
+                &keys::file(&identity.tenant, &record.id),
+                "file",
+                &record,
+            )?)
+            .await?;
         state
             .s3
             .put_object()
@@ -281,9 +375,16 @@ async fn upload_multipart(state: AppState, identity: Identity, req: Request) -> 
             .send()
             .await
             .map_err(ApiError::internal)?;
-        return Ok((StatusCode::CREATED, Json(UploadAnswer::Stored(view(&record, false)))).into_response());
+        return Ok((
+            StatusCode::CREATED,
+            Json(UploadAnswer::Stored(view(&record, false))),
+        )
+            .into_response());
     }
-    Err(ApiError::invalid("file", "the form has no field named `file`"))
+    Err(ApiError::invalid(
+        "file",
+        "the form has no field named `file`",
+    ))
 }
 
 fn file_id(raw: &str) -> Result<FileId, ApiError> {
@@ -292,32 +393,55 @@ fn file_id(raw: &str) -> Result<FileId, ApiError> {
 
 /// The caller's tenant's file, or 404.
 pub async fn load(store: &Store, identity: &Identity, id: &FileId) -> Result<FileRecord, ApiError> {
-    store.get(&keys::file(&identity.tenant, id)).await?.ok_or_else(|| ApiError::not_found("no such file"))
+    store
+        .get(&keys::file(&identity.tenant, id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such file"))
 }
 
 /// `GET /api/v1/files` — the tenant's files, newest first.
 #[utoipa::path(get, path = "/api/v1/files", tag = "files", summary = "Files of the workspace", responses((status = 200, body = FilesResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn list(State(state): State<AppState>, identity: Identity) -> Result<Json<FilesResponse>, ApiError> {
-    let mut all: Vec<FileRecord> = state.store.query_prefix(&keys::files_of(&identity.tenant)).await?;
+pub async fn list(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<Json<FilesResponse>, ApiError> {
+    let mut all: Vec<FileRecord> = state
+        .store
+        .query_prefix(&keys::files_of(&identity.tenant))
+        .await?;
     all.reverse();
-    Ok(Json(FilesResponse { files: all.iter().map(|f| view(f, false)).collect() }))
+    Ok(Json(FilesResponse {
+        files: all.iter().map(|f| view(f, false)).collect(),
+    }))
 }
 
 /// `GET /api/v1/files/{id}` — status, metadata, preview, progress.
 #[utoipa::path(get, path = "/api/v1/files/{id}", tag = "files", summary = "A file with its preview", params(("id" = String, Path)), responses((status = 200, body = FileView), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn get_file(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Json<FileView>, ApiError> {
+pub async fn get_file(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<String>,
+) -> Result<Json<FileView>, ApiError> {
     let f = load(&state.store, &identity, &file_id(&id)?).await?;
     Ok(Json(view(&f, true)))
 }
 
 /// `GET /api/v1/files/{id}/content` — the extracted text (`text/plain; charset=utf-8`).
 #[utoipa::path(get, path = "/api/v1/files/{id}/content", tag = "files", summary = "The extracted text of a processed file", params(("id" = String, Path)), responses((status = 200, content_type = "text/plain"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn content(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn content(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let f = load(&state.store, &identity, &file_id(&id)?).await?;
     if f.status != FileStatus::Processed {
         return Err(ApiError::conflict(
             "file_not_processed",
-            format!("the file is {:?}; its text is available once it is processed", f.status).to_lowercase(),
+            format!(
+                "the file is {:?}; its text is available once it is processed",
+                f.status
+            )
+            .to_lowercase(),
         ));
     }
     let obj = state
@@ -328,19 +452,42 @@ pub async fn content(State(state): State<AppState>, identity: Identity, Path(id)
         .send()
         .await
         .map_err(ApiError::internal)?;
-    let bytes = obj.body.collect().await.map_err(ApiError::internal)?.into_bytes();
+    let bytes = obj
+        .body
+        .collect()
+        .await
+        .map_err(ApiError::internal)?
+        .into_bytes();
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], bytes).into_response())
 }
 
 /// `DELETE /api/v1/files/{id}` — the file, its extractions and its item.
 #[utoipa::path(delete, path = "/api/v1/files/{id}", tag = "files", summary = "Delete a file", params(("id" = String, Path)), responses((status = 204), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn delete(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     identity.require_writer()?;
     let f = load(&state.store, &identity, &file_id(&id)?).await?;
-    for key in [f.s3_key.clone(), files::rows_key(&identity.tenant, &f.id), files::text_key(&identity.tenant, &f.id)] {
-        state.s3.delete_object().bucket(&state.bucket).key(key).send().await.map_err(ApiError::internal)?;
+    for key in [
+        f.s3_key.clone(),
+        files::rows_key(&identity.tenant, &f.id),
+        files::text_key(&identity.tenant, &f.id),
+    ] {
+        state
+            .s3
+            .delete_object()
+            .bucket(&state.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(ApiError::internal)?;
     }
-    state.store.delete(&keys::file(&identity.tenant, &f.id)).await?;
+    state
+        .store
+        .delete(&keys::file(&identity.tenant, &f.id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -378,13 +525,32 @@ pub async fn import(
     if let Some(c) = req.create_table {
         input["createTable"] = c;
     }
-    let input = shared::saga::validate(&state.store, &identity.tenant, "import_file", &input).await?;
+    let input =
+        shared::saga::validate(&state.store, &identity.tenant, "import_file", &input).await?;
     shared::saga::check_bases(&state.airtable, &identity.tenant, &input).await?;
-    let saga =
-        shared::saga::start(&state.store, &state.sfn, &state.sagas, &identity.tenant, identity.user_id(), "import_file", input).await?;
+    let saga = shared::saga::start(
+        &state.store,
+        &state.sfn,
+        &state.sagas,
+        &identity.tenant,
+        identity.user_id(),
+        "import_file",
+        input,
+    )
+    .await?;
     let url = format!("/api/v1/saga/transaction/{}", saga.id);
-    let started = shared::saga::SagaStarted { transaction_id: saga.id, status: saga.status, kind: Some(saga.kind), cancel_requested: None };
-    Ok((StatusCode::ACCEPTED, [(header::LOCATION, url)], Json(started)).into_response())
+    let started = shared::saga::SagaStarted {
+        transaction_id: saga.id,
+        status: saga.status,
+        kind: Some(saga.kind),
+        cancel_requested: None,
+    };
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, url)],
+        Json(started),
+    )
+        .into_response())
 }
 
 /// The function's part of the OpenAPI document.
@@ -399,7 +565,9 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/files/upload",
             // Multipart bodies up to 4 MB (plus the form's own bytes).
-            post(upload).layer(DefaultBodyLimit::max(files::MAX_MULTIPART_BYTES as usize + 64 * 1024)),
+            post(upload).layer(DefaultBodyLimit::max(
+                files::MAX_MULTIPART_BYTES as usize + 64 * 1024,
+            )),
         )
         .route("/api/v1/files", get(list))
         .route("/api/v1/files/{id}", get(get_file).delete(delete))
@@ -423,19 +591,40 @@ mod tests {
         let app = router(AppState::new(config, aws).await.unwrap());
         for name in ["list.json", "upload.json"] {
             let (status, body, _) = invoke(app.clone(), &event("files", name)).await;
-            assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")), "{name}");
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (401, Some("unauthorized")),
+                "{name}"
+            );
         }
     }
 
     #[test]
     fn names_types_and_sizes_are_checked_together() {
-        assert_eq!(check("people.csv", "text/csv", 10, files::MAX_UPLOAD_BYTES).unwrap(), "csv");
-        assert!(matches!(check("people.csv", "application/pdf", 10, files::MAX_UPLOAD_BYTES), Err(ApiError::Validation(_))));
-        assert!(matches!(check("movie.mp4", "video/mp4", 10, files::MAX_UPLOAD_BYTES), Err(ApiError::Validation(_))));
+        assert_eq!(
+            check("people.csv", "text/csv", 10, files::MAX_UPLOAD_BYTES).unwrap(),
+            "csv"
+        );
         assert!(matches!(
-            check("big.pdf", "application/pdf", files::MAX_UPLOAD_BYTES + 1, files::MAX_UPLOAD_BYTES),
+            check("people.csv", "application/pdf", 10, files::MAX_UPLOAD_BYTES),
+            Err(ApiError::Validation(_))
+        ));
+        assert!(matches!(
+            check("movie.mp4", "video/mp4", 10, files::MAX_UPLOAD_BYTES),
+            Err(ApiError::Validation(_))
+        ));
+        assert!(matches!(
+            check(
+                "big.pdf",
+                "application/pdf",
+                files::MAX_UPLOAD_BYTES + 1,
+                files::MAX_UPLOAD_BYTES
+            ),
             Err(ApiError::PayloadTooLarge(_))
         ));
-        assert!(matches!(check("../x.csv", "text/csv", 1, files::MAX_UPLOAD_BYTES), Err(ApiError::Validation(_))));
+        assert!(matches!(
+            check("../x.csv", "text/csv", 1, files::MAX_UPLOAD_BYTES),
+            Err(ApiError::Validation(_))
+        ));
     }
 }

@@ -38,7 +38,10 @@ fn request_key(user_agent: &str, id: &Value) -> String {
 
 /// The request's `User-Agent` (empty when absent or not text).
 pub fn user_agent(headers: &http::HeaderMap) -> &str {
-    headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("")
+    headers
+        .get(http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
 
 /// Whether a JSON-RPC message is `notifications/cancelled`; its request id (a JSON-RPC id is a
@@ -51,9 +54,21 @@ pub fn cancelled_request(message: &Value) -> Option<&Value> {
 }
 
 /// Records that the caller's client cancelled request `id`.
-pub async fn record(store: &Store, identity: &Identity, user_agent: &str, id: &Value) -> Result<(), StoreError> {
-    let key = keys::mcp_cancel(&identity.tenant, &identity.caller_id(), &request_key(user_agent, id));
-    let item = Store::with_ttl(Store::item(&key, "mcp_cancel", &Marker { at: now_ms() })?, shared::time::now_epoch() + KEEP_SECS);
+pub async fn record(
+    store: &Store,
+    identity: &Identity,
+    user_agent: &str,
+    id: &Value,
+) -> Result<(), StoreError> {
+    let key = keys::mcp_cancel(
+        &identity.tenant,
+        &identity.caller_id(),
+        &request_key(user_agent, id),
+    );
+    let item = Store::with_ttl(
+        Store::item(&key, "mcp_cancel", &Marker { at: now_ms() })?,
+        shared::time::now_epoch() + KEEP_SECS,
+    );
     store.put(item).await
 }
 
@@ -69,7 +84,13 @@ pub struct Watch {
 }
 
 impl Watch {
-    pub fn new(store: Store, identity: &Identity, user_agent: &str, id: &RequestId, local: CancellationToken) -> Self {
+    pub fn new(
+        store: Store,
+        identity: &Identity,
+        user_agent: &str,
+        id: &RequestId,
+        local: CancellationToken,
+    ) -> Self {
         let id = serde_json::to_value(id).unwrap_or(Value::Null);
         Self {
             store,
@@ -112,8 +133,14 @@ mod tests {
     fn only_cancel_notifications_with_an_id_are_picked_out() {
         let m = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 7, "reason": "user"}});
         assert_eq!(cancelled_request(&m), Some(&json!(7)));
-        assert_eq!(cancelled_request(&json!({"method": "notifications/cancelled", "params": {}})), None);
-        assert_eq!(cancelled_request(&json!({"method": "tools/call", "params": {"requestId": 7}})), None);
+        assert_eq!(
+            cancelled_request(&json!({"method": "notifications/cancelled", "params": {}})),
+            None
+        );
+        assert_eq!(
+            cancelled_request(&json!({"method": "tools/call", "params": {"requestId": 7}})),
+            None
+        );
         assert_eq!(cancelled_request(&json!([1, 2])), None);
         let odd = json!({"method": "notifications/cancelled", "params": {"requestId": {"a": 1}}});
         assert_eq!(cancelled_request(&odd), None, "not a JSON-RPC id");
@@ -122,7 +149,11 @@ mod tests {
     #[test]
     fn number_and_string_ids_are_different_requests() {
         assert_ne!(request_key("ua", &json!(7)), request_key("ua", &json!("7")));
-        assert_ne!(request_key("Claude", &json!(7)), request_key("Cursor", &json!(7)), "clients apart");
+        assert_ne!(
+            request_key("Claude", &json!(7)),
+            request_key("Cursor", &json!(7)),
+            "clients apart"
+        );
         assert_eq!(request_key("", &json!("a")).len(), 32);
     }
 }

@@ -22,7 +22,9 @@ pub struct Refused {
 
 impl IntoResponse for Refused {
     fn into_response(self) -> Response {
-        Problem::new(StatusCode::FORBIDDEN, self.code).with_detail(self.detail).into_response_with(StatusCode::FORBIDDEN)
+        Problem::new(StatusCode::FORBIDDEN, self.code)
+            .with_detail(self.detail)
+            .into_response_with(StatusCode::FORBIDDEN)
     }
 }
 
@@ -42,8 +44,16 @@ fn split_authority(authority: &str) -> (&str, Option<&str>) {
 
 impl HostPolicy {
     pub fn new(hosts: &[String], origins: &[String]) -> Self {
-        let lower = |v: &[String]| v.iter().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect();
-        Self { hosts: lower(hosts), origins: lower(origins) }
+        let lower = |v: &[String]| {
+            v.iter()
+                .map(|s| s.trim().to_lowercase())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        Self {
+            hosts: lower(hosts),
+            origins: lower(origins),
+        }
     }
 
     /// Whether an authority matches an entry; `*.suffix` entries only when `wildcards`.
@@ -52,7 +62,10 @@ impl HostPolicy {
         let (host, _) = split_authority(&authority);
         self.hosts.iter().any(|entry| {
             if let Some(suffix) = entry.strip_prefix("*.") {
-                wildcards && host.len() > suffix.len() + 1 && host.ends_with(suffix) && host[..host.len() - suffix.len()].ends_with('.')
+                wildcards
+                    && host.len() > suffix.len() + 1
+                    && host.ends_with(suffix)
+                    && host[..host.len() - suffix.len()].ends_with('.')
             } else if split_authority(entry).1.is_some() {
                 *entry == authority
             } else {
@@ -63,9 +76,15 @@ impl HostPolicy {
 
     /// Checks a request's headers.
     pub fn check(&self, headers: &HeaderMap) -> Result<(), Refused> {
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         if !self.host_allowed(host, true) {
-            return Err(Refused { code: "forbidden_host", detail: format!("this server does not answer for host {host:?}") });
+            return Err(Refused {
+                code: "forbidden_host",
+                detail: format!("this server does not answer for host {host:?}"),
+            });
         }
         let Some(origin) = headers.get(header::ORIGIN) else {
             return Ok(());
@@ -73,11 +92,19 @@ impl HostPolicy {
         let origin = origin.to_str().unwrap_or("").trim().to_lowercase();
         // A browser page may call only from an origin listed, or from one of the exact hosts
         // (never a wildcard one: anyone can serve pages under a shared cloud domain).
-        let authority = origin.split_once("://").map(|(_, rest)| rest.trim_end_matches('/')).unwrap_or("");
-        if self.origins.contains(&origin) || (!authority.is_empty() && self.host_allowed(authority, false)) {
+        let authority = origin
+            .split_once("://")
+            .map(|(_, rest)| rest.trim_end_matches('/'))
+            .unwrap_or("");
+        if self.origins.contains(&origin)
+            || (!authority.is_empty() && self.host_allowed(authority, false))
+        {
             Ok(())
         } else {
-            Err(Refused { code: "forbidden_origin", detail: format!("requests from origin {origin:?} are not allowed") })
+            Err(Refused {
+                code: "forbidden_origin",
+                detail: format!("requests from origin {origin:?} are not allowed"),
+            })
         }
     }
 }
@@ -98,7 +125,12 @@ mod tests {
 
     fn policy() -> HostPolicy {
         HostPolicy::new(
-            &["127.0.0.1".into(), "[::1]".into(), "*.execute-api.eu-west-1.amazonaws.com".into(), "mcp.example.com:8443".into()],
+            &[
+                "127.0.0.1".into(),
+                "[::1]".into(),
+                "*.execute-api.eu-west-1.amazonaws.com".into(),
+                "mcp.example.com:8443".into(),
+            ],
             &["https://app.example.com".into()],
         )
     }
@@ -108,23 +140,53 @@ mod tests {
         let p = policy();
         assert!(p.check(&headers("127.0.0.1:3000", None)).is_ok());
         assert!(p.check(&headers("[::1]:3000", None)).is_ok());
-        assert!(p.check(&headers("abc123.execute-api.eu-west-1.amazonaws.com", None)).is_ok());
+        assert!(
+            p.check(&headers("abc123.execute-api.eu-west-1.amazonaws.com", None))
+                .is_ok()
+        );
         assert!(p.check(&headers("mcp.example.com:8443", None)).is_ok());
-        assert_eq!(p.check(&headers("mcp.example.com:9000", None)).unwrap_err().code, "forbidden_host");
-        assert!(p.check(&headers("execute-api.eu-west-1.amazonaws.com", None)).is_err(), "the bare suffix is not a subdomain");
-        assert!(p.check(&headers("evilexecute-api.eu-west-1.amazonaws.com", None)).is_err());
+        assert_eq!(
+            p.check(&headers("mcp.example.com:9000", None))
+                .unwrap_err()
+                .code,
+            "forbidden_host"
+        );
+        assert!(
+            p.check(&headers("execute-api.eu-west-1.amazonaws.com", None))
+                .is_err(),
+            "the bare suffix is not a subdomain"
+        );
+        assert!(
+            p.check(&headers("evilexecute-api.eu-west-1.amazonaws.com", None))
+                .is_err()
+        );
         assert!(p.check(&headers("localhost.attacker.com", None)).is_err());
     }
 
     #[test]
     fn origins_must_be_listed_or_an_exact_allowed_host() {
         let p = policy();
-        assert!(p.check(&headers("127.0.0.1:3000", Some("https://app.example.com"))).is_ok());
-        assert!(p.check(&headers("127.0.0.1:3000", Some("http://127.0.0.1:3000"))).is_ok());
-        assert_eq!(p.check(&headers("127.0.0.1:3000", Some("http://attacker.example"))).unwrap_err().code, "forbidden_origin");
+        assert!(
+            p.check(&headers("127.0.0.1:3000", Some("https://app.example.com")))
+                .is_ok()
+        );
+        assert!(
+            p.check(&headers("127.0.0.1:3000", Some("http://127.0.0.1:3000")))
+                .is_ok()
+        );
+        assert_eq!(
+            p.check(&headers("127.0.0.1:3000", Some("http://attacker.example")))
+                .unwrap_err()
+                .code,
+            "forbidden_origin"
+        );
         assert!(p.check(&headers("127.0.0.1:3000", Some("null"))).is_err());
         assert!(
-            p.check(&headers("abc.execute-api.eu-west-1.amazonaws.com", Some("https://evil.execute-api.eu-west-1.amazonaws.com"))).is_err(),
+            p.check(&headers(
+                "abc.execute-api.eu-west-1.amazonaws.com",
+                Some("https://evil.execute-api.eu-west-1.amazonaws.com")
+            ))
+            .is_err(),
             "a wildcard host never vouches for a browser origin"
         );
     }

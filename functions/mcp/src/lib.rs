@@ -23,10 +23,12 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post_service;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult, CompletionInfo, ContentBlock,
-    GetPromptRequestParams, GetPromptResponse, Implementation, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ProgressToken, ReadResourceRequestParams,
-    ReadResourceResponse, ReadResourceResult, Reference, ServerCapabilities, Tool, ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
+    CompletionInfo, ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation,
+    InitializeResult, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ProgressToken,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Reference,
+    ServerCapabilities, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
@@ -69,8 +71,16 @@ impl AppState {
     pub async fn new(config: Config, aws: AwsClients) -> Result<Self, ConfigError> {
         let auth = Authenticator::load(&config, &aws).await?;
         let toolbox = Toolbox::new(&config, &aws, auth.store().clone());
-        let hosts = Arc::new(HostPolicy::new(&config.mcp_allowed_hosts, &config.mcp_allowed_origins));
-        Ok(Self { telemetry: shared::telemetry::Telemetry::new("mcp", &config, auth.store().clone()), auth, toolbox, hosts })
+        let hosts = Arc::new(HostPolicy::new(
+            &config.mcp_allowed_hosts,
+            &config.mcp_allowed_origins,
+        ));
+        Ok(Self {
+            telemetry: shared::telemetry::Telemetry::new("mcp", &config, auth.store().clone()),
+            auth,
+            toolbox,
+            hosts,
+        })
     }
 }
 
@@ -94,10 +104,14 @@ fn mcp_tool(spec: &ToolSpec) -> Tool {
         .idempotent(spec.hints.idempotent)
         // Airtable is an external system the tools reach out to.
         .open_world(true);
-    Tool::new(spec.name, spec.description, Arc::new(spec.input_schema.clone()))
-        .with_title(spec.title)
-        .with_raw_output_schema(Arc::new(spec.output_schema.clone()))
-        .with_annotations(annotations)
+    Tool::new(
+        spec.name,
+        spec.description,
+        Arc::new(spec.input_schema.clone()),
+    )
+    .with_title(spec.title)
+    .with_raw_output_schema(Arc::new(spec.output_schema.clone()))
+    .with_annotations(annotations)
 }
 
 /// The caller, put in the request by the authentication layer.
@@ -111,7 +125,12 @@ fn identity(ctx: &RequestContext<RoleServer>) -> Result<Identity, ErrorData> {
 
 /// Runs `work` in the HTTP request's telemetry scope (rmcp runs handlers away from its task).
 async fn in_scope<F: std::future::Future>(ctx: &RequestContext<RoleServer>, work: F) -> F::Output {
-    match ctx.extensions.get::<http::request::Parts>().and_then(|p| p.extensions.get::<Scope>()).cloned() {
+    match ctx
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<Scope>())
+        .cloned()
+    {
         Some(scope) => scope.enter(work).await,
         None => work.await,
     }
@@ -119,12 +138,16 @@ async fn in_scope<F: std::future::Future>(ctx: &RequestContext<RoleServer>, work
 
 /// Sends the reports of a call as `notifications/progress` on its response stream, in order;
 /// ends when the call (every holder of the reporter) is done.
-fn forward_progress(ctx: &RequestContext<RoleServer>, token: ProgressToken) -> (Reporter, tokio::task::JoinHandle<()>) {
+fn forward_progress(
+    ctx: &RequestContext<RoleServer>,
+    token: ProgressToken,
+) -> (Reporter, tokio::task::JoinHandle<()>) {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Report>();
     let peer = ctx.peer.clone();
     let task = tokio::spawn(async move {
         while let Some(r) = rx.recv().await {
-            let mut note = ProgressNotificationParam::new(token.clone(), r.done as f64).with_message(r.message);
+            let mut note = ProgressNotificationParam::new(token.clone(), r.done as f64)
+                .with_message(r.message);
             note.total = r.total.map(|t| t as f64);
             if peer.notify_progress(note).await.is_err() {
                 // The client went away; the call learns it from the request's token.
@@ -144,22 +167,40 @@ impl McpServer {
 
 impl ServerHandler for McpServer {
     fn get_info(&self) -> InitializeResult {
-        let capabilities = ServerCapabilities::builder().enable_tools().enable_resources().enable_prompts().enable_completions().build();
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .enable_prompts()
+            .enable_completions()
+            .build();
         InitializeResult::new(capabilities)
             .with_server_info(Implementation::new("pyairtable", env!("CARGO_PKG_VERSION")))
             .with_instructions(INSTRUCTIONS)
     }
 
-    async fn list_tools(&self, _: Option<PaginatedRequestParams>, ctx: RequestContext<RoleServer>) -> Result<ListToolsResult, ErrorData> {
+    async fn list_tools(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
         let identity = identity(&ctx)?;
-        Ok(ListToolsResult::with_all_items(tools::specs_for(identity.role).map(mcp_tool).collect()))
+        Ok(ListToolsResult::with_all_items(
+            tools::specs_for(identity.role).map(mcp_tool).collect(),
+        ))
     }
 
-    async fn call_tool(&self, req: CallToolRequestParams, ctx: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+    async fn call_tool(
+        &self,
+        req: CallToolRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
         let identity = identity(&ctx)?;
         if tools::spec(&req.name).is_none() {
             // The spec's answer to an unknown tool is a protocol error, not a tool result.
-            return Err(ErrorData::invalid_params(format!("unknown tool {:?}; tools/list names every tool", req.name), None));
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool {:?}; tools/list names every tool", req.name),
+                None,
+            ));
         }
         let args = req.arguments.map(Value::Object).unwrap_or(Value::Null);
         // A token is echoed in every notification: one longer than any client makes is ignored.
@@ -170,14 +211,31 @@ impl ServerHandler for McpServer {
             .or_else(|| ctx.meta.get_progress_token())
             .filter(|t| serde_json::to_string(t).is_ok_and(|s| s.len() <= MAX_PROGRESS_TOKEN));
         let (reporter, forwarding) = token.map(|t| forward_progress(&ctx, t)).unzip();
-        let user_agent = ctx.extensions.get::<http::request::Parts>().map(|p| cancel::user_agent(&p.headers)).unwrap_or("");
-        let watch = cancel::Watch::new(self.toolbox.store.clone(), &identity, user_agent, &ctx.id, ctx.ct.clone());
+        let user_agent = ctx
+            .extensions
+            .get::<http::request::Parts>()
+            .map(|p| cancel::user_agent(&p.headers))
+            .unwrap_or("");
+        let watch = cancel::Watch::new(
+            self.toolbox.store.clone(),
+            &identity,
+            user_agent,
+            &ctx.id,
+            ctx.ct.clone(),
+        );
         let progress = Progress::new(reporter, Some(Box::new(watch)));
-        let result = in_scope(&ctx, tools::call_with_progress(&self.toolbox, &identity, &req.name, args, progress)).await;
+        let result = in_scope(
+            &ctx,
+            tools::call_with_progress(&self.toolbox, &identity, &req.name, args, progress),
+        )
+        .await;
         if let Some(mut task) = forwarding {
             // Every progress notification goes out before the result — unless the client stopped
             // reading them: the result (the writes are done) must not wait on that.
-            if tokio::time::timeout(PROGRESS_DRAIN, &mut task).await.is_err() {
+            if tokio::time::timeout(PROGRESS_DRAIN, &mut task)
+                .await
+                .is_err()
+            {
                 task.abort();
             }
         }
@@ -207,7 +265,9 @@ impl ServerHandler for McpServer {
             }
         })
         .await;
-        Ok(ListResourcesResult::with_all_items(listed.map_err(resources::rpc_error)?))
+        Ok(ListResourcesResult::with_all_items(
+            listed.map_err(resources::rpc_error)?,
+        ))
     }
 
     async fn list_resource_templates(
@@ -216,7 +276,9 @@ impl ServerHandler for McpServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
         identity(&ctx)?;
-        Ok(ListResourceTemplatesResult::with_all_items(resources::templates()))
+        Ok(ListResourceTemplatesResult::with_all_items(
+            resources::templates(),
+        ))
     }
 
     async fn read_resource(
@@ -226,7 +288,10 @@ impl ServerHandler for McpServer {
     ) -> Result<ReadResourceResponse, ErrorData> {
         let identity = identity(&ctx)?;
         let contents = in_scope(&ctx, async {
-            let session = self.session(&identity).await.map_err(resources::rpc_error)?;
+            let session = self
+                .session(&identity)
+                .await
+                .map_err(resources::rpc_error)?;
             resources::read(&session, &req.uri).await
         })
         .await?;
@@ -239,15 +304,25 @@ impl ServerHandler for McpServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
         let identity = identity(&ctx)?;
-        Ok(ListPromptsResult::with_all_items(prompts::list(identity.role)))
+        Ok(ListPromptsResult::with_all_items(prompts::list(
+            identity.role,
+        )))
     }
 
-    async fn get_prompt(&self, req: GetPromptRequestParams, ctx: RequestContext<RoleServer>) -> Result<GetPromptResponse, ErrorData> {
+    async fn get_prompt(
+        &self,
+        req: GetPromptRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
         let identity = identity(&ctx)?;
         Ok(prompts::get(&req.name, req.arguments, identity.role)?.into())
     }
 
-    async fn complete(&self, req: CompleteRequestParams, ctx: RequestContext<RoleServer>) -> Result<CompleteResult, ErrorData> {
+    async fn complete(
+        &self,
+        req: CompleteRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
         let identity = identity(&ctx)?;
         let argument = req.argument.name.as_str();
         let known = match &req.r#ref {
@@ -255,10 +330,19 @@ impl ServerHandler for McpServer {
             Reference::Resource(r) => r.uri == resources::SCHEMA_TEMPLATE && argument == "baseId",
             _ => false,
         };
-        let none = || CompleteResult::new(CompletionInfo::with_pagination(Vec::new(), Some(0), false).unwrap_or_default());
-        let Some(kind) = resources::completes(argument).filter(|_| known) else { return Ok(none()) };
+        let none = || {
+            CompleteResult::new(
+                CompletionInfo::with_pagination(Vec::new(), Some(0), false).unwrap_or_default(),
+            )
+        };
+        let Some(kind) = resources::completes(argument).filter(|_| known) else {
+            return Ok(none());
+        };
         let context = req.context.and_then(|c| c.arguments).unwrap_or_default();
-        let base = context.get("base_id").or_else(|| context.get("baseId")).map(String::as_str);
+        let base = context
+            .get("base_id")
+            .or_else(|| context.get("baseId"))
+            .map(String::as_str);
         let table = context.get("table").map(String::as_str);
         let typed = req.argument.value.as_str();
         let info = in_scope(&ctx, async {
@@ -270,7 +354,9 @@ impl ServerHandler for McpServer {
             Ok(info) => Ok(CompleteResult::new(info)),
             // Nothing to suggest from a workspace without Airtable, or a base it cannot read.
             Err(AirtableError::NotConnected) => Ok(none()),
-            Err(AirtableError::Upstream { status: 403 | 404, .. }) => Ok(none()),
+            Err(AirtableError::Upstream {
+                status: 403 | 404, ..
+            }) => Ok(none()),
             Err(e) => Err(resources::rpc_error(e)),
         }
     }
@@ -297,29 +383,54 @@ async fn take_cancellations(State(state): State<AppState>, req: Request, next: N
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
-        Err(e) if e.source().is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) => {
+        Err(e)
+            if e.source()
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) =>
+        {
             return ApiError::PayloadTooLarge(MAX_BODY).into_response();
         }
-        Err(e) => return ApiError::bad_request("bad_body", format!("the request body could not be read: {e}")).into_response(),
+        Err(e) => {
+            return ApiError::bad_request(
+                "bad_body",
+                format!("the request body could not be read: {e}"),
+            )
+            .into_response();
+        }
     };
     // Only a body naming the method is parsed here; the SDK parses every message anyway.
     const CANCELLED: &[u8] = b"notifications/cancelled";
-    let message: Option<Value> =
-        if bytes.windows(CANCELLED.len()).any(|w| w == CANCELLED) { serde_json::from_slice(&bytes).ok() } else { None };
-    if let (Some(id), Some(identity)) = (message.as_ref().and_then(cancel::cancelled_request), parts.extensions.get::<Identity>()) {
-        return match cancel::record(&state.toolbox.store, identity, cancel::user_agent(&parts.headers), id).await {
+    let message: Option<Value> = if bytes.windows(CANCELLED.len()).any(|w| w == CANCELLED) {
+        serde_json::from_slice(&bytes).ok()
+    } else {
+        None
+    };
+    if let (Some(id), Some(identity)) = (
+        message.as_ref().and_then(cancel::cancelled_request),
+        parts.extensions.get::<Identity>(),
+    ) {
+        return match cancel::record(
+            &state.toolbox.store,
+            identity,
+            cancel::user_agent(&parts.headers),
+            id,
+        )
+        .await
+        {
             Ok(()) => StatusCode::ACCEPTED.into_response(),
             Err(e) => ApiError::internal(e).into_response(),
         };
     }
-    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
 }
 
 /// `POST /mcp`. GET and DELETE answer 405: the server is stateless and offers no standalone
 /// stream and no session to delete.
 pub fn router(state: AppState) -> Router {
     let telemetry = state.telemetry.clone();
-    let server = McpServer { toolbox: state.toolbox.clone() };
+    let server = McpServer {
+        toolbox: state.toolbox.clone(),
+    };
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
@@ -329,13 +440,23 @@ pub fn router(state: AppState) -> Router {
         // Host and Origin are checked by `check_host`, with patterns the SDK does not support.
         .disable_allowed_hosts()
         .disable_allowed_origins();
-    let mcp = StreamableHttpService::new(move || Ok(server.clone()), Arc::new(NeverSessionManager::default()), config);
+    let mcp = StreamableHttpService::new(
+        move || Ok(server.clone()),
+        Arc::new(NeverSessionManager::default()),
+        config,
+    );
     let guarded = tower::ServiceBuilder::new()
         .layer(middleware::from_fn_with_state(state.clone(), check_host))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
-        .layer(middleware::from_fn_with_state(state.clone(), take_cancellations))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            take_cancellations,
+        ))
         .service(mcp);
-    Router::new().route("/mcp", post_service(guarded)).with_state(state).route_layer(telemetry.http_layer())
+    Router::new()
+        .route("/mcp", post_service(guarded))
+        .with_state(state)
+        .route_layer(telemetry.http_layer())
 }
 
 #[cfg(test)]
@@ -357,7 +478,12 @@ mod tests {
     async fn a_call_without_credentials_is_a_401_with_www_authenticate() {
         let (status, body, headers) = invoke(app().await, &event("mcp", "tools-list.json")).await;
         assert_eq!(status, 401);
-        assert!(headers["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+        assert!(
+            headers["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .starts_with("Bearer")
+        );
         assert_eq!(body["code"], "unauthorized");
     }
 
@@ -370,8 +496,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_foreign_host_is_refused() {
-        let ev = event("mcp", "tools-list.json")
-            .replace("\"abc123.execute-api.us-east-1.amazonaws.com\",\n    \"user-agent", "\"attacker.example\",\n    \"user-agent");
+        let ev = event("mcp", "tools-list.json").replace(
+            "\"abc123.execute-api.us-east-1.amazonaws.com\",\n    \"user-agent",
+            "\"attacker.example\",\n    \"user-agent",
+        );
         assert!(ev.contains("attacker.example"));
         let (status, body, _) = invoke(app().await, &ev).await;
         assert_eq!(status, 403);
@@ -386,7 +514,9 @@ mod tests {
     /// client resolves them), a `required` name with no property.
     fn mcp_schema_problems(schema: &Value, path: &str, top: bool, problems: &mut Vec<String>) {
         let Value::Object(map) = schema else {
-            problems.push(format!("{path}: a schema must be an object, found {schema}"));
+            problems.push(format!(
+                "{path}: a schema must be an object, found {schema}"
+            ));
             return;
         };
         if top {
@@ -404,32 +534,48 @@ mod tests {
             let here = format!("{path}.{key}");
             let k = key.as_str();
             if matches!(k, "$ref" | "$defs" | "definitions" | "$dynamicRef") {
-                problems.push(format!("{here}: references are not resolved by every client"));
+                problems.push(format!(
+                    "{here}: references are not resolved by every client"
+                ));
             } else if tools::CLOSING.contains(&k) {
                 if *value != Value::Bool(false) {
                     walk(value, here);
                 }
             } else if tools::ONE_SCHEMA.contains(&k) {
                 match value.as_array() {
-                    Some(list) => list.iter().enumerate().for_each(|(i, v)| walk(v, format!("{here}[{i}]"))),
+                    Some(list) => list
+                        .iter()
+                        .enumerate()
+                        .for_each(|(i, v)| walk(v, format!("{here}[{i}]"))),
                     None => walk(value, here),
                 }
             } else if tools::SCHEMA_LISTS.contains(&k) {
                 match value.as_array() {
-                    Some(list) => list.iter().enumerate().for_each(|(i, v)| walk(v, format!("{here}[{i}]"))),
+                    Some(list) => list
+                        .iter()
+                        .enumerate()
+                        .for_each(|(i, v)| walk(v, format!("{here}[{i}]"))),
                     None => problems.push(format!("{here} must be a list")),
                 }
             } else if tools::SCHEMA_MAPS.contains(&k) {
                 match value.as_object() {
-                    Some(m) => m.iter().filter(|(_, v)| !v.is_array()).for_each(|(name, v)| walk(v, format!("{here}.{name}"))),
+                    Some(m) => m
+                        .iter()
+                        .filter(|(_, v)| !v.is_array())
+                        .for_each(|(name, v)| walk(v, format!("{here}.{name}"))),
                     None => problems.push(format!("{here} must be an object")),
                 }
             } else if k == "required" {
                 match value.as_array().filter(|a| a.iter().all(Value::is_string)) {
                     Some(names) => {
                         for n in names {
-                            if map.get("properties").and_then(|p| p.get(n.as_str().unwrap_or(""))).is_none() {
-                                problems.push(format!("{here}: {n} is required but not a property"));
+                            if map
+                                .get("properties")
+                                .and_then(|p| p.get(n.as_str().unwrap_or("")))
+                                .is_none()
+                            {
+                                problems
+                                    .push(format!("{here}: {n} is required but not a property"));
                             }
                         }
                     }
@@ -444,16 +590,33 @@ mod tests {
 
     #[test]
     fn every_tool_schema_is_valid_for_every_protocol_version_served() {
-        let versions: Vec<String> = rmcp::model::ProtocolVersion::KNOWN_VERSIONS.iter().map(|v| v.to_string()).collect();
-        assert!(versions.contains(&"2025-06-18".to_owned()) && versions.contains(&"2026-07-28".to_owned()), "{versions:?}");
+        let versions: Vec<String> = rmcp::model::ProtocolVersion::KNOWN_VERSIONS
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        assert!(
+            versions.contains(&"2025-06-18".to_owned())
+                && versions.contains(&"2026-07-28".to_owned()),
+            "{versions:?}"
+        );
         let mut problems = Vec::new();
         for spec in tools::specs() {
             let tool = serde_json::to_value(mcp_tool(spec)).unwrap();
             for key in ["inputSchema", "outputSchema"] {
-                mcp_schema_problems(&tool[key], &format!("{}.{key}", spec.name), true, &mut problems);
+                mcp_schema_problems(
+                    &tool[key],
+                    &format!("{}.{key}", spec.name),
+                    true,
+                    &mut problems,
+                );
             }
         }
-        assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+        assert!(
+            problems.is_empty(),
+            "{} problems:\n{}",
+            problems.len(),
+            problems.join("\n")
+        );
     }
 
     #[test]
@@ -463,7 +626,12 @@ mod tests {
         mcp_schema_problems(&bad, "t", true, &mut problems);
         assert_eq!(problems.len(), 4, "{problems:?}");
         problems.clear();
-        mcp_schema_problems(&serde_json::json!({"type": "object", "additionalProperties": false}), "t", true, &mut problems);
+        mcp_schema_problems(
+            &serde_json::json!({"type": "object", "additionalProperties": false}),
+            "t",
+            true,
+            &mut problems,
+        );
         assert!(problems.is_empty(), "{problems:?}");
     }
 
@@ -474,6 +642,9 @@ mod tests {
         assert_eq!(v["annotations"]["destructiveHint"], true);
         assert_eq!(v["annotations"]["readOnlyHint"], false);
         assert_eq!(v["outputSchema"]["type"], "object");
-        assert_eq!(v["inputSchema"]["required"], serde_json::json!(["base_id", "table", "record_ids"]));
+        assert_eq!(
+            v["inputSchema"]["required"],
+            serde_json::json!(["base_id", "table", "record_ids"])
+        );
     }
 }

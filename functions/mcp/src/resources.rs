@@ -21,15 +21,22 @@ pub fn schema_uri(base: &str) -> String {
 
 /// The base a schema URI names, if the URI is exactly one (no spaces, no other spelling).
 pub fn parse_schema_uri(uri: &str) -> Option<BaseId> {
-    let base = uri.strip_prefix("airtable://bases/")?.strip_suffix("/schema")?;
-    BaseId::parse(base).ok().filter(|b| schema_uri(b.as_str()) == uri)
+    let base = uri
+        .strip_prefix("airtable://bases/")?
+        .strip_suffix("/schema")?;
+    BaseId::parse(base)
+        .ok()
+        .filter(|b| schema_uri(b.as_str()) == uri)
 }
 
 /// A failure as a JSON-RPC error: what the caller cannot read is "not found", the rest says why.
 pub fn rpc_error(e: AirtableError) -> ErrorData {
     let (problem, _) = ApiError::from(e).to_problem();
     let data = Some(json!({"code": problem.code, "status": problem.status}));
-    let message = problem.detail.clone().unwrap_or_else(|| problem.title.clone());
+    let message = problem
+        .detail
+        .clone()
+        .unwrap_or_else(|| problem.title.clone());
     match problem.status {
         403 | 404 => ErrorData::resource_not_found(message, data),
         409 | 424 => ErrorData::invalid_request(message, data),
@@ -59,7 +66,9 @@ pub async fn list(session: &Session<'_>) -> Result<Vec<Resource>, AirtableError>
             Some(
                 Resource::new(schema_uri(id), format!("{name} schema"))
                     .with_title(format!("Schema of {name}"))
-                    .with_description(format!("Tables and fields of the Airtable base {name} ({id})."))
+                    .with_description(format!(
+                        "Tables and fields of the Airtable base {name} ({id})."
+                    ))
                     .with_mime_type(JSON),
             )
         })
@@ -70,14 +79,25 @@ pub async fn list(session: &Session<'_>) -> Result<Vec<Resource>, AirtableError>
 pub async fn read(session: &Session<'_>, uri: &str) -> Result<ResourceContents, ErrorData> {
     let Some(base) = parse_schema_uri(uri) else {
         return Err(ErrorData::resource_not_found(
-            format!("no resource {uri:?}; resources/templates/list gives the URI pattern ({SCHEMA_TEMPLATE})"),
+            format!(
+                "no resource {uri:?}; resources/templates/list gives the URI pattern ({SCHEMA_TEMPLATE})"
+            ),
             None,
         ));
     };
     session.check_base(base.as_str()).await.map_err(rpc_error)?;
-    let (schema, _) = session.cached_schema(base.as_str(), false).await.map_err(rpc_error)?;
-    let text = serde_json::to_string(&schema).map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
-    Ok(ResourceContents::TextResourceContents { uri: uri.to_owned(), mime_type: Some(JSON.into()), text, meta: None })
+    let (schema, _) = session
+        .cached_schema(base.as_str(), false)
+        .await
+        .map_err(rpc_error)?;
+    let text = serde_json::to_string(&schema)
+        .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+    Ok(ResourceContents::TextResourceContents {
+        uri: uri.to_owned(),
+        mime_type: Some(JSON.into()),
+        text,
+        meta: None,
+    })
 }
 
 /// What an argument is, for completion.
@@ -125,7 +145,12 @@ fn matching(candidates: impl IntoIterator<Item = (String, String)>, typed: &str)
     let total = values.len();
     values.truncate(CompletionInfo::MAX_VALUES);
     // Never more than MAX_VALUES values, so this cannot fail.
-    CompletionInfo::with_pagination(values, Some(total as u32), total > CompletionInfo::MAX_VALUES).unwrap_or_default()
+    CompletionInfo::with_pagination(
+        values,
+        Some(total as u32),
+        total > CompletionInfo::MAX_VALUES,
+    )
+    .unwrap_or_default()
 }
 
 fn nothing() -> CompletionInfo {
@@ -146,17 +171,32 @@ pub async fn complete(
     let (bases, _) = session.cached_bases(false).await?;
     let bases = bases.as_array().cloned().unwrap_or_default();
     if kind == Completes::Base {
-        let ids = bases.iter().filter_map(|b| Some((b["id"].as_str()?.to_owned(), b["name"].as_str().unwrap_or("").to_owned())));
+        let ids = bases.iter().filter_map(|b| {
+            Some((
+                b["id"].as_str()?.to_owned(),
+                b["name"].as_str().unwrap_or("").to_owned(),
+            ))
+        });
         return Ok(matching(ids, typed));
     }
-    let Some(base) = base.filter(|b| bases.iter().any(|x| x["id"].as_str() == Some(b))) else { return Ok(nothing()) };
+    let Some(base) = base.filter(|b| bases.iter().any(|x| x["id"].as_str() == Some(b))) else {
+        return Ok(nothing());
+    };
     let names = session.cached_names(base).await?;
     let tables = names.as_array().cloned().unwrap_or_default();
     let named = |v: &Value| v.as_str().map(|s| (s.to_owned(), String::new()));
     if kind == Completes::Table {
-        return Ok(matching(tables.iter().filter_map(|t| named(&t["name"])), typed));
+        return Ok(matching(
+            tables.iter().filter_map(|t| named(&t["name"])),
+            typed,
+        ));
     }
-    let is = |t: &Value, table: &str| t["id"].as_str() == Some(table) || t["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(table));
+    let is = |t: &Value, table: &str| {
+        t["id"].as_str() == Some(table)
+            || t["name"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case(table))
+    };
     let Some(t) = table.and_then(|table| tables.iter().find(|t| is(t, table))) else {
         return Ok(nothing());
     };
@@ -165,7 +205,14 @@ pub async fn complete(
         Some(i) => (format!("{}, ", typed[..i].trim_end()), &typed[i + 1..]),
         None => (String::new(), typed),
     };
-    let mut info = matching(t["fields"].as_array().into_iter().flatten().filter_map(named), last);
+    let mut info = matching(
+        t["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(named),
+        last,
+    );
     for v in &mut info.values {
         v.insert_str(0, &before);
     }
@@ -193,21 +240,39 @@ mod tests {
     }
 
     fn plain(names: &[&str]) -> Vec<(String, String)> {
-        names.iter().map(|n| (n.to_string(), String::new())).collect()
+        names
+            .iter()
+            .map(|n| (n.to_string(), String::new()))
+            .collect()
     }
 
     #[test]
     fn completion_ranks_prefix_matches_first_then_caps_the_list() {
         let info = matching(plain(&["Age", "Manager", "Name", "Nickname"]), "na");
-        assert_eq!(info.values, ["Name", "Manager", "Nickname"], "prefix first, then in their order");
+        assert_eq!(
+            info.values,
+            ["Name", "Manager", "Nickname"],
+            "prefix first, then in their order"
+        );
         let many = matching((0..150).map(|i| (format!("f{i}"), String::new())), "");
-        assert_eq!((many.values.len(), many.total, many.has_more), (100, Some(150), Some(true)));
+        assert_eq!(
+            (many.values.len(), many.total, many.has_more),
+            (100, Some(150), Some(true))
+        );
         // Ranked before the cut: the one prefix match among 150 others is kept, first.
-        let mut bases: Vec<(String, String)> = (0..150).map(|i| (format!("appx{i}"), "sales".into())).collect();
+        let mut bases: Vec<(String, String)> = (0..150)
+            .map(|i| (format!("appx{i}"), "sales".into()))
+            .collect();
         bases.push(("appSALES".into(), "other".into()));
         let info = matching(bases, "appS");
         assert_eq!(info.values, ["appSALES"]);
-        let by_name = matching([("app1".to_owned(), "Marketing".to_owned()), ("app2".into(), "Sales".into())], "sal");
+        let by_name = matching(
+            [
+                ("app1".to_owned(), "Marketing".to_owned()),
+                ("app2".into(), "Sales".into()),
+            ],
+            "sal",
+        );
         assert_eq!(by_name.values, ["app2"]);
     }
 

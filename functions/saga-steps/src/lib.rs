@@ -125,7 +125,12 @@ impl Ctx<'_> {
                 Err(AirtableError::Unavailable(_)) if attempt < ATTEMPTS => {
                     tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(attempt))).await;
                 }
-                Err(e) => return Err(StepError::Failed(format!("{what}: {}", shared::ApiError::from(e)))),
+                Err(e) => {
+                    return Err(StepError::Failed(format!(
+                        "{what}: {}",
+                        shared::ApiError::from(e)
+                    )));
+                }
             }
         }
     }
@@ -137,7 +142,11 @@ impl Ctx<'_> {
 
     /// The recorded data of another step of this saga.
     pub async fn data_of_step(&self, step: &str) -> Result<Value, StepError> {
-        data_of(&self.worker.store, &keys::saga_data(self.tenant, &self.saga.id, step)).await
+        data_of(
+            &self.worker.store,
+            &keys::saga_data(self.tenant, &self.saga.id, step),
+        )
+        .await
     }
 
     /// Stores entries, and removes others, in one write: what a chunk did is recorded whole or
@@ -147,13 +156,26 @@ impl Ctx<'_> {
         let mut values = vec![(":entity".to_owned(), s("saga_data"))];
         for (i, (name, v)) in set.iter().enumerate() {
             sets.push(format!("#{name} = :v{i}"));
-            values.push((format!(":v{i}"), serde_dynamo::to_attribute_value(v).map_err(StoreError::from)?));
+            values.push((
+                format!(":v{i}"),
+                serde_dynamo::to_attribute_value(v).map_err(StoreError::from)?,
+            ));
         }
         let mut expr = format!("SET {}", sets.join(", "));
         if !remove.is_empty() {
-            expr.push_str(&format!(" REMOVE {}", remove.iter().map(|r| format!("#{r}")).collect::<Vec<_>>().join(", ")));
+            expr.push_str(&format!(
+                " REMOVE {}",
+                remove
+                    .iter()
+                    .map(|r| format!("#{r}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
-        let refs: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)> = values.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let refs: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)> = values
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
         match self.worker.store.update::<Value>(&self.data_key, &expr, None, &refs).await {
             Ok(_) => Ok(()),
             // An item past DynamoDB's 400 KB will never fit: a permanent failure, not a retry.
@@ -171,8 +193,18 @@ impl Ctx<'_> {
 
     /// Shows progress on the saga.
     pub async fn progress(&self, label: &str, done: usize, total: usize) -> Result<(), StepError> {
-        let v = serde_dynamo::to_attribute_value(json!({"step": label, "done": done, "total": total})).map_err(StoreError::from)?;
-        self.worker.store.update::<Value>(&keys::saga(self.tenant, &self.saga.id), "SET #progress = :p", None, &[(":p", v)]).await?;
+        let v =
+            serde_dynamo::to_attribute_value(json!({"step": label, "done": done, "total": total}))
+                .map_err(StoreError::from)?;
+        self.worker
+            .store
+            .update::<Value>(
+                &keys::saga(self.tenant, &self.saga.id),
+                "SET #progress = :p",
+                None,
+                &[(":p", v)],
+            )
+            .await?;
         Ok(())
     }
 
@@ -188,9 +220,21 @@ impl Ctx<'_> {
 impl Worker {
     pub fn new(config: &Config, aws: &AwsClients) -> Self {
         let store = Store::new(aws.dynamodb.clone(), config.table_name.clone());
-        let airtable = Airtable::new(&config.airtable_api_url, store.clone(), aws.kms.clone(), config.kms_key_id.clone());
+        let airtable = Airtable::new(
+            &config.airtable_api_url,
+            store.clone(),
+            aws.kms.clone(),
+            config.kms_key_id.clone(),
+        );
         let telemetry = Telemetry::new("saga-steps", config, store.clone());
-        Self { store, s3: aws.s3.clone(), bucket: config.uploads_bucket.clone(), sfn: aws.sfn.clone(), airtable, telemetry }
+        Self {
+            store,
+            s3: aws.s3.clone(),
+            bucket: config.uploads_bucket.clone(),
+            sfn: aws.sfn.clone(),
+            airtable,
+            telemetry,
+        }
     }
 
     /// Handles a batch; transiently failed messages are reported and come back.
@@ -226,34 +270,72 @@ impl Worker {
     /// Answers a task token. A token that timed out or no longer exists needs nothing more;
     /// any other failure (throttling, an outage) is transient: the message comes back and the
     /// step, already recorded, answers again.
-    async fn answer(&self, token: &str, outcome: Result<Value, (String, String)>) -> Result<(), Transient> {
+    async fn answer(
+        &self,
+        token: &str,
+        outcome: Result<Value, (String, String)>,
+    ) -> Result<(), Transient> {
         fn code_of<E: aws_sdk_sfn::error::ProvideErrorMetadata>(e: &E) -> Option<String> {
             e.code().map(str::to_owned)
         }
         let sent: Result<(), (Option<String>, String)> = match outcome {
-            Ok(output) => match self.sfn.send_task_success().task_token(token).output(output.to_string()).send().await {
+            Ok(output) => match self
+                .sfn
+                .send_task_success()
+                .task_token(token)
+                .output(output.to_string())
+                .send()
+                .await
+            {
                 Ok(_) => Ok(()),
-                Err(e) => Err((code_of(&e), aws_sdk_sfn::error::DisplayErrorContext(e).to_string())),
+                Err(e) => Err((
+                    code_of(&e),
+                    aws_sdk_sfn::error::DisplayErrorContext(e).to_string(),
+                )),
             },
             Err((error, cause)) => {
                 let cause: String = cause.chars().take(30_000).collect();
-                match self.sfn.send_task_failure().task_token(token).error(error).cause(cause).send().await {
+                match self
+                    .sfn
+                    .send_task_failure()
+                    .task_token(token)
+                    .error(error)
+                    .cause(cause)
+                    .send()
+                    .await
+                {
                     Ok(_) => Ok(()),
-                    Err(e) => Err((code_of(&e), aws_sdk_sfn::error::DisplayErrorContext(e).to_string())),
+                    Err(e) => Err((
+                        code_of(&e),
+                        aws_sdk_sfn::error::DisplayErrorContext(e).to_string(),
+                    )),
                 }
             }
         };
         match sent {
             Ok(()) => Ok(()),
-            Err((Some(code), why)) if matches!(code.as_str(), "TaskTimedOut" | "InvalidToken" | "TaskDoesNotExist") => {
+            Err((Some(code), why))
+                if matches!(
+                    code.as_str(),
+                    "TaskTimedOut" | "InvalidToken" | "TaskDoesNotExist"
+                ) =>
+            {
                 tracing::warn!(code = %code, error = %why, "the saga task token can no longer be answered");
                 Ok(())
             }
-            Err((_, why)) => Err(Transient::Other(format!("answering the task token failed: {why}"))),
+            Err((_, why)) => Err(Transient::Other(format!(
+                "answering the task token failed: {why}"
+            ))),
         }
     }
 
-    async fn set_step(&self, tenant: &TenantId, saga: &Saga, index: usize, fields: &[(&str, Value)]) -> Result<(), StoreError> {
+    async fn set_step(
+        &self,
+        tenant: &TenantId,
+        saga: &Saga,
+        index: usize,
+        fields: &[(&str, Value)],
+    ) -> Result<(), StoreError> {
         let mut sets = Vec::new();
         let mut values = Vec::new();
         for (i, (name, v)) in fields.iter().enumerate() {
@@ -268,15 +350,32 @@ impl Worker {
         }
         sets.push("#updatedAt = :at".into());
         values.push((":at".into(), s(shared::time::now_rfc3339())));
-        let refs: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)> = values.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-        self.store.update::<Value>(&keys::saga(tenant, &saga.id), &format!("SET {}", sets.join(", ")), None, &refs).await?;
+        let refs: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)> = values
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        self.store
+            .update::<Value>(
+                &keys::saga(tenant, &saga.id),
+                &format!("SET {}", sets.join(", ")),
+                None,
+                &refs,
+            )
+            .await?;
         Ok(())
     }
 
-    async fn set_status(&self, tenant: &TenantId, saga_record: &Saga, status: Status, error: Option<&str>) -> Result<(), StoreError> {
+    async fn set_status(
+        &self,
+        tenant: &TenantId,
+        saga_record: &Saga,
+        status: Status,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
         let saga = &saga_record.id;
         let ended = status.is_final();
-        let status: aws_sdk_dynamodb::types::AttributeValue = serde_dynamo::to_attribute_value(status)?;
+        let status: aws_sdk_dynamodb::types::AttributeValue =
+            serde_dynamo::to_attribute_value(status)?;
         let set = match error {
             Some(e) => self
                 .store
@@ -284,7 +383,11 @@ impl Worker {
                     &keys::saga(tenant, saga),
                     "SET #status = :s, #error = :e, #updatedAt = :at",
                     None,
-                    &[(":s", status.clone()), (":e", s(e)), (":at", s(shared::time::now_rfc3339()))],
+                    &[
+                        (":s", status.clone()),
+                        (":e", s(e)),
+                        (":at", s(shared::time::now_rfc3339())),
+                    ],
                 )
                 .await
                 .map(|_| ()),
@@ -294,7 +397,10 @@ impl Worker {
                     &keys::saga(tenant, saga),
                     "SET #status = :s, #updatedAt = :at",
                     None,
-                    &[(":s", status.clone()), (":at", s(shared::time::now_rfc3339()))],
+                    &[
+                        (":s", status.clone()),
+                        (":at", s(shared::time::now_rfc3339())),
+                    ],
                 )
                 .await
                 .map(|_| ()),
@@ -307,7 +413,12 @@ impl Worker {
     }
 
     /// Counts a saga's outcome once, however often the message that ended it is delivered.
-    async fn count_outcome(&self, tenant: &TenantId, saga: &Saga, status: aws_sdk_dynamodb::types::AttributeValue) {
+    async fn count_outcome(
+        &self,
+        tenant: &TenantId,
+        saga: &Saga,
+        status: aws_sdk_dynamodb::types::AttributeValue,
+    ) {
         let outcome = status.as_s().map(String::to_owned).unwrap_or_default();
         let marked = self
             .store
@@ -328,23 +439,43 @@ impl Worker {
     /// Takes the step for this worker: sets `status` and a lease
     /// longer than the worker's timeout, if the step is in one of `from` and no live lease is held
     /// by another worker. False when one is.
-    async fn lease(&self, tenant: &TenantId, saga: &SagaId, index: usize, from: &[&str], status: &str) -> Result<bool, StoreError> {
+    async fn lease(
+        &self,
+        tenant: &TenantId,
+        saga: &SagaId,
+        index: usize,
+        from: &[&str],
+        status: &str,
+    ) -> Result<bool, StoreError> {
         let now = shared::time::now_epoch();
         let allowed: Vec<String> = (0..from.len()).map(|i| format!(":from{i}")).collect();
         let cond = format!(
             "#steps[{index}].#status IN ({}) AND (attribute_not_exists(#steps[{index}].#lease) OR #steps[{index}].#lease < :now)",
             allowed.join(", ")
         );
-        let expr = format!("SET #steps[{index}].#status = :status, #steps[{index}].#lease = :until, #updatedAt = :at");
+        let expr = format!(
+            "SET #steps[{index}].#status = :status, #steps[{index}].#lease = :until, #updatedAt = :at"
+        );
         let mut values = vec![
             (":status".to_owned(), s(status)),
             (":until".to_owned(), shared::store::n(now + LEASE_SECS)),
             (":now".to_owned(), shared::store::n(now)),
             (":at".to_owned(), s(shared::time::now_rfc3339())),
         ];
-        values.extend(from.iter().enumerate().map(|(i, f)| (format!(":from{i}"), s(*f))));
-        let refs: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)> = values.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-        match self.store.update::<Value>(&keys::saga(tenant, saga), &expr, Some(&cond), &refs).await {
+        values.extend(
+            from.iter()
+                .enumerate()
+                .map(|(i, f)| (format!(":from{i}"), s(*f))),
+        );
+        let refs: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)> = values
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        match self
+            .store
+            .update::<Value>(&keys::saga(tenant, saga), &expr, Some(&cond), &refs)
+            .await
+        {
             Ok(_) => Ok(true),
             Err(StoreError::ConditionFailed) => Ok(false),
             Err(e) => Err(e),
@@ -354,7 +485,8 @@ impl Worker {
     /// Marks the saga completed unless a cancel was requested; false when it was.
     async fn complete(&self, tenant: &TenantId, saga_record: &Saga) -> Result<bool, StoreError> {
         let saga = &saga_record.id;
-        let status: aws_sdk_dynamodb::types::AttributeValue = serde_dynamo::to_attribute_value(Status::Completed)?;
+        let status: aws_sdk_dynamodb::types::AttributeValue =
+            serde_dynamo::to_attribute_value(Status::Completed)?;
         let done = self
             .store
             .update::<Value>(
@@ -390,7 +522,10 @@ impl Worker {
                 &keys::saga(tenant, &saga.id),
                 "SET #compensationLog = list_append(if_not_exists(#compensationLog, :empty), :e)",
                 None,
-                &[(":e", v), (":empty", aws_sdk_dynamodb::types::AttributeValue::L(vec![]))],
+                &[
+                    (":e", v),
+                    (":empty", aws_sdk_dynamodb::types::AttributeValue::L(vec![])),
+                ],
             )
             .await?;
         Ok(())
@@ -399,31 +534,68 @@ impl Worker {
     /// Works one message. `Err` only for transient failures (the message comes back).
     pub async fn message(&self, m: &StepMessage) -> Result<(), Transient> {
         let Some(saga) = saga::load(&self.store, &m.tenant_id, &m.transaction_id).await? else {
-            return self.answer(&m.task_token, Err(("SagaMissing".into(), format!("no saga {}", m.transaction_id)))).await;
+            return self
+                .answer(
+                    &m.task_token,
+                    Err((
+                        "SagaMissing".into(),
+                        format!("no saga {}", m.transaction_id),
+                    )),
+                )
+                .await;
         };
         if let Ok(user) = shared::ids::UserId::parse(&saga.created_by) {
             record::attribute(&m.tenant_id, &user);
         }
         let steps = saga::steps_of(&saga.kind).unwrap_or_default();
         let Some(index) = steps.iter().position(|s| *s == m.step) else {
-            return self.answer(&m.task_token, Err(("UnknownStep".into(), format!("{} has no step {}", saga.kind, m.step)))).await;
+            return self
+                .answer(
+                    &m.task_token,
+                    Err((
+                        "UnknownStep".into(),
+                        format!("{} has no step {}", saga.kind, m.step),
+                    )),
+                )
+                .await;
         };
-        let current = saga.steps.get(index).map(|s| s.status.clone()).unwrap_or_default();
+        let current = saga
+            .steps
+            .get(index)
+            .map(|s| s.status.clone())
+            .unwrap_or_default();
         let session = match self.airtable.session(&m.tenant_id).await {
             Ok(s) => s,
             Err(AirtableError::Store(e)) => return Err(e.into()),
             Err(e) => {
                 // The record says so too: a saga never stays "running" after its step ended.
                 let reason = format!("Airtable: {e}");
-                let (step_status, status) =
-                    if m.action == "do" { ("failed", Status::Compensating) } else { ("undo_failed", Status::CompensationFailed) };
-                self.set_step(&m.tenant_id, &saga, index, &[("status", json!(step_status)), ("error", json!(reason))]).await?;
-                self.set_status(&m.tenant_id, &saga, status, Some(&reason)).await?;
-                return self.answer(&m.task_token, Err(("AirtableNotConnected".into(), reason))).await;
+                let (step_status, status) = if m.action == "do" {
+                    ("failed", Status::Compensating)
+                } else {
+                    ("undo_failed", Status::CompensationFailed)
+                };
+                self.set_step(
+                    &m.tenant_id,
+                    &saga,
+                    index,
+                    &[("status", json!(step_status)), ("error", json!(reason))],
+                )
+                .await?;
+                self.set_status(&m.tenant_id, &saga, status, Some(&reason))
+                    .await?;
+                return self
+                    .answer(&m.task_token, Err(("AirtableNotConnected".into(), reason)))
+                    .await;
             }
         };
-        let ctx =
-            Ctx { worker: self, tenant: &m.tenant_id, saga: &saga, session, data_key: keys::saga_data(&m.tenant_id, &saga.id, &m.step) };
+        let ctx = Ctx {
+            worker: self,
+            tenant: &m.tenant_id,
+            saga: &saga,
+            session,
+            data_key: keys::saga_data(&m.tenant_id, &saga.id, &m.step),
+        };
         let now = || json!(shared::time::now_rfc3339());
         if m.action == "do" {
             // A redelivery of a step that already ended answers the same again.
@@ -435,26 +607,50 @@ impl Worker {
                 }
                 "failed" => {
                     return self
-                        .answer(&m.task_token, Err(("StepFailed".into(), saga.steps[index].error.clone().unwrap_or_default())))
+                        .answer(
+                            &m.task_token,
+                            Err((
+                                "StepFailed".into(),
+                                saga.steps[index].error.clone().unwrap_or_default(),
+                            )),
+                        )
                         .await;
                 }
                 // A late redelivery after the state machine moved on (a timeout, a compensation):
                 // the step must not write anything any more.
                 _ if saga.status != Status::Running || current.starts_with("undo") => {
-                    return self.answer(&m.task_token, Err(("SagaNotRunning".into(), format!("the saga is {:?}", saga.status)))).await;
+                    return self
+                        .answer(
+                            &m.task_token,
+                            Err((
+                                "SagaNotRunning".into(),
+                                format!("the saga is {:?}", saga.status),
+                            )),
+                        )
+                        .await;
                 }
                 _ => {}
             }
             // One worker at a time: a duplicate delivery while the step runs finds the lease held
             // and leaves it to the holder; a worker that died lets its lease expire first.
-            if !self.lease(&m.tenant_id, &saga.id, index, &["pending", "running"], "running").await? {
+            if !self
+                .lease(
+                    &m.tenant_id,
+                    &saga.id,
+                    index,
+                    &["pending", "running"],
+                    "running",
+                )
+                .await?
+            {
                 tracing::info!(saga = %saga.id, step = %m.step, "the step is being worked elsewhere; this delivery is dropped");
                 return Ok(());
             }
             if current == "running" {
                 tracing::info!(saga = %saga.id, step = %m.step, "resuming a step after its last recorded progress");
             } else {
-                self.set_step(&m.tenant_id, &saga, index, &[("startedAt", now())]).await?;
+                self.set_step(&m.tenant_id, &saga, index, &[("startedAt", now())])
+                    .await?;
             }
             let outcome = match ctx.check_cancel().await {
                 Ok(()) => steps::run(&ctx, &m.step).await,
@@ -466,13 +662,28 @@ impl Worker {
                         &m.tenant_id,
                         &saga,
                         index,
-                        &[("status", json!("done")), ("finishedAt", now()), ("result", result.clone())],
+                        &[
+                            ("status", json!("done")),
+                            ("finishedAt", now()),
+                            ("result", result.clone()),
+                        ],
                     )
                     .await?;
                     if index + 1 == steps.len() && !self.complete(&m.tenant_id, &saga).await? {
                         // Cancelled while the last chunks ran: compensate this step too.
-                        self.set_status(&m.tenant_id, &saga, Status::Compensating, Some("cancelled by request")).await?;
-                        return self.answer(&m.task_token, Err(("Cancelled".into(), "cancelled by request".into()))).await;
+                        self.set_status(
+                            &m.tenant_id,
+                            &saga,
+                            Status::Compensating,
+                            Some("cancelled by request"),
+                        )
+                        .await?;
+                        return self
+                            .answer(
+                                &m.task_token,
+                                Err(("Cancelled".into(), "cancelled by request".into())),
+                            )
+                            .await;
                     }
                     self.answer(&m.task_token, Ok(result)).await?;
                 }
@@ -483,12 +694,27 @@ impl Worker {
                         &m.tenant_id,
                         &saga,
                         index,
-                        &[("status", json!("failed")), ("finishedAt", now()), ("error", json!(reason))],
+                        &[
+                            ("status", json!("failed")),
+                            ("finishedAt", now()),
+                            ("error", json!(reason)),
+                        ],
                     )
                     .await?;
-                    self.set_status(&m.tenant_id, &saga, Status::Compensating, Some(&format!("{}: {reason}", m.step))).await?;
-                    let kind = if matches!(e, StepError::Cancelled(_)) { "Cancelled" } else { "StepFailed" };
-                    self.answer(&m.task_token, Err((kind.into(), reason))).await?;
+                    self.set_status(
+                        &m.tenant_id,
+                        &saga,
+                        Status::Compensating,
+                        Some(&format!("{}: {reason}", m.step)),
+                    )
+                    .await?;
+                    let kind = if matches!(e, StepError::Cancelled(_)) {
+                        "Cancelled"
+                    } else {
+                        "StepFailed"
+                    };
+                    self.answer(&m.task_token, Err((kind.into(), reason)))
+                        .await?;
                 }
             }
             return Ok(());
@@ -496,26 +722,52 @@ impl Worker {
 
         // Compensation.
         if current == "undone" {
-            return self.answer(&m.task_token, Ok(json!({"undone": true}))).await;
+            return self
+                .answer(&m.task_token, Ok(json!({"undone": true})))
+                .await;
         }
         if current == "undo_failed" {
             return self
-                .answer(&m.task_token, Err(("CompensationFailed".into(), saga.steps[index].error.clone().unwrap_or_default())))
+                .answer(
+                    &m.task_token,
+                    Err((
+                        "CompensationFailed".into(),
+                        saga.steps[index].error.clone().unwrap_or_default(),
+                    )),
+                )
                 .await;
         }
         // A compensation that already failed keeps the saga `compensation_failed` while the
         // earlier steps are still undone.
         if saga.status != Status::CompensationFailed {
-            self.set_status(&m.tenant_id, &saga, Status::Compensating, None).await?;
+            self.set_status(&m.tenant_id, &saga, Status::Compensating, None)
+                .await?;
         }
-        if !self.lease(&m.tenant_id, &saga.id, index, &["pending", "running", "done", "failed", "undoing"], "undoing").await? {
+        if !self
+            .lease(
+                &m.tenant_id,
+                &saga.id,
+                index,
+                &["pending", "running", "done", "failed", "undoing"],
+                "undoing",
+            )
+            .await?
+        {
             tracing::info!(saga = %saga.id, step = %m.step, "the compensation is being worked elsewhere; this delivery is dropped");
             return Ok(());
         }
         match steps::undo(&ctx, &m.step).await {
             Ok(detail) => {
-                let outcome = if detail.is_empty() { "nothing_to_undo" } else { "undone" };
-                let shown = if detail.is_empty() { "nothing had been done".to_owned() } else { detail };
+                let outcome = if detail.is_empty() {
+                    "nothing_to_undo"
+                } else {
+                    "undone"
+                };
+                let shown = if detail.is_empty() {
+                    "nothing had been done".to_owned()
+                } else {
+                    detail
+                };
                 self.log(
                     &m.tenant_id,
                     &saga,
@@ -528,7 +780,13 @@ impl Worker {
                     },
                 )
                 .await?;
-                self.set_step(&m.tenant_id, &saga, index, &[("status", json!("undone")), ("finishedAt", now())]).await?;
+                self.set_step(
+                    &m.tenant_id,
+                    &saga,
+                    index,
+                    &[("status", json!("undone")), ("finishedAt", now())],
+                )
+                .await?;
                 if index == 0 {
                     // The first step's compensation is the last: the saga ends here — failed
                     // compensations of later steps keep it `compensation_failed`.
@@ -543,7 +801,8 @@ impl Worker {
                     };
                     self.set_status(&m.tenant_id, &saga, status, None).await?;
                 }
-                self.answer(&m.task_token, Ok(json!({"undone": true}))).await?;
+                self.answer(&m.task_token, Ok(json!({"undone": true})))
+                    .await?;
             }
             Err(StepError::Transient(e)) => return Err(e),
             Err(e) => {
@@ -563,7 +822,13 @@ impl Worker {
                     },
                 )
                 .await?;
-                self.set_step(&m.tenant_id, &saga, index, &[("status", json!("undo_failed")), ("error", json!(reason))]).await?;
+                self.set_step(
+                    &m.tenant_id,
+                    &saga,
+                    index,
+                    &[("status", json!("undo_failed")), ("error", json!(reason))],
+                )
+                .await?;
                 self.set_status(
                     &m.tenant_id,
                     &saga,
@@ -571,7 +836,8 @@ impl Worker {
                     Some(&format!("compensation of {} failed: {reason}", m.step)),
                 )
                 .await?;
-                self.answer(&m.task_token, Err(("CompensationFailed".into(), reason))).await?;
+                self.answer(&m.task_token, Err(("CompensationFailed".into(), reason)))
+                    .await?;
             }
         }
         Ok(())
@@ -585,18 +851,37 @@ mod tests {
     #[tokio::test]
     async fn the_sample_step_parses_and_an_unreachable_store_is_reported_as_a_retry() {
         let (config, aws) = shared::testing::unreachable_aws();
-        let event: SqsEvent = serde_json::from_str(&shared::testing::event("saga-steps", "step.json")).unwrap();
-        let step: StepMessage = serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
-        assert_eq!((step.step.as_str(), step.action.as_str()), ("write_rows", "do"));
-        let failed = Worker::new(&config, &aws).handle(event).await.batch_item_failures;
-        assert_eq!(failed.len(), 1, "the message comes back rather than being lost");
+        let event: SqsEvent =
+            serde_json::from_str(&shared::testing::event("saga-steps", "step.json")).unwrap();
+        let step: StepMessage =
+            serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            (step.step.as_str(), step.action.as_str()),
+            ("write_rows", "do")
+        );
+        let failed = Worker::new(&config, &aws)
+            .handle(event)
+            .await
+            .batch_item_failures;
+        assert_eq!(
+            failed.len(),
+            1,
+            "the message comes back rather than being lost"
+        );
     }
 
     #[tokio::test]
     async fn a_message_that_is_not_a_step_is_dropped_not_retried_for_ever() {
         let (config, aws) = shared::testing::unreachable_aws();
-        let mut event: SqsEvent = serde_json::from_str(&shared::testing::event("saga-steps", "step.json")).unwrap();
+        let mut event: SqsEvent =
+            serde_json::from_str(&shared::testing::event("saga-steps", "step.json")).unwrap();
         event.records[0].body = Some("{\"hello\": 1}".into());
-        assert!(Worker::new(&config, &aws).handle(event).await.batch_item_failures.is_empty());
+        assert!(
+            Worker::new(&config, &aws)
+                .handle(event)
+                .await
+                .batch_item_failures
+                .is_empty()
+        );
     }
 }

@@ -47,7 +47,12 @@ impl AppState {
             store,
             sfn: aws.sfn.clone(),
             machines: Arc::new(config.saga_state_machines.clone()),
-            airtable: shared::airtable::Airtable::new(&config.airtable_api_url, airtable_store, aws.kms.clone(), config.kms_key_id.clone()),
+            airtable: shared::airtable::Airtable::new(
+                &config.airtable_api_url,
+                airtable_store,
+                aws.kms.clone(),
+                config.kms_key_id.clone(),
+            ),
         })
     }
 }
@@ -70,13 +75,35 @@ pub struct StartRequest {
 }
 
 /// Starts a saga after checking its input: 202 `{transactionId, status, type}`.
-async fn start(state: &AppState, identity: &Identity, kind: &str, input: Value) -> Result<(StatusCode, Value), ApiError> {
+async fn start(
+    state: &AppState,
+    identity: &Identity,
+    kind: &str,
+    input: Value,
+) -> Result<(StatusCode, Value), ApiError> {
     identity.require_writer()?;
     let input = saga::validate(&state.store, &identity.tenant, kind, &input).await?;
     saga::check_bases(&state.airtable, &identity.tenant, &input).await?;
-    let started = saga::start(&state.store, &state.sfn, &state.machines, &identity.tenant, identity.user_id(), kind, input).await?;
-    let body = saga::SagaStarted { transaction_id: started.id, status: started.status, kind: Some(started.kind), cancel_requested: None };
-    Ok((StatusCode::ACCEPTED, serde_json::to_value(body).map_err(ApiError::internal)?))
+    let started = saga::start(
+        &state.store,
+        &state.sfn,
+        &state.machines,
+        &identity.tenant,
+        identity.user_id(),
+        kind,
+        input,
+    )
+    .await?;
+    let body = saga::SagaStarted {
+        transaction_id: started.id,
+        status: started.status,
+        kind: Some(started.kind),
+        cancel_requested: None,
+    };
+    Ok((
+        StatusCode::ACCEPTED,
+        serde_json::to_value(body).map_err(ApiError::internal)?,
+    ))
 }
 
 /// `POST /api/v1/saga/transaction {type, input}` → 202 `{transactionId, status}`. With an
@@ -90,9 +117,15 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     // The role first: a replay never answers someone who could not have made the request.
     identity.require_writer()?;
-    let fingerprint = shared::idempotency::fingerprint(&["POST /saga/transaction", &req.kind, &req.input.to_string()]);
-    shared::idempotency::run(&state.store, &identity, &headers, fingerprint, || start(&state, &identity, &req.kind, req.input.clone()))
-        .await
+    let fingerprint = shared::idempotency::fingerprint(&[
+        "POST /saga/transaction",
+        &req.kind,
+        &req.input.to_string(),
+    ]);
+    shared::idempotency::run(&state.store, &identity, &headers, fingerprint, || {
+        start(&state, &identity, &req.kind, req.input.clone())
+    })
+    .await
 }
 
 fn saga_id(raw: &str) -> Result<SagaId, ApiError> {
@@ -100,7 +133,9 @@ fn saga_id(raw: &str) -> Result<SagaId, ApiError> {
 }
 
 async fn load(state: &AppState, identity: &Identity, raw: &str) -> Result<Saga, ApiError> {
-    saga::load(&state.store, &identity.tenant, &saga_id(raw)?).await?.ok_or_else(|| ApiError::not_found("no such transaction"))
+    saga::load(&state.store, &identity.tenant, &saga_id(raw)?)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such transaction"))
 }
 
 /// A page of sagas, newest first, and the cursor of the next. A failed compensation's
@@ -114,7 +149,11 @@ pub struct SagasResponse {
 /// `GET /api/v1/saga/transaction/{id}` — status, steps with timings, results and errors, the
 /// compensation log, progress.
 #[utoipa::path(get, path = "/api/v1/saga/transaction/{id}", tag = "saga", summary = "A saga", params(("id" = String, Path)), responses((status = 200, body = saga::SagaView), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn show(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Json<saga::SagaView>, ApiError> {
+pub async fn show(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<String>,
+) -> Result<Json<saga::SagaView>, ApiError> {
     Ok(Json(load(&state, &identity, &id).await?.view()))
 }
 
@@ -142,27 +181,40 @@ pub async fn list(
         return Err(ApiError::invalid("limit", "must be between 1 and 100"));
     }
     let before = p.cursor.as_deref().map(saga_id).transpose()?;
-    let mut all: Vec<Saga> = state.store.query_prefix(&keys::sagas_of(&identity.tenant)).await?;
+    let mut all: Vec<Saga> = state
+        .store
+        .query_prefix(&keys::sagas_of(&identity.tenant))
+        .await?;
     all.reverse();
     let matching: Vec<&Saga> = all
         .iter()
         .filter(|s| before.as_ref().is_none_or(|b| s.id < *b))
         .filter(|s| {
-            p.status
-                .as_deref()
-                .is_none_or(|st| serde_json::to_value(s.status).ok().and_then(|v| v.as_str().map(|x| x == st)).unwrap_or(false))
+            p.status.as_deref().is_none_or(|st| {
+                serde_json::to_value(s.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(|x| x == st))
+                    .unwrap_or(false)
+            })
         })
         .filter(|s| p.kind.as_deref().is_none_or(|k| s.kind == k))
         .collect();
     let transactions = matching.iter().take(limit).map(|s| s.list_view()).collect();
     let cursor = (matching.len() > limit).then(|| matching[limit - 1].id.to_string());
-    Ok(Json(SagasResponse { transactions, cursor }))
+    Ok(Json(SagasResponse {
+        transactions,
+        cursor,
+    }))
 }
 
 /// `POST /api/v1/saga/transaction/{id}/cancel` — 202; the running step stops at its next chunk
 /// and the completed work is compensated. 409 when the saga has already ended.
 #[utoipa::path(post, path = "/api/v1/saga/transaction/{id}/cancel", tag = "saga", summary = "Cancel a saga (compensates what was done)", params(("id" = String, Path)), responses((status = 202, body = saga::SagaStarted), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn cancel(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn cancel(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     identity.require_writer()?;
     let saga = load(&state, &identity, &id).await?;
     let updated = state
@@ -171,18 +223,28 @@ pub async fn cancel(State(state): State<AppState>, identity: Identity, Path(id):
             &keys::saga(&identity.tenant, &saga.id),
             "SET #cancelRequested = :yes, #updatedAt = :at",
             Some("#status = :running"),
-            &[(":yes", aws_sdk_dynamodb_bool(true)), (":at", s(shared::time::now_rfc3339())), (":running", s("running"))],
+            &[
+                (":yes", aws_sdk_dynamodb_bool(true)),
+                (":at", s(shared::time::now_rfc3339())),
+                (":running", s("running")),
+            ],
         )
         .await;
     match updated {
         Ok(_) => Ok((
             StatusCode::ACCEPTED,
-            Json(saga::SagaStarted { transaction_id: saga.id, status: Status::Running, kind: None, cancel_requested: Some(true) }),
+            Json(saga::SagaStarted {
+                transaction_id: saga.id,
+                status: Status::Running,
+                kind: None,
+                cancel_requested: Some(true),
+            }),
         )
             .into_response()),
-        Err(StoreError::ConditionFailed) => {
-            Err(ApiError::conflict("saga_not_running", "the transaction is not running; only a running one can be cancelled"))
-        }
+        Err(StoreError::ConditionFailed) => Err(ApiError::conflict(
+            "saga_not_running",
+            "the transaction is not running; only a running one can be cancelled",
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -218,7 +280,11 @@ mod tests {
     #[tokio::test]
     async fn the_start_event_without_credentials_is_a_401_problem() {
         let (config, aws) = unreachable_aws();
-        let (status, body, headers) = invoke(router(AppState::new(config, aws).await.unwrap()), &event("saga", "start.json")).await;
+        let (status, body, headers) = invoke(
+            router(AppState::new(config, aws).await.unwrap()),
+            &event("saga", "start.json"),
+        )
+        .await;
         assert_eq!(status, 401);
         assert_eq!(headers["content-type"], "application/problem+json");
         assert_eq!(body["code"], "unauthorized");

@@ -24,7 +24,10 @@ const WINDOW_SECS: i64 = 300;
 
 /// The KMS encryption context of a workflow's secret.
 pub(crate) fn context(workflow: &Workflow) -> [(&'static str, &str); 2] {
-    [("tenantId", workflow.tenant_id.as_str()), ("workflowId", workflow.id.as_str())]
+    [
+        ("tenantId", workflow.tenant_id.as_str()),
+        ("workflowId", workflow.id.as_str()),
+    ]
 }
 
 fn unauthorized(why: &str) -> ApiError {
@@ -33,14 +36,26 @@ fn unauthorized(why: &str) -> ApiError {
 
 /// The timestamp and signature bytes from the headers, checked for shape and freshness.
 fn signature(headers: &HeaderMap, now: i64) -> Result<(i64, Vec<u8>), ApiError> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     let ts = header("x-timestamp").ok_or_else(|| unauthorized("X-Timestamp is missing"))?;
-    let ts: i64 = ts.parse().map_err(|_| unauthorized("X-Timestamp must be epoch seconds"))?;
+    let ts: i64 = ts
+        .parse()
+        .map_err(|_| unauthorized("X-Timestamp must be epoch seconds"))?;
     if (now - ts).abs() > WINDOW_SECS {
-        return Err(unauthorized("X-Timestamp is more than 5 minutes away from now"));
+        return Err(unauthorized(
+            "X-Timestamp is more than 5 minutes away from now",
+        ));
     }
-    let sig = header("x-signature-256").ok_or_else(|| unauthorized("X-Signature-256 is missing"))?;
-    let hex_sig = sig.strip_prefix("sha256=").ok_or_else(|| unauthorized("X-Signature-256 must be sha256=<hex>"))?;
+    let sig =
+        header("x-signature-256").ok_or_else(|| unauthorized("X-Signature-256 is missing"))?;
+    let hex_sig = sig
+        .strip_prefix("sha256=")
+        .ok_or_else(|| unauthorized("X-Signature-256 must be sha256=<hex>"))?;
     let bytes = hex::decode(hex_sig)
         .ok()
         .filter(|b| b.len() == 32)
@@ -50,7 +65,9 @@ fn signature(headers: &HeaderMap, now: i64) -> Result<(i64, Vec<u8>), ApiError> 
 
 /// HMAC-SHA256 of `<timestamp>.<body>`, compared in constant time.
 pub fn verify(secret: &[u8], ts: i64, body: &[u8], signature: &[u8]) -> bool {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else { return false };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
+        return false;
+    };
     mac.update(ts.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
@@ -72,18 +89,38 @@ pub async fn receive(
     let (ts, sig) = signature(&headers, shared::time::now_epoch())?;
     let not_found = || ApiError::not_found("no such webhook");
     let id = WorkflowId::parse(&raw).map_err(|_| not_found())?;
-    let lookup: Value = state.store.get(&keys::webhook(&id)).await?.ok_or_else(not_found)?;
-    let tenant = lookup.get("tenantId").and_then(Value::as_str).and_then(|t| TenantId::parse(t).ok()).ok_or_else(not_found)?;
-    let workflow = wf::load(&state.store, &tenant, &id).await?.ok_or_else(not_found)?;
-    let (Trigger::Webhook, Some(sealed)) = (&workflow.definition.trigger, &workflow.webhook_secret) else { return Err(not_found()) };
-    let secret = shared::sealed::open(&state.kms, &context(&workflow), sealed).await.map_err(ApiError::internal)?;
+    let lookup: Value = state
+        .store
+        .get(&keys::webhook(&id))
+        .await?
+        .ok_or_else(not_found)?;
+    let tenant = lookup
+        .get("tenantId")
+        .and_then(Value::as_str)
+        .and_then(|t| TenantId::parse(t).ok())
+        .ok_or_else(not_found)?;
+    let workflow = wf::load(&state.store, &tenant, &id)
+        .await?
+        .ok_or_else(not_found)?;
+    let (Trigger::Webhook, Some(sealed)) = (&workflow.definition.trigger, &workflow.webhook_secret)
+    else {
+        return Err(not_found());
+    };
+    let secret = shared::sealed::open(&state.kms, &context(&workflow), sealed)
+        .await
+        .map_err(ApiError::internal)?;
     if !verify(secret.expose_secret().as_bytes(), ts, &body, &sig) {
         tracing::info!(workflow = %id, "webhook with a wrong signature");
-        return Err(unauthorized("the signature does not match the body and timestamp"));
+        return Err(unauthorized(
+            "the signature does not match the body and timestamp",
+        ));
     }
     tracing::Span::current().record("tenant", tenant.as_str());
     if !workflow.enabled {
-        return Err(ApiError::conflict("workflow_disabled", "the workflow is disabled"));
+        return Err(ApiError::conflict(
+            "workflow_disabled",
+            "the workflow is disabled",
+        ));
     }
     let data = match serde_json::from_slice::<Value>(&body) {
         Ok(v) => v,
@@ -91,10 +128,18 @@ pub async fn receive(
         Err(_) => json!({"text": String::from_utf8_lossy(&body)}),
     };
     // The signature is the delivery's id: the same signed request starts one run at most.
-    let event = TriggerEvent { kind: "webhook", data, event_id: Some(format!("hook#{}", hex::encode(&sig))) };
-    let (execution, new) = wf::start_execution(&state.store, &state.sqs, &state.queue_url, &workflow, event).await?;
+    let event = TriggerEvent {
+        kind: "webhook",
+        data,
+        event_id: Some(format!("hook#{}", hex::encode(&sig))),
+    };
+    let (execution, new) =
+        wf::start_execution(&state.store, &state.sqs, &state.queue_url, &workflow, event).await?;
     if !new {
-        return Err(ApiError::conflict("webhook_replayed", format!("this delivery was already received (run {})", execution.id)));
+        return Err(ApiError::conflict(
+            "webhook_replayed",
+            format!("this delivery was already received (run {})", execution.id),
+        ));
     }
     Ok((StatusCode::ACCEPTED, Json(json!({"executionId": execution.id, "workflowId": workflow.id, "status": execution.status})))
         .into_response())

@@ -26,7 +26,9 @@ use shared::http::{ApiJson, ApiQuery};
 use shared::ids::{ExecutionId, WorkflowId};
 use shared::store::{Store, StoreError, keys, n, s};
 use shared::workflows::definition::{self, Definition};
-use shared::workflows::{self as wf, Execution, Status, StepRecord, Trigger, TriggerEvent, Workflow};
+use shared::workflows::{
+    self as wf, Execution, Status, StepRecord, Trigger, TriggerEvent, Workflow,
+};
 
 pub use schedules::Schedules;
 
@@ -49,14 +51,21 @@ impl AppState {
         let auth = Authenticator::load(&config, &aws).await?;
         let store = auth.store().clone();
         Ok(Self {
-            telemetry: shared::telemetry::Telemetry::new("workflows", &config, auth.store().clone()),
+            telemetry: shared::telemetry::Telemetry::new(
+                "workflows",
+                &config,
+                auth.store().clone(),
+            ),
             auth,
             store,
             sqs: aws.sqs.clone(),
             queue_url: config.automation_queue_url.clone(),
             kms: aws.kms.clone(),
             kms_key_id: config.kms_key_id.clone(),
-            schedules: Schedules { client: aws.scheduler.clone(), target: config.workflow_schedules.clone() },
+            schedules: Schedules {
+                client: aws.scheduler.clone(),
+                target: config.workflow_schedules.clone(),
+            },
         })
     }
 }
@@ -91,26 +100,41 @@ fn execution_id(raw: &str) -> Result<ExecutionId, ApiError> {
 }
 
 async fn load(state: &AppState, identity: &Identity, raw: &str) -> Result<Workflow, ApiError> {
-    wf::load(&state.store, &identity.tenant, &workflow_id(raw)?).await?.ok_or_else(|| ApiError::not_found("no such workflow"))
+    wf::load(&state.store, &identity.tenant, &workflow_id(raw)?)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such workflow"))
 }
 
 fn item(workflow: &Workflow) -> Result<shared::store::Item, ApiError> {
-    Ok(Store::item(&keys::workflow(&workflow.tenant_id, &workflow.id), "workflow", workflow)?)
+    Ok(Store::item(
+        &keys::workflow(&workflow.tenant_id, &workflow.id),
+        "workflow",
+        workflow,
+    )?)
 }
 
 /// A new webhook secret: returned once, kept only as KMS ciphertext bound to the workflow.
 async fn new_secret(state: &AppState, workflow: &Workflow) -> Result<(String, String), ApiError> {
     let secret = format!("whsec_{}", shared::auth::random_secret(32));
-    let sealed = shared::sealed::seal(&state.kms, &state.kms_key_id, &hooks::context(workflow), &secret.clone().into())
-        .await
-        .map_err(ApiError::internal)?;
+    let sealed = shared::sealed::seal(
+        &state.kms,
+        &state.kms_key_id,
+        &hooks::context(workflow),
+        &secret.clone().into(),
+    )
+    .await
+    .map_err(ApiError::internal)?;
     Ok((secret, sealed))
 }
 
 /// `POST /api/v1/workflows` → 201 with the workflow (and, for a webhook trigger, its signing
 /// secret, shown this once).
 #[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows", summary = "Create a workflow", request_body = SaveRequest, responses((status = 201, body = schemas::WorkflowView), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn create(State(state): State<AppState>, identity: Identity, ApiJson(req): ApiJson<SaveRequest>) -> Result<Response, ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    identity: Identity,
+    ApiJson(req): ApiJson<SaveRequest>,
+) -> Result<Response, ApiError> {
     identity.require_writer()?;
     let schedule = definition::validate(&req.definition)?;
     secrets::check_references(&state, &identity, &req.definition).await?;
@@ -118,7 +142,8 @@ pub async fn create(State(state): State<AppState>, identity: Identity, ApiJson(r
     let mut workflow = Workflow {
         id: WorkflowId::generate(),
         tenant_id: identity.tenant.clone(),
-        poll_cursor: matches!(req.definition.trigger, Trigger::RecordMatches { .. }).then(|| now.clone()),
+        poll_cursor: matches!(req.definition.trigger, Trigger::RecordMatches { .. })
+            .then(|| now.clone()),
         definition: req.definition,
         enabled: req.enabled.unwrap_or(true),
         version: 1,
@@ -145,7 +170,11 @@ pub async fn create(State(state): State<AppState>, identity: Identity, ApiJson(r
     state.schedules.sync(&workflow, schedule.as_ref()).await?;
     let mut tx = state.store.tx().put_new(item(&workflow)?);
     if secret.is_some() {
-        tx = tx.put_new(Store::item(&keys::webhook(&workflow.id), "webhook_lookup", &json!({"tenantId": workflow.tenant_id}))?);
+        tx = tx.put_new(Store::item(
+            &keys::webhook(&workflow.id),
+            "webhook_lookup",
+            &json!({"tenantId": workflow.tenant_id}),
+        )?);
     }
     if let Err(e) = tx.commit().await {
         // The schedule must not outlive a workflow that was never saved.
@@ -179,20 +208,38 @@ fn limit(p: &ListParams) -> Result<usize, ApiError> {
 
 /// `GET /api/v1/workflows?cursor=&limit=` — newest first.
 #[utoipa::path(get, path = "/api/v1/workflows", tag = "workflows", summary = "Workflows of the workspace", params(ListParams), responses((status = 200, body = schemas::WorkflowsResponse)), security(("bearer" = [])))]
-pub async fn list(State(state): State<AppState>, identity: Identity, ApiQuery(p): ApiQuery<ListParams>) -> Result<Json<Value>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    identity: Identity,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> Result<Json<Value>, ApiError> {
     let limit = limit(&p)?;
     let before = p.cursor.as_deref().map(workflow_id).transpose()?;
-    let mut all: Vec<Workflow> = state.store.query_prefix(&keys::workflows_of(&identity.tenant)).await?;
+    let mut all: Vec<Workflow> = state
+        .store
+        .query_prefix(&keys::workflows_of(&identity.tenant))
+        .await?;
     all.reverse();
-    let matching: Vec<&Workflow> = all.iter().filter(|w| before.as_ref().is_none_or(|b| w.id < *b)).collect();
+    let matching: Vec<&Workflow> = all
+        .iter()
+        .filter(|w| before.as_ref().is_none_or(|b| w.id < *b))
+        .collect();
     let cursor = (matching.len() > limit).then(|| matching[limit - 1].id.to_string());
-    Ok(Json(json!({"workflows": matching.iter().take(limit).map(|w| w.view_for(identity.role)).collect::<Vec<_>>(), "cursor": cursor})))
+    Ok(Json(
+        json!({"workflows": matching.iter().take(limit).map(|w| w.view_for(identity.role)).collect::<Vec<_>>(), "cursor": cursor}),
+    ))
 }
 
 /// `GET /api/v1/workflows/{id}`.
 #[utoipa::path(get, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "A workflow", params(("id" = String, Path)), responses((status = 200, body = schemas::WorkflowView), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn show(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(load(&state, &identity, &id).await?.view_for(identity.role)))
+pub async fn show(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        load(&state, &identity, &id).await?.view_for(identity.role),
+    ))
 }
 
 /// `PUT /api/v1/workflows/{id}` — replaces the definition (and `enabled`); the schedule follows.
@@ -209,7 +256,11 @@ pub async fn update(
     if req.version.is_some_and(|v| v != current.version) {
         return Err(ApiError::conflict(
             "version_conflict",
-            format!("the workflow changed since version {}; it is at {}", req.version.unwrap_or(0), current.version),
+            format!(
+                "the workflow changed since version {}; it is at {}",
+                req.version.unwrap_or(0),
+                current.version
+            ),
         ));
     }
     let schedule = definition::validate(&req.definition)?;
@@ -243,10 +294,19 @@ pub async fn update(
     }
     // Only what the request changes is written (the worker updates the counters meanwhile),
     // and only over the version the change is based on.
-    let mut sets = vec!["#definition = :d", "#enabled = :e", "#version = :next", "#updatedBy = :u", "#updatedAt = :at"];
+    let mut sets = vec![
+        "#definition = :d",
+        "#enabled = :e",
+        "#version = :next",
+        "#updatedBy = :u",
+        "#updatedAt = :at",
+    ];
     let mut removes = vec![];
     let mut values = vec![
-        (":d", serde_dynamo::to_attribute_value(&next.definition).map_err(StoreError::from)?),
+        (
+            ":d",
+            serde_dynamo::to_attribute_value(&next.definition).map_err(StoreError::from)?,
+        ),
         (":e", AttributeValue::Bool(next.enabled)),
         (":next", n(next.version)),
         (":current", n(current.version)),
@@ -278,16 +338,28 @@ pub async fn update(
     if !removes.is_empty() {
         expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
     }
-    let mut tx = state.store.tx().update(&keys::workflow(&identity.tenant, &current.id), &expression, Some("#version = :current"), &values);
+    let mut tx = state.store.tx().update(
+        &keys::workflow(&identity.tenant, &current.id),
+        &expression,
+        Some("#version = :current"),
+        &values,
+    );
     if is_webhook && !was_webhook {
-        tx = tx.put(Store::item(&keys::webhook(&next.id), "webhook_lookup", &json!({"tenantId": next.tenant_id}))?);
+        tx = tx.put(Store::item(
+            &keys::webhook(&next.id),
+            "webhook_lookup",
+            &json!({"tenantId": next.tenant_id}),
+        )?);
     } else if was_webhook && !is_webhook {
         tx = tx.delete(&keys::webhook(&next.id));
     }
     match tx.commit().await {
         Ok(()) => {}
         Err(StoreError::ConditionFailed) => {
-            return Err(ApiError::conflict("version_conflict", "the workflow changed meanwhile; read it again"));
+            return Err(ApiError::conflict(
+                "version_conflict",
+                "the workflow changed meanwhile; read it again",
+            ));
         }
         Err(e) => return Err(e.into()),
     }
@@ -302,11 +374,21 @@ pub async fn update(
 /// `DELETE /api/v1/workflows/{id}` → 204; its schedule and webhook go with it. Its run history
 /// stays readable by execution id; pending runs are cancelled when a worker picks them up.
 #[utoipa::path(delete, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "Delete a workflow", params(("id" = String, Path)), responses((status = 204), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn delete(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     identity.require_writer()?;
     let workflow = load(&state, &identity, &id).await?;
     state.schedules.remove(&workflow.id).await?;
-    state.store.tx().delete(&keys::workflow(&identity.tenant, &workflow.id)).delete(&keys::webhook(&workflow.id)).commit().await?;
+    state
+        .store
+        .tx()
+        .delete(&keys::workflow(&identity.tenant, &workflow.id))
+        .delete(&keys::webhook(&workflow.id))
+        .commit()
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -322,19 +404,34 @@ pub struct TriggerRequest {
 
 /// Whether a trigger payload fits in a run.
 pub(crate) fn check_trigger_data(data: &Value) -> Result<(), ApiError> {
-    if serde_json::to_vec(data).map(|v| v.len()).unwrap_or(usize::MAX) > wf::MAX_TRIGGER_BYTES {
+    if serde_json::to_vec(data)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX)
+        > wf::MAX_TRIGGER_BYTES
+    {
         return Err(ApiError::PayloadTooLarge(wf::MAX_TRIGGER_BYTES));
     }
     Ok(())
 }
 
 /// Starts a run of an enabled workflow: 202 `{executionId, status}`.
-pub(crate) async fn start_run(state: &AppState, workflow: &Workflow, event: TriggerEvent) -> Result<(StatusCode, Value), ApiError> {
+pub(crate) async fn start_run(
+    state: &AppState,
+    workflow: &Workflow,
+    event: TriggerEvent,
+) -> Result<(StatusCode, Value), ApiError> {
     if !workflow.enabled {
-        return Err(ApiError::conflict("workflow_disabled", "the workflow is disabled; enable it to run it"));
+        return Err(ApiError::conflict(
+            "workflow_disabled",
+            "the workflow is disabled; enable it to run it",
+        ));
     }
-    let (execution, _) = wf::start_execution(&state.store, &state.sqs, &state.queue_url, workflow, event).await?;
-    Ok((StatusCode::ACCEPTED, json!({"executionId": execution.id, "workflowId": workflow.id, "status": execution.status})))
+    let (execution, _) =
+        wf::start_execution(&state.store, &state.sqs, &state.queue_url, workflow, event).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        json!({"executionId": execution.id, "workflowId": workflow.id, "status": execution.status}),
+    ))
 }
 
 /// The API key a workflow is saved with (its runs stay within it), if it is.
@@ -357,13 +454,29 @@ pub async fn trigger(
 ) -> Result<Response, ApiError> {
     identity.require_writer()?;
     // An empty body is a run without data.
-    let req: TriggerRequest = if body.is_empty() { TriggerRequest::default() } else { shared::http::parse_json(&body)? };
+    let req: TriggerRequest = if body.is_empty() {
+        TriggerRequest::default()
+    } else {
+        shared::http::parse_json(&body)?
+    };
     let data = req.data.unwrap_or_else(|| json!({}));
     check_trigger_data(&data)?;
     let workflow = load(&state, &identity, &id).await?;
-    let fingerprint = shared::idempotency::fingerprint(&["POST /workflows/{id}/trigger", workflow.id.as_str(), &data.to_string()]);
+    let fingerprint = shared::idempotency::fingerprint(&[
+        "POST /workflows/{id}/trigger",
+        workflow.id.as_str(),
+        &data.to_string(),
+    ]);
     shared::idempotency::run(&state.store, &identity, &headers, fingerprint, || {
-        start_run(&state, &workflow, TriggerEvent { kind: "manual", data: data.clone(), event_id: None })
+        start_run(
+            &state,
+            &workflow,
+            TriggerEvent {
+                kind: "manual",
+                data: data.clone(),
+                event_id: None,
+            },
+        )
     })
     .await
 }
@@ -392,7 +505,10 @@ pub async fn validate(
 }
 
 fn count_steps(steps: &[definition::Step]) -> usize {
-    steps.iter().map(|s| 1 + count_steps(&s.then) + count_steps(&s.otherwise) + count_steps(&s.steps)).sum()
+    steps
+        .iter()
+        .map(|s| 1 + count_steps(&s.then) + count_steps(&s.otherwise) + count_steps(&s.steps))
+        .sum()
 }
 
 /// `GET /api/v1/workflows/{id}/executions?status=&cursor=&limit=` — newest first.
@@ -410,35 +526,63 @@ pub async fn executions(
         .status
         .as_deref()
         .map(|s| {
-            serde_json::from_value::<Status>(json!(s))
-                .map_err(|_| ApiError::invalid("status", "pending, running, succeeded, failed or cancelled"))
+            serde_json::from_value::<Status>(json!(s)).map_err(|_| {
+                ApiError::invalid("status", "pending, running, succeeded, failed or cancelled")
+            })
         })
         .transpose()?;
-    let mut all: Vec<Execution> = state.store.query_gsi1(&keys::executions_of(&identity.tenant, &workflow.id)).await?;
+    let mut all: Vec<Execution> = state
+        .store
+        .query_gsi1(&keys::executions_of(&identity.tenant, &workflow.id))
+        .await?;
     all.reverse();
-    let matching: Vec<&Execution> =
-        all.iter().filter(|e| before.as_ref().is_none_or(|b| e.id < *b)).filter(|e| status.is_none_or(|s| e.status == s)).collect();
+    let matching: Vec<&Execution> = all
+        .iter()
+        .filter(|e| before.as_ref().is_none_or(|b| e.id < *b))
+        .filter(|e| status.is_none_or(|s| e.status == s))
+        .collect();
     let cursor = (matching.len() > limit).then(|| matching[limit - 1].id.to_string());
-    Ok(Json(json!({"executions": matching.iter().take(limit).map(|e| e.summary()).collect::<Vec<_>>(), "cursor": cursor})))
+    Ok(Json(
+        json!({"executions": matching.iter().take(limit).map(|e| e.summary()).collect::<Vec<_>>(), "cursor": cursor}),
+    ))
 }
 
-async fn load_execution(state: &AppState, identity: &Identity, raw: &str) -> Result<Execution, ApiError> {
-    state.store.get(&keys::execution(&identity.tenant, &execution_id(raw)?)).await?.ok_or_else(|| ApiError::not_found("no such execution"))
+async fn load_execution(
+    state: &AppState,
+    identity: &Identity,
+    raw: &str,
+) -> Result<Execution, ApiError> {
+    state
+        .store
+        .get(&keys::execution(&identity.tenant, &execution_id(raw)?))
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such execution"))
 }
 
 /// `GET /api/v1/workflows/executions/{executionId}` — status, trigger, each step's input,
 /// output, error, attempts and duration in the order they ran, and the run's logs.
 #[utoipa::path(get, path = "/api/v1/workflows/executions/{executionId}", tag = "workflows", summary = "A run, step by step", params(("executionId" = String, Path)), responses((status = 200, body = schemas::ExecutionView), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn execution(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn execution(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let execution = load_execution(&state, &identity, &id).await?;
-    let steps: Vec<StepRecord> = state.store.query_prefix(&keys::execution_steps_of(&identity.tenant, &execution.id)).await?;
+    let steps: Vec<StepRecord> = state
+        .store
+        .query_prefix(&keys::execution_steps_of(&identity.tenant, &execution.id))
+        .await?;
     Ok(Json(execution.view(steps)))
 }
 
 /// `POST /api/v1/workflows/executions/{executionId}/cancel` → 202. A pending run ends at once;
 /// a running one stops before its next step. 409 when the run has already ended.
 #[utoipa::path(post, path = "/api/v1/workflows/executions/{executionId}/cancel", tag = "workflows", summary = "Cancel a run", params(("executionId" = String, Path)), responses((status = 202, body = schemas::RunAnswer), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn cancel(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn cancel(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     identity.require_writer()?;
     let execution = load_execution(&state, &identity, &id).await?;
     let ended = || ApiError::conflict("execution_finished", "the run has already ended");
@@ -449,7 +593,11 @@ pub async fn cancel(State(state): State<AppState>, identity: Identity, Path(id):
             &key,
             "SET #cancelRequested = :yes",
             Some("#status IN (:pending, :running)"),
-            &[(":yes", aws_sdk_dynamodb_bool()), (":pending", s("pending")), (":running", s("running"))],
+            &[
+                (":yes", aws_sdk_dynamodb_bool()),
+                (":pending", s("pending")),
+                (":running", s("running")),
+            ],
         )
         .await
     {
@@ -460,13 +608,25 @@ pub async fn cancel(State(state): State<AppState>, identity: Identity, Path(id):
     let mut status = execution.status;
     // Pending, or waiting out a delay (no worker holds it): it ends now. A run a worker holds
     // stops before its next step.
-    let held = execution.lease_until.is_some_and(|l| l >= shared::time::now_epoch());
+    let held = execution
+        .lease_until
+        .is_some_and(|l| l >= shared::time::now_epoch());
     if !held
-        && wf::finish_execution(&state.store, &execution, Status::Cancelled, Some(format!("cancelled by {}", identity.user_id()))).await?
+        && wf::finish_execution(
+            &state.store,
+            &execution,
+            Status::Cancelled,
+            Some(format!("cancelled by {}", identity.user_id())),
+        )
+        .await?
     {
         status = Status::Cancelled;
     }
-    Ok((StatusCode::ACCEPTED, Json(json!({"executionId": execution.id, "status": status, "cancelRequested": true}))).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"executionId": execution.id, "status": status, "cancelRequested": true})),
+    )
+        .into_response())
 }
 
 fn aws_sdk_dynamodb_bool() -> AttributeValue {
@@ -475,11 +635,18 @@ fn aws_sdk_dynamodb_bool() -> AttributeValue {
 
 /// `POST /api/v1/workflows/{id}/webhook/secret` → a new signing secret (the old one stops working).
 #[utoipa::path(post, path = "/api/v1/workflows/{id}/webhook/secret", tag = "workflows", summary = "Rotate a webhook's signing secret", params(("id" = String, Path)), responses((status = 200, body = schemas::NewSecret), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn rotate_secret(State(state): State<AppState>, identity: Identity, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     identity.require_writer()?;
     let workflow = load(&state, &identity, &id).await?;
     if !matches!(workflow.definition.trigger, Trigger::Webhook) {
-        return Err(ApiError::conflict("not_a_webhook", "only a webhook workflow has a signing secret"));
+        return Err(ApiError::conflict(
+            "not_a_webhook",
+            "only a webhook workflow has a signing secret",
+        ));
     }
     let (plain, sealed) = new_secret(&state, &workflow).await?;
     state
@@ -522,16 +689,28 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/workflows", post(create).get(list))
         .route("/api/v1/workflows/validate", post(validate))
-        .route("/api/v1/workflows/executions/{execution_id}", get(execution))
-        .route("/api/v1/workflows/executions/{execution_id}/cancel", post(cancel))
-        .route("/api/v1/workflows/{id}", get(show).put(update).delete(delete))
+        .route(
+            "/api/v1/workflows/executions/{execution_id}",
+            get(execution),
+        )
+        .route(
+            "/api/v1/workflows/executions/{execution_id}/cancel",
+            post(cancel),
+        )
+        .route(
+            "/api/v1/workflows/{id}",
+            get(show).put(update).delete(delete),
+        )
         .route("/api/v1/workflows/{id}/trigger", post(trigger))
         .route("/api/v1/workflows/{id}/executions", get(executions))
         .route("/api/v1/workflows/{id}/webhook/secret", post(rotate_secret))
         .route("/api/v1/hooks/{workflow_id}", post(hooks::receive))
         .route("/api/v1/secrets", get(secrets::list))
         .route("/api/v1/tools", get(tools::list))
-        .route("/api/v1/secrets/{name}", axum::routing::put(secrets::put).delete(secrets::delete))
+        .route(
+            "/api/v1/secrets/{name}",
+            axum::routing::put(secrets::put).delete(secrets::delete),
+        )
         .with_state(state)
         .route_layer(telemetry.http_layer())
 }
@@ -546,7 +725,11 @@ mod tests {
     #[tokio::test]
     async fn the_create_event_without_credentials_is_a_401_problem() {
         let (config, aws) = unreachable_aws();
-        let (status, body, headers) = invoke(router(AppState::new(config, aws).await.unwrap()), &event("workflows", "create.json")).await;
+        let (status, body, headers) = invoke(
+            router(AppState::new(config, aws).await.unwrap()),
+            &event("workflows", "create.json"),
+        )
+        .await;
         assert_eq!(status, 401);
         assert_eq!(headers["content-type"], "application/problem+json");
         assert_eq!(body["code"], "unauthorized");
@@ -555,8 +738,11 @@ mod tests {
     #[tokio::test]
     async fn an_unsigned_webhook_event_is_refused_before_anything_is_read() {
         let (config, aws) = unreachable_aws();
-        let (status, body, _) =
-            invoke(router(AppState::new(config, aws).await.unwrap()), &event("workflows", "webhook-unsigned.json")).await;
+        let (status, body, _) = invoke(
+            router(AppState::new(config, aws).await.unwrap()),
+            &event("workflows", "webhook-unsigned.json"),
+        )
+        .await;
         assert_eq!(status, 401);
         assert_eq!(body["code"], "unauthorized");
     }

@@ -20,24 +20,55 @@ pub struct Schedules {
 
 fn unavailable(what: &str, e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "scheduler: {what} failed");
-    ApiError::Unavailable { detail: "the workflow's schedule could not be saved; try again".into(), retry_after: Some(5) }
+    ApiError::Unavailable {
+        detail: "the workflow's schedule could not be saved; try again".into(),
+        retry_after: Some(5),
+    }
 }
 
 impl Schedules {
     /// Creates or replaces the workflow's schedule, or removes it when the trigger needs none.
-    pub async fn sync(&self, workflow: &Workflow, schedule: Option<&Schedule>) -> Result<(), ApiError> {
-        let Some(schedule) = schedule else { return self.remove(&workflow.id).await };
-        let Some(target) = &self.target else {
-            return Err(ApiError::Unavailable { detail: "schedules are not configured in this deployment".into(), retry_after: None });
+    pub async fn sync(
+        &self,
+        workflow: &Workflow,
+        schedule: Option<&Schedule>,
+    ) -> Result<(), ApiError> {
+        let Some(schedule) = schedule else {
+            return self.remove(&workflow.id).await;
         };
-        let source = if matches!(workflow.definition.trigger, Trigger::RecordMatches { .. }) { "poll" } else { "schedule" };
-        let job =
-            Job { tenant_id: workflow.tenant_id.clone(), workflow_id: workflow.id.clone(), source: source.into(), execution_id: None };
+        let Some(target) = &self.target else {
+            return Err(ApiError::Unavailable {
+                detail: "schedules are not configured in this deployment".into(),
+                retry_after: None,
+            });
+        };
+        let source = if matches!(workflow.definition.trigger, Trigger::RecordMatches { .. }) {
+            "poll"
+        } else {
+            "schedule"
+        };
+        let job = Job {
+            tenant_id: workflow.tenant_id.clone(),
+            workflow_id: workflow.id.clone(),
+            source: source.into(),
+            execution_id: None,
+        };
         let input = serde_json::to_string(&job).map_err(ApiError::internal)?;
-        let target_spec =
-            Target::builder().arn(&target.queue_arn).role_arn(&target.role_arn).input(input).build().map_err(ApiError::internal)?;
-        let window = FlexibleTimeWindow::builder().mode(FlexibleTimeWindowMode::Off).build().map_err(ApiError::internal)?;
-        let state = if workflow.enabled { ScheduleState::Enabled } else { ScheduleState::Disabled };
+        let target_spec = Target::builder()
+            .arn(&target.queue_arn)
+            .role_arn(&target.role_arn)
+            .input(input)
+            .build()
+            .map_err(ApiError::internal)?;
+        let window = FlexibleTimeWindow::builder()
+            .mode(FlexibleTimeWindowMode::Off)
+            .build()
+            .map_err(ApiError::internal)?;
+        let state = if workflow.enabled {
+            ScheduleState::Enabled
+        } else {
+            ScheduleState::Disabled
+        };
         let name = workflow.id.as_str();
         let description = format!("workflow {} of tenant {}", workflow.id, workflow.tenant_id);
         let created = self
@@ -69,18 +100,35 @@ impl Schedules {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| unavailable("update", aws_sdk_scheduler::error::DisplayErrorContext(e))),
-            Err(e) => Err(unavailable("create", aws_sdk_scheduler::error::DisplayErrorContext(e))),
+                .map_err(|e| {
+                    unavailable("update", aws_sdk_scheduler::error::DisplayErrorContext(e))
+                }),
+            Err(e) => Err(unavailable(
+                "create",
+                aws_sdk_scheduler::error::DisplayErrorContext(e),
+            )),
         }
     }
 
     /// Deletes the workflow's schedule (nothing to do when there is none).
     pub async fn remove(&self, workflow: &WorkflowId) -> Result<(), ApiError> {
-        let Some(target) = &self.target else { return Ok(()) };
-        match self.client.delete_schedule().name(workflow.as_str()).group_name(&target.group).send().await {
+        let Some(target) = &self.target else {
+            return Ok(());
+        };
+        match self
+            .client
+            .delete_schedule()
+            .name(workflow.as_str())
+            .group_name(&target.group)
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(()),
-            Err(e) => Err(unavailable("delete", aws_sdk_scheduler::error::DisplayErrorContext(e))),
+            Err(e) => Err(unavailable(
+                "delete",
+                aws_sdk_scheduler::error::DisplayErrorContext(e),
+            )),
         }
     }
 }

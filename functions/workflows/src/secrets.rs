@@ -27,7 +27,10 @@ fn name_of(raw: &str) -> Result<String, ApiError> {
     if is_secret_name(raw) {
         Ok(raw.to_owned())
     } else {
-        Err(ApiError::invalid("name", "a letter, then letters, digits and _ (64 at most)"))
+        Err(ApiError::invalid(
+            "name",
+            "a letter, then letters, digits and _ (64 at most)",
+        ))
     }
 }
 
@@ -38,9 +41,14 @@ fn manager(identity: &Identity) -> Result<(), ApiError> {
 
 /// `GET /api/v1/secrets` → `{secrets: [{name, createdAt, updatedAt, updatedBy}]}`.
 #[utoipa::path(get, path = "/api/v1/secrets", tag = "secrets", summary = "The workspace's secrets (names only)", responses((status = 200, body = crate::schemas::SecretsResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn list(State(state): State<AppState>, identity: Identity) -> Result<Json<Value>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<Json<Value>, ApiError> {
     let all = secrets::list(&state.store, &identity.tenant).await?;
-    Ok(Json(json!({"secrets": all.iter().map(SecretView::from).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"secrets": all.iter().map(SecretView::from).collect::<Vec<_>>()}),
+    ))
 }
 
 /// `PUT /api/v1/secrets/{name} {value}` → 201 (new) or 200 (replaced) with the secret's view.
@@ -54,36 +62,76 @@ pub async fn put(
     manager(&identity)?;
     let name = name_of(&name)?;
     if req.value.is_empty() || req.value.len() > MAX_VALUE_BYTES {
-        return Err(ApiError::invalid("value", format!("1 to {MAX_VALUE_BYTES} bytes")));
+        return Err(ApiError::invalid(
+            "value",
+            format!("1 to {MAX_VALUE_BYTES} bytes"),
+        ));
     }
-    let existing: Option<SecretItem> = state.store.get(&keys::secret(&identity.tenant, &name)).await?;
-    if existing.is_none() && secrets::list(&state.store, &identity.tenant).await?.len() >= MAX_SECRETS {
-        return Err(ApiError::conflict("too_many_secrets", format!("a workspace keeps at most {MAX_SECRETS} secrets")));
+    let existing: Option<SecretItem> = state
+        .store
+        .get(&keys::secret(&identity.tenant, &name))
+        .await?;
+    if existing.is_none()
+        && secrets::list(&state.store, &identity.tenant).await?.len() >= MAX_SECRETS
+    {
+        return Err(ApiError::conflict(
+            "too_many_secrets",
+            format!("a workspace keeps at most {MAX_SECRETS} secrets"),
+        ));
     }
-    let ciphertext = shared::sealed::seal(&state.kms, &state.kms_key_id, &secrets::context(&identity.tenant, &name), &req.value.into())
-        .await
-        .map_err(ApiError::internal)?;
+    let ciphertext = shared::sealed::seal(
+        &state.kms,
+        &state.kms_key_id,
+        &secrets::context(&identity.tenant, &name),
+        &req.value.into(),
+    )
+    .await
+    .map_err(ApiError::internal)?;
     let now = shared::time::now_rfc3339();
     let item = SecretItem {
         name: name.clone(),
         ciphertext,
-        created_at: existing.as_ref().map(|e| e.created_at.clone()).unwrap_or_else(|| now.clone()),
+        created_at: existing
+            .as_ref()
+            .map(|e| e.created_at.clone())
+            .unwrap_or_else(|| now.clone()),
         updated_at: now,
         updated_by: identity.user_id().clone(),
     };
-    state.store.put(Store::item(&keys::secret(&identity.tenant, &name), "secret", &item)?).await?;
+    state
+        .store
+        .put(Store::item(
+            &keys::secret(&identity.tenant, &name),
+            "secret",
+            &item,
+        )?)
+        .await?;
     tracing::info!(secret = %name, "workspace secret set");
-    let status = if existing.is_some() { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if existing.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     Ok((status, Json(json!(SecretView::from(&item)))))
 }
 
 /// `DELETE /api/v1/secrets/{name}` → 204. Workflows that use it fail that step until it is set
 /// again.
 #[utoipa::path(delete, path = "/api/v1/secrets/{name}", tag = "secrets", summary = "Delete a workspace secret", params(("name" = String, Path)), responses((status = 204), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub async fn delete(State(state): State<AppState>, identity: Identity, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
     manager(&identity)?;
     let name = name_of(&name)?;
-    match state.store.tx().delete_existing(&keys::secret(&identity.tenant, &name)).commit().await {
+    match state
+        .store
+        .tx()
+        .delete_existing(&keys::secret(&identity.tenant, &name))
+        .commit()
+        .await
+    {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(StoreError::ConditionFailed) => Err(ApiError::not_found("no such secret")),
         Err(e) => Err(e.into()),
@@ -100,12 +148,24 @@ pub async fn check_references(
     if refs.is_empty() {
         return Ok(());
     }
-    let have: std::collections::HashSet<String> =
-        secrets::list(&state.store, &identity.tenant).await?.into_iter().map(|s| s.name).collect();
+    let have: std::collections::HashSet<String> = secrets::list(&state.store, &identity.tenant)
+        .await?
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
     let errors: Vec<shared::FieldError> = refs
         .into_iter()
         .filter(|(_, name)| !have.contains(name))
-        .map(|(path, name)| shared::FieldError::new(path, format!("the workspace has no secret `{name}`; an admin can add it")))
+        .map(|(path, name)| {
+            shared::FieldError::new(
+                path,
+                format!("the workspace has no secret `{name}`; an admin can add it"),
+            )
+        })
         .collect();
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }

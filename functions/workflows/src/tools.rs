@@ -46,7 +46,11 @@ pub async fn list(identity: Identity) -> Json<ToolsResponse> {
             name: t.name,
             title: t.title,
             description: t.description,
-            hints: ToolHints { read_only: t.hints.read_only, destructive: t.hints.destructive, idempotent: t.hints.idempotent },
+            hints: ToolHints {
+                read_only: t.hints.read_only,
+                destructive: t.hints.destructive,
+                idempotent: t.hints.idempotent,
+            },
             input_schema: t.input_schema.clone(),
             output_schema: t.output_schema.clone(),
         })

@@ -8,8 +8,15 @@ use file_processor::fixtures;
 use serde_json::json;
 
 fn main() -> std::io::Result<()> {
-    let root = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "fuzz/seeds".into()));
-    let people = [vec![json!("Ada"), json!(36)], vec![json!("Grace"), json!(85)]];
+    let root = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "fuzz/seeds".into()),
+    );
+    let people = [
+        vec![json!("Ada"), json!(36)],
+        vec![json!("Grace"), json!(85)],
+    ];
     let seeds: Vec<(&str, &str, Vec<u8>)> = vec![
         ("extract_csv", "people", b"Name,Age,Email\nAda,36,ada@example.com\n\"Doe, J\",1,x\n".to_vec()),
         ("extract_csv", "semicolons", "Name;City\nZo\u{eb};K\u{f6}ln\n".as_bytes().to_vec()),

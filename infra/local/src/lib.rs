@@ -60,32 +60,51 @@ impl Options {
     pub fn from_env() -> Result<Self, BoxError> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let port: u16 = var("PORT").map(|p| p.parse()).transpose()?.unwrap_or(3000);
-        let sandbox_port: u16 = var("SANDBOX_PORT").map(|p| p.parse()).transpose()?.unwrap_or(3001);
+        let sandbox_port: u16 = var("SANDBOX_PORT")
+            .map(|p| p.parse())
+            .transpose()?
+            .unwrap_or(3001);
         Ok(Self {
             aws_endpoint: None,
             stack: var("LOCAL_STACK_NAME").unwrap_or_else(|| "pyairtable-local".into()),
             bind: SocketAddr::from(([127, 0, 0, 1], port)),
             sandbox_bind: SocketAddr::from(([127, 0, 0, 1], sandbox_port)),
             airtable_api_url: var("AIRTABLE_API_URL"),
-            template: var("TEMPLATE").map(PathBuf::from).unwrap_or_else(default_template),
+            template: var("TEMPLATE")
+                .map(PathBuf::from)
+                .unwrap_or_else(default_template),
             jwt_secret: var("JWT_SECRET"),
             sandbox: sandbox_config(&var)?,
             // The chat's model is the developer's choice: `make dev` passes LLM_* through, and
             // WORKFLOW_HTTP_ALLOW (the services on this machine workflows may call; none by
             // default — never the AWS emulator, whose data is every tenant's).
-            extra_env: std::env::vars().filter(|(k, v)| (k.starts_with("LLM_") || k == "WORKFLOW_HTTP_ALLOW") && !v.is_empty()).collect(),
+            extra_env: std::env::vars()
+                .filter(|(k, v)| {
+                    (k.starts_with("LLM_") || k == "WORKFLOW_HTTP_ALLOW") && !v.is_empty()
+                })
+                .collect(),
             ops_token: var("OPS_TOKEN"),
-            web_dist: Some(var("WEB_DIST").map(PathBuf::from).unwrap_or_else(default_web_dist)),
+            web_dist: Some(
+                var("WEB_DIST")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(default_web_dist),
+            ),
         })
     }
 }
 
 /// `SANDBOX_TOKENS` (comma-separated PATs; default [`sandbox::DEFAULT_TOKEN`]) and
 /// `SANDBOX_PENALTY_SECS` (default 30).
-fn sandbox_config(var: &dyn Fn(&str) -> Option<String>) -> Result<sandbox::SandboxConfig, BoxError> {
+fn sandbox_config(
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Result<sandbox::SandboxConfig, BoxError> {
     let mut config = sandbox::SandboxConfig::default();
     if let Some(tokens) = var("SANDBOX_TOKENS") {
-        config.tokens = tokens.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+        config.tokens = tokens
+            .split(',')
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect();
     }
     if let Some(secs) = var("SANDBOX_PENALTY_SECS") {
         config.penalty = std::time::Duration::from_secs(secs.parse()?);
@@ -98,11 +117,20 @@ fn sandbox_config(var: &dyn Fn(&str) -> Option<String>) -> Result<sandbox::Sandb
 pub fn write_ops_token(path: &std::path::Path) -> Result<String, BoxError> {
     use rand::Rng;
     use std::os::unix::fs::OpenOptionsExt;
-    let token: String = rand::rng().sample_iter(rand::distr::Alphanumeric).take(48).map(char::from).collect();
+    let token: String = rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(48)
+        .map(char::from)
+        .collect();
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
     // `mode` applies to a new file only: an older one is narrowed too.
     file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     std::io::Write::write_all(&mut file, token.as_bytes())?;
@@ -134,13 +162,10 @@ pub struct Running {
 pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(ep) = endpoint {
-        loader = loader.endpoint_url(ep).region(Region::new("us-east-1")).credentials_provider(Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "local-stack",
-        ));
+        loader = loader
+            .endpoint_url(ep)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "local-stack"));
     }
     loader.load().await
 }
@@ -173,8 +198,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .version(env!("CARGO_PKG_VERSION"))
         .description(Some("Accounts, tenants, API keys, the Airtable gateway and the LLM chat (the MCP server is at POST /mcp). Errors are RFC 9457 problem+json. The Airtable-compatible /v0 proxy follows Airtable's own Web API."))
         .build();
-    let bearer = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("access JWT or pyat_ API key").build();
-    doc.components.get_or_insert_with(Default::default).add_security_scheme("bearer", SecurityScheme::Http(bearer));
+    let bearer = HttpBuilder::new()
+        .scheme(HttpAuthScheme::Bearer)
+        .bearer_format("access JWT or pyat_ API key")
+        .build();
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme("bearer", SecurityScheme::Http(bearer));
     // Operation ids from method and path (`getChatSessionsById`): unique by construction, where
     // handler names (`list`, `get`, `delete`) repeat across functions.
     for (path, item) in doc.paths.paths.iter_mut() {
@@ -203,12 +233,18 @@ pub fn operation_id(method: &str, path: &str) -> String {
             .filter(|w| !w.is_empty())
             .map(|w| {
                 let mut c = w.chars();
-                c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                    .unwrap_or_default()
             })
             .collect()
     };
     let mut id = method.to_owned();
-    for segment in path.trim_start_matches("/api/v1/").split('/').filter(|s| !s.is_empty()) {
+    for segment in path
+        .trim_start_matches("/api/v1/")
+        .split('/')
+        .filter(|s| !s.is_empty())
+    {
         match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
             Some(param) => id.push_str(&format!("By{}", pascal(param))),
             None => id.push_str(&pascal(segment)),
@@ -221,19 +257,33 @@ pub fn operation_id(method: &str, path: &str) -> String {
 /// stand-in for API Gateway's routes.
 pub async fn api_router(config: Config, clients: AwsClients) -> Result<Router, BoxError> {
     let auth = auth::router(auth::AppState::new(config.clone(), clients.clone()).await?);
-    let airtable = airtable::router(airtable::AppState::new(config.clone(), clients.clone()).await?);
+    let airtable =
+        airtable::router(airtable::AppState::new(config.clone(), clients.clone()).await?);
     let mcp = mcp::router(mcp::AppState::new(config.clone(), clients.clone()).await?);
     let chat = chat::router(chat::AppState::new(config.clone(), clients.clone()).await?);
     let files = files::router(files::AppState::new(config.clone(), clients.clone()).await?);
     let saga = saga::router(saga::AppState::new(config.clone(), clients.clone()).await?);
-    let workflows = workflows::router(workflows::AppState::new(config.clone(), clients.clone()).await?);
+    let workflows =
+        workflows::router(workflows::AppState::new(config.clone(), clients.clone()).await?);
     let analytics = analytics::router(analytics::AppState::new(config, clients).await?);
-    Ok(shared::http::edge(auth.merge(airtable).merge(mcp).merge(chat).merge(files).merge(saga).merge(workflows).merge(analytics)))
+    Ok(shared::http::edge(
+        auth.merge(airtable)
+            .merge(mcp)
+            .merge(chat)
+            .merge(files)
+            .merge(saga)
+            .merge(workflows)
+            .merge(analytics),
+    ))
 }
 
 /// Starts one more "instance" of every function — its own state, clients and caches, as a
 /// second warm Lambda would have — on `bind`, against the same resources (`env`).
-pub async fn serve_instance(sdk: &SdkConfig, env: &HashMap<String, String>, bind: SocketAddr) -> Result<SocketAddr, BoxError> {
+pub async fn serve_instance(
+    sdk: &SdkConfig,
+    env: &HashMap<String, String>,
+    bind: SocketAddr,
+) -> Result<SocketAddr, BoxError> {
     serve(sdk, env, TcpListener::bind(bind).await?, None).await
 }
 
@@ -249,7 +299,11 @@ async fn serve(
     let mut app = api_router(config, clients).await?;
     if let Some(dist) = web_dist {
         // Uploads go straight to S3's presigned URLs: here, the emulator's origin.
-        let s3: Vec<String> = sdk.endpoint_url().map(|e| e.trim_end_matches('/').to_owned()).into_iter().collect();
+        let s3: Vec<String> = sdk
+            .endpoint_url()
+            .map(|e| e.trim_end_matches('/').to_owned())
+            .into_iter()
+            .collect();
         app = web::with_app(app, dist, &s3);
     }
     let addr = listener.local_addr()?;
@@ -259,17 +313,31 @@ async fn serve(
 
 /// The event functions, each behind a poller of its queue (the local event source mappings), and
 /// the scheduler that fires workflow schedules.
-async fn start_event_functions(sdk: &SdkConfig, env: &HashMap<String, String>, clock: &scheduler::Clock) -> Result<(), BoxError> {
+async fn start_event_functions(
+    sdk: &SdkConfig,
+    env: &HashMap<String, String>,
+    clock: &scheduler::Clock,
+) -> Result<(), BoxError> {
     let config = Config::from_lookup(|k| env.get(k).cloned())?;
     let clients = AwsClients::new(sdk);
-    let region = sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
+    let region = sdk
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "us-east-1".into());
     let arn_of = |url: String| {
         let sqs = clients.sqs.clone();
         async move {
-            let attrs =
-                sqs.get_queue_attributes().queue_url(&url).attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn).send().await?;
-            let arn =
-                attrs.attributes().and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)).cloned().unwrap_or_default();
+            let attrs = sqs
+                .get_queue_attributes()
+                .queue_url(&url)
+                .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .send()
+                .await?;
+            let arn = attrs
+                .attributes()
+                .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+                .cloned()
+                .unwrap_or_default();
             Ok::<_, BoxError>((url, arn))
         }
     };
@@ -279,7 +347,16 @@ async fn start_event_functions(sdk: &SdkConfig, env: &HashMap<String, String>, c
         Box::pin(async move { Ok(p.handle(event).await) })
     });
     let (queue_url, queue_arn) = arn_of(config.files_queue_url.clone()).await?;
-    pollers::spawn(clients.sqs.clone(), region.clone(), pollers::Mapping { queue_url, queue_arn, batch_size: 10, handler });
+    pollers::spawn(
+        clients.sqs.clone(),
+        region.clone(),
+        pollers::Mapping {
+            queue_url,
+            queue_arn,
+            batch_size: 10,
+            handler,
+        },
+    );
 
     let worker = saga_steps::Worker::new(&config, &clients);
     let handler: pollers::SqsHandler = std::sync::Arc::new(move |event| {
@@ -289,8 +366,12 @@ async fn start_event_functions(sdk: &SdkConfig, env: &HashMap<String, String>, c
     let (queue_url, queue_arn) = arn_of(config.saga_steps_queue_url.clone()).await?;
     // Several steps of different sagas at once, as several Lambda instances would.
     for _ in 0..4 {
-        let mapping =
-            pollers::Mapping { queue_url: queue_url.clone(), queue_arn: queue_arn.clone(), batch_size: 1, handler: handler.clone() };
+        let mapping = pollers::Mapping {
+            queue_url: queue_url.clone(),
+            queue_arn: queue_arn.clone(),
+            batch_size: 1,
+            handler: handler.clone(),
+        };
         pollers::spawn(clients.sqs.clone(), region.clone(), mapping);
     }
 
@@ -302,12 +383,21 @@ async fn start_event_functions(sdk: &SdkConfig, env: &HashMap<String, String>, c
     let (queue_url, queue_arn) = arn_of(config.automation_queue_url.clone()).await?;
     // Runs of different workflows side by side, as several Lambda instances would.
     for _ in 0..3 {
-        let mapping =
-            pollers::Mapping { queue_url: queue_url.clone(), queue_arn: queue_arn.clone(), batch_size: 1, handler: handler.clone() };
+        let mapping = pollers::Mapping {
+            queue_url: queue_url.clone(),
+            queue_arn: queue_arn.clone(),
+            batch_size: 1,
+            handler: handler.clone(),
+        };
         pollers::spawn(clients.sqs.clone(), region.clone(), mapping);
     }
     if let Some(target) = &config.workflow_schedules {
-        scheduler::spawn(clients.scheduler.clone(), clients.sqs.clone(), target.group.clone(), clock.clone());
+        scheduler::spawn(
+            clients.scheduler.clone(),
+            clients.sqs.clone(),
+            target.group.clone(),
+            clock.clone(),
+        );
     }
     Ok(())
 }
@@ -338,8 +428,14 @@ pub async fn start(opts: Options) -> Result<Running, BoxError> {
     let mut overrides = HashMap::from([("Stage".to_owned(), "local".to_owned())]);
     // No model unless the developer names one (LLM_* in the environment, applied below).
     overrides.insert("LlmProvider".into(), "none".into());
-    overrides.insert("AirtableApiUrl".into(), opts.airtable_api_url.clone().unwrap_or_else(|| format!("http://{sandbox}")));
-    let provisioned = provision::provision(&sdk, &template, &opts.stack, &overrides, &web_origins).await?;
+    overrides.insert(
+        "AirtableApiUrl".into(),
+        opts.airtable_api_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{sandbox}")),
+    );
+    let provisioned =
+        provision::provision(&sdk, &template, &opts.stack, &overrides, &web_origins).await?;
     let mut env = provisioned.env;
     env.extend(opts.extra_env.clone());
     if let Some(secret) = &opts.jwt_secret {
@@ -353,5 +449,10 @@ pub async fn start(opts: Options) -> Result<Running, BoxError> {
     let clock = scheduler::Clock::default();
     start_event_functions(&sdk, &env, &clock).await?;
     tracing::info!(api = %api, sandbox = %sandbox, stack = %opts.stack, "local stack is up");
-    Ok(Running { api, sandbox, env, clock })
+    Ok(Running {
+        api,
+        sandbox,
+        env,
+        clock,
+    })
 }

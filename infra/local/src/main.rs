@@ -6,14 +6,19 @@ const OPS_TOKEN_FILE: &str = ".local/ops-token";
 fn main() -> Result<(), local::BoxError> {
     // Each uploaded file is parsed in a child process of this binary.
     file_processor::isolate::child_main_if_requested();
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
 }
 
 async fn run() -> Result<(), local::BoxError> {
     shared::telemetry::init();
     let mut opts = local::Options::from_env()?;
     if opts.ops_token.is_none() {
-        opts.ops_token = Some(local::write_ops_token(std::path::Path::new(OPS_TOKEN_FILE))?);
+        opts.ops_token = Some(local::write_ops_token(std::path::Path::new(
+            OPS_TOKEN_FILE,
+        ))?);
     }
     let running = local::start(opts).await?;
     eprintln!(

@@ -9,10 +9,18 @@ fn the_committed_openapi_document_matches_the_code() {
         std::fs::write(path, &generated).expect("write docs/openapi.json");
     }
     let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(committed == generated, "docs/openapi.json is out of date: run `make openapi`");
+    assert!(
+        committed == generated,
+        "docs/openapi.json is out of date: run `make openapi`"
+    );
     let doc: serde_json::Value = serde_json::from_str(&generated).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-    for path in ["/api/v1/auth/register", "/api/v1/records", "/api/v1/connections/airtable", "/api/v1/tenant/members/{userId}"] {
+    for path in [
+        "/api/v1/auth/register",
+        "/api/v1/records",
+        "/api/v1/connections/airtable",
+        "/api/v1/tenant/members/{userId}",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }
 }
@@ -25,7 +33,10 @@ fn every_operation_has_a_unique_id_and_every_success_a_schema_or_a_reason() {
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
             let id = op["operationId"].as_str().unwrap_or_default().to_owned();
-            assert!(ids.insert(id.clone()), "{method} {path}: operationId {id} is used twice");
+            assert!(
+                ids.insert(id.clone()),
+                "{method} {path}: operationId {id} is used twice"
+            );
             for (status, response) in op["responses"].as_object().unwrap() {
                 let schema = &response["content"]["application/json"]["schema"];
                 if status.starts_with('2')
@@ -39,8 +50,14 @@ fn every_operation_has_a_unique_id_and_every_success_a_schema_or_a_reason() {
             }
         }
     }
-    assert_eq!(crate::operation_id("get", "/api/v1/chat/sessions/{id}"), "getChatSessionsById");
-    assert_eq!(crate::operation_id("delete", "/api/v1/api-keys/{keyId}"), "deleteApiKeysByKeyId");
+    assert_eq!(
+        crate::operation_id("get", "/api/v1/chat/sessions/{id}"),
+        "getChatSessionsById"
+    );
+    assert_eq!(
+        crate::operation_id("delete", "/api/v1/api-keys/{keyId}"),
+        "deleteApiKeysByKeyId"
+    );
     // The web app's pages read these; each has a schema of its own (the black-box suite checks
     // every answer against it).
     for typed in [
@@ -57,6 +74,9 @@ fn every_operation_has_a_unique_id_and_every_success_a_schema_or_a_reason() {
         "get /api/v1/chat/sessions/{id} 200",
         "get /api/v1/tools 200",
     ] {
-        assert!(!untyped.contains(&typed.to_owned()), "{typed} has no schema");
+        assert!(
+            !untyped.contains(&typed.to_owned()),
+            "{typed} has no schema"
+        );
     }
 }

@@ -15,7 +15,8 @@ use futures::future::BoxFuture;
 use crate::BoxError;
 
 /// An event function's SQS handler, as the poller calls it.
-pub type SqsHandler = Arc<dyn Fn(SqsEvent) -> BoxFuture<'static, Result<SqsBatchResponse, BoxError>> + Send + Sync>;
+pub type SqsHandler =
+    Arc<dyn Fn(SqsEvent) -> BoxFuture<'static, Result<SqsBatchResponse, BoxError>> + Send + Sync>;
 
 /// One queue wired to one handler.
 pub struct Mapping {
@@ -27,7 +28,11 @@ pub struct Mapping {
 }
 
 /// Starts polling; the task runs until the runtime stops.
-pub fn spawn(sqs: aws_sdk_sqs::Client, region: String, mapping: Mapping) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    sqs: aws_sdk_sqs::Client,
+    region: String,
+    mapping: Mapping,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             if let Err(e) = poll_once(&sqs, &region, &mapping).await {
@@ -40,7 +45,11 @@ pub fn spawn(sqs: aws_sdk_sqs::Client, region: String, mapping: Mapping) -> toki
 
 /// Receives one batch (waiting up to a few seconds for it), runs the handler, deletes successes.
 /// Returns how many messages were received.
-pub async fn poll_once(sqs: &aws_sdk_sqs::Client, region: &str, mapping: &Mapping) -> Result<usize, BoxError> {
+pub async fn poll_once(
+    sqs: &aws_sdk_sqs::Client,
+    region: &str,
+    mapping: &Mapping,
+) -> Result<usize, BoxError> {
     let out = sqs
         .receive_message()
         .queue_url(&mapping.queue_url)
@@ -62,8 +71,15 @@ pub async fn poll_once(sqs: &aws_sdk_sqs::Client, region: &str, mapping: &Mappin
             record.receipt_handle = m.receipt_handle.clone();
             record.body = m.body.clone();
             record.md5_of_body = m.md5_of_body.clone();
-            record.attributes =
-                m.attributes.as_ref().map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), v.clone())).collect()).unwrap_or_default();
+            record.attributes = m
+                .attributes
+                .as_ref()
+                .map(|a| {
+                    a.iter()
+                        .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
             record.event_source = Some("aws:sqs".into());
             record.event_source_arn = Some(mapping.queue_arn.clone());
             record.aws_region = Some(region.to_owned());
@@ -74,7 +90,11 @@ pub async fn poll_once(sqs: &aws_sdk_sqs::Client, region: &str, mapping: &Mappin
     let mut event = SqsEvent::default();
     event.records = records;
     let failed: Vec<String> = match (mapping.handler)(event).await {
-        Ok(resp) => resp.batch_item_failures.into_iter().map(|f| f.item_identifier).collect(),
+        Ok(resp) => resp
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect(),
         Err(e) => {
             tracing::error!(queue = %mapping.queue_arn, error = %e, "event handler failed; the whole batch will be retried");
             return Ok(count);
@@ -89,9 +109,18 @@ pub async fn poll_once(sqs: &aws_sdk_sqs::Client, region: &str, mapping: &Mappin
         let entries = receipts
             .iter()
             .enumerate()
-            .map(|(i, (_, handle))| DeleteMessageBatchRequestEntry::builder().id(format!("m{i}")).receipt_handle(handle).build())
+            .map(|(i, (_, handle))| {
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(format!("m{i}"))
+                    .receipt_handle(handle)
+                    .build()
+            })
             .collect::<Result<Vec<_>, _>>()?;
-        sqs.delete_message_batch().queue_url(&mapping.queue_url).set_entries(Some(entries)).send().await?;
+        sqs.delete_message_batch()
+            .queue_url(&mapping.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await?;
     }
     Ok(count)
 }

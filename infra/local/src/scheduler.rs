@@ -28,7 +28,8 @@ impl Clock {
 
     /// Moves the clock forward; schedules that became due fire on the next tick (within a second).
     pub fn advance(&self, by: Duration) {
-        self.offset_secs.fetch_add(by.as_secs() as i64, Ordering::SeqCst);
+        self.offset_secs
+            .fetch_add(by.as_secs() as i64, Ordering::SeqCst);
     }
 }
 
@@ -42,12 +43,18 @@ struct Tracked {
 }
 
 /// Starts the scheduler for one schedule group.
-pub fn spawn(scheduler: aws_sdk_scheduler::Client, sqs: aws_sdk_sqs::Client, group: String, clock: Clock) {
+pub fn spawn(
+    scheduler: aws_sdk_scheduler::Client,
+    sqs: aws_sdk_sqs::Client,
+    group: String,
+    clock: Clock,
+) {
     tokio::spawn(async move {
         let mut tracked: HashMap<String, Tracked> = HashMap::new();
         let mut queues: HashMap<String, String> = HashMap::new();
         loop {
-            if let Err(e) = tick(&scheduler, &sqs, &group, &clock, &mut tracked, &mut queues).await {
+            if let Err(e) = tick(&scheduler, &sqs, &group, &clock, &mut tracked, &mut queues).await
+            {
                 tracing::warn!(error = %e, "local scheduler: tick failed");
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -65,10 +72,16 @@ async fn tick(
 ) -> Result<(), BoxError> {
     let now = clock.now();
     let mut seen = Vec::new();
-    let mut pages = scheduler.list_schedules().group_name(group).into_paginator().send();
+    let mut pages = scheduler
+        .list_schedules()
+        .group_name(group)
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
         for summary in page?.schedules {
-            let Some(name) = summary.name.clone() else { continue };
+            let Some(name) = summary.name.clone() else {
+                continue;
+            };
             let modified = summary.last_modification_date.map(|d| d.as_secs_f64());
             seen.push(name.clone());
             if tracked.get(&name).is_some_and(|t| t.modified == modified) {
@@ -76,9 +89,21 @@ async fn tick(
             }
             // New or changed: read it whole and count its rate from now (as Scheduler does from
             // creation).
-            let s = scheduler.get_schedule().group_name(group).name(&name).send().await?;
-            let (Some(expression), Some(target)) = (s.schedule_expression.as_deref(), s.target.as_ref()) else { continue };
-            let schedule = match Schedule::from_aws(expression, s.schedule_expression_timezone.as_deref()) {
+            let s = scheduler
+                .get_schedule()
+                .group_name(group)
+                .name(&name)
+                .send()
+                .await?;
+            let (Some(expression), Some(target)) =
+                (s.schedule_expression.as_deref(), s.target.as_ref())
+            else {
+                continue;
+            };
+            let schedule = match Schedule::from_aws(
+                expression,
+                s.schedule_expression_timezone.as_deref(),
+            ) {
                 Ok(schedule) => schedule,
                 Err(e) => {
                     tracing::warn!(schedule = %name, error = %e, "local scheduler: cannot read this expression; skipping it");
@@ -102,7 +127,9 @@ async fn tick(
     }
     tracked.retain(|name, _| seen.contains(name));
     for (name, t) in tracked.iter_mut() {
-        let Some(due) = t.next.filter(|due| *due <= now) else { continue };
+        let Some(due) = t.next.filter(|due| *due <= now) else {
+            continue;
+        };
         // One firing per tick, however far the clock jumped (Scheduler does not catch up either).
         t.next = t.schedule.next_after(now, due);
         if !t.enabled {
@@ -112,12 +139,22 @@ async fn tick(
             Some(url) => url.clone(),
             None => {
                 let queue_name = t.queue_arn.rsplit(':').next().unwrap_or_default();
-                let url = sqs.get_queue_url().queue_name(queue_name).send().await?.queue_url.unwrap_or_default();
+                let url = sqs
+                    .get_queue_url()
+                    .queue_name(queue_name)
+                    .send()
+                    .await?
+                    .queue_url
+                    .unwrap_or_default();
                 queues.insert(t.queue_arn.clone(), url.clone());
                 url
             }
         };
-        sqs.send_message().queue_url(queue_url).message_body(&t.input).send().await?;
+        sqs.send_message()
+            .queue_url(queue_url)
+            .message_body(&t.input)
+            .send()
+            .await?;
         tracing::info!(schedule = %name, due = %due, "local scheduler: fired");
     }
     Ok(())

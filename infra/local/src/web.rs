@@ -28,18 +28,27 @@ pub fn csp_with(connect: &[String]) -> String {
     if connect.is_empty() {
         return CSP.to_owned();
     }
-    CSP.replace("connect-src 'self' https:", &format!("connect-src 'self' https: {}", connect.join(" ")))
+    CSP.replace(
+        "connect-src 'self' https:",
+        &format!("connect-src 'self' https: {}", connect.join(" ")),
+    )
 }
 
 /// Paths the API owns, whatever the method.
 pub fn is_api_path(path: &str) -> bool {
-    path == "/api" || path.starts_with("/api/") || path == "/mcp" || path.starts_with("/mcp/") || path == "/v0" || path.starts_with("/v0/")
+    path == "/api"
+        || path.starts_with("/api/")
+        || path == "/mcp"
+        || path.starts_with("/mcp/")
+        || path == "/v0"
+        || path.starts_with("/v0/")
 }
 
 /// The API with the built app in front of everything that is not the API's; `connect` are the
 /// origins besides its own the app may call (see [`csp_with`]).
 pub fn with_app(api: Router, dist: PathBuf, connect: &[String]) -> Router {
-    let csp = HeaderValue::from_str(&csp_with(connect)).unwrap_or_else(|_| HeaderValue::from_static(CSP));
+    let csp =
+        HeaderValue::from_str(&csp_with(connect)).unwrap_or_else(|_| HeaderValue::from_static(CSP));
     Router::new().fallback(move |req: Request| {
         let (api, dist, csp) = (api.clone(), dist.clone(), csp.clone());
         async move {
@@ -55,7 +64,11 @@ pub fn with_app(api: Router, dist: PathBuf, connect: &[String]) -> Router {
 async fn serve(dist: &Path, req: Request, csp: HeaderValue) -> Response {
     let path = req.uri().path().to_owned();
     let asset = path.starts_with("/assets/");
-    let mut res = match ServeDir::new(dist).append_index_html_on_directories(false).oneshot(req).await {
+    let mut res = match ServeDir::new(dist)
+        .append_index_html_on_directories(false)
+        .oneshot(req)
+        .await
+    {
         Ok(r) => r.into_response(),
         Err(never) => match never {},
     };
@@ -63,15 +76,27 @@ async fn serve(dist: &Path, req: Request, csp: HeaderValue) -> Response {
         // A client route (`/tables/…`): the app decides what it shows. A missing hashed asset
         // stays a 404: answering HTML for a script would only break the page later.
         res = match tokio::fs::read(dist.join("index.html")).await {
-            Ok(html) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
+            Ok(html) => {
+                ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+            }
             Err(_) => StatusCode::NOT_FOUND.into_response(),
         };
     }
-    let cache = if asset && res.status().is_success() { IMMUTABLE } else { REVALIDATE };
+    let cache = if asset && res.status().is_success() {
+        IMMUTABLE
+    } else {
+        REVALIDATE
+    };
     let headers = res.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(HeaderName::from_static("content-security-policy"), csp);
     res
@@ -85,26 +110,50 @@ mod tests {
     fn dist() -> PathBuf {
         let dir = std::env::temp_dir().join(format!("pyat-web-{}", uuid_like()));
         std::fs::create_dir_all(dir.join("assets")).unwrap();
-        std::fs::write(dir.join("index.html"), "<!doctype html><title>PyAirtable</title>").unwrap();
+        std::fs::write(
+            dir.join("index.html"),
+            "<!doctype html><title>PyAirtable</title>",
+        )
+        .unwrap();
         std::fs::write(dir.join("assets/app-1a2b3c.js"), "console.log(1)").unwrap();
         std::fs::write(dir.join("favicon.svg"), "<svg/>").unwrap();
         dir
     }
 
     fn uuid_like() -> String {
-        format!("{}-{:?}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
+        format!(
+            "{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        )
     }
 
     fn api() -> Router {
-        shared::http::edge(Router::new().route("/api/v1/health", axum::routing::get(|| async { "ok" })))
+        shared::http::edge(
+            Router::new().route("/api/v1/health", axum::routing::get(|| async { "ok" })),
+        )
     }
 
     async fn get(app: &Router, method: Method, path: &str) -> (StatusCode, String, String) {
-        let req = Request::builder().method(method).uri(path).body(Body::empty()).unwrap();
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .unwrap();
         let res = app.clone().oneshot(req).await.unwrap();
-        let (status, cache) =
-            (res.status(), res.headers().get(header::CACHE_CONTROL).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default());
-        let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+        let (status, cache) = (
+            res.status(),
+            res.headers()
+                .get(header::CACHE_CONTROL)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default(),
+        );
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
         (status, cache, String::from_utf8_lossy(&body).into_owned())
     }
 
@@ -112,28 +161,52 @@ mod tests {
     async fn assets_are_immutable_client_routes_get_the_app_and_the_api_keeps_its_paths() {
         let app = with_app(api(), dist(), &[]);
         let (status, cache, body) = get(&app, Method::GET, "/assets/app-1a2b3c.js").await;
-        assert_eq!((status, cache.as_str(), body.as_str()), (StatusCode::OK, IMMUTABLE, "console.log(1)"));
+        assert_eq!(
+            (status, cache.as_str(), body.as_str()),
+            (StatusCode::OK, IMMUTABLE, "console.log(1)")
+        );
         let (status, cache, body) = get(&app, Method::GET, "/").await;
         assert_eq!((status, cache.as_str()), (StatusCode::OK, REVALIDATE));
-        assert_eq!(csp_with(&["http://127.0.0.1:4566".into()]).matches("connect-src 'self' https: http://127.0.0.1:4566;").count(), 1);
+        assert_eq!(
+            csp_with(&["http://127.0.0.1:4566".into()])
+                .matches("connect-src 'self' https: http://127.0.0.1:4566;")
+                .count(),
+            1
+        );
         assert!(body.contains("<title>PyAirtable</title>"));
         let (status, cache, body) = get(&app, Method::GET, "/bases/appX/tables/tblY").await;
         assert_eq!((status, cache.as_str()), (StatusCode::OK, REVALIDATE));
         assert!(body.contains("PyAirtable"));
         assert_eq!(get(&app, Method::GET, "/favicon.svg").await.1, REVALIDATE);
         // A missing hashed asset is a 404, not the app.
-        assert_eq!(get(&app, Method::GET, "/assets/gone-999.js").await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            get(&app, Method::GET, "/assets/gone-999.js").await.0,
+            StatusCode::NOT_FOUND
+        );
         // The API's paths: its routes, and its problem 404s.
         assert_eq!(get(&app, Method::GET, "/api/v1/health").await.2, "ok");
         let (status, _, body) = get(&app, Method::GET, "/api/v1/nope").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(body.contains("\"code\":\"not_found\""), "{body}");
-        assert_eq!(get(&app, Method::GET, "/v0/appX/Contacts").await.0, StatusCode::NOT_FOUND);
-        assert!(get(&app, Method::GET, "/v0/appX/Contacts").await.2.contains("not_found"));
+        assert_eq!(
+            get(&app, Method::GET, "/v0/appX/Contacts").await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert!(
+            get(&app, Method::GET, "/v0/appX/Contacts")
+                .await
+                .2
+                .contains("not_found")
+        );
         // Writes never reach the files.
         assert!(get(&app, Method::POST, "/").await.2.contains("not_found"));
         // Traversal stays inside the build.
-        assert!(!get(&app, Method::GET, "/../Cargo.toml").await.2.contains("[package]"));
+        assert!(
+            !get(&app, Method::GET, "/../Cargo.toml")
+                .await
+                .2
+                .contains("[package]")
+        );
     }
 
     #[tokio::test]

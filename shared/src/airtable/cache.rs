@@ -58,13 +58,30 @@ impl Cache {
     }
 
     /// The current version of a table (`*` = the base's schema).
-    pub async fn version(&self, tenant: &TenantId, base: &str, table: &str) -> Result<u64, StoreError> {
-        Ok(self.store.get::<Version>(&keys::table_version(tenant, base, table)).await?.unwrap_or_default().version)
+    pub async fn version(
+        &self,
+        tenant: &TenantId,
+        base: &str,
+        table: &str,
+    ) -> Result<u64, StoreError> {
+        Ok(self
+            .store
+            .get::<Version>(&keys::table_version(tenant, base, table))
+            .await?
+            .unwrap_or_default()
+            .version)
     }
 
     /// Invalidates every cached read of a table.
     pub async fn bump(&self, tenant: &TenantId, base: &str, table: &str) -> Result<(), StoreError> {
-        self.store.update::<Version>(&keys::table_version(tenant, base, table), "ADD version :one", None, &[(":one", n(1))]).await?;
+        self.store
+            .update::<Version>(
+                &keys::table_version(tenant, base, table),
+                "ADD version :one",
+                None,
+                &[(":one", n(1))],
+            )
+            .await?;
         Ok(())
     }
 
@@ -73,19 +90,38 @@ impl Cache {
     }
 
     /// A live cached value for `material` (the request description, version included).
-    pub async fn get(&self, tenant: &TenantId, material: &str) -> Result<Option<Value>, StoreError> {
-        let entry: Option<Entry> = self.store.get(&keys::cache_entry(tenant, &Self::hash(material))).await?;
-        Ok(entry.filter(|e| e.expires_at > crate::time::now_epoch()).and_then(|e| serde_json::from_str(&e.body).ok()))
+    pub async fn get(
+        &self,
+        tenant: &TenantId,
+        material: &str,
+    ) -> Result<Option<Value>, StoreError> {
+        let entry: Option<Entry> = self
+            .store
+            .get(&keys::cache_entry(tenant, &Self::hash(material)))
+            .await?;
+        Ok(entry
+            .filter(|e| e.expires_at > crate::time::now_epoch())
+            .and_then(|e| serde_json::from_str(&e.body).ok()))
     }
 
     /// Stores a value for `ttl_secs` (skipped when too large for an item).
-    pub async fn put(&self, tenant: &TenantId, material: &str, value: &Value, ttl_secs: i64) -> Result<(), StoreError> {
+    pub async fn put(
+        &self,
+        tenant: &TenantId,
+        material: &str,
+        value: &Value,
+        ttl_secs: i64,
+    ) -> Result<(), StoreError> {
         let body = value.to_string();
         if body.len() > MAX_CACHED_BYTES {
             return Ok(());
         }
         let expires_at = crate::time::now_epoch() + ttl_secs;
-        let item = Store::item(&keys::cache_entry(tenant, &Self::hash(material)), "cache", &Entry { body, expires_at })?;
+        let item = Store::item(
+            &keys::cache_entry(tenant, &Self::hash(material)),
+            "cache",
+            &Entry { body, expires_at },
+        )?;
         self.store.put(Store::with_ttl(item, expires_at)).await
     }
 }

@@ -42,12 +42,23 @@ fn context(tenant: &TenantId) -> [(&'static str, &str); 1] {
 
 impl Credentials {
     pub fn new(store: Store, kms: aws_sdk_kms::Client, key_id: String) -> Self {
-        Self { store, kms, key_id, decrypted: Default::default() }
+        Self {
+            store,
+            kms,
+            key_id,
+            decrypted: Default::default(),
+        }
     }
 
     /// Encrypts a token for a tenant; returns base64 ciphertext.
-    pub async fn encrypt(&self, tenant: &TenantId, token: &SecretString) -> Result<String, AirtableError> {
-        crate::sealed::seal(&self.kms, &self.key_id, &context(tenant), token).await.map_err(|e| AirtableError::Kms(Box::new(e)))
+    pub async fn encrypt(
+        &self,
+        tenant: &TenantId,
+        token: &SecretString,
+    ) -> Result<String, AirtableError> {
+        crate::sealed::seal(&self.kms, &self.key_id, &context(tenant), token)
+            .await
+            .map_err(|e| AirtableError::Kms(Box::new(e)))
     }
 
     /// The tenant's stored connection, if any.
@@ -57,20 +68,34 @@ impl Credentials {
 
     /// The tenant's token, decrypted (from memory after the first call of a warm instance).
     pub async fn token(&self, tenant: &TenantId) -> Result<SecretString, AirtableError> {
-        let conn = self.connection(tenant).await?.ok_or(AirtableError::NotConnected)?;
-        if let Some((cipher, token)) = self.decrypted.lock().unwrap_or_else(|p| p.into_inner()).get(tenant)
+        let conn = self
+            .connection(tenant)
+            .await?
+            .ok_or(AirtableError::NotConnected)?;
+        if let Some((cipher, token)) = self
+            .decrypted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tenant)
             && cipher == &conn.ciphertext
         {
             return Ok(token.clone());
         }
-        let token =
-            crate::sealed::open(&self.kms, &context(tenant), &conn.ciphertext).await.map_err(|e| AirtableError::Kms(Box::new(e)))?;
-        self.decrypted.lock().unwrap_or_else(|p| p.into_inner()).insert(tenant.clone(), (conn.ciphertext, token.clone()));
+        let token = crate::sealed::open(&self.kms, &context(tenant), &conn.ciphertext)
+            .await
+            .map_err(|e| AirtableError::Kms(Box::new(e)))?;
+        self.decrypted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(tenant.clone(), (conn.ciphertext, token.clone()));
         Ok(token)
     }
 
     /// Forgets a decrypted token (after the connection is replaced or removed).
     pub fn forget(&self, tenant: &TenantId) {
-        self.decrypted.lock().unwrap_or_else(|p| p.into_inner()).remove(tenant);
+        self.decrypted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(tenant);
     }
 }

@@ -38,7 +38,10 @@ pub fn field_ref(name: &str) -> String {
 /// Case-insensitive "contains" over several fields: `OR(SEARCH('q', {A}&''), …)`.
 pub fn search(query: &str, fields: &[String]) -> String {
     let needle = string_literal(&query.to_lowercase());
-    let parts: Vec<String> = fields.iter().map(|f| format!("SEARCH({needle}, LOWER({}&''))", field_ref(f))).collect();
+    let parts: Vec<String> = fields
+        .iter()
+        .map(|f| format!("SEARCH({needle}, LOWER({}&''))", field_ref(f)))
+        .collect();
     match parts.len() {
         0 => "FALSE()".into(),
         1 => parts.into_iter().next().unwrap_or_default(),
@@ -62,7 +65,10 @@ mod tests {
     fn quotes_and_backslashes_cannot_escape_a_literal() {
         assert_eq!(string_literal("it's"), r"'it\'s'");
         assert_eq!(string_literal(r"a\'b"), r"'a\\\'b'");
-        assert_eq!(string_literal("x') , TRUE()) & ('"), r"'x\') , TRUE()) & (\''");
+        assert_eq!(
+            string_literal("x') , TRUE()) & ('"),
+            r"'x\') , TRUE()) & (\''"
+        );
     }
 
     #[test]
@@ -73,9 +79,18 @@ mod tests {
 
     #[test]
     fn search_builds_one_case_insensitive_test_per_field() {
-        assert_eq!(search("Ada", &["Name".into()]), "SEARCH('ada', LOWER({Name}&''))");
-        assert_eq!(search("x", &["A".into(), "B".into()]), "OR(SEARCH('x', LOWER({A}&'')), SEARCH('x', LOWER({B}&'')))");
+        assert_eq!(
+            search("Ada", &["Name".into()]),
+            "SEARCH('ada', LOWER({Name}&''))"
+        );
+        assert_eq!(
+            search("x", &["A".into(), "B".into()]),
+            "OR(SEARCH('x', LOWER({A}&'')), SEARCH('x', LOWER({B}&'')))"
+        );
         assert_eq!(and(Some("A".into()), None), Some("A".into()));
-        assert_eq!(and(Some("A".into()), Some("B".into())), Some("AND(A, B)".into()));
+        assert_eq!(
+            and(Some("A".into()), Some("B".into())),
+            Some("AND(A, B)".into())
+        );
     }
 }

@@ -39,19 +39,43 @@ pub struct Limiter {
 
 impl Limiter {
     pub fn new(store: Store) -> Self {
-        Self { store, spacing_ms: SPACING_MS }
+        Self {
+            store,
+            spacing_ms: SPACING_MS,
+        }
     }
 
     /// Reserves the next send slot of `base`, no earlier than `not_before` (epoch ms) and no
     /// later than `max_ahead_ms` from now. `Ok(Err(slot))` when the next free slot is further
     /// out (a base on hold): nothing is reserved, so refused callers never push the schedule back.
-    pub async fn reserve(&self, base: &str, not_before: i64, max_ahead_ms: i64) -> Result<Result<i64, i64>, StoreError> {
-        self.reserve_slot(keys::base_limiter(base), self.spacing_ms, not_before, max_ahead_ms).await
+    pub async fn reserve(
+        &self,
+        base: &str,
+        not_before: i64,
+        max_ahead_ms: i64,
+    ) -> Result<Result<i64, i64>, StoreError> {
+        self.reserve_slot(
+            keys::base_limiter(base),
+            self.spacing_ms,
+            not_before,
+            max_ahead_ms,
+        )
+        .await
     }
 
     /// Reserves the next send slot of a token (by its hash): 50 requests per second.
-    pub async fn reserve_token(&self, token_hash: &str, max_ahead_ms: i64) -> Result<Result<i64, i64>, StoreError> {
-        self.reserve_slot(keys::base_limiter(&format!("token:{token_hash}")), TOKEN_SPACING_MS, 0, max_ahead_ms).await
+    pub async fn reserve_token(
+        &self,
+        token_hash: &str,
+        max_ahead_ms: i64,
+    ) -> Result<Result<i64, i64>, StoreError> {
+        self.reserve_slot(
+            keys::base_limiter(&format!("token:{token_hash}")),
+            TOKEN_SPACING_MS,
+            0,
+            max_ahead_ms,
+        )
+        .await
     }
 
     async fn reserve_slot(
@@ -70,12 +94,25 @@ impl Limiter {
                 return Ok(Err(slot));
             }
             let next = slot + spacing_ms;
-            let condition = if previous.is_some() { "#next = :prev" } else { "attribute_not_exists(#next)" };
+            let condition = if previous.is_some() {
+                "#next = :prev"
+            } else {
+                "attribute_not_exists(#next)"
+            };
             let mut values = vec![(":next", n(next)), (":ttl", n(next / 1000 + 3600))];
             if let Some(p) = previous {
                 values.push((":prev", n(p)));
             }
-            match self.store.update::<serde_json::Value>(&key, "SET #next = :next, #ttl = :ttl", Some(condition), &values).await {
+            match self
+                .store
+                .update::<serde_json::Value>(
+                    &key,
+                    "SET #next = :next, #ttl = :ttl",
+                    Some(condition),
+                    &values,
+                )
+                .await
+            {
                 Ok(_) => return Ok(Ok(slot)),
                 // Another sender took that slot first; read the schedule again.
                 Err(StoreError::ConditionFailed) => continue,
@@ -86,7 +123,11 @@ impl Limiter {
 
     /// When the base's next slot is free (epoch ms), without reserving it.
     pub async fn peek(&self, base: &str) -> Result<Option<i64>, StoreError> {
-        Ok(self.store.get::<Slot>(&keys::base_limiter(base)).await?.and_then(|s| s.next))
+        Ok(self
+            .store
+            .get::<Slot>(&keys::base_limiter(base))
+            .await?
+            .and_then(|s| s.next))
     }
 
     /// Puts the base on hold (after a 429): nobody sends to it for [`HOLD_MS`].
@@ -98,7 +139,10 @@ impl Limiter {
                 &keys::base_limiter(base),
                 "SET #next = :until, #ttl = :ttl",
                 Some("attribute_not_exists(#next) OR #next < :until"),
-                &[(":until", n(until)), (":ttl", AttributeValue::N((until / 1000 + 3600).to_string()))],
+                &[
+                    (":until", n(until)),
+                    (":ttl", AttributeValue::N((until / 1000 + 3600).to_string())),
+                ],
             )
             .await;
         match res {

@@ -51,7 +51,11 @@ const CHUNK_CONCURRENCY: usize = 3;
 pub enum AirtableError {
     /// Airtable answered with an error.
     #[error("Airtable answered {status} {kind}: {message}")]
-    Upstream { status: u16, kind: String, message: String },
+    Upstream {
+        status: u16,
+        kind: String,
+        message: String,
+    },
     /// The base is on hold after a 429, or its schedule is too far out.
     #[error("Airtable is rate limiting this base; retry in {retry_after} s")]
     RateLimited { retry_after: u64 },
@@ -63,7 +67,10 @@ pub enum AirtableError {
     OutcomeUnknown(String),
     /// Some chunks of a batch were written, then one failed.
     #[error("{} records were written before Airtable failed: {cause}", written.len())]
-    Partial { written: Vec<String>, cause: Box<AirtableError> },
+    Partial {
+        written: Vec<String>,
+        cause: Box<AirtableError>,
+    },
     #[error("this tenant has not connected Airtable")]
     NotConnected,
     /// The caller cancelled the call (MCP `notifications/cancelled`) after `done` records.
@@ -81,7 +88,11 @@ pub enum AirtableError {
 impl From<AirtableError> for ApiError {
     fn from(e: AirtableError) -> Self {
         match e {
-            AirtableError::Upstream { status, kind, message } => {
+            AirtableError::Upstream {
+                status,
+                kind,
+                message,
+            } => {
                 let (status, code) = match status {
                     // The tenant's token is refused: a failed dependency, not the caller's auth.
                     401 => (StatusCode::FAILED_DEPENDENCY, "airtable_unauthorized"),
@@ -89,11 +100,23 @@ impl From<AirtableError> for ApiError {
                     404 => (StatusCode::NOT_FOUND, "airtable_not_found"),
                     413 => (StatusCode::PAYLOAD_TOO_LARGE, "airtable_too_large"),
                     422 => (StatusCode::UNPROCESSABLE_ENTITY, "airtable_invalid_request"),
-                    s if (400..500).contains(&s) => (StatusCode::BAD_REQUEST, "airtable_bad_request"),
+                    s if (400..500).contains(&s) => {
+                        (StatusCode::BAD_REQUEST, "airtable_bad_request")
+                    }
                     _ => (StatusCode::BAD_GATEWAY, "airtable_unavailable"),
                 };
-                let detail = if message.is_empty() { format!("Airtable answered {kind}") } else { message };
-                ApiError::Upstream { status, code, airtable_type: kind, detail, retry_after: None }
+                let detail = if message.is_empty() {
+                    format!("Airtable answered {kind}")
+                } else {
+                    message
+                };
+                ApiError::Upstream {
+                    status,
+                    code,
+                    airtable_type: kind,
+                    detail,
+                    retry_after: None,
+                }
             }
             AirtableError::RateLimited { retry_after } => ApiError::Upstream {
                 status: StatusCode::SERVICE_UNAVAILABLE,
@@ -118,13 +141,23 @@ impl From<AirtableError> for ApiError {
                 ),
                 retry_after: None,
             },
-            AirtableError::Partial { written, cause } if matches!(*cause, AirtableError::Cancelled { .. }) => ApiError::conflict(
-                "cancelled",
-                format!("cancelled by the caller after {} records were written; written: {}", written.len(), written.join(",")),
-            ),
+            AirtableError::Partial { written, cause }
+                if matches!(*cause, AirtableError::Cancelled { .. }) =>
+            {
+                ApiError::conflict(
+                    "cancelled",
+                    format!(
+                        "cancelled by the caller after {} records were written; written: {}",
+                        written.len(),
+                        written.join(",")
+                    ),
+                )
+            }
             AirtableError::Cancelled { done } => ApiError::conflict(
                 "cancelled",
-                format!("cancelled by the caller after {done} records; it stopped before its next request to Airtable"),
+                format!(
+                    "cancelled by the caller after {done} records; it stopped before its next request to Airtable"
+                ),
             ),
             AirtableError::Partial { written, cause } => {
                 let airtable_type = match cause.as_ref() {
@@ -150,9 +183,10 @@ impl From<AirtableError> for ApiError {
                     "the table has more records than one call can read (read {read} before its time ran out); narrow it with a filter, a view or fewer fields"
                 ),
             ),
-            AirtableError::NotConnected => {
-                ApiError::conflict("airtable_not_connected", "connect Airtable first: PUT /api/v1/connections/airtable {token}")
-            }
+            AirtableError::NotConnected => ApiError::conflict(
+                "airtable_not_connected",
+                "connect Airtable first: PUT /api/v1/connections/airtable {token}",
+            ),
             e @ (AirtableError::Kms(_) | AirtableError::Store(_)) => ApiError::internal(e),
         }
     }
@@ -162,7 +196,10 @@ impl From<AirtableError> for ApiError {
 /// …/listRecords`) or a single record read, or what a create, update, upsert or delete touched.
 /// Meta requests carry no records and count nothing.
 fn count_records(method: &Method, url: &reqwest::Url, answer: &Value) {
-    let n = match (answer.get("records").and_then(Value::as_array), answer.get("id").and_then(Value::as_str)) {
+    let n = match (
+        answer.get("records").and_then(Value::as_array),
+        answer.get("id").and_then(Value::as_str),
+    ) {
         (Some(records), _) => records.len() as u64,
         (None, Some(id)) if id.starts_with("rec") => 1,
         _ => 0,
@@ -183,15 +220,30 @@ pub fn parse_error(status: u16, body: &str) -> (String, String) {
             // The bare shape has no message; keep it empty so the proxy can answer it verbatim.
             return (kind.to_owned(), String::new());
         }
-        let kind = e.get("type").and_then(Value::as_str).unwrap_or("UNKNOWN_ERROR");
+        let kind = e
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("UNKNOWN_ERROR");
         let message = e.get("message").and_then(Value::as_str).unwrap_or("");
         return (kind.to_owned(), message.to_owned());
     }
     if let Some(e) = v.get("errors").and_then(|e| e.get(0)) {
-        let kind = e.get("error").and_then(Value::as_str).unwrap_or("UNKNOWN_ERROR");
-        return (kind.to_owned(), e.get("message").and_then(Value::as_str).unwrap_or("").to_owned());
+        let kind = e
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("UNKNOWN_ERROR");
+        return (
+            kind.to_owned(),
+            e.get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+        );
     }
-    (format!("HTTP_{status}"), "Airtable answered without an error body".into())
+    (
+        format!("HTTP_{status}"),
+        "Airtable answered without an error body".into(),
+    )
 }
 
 /// Options of a record listing (Airtable's names, typed).
@@ -219,7 +271,10 @@ impl ListQuery {
         }
         for (i, (field, desc)) in self.sort.iter().enumerate() {
             q.push((format!("sort[{i}][field]"), field.clone()));
-            q.push((format!("sort[{i}][direction]"), if *desc { "desc" } else { "asc" }.into()));
+            q.push((
+                format!("sort[{i}][direction]"),
+                if *desc { "desc" } else { "asc" }.into(),
+            ));
         }
         for f in &self.fields {
             q.push(("fields[]".into(), f.clone()));
@@ -238,8 +293,14 @@ impl ListQuery {
         }
         if self.cell_format_string {
             q.push(("cellFormat".into(), "string".into()));
-            q.push(("timeZone".into(), self.time_zone.clone().unwrap_or_else(|| "UTC".into())));
-            q.push(("userLocale".into(), self.user_locale.clone().unwrap_or_else(|| "en-us".into())));
+            q.push((
+                "timeZone".into(),
+                self.time_zone.clone().unwrap_or_else(|| "UTC".into()),
+            ));
+            q.push((
+                "userLocale".into(),
+                self.user_locale.clone().unwrap_or_else(|| "en-us".into()),
+            ));
         }
         if let Some(o) = offset {
             q.push(("offset".into(), o.to_owned()));
@@ -254,8 +315,12 @@ impl ListQuery {
             b["filterByFormula"] = json!(f);
         }
         if !self.sort.is_empty() {
-            b["sort"] =
-                json!(self.sort.iter().map(|(f, d)| json!({"field": f, "direction": if *d { "desc" } else { "asc" }})).collect::<Vec<_>>());
+            b["sort"] = json!(
+                self.sort
+                    .iter()
+                    .map(|(f, d)| json!({"field": f, "direction": if *d { "desc" } else { "asc" }}))
+                    .collect::<Vec<_>>()
+            );
         }
         if !self.fields.is_empty() {
             b["fields"] = json!(self.fields);
@@ -324,8 +389,11 @@ pub struct Airtable {
 
 impl Airtable {
     pub fn new(api_url: &str, store: Store, kms: aws_sdk_kms::Client, kms_key_id: String) -> Self {
-        let http =
-            reqwest::Client::builder().timeout(Duration::from_secs(25)).connect_timeout(Duration::from_secs(5)).build().unwrap_or_default();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(25))
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_default();
         Self {
             http,
             api_url: api_url.trim_end_matches('/').to_owned(),
@@ -344,7 +412,14 @@ impl Airtable {
     /// A session with a token that is not stored (yet): to check it before saving.
     pub fn session_with(&self, tenant: &TenantId, token: SecretString) -> Session<'_> {
         let token_hash = crate::auth::hash_secret(token.expose_secret())[..32].to_owned();
-        Session { at: self, tenant: tenant.clone(), token, token_hash, deadline: None, progress: Progress::none() }
+        Session {
+            at: self,
+            tenant: tenant.clone(),
+            token,
+            token_hash,
+            deadline: None,
+            progress: Progress::none(),
+        }
     }
 }
 
@@ -390,12 +465,13 @@ impl Session<'_> {
     }
 
     fn past_deadline(&self) -> bool {
-        self.deadline.is_some_and(|d| tokio::time::Instant::now() >= d)
+        self.deadline
+            .is_some_and(|d| tokio::time::Instant::now() >= d)
     }
 
     fn url(&self, segments: &[&str]) -> Result<reqwest::Url, AirtableError> {
-        let mut url =
-            reqwest::Url::parse(&self.at.api_url).map_err(|e| AirtableError::Unavailable(format!("bad AIRTABLE_API_URL: {e}")))?;
+        let mut url = reqwest::Url::parse(&self.at.api_url)
+            .map_err(|e| AirtableError::Unavailable(format!("bad AIRTABLE_API_URL: {e}")))?;
         url.path_segments_mut()
             .map_err(|_| AirtableError::Unavailable("bad AIRTABLE_API_URL".into()))?
             .pop_if_empty()
@@ -421,7 +497,11 @@ impl Session<'_> {
             let waiting = Instant::now();
             self.wait_for_slot(base).await?;
             record::limiter_wait(base, waiting.elapsed());
-            let mut req = self.at.http.request(method.clone(), url.clone()).bearer_auth(self.token.expose_secret());
+            let mut req = self
+                .at
+                .http
+                .request(method.clone(), url.clone())
+                .bearer_auth(self.token.expose_secret());
             if let Some(b) = body {
                 req = req.json(b);
             }
@@ -430,7 +510,11 @@ impl Session<'_> {
                 Ok(r) => r,
                 Err(e) => {
                     record::airtable_request(base, None, sent.elapsed());
-                    last = if e.is_timeout() { "timeout".into() } else { "network error".into() };
+                    last = if e.is_timeout() {
+                        "timeout".into()
+                    } else {
+                        "network error".into()
+                    };
                     let not_sent = e.is_connect();
                     if retry == Retry::Safe || not_sent {
                         tracing::warn!(attempt, error = %last, "Airtable request failed; retrying");
@@ -444,7 +528,8 @@ impl Session<'_> {
             record::airtable_request(base, Some(status), sent.elapsed());
             match status {
                 200..=299 => {
-                    let answer: Value = serde_json::from_str(&text).map_err(|_| AirtableError::Unavailable("unreadable answer".into()))?;
+                    let answer: Value = serde_json::from_str(&text)
+                        .map_err(|_| AirtableError::Unavailable("unreadable answer".into()))?;
                     count_records(&method, &url, &answer);
                     return Ok(answer);
                 }
@@ -452,7 +537,10 @@ impl Session<'_> {
                     if let Some(b) = base {
                         self.at.limiter.hold(b).await?;
                     }
-                    tracing::warn!(base = base.unwrap_or("-"), "Airtable answered 429; base held for 30 s");
+                    tracing::warn!(
+                        base = base.unwrap_or("-"),
+                        "Airtable answered 429; base held for 30 s"
+                    );
                     return Err(AirtableError::RateLimited { retry_after: 30 });
                 }
                 // A 503 means Airtable did not take the request; a 502/504 from its edge may
@@ -465,14 +553,20 @@ impl Session<'_> {
                     last = format!("HTTP {status}");
                     tracing::warn!(attempt, status, "Airtable gateway error; retrying");
                 }
-                500 | 502 | 504 if retry == Retry::OnlyIfNotApplied => return Err(AirtableError::OutcomeUnknown(format!("HTTP {status}"))),
+                500 | 502 | 504 if retry == Retry::OnlyIfNotApplied => {
+                    return Err(AirtableError::OutcomeUnknown(format!("HTTP {status}")));
+                }
                 500 if retry == Retry::Safe => {
                     last = format!("HTTP {status}");
                     tracing::warn!(attempt, status, "Airtable error; retrying");
                 }
                 _ => {
                     let (kind, message) = parse_error(status, &text);
-                    return Err(AirtableError::Upstream { status, kind, message });
+                    return Err(AirtableError::Upstream {
+                        status,
+                        kind,
+                        message,
+                    });
                 }
             }
         }
@@ -483,7 +577,9 @@ impl Session<'_> {
     /// more than [`limiter::LATE_MS`] after the base's slot reserves again instead of sending late.
     async fn wait_for_slot(&self, base: Option<&str>) -> Result<(), AirtableError> {
         let max_ahead = MAX_WAIT.as_millis() as i64;
-        let too_far = |slot: i64| AirtableError::RateLimited { retry_after: ((slot - limiter::now_ms()).max(1000) as u64).div_ceil(1000) };
+        let too_far = |slot: i64| AirtableError::RateLimited {
+            retry_after: ((slot - limiter::now_ms()).max(1000) as u64).div_ceil(1000),
+        };
         if let Some(b) = base {
             self.check_base(b).await?;
             // A base on hold refuses before anything is reserved (not even the token's slot).
@@ -494,9 +590,19 @@ impl Session<'_> {
             }
         }
         for _ in 0..5 {
-            let token_slot = self.at.limiter.reserve_token(&self.token_hash, max_ahead).await?.map_err(too_far)?;
+            let token_slot = self
+                .at
+                .limiter
+                .reserve_token(&self.token_hash, max_ahead)
+                .await?
+                .map_err(too_far)?;
             let slot = match base {
-                Some(b) => self.at.limiter.reserve(b, token_slot, max_ahead).await?.map_err(too_far)?,
+                Some(b) => self
+                    .at
+                    .limiter
+                    .reserve(b, token_slot, max_ahead)
+                    .await?
+                    .map_err(too_far)?,
                 None => token_slot,
             };
             let wait = slot - limiter::now_ms();
@@ -507,7 +613,10 @@ impl Session<'_> {
             if base.is_none() || late <= limiter::LATE_MS {
                 return Ok(());
             }
-            tracing::debug!(late_ms = late, "woke up late for an Airtable send slot; reserving another");
+            tracing::debug!(
+                late_ms = late,
+                "woke up late for an Airtable send slot; reserving another"
+            );
         }
         Ok(())
     }
@@ -516,10 +625,16 @@ impl Session<'_> {
     /// else's base id must not spend that base's send slots. A base missing from the cached list
     /// is looked up once more before it is refused (it may be new).
     pub async fn check_base(&self, base: &str) -> Result<(), AirtableError> {
-        let listed = |ids: &Value| ids.as_array().is_some_and(|a| a.iter().any(|id| id == base));
+        let listed = |ids: &Value| {
+            ids.as_array()
+                .is_some_and(|a| a.iter().any(|id| id == base))
+        };
         // Boxed: listing bases sends a request too (to no base, so this never recurses further).
         let (ids, status) = Box::pin(self.cached_base_ids(false)).await?;
-        if listed(&ids) || (status == CacheStatus::Hit && listed(&Box::pin(self.cached_base_ids(true)).await?.0)) {
+        if listed(&ids)
+            || (status == CacheStatus::Hit
+                && listed(&Box::pin(self.cached_base_ids(true)).await?.0))
+        {
             return Ok(());
         }
         Err(AirtableError::Upstream {
@@ -532,7 +647,12 @@ impl Session<'_> {
     /// Just the ids of the token's bases (small enough to cache for any number of bases).
     async fn cached_base_ids(&self, bypass: bool) -> Result<(Value, CacheStatus), AirtableError> {
         self.through_cache("baseids".into(), cache::META_TTL_SECS, bypass, || async {
-            let ids: Vec<Value> = self.list_bases().await?.into_iter().filter_map(|b| b.get("id").cloned()).collect();
+            let ids: Vec<Value> = self
+                .list_bases()
+                .await?
+                .into_iter()
+                .filter_map(|b| b.get("id").cloned())
+                .collect();
             Ok(Value::Array(ids))
         })
         .await
@@ -560,30 +680,68 @@ impl Session<'_> {
 
     /// The token's identity and scopes (`GET /v0/meta/whoami`).
     pub async fn whoami(&self) -> Result<Value, AirtableError> {
-        self.send(Method::GET, self.url(&["meta", "whoami"])?, None, None, Retry::Safe).await
+        self.send(
+            Method::GET,
+            self.url(&["meta", "whoami"])?,
+            None,
+            None,
+            Retry::Safe,
+        )
+        .await
     }
 
     /// A base's schema: `{tables: [...]}`.
     pub async fn schema(&self, base: &str) -> Result<Value, AirtableError> {
-        self.send(Method::GET, self.url(&["meta", "bases", base, "tables"])?, Some(base), None, Retry::Safe).await
+        self.send(
+            Method::GET,
+            self.url(&["meta", "bases", base, "tables"])?,
+            Some(base),
+            None,
+            Retry::Safe,
+        )
+        .await
     }
 
     pub async fn create_table(&self, base: &str, body: &Value) -> Result<Value, AirtableError> {
-        let out =
-            self.send(Method::POST, self.url(&["meta", "bases", base, "tables"])?, Some(base), Some(body), Retry::OnlyIfNotApplied).await?;
+        let out = self
+            .send(
+                Method::POST,
+                self.url(&["meta", "bases", base, "tables"])?,
+                Some(base),
+                Some(body),
+                Retry::OnlyIfNotApplied,
+            )
+            .await?;
         self.at.cache.bump(&self.tenant, base, "*").await?;
         Ok(out)
     }
 
     /// Renames a table or changes its description.
-    pub async fn update_table(&self, base: &str, table: &str, body: &Value) -> Result<Value, AirtableError> {
-        let out =
-            self.send(Method::PATCH, self.url(&["meta", "bases", base, "tables", table])?, Some(base), Some(body), Retry::Safe).await?;
+    pub async fn update_table(
+        &self,
+        base: &str,
+        table: &str,
+        body: &Value,
+    ) -> Result<Value, AirtableError> {
+        let out = self
+            .send(
+                Method::PATCH,
+                self.url(&["meta", "bases", base, "tables", table])?,
+                Some(base),
+                Some(body),
+                Retry::Safe,
+            )
+            .await?;
         self.at.cache.bump(&self.tenant, base, "*").await?;
         Ok(out)
     }
 
-    pub async fn create_field(&self, base: &str, table: &str, body: &Value) -> Result<Value, AirtableError> {
+    pub async fn create_field(
+        &self,
+        base: &str,
+        table: &str,
+        body: &Value,
+    ) -> Result<Value, AirtableError> {
         let out = self
             .send(
                 Method::POST,
@@ -598,9 +756,21 @@ impl Session<'_> {
         Ok(out)
     }
 
-    pub async fn update_field(&self, base: &str, table: &str, field: &str, body: &Value) -> Result<Value, AirtableError> {
+    pub async fn update_field(
+        &self,
+        base: &str,
+        table: &str,
+        field: &str,
+        body: &Value,
+    ) -> Result<Value, AirtableError> {
         let out = self
-            .send(Method::PATCH, self.url(&["meta", "bases", base, "tables", table, "fields", field])?, Some(base), Some(body), Retry::Safe)
+            .send(
+                Method::PATCH,
+                self.url(&["meta", "bases", base, "tables", table, "fields", field])?,
+                Some(base),
+                Some(body),
+                Retry::Safe,
+            )
             .await?;
         self.at.cache.bump(&self.tenant, base, "*").await?;
         // Cached records show field names: a renamed field invalidates them too.
@@ -611,20 +781,42 @@ impl Session<'_> {
     // ---------- records ----------
 
     /// One page; switches to `POST …/listRecords` when the GET URL would be too long.
-    pub async fn list_page(&self, base: &str, table: &str, query: &ListQuery, offset: Option<&str>) -> Result<Page, AirtableError> {
+    pub async fn list_page(
+        &self,
+        base: &str,
+        table: &str,
+        query: &ListQuery,
+        offset: Option<&str>,
+    ) -> Result<Page, AirtableError> {
         let mut url = self.url(&[base, table])?;
         url.query_pairs_mut().extend_pairs(query.pairs(offset));
         let v = if url.as_str().len() > MAX_URL_LEN {
             let post = self.url(&[base, table, "listRecords"])?;
-            self.send(Method::POST, post, Some(base), Some(&query.body(offset)), Retry::Safe).await?
+            self.send(
+                Method::POST,
+                post,
+                Some(base),
+                Some(&query.body(offset)),
+                Retry::Safe,
+            )
+            .await?
         } else {
-            self.send(Method::GET, url, Some(base), None, Retry::Safe).await?
+            self.send(Method::GET, url, Some(base), None, Retry::Safe)
+                .await?
         };
-        Ok(Page { records: v["records"].as_array().cloned().unwrap_or_default(), offset: v["offset"].as_str().map(str::to_owned) })
+        Ok(Page {
+            records: v["records"].as_array().cloned().unwrap_or_default(),
+            offset: v["offset"].as_str().map(str::to_owned),
+        })
     }
 
     /// Every matching record, following offsets (bounded by `maxRecords` when given).
-    pub async fn list_all(&self, base: &str, table: &str, query: &ListQuery) -> Result<Vec<Value>, AirtableError> {
+    pub async fn list_all(
+        &self,
+        base: &str,
+        table: &str,
+        query: &ListQuery,
+    ) -> Result<Vec<Value>, AirtableError> {
         let mut out = Vec::new();
         let mut offset: Option<String> = None;
         let before = self.progress.current();
@@ -635,10 +827,14 @@ impl Session<'_> {
             if offset.is_some() && self.progress.cancelled().await {
                 return Err(AirtableError::Cancelled { done: out.len() });
             }
-            let page = self.list_page(base, table, query, offset.as_deref()).await?;
+            let page = self
+                .list_page(base, table, query, offset.as_deref())
+                .await?;
             out.extend(page.records);
             let total = query.max_records.map(|m| before + m as u64);
-            self.progress.report(before + out.len() as u64, total, || format!("read {} records of {table}", out.len()));
+            self.progress.report(before + out.len() as u64, total, || {
+                format!("read {} records of {table}", out.len())
+            });
             match page.offset {
                 Some(o) if query.max_records.is_none_or(|m| out.len() < m) => offset = Some(o),
                 _ => return Ok(out),
@@ -646,8 +842,20 @@ impl Session<'_> {
         }
     }
 
-    pub async fn get_record(&self, base: &str, table: &str, id: &str) -> Result<Value, AirtableError> {
-        self.send(Method::GET, self.url(&[base, table, id])?, Some(base), None, Retry::Safe).await
+    pub async fn get_record(
+        &self,
+        base: &str,
+        table: &str,
+        id: &str,
+    ) -> Result<Value, AirtableError> {
+        self.send(
+            Method::GET,
+            self.url(&[base, table, id])?,
+            Some(base),
+            None,
+            Retry::Safe,
+        )
+        .await
     }
 
     /// Runs `chunk` over groups of ≤ 10, a few in flight, results in input order. Every chunk runs
@@ -672,18 +880,28 @@ impl Session<'_> {
                 // Past the budget, chunks are not started: the call must answer before the
                 // function's timeout, saying what was written.
                 if started.elapsed() > BATCH_BUDGET || self.past_deadline() {
-                    return Err(AirtableError::Unavailable("time budget of this call used up".into()));
+                    return Err(AirtableError::Unavailable(
+                        "time budget of this call used up".into(),
+                    ));
                 }
                 if self.progress.cancelled().await {
-                    return Err(AirtableError::Cancelled { done: done.load(std::sync::atomic::Ordering::SeqCst) as usize });
+                    return Err(AirtableError::Cancelled {
+                        done: done.load(std::sync::atomic::Ordering::SeqCst) as usize,
+                    });
                 }
                 let answer = run.await?;
                 let now = done.fetch_add(size, std::sync::atomic::Ordering::SeqCst) + size;
-                self.progress.report(before + now, Some(before + total), || format!("wrote {now} of {total} records"));
+                self.progress
+                    .report(before + now, Some(before + total), || {
+                        format!("wrote {now} of {total} records")
+                    });
                 Ok(answer)
             }
         });
-        let answers: Vec<Result<Value, AirtableError>> = futures::stream::iter(runs).buffered(CHUNK_CONCURRENCY).collect().await;
+        let answers: Vec<Result<Value, AirtableError>> = futures::stream::iter(runs)
+            .buffered(CHUNK_CONCURRENCY)
+            .collect()
+            .await;
         let mut ok = Vec::new();
         let mut failure: Option<AirtableError> = None;
         for a in answers {
@@ -706,7 +924,10 @@ impl Session<'_> {
                     .flat_map(|v| v["records"].as_array().cloned().unwrap_or_default())
                     .filter_map(|r| r["id"].as_str().map(str::to_owned))
                     .collect();
-                Err(AirtableError::Partial { written, cause: Box::new(e) })
+                Err(AirtableError::Partial {
+                    written,
+                    cause: Box::new(e),
+                })
             }
         }
     }
@@ -719,7 +940,13 @@ impl Session<'_> {
     }
 
     /// Creates any number of records (`fields` objects), 10 per request.
-    pub async fn create_records(&self, base: &str, table: &str, fields: Vec<Value>, typecast: bool) -> Result<Vec<Value>, AirtableError> {
+    pub async fn create_records(
+        &self,
+        base: &str,
+        table: &str,
+        fields: Vec<Value>,
+        typecast: bool,
+    ) -> Result<Vec<Value>, AirtableError> {
         let url = self.url(&[base, table])?;
         let result = self
             .chunked(fields, |group| {
@@ -729,7 +956,10 @@ impl Session<'_> {
             })
             .await;
         self.invalidate_after_write(base, table).await;
-        Ok(result?.into_iter().flat_map(|v| v["records"].as_array().cloned().unwrap_or_default()).collect())
+        Ok(result?
+            .into_iter()
+            .flat_map(|v| v["records"].as_array().cloned().unwrap_or_default())
+            .collect())
     }
 
     /// Updates records (`{id, fields}`): PATCH merges, PUT (`replace`) clears unspecified fields.
@@ -747,11 +977,17 @@ impl Session<'_> {
             .chunked(records, |group| {
                 let body = json!({"records": group, "typecast": typecast});
                 let (url, method) = (url.clone(), method.clone());
-                async move { self.send(method, url, Some(base), Some(&body), Retry::Safe).await }
+                async move {
+                    self.send(method, url, Some(base), Some(&body), Retry::Safe)
+                        .await
+                }
             })
             .await;
         self.invalidate_after_write(base, table).await;
-        Ok(result?.into_iter().flat_map(|v| v["records"].as_array().cloned().unwrap_or_default()).collect())
+        Ok(result?
+            .into_iter()
+            .flat_map(|v| v["records"].as_array().cloned().unwrap_or_default())
+            .collect())
     }
 
     /// Upserts by 1–3 merge fields: creates what does not match, updates what does.
@@ -773,15 +1009,25 @@ impl Session<'_> {
                 });
                 let url = url.clone();
                 // An upsert is idempotent: repeating it matches what the first one created.
-                async move { self.send(Method::PATCH, url, Some(base), Some(&body), Retry::Safe).await }
+                async move {
+                    self.send(Method::PATCH, url, Some(base), Some(&body), Retry::Safe)
+                        .await
+                }
             })
             .await;
         self.invalidate_after_write(base, table).await;
         let mut out = Upserted::default();
         for v in result? {
-            out.records.extend(v["records"].as_array().cloned().unwrap_or_default());
+            out.records
+                .extend(v["records"].as_array().cloned().unwrap_or_default());
             let ids = |k: &str| {
-                v[k].as_array().map(|a| a.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect::<Vec<_>>()).unwrap_or_default()
+                v[k].as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|i| i.as_str().map(str::to_owned))
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default()
             };
             out.created.extend(ids("createdRecords"));
             out.updated.extend(ids("updatedRecords"));
@@ -790,14 +1036,23 @@ impl Session<'_> {
     }
 
     /// Deletes any number of records, 10 per request; returns the deleted ids.
-    pub async fn delete_records(&self, base: &str, table: &str, ids: Vec<String>) -> Result<Vec<String>, AirtableError> {
+    pub async fn delete_records(
+        &self,
+        base: &str,
+        table: &str,
+        ids: Vec<String>,
+    ) -> Result<Vec<String>, AirtableError> {
         let result = self
             .chunked(ids, |group| {
                 let url = self.url(&[base, table]).map(|mut u| {
-                    u.query_pairs_mut().extend_pairs(group.iter().map(|id| ("records[]", id.as_str())));
+                    u.query_pairs_mut()
+                        .extend_pairs(group.iter().map(|id| ("records[]", id.as_str())));
                     u
                 });
-                async move { self.send(Method::DELETE, url?, Some(base), None, Retry::Safe).await }
+                async move {
+                    self.send(Method::DELETE, url?, Some(base), None, Retry::Safe)
+                        .await
+                }
             })
             .await;
         self.invalidate_after_write(base, table).await;
@@ -825,7 +1080,8 @@ impl Session<'_> {
             .filter(|s| s.starts_with("app"))
             .copied()
             .or_else(|| segments.get(2).filter(|s| s.starts_with("app")).copied());
-        let retry = if method == Method::POST && segments.last().is_none_or(|s| *s != "listRecords") {
+        let retry = if method == Method::POST && segments.last().is_none_or(|s| *s != "listRecords")
+        {
             Retry::OnlyIfNotApplied
         } else {
             Retry::Safe
@@ -845,7 +1101,11 @@ impl Session<'_> {
             .as_array()
             .into_iter()
             .flatten()
-            .find(|t| t["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(table)))
+            .find(|t| {
+                t["name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(table))
+            })
             .and_then(|t| t["id"].as_str())
             .map(str::to_owned);
         Ok(id.unwrap_or_else(|| table.to_lowercase()))
@@ -858,7 +1118,13 @@ impl Session<'_> {
         Ok(())
     }
 
-    async fn through_cache<F, Fut>(&self, material: String, ttl: i64, bypass: bool, fetch: F) -> Result<(Value, CacheStatus), AirtableError>
+    async fn through_cache<F, Fut>(
+        &self,
+        material: String,
+        ttl: i64,
+        bypass: bool,
+        fetch: F,
+    ) -> Result<(Value, CacheStatus), AirtableError>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<Value, AirtableError>>,
@@ -884,9 +1150,15 @@ impl Session<'_> {
         bypass: bool,
     ) -> Result<(Value, CacheStatus), AirtableError> {
         let (ttl, version_of) = match segments {
-            ["meta", "bases", base, ..] => (cache::META_TTL_SECS, Some((base.to_string(), "*".to_owned()))),
+            ["meta", "bases", base, ..] => (
+                cache::META_TTL_SECS,
+                Some((base.to_string(), "*".to_owned())),
+            ),
             ["meta", ..] => (cache::META_TTL_SECS, None),
-            [base, table, ..] => (cache::RECORDS_TTL_SECS, Some((base.to_string(), self.table_key(base, table).await?))),
+            [base, table, ..] => (
+                cache::RECORDS_TTL_SECS,
+                Some((base.to_string(), self.table_key(base, table).await?)),
+            ),
             _ => (cache::RECORDS_TTL_SECS, None),
         };
         let version = match &version_of {
@@ -894,18 +1166,34 @@ impl Session<'_> {
             None => 0,
         };
         let material = format!("raw|{}|{version}|{query:?}", segments.join("/"));
-        self.through_cache(material, ttl, bypass, || self.raw(Method::GET, segments, query, None)).await
+        self.through_cache(material, ttl, bypass, || {
+            self.raw(Method::GET, segments, query, None)
+        })
+        .await
     }
 
     /// Bases, cached 5 minutes.
     pub async fn cached_bases(&self, bypass: bool) -> Result<(Value, CacheStatus), AirtableError> {
-        self.through_cache("bases".into(), cache::META_TTL_SECS, bypass, || async { Ok(json!(self.list_bases().await?)) }).await
+        self.through_cache("bases".into(), cache::META_TTL_SECS, bypass, || async {
+            Ok(json!(self.list_bases().await?))
+        })
+        .await
     }
 
     /// A base's schema, cached 5 minutes (invalidated by schema writes through us).
-    pub async fn cached_schema(&self, base: &str, bypass: bool) -> Result<(Value, CacheStatus), AirtableError> {
+    pub async fn cached_schema(
+        &self,
+        base: &str,
+        bypass: bool,
+    ) -> Result<(Value, CacheStatus), AirtableError> {
         let version = self.at.cache.version(&self.tenant, base, "*").await?;
-        self.through_cache(format!("schema|{base}|{version}"), cache::META_TTL_SECS, bypass, || self.schema(base)).await
+        self.through_cache(
+            format!("schema|{base}|{version}"),
+            cache::META_TTL_SECS,
+            bypass,
+            || self.schema(base),
+        )
+        .await
     }
 
     /// The table names of a base, each with its field names: what completion offers. Cached like
@@ -913,14 +1201,20 @@ impl Session<'_> {
     pub async fn cached_names(&self, base: &str) -> Result<Value, AirtableError> {
         let version = self.at.cache.version(&self.tenant, base, "*").await?;
         let (names, _) = self
-            .through_cache(format!("names|{base}|{version}"), cache::META_TTL_SECS, false, || async {
-                let (schema, _) = self.cached_schema(base, false).await?;
-                let tables = schema["tables"].as_array().into_iter().flatten().map(|t| {
-                    let fields: Vec<&Value> = schema::fields(t).iter().map(|f| &f["name"]).collect();
-                    json!({"id": t["id"], "name": t["name"], "fields": fields})
-                });
-                Ok(Value::Array(tables.collect()))
-            })
+            .through_cache(
+                format!("names|{base}|{version}"),
+                cache::META_TTL_SECS,
+                false,
+                || async {
+                    let (schema, _) = self.cached_schema(base, false).await?;
+                    let tables = schema["tables"].as_array().into_iter().flatten().map(|t| {
+                        let fields: Vec<&Value> =
+                            schema::fields(t).iter().map(|f| &f["name"]).collect();
+                        json!({"id": t["id"], "name": t["name"], "fields": fields})
+                    });
+                    Ok(Value::Array(tables.collect()))
+                },
+            )
             .await?;
         Ok(names)
     }
@@ -940,9 +1234,15 @@ impl Session<'_> {
     }
 
     /// One table's schema read from Airtable now (refreshing the cache).
-    pub async fn fresh_table_schema(&self, base: &str, table: &str) -> Result<Value, AirtableError> {
+    pub async fn fresh_table_schema(
+        &self,
+        base: &str,
+        table: &str,
+    ) -> Result<Value, AirtableError> {
         let (fresh, _) = self.cached_schema(base, true).await?;
-        schema::find_table(&fresh, table).cloned().ok_or_else(|| Self::no_table(base, table))
+        schema::find_table(&fresh, table)
+            .cloned()
+            .ok_or_else(|| Self::no_table(base, table))
     }
 
     fn no_table(base: &str, table: &str) -> AirtableError {
@@ -964,7 +1264,11 @@ impl Session<'_> {
     ) -> Result<(Page, CacheStatus), AirtableError> {
         let key = self.table_key(base, table).await?;
         let version = self.at.cache.version(&self.tenant, base, &key).await?;
-        let material = format!("page|{base}|{key}|{version}|{table}|{}|{}", query.describe(), offset.unwrap_or(""));
+        let material = format!(
+            "page|{base}|{key}|{version}|{table}|{}|{}",
+            query.describe(),
+            offset.unwrap_or("")
+        );
         let (v, status) = self
             .through_cache(material, cache::RECORDS_TTL_SECS, bypass, || async {
                 let p = self.list_page(base, table, query, offset).await?;
@@ -972,7 +1276,10 @@ impl Session<'_> {
             })
             .await?;
         Ok((
-            Page { records: v["records"].as_array().cloned().unwrap_or_default(), offset: v["offset"].as_str().map(str::to_owned) },
+            Page {
+                records: v["records"].as_array().cloned().unwrap_or_default(),
+                offset: v["offset"].as_str().map(str::to_owned),
+            },
             status,
         ))
     }
@@ -989,18 +1296,29 @@ impl Session<'_> {
         let version = self.at.cache.version(&self.tenant, base, &key).await?;
         let material = format!("all|{base}|{key}|{version}|{table}|{}", query.describe());
         let (v, status) = self
-            .through_cache(material, cache::RECORDS_TTL_SECS, bypass, || async { Ok(json!(self.list_all(base, table, query).await?)) })
+            .through_cache(material, cache::RECORDS_TTL_SECS, bypass, || async {
+                Ok(json!(self.list_all(base, table, query).await?))
+            })
             .await?;
         Ok((v.as_array().cloned().unwrap_or_default(), status))
     }
 
     /// One record, cached 60 s per table version.
-    pub async fn cached_record(&self, base: &str, table: &str, id: &str, bypass: bool) -> Result<(Value, CacheStatus), AirtableError> {
+    pub async fn cached_record(
+        &self,
+        base: &str,
+        table: &str,
+        id: &str,
+        bypass: bool,
+    ) -> Result<(Value, CacheStatus), AirtableError> {
         let key = self.table_key(base, table).await?;
         let version = self.at.cache.version(&self.tenant, base, &key).await?;
-        self.through_cache(format!("record|{base}|{key}|{version}|{id}"), cache::RECORDS_TTL_SECS, bypass, || {
-            self.get_record(base, table, id)
-        })
+        self.through_cache(
+            format!("record|{base}|{key}|{version}|{id}"),
+            cache::RECORDS_TTL_SECS,
+            bypass,
+            || self.get_record(base, table, id),
+        )
         .await
     }
 }
@@ -1012,12 +1330,22 @@ mod tests {
     #[test]
     fn both_error_shapes_and_the_429_shape_parse() {
         assert_eq!(
-            parse_error(422, r#"{"error":{"type":"INVALID_VALUE_FOR_COLUMN","message":"Field \"Age\" cannot accept the provided value"}}"#),
-            ("INVALID_VALUE_FOR_COLUMN".into(), "Field \"Age\" cannot accept the provided value".into())
+            parse_error(
+                422,
+                r#"{"error":{"type":"INVALID_VALUE_FOR_COLUMN","message":"Field \"Age\" cannot accept the provided value"}}"#
+            ),
+            (
+                "INVALID_VALUE_FOR_COLUMN".into(),
+                "Field \"Age\" cannot accept the provided value".into()
+            )
         );
         assert_eq!(parse_error(404, r#"{"error":"NOT_FOUND"}"#).0, "NOT_FOUND");
         assert_eq!(
-            parse_error(429, r#"{"errors":[{"error":"RATE_LIMIT_REACHED","message":"Rate limit exceeded"}]}"#).0,
+            parse_error(
+                429,
+                r#"{"errors":[{"error":"RATE_LIMIT_REACHED","message":"Rate limit exceeded"}]}"#
+            )
+            .0,
             "RATE_LIMIT_REACHED"
         );
         assert_eq!(parse_error(500, "<html>").0, "HTTP_500");
@@ -1025,13 +1353,26 @@ mod tests {
 
     #[test]
     fn airtable_errors_map_to_problems_with_the_type_kept() {
-        let e: ApiError =
-            AirtableError::Upstream { status: 403, kind: "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND".into(), message: "m".into() }.into();
+        let e: ApiError = AirtableError::Upstream {
+            status: 403,
+            kind: "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND".into(),
+            message: "m".into(),
+        }
+        .into();
         assert_eq!(e.status(), StatusCode::FORBIDDEN);
         let e: ApiError = AirtableError::RateLimited { retry_after: 30 }.into();
         assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
-        let e: ApiError = AirtableError::Upstream { status: 401, kind: "AUTHENTICATION_REQUIRED".into(), message: "m".into() }.into();
-        assert_eq!(e.status(), StatusCode::FAILED_DEPENDENCY, "the tenant's token failing is not the caller's 401");
+        let e: ApiError = AirtableError::Upstream {
+            status: 401,
+            kind: "AUTHENTICATION_REQUIRED".into(),
+            message: "m".into(),
+        }
+        .into();
+        assert_eq!(
+            e.status(),
+            StatusCode::FAILED_DEPENDENCY,
+            "the tenant's token failing is not the caller's 401"
+        );
     }
 
     #[test]
@@ -1046,7 +1387,10 @@ mod tests {
         let pairs = q.pairs(Some("itr1/rec1"));
         assert!(pairs.contains(&("sort[0][direction]".into(), "desc".into())));
         assert_eq!(pairs.iter().filter(|(k, _)| k == "fields[]").count(), 2);
-        assert!(pairs.contains(&("pageSize".into(), "100".into())), "capped at Airtable's page size");
+        assert!(
+            pairs.contains(&("pageSize".into(), "100".into())),
+            "capped at Airtable's page size"
+        );
         assert_eq!(q.body(None)["sort"][0]["direction"], "desc");
     }
 }

@@ -63,8 +63,16 @@ impl Progress {
         }
         // The store is first asked half a second in: most calls are over by then, and pay nothing.
         let checked = tokio::sync::Mutex::new(Instant::now());
-        let inner = Inner { report, cancel, last: AtomicU64::new(0), stopped: AtomicBool::new(false), checked };
-        Self { inner: Some(Arc::new(inner)) }
+        let inner = Inner {
+            report,
+            cancel,
+            last: AtomicU64::new(0),
+            stopped: AtomicBool::new(false),
+            checked,
+        };
+        Self {
+            inner: Some(Arc::new(inner)),
+        }
     }
 
     /// Reports `done` records (of `total`); only values above the last reported go out, so
@@ -75,21 +83,31 @@ impl Progress {
         if done == 0 || inner.last.fetch_max(done, Ordering::SeqCst) >= done {
             return;
         }
-        report(Report { done, total, message: message() });
+        report(Report {
+            done,
+            total,
+            message: message(),
+        });
     }
 
     /// The last value reported: a later step of the same call (the target read of a sync after
     /// its source read, the writes after a read) counts on from here, so progress keeps growing.
     pub fn current(&self) -> u64 {
-        self.inner.as_ref().map_or(0, |i| i.last.load(Ordering::SeqCst))
+        self.inner
+            .as_ref()
+            .map_or(0, |i| i.last.load(Ordering::SeqCst))
     }
 
     /// Whether the caller cancelled. Once true, stays true. The store is asked at most every
     /// half second (not in the first half second); the local signal (a closed connection) every
     /// time. Concurrent callers asking while the store is asked wait for its answer.
     pub async fn cancelled(&self) -> bool {
-        let Some(inner) = &self.inner else { return false };
-        let Some(cancel) = &inner.cancel else { return false };
+        let Some(inner) = &self.inner else {
+            return false;
+        };
+        let Some(cancel) = &inner.cancel else {
+            return false;
+        };
         if inner.stopped.load(Ordering::SeqCst) || cancel.cancelled_here() {
             inner.stopped.store(true, Ordering::SeqCst);
             return true;
@@ -130,17 +148,27 @@ mod tests {
     fn reports_only_go_forward() {
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = seen.clone();
-        let p = Progress::new(Some(Box::new(move |r: Report| sink.lock().unwrap().push(r.done))), None);
+        let p = Progress::new(
+            Some(Box::new(move |r: Report| sink.lock().unwrap().push(r.done))),
+            None,
+        );
         for done in [0, 10, 30, 20, 30, 40] {
             p.report(done, Some(40), || format!("{done}"));
         }
         assert_eq!(*seen.lock().unwrap(), vec![10, 30, 40]);
-        assert_eq!(p.current(), 40, "a next step of the call counts on from here");
+        assert_eq!(
+            p.current(),
+            40,
+            "a next step of the call counts on from here"
+        );
     }
 
     #[tokio::test]
     async fn the_store_is_asked_at_most_every_half_second_and_a_cancel_sticks() {
-        let (flag, asked) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+        let (flag, asked) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicU64::new(0)),
+        );
         let p = Progress::new(None, Some(Box::new(Flag(flag.clone(), asked.clone()))));
         let back_date = |p: &Progress| {
             *p.inner.as_ref().unwrap().checked.try_lock().unwrap() = Instant::now() - CHECK_EVERY;

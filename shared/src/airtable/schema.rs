@@ -28,7 +28,10 @@ pub struct FieldSpec {
 
 fn check_name(name: &str, path: String, errors: &mut Vec<FieldError>) {
     if name.trim().is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control) {
-        errors.push(FieldError::new(path, "must hold 1 to 255 printable characters"));
+        errors.push(FieldError::new(
+            path,
+            "must hold 1 to 255 printable characters",
+        ));
     }
 }
 
@@ -53,13 +56,24 @@ impl FieldSpec {
 
 /// Checks a new table (name, fields — the first is the primary field) and returns the body
 /// Airtable's meta API takes.
-pub fn table_definition(name: &str, description: Option<&str>, fields: &[FieldSpec]) -> Result<Value, Vec<FieldError>> {
+pub fn table_definition(
+    name: &str,
+    description: Option<&str>,
+    fields: &[FieldSpec],
+) -> Result<Value, Vec<FieldError>> {
     let mut errors = Vec::new();
     check_name(name, "name".into(), &mut errors);
     if fields.is_empty() {
-        errors.push(FieldError::new("fields", "a table needs at least one field (the first is its primary field)"));
+        errors.push(FieldError::new(
+            "fields",
+            "a table needs at least one field (the first is its primary field)",
+        ));
     }
-    let defs: Vec<Value> = fields.iter().enumerate().map(|(i, f)| f.definition(&format!("fields[{i}]."), &mut errors)).collect();
+    let defs: Vec<Value> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| f.definition(&format!("fields[{i}]."), &mut errors))
+        .collect();
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -71,8 +85,16 @@ pub fn table_definition(name: &str, description: Option<&str>, fields: &[FieldSp
 }
 
 /// Field types whose text a search looks into by default.
-pub const TEXT_TYPES: &[&str] =
-    &["singleLineText", "multilineText", "richText", "email", "url", "phoneNumber", "singleSelect", "multipleSelects"];
+pub const TEXT_TYPES: &[&str] = &[
+    "singleLineText",
+    "multilineText",
+    "richText",
+    "email",
+    "url",
+    "phoneNumber",
+    "singleSelect",
+    "multipleSelects",
+];
 
 /// Field types Airtable computes: they cannot be written.
 pub const COMPUTED_TYPES: &[&str] = &[
@@ -92,25 +114,41 @@ pub const COMPUTED_TYPES: &[&str] = &[
 ];
 
 /// Numeric field types.
-pub const NUMBER_TYPES: &[&str] = &["number", "currency", "percent", "duration", "rating", "count", "autoNumber"];
+pub const NUMBER_TYPES: &[&str] = &[
+    "number",
+    "currency",
+    "percent",
+    "duration",
+    "rating",
+    "count",
+    "autoNumber",
+];
 
 /// The table with this id, or (case-insensitively) this name.
 pub fn find_table<'a>(schema: &'a Value, table: &str) -> Option<&'a Value> {
     let tables = schema["tables"].as_array()?;
-    tables
-        .iter()
-        .find(|t| t["id"] == table)
-        .or_else(|| tables.iter().find(|t| t["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(table))))
+    tables.iter().find(|t| t["id"] == table).or_else(|| {
+        tables.iter().find(|t| {
+            t["name"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case(table))
+        })
+    })
 }
 
 /// The fields of a table schema, in Airtable's order.
 pub fn fields(table: &Value) -> &[Value] {
-    table["fields"].as_array().map(Vec::as_slice).unwrap_or_default()
+    table["fields"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
 }
 
 /// The field with this id or name.
 pub fn find_field<'a>(table: &'a Value, field: &str) -> Option<&'a Value> {
-    fields(table).iter().find(|f| f["id"] == field || f["name"] == field)
+    fields(table)
+        .iter()
+        .find(|f| f["id"] == field || f["name"] == field)
 }
 
 /// A field's type (`""` when missing).
@@ -120,7 +158,11 @@ pub fn field_type(field: &Value) -> &str {
 
 /// Names of the table's text-like fields.
 pub fn text_fields(table: &Value) -> Vec<String> {
-    fields(table).iter().filter(|f| TEXT_TYPES.contains(&field_type(f))).filter_map(|f| f["name"].as_str().map(str::to_owned)).collect()
+    fields(table)
+        .iter()
+        .filter(|f| TEXT_TYPES.contains(&field_type(f)))
+        .filter_map(|f| f["name"].as_str().map(str::to_owned))
+        .collect()
 }
 
 /// The opaque cursor for an Airtable offset.
@@ -130,7 +172,10 @@ pub fn encode_cursor(offset: &str) -> String {
 
 /// The offset inside a cursor this API returned.
 pub fn decode_cursor(cursor: &str) -> Option<String> {
-    URL_SAFE_NO_PAD.decode(cursor).ok().and_then(|b| String::from_utf8(b).ok())
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
 }
 
 #[cfg(test)]
@@ -143,7 +188,10 @@ mod tests {
         let schema = json!({"tables": [{"id": "tblAAAAAAAAAAAAAA", "name": "People", "fields": [
             {"id": "fld1", "name": "Name", "type": "singleLineText"}, {"id": "fld2", "name": "Age", "type": "number"},
             {"id": "fld3", "name": "Email", "type": "email"}]}]});
-        assert_eq!(find_table(&schema, "people").unwrap()["id"], "tblAAAAAAAAAAAAAA");
+        assert_eq!(
+            find_table(&schema, "people").unwrap()["id"],
+            "tblAAAAAAAAAAAAAA"
+        );
         assert!(find_table(&schema, "tblAAAAAAAAAAAAAA").is_some());
         assert!(find_table(&schema, "Other").is_none());
         let t = find_table(&schema, "People").unwrap();
@@ -153,7 +201,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_refuse_garbage() {
-        assert_eq!(decode_cursor(&encode_cursor("itr1/rec2")).as_deref(), Some("itr1/rec2"));
+        assert_eq!(
+            decode_cursor(&encode_cursor("itr1/rec2")).as_deref(),
+            Some("itr1/rec2")
+        );
         assert!(decode_cursor("%%%").is_none());
     }
 }

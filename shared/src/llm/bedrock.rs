@@ -7,13 +7,16 @@ use std::collections::HashMap;
 use aws_sdk_bedrockruntime::error::SdkError;
 use aws_sdk_bedrockruntime::operation::converse::ConverseError;
 use aws_sdk_bedrockruntime::types::{
-    ContentBlock, ConversationRole, ConverseOutput, InferenceConfiguration, Message as BrMessage, StopReason, SystemContentBlock, Tool,
-    ToolConfiguration, ToolInputSchema, ToolResultBlock, ToolResultContentBlock, ToolResultStatus, ToolSpecification, ToolUseBlock,
+    ContentBlock, ConversationRole, ConverseOutput, InferenceConfiguration, Message as BrMessage,
+    StopReason, SystemContentBlock, Tool, ToolConfiguration, ToolInputSchema, ToolResultBlock,
+    ToolResultContentBlock, ToolResultStatus, ToolSpecification, ToolUseBlock,
 };
 use aws_smithy_types::{Document, Number};
 use serde_json::Value;
 
-use super::{Block, BoxFuture, LlmError, OnText, Provider, Request, Response, Speaker, Stop, Usage};
+use super::{
+    Block, BoxFuture, LlmError, OnText, Provider, Request, Response, Speaker, Stop, Usage,
+};
 
 pub struct Bedrock {
     client: aws_sdk_bedrockruntime::Client,
@@ -38,7 +41,11 @@ pub(crate) fn to_document(v: &Value) -> Document {
         }),
         Value::String(s) => Document::String(s.clone()),
         Value::Array(a) => Document::Array(a.iter().map(to_document).collect()),
-        Value::Object(o) => Document::Object(o.iter().map(|(k, v)| (k.clone(), to_document(v))).collect::<HashMap<_, _>>()),
+        Value::Object(o) => Document::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), to_document(v)))
+                .collect::<HashMap<_, _>>(),
+        ),
     }
 }
 
@@ -49,15 +56,22 @@ pub(crate) fn to_json(d: &Document) -> Value {
         Document::Bool(b) => Value::Bool(*b),
         Document::Number(Number::PosInt(u)) => Value::from(*u),
         Document::Number(Number::NegInt(i)) => Value::from(*i),
-        Document::Number(Number::Float(f)) => serde_json::Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null),
+        Document::Number(Number::Float(f)) => serde_json::Number::from_f64(*f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
         Document::String(s) => Value::String(s.clone()),
         Document::Array(a) => Value::Array(a.iter().map(to_json).collect()),
-        Document::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+        Document::Object(o) => {
+            Value::Object(o.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+        }
     }
 }
 
 fn build_err(e: impl std::fmt::Display) -> LlmError {
-    LlmError::Refused { status: 400, message: format!("could not build the Bedrock request: {e}") }
+    LlmError::Refused {
+        status: 400,
+        message: format!("could not build the Bedrock request: {e}"),
+    }
 }
 
 /// `toolResult.status` is documented for Anthropic Claude and Amazon Nova models only.
@@ -78,20 +92,32 @@ fn to_messages(request: &Request, model: &str) -> Result<Vec<BrMessage>, LlmErro
             for b in &m.content {
                 content.push(match b {
                     Block::Text { text } => ContentBlock::Text(text.clone()),
-                    Block::ToolUse { id, name, input, .. } => ContentBlock::ToolUse(
+                    Block::ToolUse {
+                        id, name, input, ..
+                    } => ContentBlock::ToolUse(
                         ToolUseBlock::builder()
                             .tool_use_id(id)
                             .name(name)
                             // Converse wants an object; a malformed call is recorded as `{}`.
-                            .input(if input.is_object() { to_document(input) } else { Document::Object(HashMap::new()) })
+                            .input(if input.is_object() {
+                                to_document(input)
+                            } else {
+                                Document::Object(HashMap::new())
+                            })
                             .build()
                             .map_err(build_err)?,
                     ),
-                    Block::ToolResult { id, content, is_error } => ContentBlock::ToolResult(
+                    Block::ToolResult {
+                        id,
+                        content,
+                        is_error,
+                    } => ContentBlock::ToolResult(
                         ToolResultBlock::builder()
                             .tool_use_id(id)
                             // Converse wants a JSON object here.
-                            .content(ToolResultContentBlock::Json(to_document(&if content.is_object() {
+                            .content(ToolResultContentBlock::Json(to_document(&if content
+                                .is_object()
+                            {
                                 content.clone()
                             } else {
                                 serde_json::json!({ "result": content })
@@ -106,7 +132,11 @@ fn to_messages(request: &Request, model: &str) -> Result<Vec<BrMessage>, LlmErro
                     ),
                 });
             }
-            BrMessage::builder().role(role).set_content(Some(content)).build().map_err(build_err)
+            BrMessage::builder()
+                .role(role)
+                .set_content(Some(content))
+                .build()
+                .map_err(build_err)
         })
         .collect()
 }
@@ -119,8 +149,17 @@ fn from_output(output: Option<&ConverseOutput>, stop: &StopReason, usage: Usage)
                 ContentBlock::Text(t) => content.push(Block::Text { text: t.clone() }),
                 ContentBlock::ToolUse(t) => {
                     let input = to_json(t.input());
-                    let (input, malformed) = if input.is_object() { (input, None) } else { (Value::Null, Some(input.to_string())) };
-                    content.push(Block::ToolUse { id: t.tool_use_id().to_owned(), name: t.name().to_owned(), input, malformed });
+                    let (input, malformed) = if input.is_object() {
+                        (input, None)
+                    } else {
+                        (Value::Null, Some(input.to_string()))
+                    };
+                    content.push(Block::ToolUse {
+                        id: t.tool_use_id().to_owned(),
+                        name: t.name().to_owned(),
+                        input,
+                        malformed,
+                    });
                 }
                 _ => {}
             }
@@ -132,22 +171,30 @@ fn from_output(output: Option<&ConverseOutput>, stop: &StopReason, usage: Usage)
         StopReason::MaxTokens => Stop::MaxTokens,
         _ => Stop::Other,
     };
-    Response { content, stop, usage }
+    Response {
+        content,
+        stop,
+        usage,
+    }
 }
 
 fn map_error(e: SdkError<ConverseError>) -> LlmError {
     match e {
         SdkError::ServiceError(se) => match se.into_err() {
-            ConverseError::ThrottlingException(_) | ConverseError::ServiceUnavailableException(_) => LlmError::Throttled,
-            ConverseError::ValidationException(v) => {
-                LlmError::Refused { status: 400, message: v.message().unwrap_or("invalid request").to_owned() }
-            }
-            ConverseError::AccessDeniedException(_) => {
-                LlmError::Refused { status: 403, message: "access to the model is denied (model access or IAM)".into() }
-            }
-            ConverseError::ResourceNotFoundException(_) => {
-                LlmError::Refused { status: 404, message: "the model does not exist in this region".into() }
-            }
+            ConverseError::ThrottlingException(_)
+            | ConverseError::ServiceUnavailableException(_) => LlmError::Throttled,
+            ConverseError::ValidationException(v) => LlmError::Refused {
+                status: 400,
+                message: v.message().unwrap_or("invalid request").to_owned(),
+            },
+            ConverseError::AccessDeniedException(_) => LlmError::Refused {
+                status: 403,
+                message: "access to the model is denied (model access or IAM)".into(),
+            },
+            ConverseError::ResourceNotFoundException(_) => LlmError::Refused {
+                status: 404,
+                message: "the model does not exist in this region".into(),
+            },
             other => LlmError::Unavailable(other.to_string()),
         },
         other => LlmError::Unavailable(other.to_string()),
@@ -159,7 +206,11 @@ impl Provider for Bedrock {
         &self.model
     }
 
-    fn converse<'a>(&'a self, request: &'a Request, on_text: OnText<'a>) -> BoxFuture<'a, Result<Response, LlmError>> {
+    fn converse<'a>(
+        &'a self,
+        request: &'a Request,
+        on_text: OnText<'a>,
+    ) -> BoxFuture<'a, Result<Response, LlmError>> {
         Box::pin(async move {
             let mut call = self
                 .client
@@ -167,7 +218,11 @@ impl Provider for Bedrock {
                 .model_id(&self.model)
                 .system(SystemContentBlock::Text(request.system.clone()))
                 .set_messages(Some(to_messages(request, &self.model)?))
-                .inference_config(InferenceConfiguration::builder().max_tokens(request.max_tokens.min(i32::MAX as u32) as i32).build());
+                .inference_config(
+                    InferenceConfiguration::builder()
+                        .max_tokens(request.max_tokens.min(i32::MAX as u32) as i32)
+                        .build(),
+                );
             if !request.tools.is_empty() {
                 let tools = request
                     .tools
@@ -182,16 +237,33 @@ impl Provider for Bedrock {
                             .map_err(build_err)
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                call = call.tool_config(ToolConfiguration::builder().set_tools(Some(tools)).build().map_err(build_err)?);
+                call = call.tool_config(
+                    ToolConfiguration::builder()
+                        .set_tools(Some(tools))
+                        .build()
+                        .map_err(build_err)?,
+                );
             }
             let out = call.send().await.map_err(map_error)?;
             let usage = out
                 .usage()
-                .map(|u| Usage { input_tokens: u.input_tokens().max(0) as u64, output_tokens: u.output_tokens().max(0) as u64 })
+                .map(|u| Usage {
+                    input_tokens: u.input_tokens().max(0) as u64,
+                    output_tokens: u.output_tokens().max(0) as u64,
+                })
                 .unwrap_or_default();
             let response = from_output(out.output(), out.stop_reason(), usage);
-            let text: String =
-                response.content.iter().filter_map(|b| if let Block::Text { text } = b { Some(text.as_str()) } else { None }).collect();
+            let text: String = response
+                .content
+                .iter()
+                .filter_map(|b| {
+                    if let Block::Text { text } = b {
+                        Some(text.as_str())
+                    } else {
+                        None
+                    }
+                })
+                .collect();
             if !text.is_empty() {
                 on_text(&text);
             }
@@ -214,7 +286,12 @@ mod tests {
     use serde_json::json;
 
     fn usage(i: i32, o: i32) -> TokenUsage {
-        TokenUsage::builder().input_tokens(i).output_tokens(o).total_tokens(i + o).build().unwrap()
+        TokenUsage::builder()
+            .input_tokens(i)
+            .output_tokens(o)
+            .total_tokens(i + o)
+            .build()
+            .unwrap()
     }
 
     fn request(messages: Vec<Message>) -> Request {
@@ -248,7 +325,11 @@ mod tests {
                     .unwrap();
                 ConverseResult::builder()
                     .output(ConverseOutput::Message(
-                        BrMessage::builder().role(ConversationRole::Assistant).content(ContentBlock::ToolUse(tool_use)).build().unwrap(),
+                        BrMessage::builder()
+                            .role(ConversationRole::Assistant)
+                            .content(ContentBlock::ToolUse(tool_use))
+                            .build()
+                            .unwrap(),
                     ))
                     .stop_reason(StopReason::ToolUse)
                     .usage(usage(100, 20))
@@ -276,27 +357,63 @@ mod tests {
                     .build()
                     .unwrap()
             });
-        let client = mock_client!(aws_sdk_bedrockruntime, RuleMode::Sequential, [&asks_for_tool, &answers]);
+        let client = mock_client!(
+            aws_sdk_bedrockruntime,
+            RuleMode::Sequential,
+            [&asks_for_tool, &answers]
+        );
         let bedrock = Bedrock::new(client, "anthropic.test".into());
         let seen = std::sync::Mutex::new(String::new());
         let on_text = |t: &str| seen.lock().unwrap().push_str(t);
 
         let mut messages = vec![Message::user_text("Which tables are there?")];
-        let first = bedrock.converse(&request(messages.clone()), &on_text).await.unwrap();
+        let first = bedrock
+            .converse(&request(messages.clone()), &on_text)
+            .await
+            .unwrap();
         assert_eq!(first.stop, Stop::ToolUse);
-        assert_eq!(first.usage, Usage { input_tokens: 100, output_tokens: 20 });
-        let Block::ToolUse { id, name, input, malformed: None } = &first.content[0] else { panic!("{first:?}") };
+        assert_eq!(
+            first.usage,
+            Usage {
+                input_tokens: 100,
+                output_tokens: 20
+            }
+        );
+        let Block::ToolUse {
+            id,
+            name,
+            input,
+            malformed: None,
+        } = &first.content[0]
+        else {
+            panic!("{first:?}")
+        };
         assert_eq!((id.as_str(), name.as_str()), ("tu1", "list_tables"));
         assert_eq!(input, &json!({"base_id": "appAAAAAAAAAAAAAA"}));
 
-        messages.push(Message { role: Speaker::Assistant, content: first.content.clone() });
+        messages.push(Message {
+            role: Speaker::Assistant,
+            content: first.content.clone(),
+        });
         messages.push(Message {
             role: Speaker::User,
-            content: vec![Block::ToolResult { id: "tu1".into(), content: json!({"tables": [{"name": "People"}]}), is_error: false }],
+            content: vec![Block::ToolResult {
+                id: "tu1".into(),
+                content: json!({"tables": [{"name": "People"}]}),
+                is_error: false,
+            }],
         });
-        let second = bedrock.converse(&request(messages), &on_text).await.unwrap();
+        let second = bedrock
+            .converse(&request(messages), &on_text)
+            .await
+            .unwrap();
         assert_eq!(second.stop, Stop::EndTurn);
-        assert_eq!(second.content, vec![Block::Text { text: "There is one table: People.".into() }]);
+        assert_eq!(
+            second.content,
+            vec![Block::Text {
+                text: "There is one table: People.".into()
+            }]
+        );
         assert_eq!(*seen.lock().unwrap(), "There is one table: People.");
         assert_eq!(asks_for_tool.num_calls(), 1);
         assert_eq!(answers.num_calls(), 1);
@@ -304,11 +421,17 @@ mod tests {
 
     #[tokio::test]
     async fn throttling_is_reported_as_throttled() {
-        let throttled = mock!(aws_sdk_bedrockruntime::Client::converse)
-            .then_error(|| ConverseError::ThrottlingException(ThrottlingException::builder().message("slow down").build()));
+        let throttled = mock!(aws_sdk_bedrockruntime::Client::converse).then_error(|| {
+            ConverseError::ThrottlingException(
+                ThrottlingException::builder().message("slow down").build(),
+            )
+        });
         let client = mock_client!(aws_sdk_bedrockruntime, [&throttled]);
         let bedrock = Bedrock::new(client, "anthropic.test".into());
-        let err = bedrock.converse(&request(vec![Message::user_text("hi")]), &|_| {}).await.unwrap_err();
+        let err = bedrock
+            .converse(&request(vec![Message::user_text("hi")]), &|_| {})
+            .await
+            .unwrap_err();
         assert!(matches!(err, LlmError::Throttled), "{err:?}");
     }
 

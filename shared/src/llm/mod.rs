@@ -58,7 +58,10 @@ pub struct Message {
 
 impl Message {
     pub fn user_text(text: impl Into<String>) -> Self {
-        Self { role: Speaker::User, content: vec![Block::Text { text: text.into() }] }
+        Self {
+            role: Speaker::User,
+            content: vec![Block::Text { text: text.into() }],
+        }
     }
 
     /// The message's text blocks, joined.
@@ -144,7 +147,11 @@ pub trait Provider: Send + Sync {
     fn model(&self) -> &str;
     /// One call; `on_text` receives text as it streams (providers that do not stream call it
     /// once with the whole text).
-    fn converse<'a>(&'a self, request: &'a Request, on_text: OnText<'a>) -> BoxFuture<'a, Result<Response, LlmError>>;
+    fn converse<'a>(
+        &'a self,
+        request: &'a Request,
+        on_text: OnText<'a>,
+    ) -> BoxFuture<'a, Result<Response, LlmError>>;
 }
 
 /// Dollars per million tokens.
@@ -176,8 +183,22 @@ impl Default for Prices {
             ("gemini-2.0-flash", 0.1, 0.4),
         ];
         Self {
-            models: known.into_iter().map(|(m, i, o)| (m.to_owned(), Price { input: i, output: o })).collect(),
-            fallback: Price { input: 15.0, output: 75.0 },
+            models: known
+                .into_iter()
+                .map(|(m, i, o)| {
+                    (
+                        m.to_owned(),
+                        Price {
+                            input: i,
+                            output: o,
+                        },
+                    )
+                })
+                .collect(),
+            fallback: Price {
+                input: 15.0,
+                output: 75.0,
+            },
         }
     }
 }
@@ -188,8 +209,12 @@ impl Prices {
         let mut prices = Self::default();
         if let Some(raw) = overrides.filter(|r| !r.trim().is_empty()) {
             let extra: HashMap<String, Price> = serde_json::from_str(raw)?;
-            if extra.values().any(|p| !(p.input >= 0.0 && p.output >= 0.0 && p.input.is_finite() && p.output.is_finite())) {
-                return Err(serde::de::Error::custom("prices must be finite and not negative"));
+            if extra.values().any(|p| {
+                !(p.input >= 0.0 && p.output >= 0.0 && p.input.is_finite() && p.output.is_finite())
+            }) {
+                return Err(serde::de::Error::custom(
+                    "prices must be finite and not negative",
+                ));
             }
             prices.models.extend(extra);
         }
@@ -242,10 +267,24 @@ pub enum LlmConfig {
 }
 
 /// Builds the configured provider (once per cold start).
-pub fn provider(config: &LlmConfig, bedrock: &aws_sdk_bedrockruntime::Client) -> Option<std::sync::Arc<dyn Provider>> {
+pub fn provider(
+    config: &LlmConfig,
+    bedrock: &aws_sdk_bedrockruntime::Client,
+) -> Option<std::sync::Arc<dyn Provider>> {
     match config {
-        LlmConfig::Bedrock { model } => Some(std::sync::Arc::new(Bedrock::new(bedrock.clone(), model.clone()))),
-        LlmConfig::OpenAi { base_url, api_key, model } => Some(std::sync::Arc::new(OpenAi::new(base_url, api_key.clone(), model.clone()))),
+        LlmConfig::Bedrock { model } => Some(std::sync::Arc::new(Bedrock::new(
+            bedrock.clone(),
+            model.clone(),
+        ))),
+        LlmConfig::OpenAi {
+            base_url,
+            api_key,
+            model,
+        } => Some(std::sync::Arc::new(OpenAi::new(
+            base_url,
+            api_key.clone(),
+            model.clone(),
+        ))),
         LlmConfig::None => None,
     }
 }
@@ -257,16 +296,48 @@ mod tests {
     #[test]
     fn costs_are_micro_dollars_and_unknown_models_are_priced_high() {
         let prices = Prices::parse(Some(r#"{"scripted": {"input": 1.0, "output": 2.0}}"#)).unwrap();
-        assert_eq!(prices.cost_micros("scripted", Usage { input_tokens: 1000, output_tokens: 500 }), 2000);
-        assert_eq!(prices.cost_micros("gpt-4o", Usage { input_tokens: 1_000_000, output_tokens: 0 }), 2_500_000);
-        assert_eq!(prices.of("never-heard-of-it"), Price { input: 15.0, output: 75.0 });
+        assert_eq!(
+            prices.cost_micros(
+                "scripted",
+                Usage {
+                    input_tokens: 1000,
+                    output_tokens: 500
+                }
+            ),
+            2000
+        );
+        assert_eq!(
+            prices.cost_micros(
+                "gpt-4o",
+                Usage {
+                    input_tokens: 1_000_000,
+                    output_tokens: 0
+                }
+            ),
+            2_500_000
+        );
+        assert_eq!(
+            prices.of("never-heard-of-it"),
+            Price {
+                input: 15.0,
+                output: 75.0
+            }
+        );
         assert!(Prices::parse(Some("not json")).is_err());
-        assert!(Prices::parse(Some(r#"{"m": {"input": -1, "output": 1}}"#)).is_err(), "a negative price would make calls free");
+        assert!(
+            Prices::parse(Some(r#"{"m": {"input": -1, "output": 1}}"#)).is_err(),
+            "a negative price would make calls free"
+        );
     }
 
     #[test]
     fn blocks_serialise_with_a_type_tag() {
-        let b = Block::ToolUse { id: "t1".into(), name: "list_bases".into(), input: serde_json::json!({}), malformed: None };
+        let b = Block::ToolUse {
+            id: "t1".into(),
+            name: "list_bases".into(),
+            input: serde_json::json!({}),
+            malformed: None,
+        };
         assert_eq!(
             serde_json::to_value(&b).unwrap(),
             serde_json::json!({"type": "toolUse", "id": "t1", "name": "list_bases", "input": {}})

@@ -8,7 +8,9 @@ use futures::StreamExt;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use super::{Block, BoxFuture, LlmError, OnText, Provider, Request, Response, Speaker, Stop, Usage};
+use super::{
+    Block, BoxFuture, LlmError, OnText, Provider, Request, Response, Speaker, Stop, Usage,
+};
 
 /// Attempts per call on 429 and 5xx.
 const ATTEMPTS: u32 = 3;
@@ -27,7 +29,12 @@ impl OpenAi {
             .connect_timeout(Duration::from_secs(5))
             .build()
             .unwrap_or_default();
-        Self { http, url: format!("{}/chat/completions", base_url.trim_end_matches('/')), api_key, model }
+        Self {
+            http,
+            url: format!("{}/chat/completions", base_url.trim_end_matches('/')),
+            api_key,
+            model,
+        }
     }
 }
 
@@ -102,12 +109,18 @@ impl Assembly {
                 output_tokens: u["completion_tokens"].as_u64().unwrap_or(0),
             };
         }
-        let Some(choice) = v["choices"].get(0) else { return };
+        let Some(choice) = v["choices"].get(0) else {
+            return;
+        };
         if let Some(f) = choice["finish_reason"].as_str() {
             self.finish = Some(f.to_owned());
         }
         // A streamed chunk carries `delta`; a whole answer carries `message`.
-        let delta = if choice.get("delta").is_some() { &choice["delta"] } else { &choice["message"] };
+        let delta = if choice.get("delta").is_some() {
+            &choice["delta"]
+        } else {
+            &choice["message"]
+        };
         if let Some(t) = delta["content"].as_str().filter(|t| !t.is_empty()) {
             on_text(t);
             self.text.push_str(t);
@@ -117,7 +130,9 @@ impl Assembly {
             let index = match call["index"].as_u64() {
                 Some(i) => i as usize,
                 None => match call["id"].as_str() {
-                    Some(id) if self.calls.last().is_none_or(|last| last.0 != id) => self.calls.len(),
+                    Some(id) if self.calls.last().is_none_or(|last| last.0 != id) => {
+                        self.calls.len()
+                    }
                     _ => self.calls.len().saturating_sub(1),
                 },
             };
@@ -144,8 +159,17 @@ impl Assembly {
         }
         for (i, (id, name, args)) in self.calls.into_iter().enumerate() {
             let (input, malformed) = parse_arguments(&args);
-            let id = if id.is_empty() { format!("call_{i}") } else { id };
-            content.push(Block::ToolUse { id, name, input, malformed });
+            let id = if id.is_empty() {
+                format!("call_{i}")
+            } else {
+                id
+            };
+            content.push(Block::ToolUse {
+                id,
+                name,
+                input,
+                malformed,
+            });
         }
         let has_calls = content.iter().any(|b| matches!(b, Block::ToolUse { .. }));
         let stop = match self.finish.as_deref() {
@@ -154,7 +178,11 @@ impl Assembly {
             Some("length") => Stop::MaxTokens,
             Some(_) => Stop::Other,
         };
-        Response { content, stop, usage: self.usage }
+        Response {
+            content,
+            stop,
+            usage: self.usage,
+        }
     }
 }
 
@@ -164,7 +192,10 @@ impl OpenAi {
         if let Some(key) = &self.api_key {
             req = req.bearer_auth(key.expose_secret());
         }
-        let res = req.send().await.map_err(|e| LlmError::Unavailable(format!("request failed: {}", e.without_url())))?;
+        let res = req
+            .send()
+            .await
+            .map_err(|e| LlmError::Unavailable(format!("request failed: {}", e.without_url())))?;
         let status = res.status().as_u16();
         if status == 429 {
             return Err(LlmError::Throttled);
@@ -181,11 +212,16 @@ impl OpenAi {
                 LlmError::Refused { status, message }
             });
         }
-        let is_stream =
-            res.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("text/event-stream"));
+        let is_stream = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("text/event-stream"));
         let mut asm = Assembly::default();
         if !is_stream {
-            let v: Value = res.json().await.map_err(|e| LlmError::Unavailable(format!("unreadable answer: {}", e.without_url())))?;
+            let v: Value = res.json().await.map_err(|e| {
+                LlmError::Unavailable(format!("unreadable answer: {}", e.without_url()))
+            })?;
             asm.chunk(&v, on_text);
             return Ok(asm.finish());
         }
@@ -193,18 +229,26 @@ impl OpenAi {
         // Bytes, not text: a character can be split across network chunks.
         let mut buf: Vec<u8> = Vec::new();
         while let Some(bytes) = stream.next().await {
-            let bytes = bytes.map_err(|e| LlmError::Unavailable(format!("stream broke: {}", e.without_url())))?;
+            let bytes = bytes
+                .map_err(|e| LlmError::Unavailable(format!("stream broke: {}", e.without_url())))?;
             buf.extend_from_slice(&bytes);
             while let Some(end) = buf.iter().position(|b| *b == b'\n') {
                 let line = String::from_utf8_lossy(&buf[..end]).trim().to_owned();
                 buf.drain(..=end);
-                let Some(data) = line.strip_prefix("data:").map(str::trim) else { continue };
+                let Some(data) = line.strip_prefix("data:").map(str::trim) else {
+                    continue;
+                };
                 if data == "[DONE]" {
                     return Ok(asm.finish());
                 }
                 if let Ok(v) = serde_json::from_str::<Value>(data) {
                     if let Some(e) = v.get("error") {
-                        return Err(LlmError::Unavailable(e["message"].as_str().unwrap_or("error in stream").to_owned()));
+                        return Err(LlmError::Unavailable(
+                            e["message"]
+                                .as_str()
+                                .unwrap_or("error in stream")
+                                .to_owned(),
+                        ));
                     }
                     asm.chunk(&v, on_text);
                 }
@@ -219,7 +263,11 @@ impl Provider for OpenAi {
         &self.model
     }
 
-    fn converse<'a>(&'a self, request: &'a Request, on_text: OnText<'a>) -> BoxFuture<'a, Result<Response, LlmError>> {
+    fn converse<'a>(
+        &'a self,
+        request: &'a Request,
+        on_text: OnText<'a>,
+    ) -> BoxFuture<'a, Result<Response, LlmError>> {
         Box::pin(async move {
             let mut body = json!({
                 "model": self.model,
@@ -246,7 +294,8 @@ impl Provider for OpenAi {
                 attempt += 1;
                 match self.once(&body, &forward).await {
                     Err(LlmError::Throttled | LlmError::Unavailable(_))
-                        if attempt < ATTEMPTS && !emitted.load(std::sync::atomic::Ordering::Relaxed) =>
+                        if attempt < ATTEMPTS
+                            && !emitted.load(std::sync::atomic::Ordering::Relaxed) =>
                     {
                         tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(attempt))).await;
                     }
@@ -280,12 +329,25 @@ mod tests {
         let r = asm.finish();
         assert_eq!(*seen.lock().unwrap(), "Let me look.");
         assert_eq!(r.stop, Stop::ToolUse);
-        assert_eq!(r.usage, Usage { input_tokens: 12, output_tokens: 7 });
+        assert_eq!(
+            r.usage,
+            Usage {
+                input_tokens: 12,
+                output_tokens: 7
+            }
+        );
         assert_eq!(
             r.content[1],
-            Block::ToolUse { id: "call_1".into(), name: "list_tables".into(), input: json!({"base_id": "app1"}), malformed: None }
+            Block::ToolUse {
+                id: "call_1".into(),
+                name: "list_tables".into(),
+                input: json!({"base_id": "app1"}),
+                malformed: None
+            }
         );
-        assert!(matches!(&r.content[2], Block::ToolUse { malformed: Some(raw), .. } if raw == "{oops"));
+        assert!(
+            matches!(&r.content[2], Block::ToolUse { malformed: Some(raw), .. } if raw == "{oops")
+        );
     }
 
     #[test]
@@ -296,11 +358,20 @@ mod tests {
                 Message::user_text("hi"),
                 Message {
                     role: Speaker::Assistant,
-                    content: vec![Block::ToolUse { id: "c1".into(), name: "list_bases".into(), input: json!({}), malformed: None }],
+                    content: vec![Block::ToolUse {
+                        id: "c1".into(),
+                        name: "list_bases".into(),
+                        input: json!({}),
+                        malformed: None,
+                    }],
                 },
                 Message {
                     role: Speaker::User,
-                    content: vec![Block::ToolResult { id: "c1".into(), content: json!({"bases": []}), is_error: false }],
+                    content: vec![Block::ToolResult {
+                        id: "c1".into(),
+                        content: json!({"bases": []}),
+                        is_error: false,
+                    }],
                 },
             ],
             tools: vec![],
@@ -310,7 +381,10 @@ mod tests {
         assert_eq!(m[0]["role"], "system");
         assert_eq!(m[2]["tool_calls"][0]["function"]["arguments"], "{}");
         assert_eq!(m[2]["content"], Value::Null);
-        assert_eq!(m[3], json!({"role": "tool", "tool_call_id": "c1", "content": "{\"bases\":[]}"}));
+        assert_eq!(
+            m[3],
+            json!({"role": "tool", "tool_call_id": "c1", "content": "{\"bases\":[]}"})
+        );
         assert_eq!(m.len(), 4);
     }
 
@@ -326,7 +400,9 @@ mod tests {
         }
         let r = asm.finish();
         assert_eq!(r.content.len(), 2);
-        assert!(matches!(&r.content[1], Block::ToolUse { id, input, .. } if id == "b" && input == &json!({"x": 1})));
+        assert!(
+            matches!(&r.content[1], Block::ToolUse { id, input, .. } if id == "b" && input == &json!({"x": 1}))
+        );
     }
 
     #[test]

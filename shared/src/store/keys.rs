@@ -5,7 +5,10 @@
 //! tenants. The few global items are lookups that must be found before a tenant is known
 //! (an email at login, an API key's hash, a user's sessions).
 
-use crate::ids::{ApiKeyId, ChatId, Email, ExecutionId, FileId, InvitationId, SagaId, SessionId, TenantId, UserId, WorkflowId};
+use crate::ids::{
+    ApiKeyId, ChatId, Email, ExecutionId, FileId, InvitationId, SagaId, SessionId, TenantId,
+    UserId, WorkflowId,
+};
 
 /// A primary key (or GSI1 key) of one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +19,10 @@ pub struct Key {
 
 impl Key {
     pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
-        Self { pk: pk.into(), sk: sk.into() }
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
     }
 }
 
@@ -60,7 +66,10 @@ pub fn session(user: &UserId, session: &SessionId) -> Key {
 
 /// All sessions of a user.
 pub fn sessions_of(user: &UserId) -> Prefix {
-    Prefix { pk: user_pk(user), sk_prefix: "SESSION#".into() }
+    Prefix {
+        pk: user_pk(user),
+        sk_prefix: "SESSION#".into(),
+    }
 }
 
 /// API-key hash → tenant, key id and role. Unique by condition, like emails.
@@ -87,12 +96,18 @@ pub fn member_gsi1(tenant: &TenantId, user: &UserId) -> Key {
 
 /// All members of a tenant.
 pub fn members_of(tenant: &TenantId) -> Prefix {
-    Prefix { pk: tenant_pk(tenant), sk_prefix: "MEMBER#".into() }
+    Prefix {
+        pk: tenant_pk(tenant),
+        sk_prefix: "MEMBER#".into(),
+    }
 }
 
 /// All tenants a user belongs to (GSI1).
 pub fn tenants_of(user: &UserId) -> Prefix {
-    Prefix { pk: user_pk(user), sk_prefix: "T#".into() }
+    Prefix {
+        pk: user_pk(user),
+        sk_prefix: "T#".into(),
+    }
 }
 
 /// A pending invitation.
@@ -102,7 +117,10 @@ pub fn invitation(tenant: &TenantId, invitation: &InvitationId) -> Key {
 
 /// All pending invitations of a tenant.
 pub fn invitations_of(tenant: &TenantId) -> Prefix {
-    Prefix { pk: tenant_pk(tenant), sk_prefix: "INVITE#".into() }
+    Prefix {
+        pk: tenant_pk(tenant),
+        sk_prefix: "INVITE#".into(),
+    }
 }
 
 /// An API key's record (name, prefix, role; never the secret).
@@ -112,7 +130,10 @@ pub fn api_key(tenant: &TenantId, key: &ApiKeyId) -> Key {
 
 /// All API keys of a tenant.
 pub fn api_keys_of(tenant: &TenantId) -> Prefix {
-    Prefix { pk: tenant_pk(tenant), sk_prefix: "APIKEY#".into() }
+    Prefix {
+        pk: tenant_pk(tenant),
+        sk_prefix: "APIKEY#".into(),
+    }
 }
 
 /// The tenant's Airtable connection (KMS-encrypted token, status).
@@ -157,7 +178,10 @@ pub fn file(tenant: &TenantId, file: &FileId) -> Key {
 }
 
 pub fn files_of(tenant: &TenantId) -> Prefix {
-    Prefix { pk: tenant_pk(tenant), sk_prefix: "FILE#".into() }
+    Prefix {
+        pk: tenant_pk(tenant),
+        sk_prefix: "FILE#".into(),
+    }
 }
 
 // ---- sagas ----
@@ -168,7 +192,10 @@ pub fn saga(tenant: &TenantId, saga: &SagaId) -> Key {
 }
 
 pub fn sagas_of(tenant: &TenantId) -> Prefix {
-    Prefix { pk: tenant_pk(tenant), sk_prefix: "SAGA#".into() }
+    Prefix {
+        pk: tenant_pk(tenant),
+        sk_prefix: "SAGA#".into(),
+    }
 }
 
 /// What one step of a saga did (the data its compensation needs: created ids, snapshots).
@@ -184,7 +211,10 @@ pub fn workflow(tenant: &TenantId, workflow: &WorkflowId) -> Key {
 }
 
 pub fn workflows_of(tenant: &TenantId) -> Prefix {
-    Prefix { pk: tenant_pk(tenant), sk_prefix: "WF#".into() }
+    Prefix {
+        pk: tenant_pk(tenant),
+        sk_prefix: "WF#".into(),
+    }
 }
 
 /// A workspace secret (`{{secrets.NAME}}` in workflows).
@@ -193,7 +223,10 @@ pub fn secret(tenant: &TenantId, name: &str) -> Key {
 }
 
 pub fn secrets_of(tenant: &TenantId) -> Prefix {
-    Prefix { pk: tenant_pk(tenant), sk_prefix: "SECRET#".into() }
+    Prefix {
+        pk: tenant_pk(tenant),
+        sk_prefix: "SECRET#".into(),
+    }
 }
 
 /// Webhook workflow id → tenant: found before any tenant is known, like an API key's hash.
@@ -212,21 +245,33 @@ pub fn execution(tenant: &TenantId, execution: &ExecutionId) -> Key {
 }
 
 pub fn execution_gsi1(tenant: &TenantId, workflow: &WorkflowId, execution: &ExecutionId) -> Key {
-    Key::new(format!("{}#WF#{workflow}", tenant_pk(tenant)), format!("WFX#{execution}"))
+    Key::new(
+        format!("{}#WF#{workflow}", tenant_pk(tenant)),
+        format!("WFX#{execution}"),
+    )
 }
 
 /// The runs of a workflow (GSI1), oldest first.
 pub fn executions_of(tenant: &TenantId, workflow: &WorkflowId) -> Prefix {
-    Prefix { pk: format!("{}#WF#{workflow}", tenant_pk(tenant)), sk_prefix: "WFX#".into() }
+    Prefix {
+        pk: format!("{}#WF#{workflow}", tenant_pk(tenant)),
+        sk_prefix: "WFX#".into(),
+    }
 }
 
 /// What one step of a run did; `path` is the step id, or `loop[i].id` inside a for_each.
 pub fn execution_step(tenant: &TenantId, execution: &ExecutionId, path: &str) -> Key {
-    Key::new(format!("{}#WFX#{execution}", tenant_pk(tenant)), format!("STEP#{path}"))
+    Key::new(
+        format!("{}#WFX#{execution}", tenant_pk(tenant)),
+        format!("STEP#{path}"),
+    )
 }
 
 pub fn execution_steps_of(tenant: &TenantId, execution: &ExecutionId) -> Prefix {
-    Prefix { pk: format!("{}#WFX#{execution}", tenant_pk(tenant)), sk_prefix: "STEP#".into() }
+    Prefix {
+        pk: format!("{}#WFX#{execution}", tenant_pk(tenant)),
+        sk_prefix: "STEP#".into(),
+    }
 }
 
 /// A trigger event already turned into a run (a schedule's SQS message, a processed file, a
@@ -243,21 +288,33 @@ pub fn chat(tenant: &TenantId, chat: &ChatId) -> Key {
 }
 
 pub fn chat_gsi1(tenant: &TenantId, user: &UserId, chat: &ChatId) -> Key {
-    Key::new(format!("{}#CHATS#{user}", tenant_pk(tenant)), format!("CHAT#{chat}"))
+    Key::new(
+        format!("{}#CHATS#{user}", tenant_pk(tenant)),
+        format!("CHAT#{chat}"),
+    )
 }
 
 /// A user's chat sessions (GSI1).
 pub fn chats_of(tenant: &TenantId, user: &UserId) -> Prefix {
-    Prefix { pk: format!("{}#CHATS#{user}", tenant_pk(tenant)), sk_prefix: "CHAT#".into() }
+    Prefix {
+        pk: format!("{}#CHATS#{user}", tenant_pk(tenant)),
+        sk_prefix: "CHAT#".into(),
+    }
 }
 
 /// One message of a chat, numbered in order (zero-padded so they sort).
 pub fn chat_message(tenant: &TenantId, chat: &ChatId, seq: u32) -> Key {
-    Key::new(format!("{}#CHAT#{chat}", tenant_pk(tenant)), format!("MSG#{seq:06}"))
+    Key::new(
+        format!("{}#CHAT#{chat}", tenant_pk(tenant)),
+        format!("MSG#{seq:06}"),
+    )
 }
 
 pub fn chat_messages_of(tenant: &TenantId, chat: &ChatId) -> Prefix {
-    Prefix { pk: format!("{}#CHAT#{chat}", tenant_pk(tenant)), sk_prefix: "MSG#".into() }
+    Prefix {
+        pk: format!("{}#CHAT#{chat}", tenant_pk(tenant)),
+        sk_prefix: "MSG#".into(),
+    }
 }
 
 /// Usage counters of a period (`D#2026-11-28` or `M#2026-11`), for the tenant or one user;
@@ -280,7 +337,10 @@ pub fn budget_alert(tenant: &TenantId, month: &str, scope: &str) -> Key {
 }
 
 pub fn budget_alerts_of(tenant: &TenantId, month: &str) -> Prefix {
-    Prefix { pk: tenant_pk(tenant), sk_prefix: format!("BUDGETALERT#{month}#") }
+    Prefix {
+        pk: tenant_pk(tenant),
+        sk_prefix: format!("BUDGETALERT#{month}#"),
+    }
 }
 
 // ---- usage counters (analytics) ----
@@ -299,10 +359,17 @@ pub fn user_stats_hour(tenant: &TenantId, user: &UserId, hour: &str) -> Key {
 /// The tenant's (or one user's) counter items from hour `from` to hour `to`, both included.
 pub fn stats_between(tenant: &TenantId, user: Option<&UserId>, from: &str, to: &str) -> Range {
     let (a, b) = match user {
-        Some(u) => (user_stats_hour(tenant, u, from), user_stats_hour(tenant, u, to)),
+        Some(u) => (
+            user_stats_hour(tenant, u, from),
+            user_stats_hour(tenant, u, to),
+        ),
         None => (stats_hour(tenant, from), stats_hour(tenant, to)),
     };
-    Range { pk: a.pk, from: a.sk, to: b.sk }
+    Range {
+        pk: a.pk,
+        from: a.sk,
+        to: b.sk,
+    }
 }
 
 /// A partition and an inclusive sort-key range (a Query with `BETWEEN`).
@@ -321,12 +388,31 @@ mod tests {
     fn tenant_owned_keys_start_with_the_tenant_partition() {
         let t = TenantId::parse("ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa").unwrap();
         let u = UserId::parse("usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb").unwrap();
-        assert_eq!(tenant(&t), Key::new("T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa", "TENANT"));
-        assert_eq!(member(&t, &u), Key::new("T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa", "MEMBER#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb"));
-        assert_eq!(member_gsi1(&t, &u), Key::new("USER#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb", "T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+        assert_eq!(
+            tenant(&t),
+            Key::new("T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa", "TENANT")
+        );
+        assert_eq!(
+            member(&t, &u),
+            Key::new(
+                "T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                "MEMBER#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+            )
+        );
+        assert_eq!(
+            member_gsi1(&t, &u),
+            Key::new(
+                "USER#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+                "T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+            )
+        );
         assert_eq!(members_of(&t).sk_prefix, "MEMBER#");
         assert!(api_key(&t, &ApiKeyId::generate()).pk.starts_with("T#ten_"));
-        assert!(invitation(&t, &InvitationId::generate()).sk.starts_with("INVITE#inv_"));
+        assert!(
+            invitation(&t, &InvitationId::generate())
+                .sk
+                .starts_with("INVITE#inv_")
+        );
     }
 
     #[test]
@@ -336,24 +422,55 @@ mod tests {
         let c = ChatId::parse("cht_0190cccccccccccccccccccccccccccc").unwrap();
         assert_eq!(
             chat_message(&t, &c, 7),
-            Key::new("T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa#CHAT#cht_0190cccccccccccccccccccccccccccc", "MSG#000007")
+            Key::new(
+                "T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa#CHAT#cht_0190cccccccccccccccccccccccccccc",
+                "MSG#000007"
+            )
         );
-        assert_eq!(usage(&t, "M#2026-11", Some(&u)).sk, "USAGE#M#2026-11#U#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb");
-        assert!(chat_gsi1(&t, &u, &c).pk.starts_with("T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa#CHATS#"));
-        assert_eq!(budget(&t), Key::new("T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa", "BUDGET"));
+        assert_eq!(
+            usage(&t, "M#2026-11", Some(&u)).sk,
+            "USAGE#M#2026-11#U#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+        );
+        assert!(
+            chat_gsi1(&t, &u, &c)
+                .pk
+                .starts_with("T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa#CHATS#")
+        );
+        assert_eq!(
+            budget(&t),
+            Key::new("T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa", "BUDGET")
+        );
     }
 
     #[test]
     fn counter_items_are_hourly_in_the_tenant_partition_and_ranges_stay_on_one_prefix() {
         let t = TenantId::parse("ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa").unwrap();
         let u = UserId::parse("usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb").unwrap();
-        assert_eq!(stats_hour(&t, "2026-12-01T07"), Key::new("T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa", "STAT#H#2026-12-01T07"));
-        assert_eq!(user_stats_hour(&t, &u, "2026-12-01T07").sk, "STAT#U#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb#H#2026-12-01T07");
+        assert_eq!(
+            stats_hour(&t, "2026-12-01T07"),
+            Key::new(
+                "T#ten_0190aaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                "STAT#H#2026-12-01T07"
+            )
+        );
+        assert_eq!(
+            user_stats_hour(&t, &u, "2026-12-01T07").sk,
+            "STAT#U#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb#H#2026-12-01T07"
+        );
         let r = stats_between(&t, Some(&u), "2026-12-01T00", "2026-12-01T23");
-        assert_eq!(r.from, "STAT#U#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb#H#2026-12-01T00");
-        assert_eq!(r.to, "STAT#U#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb#H#2026-12-01T23");
+        assert_eq!(
+            r.from,
+            "STAT#U#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb#H#2026-12-01T00"
+        );
+        assert_eq!(
+            r.to,
+            "STAT#U#usr_0190bbbbbbbbbbbbbbbbbbbbbbbbbbbb#H#2026-12-01T23"
+        );
         let r = stats_between(&t, None, "2026-11-01T00", "2026-11-30T23");
-        assert_eq!((r.from.as_str(), r.to.as_str()), ("STAT#H#2026-11-01T00", "STAT#H#2026-11-30T23"));
+        assert_eq!(
+            (r.from.as_str(), r.to.as_str()),
+            ("STAT#H#2026-11-01T00", "STAT#H#2026-11-30T23")
+        );
     }
 
     #[test]

@@ -41,7 +41,9 @@ impl StoreError {
         R: std::fmt::Debug + Send + Sync + 'static,
     {
         match err.code() {
-            Some("ConditionalCheckFailedException") | Some("TransactionCanceledException") => Self::ConditionFailed,
+            Some("ConditionalCheckFailedException") | Some("TransactionCanceledException") => {
+                Self::ConditionFailed
+            }
             code => Self::Sdk(code.unwrap_or("unknown").to_owned(), Box::new(err)),
         }
     }
@@ -56,7 +58,10 @@ pub struct Store {
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self {
+            client,
+            table: table.into(),
+        }
     }
 
     pub fn client(&self) -> &Client {
@@ -91,7 +96,10 @@ impl Store {
 
     /// The key attributes only, as `GetItem`/`DeleteItem` want them.
     pub fn key_map(key: &Key) -> Item {
-        HashMap::from([("PK".to_owned(), AttributeValue::S(key.pk.clone())), ("SK".to_owned(), AttributeValue::S(key.sk.clone()))])
+        HashMap::from([
+            ("PK".to_owned(), AttributeValue::S(key.pk.clone())),
+            ("SK".to_owned(), AttributeValue::S(key.sk.clone())),
+        ])
     }
 
     /// Reads one item, strongly consistent.
@@ -105,12 +113,21 @@ impl Store {
             .send()
             .await
             .map_err(StoreError::from_sdk)?;
-        out.item.map(serde_dynamo::from_item).transpose().map_err(StoreError::from)
+        out.item
+            .map(serde_dynamo::from_item)
+            .transpose()
+            .map_err(StoreError::from)
     }
 
     /// Writes an item, replacing any item with the same key.
     pub async fn put(&self, item: Item) -> Result<(), StoreError> {
-        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(StoreError::from_sdk)?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
         Ok(())
     }
 
@@ -129,21 +146,34 @@ impl Store {
 
     /// Deletes an item (no error when it is already gone).
     pub async fn delete(&self, key: &Key) -> Result<(), StoreError> {
-        self.client.delete_item().table_name(&self.table).set_key(Some(Self::key_map(key))).send().await.map_err(StoreError::from_sdk)?;
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key_map(key)))
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
         Ok(())
     }
 
     /// Deletes an item only if `condition` holds ([`StoreError::ConditionFailed`] otherwise; an
     /// item that is gone fails a condition that names its attributes, as DynamoDB evaluates it
     /// against an empty item).
-    pub async fn delete_if(&self, key: &Key, condition: &str, values: Values<'_>) -> Result<(), StoreError> {
+    pub async fn delete_if(
+        &self,
+        key: &Key,
+        condition: &str,
+        values: Values<'_>,
+    ) -> Result<(), StoreError> {
         let mut req = self
             .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(Self::key_map(key)))
             .condition_expression(condition)
-            .set_expression_attribute_names(Some(placeholders(&[condition])).filter(|m| !m.is_empty()));
+            .set_expression_attribute_names(
+                Some(placeholders(&[condition])).filter(|m| !m.is_empty()),
+            );
         for (name, value) in values {
             req = req.expression_attribute_values(*name, value.clone());
         }
@@ -152,13 +182,20 @@ impl Store {
     }
 
     /// Every item of one partition whose sort key starts with `prefix`, in sort-key order.
-    pub async fn query_prefix<T: DeserializeOwned>(&self, prefix: &keys::Prefix) -> Result<Vec<T>, StoreError> {
+    pub async fn query_prefix<T: DeserializeOwned>(
+        &self,
+        prefix: &keys::Prefix,
+    ) -> Result<Vec<T>, StoreError> {
         self.query_all("PK", "SK", None, prefix).await
     }
 
     /// Every item of one GSI1 partition whose GSI1 sort key starts with `prefix`.
-    pub async fn query_gsi1<T: DeserializeOwned>(&self, prefix: &keys::Prefix) -> Result<Vec<T>, StoreError> {
-        self.query_all("GSI1PK", "GSI1SK", Some("GSI1"), prefix).await
+    pub async fn query_gsi1<T: DeserializeOwned>(
+        &self,
+        prefix: &keys::Prefix,
+    ) -> Result<Vec<T>, StoreError> {
+        self.query_all("GSI1PK", "GSI1SK", Some("GSI1"), prefix)
+            .await
     }
 
     async fn query_all<T: DeserializeOwned>(
@@ -207,7 +244,10 @@ pub fn placeholders(expressions: &[&str]) -> HashMap<String, String> {
     for expr in expressions {
         let mut rest = *expr;
         while let Some(i) = rest.find('#') {
-            let word: String = rest[i + 1..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let word: String = rest[i + 1..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
             if !word.is_empty() {
                 out.insert(format!("#{word}"), word.clone());
             }
@@ -243,7 +283,10 @@ impl Store {
             .set_key(Some(Self::key_map(key)))
             .update_expression(expression)
             .set_condition_expression(condition.map(str::to_owned))
-            .set_expression_attribute_names(Some(placeholders(&[expression, condition.unwrap_or("")])).filter(|m| !m.is_empty()))
+            .set_expression_attribute_names(
+                Some(placeholders(&[expression, condition.unwrap_or("")]))
+                    .filter(|m| !m.is_empty()),
+            )
             .return_values(ReturnValue::AllNew);
         for (name, value) in values {
             req = req.expression_attribute_values(*name, value.clone());
@@ -324,7 +367,10 @@ impl Store {
 
     /// Starts an all-or-nothing write of several items.
     pub fn tx(&self) -> Tx {
-        Tx { store: self.clone(), items: Vec::new() }
+        Tx {
+            store: self.clone(),
+            items: Vec::new(),
+        }
     }
 }
 
@@ -341,7 +387,8 @@ impl Tx {
             .set_item(Some(item))
             .set_condition_expression(condition.map(str::to_owned))
             .build();
-        self.items.push(put.map(|p| TransactWriteItem::builder().put(p).build()));
+        self.items
+            .push(put.map(|p| TransactWriteItem::builder().put(p).build()));
         self
     }
 
@@ -362,36 +409,63 @@ impl Tx {
             .set_key(Some(Store::key_map(key)))
             .condition_expression("attribute_exists(PK)")
             .build();
-        self.items.push(del.map(|d| TransactWriteItem::builder().delete(d).build()));
+        self.items
+            .push(del.map(|d| TransactWriteItem::builder().delete(d).build()));
         self
     }
 
     /// Deletes an item if it is there.
     pub fn delete(mut self, key: &Key) -> Self {
-        let del = Delete::builder().table_name(&self.store.table).set_key(Some(Store::key_map(key))).build();
-        self.items.push(del.map(|d| TransactWriteItem::builder().delete(d).build()));
+        let del = Delete::builder()
+            .table_name(&self.store.table)
+            .set_key(Some(Store::key_map(key)))
+            .build();
+        self.items
+            .push(del.map(|d| TransactWriteItem::builder().delete(d).build()));
         self
     }
 
     /// Updates an item with an expression and an optional condition.
-    pub fn update(mut self, key: &Key, expression: &str, condition: Option<&str>, values: Values<'_>) -> Self {
+    pub fn update(
+        mut self,
+        key: &Key,
+        expression: &str,
+        condition: Option<&str>,
+        values: Values<'_>,
+    ) -> Self {
         let mut b = Update::builder()
             .table_name(&self.store.table)
             .set_key(Some(Store::key_map(key)))
             .update_expression(expression)
             .set_condition_expression(condition.map(str::to_owned))
-            .set_expression_attribute_names(Some(placeholders(&[expression, condition.unwrap_or("")])).filter(|m| !m.is_empty()));
+            .set_expression_attribute_names(
+                Some(placeholders(&[expression, condition.unwrap_or("")]))
+                    .filter(|m| !m.is_empty()),
+            );
         for (name, value) in values {
             b = b.expression_attribute_values(*name, value.clone());
         }
-        self.items.push(b.build().map(|u| TransactWriteItem::builder().update(u).build()));
+        self.items.push(
+            b.build()
+                .map(|u| TransactWriteItem::builder().update(u).build()),
+        );
         self
     }
 
     /// Commits; [`StoreError::ConditionFailed`] when any condition did not hold.
     pub async fn commit(self) -> Result<(), StoreError> {
-        let items = self.items.into_iter().collect::<Result<Vec<_>, _>>().map_err(|e| StoreError::Sdk("BuildError".into(), Box::new(e)))?;
-        self.store.client.transact_write_items().set_transact_items(Some(items)).send().await.map_err(StoreError::from_sdk)?;
+        let items = self
+            .items
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Sdk("BuildError".into(), Box::new(e)))?;
+        self.store
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
         Ok(())
     }
 }
@@ -408,7 +482,10 @@ mod tests {
 
     #[test]
     fn placeholders_name_every_hash_word_once() {
-        let p = placeholders(&["SET #role = :r, #name = :n", "#role = :old AND attribute_exists(PK)"]);
+        let p = placeholders(&[
+            "SET #role = :r, #name = :n",
+            "#role = :old AND attribute_exists(PK)",
+        ]);
         assert_eq!(p.len(), 2);
         assert_eq!(p["#role"], "role");
         assert_eq!(p["#name"], "name");
@@ -417,7 +494,14 @@ mod tests {
     #[test]
     fn items_carry_keys_entity_gsi_and_ttl() {
         let key = Key::new("T#ten_1", "THING#1");
-        let item = Store::item(&key, "thing", &Thing { display_name: "x".into() }).unwrap();
+        let item = Store::item(
+            &key,
+            "thing",
+            &Thing {
+                display_name: "x".into(),
+            },
+        )
+        .unwrap();
         let item = Store::with_ttl(Store::with_gsi1(item, &Key::new("G#1", "S#1")), 42);
         assert_eq!(item["PK"], AttributeValue::S("T#ten_1".into()));
         assert_eq!(item["SK"], AttributeValue::S("THING#1".into()));

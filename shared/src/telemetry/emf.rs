@@ -131,13 +131,26 @@ pub struct Batch {
 impl Batch {
     /// Adds one value. Counts with the same name and dimensions are summed; timings are kept
     /// as samples.
-    pub fn add(&mut self, family: Family, dims: &[(&'static str, &str)], name: &'static str, unit: Unit, value: f64) {
-        debug_assert!(METRIC_NAMES.contains(&name), "{name} is not in METRIC_NAMES");
+    pub fn add(
+        &mut self,
+        family: Family,
+        dims: &[(&'static str, &str)],
+        name: &'static str,
+        unit: Unit,
+        value: f64,
+    ) {
+        debug_assert!(
+            METRIC_NAMES.contains(&name),
+            "{name} is not in METRIC_NAMES"
+        );
         let same = |e: &&mut Entry| {
             e.family == family
                 && e.name == name
                 && e.dims.len() == dims.len()
-                && e.dims.iter().zip(dims).all(|((k1, v1), (k2, v2))| k1 == k2 && v1 == v2)
+                && e.dims
+                    .iter()
+                    .zip(dims)
+                    .all(|((k1, v1), (k2, v2))| k1 == k2 && v1 == v2)
                 && (unit.sums() || e.values.len() < MAX_VALUES)
         };
         if let Some(e) = self.entries.iter_mut().rev().find(same) {
@@ -149,7 +162,13 @@ impl Batch {
             return;
         }
         let dims = dims.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
-        self.entries.push(Entry { family, dims, name, unit, values: vec![value] });
+        self.entries.push(Entry {
+            family,
+            dims,
+            name,
+            unit,
+            values: vec![value],
+        });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -157,17 +176,27 @@ impl Batch {
     }
 
     /// The batch as EMF documents (one JSON object per line), every one carrying `Function`.
-    pub fn lines(&self, namespace: &str, function: &str, timestamp_ms: i64, extra: &[(&str, &str)]) -> Vec<String> {
+    pub fn lines(
+        &self,
+        namespace: &str,
+        function: &str,
+        timestamp_ms: i64,
+        extra: &[(&str, &str)],
+    ) -> Vec<String> {
         struct Doc {
             root: Map<String, Value>,
             directives: BTreeMap<Family, Vec<(&'static str, Unit)>>,
         }
         let mut docs: Vec<Doc> = Vec::new();
         for e in &self.entries {
-            let dims: Vec<(&str, &str)> =
-                std::iter::once(("Function", function)).chain(e.dims.iter().map(|(k, v)| (*k, v.as_str()))).collect();
+            let dims: Vec<(&str, &str)> = std::iter::once(("Function", function))
+                .chain(e.dims.iter().map(|(k, v)| (*k, v.as_str())))
+                .collect();
             let fits = |d: &Doc| {
-                !d.root.contains_key(e.name) && dims.iter().all(|(k, v)| d.root.get(*k).is_none_or(|have| have.as_str() == Some(*v)))
+                !d.root.contains_key(e.name)
+                    && dims
+                        .iter()
+                        .all(|(k, v)| d.root.get(*k).is_none_or(|have| have.as_str() == Some(*v)))
             };
             let doc = match docs.iter().position(fits) {
                 Some(i) => &mut docs[i],
@@ -176,16 +205,26 @@ impl Batch {
                     for (k, v) in extra {
                         root.insert((*k).to_owned(), json!(v));
                     }
-                    docs.push(Doc { root, directives: BTreeMap::new() });
+                    docs.push(Doc {
+                        root,
+                        directives: BTreeMap::new(),
+                    });
                     docs.last_mut().expect("just pushed")
                 }
             };
             for (k, v) in &dims {
                 doc.root.insert((*k).to_owned(), json!(v));
             }
-            let value = if e.unit.sums() || e.values.len() == 1 { json!(e.values[0]) } else { json!(e.values) };
+            let value = if e.unit.sums() || e.values.len() == 1 {
+                json!(e.values[0])
+            } else {
+                json!(e.values)
+            };
             doc.root.insert(e.name.to_owned(), value);
-            doc.directives.entry(e.family).or_default().push((e.name, e.unit));
+            doc.directives
+                .entry(e.family)
+                .or_default()
+                .push((e.name, e.unit));
         }
         docs.into_iter()
             .map(|mut d| {
@@ -259,7 +298,8 @@ pub mod ops {
     pub(super) fn add(batch: &Batch, function: &str) {
         let mut all = SERIES.lock().unwrap_or_else(|p| p.into_inner());
         for e in &batch.entries {
-            let mut dims: BTreeMap<&'static str, String> = e.dims.iter().map(|(k, v)| (*k, v.clone())).collect();
+            let mut dims: BTreeMap<&'static str, String> =
+                e.dims.iter().map(|(k, v)| (*k, v.clone())).collect();
             dims.insert("Function", function.to_owned());
             let key = (e.name, dims);
             if !all.contains_key(&key) && all.len() >= MAX_SERIES {
@@ -354,12 +394,48 @@ mod tests {
     #[test]
     fn one_request_is_one_document_with_every_metric_referenced_by_a_directive() {
         let mut b = Batch::default();
-        b.add(Family::Http, &[("Route", "/api/v1/records"), ("StatusClass", "2xx")], "Latency", Unit::Milliseconds, 12.0);
-        b.add(Family::Http, &[("Route", "/api/v1/records"), ("StatusClass", "2xx")], "Requests", Unit::Count, 1.0);
-        b.add(Family::Airtable, &[("Base", "appA")], "AirtableRequests", Unit::Count, 1.0);
-        b.add(Family::Airtable, &[("Base", "appA")], "AirtableRequests", Unit::Count, 1.0);
-        b.add(Family::Airtable, &[("Base", "appA")], "AirtableLatency", Unit::Milliseconds, 80.0);
-        b.add(Family::Airtable, &[("Base", "appA")], "AirtableLatency", Unit::Milliseconds, 90.0);
+        b.add(
+            Family::Http,
+            &[("Route", "/api/v1/records"), ("StatusClass", "2xx")],
+            "Latency",
+            Unit::Milliseconds,
+            12.0,
+        );
+        b.add(
+            Family::Http,
+            &[("Route", "/api/v1/records"), ("StatusClass", "2xx")],
+            "Requests",
+            Unit::Count,
+            1.0,
+        );
+        b.add(
+            Family::Airtable,
+            &[("Base", "appA")],
+            "AirtableRequests",
+            Unit::Count,
+            1.0,
+        );
+        b.add(
+            Family::Airtable,
+            &[("Base", "appA")],
+            "AirtableRequests",
+            Unit::Count,
+            1.0,
+        );
+        b.add(
+            Family::Airtable,
+            &[("Base", "appA")],
+            "AirtableLatency",
+            Unit::Milliseconds,
+            80.0,
+        );
+        b.add(
+            Family::Airtable,
+            &[("Base", "appA")],
+            "AirtableLatency",
+            Unit::Milliseconds,
+            90.0,
+        );
         let lines = b.lines("PyAirtable/test", "airtable", 1_700_000_000_000, &[]);
         assert_eq!(lines.len(), 1);
         let doc = parse(&lines[0]);
@@ -375,23 +451,41 @@ mod tests {
             assert_eq!(d["Namespace"], "PyAirtable/test");
             for set in d["Dimensions"].as_array().unwrap() {
                 for key in set.as_array().unwrap() {
-                    assert!(doc.get(key.as_str().unwrap()).is_some(), "dimension {key} is at the root");
+                    assert!(
+                        doc.get(key.as_str().unwrap()).is_some(),
+                        "dimension {key} is at the root"
+                    );
                 }
             }
             for m in d["Metrics"].as_array().unwrap() {
                 assert!(doc.get(m["Name"].as_str().unwrap()).is_some());
             }
         }
-        let names: Vec<&str> =
-            directives.iter().flat_map(|d| d["Metrics"].as_array().unwrap()).map(|m| m["Name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = directives
+            .iter()
+            .flat_map(|d| d["Metrics"].as_array().unwrap())
+            .map(|m| m["Name"].as_str().unwrap())
+            .collect();
         assert_eq!(names.len(), 4);
     }
 
     #[test]
     fn two_bases_need_two_documents_since_a_dimension_has_one_value_per_document() {
         let mut b = Batch::default();
-        b.add(Family::Airtable, &[("Base", "appA")], "AirtableRequests", Unit::Count, 1.0);
-        b.add(Family::Airtable, &[("Base", "appB")], "AirtableRequests", Unit::Count, 3.0);
+        b.add(
+            Family::Airtable,
+            &[("Base", "appA")],
+            "AirtableRequests",
+            Unit::Count,
+            1.0,
+        );
+        b.add(
+            Family::Airtable,
+            &[("Base", "appB")],
+            "AirtableRequests",
+            Unit::Count,
+            3.0,
+        );
         let lines = b.lines("ns", "mcp", 0, &[]);
         assert_eq!(lines.len(), 2);
         let bases: Vec<Value> = lines.iter().map(|l| parse(l)["Base"].clone()).collect();
@@ -403,12 +497,30 @@ mod tests {
     fn more_than_a_hundred_samples_spill_into_another_document() {
         let mut b = Batch::default();
         for i in 0..150 {
-            b.add(Family::Airtable, &[("Base", "appA")], "AirtableLatency", Unit::Milliseconds, i as f64);
+            b.add(
+                Family::Airtable,
+                &[("Base", "appA")],
+                "AirtableLatency",
+                Unit::Milliseconds,
+                i as f64,
+            );
         }
         let lines = b.lines("ns", "f", 0, &[]);
         assert_eq!(lines.len(), 2);
-        assert_eq!(parse(&lines[0])["AirtableLatency"].as_array().unwrap().len(), 100);
-        assert_eq!(parse(&lines[1])["AirtableLatency"].as_array().unwrap().len(), 50);
+        assert_eq!(
+            parse(&lines[0])["AirtableLatency"]
+                .as_array()
+                .unwrap()
+                .len(),
+            100
+        );
+        assert_eq!(
+            parse(&lines[1])["AirtableLatency"]
+                .as_array()
+                .unwrap()
+                .len(),
+            50
+        );
     }
 
     #[test]
@@ -424,17 +536,47 @@ mod tests {
     #[test]
     fn the_aggregate_counts_timings_and_sums_counts() {
         let mut b = Batch::default();
-        b.add(Family::Llm, &[("Model", "unit-test-model")], "LlmCostUsd", Unit::None, 0.25);
-        b.add(Family::Llm, &[("Model", "unit-test-model")], "LlmCostUsd", Unit::None, 0.5);
-        b.add(Family::Queue, &[], "QueueMessageAge", Unit::Milliseconds, 10.0);
-        b.add(Family::Queue, &[], "QueueMessageAge", Unit::Milliseconds, 30.0);
+        b.add(
+            Family::Llm,
+            &[("Model", "unit-test-model")],
+            "LlmCostUsd",
+            Unit::None,
+            0.25,
+        );
+        b.add(
+            Family::Llm,
+            &[("Model", "unit-test-model")],
+            "LlmCostUsd",
+            Unit::None,
+            0.5,
+        );
+        b.add(
+            Family::Queue,
+            &[],
+            "QueueMessageAge",
+            Unit::Milliseconds,
+            10.0,
+        );
+        b.add(
+            Family::Queue,
+            &[],
+            "QueueMessageAge",
+            Unit::Milliseconds,
+            30.0,
+        );
         b.aggregate("unit-test-fn");
         let cost = ops::snapshot("LlmCostUsd")
             .into_iter()
             .find(|s| s.dimensions.get("Model").map(String::as_str) == Some("unit-test-model"))
             .unwrap();
         assert_eq!(cost.sum, 0.75);
-        let age = ops::snapshot("QueueMessageAge").into_iter().find(|s| s.dimensions["Function"] == "unit-test-fn").unwrap();
-        assert_eq!((age.count, age.sum, age.min, age.max, age.p50), (2, 40.0, 10.0, 30.0, Some(10.0)));
+        let age = ops::snapshot("QueueMessageAge")
+            .into_iter()
+            .find(|s| s.dimensions["Function"] == "unit-test-fn")
+            .unwrap();
+        assert_eq!(
+            (age.count, age.sum, age.min, age.max, age.p50),
+            (2, 40.0, 10.0, 30.0, Some(10.0))
+        );
     }
 }

@@ -20,6 +20,11 @@ use tracing_subscriber::EnvFilter;
 /// more than once; later calls do nothing.
 pub fn init() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ =
-        tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(true).with_span_list(true).with_target(true).try_init();
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .with_span_list(true)
+        .with_target(true)
+        .try_init();
 }

@@ -55,10 +55,29 @@ pub(crate) fn http_request(function: &str, route: &str, status: u16, latency: Du
     with(|s| {
         let class = status_class(status);
         let dims = [("Route", route), ("StatusClass", class.as_str())];
-        s.metrics.add(Family::Http, &dims, "Requests", Unit::Count, 1.0);
-        s.metrics.add(Family::Http, &dims, "Latency", Unit::Milliseconds, ms(latency));
-        s.metrics.add(Family::Http, &dims, "Errors5xx", Unit::Count, f64::from(u8::from(status >= 500)));
-        s.metrics.add(Family::Http, &dims, "Errors4xx", Unit::Count, f64::from(u8::from((400..500).contains(&status))));
+        s.metrics
+            .add(Family::Http, &dims, "Requests", Unit::Count, 1.0);
+        s.metrics.add(
+            Family::Http,
+            &dims,
+            "Latency",
+            Unit::Milliseconds,
+            ms(latency),
+        );
+        s.metrics.add(
+            Family::Http,
+            &dims,
+            "Errors5xx",
+            Unit::Count,
+            f64::from(u8::from(status >= 500)),
+        );
+        s.metrics.add(
+            Family::Http,
+            &dims,
+            "Errors4xx",
+            Unit::Count,
+            f64::from(u8::from((400..500).contains(&status))),
+        );
         count(s, format!("api.{function}.{class}"), 1);
     });
 }
@@ -68,10 +87,28 @@ pub(crate) fn http_request(function: &str, route: &str, status: u16, latency: Du
 pub fn airtable_request(base: Option<&str>, status: Option<u16>, latency: Duration) {
     with(|s| {
         let dims = [("Base", base.unwrap_or("none"))];
-        s.metrics.add(Family::Airtable, &dims, "AirtableRequests", Unit::Count, 1.0);
-        s.metrics.add(Family::Airtable, &dims, "AirtableLatency", Unit::Milliseconds, ms(latency));
+        s.metrics.add(
+            Family::Airtable,
+            &dims,
+            "AirtableRequests",
+            Unit::Count,
+            1.0,
+        );
+        s.metrics.add(
+            Family::Airtable,
+            &dims,
+            "AirtableLatency",
+            Unit::Milliseconds,
+            ms(latency),
+        );
         let throttled = status == Some(429);
-        s.metrics.add(Family::Airtable, &dims, "AirtableThrottled", Unit::Count, f64::from(u8::from(throttled)));
+        s.metrics.add(
+            Family::Airtable,
+            &dims,
+            "AirtableThrottled",
+            Unit::Count,
+            f64::from(u8::from(throttled)),
+        );
         count(s, "airtable.requests".into(), 1);
         count(s, "airtable.throttled".into(), i64::from(throttled));
     });
@@ -79,7 +116,15 @@ pub fn airtable_request(base: Option<&str>, status: Option<u16>, latency: Durati
 
 /// Time spent waiting for the base's (and token's) send slot before a request.
 pub fn limiter_wait(base: Option<&str>, waited: Duration) {
-    with(|s| s.metrics.add(Family::Airtable, &[("Base", base.unwrap_or("none"))], "LimiterWait", Unit::Milliseconds, ms(waited)));
+    with(|s| {
+        s.metrics.add(
+            Family::Airtable,
+            &[("Base", base.unwrap_or("none"))],
+            "LimiterWait",
+            Unit::Milliseconds,
+            ms(waited),
+        )
+    });
 }
 
 /// Records Airtable returned and wrote in one answer.
@@ -103,10 +148,29 @@ pub fn cache_lookup(hit: bool) {
 pub fn llm_call(model: &str, input_tokens: u64, output_tokens: u64, cost_micros: u64) {
     with(|s| {
         let dims = [("Model", model)];
-        s.metrics.add(Family::Llm, &dims, "LlmCalls", Unit::Count, 1.0);
-        s.metrics.add(Family::Llm, &dims, "LlmInputTokens", Unit::Count, input_tokens as f64);
-        s.metrics.add(Family::Llm, &dims, "LlmOutputTokens", Unit::Count, output_tokens as f64);
-        s.metrics.add(Family::Llm, &dims, "LlmCostUsd", Unit::None, crate::usage::usd(cost_micros));
+        s.metrics
+            .add(Family::Llm, &dims, "LlmCalls", Unit::Count, 1.0);
+        s.metrics.add(
+            Family::Llm,
+            &dims,
+            "LlmInputTokens",
+            Unit::Count,
+            input_tokens as f64,
+        );
+        s.metrics.add(
+            Family::Llm,
+            &dims,
+            "LlmOutputTokens",
+            Unit::Count,
+            output_tokens as f64,
+        );
+        s.metrics.add(
+            Family::Llm,
+            &dims,
+            "LlmCostUsd",
+            Unit::None,
+            crate::usage::usd(cost_micros),
+        );
         let figures = [
             ("calls", 1),
             ("inputTokens", input_tokens as i64),
@@ -119,7 +183,9 @@ pub fn llm_call(model: &str, input_tokens: u64, output_tokens: u64, cost_micros:
             if let Some(user) = &s.user
                 && v != 0
             {
-                *s.tenant_counters.entry(format!("llm.user.{user}.{field}")).or_default() += v;
+                *s.tenant_counters
+                    .entry(format!("llm.user.{user}.{field}"))
+                    .or_default() += v;
             }
         }
     });
@@ -129,8 +195,15 @@ pub fn llm_call(model: &str, input_tokens: u64, output_tokens: u64, cost_micros:
 pub fn tool_call(tool: &str, ok: bool) {
     with(|s| {
         let dims = [("Tool", tool)];
-        s.metrics.add(Family::Tool, &dims, "ToolCalls", Unit::Count, 1.0);
-        s.metrics.add(Family::Tool, &dims, "ToolErrors", Unit::Count, f64::from(u8::from(!ok)));
+        s.metrics
+            .add(Family::Tool, &dims, "ToolCalls", Unit::Count, 1.0);
+        s.metrics.add(
+            Family::Tool,
+            &dims,
+            "ToolErrors",
+            Unit::Count,
+            f64::from(u8::from(!ok)),
+        );
         let function = s.function;
         count(s, format!("tools.{function}.{tool}"), 1);
         count(s, format!("toolErrors.{function}.{tool}"), i64::from(!ok));
@@ -141,7 +214,13 @@ pub fn tool_call(tool: &str, ok: bool) {
 pub fn file_processed(ok: bool) {
     with(|s| {
         let outcome = if ok { "processed" } else { "failed" };
-        s.metrics.add(Family::File, &[("Outcome", outcome)], "FilesProcessed", Unit::Count, 1.0);
+        s.metrics.add(
+            Family::File,
+            &[("Outcome", outcome)],
+            "FilesProcessed",
+            Unit::Count,
+            1.0,
+        );
         count(s, format!("files.{outcome}"), 1);
     });
 }
@@ -149,7 +228,13 @@ pub fn file_processed(ok: bool) {
 /// A workflow run that ended (`succeeded`, `failed`, `cancelled`).
 pub fn workflow_run(outcome: &str) {
     with(|s| {
-        s.metrics.add(Family::Workflow, &[("Outcome", outcome)], "WorkflowRuns", Unit::Count, 1.0);
+        s.metrics.add(
+            Family::Workflow,
+            &[("Outcome", outcome)],
+            "WorkflowRuns",
+            Unit::Count,
+            1.0,
+        );
         count(s, format!("workflows.{outcome}"), 1);
     });
 }
@@ -157,7 +242,13 @@ pub fn workflow_run(outcome: &str) {
 /// A saga that ended (`completed`, `compensated`, `compensation_failed`, `failed`).
 pub fn saga_outcome(saga_type: &str, outcome: &str) {
     with(|s| {
-        s.metrics.add(Family::Saga, &[("SagaType", saga_type), ("Outcome", outcome)], "SagaOutcomes", Unit::Count, 1.0);
+        s.metrics.add(
+            Family::Saga,
+            &[("SagaType", saga_type), ("Outcome", outcome)],
+            "SagaOutcomes",
+            Unit::Count,
+            1.0,
+        );
         count(s, format!("sagas.{outcome}"), 1);
     });
 }
@@ -165,9 +256,19 @@ pub fn saga_outcome(saga_type: &str, outcome: &str) {
 /// How long a queue message waited between being sent and being handled, from its
 /// `SentTimestamp` attribute (epoch milliseconds) when the event carries it.
 pub fn queue_message_age(sent_timestamp_ms: Option<&str>) {
-    let Some(sent) = sent_timestamp_ms.and_then(|v| v.parse::<i64>().ok()) else { return };
+    let Some(sent) = sent_timestamp_ms.and_then(|v| v.parse::<i64>().ok()) else {
+        return;
+    };
     let age = (crate::airtable::limiter::now_ms() - sent).max(0);
-    with(|s| s.metrics.add(Family::Queue, &[], "QueueMessageAge", Unit::Milliseconds, age as f64));
+    with(|s| {
+        s.metrics.add(
+            Family::Queue,
+            &[],
+            "QueueMessageAge",
+            Unit::Milliseconds,
+            age as f64,
+        )
+    });
 }
 
 #[cfg(test)]

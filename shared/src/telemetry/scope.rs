@@ -46,7 +46,10 @@ pub struct Scope(Arc<Mutex<Recorded>>);
 
 impl Scope {
     fn new(function: &'static str) -> Self {
-        Self(Arc::new(Mutex::new(Recorded { function, ..Default::default() })))
+        Self(Arc::new(Mutex::new(Recorded {
+            function,
+            ..Default::default()
+        })))
     }
 
     /// Runs `fut` in this scope: for work a library moves to another task (the MCP server's
@@ -58,13 +61,21 @@ impl Scope {
     fn take(&self) -> Recorded {
         let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let function = state.function;
-        std::mem::replace(&mut *state, Recorded { function, ..Default::default() })
+        std::mem::replace(
+            &mut *state,
+            Recorded {
+                function,
+                ..Default::default()
+            },
+        )
     }
 }
 
 /// Runs `f` on the current scope's state; outside any scope nothing is recorded.
 pub(crate) fn with<R>(f: impl FnOnce(&mut Recorded) -> R) -> Option<R> {
-    CURRENT.try_with(|scope| f(&mut scope.0.lock().unwrap_or_else(|p| p.into_inner()))).ok()
+    CURRENT
+        .try_with(|scope| f(&mut scope.0.lock().unwrap_or_else(|p| p.into_inner())))
+        .ok()
 }
 
 /// Flushes scopes: EMF to stdout, counters to DynamoDB. Built once per cold start.
@@ -79,7 +90,11 @@ impl Telemetry {
     /// `function` is the logical function name (the `Function` dimension and the `api.<function>`
     /// counters): `airtable`, `chat`, `file-processor`, …
     pub fn new(function: &'static str, config: &Config, store: Store) -> Self {
-        Self { function, namespace: config.metrics_namespace.as_str().into(), store }
+        Self {
+            function,
+            namespace: config.metrics_namespace.as_str().into(),
+            store,
+        }
     }
 
     pub fn function(&self) -> &'static str {
@@ -110,7 +125,9 @@ impl Telemetry {
 
     /// The layer that gives every matched route of a Router its scope (and records the request's
     /// count, latency and status class). Apply with `Router::route_layer`.
-    pub fn http_layer(&self) -> axum::middleware::FromFnLayer<fn_http::Fn, Telemetry, (State<Telemetry>, Request)> {
+    pub fn http_layer(
+        &self,
+    ) -> axum::middleware::FromFnLayer<fn_http::Fn, Telemetry, (State<Telemetry>, Request)> {
         axum::middleware::from_fn_with_state(self.clone(), fn_http::http as fn_http::Fn)
     }
 
@@ -119,14 +136,30 @@ impl Telemetry {
         // The first flush of this process is its cold start.
         static WARM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
         if !WARM.swap(true, std::sync::atomic::Ordering::Relaxed) {
-            state.metrics.add(super::emf::Family::Lambda, &[], "ColdStarts", super::emf::Unit::Count, 1.0);
+            state.metrics.add(
+                super::emf::Family::Lambda,
+                &[],
+                "ColdStarts",
+                super::emf::Unit::Count,
+                1.0,
+            );
         }
         if !state.metrics.is_empty() {
             // Not dimensions: searchable properties that tie the metrics to the request's logs.
             let (trace, request) = (xray_trace_id(), crate::http::current_request_id());
-            let extra: Vec<(&str, &str)> =
-                [("traceId", trace.as_deref()), ("requestId", request.as_deref())].into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
-            for line in state.metrics.lines(&self.namespace, self.function, crate::airtable::limiter::now_ms(), &extra) {
+            let extra: Vec<(&str, &str)> = [
+                ("traceId", trace.as_deref()),
+                ("requestId", request.as_deref()),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v?)))
+            .collect();
+            for line in state.metrics.lines(
+                &self.namespace,
+                self.function,
+                crate::airtable::limiter::now_ms(),
+                &extra,
+            ) {
                 super::emf::write_line(&line);
             }
             state.metrics.aggregate(self.function);
@@ -137,19 +170,29 @@ impl Telemetry {
         }
         let hour = hour_now();
         let ttl = crate::time::now_epoch() + COUNTER_RETENTION_DAYS * 86_400;
-        let sets = [("entity", s("stats")), ("period", s(&hour)), ("ttl", n(ttl))];
+        let sets = [
+            ("entity", s("stats")),
+            ("period", s(&hour)),
+            ("ttl", n(ttl)),
+        ];
         let mut on_tenant = state.counters.clone();
         for (k, v) in &state.tenant_counters {
             *on_tenant.entry(k.clone()).or_default() += v;
         }
         let tenant_key = keys::stats_hour(&tenant, &hour);
-        let user_key = state.user.as_ref().map(|u| keys::user_stats_hour(&tenant, u, &hour));
-        let (a, b) = futures::join!(self.store.add_counters(&tenant_key, &on_tenant, &sets), async {
-            match &user_key {
-                Some(k) => self.store.add_counters(k, &state.counters, &sets).await,
-                None => Ok(()),
+        let user_key = state
+            .user
+            .as_ref()
+            .map(|u| keys::user_stats_hour(&tenant, u, &hour));
+        let (a, b) = futures::join!(
+            self.store.add_counters(&tenant_key, &on_tenant, &sets),
+            async {
+                match &user_key {
+                    Some(k) => self.store.add_counters(k, &state.counters, &sets).await,
+                    None => Ok(()),
+                }
             }
-        });
+        );
         if let Err(e) = a.and(b) {
             // Usage figures are worth less than the request they describe: never fail it.
             tracing::warn!(error = %e, "could not record usage counters");
@@ -160,7 +203,9 @@ impl Telemetry {
 /// The X-Ray trace id of the current invocation: the Lambda runtime sets `_X_AMZN_TRACE_ID` for
 /// each one (read per flush on purpose — it changes with every invocation).
 fn xray_trace_id() -> Option<String> {
-    std::env::var("_X_AMZN_TRACE_ID").ok().filter(|v| !v.is_empty())
+    std::env::var("_X_AMZN_TRACE_ID")
+        .ok()
+        .filter(|v| !v.is_empty())
 }
 
 /// The hour `2026-12-01T07` (UTC) of now: the period of the counter items.
@@ -170,26 +215,47 @@ pub fn hour_now() -> String {
 
 /// The hour `2026-12-01T07` (UTC) of an epoch instant.
 pub fn hour_of(epoch: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(epoch).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!("{:04}-{:02}-{:02}T{:02}", t.year(), u8::from(t.month()), t.day(), t.hour())
+    let t = time::OffsetDateTime::from_unix_timestamp(epoch)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour()
+    )
 }
 
 /// The HTTP middleware (a named fn type, so the layer's type can be spelled).
 pub mod fn_http {
     use super::*;
 
-    pub type Fn = fn(State<Telemetry>, Request, Next) -> std::pin::Pin<Box<dyn Future<Output = Response> + Send>>;
+    pub type Fn = fn(
+        State<Telemetry>,
+        Request,
+        Next,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Response> + Send>>;
 
-    pub fn http(State(t): State<Telemetry>, req: Request, next: Next) -> std::pin::Pin<Box<dyn Future<Output = Response> + Send>> {
+    pub fn http(
+        State(t): State<Telemetry>,
+        req: Request,
+        next: Next,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Response> + Send>> {
         Box::pin(async move {
-            let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "unmatched".into());
             let started = Instant::now();
             let scope = Scope::new(t.function);
             let mut req = req;
             req.extensions_mut().insert(scope.clone());
             let res = CURRENT.scope(scope.clone(), next.run(req)).await;
             let status = res.status().as_u16();
-            CURRENT.sync_scope(scope.clone(), || super::super::record::http_request(t.function, &route, status, started.elapsed()));
+            CURRENT.sync_scope(scope.clone(), || {
+                super::super::record::http_request(t.function, &route, status, started.elapsed())
+            });
             t.flush(&scope).await;
             res
         })
@@ -247,7 +313,10 @@ mod tests {
             .await;
         let state = scope.take();
         let lines = state.metrics.lines("ns", "unit", 0, &[]);
-        let docs: Vec<serde_json::Value> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let docs: Vec<serde_json::Value> = lines
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         let mut emitted: Vec<String> = docs
             .iter()
             .flat_map(|d| d["_aws"]["CloudWatchMetrics"].as_array().unwrap().clone())
@@ -256,8 +325,11 @@ mod tests {
             .collect();
         emitted.sort();
         emitted.dedup();
-        let mut catalogue: Vec<String> =
-            super::super::emf::METRIC_NAMES.iter().filter(|n| **n != "ColdStarts").map(|n| n.to_string()).collect();
+        let mut catalogue: Vec<String> = super::super::emf::METRIC_NAMES
+            .iter()
+            .filter(|n| **n != "ColdStarts")
+            .map(|n| n.to_string())
+            .collect();
         catalogue.sort();
         assert_eq!(emitted, catalogue);
         assert_eq!(state.counters["airtable.throttled"], 1);

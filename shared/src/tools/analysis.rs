@@ -43,7 +43,11 @@ pub fn cell_text(v: &Value) -> String {
         Value::Object(o) => ["name", "email", "url", "filename", "label", "text", "value"]
             .iter()
             .find_map(|k| o.get(*k).filter(|x| !x.is_null()).map(cell_text))
-            .or_else(|| o.get("specialValue").or(o.get("error")).map(|e| format!("#{}", cell_text(e))))
+            .or_else(|| {
+                o.get("specialValue")
+                    .or(o.get("error"))
+                    .map(|e| format!("#{}", cell_text(e)))
+            })
             .unwrap_or_else(|| v.to_string()),
     }
 }
@@ -62,7 +66,10 @@ fn is_empty(v: Option<&Value>) -> bool {
 pub fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut gap = false;
-    for c in text.nfkd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)) {
+    for c in text
+        .nfkd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+    {
         if c.is_alphanumeric() {
             if gap && !out.is_empty() {
                 out.push(' ');
@@ -78,7 +85,10 @@ pub fn normalise(text: &str) -> String {
 
 fn table_columns(table: &Value, wanted: &[String]) -> Vec<String> {
     if wanted.is_empty() {
-        schema::fields(table).iter().filter_map(|f| f["name"].as_str().map(str::to_owned)).collect()
+        schema::fields(table)
+            .iter()
+            .filter_map(|f| f["name"].as_str().map(str::to_owned))
+            .collect()
     } else {
         wanted.to_vec()
     }
@@ -159,8 +169,19 @@ fn number_stats(mut values: Vec<f64>) -> Option<NumberStats> {
     let mean = sum / n;
     let stddev = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
     let mid = values.len() / 2;
-    let median = if values.len().is_multiple_of(2) { (values[mid - 1] + values[mid]) / 2.0 } else { values[mid] };
-    let outliers = if stddev > 0.0 { values.iter().filter(|v| ((*v - mean) / stddev).abs() > 3.0).count() } else { 0 };
+    let median = if values.len().is_multiple_of(2) {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    };
+    let outliers = if stddev > 0.0 {
+        values
+            .iter()
+            .filter(|v| ((*v - mean) / stddev).abs() > 3.0)
+            .count()
+    } else {
+        0
+    };
     let round = |x: f64| (x * 1e6).round() / 1e6;
     Some(NumberStats {
         min: values[0],
@@ -174,7 +195,10 @@ fn number_stats(mut values: Vec<f64>) -> Option<NumberStats> {
 }
 
 /// Profiles the named fields over the records (types from the schema where known).
-pub fn profile(records: &[Value], columns: &[(String, String)]) -> (Vec<FieldProfile>, Vec<String>) {
+pub fn profile(
+    records: &[Value],
+    columns: &[(String, String)],
+) -> (Vec<FieldProfile>, Vec<String>) {
     let total = records.len();
     let mut profiles = Vec::new();
     let mut insights = Vec::new();
@@ -199,7 +223,13 @@ pub fn profile(records: &[Value], columns: &[(String, String)]) -> (Vec<FieldPro
             }
             *counts.entry(cell_text(v)).or_default() += 1;
         }
-        let mut top: Vec<ValueCount> = counts.iter().map(|(value, count)| ValueCount { value: value.clone(), count: *count }).collect();
+        let mut top: Vec<ValueCount> = counts
+            .iter()
+            .map(|(value, count)| ValueCount {
+                value: value.clone(),
+                count: *count,
+            })
+            .collect();
         top.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
         top.truncate(5);
         for t in &mut top {
@@ -207,23 +237,46 @@ pub fn profile(records: &[Value], columns: &[(String, String)]) -> (Vec<FieldPro
                 t.value = t.value.chars().take(MAX_VALUE_CHARS).chain(['…']).collect();
             }
         }
-        let fill_rate = if total == 0 { 0.0 } else { ((filled as f64 / total as f64) * 1000.0).round() / 1000.0 };
-        let numbers = if all_numeric { number_stats(numbers) } else { None };
+        let fill_rate = if total == 0 {
+            0.0
+        } else {
+            ((filled as f64 / total as f64) * 1000.0).round() / 1000.0
+        };
+        let numbers = if all_numeric {
+            number_stats(numbers)
+        } else {
+            None
+        };
         let distinct = counts.len();
         if total > 0 {
             let pct = |x: f64| (x * 100.0).round();
             if kind == "checkbox" {
-                insights.push(format!("{name} is checked in {}% of records.", pct(fill_rate)));
+                insights.push(format!(
+                    "{name} is checked in {}% of records.",
+                    pct(fill_rate)
+                ));
             } else if filled == 0 {
                 insights.push(format!("{name} is empty in every record."));
             } else if fill_rate < 0.5 {
-                insights.push(format!("{name} is empty in {}% of records.", pct(1.0 - fill_rate)));
+                insights.push(format!(
+                    "{name} is empty in {}% of records.",
+                    pct(1.0 - fill_rate)
+                ));
             }
             if filled > 1 && distinct == filled && filled == total && kind != "checkbox" {
-                insights.push(format!("{name} is filled and unique in every record: a candidate key."));
+                insights.push(format!(
+                    "{name} is filled and unique in every record: a candidate key."
+                ));
             } else if distinct == 1 && filled > 1 && kind != "checkbox" {
-                insights.push(format!("{name} has the same value ({:?}) in every filled record.", top[0].value));
-            } else if distinct > 1 && !top.is_empty() && top[0].count as f64 / filled as f64 > 0.8 && filled >= 10 {
+                insights.push(format!(
+                    "{name} has the same value ({:?}) in every filled record.",
+                    top[0].value
+                ));
+            } else if distinct > 1
+                && !top.is_empty()
+                && top[0].count as f64 / filled as f64 > 0.8
+                && filled >= 10
+            {
                 insights.push(format!(
                     "{name} is dominated by {:?} ({}% of filled records).",
                     top[0].value,
@@ -237,7 +290,15 @@ pub fn profile(records: &[Value], columns: &[(String, String)]) -> (Vec<FieldPro
                 ));
             }
         }
-        profiles.push(FieldProfile { name: name.clone(), kind: kind.clone(), filled, fill_rate, distinct, top_values: top, numbers });
+        profiles.push(FieldProfile {
+            name: name.clone(),
+            kind: kind.clone(),
+            filled,
+            fill_rate,
+            distinct,
+            top_values: top,
+            numbers,
+        });
     }
     (profiles, insights)
 }
@@ -255,15 +316,27 @@ impl Tool for AnalyzeTableData {
     async fn run(ctx: &Ctx<'_>, args: AnalyzeArgs) -> Result<Analysis, ApiError> {
         let max = args.max_records.unwrap_or(MAX_ANALYZED);
         if max == 0 || max > MAX_ANALYZED {
-            return Err(ApiError::invalid("max_records", "must be between 1 and 10000"));
+            return Err(ApiError::invalid(
+                "max_records",
+                "must be between 1 and 10000",
+            ));
         }
         let (base, table) = (args.base_id.as_str(), args.table.as_str());
-        let (t, mut names) = table_with_fields(ctx, base, table, &[("fields", &args.fields.unwrap_or_default())]).await?;
+        let (t, mut names) = table_with_fields(
+            ctx,
+            base,
+            table,
+            &[("fields", &args.fields.unwrap_or_default())],
+        )
+        .await?;
         let wanted = names.remove(0);
         let columns: Vec<(String, String)> = table_columns(&t, &wanted)
             .into_iter()
             .map(|n| {
-                let kind = schema::find_field(&t, &n).map(schema::field_type).unwrap_or("").to_owned();
+                let kind = schema::find_field(&t, &n)
+                    .map(schema::field_type)
+                    .unwrap_or("")
+                    .to_owned();
                 (n, kind)
             })
             .collect();
@@ -279,11 +352,21 @@ impl Tool for AnalyzeTableData {
         let truncated = records.len() > max;
         records.truncate(max);
         let (fields, insights) = profile(&records, &columns);
-        Ok(Analysis { records: records.len(), truncated, fields, insights })
+        Ok(Analysis {
+            records: records.len(),
+            truncated,
+            fields,
+            insights,
+        })
     }
 
     fn summary(out: &Analysis) -> String {
-        format!("{} records, {} fields, {} insights", out.records, out.fields.len(), out.insights.len())
+        format!(
+            "{} records, {} fields, {} insights",
+            out.records,
+            out.fields.len(),
+            out.insights.len()
+        )
     }
 }
 
@@ -330,10 +413,17 @@ pub struct Duplicates {
 
 /// Groups records whose normalised key over `fields` is equal; records with every key field
 /// empty are not duplicates of each other.
-pub fn duplicate_groups(records: &[Value], fields: &[String], shown: &[String]) -> Vec<DuplicateGroup> {
+pub fn duplicate_groups(
+    records: &[Value],
+    fields: &[String],
+    shown: &[String],
+) -> Vec<DuplicateGroup> {
     let mut groups: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
     for r in records {
-        let parts: Vec<String> = fields.iter().map(|f| normalise(&cell_text(r["fields"].get(f).unwrap_or(&Value::Null)))).collect();
+        let parts: Vec<String> = fields
+            .iter()
+            .map(|f| normalise(&cell_text(r["fields"].get(f).unwrap_or(&Value::Null))))
+            .collect();
         if parts.iter().all(String::is_empty) {
             continue;
         }
@@ -350,7 +440,11 @@ pub fn duplicate_groups(records: &[Value], fields: &[String], shown: &[String]) 
                 .map(|r| super::project((*r).clone(), shown))
                 .map(|r| json!({"id": r["id"], "fields": r["fields"]}))
                 .collect();
-            DuplicateGroup { key, count: rs.len(), records }
+            DuplicateGroup {
+                key,
+                count: rs.len(),
+                records,
+            }
         })
         .collect();
     out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
@@ -377,21 +471,40 @@ impl Tool for FindDuplicates {
         }
         let (base, table) = (args.base_id.as_str(), args.table.as_str());
         let extra = args.return_fields.unwrap_or_default();
-        let (_, names) = table_with_fields(ctx, base, table, &[("fields", &args.fields), ("return_fields", &extra)]).await?;
+        let (_, names) = table_with_fields(
+            ctx,
+            base,
+            table,
+            &[("fields", &args.fields), ("return_fields", &extra)],
+        )
+        .await?;
         let (key, extra) = (&names[0], &names[1]);
         let mut shown = key.clone();
         shown.extend(extra.iter().filter(|f| !key.contains(f)).cloned());
-        let query = ListQuery { fields: shown.clone(), page_size: Some(MAX_PAGE_SIZE), ..Default::default() };
+        let query = ListQuery {
+            fields: shown.clone(),
+            page_size: Some(MAX_PAGE_SIZE),
+            ..Default::default()
+        };
         let (records, _) = ctx.session.cached_all(base, table, &query, false).await?;
         let mut groups = duplicate_groups(&records, key, &shown);
         let group_count = groups.len();
         let duplicate_records = groups.iter().map(|g| g.count).sum();
         groups.truncate(max_groups);
-        Ok(Duplicates { records: records.len(), group_count, duplicate_records, truncated: group_count > groups.len(), groups })
+        Ok(Duplicates {
+            records: records.len(),
+            group_count,
+            duplicate_records,
+            truncated: group_count > groups.len(),
+            groups,
+        })
     }
 
     fn summary(out: &Duplicates) -> String {
-        format!("{} duplicate groups ({} records) among {}", out.group_count, out.duplicate_records, out.records)
+        format!(
+            "{} duplicate groups ({} records) among {}",
+            out.group_count, out.duplicate_records, out.records
+        )
     }
 }
 
@@ -447,26 +560,53 @@ pub struct Export {
 /// advice). Plain numbers (`-12.5`, `+3`) stay as they are: they are data, not formulas.
 pub fn defuse(cell: String) -> String {
     let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let number = cell.trim().parse::<f64>().is_ok_and(f64::is_finite) && !cell.contains(['\t', '\r']);
-    if risky && !number { format!("'{cell}") } else { cell }
+    let number =
+        cell.trim().parse::<f64>().is_ok_and(f64::is_finite) && !cell.contains(['\t', '\r']);
+    if risky && !number {
+        format!("'{cell}")
+    } else {
+        cell
+    }
 }
 
 /// Renders records as CSV with a header row; every cell through [`cell_text`] and [`defuse`]
 /// (field names too: a column can be called `=cmd|…`).
 pub fn to_csv(records: &[Value], columns: &[String]) -> Result<String, csv::Error> {
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
     w.write_record(columns.iter().map(|c| defuse(c.clone())))?;
     for r in records {
-        w.write_record(columns.iter().map(|c| defuse(cell_text(r["fields"].get(c).unwrap_or(&Value::Null)))))?;
+        w.write_record(
+            columns
+                .iter()
+                .map(|c| defuse(cell_text(r["fields"].get(c).unwrap_or(&Value::Null)))),
+        )?;
     }
-    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// A file name from a table name: letters, digits, `-` and `_` only.
 fn file_stem(name: &str) -> String {
-    let stem: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).take(60).collect();
-    if stem.trim_matches('_').is_empty() { "export".into() } else { stem }
+    let stem: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(60)
+        .collect();
+    if stem.trim_matches('_').is_empty() {
+        "export".into()
+    } else {
+        stem
+    }
 }
 
 impl Tool for ExportTableCsv {
@@ -481,7 +621,13 @@ impl Tool for ExportTableCsv {
 
     async fn run(ctx: &Ctx<'_>, args: ExportArgs) -> Result<Export, ApiError> {
         let (base, table) = (args.base_id.as_str(), args.table.as_str());
-        let (t, mut names) = table_with_fields(ctx, base, table, &[("fields", &args.fields.unwrap_or_default())]).await?;
+        let (t, mut names) = table_with_fields(
+            ctx,
+            base,
+            table,
+            &[("fields", &args.fields.unwrap_or_default())],
+        )
+        .await?;
         let wanted = names.remove(0);
         let columns = table_columns(&t, &wanted);
         let query = ListQuery {
@@ -498,16 +644,31 @@ impl Tool for ExportTableCsv {
         let as_text = match args.delivery {
             Delivery::Auto => bytes <= INLINE_CSV_BYTES,
             Delivery::Text if bytes > 1 << 20 => {
-                return Err(ApiError::bad_request("too_large", format!("the CSV is {bytes} bytes; use delivery=link for more than 1 MB")));
+                return Err(ApiError::bad_request(
+                    "too_large",
+                    format!("the CSV is {bytes} bytes; use delivery=link for more than 1 MB"),
+                ));
             }
             Delivery::Text => true,
             Delivery::Link => false,
         };
         if as_text {
-            return Ok(Export { rows: records.len(), columns, bytes, csv: Some(csv), url: None, expires_at: None });
+            return Ok(Export {
+                rows: records.len(),
+                columns,
+                bytes,
+                csv: Some(csv),
+                url: None,
+                expires_at: None,
+            });
         }
         let name = t["name"].as_str().unwrap_or("export");
-        let key = format!("exports/{}/{}/{}.csv", ctx.identity.tenant.as_str(), uuid::Uuid::new_v4().simple(), file_stem(name));
+        let key = format!(
+            "exports/{}/{}/{}.csv",
+            ctx.identity.tenant.as_str(),
+            uuid::Uuid::new_v4().simple(),
+            file_stem(name)
+        );
         let s3 = &ctx.toolbox.s3;
         s3.put_object()
             .bucket(&ctx.toolbox.bucket)
@@ -518,14 +679,34 @@ impl Tool for ExportTableCsv {
             .send()
             .await
             .map_err(ApiError::internal)?;
-        let presign = aws_sdk_s3::presigning::PresigningConfig::expires_in(LINK_TTL).map_err(ApiError::internal)?;
-        let link = s3.get_object().bucket(&ctx.toolbox.bucket).key(&key).presigned(presign).await.map_err(ApiError::internal)?;
-        let expires_at = crate::time::epoch_to_rfc3339(crate::time::now_epoch() + LINK_TTL.as_secs() as i64);
-        Ok(Export { rows: records.len(), columns, bytes, csv: None, url: Some(link.uri().to_owned()), expires_at: Some(expires_at) })
+        let presign = aws_sdk_s3::presigning::PresigningConfig::expires_in(LINK_TTL)
+            .map_err(ApiError::internal)?;
+        let link = s3
+            .get_object()
+            .bucket(&ctx.toolbox.bucket)
+            .key(&key)
+            .presigned(presign)
+            .await
+            .map_err(ApiError::internal)?;
+        let expires_at =
+            crate::time::epoch_to_rfc3339(crate::time::now_epoch() + LINK_TTL.as_secs() as i64);
+        Ok(Export {
+            rows: records.len(),
+            columns,
+            bytes,
+            csv: None,
+            url: Some(link.uri().to_owned()),
+            expires_at: Some(expires_at),
+        })
     }
 
     fn summary(out: &Export) -> String {
-        format!("{} rows, {} bytes{}", out.rows, out.bytes, if out.url.is_some() { " (link)" } else { "" })
+        format!(
+            "{} rows, {} bytes{}",
+            out.rows,
+            out.bytes,
+            if out.url.is_some() { " (link)" } else { "" }
+        )
     }
 }
 
@@ -547,8 +728,14 @@ mod tests {
         assert_eq!(cell_text(&json!(3.0)), "3");
         assert_eq!(cell_text(&json!(2.5)), "2.5");
         assert_eq!(cell_text(&json!(["a", "b"])), "a, b");
-        assert_eq!(cell_text(&json!([{"id": "att1", "url": "https://x/y.png", "filename": "y.png"}])), "https://x/y.png");
-        assert_eq!(cell_text(&json!({"id": "usr1", "email": "a@b.c", "name": "Ada"})), "Ada");
+        assert_eq!(
+            cell_text(&json!([{"id": "att1", "url": "https://x/y.png", "filename": "y.png"}])),
+            "https://x/y.png"
+        );
+        assert_eq!(
+            cell_text(&json!({"id": "usr1", "email": "a@b.c", "name": "Ada"})),
+            "Ada"
+        );
         assert_eq!(cell_text(&json!({"specialValue": "NaN"})), "#NaN");
     }
 
@@ -559,7 +746,11 @@ mod tests {
     #[test]
     fn duplicates_group_on_the_normalised_key_and_skip_empty_keys() {
         let records = vec![
-            rec("rec1", "2026-01-02", json!({"Name": "Ada Lovelace", "Age": 36})),
+            rec(
+                "rec1",
+                "2026-01-02",
+                json!({"Name": "Ada Lovelace", "Age": 36}),
+            ),
             rec("rec2", "2026-01-01", json!({"Name": "ada  lovelace."})),
             rec("rec3", "2026-01-03", json!({"Name": "Grace"})),
             rec("rec4", "2026-01-04", json!({})),
@@ -571,22 +762,42 @@ mod tests {
         assert_eq!(groups[0].key, "ada lovelace");
         assert_eq!(groups[0].count, 3);
         assert_eq!(groups[0].records[0]["id"], "rec2", "oldest first");
-        assert!(groups[0].records[0]["fields"].get("Age").is_none(), "projected to the shown fields");
+        assert!(
+            groups[0].records[0]["fields"].get("Age").is_none(),
+            "projected to the shown fields"
+        );
     }
 
     #[test]
     fn the_profile_counts_fill_distinct_and_numbers_and_says_what_stands_out() {
-        let mut records: Vec<Value> =
-            (0..20).map(|i| rec(&format!("rec{i}"), "", json!({"Name": format!("n{i}"), "Age": 30, "Status": "New"}))).collect();
+        let mut records: Vec<Value> = (0..20)
+            .map(|i| {
+                rec(
+                    &format!("rec{i}"),
+                    "",
+                    json!({"Name": format!("n{i}"), "Age": 30, "Status": "New"}),
+                )
+            })
+            .collect();
         records[0]["fields"]["Age"] = json!(1000);
-        records[1]["fields"].as_object_mut().unwrap().remove("Status");
+        records[1]["fields"]
+            .as_object_mut()
+            .unwrap()
+            .remove("Status");
         records.push(rec("recX", "", json!({"Age": 30})));
-        let cols = vec![("Name".into(), "singleLineText".into()), ("Age".into(), "number".into()), ("Email".into(), "email".into())];
+        let cols = vec![
+            ("Name".into(), "singleLineText".into()),
+            ("Age".into(), "number".into()),
+            ("Email".into(), "email".into()),
+        ];
         let (profiles, insights) = profile(&records, &cols);
         assert_eq!(profiles[0].filled, 20);
         assert_eq!(profiles[0].distinct, 20);
         let age = profiles[1].numbers.clone().unwrap();
-        assert_eq!((age.min, age.max, age.median, age.outliers), (30.0, 1000.0, 30.0, 1));
+        assert_eq!(
+            (age.min, age.max, age.median, age.outliers),
+            (30.0, 1000.0, 30.0, 1)
+        );
         assert_eq!(age.sum, 30.0 * 20.0 + 1000.0);
         assert_eq!(profiles[2].filled, 0);
         let text = insights.join("\n");
@@ -597,9 +808,20 @@ mod tests {
 
     #[test]
     fn csv_quotes_what_needs_quoting_and_keeps_column_order() {
-        let records = vec![rec("rec1", "", json!({"Name": "Doe, \"J\"", "Age": 3, "Tags": ["x", "y"]}))];
-        let csv = to_csv(&records, &["Name".into(), "Age".into(), "Tags".into(), "Missing".into()]).unwrap();
-        assert_eq!(csv, "Name,Age,Tags,Missing\r\n\"Doe, \"\"J\"\"\",3,\"x, y\",\r\n");
+        let records = vec![rec(
+            "rec1",
+            "",
+            json!({"Name": "Doe, \"J\"", "Age": 3, "Tags": ["x", "y"]}),
+        )];
+        let csv = to_csv(
+            &records,
+            &["Name".into(), "Age".into(), "Tags".into(), "Missing".into()],
+        )
+        .unwrap();
+        assert_eq!(
+            csv,
+            "Name,Age,Tags,Missing\r\n\"Doe, \"\"J\"\"\",3,\"x, y\",\r\n"
+        );
         assert_eq!(file_stem("My table/2026"), "My_table_2026");
     }
 
@@ -607,11 +829,21 @@ mod tests {
     fn cells_a_spreadsheet_would_run_are_exported_as_text() {
         let evil = json!({"Name": "=HYPERLINK(\"http://x\",\"y\")", "A": "+1+cmd|' /C calc'!A0", "B": "-2+3", "C": "@SUM(A1)", "D": "\tx", "E": "\r=1"});
         let ok = json!({"Name": "-12.5", "A": "+3", "B": 7, "C": "a=b", "D": "", "E": "plain"});
-        let cols: Vec<String> = ["Name", "A", "B", "C", "D", "E"].iter().map(|c| c.to_string()).collect();
+        let cols: Vec<String> = ["Name", "A", "B", "C", "D", "E"]
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         let csv = to_csv(&[rec("rec1", "", evil), rec("rec2", "", ok)], &cols).unwrap();
         let mut rows = csv::Reader::from_reader(csv.as_bytes());
-        let cells: Vec<Vec<String>> = rows.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
-        assert!(cells[0].iter().all(|c| c.starts_with('\'')), "{:?}", cells[0]);
+        let cells: Vec<Vec<String>> = rows
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect();
+        assert!(
+            cells[0].iter().all(|c| c.starts_with('\'')),
+            "{:?}",
+            cells[0]
+        );
         assert_eq!(cells[1], vec!["-12.5", "+3", "7", "a=b", "", "plain"]);
         assert!(to_csv(&[], &["=cmd".into()]).unwrap().starts_with("'=cmd"));
     }

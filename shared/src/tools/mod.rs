@@ -41,9 +41,21 @@ pub struct Hints {
     pub idempotent: bool,
 }
 
-const READ: Hints = Hints { read_only: true, destructive: false, idempotent: true };
-const ADD: Hints = Hints { read_only: false, destructive: false, idempotent: false };
-const CHANGE: Hints = Hints { read_only: false, destructive: true, idempotent: true };
+const READ: Hints = Hints {
+    read_only: true,
+    destructive: false,
+    idempotent: true,
+};
+const ADD: Hints = Hints {
+    read_only: false,
+    destructive: false,
+    idempotent: false,
+};
+const CHANGE: Hints = Hints {
+    read_only: false,
+    destructive: true,
+    idempotent: true,
+};
 
 /// A tool as clients see it.
 #[derive(Debug, Clone)]
@@ -82,8 +94,17 @@ pub struct Toolbox {
 
 impl Toolbox {
     /// The toolbox of a function, from its configuration and clients.
-    pub fn new(config: &crate::config::Config, aws: &crate::aws::AwsClients, store: crate::store::Store) -> Self {
-        let airtable = Airtable::new(&config.airtable_api_url, store.clone(), aws.kms.clone(), config.kms_key_id.clone());
+    pub fn new(
+        config: &crate::config::Config,
+        aws: &crate::aws::AwsClients,
+        store: crate::store::Store,
+    ) -> Self {
+        let airtable = Airtable::new(
+            &config.airtable_api_url,
+            store.clone(),
+            aws.kms.clone(),
+            config.kms_key_id.clone(),
+        );
         Self {
             airtable,
             store,
@@ -110,7 +131,10 @@ trait Tool {
     const HINTS: Hints;
     type Args: DeserializeOwned + JsonSchema;
     type Output: Serialize + JsonSchema;
-    fn run(ctx: &Ctx<'_>, args: Self::Args) -> impl Future<Output = Result<Self::Output, ApiError>> + Send;
+    fn run(
+        ctx: &Ctx<'_>,
+        args: Self::Args,
+    ) -> impl Future<Output = Result<Self::Output, ApiError>> + Send;
     /// One line saying what happened.
     fn summary(out: &Self::Output) -> String;
 }
@@ -138,12 +162,29 @@ fn schema_of<T: JsonSchema>() -> Map<String, Value> {
 }
 
 /// JSON Schema keywords whose value is one sub-schema (`items` may also be a list of them).
-pub const ONE_SCHEMA: [&str; 10] =
-    ["items", "contains", "not", "if", "then", "else", "propertyNames", "unevaluatedItems", "additionalItems", "contentSchema"];
+pub const ONE_SCHEMA: [&str; 10] = [
+    "items",
+    "contains",
+    "not",
+    "if",
+    "then",
+    "else",
+    "propertyNames",
+    "unevaluatedItems",
+    "additionalItems",
+    "contentSchema",
+];
 /// Keywords whose value is a list of sub-schemas.
 pub const SCHEMA_LISTS: [&str; 4] = ["prefixItems", "allOf", "anyOf", "oneOf"];
 /// Keywords whose value is a map of sub-schemas.
-pub const SCHEMA_MAPS: [&str; 6] = ["properties", "patternProperties", "dependentSchemas", "dependencies", "$defs", "definitions"];
+pub const SCHEMA_MAPS: [&str; 6] = [
+    "properties",
+    "patternProperties",
+    "dependentSchemas",
+    "dependencies",
+    "$defs",
+    "definitions",
+];
 /// Keywords whose `false` closes an object to other properties (kept as written).
 pub const CLOSING: [&str; 2] = ["additionalProperties", "unevaluatedProperties"];
 
@@ -169,7 +210,12 @@ fn objects_for_booleans(schema: &mut Value) {
             value.as_array_mut().into_iter().flatten().for_each(fix);
         } else if SCHEMA_MAPS.contains(&key) {
             // `dependencies` may also map to lists of names: only schemas are rewritten.
-            value.as_object_mut().into_iter().flat_map(|m| m.values_mut()).filter(|v| !v.is_array()).for_each(fix);
+            value
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|m| m.values_mut())
+                .filter(|v| !v.is_array())
+                .for_each(fix);
         } else if CLOSING.contains(&key) {
             match value {
                 Value::Bool(true) => *value = json!({}),
@@ -245,7 +291,9 @@ pub fn specs() -> &'static [ToolSpec] {
 
 /// The tools a role may call: viewers get the read-only ones.
 pub fn specs_for(role: Role) -> impl Iterator<Item = &'static ToolSpec> {
-    specs().iter().filter(move |s| s.hints.read_only || role.at_least(Role::Member))
+    specs()
+        .iter()
+        .filter(move |s| s.hints.read_only || role.at_least(Role::Member))
 }
 
 /// The tool with this name.
@@ -259,47 +307,84 @@ fn parse_args<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
     let args = if args.is_null() { json!({}) } else { args };
     serde_path_to_error::deserialize(args).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." { "arguments".to_owned() } else { path };
+        let field = if path == "." {
+            "arguments".to_owned()
+        } else {
+            path
+        };
         ApiError::Validation(vec![FieldError::new(field, e.into_inner().to_string())])
     })
 }
 
-async fn run_one<T: Tool>(toolbox: &Toolbox, identity: &Identity, args: Value, progress: Progress) -> Result<(Value, String), ApiError> {
+async fn run_one<T: Tool>(
+    toolbox: &Toolbox,
+    identity: &Identity,
+    args: Value,
+    progress: Progress,
+) -> Result<(Value, String), ApiError> {
     if !T::HINTS.read_only {
         identity.require_writer()?;
     }
     let args: T::Args = parse_args(args)?;
-    let session =
-        toolbox.airtable.session(&identity.tenant).await?.with_deadline(tokio::time::Instant::now() + TOOL_BUDGET).with_progress(progress);
-    let ctx = Ctx { identity, session, toolbox };
+    let session = toolbox
+        .airtable
+        .session(&identity.tenant)
+        .await?
+        .with_deadline(tokio::time::Instant::now() + TOOL_BUDGET)
+        .with_progress(progress);
+    let ctx = Ctx {
+        identity,
+        session,
+        toolbox,
+    };
     let out = T::run(&ctx, args).await?;
     let summary = T::summary(&out);
-    Ok((serde_json::to_value(&out).map_err(ApiError::internal)?, summary))
+    Ok((
+        serde_json::to_value(&out).map_err(ApiError::internal)?,
+        summary,
+    ))
 }
 
 /// What to do about an error, for a model reading it.
 fn hint(code: &str, airtable_type: Option<&str>) -> &'static str {
-    if matches!(airtable_type, Some("ROW_DOES_NOT_EXIST" | "NOT_FOUND" | "TABLE_NOT_FOUND" | "MODEL_ID_NOT_FOUND")) {
+    if matches!(
+        airtable_type,
+        Some("ROW_DOES_NOT_EXIST" | "NOT_FOUND" | "TABLE_NOT_FOUND" | "MODEL_ID_NOT_FOUND")
+    ) {
         return "A record, table or base id does not exist (any more): read the table again (get_records, list_tables) for current ids.";
     }
     match code {
-        "validation_failed" => "Fix the arguments named in `errors` (see the tool's input schema) and call again.",
+        "validation_failed" => {
+            "Fix the arguments named in `errors` (see the tool's input schema) and call again."
+        }
         "forbidden" => "The caller's role cannot do this; viewers may only use read-only tools.",
-        "airtable_not_connected" => "Ask an owner or admin of the workspace to connect Airtable first.",
+        "airtable_not_connected" => {
+            "Ask an owner or admin of the workspace to connect Airtable first."
+        }
         "airtable_not_found" => {
             "Check the ids and names: list_bases gives base ids, list_tables and describe_table give table and field names."
         }
         "airtable_invalid_request" | "airtable_bad_request" => {
             "Check field names and value types with describe_table; typecast: true converts text to numbers, dates and select options."
         }
-        "airtable_forbidden" => "The connected Airtable token cannot access this base or table, or lacks the scope for this action.",
-        "airtable_unauthorized" => "The connected Airtable token was refused; an owner or admin must reconnect Airtable.",
-        "airtable_rate_limited" | "airtable_unavailable" => "Airtable is busy; wait `retryAfter` seconds and call again.",
+        "airtable_forbidden" => {
+            "The connected Airtable token cannot access this base or table, or lacks the scope for this action."
+        }
+        "airtable_unauthorized" => {
+            "The connected Airtable token was refused; an owner or admin must reconnect Airtable."
+        }
+        "airtable_rate_limited" | "airtable_unavailable" => {
+            "Airtable is busy; wait `retryAfter` seconds and call again."
+        }
         "airtable_partial_write" => {
             "Some records were written (their ids are in `detail`); read the table to see which inputs are missing and send only those."
         }
-        "cancelled" => "The call was cancelled as asked; `detail` says what it had done (and which records it wrote) before it stopped.",
-        "airtable_outcome_unknown" => "The write may have been applied; read the table before trying again.",
+        "cancelled" => {
+            "The call was cancelled as asked; `detail` says what it had done (and which records it wrote) before it stopped."
+        }
+        "airtable_outcome_unknown" => {
+            "The write may have been applied; read the table before trying again."
+        }
         "too_large" | "airtable_too_large" => {
             "Narrow the request (fields, filter_by_formula, view, max_records) or split it, and call again."
         }
@@ -314,21 +399,39 @@ pub async fn call(toolbox: &Toolbox, identity: &Identity, name: &str, args: Valu
 
 /// [`call`], reporting the records read or written to `progress` and stopping at the next page
 /// or chunk once it is cancelled (the error then says what was done).
-pub async fn call_with_progress(toolbox: &Toolbox, identity: &Identity, name: &str, args: Value, progress: Progress) -> ToolResult {
+pub async fn call_with_progress(
+    toolbox: &Toolbox,
+    identity: &Identity,
+    name: &str,
+    args: Value,
+    progress: Progress,
+) -> ToolResult {
     let outcome = match dispatch(toolbox, identity, name, args, progress).await {
         Some(outcome) => outcome,
-        None => Err(ApiError::bad_request("unknown_tool", format!("there is no tool named {name:?}; list the tools to see their names"))),
+        None => Err(ApiError::bad_request(
+            "unknown_tool",
+            format!("there is no tool named {name:?}; list the tools to see their names"),
+        )),
     };
     // Unknown names are not counted: they are not tools, and would grow the dimensions.
     if spec(name).is_some() {
         crate::telemetry::record::tool_call(name, outcome.is_ok());
     }
     match outcome {
-        Ok((value, summary)) => ToolResult { ok: true, value, summary },
+        Ok((value, summary)) => ToolResult {
+            ok: true,
+            value,
+            summary,
+        },
         Err(e) => {
             let (problem, _) = e.to_problem();
-            let summary = format!("{}: {}", problem.code, problem.detail.as_deref().unwrap_or(""));
-            let mut value = serde_json::to_value(&problem).unwrap_or_else(|_| json!({"code": problem.code}));
+            let summary = format!(
+                "{}: {}",
+                problem.code,
+                problem.detail.as_deref().unwrap_or("")
+            );
+            let mut value =
+                serde_json::to_value(&problem).unwrap_or_else(|_| json!({"code": problem.code}));
             value["hint"] = json!(hint(&problem.code, problem.airtable_type.as_deref()));
             if let Some(secs) = e.retry_after() {
                 value["retryAfter"] = json!(secs);
@@ -336,7 +439,11 @@ pub async fn call_with_progress(toolbox: &Toolbox, identity: &Identity, name: &s
             if !matches!(e, ApiError::Validation(_) | ApiError::Forbidden(_)) {
                 tracing::info!(tool = name, code = %problem.code, "tool call failed");
             }
-            ToolResult { ok: false, value: json!({ "error": value }), summary }
+            ToolResult {
+                ok: false,
+                value: json!({ "error": value }),
+                summary,
+            }
         }
     }
 }
@@ -362,7 +469,10 @@ async fn table_with_fields(
 ) -> Result<(Value, Vec<Vec<String>>), ApiError> {
     use crate::airtable::schema::find_field;
     let mut t = ctx.session.table_schema(base, table).await?;
-    let all_known = |t: &Value| args.iter().all(|(_, fields)| fields.iter().all(|f| find_field(t, f).is_some()));
+    let all_known = |t: &Value| {
+        args.iter()
+            .all(|(_, fields)| fields.iter().all(|f| find_field(t, f).is_some()))
+    };
     if !all_known(&t) {
         t = ctx.session.fresh_table_schema(base, table).await?;
     }
@@ -373,12 +483,19 @@ async fn table_with_fields(
         for (i, f) in fields.iter().enumerate() {
             match find_field(&t, f).and_then(|x| x["name"].as_str()) {
                 Some(name) => list.push(name.to_owned()),
-                None => errors.push(FieldError::new(format!("{arg}[{i}]"), format!("the table has no field {f:?}"))),
+                None => errors.push(FieldError::new(
+                    format!("{arg}[{i}]"),
+                    format!("the table has no field {f:?}"),
+                )),
             }
         }
         names.push(list);
     }
-    if errors.is_empty() { Ok((t, names)) } else { Err(ApiError::Validation(errors)) }
+    if errors.is_empty() {
+        Ok((t, names))
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }
 
 #[cfg(test)]
@@ -397,7 +514,11 @@ mod tests {
             assert_eq!(s.input_schema["type"], "object", "{}", s.name);
             assert_eq!(s.output_schema["type"], "object", "{}", s.name);
             assert!(s.description.len() > 40, "{}", s.name);
-            assert!(!s.input_schema.contains_key("$defs"), "{} schema is flat", s.name);
+            assert!(
+                !s.input_schema.contains_key("$defs"),
+                "{} schema is flat",
+                s.name
+            );
             assert!(!(s.hints.read_only && s.hints.destructive), "{}", s.name);
         }
     }
@@ -418,7 +539,9 @@ mod tests {
             base_id: crate::ids::BaseId,
         }
         let err = parse_args::<A>(json!({"base_id": "nope"})).unwrap_err();
-        let ApiError::Validation(errors) = err else { panic!() };
+        let ApiError::Validation(errors) = err else {
+            panic!()
+        };
         assert_eq!(errors[0].field, "base_id");
         assert!(errors[0].message.contains("app"), "{}", errors[0].message);
     }
@@ -426,7 +549,10 @@ mod tests {
     #[test]
     fn the_schema_of_an_id_argument_carries_its_pattern() {
         let spec = spec("get_record").unwrap();
-        assert_eq!(spec.input_schema["properties"]["record_id"]["pattern"], "^rec[A-Za-z0-9]{14}$");
+        assert_eq!(
+            spec.input_schema["properties"]["record_id"]["pattern"],
+            "^rec[A-Za-z0-9]{14}$"
+        );
         assert_eq!(spec.input_schema["additionalProperties"], false);
     }
 }

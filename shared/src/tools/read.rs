@@ -42,7 +42,9 @@ impl Tool for ListBases {
 
     async fn run(ctx: &Ctx<'_>, _: NoArgs) -> Result<Bases, ApiError> {
         let (bases, _) = ctx.session.cached_bases(false).await?;
-        Ok(Bases { bases: bases.as_array().cloned().unwrap_or_default() })
+        Ok(Bases {
+            bases: bases.as_array().cloned().unwrap_or_default(),
+        })
     }
 
     fn summary(out: &Bases) -> String {
@@ -93,7 +95,11 @@ fn field_summary(f: &Value, full: bool) -> Value {
     if let Some(options) = f.get("options").and_then(Value::as_object) {
         let mut opts = options.clone();
         if let Some(choices) = options.get("choices").and_then(Value::as_array) {
-            let names: Vec<Value> = choices.iter().take(MAX_CHOICES).map(|c| c["name"].clone()).collect();
+            let names: Vec<Value> = choices
+                .iter()
+                .take(MAX_CHOICES)
+                .map(|c| c["name"].clone())
+                .collect();
             opts.insert("choices".into(), json!(names));
             if choices.len() > MAX_CHOICES {
                 opts.insert("moreChoices".into(), json!(choices.len() - MAX_CHOICES));
@@ -112,7 +118,13 @@ fn table_summary(t: &Value, detail: Detail) -> Value {
     let full = detail == Detail::Full;
     out["primaryFieldId"] = t["primaryFieldId"].clone();
     let fields = schema::fields(t);
-    out["fields"] = json!(fields.iter().take(MAX_LISTED_FIELDS).map(|f| field_summary(f, full)).collect::<Vec<_>>());
+    out["fields"] = json!(
+        fields
+            .iter()
+            .take(MAX_LISTED_FIELDS)
+            .map(|f| field_summary(f, full))
+            .collect::<Vec<_>>()
+    );
     if fields.len() > MAX_LISTED_FIELDS {
         out["moreFields"] = json!(fields.len() - MAX_LISTED_FIELDS);
     }
@@ -143,8 +155,16 @@ impl Tool for ListTables {
     type Output = Tables;
 
     async fn run(ctx: &Ctx<'_>, args: ListTablesArgs) -> Result<Tables, ApiError> {
-        let (schema, _) = ctx.session.cached_schema(args.base_id.as_str(), false).await?;
-        let tables = schema["tables"].as_array().into_iter().flatten().map(|t| table_summary(t, args.detail)).collect();
+        let (schema, _) = ctx
+            .session
+            .cached_schema(args.base_id.as_str(), false)
+            .await?;
+        let tables = schema["tables"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| table_summary(t, args.detail))
+            .collect();
         Ok(Tables { tables })
     }
 
@@ -189,14 +209,27 @@ impl Tool for DescribeTable {
     type Output = TableDescription;
 
     async fn run(ctx: &Ctx<'_>, args: TableArgs) -> Result<TableDescription, ApiError> {
-        let t = ctx.session.table_schema(args.base_id.as_str(), args.table.as_str()).await?;
-        let fields: Vec<Value> = schema::fields(&t).iter().map(|f| field_summary(f, true)).collect();
-        let primary = t["primaryFieldId"].as_str().and_then(|id| schema::find_field(&t, id));
+        let t = ctx
+            .session
+            .table_schema(args.base_id.as_str(), args.table.as_str())
+            .await?;
+        let fields: Vec<Value> = schema::fields(&t)
+            .iter()
+            .map(|f| field_summary(f, true))
+            .collect();
+        let primary = t["primaryFieldId"]
+            .as_str()
+            .and_then(|id| schema::find_field(&t, id));
         Ok(TableDescription {
             id: t["id"].clone(),
             name: t["name"].clone(),
-            description: t["description"].as_str().filter(|d| !d.is_empty()).map(str::to_owned),
-            primary_field: primary.map(|f| json!({"id": f["id"], "name": f["name"]})).unwrap_or(Value::Null),
+            description: t["description"]
+                .as_str()
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned),
+            primary_field: primary
+                .map(|f| json!({"id": f["id"], "name": f["name"]}))
+                .unwrap_or(Value::Null),
             field_count: fields.len(),
             fields,
             views: t["views"]
@@ -234,7 +267,9 @@ pub struct Sort {
 }
 
 pub(super) fn sort_pairs(sort: &[Sort]) -> Vec<(String, bool)> {
-    sort.iter().map(|s| (s.field.clone(), matches!(s.direction, Direction::Desc))).collect()
+    sort.iter()
+        .map(|s| (s.field.clone(), matches!(s.direction, Direction::Desc)))
+        .collect()
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -289,7 +324,9 @@ impl Tool for GetRecords {
 
     async fn run(ctx: &Ctx<'_>, args: GetRecordsArgs) -> Result<RecordsPage, ApiError> {
         let offset = match args.cursor.as_deref() {
-            Some(c) => Some(schema::decode_cursor(c).ok_or_else(|| ApiError::invalid("cursor", "is not a cursor get_records returned"))?),
+            Some(c) => Some(schema::decode_cursor(c).ok_or_else(|| {
+                ApiError::invalid("cursor", "is not a cursor get_records returned")
+            })?),
             None => None,
         };
         if args.page_size.is_some_and(|p| p == 0 || p > MAX_PAGE_SIZE) {
@@ -306,7 +343,10 @@ impl Tool for GetRecords {
         };
         let (base, table) = (args.base_id.as_str(), args.table.as_str());
         if args.all_pages {
-            let query = ListQuery { page_size: Some(MAX_PAGE_SIZE), ..query };
+            let query = ListQuery {
+                page_size: Some(MAX_PAGE_SIZE),
+                ..query
+            };
             let (mut records, _) = ctx.session.cached_all(base, table, &query, false).await?;
             let total = records.len();
             records.truncate(MAX_RETURNED);
@@ -318,15 +358,32 @@ impl Tool for GetRecords {
                 total: Some(total),
             });
         }
-        let (page, _) = ctx.session.cached_page(base, table, &query, offset.as_deref(), false).await?;
+        let (page, _) = ctx
+            .session
+            .cached_page(base, table, &query, offset.as_deref(), false)
+            .await?;
         let cursor = page.offset.as_deref().map(schema::encode_cursor);
-        Ok(RecordsPage { returned: page.records.len(), truncated: cursor.is_some(), records: page.records, cursor, total: None })
+        Ok(RecordsPage {
+            returned: page.records.len(),
+            truncated: cursor.is_some(),
+            records: page.records,
+            cursor,
+            total: None,
+        })
     }
 
     fn summary(out: &RecordsPage) -> String {
         match out.total {
             Some(t) => format!("{} of {t} records", out.returned),
-            None => format!("{} records{}", out.returned, if out.cursor.is_some() { " (more pages)" } else { "" }),
+            None => format!(
+                "{} records{}",
+                out.returned,
+                if out.cursor.is_some() {
+                    " (more pages)"
+                } else {
+                    ""
+                }
+            ),
         }
     }
 }
@@ -360,8 +417,18 @@ impl Tool for GetRecord {
     type Output = OneRecord;
 
     async fn run(ctx: &Ctx<'_>, args: RecordArgs) -> Result<OneRecord, ApiError> {
-        let (record, _) = ctx.session.cached_record(args.base_id.as_str(), args.table.as_str(), args.record_id.as_str(), false).await?;
-        Ok(OneRecord { record: project(record, args.fields.as_deref().unwrap_or_default()) })
+        let (record, _) = ctx
+            .session
+            .cached_record(
+                args.base_id.as_str(),
+                args.table.as_str(),
+                args.record_id.as_str(),
+                false,
+            )
+            .await?;
+        Ok(OneRecord {
+            record: project(record, args.fields.as_deref().unwrap_or_default()),
+        })
     }
 
     fn summary(out: &OneRecord) -> String {
@@ -414,12 +481,20 @@ impl Tool for SearchRecords {
         }
         let max = args.max_records.unwrap_or(20);
         if max == 0 || max > MAX_PAGE_SIZE {
-            return Err(ApiError::invalid("max_records", "must be between 1 and 100"));
+            return Err(ApiError::invalid(
+                "max_records",
+                "must be between 1 and 100",
+            ));
         }
         let (base, table) = (args.base_id.as_str(), args.table.as_str());
         let chosen = args.search_fields.unwrap_or_default();
-        let (t, mut names) = table_with_fields(ctx, base, table, &[("search_fields", &chosen)]).await?;
-        let searched = if chosen.is_empty() { schema::text_fields(&t) } else { names.remove(0) };
+        let (t, mut names) =
+            table_with_fields(ctx, base, table, &[("search_fields", &chosen)]).await?;
+        let searched = if chosen.is_empty() {
+            schema::text_fields(&t)
+        } else {
+            names.remove(0)
+        };
         let query = ListQuery {
             filter_by_formula: Some(formula::search(q, &searched)),
             fields: args.fields.unwrap_or_default(),
@@ -427,8 +502,15 @@ impl Tool for SearchRecords {
             max_records: Some(max),
             ..Default::default()
         };
-        let (page, _) = ctx.session.cached_page(base, table, &query, None, false).await?;
-        Ok(SearchResult { returned: page.records.len(), records: page.records, searched_fields: searched })
+        let (page, _) = ctx
+            .session
+            .cached_page(base, table, &query, None, false)
+            .await?;
+        Ok(SearchResult {
+            returned: page.records.len(),
+            records: page.records,
+            searched_fields: searched,
+        })
     }
 
     fn summary(out: &SearchResult) -> String {

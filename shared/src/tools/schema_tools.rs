@@ -45,10 +45,16 @@ impl Tool for CreateTable {
     type Output = TableOut;
 
     async fn run(ctx: &Ctx<'_>, args: CreateTableArgs) -> Result<TableOut, ApiError> {
-        let body = schema::table_definition(&args.name, args.description.as_deref(), &args.fields).map_err(ApiError::Validation)?;
-        let t = ctx.session.create_table(args.base_id.as_str(), &body).await?;
+        let body = schema::table_definition(&args.name, args.description.as_deref(), &args.fields)
+            .map_err(ApiError::Validation)?;
+        let t = ctx
+            .session
+            .create_table(args.base_id.as_str(), &body)
+            .await?;
         let fields: Vec<Value> = schema::fields(&t).iter().map(compact_field).collect();
-        Ok(TableOut { table: json!({"id": t["id"], "name": t["name"], "fields": fields}) })
+        Ok(TableOut {
+            table: json!({"id": t["id"], "name": t["name"], "fields": fields}),
+        })
     }
 
     fn summary(out: &TableOut) -> String {
@@ -90,14 +96,24 @@ impl Tool for CreateField {
     type Output = FieldOut;
 
     async fn run(ctx: &Ctx<'_>, args: CreateFieldArgs) -> Result<FieldOut, ApiError> {
-        let spec = FieldSpec { name: args.name, kind: args.kind, options: args.options, description: args.description };
+        let spec = FieldSpec {
+            name: args.name,
+            kind: args.kind,
+            options: args.options,
+            description: args.description,
+        };
         let mut errors = Vec::new();
         let body = spec.definition("", &mut errors);
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
         }
-        let f = ctx.session.create_field(args.base_id.as_str(), args.table.as_str(), &body).await?;
-        Ok(FieldOut { field: compact_field(&f) })
+        let f = ctx
+            .session
+            .create_field(args.base_id.as_str(), args.table.as_str(), &body)
+            .await?;
+        Ok(FieldOut {
+            field: compact_field(&f),
+        })
     }
 
     fn summary(out: &FieldOut) -> String {
@@ -148,10 +164,27 @@ fn metadata_fields() -> Vec<Value> {
 /// One metadata row describing a table.
 fn metadata_row(t: &Value) -> Value {
     let fields = schema::fields(t);
-    let primary = t["primaryFieldId"].as_str().and_then(|id| schema::find_field(t, id)).and_then(|f| f["name"].as_str()).unwrap_or("");
-    let field_lines: Vec<String> =
-        fields.iter().map(|f| format!("{} ({})", f["name"].as_str().unwrap_or(""), schema::field_type(f))).collect();
-    let views: Vec<&str> = t["views"].as_array().into_iter().flatten().filter_map(|v| v["name"].as_str()).collect();
+    let primary = t["primaryFieldId"]
+        .as_str()
+        .and_then(|id| schema::find_field(t, id))
+        .and_then(|f| f["name"].as_str())
+        .unwrap_or("");
+    let field_lines: Vec<String> = fields
+        .iter()
+        .map(|f| {
+            format!(
+                "{} ({})",
+                f["name"].as_str().unwrap_or(""),
+                schema::field_type(f)
+            )
+        })
+        .collect();
+    let views: Vec<&str> = t["views"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["name"].as_str())
+        .collect();
     json!({
         "Table Name": t["name"],
         "Table ID": t["id"],
@@ -174,9 +207,18 @@ impl Tool for CreateMetadataTable {
     type Output = MetadataOut;
 
     async fn run(ctx: &Ctx<'_>, args: MetadataArgs) -> Result<MetadataOut, ApiError> {
-        let name = args.table_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or("Table Metadata").to_owned();
+        let name = args
+            .table_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or("Table Metadata")
+            .to_owned();
         if name.chars().count() > 255 {
-            return Err(ApiError::invalid("table_name", "must hold at most 255 characters"));
+            return Err(ApiError::invalid(
+                "table_name",
+                "must hold at most 255 characters",
+            ));
         }
         let base = args.base_id.as_str();
         // Fresh: the table list must include tables created a moment ago.
@@ -199,27 +241,49 @@ impl Tool for CreateMetadataTable {
             }
         };
         let table_id = table["id"].as_str().unwrap_or_default().to_owned();
-        let rows: Vec<Value> =
-            base_schema["tables"].as_array().into_iter().flatten().filter(|t| t["id"] != table_id.as_str()).map(metadata_row).collect();
+        let rows: Vec<Value> = base_schema["tables"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|t| t["id"] != table_id.as_str())
+            .map(metadata_row)
+            .collect();
         let count = rows.len();
-        let live: Vec<String> = rows.iter().filter_map(|r| r["Table ID"].as_str().map(str::to_owned)).collect();
+        let live: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r["Table ID"].as_str().map(str::to_owned))
+            .collect();
         let upserted = if rows.is_empty() {
             Default::default()
         } else {
-            ctx.session.upsert_records(base, &table_id, rows, &["Table ID".to_owned()], true).await?
+            ctx.session
+                .upsert_records(base, &table_id, rows, &["Table ID".to_owned()], true)
+                .await?
         };
         // Rows of tables that no longer exist go: the table describes the base as it is now.
         let mut removed = 0;
         if !created_table {
-            let query = crate::airtable::ListQuery { fields: vec!["Table ID".into()], page_size: Some(100), ..Default::default() };
+            let query = crate::airtable::ListQuery {
+                fields: vec!["Table ID".into()],
+                page_size: Some(100),
+                ..Default::default()
+            };
             let existing = ctx.session.list_all(base, &table_id, &query).await?;
             let stale: Vec<String> = existing
                 .iter()
-                .filter(|r| r["fields"]["Table ID"].as_str().is_some_and(|id| !live.iter().any(|l| l == id)))
+                .filter(|r| {
+                    r["fields"]["Table ID"]
+                        .as_str()
+                        .is_some_and(|id| !live.iter().any(|l| l == id))
+                })
                 .filter_map(|r| r["id"].as_str().map(str::to_owned))
                 .collect();
             if !stale.is_empty() {
-                removed = ctx.session.delete_records(base, &table_id, stale).await?.len();
+                removed = ctx
+                    .session
+                    .delete_records(base, &table_id, stale)
+                    .await?
+                    .len();
             }
         }
         Ok(MetadataOut {

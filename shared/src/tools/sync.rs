@@ -23,7 +23,12 @@ const SAMPLES: usize = 20;
 
 /// Field types a sync does not copy by default: computed ones, and ones whose values are ids
 /// that mean nothing in another table (links, collaborators, attachments).
-const NOT_SYNCED: &[&str] = &["multipleRecordLinks", "singleCollaborator", "multipleCollaborators", "multipleAttachments"];
+const NOT_SYNCED: &[&str] = &[
+    "multipleRecordLinks",
+    "singleCollaborator",
+    "multipleCollaborators",
+    "multipleAttachments",
+];
 
 pub struct SyncTables;
 
@@ -101,11 +106,19 @@ fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
 }
 
 fn key_of(record: &Value, key_field: &str) -> String {
-    cell_text(record["fields"].get(key_field).unwrap_or(&Value::Null)).trim().to_owned()
+    cell_text(record["fields"].get(key_field).unwrap_or(&Value::Null))
+        .trim()
+        .to_owned()
 }
 
 /// Compares the tables by key over the mapped fields.
-pub fn plan(source: &[Value], target: &[Value], key_field: &str, fields: &[String], delete_missing: bool) -> Plan {
+pub fn plan(
+    source: &[Value],
+    target: &[Value],
+    key_field: &str,
+    fields: &[String],
+    delete_missing: bool,
+) -> Plan {
     let mut plan = Plan::default();
     let mut by_key: HashMap<String, Vec<&Value>> = HashMap::new();
     for t in target {
@@ -118,18 +131,30 @@ pub fn plan(source: &[Value], target: &[Value], key_field: &str, fields: &[Strin
     for s in source {
         let key = key_of(s, key_field);
         if key.is_empty() {
-            plan.skipped.push(format!("source record {} has an empty {key_field}", s["id"].as_str().unwrap_or("?")));
+            plan.skipped.push(format!(
+                "source record {} has an empty {key_field}",
+                s["id"].as_str().unwrap_or("?")
+            ));
             continue;
         }
         *seen.entry(key.clone()).or_default() += 1;
         if seen[&key] > 1 {
-            plan.skipped.push(format!("key {key:?} appears more than once in the source; only its first record is synced"));
+            plan.skipped.push(format!(
+                "key {key:?} appears more than once in the source; only its first record is synced"
+            ));
             continue;
         }
         match by_key.get(&key).map(Vec::as_slice) {
             None | Some([]) => {
-                let values: Map<String, Value> =
-                    fields.iter().filter_map(|f| s["fields"].get(f).filter(|v| !empty(Some(v))).map(|v| (f.clone(), v.clone()))).collect();
+                let values: Map<String, Value> = fields
+                    .iter()
+                    .filter_map(|f| {
+                        s["fields"]
+                            .get(f)
+                            .filter(|v| !empty(Some(v)))
+                            .map(|v| (f.clone(), v.clone()))
+                    })
+                    .collect();
                 plan.creates.push(values);
             }
             Some([t]) => {
@@ -145,16 +170,28 @@ pub fn plan(source: &[Value], target: &[Value], key_field: &str, fields: &[Strin
                 if changes.is_empty() {
                     plan.unchanged += 1;
                 } else {
-                    plan.updates.push(Update { id: t["id"].as_str().unwrap_or_default().to_owned(), key, changes, before });
+                    plan.updates.push(Update {
+                        id: t["id"].as_str().unwrap_or_default().to_owned(),
+                        key,
+                        changes,
+                        before,
+                    });
                 }
             }
-            Some(many) => plan.skipped.push(format!("key {key:?} matches {} target records; resolve the duplicates first", many.len())),
+            Some(many) => plan.skipped.push(format!(
+                "key {key:?} matches {} target records; resolve the duplicates first",
+                many.len()
+            )),
         }
     }
     if delete_missing {
         for (key, records) in &by_key {
             if !seen.contains_key(key) {
-                plan.deletes.extend(records.iter().map(|t| (t["id"].as_str().unwrap_or_default().to_owned(), key.clone())));
+                plan.deletes.extend(
+                    records
+                        .iter()
+                        .map(|t| (t["id"].as_str().unwrap_or_default().to_owned(), key.clone())),
+                );
             }
         }
         plan.deletes.sort();
@@ -186,19 +223,38 @@ pub struct SyncOut {
 /// The key field's name and the fields to copy (by name; records are keyed by name): the
 /// caller's, checked, or every field of the source whose namesake in the target can be written.
 /// The key is always among them.
-pub fn mapping(source: &Value, target: &Value, key_field: &str, wanted: Option<Vec<String>>) -> Result<(String, Vec<String>), ApiError> {
-    let writable = |f: &Value| !schema::COMPUTED_TYPES.contains(&schema::field_type(f)) && !NOT_SYNCED.contains(&schema::field_type(f));
-    let name_in = |t: &Value, f: &str| schema::find_field(t, f).and_then(|x| x["name"].as_str()).map(str::to_owned);
+pub fn mapping(
+    source: &Value,
+    target: &Value,
+    key_field: &str,
+    wanted: Option<Vec<String>>,
+) -> Result<(String, Vec<String>), ApiError> {
+    let writable = |f: &Value| {
+        !schema::COMPUTED_TYPES.contains(&schema::field_type(f))
+            && !NOT_SYNCED.contains(&schema::field_type(f))
+    };
+    let name_in = |t: &Value, f: &str| {
+        schema::find_field(t, f)
+            .and_then(|x| x["name"].as_str())
+            .map(str::to_owned)
+    };
     let mut errors = Vec::new();
     let key = name_in(source, key_field).unwrap_or_default();
     if key.is_empty() {
-        errors.push(FieldError::new("key_field", format!("source_table has no field {key_field:?}")));
+        errors.push(FieldError::new(
+            "key_field",
+            format!("source_table has no field {key_field:?}"),
+        ));
     } else {
         match schema::find_field(target, &key) {
-            None => errors.push(FieldError::new("key_field", format!("target_table has no field {key:?}"))),
-            Some(f) if !writable(f) => {
-                errors.push(FieldError::new("key_field", "cannot be written in the target table (computed or id-valued)"))
-            }
+            None => errors.push(FieldError::new(
+                "key_field",
+                format!("target_table has no field {key:?}"),
+            )),
+            Some(f) if !writable(f) => errors.push(FieldError::new(
+                "key_field",
+                "cannot be written in the target table (computed or id-valued)",
+            )),
             Some(_) => {}
         }
     }
@@ -207,15 +263,22 @@ pub fn mapping(source: &Value, target: &Value, key_field: &str, wanted: Option<V
             let mut names = Vec::new();
             for (i, f) in list.iter().enumerate() {
                 let Some(name) = name_in(source, f) else {
-                    errors.push(FieldError::new(format!("fields[{i}]"), format!("source_table has no field {f:?}")));
+                    errors.push(FieldError::new(
+                        format!("fields[{i}]"),
+                        format!("source_table has no field {f:?}"),
+                    ));
                     continue;
                 };
                 match schema::find_field(target, &name) {
                     Some(t) if writable(t) => names.push(name),
-                    Some(_) => {
-                        errors.push(FieldError::new(format!("fields[{i}]"), format!("{name:?} cannot be written in the target table")))
-                    }
-                    None => errors.push(FieldError::new(format!("fields[{i}]"), format!("target_table has no field {name:?}"))),
+                    Some(_) => errors.push(FieldError::new(
+                        format!("fields[{i}]"),
+                        format!("{name:?} cannot be written in the target table"),
+                    )),
+                    None => errors.push(FieldError::new(
+                        format!("fields[{i}]"),
+                        format!("target_table has no field {name:?}"),
+                    )),
                 }
             }
             names
@@ -256,20 +319,46 @@ impl Tool for SyncTables {
             return Err(ApiError::invalid("key_field", "is required"));
         }
         let source_base = args.source_base_id.as_str();
-        let target_base = args.target_base_id.as_ref().unwrap_or(&args.source_base_id).as_str();
-        let source_schema = ctx.session.table_schema(source_base, args.source_table.as_str()).await?;
-        let target_schema = ctx.session.table_schema(target_base, args.target_table.as_str()).await?;
+        let target_base = args
+            .target_base_id
+            .as_ref()
+            .unwrap_or(&args.source_base_id)
+            .as_str();
+        let source_schema = ctx
+            .session
+            .table_schema(source_base, args.source_table.as_str())
+            .await?;
+        let target_schema = ctx
+            .session
+            .table_schema(target_base, args.target_table.as_str())
+            .await?;
         if source_base == target_base && source_schema["id"] == target_schema["id"] {
             return Err(ApiError::invalid("target_table", "is the source table"));
         }
         let (key_field, fields) = mapping(&source_schema, &target_schema, &key_field, args.fields)?;
-        let query = ListQuery { fields: fields.clone(), page_size: Some(MAX_PAGE_SIZE), ..Default::default() };
-        let source_table = source_schema["id"].as_str().unwrap_or(args.source_table.as_str()).to_owned();
-        let target_table = target_schema["id"].as_str().unwrap_or(args.target_table.as_str()).to_owned();
+        let query = ListQuery {
+            fields: fields.clone(),
+            page_size: Some(MAX_PAGE_SIZE),
+            ..Default::default()
+        };
+        let source_table = source_schema["id"]
+            .as_str()
+            .unwrap_or(args.source_table.as_str())
+            .to_owned();
+        let target_table = target_schema["id"]
+            .as_str()
+            .unwrap_or(args.target_table.as_str())
+            .to_owned();
         // A real run plans from fresh reads: a cached page could hide a record written a moment ago.
         let fresh = !args.dry_run;
-        let (source, _) = ctx.session.cached_all(source_base, &source_table, &query, fresh).await?;
-        let (target, _) = ctx.session.cached_all(target_base, &target_table, &query, fresh).await?;
+        let (source, _) = ctx
+            .session
+            .cached_all(source_base, &source_table, &query, fresh)
+            .await?;
+        let (target, _) = ctx
+            .session
+            .cached_all(target_base, &target_table, &query, fresh)
+            .await?;
         let plan = plan(&source, &target, &key_field, &fields, args.delete_missing);
 
         let samples = json!({
@@ -294,10 +383,22 @@ impl Tool for SyncTables {
             });
             let tb = ctx.toolbox;
             let (tenant, user) = (&ctx.identity.tenant, ctx.identity.user_id());
-            let mut saga = crate::saga::start(&tb.store, &tb.sfn, &tb.sagas, tenant, user, "sync_tables", input).await?;
+            let mut saga = crate::saga::start(
+                &tb.store,
+                &tb.sfn,
+                &tb.sagas,
+                tenant,
+                user,
+                "sync_tables",
+                input,
+            )
+            .await?;
             let until = tokio::time::Instant::now() + SAGA_WAIT;
             // A cancelled call stops waiting, not the saga: it completes or undoes itself whole.
-            while !saga.status.is_final() && tokio::time::Instant::now() < until && !ctx.session.progress().cancelled().await {
+            while !saga.status.is_final()
+                && tokio::time::Instant::now() < until
+                && !ctx.session.progress().cancelled().await
+            {
                 tokio::time::sleep(std::time::Duration::from_millis(300)).await;
                 if let Some(s) = crate::saga::load(&tb.store, tenant, &saga.id).await? {
                     saga = s;
@@ -323,7 +424,10 @@ impl Tool for SyncTables {
 
     fn summary(out: &SyncOut) -> String {
         let verb = if out.dry_run { "would" } else { "did" };
-        format!("{verb} create {}, update {}, delete {}", out.plan["create"], out.plan["update"], out.plan["delete"])
+        format!(
+            "{verb} create {}, update {}, delete {}",
+            out.plan["create"], out.plan["update"], out.plan["delete"]
+        )
     }
 }
 
@@ -355,11 +459,23 @@ mod tests {
         assert_eq!(p.updates.len(), 1);
         let u = &p.updates[0];
         assert_eq!((u.id.as_str(), u.key.as_str()), ("recT2", "B"));
-        assert_eq!(&u.changes, json!({"Note": "x"}).as_object().unwrap(), "2.0 equals 2");
+        assert_eq!(
+            &u.changes,
+            json!({"Note": "x"}).as_object().unwrap(),
+            "2.0 equals 2"
+        );
         assert_eq!(u.before["Note"], "y");
-        assert_eq!(p.creates, vec![json!({"Code": "C", "Qty": 5}).as_object().unwrap().clone()]);
+        assert_eq!(
+            p.creates,
+            vec![json!({"Code": "C", "Qty": 5}).as_object().unwrap().clone()]
+        );
         assert_eq!(p.deletes, vec![("recT9".to_owned(), "Z".to_owned())]);
-        assert_eq!(p.skipped.len(), 2, "an empty key and a repeated key: {:?}", p.skipped);
+        assert_eq!(
+            p.skipped.len(),
+            2,
+            "an empty key and a repeated key: {:?}",
+            p.skipped
+        );
         let keep = plan(&source, &target, "Code", &fields, false);
         assert!(keep.deletes.is_empty());
     }
@@ -367,8 +483,17 @@ mod tests {
     #[test]
     fn a_key_matching_two_target_records_is_skipped_not_guessed() {
         let source = vec![rec("recS1", json!({"Code": "A", "Qty": 3}))];
-        let target = vec![rec("recT1", json!({"Code": "A"})), rec("recT2", json!({"Code": "A"}))];
-        let p = plan(&source, &target, "Code", &["Code".into(), "Qty".into()], false);
+        let target = vec![
+            rec("recT1", json!({"Code": "A"})),
+            rec("recT2", json!({"Code": "A"})),
+        ];
+        let p = plan(
+            &source,
+            &target,
+            "Code",
+            &["Code".into(), "Qty".into()],
+            false,
+        );
         assert!(p.updates.is_empty() && p.creates.is_empty());
         assert!(p.skipped[0].contains("matches 2 target records"));
     }
@@ -381,12 +506,21 @@ mod tests {
         let target = json!({"fields": [
             {"name": "Code", "type": "singleLineText"}, {"name": "Qty", "type": "number"},
             {"name": "Link", "type": "multipleRecordLinks"}, {"name": "Calc", "type": "formula"}]});
-        assert_eq!(mapping(&source, &target, "Code", None).unwrap().1, vec!["Code", "Qty"]);
+        assert_eq!(
+            mapping(&source, &target, "Code", None).unwrap().1,
+            vec!["Code", "Qty"]
+        );
         assert!(mapping(&source, &target, "Nope", None).is_err());
         // A computed key in the source (an autonumber, say) is still read and copied.
         let source = json!({"fields": [{"id": "fldK", "name": "Code", "type": "autoNumber"}, {"name": "Qty", "type": "number"}]});
-        assert_eq!(mapping(&source, &target, "fldK", None).unwrap(), ("Code".to_owned(), vec!["Code".to_owned(), "Qty".to_owned()]));
+        assert_eq!(
+            mapping(&source, &target, "fldK", None).unwrap(),
+            ("Code".to_owned(), vec!["Code".to_owned(), "Qty".to_owned()])
+        );
         let err = mapping(&source, &target, "Code", Some(vec!["Calc".into()])).unwrap_err();
-        assert!(matches!(err, ApiError::Validation(ref e) if e[0].field == "fields[0]"), "{err:?}");
+        assert!(
+            matches!(err, ApiError::Validation(ref e) if e[0].field == "fields[0]"),
+            "{err:?}"
+        );
     }
 }

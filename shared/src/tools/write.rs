@@ -14,11 +14,18 @@ use crate::ids::{BaseId, RecordId, TableRef};
 pub type Fields = Map<String, Value>;
 
 fn ids(records: &[Value]) -> Vec<String> {
-    records.iter().filter_map(|r| r["id"].as_str().map(str::to_owned)).collect()
+    records
+        .iter()
+        .filter_map(|r| r["id"].as_str().map(str::to_owned))
+        .collect()
 }
 
 fn non_empty<T>(items: &[T], arg: &str) -> Result<(), ApiError> {
-    if items.is_empty() { Err(ApiError::invalid(arg, "must hold at least one item")) } else { Ok(()) }
+    if items.is_empty() {
+        Err(ApiError::invalid(arg, "must hold at least one item"))
+    } else {
+        Ok(())
+    }
 }
 
 // ---------- create ----------
@@ -53,9 +60,18 @@ impl Tool for CreateRecord {
     type Output = RecordOut;
 
     async fn run(ctx: &Ctx<'_>, args: CreateArgs) -> Result<RecordOut, ApiError> {
-        let mut created =
-            ctx.session.create_records(args.base_id.as_str(), args.table.as_str(), vec![Value::Object(args.fields)], args.typecast).await?;
-        Ok(RecordOut { record: created.pop().unwrap_or(Value::Null) })
+        let mut created = ctx
+            .session
+            .create_records(
+                args.base_id.as_str(),
+                args.table.as_str(),
+                vec![Value::Object(args.fields)],
+                args.typecast,
+            )
+            .await?;
+        Ok(RecordOut {
+            record: created.pop().unwrap_or(Value::Null),
+        })
     }
 
     fn summary(out: &RecordOut) -> String {
@@ -96,9 +112,20 @@ impl Tool for BatchCreateRecords {
     async fn run(ctx: &Ctx<'_>, args: BatchCreateArgs) -> Result<Written, ApiError> {
         non_empty(&args.records, "records")?;
         let fields = args.records.into_iter().map(Value::Object).collect();
-        let created = ctx.session.create_records(args.base_id.as_str(), args.table.as_str(), fields, args.typecast).await?;
+        let created = ctx
+            .session
+            .create_records(
+                args.base_id.as_str(),
+                args.table.as_str(),
+                fields,
+                args.typecast,
+            )
+            .await?;
         let ids = ids(&created);
-        Ok(Written { count: ids.len(), ids })
+        Ok(Written {
+            count: ids.len(),
+            ids,
+        })
     }
 
     fn summary(out: &Written) -> String {
@@ -136,9 +163,19 @@ impl Tool for UpdateRecord {
 
     async fn run(ctx: &Ctx<'_>, args: UpdateArgs) -> Result<RecordOut, ApiError> {
         let record = json!({"id": args.record_id.as_str(), "fields": args.fields});
-        let mut updated =
-            ctx.session.update_records(args.base_id.as_str(), args.table.as_str(), vec![record], args.replace, args.typecast).await?;
-        Ok(RecordOut { record: updated.pop().unwrap_or(Value::Null) })
+        let mut updated = ctx
+            .session
+            .update_records(
+                args.base_id.as_str(),
+                args.table.as_str(),
+                vec![record],
+                args.replace,
+                args.typecast,
+            )
+            .await?;
+        Ok(RecordOut {
+            record: updated.pop().unwrap_or(Value::Null),
+        })
     }
 
     fn summary(out: &RecordOut) -> String {
@@ -179,10 +216,26 @@ impl Tool for BatchUpdateRecords {
 
     async fn run(ctx: &Ctx<'_>, args: BatchUpdateArgs) -> Result<Written, ApiError> {
         non_empty(&args.records, "records")?;
-        let records = args.records.into_iter().map(|r| json!({"id": r.id.as_str(), "fields": r.fields})).collect();
-        let updated = ctx.session.update_records(args.base_id.as_str(), args.table.as_str(), records, args.replace, args.typecast).await?;
+        let records = args
+            .records
+            .into_iter()
+            .map(|r| json!({"id": r.id.as_str(), "fields": r.fields}))
+            .collect();
+        let updated = ctx
+            .session
+            .update_records(
+                args.base_id.as_str(),
+                args.table.as_str(),
+                records,
+                args.replace,
+                args.typecast,
+            )
+            .await?;
         let ids = ids(&updated);
-        Ok(Written { count: ids.len(), ids })
+        Ok(Written {
+            count: ids.len(),
+            ids,
+        })
     }
 
     fn summary(out: &Written) -> String {
@@ -240,12 +293,28 @@ impl Tool for UpsertRecords {
             return Err(ApiError::Validation(errors));
         }
         let fields = args.records.into_iter().map(Value::Object).collect();
-        let out = ctx.session.upsert_records(args.base_id.as_str(), args.table.as_str(), fields, &args.merge_on, args.typecast).await?;
-        Ok(UpsertOut { created: out.created, updated: out.updated })
+        let out = ctx
+            .session
+            .upsert_records(
+                args.base_id.as_str(),
+                args.table.as_str(),
+                fields,
+                &args.merge_on,
+                args.typecast,
+            )
+            .await?;
+        Ok(UpsertOut {
+            created: out.created,
+            updated: out.updated,
+        })
     }
 
     fn summary(out: &UpsertOut) -> String {
-        format!("created {}, updated {}", out.created.len(), out.updated.len())
+        format!(
+            "created {}, updated {}",
+            out.created.len(),
+            out.updated.len()
+        )
     }
 }
 
@@ -276,9 +345,17 @@ impl Tool for DeleteRecord {
     type Output = Deleted;
 
     async fn run(ctx: &Ctx<'_>, args: DeleteArgs) -> Result<Deleted, ApiError> {
-        let mut deleted =
-            ctx.session.delete_records(args.base_id.as_str(), args.table.as_str(), vec![args.record_id.as_str().to_owned()]).await?;
-        Ok(Deleted { deleted: deleted.pop().unwrap_or_default() })
+        let mut deleted = ctx
+            .session
+            .delete_records(
+                args.base_id.as_str(),
+                args.table.as_str(),
+                vec![args.record_id.as_str().to_owned()],
+            )
+            .await?;
+        Ok(Deleted {
+            deleted: deleted.pop().unwrap_or_default(),
+        })
     }
 
     fn summary(out: &Deleted) -> String {
@@ -300,17 +377,26 @@ pub struct DeleteManyArgs {
 impl Tool for DeleteRecords {
     const NAME: &'static str = "delete_records";
     const TITLE: &'static str = "Delete many records";
-    const DESCRIPTION: &'static str =
-        "Delete any number of records by id (sent 10 per request, paced). Returns the ids deleted. Confirm with the user first.";
+    const DESCRIPTION: &'static str = "Delete any number of records by id (sent 10 per request, paced). Returns the ids deleted. Confirm with the user first.";
     const HINTS: Hints = CHANGE;
     type Args = DeleteManyArgs;
     type Output = Written;
 
     async fn run(ctx: &Ctx<'_>, args: DeleteManyArgs) -> Result<Written, ApiError> {
         non_empty(&args.record_ids, "record_ids")?;
-        let ids = args.record_ids.iter().map(|r| r.as_str().to_owned()).collect();
-        let deleted = ctx.session.delete_records(args.base_id.as_str(), args.table.as_str(), ids).await?;
-        Ok(Written { count: deleted.len(), ids: deleted })
+        let ids = args
+            .record_ids
+            .iter()
+            .map(|r| r.as_str().to_owned())
+            .collect();
+        let deleted = ctx
+            .session
+            .delete_records(args.base_id.as_str(), args.table.as_str(), ids)
+            .await?;
+        Ok(Written {
+            count: deleted.len(),
+            ids: deleted,
+        })
     }
 
     fn summary(out: &Written) -> String {

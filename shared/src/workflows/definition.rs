@@ -28,7 +28,15 @@ pub const MAX_ATTEMPTS: u32 = 5;
 pub const MAX_DEFINITION_BYTES: usize = 64 * 1024;
 
 /// Step types that are not tools of the registry.
-pub const BUILT_IN: &[&str] = &["condition", "for_each", "delay", "transform", "http_request", "llm_prompt", "log"];
+pub const BUILT_IN: &[&str] = &[
+    "condition",
+    "for_each",
+    "delay",
+    "transform",
+    "http_request",
+    "llm_prompt",
+    "log",
+];
 
 /// What a workflow is.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -113,15 +121,29 @@ impl Trigger {
     /// The EventBridge schedule this trigger needs: its own for `schedule`, the polling interval
     /// for `record_matches`, none for the others.
     pub fn schedule(&self) -> Result<Option<Schedule>, (String, String)> {
-        let bad = |field: &str, e: super::schedule::ScheduleError| (format!("trigger.{field}"), e.0);
+        let bad =
+            |field: &str, e: super::schedule::ScheduleError| (format!("trigger.{field}"), e.0);
         match self {
-            Trigger::Schedule { cron, rate, timezone } => match (cron, rate) {
-                (Some(c), None) => Schedule::cron(c, timezone.as_deref()).map(Some).map_err(|e| bad("cron", e)),
-                (None, Some(r)) => Schedule::rate(r, timezone.as_deref()).map(Some).map_err(|e| bad("rate", e)),
-                _ => Err(("trigger".into(), "a schedule has either `cron` or `rate`".into())),
+            Trigger::Schedule {
+                cron,
+                rate,
+                timezone,
+            } => match (cron, rate) {
+                (Some(c), None) => Schedule::cron(c, timezone.as_deref())
+                    .map(Some)
+                    .map_err(|e| bad("cron", e)),
+                (None, Some(r)) => Schedule::rate(r, timezone.as_deref())
+                    .map(Some)
+                    .map_err(|e| bad("rate", e)),
+                _ => Err((
+                    "trigger".into(),
+                    "a schedule has either `cron` or `rate`".into(),
+                )),
             },
             Trigger::RecordMatches { every, .. } => {
-                Schedule::rate(every.as_deref().unwrap_or("5 minutes"), None).map(Some).map_err(|e| bad("every", e))
+                Schedule::rate(every.as_deref().unwrap_or("5 minutes"), None)
+                    .map(Some)
+                    .map_err(|e| bad("every", e))
             }
             _ => Ok(None),
         }
@@ -222,7 +244,12 @@ impl Step {
         match self.kind.as_str() {
             "condition" | "for_each" | "delay" | "transform" | "log" => true,
             "http_request" => {
-                let method = self.input.get("method").and_then(Value::as_str).unwrap_or("GET").to_uppercase();
+                let method = self
+                    .input
+                    .get("method")
+                    .and_then(Value::as_str)
+                    .unwrap_or("GET")
+                    .to_uppercase();
                 matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS")
             }
             "llm_prompt" => false,
@@ -232,7 +259,10 @@ impl Step {
 
     /// The children of a container step.
     pub fn children(&self) -> impl Iterator<Item = &Step> {
-        self.then.iter().chain(self.otherwise.iter()).chain(self.steps.iter())
+        self.then
+            .iter()
+            .chain(self.otherwise.iter())
+            .chain(self.steps.iter())
     }
 }
 
@@ -254,15 +284,38 @@ pub fn validate(def: &Definition) -> Result<Option<Schedule>, ApiError> {
     if name.is_empty() || name.chars().count() > 100 {
         invalid(&mut errors, "name", "must be 1 to 100 characters");
     }
-    if def.description.as_ref().is_some_and(|d| d.chars().count() > 1000) {
-        invalid(&mut errors, "description", "must be at most 1000 characters");
+    if def
+        .description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 1000)
+    {
+        invalid(
+            &mut errors,
+            "description",
+            "must be at most 1000 characters",
+        );
     }
     let timeout = def.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECS);
     if timeout == 0 || timeout > MAX_TIMEOUT_SECS {
-        invalid(&mut errors, "timeoutSeconds", format!("must be between 1 and {MAX_TIMEOUT_SECS}"));
+        invalid(
+            &mut errors,
+            "timeoutSeconds",
+            format!("must be between 1 and {MAX_TIMEOUT_SECS}"),
+        );
     }
-    if serde_json::to_vec(def).map(|v| v.len()).unwrap_or(usize::MAX) > MAX_DEFINITION_BYTES {
-        invalid(&mut errors, "steps", format!("the definition must be under {} KB", MAX_DEFINITION_BYTES / 1024));
+    if serde_json::to_vec(def)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX)
+        > MAX_DEFINITION_BYTES
+    {
+        invalid(
+            &mut errors,
+            "steps",
+            format!(
+                "the definition must be under {} KB",
+                MAX_DEFINITION_BYTES / 1024
+            ),
+        );
     }
     let schedule = match def.trigger.schedule() {
         Ok(s) => s,
@@ -272,17 +325,37 @@ pub fn validate(def: &Definition) -> Result<Option<Schedule>, ApiError> {
         }
     };
     match &def.trigger {
-        Trigger::FileProcessed { file_type: Some(t), .. } if !crate::files::KINDS.iter().any(|k| k.0 == t.as_str()) => invalid(
+        Trigger::FileProcessed {
+            file_type: Some(t), ..
+        } if !crate::files::KINDS.iter().any(|k| k.0 == t.as_str()) => invalid(
             &mut errors,
             "trigger.fileType",
-            format!("must be one of {}", crate::files::KINDS.iter().map(|k| k.0).collect::<Vec<_>>().join(", ")),
+            format!(
+                "must be one of {}",
+                crate::files::KINDS
+                    .iter()
+                    .map(|k| k.0)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         ),
-        Trigger::RecordMatches { table, on, field, .. } => {
+        Trigger::RecordMatches {
+            table, on, field, ..
+        } => {
             if table.trim().is_empty() {
-                invalid(&mut errors, "trigger.table", "name or id of the table to watch");
+                invalid(
+                    &mut errors,
+                    "trigger.table",
+                    "name or id of the table to watch",
+                );
             }
-            if *on == RecordEvent::Modified && field.as_deref().is_none_or(|f| f.trim().is_empty()) {
-                invalid(&mut errors, "trigger.field", "watching modified records needs the table's Last Modified Time field");
+            if *on == RecordEvent::Modified && field.as_deref().is_none_or(|f| f.trim().is_empty())
+            {
+                invalid(
+                    &mut errors,
+                    "trigger.field",
+                    "watching modified records needs the table's Last Modified Time field",
+                );
             }
         }
         _ => {}
@@ -290,15 +363,33 @@ pub fn validate(def: &Definition) -> Result<Option<Schedule>, ApiError> {
     if def.steps.is_empty() {
         invalid(&mut errors, "steps", "a workflow needs at least one step");
     }
-    let mut scope = Scope { seen: HashMap::new(), count: 0 };
+    let mut scope = Scope {
+        seen: HashMap::new(),
+        count: 0,
+    };
     check_steps(&def.steps, "steps", &[], timeout, &mut scope, &mut errors);
     if scope.count > MAX_STEPS {
-        invalid(&mut errors, "steps", format!("at most {MAX_STEPS} steps, nested ones included"));
+        invalid(
+            &mut errors,
+            "steps",
+            format!("at most {MAX_STEPS} steps, nested ones included"),
+        );
     }
-    if errors.is_empty() { Ok(schedule) } else { Err(ApiError::Validation(errors)) }
+    if errors.is_empty() {
+        Ok(schedule)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }
 
-fn check_steps<'a>(steps: &'a [Step], path: &str, loops: &[&'a str], timeout: u64, scope: &mut Scope<'a>, errors: &mut Vec<FieldError>) {
+fn check_steps<'a>(
+    steps: &'a [Step],
+    path: &str,
+    loops: &[&'a str],
+    timeout: u64,
+    scope: &mut Scope<'a>,
+    errors: &mut Vec<FieldError>,
+) {
     for (i, step) in steps.iter().enumerate() {
         let at = format!("{path}[{i}]");
         scope.count += 1;
@@ -323,7 +414,11 @@ pub fn secret_references(def: &Definition) -> Vec<(String, String)> {
             if step.kind == "http_request" {
                 let mut refs = Vec::new();
                 if template::references(&step.input, &format!("{at}.input"), &mut refs).is_ok() {
-                    out.extend(refs.into_iter().filter(|(_, r)| r[0] == "secrets" && r.len() == 2).map(|(p, r)| (p, r[1].clone())));
+                    out.extend(
+                        refs.into_iter()
+                            .filter(|(_, r)| r[0] == "secrets" && r.len() == 2)
+                            .map(|(p, r)| (p, r[1].clone())),
+                    );
                 }
             }
             walk(&step.then, &format!("{at}.then"), out);
@@ -336,11 +431,24 @@ pub fn secret_references(def: &Definition) -> Vec<(String, String)> {
     out
 }
 
-fn check_refs(value: &Value, path: &str, loops: &[&str], scope: &Scope<'_>, errors: &mut Vec<FieldError>) {
+fn check_refs(
+    value: &Value,
+    path: &str,
+    loops: &[&str],
+    scope: &Scope<'_>,
+    errors: &mut Vec<FieldError>,
+) {
     check_refs_with(value, path, loops, scope, errors, false)
 }
 
-fn check_refs_with(value: &Value, path: &str, loops: &[&str], scope: &Scope<'_>, errors: &mut Vec<FieldError>, secrets: bool) {
+fn check_refs_with(
+    value: &Value,
+    path: &str,
+    loops: &[&str],
+    scope: &Scope<'_>,
+    errors: &mut Vec<FieldError>,
+    secrets: bool,
+) {
     let mut refs = Vec::new();
     if let Err((p, e)) = template::references(value, path, &mut refs) {
         invalid(errors, p, e.0);
@@ -379,13 +487,23 @@ fn check_refs_with(value: &Value, path: &str, loops: &[&str], scope: &Scope<'_>,
     }
 }
 
-fn check_condition(c: &Condition, path: &str, loops: &[&str], scope: &Scope<'_>, errors: &mut Vec<FieldError>) {
+fn check_condition(
+    c: &Condition,
+    path: &str,
+    loops: &[&str],
+    scope: &Scope<'_>,
+    errors: &mut Vec<FieldError>,
+) {
     match c {
         Condition::All { all: list } | Condition::Any { any: list } => {
             if list.is_empty() {
                 invalid(errors, path, "an empty group");
             }
-            let key = if matches!(c, Condition::All { .. }) { "all" } else { "any" };
+            let key = if matches!(c, Condition::All { .. }) {
+                "all"
+            } else {
+                "any"
+            };
             for (i, c) in list.iter().enumerate() {
                 check_condition(c, &format!("{path}.{key}[{i}]"), loops, scope, errors);
             }
@@ -393,15 +511,27 @@ fn check_condition(c: &Condition, path: &str, loops: &[&str], scope: &Scope<'_>,
         Condition::Compare { left, op, right } => {
             check_refs(left, &format!("{path}.left"), loops, scope, errors);
             match (op.takes_right(), right) {
-                (true, None) => invalid(errors, format!("{path}.right"), "this operator compares with `right`"),
-                (false, Some(_)) => invalid(errors, format!("{path}.right"), "exists/notExists take no `right`"),
+                (true, None) => invalid(
+                    errors,
+                    format!("{path}.right"),
+                    "this operator compares with `right`",
+                ),
+                (false, Some(_)) => invalid(
+                    errors,
+                    format!("{path}.right"),
+                    "exists/notExists take no `right`",
+                ),
                 (_, Some(r)) => {
                     check_refs(r, &format!("{path}.right"), loops, scope, errors);
                     if *op == Op::Regex
                         && let Some(p) = r.as_str().filter(|p| !p.contains("{{"))
                         && let Err(e) = regex_lite::Regex::new(p)
                     {
-                        invalid(errors, format!("{path}.right"), format!("not a valid regular expression: {e}"));
+                        invalid(
+                            errors,
+                            format!("{path}.right"),
+                            format!("not a valid regular expression: {e}"),
+                        );
                     }
                 }
                 (false, None) => {}
@@ -410,27 +540,71 @@ fn check_condition(c: &Condition, path: &str, loops: &[&str], scope: &Scope<'_>,
     }
 }
 
-fn check_step<'a>(step: &'a Step, at: &str, loops: &[&'a str], timeout: u64, scope: &mut Scope<'a>, errors: &mut Vec<FieldError>) {
+fn check_step<'a>(
+    step: &'a Step,
+    at: &str,
+    loops: &[&'a str],
+    timeout: u64,
+    scope: &mut Scope<'a>,
+    errors: &mut Vec<FieldError>,
+) {
     let id_ok = step.id.len() <= 40
-        && step.id.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && step.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        && step
+            .id
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+        && step
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !id_ok {
-        invalid(errors, format!("{at}.id"), "1 to 40 letters, digits or _, starting with a letter");
+        invalid(
+            errors,
+            format!("{at}.id"),
+            "1 to 40 letters, digits or _, starting with a letter",
+        );
     } else if scope.seen.contains_key(step.id.as_str()) {
-        invalid(errors, format!("{at}.id"), format!("`{}` is used by another step; ids are unique in a workflow", step.id));
+        invalid(
+            errors,
+            format!("{at}.id"),
+            format!(
+                "`{}` is used by another step; ids are unique in a workflow",
+                step.id
+            ),
+        );
     }
     if let Some(r) = step.retry
-        && (r.attempts == 0 || r.attempts > MAX_ATTEMPTS || r.backoff_seconds.is_some_and(|b| !(0.0..=30.0).contains(&b)))
+        && (r.attempts == 0
+            || r.attempts > MAX_ATTEMPTS
+            || r.backoff_seconds
+                .is_some_and(|b| !(0.0..=30.0).contains(&b)))
     {
-        invalid(errors, format!("{at}.retry"), format!("attempts 1 to {MAX_ATTEMPTS}, backoffSeconds 0 to 30"));
+        invalid(
+            errors,
+            format!("{at}.retry"),
+            format!("attempts 1 to {MAX_ATTEMPTS}, backoffSeconds 0 to 30"),
+        );
     }
     let kind = step.kind.as_str();
     let is_container = matches!(kind, "condition" | "for_each");
-    if !is_container && (step.condition.is_some() || !step.then.is_empty() || !step.otherwise.is_empty()) {
-        invalid(errors, format!("{at}.if"), "only a condition step has if/then/else");
+    if !is_container
+        && (step.condition.is_some() || !step.then.is_empty() || !step.otherwise.is_empty())
+    {
+        invalid(
+            errors,
+            format!("{at}.if"),
+            "only a condition step has if/then/else",
+        );
     }
-    if kind != "for_each" && (step.items.is_some() || !step.steps.is_empty() || step.max_items.is_some()) {
-        invalid(errors, format!("{at}.items"), "only a for_each step has items/steps/maxItems");
+    if kind != "for_each"
+        && (step.items.is_some() || !step.steps.is_empty() || step.max_items.is_some())
+    {
+        invalid(
+            errors,
+            format!("{at}.items"),
+            "only a for_each step has items/steps/maxItems",
+        );
     }
     let input = format!("{at}.input");
     match kind {
@@ -440,70 +614,161 @@ fn check_step<'a>(step: &'a Step, at: &str, loops: &[&'a str], timeout: u64, sco
                 None => invalid(errors, format!("{at}.if"), "a condition needs `if`"),
             }
             if step.then.is_empty() && step.otherwise.is_empty() {
-                invalid(errors, format!("{at}.then"), "a condition needs steps in `then` or `else`");
+                invalid(
+                    errors,
+                    format!("{at}.then"),
+                    "a condition needs steps in `then` or `else`",
+                );
             }
-            check_steps(&step.then, &format!("{at}.then"), loops, timeout, scope, errors);
-            check_steps(&step.otherwise, &format!("{at}.else"), loops, timeout, scope, errors);
+            check_steps(
+                &step.then,
+                &format!("{at}.then"),
+                loops,
+                timeout,
+                scope,
+                errors,
+            );
+            check_steps(
+                &step.otherwise,
+                &format!("{at}.else"),
+                loops,
+                timeout,
+                scope,
+                errors,
+            );
         }
         "for_each" => {
             match &step.items {
                 Some(items) => check_refs(items, &format!("{at}.items"), loops, scope, errors),
-                None => invalid(errors, format!("{at}.items"), "a for_each needs `items` (a list or a template giving one)"),
+                None => invalid(
+                    errors,
+                    format!("{at}.items"),
+                    "a for_each needs `items` (a list or a template giving one)",
+                ),
             }
             if step.max_items.is_some_and(|m| m == 0 || m > MAX_ITEMS) {
-                invalid(errors, format!("{at}.maxItems"), format!("between 1 and {MAX_ITEMS}"));
+                invalid(
+                    errors,
+                    format!("{at}.maxItems"),
+                    format!("between 1 and {MAX_ITEMS}"),
+                );
             }
             if step.steps.is_empty() {
-                invalid(errors, format!("{at}.steps"), "a for_each needs steps to run for each item");
+                invalid(
+                    errors,
+                    format!("{at}.steps"),
+                    "a for_each needs steps to run for each item",
+                );
             }
             let mut inner = loops.to_vec();
             inner.push(step.id.as_str());
-            check_steps(&step.steps, &format!("{at}.steps"), &inner, timeout, scope, errors);
+            check_steps(
+                &step.steps,
+                &format!("{at}.steps"),
+                &inner,
+                timeout,
+                scope,
+                errors,
+            );
         }
         "delay" => match step.input.get("seconds").and_then(Value::as_u64) {
             Some(s) if (1..=MAX_DELAY_SECS).contains(&s) && s < timeout => {}
             _ => invalid(
                 errors,
                 format!("{input}.seconds"),
-                format!("whole seconds, 1 to {MAX_DELAY_SECS} and less than the workflow's timeout"),
+                format!(
+                    "whole seconds, 1 to {MAX_DELAY_SECS} and less than the workflow's timeout"
+                ),
             ),
         },
         "transform" => {
             if step.input.is_null() {
-                invalid(errors, &input, "the value to produce (any JSON, with templates)");
+                invalid(
+                    errors,
+                    &input,
+                    "the value to produce (any JSON, with templates)",
+                );
             }
         }
         "http_request" => {
-            let method = step.input.get("method").and_then(Value::as_str).unwrap_or("GET");
-            if !["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"].contains(&method.to_uppercase().as_str()) {
-                invalid(errors, format!("{input}.method"), "GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS");
+            let method = step
+                .input
+                .get("method")
+                .and_then(Value::as_str)
+                .unwrap_or("GET");
+            if !["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+                .contains(&method.to_uppercase().as_str())
+            {
+                invalid(
+                    errors,
+                    format!("{input}.method"),
+                    "GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS",
+                );
             }
             match step.input.get("url").and_then(Value::as_str) {
-                Some(u) if u.starts_with("{{") || u.starts_with("https://") || u.starts_with("http://") => {}
+                Some(u)
+                    if u.starts_with("{{")
+                        || u.starts_with("https://")
+                        || u.starts_with("http://") => {}
                 _ => invalid(errors, format!("{input}.url"), "an http(s) URL"),
             }
-            if step.input.get("timeoutSeconds").is_some_and(|t| t.as_u64().is_none_or(|t| t == 0 || t > 30)) {
+            if step
+                .input
+                .get("timeoutSeconds")
+                .is_some_and(|t| t.as_u64().is_none_or(|t| t == 0 || t > 30))
+            {
                 invalid(errors, format!("{input}.timeoutSeconds"), "1 to 30");
             }
             if step.input.get("headers").is_some_and(|h| !h.is_object()) {
-                invalid(errors, format!("{input}.headers"), "an object of header names to values");
+                invalid(
+                    errors,
+                    format!("{input}.headers"),
+                    "an object of header names to values",
+                );
             }
-            check_keys(&step.input, &input, &["method", "url", "headers", "body", "timeoutSeconds"], errors);
+            check_keys(
+                &step.input,
+                &input,
+                &["method", "url", "headers", "body", "timeoutSeconds"],
+                errors,
+            );
         }
         "llm_prompt" => {
-            if step.input.get("prompt").and_then(Value::as_str).is_none_or(|p| p.trim().is_empty()) {
-                invalid(errors, format!("{input}.prompt"), "the text to send to the model");
+            if step
+                .input
+                .get("prompt")
+                .and_then(Value::as_str)
+                .is_none_or(|p| p.trim().is_empty())
+            {
+                invalid(
+                    errors,
+                    format!("{input}.prompt"),
+                    "the text to send to the model",
+                );
             }
-            if step.input.get("maxTokens").is_some_and(|t| t.as_u64().is_none_or(|t| t == 0 || t > 4096)) {
+            if step
+                .input
+                .get("maxTokens")
+                .is_some_and(|t| t.as_u64().is_none_or(|t| t == 0 || t > 4096))
+            {
                 invalid(errors, format!("{input}.maxTokens"), "1 to 4096");
             }
-            check_keys(&step.input, &input, &["prompt", "system", "maxTokens"], errors);
+            check_keys(
+                &step.input,
+                &input,
+                &["prompt", "system", "maxTokens"],
+                errors,
+            );
         }
         "log" => {
             if step.input.get("message").is_none() {
                 invalid(errors, format!("{input}.message"), "the text to log");
             }
-            if step.input.get("level").is_some_and(|l| !matches!(l.as_str(), Some("info" | "warn" | "error"))) {
+            if step
+                .input
+                .get("level")
+                .is_some_and(|l| !matches!(l.as_str(), Some("info" | "warn" | "error")))
+            {
                 invalid(errors, format!("{input}.level"), "info, warn or error");
             }
             check_keys(&step.input, &input, &["message", "level"], errors);
@@ -514,7 +779,11 @@ fn check_step<'a>(step: &'a Step, at: &str, loops: &[&'a str], timeout: u64, sco
                 format!("{at}.type"),
                 format!(
                     "unknown step type `{tool}`: use a tool ({}) or a built-in step ({})",
-                    tools::specs().iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
+                    tools::specs()
+                        .iter()
+                        .map(|s| s.name)
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     BUILT_IN.join(", ")
                 ),
             ),
@@ -529,10 +798,19 @@ fn check_step<'a>(step: &'a Step, at: &str, loops: &[&'a str], timeout: u64, sco
                         .map(|p| p.keys().map(String::as_str).collect())
                         .unwrap_or_default();
                     check_keys(&step.input, &input, &props, errors);
-                    let required = spec.input_schema.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
+                    let required = spec
+                        .input_schema
+                        .get("required")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default();
                     for r in required.iter().filter_map(Value::as_str) {
                         if step.input.get(r).is_none() {
-                            invalid(errors, format!("{input}.{r}"), format!("{tool} needs `{r}`"));
+                            invalid(
+                                errors,
+                                format!("{input}.{r}"),
+                                format!("{tool} needs `{r}`"),
+                            );
                         }
                     }
                 }
@@ -540,14 +818,28 @@ fn check_step<'a>(step: &'a Step, at: &str, loops: &[&'a str], timeout: u64, sco
         },
     }
     if !is_container {
-        check_refs_with(&step.input, &input, loops, scope, errors, kind == "http_request");
+        check_refs_with(
+            &step.input,
+            &input,
+            loops,
+            scope,
+            errors,
+            kind == "http_request",
+        );
     }
 }
 
 fn check_keys(input: &Value, path: &str, allowed: &[&str], errors: &mut Vec<FieldError>) {
     if let Some(map) = input.as_object() {
         for k in map.keys().filter(|k| !allowed.contains(&k.as_str())) {
-            invalid(errors, format!("{path}.{k}"), format!("not an argument of this step; it takes {}", allowed.join(", ")));
+            invalid(
+                errors,
+                format!("{path}.{k}"),
+                format!(
+                    "not an argument of this step; it takes {}",
+                    allowed.join(", ")
+                ),
+            );
         }
     }
 }
@@ -633,7 +925,10 @@ mod tests {
             "steps[2].then[0].input.message",
             "steps[3].input.seconds",
         ] {
-            assert!(paths.contains(&expected), "{expected} missing from {errs:?}");
+            assert!(
+                paths.contains(&expected),
+                "{expected} missing from {errs:?}"
+            );
         }
     }
 
@@ -701,8 +996,14 @@ mod tests {
             names,
             vec![
                 ("steps[0].input.url".to_owned(), "PATH_PART".to_owned()),
-                ("steps[0].input.headers.Authorization".to_owned(), "CRM_TOKEN".to_owned()),
-                ("steps[1].then[0].input.body.k".to_owned(), "OTHER".to_owned()),
+                (
+                    "steps[0].input.headers.Authorization".to_owned(),
+                    "CRM_TOKEN".to_owned()
+                ),
+                (
+                    "steps[1].then[0].input.body.k".to_owned(),
+                    "OTHER".to_owned()
+                ),
             ]
         );
         let leak = json!({"name": "x", "trigger": {"type": "manual"}, "steps": [
@@ -711,8 +1012,18 @@ mod tests {
             {"id": "h", "type": "http_request", "input": {"url": "https://x.example.com", "body": "{{secrets.bad-name}}"}}
         ]});
         let errs = errors_of(leak);
-        assert!(errs.iter().any(|(p, m)| p == "steps[0].input.fields.Name" && m.contains("only be used in an http_request")), "{errs:?}");
-        assert!(errs.iter().any(|(p, _)| p == "steps[1].input.message"), "{errs:?}");
-        assert!(errs.iter().any(|(p, _)| p == "steps[2].input.body"), "{errs:?}");
+        assert!(
+            errs.iter().any(|(p, m)| p == "steps[0].input.fields.Name"
+                && m.contains("only be used in an http_request")),
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter().any(|(p, _)| p == "steps[1].input.message"),
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter().any(|(p, _)| p == "steps[2].input.body"),
+            "{errs:?}"
+        );
     }
 }

@@ -69,7 +69,18 @@ pub struct Workflow {
 /// Whether an HTTP header's name says it carries a credential.
 fn is_credential_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["authorization", "cookie", "api-key", "apikey", "token", "secret", "password", "signature"].iter().any(|s| n.contains(s))
+    [
+        "authorization",
+        "cookie",
+        "api-key",
+        "apikey",
+        "token",
+        "secret",
+        "password",
+        "signature",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
 }
 
 /// An `http_request` input with its credential headers as `***` — what run history and viewers
@@ -303,13 +314,21 @@ impl From<StartError> for ApiError {
     fn from(e: StartError) -> Self {
         match e {
             StartError::Store(s) => s.into(),
-            StartError::Queue(_) => ApiError::Unavailable { detail: "the run could not be queued; try again".into(), retry_after: Some(5) },
+            StartError::Queue(_) => ApiError::Unavailable {
+                detail: "the run could not be queued; try again".into(),
+                retry_after: Some(5),
+            },
         }
     }
 }
 
 /// Sends a job; `delay_secs` (≤ 900, SQS's limit) holds it back.
-pub async fn enqueue(sqs: &aws_sdk_sqs::Client, queue_url: &str, job: &Job, delay_secs: u32) -> Result<(), StartError> {
+pub async fn enqueue(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    job: &Job,
+    delay_secs: u32,
+) -> Result<(), StartError> {
     let body = serde_json::to_string(job).map_err(|e| StartError::Queue(e.to_string()))?;
     sqs.send_message()
         .queue_url(queue_url)
@@ -366,7 +385,9 @@ pub async fn run_identity(
     })?;
     let mut role = member.role;
     if let Some(key) = key {
-        let grant = grant?.flatten().filter(|g| g.expires_at.is_none_or(|e| e > crate::time::now_epoch()) && &g.created_by == user);
+        let grant = grant?.flatten().filter(|g| {
+            g.expires_at.is_none_or(|e| e > crate::time::now_epoch()) && &g.created_by == user
+        });
         let Some(grant) = grant else {
             return Err(RunAsError::Refused(format!(
                 "the API key {key} that last saved this workflow was revoked or has expired; save the workflow again to run it"
@@ -375,7 +396,10 @@ pub async fn run_identity(
         role = role.min(grant.role);
     }
     Ok(crate::auth::Identity {
-        principal: crate::auth::Principal::Workflow { workflow_id: workflow.clone(), run_as: user.clone() },
+        principal: crate::auth::Principal::Workflow {
+            workflow_id: workflow.clone(),
+            run_as: user.clone(),
+        },
         tenant: tenant.clone(),
         role,
     })
@@ -383,7 +407,11 @@ pub async fn run_identity(
 
 /// Creates a run (`pending`) for a trigger event, or finds the run this event already started.
 /// Returns the run and whether it is new.
-pub async fn create_execution(store: &Store, workflow: &Workflow, event: TriggerEvent) -> Result<(Execution, bool), StoreError> {
+pub async fn create_execution(
+    store: &Store,
+    workflow: &Workflow,
+    event: TriggerEvent,
+) -> Result<(Execution, bool), StoreError> {
     let now = crate::time::now_epoch();
     let execution = Execution {
         id: ExecutionId::generate(),
@@ -397,7 +425,11 @@ pub async fn create_execution(store: &Store, workflow: &Workflow, event: Trigger
         created_at: crate::time::now_rfc3339(),
         started_at: None,
         finished_at: None,
-        deadline: now + workflow.definition.timeout_seconds.unwrap_or(definition::DEFAULT_TIMEOUT_SECS) as i64,
+        deadline: now
+            + workflow
+                .definition
+                .timeout_seconds
+                .unwrap_or(definition::DEFAULT_TIMEOUT_SECS) as i64,
         error: None,
         logs: vec![],
         deliveries: 0,
@@ -407,7 +439,11 @@ pub async fn create_execution(store: &Store, workflow: &Workflow, event: Trigger
     };
     let tenant = &workflow.tenant_id;
     let item = Store::with_gsi1(
-        Store::item(&keys::execution(tenant, &execution.id), "workflow_execution", &execution)?,
+        Store::item(
+            &keys::execution(tenant, &execution.id),
+            "workflow_execution",
+            &execution,
+        )?,
         &keys::execution_gsi1(tenant, &workflow.id, &execution.id),
     );
     let Some(event_id) = event.event_id else {
@@ -415,18 +451,30 @@ pub async fn create_execution(store: &Store, workflow: &Workflow, event: Trigger
         return Ok((execution, true));
     };
     let marker_key = keys::trigger_event(tenant, &workflow.id, &event_id);
-    let marker =
-        Store::with_ttl(Store::item(&marker_key, "workflow_trigger_event", &json!({"executionId": execution.id}))?, now + EVENT_TTL_SECS);
+    let marker = Store::with_ttl(
+        Store::item(
+            &marker_key,
+            "workflow_trigger_event",
+            &json!({"executionId": execution.id}),
+        )?,
+        now + EVENT_TTL_SECS,
+    );
     match store.tx().put_new(marker).put_new(item).commit().await {
         Ok(()) => Ok((execution, true)),
         Err(StoreError::ConditionFailed) => {
-            let marker: Value = store.get(&marker_key).await?.ok_or(StoreError::ConditionFailed)?;
+            let marker: Value = store
+                .get(&marker_key)
+                .await?
+                .ok_or(StoreError::ConditionFailed)?;
             let id = marker
                 .get("executionId")
                 .and_then(Value::as_str)
                 .and_then(|s| ExecutionId::parse(s).ok())
                 .ok_or(StoreError::ConditionFailed)?;
-            let existing: Execution = store.get(&keys::execution(tenant, &id)).await?.ok_or(StoreError::ConditionFailed)?;
+            let existing: Execution = store
+                .get(&keys::execution(tenant, &id))
+                .await?
+                .ok_or(StoreError::ConditionFailed)?;
             Ok((existing, false))
         }
         Err(e) => Err(e),
@@ -455,7 +503,13 @@ pub async fn start_execution(
     };
     if let Err(e) = enqueue(sqs, queue_url, &job, 0).await {
         // Nothing will ever run it: say so on the run rather than leave it pending.
-        let _ = finish_execution(store, &execution, Status::Failed, Some("the run could not be queued".into())).await;
+        let _ = finish_execution(
+            store,
+            &execution,
+            Status::Failed,
+            Some("the run could not be queued".into()),
+        )
+        .await;
         return Err(e);
     }
     Ok((execution, new))
@@ -463,12 +517,21 @@ pub async fn start_execution(
 
 /// Ends a run once — `status` and the workflow's counters change together, or not at all; a
 /// run that already ended is left as it is (returns `false`).
-pub async fn finish_execution(store: &Store, execution: &Execution, status: Status, error: Option<String>) -> Result<bool, StoreError> {
+pub async fn finish_execution(
+    store: &Store,
+    execution: &Execution,
+    status: Status,
+    error: Option<String>,
+) -> Result<bool, StoreError> {
     let tenant = &execution.tenant_id;
     let now = crate::time::now_rfc3339_millis();
     let exec_key = keys::execution(tenant, &execution.id);
-    let error_value = error.as_deref().map(s).unwrap_or(aws_sdk_dynamodb::types::AttributeValue::Null(true));
-    let exec_update = "SET #status = :status, #finishedAt = :now, #error = :error REMOVE #leaseUntil";
+    let error_value = error
+        .as_deref()
+        .map(s)
+        .unwrap_or(aws_sdk_dynamodb::types::AttributeValue::Null(true));
+    let exec_update =
+        "SET #status = :status, #finishedAt = :now, #error = :error REMOVE #leaseUntil";
     let exec_cond = "#status IN (:pending, :running)";
     let values = [
         (":status", s(status.as_str())),
@@ -482,19 +545,32 @@ pub async fn finish_execution(store: &Store, execution: &Execution, status: Stat
         Status::Failed => "failures",
         _ => "cancellations",
     };
-    let wf_update = format!("ADD #runs :one, #{counter} :one SET #lastRunAt = :now, #lastStatus = :status");
-    let wf_values = [(":one", n(1)), (":now", s(&now)), (":status", s(status.as_str()))];
+    let wf_update =
+        format!("ADD #runs :one, #{counter} :one SET #lastRunAt = :now, #lastStatus = :status");
+    let wf_values = [
+        (":one", n(1)),
+        (":now", s(&now)),
+        (":status", s(status.as_str())),
+    ];
     let committed = store
         .tx()
         .update(&exec_key, exec_update, Some(exec_cond), &values)
-        .update(&keys::workflow(tenant, &execution.workflow_id), &wf_update, Some("attribute_exists(PK)"), &wf_values)
+        .update(
+            &keys::workflow(tenant, &execution.workflow_id),
+            &wf_update,
+            Some("attribute_exists(PK)"),
+            &wf_values,
+        )
         .commit()
         .await;
     let ended = match committed {
         Ok(()) => Ok(true),
         Err(StoreError::ConditionFailed) => {
             // Either the run had already ended, or its workflow was deleted: end the run alone.
-            match store.update::<Value>(&exec_key, exec_update, Some(exec_cond), &values).await {
+            match store
+                .update::<Value>(&exec_key, exec_update, Some(exec_cond), &values)
+                .await
+            {
                 Ok(_) => Ok(true),
                 Err(StoreError::ConditionFailed) => Ok(false),
                 Err(e) => Err(e),
@@ -510,7 +586,11 @@ pub async fn finish_execution(store: &Store, execution: &Execution, status: Stat
 }
 
 /// Loads a workflow of a tenant.
-pub async fn load(store: &Store, tenant: &TenantId, id: &WorkflowId) -> Result<Option<Workflow>, StoreError> {
+pub async fn load(
+    store: &Store,
+    tenant: &TenantId,
+    id: &WorkflowId,
+) -> Result<Option<Workflow>, StoreError> {
     store.get(&keys::workflow(tenant, id)).await
 }
 
@@ -526,10 +606,18 @@ pub async fn on_file_processed(
     let workflows: Vec<Workflow> = store.query_prefix(&keys::workflows_of(tenant)).await?;
     let mut started = 0;
     for wf in workflows.iter().filter(|w| w.enabled) {
-        let Trigger::FileProcessed { file_type, name_pattern } = &wf.definition.trigger else { continue };
+        let Trigger::FileProcessed {
+            file_type,
+            name_pattern,
+        } = &wf.definition.trigger
+        else {
+            continue;
+        };
         let kind = file.kind.as_deref().unwrap_or(&file.declared_kind);
         if file_type.as_deref().is_some_and(|t| t != kind)
-            || name_pattern.as_deref().is_some_and(|p| !definition::glob_matches(p, &file.name))
+            || name_pattern
+                .as_deref()
+                .is_some_and(|p| !definition::glob_matches(p, &file.name))
         {
             continue;
         }
@@ -540,7 +628,11 @@ pub async fn on_file_processed(
                 "rows": preview.map(|p| p.row_count), "columns": preview.map(|p| &p.columns),
             }
         });
-        let event = TriggerEvent { kind: "file_processed", data, event_id: Some(format!("file#{}", file.id)) };
+        let event = TriggerEvent {
+            kind: "file_processed",
+            data,
+            event_id: Some(format!("file#{}", file.id)),
+        };
         start_execution(store, sqs, queue_url, wf, event).await?;
         started += 1;
     }

@@ -20,7 +20,10 @@ pub struct Schedule {
 #[derive(Debug, Clone)]
 enum Every {
     /// The five fields as the user wrote them (numbers for weekdays), and the parsed pattern.
-    Cron { fields: [String; 5], cron: Box<Cron> },
+    Cron {
+        fields: [String; 5],
+        cron: Box<Cron>,
+    },
     /// A fixed interval, in seconds (whole minutes, like EventBridge Scheduler).
     Rate { seconds: u64, text: String },
 }
@@ -35,7 +38,10 @@ fn err(m: impl Into<String>) -> ScheduleError {
 }
 
 fn parser() -> CronParser {
-    CronParser::builder().seconds(Seconds::Disallowed).year(Year::Disallowed).build()
+    CronParser::builder()
+        .seconds(Seconds::Disallowed)
+        .year(Year::Disallowed)
+        .build()
 }
 
 const WEEKDAYS: [&str; 8] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
@@ -50,7 +56,11 @@ fn weekday_names(field: &str) -> String {
         if digits.is_empty() {
             return;
         }
-        match digits.parse::<usize>().ok().filter(|n| *n <= 7 && !after_slash) {
+        match digits
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= 7 && !after_slash)
+        {
             Some(n) => out.push_str(WEEKDAYS[n]),
             None => out.push_str(digits),
         }
@@ -72,9 +82,11 @@ fn weekday_names(field: &str) -> String {
 fn timezone(tz: Option<&str>) -> Result<Tz, ScheduleError> {
     match tz.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(Tz::UTC),
-        Some(name) => {
-            Tz::from_str(name).map_err(|_| err(format!("`{name}` is not an IANA timezone (e.g. Europe/Berlin, America/New_York, UTC)")))
-        }
+        Some(name) => Tz::from_str(name).map_err(|_| {
+            err(format!(
+                "`{name}` is not an IANA timezone (e.g. Europe/Berlin, America/New_York, UTC)"
+            ))
+        }),
     }
 }
 
@@ -84,15 +96,27 @@ impl Schedule {
         let parts: Vec<&str> = expr.split_whitespace().collect();
         let fields: [String; 5] = match parts.as_slice() {
             [a, b, c, d, e] => [a, b, c, d, e].map(|s| s.to_uppercase()),
-            _ => return Err(err("a cron has five fields: minute hour day-of-month month day-of-week (e.g. `0 9 * * 1-5`)")),
+            _ => {
+                return Err(err(
+                    "a cron has five fields: minute hour day-of-month month day-of-week (e.g. `0 9 * * 1-5`)",
+                ));
+            }
         };
         if fields[2] != "*" && fields[4] != "*" {
             return Err(err(
                 "set either the day of the month or the day of the week, not both (EventBridge Scheduler cannot combine them)",
             ));
         }
-        let cron = parser().parse(&fields.join(" ")).map_err(|e| err(format!("not a valid cron: {e}")))?;
-        Ok(Self { every: Every::Cron { fields, cron: Box::new(cron) }, timezone: timezone(tz)? })
+        let cron = parser()
+            .parse(&fields.join(" "))
+            .map_err(|e| err(format!("not a valid cron: {e}")))?;
+        Ok(Self {
+            every: Every::Cron {
+                fields,
+                cron: Box::new(cron),
+            },
+            timezone: timezone(tz)?,
+        })
     }
 
     /// A rate: `<n> minute(s)|hour(s)|day(s)`, at least one minute.
@@ -108,8 +132,18 @@ impl Schedule {
         };
         // EventBridge Scheduler wants the singular for 1 and the plural otherwise.
         let unit = unit.trim().trim_end_matches('s');
-        let text = if n == 1 { format!("{n} {unit}") } else { format!("{n} {unit}s") };
-        Ok(Self { every: Every::Rate { seconds: n * unit_secs, text }, timezone: timezone(tz)? })
+        let text = if n == 1 {
+            format!("{n} {unit}")
+        } else {
+            format!("{n} {unit}s")
+        };
+        Ok(Self {
+            every: Every::Rate {
+                seconds: n * unit_secs,
+                text,
+            },
+            timezone: timezone(tz)?,
+        })
     }
 
     /// The expression EventBridge Scheduler takes.
@@ -118,7 +152,11 @@ impl Schedule {
             Every::Rate { text, .. } => format!("rate({text})"),
             Every::Cron { fields, .. } => {
                 let [min, hour, dom, month, dow] = fields;
-                let (dom, dow) = if dow == "*" { (dom.clone(), "?".to_owned()) } else { ("?".to_owned(), weekday_names(dow)) };
+                let (dom, dow) = if dow == "*" {
+                    (dom.clone(), "?".to_owned())
+                } else {
+                    ("?".to_owned(), weekday_names(dow))
+                };
                 format!("cron({min} {hour} {dom} {month} {dow} *)")
             }
         }
@@ -126,17 +164,31 @@ impl Schedule {
 
     /// Reads an expression written by [`Self::aws_expression`] back.
     pub fn from_aws(expression: &str, tz: Option<&str>) -> Result<Self, ScheduleError> {
-        if let Some(rate) = expression.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
+        if let Some(rate) = expression
+            .strip_prefix("rate(")
+            .and_then(|r| r.strip_suffix(')'))
+        {
             return Self::rate(rate, tz);
         }
-        let body = expression.strip_prefix("cron(").and_then(|r| r.strip_suffix(')')).ok_or_else(|| err("not a cron() or rate()"))?;
+        let body = expression
+            .strip_prefix("cron(")
+            .and_then(|r| r.strip_suffix(')'))
+            .ok_or_else(|| err("not a cron() or rate()"))?;
         let parts: Vec<&str> = body.split_whitespace().collect();
         match parts.as_slice() {
             [min, hour, dom, month, dow, "*"] => {
-                let q = |s: &str| if s == "?" { "*".to_owned() } else { s.to_owned() };
+                let q = |s: &str| {
+                    if s == "?" {
+                        "*".to_owned()
+                    } else {
+                        s.to_owned()
+                    }
+                };
                 Self::cron(&format!("{min} {hour} {} {month} {}", q(dom), q(dow)), tz)
             }
-            _ => Err(err("only cron() expressions with six fields and every year are read")),
+            _ => Err(err(
+                "only cron() expressions with six fields and every year are read",
+            )),
         }
     }
 
@@ -160,7 +212,9 @@ impl Schedule {
             }
             Every::Cron { cron, .. } => {
                 let local = after.with_timezone(&self.timezone);
-                cron.find_next_occurrence(&local, false).ok().map(|t| t.with_timezone(&Utc))
+                cron.find_next_occurrence(&local, false)
+                    .ok()
+                    .map(|t| t.with_timezone(&Utc))
             }
         }
     }
@@ -192,19 +246,52 @@ mod tests {
 
     #[test]
     fn weekday_crons_become_eventbridge_expressions_with_names() {
-        assert_eq!(Schedule::cron("0 9 * * 1-5", None).unwrap().aws_expression(), "cron(0 9 ? * MON-FRI *)");
-        assert_eq!(Schedule::cron("*/15 * * * *", None).unwrap().aws_expression(), "cron(*/15 * * * ? *)");
-        assert_eq!(Schedule::cron("0 0 1 * *", None).unwrap().aws_expression(), "cron(0 0 1 * ? *)");
-        assert_eq!(Schedule::cron("30 8 * * 0,6", None).unwrap().aws_expression(), "cron(30 8 ? * SUN,SAT *)");
-        assert_eq!(Schedule::cron("0 8 * * 1-5/2", None).unwrap().aws_expression(), "cron(0 8 ? * MON-FRI/2 *)");
-        assert_eq!(Schedule::rate("1 minutes", None).unwrap().aws_expression(), "rate(1 minute)");
-        assert_eq!(Schedule::rate("5 minute", None).unwrap().aws_expression(), "rate(5 minutes)");
+        assert_eq!(
+            Schedule::cron("0 9 * * 1-5", None)
+                .unwrap()
+                .aws_expression(),
+            "cron(0 9 ? * MON-FRI *)"
+        );
+        assert_eq!(
+            Schedule::cron("*/15 * * * *", None)
+                .unwrap()
+                .aws_expression(),
+            "cron(*/15 * * * ? *)"
+        );
+        assert_eq!(
+            Schedule::cron("0 0 1 * *", None).unwrap().aws_expression(),
+            "cron(0 0 1 * ? *)"
+        );
+        assert_eq!(
+            Schedule::cron("30 8 * * 0,6", None)
+                .unwrap()
+                .aws_expression(),
+            "cron(30 8 ? * SUN,SAT *)"
+        );
+        assert_eq!(
+            Schedule::cron("0 8 * * 1-5/2", None)
+                .unwrap()
+                .aws_expression(),
+            "cron(0 8 ? * MON-FRI/2 *)"
+        );
+        assert_eq!(
+            Schedule::rate("1 minutes", None).unwrap().aws_expression(),
+            "rate(1 minute)"
+        );
+        assert_eq!(
+            Schedule::rate("5 minute", None).unwrap().aws_expression(),
+            "rate(5 minutes)"
+        );
     }
 
     #[test]
     fn expressions_read_back_fire_at_the_same_times() {
         let from = at("2026-11-27T10:00:00Z");
-        for (cron, tz) in [("0 9 * * 1-5", "Europe/Berlin"), ("*/20 3 * * *", "UTC"), ("0 0 1 * *", "America/New_York")] {
+        for (cron, tz) in [
+            ("0 9 * * 1-5", "Europe/Berlin"),
+            ("*/20 3 * * *", "UTC"),
+            ("0 0 1 * *", "America/New_York"),
+        ] {
             let s = Schedule::cron(cron, Some(tz)).unwrap();
             let back = Schedule::from_aws(&s.aws_expression(), Some(tz)).unwrap();
             assert_eq!(s.upcoming(from, 5), back.upcoming(from, 5), "{cron}");
@@ -216,24 +303,48 @@ mod tests {
         // Friday 27 Nov 2026, 10:00 UTC = 11:00 in Berlin: the next 09:00 Berlin weekday is Monday.
         let s = Schedule::cron("0 9 * * 1-5", Some("Europe/Berlin")).unwrap();
         let next = s.upcoming(at("2026-11-27T10:00:00Z"), 2);
-        assert_eq!(next, vec![at("2026-11-30T08:00:00Z"), at("2026-12-01T08:00:00Z")]);
+        assert_eq!(
+            next,
+            vec![at("2026-11-30T08:00:00Z"), at("2026-12-01T08:00:00Z")]
+        );
     }
 
     #[test]
     fn rates_count_from_their_anchor() {
         let s = Schedule::rate("5 minutes", None).unwrap();
         let anchor = at("2026-11-27T10:00:00Z");
-        assert_eq!(s.next_after(at("2026-11-27T10:00:00Z"), anchor), Some(at("2026-11-27T10:05:00Z")));
-        assert_eq!(s.next_after(at("2026-11-27T10:07:00Z"), anchor), Some(at("2026-11-27T10:10:00Z")));
+        assert_eq!(
+            s.next_after(at("2026-11-27T10:00:00Z"), anchor),
+            Some(at("2026-11-27T10:05:00Z"))
+        );
+        assert_eq!(
+            s.next_after(at("2026-11-27T10:07:00Z"), anchor),
+            Some(at("2026-11-27T10:10:00Z"))
+        );
         assert_eq!(s.upcoming(anchor, 3).len(), 3);
     }
 
     #[test]
     fn bad_schedules_say_what_is_wrong() {
-        assert!(Schedule::cron("0 9 * *", None).unwrap_err().0.contains("five fields"));
-        assert!(Schedule::cron("0 9 1 * 1", None).unwrap_err().0.contains("not both"));
+        assert!(
+            Schedule::cron("0 9 * *", None)
+                .unwrap_err()
+                .0
+                .contains("five fields")
+        );
+        assert!(
+            Schedule::cron("0 9 1 * 1", None)
+                .unwrap_err()
+                .0
+                .contains("not both")
+        );
         assert!(Schedule::cron("61 * * * *", None).is_err());
-        assert!(Schedule::cron("0 9 * * *", Some("Mars/Olympus")).unwrap_err().0.contains("IANA"));
+        assert!(
+            Schedule::cron("0 9 * * *", Some("Mars/Olympus"))
+                .unwrap_err()
+                .0
+                .contains("IANA")
+        );
         assert!(Schedule::rate("0 minutes", None).is_err());
         assert!(Schedule::rate("5 seconds", None).is_err());
     }

@@ -51,13 +51,19 @@ impl From<&SecretItem> for SecretView {
 
 /// The encryption context of a secret.
 pub fn context<'a>(tenant: &'a TenantId, name: &'a str) -> [(&'static str, &'a str); 3] {
-    [("purpose", "workflow-secret"), ("tenant", tenant.as_str()), ("secret", name)]
+    [
+        ("purpose", "workflow-secret"),
+        ("tenant", tenant.as_str()),
+        ("secret", name),
+    ]
 }
 
 /// Why secrets could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("the workspace secret `{0}` does not exist; an admin can add it under Settings → Secrets")]
+    #[error(
+        "the workspace secret `{0}` does not exist; an admin can add it under Settings → Secrets"
+    )]
     Missing(String),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -82,7 +88,10 @@ pub async fn open(
         if out.contains_key(&name) {
             continue;
         }
-        let item: SecretItem = store.get(&keys::secret(tenant, &name)).await?.ok_or_else(|| OpenError::Missing(name.clone()))?;
+        let item: SecretItem = store
+            .get(&keys::secret(tenant, &name))
+            .await?
+            .ok_or_else(|| OpenError::Missing(name.clone()))?;
         let value = crate::sealed::open(kms, &context(tenant, &name), &item.ciphertext).await?;
         out.insert(name, value);
     }

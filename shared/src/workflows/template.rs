@@ -40,22 +40,33 @@ fn split_path(raw: &str) -> Result<Reference, TemplateError> {
             return Err(TemplateError(format!("`{raw}` must start with a name")));
         }
         if !name.is_empty() {
-            if !name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == ' ') {
-                return Err(TemplateError(format!("`{raw}` has an invalid name `{name}`")));
+            if !name
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == ' ')
+            {
+                return Err(TemplateError(format!(
+                    "`{raw}` has an invalid name `{name}`"
+                )));
             }
             out.push(name.to_owned());
         }
         while let Some(body) = rest.strip_prefix('[') {
-            let end = body.find(']').ok_or_else(|| TemplateError(format!("`{raw}` has an unclosed [")))?;
+            let end = body
+                .find(']')
+                .ok_or_else(|| TemplateError(format!("`{raw}` has an unclosed [")))?;
             let index = &body[..end];
             if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(TemplateError(format!("`{raw}` has a non-numeric index [{index}]")));
+                return Err(TemplateError(format!(
+                    "`{raw}` has a non-numeric index [{index}]"
+                )));
             }
             out.push(index.to_owned());
             rest = &body[end + 1..];
         }
         if !rest.is_empty() {
-            return Err(TemplateError(format!("`{raw}` has unexpected text after ]")));
+            return Err(TemplateError(format!(
+                "`{raw}` has unexpected text after ]"
+            )));
         }
     }
     Ok(out)
@@ -69,7 +80,9 @@ fn pieces(s: &str) -> Result<Vec<Piece>, TemplateError> {
             out.push(Piece::Text(rest[..start].to_owned()));
         }
         let body = &rest[start + 2..];
-        let end = body.find("}}").ok_or_else(|| TemplateError("a {{ without its closing }}".into()))?;
+        let end = body
+            .find("}}")
+            .ok_or_else(|| TemplateError("a {{ without its closing }}".into()))?;
         out.push(Piece::Ref(split_path(&body[..end])?));
         rest = &body[end + 2..];
     }
@@ -81,7 +94,11 @@ fn pieces(s: &str) -> Result<Vec<Piece>, TemplateError> {
 
 /// Every reference in a JSON value (strings anywhere inside it), with the JSON path of the string
 /// that holds it (`input.fields.Name`).
-pub fn references(value: &Value, path: &str, out: &mut Vec<(String, Reference)>) -> Result<(), (String, TemplateError)> {
+pub fn references(
+    value: &Value,
+    path: &str,
+    out: &mut Vec<(String, Reference)>,
+) -> Result<(), (String, TemplateError)> {
     match value {
         Value::String(s) => {
             for piece in pieces(s).map_err(|e| (path.to_owned(), e))? {
@@ -131,7 +148,11 @@ pub fn render(value: &Value, context: &Value) -> Value {
     match value {
         Value::String(s) => render_str(s, context),
         Value::Array(items) => Value::Array(items.iter().map(|v| render(v, context)).collect()),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), render(v, context))).collect::<Map<_, _>>()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), render(v, context)))
+                .collect::<Map<_, _>>(),
+        ),
         other => other.clone(),
     }
 }
@@ -139,7 +160,9 @@ pub fn render(value: &Value, context: &Value) -> Value {
 fn render_str(s: &str, context: &Value) -> Value {
     // Saved workflows were checked, so a parse error here means text that merely looks like a
     // template (a value from a trigger): it stays as it is.
-    let Ok(parts) = pieces(s) else { return Value::String(s.to_owned()) };
+    let Ok(parts) = pieces(s) else {
+        return Value::String(s.to_owned());
+    };
     match parts.as_slice() {
         [Piece::Ref(r)] => lookup(context, r).cloned().unwrap_or(Value::Null),
         _ => Value::String(
@@ -169,9 +192,21 @@ mod tests {
     #[test]
     fn a_whole_string_template_keeps_the_type_and_text_interpolates() {
         assert_eq!(render(&json!("{{trigger.n}}"), &ctx()), json!(3));
-        assert_eq!(render(&json!("{{ steps.find.output.records }}"), &ctx())[0]["id"], "rec1");
-        assert_eq!(render(&json!("Hi {{trigger.name}}, {{trigger.n}} new"), &ctx()), json!("Hi Ada, 3 new"));
-        assert_eq!(render(&json!({"a": ["{{steps.find.output.records[0].fields.Name}}"]}), &ctx()), json!({"a": ["X"]}));
+        assert_eq!(
+            render(&json!("{{ steps.find.output.records }}"), &ctx())[0]["id"],
+            "rec1"
+        );
+        assert_eq!(
+            render(&json!("Hi {{trigger.name}}, {{trigger.n}} new"), &ctx()),
+            json!("Hi Ada, 3 new")
+        );
+        assert_eq!(
+            render(
+                &json!({"a": ["{{steps.find.output.records[0].fields.Name}}"]}),
+                &ctx()
+            ),
+            json!({"a": ["X"]})
+        );
         assert_eq!(render(&json!("{{trigger.tags.1}}"), &ctx()), json!("b"));
     }
 
@@ -184,8 +219,19 @@ mod tests {
     #[test]
     fn references_are_collected_with_their_paths_and_bad_ones_refused() {
         let mut out = Vec::new();
-        references(&json!({"a": "{{trigger.x}}", "b": ["{{steps.s1.output.records[2].id}}"]}), "input", &mut out).unwrap();
-        assert_eq!(out[0], ("input.a".to_owned(), vec!["trigger".to_owned(), "x".to_owned()]));
+        references(
+            &json!({"a": "{{trigger.x}}", "b": ["{{steps.s1.output.records[2].id}}"]}),
+            "input",
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(
+            out[0],
+            (
+                "input.a".to_owned(),
+                vec!["trigger".to_owned(), "x".to_owned()]
+            )
+        );
         assert_eq!(out[1].1, ["steps", "s1", "output", "records", "2", "id"]);
         let err = references(&json!({"a": "{{trigger.x"}), "input", &mut Vec::new()).unwrap_err();
         assert_eq!(err.0, "input.a");

@@ -49,7 +49,11 @@ impl Val {
 }
 
 fn fmt_num(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { n.to_string() }
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        n.to_string()
+    }
 }
 
 /// A parse error, worded like Airtable's `INVALID_FILTER_BY_FORMULA` messages.
@@ -118,7 +122,9 @@ fn lex(src: &str) -> Result<Vec<Tok>, FormulaError> {
                     match chars.get(i) {
                         None => return Err(FormulaError("unterminated string".into())),
                         Some('\\') => {
-                            let next = chars.get(i + 1).ok_or_else(|| FormulaError("unterminated string".into()))?;
+                            let next = chars
+                                .get(i + 1)
+                                .ok_or_else(|| FormulaError("unterminated string".into()))?;
                             s.push(match next {
                                 'n' => '\n',
                                 't' => '\t',
@@ -144,7 +150,10 @@ fn lex(src: &str) -> Result<Vec<Tok>, FormulaError> {
                     i += 1;
                 }
                 let text: String = chars[start..i].iter().collect();
-                out.push(Tok::Num(text.parse().map_err(|_| FormulaError(format!("invalid number {text}")))?));
+                out.push(Tok::Num(
+                    text.parse()
+                        .map_err(|_| FormulaError(format!("invalid number {text}")))?,
+                ));
             }
             '!' | '<' | '>' | '=' | '&' | '+' | '-' | '*' | '/' => {
                 let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
@@ -240,7 +249,8 @@ impl Parser {
 
     fn comparison(&mut self) -> Result<Expr, FormulaError> {
         let mut left = self.concat()?;
-        while let Some(Tok::Op(op @ ("=" | "!=" | "<" | ">" | "<=" | ">="))) = self.peek().cloned() {
+        while let Some(Tok::Op(op @ ("=" | "!=" | "<" | ">" | "<=" | ">="))) = self.peek().cloned()
+        {
             self.pos += 1;
             let right = self.concat()?;
             left = Expr::Binary(op, Box::new(left), Box::new(right));
@@ -314,7 +324,11 @@ impl Parser {
                             match self.next() {
                                 Some(Tok::Comma) => continue,
                                 Some(Tok::RParen) => break,
-                                _ => return Err(FormulaError(format!("missing closing parenthesis in {name}(")))?,
+                                _ => {
+                                    return Err(FormulaError(format!(
+                                        "missing closing parenthesis in {name}("
+                                    )))?;
+                                }
                             }
                         }
                     }
@@ -339,7 +353,11 @@ fn check_arity(name: &str, n: usize) -> Result<(), FormulaError> {
         "IF" => (2..=3).contains(&n),
         _ => n >= 1,
     };
-    if ok { Ok(()) } else { Err(FormulaError(format!("wrong number of arguments to {name}"))) }
+    if ok {
+        Ok(())
+    } else {
+        Err(FormulaError(format!("wrong number of arguments to {name}")))
+    }
 }
 
 /// Parses a formula.
@@ -379,7 +397,11 @@ impl Expr {
             Expr::Unary(_, e) => Val::Num(-e.eval(field, record).num().unwrap_or(0.0)),
             Expr::Binary(op, a, b) => binary(op, a.eval(field, record), b.eval(field, record)),
             Expr::Call(name, args) => {
-                let arg = |i: usize| args.get(i).map(|a| a.eval(field, record)).unwrap_or(Val::Blank);
+                let arg = |i: usize| {
+                    args.get(i)
+                        .map(|a| a.eval(field, record))
+                        .unwrap_or(Val::Blank)
+                };
                 match name.as_str() {
                     "AND" => Val::Bool(args.iter().all(|a| a.eval(field, record).truthy())),
                     "OR" => Val::Bool(args.iter().any(|a| a.eval(field, record).truthy())),
@@ -397,11 +419,16 @@ impl Expr {
                             needle = needle.to_lowercase();
                             hay = hay.to_lowercase();
                         }
-                        let start = arg(2).num().map(|n| (n as usize).saturating_sub(1)).unwrap_or(0);
+                        let start = arg(2)
+                            .num()
+                            .map(|n| (n as usize).saturating_sub(1))
+                            .unwrap_or(0);
                         let hay_chars: Vec<char> = hay.chars().collect();
                         let skipped: String = hay_chars.iter().skip(start).collect();
                         match skipped.find(&needle) {
-                            Some(byte) => Val::Num((start + skipped[..byte].chars().count() + 1) as f64),
+                            Some(byte) => {
+                                Val::Num((start + skipped[..byte].chars().count() + 1) as f64)
+                            }
                             None if name == "SEARCH" => Val::Blank,
                             None => Val::Num(0.0),
                         }
@@ -410,13 +437,17 @@ impl Expr {
                     "UPPER" => Val::Text(arg(0).text().to_uppercase()),
                     "LEN" => Val::Num(arg(0).text().chars().count() as f64),
                     "TRIM" => Val::Text(arg(0).text().trim().to_owned()),
-                    "CONCATENATE" => Val::Text(args.iter().map(|a| a.eval(field, record).text()).collect()),
+                    "CONCATENATE" => {
+                        Val::Text(args.iter().map(|a| a.eval(field, record).text()).collect())
+                    }
                     "BLANK" => Val::Blank,
                     "ISBLANK" => Val::Bool(arg(0).is_blank()),
                     "RECORD_ID" => Val::Text(record.id.to_owned()),
                     "CREATED_TIME" => Val::Text(record.created_time.to_owned()),
                     "IS_AFTER" | "IS_BEFORE" => match (instant(&arg(0)), instant(&arg(1))) {
-                        (Some(a), Some(b)) => Val::Bool(if name == "IS_AFTER" { a > b } else { a < b }),
+                        (Some(a), Some(b)) => {
+                            Val::Bool(if name == "IS_AFTER" { a > b } else { a < b })
+                        }
                         _ => Val::Blank,
                     },
                     "TRUE" => Val::Bool(true),
@@ -448,8 +479,14 @@ fn binary(op: &str, a: Val, b: Val) -> Val {
                 "!=" => ord != Some(std::cmp::Ordering::Equal),
                 "<" => ord == Some(std::cmp::Ordering::Less),
                 ">" => ord == Some(std::cmp::Ordering::Greater),
-                "<=" => matches!(ord, Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)),
-                ">=" => matches!(ord, Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)),
+                "<=" => matches!(
+                    ord,
+                    Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+                ),
+                ">=" => matches!(
+                    ord,
+                    Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
+                ),
                 _ => false,
             })
         }
@@ -469,7 +506,10 @@ fn instant(v: &Val) -> Option<chrono::DateTime<chrono::Utc>> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
         return Some(t.with_timezone(&chrono::Utc));
     }
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc())
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
 }
 
 fn compare(a: &Val, b: &Val) -> Option<std::cmp::Ordering> {
@@ -477,7 +517,8 @@ fn compare(a: &Val, b: &Val) -> Option<std::cmp::Ordering> {
     if a.is_blank() && b.is_blank() {
         return Some(std::cmp::Ordering::Equal);
     }
-    let numeric = matches!(a, Val::Num(_) | Val::Bool(_)) || matches!(b, Val::Num(_) | Val::Bool(_));
+    let numeric =
+        matches!(a, Val::Num(_) | Val::Bool(_)) || matches!(b, Val::Num(_) | Val::Bool(_));
     if numeric && let (Some(x), Some(y)) = (a.num(), b.num()) {
         return x.partial_cmp(&y);
     }
@@ -497,7 +538,13 @@ mod tests {
             "Full Name" => Val::Text("A B".into()),
             _ => Val::Blank,
         };
-        parse(src).unwrap().eval(&row, &Row { id: "rec123", created_time: "2026-11-28T10:00:00.000Z" })
+        parse(src).unwrap().eval(
+            &row,
+            &Row {
+                id: "rec123",
+                created_time: "2026-11-28T10:00:00.000Z",
+            },
+        )
     }
 
     #[test]
@@ -511,7 +558,10 @@ mod tests {
         assert!(eval("NOT({Empty})").truthy());
         assert!(eval("{Empty} = BLANK()").truthy());
         assert!(eval("{Empty} = ''").truthy());
-        assert!(eval("Score >= 42").truthy(), "bare names are field references");
+        assert!(
+            eval("Score >= 42").truthy(),
+            "bare names are field references"
+        );
     }
 
     #[test]
@@ -528,13 +578,22 @@ mod tests {
         assert_eq!(eval("FIND('Love', {Name})"), Val::Num(5.0));
         assert_eq!(eval("FIND('love', {Name})"), Val::Num(0.0));
         assert_eq!(eval("SEARCH('love', {Name})"), Val::Num(5.0));
-        assert_eq!(eval("LOWER({Name}) & '!'"), Val::Text("ada lovelace!".into()));
+        assert_eq!(
+            eval("LOWER({Name}) & '!'"),
+            Val::Text("ada lovelace!".into())
+        );
         assert_eq!(eval("UPPER('x')"), Val::Text("X".into()));
         assert_eq!(eval("LEN({Full Name})"), Val::Num(3.0));
-        assert_eq!(eval("IF({Score} > 100, 'big', 'small')"), Val::Text("small".into()));
+        assert_eq!(
+            eval("IF({Score} > 100, 'big', 'small')"),
+            Val::Text("small".into())
+        );
         assert_eq!(eval("RECORD_ID()"), Val::Text("rec123".into()));
         assert_eq!(eval("CONCATENATE('a', 1, 'b')"), Val::Text("a1b".into()));
-        assert_eq!(eval(r#""it\'s" & 'q\'s'"#), Val::Text("it's".to_owned() + "q's"));
+        assert_eq!(
+            eval(r#""it\'s" & 'q\'s'"#),
+            Val::Text("it's".to_owned() + "q's")
+        );
     }
 
     #[test]
@@ -545,11 +604,22 @@ mod tests {
 
     #[test]
     fn errors_are_reported() {
-        for bad in ["{Name", "'open", "FOO(1)", "AND(1", "1 +", "NOT()", "{Name} = = 1", "#"] {
+        for bad in [
+            "{Name",
+            "'open",
+            "FOO(1)",
+            "AND(1",
+            "1 +",
+            "NOT()",
+            "{Name} = = 1",
+            "#",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
         let mut fields = Vec::new();
-        parse("AND({A}, B = 1, LEN({C d}))").unwrap().fields(&mut fields);
+        parse("AND({A}, B = 1, LEN({C d}))")
+            .unwrap()
+            .fields(&mut fields);
         assert_eq!(fields, ["A", "B", "C d"]);
     }
 }

@@ -32,7 +32,8 @@ use serde_json::{Value, json};
 use model::{Base, Table};
 
 /// The token `make dev` accepts unless `SANDBOX_TOKENS` says otherwise.
-pub const DEFAULT_TOKEN: &str = "patSandboxLocal0.0000000000000000000000000000000000000000000000000000000000000000";
+pub const DEFAULT_TOKEN: &str =
+    "patSandboxLocal0.0000000000000000000000000000000000000000000000000000000000000000";
 
 /// How the sandbox behaves.
 #[derive(Debug, Clone)]
@@ -119,7 +120,9 @@ impl World {
 
     /// Whether a token may use a base.
     fn sees(&self, token: &str, base: &str) -> bool {
-        self.scoped_tokens.get(token).is_none_or(|bases| bases.iter().any(|b| b == base))
+        self.scoped_tokens
+            .get(token)
+            .is_none_or(|bases| bases.iter().any(|b| b == base))
     }
 }
 
@@ -131,7 +134,11 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new(config: SandboxConfig) -> Self {
-        let bases = if config.seed_demo { vec![model::demo_base()] } else { Vec::new() };
+        let bases = if config.seed_demo {
+            vec![model::demo_base()]
+        } else {
+            Vec::new()
+        };
         Self {
             world: Arc::new(Mutex::new(World {
                 config,
@@ -148,7 +155,9 @@ impl Sandbox {
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, World> {
-        self.world.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.world
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Ids of the bases, oldest first.
@@ -162,18 +171,30 @@ impl Sandbox {
         let token = headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .map(str::to_owned);
         let mut w = self.lock();
-        let Some(token) = token.filter(|t| w.config.tokens.iter().any(|k| k == t) || w.scoped_tokens.contains_key(t)) else {
-            return Err(error(StatusCode::UNAUTHORIZED, "AUTHENTICATION_REQUIRED", "Authentication required"));
+        let Some(token) = token
+            .filter(|t| w.config.tokens.iter().any(|k| k == t) || w.scoped_tokens.contains_key(t))
+        else {
+            return Err(error(
+                StatusCode::UNAUTHORIZED,
+                "AUTHENTICATION_REQUIRED",
+                "Authentication required",
+            ));
         };
         let now = Instant::now();
         let second = Duration::from_secs(1);
         let per_token = w.config.rate_per_token;
         let window = w.tokens.entry(token.clone()).or_default();
-        while window.front().is_some_and(|t| now.duration_since(*t) >= second) {
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= second)
+        {
             window.pop_front();
         }
         if window.len() >= per_token {
@@ -184,12 +205,24 @@ impl Sandbox {
         if w.base(base).is_none() || !w.sees(&token, base) {
             return Err(not_permitted());
         }
-        let fault_rate = w.base_faults.get(base).copied().unwrap_or(w.config.fault_rate);
-        let penalty = w.base_penalties.get(base).copied().unwrap_or(w.config.penalty);
+        let fault_rate = w
+            .base_faults
+            .get(base)
+            .copied()
+            .unwrap_or(w.config.fault_rate);
+        let penalty = w
+            .base_penalties
+            .get(base)
+            .copied()
+            .unwrap_or(w.config.penalty);
         let rate = w.config.rate_per_base;
         let s = w.stats.entry(base.to_owned()).or_default();
         s.requests += 1;
-        while s.arrivals.front().is_some_and(|t| now.duration_since(*t) >= second) {
+        while s
+            .arrivals
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= second)
+        {
             s.arrivals.pop_front();
         }
         s.arrivals.push_back(now);
@@ -198,7 +231,11 @@ impl Sandbox {
             s.rate_limited += 1;
             return Err(rate_limited());
         }
-        while s.accepted.front().is_some_and(|t| now.duration_since(*t) >= second) {
+        while s
+            .accepted
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= second)
+        {
             s.accepted.pop_front();
         }
         if s.accepted.len() >= rate {
@@ -210,7 +247,9 @@ impl Sandbox {
         // Deterministic: exactly `fault_rate` of this base's accepted requests fail, spread evenly.
         let n = s.accepted_total;
         s.accepted_total += 1;
-        if fault_rate > 0.0 && ((n + 1) as f64 * fault_rate).floor() > (n as f64 * fault_rate).floor() {
+        if fault_rate > 0.0
+            && ((n + 1) as f64 * fault_rate).floor() > (n as f64 * fault_rate).floor()
+        {
             s.faults += 1;
             return Err(error(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -231,14 +270,22 @@ impl Sandbox {
         *seen += 1;
         let failing = *seen > *allowed && times.is_none_or(|t| *seen <= *allowed + t);
         failing.then(|| {
-            error(StatusCode::UNPROCESSABLE_ENTITY, "SANDBOX_INJECTED_FAILURE", &format!("injected failure of {kind} request {seen}"))
+            error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "SANDBOX_INJECTED_FAILURE",
+                &format!("injected failure of {kind} request {seen}"),
+            )
         })
     }
 }
 
 /// `{"error": {"type", "message"}}` — Airtable's usual error shape.
 pub(crate) fn error(status: StatusCode, kind: &str, message: &str) -> Response {
-    (status, Json(json!({"error": {"type": kind, "message": message}}))).into_response()
+    (
+        status,
+        Json(json!({"error": {"type": kind, "message": message}})),
+    )
+        .into_response()
 }
 
 pub(crate) fn not_permitted() -> Response {
@@ -260,13 +307,25 @@ fn rate_limited() -> Response {
 /// The sandbox's Router.
 pub fn router(sandbox: Sandbox) -> Router {
     Router::new()
-        .route("/health", get(|| async { Json(json!({"status": "ok", "service": "sandbox-airtable"})) }))
+        .route(
+            "/health",
+            get(|| async { Json(json!({"status": "ok", "service": "sandbox-airtable"})) }),
+        )
         .route("/v0/meta/whoami", get(whoami))
         .route("/v0/meta/bases", get(list_bases))
-        .route("/v0/meta/bases/{base}/tables", get(base_schema).post(create_table))
+        .route(
+            "/v0/meta/bases/{base}/tables",
+            get(base_schema).post(create_table),
+        )
         .route("/v0/meta/bases/{base}/tables/{table}", patch(update_table))
-        .route("/v0/meta/bases/{base}/tables/{table}/fields", post(create_field))
-        .route("/v0/meta/bases/{base}/tables/{table}/fields/{field}", patch(update_field))
+        .route(
+            "/v0/meta/bases/{base}/tables/{table}/fields",
+            post(create_field),
+        )
+        .route(
+            "/v0/meta/bases/{base}/tables/{table}/fields/{field}",
+            patch(update_field),
+        )
         .route(
             "/v0/{base}/{table}",
             get(records::list_get)
@@ -286,14 +345,22 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/v0/{base}/{table}/listRecords", post(records::list_post))
         .route(
             "/v0/{base}/{table}/{record}",
-            get(records::get_one).patch(records::update_one).put(records::replace_one).delete(records::delete_one),
+            get(records::get_one)
+                .patch(records::update_one)
+                .put(records::replace_one)
+                .delete(records::delete_one),
         )
         .route("/_sandbox/stats", get(stats))
         .route("/_sandbox/config", post(configure))
         // Seeding 10,000 records is a few MB of JSON.
-        .route("/_sandbox/bases", post(admin_create_base).layer(axum::extract::DefaultBodyLimit::max(32 << 20)))
+        .route(
+            "/_sandbox/bases",
+            post(admin_create_base).layer(axum::extract::DefaultBodyLimit::max(32 << 20)),
+        )
         .route("/_sandbox/tokens", post(admin_create_token))
-        .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"error": "NOT_FOUND"}))).into_response() })
+        .fallback(|| async {
+            (StatusCode::NOT_FOUND, Json(json!({"error": "NOT_FOUND"}))).into_response()
+        })
         .with_state(sandbox)
 }
 
@@ -314,30 +381,63 @@ async fn list_bases(State(sb): State<Sandbox>, headers: HeaderMap) -> Response {
         .into_response()
 }
 
-async fn base_schema(State(sb): State<Sandbox>, headers: HeaderMap, Path(base): Path<String>) -> Response {
+async fn base_schema(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path(base): Path<String>,
+) -> Response {
     if let Err(r) = sb.gate(&headers, Some(&base)) {
         return r;
     }
     let w = sb.lock();
-    let Some(b) = w.base(&base) else { return not_permitted() };
+    let Some(b) = w.base(&base) else {
+        return not_permitted();
+    };
     Json(json!({"tables": b.tables.iter().map(Table::json).collect::<Vec<_>>()})).into_response()
 }
 
 fn json_body(body: &[u8]) -> Result<Value, Response> {
-    serde_json::from_slice(body)
-        .map_err(|_| error(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_REQUEST_BODY", "Could not parse request body"))
+    serde_json::from_slice(body).map_err(|_| {
+        error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "INVALID_REQUEST_BODY",
+            "Could not parse request body",
+        )
+    })
 }
 
 fn new_table(def: &Value, existing: &[Table]) -> Result<Table, Response> {
-    let unprocessable = |(kind, msg): model::Refusal| error(StatusCode::UNPROCESSABLE_ENTITY, kind, &msg);
-    let name = def.get("name").and_then(Value::as_str).map(str::trim).filter(|n| !n.is_empty());
-    let Some(name) = name else { return Err(error(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_REQUEST_UNKNOWN", "Table name is required")) };
+    let unprocessable =
+        |(kind, msg): model::Refusal| error(StatusCode::UNPROCESSABLE_ENTITY, kind, &msg);
+    let name = def
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    let Some(name) = name else {
+        return Err(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "INVALID_REQUEST_UNKNOWN",
+            "Table name is required",
+        ));
+    };
     if existing.iter().any(|t| t.name.eq_ignore_ascii_case(name)) {
-        return Err(error(StatusCode::UNPROCESSABLE_ENTITY, "DUPLICATE_TABLE_NAME", &format!("A table named \"{name}\" already exists")));
+        return Err(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "DUPLICATE_TABLE_NAME",
+            &format!("A table named \"{name}\" already exists"),
+        ));
     }
-    let defs = def.get("fields").and_then(Value::as_array).filter(|f| !f.is_empty());
+    let defs = def
+        .get("fields")
+        .and_then(Value::as_array)
+        .filter(|f| !f.is_empty());
     let Some(defs) = defs else {
-        return Err(error(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_REQUEST_UNKNOWN", "A table needs at least one field"));
+        return Err(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "INVALID_REQUEST_UNKNOWN",
+            "A table needs at least one field",
+        ));
     };
     let mut fields: Vec<model::Field> = Vec::new();
     for d in defs {
@@ -352,14 +452,32 @@ fn new_table(def: &Value, existing: &[Table]) -> Result<Table, Response> {
         fields.push(f);
     }
     if model::COMPUTED.contains(&fields[0].kind.as_str())
-        || matches!(fields[0].kind.as_str(), "checkbox" | "multipleRecordLinks" | "multipleAttachments")
+        || matches!(
+            fields[0].kind.as_str(),
+            "checkbox" | "multipleRecordLinks" | "multipleAttachments"
+        )
     {
-        return Err(error(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_FIELD_TYPE", "This field type cannot be the primary field"));
+        return Err(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "INVALID_FIELD_TYPE",
+            "This field type cannot be the primary field",
+        ));
     }
-    Ok(Table::new(name, def.get("description").and_then(Value::as_str).map(str::to_owned), fields))
+    Ok(Table::new(
+        name,
+        def.get("description")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        fields,
+    ))
 }
 
-async fn create_table(State(sb): State<Sandbox>, headers: HeaderMap, Path(base): Path<String>, body: axum::body::Bytes) -> Response {
+async fn create_table(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path(base): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
     if let Err(r) = sb.gate(&headers, Some(&base)) {
         return r;
     }
@@ -368,7 +486,9 @@ async fn create_table(State(sb): State<Sandbox>, headers: HeaderMap, Path(base):
         Err(r) => return r,
     };
     let mut w = sb.lock();
-    let Some(b) = w.base_mut(&base) else { return not_permitted() };
+    let Some(b) = w.base_mut(&base) else {
+        return not_permitted();
+    };
     match new_table(&def, &b.tables) {
         Ok(t) => {
             let out = t.json();
@@ -393,13 +513,22 @@ async fn create_field(
         Err(r) => return r,
     };
     let mut w = sb.lock();
-    let Some(t) = w.base_mut(&base).and_then(|b| b.table_mut(&table)) else { return not_permitted() };
+    let Some(t) = w.base_mut(&base).and_then(|b| b.table_mut(&table)) else {
+        return not_permitted();
+    };
     let f = match model::new_field(&def) {
         Ok(f) => f,
         Err((kind, msg)) => return error(StatusCode::UNPROCESSABLE_ENTITY, kind, &msg),
     };
-    if t.fields.iter().any(|g| g.name.eq_ignore_ascii_case(&f.name)) {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "DUPLICATE_OR_EMPTY_FIELD_NAME", &format!("Duplicate field name \"{}\"", f.name));
+    if t.fields
+        .iter()
+        .any(|g| g.name.eq_ignore_ascii_case(&f.name))
+    {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "DUPLICATE_OR_EMPTY_FIELD_NAME",
+            &format!("Duplicate field name \"{}\"", f.name),
+        );
     }
     let out = f.json();
     t.fields.push(f);
@@ -421,18 +550,33 @@ async fn update_table(
         Err(r) => return r,
     };
     let mut w = sb.lock();
-    let Some(b) = w.base_mut(&base) else { return not_permitted() };
-    let new_name = def.get("name").and_then(Value::as_str).map(str::trim).map(str::to_owned);
+    let Some(b) = w.base_mut(&base) else {
+        return not_permitted();
+    };
+    let new_name = def
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .map(str::to_owned);
     let table_id = match b.table_mut(&table) {
         Some(t) => t.id.clone(),
         None => return not_permitted(),
     };
     if let Some(n) = &new_name
-        && (n.is_empty() || b.tables.iter().any(|t| t.id != table_id && t.name.eq_ignore_ascii_case(n)))
+        && (n.is_empty()
+            || b.tables
+                .iter()
+                .any(|t| t.id != table_id && t.name.eq_ignore_ascii_case(n)))
     {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "DUPLICATE_TABLE_NAME", "Table names must be unique and non-empty");
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "DUPLICATE_TABLE_NAME",
+            "Table names must be unique and non-empty",
+        );
     }
-    let Some(t) = b.table_mut(&table) else { return not_permitted() };
+    let Some(t) = b.table_mut(&table) else {
+        return not_permitted();
+    };
     if let Some(n) = new_name {
         t.name = n;
     }
@@ -456,14 +600,29 @@ async fn update_field(
         Err(r) => return r,
     };
     let mut w = sb.lock();
-    let Some(t) = w.base_mut(&base).and_then(|b| b.table_mut(&table)) else { return not_permitted() };
-    let new_name = def.get("name").and_then(Value::as_str).map(str::trim).map(str::to_owned);
+    let Some(t) = w.base_mut(&base).and_then(|b| b.table_mut(&table)) else {
+        return not_permitted();
+    };
+    let new_name = def
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .map(str::to_owned);
     if let Some(n) = &new_name
-        && (n.is_empty() || t.fields.iter().any(|g| g.id != field && g.name.eq_ignore_ascii_case(n)))
+        && (n.is_empty()
+            || t.fields
+                .iter()
+                .any(|g| g.id != field && g.name.eq_ignore_ascii_case(n)))
     {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "DUPLICATE_OR_EMPTY_FIELD_NAME", "Field names must be unique and non-empty");
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "DUPLICATE_OR_EMPTY_FIELD_NAME",
+            "Field names must be unique and non-empty",
+        );
     }
-    let Some(f) = t.fields.iter_mut().find(|f| f.id == field) else { return not_permitted() };
+    let Some(f) = t.fields.iter_mut().find(|f| f.id == field) else {
+        return not_permitted();
+    };
     if let Some(n) = new_name {
         f.name = n;
     }
@@ -498,18 +657,29 @@ async fn configure(State(sb): State<Sandbox>, Json(body): Json<Value>) -> Json<V
             w.base_faults.insert(base.to_owned(), r.clamp(0.0, 1.0));
         }
         if let Some(ms) = body.get("penaltyMs").and_then(Value::as_u64) {
-            w.base_penalties.insert(base.to_owned(), Duration::from_millis(ms));
+            w.base_penalties
+                .insert(base.to_owned(), Duration::from_millis(ms));
         }
         // `failAfter: {create?: n | {after, times}, update?: …, delete?: …}`: the write requests of
         // that kind past the first `n` fail (all, or `times` of them); null clears one.
-        for (kind, v) in body.get("failAfter").and_then(Value::as_object).into_iter().flatten() {
+        for (kind, v) in body
+            .get("failAfter")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             let rule = match v {
                 Value::Number(n) => n.as_u64().map(|n| (n, None)),
-                Value::Object(o) => o.get("after").and_then(Value::as_u64).map(|a| (a, o.get("times").and_then(Value::as_u64))),
+                Value::Object(o) => o
+                    .get("after")
+                    .and_then(Value::as_u64)
+                    .map(|a| (a, o.get("times").and_then(Value::as_u64))),
                 _ => None,
             };
             match rule {
-                Some((after, times)) => w.fail_after.insert((base.to_owned(), kind.clone()), (after, times, 0)),
+                Some((after, times)) => w
+                    .fail_after
+                    .insert((base.to_owned(), kind.clone()), (after, times, 0)),
                 None => w.fail_after.remove(&(base.to_owned(), kind.clone())),
             };
         }
@@ -527,42 +697,84 @@ async fn configure(State(sb): State<Sandbox>, Json(body): Json<Value>) -> Json<V
     if let Some(n) = body.get("ratePerBase").and_then(Value::as_u64) {
         w.config.rate_per_base = n as usize;
     }
-    Json(json!({"faultRate": w.config.fault_rate, "penaltyMs": w.config.penalty.as_millis() as u64, "ratePerBase": w.config.rate_per_base}))
+    Json(
+        json!({"faultRate": w.config.fault_rate, "penaltyMs": w.config.penalty.as_millis() as u64, "ratePerBase": w.config.rate_per_base}),
+    )
 }
 
 /// `POST /_sandbox/tokens {token, bases}`: a token that sees only these bases.
 async fn admin_create_token(State(sb): State<Sandbox>, Json(body): Json<Value>) -> Response {
-    let Some(token) = body.get("token").and_then(Value::as_str).filter(|t| !t.is_empty()) else {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_REQUEST_UNKNOWN", "token is required");
+    let Some(token) = body
+        .get("token")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+    else {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "INVALID_REQUEST_UNKNOWN",
+            "token is required",
+        );
     };
     let bases: Vec<String> = body
         .get("bases")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|b| b.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|b| b.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
-    sb.lock().scoped_tokens.insert(token.to_owned(), bases.clone());
-    (StatusCode::CREATED, Json(json!({"token": token, "bases": bases}))).into_response()
+    sb.lock()
+        .scoped_tokens
+        .insert(token.to_owned(), bases.clone());
+    (
+        StatusCode::CREATED,
+        Json(json!({"token": token, "bases": bases})),
+    )
+        .into_response()
 }
 
 /// `POST /_sandbox/bases {name, tables?: [{name, fields, records?: [{field: value}]}]}`: a fresh
 /// base (tests and benchmarks each make their own, so rate limits and data never mix), seeded
 /// with records at once (10,000 records through the paced API would take minutes).
 async fn admin_create_base(State(sb): State<Sandbox>, Json(body): Json<Value>) -> Response {
-    let name = body.get("name").and_then(Value::as_str).unwrap_or("Sandbox base").to_owned();
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("Sandbox base")
+        .to_owned();
     let mut tables: Vec<Table> = Vec::new();
-    for def in body.get("tables").and_then(Value::as_array).into_iter().flatten() {
+    for def in body
+        .get("tables")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let mut table = match new_table(def, &tables) {
             Ok(t) => t,
             Err(r) => return r,
         };
-        for fields in def.get("records").and_then(Value::as_array).into_iter().flatten() {
+        for fields in def
+            .get("records")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Err(msg) = model::seed(&mut table, fields) {
-                return error(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_VALUE_FOR_COLUMN", &msg);
+                return error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "INVALID_VALUE_FOR_COLUMN",
+                    &msg,
+                );
             }
         }
         tables.push(table);
     }
-    let base = Base { id: model::new_id("app"), name, tables };
+    let base = Base {
+        id: model::new_id("app"),
+        name,
+        tables,
+    };
     let out = json!({"id": base.id, "name": base.name, "tables": base.tables.iter().map(Table::json).collect::<Vec<_>>()});
     sb.lock().bases.push(base);
     (StatusCode::CREATED, Json(out)).into_response()

@@ -12,13 +12,23 @@ use super::formula::Val;
 pub fn new_id(prefix: &str) -> String {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
-    let body: String = (0..14).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect();
+    let body: String = (0..14)
+        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
+        .collect();
     format!("{prefix}{body}")
 }
 
 /// Field types whose values Airtable computes; writing them is an error.
-pub const COMPUTED: &[&str] =
-    &["createdTime", "lastModifiedTime", "autoNumber", "formula", "rollup", "count", "lookup", "multipleLookupValues"];
+pub const COMPUTED: &[&str] = &[
+    "createdTime",
+    "lastModifiedTime",
+    "autoNumber",
+    "formula",
+    "rollup",
+    "count",
+    "lookup",
+    "multipleLookupValues",
+];
 
 /// Field types the sandbox accepts in schemas.
 pub const SUPPORTED: &[&str] = &[
@@ -101,7 +111,10 @@ impl Table {
             name: name.to_owned(),
             description,
             fields,
-            views: vec![View { id: new_id("viw"), name: "Grid view".into() }],
+            views: vec![View {
+                id: new_id("viw"),
+                name: "Grid view".into(),
+            }],
             records: Vec::new(),
             next_seq: 1,
         }
@@ -123,7 +136,14 @@ impl Table {
 
     /// A field by name (exact, then case-insensitive) or id.
     pub fn field(&self, key: &str) -> Option<&Field> {
-        self.fields.iter().find(|f| f.name == key || f.id == key).or_else(|| self.fields.iter().find(|f| f.name.eq_ignore_ascii_case(key)))
+        self.fields
+            .iter()
+            .find(|f| f.name == key || f.id == key)
+            .or_else(|| {
+                self.fields
+                    .iter()
+                    .find(|f| f.name.eq_ignore_ascii_case(key))
+            })
     }
 
     pub fn record(&self, id: &str) -> Option<&Record> {
@@ -152,7 +172,12 @@ impl Table {
                     .iter()
                     .map(|i| match i {
                         Value::String(s) => s.clone(),
-                        Value::Object(o) => o.get("filename").or(o.get("url")).and_then(Value::as_str).unwrap_or("").to_owned(),
+                        Value::Object(o) => o
+                            .get("filename")
+                            .or(o.get("url"))
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_owned(),
                         other => other.to_string(),
                     })
                     .collect::<Vec<_>>()
@@ -163,7 +188,13 @@ impl Table {
     }
 
     /// The record as the API shows it.
-    pub fn record_json(&self, r: &Record, by_id: bool, only: Option<&[String]>, as_string: bool) -> Value {
+    pub fn record_json(
+        &self,
+        r: &Record,
+        by_id: bool,
+        only: Option<&[String]>,
+        as_string: bool,
+    ) -> Value {
         let mut fields = Map::new();
         for f in &self.fields {
             if only.is_some_and(|o| !o.iter().any(|k| k == &f.id)) {
@@ -174,7 +205,11 @@ impl Table {
                     match self.val(r, f) {
                         Val::Blank => continue,
                         Val::Bool(b) => json!(if b { "checked" } else { "" }),
-                        Val::Num(n) => json!(if n.fract() == 0.0 { format!("{}", n as i64) } else { n.to_string() }),
+                        Val::Num(n) => json!(if n.fract() == 0.0 {
+                            format!("{}", n as i64)
+                        } else {
+                            n.to_string()
+                        }),
                         Val::Text(s) => json!(s),
                     }
                 } else {
@@ -196,7 +231,14 @@ pub struct Base {
 
 impl Base {
     pub fn table(&self, key: &str) -> Option<&Table> {
-        self.tables.iter().find(|t| t.id == key || t.name == key).or_else(|| self.tables.iter().find(|t| t.name.eq_ignore_ascii_case(key)))
+        self.tables
+            .iter()
+            .find(|t| t.id == key || t.name == key)
+            .or_else(|| {
+                self.tables
+                    .iter()
+                    .find(|t| t.name.eq_ignore_ascii_case(key))
+            })
     }
 
     pub fn table_mut(&mut self, key: &str) -> Option<&mut Table> {
@@ -204,7 +246,11 @@ impl Base {
             .tables
             .iter()
             .position(|t| t.id == key || t.name == key)
-            .or_else(|| self.tables.iter().position(|t| t.name.eq_ignore_ascii_case(key)))?;
+            .or_else(|| {
+                self.tables
+                    .iter()
+                    .position(|t| t.name.eq_ignore_ascii_case(key))
+            })?;
         self.tables.get_mut(idx)
     }
 }
@@ -213,14 +259,23 @@ impl Base {
 pub type Refusal = (&'static str, String);
 
 fn invalid(field: &Field) -> Refusal {
-    ("INVALID_VALUE_FOR_COLUMN", format!("Field \"{}\" cannot accept the provided value", field.name))
+    (
+        "INVALID_VALUE_FOR_COLUMN",
+        format!("Field \"{}\" cannot accept the provided value", field.name),
+    )
 }
 
 /// Checks (and with `typecast` converts) a written value. `Ok(None)` clears the cell. May add a
 /// select option when typecasting.
 pub fn coerce(field: &mut Field, value: &Value, typecast: bool) -> Result<Option<Value>, Refusal> {
     if COMPUTED.contains(&field.kind.as_str()) {
-        return Err(("INVALID_VALUE_FOR_COLUMN", format!("Field \"{}\" cannot accept a value because the field is computed", field.name)));
+        return Err((
+            "INVALID_VALUE_FOR_COLUMN",
+            format!(
+                "Field \"{}\" cannot accept a value because the field is computed",
+                field.name
+            ),
+        ));
     }
     if value.is_null() {
         return Ok(None);
@@ -250,16 +305,22 @@ pub fn coerce(field: &mut Field, value: &Value, typecast: bool) -> Result<Option
                 } else {
                     let n: f64 = t.replace(',', "").parse().map_err(|_| invalid(field))?;
                     // Airtable's JSON writes whole numbers without a fraction.
-                    Some(if n.fract() == 0.0 && n.abs() < 9e15 { json!(n as i64) } else { json!(n) })
+                    Some(if n.fract() == 0.0 && n.abs() < 9e15 {
+                        json!(n as i64)
+                    } else {
+                        json!(n)
+                    })
                 }
             }
             _ => return Err(invalid(field)),
         },
         "checkbox" => match value {
             Value::Bool(b) => b.then_some(json!(true)),
-            Value::String(s) if typecast => {
-                matches!(s.trim().to_lowercase().as_str(), "true" | "1" | "yes" | "checked" | "x").then_some(json!(true))
-            }
+            Value::String(s) if typecast => matches!(
+                s.trim().to_lowercase().as_str(),
+                "true" | "1" | "yes" | "checked" | "x"
+            )
+            .then_some(json!(true)),
             Value::Number(n) if typecast => (n.as_f64() != Some(0.0)).then_some(json!(true)),
             _ => return Err(invalid(field)),
         },
@@ -274,8 +335,15 @@ pub fn coerce(field: &mut Field, value: &Value, typecast: bool) -> Result<Option
         }
         "multipleSelects" => {
             let items: Vec<String> = match value {
-                Value::Array(a) => a.iter().map(|v| as_text(v).ok_or_else(|| invalid(field))).collect::<Result<_, _>>()?,
-                Value::String(s) if typecast => s.split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
+                Value::Array(a) => a
+                    .iter()
+                    .map(|v| as_text(v).ok_or_else(|| invalid(field)))
+                    .collect::<Result<_, _>>()?,
+                Value::String(s) if typecast => s
+                    .split(',')
+                    .map(|p| p.trim().to_owned())
+                    .filter(|p| !p.is_empty())
+                    .collect(),
                 _ => return Err(invalid(field)),
             };
             for i in &items {
@@ -285,17 +353,25 @@ pub fn coerce(field: &mut Field, value: &Value, typecast: bool) -> Result<Option
         }
         "date" | "dateTime" => {
             let s = as_text(value).ok_or_else(|| invalid(field))?;
-            let ok = s.len() >= 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' && s[..4].chars().all(|c| c.is_ascii_digit());
+            let ok = s.len() >= 10
+                && s.as_bytes()[4] == b'-'
+                && s.as_bytes()[7] == b'-'
+                && s[..4].chars().all(|c| c.is_ascii_digit());
             if !ok {
                 return Err(invalid(field));
             }
-            Some(json!(if field.kind == "date" { s[..10].to_owned() } else { s }))
+            Some(json!(if field.kind == "date" {
+                s[..10].to_owned()
+            } else {
+                s
+            }))
         }
         "multipleRecordLinks" => {
             let ids: Vec<String> = match value {
-                Value::Array(a) => {
-                    a.iter().map(|v| v.as_str().map(str::to_owned).ok_or_else(|| invalid(field))).collect::<Result<_, _>>()?
-                }
+                Value::Array(a) => a
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| invalid(field)))
+                    .collect::<Result<_, _>>()?,
                 Value::String(s) if typecast => vec![s.clone()],
                 _ => return Err(invalid(field)),
             };
@@ -308,8 +384,14 @@ pub fn coerce(field: &mut Field, value: &Value, typecast: bool) -> Result<Option
             Value::Array(a) => {
                 let mut out = Vec::new();
                 for item in a {
-                    let url = item.get("url").and_then(Value::as_str).ok_or_else(|| invalid(field))?;
-                    let filename = item.get("filename").and_then(Value::as_str).unwrap_or_else(|| url.rsplit('/').next().unwrap_or("file"));
+                    let url = item
+                        .get("url")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| invalid(field))?;
+                    let filename = item
+                        .get("filename")
+                        .and_then(Value::as_str)
+                        .unwrap_or_else(|| url.rsplit('/').next().unwrap_or("file"));
                     out.push(json!({"id": new_id("att"), "url": url, "filename": filename}));
                 }
                 (!out.is_empty()).then(|| json!(out))
@@ -324,8 +406,13 @@ pub fn coerce(field: &mut Field, value: &Value, typecast: bool) -> Result<Option
 fn ensure_choice(field: &mut Field, name: &str, typecast: bool) -> Result<(), Refusal> {
     let choices = field.options.get_or_insert_with(|| json!({"choices": []}));
     let list = choices.get_mut("choices").and_then(Value::as_array_mut);
-    let Some(list) = list else { return Err(invalid_choice(name)) };
-    if list.iter().any(|c| c.get("name").and_then(Value::as_str) == Some(name)) {
+    let Some(list) = list else {
+        return Err(invalid_choice(name));
+    };
+    if list
+        .iter()
+        .any(|c| c.get("name").and_then(Value::as_str) == Some(name))
+    {
         return Ok(());
     }
     if !typecast {
@@ -336,7 +423,10 @@ fn ensure_choice(field: &mut Field, name: &str, typecast: bool) -> Result<(), Re
 }
 
 fn invalid_choice(name: &str) -> Refusal {
-    ("INVALID_MULTIPLE_CHOICE_OPTIONS", format!("Insufficient permissions to create new select option \"\"{name}\"\""))
+    (
+        "INVALID_MULTIPLE_CHOICE_OPTIONS",
+        format!("Insufficient permissions to create new select option \"\"{name}\"\""),
+    )
 }
 
 /// Checks a field definition of a schema request; returns the field with an id.
@@ -347,10 +437,19 @@ pub fn new_field(def: &Value) -> Result<Field, Refusal> {
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|n| !n.is_empty())
-        .ok_or(("DUPLICATE_OR_EMPTY_FIELD_NAME", "Field name cannot be empty".to_owned()))?;
-    let kind = def.get("type").and_then(Value::as_str).ok_or_else(|| bad("Field type is required"))?;
+        .ok_or((
+            "DUPLICATE_OR_EMPTY_FIELD_NAME",
+            "Field name cannot be empty".to_owned(),
+        ))?;
+    let kind = def
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("Field type is required"))?;
     if !SUPPORTED.contains(&kind) {
-        return Err(("INVALID_FIELD_TYPE", format!("Unknown or unsupported field type \"{kind}\"")));
+        return Err((
+            "INVALID_FIELD_TYPE",
+            format!("Unknown or unsupported field type \"{kind}\""),
+        ));
     }
     let mut options = def.get("options").cloned().filter(|o| !o.is_null());
     if matches!(kind, "singleSelect" | "multipleSelects") {
@@ -369,14 +468,18 @@ pub fn new_field(def: &Value) -> Result<Field, Refusal> {
         name: name.to_owned(),
         kind: kind.to_owned(),
         options,
-        description: def.get("description").and_then(Value::as_str).map(str::to_owned),
+        description: def
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     })
 }
 
 /// The demo base `make dev` starts with: a small CRM.
 pub fn demo_base() -> Base {
     let f = |name: &str, kind: &str, options: Option<Value>| {
-        new_field(&json!({"name": name, "type": kind, "options": options})).expect("valid demo field")
+        new_field(&json!({"name": name, "type": kind, "options": options}))
+            .expect("valid demo field")
     };
     let status = json!({"choices": [{"name": "Lead"}, {"name": "Customer"}, {"name": "Churned"}]});
     let mut companies = Table::new(
@@ -397,22 +500,48 @@ pub fn demo_base() -> Base {
             f("Company", "singleLineText", None),
             f("Status", "singleSelect", Some(status)),
             f("Score", "number", Some(json!({"precision": 0}))),
-            f("Active", "checkbox", Some(json!({"icon": "check", "color": "greenBright"}))),
-            f("Signed up", "date", Some(json!({"dateFormat": {"name": "iso"}}))),
+            f(
+                "Active",
+                "checkbox",
+                Some(json!({"icon": "check", "color": "greenBright"})),
+            ),
+            f(
+                "Signed up",
+                "date",
+                Some(json!({"dateFormat": {"name": "iso"}})),
+            ),
             f("Notes", "multilineText", None),
         ],
     );
-    let firms =
-        [("Analytical Engines Ltd", "Computing", 12), ("Difference Works", "Manufacturing", 240), ("Jacquard Looms", "Textiles", 85)];
+    let firms = [
+        ("Analytical Engines Ltd", "Computing", 12),
+        ("Difference Works", "Manufacturing", 240),
+        ("Jacquard Looms", "Textiles", 85),
+    ];
     for (name, industry, employees) in firms {
-        insert(&mut companies, &json!({"Name": name, "Industry": industry, "Employees": employees}));
+        insert(
+            &mut companies,
+            &json!({"Name": name, "Industry": industry, "Employees": employees}),
+        );
     }
     let people = [
-        ("Ada Lovelace", "Analytical Engines Ltd", "Customer", 98, true),
+        (
+            "Ada Lovelace",
+            "Analytical Engines Ltd",
+            "Customer",
+            98,
+            true,
+        ),
         ("Charles Babbage", "Difference Works", "Customer", 91, true),
         ("Grace Hopper", "Analytical Engines Ltd", "Lead", 77, true),
         ("Alan Turing", "Jacquard Looms", "Lead", 88, false),
-        ("Katherine Johnson", "Difference Works", "Churned", 65, false),
+        (
+            "Katherine Johnson",
+            "Difference Works",
+            "Churned",
+            65,
+            false,
+        ),
         ("Edsger Dijkstra", "Jacquard Looms", "Customer", 83, true),
     ];
     for (i, (name, company, status, score, active)) in people.into_iter().enumerate() {
@@ -422,7 +551,11 @@ pub fn demo_base() -> Base {
             &json!({"Name": name, "Email": email, "Company": company, "Status": status, "Score": score, "Active": active, "Signed up": format!("2026-0{}-1{}", i % 9 + 1, i)}),
         );
     }
-    Base { id: new_id("app"), name: "Demo CRM".into(), tables: vec![contacts, companies] }
+    Base {
+        id: new_id("app"),
+        name: "Demo CRM".into(),
+        tables: vec![contacts, companies],
+    }
 }
 
 /// Inserts a record from `{name: value}` (seeding only: the demo's values are valid).
@@ -436,7 +569,11 @@ pub fn seed(table: &mut Table, fields: &Value) -> Result<String, String> {
     let now = shared::time::now_rfc3339();
     let mut cells = BTreeMap::new();
     for (k, v) in fields.as_object().into_iter().flatten() {
-        let idx = table.fields.iter().position(|f| &f.name == k).ok_or_else(|| format!("Unknown field name: \"{k}\""))?;
+        let idx = table
+            .fields
+            .iter()
+            .position(|f| &f.name == k)
+            .ok_or_else(|| format!("Unknown field name: \"{k}\""))?;
         if let Some(v) = coerce(&mut table.fields[idx], v, true).map_err(|(_, msg)| msg)? {
             cells.insert(table.fields[idx].id.clone(), v);
         }
@@ -444,7 +581,13 @@ pub fn seed(table: &mut Table, fields: &Value) -> Result<String, String> {
     let id = new_id("rec");
     let seq = table.next_seq;
     table.next_seq += 1;
-    table.records.push(Record { id: id.clone(), created_time: now.clone(), modified_time: now, seq, cells });
+    table.records.push(Record {
+        id: id.clone(),
+        created_time: now.clone(),
+        modified_time: now,
+        seq,
+        cells,
+    });
     Ok(id)
 }
 
@@ -468,10 +611,20 @@ mod tests {
         let mut n = field("number");
         assert_eq!(coerce(&mut n, &json!(3), false).unwrap(), Some(json!(3)));
         assert!(coerce(&mut n, &json!("3"), false).is_err());
-        assert_eq!(coerce(&mut n, &json!("1,200.5"), true).unwrap(), Some(json!(1200.5)));
+        assert_eq!(
+            coerce(&mut n, &json!("1,200.5"), true).unwrap(),
+            Some(json!(1200.5))
+        );
         let mut c = field("checkbox");
-        assert_eq!(coerce(&mut c, &json!(false), false).unwrap(), None, "false is empty");
-        assert_eq!(coerce(&mut c, &json!("yes"), true).unwrap(), Some(json!(true)));
+        assert_eq!(
+            coerce(&mut c, &json!(false), false).unwrap(),
+            None,
+            "false is empty"
+        );
+        assert_eq!(
+            coerce(&mut c, &json!("yes"), true).unwrap(),
+            Some(json!(true))
+        );
         let mut t = field("singleLineText");
         assert!(coerce(&mut t, &json!(5), false).is_err());
         assert_eq!(coerce(&mut t, &json!(5), true).unwrap(), Some(json!("5")));
@@ -481,9 +634,15 @@ mod tests {
 
     #[test]
     fn unknown_select_options_need_typecast() {
-        let mut s = new_field(&json!({"name": "S", "type": "singleSelect", "options": {"choices": [{"name": "A"}]}})).unwrap();
+        let mut s = new_field(
+            &json!({"name": "S", "type": "singleSelect", "options": {"choices": [{"name": "A"}]}}),
+        )
+        .unwrap();
         assert!(coerce(&mut s, &json!("A"), false).is_ok());
-        assert_eq!(coerce(&mut s, &json!("B"), false).unwrap_err().0, "INVALID_MULTIPLE_CHOICE_OPTIONS");
+        assert_eq!(
+            coerce(&mut s, &json!("B"), false).unwrap_err().0,
+            "INVALID_MULTIPLE_CHOICE_OPTIONS"
+        );
         assert!(coerce(&mut s, &json!("B"), true).is_ok());
         assert_eq!(s.options.unwrap()["choices"].as_array().unwrap().len(), 2);
     }

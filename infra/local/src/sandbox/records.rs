@@ -51,7 +51,9 @@ impl ListParams {
             match k.as_str() {
                 "pageSize" => p.page_size = Some(v.parse().map_err(|_| bad("Invalid pageSize"))?),
                 "offset" => p.offset = Some(v),
-                "maxRecords" => p.max_records = Some(v.parse().map_err(|_| bad("Invalid maxRecords"))?),
+                "maxRecords" => {
+                    p.max_records = Some(v.parse().map_err(|_| bad("Invalid maxRecords"))?)
+                }
                 "view" => p.view = Some(v),
                 "filterByFormula" => p.formula = Some(v),
                 "returnFieldsByFieldId" => p.by_id = truthy(&v),
@@ -78,7 +80,10 @@ impl ListParams {
             }
         }
         sort.sort_by_key(|s| s.0);
-        p.sort = sort.into_iter().map(|(_, f, d)| (f, d.as_deref() == Some("desc"))).collect();
+        p.sort = sort
+            .into_iter()
+            .map(|(_, f, d)| (f, d.as_deref() == Some("desc")))
+            .collect();
         Ok(p)
     }
 
@@ -91,19 +96,29 @@ impl ListParams {
             max_records: n("maxRecords"),
             view: s("view"),
             formula: s("filterByFormula"),
-            fields: v.get("fields").and_then(Value::as_array).map(|a| a.iter().filter_map(|f| f.as_str().map(str::to_owned)).collect()),
+            fields: v.get("fields").and_then(Value::as_array).map(|a| {
+                a.iter()
+                    .filter_map(|f| f.as_str().map(str::to_owned))
+                    .collect()
+            }),
             sort: v
                 .get("sort")
                 .and_then(Value::as_array)
                 .map(|a| {
                     a.iter()
                         .filter_map(|s| {
-                            Some((s.get("field")?.as_str()?.to_owned(), s.get("direction").and_then(Value::as_str) == Some("desc")))
+                            Some((
+                                s.get("field")?.as_str()?.to_owned(),
+                                s.get("direction").and_then(Value::as_str) == Some("desc"),
+                            ))
                         })
                         .collect()
                 })
                 .unwrap_or_default(),
-            by_id: v.get("returnFieldsByFieldId").and_then(Value::as_bool).unwrap_or(false),
+            by_id: v
+                .get("returnFieldsByFieldId")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             as_string: s("cellFormat").as_deref() == Some("string"),
         }
     }
@@ -129,14 +144,21 @@ fn list(w: &mut World, base: &str, table_key: &str, p: ListParams) -> Response {
     if page_size == 0 || page_size > MAX_PAGE {
         return unprocessable("INVALID_PAGE_SIZE", "pageSize must be between 1 and 100");
     }
-    let Some(table) = w.base(base).and_then(|b| b.table(table_key)) else { return not_permitted() };
+    let Some(table) = w.base(base).and_then(|b| b.table(table_key)) else {
+        return not_permitted();
+    };
     let projection = match &p.fields {
         Some(names) => {
             let mut ids = Vec::new();
             for n in names {
                 match table.field(n) {
                     Some(f) => ids.push(f.id.clone()),
-                    None => return unprocessable("UNKNOWN_FIELD_NAME", &format!("Unknown field name: \"{n}\"")),
+                    None => {
+                        return unprocessable(
+                            "UNKNOWN_FIELD_NAME",
+                            &format!("Unknown field name: \"{n}\""),
+                        );
+                    }
                 }
             }
             Some(ids)
@@ -146,11 +168,16 @@ fn list(w: &mut World, base: &str, table_key: &str, p: ListParams) -> Response {
     if let Some(v) = &p.view
         && !table.views.iter().any(|x| &x.id == v || &x.name == v)
     {
-        return unprocessable("VIEW_NAME_NOT_FOUND", &format!("Could not find view \"{v}\""));
+        return unprocessable(
+            "VIEW_NAME_NOT_FOUND",
+            &format!("Could not find view \"{v}\""),
+        );
     }
     let (ids, pos) = match &p.offset {
         Some(off) => match w.iterators.get(off) {
-            Some(it) if it.base == base && it.table == table.id && it.created.elapsed() < ttl => (it.ids.clone(), it.pos),
+            Some(it) if it.base == base && it.table == table.id && it.created.elapsed() < ttl => {
+                (it.ids.clone(), it.pos)
+            }
             _ => {
                 return unprocessable(
                     "LIST_RECORDS_ITERATOR_NOT_AVAILABLE",
@@ -164,17 +191,26 @@ fn list(w: &mut World, base: &str, table_key: &str, p: ListParams) -> Response {
                     Ok(e) => {
                         let mut names = Vec::new();
                         e.fields(&mut names);
-                        let unknown: Vec<String> = names.into_iter().filter(|n| table.field(n).is_none()).collect();
+                        let unknown: Vec<String> = names
+                            .into_iter()
+                            .filter(|n| table.field(n).is_none())
+                            .collect();
                         if !unknown.is_empty() {
                             return unprocessable(
                                 "INVALID_FILTER_BY_FORMULA",
-                                &format!("The formula for filtering records is invalid: Unknown field names: {}", unknown.join(", ")),
+                                &format!(
+                                    "The formula for filtering records is invalid: Unknown field names: {}",
+                                    unknown.join(", ")
+                                ),
                             );
                         }
                         Some(e)
                     }
                     Err(e) => {
-                        return unprocessable("INVALID_FILTER_BY_FORMULA", &format!("The formula for filtering records is invalid: {e}"));
+                        return unprocessable(
+                            "INVALID_FILTER_BY_FORMULA",
+                            &format!("The formula for filtering records is invalid: {e}"),
+                        );
                     }
                 },
                 None => None,
@@ -184,14 +220,29 @@ fn list(w: &mut World, base: &str, table_key: &str, p: ListParams) -> Response {
                 .iter()
                 .filter(|r| {
                     filter.as_ref().is_none_or(|e| {
-                        let get = |name: &str| table.field(name).map(|f| table.val(r, f)).unwrap_or(Val::Blank);
-                        e.eval(&get, &formula::Row { id: &r.id, created_time: &r.created_time }).truthy()
+                        let get = |name: &str| {
+                            table
+                                .field(name)
+                                .map(|f| table.val(r, f))
+                                .unwrap_or(Val::Blank)
+                        };
+                        e.eval(
+                            &get,
+                            &formula::Row {
+                                id: &r.id,
+                                created_time: &r.created_time,
+                            },
+                        )
+                        .truthy()
                     })
                 })
                 .collect();
             for (name, _) in &p.sort {
                 if table.field(name).is_none() {
-                    return unprocessable("UNKNOWN_FIELD_NAME", &format!("Unknown field name: \"{name}\""));
+                    return unprocessable(
+                        "UNKNOWN_FIELD_NAME",
+                        &format!("Unknown field name: \"{name}\""),
+                    );
                 }
             }
             rows.sort_by(|a, b| {
@@ -222,7 +273,16 @@ fn list(w: &mut World, base: &str, table_key: &str, p: ListParams) -> Response {
     let mut body = json!({ "records": records });
     if end < ids.len() {
         let next = format!("{}/{}", model::new_id("itr"), ids[end]);
-        w.iterators.insert(next.clone(), Iterator { base: base.to_owned(), table: table_id, ids, pos: end, created: Instant::now() });
+        w.iterators.insert(
+            next.clone(),
+            Iterator {
+                base: base.to_owned(),
+                table: table_id,
+                ids,
+                pos: end,
+                created: Instant::now(),
+            },
+        );
         body["offset"] = json!(next);
     }
     w.iterators.retain(|_, it| it.created.elapsed() < ttl);
@@ -241,8 +301,14 @@ pub async fn list_get(
     if let Err(r) = sb.gate(&headers, Some(&base)) {
         return r;
     }
-    if q.as_ref().is_some_and(|q| q.len() + base.len() + table.len() + 8 > MAX_URL_LEN) {
-        return error(StatusCode::URI_TOO_LONG, "URL_TOO_LONG", "The URL is too long; use POST /listRecords for long queries");
+    if q.as_ref()
+        .is_some_and(|q| q.len() + base.len() + table.len() + 8 > MAX_URL_LEN)
+    {
+        return error(
+            StatusCode::URI_TOO_LONG,
+            "URL_TOO_LONG",
+            "The URL is too long; use POST /listRecords for long queries",
+        );
     }
     match ListParams::from_query(q.as_deref().unwrap_or("")) {
         Ok(p) => list(&mut sb.lock(), &base, &table, p),
@@ -279,10 +345,16 @@ pub async fn get_one(
         Err(r) => return r,
     };
     let w = sb.lock();
-    let Some(t) = w.base(&base).and_then(|b| b.table(&table)) else { return not_permitted() };
+    let Some(t) = w.base(&base).and_then(|b| b.table(&table)) else {
+        return not_permitted();
+    };
     match t.record(&record) {
         Some(r) => Json(t.record_json(r, p.by_id, None, p.as_string)).into_response(),
-        None => error(StatusCode::NOT_FOUND, "MODEL_ID_NOT_FOUND", &format!("Could not find record {record}")),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "MODEL_ID_NOT_FOUND",
+            &format!("Could not find record {record}"),
+        ),
     }
 }
 
@@ -294,23 +366,49 @@ enum Mode {
 }
 
 /// Coerces a `{name or id: value}` map against `fields` (which typecast may extend).
-fn cells_for(fields: &mut [model::Field], input: &Value, typecast: bool) -> Result<Vec<(String, Option<Value>)>, Response> {
-    let Some(map) = input.as_object() else { return Err(unprocessable("INVALID_REQUEST_UNKNOWN", "fields must be an object")) };
+fn cells_for(
+    fields: &mut [model::Field],
+    input: &Value,
+    typecast: bool,
+) -> Result<Vec<(String, Option<Value>)>, Response> {
+    let Some(map) = input.as_object() else {
+        return Err(unprocessable(
+            "INVALID_REQUEST_UNKNOWN",
+            "fields must be an object",
+        ));
+    };
     let mut out = Vec::new();
     for (k, v) in map {
-        let idx =
-            fields.iter().position(|f| &f.name == k || &f.id == k).or_else(|| fields.iter().position(|f| f.name.eq_ignore_ascii_case(k)));
-        let Some(idx) = idx else { return Err(unprocessable("UNKNOWN_FIELD_NAME", &format!("Unknown field name: \"{k}\""))) };
-        let coerced = model::coerce(&mut fields[idx], v, typecast).map_err(|(kind, msg)| unprocessable(kind, &msg))?;
+        let idx = fields
+            .iter()
+            .position(|f| &f.name == k || &f.id == k)
+            .or_else(|| fields.iter().position(|f| f.name.eq_ignore_ascii_case(k)));
+        let Some(idx) = idx else {
+            return Err(unprocessable(
+                "UNKNOWN_FIELD_NAME",
+                &format!("Unknown field name: \"{k}\""),
+            ));
+        };
+        let coerced = model::coerce(&mut fields[idx], v, typecast)
+            .map_err(|(kind, msg)| unprocessable(kind, &msg))?;
         out.push((fields[idx].id.clone(), coerced));
     }
     Ok(out)
 }
 
-fn apply(record: &mut Record, cells: Vec<(String, Option<Value>)>, replace: bool, fields: &[model::Field]) {
+fn apply(
+    record: &mut Record,
+    cells: Vec<(String, Option<Value>)>,
+    replace: bool,
+    fields: &[model::Field],
+) {
     if replace {
         // PUT clears every writable field that was not given.
-        record.cells.retain(|id, _| fields.iter().any(|f| &f.id == id && model::COMPUTED.contains(&f.kind.as_str())));
+        record.cells.retain(|id, _| {
+            fields
+                .iter()
+                .any(|f| &f.id == id && model::COMPUTED.contains(&f.kind.as_str()))
+        });
     }
     for (id, v) in cells {
         match v {
@@ -325,11 +423,25 @@ fn apply(record: &mut Record, cells: Vec<(String, Option<Value>)>, replace: bool
     record.modified_time = shared::time::now_rfc3339();
 }
 
-async fn write(sb: Sandbox, headers: HeaderMap, base: String, table: String, body: Bytes, mode: Mode) -> Response {
+async fn write(
+    sb: Sandbox,
+    headers: HeaderMap,
+    base: String,
+    table: String,
+    body: Bytes,
+    mode: Mode,
+) -> Response {
     if let Err(r) = sb.gate(&headers, Some(&base)) {
         return r;
     }
-    if let Some(r) = sb.injected_failure(&base, if mode == Mode::Create { "create" } else { "update" }) {
+    if let Some(r) = sb.injected_failure(
+        &base,
+        if mode == Mode::Create {
+            "create"
+        } else {
+            "update"
+        },
+    ) {
         return r;
     }
     let body = match json_body(&body) {
@@ -337,19 +449,41 @@ async fn write(sb: Sandbox, headers: HeaderMap, base: String, table: String, bod
         Err(r) => return r,
     };
     let mut w = sb.lock();
-    let Some(t) = w.base_mut(&base).and_then(|b| b.table_mut(&table)) else { return not_permitted() };
-    let typecast = body.get("typecast").and_then(Value::as_bool).unwrap_or(false);
-    let by_id = body.get("returnFieldsByFieldId").and_then(Value::as_bool).unwrap_or(false);
-    let single = body.get("records").is_none() && body.get("fields").is_some() && mode == Mode::Create;
-    let inputs: Vec<Value> =
-        if single { vec![body.clone()] } else { body.get("records").and_then(Value::as_array).cloned().unwrap_or_default() };
+    let Some(t) = w.base_mut(&base).and_then(|b| b.table_mut(&table)) else {
+        return not_permitted();
+    };
+    let typecast = body
+        .get("typecast")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let by_id = body
+        .get("returnFieldsByFieldId")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let single =
+        body.get("records").is_none() && body.get("fields").is_some() && mode == Mode::Create;
+    let inputs: Vec<Value> = if single {
+        vec![body.clone()]
+    } else {
+        body.get("records")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
     if inputs.is_empty() || inputs.len() > MAX_BATCH {
-        return unprocessable("INVALID_RECORDS", "A request must contain between 1 and 10 records");
+        return unprocessable(
+            "INVALID_RECORDS",
+            "A request must contain between 1 and 10 records",
+        );
     }
     let upsert = body.get("performUpsert").filter(|_| mode != Mode::Create);
     match stage(t, &inputs, mode, typecast, upsert) {
         Ok((records, created, updated)) => {
-            let out: Vec<Value> = records.iter().filter_map(|id| t.record(id)).map(|r| t.record_json(r, by_id, None, false)).collect();
+            let out: Vec<Value> = records
+                .iter()
+                .filter_map(|id| t.record(id))
+                .map(|r| t.record_json(r, by_id, None, false))
+                .collect();
             if single {
                 return Json(out.into_iter().next().unwrap_or(Value::Null)).into_response();
             }
@@ -367,23 +501,41 @@ async fn write(sb: Sandbox, headers: HeaderMap, base: String, table: String, bod
 type Staged = (Vec<String>, Vec<String>, Vec<String>);
 
 /// Validates every record first, then applies all of them: a batch is all-or-nothing.
-fn stage(t: &mut Table, inputs: &[Value], mode: Mode, typecast: bool, upsert: Option<&Value>) -> Result<Staged, Response> {
+fn stage(
+    t: &mut Table,
+    inputs: &[Value],
+    mode: Mode,
+    typecast: bool,
+    upsert: Option<&Value>,
+) -> Result<Staged, Response> {
     let mut fields = t.fields.clone();
     let merge_on: Option<Vec<String>> = match upsert {
         Some(u) => {
             let names: Vec<String> = u
                 .get("fieldsToMergeOn")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default();
             if names.is_empty() || names.len() > 3 {
-                return Err(unprocessable("INVALID_REQUEST_UNKNOWN", "performUpsert.fieldsToMergeOn must name 1 to 3 fields"));
+                return Err(unprocessable(
+                    "INVALID_REQUEST_UNKNOWN",
+                    "performUpsert.fieldsToMergeOn must name 1 to 3 fields",
+                ));
             }
             let mut ids = Vec::new();
             for n in &names {
                 match t.field(n) {
                     Some(f) => ids.push(f.id.clone()),
-                    None => return Err(unprocessable("UNKNOWN_FIELD_NAME", &format!("Unknown field name: \"{n}\""))),
+                    None => {
+                        return Err(unprocessable(
+                            "UNKNOWN_FIELD_NAME",
+                            &format!("Unknown field name: \"{n}\""),
+                        ));
+                    }
                 }
             }
             Some(ids)
@@ -395,18 +547,30 @@ fn stage(t: &mut Table, inputs: &[Value], mode: Mode, typecast: bool, upsert: Op
     let now = shared::time::now_rfc3339();
     let mut next_seq = t.next_seq;
     for input in inputs {
-        let cells = cells_for(&mut fields, input.get("fields").unwrap_or(&Value::Null), typecast)?;
+        let cells = cells_for(
+            &mut fields,
+            input.get("fields").unwrap_or(&Value::Null),
+            typecast,
+        )?;
         let id = input.get("id").and_then(Value::as_str);
         let target: Option<usize> = match (mode, id, &merge_on) {
             (Mode::Create, _, _) => None,
-            (_, Some(id), _) => Some(
-                work.iter()
-                    .position(|r| r.id == id)
-                    .ok_or_else(|| unprocessable("ROW_DOES_NOT_EXIST", &format!("Record ID {id} does not exist in this table")))?,
-            ),
+            (_, Some(id), _) => Some(work.iter().position(|r| r.id == id).ok_or_else(|| {
+                unprocessable(
+                    "ROW_DOES_NOT_EXIST",
+                    &format!("Record ID {id} does not exist in this table"),
+                )
+            })?),
             (_, None, Some(keys)) => {
-                let wanted: Vec<Option<&Value>> =
-                    keys.iter().map(|k| cells.iter().find(|(id, _)| id == k).and_then(|(_, v)| v.as_ref())).collect();
+                let wanted: Vec<Option<&Value>> = keys
+                    .iter()
+                    .map(|k| {
+                        cells
+                            .iter()
+                            .find(|(id, _)| id == k)
+                            .and_then(|(_, v)| v.as_ref())
+                    })
+                    .collect();
                 let matches: Vec<usize> = work
                     .iter()
                     .enumerate()
@@ -414,11 +578,19 @@ fn stage(t: &mut Table, inputs: &[Value], mode: Mode, typecast: bool, upsert: Op
                     .map(|(i, _)| i)
                     .collect();
                 if matches.len() > 1 {
-                    return Err(unprocessable("INVALID_RECORDS", "More than one record matches the fieldsToMergeOn values"));
+                    return Err(unprocessable(
+                        "INVALID_RECORDS",
+                        "More than one record matches the fieldsToMergeOn values",
+                    ));
                 }
                 matches.first().copied()
             }
-            (_, None, None) => return Err(unprocessable("INVALID_RECORDS", "Each record to update needs an id")),
+            (_, None, None) => {
+                return Err(unprocessable(
+                    "INVALID_RECORDS",
+                    "Each record to update needs an id",
+                ));
+            }
         };
         match target {
             Some(i) => {
@@ -450,7 +622,12 @@ fn stage(t: &mut Table, inputs: &[Value], mode: Mode, typecast: bool, upsert: Op
     Ok((order, created, updated))
 }
 
-pub async fn create(State(sb): State<Sandbox>, headers: HeaderMap, Path((base, table)): Path<(String, String)>, body: Bytes) -> Response {
+pub async fn create(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path((base, table)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
     write(sb, headers, base, table, body, Mode::Create).await
 }
 
@@ -472,7 +649,15 @@ pub async fn replace_many(
     write(sb, headers, base, table, body, Mode::Replace).await
 }
 
-async fn write_one(sb: Sandbox, headers: HeaderMap, base: String, table: String, record: String, body: Bytes, mode: Mode) -> Response {
+async fn write_one(
+    sb: Sandbox,
+    headers: HeaderMap,
+    base: String,
+    table: String,
+    record: String,
+    body: Bytes,
+    mode: Mode,
+) -> Response {
     let mut v = match json_body(&body) {
         Ok(v) => v,
         Err(r) => return r,
@@ -483,7 +668,9 @@ async fn write_one(sb: Sandbox, headers: HeaderMap, base: String, table: String,
     if resp.status() != StatusCode::OK {
         return resp;
     }
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap_or_default();
     let parsed: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     Json(parsed["records"][0].clone()).into_response()
 }
@@ -508,15 +695,27 @@ pub async fn replace_one(
 
 fn delete(sb: &Sandbox, base: &str, table: &str, ids: &[String]) -> Result<Vec<Value>, Response> {
     if ids.is_empty() || ids.len() > MAX_BATCH {
-        return Err(unprocessable("INVALID_RECORDS", "A request must delete between 1 and 10 records"));
+        return Err(unprocessable(
+            "INVALID_RECORDS",
+            "A request must delete between 1 and 10 records",
+        ));
     }
     let mut w = sb.lock();
-    let Some(t) = w.base_mut(base).and_then(|b| b.table_mut(table)) else { return Err(not_permitted()) };
+    let Some(t) = w.base_mut(base).and_then(|b| b.table_mut(table)) else {
+        return Err(not_permitted());
+    };
     if let Some(missing) = ids.iter().find(|id| t.record(id).is_none()) {
-        return Err(error(StatusCode::NOT_FOUND, "MODEL_ID_NOT_FOUND", &format!("Could not find record {missing}")));
+        return Err(error(
+            StatusCode::NOT_FOUND,
+            "MODEL_ID_NOT_FOUND",
+            &format!("Could not find record {missing}"),
+        ));
     }
     t.records.retain(|r| !ids.contains(&r.id));
-    Ok(ids.iter().map(|id| json!({"id": id, "deleted": true})).collect())
+    Ok(ids
+        .iter()
+        .map(|id| json!({"id": id, "deleted": true}))
+        .collect())
 }
 
 pub async fn delete_many(

@@ -13,11 +13,12 @@ pub mod http;
 pub mod idempotency;
 pub mod ids;
 pub mod llm;
+pub mod queue;
 pub mod saga;
 pub mod sealed;
 pub mod store;
 pub mod telemetry;
-#[cfg(feature = "testing")]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod time;
 pub mod tools;

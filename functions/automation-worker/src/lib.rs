@@ -16,13 +16,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use shared::auth::Identity;
 use shared::aws::AwsClients;
 use shared::config::Config;
 use shared::ids::{ExecutionId, TenantId};
+use shared::queue::{Batch, Delivery, Transient};
 use shared::store::{Store, StoreError, keys, n, s};
 use shared::telemetry::{Telemetry, record};
 use shared::tools::Toolbox;
@@ -34,7 +35,11 @@ pub use steps::Failure;
 
 /// The automation queue's `maxReceiveCount` (infra/template.yaml): the delivery after which a
 /// failing message goes to the DLQ.
-pub const MAX_RECEIVES: u32 = 5;
+pub const BATCH: Batch = Batch {
+    worker: "automation-worker",
+    concurrency: 1,
+    max_receives: 5,
+};
 /// How long a worker holds a run: longer than the function's 900 s timeout, so a crashed
 /// worker's run is taken over by the next delivery (the queue's visibility timeout is 960 s).
 const LEASE_SECS: i64 = 960;
@@ -66,24 +71,6 @@ pub struct Worker {
     kms: aws_sdk_kms::Client,
 }
 
-/// Something that may work if the message comes back.
-#[derive(Debug, thiserror::Error)]
-pub enum Retry {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("{0}")]
-    Other(String),
-}
-
-impl From<wf::StartError> for Retry {
-    fn from(e: wf::StartError) -> Self {
-        match e {
-            wf::StartError::Store(s) => Self::Store(s),
-            other => Self::Other(other.to_string()),
-        }
-    }
-}
-
 impl Worker {
     pub fn new(config: &Config, aws: &AwsClients) -> Self {
         let store = Store::new(aws.dynamodb.clone(), config.table_name.clone());
@@ -103,43 +90,21 @@ impl Worker {
 
     /// Handles a batch; messages that should come back are reported as failures.
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        let mut response = SqsBatchResponse::default();
-        for message in event.records {
-            let id = message.message_id.clone().unwrap_or_default();
-            let receives = message
-                .attributes
-                .get("ApproximateReceiveCount")
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(1);
-            // Each message is its own telemetry scope (it may be another tenant's).
-            let outcome = self
-                .telemetry
-                .run(async {
-                    record::queue_message_age(
-                        message.attributes.get("SentTimestamp").map(String::as_str),
-                    );
-                    match serde_json::from_str::<Job>(message.body.as_deref().unwrap_or("")) {
-                        Ok(job) => self.job(&job, &id, receives).await,
-                        // Not a job: it fails until the queue moves it to the DLQ, where it can be read.
-                        Err(e) => Err(Retry::Other(format!("not a workflow job: {e}"))),
-                    }
-                })
-                .await;
-            if let Err(e) = outcome {
-                tracing::warn!(message_id = %id, receives, error = %e, "automation job failed; it will be delivered again");
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                response.batch_item_failures.push(failure);
-            }
-        }
-        response
+        BATCH
+            .run(&self.telemetry, event, |d| async move {
+                // Not a job: it fails until the queue moves it to the DLQ, where it can be read.
+                let job: Job = serde_json::from_str(&d.body)
+                    .map_err(|e| Transient::other(format!("not a workflow job: {e}")))?;
+                self.job(&job, &d).await
+            })
+            .await
     }
 
-    async fn job(&self, job: &Job, message_id: &str, receives: u32) -> Result<(), Retry> {
+    async fn job(&self, job: &Job, d: &Delivery) -> Result<(), Transient> {
         match job.source.as_str() {
             "run" => match &job.execution_id {
-                Some(id) => self.run(&job.tenant_id, id, receives).await,
-                None => Err(Retry::Other("a run job without executionId".into())),
+                Some(id) => self.run(&job.tenant_id, id, d).await,
+                None => Err(Transient::Other("a run job without executionId".into())),
             },
             "schedule" => {
                 let Some(workflow) =
@@ -155,24 +120,24 @@ impl Worker {
                 let event = TriggerEvent {
                     kind: "schedule",
                     data: json!({"firedAt": shared::time::now_rfc3339()}),
-                    event_id: Some(format!("sqs#{message_id}")),
+                    event_id: Some(format!("sqs#{}", d.message_id)),
                 };
                 let (execution, _) = wf::create_execution(&self.store, &workflow, event).await?;
-                self.run(&job.tenant_id, &execution.id, receives).await
+                self.run(&job.tenant_id, &execution.id, d).await
             }
-            "poll" => poll::poll(self, job, message_id).await,
-            other => Err(Retry::Other(format!("unknown job source `{other}`"))),
+            "poll" => poll::poll(self, job, &d.message_id).await,
+            other => Err(Transient::Other(format!("unknown job source `{other}`"))),
         }
     }
 
     /// Takes the run (unless it ended or another worker holds it), drives it, and records the
     /// outcome.
-    pub async fn run(
+    async fn run(
         &self,
         tenant: &TenantId,
         id: &ExecutionId,
-        receives: u32,
-    ) -> Result<(), Retry> {
+        d: &Delivery,
+    ) -> Result<(), Transient> {
         let key = keys::execution(tenant, id);
         let Some(current) = self.store.get::<Execution>(&key).await? else {
             tracing::warn!(execution = %id, "job for an unknown run");
@@ -203,7 +168,7 @@ impl Worker {
             Err(StoreError::ConditionFailed) => {
                 return match self.store.get::<Execution>(&key).await? {
                     Some(e) if !e.status.is_final() => {
-                        Err(Retry::Other("another worker holds the run".into()))
+                        Err(Transient::Other("another worker holds the run".into()))
                     }
                     _ => Ok(()),
                 };
@@ -262,7 +227,7 @@ impl Worker {
             }
             Err(e) => {
                 let _ = self.release(&key).await;
-                if receives >= MAX_RECEIVES {
+                if d.last {
                     // This was the last delivery: the message goes to the DLQ, and the run says so.
                     let _ = self
                         .store
@@ -274,7 +239,8 @@ impl Worker {
                         )
                         .await;
                     let why = format!(
-                        "gave up after {receives} deliveries ({e}); the job is in the automation dead-letter queue"
+                        "gave up after {} deliveries ({e}); the job is in the automation dead-letter queue",
+                        d.receives
                     );
                     let _ =
                         wf::finish_execution(&self.store, &execution, Status::Failed, Some(why))
@@ -290,13 +256,13 @@ impl Worker {
         execution: &Execution,
         status: Status,
         error: Option<String>,
-    ) -> Result<(), Retry> {
+    ) -> Result<(), Transient> {
         let ended = wf::finish_execution(&self.store, execution, status, error.clone()).await?;
         tracing::info!(execution = %execution.id, status = status.as_str(), error = error.as_deref().unwrap_or(""), ended, "workflow run ended");
         Ok(())
     }
 
-    async fn release(&self, key: &keys::Key) -> Result<(), Retry> {
+    async fn release(&self, key: &keys::Key) -> Result<(), Transient> {
         self.store
             .update::<Value>(key, "REMOVE #leaseUntil", None, &[])
             .await?;
@@ -372,7 +338,7 @@ impl Run<'_> {
         steps: &'b [Step],
         prefix: &'b str,
         context: &'b mut Value,
-    ) -> BoxFuture<'b, Result<Flow, Retry>> {
+    ) -> BoxFuture<'b, Result<Flow, Transient>> {
         Box::pin(async move {
             for step in steps {
                 let path = format!("{prefix}{}", step.id);
@@ -385,7 +351,7 @@ impl Run<'_> {
     }
 
     /// Cancelled, ended elsewhere, or past its deadline: the run stops before the next step.
-    async fn checkpoint(&self) -> Result<Option<Outcome>, Retry> {
+    async fn checkpoint(&self) -> Result<Option<Outcome>, Transient> {
         let current: Option<Execution> = self
             .worker
             .store
@@ -414,7 +380,7 @@ impl Run<'_> {
         })
     }
 
-    async fn save(&mut self, record: StepRecord) -> Result<(), Retry> {
+    async fn save(&mut self, record: StepRecord) -> Result<(), Transient> {
         let item = Store::item(
             &keys::execution_step(self.tenant(), &self.execution.id, &record.path),
             "workflow_step",
@@ -452,7 +418,7 @@ impl Run<'_> {
         mut record: StepRecord,
         result: &Result<Value, Failure>,
         attempts: u32,
-    ) -> Result<(), Retry> {
+    ) -> Result<(), Transient> {
         let now = shared::time::now_rfc3339_millis();
         record.duration_ms = shared::time::millis_between(&record.started_at, &now);
         record.finished_at = Some(now);
@@ -473,7 +439,7 @@ impl Run<'_> {
     }
 
     /// Appends to the run's log (bounded; a full log drops new lines).
-    async fn log(&self, level: &str, step: Option<&str>, message: String) -> Result<(), Retry> {
+    async fn log(&self, level: &str, step: Option<&str>, message: String) -> Result<(), Transient> {
         let message = if message.chars().count() > MAX_LOG_CHARS {
             format!(
                 "{}… (truncated)",
@@ -578,7 +544,7 @@ impl Run<'_> {
         path: &str,
         prefix: &str,
         context: &mut Value,
-    ) -> Result<Flow, Retry> {
+    ) -> Result<Flow, Transient> {
         if let Some(outcome) = self.checkpoint().await? {
             return Ok(Flow::Stop(outcome));
         }
@@ -598,7 +564,7 @@ impl Run<'_> {
         prefix: &str,
         context: &mut Value,
         recorded: Option<StepRecord>,
-    ) -> Result<Flow, Retry> {
+    ) -> Result<Flow, Transient> {
         if let Some(flow) = Self::replay(step, context, recorded.as_ref()) {
             return Ok(flow);
         }
@@ -648,7 +614,7 @@ impl Run<'_> {
         context: &mut Value,
         flow: Flow,
         output: impl FnOnce(Value) -> Value,
-    ) -> Result<Flow, Retry> {
+    ) -> Result<Flow, Transient> {
         let now = shared::time::now_rfc3339_millis();
         match flow {
             Flow::Next => {
@@ -685,7 +651,7 @@ impl Run<'_> {
         prefix: &str,
         context: &mut Value,
         recorded: Option<StepRecord>,
-    ) -> Result<Flow, Retry> {
+    ) -> Result<Flow, Transient> {
         if let Some(flow) = Self::replay(step, context, recorded.as_ref()) {
             return Ok(flow);
         }
@@ -775,7 +741,7 @@ impl Run<'_> {
         path: &str,
         context: &mut Value,
         recorded: Option<StepRecord>,
-    ) -> Result<Flow, Retry> {
+    ) -> Result<Flow, Transient> {
         let now = shared::time::now_epoch();
         if let Some(flow) = Self::replay(step, context, recorded.as_ref()) {
             return Ok(flow);
@@ -826,7 +792,7 @@ impl Run<'_> {
         path: &str,
         context: &mut Value,
         recorded: Option<StepRecord>,
-    ) -> Result<Flow, Retry> {
+    ) -> Result<Flow, Transient> {
         if let Some(flow) = Self::replay(step, context, recorded.as_ref()) {
             return Ok(flow);
         }
@@ -922,7 +888,7 @@ impl Run<'_> {
         &self,
         step: &Step,
         context: &mut Value,
-    ) -> Result<Result<(Value, Value, Vec<String>), Failure>, Retry> {
+    ) -> Result<Result<(Value, Value, Vec<String>), Failure>, Transient> {
         let mut names = Vec::new();
         if step.kind == "http_request" {
             let mut refs = Vec::new();
@@ -946,7 +912,7 @@ impl Run<'_> {
                     return Ok(Err(Failure::permanent(e.to_string())));
                 }
                 Err(e) => {
-                    return Err(Retry::Other(format!(
+                    return Err(Transient::Other(format!(
                         "could not open the workspace's secrets: {e}"
                     )));
                 }

@@ -9,7 +9,8 @@ use shared::telemetry::record;
 use shared::workflows::definition::RecordEvent;
 use shared::workflows::{self as wf, Job, Trigger, TriggerEvent};
 
-use crate::{Retry, Worker};
+use crate::Worker;
+use shared::queue::Transient;
 
 /// Records one turn starts runs for; more wait for the next turn.
 const MAX_PER_POLL: usize = 100;
@@ -36,7 +37,7 @@ pub fn formula(on: RecordEvent, field: Option<&str>, filter: Option<&str>, since
     }
 }
 
-pub(crate) async fn poll(worker: &Worker, job: &Job, message_id: &str) -> Result<(), Retry> {
+pub(crate) async fn poll(worker: &Worker, job: &Job, message_id: &str) -> Result<(), Transient> {
     let Some(workflow) = wf::load(&worker.store, &job.tenant_id, &job.workflow_id).await? else {
         return Ok(());
     };
@@ -87,7 +88,7 @@ pub(crate) async fn poll(worker: &Worker, job: &Job, message_id: &str) -> Result
     }
     let page = match worker.tool(&identity, "get_records", args).await {
         Ok(page) => page,
-        Err(f) if f.transient => return Err(Retry::Other(f.message)),
+        Err(f) if f.transient => return Err(Transient::Other(f.message)),
         Err(f) => {
             // A broken trigger (table renamed, field gone) is not fixed by retrying: the workflow
             // says so until a turn succeeds again.

@@ -15,12 +15,13 @@ pub mod fixtures;
 pub mod isolate;
 pub mod sink;
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use serde_json::Value;
 use shared::aws::AwsClients;
 use shared::config::Config;
 use shared::files::{self, FileRecord, FileStatus, Preview};
 use shared::ids::{FileId, TenantId};
+use shared::queue::{Batch, Transient};
 use shared::store::{Store, StoreError, keys, n, s};
 use shared::telemetry::{Telemetry, record};
 
@@ -28,23 +29,13 @@ pub use extract::{Summary, Unreadable, extract, infer_type};
 
 /// A processing that started this long ago (and did not finish) may be taken over.
 const STALE_AFTER_SECS: i64 = 300;
-/// The delivery on which a message that keeps failing is given up (the queue's maxReceiveCount).
-const LAST_RECEIVE: u32 = 5;
-/// Messages of a batch worked at once (each parse is a process of its own).
-pub const CONCURRENT_FILES: usize = 2;
-
-/// Something that may work on a retry (S3, DynamoDB).
-#[derive(Debug, thiserror::Error)]
-pub enum Transient {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("S3: {0}")]
-    S3(String),
-    #[error("the message is not an S3 event: {0}")]
-    BadMessage(String),
-    #[error("automation queue: {0}")]
-    Queue(String),
-}
+/// The files queue: two messages at once (each parse is a process of its own), given up after
+/// its `maxReceiveCount`.
+pub const BATCH: Batch = Batch {
+    worker: "file-processor",
+    concurrency: 2,
+    max_receives: 5,
+};
 
 /// Counts what follows for the file's tenant and uploader.
 fn attribute(tenant: &TenantId, uploader: Option<&str>) {
@@ -133,55 +124,28 @@ impl Processor {
                 Ok(())
             }
             Err(shared::workflows::StartError::Store(e)) => Err(e.into()),
-            Err(e) => Err(Transient::Queue(e.to_string())),
+            Err(e) => Err(Transient::other(format!("automation queue: {e}"))),
         }
     }
 
     /// Handles a batch, a few messages at a time; failed messages are reported, the others are
-    /// done.
+    /// done. On the queue's last delivery the file is marked failed rather than tried again (a
+    /// parse that took the process down every time would leave it "processing" for ever).
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        use futures::StreamExt;
-        let outcomes: Vec<(String, Result<(), Transient>)> = futures::stream::iter(event.records)
-            .map(|message| async move {
-                let id = message.message_id.clone().unwrap_or_default();
-                // Each message is its own telemetry scope (it may be another tenant's).
-                (id, self.telemetry.run(self.one(&message)).await)
+        BATCH
+            .run(&self.telemetry, event, |d| async move {
+                if d.last {
+                    self.give_up(&d.body).await;
+                    return Ok(());
+                }
+                self.message(&d.body).await
             })
-            .buffer_unordered(CONCURRENT_FILES)
-            .collect()
-            .await;
-        let mut response = SqsBatchResponse::default();
-        for (id, outcome) in outcomes {
-            if let Err(e) = outcome {
-                tracing::error!(message_id = %id, error = %e, "file processing failed; the message will be retried");
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                response.batch_item_failures.push(failure);
-            }
-        }
-        response
-    }
-
-    async fn one(&self, message: &SqsMessage) -> Result<(), Transient> {
-        record::queue_message_age(message.attributes.get("SentTimestamp").map(String::as_str));
-        let receives: u32 = message
-            .attributes
-            .get("ApproximateReceiveCount")
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(1);
-        let body = message.body.as_deref().unwrap_or("");
-        // The queue's last delivery before its DLQ: the file is marked failed, not left
-        // "processing" for ever.
-        if receives >= LAST_RECEIVE {
-            self.give_up(body).await;
-            return Ok(());
-        }
-        self.message(body).await
+            .await
     }
 
     async fn message(&self, body: &str) -> Result<(), Transient> {
-        let v: Value =
-            serde_json::from_str(body).map_err(|e| Transient::BadMessage(e.to_string()))?;
+        let v: Value = serde_json::from_str(body)
+            .map_err(|e| Transient::other(format!("the message is not an S3 event: {e}")))?;
         // S3 sends a test event when a notification is configured.
         if v["Event"] == "s3:TestEvent" {
             return Ok(());
@@ -369,12 +333,12 @@ impl Processor {
             .key(key)
             .send()
             .await
-            .map_err(|e| Transient::S3(e.to_string()))?;
+            .map_err(|e| Transient::other(format!("S3: {e}")))?;
         let bytes = obj
             .body
             .collect()
             .await
-            .map_err(|e| Transient::S3(e.to_string()))?
+            .map_err(|e| Transient::other(format!("S3: {e}")))?
             .into_bytes();
         let declared = record.declared_kind.clone();
         let parsing = self.parsing.clone();
@@ -397,8 +361,8 @@ impl Processor {
             },
         )
         .await
-        .map_err(|e| Transient::S3(format!("the parser task failed: {e}")))?
-        .map_err(|e| Transient::S3(format!("scratch space: {e}")))?;
+        .map_err(|e| Transient::other(format!("the parser task failed: {e}")))?
+        .map_err(|e| Transient::other(format!("scratch space: {e}")))?;
         let written = match parsed {
             Ok(w) => w,
             Err(Unreadable(reason)) => return self.finish(tenant, file, Err(reason)).await,
@@ -435,7 +399,7 @@ impl Processor {
     ) -> Result<(), Transient> {
         let body = aws_sdk_s3::primitives::ByteStream::from_path(path)
             .await
-            .map_err(|e| Transient::S3(e.to_string()))?;
+            .map_err(|e| Transient::other(format!("S3: {e}")))?;
         self.s3
             .put_object()
             .bucket(&self.bucket)
@@ -444,7 +408,7 @@ impl Processor {
             .body(body)
             .send()
             .await
-            .map_err(|e| Transient::S3(e.to_string()))?;
+            .map_err(|e| Transient::other(format!("S3: {e}")))?;
         Ok(())
     }
 }
@@ -520,7 +484,7 @@ mod tests {
         assert!(p.message(foreign).await.is_ok());
         assert!(matches!(
             p.message("not json").await,
-            Err(Transient::BadMessage(_))
+            Err(Transient::Other(m)) if m.contains("not an S3 event")
         ));
     }
 }

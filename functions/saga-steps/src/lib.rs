@@ -14,13 +14,15 @@ mod steps;
 
 use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::airtable::{Airtable, AirtableError, Session};
 use shared::aws::AwsClients;
 use shared::config::Config;
 use shared::ids::{SagaId, TenantId};
+use shared::queue::Batch;
+pub use shared::queue::Transient;
 use shared::saga::{self, LogEntry, Saga, Status};
 use shared::store::{Store, StoreError, keys, s};
 use shared::telemetry::{Telemetry, record};
@@ -37,14 +39,12 @@ pub struct StepMessage {
     pub action: String,
 }
 
-/// Something that may work if the message comes back (DynamoDB, S3, Step Functions).
-#[derive(Debug, thiserror::Error)]
-pub enum Transient {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("{0}")]
-    Other(String),
-}
+/// The saga-steps queue: messages one at a time, given up after its `maxReceiveCount`.
+pub const BATCH: Batch = Batch {
+    worker: "saga-steps",
+    concurrency: 1,
+    max_receives: 5,
+};
 
 /// Why a step failed for good.
 #[derive(Debug, thiserror::Error)]
@@ -239,32 +239,18 @@ impl Worker {
 
     /// Handles a batch; transiently failed messages are reported and come back.
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        let mut response = SqsBatchResponse::default();
-        for message in event.records {
-            let id = message.message_id.clone().unwrap_or_default();
-            // Each message is its own telemetry scope (it may be another tenant's).
-            let outcome = self
-                .telemetry
-                .run(async {
-                    record::queue_message_age(message.attributes.get("SentTimestamp").map(String::as_str));
-                    match serde_json::from_str::<StepMessage>(message.body.as_deref().unwrap_or("")) {
-                        Ok(m) => self.message(&m).await,
-                        Err(e) => {
-                            // Not a step message: nothing can ever answer it.
-                            tracing::error!(message_id = %id, error = %e, "dropping a message that is not a saga step");
-                            Ok(())
-                        }
+        BATCH
+            .run(&self.telemetry, event, |d| async move {
+                match serde_json::from_str::<StepMessage>(&d.body) {
+                    Ok(m) => self.message(&m).await,
+                    Err(e) => {
+                        // Not a step message: nothing can ever answer it.
+                        tracing::error!(message_id = %d.message_id, error = %e, "dropping a message that is not a saga step");
+                        Ok(())
                     }
-                })
-                .await;
-            if let Err(e) = outcome {
-                tracing::error!(message_id = %id, error = %e, "saga step failed transiently; the message will be retried");
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                response.batch_item_failures.push(failure);
-            }
-        }
-        response
+                }
+            })
+            .await
     }
 
     /// Answers a task token. A token that timed out or no longer exists needs nothing more;

@@ -208,13 +208,19 @@ mod tests {
     }
 
     #[test]
-    fn the_automation_worker_knows_when_its_queue_gives_up_and_outlives_its_lease() {
+    fn every_worker_knows_when_its_queue_gives_up_and_the_automation_worker_outlives_its_lease() {
         let doc: Value = serde_yaml::from_str(TEMPLATE).unwrap();
+        // Each worker knows its queue's last delivery (it leaves nothing half-done on it).
+        for (name, batch) in [
+            ("AutomationQueue", automation_worker::BATCH),
+            ("SagaStepsQueue", saga_steps::BATCH),
+            ("FilesQueue", file_processor::BATCH),
+        ] {
+            let max =
+                doc["Resources"][name]["Properties"]["RedrivePolicy"]["maxReceiveCount"].as_u64();
+            assert_eq!(max, Some(u64::from(batch.max_receives)), "{name}");
+        }
         let queue = &doc["Resources"]["AutomationQueue"]["Properties"];
-        assert_eq!(
-            queue["RedrivePolicy"]["maxReceiveCount"].as_u64(),
-            Some(u64::from(automation_worker::MAX_RECEIVES))
-        );
         let worker_timeout = doc["Resources"]["AutomationWorkerFunction"]["Properties"]["Timeout"]
             .as_u64()
             .unwrap();
@@ -329,7 +335,7 @@ mod tests {
             .unwrap()
             .parse()
             .unwrap();
-        let at_once = batch.min(file_processor::CONCURRENT_FILES as u64);
+        let at_once = batch.min(file_processor::BATCH.concurrency as u64);
         // Children and the parent (about 200 MB) inside the function's memory: a child at its
         // limit must never take the whole invocation down.
         assert!(

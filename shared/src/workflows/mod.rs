@@ -310,6 +310,15 @@ pub enum StartError {
     Queue(String),
 }
 
+impl From<StartError> for crate::queue::Transient {
+    fn from(e: StartError) -> Self {
+        match e {
+            StartError::Store(s) => Self::Store(s),
+            other => Self::Other(other.to_string()),
+        }
+    }
+}
+
 impl From<StartError> for ApiError {
     fn from(e: StartError) -> Self {
         match e {

@@ -166,7 +166,12 @@ pub fn stack_with(sandbox: local::sandbox::SandboxConfig) -> &'static Stack {
                         (e, Some(child))
                     }
                 };
-                let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_stack_size(local::HANDLER_STACK_BYTES)
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
                 rt.block_on(async move {
                     let llm_url = scripted_llm::serve().await;
                     let llm_base = llm_url.clone();

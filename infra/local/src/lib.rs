@@ -25,6 +25,11 @@ use shared::config::Config;
 use tokio::net::TcpListener;
 
 /// The error type of the local stack's set-up code.
+/// Stack of the threads that run the functions' handlers locally. Lambda polls a handler on its
+/// process's main thread (8 MiB); tokio's worker threads get 2 MiB, which a debug build of the
+/// deepest handler (a workflow run with nested loops and conditions) can outgrow.
+pub const HANDLER_STACK_BYTES: usize = 8 << 20;
+
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// How to run the stack.

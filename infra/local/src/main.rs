@@ -7,6 +7,7 @@ fn main() -> Result<(), local::BoxError> {
     // Each uploaded file is parsed in a child process of this binary.
     file_processor::isolate::child_main_if_requested();
     tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(local::HANDLER_STACK_BYTES)
         .enable_all()
         .build()?
         .block_on(run())

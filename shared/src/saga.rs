@@ -55,8 +55,7 @@ impl Status {
 #[serde(rename_all = "camelCase")]
 pub struct Step {
     pub name: String,
-    /// `pending`, `running`, `done`, `failed`, `undoing`, `undone`, `undo_failed`.
-    pub status: String,
+    pub status: StepStatus,
     #[serde(default)]
     pub started_at: Option<String>,
     #[serde(default)]
@@ -67,14 +66,55 @@ pub struct Step {
     pub error: Option<String>,
 }
 
+/// Where one step of a saga stands.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = SagaStepStatus)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Pending,
+    Running,
+    Done,
+    Failed,
+    Undoing,
+    Undone,
+    UndoFailed,
+}
+
+impl StepStatus {
+    /// As stored (and conditioned on in DynamoDB expressions).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::Undoing => "undoing",
+            Self::Undone => "undone",
+            Self::UndoFailed => "undo_failed",
+        }
+    }
+}
+
+/// What undoing one step came to.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = CompensationOutcome)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Its changes were reverted.
+    Undone,
+    /// It had changed nothing.
+    NothingToUndo,
+    /// Its changes could not all be reverted: a human is needed.
+    Failed,
+}
+
 /// One line of the compensation log.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[schema(as = SagaLogEntry)]
 #[serde(rename_all = "camelCase")]
 pub struct LogEntry {
     pub step: String,
-    /// `undone`, `nothing_to_undo`, `failed`.
-    pub outcome: String,
+    pub outcome: Outcome,
     pub at: String,
     pub detail: String,
     /// A failed compensation's records still to delete by hand (their ids; in a saga's own view,
@@ -207,7 +247,7 @@ pub async fn start(
             .iter()
             .map(|s| Step {
                 name: (*s).into(),
-                status: "pending".into(),
+                status: StepStatus::Pending,
                 started_at: None,
                 finished_at: None,
                 result: None,
@@ -433,6 +473,14 @@ pub async fn load(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn step_statuses_are_stored_as_they_serialize() {
+        use StepStatus::*;
+        for status in [Pending, Running, Done, Failed, Undoing, Undone, UndoFailed] {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+    }
 
     #[test]
     fn every_type_has_steps_and_final_statuses_are_final() {

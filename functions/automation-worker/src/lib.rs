@@ -29,7 +29,9 @@ use shared::telemetry::{Telemetry, record};
 use shared::tools::Toolbox;
 use shared::workflows::definition::{MAX_ITEMS, Step};
 use shared::workflows::template::render;
-use shared::workflows::{self as wf, Execution, Job, LogEntry, Status, StepRecord, TriggerEvent};
+use shared::workflows::{
+    self as wf, Execution, Job, JobSource, LogEntry, Status, StepRecord, StepStatus, TriggerEvent,
+};
 
 pub use steps::Failure;
 
@@ -101,12 +103,12 @@ impl Worker {
     }
 
     async fn job(&self, job: &Job, d: &Delivery) -> Result<(), Transient> {
-        match job.source.as_str() {
-            "run" => match &job.execution_id {
+        match job.source {
+            JobSource::Run => match &job.execution_id {
                 Some(id) => self.run(&job.tenant_id, id, d).await,
                 None => Err(Transient::Other("a run job without executionId".into())),
             },
-            "schedule" => {
+            JobSource::Schedule => {
                 let Some(workflow) =
                     wf::load(&self.store, &job.tenant_id, &job.workflow_id).await?
                 else {
@@ -125,8 +127,7 @@ impl Worker {
                 let (execution, _) = wf::create_execution(&self.store, &workflow, event).await?;
                 self.run(&job.tenant_id, &execution.id, d).await
             }
-            "poll" => poll::poll(self, job, &d.message_id).await,
-            other => Err(Transient::Other(format!("unknown job source `{other}`"))),
+            JobSource::Poll => poll::poll(self, job, &d.message_id).await,
         }
     }
 
@@ -218,7 +219,7 @@ impl Worker {
                 let job = Job {
                     tenant_id: tenant.clone(),
                     workflow_id: execution.workflow_id.clone(),
-                    source: "run".into(),
+                    source: JobSource::Run,
                     execution_id: Some(id.clone()),
                 };
                 wf::enqueue(&self.sqs, &self.queue_url, &job, wait).await?;
@@ -391,14 +392,14 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn record(&mut self, step: &Step, path: &str, status: &str, input: Value) -> StepRecord {
+    fn record(&mut self, step: &Step, path: &str, status: StepStatus, input: Value) -> StepRecord {
         let seq = self.next_seq;
         self.next_seq += 1;
         StepRecord {
             path: path.to_owned(),
             step_id: step.id.clone(),
             kind: step.kind.clone(),
-            status: status.into(),
+            status,
             seq,
             // Kept whole up to the item limit (a huge rendered input would make the record unwritable),
             // with secret-looking HTTP headers masked: run history is readable by every member.
@@ -425,11 +426,11 @@ impl Run<'_> {
         record.attempts = attempts;
         match result {
             Ok(v) => {
-                record.status = "succeeded".into();
+                record.status = StepStatus::Succeeded;
                 record.output = bounded(v.clone());
             }
             Err(f) => {
-                record.status = "failed".into();
+                record.status = StepStatus::Failed;
                 record.error = Some(
                     json!({"message": f.message, "detail": bounded(f.detail.clone()), "transient": f.transient}),
                 );
@@ -512,9 +513,10 @@ impl Run<'_> {
 
     /// A step that ended in an earlier delivery: its recorded outcome, not a second run.
     fn replay(step: &Step, context: &mut Value, recorded: Option<&StepRecord>) -> Option<Flow> {
-        let r = recorded.filter(|r| r.status == "succeeded" || r.status == "failed")?;
+        let r =
+            recorded.filter(|r| matches!(r.status, StepStatus::Succeeded | StepStatus::Failed))?;
         Self::remember(context, r);
-        if r.status == "succeeded" {
+        if r.status == StepStatus::Succeeded {
             return Some(Flow::Next);
         }
         let message = r
@@ -577,7 +579,7 @@ impl Run<'_> {
                 };
                 let rendered = steps::render_condition(test, context);
                 let input = serde_json::to_value(&rendered).unwrap_or(Value::Null);
-                let mut record = self.record(step, path, "running", input);
+                let mut record = self.record(step, path, StepStatus::Running, input);
                 match steps::evaluate(&rendered) {
                     Ok(result) => {
                         record.output = json!({"result": result, "branch": if result { "then" } else { "else" }});
@@ -618,11 +620,11 @@ impl Run<'_> {
         let now = shared::time::now_rfc3339_millis();
         match flow {
             Flow::Next => {
-                record.status = "succeeded".into();
+                record.status = StepStatus::Succeeded;
                 record.output = bounded(output(record.output.clone()));
             }
             Flow::Stop(Outcome::Ended(Status::Failed, error)) => {
-                record.status = "failed".into();
+                record.status = StepStatus::Failed;
                 let message = error.clone().unwrap_or_default();
                 record.error = Some(json!({"message": message, "transient": false}));
                 record.duration_ms = shared::time::millis_between(&record.started_at, &now);
@@ -678,7 +680,7 @@ impl Run<'_> {
                 let mut r = self.record(
                     step,
                     path,
-                    "running",
+                    StepStatus::Running,
                     json!({"count": items.as_array().map(Vec::len)}),
                 );
                 if let Some(message) = problem {
@@ -754,7 +756,7 @@ impl Run<'_> {
                     .get("seconds")
                     .and_then(Value::as_u64)
                     .unwrap_or(1) as i64;
-                let mut r = self.record(step, path, "waiting", json!({"seconds": secs}));
+                let mut r = self.record(step, path, StepStatus::Waiting, json!({"seconds": secs}));
                 r.resume_at = Some(now + secs);
                 if secs > INLINE_DELAY_SECS {
                     self.save(r.clone()).await?;
@@ -815,7 +817,7 @@ impl Run<'_> {
             Ok(rendered) => rendered,
             Err(f) => {
                 let shown = render(&step.input, context);
-                let record = self.record(step, path, "running", shown);
+                let record = self.record(step, path, StepStatus::Running, shown);
                 self.log("error", Some(&step.id), f.message.clone()).await?;
                 self.finish(record, &Err(f.clone()), 1).await?;
                 let saved = self.records[path].clone();
@@ -823,7 +825,7 @@ impl Run<'_> {
                 return Ok(Self::after_failure(step, &f.message));
             }
         };
-        let record = self.record(step, path, "running", shown);
+        let record = self.record(step, path, StepStatus::Running, shown);
         if !step.repeatable() {
             // The mark that tells a later delivery this step began.
             self.save(record.clone()).await?;
@@ -1005,7 +1007,7 @@ mod tests {
         let event: SqsEvent =
             serde_json::from_str(&event("automation-worker", "schedule.json")).unwrap();
         let job: Job = serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
-        assert_eq!(job.source, "schedule");
+        assert_eq!(job.source, JobSource::Schedule);
         assert!(job.execution_id.is_none());
     }
 

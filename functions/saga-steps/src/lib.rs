@@ -23,7 +23,7 @@ use shared::config::Config;
 use shared::ids::{SagaId, TenantId};
 use shared::queue::Batch;
 pub use shared::queue::Transient;
-use shared::saga::{self, LogEntry, Saga, Status};
+use shared::saga::{self, LogEntry, Outcome, Saga, Status, StepStatus};
 use shared::store::{Store, StoreError, keys, s};
 use shared::telemetry::{Telemetry, record};
 
@@ -35,8 +35,17 @@ pub struct StepMessage {
     pub transaction_id: SagaId,
     pub tenant_id: TenantId,
     pub step: String,
-    /// `do` or `undo`.
-    pub action: String,
+    pub action: Action,
+}
+
+/// What the state machine asks of a step.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Run the step.
+    Do,
+    /// Undo what the step recorded (compensation).
+    Undo,
 }
 
 /// The saga-steps queue: messages one at a time, given up after its `maxReceiveCount`.
@@ -430,8 +439,8 @@ impl Worker {
         tenant: &TenantId,
         saga: &SagaId,
         index: usize,
-        from: &[&str],
-        status: &str,
+        from: &[StepStatus],
+        status: StepStatus,
     ) -> Result<bool, StoreError> {
         let now = shared::time::now_epoch();
         let allowed: Vec<String> = (0..from.len()).map(|i| format!(":from{i}")).collect();
@@ -443,7 +452,7 @@ impl Worker {
             "SET #steps[{index}].#status = :status, #steps[{index}].#lease = :until, #updatedAt = :at"
         );
         let mut values = vec![
-            (":status".to_owned(), s(status)),
+            (":status".to_owned(), s(status.as_str())),
             (":until".to_owned(), shared::store::n(now + LEASE_SECS)),
             (":now".to_owned(), shared::store::n(now)),
             (":at".to_owned(), s(shared::time::now_rfc3339())),
@@ -451,7 +460,7 @@ impl Worker {
         values.extend(
             from.iter()
                 .enumerate()
-                .map(|(i, f)| (format!(":from{i}"), s(*f))),
+                .map(|(i, f)| (format!(":from{i}"), s(f.as_str()))),
         );
         let refs: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)> = values
             .iter()
@@ -548,18 +557,17 @@ impl Worker {
         let current = saga
             .steps
             .get(index)
-            .map(|s| s.status.clone())
-            .unwrap_or_default();
+            .map(|s| s.status)
+            .unwrap_or(StepStatus::Pending);
         let session = match self.airtable.session(&m.tenant_id).await {
             Ok(s) => s,
             Err(AirtableError::Store(e)) => return Err(e.into()),
             Err(e) => {
                 // The record says so too: a saga never stays "running" after its step ended.
                 let reason = format!("Airtable: {e}");
-                let (step_status, status) = if m.action == "do" {
-                    ("failed", Status::Compensating)
-                } else {
-                    ("undo_failed", Status::CompensationFailed)
+                let (step_status, status) = match m.action {
+                    Action::Do => (StepStatus::Failed, Status::Compensating),
+                    Action::Undo => (StepStatus::UndoFailed, Status::CompensationFailed),
                 };
                 self.set_step(
                     &m.tenant_id,
@@ -583,15 +591,15 @@ impl Worker {
             data_key: keys::saga_data(&m.tenant_id, &saga.id, &m.step),
         };
         let now = || json!(shared::time::now_rfc3339());
-        if m.action == "do" {
+        if m.action == Action::Do {
             // A redelivery of a step that already ended answers the same again.
-            match current.as_str() {
-                "done" => {
+            match current {
+                StepStatus::Done => {
                     tracing::info!(saga = %saga.id, step = %m.step, "redelivered step already done: answering its result again");
                     let result = saga.steps[index].result.clone().unwrap_or(Value::Null);
                     return self.answer(&m.task_token, Ok(result)).await;
                 }
-                "failed" => {
+                StepStatus::Failed => {
                     return self
                         .answer(
                             &m.task_token,
@@ -604,7 +612,18 @@ impl Worker {
                 }
                 // A late redelivery after the state machine moved on (a timeout, a compensation):
                 // the step must not write anything any more.
-                _ if saga.status != Status::Running || current.starts_with("undo") => {
+                StepStatus::Undoing | StepStatus::Undone | StepStatus::UndoFailed => {
+                    return self
+                        .answer(
+                            &m.task_token,
+                            Err((
+                                "SagaNotRunning".into(),
+                                format!("the saga is {:?}", saga.status),
+                            )),
+                        )
+                        .await;
+                }
+                _ if saga.status != Status::Running => {
                     return self
                         .answer(
                             &m.task_token,
@@ -624,15 +643,15 @@ impl Worker {
                     &m.tenant_id,
                     &saga.id,
                     index,
-                    &["pending", "running"],
-                    "running",
+                    &[StepStatus::Pending, StepStatus::Running],
+                    StepStatus::Running,
                 )
                 .await?
             {
                 tracing::info!(saga = %saga.id, step = %m.step, "the step is being worked elsewhere; this delivery is dropped");
                 return Ok(());
             }
-            if current == "running" {
+            if current == StepStatus::Running {
                 tracing::info!(saga = %saga.id, step = %m.step, "resuming a step after its last recorded progress");
             } else {
                 self.set_step(&m.tenant_id, &saga, index, &[("startedAt", now())])
@@ -649,7 +668,7 @@ impl Worker {
                         &saga,
                         index,
                         &[
-                            ("status", json!("done")),
+                            ("status", json!(StepStatus::Done)),
                             ("finishedAt", now()),
                             ("result", result.clone()),
                         ],
@@ -681,7 +700,7 @@ impl Worker {
                         &saga,
                         index,
                         &[
-                            ("status", json!("failed")),
+                            ("status", json!(StepStatus::Failed)),
                             ("finishedAt", now()),
                             ("error", json!(reason)),
                         ],
@@ -707,12 +726,12 @@ impl Worker {
         }
 
         // Compensation.
-        if current == "undone" {
+        if current == StepStatus::Undone {
             return self
                 .answer(&m.task_token, Ok(json!({"undone": true})))
                 .await;
         }
-        if current == "undo_failed" {
+        if current == StepStatus::UndoFailed {
             return self
                 .answer(
                     &m.task_token,
@@ -734,8 +753,14 @@ impl Worker {
                 &m.tenant_id,
                 &saga.id,
                 index,
-                &["pending", "running", "done", "failed", "undoing"],
-                "undoing",
+                &[
+                    StepStatus::Pending,
+                    StepStatus::Running,
+                    StepStatus::Done,
+                    StepStatus::Failed,
+                    StepStatus::Undoing,
+                ],
+                StepStatus::Undoing,
             )
             .await?
         {
@@ -745,9 +770,9 @@ impl Worker {
         match steps::undo(&ctx, &m.step).await {
             Ok(detail) => {
                 let outcome = if detail.is_empty() {
-                    "nothing_to_undo"
+                    Outcome::NothingToUndo
                 } else {
-                    "undone"
+                    Outcome::Undone
                 };
                 let shown = if detail.is_empty() {
                     "nothing had been done".to_owned()
@@ -759,7 +784,7 @@ impl Worker {
                     &saga,
                     LogEntry {
                         step: m.step.clone(),
-                        outcome: outcome.into(),
+                        outcome,
                         at: shared::time::now_rfc3339(),
                         detail: shown,
                         remaining_record_ids: None,
@@ -770,7 +795,7 @@ impl Worker {
                     &m.tenant_id,
                     &saga,
                     index,
-                    &[("status", json!("undone")), ("finishedAt", now())],
+                    &[("status", json!(StepStatus::Undone)), ("finishedAt", now())],
                 )
                 .await?;
                 if index == 0 {
@@ -778,9 +803,9 @@ impl Worker {
                     // compensations of later steps keep it `compensation_failed`.
                     let fresh = saga::load(&self.store, &m.tenant_id, &saga.id).await?;
                     let log = fresh.map(|s| s.compensation_log).unwrap_or_default();
-                    let status = if log.iter().any(|l| l.outcome == "failed") {
+                    let status = if log.iter().any(|l| l.outcome == Outcome::Failed) {
                         Status::CompensationFailed
-                    } else if log.iter().any(|l| l.outcome == "undone") {
+                    } else if log.iter().any(|l| l.outcome == Outcome::Undone) {
                         Status::Compensated
                     } else {
                         Status::Failed
@@ -798,7 +823,7 @@ impl Worker {
                     &saga,
                     LogEntry {
                         step: m.step.clone(),
-                        outcome: "failed".into(),
+                        outcome: Outcome::Failed,
                         at: shared::time::now_rfc3339(),
                         detail: reason.clone(),
                         remaining_record_ids: match &e {
@@ -812,7 +837,10 @@ impl Worker {
                     &m.tenant_id,
                     &saga,
                     index,
-                    &[("status", json!("undo_failed")), ("error", json!(reason))],
+                    &[
+                        ("status", json!(StepStatus::UndoFailed)),
+                        ("error", json!(reason)),
+                    ],
                 )
                 .await?;
                 self.set_status(
@@ -842,8 +870,8 @@ mod tests {
         let step: StepMessage =
             serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
         assert_eq!(
-            (step.step.as_str(), step.action.as_str()),
-            ("write_rows", "do")
+            (step.step.as_str(), step.action),
+            ("write_rows", Action::Do)
         );
         let failed = Worker::new(&config, &aws)
             .handle(event)

@@ -9,7 +9,7 @@ use shared::config::ScheduleTarget;
 use shared::error::ApiError;
 use shared::ids::WorkflowId;
 use shared::workflows::schedule::Schedule;
-use shared::workflows::{Job, Trigger, Workflow};
+use shared::workflows::{Job, JobSource, Trigger, Workflow};
 
 /// The scheduler client and where schedules send.
 #[derive(Clone)]
@@ -43,14 +43,14 @@ impl Schedules {
             });
         };
         let source = if matches!(workflow.definition.trigger, Trigger::RecordMatches { .. }) {
-            "poll"
+            JobSource::Poll
         } else {
-            "schedule"
+            JobSource::Schedule
         };
         let job = Job {
             tenant_id: workflow.tenant_id.clone(),
             workflow_id: workflow.id.clone(),
-            source: source.into(),
+            source,
             execution_id: None,
         };
         let input = serde_json::to_string(&job).map_err(ApiError::internal)?;

@@ -230,6 +230,19 @@ pub struct Execution {
     pub lease_until: Option<i64>,
 }
 
+/// Where one step of a run stands.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = RunStepStatus)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    Running,
+    /// A delay waiting for its end.
+    Waiting,
+    Succeeded,
+    Failed,
+    Skipped,
+}
+
 /// What one step did (`…#WFX#<id>` / `STEP#<path>`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[schema(as = RunStep)]
@@ -239,8 +252,7 @@ pub struct StepRecord {
     pub step_id: String,
     #[serde(rename = "type")]
     pub kind: String,
-    /// `running`, `waiting` (a delay), `succeeded`, `failed`, `skipped`.
-    pub status: String,
+    pub status: StepStatus,
     /// The order steps started in.
     pub seq: u32,
     #[serde(default)]
@@ -288,15 +300,25 @@ impl Execution {
     }
 }
 
+/// What a job on the automation queue is for.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum JobSource {
+    /// Drive an execution that exists (`executionId`).
+    Run,
+    /// EventBridge Scheduler fired a `schedule` trigger: start a run.
+    Schedule,
+    /// A `record_matches` trigger's turn to look for records.
+    Poll,
+}
+
 /// A message on the automation queue.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Job {
     pub tenant_id: TenantId,
     pub workflow_id: WorkflowId,
-    /// `run` (an execution exists), `schedule` (EventBridge Scheduler fired) or `poll` (a
-    /// `record_matches` trigger's turn to look for records).
-    pub source: String,
+    pub source: JobSource,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_id: Option<ExecutionId>,
 }
@@ -507,7 +529,7 @@ pub async fn start_execution(
     let job = Job {
         tenant_id: workflow.tenant_id.clone(),
         workflow_id: workflow.id.clone(),
-        source: "run".into(),
+        source: JobSource::Run,
         execution_id: Some(execution.id.clone()),
     };
     if let Err(e) = enqueue(sqs, queue_url, &job, 0).await {

@@ -261,6 +261,13 @@ impl ApiError {
     }
 
     /// Seconds after which a retry may succeed, when the error says so.
+    /// Whether the same request may succeed later (rate limits, outages) — not when a write
+    /// may already have been applied, where repeating it could apply it twice.
+    pub fn is_transient(&self) -> bool {
+        matches!(self.status().as_u16(), 429 | 500 | 502 | 503 | 504)
+            && self.code() != "airtable_outcome_unknown"
+    }
+
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             Self::Locked { retry_after, .. } | Self::TooManyRequests { retry_after, .. } => {

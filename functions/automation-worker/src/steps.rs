@@ -75,19 +75,15 @@ impl Worker {
         name: &str,
         input: Value,
     ) -> Result<Value, Failure> {
-        let result = shared::tools::call(&self.toolbox, identity, name, input).await;
-        if result.ok {
-            return Ok(result.value);
+        match shared::tools::call(&self.toolbox, identity, name, input).await {
+            Ok(output) => Ok(output.value),
+            Err(e) => Err(Failure {
+                message: shared::tools::error_summary(&e),
+                transient: e.is_transient(),
+                retry_after: e.retry_after(),
+                detail: shared::tools::error_json(&e)["error"].take(),
+            }),
         }
-        let error = result.value.get("error").cloned().unwrap_or(Value::Null);
-        let status = error.get("status").and_then(Value::as_u64).unwrap_or(500);
-        Err(Failure {
-            message: result.summary,
-            transient: matches!(status, 429 | 500 | 502 | 503 | 504)
-                && error.get("code").and_then(Value::as_str) != Some("airtable_outcome_unknown"),
-            retry_after: error.get("retryAfter").and_then(Value::as_u64),
-            detail: error,
-        })
     }
 
     /// `http_request {method, url, headers, body, timeoutSeconds}` → `{status, headers, body}`.

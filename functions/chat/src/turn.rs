@@ -258,28 +258,28 @@ async fn system_prompt(
          never invent ids — take them from tool results. Call describe_table before writing to a table. Before deleting records \
          or applying sync_tables (dry_run=false), make sure the user asked for it. Quote the numbers tools return; keep answers short.\n",
     );
-    let bases = tools::call(&state.toolbox, identity, "list_bases", json!({})).await;
-    if bases.ok {
-        let list = bases.value["bases"].as_array().cloned().unwrap_or_default();
-        p.push_str("Bases of this workspace:\n");
-        for b in list.iter().take(MAX_PROMPT_BASES) {
-            p.push_str(&format!(
-                "- {} ({})\n",
-                b["name"].as_str().unwrap_or("?"),
-                b["id"].as_str().unwrap_or("?")
-            ));
+    match tools::call(&state.toolbox, identity, "list_bases", json!({})).await {
+        Ok(bases) => {
+            let list = bases.value["bases"].as_array().cloned().unwrap_or_default();
+            p.push_str("Bases of this workspace:\n");
+            for b in list.iter().take(MAX_PROMPT_BASES) {
+                p.push_str(&format!(
+                    "- {} ({})\n",
+                    b["name"].as_str().unwrap_or("?"),
+                    b["id"].as_str().unwrap_or("?")
+                ));
+            }
+            if list.len() > MAX_PROMPT_BASES {
+                p.push_str(&format!(
+                    "- … and {} more (list_bases)\n",
+                    list.len() - MAX_PROMPT_BASES
+                ));
+            }
         }
-        if list.len() > MAX_PROMPT_BASES {
-            p.push_str(&format!(
-                "- … and {} more (list_bases)\n",
-                list.len() - MAX_PROMPT_BASES
-            ));
-        }
-    } else {
-        p.push_str(&format!(
+        Err(e) => p.push_str(&format!(
             "Airtable is not available right now ({}); tell the user if they ask for data.\n",
-            bases.summary
-        ));
+            tools::error_summary(&e)
+        )),
     }
     if let Some(b) = base {
         p.push_str(&format!(
@@ -511,11 +511,10 @@ pub async fn run(
             let identity = &identity;
             async move {
                 let result = match malformed {
-                    Some(raw) => tools::ToolResult {
-                        ok: false,
-                        value: json!({"error": {"code": "invalid_arguments", "detail": format!("the arguments were not a JSON object: {raw}"), "hint": "Call the tool again with arguments as a JSON object matching its schema."}}),
-                        summary: "invalid_arguments: not a JSON object".into(),
-                    },
+                    Some(raw) => Err(ApiError::bad_request(
+                        "invalid_arguments",
+                        format!("the arguments were not a JSON object: {raw}"),
+                    )),
                     None => tools::call(&state.toolbox, identity, name, input.clone()).await,
                 };
                 (id.clone(), name.clone(), input.clone(), result)
@@ -525,14 +524,19 @@ pub async fn run(
         let mut result_blocks = Vec::new();
         let each = MAX_TOOL_RESULT_BYTES.min(MAX_TOOL_RESULTS_BYTES / results.len().max(1));
         for (id, name, input, result) in results {
+            // The model reads a failure as the error's JSON, with a hint.
+            let (ok, summary, value) = match result {
+                Ok(output) => (true, output.summary, output.value),
+                Err(e) => (false, tools::error_summary(&e), tools::error_json(&e)),
+            };
             let record = ToolCallRecord {
                 id: id.clone(),
                 name,
                 arguments: input,
-                ok: result.ok,
-                summary: result.summary,
+                ok,
+                summary,
             };
-            let content = bounded(result.value, each);
+            let content = bounded(value, each);
             send(
                 events,
                 Event::ToolCallFinished(record.clone(), content.clone()),
@@ -542,7 +546,7 @@ pub async fn run(
             result_blocks.push(Block::ToolResult {
                 id,
                 content,
-                is_error: !result.ok,
+                is_error: !ok,
             });
         }
         new_messages.push(stored);

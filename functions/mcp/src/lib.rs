@@ -239,13 +239,17 @@ impl ServerHandler for McpServer {
                 task.abort();
             }
         }
-        tracing::info!(tool = %req.name, ok = result.ok, summary = %result.summary, "mcp tool call");
-        let out = if result.ok {
-            CallToolResult::structured(result.value)
-        } else {
-            // Text only: `structuredContent` must match the tool's output schema (clients check it
-            // even on errors), and an error is not an output.
-            CallToolResult::error(vec![ContentBlock::text(result.value.to_string())])
+        let out = match result {
+            Ok(output) => {
+                tracing::info!(tool = %req.name, ok = true, summary = %output.summary, "mcp tool call");
+                CallToolResult::structured(output.value)
+            }
+            Err(e) => {
+                tracing::info!(tool = %req.name, ok = false, summary = %tools::error_summary(&e), "mcp tool call");
+                // Text only: `structuredContent` must match the tool's output schema (clients
+                // check it even on errors), and an error is not an output.
+                CallToolResult::error(vec![ContentBlock::text(tools::error_json(&e).to_string())])
+            }
         };
         Ok(out.into())
     }

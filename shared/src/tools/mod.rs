@@ -5,8 +5,8 @@
 //! chat orchestrator hands them to the model; workflow steps call them by name.
 //!
 //! Every failure — bad arguments, a role that may not write, Airtable refusing — comes back as
-//! a [`ToolResult`] with `ok: false` and a problem body with a hint, never as a crash, so a model
-//! can read it and correct itself.
+//! an [`ApiError`], never as a crash; each caller renders it at its own edge ([`error_json`]
+//! with a hint, so a model can read it and correct itself).
 
 pub mod analysis;
 mod read;
@@ -70,11 +70,10 @@ pub struct ToolSpec {
     pub output_schema: Map<String, Value>,
 }
 
-/// What a call produced: on success the tool's output, on failure a problem body (`code`,
-/// `detail`, `airtableType`, `errors`, `hint`, `retryAfter`).
+/// What a successful call produced.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ToolResult {
-    pub ok: bool,
+pub struct Output {
+    /// The tool's output (its output schema's shape).
     pub value: Value,
     /// One line for logs, chat transcripts and execution histories.
     pub summary: String,
@@ -392,8 +391,16 @@ fn hint(code: &str, airtable_type: Option<&str>) -> &'static str {
     }
 }
 
-/// Runs a tool by name as the caller. Never fails: every problem becomes an `ok: false` result.
-pub async fn call(toolbox: &Toolbox, identity: &Identity, name: &str, args: Value) -> ToolResult {
+/// Runs a tool by name as the caller: its output, or the error as any handler's (bad arguments,
+/// a role that may not write, Airtable refusing). Each edge turns the error into its own JSON:
+/// [`error_json`] is what a model reads (MCP, chat), and the workflow steps decide from the
+/// error itself whether a retry may help.
+pub async fn call(
+    toolbox: &Toolbox,
+    identity: &Identity,
+    name: &str,
+    args: Value,
+) -> Result<Output, ApiError> {
     call_with_progress(toolbox, identity, name, args, Progress::none()).await
 }
 
@@ -405,7 +412,7 @@ pub async fn call_with_progress(
     name: &str,
     args: Value,
     progress: Progress,
-) -> ToolResult {
+) -> Result<Output, ApiError> {
     let outcome = match dispatch(toolbox, identity, name, args, progress).await {
         Some(outcome) => outcome,
         None => Err(ApiError::bad_request(
@@ -417,35 +424,35 @@ pub async fn call_with_progress(
     if spec(name).is_some() {
         crate::telemetry::record::tool_call(name, outcome.is_ok());
     }
-    match outcome {
-        Ok((value, summary)) => ToolResult {
-            ok: true,
-            value,
-            summary,
-        },
-        Err(e) => {
-            let (problem, _) = e.to_problem();
-            let summary = format!(
-                "{}: {}",
-                problem.code,
-                problem.detail.as_deref().unwrap_or("")
-            );
-            let mut value =
-                serde_json::to_value(&problem).unwrap_or_else(|_| json!({"code": problem.code}));
-            value["hint"] = json!(hint(&problem.code, problem.airtable_type.as_deref()));
-            if let Some(secs) = e.retry_after() {
-                value["retryAfter"] = json!(secs);
-            }
-            if !matches!(e, ApiError::Validation(_) | ApiError::Forbidden(_)) {
-                tracing::info!(tool = name, code = %problem.code, "tool call failed");
-            }
-            ToolResult {
-                ok: false,
-                value: json!({ "error": value }),
-                summary,
-            }
-        }
+    if let Err(e) = &outcome
+        && !matches!(e, ApiError::Validation(_) | ApiError::Forbidden(_))
+    {
+        tracing::info!(tool = name, code = e.code(), "tool call failed");
     }
+    outcome.map(|(value, summary)| Output { value, summary })
+}
+
+/// A failed call as a model reads it: `{"error": {code, detail, airtableType?, errors?, hint,
+/// retryAfter?}}`.
+pub fn error_json(e: &ApiError) -> Value {
+    let (problem, _) = e.to_problem();
+    let mut value =
+        serde_json::to_value(&problem).unwrap_or_else(|_| json!({"code": problem.code}));
+    value["hint"] = json!(hint(&problem.code, problem.airtable_type.as_deref()));
+    if let Some(secs) = e.retry_after() {
+        value["retryAfter"] = json!(secs);
+    }
+    json!({ "error": value })
+}
+
+/// A failed call in one line (`code: detail`), for logs, transcripts and run histories.
+pub fn error_summary(e: &ApiError) -> String {
+    let (problem, _) = e.to_problem();
+    format!(
+        "{}: {}",
+        problem.code,
+        problem.detail.as_deref().unwrap_or("")
+    )
 }
 
 /// Keeps the named fields of each record (all when `fields` is empty).

@@ -16,13 +16,13 @@ pub mod llm;
 pub mod queue;
 pub mod saga;
 pub mod sealed;
+pub mod spend;
 pub mod store;
 pub mod telemetry;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod time;
 pub mod tools;
-pub mod usage;
 pub mod workflows;
 
 pub use error::{ApiError, FieldError};

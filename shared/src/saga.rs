@@ -297,7 +297,7 @@ pub async fn check_bases(
     if bases.is_empty() {
         return Ok(());
     }
-    let session = airtable.session(tenant).await?;
+    let session = airtable.for_tenant(tenant).await?;
     for base in bases {
         session.check_base(base).await?;
     }

@@ -50,7 +50,7 @@ pub async fn bases(
     identity: Identity,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let session = state.airtable.session(&identity.tenant).await?;
+    let session = state.airtable.for_tenant(&identity.tenant).await?;
     let (bases, cache) = session.cached_bases(bypass_cache(&headers)).await?;
     Ok((cache_header(cache), Json(json!({ "bases": bases }))).into_response())
 }
@@ -71,7 +71,7 @@ pub async fn tables(
     ApiQuery(q): ApiQuery<BaseQuery>,
 ) -> Result<Response, ApiError> {
     let base = BaseId::parse(&q.base_id).map_err(|m| ApiError::invalid("baseId", m))?;
-    let session = state.airtable.session(&identity.tenant).await?;
+    let session = state.airtable.for_tenant(&identity.tenant).await?;
     let (schema, cache) = session
         .cached_schema(base.as_str(), bypass_cache(&headers))
         .await?;
@@ -101,7 +101,7 @@ pub async fn create_table(
         .map_err(|e| errors.extend(e))
         .ok();
     let (base, body) = done(errors, base.zip(body))?;
-    let session = state.airtable.session(&identity.tenant).await?;
+    let session = state.airtable.for_tenant(&identity.tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(session.create_table(base.as_str(), &body).await?),
@@ -140,7 +140,7 @@ pub async fn create_field(
     };
     let body = field.definition("", &mut errors);
     let (base, table) = done(errors, base.zip(table))?;
-    let session = state.airtable.session(&identity.tenant).await?;
+    let session = state.airtable.for_tenant(&identity.tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(
@@ -185,7 +185,7 @@ pub async fn update_field(
     if let Some(d) = req.description {
         body["description"] = json!(d);
     }
-    let session = state.airtable.session(&identity.tenant).await?;
+    let session = state.airtable.for_tenant(&identity.tenant).await?;
     Ok(Json(
         session
             .update_field(base.as_str(), table.as_str(), field.as_str(), &body)
@@ -261,7 +261,7 @@ pub async fn list_records(
         None => None,
     };
     let (base, table) = done(errors, base.zip(table))?;
-    let session = state.airtable.session(&identity.tenant).await?;
+    let session = state.airtable.for_tenant(&identity.tenant).await?;
     let search = match p.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         Some(q) => {
             let fields: Vec<String> = match p.search_fields.as_deref() {
@@ -358,7 +358,7 @@ pub async fn get_record(
     ApiQuery(p): ApiQuery<RecordParams>,
 ) -> Result<Response, ApiError> {
     let (base, table, rec) = record_target(&p, &record)?;
-    let session = state.airtable.session(&identity.tenant).await?;
+    let session = state.airtable.for_tenant(&identity.tenant).await?;
     let (v, cache) = session
         .cached_record(
             base.as_str(),
@@ -434,7 +434,7 @@ pub async fn create_records(
     let (base, table) = done(errors, base.zip(table))?;
     let fingerprint = idempotency::fingerprint(&["POST /records", &String::from_utf8_lossy(&body)]);
     idempotency::run(&state.store, &identity, &headers, fingerprint, || async {
-        let session = state.airtable.session(&identity.tenant).await?;
+        let session = state.airtable.for_tenant(&identity.tenant).await?;
         match &req.upsert {
             Some(u) => {
                 let out = session.upsert_records(base.as_str(), table.as_str(), fields, &u.fields_to_merge_on, req.typecast).await?;
@@ -497,7 +497,7 @@ async fn update_many(
         &String::from_utf8_lossy(&body),
     ]);
     idempotency::run(&state.store, &identity, &headers, fingerprint, || async {
-        let session = state.airtable.session(&identity.tenant).await?;
+        let session = state.airtable.for_tenant(&identity.tenant).await?;
         let out = session
             .update_records(
                 base.as_str(),
@@ -574,7 +574,7 @@ pub async fn update_record(
         &String::from_utf8_lossy(&body),
     ]);
     idempotency::run(&state.store, &identity, &headers, fingerprint, || async {
-        let session = state.airtable.session(&identity.tenant).await?;
+        let session = state.airtable.for_tenant(&identity.tenant).await?;
         let out = session
             .update_records(
                 base.as_str(),
@@ -614,7 +614,7 @@ pub async fn delete_record(
             rec.as_str(),
         ]),
         || async {
-            let session = state.airtable.session(&identity.tenant).await?;
+            let session = state.airtable.for_tenant(&identity.tenant).await?;
             session
                 .delete_records(base.as_str(), table.as_str(), vec![rec.as_str().to_owned()])
                 .await?;
@@ -666,7 +666,7 @@ pub async fn delete_records(
             &ids.join(","),
         ]),
         || async {
-            let session = state.airtable.session(&identity.tenant).await?;
+            let session = state.airtable.for_tenant(&identity.tenant).await?;
             let deleted = session
                 .delete_records(base.as_str(), table.as_str(), ids)
                 .await?;

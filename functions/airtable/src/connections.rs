@@ -77,7 +77,9 @@ pub async fn connect(
         ));
     }
     let token = SecretString::from(token.to_owned());
-    let session = state.airtable.session_with(&identity.tenant, token.clone());
+    let session = state
+        .airtable
+        .for_tenant_with(&identity.tenant, token.clone());
     let bases = match session.list_bases().await {
         Ok(b) => b,
         Err(AirtableError::Upstream {

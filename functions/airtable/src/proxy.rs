@@ -153,7 +153,7 @@ async fn forward(
             "Your role in this workspace can only read",
         );
     }
-    let session = match state.airtable.session(&identity.tenant).await {
+    let session = match state.airtable.for_tenant(&identity.tenant).await {
         Ok(s) => s,
         Err(e) => return from_error(e),
     };

@@ -86,7 +86,7 @@ impl LlmFigures {
             calls: get(c, &format!("{prefix}calls")),
             input_tokens: get(c, &format!("{prefix}inputTokens")),
             output_tokens: get(c, &format!("{prefix}outputTokens")),
-            cost_usd: shared::usage::usd(get(c, &format!("{prefix}costMicros"))),
+            cost_usd: shared::spend::usd(get(c, &format!("{prefix}costMicros"))),
         }
     }
 }

@@ -419,7 +419,7 @@ pub struct CostReport {
     pub users: Vec<LlmBreakdown>,
     /// This month's budgets and spend (what the chat enforces).
     #[schema(value_type = Object)]
-    pub budget: shared::usage::BudgetStatus,
+    pub budget: shared::spend::BudgetStatus,
 }
 
 /// `GET /api/v1/analytics/costs` — LLM cost per day, model and user, against the budgets.
@@ -461,7 +461,7 @@ pub async fn costs(
         }],
     };
     let (_, budget, _, _) =
-        shared::usage::status(&state.store, &identity.tenant, identity.user_id()).await?;
+        shared::spend::status(&state.store, &identity.tenant, identity.user_id()).await?;
     Ok(Json(CostReport {
         from: rfc3339(from),
         to: rfc3339(to),
@@ -520,7 +520,7 @@ pub struct Dashboard {
     pub top_tools: Vec<ToolCount>,
     pub hours: Vec<DashboardHour>,
     #[schema(value_type = Object)]
-    pub budget: shared::usage::BudgetStatus,
+    pub budget: shared::spend::BudgetStatus,
 }
 
 /// `GET /api/v1/analytics/dashboard` — the last 24 hours, hour by hour.
@@ -560,7 +560,7 @@ pub async fn dashboard(
     top_tools.truncate(10);
     let lookups = totals.airtable.cache_hits + totals.airtable.cache_misses;
     let (_, budget, _, _) =
-        shared::usage::status(&state.store, &identity.tenant, identity.user_id()).await?;
+        shared::spend::status(&state.store, &identity.tenant, identity.user_id()).await?;
     Ok(Json(Dashboard {
         from: rfc3339(from),
         to: rfc3339(to),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use shared::auth::Identity;
 use shared::llm::{self, LlmError, Message, Request, Usage};
-use shared::usage;
+use shared::spend;
 use shared::workflows::definition::{Condition, Op};
 
 use crate::Worker;
@@ -250,7 +250,7 @@ impl Worker {
             },
         );
         let user = identity.user_id();
-        let (reservation, _) = usage::reserve(&self.toolbox.store, &identity.tenant, user, worst)
+        let (reservation, _) = spend::reserve(&self.toolbox.store, &identity.tenant, user, worst)
             .await
             .map_err(|e| {
                 let transient = e.status().is_server_error();
@@ -270,7 +270,7 @@ impl Worker {
         let response = match outcome {
             Ok(Ok(r)) => r,
             failed => {
-                if let Err(e) = usage::settle(&self.toolbox.store, reservation, None).await {
+                if let Err(e) = spend::settle(&self.toolbox.store, reservation, None).await {
                     tracing::error!(error = %e, "could not release a budget reservation");
                 }
                 return Err(match failed {
@@ -302,7 +302,7 @@ impl Worker {
             };
         }
         let cost = self.prices.cost_micros(provider.model(), used);
-        if let Err(e) = usage::settle(
+        if let Err(e) = spend::settle(
             &self.toolbox.store,
             reservation,
             Some((provider.model(), used, cost)),
@@ -311,14 +311,14 @@ impl Worker {
         {
             tracing::error!(error = %e, "could not record the cost of a workflow's model call");
         }
-        if let Err(e) = usage::alerts_after_spend(&self.toolbox.store, &identity.tenant, user).await
+        if let Err(e) = spend::alerts_after_spend(&self.toolbox.store, &identity.tenant, user).await
         {
             tracing::warn!(error = %e, "could not check budget alerts");
         }
         Ok(json!({
             "text": text, "model": provider.model(),
             "usage": {"inputTokens": used.input_tokens, "outputTokens": used.output_tokens},
-            "costUsd": usage::usd(cost), "latencyMs": started.elapsed().as_millis() as u64,
+            "costUsd": spend::usd(cost), "latencyMs": started.elapsed().as_millis() as u64,
         }))
     }
 }

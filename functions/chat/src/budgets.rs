@@ -9,8 +9,8 @@ use shared::FieldError;
 use shared::auth::{Identity, Role};
 use shared::error::ApiError;
 use shared::http::ApiJson;
+use shared::spend::{self, Budgets};
 use shared::store::{Store, keys};
-use shared::usage::{self, Budgets};
 
 use crate::AppState;
 
@@ -64,7 +64,7 @@ pub struct BudgetsView {
     pub alerts: Vec<AlertView>,
 }
 
-fn standing(s: &usage::Standing) -> StandingView {
+fn standing(s: &spend::Standing) -> StandingView {
     StandingView {
         limit_usd: s.limit_usd,
         spent_usd: s.spent_usd,
@@ -74,7 +74,7 @@ fn standing(s: &usage::Standing) -> StandingView {
 
 async fn view(state: &AppState, identity: &Identity) -> Result<BudgetsView, ApiError> {
     let (budgets, status, _, _) =
-        usage::status(&state.store, &identity.tenant, identity.user_id()).await?;
+        spend::status(&state.store, &identity.tenant, identity.user_id()).await?;
     let mut alerts: Vec<Value> = state
         .store
         .query_prefix(&keys::budget_alerts_of(

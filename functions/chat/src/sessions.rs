@@ -12,8 +12,8 @@ use shared::auth::Identity;
 use shared::error::ApiError;
 use shared::ids::{BaseId, ChatId};
 use shared::llm::{Block, Message, Speaker};
+use shared::spend::usd;
 use shared::store::{Store, StoreError, keys, n, s};
-use shared::usage::usd;
 
 use crate::AppState;
 use crate::turn::TurnUsage;

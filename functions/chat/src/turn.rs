@@ -14,8 +14,8 @@ use shared::auth::{Identity, Role};
 use shared::error::ApiError;
 use shared::ids::{BaseId, ChatId};
 use shared::llm::{self, Block, LlmError, Message, Provider, Request, Speaker, ToolDef, Usage};
+use shared::spend::{self, BudgetStatus};
 use shared::tools;
-use shared::usage::{self, BudgetStatus};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::AppState;
@@ -201,7 +201,7 @@ pub async fn prepare(
             output_tokens: first.max_tokens.into(),
         },
     );
-    usage::check(&state.store, &identity.tenant, identity.user_id(), worst).await?;
+    spend::check(&state.store, &identity.tenant, identity.user_id(), worst).await?;
     Ok(Prepared {
         identity: identity.clone(),
         provider,
@@ -385,7 +385,7 @@ pub async fn run(
                 output_tokens: settings.max_tokens.into(),
             },
         );
-        let reservation = match usage::reserve(&state.store, tenant, user, worst).await {
+        let reservation = match spend::reserve(&state.store, tenant, user, worst).await {
             Ok((reservation, status)) => {
                 budget = Some(status);
                 reservation
@@ -409,7 +409,7 @@ pub async fn run(
         let mut response = match outcome {
             Ok(r) => r,
             Err(e) => {
-                if let Err(se) = usage::settle(&state.store, reservation, None).await {
+                if let Err(se) = spend::settle(&state.store, reservation, None).await {
                     tracing::error!(error = %se, "could not release a budget reservation");
                 }
                 if iteration == 0 {
@@ -434,7 +434,7 @@ pub async fn run(
         let cost = settings
             .prices
             .cost_micros(provider.model(), response.usage);
-        if let Err(e) = usage::settle(
+        if let Err(e) = spend::settle(
             &state.store,
             reservation,
             Some((provider.model(), response.usage, cost)),
@@ -570,7 +570,7 @@ pub async fn run(
             );
         }
     }
-    totals.cost_usd = usage::usd(cost_micros);
+    totals.cost_usd = spend::usd(cost_micros);
     send(events, Event::Usage(totals.clone()));
 
     if stopped.is_some() {
@@ -598,13 +598,13 @@ pub async fn run(
 
     let mut budget = match budget {
         Some(b) => b,
-        None => usage::status(&state.store, tenant, user).await?.1,
+        None => spend::status(&state.store, tenant, user).await?.1,
     };
     // Where the budget stands after this turn's spend, and any threshold crossed.
-    if let Ok((_, now, _, _)) = usage::status(&state.store, tenant, user).await {
+    if let Ok((_, now, _, _)) = spend::status(&state.store, tenant, user).await {
         budget = now;
     }
-    match usage::alerts_after_spend(&state.store, tenant, user).await {
+    match spend::alerts_after_spend(&state.store, tenant, user).await {
         Ok(alerts) => budget.alerts = alerts,
         Err(e) => tracing::error!(error = %e, "could not record budget alerts"),
     }

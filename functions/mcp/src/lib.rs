@@ -36,7 +36,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::Value;
 use shared::airtable::progress::{Report, Reporter};
-use shared::airtable::{AirtableError, Progress, Session};
+use shared::airtable::{AirtableError, Progress, TenantClient};
 use shared::auth::{Authenticator, Identity};
 use shared::aws::AwsClients;
 use shared::config::{Config, ConfigError};
@@ -160,8 +160,8 @@ fn forward_progress(
 
 impl McpServer {
     /// The caller's Airtable session, for resources and completions.
-    async fn session(&self, identity: &Identity) -> Result<Session<'_>, AirtableError> {
-        self.toolbox.airtable.session(&identity.tenant).await
+    async fn session(&self, identity: &Identity) -> Result<TenantClient<'_>, AirtableError> {
+        self.toolbox.airtable.for_tenant(&identity.tenant).await
     }
 }
 

@@ -7,7 +7,7 @@
 use rmcp::ErrorData;
 use rmcp::model::{CompletionInfo, Resource, ResourceContents, ResourceTemplate};
 use serde_json::{Value, json};
-use shared::airtable::{AirtableError, Session};
+use shared::airtable::{AirtableError, TenantClient};
 use shared::error::ApiError;
 use shared::ids::BaseId;
 
@@ -55,7 +55,7 @@ pub fn templates() -> Vec<ResourceTemplate> {
 }
 
 /// One schema resource per base the workspace's token can see.
-pub async fn list(session: &Session<'_>) -> Result<Vec<Resource>, AirtableError> {
+pub async fn list(session: &TenantClient<'_>) -> Result<Vec<Resource>, AirtableError> {
     let (bases, _) = session.cached_bases(false).await?;
     Ok(bases
         .as_array()
@@ -76,7 +76,7 @@ pub async fn list(session: &Session<'_>) -> Result<Vec<Resource>, AirtableError>
 }
 
 /// A base's schema, from the cache (read from Airtable on a miss).
-pub async fn read(session: &Session<'_>, uri: &str) -> Result<ResourceContents, ErrorData> {
+pub async fn read(session: &TenantClient<'_>, uri: &str) -> Result<ResourceContents, ErrorData> {
     let Some(base) = parse_schema_uri(uri) else {
         return Err(ErrorData::resource_not_found(
             format!(
@@ -162,7 +162,7 @@ fn nothing() -> CompletionInfo {
 /// workspace's token does not list. Reads only cached lists (the bases, the names of a base's
 /// tables and fields), so typing costs no Airtable request once they are cached.
 pub async fn complete(
-    session: &Session<'_>,
+    session: &TenantClient<'_>,
     kind: Completes,
     typed: &str,
     base: Option<&str>,

@@ -17,7 +17,7 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::airtable::{Airtable, AirtableError, Session};
+use shared::airtable::{Airtable, AirtableError, TenantClient};
 use shared::aws::AwsClients;
 use shared::config::Config;
 use shared::ids::{SagaId, TenantId};
@@ -100,7 +100,7 @@ pub(crate) struct Ctx<'a> {
     pub worker: &'a Worker,
     pub tenant: &'a TenantId,
     pub saga: &'a Saga,
-    pub session: Session<'a>,
+    pub airtable: TenantClient<'a>,
     pub data_key: keys::Key,
 }
 
@@ -559,7 +559,7 @@ impl Worker {
             .get(index)
             .map(|s| s.status)
             .unwrap_or(StepStatus::Pending);
-        let session = match self.airtable.session(&m.tenant_id).await {
+        let session = match self.airtable.for_tenant(&m.tenant_id).await {
             Ok(s) => s,
             Err(AirtableError::Store(e)) => return Err(e.into()),
             Err(e) => {
@@ -587,7 +587,7 @@ impl Worker {
             worker: self,
             tenant: &m.tenant_id,
             saga: &saga,
-            session,
+            airtable: session,
             data_key: keys::saga_data(&m.tenant_id, &saga.id, &m.step),
         };
         let now = || json!(shared::time::now_rfc3339());

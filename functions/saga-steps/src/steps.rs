@@ -159,7 +159,7 @@ async fn import_prepare(ctx: &Ctx<'_>) -> Result<Value, StepError> {
             let body = json!({"name": name, "fields": fields.iter().map(|(_, field, kind)| field_def(field, kind)).collect::<Vec<_>>()});
             let t = ctx
                 .airtable("creating the table", || {
-                    ctx.session.create_table(base, &body)
+                    ctx.airtable.create_table(base, &body)
                 })
                 .await?;
             let created = json!({"id": t["id"], "name": t["name"]});
@@ -173,7 +173,7 @@ async fn import_prepare(ctx: &Ctx<'_>) -> Result<Value, StepError> {
         let table = input_str(ctx, "table")?;
         let t = ctx
             .airtable("reading the table", || {
-                ctx.session.fresh_table_schema(base, table)
+                ctx.airtable.fresh_table_schema(base, table)
             })
             .await?;
         let mut created_fields = strings(&data["createdFields"]);
@@ -182,7 +182,7 @@ async fn import_prepare(ctx: &Ctx<'_>) -> Result<Value, StepError> {
                 let table_id = t["id"].as_str().unwrap_or(table);
                 let def = field_def(field, kind);
                 ctx.airtable("creating a field", || {
-                    ctx.session.create_field(base, table_id, &def)
+                    ctx.airtable.create_field(base, table_id, &def)
                 })
                 .await?;
                 created_fields.push(field.clone());
@@ -214,7 +214,7 @@ async fn import_unprepare(ctx: &Ctx<'_>) -> Result<String, StepError> {
         );
         let body = json!({"name": name});
         ctx.airtable("renaming the created table", || {
-            ctx.session.update_table(base, id, &body)
+            ctx.airtable.update_table(base, id, &body)
         })
         .await?;
         done.push(format!("table {id} renamed to {name:?}"));
@@ -294,7 +294,7 @@ async fn import_write(ctx: &Ctx<'_>) -> Result<Value, StepError> {
             .airtable(
                 &format!("writing rows {}–{}", written + 1, written + chunk.len()),
                 || {
-                    ctx.session
+                    ctx.airtable
                         .create_records(base, &table, records.clone(), typecast)
                 },
             )
@@ -360,7 +360,7 @@ async fn delete_created_then_restore(ctx: &Ctx<'_>) -> Result<String, StepError>
             .map(|u| json!({"id": u["id"], "fields": u["before"]}))
             .collect();
         ctx.airtable("restoring updated records", || {
-            ctx.session
+            ctx.airtable
                 .update_records(&base, &table, records.clone(), false, true)
         })
         .await?;
@@ -372,7 +372,7 @@ async fn delete_created_then_restore(ctx: &Ctx<'_>) -> Result<String, StepError>
     // A chunk being deleted when the step failed: recreate those of its records that are gone.
     for d in data["deleting"].as_array().into_iter().flatten() {
         let id = d["id"].as_str().unwrap_or_default();
-        if ctx.session.get_record(&base, &table, id).await.is_err() {
+        if ctx.airtable.get_record(&base, &table, id).await.is_err() {
             deleted.push(d.clone());
         }
     }
@@ -380,7 +380,7 @@ async fn delete_created_then_restore(ctx: &Ctx<'_>) -> Result<String, StepError>
     for (i, chunk) in deleted.chunks(MAX_BATCH).enumerate().skip(done / MAX_BATCH) {
         let fields: Vec<Value> = chunk.iter().map(|d| d["fields"].clone()).collect();
         ctx.airtable("recreating deleted records", || {
-            ctx.session
+            ctx.airtable
                 .create_records(&base, &table, fields.clone(), true)
         })
         .await?;
@@ -420,12 +420,12 @@ async fn delete_ids(
         matches!(e, shared::airtable::AirtableError::Upstream { status: 404 | 422, kind, .. }
             if matches!(kind.as_str(), "NOT_FOUND" | "ROW_DOES_NOT_EXIST" | "MODEL_ID_NOT_FOUND"))
     };
-    match ctx.session.delete_records(base, table, ids.to_vec()).await {
+    match ctx.airtable.delete_records(base, table, ids.to_vec()).await {
         Ok(_) => Ok(()),
         Err(e) if gone(&e) => {
             for id in ids {
                 match ctx
-                    .session
+                    .airtable
                     .delete_records(base, table, vec![id.clone()])
                     .await
                 {
@@ -433,7 +433,7 @@ async fn delete_ids(
                     Err(e) if gone(&e) => {}
                     Err(_) => ctx
                         .airtable("deleting a created record", || {
-                            ctx.session.delete_records(base, table, vec![id.clone()])
+                            ctx.airtable.delete_records(base, table, vec![id.clone()])
                         })
                         .await
                         .map(|_| ())?,
@@ -446,7 +446,7 @@ async fn delete_ids(
             | shared::airtable::AirtableError::Unavailable(_),
         ) => ctx
             .airtable("deleting created records", || {
-                ctx.session.delete_records(base, table, ids.to_vec())
+                ctx.airtable.delete_records(base, table, ids.to_vec())
             })
             .await
             .map(|_| ()),
@@ -485,7 +485,7 @@ async fn bulk_snapshot(ctx: &Ctx<'_>) -> Result<Value, StepError> {
     };
     let records = ctx
         .airtable("reading the records", || {
-            ctx.session.list_all(base, table, &query)
+            ctx.airtable.list_all(base, table, &query)
         })
         .await?;
     if records.len() > MAX_BULK {
@@ -539,7 +539,7 @@ async fn bulk_update(ctx: &Ctx<'_>) -> Result<Value, StepError> {
             .map(|s| json!({"id": s["id"], "fields": fields}))
             .collect();
         ctx.airtable("updating records", || {
-            ctx.session
+            ctx.airtable
                 .update_records(base, table, records.clone(), false, typecast)
         })
         .await?;
@@ -572,7 +572,7 @@ async fn bulk_restore(ctx: &Ctx<'_>) -> Result<String, StepError> {
             .map(|s| json!({"id": s["id"], "fields": s["before"]}))
             .collect();
         ctx.airtable("restoring the snapshot", || {
-            ctx.session
+            ctx.airtable
                 .update_records(base, table, records.clone(), false, true)
         })
         .await?;
@@ -590,13 +590,13 @@ async fn sync_plan(ctx: &Ctx<'_>) -> Result<Value, StepError> {
     let target_base = i["targetBaseId"].as_str().unwrap_or(source_base);
     let source = ctx
         .airtable("reading the source schema", || {
-            ctx.session
+            ctx.airtable
                 .fresh_table_schema(source_base, i["sourceTable"].as_str().unwrap_or(""))
         })
         .await?;
     let target = ctx
         .airtable("reading the target schema", || {
-            ctx.session
+            ctx.airtable
                 .fresh_table_schema(target_base, i["targetTable"].as_str().unwrap_or(""))
         })
         .await?;
@@ -634,7 +634,7 @@ async fn sync_plan(ctx: &Ctx<'_>) -> Result<Value, StepError> {
     );
     let source_records = ctx
         .airtable("reading the source", || {
-            ctx.session.list_all(source_base, sid, &query)
+            ctx.airtable.list_all(source_base, sid, &query)
         })
         .await?;
     let all = ListQuery {
@@ -644,7 +644,7 @@ async fn sync_plan(ctx: &Ctx<'_>) -> Result<Value, StepError> {
     // Whole target records: a deleted one is recreated with every value it had.
     let target_records = ctx
         .airtable("reading the target", || {
-            ctx.session.list_all(target_base, tid, &all)
+            ctx.airtable.list_all(target_base, tid, &all)
         })
         .await?;
     let plan = sync::plan(
@@ -723,7 +723,7 @@ async fn sync_apply(ctx: &Ctx<'_>) -> Result<Value, StepError> {
         let fields: Vec<Value> = chunk.iter().cloned().map(Value::Object).collect();
         let out = ctx
             .airtable("creating records", || {
-                ctx.session
+                ctx.airtable
                     .create_records(&base, &table, fields.clone(), typecast)
             })
             .await?;
@@ -750,7 +750,7 @@ async fn sync_apply(ctx: &Ctx<'_>) -> Result<Value, StepError> {
             ctx.set("updated", &json!(updated)).await?;
         }
         ctx.airtable("updating records", || {
-            ctx.session
+            ctx.airtable
                 .update_records(&base, &table, records.clone(), false, typecast)
         })
         .await?;

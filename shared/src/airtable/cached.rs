@@ -98,7 +98,7 @@ impl CacheKey<'_> {
     }
 }
 
-impl Session<'_> {
+impl TenantClient<'_> {
     // ---------- cache ----------
 
     /// The id of a table given by id or name (via the cached schema), for cache versions.

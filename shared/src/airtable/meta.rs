@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl Session<'_> {
+impl TenantClient<'_> {
     /// Only bases the tenant's token can see are paced (and sent to): a tenant naming somebody
     /// else's base id must not spend that base's send slots. A base missing from the cached list
     /// is looked up once more before it is refused (it may be new).

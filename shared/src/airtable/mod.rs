@@ -84,15 +84,15 @@ impl Airtable {
     }
 
     /// A session acting for a tenant with its stored token.
-    pub async fn session(&self, tenant: &TenantId) -> Result<Session<'_>, AirtableError> {
+    pub async fn for_tenant(&self, tenant: &TenantId) -> Result<TenantClient<'_>, AirtableError> {
         let token = self.credentials.token(tenant).await?;
-        Ok(self.session_with(tenant, token))
+        Ok(self.for_tenant_with(tenant, token))
     }
 
     /// A session with a token that is not stored (yet): to check it before saving.
-    pub fn session_with(&self, tenant: &TenantId, token: SecretString) -> Session<'_> {
+    pub fn for_tenant_with(&self, tenant: &TenantId, token: SecretString) -> TenantClient<'_> {
         let token_hash = crate::auth::hash_secret(token.expose_secret())[..32].to_owned();
-        Session {
+        TenantClient {
             at: self,
             tenant: tenant.clone(),
             token,
@@ -103,8 +103,9 @@ impl Airtable {
     }
 }
 
-/// A tenant's view of Airtable. Every method goes through pacing, retries and error mapping.
-pub struct Session<'a> {
+/// The client acting for one tenant, with its token (not a login session: the name says which
+/// "session" it is not). Every method goes through pacing, retries and error mapping.
+pub struct TenantClient<'a> {
     at: &'a Airtable,
     tenant: TenantId,
     token: SecretString,
@@ -117,7 +118,7 @@ pub struct Session<'a> {
     progress: Progress,
 }
 
-impl Session<'_> {
+impl TenantClient<'_> {
     pub fn tenant(&self) -> &TenantId {
         &self.tenant
     }

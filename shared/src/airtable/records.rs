@@ -10,7 +10,7 @@ pub struct Upserted {
     pub updated: Vec<String>,
 }
 
-impl Session<'_> {
+impl TenantClient<'_> {
     // ---------- records ----------
 
     /// One page; switches to `POST …/listRecords` when the GET URL would be too long.

@@ -37,7 +37,7 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(base.min(3_000) + rand::rng().random_range(0..200))
 }
 
-impl Session<'_> {
+impl TenantClient<'_> {
     pub(super) fn url(&self, segments: &[&str]) -> Result<reqwest::Url, AirtableError> {
         let mut url = reqwest::Url::parse(&self.at.api_url)
             .map_err(|e| AirtableError::Unavailable(format!("bad AIRTABLE_API_URL: {e}")))?;

@@ -169,7 +169,7 @@ pub fn llm_call(model: &str, input_tokens: u64, output_tokens: u64, cost_micros:
             &dims,
             "LlmCostUsd",
             Unit::None,
-            crate::usage::usd(cost_micros),
+            crate::spend::usd(cost_micros),
         );
         let figures = [
             ("calls", 1),

@@ -348,7 +348,7 @@ impl Tool for AnalyzeTableData {
             max_records: Some(max + 1),
             ..Default::default()
         };
-        let (mut records, _) = ctx.session.cached_all(base, table, &query, false).await?;
+        let (mut records, _) = ctx.airtable.cached_all(base, table, &query, false).await?;
         let truncated = records.len() > max;
         records.truncate(max);
         let (fields, insights) = profile(&records, &columns);
@@ -486,7 +486,7 @@ impl Tool for FindDuplicates {
             page_size: Some(MAX_PAGE_SIZE),
             ..Default::default()
         };
-        let (records, _) = ctx.session.cached_all(base, table, &query, false).await?;
+        let (records, _) = ctx.airtable.cached_all(base, table, &query, false).await?;
         let mut groups = duplicate_groups(&records, key, &shown);
         let group_count = groups.len();
         let duplicate_records = groups.iter().map(|g| g.count).sum();
@@ -638,7 +638,7 @@ impl Tool for ExportTableCsv {
             page_size: Some(MAX_PAGE_SIZE),
             ..Default::default()
         };
-        let (records, _) = ctx.session.cached_all(base, table, &query, false).await?;
+        let (records, _) = ctx.airtable.cached_all(base, table, &query, false).await?;
         let csv = to_csv(&records, &columns).map_err(ApiError::internal)?;
         let bytes = csv.len();
         let as_text = match args.delivery {

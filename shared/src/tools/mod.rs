@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use crate::airtable::{Airtable, Progress, Session};
+use crate::airtable::{Airtable, Progress, TenantClient};
 use crate::auth::{Identity, Role};
 use crate::error::{ApiError, FieldError};
 
@@ -118,7 +118,7 @@ impl Toolbox {
 /// What a handler gets: the caller, its Airtable session, and the toolbox.
 pub struct Ctx<'a> {
     pub identity: &'a Identity,
-    pub session: Session<'a>,
+    pub airtable: TenantClient<'a>,
     pub toolbox: &'a Toolbox,
 }
 
@@ -325,15 +325,15 @@ async fn run_one<T: Tool>(
         identity.require_writer()?;
     }
     let args: T::Args = parse_args(args)?;
-    let session = toolbox
+    let airtable = toolbox
         .airtable
-        .session(&identity.tenant)
+        .for_tenant(&identity.tenant)
         .await?
         .with_deadline(tokio::time::Instant::now() + TOOL_BUDGET)
         .with_progress(progress);
     let ctx = Ctx {
         identity,
-        session,
+        airtable,
         toolbox,
     };
     let out = T::run(&ctx, args).await?;
@@ -475,13 +475,13 @@ async fn table_with_fields(
     args: &[(&str, &[String])],
 ) -> Result<(Value, Vec<Vec<String>>), ApiError> {
     use crate::airtable::schema::find_field;
-    let mut t = ctx.session.table_schema(base, table).await?;
+    let mut t = ctx.airtable.table_schema(base, table).await?;
     let all_known = |t: &Value| {
         args.iter()
             .all(|(_, fields)| fields.iter().all(|f| find_field(t, f).is_some()))
     };
     if !all_known(&t) {
-        t = ctx.session.fresh_table_schema(base, table).await?;
+        t = ctx.airtable.fresh_table_schema(base, table).await?;
     }
     let mut errors = Vec::new();
     let mut names = Vec::new();

@@ -41,7 +41,7 @@ impl Tool for ListBases {
     type Output = Bases;
 
     async fn run(ctx: &Ctx<'_>, _: NoArgs) -> Result<Bases, ApiError> {
-        let (bases, _) = ctx.session.cached_bases(false).await?;
+        let (bases, _) = ctx.airtable.cached_bases(false).await?;
         Ok(Bases {
             bases: bases.as_array().cloned().unwrap_or_default(),
         })
@@ -156,7 +156,7 @@ impl Tool for ListTables {
 
     async fn run(ctx: &Ctx<'_>, args: ListTablesArgs) -> Result<Tables, ApiError> {
         let (schema, _) = ctx
-            .session
+            .airtable
             .cached_schema(args.base_id.as_str(), false)
             .await?;
         let tables = schema["tables"]
@@ -210,7 +210,7 @@ impl Tool for DescribeTable {
 
     async fn run(ctx: &Ctx<'_>, args: TableArgs) -> Result<TableDescription, ApiError> {
         let t = ctx
-            .session
+            .airtable
             .table_schema(args.base_id.as_str(), args.table.as_str())
             .await?;
         let fields: Vec<Value> = schema::fields(&t)
@@ -347,7 +347,7 @@ impl Tool for GetRecords {
                 page_size: Some(MAX_PAGE_SIZE),
                 ..query
             };
-            let (mut records, _) = ctx.session.cached_all(base, table, &query, false).await?;
+            let (mut records, _) = ctx.airtable.cached_all(base, table, &query, false).await?;
             let total = records.len();
             records.truncate(MAX_RETURNED);
             return Ok(RecordsPage {
@@ -359,7 +359,7 @@ impl Tool for GetRecords {
             });
         }
         let (page, _) = ctx
-            .session
+            .airtable
             .cached_page(base, table, &query, offset.as_deref(), false)
             .await?;
         let cursor = page.offset.as_deref().map(schema::encode_cursor);
@@ -418,7 +418,7 @@ impl Tool for GetRecord {
 
     async fn run(ctx: &Ctx<'_>, args: RecordArgs) -> Result<OneRecord, ApiError> {
         let (record, _) = ctx
-            .session
+            .airtable
             .cached_record(
                 args.base_id.as_str(),
                 args.table.as_str(),
@@ -503,7 +503,7 @@ impl Tool for SearchRecords {
             ..Default::default()
         };
         let (page, _) = ctx
-            .session
+            .airtable
             .cached_page(base, table, &query, None, false)
             .await?;
         Ok(SearchResult {

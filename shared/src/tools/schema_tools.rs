@@ -48,7 +48,7 @@ impl Tool for CreateTable {
         let body = schema::table_definition(&args.name, args.description.as_deref(), &args.fields)
             .map_err(ApiError::Validation)?;
         let t = ctx
-            .session
+            .airtable
             .create_table(args.base_id.as_str(), &body)
             .await?;
         let fields: Vec<Value> = schema::fields(&t).iter().map(compact_field).collect();
@@ -108,7 +108,7 @@ impl Tool for CreateField {
             return Err(ApiError::Validation(errors));
         }
         let f = ctx
-            .session
+            .airtable
             .create_field(args.base_id.as_str(), args.table.as_str(), &body)
             .await?;
         Ok(FieldOut {
@@ -222,7 +222,7 @@ impl Tool for CreateMetadataTable {
         }
         let base = args.base_id.as_str();
         // Fresh: the table list must include tables created a moment ago.
-        let (base_schema, _) = ctx.session.cached_schema(base, true).await?;
+        let (base_schema, _) = ctx.airtable.cached_schema(base, true).await?;
         let (table, created_table) = match schema::find_table(&base_schema, &name) {
             Some(existing) => {
                 if schema::find_field(existing, "Table ID").is_none() {
@@ -237,7 +237,7 @@ impl Tool for CreateMetadataTable {
             }
             None => {
                 let body = json!({"name": name, "description": "Every table of this base, written by create_metadata_table", "fields": metadata_fields()});
-                (ctx.session.create_table(base, &body).await?, true)
+                (ctx.airtable.create_table(base, &body).await?, true)
             }
         };
         let table_id = table["id"].as_str().unwrap_or_default().to_owned();
@@ -256,7 +256,7 @@ impl Tool for CreateMetadataTable {
         let upserted = if rows.is_empty() {
             Default::default()
         } else {
-            ctx.session
+            ctx.airtable
                 .upsert_records(base, &table_id, rows, &["Table ID".to_owned()], true)
                 .await?
         };
@@ -268,7 +268,7 @@ impl Tool for CreateMetadataTable {
                 page_size: Some(100),
                 ..Default::default()
             };
-            let existing = ctx.session.list_all(base, &table_id, &query).await?;
+            let existing = ctx.airtable.list_all(base, &table_id, &query).await?;
             let stale: Vec<String> = existing
                 .iter()
                 .filter(|r| {
@@ -280,7 +280,7 @@ impl Tool for CreateMetadataTable {
                 .collect();
             if !stale.is_empty() {
                 removed = ctx
-                    .session
+                    .airtable
                     .delete_records(base, &table_id, stale)
                     .await?
                     .len();

@@ -325,11 +325,11 @@ impl Tool for SyncTables {
             .unwrap_or(&args.source_base_id)
             .as_str();
         let source_schema = ctx
-            .session
+            .airtable
             .table_schema(source_base, args.source_table.as_str())
             .await?;
         let target_schema = ctx
-            .session
+            .airtable
             .table_schema(target_base, args.target_table.as_str())
             .await?;
         if source_base == target_base && source_schema["id"] == target_schema["id"] {
@@ -352,11 +352,11 @@ impl Tool for SyncTables {
         // A real run plans from fresh reads: a cached page could hide a record written a moment ago.
         let fresh = !args.dry_run;
         let (source, _) = ctx
-            .session
+            .airtable
             .cached_all(source_base, &source_table, &query, fresh)
             .await?;
         let (target, _) = ctx
-            .session
+            .airtable
             .cached_all(target_base, &target_table, &query, fresh)
             .await?;
         let plan = plan(&source, &target, &key_field, &fields, args.delete_missing);
@@ -397,7 +397,7 @@ impl Tool for SyncTables {
             // A cancelled call stops waiting, not the saga: it completes or undoes itself whole.
             while !saga.status.is_final()
                 && tokio::time::Instant::now() < until
-                && !ctx.session.progress().cancelled().await
+                && !ctx.airtable.progress().cancelled().await
             {
                 tokio::time::sleep(std::time::Duration::from_millis(300)).await;
                 if let Some(s) = crate::saga::load(&tb.store, tenant, &saga.id).await? {

@@ -61,7 +61,7 @@ impl Tool for CreateRecord {
 
     async fn run(ctx: &Ctx<'_>, args: CreateArgs) -> Result<RecordOut, ApiError> {
         let mut created = ctx
-            .session
+            .airtable
             .create_records(
                 args.base_id.as_str(),
                 args.table.as_str(),
@@ -113,7 +113,7 @@ impl Tool for BatchCreateRecords {
         non_empty(&args.records, "records")?;
         let fields = args.records.into_iter().map(Value::Object).collect();
         let created = ctx
-            .session
+            .airtable
             .create_records(
                 args.base_id.as_str(),
                 args.table.as_str(),
@@ -164,7 +164,7 @@ impl Tool for UpdateRecord {
     async fn run(ctx: &Ctx<'_>, args: UpdateArgs) -> Result<RecordOut, ApiError> {
         let record = json!({"id": args.record_id.as_str(), "fields": args.fields});
         let mut updated = ctx
-            .session
+            .airtable
             .update_records(
                 args.base_id.as_str(),
                 args.table.as_str(),
@@ -222,7 +222,7 @@ impl Tool for BatchUpdateRecords {
             .map(|r| json!({"id": r.id.as_str(), "fields": r.fields}))
             .collect();
         let updated = ctx
-            .session
+            .airtable
             .update_records(
                 args.base_id.as_str(),
                 args.table.as_str(),
@@ -294,7 +294,7 @@ impl Tool for UpsertRecords {
         }
         let fields = args.records.into_iter().map(Value::Object).collect();
         let out = ctx
-            .session
+            .airtable
             .upsert_records(
                 args.base_id.as_str(),
                 args.table.as_str(),
@@ -346,7 +346,7 @@ impl Tool for DeleteRecord {
 
     async fn run(ctx: &Ctx<'_>, args: DeleteArgs) -> Result<Deleted, ApiError> {
         let mut deleted = ctx
-            .session
+            .airtable
             .delete_records(
                 args.base_id.as_str(),
                 args.table.as_str(),
@@ -390,7 +390,7 @@ impl Tool for DeleteRecords {
             .map(|r| r.as_str().to_owned())
             .collect();
         let deleted = ctx
-            .session
+            .airtable
             .delete_records(args.base_id.as_str(), args.table.as_str(), ids)
             .await?;
         Ok(Written {

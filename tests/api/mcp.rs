@@ -53,7 +53,9 @@ impl Mcp {
     }
 
     /// Sends one JSON-RPC message; `name` is the tool (for the 2026 `Mcp-Name` header).
-    async fn post(&self, mut msg: Value, name: Option<&str>) -> (u16, Value) {
+    /// The request of one JSON-RPC message as a client of this era sends it: the headers, and in
+    /// the 2026 era the `_meta` envelope on requests and `Mcp-Method`/`Mcp-Name`.
+    fn request_for(&self, msg: &mut Value, name: Option<&str>) -> reqwest::RequestBuilder {
         let method = msg["method"].as_str().unwrap_or("").to_owned();
         let mut req = self
             .api
@@ -87,7 +89,12 @@ impl Mcp {
                     json!({"name": "tests", "version": "1"});
             }
         }
-        let res = req.json(&msg).send().await.unwrap();
+        req.json(msg)
+    }
+
+    async fn post(&self, mut msg: Value, name: Option<&str>) -> (u16, Value) {
+        let req = self.request_for(&mut msg, name);
+        let res = req.send().await.unwrap();
         let status = res.status().as_u16();
         let text = res.text().await.unwrap();
         (
@@ -112,29 +119,7 @@ impl Mcp {
         Fut: std::future::Future<Output = ()>,
     {
         let mut msg = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        let method = method.to_owned();
-        let mut req = self
-            .api
-            .http()
-            .post(self.api.url("/mcp"))
-            .bearer_auth(&self.token)
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", self.version);
-        if self.version == CURRENT {
-            req = req.header("mcp-method", &method);
-            if let Some(n) = name {
-                req = req.header("mcp-name", n);
-            }
-            let meta = msg["params"]
-                .as_object_mut()
-                .unwrap()
-                .entry("_meta")
-                .or_insert_with(|| json!({}));
-            meta["io.modelcontextprotocol/protocolVersion"] = json!(CURRENT);
-            meta["io.modelcontextprotocol/clientCapabilities"] = json!({});
-            meta["io.modelcontextprotocol/clientInfo"] = json!({"name": "tests", "version": "1"});
-        }
-        let mut res = req.json(&msg).send().await.unwrap();
+        let mut res = self.request_for(&mut msg, name).send().await.unwrap();
         assert_eq!(res.status(), 200);
         let sse = res.headers()["content-type"]
             .to_str()

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { check, expectRead, expectToolError, expectTools, expectWrite, harness, show } from './mcp_harness.mjs';
 
 const TIMEOUT_MS = 60_000;
 const CALL_TIMEOUT_MS = 30_000;
@@ -18,39 +19,23 @@ const PACKAGE = join(HERE, 'node_modules', '@modelcontextprotocol', 'inspector-c
 const CLI = join(PACKAGE, 'build', 'cli.js');
 const VERSION = JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8')).version;
 
-const KEY = process.env.API_KEY || '';
-const redact = (text) => (KEY ? String(text).split(KEY).join('***') : String(text));
-const show = (value) => redact(JSON.stringify(value) ?? String(value)).slice(0, 2000);
-
-let current = 'setup';
 let running = null; // the CLI's pid while one runs (it leads its own process group)
 
-function fail(section, message) {
-  console.error(redact(`FAILED [${section}]: ${message}`));
-  if (running) {
-    try {
-      process.kill(-running, 'SIGKILL');
-    } catch {
-      // already gone
+const { fail, need, section, done } = harness({
+  timeoutMs: TIMEOUT_MS,
+  onFail: () => {
+    if (running) {
+      try {
+        process.kill(-running, 'SIGKILL');
+      } catch {
+        // already gone
+      }
     }
-  }
-  process.exit(1);
-}
-
-function check(cond, what) {
-  if (!cond) throw new Error(what);
-}
-
-function need(name) {
-  const value = process.env[name];
-  if (!value) fail('setup', `${name} is not set`);
-  return value;
-}
-
-const watchdog = setTimeout(() => fail(current, `timed out after ${TIMEOUT_MS / 1000} s`), TIMEOUT_MS);
+  },
+});
 
 const URL_ = need('MCP_URL');
-need('API_KEY');
+const KEY = need('API_KEY');
 const BASE = need('BASE_ID');
 
 /**
@@ -105,50 +90,35 @@ function inspector(method, ...extra) {
   });
 }
 
-async function section(name, body) {
-  current = name;
-  try {
-    return await body();
-  } catch (err) {
-    fail(name, err && (err.stack || err.message) ? err.stack || err.message : String(err));
-  }
-}
-
 // --tool-arg key=value: index.js JSON-parses each value and keeps it a string when that fails, so
 // `fields={"Name":...}` is an object and `detail=ids` the string "ids".
 const arg = (key, value) => ['--tool-arg', `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`];
 
 async function tools() {
-  const result = await inspector('tools/list');
-  const names = (result.tools || []).map((t) => t.name);
-  check(names.length === 20 && names[0] === 'list_bases', `tools/list: ${show(names)}`);
+  expectTools((await inspector('tools/list')).tools || []);
 }
 
 async function read() {
-  const result = await inspector('tools/call', '--tool-name', 'list_tables', ...arg('base_id', BASE), ...arg('detail', 'ids'));
-  check(!result.isError, `list_tables: ${show(result)}`);
-  check(result.structuredContent && result.structuredContent.tables[0].name === 'People', `list_tables: ${show(result.structuredContent)}`);
+  expectRead(await inspector('tools/call', '--tool-name', 'list_tables', ...arg('base_id', BASE), ...arg('detail', 'ids')));
 }
 
 async function write() {
-  const result = await inspector(
-    'tools/call',
-    '--tool-name',
-    'create_record',
-    ...arg('base_id', BASE),
-    ...arg('table', 'People'),
-    ...arg('fields', { Name: 'Ada inspector', Age: 36 }),
+  expectWrite(
+    await inspector(
+      'tools/call',
+      '--tool-name',
+      'create_record',
+      ...arg('base_id', BASE),
+      ...arg('table', 'People'),
+      ...arg('fields', { Name: 'Ada inspector', Age: 36 }),
+    ),
   );
-  check(!result.isError, `create_record: ${show(result)}`);
-  const id = result.structuredContent && result.structuredContent.record && result.structuredContent.record.id;
-  check(typeof id === 'string' && id.startsWith('rec'), `create_record id: ${show(result.structuredContent)}`);
 }
 
 async function toolError() {
-  const result = await inspector('tools/call', '--tool-name', 'get_record', ...arg('base_id', BASE), ...arg('table', 'People'), ...arg('record_id', 'nope'));
-  check(result.isError === true, `get_record nope is not a tool error: ${show(result)}`);
-  const body = JSON.parse(result.content[0].text);
-  check(body.error && body.error.code === 'validation_failed', `get_record nope: ${show(body)}`);
+  expectToolError(
+    await inspector('tools/call', '--tool-name', 'get_record', ...arg('base_id', BASE), ...arg('table', 'People'), ...arg('record_id', 'nope')),
+  );
 }
 
 async function resources() {
@@ -183,9 +153,9 @@ async function main() {
   await section('tools/call error', toolError);
   await section('resources', resources);
   await section('prompts', prompts);
-  clearTimeout(watchdog);
+  done();
   console.log(`OK inspector-cli ${VERSION}`);
   process.exit(0);
 }
 
-main().catch((err) => fail(current, err && (err.stack || err.message) ? err.stack || err.message : String(err)));
+main().catch((err) => fail('main', err && (err.stack || err.message) ? err.stack || err.message : String(err)));

@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { check, expectRead, expectToolError, expectTools, expectWrite, harness, redact, show } from './mcp_harness.mjs';
 
 const TIMEOUT_MS = 60_000;
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -21,11 +22,6 @@ const PACKAGE = join(HERE, 'node_modules', 'mcp-remote');
 const PROXY = join(PACKAGE, 'dist', 'proxy.js');
 const VERSION = JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8')).version;
 
-const KEY = process.env.API_KEY || '';
-const redact = (text) => (KEY ? String(text).split(KEY).join('***') : String(text));
-const show = (value) => redact(JSON.stringify(value) ?? String(value)).slice(0, 2000);
-
-let current = 'setup';
 let stderr = '';
 let transport = null;
 let configDir = null;
@@ -44,37 +40,17 @@ function cleanup() {
   configDir = null;
 }
 
-function fail(section, message) {
-  console.error(redact(`FAILED [${section}]: ${message}`));
-  if (stderr) console.error(redact(`mcp-remote stderr:\n${stderr.slice(-8000)}`));
-  cleanup();
-  process.exit(1);
-}
-
-function check(cond, what) {
-  if (!cond) throw new Error(what);
-}
-
-function need(name) {
-  const value = process.env[name];
-  if (!value) fail('setup', `${name} is not set`);
-  return value;
-}
-
-const watchdog = setTimeout(() => fail(current, `timed out after ${TIMEOUT_MS / 1000} s`), TIMEOUT_MS);
+const { fail, need, section, done, currentSection } = harness({
+  timeoutMs: TIMEOUT_MS,
+  onFail: () => {
+    if (stderr) console.error(redact(`mcp-remote stderr:\n${stderr.slice(-8000)}`));
+    cleanup();
+  },
+});
 
 const URL_ = need('MCP_URL');
-need('API_KEY');
+const KEY = need('API_KEY');
 const BASE = need('BASE_ID');
-
-async function section(name, body) {
-  current = name;
-  try {
-    return await body();
-  } catch (err) {
-    fail(name, err && (err.stack || err.message) ? err.stack || err.message : String(err));
-  }
-}
 
 configDir = mkdtempSync(join(tmpdir(), 'mcp-remote-'));
 
@@ -113,7 +89,7 @@ transport.stderr.on('data', (chunk) => {
   stderr += chunk.toString();
   if (!oauth && /Authentication required|Please authorize this client|Initializing auth/.test(stderr)) {
     oauth = true;
-    fail(current, 'mcp-remote started an OAuth flow');
+    fail(currentSection(), 'mcp-remote started an OAuth flow');
   }
 });
 
@@ -132,32 +108,24 @@ async function connect() {
 }
 
 async function tools() {
-  const list = await client.listTools();
-  const names = list.tools.map((t) => t.name);
-  check(names.length === 20 && names[0] === 'list_bases', `tools/list: ${show(names)}`);
+  expectTools((await client.listTools()).tools);
 }
 
 async function read() {
-  const result = await client.callTool({ name: 'list_tables', arguments: { base_id: BASE, detail: 'ids' } });
-  check(!result.isError, `list_tables: ${show(result)}`);
-  check(result.structuredContent && result.structuredContent.tables[0].name === 'People', `list_tables: ${show(result.structuredContent)}`);
+  expectRead(await client.callTool({ name: 'list_tables', arguments: { base_id: BASE, detail: 'ids' } }));
 }
 
 async function write() {
-  const result = await client.callTool({
-    name: 'create_record',
-    arguments: { base_id: BASE, table: 'People', fields: { Name: 'Ada remote', Age: 36 } },
-  });
-  check(!result.isError, `create_record: ${show(result)}`);
-  const id = result.structuredContent && result.structuredContent.record && result.structuredContent.record.id;
-  check(typeof id === 'string' && id.startsWith('rec'), `create_record id: ${show(result.structuredContent)}`);
+  expectWrite(
+    await client.callTool({
+      name: 'create_record',
+      arguments: { base_id: BASE, table: 'People', fields: { Name: 'Ada remote', Age: 36 } },
+    }),
+  );
 }
 
 async function toolError() {
-  const result = await client.callTool({ name: 'get_record', arguments: { base_id: BASE, table: 'People', record_id: 'nope' } });
-  check(result.isError === true, `get_record nope is not a tool error: ${show(result)}`);
-  const body = JSON.parse(result.content[0].text);
-  check(body.error && body.error.code === 'validation_failed', `get_record nope: ${show(body)}`);
+  expectToolError(await client.callTool({ name: 'get_record', arguments: { base_id: BASE, table: 'People', record_id: 'nope' } }));
 }
 
 async function noOAuthState() {
@@ -183,9 +151,9 @@ async function main() {
   await section('close', () => client.close());
   await section('oauth state', noOAuthState);
   cleanup();
-  clearTimeout(watchdog);
+  done();
   console.log(`OK mcp-remote ${VERSION} (protocol ${protocol})`);
   process.exit(0);
 }
 
-main().catch((err) => fail(current, err && (err.stack || err.message) ? err.stack || err.message : String(err)));
+main().catch((err) => fail('main', err && (err.stack || err.message) ? err.stack || err.message : String(err)));

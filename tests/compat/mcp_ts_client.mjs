@@ -9,48 +9,21 @@
 // on any failure, naming the section that failed. The API key never appears in what it prints.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { check, expectRead, expectToolError, expectTools, expectWrite, harness, redact, show } from './mcp_harness.mjs';
 
 const TIMEOUT_MS = 60_000;
-
-function need(name) {
-  const value = process.env[name];
-  if (!value) fail('setup', `${name} is not set`);
-  return value;
-}
-
-const KEY = process.env.API_KEY || '';
-const redact = (text) => (KEY ? String(text).split(KEY).join('***') : String(text));
-const show = (value) => redact(JSON.stringify(value) ?? String(value)).slice(0, 2000);
-
-let current = 'setup';
 const clientErrors = [];
-
-function fail(section, message) {
-  console.error(redact(`FAILED [${section}]: ${message}`));
-  if (clientErrors.length) console.error(redact(`client errors: ${clientErrors.slice(0, 5).join(' | ')}`));
-  process.exit(1);
-}
-
-function check(cond, what) {
-  if (!cond) throw new Error(what);
-}
-
-// A hang fails rather than blocks: the watchdog is deliberately not unref'd.
-const watchdog = setTimeout(() => fail(current, `timed out after ${TIMEOUT_MS / 1000} s`), TIMEOUT_MS);
+const { fail, need, section, done } = harness({
+  timeoutMs: TIMEOUT_MS,
+  onFail: () => {
+    if (clientErrors.length) console.error(redact(`client errors: ${clientErrors.slice(0, 5).join(' | ')}`));
+  },
+});
 
 const URL_ = need('MCP_URL');
-need('API_KEY');
+const KEY = need('API_KEY');
 const BASE = need('BASE_ID');
 const BIG = need('BIG_BASE_ID');
-
-async function section(name, body) {
-  current = name;
-  try {
-    return await body();
-  } catch (err) {
-    fail(name, err && (err.stack || err.message) ? err.stack || err.message : String(err));
-  }
-}
 
 // Every page of a paginated list.
 async function all(list, key) {
@@ -95,37 +68,27 @@ async function tools() {
   // listTools() parses the result with the SDK's zod schemas (every tool's inputSchema,
   // outputSchema, annotations) and caches an output validator per tool for callTool().
   const list = await all((params) => client.listTools(params), 'tools');
-  const names = list.map((t) => t.name);
-  check(list.length === 20 && names[0] === 'list_bases', `tools/list: ${show(names)}`);
-  const del = list.find((t) => t.name === 'delete_records');
-  check(del && del.annotations && del.annotations.destructiveHint === true, `delete_records annotations: ${show(del && del.annotations)}`);
-  check(del.outputSchema && del.outputSchema.type === 'object', `delete_records outputSchema: ${show(del.outputSchema)}`);
+  expectTools(list);
   console.log(`OK tools ${list.length}`);
 }
 
 async function read() {
-  const result = await tables(BASE);
-  check(!result.isError, `list_tables: ${show(result)}`);
-  check(result.structuredContent && result.structuredContent.tables[0].name === 'People', `list_tables: ${show(result.structuredContent)}`);
+  expectRead(await tables(BASE));
   console.log('OK read');
 }
 
 async function write() {
-  const result = await client.callTool({
-    name: 'create_record',
-    arguments: { base_id: BASE, table: 'People', fields: { Name: 'Ada ts', Age: 36 } },
-  });
-  check(!result.isError, `create_record: ${show(result)}`);
-  const id = result.structuredContent && result.structuredContent.record && result.structuredContent.record.id;
-  check(typeof id === 'string' && id.startsWith('rec'), `create_record id: ${show(result.structuredContent)}`);
+  expectWrite(
+    await client.callTool({
+      name: 'create_record',
+      arguments: { base_id: BASE, table: 'People', fields: { Name: 'Ada ts', Age: 36 } },
+    }),
+  );
   console.log('OK write');
 }
 
 async function toolError() {
-  const result = await client.callTool({ name: 'get_record', arguments: { base_id: BASE, table: 'People', record_id: 'nope' } });
-  check(result.isError === true, `get_record nope is not a tool error: ${show(result)}`);
-  const body = JSON.parse(result.content[0].text);
-  check(body.error && body.error.code === 'validation_failed', `get_record nope: ${show(body)}`);
+  expectToolError(await client.callTool({ name: 'get_record', arguments: { base_id: BASE, table: 'People', record_id: 'nope' } }));
   console.log('OK tool error');
 }
 
@@ -231,9 +194,9 @@ async function main() {
   await section('prompts', prompts);
   await section('completions', completions);
   await section('close', () => client.close());
-  clearTimeout(watchdog);
+  done();
   console.log(`OK mcp typescript (protocol ${protocol})`);
   process.exit(0);
 }
 
-main().catch((err) => fail(current, err && (err.stack || err.message) ? err.stack || err.message : String(err)));
+main().catch((err) => fail('main', err && (err.stack || err.message) ? err.stack || err.message : String(err)));

@@ -93,17 +93,16 @@ impl TenantClient<'_> {
     }
 
     pub async fn create_table(&self, base: &str, body: &Value) -> Result<Value, AirtableError> {
-        let out = self
-            .send(
-                Method::POST,
-                self.url(&["meta", "bases", base, "tables"])?,
-                Some(base),
-                Some(body),
-                Retry::OnlyIfNotApplied,
-            )
-            .await?;
-        self.at.cache.bump(&self.tenant, base, "*").await?;
-        Ok(out)
+        let path = ["meta", "bases", base, "tables"];
+        self.schema_write(
+            Method::POST,
+            &path,
+            base,
+            None,
+            body,
+            Retry::OnlyIfNotApplied,
+        )
+        .await
     }
 
     /// Renames a table or changes its description.
@@ -113,17 +112,9 @@ impl TenantClient<'_> {
         table: &str,
         body: &Value,
     ) -> Result<Value, AirtableError> {
-        let out = self
-            .send(
-                Method::PATCH,
-                self.url(&["meta", "bases", base, "tables", table])?,
-                Some(base),
-                Some(body),
-                Retry::Safe,
-            )
-            .await?;
-        self.at.cache.bump(&self.tenant, base, "*").await?;
-        Ok(out)
+        let path = ["meta", "bases", base, "tables", table];
+        self.schema_write(Method::PATCH, &path, base, None, body, Retry::Safe)
+            .await
     }
 
     pub async fn create_field(
@@ -132,18 +123,10 @@ impl TenantClient<'_> {
         table: &str,
         body: &Value,
     ) -> Result<Value, AirtableError> {
-        let out = self
-            .send(
-                Method::POST,
-                self.url(&["meta", "bases", base, "tables", table, "fields"])?,
-                Some(base),
-                Some(body),
-                Retry::OnlyIfNotApplied,
-            )
-            .await?;
-        self.at.cache.bump(&self.tenant, base, "*").await?;
-        self.invalidate_after_write(base, table).await;
-        Ok(out)
+        let path = ["meta", "bases", base, "tables", table, "fields"];
+        let retry = Retry::OnlyIfNotApplied;
+        self.schema_write(Method::POST, &path, base, Some(table), body, retry)
+            .await
     }
 
     pub async fn update_field(
@@ -153,18 +136,29 @@ impl TenantClient<'_> {
         field: &str,
         body: &Value,
     ) -> Result<Value, AirtableError> {
+        let path = ["meta", "bases", base, "tables", table, "fields", field];
+        self.schema_write(Method::PATCH, &path, base, Some(table), body, Retry::Safe)
+            .await
+    }
+
+    /// A schema write: the base's cached schema is stale after it, and so are the cached records
+    /// of `table` when its fields changed (records show field names).
+    async fn schema_write(
+        &self,
+        method: Method,
+        path: &[&str],
+        base: &str,
+        table: Option<&str>,
+        body: &Value,
+        retry: Retry,
+    ) -> Result<Value, AirtableError> {
         let out = self
-            .send(
-                Method::PATCH,
-                self.url(&["meta", "bases", base, "tables", table, "fields", field])?,
-                Some(base),
-                Some(body),
-                Retry::Safe,
-            )
+            .send(method, self.url(path)?, Some(base), Some(body), retry)
             .await?;
         self.at.cache.bump(&self.tenant, base, "*").await?;
-        // Cached records show field names: a renamed field invalidates them too.
-        self.invalidate_after_write(base, table).await;
+        if let Some(table) = table {
+            self.invalidate_after_write(base, table).await;
+        }
         Ok(out)
     }
 }

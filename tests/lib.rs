@@ -146,10 +146,10 @@ pub fn stack() -> &'static Stack {
 /// The stack with a given sandbox configuration (the first call in a process decides).
 pub fn stack_with(sandbox: local::sandbox::SandboxConfig) -> &'static Stack {
     STACK.get_or_init(|| {
-        let filter = tracing_subscriber::EnvFilter::new("info,shared=debug,auth=debug,airtable=debug,local=debug");
+        let filter = tracing_subscriber::EnvFilter::new("info,platform=debug,airtable_client=debug,auth=debug,airtable=debug,local=debug");
         let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(true).with_writer(|| LogSink).try_init();
         // EMF lines go where stdout would take them in Lambda: with the logs.
-        shared::telemetry::emf::set_sink(|line| {
+        platform::telemetry::emf::set_sink(|line| {
             let mut logs = LOGS.lock().unwrap_or_else(|p| p.into_inner());
             logs.extend_from_slice(line.as_bytes());
             logs.push(b'\n');

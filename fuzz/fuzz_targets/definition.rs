@@ -2,8 +2,8 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    if let Ok(def) = serde_json::from_slice::<shared::workflows::definition::Definition>(data) {
-        let _ = shared::workflows::definition::validate(&def);
-        let _ = shared::workflows::definition::secret_references(&def);
+    if let Ok(def) = serde_json::from_slice::<workflows_core::definition::Definition>(data) {
+        let _ = workflows_core::definition::validate(&def);
+        let _ = workflows_core::definition::secret_references(&def);
     }
 });

@@ -4,7 +4,7 @@
 #![no_main]
 
 use local::sandbox::formula::{Expr, Val, parse};
-use shared::airtable::formula::{field_ref, string_literal};
+use airtable_client::formula::{field_ref, string_literal};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -3,7 +3,7 @@
 #![no_main]
 
 use serde_json::json;
-use shared::workflows::template;
+use workflows_core::template;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -665,7 +665,7 @@ async fn a_signed_webhook_runs_the_workflow_and_bad_or_replayed_deliveries_are_r
             .body(body)
             .send()
     };
-    let now = shared::time::now_epoch();
+    let now = platform::time::now_epoch();
     let ok = post(now, sign(&secret, now, body), body).await.unwrap();
     assert_eq!(ok.status(), 202);
     let exec: Value = ok.json().await.unwrap();
@@ -717,7 +717,7 @@ async fn a_signed_webhook_runs_the_workflow_and_bad_or_replayed_deliveries_are_r
         .expect(200)
         .body;
     let new_secret = rotated["secret"].as_str().unwrap();
-    let later = shared::time::now_epoch() + 1;
+    let later = platform::time::now_epoch() + 1;
     assert_eq!(
         post(later, sign(&secret, later, body), body)
             .await

@@ -128,7 +128,7 @@ fn generate(dir: &Path) {
             path
         ]));
     };
-    let max = shared::files::MAX_UPLOAD_BYTES as usize - 1024;
+    let max = files_core::MAX_UPLOAD_BYTES as usize - 1024;
     add(
         "csv",
         "tiny.csv",

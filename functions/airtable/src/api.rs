@@ -2,18 +2,18 @@
 //! client, in our own JSON and problem+json. Any number of records per write (chunked by 10),
 //! our own opaque cursors, `all=true` for every page, `Idempotency-Key` on writes.
 
+use airtable_client::schema::{self, FieldSpec};
+use airtable_client::{ListQuery, MAX_PAGE_SIZE, formula};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use platform::auth::Identity;
+use platform::http::{ApiJson, ApiQuery};
+use platform::ids::{BaseId, NameOrId, RecordId};
+use platform::{ApiError, FieldError, idempotency};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::airtable::schema::{self, FieldSpec};
-use shared::airtable::{ListQuery, MAX_PAGE_SIZE, formula};
-use shared::auth::Identity;
-use shared::http::{ApiJson, ApiQuery};
-use shared::ids::{BaseId, NameOrId, RecordId};
-use shared::{ApiError, FieldError, idempotency};
 
 use crate::{AppState, bypass_cache, cache_header};
 
@@ -44,7 +44,7 @@ fn done<T>(errors: Vec<FieldError>, value: Option<T>) -> Result<T, ApiError> {
 // ---------- bases and tables ----------
 
 /// `GET /api/v1/bases`.
-#[utoipa::path(get, path = "/api/v1/bases", tag = "airtable", summary = "Bases the token can see", responses((status = 200, body = crate::schemas::BasesResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/bases", tag = "airtable", summary = "Bases the token can see", responses((status = 200, body = crate::schemas::BasesResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn bases(
     State(state): State<AppState>,
     identity: Identity,
@@ -63,7 +63,7 @@ pub struct BaseQuery {
 }
 
 /// `GET /api/v1/tables?baseId=` — tables with fields (types, options) and views.
-#[utoipa::path(get, path = "/api/v1/tables", tag = "airtable", summary = "A base's schema", params(BaseQuery), responses((status = 200, body = crate::schemas::TablesResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/tables", tag = "airtable", summary = "A base's schema", params(BaseQuery), responses((status = 200, body = crate::schemas::TablesResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn tables(
     State(state): State<AppState>,
     identity: Identity,
@@ -88,7 +88,7 @@ pub struct CreateTable {
 }
 
 /// `POST /api/v1/tables {baseId, name, description?, fields}`.
-#[utoipa::path(post, path = "/api/v1/tables", tag = "airtable", summary = "Create a table", request_body = CreateTable, responses((status = 201, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tables", tag = "airtable", summary = "Create a table", request_body = CreateTable, responses((status = 201, body = serde_json::Value), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn create_table(
     State(state): State<AppState>,
     identity: Identity,
@@ -121,7 +121,7 @@ pub struct CreateField {
 }
 
 /// `POST /api/v1/tables/{tableId}/fields {baseId, name, type, options?}`.
-#[utoipa::path(post, path = "/api/v1/tables/{tableId}/fields", tag = "airtable", summary = "Create a field", request_body = CreateField, params(("tableId" = String, Path, description = "tbl… or name")), responses((status = 201, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tables/{tableId}/fields", tag = "airtable", summary = "Create a field", request_body = CreateField, params(("tableId" = String, Path, description = "tbl… or name")), responses((status = 201, body = serde_json::Value), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn create_field(
     State(state): State<AppState>,
     identity: Identity,
@@ -160,7 +160,7 @@ pub struct UpdateField {
 }
 
 /// `PATCH /api/v1/tables/{tableId}/fields/{fieldId} {baseId, name?, description?}`.
-#[utoipa::path(patch, path = "/api/v1/tables/{tableId}/fields/{fieldId}", tag = "airtable", summary = "Rename or describe a field", request_body = UpdateField, params(("tableId" = String, Path), ("fieldId" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/tables/{tableId}/fields/{fieldId}", tag = "airtable", summary = "Rename or describe a field", request_body = UpdateField, params(("tableId" = String, Path), ("fieldId" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn update_field(
     State(state): State<AppState>,
     identity: Identity,
@@ -234,7 +234,7 @@ fn parse_sort(raw: &str) -> Vec<(String, bool)> {
 }
 
 /// `GET /api/v1/records?baseId=&table=&…` — one page (`cursor` for the next) or `all=true`.
-#[utoipa::path(get, path = "/api/v1/records", tag = "airtable", summary = "List records (a page with a cursor, or all=true)", params(ListParams), responses((status = 200, body = crate::schemas::RecordsPage), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/records", tag = "airtable", summary = "List records (a page with a cursor, or all=true)", params(ListParams), responses((status = 200, body = crate::schemas::RecordsPage), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn list_records(
     State(state): State<AppState>,
     identity: Identity,
@@ -349,7 +349,7 @@ fn record_target(p: &RecordParams, record: &str) -> Result<(BaseId, NameOrId, Re
 }
 
 /// `GET /api/v1/records/{recordId}?baseId=&table=`.
-#[utoipa::path(get, path = "/api/v1/records/{recordId}", tag = "airtable", summary = "One record", params(("recordId" = String, Path, description = "rec…"), RecordParams), responses((status = 200, body = crate::schemas::AirtableRecord), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/records/{recordId}", tag = "airtable", summary = "One record", params(("recordId" = String, Path, description = "rec…"), RecordParams), responses((status = 200, body = crate::schemas::AirtableRecord), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn get_record(
     State(state): State<AppState>,
     identity: Identity,
@@ -400,7 +400,7 @@ fn check_count(n: usize, errors: &mut Vec<FieldError>) {
 
 /// `POST /api/v1/records {baseId, table, records: [{fields}], typecast?, upsert?}` → 201 with
 /// every created record (200 with `createdRecords`/`updatedRecords` for an upsert).
-#[utoipa::path(post, path = "/api/v1/records", tag = "airtable", summary = "Create (or upsert) any number of records", request_body = CreateRecords, responses((status = 201, body = crate::schemas::RecordsWritten), (status = 200, description = "an upsert: createdRecords, updatedRecords and records", body = serde_json::Value), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/records", tag = "airtable", summary = "Create (or upsert) any number of records", request_body = CreateRecords, responses((status = 201, body = crate::schemas::RecordsWritten), (status = 200, description = "an upsert: createdRecords, updatedRecords and records", body = serde_json::Value), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn create_records(
     State(state): State<AppState>,
     identity: Identity,
@@ -408,7 +408,7 @@ pub async fn create_records(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     identity.require_writer()?;
-    let req: CreateRecords = shared::http::parse_json(&body)?;
+    let req: CreateRecords = platform::http::parse_json(&body)?;
     let mut errors = Vec::new();
     let base = base_id(&req.base_id, &mut errors);
     let table = table_ref(&req.table, &mut errors);
@@ -467,7 +467,7 @@ async fn update_many(
     replace: bool,
 ) -> Result<Response, ApiError> {
     identity.require_writer()?;
-    let req: UpdateRecords = shared::http::parse_json(&body)?;
+    let req: UpdateRecords = platform::http::parse_json(&body)?;
     let mut errors = Vec::new();
     let base = base_id(&req.base_id, &mut errors);
     let table = table_ref(&req.table, &mut errors);
@@ -513,7 +513,7 @@ async fn update_many(
 }
 
 /// `PATCH /api/v1/records {baseId, table, records: [{id, fields}]}` — merges.
-#[utoipa::path(patch, path = "/api/v1/records", tag = "airtable", summary = "Update records (merge)", request_body = UpdateRecords, responses((status = 200, body = crate::schemas::RecordsWritten), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/records", tag = "airtable", summary = "Update records (merge)", request_body = UpdateRecords, responses((status = 200, body = crate::schemas::RecordsWritten), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn update_records(
     State(state): State<AppState>,
     identity: Identity,
@@ -524,7 +524,7 @@ pub async fn update_records(
 }
 
 /// `PUT /api/v1/records {…}` — replaces (unspecified fields are cleared).
-#[utoipa::path(put, path = "/api/v1/records", tag = "airtable", summary = "Replace records (unspecified fields cleared)", request_body = UpdateRecords, responses((status = 200, body = crate::schemas::RecordsWritten), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/records", tag = "airtable", summary = "Replace records (unspecified fields cleared)", request_body = UpdateRecords, responses((status = 200, body = crate::schemas::RecordsWritten), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn replace_records(
     State(state): State<AppState>,
     identity: Identity,
@@ -545,7 +545,7 @@ pub struct UpdateOne {
 }
 
 /// `PATCH /api/v1/records/{recordId} {baseId, table, fields}`.
-#[utoipa::path(patch, path = "/api/v1/records/{recordId}", tag = "airtable", summary = "Update one record", request_body = UpdateOne, params(("recordId" = String, Path)), responses((status = 200, body = crate::schemas::AirtableRecord), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/records/{recordId}", tag = "airtable", summary = "Update one record", request_body = UpdateOne, params(("recordId" = String, Path)), responses((status = 200, body = crate::schemas::AirtableRecord), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn update_record(
     State(state): State<AppState>,
     identity: Identity,
@@ -554,7 +554,7 @@ pub async fn update_record(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     identity.require_writer()?;
-    let req: UpdateOne = shared::http::parse_json(&body)?;
+    let req: UpdateOne = platform::http::parse_json(&body)?;
     let (base, table, rec) = record_target(
         &RecordParams {
             base_id: req.base_id.clone(),
@@ -593,7 +593,7 @@ pub async fn update_record(
 }
 
 /// `DELETE /api/v1/records/{recordId}?baseId=&table=`.
-#[utoipa::path(delete, path = "/api/v1/records/{recordId}", tag = "airtable", summary = "Delete one record", params(("recordId" = String, Path), RecordParams), responses((status = 200, body = crate::schemas::RecordDeleted), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/records/{recordId}", tag = "airtable", summary = "Delete one record", params(("recordId" = String, Path), RecordParams), responses((status = 200, body = crate::schemas::RecordDeleted), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn delete_record(
     State(state): State<AppState>,
     identity: Identity,
@@ -635,7 +635,7 @@ pub struct DeleteParams {
 }
 
 /// `DELETE /api/v1/records?baseId=&table=&ids=rec1,rec2,…` — any number.
-#[utoipa::path(delete, path = "/api/v1/records", tag = "airtable", summary = "Delete any number of records", params(DeleteParams), responses((status = 200, body = crate::schemas::RecordsDeleted), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/records", tag = "airtable", summary = "Delete any number of records", params(DeleteParams), responses((status = 200, body = crate::schemas::RecordsDeleted), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn delete_records(
     State(state): State<AppState>,
     identity: Identity,

@@ -1,18 +1,18 @@
 //! `PUT/GET/DELETE /api/v1/connections/airtable`: a tenant's personal access token, checked
 //! against Airtable, stored KMS-encrypted, never shown again.
 
+use airtable_client::{AirtableError, Connection};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use platform::ApiError;
+use platform::auth::{Identity, Role};
+use platform::http::ApiJson;
+use platform::ids::UserId;
+use platform::store::{Store, keys};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use shared::ApiError;
-use shared::airtable::{AirtableError, Connection};
-use shared::auth::{Identity, Role};
-use shared::http::ApiJson;
-use shared::ids::UserId;
-use shared::store::{Store, keys};
 
 use crate::AppState;
 
@@ -62,7 +62,7 @@ fn view(c: &Connection) -> ConnectionView {
 }
 
 /// Checks the token (it must list bases), then stores it encrypted. Owner/admin only.
-#[utoipa::path(put, path = "/api/v1/connections/airtable", tag = "connections", summary = "Connect Airtable with a personal access token (owner/admin)", request_body = ConnectRequest, responses((status = 200, body = ConnectionView), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/connections/airtable", tag = "connections", summary = "Connect Airtable with a personal access token (owner/admin)", request_body = ConnectRequest, responses((status = 200, body = ConnectionView), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn connect(
     State(state): State<AppState>,
     identity: Identity,
@@ -107,7 +107,7 @@ pub async fn connect(
                 .collect()
         })
         .unwrap_or_default();
-    let now = shared::time::now_rfc3339();
+    let now = platform::time::now_rfc3339();
     let conn = Connection {
         tenant_id: identity.tenant.clone(),
         ciphertext: state
@@ -136,7 +136,7 @@ pub async fn connect(
 }
 
 /// The connection's status, never the token.
-#[utoipa::path(get, path = "/api/v1/connections/airtable", tag = "connections", summary = "Connection status (never the token)", responses((status = 200, body = ConnectionView), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/connections/airtable", tag = "connections", summary = "Connection status (never the token)", responses((status = 200, body = ConnectionView), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn status(
     State(state): State<AppState>,
     identity: Identity,
@@ -163,7 +163,7 @@ pub async fn status(
 }
 
 /// Removes the connection. Owner/admin only.
-#[utoipa::path(delete, path = "/api/v1/connections/airtable", tag = "connections", summary = "Disconnect Airtable (owner/admin)", responses((status = 204), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/connections/airtable", tag = "connections", summary = "Disconnect Airtable (owner/admin)", responses((status = 204), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn disconnect(
     State(state): State<AppState>,
     identity: Identity,

@@ -1,5 +1,5 @@
 //! Lambda `airtable`: the tenant's Airtable connection, its bases, tables and records through
-//! the paced, cached `shared::airtable` client — and `/v0/…`, an Airtable-compatible proxy that
+//! the paced, cached `airtable_client` client — and `/v0/…`, an Airtable-compatible proxy that
 //! Airtable's own clients (pyairtable, airtable.js) use unchanged with one of our API keys.
 
 mod api;
@@ -9,21 +9,21 @@ pub mod schemas;
 
 use std::sync::Arc;
 
+use airtable_client::{Airtable, CacheStatus};
 use axum::Router;
 use axum::extract::FromRef;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::routing::{get, patch, post, put};
-use shared::airtable::{Airtable, CacheStatus};
-use shared::auth::Authenticator;
-use shared::aws::AwsClients;
-use shared::config::{Config, ConfigError};
-use shared::store::Store;
+use platform::auth::Authenticator;
+use platform::aws::AwsClients;
+use platform::config::{Config, ConfigError};
+use platform::store::Store;
 
 /// Everything the handlers share; built once per cold start.
 #[derive(Clone)]
 pub struct AppState {
     /// Scopes every request: metrics and usage counters.
-    pub telemetry: shared::telemetry::Telemetry,
+    pub telemetry: platform::telemetry::Telemetry,
     pub config: Arc<Config>,
     pub store: Store,
     pub auth: Authenticator,
@@ -41,7 +41,11 @@ impl AppState {
             config.kms_key_id.clone(),
         );
         Ok(Self {
-            telemetry: shared::telemetry::Telemetry::new("airtable", &config, auth.store().clone()),
+            telemetry: platform::telemetry::Telemetry::new(
+                "airtable",
+                &config,
+                auth.store().clone(),
+            ),
             auth,
             store,
             airtable,
@@ -137,7 +141,7 @@ mod tests {
     //! is an address where nothing listens, so only paths that need no AWS call are exercised.
 
     use super::*;
-    use shared::testing::{event, invoke, unreachable_aws};
+    use platform::testing::{event, invoke, unreachable_aws};
 
     async fn app() -> Router {
         let (config, aws) = unreachable_aws();

@@ -2,15 +2,15 @@
 //! use one of our API keys as their token; requests go on with the tenant's own token through
 //! the same pacing and cache, and every answer — errors included — has Airtable's exact shape.
 
+use airtable_client::AirtableError;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
+use platform::auth::{Identity, Role};
 use serde_json::{Value, json};
-use shared::airtable::AirtableError;
-use shared::auth::{Identity, Role};
 
 use crate::{AppState, bypass_cache, cache_header};
 
@@ -86,7 +86,7 @@ fn from_error(e: AirtableError) -> Response {
             "This workspace has not connected Airtable yet",
         ),
         e @ (AirtableError::Kms(_) | AirtableError::Store(_)) => {
-            shared::error::log_cause_chain(&e);
+            platform::error::log_cause_chain(&e);
             airtable_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "SERVER_ERROR",
@@ -118,8 +118,8 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Identity, Res
         if e.status() == StatusCode::UNAUTHORIZED {
             unauthenticated()
         } else {
-            if let shared::ApiError::Internal(cause) = &e {
-                shared::error::log_cause_chain(cause.as_ref());
+            if let platform::ApiError::Internal(cause) = &e {
+                platform::error::log_cause_chain(cause.as_ref());
             }
             airtable_error(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,10 +1,10 @@
-//! The hourly counter items (see `shared::telemetry::record` for the names) read back as the
+//! The hourly counter items (see `platform::telemetry::record` for the names) read back as the
 //! figures the API shows, summed over any set of hours.
 
 use std::collections::BTreeMap;
 
+use platform::store::{AttributeValue, Item};
 use serde::Serialize;
-use shared::store::{AttributeValue, Item};
 
 /// Counter name → value, for one hour or summed over several.
 pub type Counters = BTreeMap<String, i64>;
@@ -86,7 +86,7 @@ impl LlmFigures {
             calls: get(c, &format!("{prefix}calls")),
             input_tokens: get(c, &format!("{prefix}inputTokens")),
             output_tokens: get(c, &format!("{prefix}outputTokens")),
-            cost_usd: shared::spend::usd(get(c, &format!("{prefix}costMicros"))),
+            cost_usd: platform::prices::usd(get(c, &format!("{prefix}costMicros"))),
         }
     }
 }

@@ -22,17 +22,17 @@ use axum::extract::{FromRef, State};
 use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
+use platform::auth::{Authenticator, Identity, Role};
+use platform::aws::AwsClients;
+use platform::config::{Config, ConfigError};
+use platform::error::ApiError;
+use platform::http::ApiQuery;
+use platform::ids::{TenantId, UserId};
+use platform::store::{Store, keys};
+use platform::telemetry::scope::{COUNTER_RETENTION_DAYS, hour_of};
+use platform::time::epoch_to_rfc3339 as rfc3339;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use shared::auth::{Authenticator, Identity, Role};
-use shared::aws::AwsClients;
-use shared::config::{Config, ConfigError};
-use shared::error::ApiError;
-use shared::http::ApiQuery;
-use shared::ids::{TenantId, UserId};
-use shared::store::{Store, keys};
-use shared::telemetry::scope::{COUNTER_RETENTION_DAYS, hour_of};
-use shared::time::epoch_to_rfc3339 as rfc3339;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 
@@ -47,7 +47,7 @@ pub const MAX_DAYS: i64 = 92;
 #[derive(Clone)]
 pub struct AppState {
     /// Scopes every request: metrics and usage counters.
-    pub telemetry: shared::telemetry::Telemetry,
+    pub telemetry: platform::telemetry::Telemetry,
     pub auth: Authenticator,
     pub store: Store,
     /// `OPS_TOKEN`: opens `/api/v1/ops/metrics`; `None` keeps it off.
@@ -58,7 +58,7 @@ impl AppState {
     pub async fn new(config: Config, aws: AwsClients) -> Result<Self, ConfigError> {
         let auth = Authenticator::load(&config, &aws).await?;
         Ok(Self {
-            telemetry: shared::telemetry::Telemetry::new(
+            telemetry: platform::telemetry::Telemetry::new(
                 "analytics",
                 &config,
                 auth.store().clone(),
@@ -145,7 +145,7 @@ fn range(
     max_span: i64,
     unit: &str,
 ) -> Result<(i64, i64), ApiError> {
-    let now = shared::time::now_epoch();
+    let now = platform::time::now_epoch();
     let to = match to {
         Some(t) => parse_bound("to", t, true)?.min(now),
         None => now,
@@ -232,7 +232,7 @@ async fn subject(
             // Someone outside the tenant is nobody here.
             if &user != identity.user_id()
                 && store
-                    .get::<shared::store::members::Member>(&keys::member(&identity.tenant, &user))
+                    .get::<platform::store::members::Member>(&keys::member(&identity.tenant, &user))
                     .await?
                     .is_none()
             {
@@ -338,7 +338,7 @@ pub struct UsageReport {
 }
 
 /// `GET /api/v1/analytics/usage` — what the tenant (or the caller) used, period by period.
-#[utoipa::path(get, path = "/api/v1/analytics/usage", tag = "analytics", summary = "Usage per day or hour", params(UsageQuery), responses((status = 200, body = UsageReport), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/analytics/usage", tag = "analytics", summary = "Usage per day or hour", params(UsageQuery), responses((status = 200, body = UsageReport), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn usage(
     ApiQuery(q): ApiQuery<UsageQuery>,
     State(state): State<AppState>,
@@ -347,7 +347,7 @@ pub async fn usage(
     let granularity = q.granularity.unwrap_or_default();
     // By default the last 7 days (today and the 6 before it) or 24 hours (this one and the 23
     // before it), whole periods.
-    let now = shared::time::now_epoch();
+    let now = platform::time::now_epoch();
     let (default_from, max_span, unit) = match granularity {
         Granularity::Hour => (
             now - now.rem_euclid(3600) - 23 * 3600,
@@ -419,17 +419,17 @@ pub struct CostReport {
     pub users: Vec<LlmBreakdown>,
     /// This month's budgets and spend (what the chat enforces).
     #[schema(value_type = Object)]
-    pub budget: shared::spend::BudgetStatus,
+    pub budget: llm::spend::BudgetStatus,
 }
 
 /// `GET /api/v1/analytics/costs` — LLM cost per day, model and user, against the budgets.
-#[utoipa::path(get, path = "/api/v1/analytics/costs", tag = "analytics", summary = "LLM costs per day, model and user, against the budgets", params(CostsQuery), responses((status = 200, body = CostReport), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/analytics/costs", tag = "analytics", summary = "LLM costs per day, model and user, against the budgets", params(CostsQuery), responses((status = 200, body = CostReport), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn costs(
     ApiQuery(q): ApiQuery<CostsQuery>,
     State(state): State<AppState>,
     identity: Identity,
 ) -> Result<Json<CostReport>, ApiError> {
-    let now = shared::time::now_epoch();
+    let now = platform::time::now_epoch();
     let month_start = {
         let t = OffsetDateTime::from_unix_timestamp(now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
         t.replace_day(1)
@@ -461,7 +461,7 @@ pub async fn costs(
         }],
     };
     let (_, budget, _, _) =
-        shared::spend::status(&state.store, &identity.tenant, identity.user_id()).await?;
+        llm::spend::status(&state.store, &identity.tenant, identity.user_id()).await?;
     Ok(Json(CostReport {
         from: rfc3339(from),
         to: rfc3339(to),
@@ -520,16 +520,16 @@ pub struct Dashboard {
     pub top_tools: Vec<ToolCount>,
     pub hours: Vec<DashboardHour>,
     #[schema(value_type = Object)]
-    pub budget: shared::spend::BudgetStatus,
+    pub budget: llm::spend::BudgetStatus,
 }
 
 /// `GET /api/v1/analytics/dashboard` — the last 24 hours, hour by hour.
-#[utoipa::path(get, path = "/api/v1/analytics/dashboard", tag = "analytics", summary = "The last 24 hours for the dashboard", responses((status = 200, body = Dashboard), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/analytics/dashboard", tag = "analytics", summary = "The last 24 hours for the dashboard", responses((status = 200, body = Dashboard), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn dashboard(
     State(state): State<AppState>,
     identity: Identity,
 ) -> Result<Json<Dashboard>, ApiError> {
-    let to = shared::time::now_epoch();
+    let to = platform::time::now_epoch();
     // The current hour and the 23 before it.
     let from = to - to.rem_euclid(3600) - 23 * 3600;
     let user = subject(&state.store, &identity, None).await?;
@@ -560,7 +560,7 @@ pub async fn dashboard(
     top_tools.truncate(10);
     let lookups = totals.airtable.cache_hits + totals.airtable.cache_misses;
     let (_, budget, _, _) =
-        shared::spend::status(&state.store, &identity.tenant, identity.user_id()).await?;
+        llm::spend::status(&state.store, &identity.tenant, identity.user_id()).await?;
     Ok(Json(Dashboard {
         from: rfc3339(from),
         to: rfc3339(to),
@@ -612,12 +612,12 @@ pub struct OpsMetrics {
     /// CloudWatch namespace the same figures go to as EMF.
     pub namespace: String,
     #[schema(value_type = Vec<Object>)]
-    pub series: Vec<shared::telemetry::emf::ops::SeriesView>,
+    pub series: Vec<platform::telemetry::emf::ops::SeriesView>,
 }
 
 /// `GET /api/v1/ops/metrics` — the process's metrics aggregated (`Authorization: Bearer
 /// <OPS_TOKEN>`; 404 when no operator token is configured, the default in the cloud).
-#[utoipa::path(get, path = "/api/v1/ops/metrics", tag = "analytics", summary = "Operator view of the metrics (local stack)", params(OpsQuery), responses((status = 200, body = OpsMetrics), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/ops/metrics", tag = "analytics", summary = "Operator view of the metrics (local stack)", params(OpsQuery), responses((status = 200, body = OpsMetrics), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn ops_metrics(
     ApiQuery(q): ApiQuery<OpsQuery>,
     State(state): State<AppState>,
@@ -645,7 +645,7 @@ pub async fn ops_metrics(
     }
     Ok(Json(OpsMetrics {
         namespace: state.telemetry.namespace().to_owned(),
-        series: shared::telemetry::emf::ops::snapshot(q.prefix.as_deref().unwrap_or("")),
+        series: platform::telemetry::emf::ops::snapshot(q.prefix.as_deref().unwrap_or("")),
     }))
 }
 
@@ -669,7 +669,7 @@ pub fn router(state: AppState) -> Router {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::testing::{event, invoke, unreachable_aws};
+    use platform::testing::{event, invoke, unreachable_aws};
 
     async fn app() -> Router {
         let (config, aws) = unreachable_aws();
@@ -723,7 +723,7 @@ mod tests {
             1_796_083_200 + 7 * 3600 + 1800
         );
         assert!(parse_bound("from", "yesterday", false).is_err());
-        let now = shared::time::now_epoch();
+        let now = platform::time::now_epoch();
         let e = range(
             Some(&rfc3339(now - 10)),
             0,

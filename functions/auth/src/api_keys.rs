@@ -5,13 +5,13 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use platform::auth::{API_KEY_PREFIX, Identity, Role, hash_secret, random_secret};
+use platform::http::ApiJson;
+use platform::ids::{ApiKeyId, TenantId, UserId};
+use platform::store::members::ApiKeyLookup;
+use platform::store::{Store, StoreError, keys};
+use platform::{ApiError, FieldError};
 use serde::{Deserialize, Serialize};
-use shared::auth::{API_KEY_PREFIX, Identity, Role, hash_secret, random_secret};
-use shared::http::ApiJson;
-use shared::ids::{ApiKeyId, TenantId, UserId};
-use shared::store::members::ApiKeyLookup;
-use shared::store::{Store, StoreError, keys};
-use shared::{ApiError, FieldError};
 
 use crate::AppState;
 use crate::items::{ApiKeyItem, ApiKeyView};
@@ -46,7 +46,7 @@ pub struct ApiKeysResponse {
 }
 
 /// `POST /api/v1/api-keys` → 201 with the key (the only time it is shown).
-#[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", summary = "Create an API key (shown once)", request_body = CreateRequest, responses((status = 201, body = CreatedKey), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", summary = "Create an API key (shown once)", request_body = CreateRequest, responses((status = 201, body = CreatedKey), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     identity: Identity,
@@ -82,7 +82,7 @@ pub async fn create(
     let secret_hash = hash_secret(&secret);
     let expires_at = req
         .expires_in_days
-        .map(|d| shared::time::now_epoch() + d * 86_400);
+        .map(|d| platform::time::now_epoch() + d * 86_400);
     let item = ApiKeyItem {
         key_id: ApiKeyId::generate(),
         tenant_id: identity.tenant.clone(),
@@ -90,7 +90,7 @@ pub async fn create(
         prefix: secret[..API_KEY_PREFIX.len() + 6].to_owned(),
         role,
         created_by: identity.user_id().clone(),
-        created_at: shared::time::now_rfc3339(),
+        created_at: platform::time::now_rfc3339(),
         expires_at,
         secret_hash: secret_hash.clone(),
     };
@@ -127,7 +127,7 @@ pub async fn create(
 }
 
 /// `GET /api/v1/api-keys`: owners/admins see every key of the tenant; others see their own.
-#[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys", summary = "API keys (never their secrets)", responses((status = 200, body = ApiKeysResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys", summary = "API keys (never their secrets)", responses((status = 200, body = ApiKeysResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     identity: Identity,
@@ -146,7 +146,7 @@ pub async fn list(
 }
 
 /// `DELETE /api/v1/api-keys/{id}`: owners/admins revoke any key; others their own.
-#[utoipa::path(delete, path = "/api/v1/api-keys/{keyId}", tag = "api-keys", summary = "Revoke an API key", params(("keyId" = String, Path, description = "key_…")), responses((status = 204), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/api-keys/{keyId}", tag = "api-keys", summary = "Revoke an API key", params(("keyId" = String, Path, description = "key_…")), responses((status = 204), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn revoke(
     State(state): State<AppState>,
     identity: Identity,

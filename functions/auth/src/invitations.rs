@@ -6,13 +6,13 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use platform::ApiError;
+use platform::auth::{Identity, Role, hash_secret};
+use platform::http::{ApiJson, ApiQuery};
+use platform::ids::{Email, InvitationId, TenantId};
+use platform::store::members::Member;
+use platform::store::{Store, StoreError, keys, n};
 use serde::Deserialize;
-use shared::ApiError;
-use shared::auth::{Identity, Role, hash_secret};
-use shared::http::{ApiJson, ApiQuery};
-use shared::ids::{Email, InvitationId, TenantId};
-use shared::store::members::Member;
-use shared::store::{Store, StoreError, keys, n};
 
 use crate::AppState;
 use crate::items::{InvitationItem, TenantItem, UserItem};
@@ -66,7 +66,8 @@ async fn load_unexpired(
         .get(&keys::invitation(&token.tenant, &token.invitation))
         .await?
         .ok_or_else(invalid)?;
-    if inv.token_hash != hash_secret(&token.secret) || inv.expires_at <= shared::time::now_epoch() {
+    if inv.token_hash != hash_secret(&token.secret) || inv.expires_at <= platform::time::now_epoch()
+    {
         return Err(invalid());
     }
     Ok(inv)
@@ -110,7 +111,7 @@ pub struct InvitationPreview {
 /// `GET /api/v1/tenant/invitations/preview?token=` — no sign-in: whoever holds the token (and
 /// only they) learns the workspace, the address and the role it offers. 404 for an invalid,
 /// expired or used one, alike.
-#[utoipa::path(get, path = "/api/v1/tenant/invitations/preview", tag = "tenant", summary = "What an invitation offers (for its holder)", params(PreviewQuery), responses((status = 200, body = InvitationPreview), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/tenant/invitations/preview", tag = "tenant", summary = "What an invitation offers (for its holder)", params(PreviewQuery), responses((status = 200, body = InvitationPreview), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")))]
 pub async fn preview(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PreviewQuery>,
@@ -134,7 +135,7 @@ pub async fn preview(
         email: inv.email,
         role: inv.role,
         invited_by,
-        expires_at: shared::time::epoch_to_rfc3339(inv.expires_at),
+        expires_at: platform::time::epoch_to_rfc3339(inv.expires_at),
     }))
 }
 
@@ -146,7 +147,7 @@ pub struct AcceptRequest {
 
 /// `POST /api/v1/tenant/invitations/accept {token}`: a signed-in user joins the inviting tenant
 /// and gets a session there.
-#[utoipa::path(post, path = "/api/v1/tenant/invitations/accept", tag = "tenant", summary = "Accept an invitation (signed-in user)", request_body = AcceptRequest, responses((status = 200, body = crate::users::SessionResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tenant/invitations/accept", tag = "tenant", summary = "Accept an invitation (signed-in user)", request_body = AcceptRequest, responses((status = 200, body = crate::users::SessionResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn accept(
     State(state): State<AppState>,
     identity: Identity,
@@ -172,7 +173,7 @@ pub async fn accept(
         email: user.email.clone(),
         name: user.name.clone(),
         role: inv.role,
-        joined_at: shared::time::now_rfc3339(),
+        joined_at: platform::time::now_rfc3339(),
     };
     let mut tx = state
         .store
@@ -186,7 +187,7 @@ pub async fn accept(
             &keys::user(user_id),
             "SET defaultTenantId = :t",
             None,
-            &[(":t", shared::store::s(inv.tenant_id.as_str()))],
+            &[(":t", platform::store::s(inv.tenant_id.as_str()))],
         );
     if inv.role == Role::Owner {
         tx = tx.update(
@@ -227,7 +228,7 @@ pub async fn accept(
 }
 
 /// `DELETE /api/v1/tenant/invitations/{id}` (owner/admin): withdraws a pending invitation.
-#[utoipa::path(delete, path = "/api/v1/tenant/invitations/{invitationId}", tag = "tenant", summary = "Withdraw an invitation (owner/admin)", params(("invitationId" = String, Path, description = "inv_…")), responses((status = 204), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/tenant/invitations/{invitationId}", tag = "tenant", summary = "Withdraw an invitation (owner/admin)", params(("invitationId" = String, Path, description = "inv_…")), responses((status = 204), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn revoke(
     State(state): State<AppState>,
     identity: Identity,
@@ -258,7 +259,7 @@ mod tests {
         let tok = InvitationToken {
             tenant: TenantId::generate(),
             invitation: InvitationId::generate(),
-            secret: shared::auth::random_secret(32),
+            secret: platform::auth::random_secret(32),
         };
         assert_eq!(InvitationToken::decode(&tok.encode()), Some(tok.clone()));
         assert!(InvitationToken::decode("pyinv_x.y.z").is_none());

@@ -1,8 +1,8 @@
-//! The items this function owns (keys from `shared::store::keys`), and their API views.
+//! The items this function owns (keys from `platform::store::keys`), and their API views.
 
+use platform::auth::Role;
+use platform::ids::{ApiKeyId, Email, InvitationId, SessionId, TenantId, UserId};
 use serde::{Deserialize, Serialize};
-use shared::auth::Role;
-use shared::ids::{ApiKeyId, Email, InvitationId, SessionId, TenantId, UserId};
 
 /// `EMAIL#<email>`: makes an address unique and finds its user at login.
 #[derive(Debug, Serialize, Deserialize)]
@@ -153,7 +153,7 @@ impl From<&InvitationItem> for InvitationView {
             role: i.role,
             invited_by: i.invited_by.clone(),
             created_at: i.created_at.clone(),
-            expires_at: shared::time::epoch_to_rfc3339(i.expires_at),
+            expires_at: platform::time::epoch_to_rfc3339(i.expires_at),
         }
     }
 }
@@ -180,7 +180,7 @@ impl From<&ApiKeyItem> for ApiKeyView {
             role: k.role,
             created_by: k.created_by.clone(),
             created_at: k.created_at.clone(),
-            expires_at: k.expires_at.map(shared::time::epoch_to_rfc3339),
+            expires_at: k.expires_at.map(platform::time::epoch_to_rfc3339),
         }
     }
 }

@@ -19,16 +19,16 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{delete, get, patch, post};
-use shared::auth::Authenticator;
-use shared::aws::AwsClients;
-use shared::config::{Config, ConfigError};
-use shared::store::Store;
+use platform::auth::Authenticator;
+use platform::aws::AwsClients;
+use platform::config::{Config, ConfigError};
+use platform::store::Store;
 
 /// Everything the handlers share; built once per cold start.
 #[derive(Clone)]
 pub struct AppState {
     /// Scopes every request: metrics and usage counters.
-    pub telemetry: shared::telemetry::Telemetry,
+    pub telemetry: platform::telemetry::Telemetry,
     pub config: Arc<Config>,
     pub aws: AwsClients,
     pub store: Store,
@@ -41,7 +41,7 @@ impl AppState {
     pub async fn new(config: Config, aws: AwsClients) -> Result<Self, ConfigError> {
         let auth = Authenticator::load(&config, &aws).await?;
         Ok(Self {
-            telemetry: shared::telemetry::Telemetry::new("auth", &config, auth.store().clone()),
+            telemetry: platform::telemetry::Telemetry::new("auth", &config, auth.store().clone()),
             store: auth.store().clone(),
             auth,
             aws,
@@ -151,7 +151,7 @@ mod tests {
     //! these tests need no emulator and show how the function behaves when AWS is unreachable.
 
     use super::*;
-    use shared::testing::{event, invoke, unreachable_aws};
+    use platform::testing::{event, invoke, unreachable_aws};
 
     async fn app() -> Router {
         let (config, aws) = unreachable_aws();

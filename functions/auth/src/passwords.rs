@@ -5,8 +5,8 @@ use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use platform::ApiError;
 use rand::RngCore;
-use shared::ApiError;
 
 /// Shortest password accepted.
 pub const MIN_LEN: usize = 10;
@@ -87,7 +87,7 @@ impl Passwords {
         let dummy = match self.dummy.get() {
             Some(h) => h.clone(),
             None => {
-                let h = self.hash(shared::auth::random_secret(24)).await?;
+                let h = self.hash(platform::auth::random_secret(24)).await?;
                 self.dummy.get_or_init(|| h).clone()
             }
         };

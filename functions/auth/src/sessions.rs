@@ -7,13 +7,13 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use platform::ApiError;
+use platform::auth::{ACCESS_TOKEN_TTL_SECS, Identity, Role, hash_secret, random_secret};
+use platform::http::ApiJson;
+use platform::ids::{Email, SessionId, TenantId, UserId};
+use platform::store::members::Member;
+use platform::store::{Store, StoreError, keys, s};
 use serde::{Deserialize, Serialize};
-use shared::ApiError;
-use shared::auth::{ACCESS_TOKEN_TTL_SECS, Identity, Role, hash_secret, random_secret};
-use shared::http::ApiJson;
-use shared::ids::{Email, SessionId, TenantId, UserId};
-use shared::store::members::Member;
-use shared::store::{Store, StoreError, keys, s};
 
 use crate::AppState;
 use crate::items::SessionItem;
@@ -66,14 +66,14 @@ pub async fn start(
 ) -> Result<Tokens, ApiError> {
     let session = SessionId::generate();
     let secret = random_secret(32);
-    let expires_at = shared::time::now_epoch() + REFRESH_TOKEN_TTL_SECS;
+    let expires_at = platform::time::now_epoch() + REFRESH_TOKEN_TTL_SECS;
     let item = SessionItem {
         session_id: session.clone(),
         user_id: user.clone(),
         tenant_id: tenant.clone(),
         token_hash: hash_secret(&secret),
         revoked: false,
-        created_at: shared::time::now_rfc3339(),
+        created_at: platform::time::now_rfc3339(),
         expires_at,
         prev_hash: None,
         rotation_hash: None,
@@ -109,7 +109,7 @@ fn pair(
         refresh_token: encode_refresh(user, session, secret),
         token_type: "Bearer",
         expires_in: ACCESS_TOKEN_TTL_SECS,
-        refresh_expires_at: shared::time::epoch_to_rfc3339(refresh_exp),
+        refresh_expires_at: platform::time::epoch_to_rfc3339(refresh_exp),
     })
 }
 
@@ -187,7 +187,7 @@ fn classify(session: &SessionItem, presented: &str, rotation: Option<&str>, now:
 
 /// `POST /api/v1/auth/refresh {refreshToken, rotationId?}` → a new pair; the presented token is
 /// spent.
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", summary = "Rotate the token pair", request_body = RefreshRequest, responses((status = 200, body = Tokens), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", summary = "Rotate the token pair", request_body = RefreshRequest, responses((status = 200, body = Tokens), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")))]
 pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RefreshRequest>,
@@ -205,14 +205,14 @@ pub async fn refresh(
     let (session, expires_at) = loop {
         attempt += 1;
         let session: SessionItem = state.store.get(&key).await?.ok_or_else(invalid_refresh)?;
-        let now = shared::time::now_epoch();
+        let now = platform::time::now_epoch();
         if session.revoked || session.expires_at <= now {
             return Err(invalid_refresh());
         }
         let expires_at = now + REFRESH_TOKEN_TTL_SECS;
         let mut values = vec![
             (":new", s(&new_hash)),
-            (":exp", shared::store::n(expires_at)),
+            (":exp", platform::store::n(expires_at)),
             (
                 ":false",
                 aws_sdk_dynamodb::types::AttributeValue::Bool(false),
@@ -222,8 +222,8 @@ pub async fn refresh(
         let (update, condition) = match classify(&session, &presented, rotation.as_deref(), now) {
             Presented::Current => {
                 // A new rotation: its own id, time and count of retries.
-                values.push((":now", shared::store::n(now)));
-                values.push((":zero", shared::store::n(0)));
+                values.push((":now", platform::store::n(now)));
+                values.push((":zero", platform::store::n(0)));
                 let update = match &rotation {
                     Some(r) => {
                         values.push((":rot", s(r)));
@@ -244,11 +244,11 @@ pub async fn refresh(
                 values.push((":rot", s(rotation.as_deref().unwrap_or_default())));
                 values.push((
                     ":tries",
-                    shared::store::n(i64::from(session.rotation_retries)),
+                    platform::store::n(i64::from(session.rotation_retries)),
                 ));
                 values.push((
                     ":next",
-                    shared::store::n(i64::from(session.rotation_retries) + 1),
+                    platform::store::n(i64::from(session.rotation_retries) + 1),
                 ));
                 (
                     "SET tokenHash = :new, expiresAt = :exp, #ttl = :exp, rotationRetries = :next",
@@ -311,7 +311,7 @@ async fn revoke(store: &Store, key: &keys::Key) -> Result<(), ApiError> {
 
 /// `POST /api/v1/auth/logout`: revokes the caller's session (its refresh tokens stop working;
 /// the access token expires on its own within 15 minutes).
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", summary = "Revoke this session", responses((status = 204), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", summary = "Revoke this session", responses((status = 204), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn logout(
     State(state): State<AppState>,
     identity: Identity,
@@ -330,7 +330,7 @@ pub struct SwitchRequest {
 /// `POST /api/v1/auth/switch {tenantId}`: a signed-in user moves to another of their tenants
 /// without typing their password again — a new session there, and this one is revoked (the app
 /// holds one session at a time).
-#[utoipa::path(post, path = "/api/v1/auth/switch", tag = "auth", summary = "Switch to another of your tenants", request_body = SwitchRequest, responses((status = 200, body = crate::users::SessionResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/switch", tag = "auth", summary = "Switch to another of your tenants", request_body = SwitchRequest, responses((status = 200, body = crate::users::SessionResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn switch(
     State(state): State<AppState>,
     identity: Identity,
@@ -362,7 +362,7 @@ pub async fn switch(
             &keys::user(user_id),
             "SET defaultTenantId = :t",
             Some("attribute_exists(PK)"),
-            &[(":t", shared::store::s(tenant.as_str()))],
+            &[(":t", platform::store::s(tenant.as_str()))],
         )
         .await
         .map_err(|e| match e {

@@ -7,13 +7,13 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use platform::auth::{Identity, Role, hash_secret, random_secret};
+use platform::http::ApiJson;
+use platform::ids::{Email, InvitationId, UserId};
+use platform::store::members::Member;
+use platform::store::{Store, StoreError, keys, n, s};
+use platform::{ApiError, FieldError};
 use serde::{Deserialize, Serialize};
-use shared::auth::{Identity, Role, hash_secret, random_secret};
-use shared::http::ApiJson;
-use shared::ids::{Email, InvitationId, UserId};
-use shared::store::members::Member;
-use shared::store::{Store, StoreError, keys, n, s};
-use shared::{ApiError, FieldError};
 
 use crate::AppState;
 use crate::api_keys;
@@ -80,7 +80,7 @@ pub struct RoleChanged {
 }
 
 /// `GET /api/v1/tenant`.
-#[utoipa::path(get, path = "/api/v1/tenant", tag = "tenant", summary = "The caller's tenant", responses((status = 200, body = TenantResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/tenant", tag = "tenant", summary = "The caller's tenant", responses((status = 200, body = TenantResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn get_tenant(
     State(state): State<AppState>,
     identity: Identity,
@@ -105,7 +105,7 @@ pub struct UpdateTenantRequest {
 }
 
 /// `PATCH /api/v1/tenant {name}` (owner/admin).
-#[utoipa::path(patch, path = "/api/v1/tenant", tag = "tenant", summary = "Rename the tenant (owner/admin)", request_body = UpdateTenantRequest, responses((status = 200, body = TenantView), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/tenant", tag = "tenant", summary = "Rename the tenant (owner/admin)", request_body = UpdateTenantRequest, responses((status = 200, body = TenantView), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn update_tenant(
     State(state): State<AppState>,
     identity: Identity,
@@ -133,7 +133,7 @@ pub async fn update_tenant(
 }
 
 /// `GET /api/v1/tenant/members`: members, and for owners/admins the pending invitations.
-#[utoipa::path(get, path = "/api/v1/tenant/members", tag = "tenant", summary = "Members (and pending invitations for owners/admins)", responses((status = 200, body = MembersResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/tenant/members", tag = "tenant", summary = "Members (and pending invitations for owners/admins)", responses((status = 200, body = MembersResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn list_members(
     State(state): State<AppState>,
     identity: Identity,
@@ -157,7 +157,7 @@ pub async fn list_members(
         invitations: None,
     };
     if identity.role.at_least(Role::Admin) {
-        let now = shared::time::now_epoch();
+        let now = platform::time::now_epoch();
         let invites: Vec<InvitationItem> = state
             .store
             .query_prefix(&keys::invitations_of(&identity.tenant))
@@ -182,7 +182,7 @@ pub struct InviteRequest {
 
 /// `POST /api/v1/tenant/members {email, role}` (owner/admin) → 201 with the invitation and its
 /// token (shown once; deliver it to the invitee).
-#[utoipa::path(post, path = "/api/v1/tenant/members", tag = "tenant", summary = "Invite an email with a role (owner/admin)", request_body = InviteRequest, responses((status = 201, body = InviteResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tenant/members", tag = "tenant", summary = "Invite an email with a role (owner/admin)", request_body = InviteRequest, responses((status = 201, body = InviteResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn invite(
     State(state): State<AppState>,
     identity: Identity,
@@ -213,7 +213,7 @@ pub async fn invite(
         invitation: InvitationId::generate(),
         secret: random_secret(32),
     };
-    let expires_at = shared::time::now_epoch() + INVITATION_TTL_SECS;
+    let expires_at = platform::time::now_epoch() + INVITATION_TTL_SECS;
     let item = InvitationItem {
         invitation_id: token.invitation.clone(),
         tenant_id: identity.tenant.clone(),
@@ -221,7 +221,7 @@ pub async fn invite(
         role: req.role,
         token_hash: hash_secret(&token.secret),
         invited_by: identity.user_id().clone(),
-        created_at: shared::time::now_rfc3339(),
+        created_at: platform::time::now_rfc3339(),
         expires_at,
     };
     state
@@ -271,7 +271,7 @@ pub struct UpdateMemberRequest {
 }
 
 /// `PATCH /api/v1/tenant/members/{userId} {role}` (owner/admin).
-#[utoipa::path(patch, path = "/api/v1/tenant/members/{userId}", tag = "tenant", summary = "Change a member's role (owner/admin)", request_body = UpdateMemberRequest, params(("userId" = String, Path, description = "usr_…")), responses((status = 200, body = RoleChanged), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/tenant/members/{userId}", tag = "tenant", summary = "Change a member's role (owner/admin)", request_body = UpdateMemberRequest, params(("userId" = String, Path, description = "usr_…")), responses((status = 200, body = RoleChanged), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn update_member(
     State(state): State<AppState>,
     identity: Identity,
@@ -341,7 +341,7 @@ pub async fn update_member(
 }
 
 /// `DELETE /api/v1/tenant/members/{userId}` (owner/admin, or a member leaving).
-#[utoipa::path(delete, path = "/api/v1/tenant/members/{userId}", tag = "tenant", summary = "Remove a member (owner/admin, or yourself)", params(("userId" = String, Path, description = "usr_…")), responses((status = 204), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/tenant/members/{userId}", tag = "tenant", summary = "Remove a member (owner/admin, or yourself)", params(("userId" = String, Path, description = "usr_…")), responses((status = 204), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn remove_member(
     State(state): State<AppState>,
     identity: Identity,
@@ -349,7 +349,7 @@ pub async fn remove_member(
 ) -> Result<StatusCode, ApiError> {
     let user = parse_user(&user)?;
     let leaving = &user == identity.user_id()
-        && matches!(identity.principal, shared::auth::Principal::User { .. });
+        && matches!(identity.principal, platform::auth::Principal::User { .. });
     if !leaving {
         identity.require(Role::Admin)?;
         identity.user_session()?;

@@ -3,13 +3,13 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use platform::auth::{Identity, Principal, Role};
+use platform::http::ApiJson;
+use platform::ids::{Email, TenantId, UserId};
+use platform::store::members::Member;
+use platform::store::{Store, StoreError, keys, n, s};
+use platform::{ApiError, FieldError};
 use serde::{Deserialize, Serialize};
-use shared::auth::{Identity, Principal, Role};
-use shared::http::ApiJson;
-use shared::ids::{Email, TenantId, UserId};
-use shared::store::members::Member;
-use shared::store::{Store, StoreError, keys, n, s};
-use shared::{ApiError, FieldError};
 
 use crate::AppState;
 use crate::invitations::{self, InvitationToken};
@@ -57,7 +57,7 @@ pub fn clean_name(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) 
 
 /// `POST /api/v1/auth/register` → 201: a user, their own tenant (or the one an invitation names)
 /// and a first session.
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", summary = "Register a user (and a tenant, or join an invited one)", request_body = RegisterRequest, responses((status = 201, body = SessionResponse), (status = 400, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 413, body = shared::error::Problem, content_type = "application/problem+json"), (status = 415, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", summary = "Register a user (and a tenant, or join an invited one)", request_body = RegisterRequest, responses((status = 201, body = SessionResponse), (status = 400, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 413, body = platform::error::Problem, content_type = "application/problem+json"), (status = 415, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")))]
 pub async fn register(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RegisterRequest>,
@@ -92,7 +92,7 @@ pub async fn register(
         None => None,
     };
 
-    let now = shared::time::now_rfc3339();
+    let now = platform::time::now_rfc3339();
     let user_id = UserId::generate();
     let password_hash = state.passwords.hash(req.password).await?;
     let (tenant, role) = match &invitation {
@@ -231,7 +231,7 @@ fn bad_credentials() -> ApiError {
 }
 
 fn locked(until: i64) -> ApiError {
-    let left = (until - shared::time::now_epoch()).max(1) as u64;
+    let left = (until - platform::time::now_epoch()).max(1) as u64;
     ApiError::Locked {
         detail: format!(
             "too many failed sign-in attempts; try again in {} minutes",
@@ -321,7 +321,7 @@ async fn clear_attempts(state: &AppState, email: &Email, now: i64) -> Result<(),
 
 /// `POST /api/v1/auth/login`. An unknown email and a wrong password get the same answer after the
 /// same work (one argon2 verification), and both count towards the lock.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", summary = "Sign in", request_body = LoginRequest, responses((status = 200, body = SessionResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 423, body = shared::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", summary = "Sign in", request_body = LoginRequest, responses((status = 200, body = SessionResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 423, body = platform::error::Problem, content_type = "application/problem+json")))]
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<LoginRequest>,
@@ -330,7 +330,7 @@ pub async fn login(
         state.passwords.verify_dummy(req.password).await?;
         return Err(bad_credentials());
     };
-    let now = shared::time::now_epoch();
+    let now = platform::time::now_epoch();
     let attempt = count_attempt(&state, &email, now).await?;
     let user = match state.store.get::<EmailItem>(&keys::email(&email)).await? {
         Some(e) => state.store.get::<UserItem>(&keys::user(&e.user_id)).await?,
@@ -351,7 +351,7 @@ pub async fn login(
         }
         return Err(bad_credentials());
     };
-    clear_attempts(&state, &email, shared::time::now_epoch()).await?;
+    clear_attempts(&state, &email, platform::time::now_epoch()).await?;
     let wanted = match req.tenant_id.as_deref() {
         Some(t) => {
             Some(TenantId::parse(t).map_err(|e| ApiError::invalid("tenantId", e.to_string()))?)
@@ -431,7 +431,7 @@ pub struct Membership {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyCaller {
-    pub id: shared::ids::ApiKeyId,
+    pub id: platform::ids::ApiKeyId,
     pub created_by: UserId,
 }
 
@@ -439,7 +439,7 @@ pub struct KeyCaller {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkflowCaller {
-    pub id: shared::ids::WorkflowId,
+    pub id: platform::ids::WorkflowId,
     pub run_as: UserId,
 }
 
@@ -464,7 +464,7 @@ pub struct MeResponse {
 }
 
 /// `GET /api/v1/auth/me`: the caller — a user with their workspaces, or an API key.
-#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", summary = "The caller", responses((status = 200, body = MeResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", summary = "The caller", responses((status = 200, body = MeResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn me(
     State(state): State<AppState>,
     identity: Identity,
@@ -542,7 +542,7 @@ pub struct UpdateMeRequest {
 }
 
 /// `PATCH /api/v1/auth/me {name}`.
-#[utoipa::path(patch, path = "/api/v1/auth/me", tag = "auth", summary = "Rename yourself", request_body = UpdateMeRequest, responses((status = 200, body = UserView), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/auth/me", tag = "auth", summary = "Rename yourself", request_body = UpdateMeRequest, responses((status = 200, body = UserView), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn update_me(
     State(state): State<AppState>,
     identity: Identity,
@@ -593,7 +593,7 @@ pub struct ChangePasswordRequest {
 }
 
 /// `POST /api/v1/auth/change-password`: sets a new password and revokes every other session.
-#[utoipa::path(post, path = "/api/v1/auth/change-password", tag = "auth", summary = "Change password (revokes other sessions)", request_body = ChangePasswordRequest, responses((status = 200, body = PasswordChanged), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/change-password", tag = "auth", summary = "Change password (revokes other sessions)", request_body = ChangePasswordRequest, responses((status = 200, body = PasswordChanged), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn change_password(
     State(state): State<AppState>,
     identity: Identity,
@@ -613,7 +613,7 @@ pub async fn change_password(
         .await?
         .ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
     // Guesses of the current password (say, with a stolen access token) count like sign-ins.
-    let now = shared::time::now_epoch();
+    let now = platform::time::now_epoch();
     let attempt = count_attempt(&state, email, now).await?;
     if !state
         .passwords
@@ -625,7 +625,7 @@ pub async fn change_password(
         }
         return Err(ApiError::invalid("currentPassword", "is incorrect"));
     }
-    clear_attempts(&state, email, shared::time::now_epoch()).await?;
+    clear_attempts(&state, email, platform::time::now_epoch()).await?;
     let hash = state.passwords.hash(req.new_password).await?;
     let _: UserItem = state
         .store

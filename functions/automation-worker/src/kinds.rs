@@ -63,7 +63,7 @@ impl Run<'_> {
         flow: Flow,
         output: impl FnOnce(Value) -> Value,
     ) -> Result<Flow, Transient> {
-        let now = shared::time::now_rfc3339_millis();
+        let now = platform::time::now_rfc3339_millis();
         match flow {
             Flow::Next => {
                 record.status = StepStatus::Succeeded;
@@ -73,7 +73,7 @@ impl Run<'_> {
                 record.status = StepStatus::Failed;
                 let message = error.clone().unwrap_or_default();
                 record.error = Some(json!({"message": message, "transient": false}));
-                record.duration_ms = shared::time::millis_between(&record.started_at, &now);
+                record.duration_ms = platform::time::millis_between(&record.started_at, &now);
                 record.finished_at = Some(now);
                 self.save(record.clone()).await?;
                 Self::remember(context, &record);
@@ -85,7 +85,7 @@ impl Run<'_> {
             }
             stop => return Ok(stop),
         }
-        record.duration_ms = shared::time::millis_between(&record.started_at, &now);
+        record.duration_ms = platform::time::millis_between(&record.started_at, &now);
         record.finished_at = Some(now);
         self.save(record.clone()).await?;
         Self::remember(context, &record);
@@ -190,7 +190,7 @@ impl Run<'_> {
         context: &mut Value,
         recorded: Option<StepRecord>,
     ) -> Result<Flow, Transient> {
-        let now = shared::time::now_epoch();
+        let now = platform::time::now_epoch();
         if let Some(flow) = Self::replay(step, context, recorded.as_ref()) {
             return Ok(flow);
         }
@@ -295,7 +295,7 @@ impl Run<'_> {
                     let wait = (backoff * 2f64.powi(attempt as i32 - 1))
                         .max(f.retry_after.unwrap_or(0) as f64)
                         .min(30.0);
-                    if shared::time::now_epoch() + wait.ceil() as i64 > self.execution.deadline {
+                    if platform::time::now_epoch() + wait.ceil() as i64 > self.execution.deadline {
                         break Err(f);
                     }
                     self.log(

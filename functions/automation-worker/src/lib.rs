@@ -20,18 +20,18 @@ use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use futures::future::BoxFuture;
+use platform::auth::Identity;
+use platform::aws::AwsClients;
+use platform::config::Config;
+use platform::ids::{ExecutionId, TenantId};
+use platform::queue::{Batch, Delivery, Transient};
+use platform::store::{Store, StoreError, keys, n, s};
+use platform::telemetry::{Telemetry, record};
 use serde_json::{Value, json};
-use shared::auth::Identity;
-use shared::aws::AwsClients;
-use shared::config::Config;
-use shared::ids::{ExecutionId, TenantId};
-use shared::queue::{Batch, Delivery, Transient};
-use shared::store::{Store, StoreError, keys, n, s};
-use shared::telemetry::{Telemetry, record};
-use shared::tools::Toolbox;
-use shared::workflows::definition::{MAX_ITEMS, Step};
-use shared::workflows::template::render;
-use shared::workflows::{
+use tools::Toolbox;
+use workflows_core::definition::{MAX_ITEMS, Step};
+use workflows_core::template::render;
+use workflows_core::{
     self as wf, Execution, Job, JobSource, LogEntry, Status, StepRecord, StepStatus, TriggerEvent,
 };
 
@@ -67,9 +67,9 @@ pub struct Worker {
     pub(crate) toolbox: Toolbox,
     /// The non-public socket addresses `http_request` may call (`WORKFLOW_HTTP_ALLOW`).
     pub(crate) http_allow: Vec<std::net::SocketAddr>,
-    pub(crate) llm: Option<Arc<dyn shared::llm::Provider>>,
+    pub(crate) llm: Option<Arc<dyn llm::Provider>>,
     pub(crate) llm_max_tokens: u32,
-    pub(crate) prices: shared::llm::Prices,
+    pub(crate) prices: llm::Prices,
     telemetry: Telemetry,
     /// Opens workspace secrets (`{{secrets.NAME}}` in `http_request` steps).
     kms: aws_sdk_kms::Client,
@@ -84,7 +84,7 @@ impl Worker {
             sqs: aws.sqs.clone(),
             queue_url: config.automation_queue_url.clone(),
             http_allow: config.workflow_http_allow.clone(),
-            llm: shared::llm::provider(&config.llm, &aws.bedrock),
+            llm: llm::provider(&config.llm, &aws.bedrock),
             llm_max_tokens: config.llm_max_tokens,
             prices: config.llm_prices.clone(),
             telemetry: Telemetry::new("automation-worker", config, store),
@@ -123,7 +123,7 @@ impl Worker {
                 // The message id is the firing's id: a redelivery finds the run it started.
                 let event = TriggerEvent {
                     kind: "schedule",
-                    data: json!({"firedAt": shared::time::now_rfc3339()}),
+                    data: json!({"firedAt": platform::time::now_rfc3339()}),
                     event_id: Some(format!("sqs#{}", d.message_id)),
                 };
                 let (execution, _) = wf::create_execution(&self.store, &workflow, event).await?;
@@ -149,7 +149,7 @@ impl Worker {
         if current.status.is_final() {
             return Ok(());
         }
-        let now = shared::time::now_epoch();
+        let now = platform::time::now_epoch();
         let claimed = self
             .store
             .update::<Execution>(
@@ -160,7 +160,7 @@ impl Worker {
                     (":running", s("running")),
                     (":pending", s("pending")),
                     (":until", n(now + LEASE_SECS)),
-                    (":at", s(shared::time::now_rfc3339_millis())),
+                    (":at", s(platform::time::now_rfc3339_millis())),
                     (":one", n(1)),
                     (":now", n(now)),
                 ],
@@ -208,7 +208,7 @@ impl Worker {
             "steps": {},
             "workflow": {"id": execution.workflow_id, "name": execution.definition.name},
             "execution": {"id": execution.id},
-            "now": shared::time::now_rfc3339(),
+            "now": platform::time::now_rfc3339(),
         });
         let steps = execution.definition.steps.clone();
         match run.steps(&steps, "", &mut context).await {
@@ -217,7 +217,7 @@ impl Worker {
                 self.end(&execution, status, error).await
             }
             Ok(Flow::Stop(Outcome::Waiting(resume_at))) => {
-                let wait = (resume_at - shared::time::now_epoch()).clamp(1, 900) as u32;
+                let wait = (resume_at - platform::time::now_epoch()).clamp(1, 900) as u32;
                 let job = Job {
                     tenant_id: tenant.clone(),
                     workflow_id: execution.workflow_id.clone(),
@@ -238,7 +238,7 @@ impl Worker {
                             &key,
                             "SET #deadLettered = :yes",
                             None,
-                            &[(":yes", shared::store::AttributeValue::Bool(true))],
+                            &[(":yes", platform::store::AttributeValue::Bool(true))],
                         )
                         .await;
                     let why = format!(
@@ -281,7 +281,7 @@ mod tests {
 
     use super::*;
     use crate::run::bounded;
-    use shared::testing::{event, unreachable_aws};
+    use platform::testing::{event, unreachable_aws};
 
     #[tokio::test]
     async fn a_message_that_is_not_a_job_is_reported_so_it_reaches_the_dlq() {

@@ -3,14 +3,14 @@
 //! n8n's Airtable triggers — and start one run per record version. The record id and its time
 //! are the event's id, so a redelivered poll, or overlapping windows, start nothing twice.
 
+use platform::store::{StoreError, keys, s};
+use platform::telemetry::record;
 use serde_json::{Value, json};
-use shared::store::{StoreError, keys, s};
-use shared::telemetry::record;
-use shared::workflows::definition::RecordEvent;
-use shared::workflows::{self as wf, Job, Trigger, TriggerEvent};
+use workflows_core::definition::RecordEvent;
+use workflows_core::{self as wf, Job, Trigger, TriggerEvent};
 
 use crate::Worker;
-use shared::queue::Transient;
+use platform::queue::Transient;
 
 /// Records one turn starts runs for; more wait for the next turn.
 const MAX_PER_POLL: usize = 100;
@@ -55,11 +55,11 @@ pub(crate) async fn poll(worker: &Worker, job: &Job, message_id: &str) -> Result
     if !workflow.enabled {
         return Ok(());
     }
-    let started = shared::time::now_epoch();
+    let started = platform::time::now_epoch();
     let cursor = workflow
         .poll_cursor
         .clone()
-        .unwrap_or_else(|| shared::time::epoch_to_rfc3339(started));
+        .unwrap_or_else(|| platform::time::epoch_to_rfc3339(started));
     let since = cursor.clone();
     let identity = match wf::run_identity(
         &worker.store,
@@ -153,11 +153,11 @@ pub(crate) async fn poll(worker: &Worker, job: &Job, message_id: &str) -> Result
         }
     }
     // A full page may have more behind it: continue from the newest record seen, not from now.
-    let cursor_epoch = shared::time::parse_rfc3339(&cursor).unwrap_or(0);
+    let cursor_epoch = platform::time::parse_rfc3339(&cursor).unwrap_or(0);
     let next = if records.len() >= MAX_PER_POLL {
         newest.unwrap_or(cursor.clone())
     } else {
-        shared::time::epoch_to_rfc3339((started - OVERLAP_SECS).max(cursor_epoch))
+        platform::time::epoch_to_rfc3339((started - OVERLAP_SECS).max(cursor_epoch))
     };
     let moved = worker
         .store
@@ -168,7 +168,7 @@ pub(crate) async fn poll(worker: &Worker, job: &Job, message_id: &str) -> Result
             &[
                 (":next", s(&next)),
                 (":cursor", s(&cursor)),
-                (":now", s(shared::time::epoch_to_rfc3339(started))),
+                (":now", s(platform::time::epoch_to_rfc3339(started))),
             ],
         )
         .await;

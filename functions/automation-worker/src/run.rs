@@ -101,7 +101,7 @@ impl Run<'_> {
                 Status::Cancelled,
                 Some("cancelled on request".into()),
             )),
-            Some(e) if shared::time::now_epoch() > e.deadline => Some(Outcome::Ended(
+            Some(e) if platform::time::now_epoch() > e.deadline => Some(Outcome::Ended(
                 Status::Failed,
                 Some(format!(
                     "timed out: the workflow allows {} s per run",
@@ -146,7 +146,7 @@ impl Run<'_> {
             output: Value::Null,
             error: None,
             attempts: 0,
-            started_at: shared::time::now_rfc3339_millis(),
+            started_at: platform::time::now_rfc3339_millis(),
             finished_at: None,
             duration_ms: None,
             resume_at: None,
@@ -159,8 +159,8 @@ impl Run<'_> {
         result: &Result<Value, Failure>,
         attempts: u32,
     ) -> Result<(), Transient> {
-        let now = shared::time::now_rfc3339_millis();
-        record.duration_ms = shared::time::millis_between(&record.started_at, &now);
+        let now = platform::time::now_rfc3339_millis();
+        record.duration_ms = platform::time::millis_between(&record.started_at, &now);
         record.finished_at = Some(now);
         record.attempts = attempts;
         match result {
@@ -194,7 +194,7 @@ impl Run<'_> {
             message
         };
         let entry = LogEntry {
-            at: shared::time::now_rfc3339_millis(),
+            at: platform::time::now_rfc3339_millis(),
             level: level.into(),
             step: step.map(str::to_owned),
             message,
@@ -209,7 +209,7 @@ impl Run<'_> {
                 Some("attribute_not_exists(#logs) OR size(#logs) < :max"),
                 &[
                     (":entry", value),
-                    (":empty", shared::store::AttributeValue::L(vec![])),
+                    (":empty", platform::store::AttributeValue::L(vec![])),
                     (":max", n(MAX_LOGS)),
                 ],
             )
@@ -225,7 +225,7 @@ impl Run<'_> {
     pub(crate) async fn identity(&mut self) -> Result<Identity, Failure> {
         if self.identity.is_none() {
             let e = &self.execution;
-            let found = match shared::workflows::run_identity(
+            let found = match workflows_core::run_identity(
                 &self.worker.store,
                 &e.tenant_id,
                 &e.workflow_id,
@@ -235,8 +235,8 @@ impl Run<'_> {
             .await
             {
                 Ok(identity) => Ok(identity),
-                Err(shared::workflows::RunAsError::Refused(why)) => Err(Failure::permanent(why)),
-                Err(shared::workflows::RunAsError::Store(e)) => {
+                Err(workflows_core::RunAsError::Refused(why)) => Err(Failure::permanent(why)),
+                Err(workflows_core::RunAsError::Store(e)) => {
                     return Err(Failure::transient(format!(
                         "could not load the run's user: {e}"
                     )));

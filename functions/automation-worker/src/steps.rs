@@ -5,11 +5,11 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use llm::spend;
+use llm::{self, LlmError, Message, Request, Usage};
+use platform::auth::Identity;
 use serde_json::{Map, Value, json};
-use shared::auth::Identity;
-use shared::llm::{self, LlmError, Message, Request, Usage};
-use shared::spend;
-use shared::workflows::definition::{Condition, Op};
+use workflows_core::definition::{Condition, Op};
 
 use crate::Worker;
 
@@ -75,13 +75,13 @@ impl Worker {
         name: &str,
         input: Value,
     ) -> Result<Value, Failure> {
-        match shared::tools::call(&self.toolbox, identity, name, input).await {
+        match tools::call(&self.toolbox, identity, name, input).await {
             Ok(output) => Ok(output.value),
             Err(e) => Err(Failure {
-                message: shared::tools::error_summary(&e),
+                message: tools::error_summary(&e),
                 transient: e.is_transient(),
                 retry_after: e.retry_after(),
-                detail: shared::tools::error_json(&e)["error"].take(),
+                detail: tools::error_json(&e)["error"].take(),
             }),
         }
     }
@@ -318,7 +318,7 @@ impl Worker {
         Ok(json!({
             "text": text, "model": provider.model(),
             "usage": {"inputTokens": used.input_tokens, "outputTokens": used.output_tokens},
-            "costUsd": spend::usd(cost), "latencyMs": started.elapsed().as_millis() as u64,
+            "costUsd": platform::prices::usd(cost), "latencyMs": started.elapsed().as_millis() as u64,
         }))
     }
 }
@@ -487,7 +487,7 @@ pub fn evaluate(c: &Condition) -> Result<bool, String> {
 
 /// Renders a condition's operands against the run's context.
 pub fn render_condition(c: &Condition, context: &Value) -> Condition {
-    use shared::workflows::template::render;
+    use workflows_core::template::render;
     match c {
         Condition::All { all } => Condition::All {
             all: all.iter().map(|c| render_condition(c, context)).collect(),

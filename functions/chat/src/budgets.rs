@@ -3,14 +3,14 @@
 
 use axum::Json;
 use axum::extract::State;
+use llm::spend::{self, Budgets};
+use platform::FieldError;
+use platform::auth::{Identity, Role};
+use platform::error::ApiError;
+use platform::http::ApiJson;
+use platform::store::{Store, keys};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use shared::FieldError;
-use shared::auth::{Identity, Role};
-use shared::error::ApiError;
-use shared::http::ApiJson;
-use shared::spend::{self, Budgets};
-use shared::store::{Store, keys};
 
 use crate::AppState;
 
@@ -109,7 +109,7 @@ async fn view(state: &AppState, identity: &Identity) -> Result<BudgetsView, ApiE
 }
 
 /// `GET /api/v1/budgets` — the budgets, this month's spend (workspace and caller) and alerts.
-#[utoipa::path(get, path = "/api/v1/budgets", tag = "chat", summary = "LLM budgets and this month's spend", responses((status = 200, body = BudgetsView), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/budgets", tag = "chat", summary = "LLM budgets and this month's spend", responses((status = 200, body = BudgetsView), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     identity: Identity,
@@ -118,7 +118,7 @@ pub async fn get(
 }
 
 /// `PUT /api/v1/budgets` — owners and admins.
-#[utoipa::path(put, path = "/api/v1/budgets", tag = "chat", summary = "Set the LLM budgets", request_body = PutBudgets, responses((status = 200, body = BudgetsView), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/budgets", tag = "chat", summary = "Set the LLM budgets", request_body = PutBudgets, responses((status = 200, body = BudgetsView), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn put(
     State(state): State<AppState>,
     identity: Identity,
@@ -151,7 +151,7 @@ pub async fn put(
         tenant_monthly_usd: req.tenant_monthly_usd,
         user_monthly_usd: req.user_monthly_usd,
         alert_threshold: threshold,
-        updated_at: shared::time::now_rfc3339(),
+        updated_at: platform::time::now_rfc3339(),
     };
     state
         .store

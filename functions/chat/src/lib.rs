@@ -1,6 +1,6 @@
 //! Lambda `chat`: chat with your Airtable. A tool-calling loop over the shared tool registry
-//! (`shared::tools`, filtered by the caller's role) with the model chosen by `LLM_PROVIDER`
-//! (`shared::llm`), whole-session history, a buffered endpoint and a streaming one (server-sent
+//! (`tools`, filtered by the caller's role) with the model chosen by `LLM_PROVIDER`
+//! (`llm`), whole-session history, a buffered endpoint and a streaming one (server-sent
 //! events), sessions in DynamoDB, cost per call and monthly budgets checked before every call.
 
 mod budgets;
@@ -16,14 +16,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use shared::auth::{Authenticator, Identity};
-use shared::aws::AwsClients;
-use shared::config::{Config, ConfigError};
-use shared::error::ApiError;
-use shared::http::ApiJson;
-use shared::llm::{Prices, Provider};
-use shared::store::Store;
-use shared::tools::Toolbox;
+use llm::{Prices, Provider};
+use platform::auth::{Authenticator, Identity};
+use platform::aws::AwsClients;
+use platform::config::{Config, ConfigError};
+use platform::error::ApiError;
+use platform::http::ApiJson;
+use platform::store::Store;
+use tools::Toolbox;
 
 pub use turn::{ChatRequest, ChatResponse};
 
@@ -42,7 +42,7 @@ pub struct Settings {
 #[derive(Clone)]
 pub struct AppState {
     /// Scopes every request: metrics and usage counters.
-    pub telemetry: shared::telemetry::Telemetry,
+    pub telemetry: platform::telemetry::Telemetry,
     pub auth: Authenticator,
     pub store: Store,
     pub toolbox: Toolbox,
@@ -56,7 +56,7 @@ impl AppState {
         let auth = Authenticator::load(&config, &aws).await?;
         let store = auth.store().clone();
         let toolbox = Toolbox::new(&config, &aws, auth.store().clone());
-        let provider = shared::llm::provider(&config.llm, &aws.bedrock);
+        let provider = llm::provider(&config.llm, &aws.bedrock);
         let settings = Settings {
             max_iterations: config.llm_max_iterations,
             max_tokens: config.llm_max_tokens,
@@ -65,7 +65,7 @@ impl AppState {
             turn_budget: std::time::Duration::from_secs(config.llm_turn_seconds),
         };
         Ok(Self {
-            telemetry: shared::telemetry::Telemetry::new("chat", &config, auth.store().clone()),
+            telemetry: platform::telemetry::Telemetry::new("chat", &config, auth.store().clone()),
             auth,
             store,
             toolbox,
@@ -88,7 +88,7 @@ impl FromRef<AppState> for Authenticator {
 }
 
 /// `POST /api/v1/chat` — one turn, answered whole.
-#[utoipa::path(post, path = "/api/v1/chat", tag = "chat", summary = "Send a message; the model may call tools", request_body = ChatRequest, responses((status = 200, body = ChatResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 429, description = "budget-exceeded", body = shared::error::Problem, content_type = "application/problem+json"), (status = 502, body = shared::error::Problem, content_type = "application/problem+json"), (status = 503, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/chat", tag = "chat", summary = "Send a message; the model may call tools", request_body = ChatRequest, responses((status = 200, body = ChatResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 429, description = "budget-exceeded", body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn chat(
     State(state): State<AppState>,
     identity: Identity,
@@ -97,13 +97,13 @@ pub async fn chat(
 ) -> Result<Response, ApiError> {
     // With an `Idempotency-Key`, a retried message answers the first answer: no second model
     // call, no tool writing twice.
-    let fingerprint = shared::idempotency::fingerprint(&[
+    let fingerprint = platform::idempotency::fingerprint(&[
         "POST /chat",
         req.session_id.as_deref().unwrap_or(""),
         req.base_id.as_deref().unwrap_or(""),
         &req.message,
     ]);
-    shared::idempotency::run(&state.store, &identity, &headers, fingerprint, || async {
+    platform::idempotency::run(&state.store, &identity, &headers, fingerprint, || async {
         let prepared = turn::prepare(&state, &identity, req).await?;
         let response = turn::run(&state, prepared, None).await?;
         Ok((
@@ -117,7 +117,7 @@ pub async fn chat(
 /// `POST /api/v1/chat/stream` — the same turn as server-sent events: `session`, `delta`,
 /// `tool_call_started`, `tool_call_finished`, `usage`, then `done` (the whole answer) or `error`
 /// (a problem). Anything refused before the model is called is a plain problem response.
-#[utoipa::path(post, path = "/api/v1/chat/stream", tag = "chat", summary = "Send a message; progress streams as server-sent events", request_body = ChatRequest, responses((status = 200, content_type = "text/event-stream", description = "events: session, delta, tool_call_started, tool_call_finished, usage, done, error"), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json"), (status = 429, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/chat/stream", tag = "chat", summary = "Send a message; progress streams as server-sent events", request_body = ChatRequest, responses((status = 200, content_type = "text/event-stream", description = "events: session, delta, tool_call_started, tool_call_finished, usage, done, error"), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 429, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn chat_stream(
     State(state): State<AppState>,
     identity: Identity,
@@ -136,7 +136,7 @@ pub async fn chat_stream(
     let worker = tokio::spawn(async move {
         telemetry
             .run(async move {
-                shared::telemetry::record::attribute(&tenant, &user);
+                platform::telemetry::record::attribute(&tenant, &user);
                 let last = match turn::run(&state, prepared, Some(&tx)).await {
                     Ok(response) => turn::Event::Done(Box::new(response)),
                     Err(e) => problem(e),
@@ -198,12 +198,12 @@ mod tests {
     //! The Router as Lambda runs it, fed the sample API Gateway events in `events/chat/`.
 
     use super::*;
-    use shared::testing::{event, invoke, unreachable_aws};
+    use platform::testing::{event, invoke, unreachable_aws};
 
     #[tokio::test]
     async fn a_chat_event_without_credentials_is_a_401_problem() {
         let (config, aws) = unreachable_aws();
-        let app = shared::http::edge(router(AppState::new(config, aws).await.unwrap()));
+        let app = platform::http::edge(router(AppState::new(config, aws).await.unwrap()));
         let (status, body, headers) = invoke(app, &event("chat", "chat.json")).await;
         assert_eq!(status, 401);
         assert_eq!(headers["content-type"], "application/problem+json");

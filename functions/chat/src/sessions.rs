@@ -6,14 +6,14 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use llm::{Block, Message, Speaker};
+use platform::auth::Identity;
+use platform::error::ApiError;
+use platform::ids::{BaseId, ChatId};
+use platform::prices::usd;
+use platform::store::{Store, StoreError, keys, n, s};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use shared::auth::Identity;
-use shared::error::ApiError;
-use shared::ids::{BaseId, ChatId};
-use shared::llm::{Block, Message, Speaker};
-use shared::spend::usd;
-use shared::store::{Store, StoreError, keys, n, s};
 
 use crate::AppState;
 use crate::turn::TurnUsage;
@@ -160,7 +160,7 @@ impl StoredMessage {
         Self {
             role: role.into(),
             content: m.content.clone(),
-            created_at: shared::time::now_rfc3339(),
+            created_at: platform::time::now_rfc3339(),
             ..Default::default()
         }
     }
@@ -264,7 +264,7 @@ pub async fn append(
     cost_micros: u64,
 ) -> Result<(), ApiError> {
     let tenant = &identity.tenant;
-    let now = shared::time::now_rfc3339();
+    let now = platform::time::now_rfc3339();
     let count = new_messages.len() as u32;
     let mut tx = store.tx();
     if loaded.exists {
@@ -322,7 +322,7 @@ pub async fn append(
 }
 
 /// `GET /api/v1/chat/sessions` — the caller's sessions, newest first.
-#[utoipa::path(get, path = "/api/v1/chat/sessions", tag = "chat", summary = "My chat sessions", responses((status = 200, body = SessionsResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/chat/sessions", tag = "chat", summary = "My chat sessions", responses((status = 200, body = SessionsResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     identity: Identity,
@@ -343,7 +343,7 @@ fn chat_id(raw: &str) -> Result<ChatId, ApiError> {
 
 /// `GET /api/v1/chat/sessions/{id}` — the session with every message (tool calls, tokens, cost,
 /// latency).
-#[utoipa::path(get, path = "/api/v1/chat/sessions/{id}", tag = "chat", summary = "A chat session with its messages", params(("id" = String, Path)), responses((status = 200, body = SessionDetail), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/chat/sessions/{id}", tag = "chat", summary = "A chat session with its messages", params(("id" = String, Path)), responses((status = 200, body = SessionDetail), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     identity: Identity,
@@ -359,7 +359,7 @@ pub async fn get(
 }
 
 /// `DELETE /api/v1/chat/sessions/{id}` — the session and its messages.
-#[utoipa::path(delete, path = "/api/v1/chat/sessions/{id}", tag = "chat", summary = "Delete a chat session", params(("id" = String, Path)), responses((status = 204), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/chat/sessions/{id}", tag = "chat", summary = "Delete a chat session", params(("id" = String, Path)), responses((status = 204), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     identity: Identity,

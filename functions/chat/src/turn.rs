@@ -8,14 +8,13 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use llm::spend::{self, BudgetStatus};
+use llm::{self, Block, LlmError, Message, Provider, Request, Speaker, ToolDef, Usage};
+use platform::auth::{Identity, Role};
+use platform::error::ApiError;
+use platform::ids::{BaseId, ChatId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use shared::auth::{Identity, Role};
-use shared::error::ApiError;
-use shared::ids::{BaseId, ChatId};
-use shared::llm::{self, Block, LlmError, Message, Provider, Request, Speaker, ToolDef, Usage};
-use shared::spend::{self, BudgetStatus};
-use shared::tools;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::AppState;
@@ -151,7 +150,7 @@ pub async fn prepare(
     let message = req.message.trim().to_owned();
     let mut errors = Vec::new();
     if message.is_empty() || message.chars().count() > MAX_MESSAGE_CHARS {
-        errors.push(shared::FieldError::new(
+        errors.push(platform::FieldError::new(
             "message",
             format!("must hold 1 to {MAX_MESSAGE_CHARS} characters"),
         ));
@@ -160,7 +159,7 @@ pub async fn prepare(
         Some(id) => match ChatId::parse(id) {
             Ok(id) => Some(id),
             Err(e) => {
-                errors.push(shared::FieldError::new("sessionId", e.to_string()));
+                errors.push(platform::FieldError::new("sessionId", e.to_string()));
                 None
             }
         },
@@ -170,7 +169,7 @@ pub async fn prepare(
         Some(b) => match BaseId::parse(b) {
             Ok(b) => Some(b),
             Err(m) => {
-                errors.push(shared::FieldError::new("baseId", m));
+                errors.push(platform::FieldError::new("baseId", m));
                 None
             }
         },
@@ -570,7 +569,7 @@ pub async fn run(
             );
         }
     }
-    totals.cost_usd = spend::usd(cost_micros);
+    totals.cost_usd = platform::prices::usd(cost_micros);
     send(events, Event::Usage(totals.clone()));
 
     if stopped.is_some() {

@@ -988,7 +988,7 @@ impl TypeSet {
         if self.candidates & DATE != 0 && is_date(t) {
             keep |= DATE;
         }
-        if self.candidates & EMAIL != 0 && shared::ids::Email::parse(t).is_ok() {
+        if self.candidates & EMAIL != 0 && platform::ids::Email::parse(t).is_ok() {
             keep |= EMAIL;
         }
         if self.candidates & URL != 0

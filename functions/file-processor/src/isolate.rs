@@ -110,7 +110,7 @@ fn child(declared: &str) -> i32 {
     let mut bytes = Vec::new();
     if std::io::stdin()
         .lock()
-        .take(shared::files::MAX_UPLOAD_BYTES + 1)
+        .take(files_core::MAX_UPLOAD_BYTES + 1)
         .read_to_end(&mut bytes)
         .is_err()
     {

@@ -16,14 +16,14 @@ pub mod isolate;
 pub mod sink;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use files_core::{FileRecord, FileStatus, Preview};
+use platform::aws::AwsClients;
+use platform::config::Config;
+use platform::ids::{FileId, TenantId};
+use platform::queue::{Batch, Transient};
+use platform::store::{Store, StoreError, keys, n, s};
+use platform::telemetry::{Telemetry, record};
 use serde_json::Value;
-use shared::aws::AwsClients;
-use shared::config::Config;
-use shared::files::{self, FileRecord, FileStatus, Preview};
-use shared::ids::{FileId, TenantId};
-use shared::queue::{Batch, Transient};
-use shared::store::{Store, StoreError, keys, n, s};
-use shared::telemetry::{Telemetry, record};
 
 pub use extract::{Summary, Unreadable, extract, infer_type};
 
@@ -39,7 +39,7 @@ pub const BATCH: Batch = Batch {
 
 /// Counts what follows for the file's tenant and uploader.
 fn attribute(tenant: &TenantId, uploader: Option<&str>) {
-    if let Some(user) = uploader.and_then(|u| shared::ids::UserId::parse(u).ok()) {
+    if let Some(user) = uploader.and_then(|u| platform::ids::UserId::parse(u).ok()) {
         record::attribute(tenant, &user);
     }
 }
@@ -109,7 +109,7 @@ impl Processor {
         tenant: &TenantId,
         record: &FileRecord,
     ) -> Result<(), Transient> {
-        match shared::workflows::on_file_processed(
+        match workflows_core::on_file_processed(
             &self.store,
             &self.sqs,
             &self.automation_queue_url,
@@ -123,7 +123,7 @@ impl Processor {
                 tracing::info!(file = %record.id, started, "file_processed workflows started");
                 Ok(())
             }
-            Err(shared::workflows::StartError::Store(e)) => Err(e.into()),
+            Err(workflows_core::StartError::Store(e)) => Err(e.into()),
             Err(e) => Err(Transient::other(format!("automation queue: {e}"))),
         }
     }
@@ -164,7 +164,7 @@ impl Processor {
                 .map(|(_, v)| v.into_owned())
                 .next()
                 .unwrap_or_default();
-            let Some((tenant, file)) = files::parse_upload_key(&key) else {
+            let Some((tenant, file)) = files_core::parse_upload_key(&key) else {
                 tracing::warn!(key = %key, "an object outside uploads/<tenant>/<file>/ was ignored");
                 continue;
             };
@@ -183,7 +183,7 @@ impl Processor {
                 .map(|(_, v)| v.into_owned())
                 .next()
                 .unwrap_or_default();
-            if let Some((tenant, file)) = files::parse_upload_key(&key) {
+            if let Some((tenant, file)) = files_core::parse_upload_key(&key) {
                 let failed = self
                     .store
                     .update::<Value>(
@@ -193,7 +193,7 @@ impl Processor {
                         &[
                             (":failed", s("failed")),
                             (":reason", s("the file could not be processed after several attempts; upload it again")),
-                            (":at", s(shared::time::now_rfc3339())),
+                            (":at", s(platform::time::now_rfc3339())),
                             (":pending", s("pending")),
                             (":uploaded", s("uploaded")),
                             (":processing", s("processing")),
@@ -235,7 +235,7 @@ impl Processor {
             }
             return Ok(None);
         }
-        let now = shared::time::now_epoch();
+        let now = platform::time::now_epoch();
         let claimed = self
             .store
             .update::<FileRecord>(
@@ -249,7 +249,7 @@ impl Processor {
                     (":now", n(now)),
                     (":stale", n(now - STALE_AFTER_SECS)),
                     (":size", n(size.unwrap_or(record.declared_size))),
-                    (":at", s(shared::time::now_rfc3339())),
+                    (":at", s(platform::time::now_rfc3339())),
                 ],
             )
             .await;
@@ -267,7 +267,7 @@ impl Processor {
         outcome: Result<(Summary, u64, Preview), String>,
     ) -> Result<(), Transient> {
         let key = keys::file(tenant, file);
-        let at = s(shared::time::now_rfc3339());
+        let at = s(platform::time::now_rfc3339());
         match outcome {
             Ok((summary, text_chars, preview)) => {
                 let preview =
@@ -319,7 +319,7 @@ impl Processor {
             return Ok(());
         };
         let actual = size.unwrap_or(record.declared_size);
-        if actual > files::MAX_UPLOAD_BYTES || actual != record.declared_size {
+        if actual > files_core::MAX_UPLOAD_BYTES || actual != record.declared_size {
             let reason = format!(
                 "the upload is {actual} bytes but {} were declared",
                 record.declared_size
@@ -370,13 +370,13 @@ impl Processor {
         // Written even when empty: an import of a header-only file finds zero rows, not nothing.
         let stored = async {
             self.put_file(
-                &files::rows_key(tenant, file),
+                &files_core::rows_key(tenant, file),
                 "application/x-ndjson",
                 &written.rows,
             )
             .await?;
             self.put_file(
-                &files::text_key(tenant, file),
+                &files_core::text_key(tenant, file),
                 "text/plain; charset=utf-8",
                 &written.text,
             )
@@ -420,8 +420,8 @@ fn aws_sdk_dynamodb_null() -> aws_sdk_dynamodb::types::AttributeValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use files_core::Column;
     use serde_json::json;
-    use shared::files::Column;
 
     #[test]
     fn the_preview_types_columns_from_all_rows_and_keeps_the_first_fifty() {
@@ -446,12 +446,13 @@ mod tests {
     }
 
     fn sqs_event(name: &str) -> SqsEvent {
-        serde_json::from_str(&shared::testing::event("file-processor", name)).expect("an SQS event")
+        serde_json::from_str(&platform::testing::event("file-processor", name))
+            .expect("an SQS event")
     }
 
     #[tokio::test]
     async fn the_sample_events_skip_the_test_event_and_report_an_unreachable_store_as_a_retry() {
-        let (config, aws) = shared::testing::unreachable_aws();
+        let (config, aws) = platform::testing::unreachable_aws();
         let p = Processor::new(&config, &aws);
         assert!(
             p.handle(sqs_event("s3-test-event.json"))
@@ -473,7 +474,7 @@ mod tests {
 
     #[tokio::test]
     async fn s3_test_events_and_foreign_keys_are_skipped_without_aws() {
-        let (config, aws) = shared::testing::unreachable_aws();
+        let (config, aws) = platform::testing::unreachable_aws();
         let p = Processor::new(&config, &aws);
         assert!(
             p.message(r#"{"Service":"Amazon S3","Event":"s3:TestEvent"}"#)

@@ -13,9 +13,9 @@ fn main() -> Result<(), lambda_runtime::Error> {
 }
 
 async fn run() -> Result<(), lambda_runtime::Error> {
-    shared::telemetry::init();
-    let config = shared::config::Config::from_env()?;
-    let aws = shared::aws::AwsClients::from_env().await;
+    platform::telemetry::init();
+    let config = platform::config::Config::from_env()?;
+    let aws = platform::aws::AwsClients::from_env().await;
     let processor = file_processor::Processor::new(&config, &aws);
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let processor = processor.clone();

@@ -7,8 +7,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use files_core::{Column, Preview};
 use serde_json::{Value, json};
-use shared::files::{self, Column, Preview};
 
 use crate::extract::{Sink, Summary, TypeSet, Unreadable, bad, tsv_line};
 
@@ -39,7 +39,7 @@ impl PreviewBuilder {
         for (t, v) in self.types.iter_mut().zip(cells) {
             t.add(v);
         }
-        if self.full || self.rows.len() >= files::PREVIEW_ROWS {
+        if self.full || self.rows.len() >= files_core::PREVIEW_ROWS {
             return;
         }
         let row: Vec<Value> = cells

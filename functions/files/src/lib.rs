@@ -12,16 +12,16 @@ use axum::extract::{DefaultBodyLimit, FromRef, FromRequest, Multipart, Path, Req
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use files_core::{FileRecord, FileStatus};
+use platform::auth::{Authenticator, Identity};
+use platform::aws::AwsClients;
+use platform::config::{Config, ConfigError};
+use platform::error::{ApiError, FieldError};
+use platform::http::parse_json;
+use platform::ids::FileId;
+use platform::store::{Store, keys};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use shared::auth::{Authenticator, Identity};
-use shared::aws::AwsClients;
-use shared::config::{Config, ConfigError};
-use shared::error::{ApiError, FieldError};
-use shared::files::{self, FileRecord, FileStatus};
-use shared::http::parse_json;
-use shared::ids::FileId;
-use shared::store::{Store, keys};
 
 /// How long an upload URL stays valid.
 const UPLOAD_URL_TTL: Duration = Duration::from_secs(15 * 60);
@@ -30,7 +30,7 @@ const UPLOAD_URL_TTL: Duration = Duration::from_secs(15 * 60);
 #[derive(Clone)]
 pub struct AppState {
     /// Scopes every request: metrics and usage counters.
-    pub telemetry: shared::telemetry::Telemetry,
+    pub telemetry: platform::telemetry::Telemetry,
     pub auth: Authenticator,
     pub store: Store,
     pub s3: aws_sdk_s3::Client,
@@ -38,7 +38,7 @@ pub struct AppState {
     pub sfn: aws_sdk_sfn::Client,
     pub sagas: std::sync::Arc<std::collections::HashMap<String, String>>,
     /// Checks that an import's base is the tenant's.
-    pub airtable: shared::airtable::Airtable,
+    pub airtable: airtable_client::Airtable,
 }
 
 impl AppState {
@@ -47,14 +47,14 @@ impl AppState {
         let store = auth.store().clone();
         let airtable_store = store.clone();
         Ok(Self {
-            telemetry: shared::telemetry::Telemetry::new("files", &config, auth.store().clone()),
+            telemetry: platform::telemetry::Telemetry::new("files", &config, auth.store().clone()),
             auth,
             store,
             s3: aws.s3.clone(),
             bucket: config.uploads_bucket.clone(),
             sfn: aws.sfn.clone(),
             sagas: std::sync::Arc::new(config.saga_state_machines.clone()),
-            airtable: shared::airtable::Airtable::new(
+            airtable: airtable_client::Airtable::new(
                 &config.airtable_api_url,
                 airtable_store,
                 aws.kms.clone(),
@@ -94,8 +94,8 @@ fn check(name: &str, content_type: &str, size: u64, max: u64) -> Result<&'static
             "must be a file name of 1 to 255 printable characters, without '/'",
         ));
     }
-    let by_type = files::kind_of_content_type(content_type);
-    let by_name = files::kind_of_name(name);
+    let by_type = files_core::kind_of_content_type(content_type);
+    let by_name = files_core::kind_of_name(name);
     match (by_type, by_name) {
         (None, _) => errors.push(FieldError::new(
             "contentType",
@@ -132,9 +132,9 @@ fn new_record(
     status: FileStatus,
 ) -> FileRecord {
     let id = FileId::generate();
-    let now = shared::time::now_rfc3339();
+    let now = platform::time::now_rfc3339();
     FileRecord {
-        s3_key: files::upload_key(&identity.tenant, &id, name.trim()),
+        s3_key: files_core::upload_key(&identity.tenant, &id, name.trim()),
         id,
         name: name.trim().to_owned(),
         content_type: content_type.to_owned(),
@@ -181,7 +181,7 @@ pub struct FileView {
     pub pages: Option<u64>,
     /// `GET /files/{id}` only: typed columns and the first rows.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub preview: Option<Option<files::Preview>>,
+    pub preview: Option<Option<files_core::Preview>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<FileProgress>,
 }
@@ -240,7 +240,7 @@ fn view(f: &FileRecord, with_preview: bool) -> FileView {
 
 /// `POST /api/v1/files/upload` — JSON `{filename, contentType, size}` → a presigned PUT, or
 /// `multipart/form-data` (field `file`, ≤ 4 MB) → stored now.
-#[utoipa::path(post, path = "/api/v1/files/upload", tag = "files", summary = "Upload a file (presigned PUT, or multipart up to 4 MB)", request_body = UploadRequest, responses((status = 201, body = UploadAnswer), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 413, body = shared::error::Problem, content_type = "application/problem+json"), (status = 415, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/files/upload", tag = "files", summary = "Upload a file (presigned PUT, or multipart up to 4 MB)", request_body = UploadRequest, responses((status = 201, body = UploadAnswer), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 413, body = platform::error::Problem, content_type = "application/problem+json"), (status = 415, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn upload(
     State(state): State<AppState>,
     identity: Identity,
@@ -261,15 +261,15 @@ pub async fn upload(
             "send application/json ({filename, contentType, size}) or multipart/form-data".into(),
         ));
     }
-    let bytes = axum::body::to_bytes(req.into_body(), shared::http::MAX_JSON_BODY)
+    let bytes = axum::body::to_bytes(req.into_body(), platform::http::MAX_JSON_BODY)
         .await
-        .map_err(|_| ApiError::PayloadTooLarge(shared::http::MAX_JSON_BODY))?;
+        .map_err(|_| ApiError::PayloadTooLarge(platform::http::MAX_JSON_BODY))?;
     let body: UploadRequest = parse_json(&bytes)?;
     let kind = check(
         &body.filename,
         &body.content_type,
         body.size,
-        files::MAX_UPLOAD_BYTES,
+        files_core::MAX_UPLOAD_BYTES,
     )?;
     let record = new_record(
         &identity,
@@ -300,8 +300,9 @@ pub async fn upload(
             &record,
         )?)
         .await?;
-    let expires_at =
-        shared::time::epoch_to_rfc3339(shared::time::now_epoch() + UPLOAD_URL_TTL.as_secs() as i64);
+    let expires_at = platform::time::epoch_to_rfc3339(
+        platform::time::now_epoch() + UPLOAD_URL_TTL.as_secs() as i64,
+    );
     let headers: serde_json::Map<String, Value> = url
         .headers()
         .map(|(k, v)| (k.to_owned(), json!(v)))
@@ -337,7 +338,7 @@ async fn upload_multipart(
         let content_type = field.content_type().map(str::to_owned).unwrap_or_default();
         let data = field.bytes().await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(files::MAX_MULTIPART_BYTES as usize)
+                ApiError::PayloadTooLarge(files_core::MAX_MULTIPART_BYTES as usize)
             } else {
                 ApiError::bad_request("bad_multipart", e.body_text())
             }
@@ -346,7 +347,7 @@ async fn upload_multipart(
             &name,
             &content_type,
             data.len() as u64,
-            files::MAX_MULTIPART_BYTES,
+            files_core::MAX_MULTIPART_BYTES,
         )?;
         let record = new_record(
             &identity,
@@ -400,7 +401,7 @@ pub async fn load(store: &Store, identity: &Identity, id: &FileId) -> Result<Fil
 }
 
 /// `GET /api/v1/files` — the tenant's files, newest first.
-#[utoipa::path(get, path = "/api/v1/files", tag = "files", summary = "Files of the workspace", responses((status = 200, body = FilesResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/files", tag = "files", summary = "Files of the workspace", responses((status = 200, body = FilesResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     identity: Identity,
@@ -416,7 +417,7 @@ pub async fn list(
 }
 
 /// `GET /api/v1/files/{id}` — status, metadata, preview, progress.
-#[utoipa::path(get, path = "/api/v1/files/{id}", tag = "files", summary = "A file with its preview", params(("id" = String, Path)), responses((status = 200, body = FileView), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/files/{id}", tag = "files", summary = "A file with its preview", params(("id" = String, Path)), responses((status = 200, body = FileView), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn get_file(
     State(state): State<AppState>,
     identity: Identity,
@@ -427,7 +428,7 @@ pub async fn get_file(
 }
 
 /// `GET /api/v1/files/{id}/content` — the extracted text (`text/plain; charset=utf-8`).
-#[utoipa::path(get, path = "/api/v1/files/{id}/content", tag = "files", summary = "The extracted text of a processed file", params(("id" = String, Path)), responses((status = 200, content_type = "text/plain"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/files/{id}/content", tag = "files", summary = "The extracted text of a processed file", params(("id" = String, Path)), responses((status = 200, content_type = "text/plain"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn content(
     State(state): State<AppState>,
     identity: Identity,
@@ -448,7 +449,7 @@ pub async fn content(
         .s3
         .get_object()
         .bucket(&state.bucket)
-        .key(files::text_key(&identity.tenant, &f.id))
+        .key(files_core::text_key(&identity.tenant, &f.id))
         .send()
         .await
         .map_err(ApiError::internal)?;
@@ -462,7 +463,7 @@ pub async fn content(
 }
 
 /// `DELETE /api/v1/files/{id}` — the file, its extractions and its item.
-#[utoipa::path(delete, path = "/api/v1/files/{id}", tag = "files", summary = "Delete a file", params(("id" = String, Path)), responses((status = 204), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/files/{id}", tag = "files", summary = "Delete a file", params(("id" = String, Path)), responses((status = 204), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     identity: Identity,
@@ -472,8 +473,8 @@ pub async fn delete(
     let f = load(&state.store, &identity, &file_id(&id)?).await?;
     for key in [
         f.s3_key.clone(),
-        files::rows_key(&identity.tenant, &f.id),
-        files::text_key(&identity.tenant, &f.id),
+        files_core::rows_key(&identity.tenant, &f.id),
+        files_core::text_key(&identity.tenant, &f.id),
     ] {
         state
             .s3
@@ -509,12 +510,12 @@ pub struct ImportRequest {
 }
 
 /// `POST /api/v1/files/{id}/import` — starts an `import_file` saga (202 with its transaction).
-#[utoipa::path(post, path = "/api/v1/files/{id}/import", tag = "files", summary = "Import a processed file into a table (an import_file saga)", params(("id" = String, Path)), request_body = ImportRequest, responses((status = 202, body = shared::saga::SagaStarted), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/files/{id}/import", tag = "files", summary = "Import a processed file into a table (an import_file saga)", params(("id" = String, Path)), request_body = ImportRequest, responses((status = 202, body = saga_core::SagaStarted), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn import(
     State(state): State<AppState>,
     identity: Identity,
     Path(id): Path<String>,
-    shared::http::ApiJson(req): shared::http::ApiJson<ImportRequest>,
+    platform::http::ApiJson(req): platform::http::ApiJson<ImportRequest>,
 ) -> Result<Response, ApiError> {
     identity.require_writer()?;
     let f = load(&state.store, &identity, &file_id(&id)?).await?;
@@ -525,10 +526,9 @@ pub async fn import(
     if let Some(c) = req.create_table {
         input["createTable"] = c;
     }
-    let input =
-        shared::saga::validate(&state.store, &identity.tenant, "import_file", &input).await?;
-    shared::saga::check_bases(&state.airtable, &identity.tenant, &input).await?;
-    let saga = shared::saga::start(
+    let input = saga_core::validate(&state.store, &identity.tenant, "import_file", &input).await?;
+    saga_core::check_bases(&state.airtable, &identity.tenant, &input).await?;
+    let saga = saga_core::start(
         &state.store,
         &state.sfn,
         &state.sagas,
@@ -539,7 +539,7 @@ pub async fn import(
     )
     .await?;
     let url = format!("/api/v1/saga/transaction/{}", saga.id);
-    let started = shared::saga::SagaStarted {
+    let started = saga_core::SagaStarted {
         transaction_id: saga.id,
         status: saga.status,
         kind: Some(saga.kind),
@@ -566,7 +566,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/files/upload",
             // Multipart bodies up to 4 MB (plus the form's own bytes).
             post(upload).layer(DefaultBodyLimit::max(
-                files::MAX_MULTIPART_BYTES as usize + 64 * 1024,
+                files_core::MAX_MULTIPART_BYTES as usize + 64 * 1024,
             )),
         )
         .route("/api/v1/files", get(list))
@@ -583,7 +583,7 @@ mod tests {
     //! where nothing listens, so only paths that need no AWS call are exercised.
 
     use super::*;
-    use shared::testing::{event, invoke, unreachable_aws};
+    use platform::testing::{event, invoke, unreachable_aws};
 
     #[tokio::test]
     async fn the_sample_events_without_credentials_are_401_problems() {
@@ -602,28 +602,33 @@ mod tests {
     #[test]
     fn names_types_and_sizes_are_checked_together() {
         assert_eq!(
-            check("people.csv", "text/csv", 10, files::MAX_UPLOAD_BYTES).unwrap(),
+            check("people.csv", "text/csv", 10, files_core::MAX_UPLOAD_BYTES).unwrap(),
             "csv"
         );
         assert!(matches!(
-            check("people.csv", "application/pdf", 10, files::MAX_UPLOAD_BYTES),
+            check(
+                "people.csv",
+                "application/pdf",
+                10,
+                files_core::MAX_UPLOAD_BYTES
+            ),
             Err(ApiError::Validation(_))
         ));
         assert!(matches!(
-            check("movie.mp4", "video/mp4", 10, files::MAX_UPLOAD_BYTES),
+            check("movie.mp4", "video/mp4", 10, files_core::MAX_UPLOAD_BYTES),
             Err(ApiError::Validation(_))
         ));
         assert!(matches!(
             check(
                 "big.pdf",
                 "application/pdf",
-                files::MAX_UPLOAD_BYTES + 1,
-                files::MAX_UPLOAD_BYTES
+                files_core::MAX_UPLOAD_BYTES + 1,
+                files_core::MAX_UPLOAD_BYTES
             ),
             Err(ApiError::PayloadTooLarge(_))
         ));
         assert!(matches!(
-            check("../x.csv", "text/csv", 1, files::MAX_UPLOAD_BYTES),
+            check("../x.csv", "text/csv", 1, files_core::MAX_UPLOAD_BYTES),
             Err(ApiError::Validation(_))
         ));
     }

@@ -2,9 +2,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::telemetry::init();
-    let config = shared::config::Config::from_env()?;
-    let aws = shared::aws::AwsClients::from_env().await;
+    platform::telemetry::init();
+    let config = platform::config::Config::from_env()?;
+    let aws = platform::aws::AwsClients::from_env().await;
     let state = files::AppState::new(config, aws).await?;
-    lambda_http::run(shared::http::edge(files::router(state))).await
+    lambda_http::run(platform::http::edge(files::router(state))).await
 }

@@ -12,14 +12,14 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use airtable_client::progress::CancelCheck;
+use platform::auth::Identity;
+use platform::ids::TenantId;
+use platform::store::{Store, StoreError, keys};
+use platform::time::now_ms;
 use rmcp::model::RequestId;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use shared::airtable::limiter::now_ms;
-use shared::airtable::progress::CancelCheck;
-use shared::auth::Identity;
-use shared::ids::TenantId;
-use shared::store::{Store, StoreError, keys};
 use tokio_util::sync::CancellationToken;
 
 /// How long a cancellation is kept: longer than any call runs.
@@ -33,7 +33,7 @@ struct Marker {
 
 /// The store key part naming one request of a caller's client.
 fn request_key(user_agent: &str, id: &Value) -> String {
-    shared::auth::hash_secret(&format!("{user_agent}\n{id}"))[..32].to_owned()
+    platform::auth::hash_secret(&format!("{user_agent}\n{id}"))[..32].to_owned()
 }
 
 /// The request's `User-Agent` (empty when absent or not text).
@@ -67,7 +67,7 @@ pub async fn record(
     );
     let item = Store::with_ttl(
         Store::item(&key, "mcp_cancel", &Marker { at: now_ms() })?,
-        shared::time::now_epoch() + KEEP_SECS,
+        platform::time::now_epoch() + KEEP_SECS,
     );
     store.put(item).await
 }

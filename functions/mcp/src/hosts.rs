@@ -4,7 +4,7 @@
 
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use shared::error::Problem;
+use platform::error::Problem;
 
 /// The allowed hosts and origins (lowercase).
 #[derive(Debug, Clone)]

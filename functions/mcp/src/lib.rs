@@ -1,4 +1,4 @@
-//! Lambda `mcp`: the shared Airtable tool registry (`shared::tools`) as a remote MCP server on
+//! Lambda `mcp`: the shared Airtable tool registry (`tools`) as a remote MCP server on
 //! `POST /mcp`, over Streamable HTTP, stateless — any instance answers any request, so it runs on
 //! Lambda. The official Rust SDK (`rmcp`) speaks the protocol: the 2025-era handshake
 //! (`initialize`, `notifications/initialized`, `MCP-Protocol-Version`) and the 2026-07-28 era
@@ -16,12 +16,19 @@ mod resources;
 use std::error::Error as _;
 use std::sync::Arc;
 
+use airtable_client::progress::{Report, Reporter};
+use airtable_client::{AirtableError, Progress, TenantClient};
 use axum::Router;
 use axum::extract::{FromRef, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post_service;
+use platform::auth::{Authenticator, Identity};
+use platform::aws::AwsClients;
+use platform::config::{Config, ConfigError};
+use platform::error::ApiError;
+use platform::telemetry::scope::Scope;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
     CompletionInfo, ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation,
@@ -35,14 +42,7 @@ use rmcp::transport::streamable_http_server::session::never::NeverSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::Value;
-use shared::airtable::progress::{Report, Reporter};
-use shared::airtable::{AirtableError, Progress, TenantClient};
-use shared::auth::{Authenticator, Identity};
-use shared::aws::AwsClients;
-use shared::config::{Config, ConfigError};
-use shared::error::ApiError;
-use shared::telemetry::scope::Scope;
-use shared::tools::{self, ToolSpec, Toolbox};
+use tools::{self, ToolSpec, Toolbox};
 
 pub use hosts::HostPolicy;
 
@@ -61,7 +61,7 @@ const INSTRUCTIONS: &str = "Tools for this workspace's Airtable. Start with list
 #[derive(Clone)]
 pub struct AppState {
     /// Scopes every request: metrics and usage counters.
-    pub telemetry: shared::telemetry::Telemetry,
+    pub telemetry: platform::telemetry::Telemetry,
     pub auth: Authenticator,
     pub toolbox: Toolbox,
     pub hosts: Arc<HostPolicy>,
@@ -76,7 +76,7 @@ impl AppState {
             &config.mcp_allowed_origins,
         ));
         Ok(Self {
-            telemetry: shared::telemetry::Telemetry::new("mcp", &config, auth.store().clone()),
+            telemetry: platform::telemetry::Telemetry::new("mcp", &config, auth.store().clone()),
             auth,
             toolbox,
             hosts,
@@ -469,13 +469,13 @@ mod tests {
     //! an address where nothing listens, so only paths that need no AWS call are exercised.
 
     use super::*;
-    use shared::testing::{event, invoke, unreachable_aws};
+    use platform::testing::{event, invoke, unreachable_aws};
 
     async fn app() -> Router {
         let (mut config, aws) = unreachable_aws();
         // As the template configures it in AWS: API Gateway's generated hostnames.
         config.mcp_allowed_hosts = vec!["*.execute-api.us-east-1.amazonaws.com".into()];
-        shared::http::edge(router(AppState::new(config, aws).await.unwrap()))
+        platform::http::edge(router(AppState::new(config, aws).await.unwrap()))
     }
 
     #[tokio::test]

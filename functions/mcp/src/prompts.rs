@@ -2,10 +2,10 @@
 //! (completed from the workspace's bases and schema) and the client hands the model a message
 //! that drives the tools step by step — reading before writing, and asking before changing data.
 
+use platform::ids::BaseId;
 use rmcp::ErrorData;
 use rmcp::model::{GetPromptResult, Prompt, PromptArgument, PromptMessage, Role};
 use serde_json::{Map, Value};
-use shared::ids::BaseId;
 
 /// Longest argument value taken into a prompt.
 const MAX_ARGUMENT: usize = 4_000;
@@ -96,10 +96,10 @@ const SPECS: &[Spec] = &[
 ];
 
 /// The prompts a role may use, with their arguments: viewers get the read-only ones.
-pub fn list(role: shared::auth::Role) -> Vec<Prompt> {
+pub fn list(role: platform::auth::Role) -> Vec<Prompt> {
     SPECS
         .iter()
-        .filter(|s| !s.writes || role.at_least(shared::auth::Role::Member))
+        .filter(|s| !s.writes || role.at_least(platform::auth::Role::Member))
         .map(|s| {
             let args = s
                 .args
@@ -181,7 +181,7 @@ fn arguments<'a>(
 pub fn get(
     name: &str,
     given: Option<Map<String, Value>>,
-    role: shared::auth::Role,
+    role: platform::auth::Role,
 ) -> Result<GetPromptResult, ErrorData> {
     let Some(spec) = SPECS.iter().find(|s| s.name == name) else {
         return Err(ErrorData::invalid_params(
@@ -189,7 +189,7 @@ pub fn get(
             None,
         ));
     };
-    if spec.writes && !role.at_least(shared::auth::Role::Member) {
+    if spec.writes && !role.at_least(platform::auth::Role::Member) {
         return Err(ErrorData::invalid_params(
             format!(
                 "prompt {name} changes data, which a viewer cannot do; analyze_table reads only"
@@ -280,7 +280,7 @@ mod tests {
         v.as_object().cloned()
     }
 
-    use shared::auth::Role;
+    use platform::auth::Role;
 
     #[test]
     fn every_prompt_renders_with_its_required_arguments() {

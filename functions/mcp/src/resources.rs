@@ -4,12 +4,12 @@
 //! go through the tenant's paced, cached Airtable client, so they only ever show what the
 //! workspace's token can read.
 
+use airtable_client::{AirtableError, TenantClient};
+use platform::error::ApiError;
+use platform::ids::BaseId;
 use rmcp::ErrorData;
 use rmcp::model::{CompletionInfo, Resource, ResourceContents, ResourceTemplate};
 use serde_json::{Value, json};
-use shared::airtable::{AirtableError, TenantClient};
-use shared::error::ApiError;
-use shared::ids::BaseId;
 
 pub const SCHEMA_TEMPLATE: &str = "airtable://bases/{baseId}/schema";
 const JSON: &str = "application/json";

@@ -14,18 +14,18 @@ mod steps;
 
 use std::time::Duration;
 
+use airtable_client::{Airtable, AirtableError, TenantClient};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use platform::aws::AwsClients;
+use platform::config::Config;
+use platform::ids::{SagaId, TenantId};
+use platform::queue::Batch;
+pub use platform::queue::Transient;
+use platform::store::{Store, StoreError, keys, s};
+use platform::telemetry::{Telemetry, record};
+use saga_core::{LogEntry, Outcome, Saga, Status, StepStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::airtable::{Airtable, AirtableError, TenantClient};
-use shared::aws::AwsClients;
-use shared::config::Config;
-use shared::ids::{SagaId, TenantId};
-use shared::queue::Batch;
-pub use shared::queue::Transient;
-use shared::saga::{self, LogEntry, Outcome, Saga, Status, StepStatus};
-use shared::store::{Store, StoreError, keys, s};
-use shared::telemetry::{Telemetry, record};
 
 /// A step message, as the state machine sends it.
 #[derive(Debug, Deserialize)]
@@ -137,7 +137,7 @@ impl Ctx<'_> {
                 Err(e) => {
                     return Err(StepError::Failed(format!(
                         "{what}: {}",
-                        shared::ApiError::from(e)
+                        platform::ApiError::from(e)
                     )));
                 }
             }
@@ -219,7 +219,7 @@ impl Ctx<'_> {
 
     /// Fails with `Cancelled` when a cancel was requested since the step began.
     pub async fn check_cancel(&self) -> Result<(), StepError> {
-        match saga::load(&self.worker.store, self.tenant, &self.saga.id).await? {
+        match saga_core::load(&self.worker.store, self.tenant, &self.saga.id).await? {
             Some(s) if s.cancel_requested => Err(StepError::Cancelled("request".into())),
             _ => Ok(()),
         }
@@ -341,10 +341,10 @@ impl Worker {
         // compensation can start at once.
         if fields.iter().any(|(name, _)| *name == "status") {
             sets.push(format!("#steps[{index}].#lease = :released"));
-            values.push((":released".into(), shared::store::n(0)));
+            values.push((":released".into(), platform::store::n(0)));
         }
         sets.push("#updatedAt = :at".into());
-        values.push((":at".into(), s(shared::time::now_rfc3339())));
+        values.push((":at".into(), s(platform::time::now_rfc3339())));
         let refs: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)> = values
             .iter()
             .map(|(k, v)| (k.as_str(), v.clone()))
@@ -381,7 +381,7 @@ impl Worker {
                     &[
                         (":s", status.clone()),
                         (":e", s(e)),
-                        (":at", s(shared::time::now_rfc3339())),
+                        (":at", s(platform::time::now_rfc3339())),
                     ],
                 )
                 .await
@@ -394,7 +394,7 @@ impl Worker {
                     None,
                     &[
                         (":s", status.clone()),
-                        (":at", s(shared::time::now_rfc3339())),
+                        (":at", s(platform::time::now_rfc3339())),
                     ],
                 )
                 .await
@@ -442,7 +442,7 @@ impl Worker {
         from: &[StepStatus],
         status: StepStatus,
     ) -> Result<bool, StoreError> {
-        let now = shared::time::now_epoch();
+        let now = platform::time::now_epoch();
         let allowed: Vec<String> = (0..from.len()).map(|i| format!(":from{i}")).collect();
         let cond = format!(
             "#steps[{index}].#status IN ({}) AND (attribute_not_exists(#steps[{index}].#lease) OR #steps[{index}].#lease < :now)",
@@ -453,9 +453,9 @@ impl Worker {
         );
         let mut values = vec![
             (":status".to_owned(), s(status.as_str())),
-            (":until".to_owned(), shared::store::n(now + LEASE_SECS)),
-            (":now".to_owned(), shared::store::n(now)),
-            (":at".to_owned(), s(shared::time::now_rfc3339())),
+            (":until".to_owned(), platform::store::n(now + LEASE_SECS)),
+            (":now".to_owned(), platform::store::n(now)),
+            (":at".to_owned(), s(platform::time::now_rfc3339())),
         ];
         values.extend(
             from.iter()
@@ -490,7 +490,7 @@ impl Worker {
                 Some("#cancelRequested <> :yes"),
                 &[
                     (":s", status.clone()),
-                    (":at", s(shared::time::now_rfc3339())),
+                    (":at", s(platform::time::now_rfc3339())),
                     (":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true)),
                 ],
             )
@@ -528,7 +528,8 @@ impl Worker {
 
     /// Works one message. `Err` only for transient failures (the message comes back).
     pub async fn message(&self, m: &StepMessage) -> Result<(), Transient> {
-        let Some(saga) = saga::load(&self.store, &m.tenant_id, &m.transaction_id).await? else {
+        let Some(saga) = saga_core::load(&self.store, &m.tenant_id, &m.transaction_id).await?
+        else {
             return self
                 .answer(
                     &m.task_token,
@@ -539,10 +540,10 @@ impl Worker {
                 )
                 .await;
         };
-        if let Ok(user) = shared::ids::UserId::parse(&saga.created_by) {
+        if let Ok(user) = platform::ids::UserId::parse(&saga.created_by) {
             record::attribute(&m.tenant_id, &user);
         }
-        let steps = saga::steps_of(&saga.kind).unwrap_or_default();
+        let steps = saga_core::steps_of(&saga.kind).unwrap_or_default();
         let Some(index) = steps.iter().position(|s| *s == m.step) else {
             return self
                 .answer(
@@ -590,7 +591,7 @@ impl Worker {
             airtable: session,
             data_key: keys::saga_data(&m.tenant_id, &saga.id, &m.step),
         };
-        let now = || json!(shared::time::now_rfc3339());
+        let now = || json!(platform::time::now_rfc3339());
         if m.action == Action::Do {
             // A redelivery of a step that already ended answers the same again.
             match current {
@@ -785,7 +786,7 @@ impl Worker {
                     LogEntry {
                         step: m.step.clone(),
                         outcome,
-                        at: shared::time::now_rfc3339(),
+                        at: platform::time::now_rfc3339(),
                         detail: shown,
                         remaining_record_ids: None,
                     },
@@ -801,7 +802,7 @@ impl Worker {
                 if index == 0 {
                     // The first step's compensation is the last: the saga ends here — failed
                     // compensations of later steps keep it `compensation_failed`.
-                    let fresh = saga::load(&self.store, &m.tenant_id, &saga.id).await?;
+                    let fresh = saga_core::load(&self.store, &m.tenant_id, &saga.id).await?;
                     let log = fresh.map(|s| s.compensation_log).unwrap_or_default();
                     let status = if log.iter().any(|l| l.outcome == Outcome::Failed) {
                         Status::CompensationFailed
@@ -824,7 +825,7 @@ impl Worker {
                     LogEntry {
                         step: m.step.clone(),
                         outcome: Outcome::Failed,
-                        at: shared::time::now_rfc3339(),
+                        at: platform::time::now_rfc3339(),
                         detail: reason.clone(),
                         remaining_record_ids: match &e {
                             StepError::Unfinished(_, ids) => Some(ids.clone()),
@@ -864,9 +865,9 @@ mod tests {
 
     #[tokio::test]
     async fn the_sample_step_parses_and_an_unreachable_store_is_reported_as_a_retry() {
-        let (config, aws) = shared::testing::unreachable_aws();
+        let (config, aws) = platform::testing::unreachable_aws();
         let event: SqsEvent =
-            serde_json::from_str(&shared::testing::event("saga-steps", "step.json")).unwrap();
+            serde_json::from_str(&platform::testing::event("saga-steps", "step.json")).unwrap();
         let step: StepMessage =
             serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
         assert_eq!(
@@ -886,9 +887,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_message_that_is_not_a_step_is_dropped_not_retried_for_ever() {
-        let (config, aws) = shared::testing::unreachable_aws();
+        let (config, aws) = platform::testing::unreachable_aws();
         let mut event: SqsEvent =
-            serde_json::from_str(&shared::testing::event("saga-steps", "step.json")).unwrap();
+            serde_json::from_str(&platform::testing::event("saga-steps", "step.json")).unwrap();
         event.records[0].body = Some("{\"hello\": 1}".into());
         assert!(
             Worker::new(&config, &aws)

@@ -5,9 +5,9 @@ use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::telemetry::init();
-    let config = shared::config::Config::from_env()?;
-    let aws = shared::aws::AwsClients::from_env().await;
+    platform::telemetry::init();
+    let config = platform::config::Config::from_env()?;
+    let aws = platform::aws::AwsClients::from_env().await;
     let worker = saga_steps::Worker::new(&config, &aws);
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let worker = worker.clone();

@@ -2,12 +2,12 @@
 //! moving on (per chunk of 10 records), so its compensation undoes exactly that, and a redelivered
 //! message resumes after the last recorded chunk.
 
+use airtable_client::{ListQuery, MAX_BATCH, MAX_PAGE_SIZE, formula, schema};
+use files_core::{FileRecord, FileStatus};
+use platform::ids::FileId;
+use platform::store::keys;
 use serde_json::{Map, Value, json};
-use shared::airtable::{ListQuery, MAX_BATCH, MAX_PAGE_SIZE, formula, schema};
-use shared::files::{self, FileRecord, FileStatus};
-use shared::ids::FileId;
-use shared::store::keys;
-use shared::tools::sync;
+use tools::sync;
 
 use crate::{Ctx, StepError, Transient};
 
@@ -230,7 +230,7 @@ async fn import_unprepare(ctx: &Ctx<'_>) -> Result<String, StepError> {
 }
 
 async fn rows_of(ctx: &Ctx<'_>, f: &FileRecord) -> Result<Vec<Vec<Value>>, StepError> {
-    let key = files::rows_key(ctx.tenant, &f.id);
+    let key = files_core::rows_key(ctx.tenant, &f.id);
     let obj = ctx
         .worker
         .s3
@@ -416,8 +416,8 @@ async fn delete_ids(
     table: &str,
     ids: &[String],
 ) -> Result<(), StepError> {
-    let gone = |e: &shared::airtable::AirtableError| {
-        matches!(e, shared::airtable::AirtableError::Upstream { status: 404 | 422, kind, .. }
+    let gone = |e: &airtable_client::AirtableError| {
+        matches!(e, airtable_client::AirtableError::Upstream { status: 404 | 422, kind, .. }
             if matches!(kind.as_str(), "NOT_FOUND" | "ROW_DOES_NOT_EXIST" | "MODEL_ID_NOT_FOUND"))
     };
     match ctx.airtable.delete_records(base, table, ids.to_vec()).await {
@@ -442,8 +442,8 @@ async fn delete_ids(
             Ok(())
         }
         Err(
-            shared::airtable::AirtableError::RateLimited { .. }
-            | shared::airtable::AirtableError::Unavailable(_),
+            airtable_client::AirtableError::RateLimited { .. }
+            | airtable_client::AirtableError::Unavailable(_),
         ) => ctx
             .airtable("deleting created records", || {
                 ctx.airtable.delete_records(base, table, ids.to_vec())

@@ -12,28 +12,28 @@ use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use platform::auth::{Authenticator, Identity};
+use platform::aws::AwsClients;
+use platform::config::{Config, ConfigError};
+use platform::error::ApiError;
+use platform::http::{ApiJson, ApiQuery};
+use platform::ids::SagaId;
+use platform::store::{Store, StoreError, keys, s};
+use saga_core::{Saga, Status};
 use serde::Deserialize;
 use serde_json::Value;
-use shared::auth::{Authenticator, Identity};
-use shared::aws::AwsClients;
-use shared::config::{Config, ConfigError};
-use shared::error::ApiError;
-use shared::http::{ApiJson, ApiQuery};
-use shared::ids::SagaId;
-use shared::saga::{self, Saga, Status};
-use shared::store::{Store, StoreError, keys, s};
 
 /// Everything the handlers share; built once per cold start.
 #[derive(Clone)]
 pub struct AppState {
     /// Scopes every request: metrics and usage counters.
-    pub telemetry: shared::telemetry::Telemetry,
+    pub telemetry: platform::telemetry::Telemetry,
     pub auth: Authenticator,
     pub store: Store,
     pub sfn: aws_sdk_sfn::Client,
     pub machines: Arc<HashMap<String, String>>,
     /// Checks that the bases a saga names are the tenant's.
-    pub airtable: shared::airtable::Airtable,
+    pub airtable: airtable_client::Airtable,
 }
 
 impl AppState {
@@ -42,12 +42,12 @@ impl AppState {
         let store = auth.store().clone();
         let airtable_store = store.clone();
         Ok(Self {
-            telemetry: shared::telemetry::Telemetry::new("saga", &config, auth.store().clone()),
+            telemetry: platform::telemetry::Telemetry::new("saga", &config, auth.store().clone()),
             auth,
             store,
             sfn: aws.sfn.clone(),
             machines: Arc::new(config.saga_state_machines.clone()),
-            airtable: shared::airtable::Airtable::new(
+            airtable: airtable_client::Airtable::new(
                 &config.airtable_api_url,
                 airtable_store,
                 aws.kms.clone(),
@@ -82,9 +82,9 @@ async fn start(
     input: Value,
 ) -> Result<(StatusCode, Value), ApiError> {
     identity.require_writer()?;
-    let input = saga::validate(&state.store, &identity.tenant, kind, &input).await?;
-    saga::check_bases(&state.airtable, &identity.tenant, &input).await?;
-    let started = saga::start(
+    let input = saga_core::validate(&state.store, &identity.tenant, kind, &input).await?;
+    saga_core::check_bases(&state.airtable, &identity.tenant, &input).await?;
+    let started = saga_core::start(
         &state.store,
         &state.sfn,
         &state.machines,
@@ -94,7 +94,7 @@ async fn start(
         input,
     )
     .await?;
-    let body = saga::SagaStarted {
+    let body = saga_core::SagaStarted {
         transaction_id: started.id,
         status: started.status,
         kind: Some(started.kind),
@@ -108,7 +108,7 @@ async fn start(
 
 /// `POST /api/v1/saga/transaction {type, input}` → 202 `{transactionId, status}`. With an
 /// `Idempotency-Key`, a retried request answers the first answer and starts nothing.
-#[utoipa::path(post, path = "/api/v1/saga/transaction", tag = "saga", summary = "Start a saga", request_body = StartRequest, responses((status = 202, body = saga::SagaStarted), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/saga/transaction", tag = "saga", summary = "Start a saga", request_body = StartRequest, responses((status = 202, body = saga_core::SagaStarted), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     identity: Identity,
@@ -117,12 +117,12 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     // The role first: a replay never answers someone who could not have made the request.
     identity.require_writer()?;
-    let fingerprint = shared::idempotency::fingerprint(&[
+    let fingerprint = platform::idempotency::fingerprint(&[
         "POST /saga/transaction",
         &req.kind,
         &req.input.to_string(),
     ]);
-    shared::idempotency::run(&state.store, &identity, &headers, fingerprint, || {
+    platform::idempotency::run(&state.store, &identity, &headers, fingerprint, || {
         start(&state, &identity, &req.kind, req.input.clone())
     })
     .await
@@ -133,7 +133,7 @@ fn saga_id(raw: &str) -> Result<SagaId, ApiError> {
 }
 
 async fn load(state: &AppState, identity: &Identity, raw: &str) -> Result<Saga, ApiError> {
-    saga::load(&state.store, &identity.tenant, &saga_id(raw)?)
+    saga_core::load(&state.store, &identity.tenant, &saga_id(raw)?)
         .await?
         .ok_or_else(|| ApiError::not_found("no such transaction"))
 }
@@ -142,18 +142,18 @@ async fn load(state: &AppState, identity: &Identity, raw: &str) -> Result<Saga, 
 /// `remainingRecordIds` are only in the saga's own view (`GET /saga/transactions/{id}`).
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct SagasResponse {
-    pub transactions: Vec<saga::SagaView>,
+    pub transactions: Vec<saga_core::SagaView>,
     pub cursor: Option<String>,
 }
 
 /// `GET /api/v1/saga/transaction/{id}` — status, steps with timings, results and errors, the
 /// compensation log, progress.
-#[utoipa::path(get, path = "/api/v1/saga/transaction/{id}", tag = "saga", summary = "A saga", params(("id" = String, Path)), responses((status = 200, body = saga::SagaView), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/saga/transaction/{id}", tag = "saga", summary = "A saga", params(("id" = String, Path)), responses((status = 200, body = saga_core::SagaView), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn show(
     State(state): State<AppState>,
     identity: Identity,
     Path(id): Path<String>,
-) -> Result<Json<saga::SagaView>, ApiError> {
+) -> Result<Json<saga_core::SagaView>, ApiError> {
     Ok(Json(load(&state, &identity, &id).await?.view()))
 }
 
@@ -170,7 +170,7 @@ pub struct ListParams {
 }
 
 /// `GET /api/v1/saga/transactions?status=&type=&cursor=&limit=` — newest first.
-#[utoipa::path(get, path = "/api/v1/saga/transactions", tag = "saga", summary = "Sagas of the workspace", params(ListParams), responses((status = 200, body = SagasResponse), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/saga/transactions", tag = "saga", summary = "Sagas of the workspace", params(ListParams), responses((status = 200, body = SagasResponse), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     identity: Identity,
@@ -209,7 +209,7 @@ pub async fn list(
 
 /// `POST /api/v1/saga/transaction/{id}/cancel` — 202; the running step stops at its next chunk
 /// and the completed work is compensated. 409 when the saga has already ended.
-#[utoipa::path(post, path = "/api/v1/saga/transaction/{id}/cancel", tag = "saga", summary = "Cancel a saga (compensates what was done)", params(("id" = String, Path)), responses((status = 202, body = saga::SagaStarted), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/saga/transaction/{id}/cancel", tag = "saga", summary = "Cancel a saga (compensates what was done)", params(("id" = String, Path)), responses((status = 202, body = saga_core::SagaStarted), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn cancel(
     State(state): State<AppState>,
     identity: Identity,
@@ -225,7 +225,7 @@ pub async fn cancel(
             Some("#status = :running"),
             &[
                 (":yes", aws_sdk_dynamodb_bool(true)),
-                (":at", s(shared::time::now_rfc3339())),
+                (":at", s(platform::time::now_rfc3339())),
                 (":running", s("running")),
             ],
         )
@@ -233,7 +233,7 @@ pub async fn cancel(
     match updated {
         Ok(_) => Ok((
             StatusCode::ACCEPTED,
-            Json(saga::SagaStarted {
+            Json(saga_core::SagaStarted {
                 transaction_id: saga.id,
                 status: Status::Running,
                 kind: None,
@@ -275,7 +275,7 @@ mod tests {
     //! The Router as Lambda runs it, fed the sample events in `events/saga/`.
 
     use super::*;
-    use shared::testing::{event, invoke, unreachable_aws};
+    use platform::testing::{event, invoke, unreachable_aws};
 
     #[tokio::test]
     async fn the_start_event_without_credentials_is_a_401_problem() {

@@ -9,13 +9,13 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
+use platform::error::ApiError;
+use platform::ids::{TenantId, WorkflowId};
+use platform::store::keys;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use sha2::Sha256;
-use shared::error::ApiError;
-use shared::ids::{TenantId, WorkflowId};
-use shared::store::keys;
-use shared::workflows::{self as wf, Trigger, TriggerEvent, Workflow};
+use workflows_core::{self as wf, Trigger, TriggerEvent, Workflow};
 
 use crate::AppState;
 
@@ -76,7 +76,7 @@ pub fn verify(secret: &[u8], ts: i64, body: &[u8], signature: &[u8]) -> bool {
 
 /// `POST /api/v1/hooks/{workflowId}` → 202 `{executionId}`; 401 for a missing, stale or wrong
 /// signature, 409 for a replayed delivery or a disabled workflow, 413 past 64 KB.
-#[utoipa::path(post, path = "/api/v1/hooks/{workflowId}", tag = "workflows", summary = "Receive a signed webhook (no bearer token)", request_body(content = Object, content_type = "application/json"), params(("workflowId" = String, Path), ("X-Timestamp" = String, Header), ("X-Signature-256" = String, Header)), responses((status = 202, body = crate::schemas::RunAnswer), (status = 401, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 413, body = shared::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/hooks/{workflowId}", tag = "workflows", summary = "Receive a signed webhook (no bearer token)", request_body(content = Object, content_type = "application/json"), params(("workflowId" = String, Path), ("X-Timestamp" = String, Header), ("X-Signature-256" = String, Header)), responses((status = 202, body = crate::schemas::RunAnswer), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 413, body = platform::error::Problem, content_type = "application/problem+json")))]
 pub async fn receive(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -86,7 +86,7 @@ pub async fn receive(
     if body.len() > wf::MAX_TRIGGER_BYTES {
         return Err(ApiError::PayloadTooLarge(wf::MAX_TRIGGER_BYTES));
     }
-    let (ts, sig) = signature(&headers, shared::time::now_epoch())?;
+    let (ts, sig) = signature(&headers, platform::time::now_epoch())?;
     let not_found = || ApiError::not_found("no such webhook");
     let id = WorkflowId::parse(&raw).map_err(|_| not_found())?;
     let lookup: Value = state
@@ -106,7 +106,7 @@ pub async fn receive(
     else {
         return Err(not_found());
     };
-    let secret = shared::sealed::open(&state.kms, &context(&workflow), sealed)
+    let secret = platform::sealed::open(&state.kms, &context(&workflow), sealed)
         .await
         .map_err(ApiError::internal)?;
     if !verify(secret.expose_secret().as_bytes(), ts, &body, &sig) {

@@ -16,19 +16,17 @@ use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use platform::auth::{Authenticator, Identity};
+use platform::aws::AwsClients;
+use platform::config::{Config, ConfigError};
+use platform::error::ApiError;
+use platform::http::{ApiJson, ApiQuery};
+use platform::ids::{ExecutionId, WorkflowId};
+use platform::store::{Store, StoreError, keys, n, s};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::auth::{Authenticator, Identity};
-use shared::aws::AwsClients;
-use shared::config::{Config, ConfigError};
-use shared::error::ApiError;
-use shared::http::{ApiJson, ApiQuery};
-use shared::ids::{ExecutionId, WorkflowId};
-use shared::store::{Store, StoreError, keys, n, s};
-use shared::workflows::definition::{self, Definition};
-use shared::workflows::{
-    self as wf, Execution, Status, StepRecord, Trigger, TriggerEvent, Workflow,
-};
+use workflows_core::definition::{self, Definition};
+use workflows_core::{self as wf, Execution, Status, StepRecord, Trigger, TriggerEvent, Workflow};
 
 pub use schedules::Schedules;
 
@@ -36,7 +34,7 @@ pub use schedules::Schedules;
 #[derive(Clone)]
 pub struct AppState {
     /// Scopes every request: metrics and usage counters.
-    pub telemetry: shared::telemetry::Telemetry,
+    pub telemetry: platform::telemetry::Telemetry,
     pub auth: Authenticator,
     pub store: Store,
     pub sqs: aws_sdk_sqs::Client,
@@ -51,7 +49,7 @@ impl AppState {
         let auth = Authenticator::load(&config, &aws).await?;
         let store = auth.store().clone();
         Ok(Self {
-            telemetry: shared::telemetry::Telemetry::new(
+            telemetry: platform::telemetry::Telemetry::new(
                 "workflows",
                 &config,
                 auth.store().clone(),
@@ -105,7 +103,7 @@ async fn load(state: &AppState, identity: &Identity, raw: &str) -> Result<Workfl
         .ok_or_else(|| ApiError::not_found("no such workflow"))
 }
 
-fn item(workflow: &Workflow) -> Result<shared::store::Item, ApiError> {
+fn item(workflow: &Workflow) -> Result<platform::store::Item, ApiError> {
     Ok(Store::item(
         &keys::workflow(&workflow.tenant_id, &workflow.id),
         "workflow",
@@ -115,8 +113,8 @@ fn item(workflow: &Workflow) -> Result<shared::store::Item, ApiError> {
 
 /// A new webhook secret: returned once, kept only as KMS ciphertext bound to the workflow.
 async fn new_secret(state: &AppState, workflow: &Workflow) -> Result<(String, String), ApiError> {
-    let secret = format!("whsec_{}", shared::auth::random_secret(32));
-    let sealed = shared::sealed::seal(
+    let secret = format!("whsec_{}", platform::auth::random_secret(32));
+    let sealed = platform::sealed::seal(
         &state.kms,
         &state.kms_key_id,
         &hooks::context(workflow),
@@ -129,7 +127,7 @@ async fn new_secret(state: &AppState, workflow: &Workflow) -> Result<(String, St
 
 /// `POST /api/v1/workflows` → 201 with the workflow (and, for a webhook trigger, its signing
 /// secret, shown this once).
-#[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows", summary = "Create a workflow", request_body = SaveRequest, responses((status = 201, body = schemas::WorkflowView), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows", summary = "Create a workflow", request_body = SaveRequest, responses((status = 201, body = schemas::WorkflowView), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     identity: Identity,
@@ -138,7 +136,7 @@ pub async fn create(
     identity.require_writer()?;
     let schedule = definition::validate(&req.definition)?;
     secrets::check_references(&state, &identity, &req.definition).await?;
-    let now = shared::time::now_rfc3339();
+    let now = platform::time::now_rfc3339();
     let mut workflow = Workflow {
         id: WorkflowId::generate(),
         tenant_id: identity.tenant.clone(),
@@ -231,7 +229,7 @@ pub async fn list(
 }
 
 /// `GET /api/v1/workflows/{id}`.
-#[utoipa::path(get, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "A workflow", params(("id" = String, Path)), responses((status = 200, body = schemas::WorkflowView), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "A workflow", params(("id" = String, Path)), responses((status = 200, body = schemas::WorkflowView), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn show(
     State(state): State<AppState>,
     identity: Identity,
@@ -244,7 +242,7 @@ pub async fn show(
 
 /// `PUT /api/v1/workflows/{id}` — replaces the definition (and `enabled`); the schedule follows.
 /// Runs already started keep the definition they started with.
-#[utoipa::path(put, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "Change a workflow", params(("id" = String, Path)), request_body = SaveRequest, responses((status = 200, body = schemas::WorkflowView), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "Change a workflow", params(("id" = String, Path)), request_body = SaveRequest, responses((status = 200, body = schemas::WorkflowView), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
     identity: Identity,
@@ -275,7 +273,7 @@ pub async fn update(
     next.version = current.version + 1;
     next.updated_by = identity.user_id().clone();
     next.updated_by_key = saving_key(&identity);
-    next.updated_at = shared::time::now_rfc3339();
+    next.updated_at = platform::time::now_rfc3339();
     if matches!(next.definition.trigger, Trigger::RecordMatches { .. }) {
         // Watching starts now: records from before the change (or while disabled) are not new.
         if trigger_changed || enabling {
@@ -373,7 +371,7 @@ pub async fn update(
 
 /// `DELETE /api/v1/workflows/{id}` → 204; its schedule and webhook go with it. Its run history
 /// stays readable by execution id; pending runs are cancelled when a worker picks them up.
-#[utoipa::path(delete, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "Delete a workflow", params(("id" = String, Path)), responses((status = 204), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "Delete a workflow", params(("id" = String, Path)), responses((status = 204), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     identity: Identity,
@@ -435,16 +433,16 @@ pub(crate) async fn start_run(
 }
 
 /// The API key a workflow is saved with (its runs stay within it), if it is.
-fn saving_key(identity: &Identity) -> Option<shared::ids::ApiKeyId> {
+fn saving_key(identity: &Identity) -> Option<platform::ids::ApiKeyId> {
     match &identity.principal {
-        shared::auth::Principal::ApiKey { key_id, .. } => Some(key_id.clone()),
+        platform::auth::Principal::ApiKey { key_id, .. } => Some(key_id.clone()),
         _ => None,
     }
 }
 
 /// `POST /api/v1/workflows/{id}/trigger {data}` → 202 `{executionId}` (any trigger type may be
 /// run by hand). With an `Idempotency-Key`, a retried request starts nothing new.
-#[utoipa::path(post, path = "/api/v1/workflows/{id}/trigger", tag = "workflows", summary = "Run a workflow now", params(("id" = String, Path)), request_body = TriggerRequest, responses((status = 202, body = schemas::RunAnswer), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/trigger", tag = "workflows", summary = "Run a workflow now", params(("id" = String, Path)), request_body = TriggerRequest, responses((status = 202, body = schemas::RunAnswer), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn trigger(
     State(state): State<AppState>,
     identity: Identity,
@@ -457,17 +455,17 @@ pub async fn trigger(
     let req: TriggerRequest = if body.is_empty() {
         TriggerRequest::default()
     } else {
-        shared::http::parse_json(&body)?
+        platform::http::parse_json(&body)?
     };
     let data = req.data.unwrap_or_else(|| json!({}));
     check_trigger_data(&data)?;
     let workflow = load(&state, &identity, &id).await?;
-    let fingerprint = shared::idempotency::fingerprint(&[
+    let fingerprint = platform::idempotency::fingerprint(&[
         "POST /workflows/{id}/trigger",
         workflow.id.as_str(),
         &data.to_string(),
     ]);
-    shared::idempotency::run(&state.store, &identity, &headers, fingerprint, || {
+    platform::idempotency::run(&state.store, &identity, &headers, fingerprint, || {
         start_run(
             &state,
             &workflow,
@@ -483,7 +481,7 @@ pub async fn trigger(
 
 /// `POST /api/v1/workflows/validate` — checks a definition without saving it; for a schedule,
 /// the EventBridge expression and the next 5 run times.
-#[utoipa::path(post, path = "/api/v1/workflows/validate", tag = "workflows", summary = "Check a workflow definition", request_body = SaveRequest, responses((status = 200, body = schemas::Validated), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/workflows/validate", tag = "workflows", summary = "Check a workflow definition", request_body = SaveRequest, responses((status = 200, body = schemas::Validated), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn validate(
     State(state): State<AppState>,
     identity: Identity,
@@ -512,7 +510,7 @@ fn count_steps(steps: &[definition::Step]) -> usize {
 }
 
 /// `GET /api/v1/workflows/{id}/executions?status=&cursor=&limit=` — newest first.
-#[utoipa::path(get, path = "/api/v1/workflows/{id}/executions", tag = "workflows", summary = "Runs of a workflow", params(("id" = String, Path), ListParams), responses((status = 200, body = schemas::ExecutionsResponse), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/workflows/{id}/executions", tag = "workflows", summary = "Runs of a workflow", params(("id" = String, Path), ListParams), responses((status = 200, body = schemas::ExecutionsResponse), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn executions(
     State(state): State<AppState>,
     identity: Identity,
@@ -561,7 +559,7 @@ async fn load_execution(
 
 /// `GET /api/v1/workflows/executions/{executionId}` — status, trigger, each step's input,
 /// output, error, attempts and duration in the order they ran, and the run's logs.
-#[utoipa::path(get, path = "/api/v1/workflows/executions/{executionId}", tag = "workflows", summary = "A run, step by step", params(("executionId" = String, Path)), responses((status = 200, body = schemas::ExecutionView), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/workflows/executions/{executionId}", tag = "workflows", summary = "A run, step by step", params(("executionId" = String, Path)), responses((status = 200, body = schemas::ExecutionView), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn execution(
     State(state): State<AppState>,
     identity: Identity,
@@ -577,7 +575,7 @@ pub async fn execution(
 
 /// `POST /api/v1/workflows/executions/{executionId}/cancel` → 202. A pending run ends at once;
 /// a running one stops before its next step. 409 when the run has already ended.
-#[utoipa::path(post, path = "/api/v1/workflows/executions/{executionId}/cancel", tag = "workflows", summary = "Cancel a run", params(("executionId" = String, Path)), responses((status = 202, body = schemas::RunAnswer), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/workflows/executions/{executionId}/cancel", tag = "workflows", summary = "Cancel a run", params(("executionId" = String, Path)), responses((status = 202, body = schemas::RunAnswer), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn cancel(
     State(state): State<AppState>,
     identity: Identity,
@@ -610,7 +608,7 @@ pub async fn cancel(
     // stops before its next step.
     let held = execution
         .lease_until
-        .is_some_and(|l| l >= shared::time::now_epoch());
+        .is_some_and(|l| l >= platform::time::now_epoch());
     if !held
         && wf::finish_execution(
             &state.store,
@@ -634,7 +632,7 @@ fn aws_sdk_dynamodb_bool() -> AttributeValue {
 }
 
 /// `POST /api/v1/workflows/{id}/webhook/secret` → a new signing secret (the old one stops working).
-#[utoipa::path(post, path = "/api/v1/workflows/{id}/webhook/secret", tag = "workflows", summary = "Rotate a webhook's signing secret", params(("id" = String, Path)), responses((status = 200, body = schemas::NewSecret), (status = 404, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/webhook/secret", tag = "workflows", summary = "Rotate a webhook's signing secret", params(("id" = String, Path)), responses((status = 200, body = schemas::NewSecret), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
     identity: Identity,
@@ -655,7 +653,7 @@ pub async fn rotate_secret(
             &keys::workflow(&identity.tenant, &workflow.id),
             "SET #webhookSecret = :s, #updatedAt = :at",
             Some("attribute_exists(PK)"),
-            &[(":s", s(sealed)), (":at", s(shared::time::now_rfc3339()))],
+            &[(":s", s(sealed)), (":at", s(platform::time::now_rfc3339()))],
         )
         .await?;
     Ok(Json(json!({"workflowId": workflow.id, "secret": plain})))
@@ -720,7 +718,7 @@ mod tests {
     //! The Router as Lambda runs it, fed the sample events in `events/workflows/`.
 
     use super::*;
-    use shared::testing::{event, invoke, unreachable_aws};
+    use platform::testing::{event, invoke, unreachable_aws};
 
     #[tokio::test]
     async fn the_create_event_without_credentials_is_a_401_problem() {

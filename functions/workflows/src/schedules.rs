@@ -5,11 +5,11 @@
 
 use aws_sdk_scheduler::error::ProvideErrorMetadata;
 use aws_sdk_scheduler::types::{FlexibleTimeWindow, FlexibleTimeWindowMode, ScheduleState, Target};
-use shared::config::ScheduleTarget;
-use shared::error::ApiError;
-use shared::ids::WorkflowId;
-use shared::workflows::schedule::Schedule;
-use shared::workflows::{Job, JobSource, Trigger, Workflow};
+use platform::config::ScheduleTarget;
+use platform::error::ApiError;
+use platform::ids::WorkflowId;
+use workflows_core::schedule::Schedule;
+use workflows_core::{Job, JobSource, Trigger, Workflow};
 
 /// The scheduler client and where schedules send.
 #[derive(Clone)]

@@ -4,9 +4,9 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
-use shared::workflows::secrets::SecretView;
-use shared::workflows::{LogEntry, StepRecord};
 use utoipa::ToSchema;
+use workflows_core::secrets::SecretView;
+use workflows_core::{LogEntry, StepRecord};
 
 /// Runs and outcomes of a workflow.
 #[derive(ToSchema)]

@@ -5,14 +5,14 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use platform::auth::{Identity, Role};
+use platform::error::ApiError;
+use platform::http::ApiJson;
+use platform::store::{Store, StoreError, keys};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::auth::{Identity, Role};
-use shared::error::ApiError;
-use shared::http::ApiJson;
-use shared::store::{Store, StoreError, keys};
-use shared::workflows::definition::is_secret_name;
-use shared::workflows::secrets::{self, MAX_SECRETS, MAX_VALUE_BYTES, SecretItem, SecretView};
+use workflows_core::definition::is_secret_name;
+use workflows_core::secrets::{self, MAX_SECRETS, MAX_VALUE_BYTES, SecretItem, SecretView};
 
 use crate::AppState;
 
@@ -40,7 +40,7 @@ fn manager(identity: &Identity) -> Result<(), ApiError> {
 }
 
 /// `GET /api/v1/secrets` → `{secrets: [{name, createdAt, updatedAt, updatedBy}]}`.
-#[utoipa::path(get, path = "/api/v1/secrets", tag = "secrets", summary = "The workspace's secrets (names only)", responses((status = 200, body = crate::schemas::SecretsResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/secrets", tag = "secrets", summary = "The workspace's secrets (names only)", responses((status = 200, body = crate::schemas::SecretsResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     identity: Identity,
@@ -52,7 +52,7 @@ pub async fn list(
 }
 
 /// `PUT /api/v1/secrets/{name} {value}` → 201 (new) or 200 (replaced) with the secret's view.
-#[utoipa::path(put, path = "/api/v1/secrets/{name}", tag = "secrets", summary = "Set a workspace secret (write-only)", params(("name" = String, Path)), request_body = PutSecret, responses((status = 200, body = SecretView), (status = 201, body = SecretView), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 409, body = shared::error::Problem, content_type = "application/problem+json"), (status = 422, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/secrets/{name}", tag = "secrets", summary = "Set a workspace secret (write-only)", params(("name" = String, Path)), request_body = PutSecret, responses((status = 200, body = SecretView), (status = 201, body = SecretView), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn put(
     State(state): State<AppState>,
     identity: Identity,
@@ -79,7 +79,7 @@ pub async fn put(
             format!("a workspace keeps at most {MAX_SECRETS} secrets"),
         ));
     }
-    let ciphertext = shared::sealed::seal(
+    let ciphertext = platform::sealed::seal(
         &state.kms,
         &state.kms_key_id,
         &secrets::context(&identity.tenant, &name),
@@ -87,7 +87,7 @@ pub async fn put(
     )
     .await
     .map_err(ApiError::internal)?;
-    let now = shared::time::now_rfc3339();
+    let now = platform::time::now_rfc3339();
     let item = SecretItem {
         name: name.clone(),
         ciphertext,
@@ -117,7 +117,7 @@ pub async fn put(
 
 /// `DELETE /api/v1/secrets/{name}` → 204. Workflows that use it fail that step until it is set
 /// again.
-#[utoipa::path(delete, path = "/api/v1/secrets/{name}", tag = "secrets", summary = "Delete a workspace secret", params(("name" = String, Path)), responses((status = 204), (status = 403, body = shared::error::Problem, content_type = "application/problem+json"), (status = 404, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/secrets/{name}", tag = "secrets", summary = "Delete a workspace secret", params(("name" = String, Path)), responses((status = 204), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     identity: Identity,
@@ -142,9 +142,9 @@ pub async fn delete(
 pub async fn check_references(
     state: &AppState,
     identity: &Identity,
-    def: &shared::workflows::definition::Definition,
+    def: &workflows_core::definition::Definition,
 ) -> Result<(), ApiError> {
-    let refs = shared::workflows::definition::secret_references(def);
+    let refs = workflows_core::definition::secret_references(def);
     if refs.is_empty() {
         return Ok(());
     }
@@ -153,11 +153,11 @@ pub async fn check_references(
         .into_iter()
         .map(|s| s.name)
         .collect();
-    let errors: Vec<shared::FieldError> = refs
+    let errors: Vec<platform::FieldError> = refs
         .into_iter()
         .filter(|(_, name)| !have.contains(name))
         .map(|(path, name)| {
-            shared::FieldError::new(
+            platform::FieldError::new(
                 path,
                 format!("the workspace has no secret `{name}`; an admin can add it"),
             )

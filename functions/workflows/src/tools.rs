@@ -3,9 +3,9 @@
 //! of twenty schemas of its own.
 
 use axum::Json;
+use platform::auth::Identity;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use shared::auth::Identity;
 
 /// How a tool behaves (the MCP annotations).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -39,9 +39,9 @@ pub struct ToolsResponse {
 }
 
 /// `GET /api/v1/tools` — the tools the caller may run (viewers: the read-only ones).
-#[utoipa::path(get, path = "/api/v1/tools", tag = "workflows", summary = "The Airtable tools, with their schemas", responses((status = 200, body = ToolsResponse), (status = 401, body = shared::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/tools", tag = "workflows", summary = "The Airtable tools, with their schemas", responses((status = 200, body = ToolsResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub async fn list(identity: Identity) -> Json<ToolsResponse> {
-    let tools = shared::tools::specs_for(identity.role)
+    let tools = tools::specs_for(identity.role)
         .map(|t| ToolView {
             name: t.name,
             title: t.title,

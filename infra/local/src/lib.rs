@@ -20,8 +20,8 @@ use std::path::PathBuf;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
 use axum::Router;
-use shared::aws::AwsClients;
-use shared::config::Config;
+use platform::aws::AwsClients;
+use platform::config::Config;
 use tokio::net::TcpListener;
 
 /// The error type of the local stack's set-up code.
@@ -271,7 +271,7 @@ pub async fn api_router(config: Config, clients: AwsClients) -> Result<Router, B
     let workflows =
         workflows::router(workflows::AppState::new(config.clone(), clients.clone()).await?);
     let analytics = analytics::router(analytics::AppState::new(config, clients).await?);
-    Ok(shared::http::edge(
+    Ok(platform::http::edge(
         auth.merge(airtable)
             .merge(mcp)
             .merge(chat)

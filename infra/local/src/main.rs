@@ -14,7 +14,7 @@ fn main() -> Result<(), local::BoxError> {
 }
 
 async fn run() -> Result<(), local::BoxError> {
-    shared::telemetry::init();
+    platform::telemetry::init();
     let mut opts = local::Options::from_env()?;
     if opts.ops_token.is_none() {
         opts.ops_token = Some(local::write_ops_token(std::path::Path::new(

@@ -178,7 +178,7 @@ pub async fn provision(
             Ok(out) => out.arn.unwrap_or_default(),
             Err(_) => {
                 // GenerateSecretString, done here: 64 random URL-safe characters.
-                let value = shared::auth::random_secret(48);
+                let value = platform::auth::random_secret(48);
                 secrets
                     .create_secret()
                     .name(&name)

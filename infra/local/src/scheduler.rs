@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use aws_sdk_scheduler::types::ScheduleState;
 use chrono::{DateTime, Utc};
-use shared::workflows::schedule::Schedule;
+use workflows_core::schedule::Schedule;
 
 use crate::BoxError;
 

@@ -426,7 +426,7 @@ mod tests {
         assert!(named.len() > 15, "{named:?}");
         for n in &named {
             assert!(
-                shared::telemetry::emf::METRIC_NAMES.contains(&n.as_str()),
+                platform::telemetry::emf::METRIC_NAMES.contains(&n.as_str()),
                 "{n} is not a metric the code emits"
             );
         }

@@ -132,7 +132,7 @@ mod tests {
     }
 
     fn api() -> Router {
-        shared::http::edge(
+        platform::http::edge(
             Router::new().route("/api/v1/health", axum::routing::get(|| async { "ok" })),
         )
     }

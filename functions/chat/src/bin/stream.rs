@@ -3,9 +3,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::telemetry::init();
-    let config = shared::config::Config::from_env()?;
-    let aws = shared::aws::AwsClients::from_env().await;
+    platform::telemetry::init();
+    let config = platform::config::Config::from_env()?;
+    let aws = platform::aws::AwsClients::from_env().await;
     let state = chat::AppState::new(config, aws).await?;
-    lambda_http::run_with_streaming_response(shared::http::edge(chat::router(state))).await
+    lambda_http::run_with_streaming_response(platform::http::edge(chat::router(state))).await
 }

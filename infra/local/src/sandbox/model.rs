@@ -566,7 +566,7 @@ pub fn insert(table: &mut Table, fields: &Value) -> String {
 /// Inserts a seeded record from `{name: value}`, typecasting values; an unknown field name or a
 /// value that cannot be cast is refused.
 pub fn seed(table: &mut Table, fields: &Value) -> Result<String, String> {
-    let now = shared::time::now_rfc3339();
+    let now = platform::time::now_rfc3339();
     let mut cells = BTreeMap::new();
     for (k, v) in fields.as_object().into_iter().flatten() {
         let idx = table

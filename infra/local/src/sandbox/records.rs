@@ -420,7 +420,7 @@ fn apply(
             }
         }
     }
-    record.modified_time = shared::time::now_rfc3339();
+    record.modified_time = platform::time::now_rfc3339();
 }
 
 async fn write(
@@ -544,7 +544,7 @@ fn stage(
     };
     let mut work: Vec<Record> = t.records.clone();
     let (mut order, mut created, mut updated) = (Vec::new(), Vec::new(), Vec::new());
-    let now = shared::time::now_rfc3339();
+    let now = platform::time::now_rfc3339();
     let mut next_seq = t.next_seq;
     for input in inputs {
         let cells = cells_for(

@@ -1,7 +1,7 @@
 // The filter builder's model and the Airtable formula (`filterByFormula`) it produces. Every
 // value becomes a quoted, escaped string literal (or a checked number) and every field name an
 // escaped `{…}` reference — the same rules as the API's own formula builder
-// (shared/src/airtable/formula.rs) — so nothing typed into a filter can close a string or a
+// (shared/airtable-client/src/formula.rs) — so nothing typed into a filter can close a string or a
 // reference and inject formula code.
 
 export type Conjunction = 'and' | 'or';

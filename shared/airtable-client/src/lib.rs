@@ -1,0 +1,147 @@
+//! The one Airtable client every function uses. It owns: the tenant's token (KMS), pacing (a
+//! per-base schedule shared through DynamoDB, so Airtable never has to answer 429), a hold of the
+//! base when a 429 still comes, retries with backoff and jitter, chunking every batch into
+//! requests of ≤ 10 records, following offsets, switching to `POST …/listRecords` when a URL
+//! would pass 16k characters, mapping Airtable's error shapes to problems, and a DynamoDB cache
+//! invalidated by every write made through it.
+
+pub mod cache;
+pub mod credentials;
+pub mod formula;
+pub mod limiter;
+pub mod progress;
+pub mod schema;
+
+mod cached;
+mod error;
+mod meta;
+mod query;
+mod records;
+mod transport;
+
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use futures::StreamExt;
+use rand::Rng;
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+
+pub use cache::{Cache, CacheStatus};
+pub use credentials::{Connection, Credentials};
+pub use error::{AirtableError, parse_error};
+pub use limiter::Limiter;
+use platform::error::ApiError;
+use platform::ids::TenantId;
+use platform::store::{Store, StoreError};
+use platform::telemetry::record;
+pub use progress::Progress;
+pub use query::{ListQuery, Page};
+pub use records::Upserted;
+use transport::Retry;
+
+/// Airtable accepts at most 10 records per write or delete request.
+pub const MAX_BATCH: usize = 10;
+/// Airtable pages hold at most 100 records.
+pub const MAX_PAGE_SIZE: usize = 100;
+/// Past this URL length Airtable wants `POST …/listRecords` instead of GET.
+pub const MAX_URL_LEN: usize = 16_000;
+/// Attempts per request (first try + retries) on 5xx and network errors.
+const MAX_ATTEMPTS: u32 = 4;
+/// Longer than this in the send schedule (a base on hold) answers 503 with `Retry-After`
+/// instead of waiting: a Lambda must not sleep through its timeout.
+const MAX_WAIT: Duration = Duration::from_secs(8);
+/// How long one call may spend starting the chunks of a batch (inside a 29 s function timeout).
+const BATCH_BUDGET: Duration = Duration::from_secs(20);
+/// How many chunks of one batch are in flight at once; the limiter still spaces them.
+const CHUNK_CONCURRENCY: usize = 3;
+
+/// The client, built once per cold start.
+#[derive(Clone)]
+pub struct Airtable {
+    http: reqwest::Client,
+    api_url: String,
+    pub credentials: Credentials,
+    pub cache: Cache,
+    limiter: Limiter,
+}
+
+impl Airtable {
+    pub fn new(api_url: &str, store: Store, kms: aws_sdk_kms::Client, kms_key_id: String) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(25))
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_default();
+        Self {
+            http,
+            api_url: api_url.trim_end_matches('/').to_owned(),
+            credentials: Credentials::new(store.clone(), kms, kms_key_id),
+            cache: Cache::new(store.clone()),
+            limiter: Limiter::new(store),
+        }
+    }
+
+    /// A session acting for a tenant with its stored token.
+    pub async fn for_tenant(&self, tenant: &TenantId) -> Result<TenantClient<'_>, AirtableError> {
+        let token = self.credentials.token(tenant).await?;
+        Ok(self.for_tenant_with(tenant, token))
+    }
+
+    /// A session with a token that is not stored (yet): to check it before saving.
+    pub fn for_tenant_with(&self, tenant: &TenantId, token: SecretString) -> TenantClient<'_> {
+        let token_hash = platform::auth::hash_secret(token.expose_secret())[..32].to_owned();
+        TenantClient {
+            at: self,
+            tenant: tenant.clone(),
+            token,
+            token_hash,
+            deadline: None,
+            progress: Progress::none(),
+        }
+    }
+}
+
+/// The client acting for one tenant, with its token (not a login session: the name says which
+/// "session" it is not). Every method goes through pacing, retries and error mapping.
+pub struct TenantClient<'a> {
+    at: &'a Airtable,
+    tenant: TenantId,
+    token: SecretString,
+    /// Names the token's send schedule without revealing it.
+    token_hash: String,
+    /// When set, reads of many pages and batches stop starting requests past it, so one call
+    /// (a tool doing several steps) answers inside the function's timeout.
+    deadline: Option<tokio::time::Instant>,
+    /// Told the records done after each page or chunk; asked before each whether to go on.
+    progress: Progress,
+}
+
+impl TenantClient<'_> {
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    /// Stops long reads and batches from starting requests after `deadline`.
+    pub fn with_deadline(mut self, deadline: tokio::time::Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Reports progress to, and takes cancellation from, `progress`.
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// The progress channel and cancellation check of the call this session serves.
+    pub fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    fn past_deadline(&self) -> bool {
+        self.deadline
+            .is_some_and(|d| tokio::time::Instant::now() >= d)
+    }
+}

@@ -1,0 +1,339 @@
+//! The unit of telemetry: one HTTP request or one queue message. What is recorded while it runs
+//! (see [`super::record`]) is kept in the scope; when it ends, [`Telemetry`] flushes it as EMF
+//! lines and as atomic `ADD`s on the tenant's (and the user's) counter item of the current hour.
+//!
+//! The scope is a task-local, so shared code deep in the call tree (the Airtable client, the
+//! budget settlement, the tool registry) records without being handed anything; a task spawned
+//! away from the request runs its own scope ([`Telemetry::run`]).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::emf::Batch;
+use crate::config::Config;
+use crate::ids::{TenantId, UserId};
+use crate::store::{Store, keys, n, s};
+
+tokio::task_local! {
+    static CURRENT: Scope;
+}
+
+/// How long hourly counter items are kept (DynamoDB TTL; the API also ignores older ones).
+pub const COUNTER_RETENTION_DAYS: i64 = 400;
+
+/// What one request or message recorded.
+#[derive(Debug, Default)]
+pub(crate) struct Recorded {
+    pub function: &'static str,
+    pub tenant: Option<TenantId>,
+    pub user: Option<UserId>,
+    pub metrics: Batch,
+    /// Counted on the tenant's item and the user's.
+    pub counters: BTreeMap<String, i64>,
+    /// Counted on the tenant's item only (per-user breakdowns an admin reads in one query).
+    pub tenant_counters: BTreeMap<String, i64>,
+}
+
+/// A running scope (shared by the futures of one request).
+#[derive(Debug, Clone, Default)]
+pub struct Scope(Arc<Mutex<Recorded>>);
+
+impl Scope {
+    fn new(function: &'static str) -> Self {
+        Self(Arc::new(Mutex::new(Recorded {
+            function,
+            ..Default::default()
+        })))
+    }
+
+    /// Runs `fut` in this scope: for work a library moves to another task (the MCP server's
+    /// handlers), found in the request's extensions.
+    pub async fn enter<F: Future>(self, fut: F) -> F::Output {
+        CURRENT.scope(self, fut).await
+    }
+
+    fn take(&self) -> Recorded {
+        let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let function = state.function;
+        std::mem::replace(
+            &mut *state,
+            Recorded {
+                function,
+                ..Default::default()
+            },
+        )
+    }
+}
+
+/// Runs `f` on the current scope's state; outside any scope nothing is recorded.
+pub(crate) fn with<R>(f: impl FnOnce(&mut Recorded) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|scope| f(&mut scope.0.lock().unwrap_or_else(|p| p.into_inner())))
+        .ok()
+}
+
+/// Flushes scopes: EMF to stdout, counters to DynamoDB. Built once per cold start.
+#[derive(Debug, Clone)]
+pub struct Telemetry {
+    function: &'static str,
+    namespace: Arc<str>,
+    store: Store,
+}
+
+impl Telemetry {
+    /// `function` is the logical function name (the `Function` dimension and the `api.<function>`
+    /// counters): `airtable`, `chat`, `file-processor`, …
+    pub fn new(function: &'static str, config: &Config, store: Store) -> Self {
+        Self {
+            function,
+            namespace: config.metrics_namespace.as_str().into(),
+            store,
+        }
+    }
+
+    pub fn function(&self) -> &'static str {
+        self.function
+    }
+
+    /// The CloudWatch namespace of the metrics.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// Runs `fut` in a scope of its own and flushes it when it ends (one queue message, one job,
+    /// a task spawned away from its request).
+    ///
+    /// Boxed: event handlers nest deep futures, and a box keeps their types shallow.
+    pub fn run<'a, F>(&'a self, fut: F) -> futures::future::BoxFuture<'a, F::Output>
+    where
+        F: Future + Send + 'a,
+        F::Output: Send,
+    {
+        Box::pin(async move {
+            let scope = Scope::new(self.function);
+            let out = CURRENT.scope(scope.clone(), fut).await;
+            self.flush(&scope).await;
+            out
+        })
+    }
+
+    /// The layer that gives every matched route of a Router its scope (and records the request's
+    /// count, latency and status class). Apply with `Router::route_layer`.
+    pub fn http_layer(
+        &self,
+    ) -> axum::middleware::FromFnLayer<fn_http::Fn, Telemetry, (State<Telemetry>, Request)> {
+        axum::middleware::from_fn_with_state(self.clone(), fn_http::http as fn_http::Fn)
+    }
+
+    async fn flush(&self, scope: &Scope) {
+        let mut state = scope.take();
+        // The first flush of this process is its cold start.
+        static WARM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if !WARM.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            state.metrics.add(
+                super::emf::Family::Lambda,
+                &[],
+                "ColdStarts",
+                super::emf::Unit::Count,
+                1.0,
+            );
+        }
+        if !state.metrics.is_empty() {
+            // Not dimensions: searchable properties that tie the metrics to the request's logs.
+            let (trace, request) = (xray_trace_id(), crate::request::current_request_id());
+            let extra: Vec<(&str, &str)> = [
+                ("traceId", trace.as_deref()),
+                ("requestId", request.as_deref()),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v?)))
+            .collect();
+            for line in state.metrics.lines(
+                &self.namespace,
+                self.function,
+                crate::time::now_ms(),
+                &extra,
+            ) {
+                super::emf::write_line(&line);
+            }
+            state.metrics.aggregate(self.function);
+        }
+        let Some(tenant) = state.tenant else { return };
+        if state.counters.is_empty() && state.tenant_counters.is_empty() {
+            return;
+        }
+        let hour = hour_now();
+        let ttl = crate::time::now_epoch() + COUNTER_RETENTION_DAYS * 86_400;
+        let sets = [
+            ("entity", s("stats")),
+            ("period", s(&hour)),
+            ("ttl", n(ttl)),
+        ];
+        let mut on_tenant = state.counters.clone();
+        for (k, v) in &state.tenant_counters {
+            *on_tenant.entry(k.clone()).or_default() += v;
+        }
+        let tenant_key = keys::stats_hour(&tenant, &hour);
+        let user_key = state
+            .user
+            .as_ref()
+            .map(|u| keys::user_stats_hour(&tenant, u, &hour));
+        let (a, b) = futures::join!(
+            self.store.add_counters(&tenant_key, &on_tenant, &sets),
+            async {
+                match &user_key {
+                    Some(k) => self.store.add_counters(k, &state.counters, &sets).await,
+                    None => Ok(()),
+                }
+            }
+        );
+        if let Err(e) = a.and(b) {
+            // Usage figures are worth less than the request they describe: never fail it.
+            tracing::warn!(error = %e, "could not record usage counters");
+        }
+    }
+}
+
+/// The X-Ray trace id of the current invocation: the Lambda runtime sets `_X_AMZN_TRACE_ID` for
+/// each one (read per flush on purpose — it changes with every invocation).
+fn xray_trace_id() -> Option<String> {
+    std::env::var("_X_AMZN_TRACE_ID")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+/// The hour `2026-12-01T07` (UTC) of now: the period of the counter items.
+pub fn hour_now() -> String {
+    hour_of(crate::time::now_epoch())
+}
+
+/// The hour `2026-12-01T07` (UTC) of an epoch instant.
+pub fn hour_of(epoch: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(epoch)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour()
+    )
+}
+
+/// The HTTP middleware (a named fn type, so the layer's type can be spelled).
+pub mod fn_http {
+    use super::*;
+
+    pub type Fn = fn(
+        State<Telemetry>,
+        Request,
+        Next,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Response> + Send>>;
+
+    pub fn http(
+        State(t): State<Telemetry>,
+        req: Request,
+        next: Next,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Response> + Send>> {
+        Box::pin(async move {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "unmatched".into());
+            let started = Instant::now();
+            let scope = Scope::new(t.function);
+            let mut req = req;
+            req.extensions_mut().insert(scope.clone());
+            let res = CURRENT.scope(scope.clone(), next.run(req)).await;
+            let status = res.status().as_u16();
+            CURRENT.sync_scope(scope.clone(), || {
+                super::super::record::http_request(t.function, &route, status, started.elapsed())
+            });
+            t.flush(&scope).await;
+            res
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn hours_are_utc_and_sort_as_text() {
+        assert_eq!(hour_of(0), "1970-01-01T00");
+        assert_eq!(hour_of(1_764_572_400), "2025-12-01T07");
+        assert!(hour_of(1_764_572_400) < hour_of(1_764_572_400 + 3600));
+    }
+
+    #[tokio::test]
+    async fn events_land_in_the_scope_they_happen_in_and_nowhere_else() {
+        let scope = Scope::new("unit");
+        CURRENT
+            .scope(scope.clone(), async {
+                super::super::record::airtable_records(3, 2);
+                super::super::record::airtable_records(1, 0);
+            })
+            .await;
+        // Outside a scope nothing is recorded (and nothing fails).
+        super::super::record::airtable_records(100, 100);
+        let state = scope.take();
+        assert_eq!(state.counters.get("records.read"), Some(&4));
+        assert_eq!(state.counters.get("records.written"), Some(&2));
+        assert!(scope.take().counters.is_empty(), "taking empties the scope");
+    }
+
+    #[tokio::test]
+    async fn every_event_emits_only_catalogued_metrics_and_every_catalogued_metric_is_emitted() {
+        use super::super::record as r;
+        let scope = Scope::new("unit");
+        let hours = Duration::from_millis(5);
+        CURRENT
+            .scope(scope.clone(), async {
+                r::http_request("unit", "/x", 503, hours);
+                r::airtable_request(Some("appA"), Some(429), hours);
+                r::limiter_wait(Some("appA"), hours);
+                r::cache_lookup(true);
+                r::cache_lookup(false);
+                r::llm_call("m", 1, 2, 3);
+                r::tool_call("get_records", false);
+                r::saga_outcome("bulk_update", "compensation_failed");
+                r::workflow_run("failed");
+                r::file_processed(false);
+                r::queue_message_age(Some("1"));
+            })
+            .await;
+        let state = scope.take();
+        let lines = state.metrics.lines("ns", "unit", 0, &[]);
+        let docs: Vec<serde_json::Value> = lines
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let mut emitted: Vec<String> = docs
+            .iter()
+            .flat_map(|d| d["_aws"]["CloudWatchMetrics"].as_array().unwrap().clone())
+            .flat_map(|d| d["Metrics"].as_array().unwrap().clone())
+            .map(|m| m["Name"].as_str().unwrap().to_owned())
+            .collect();
+        emitted.sort();
+        emitted.dedup();
+        let mut catalogue: Vec<String> = super::super::emf::METRIC_NAMES
+            .iter()
+            .filter(|n| **n != "ColdStarts")
+            .map(|n| n.to_string())
+            .collect();
+        catalogue.sort();
+        assert_eq!(emitted, catalogue);
+        assert_eq!(state.counters["airtable.throttled"], 1);
+        assert_eq!(state.counters["api.unit.5xx"], 1);
+        assert_eq!(state.counters["sagas.compensation_failed"], 1);
+    }
+}

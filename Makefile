@@ -8,12 +8,13 @@ VENV := .venv
 export CARGO_TARGET_DIR ?= /var/tmp/pyairtable-target
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: fuzz help dev test bench openapi deps toolchain fmt fmt-check clippy unit cfn-lint asl-lint it emulator package clean web web-check e2e chromium
+.PHONY: fuzz help dev test bench contract openapi deps toolchain fmt fmt-check clippy unit cfn-lint asl-lint it emulator package clean web web-check e2e chromium
 
 help:
 	@echo "make dev    - run the whole platform locally (AWS emulator + sandbox Airtable + API on :3000)"
 	@echo "make test   - fmt check, clippy, unit tests, cfn-lint, black-box tests against the local stack"
 	@echo "make bench  - import 2,000 records through the API vs pyairtable (sandbox limits); first rows of a 10,000-record table in the browser"
+	@echo "make contract - schemathesis against the API and its OpenAPI document, EXAMPLES (100) cases per operation"
 	@echo "make openapi - regenerate docs/openapi.json from the code"
 	@echo "make package - the web app (web/dist) and sam build: one arm64 bootstrap per function in .aws-sam/build"
 	@echo "make e2e    - the browser suite (Playwright in Debian's Chromium) against a local stack of its own"
@@ -100,6 +101,11 @@ it: deps
 
 test: fmt-check clippy unit cfn-lint asl-lint web-check it e2e
 	@echo "make test: all checks passed"
+
+# The API against its OpenAPI document with schemathesis, longer than `make test` runs it
+# (EXAMPLES cases per operation and phase; `make test` runs tests/contract/schemathesis.toml's 12).
+contract: deps
+	CONTRACT_EXAMPLES=$(or $(EXAMPLES),100) CONTRACT_SEED=$(SEED) cargo test -p tests --locked contract -- --nocapture
 
 # docs/openapi.json is generated from the code; a unit test fails when it is stale.
 openapi: toolchain

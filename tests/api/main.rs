@@ -6,6 +6,7 @@ mod analytics;
 mod api_keys;
 mod chat;
 mod connections;
+mod contract;
 mod errors;
 mod every_route;
 mod files;

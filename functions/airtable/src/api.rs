@@ -44,7 +44,7 @@ fn done<T>(errors: Vec<FieldError>, value: Option<T>) -> Result<T, ApiError> {
 // ---------- bases and tables ----------
 
 /// `GET /api/v1/bases`.
-#[utoipa::path(get, path = "/api/v1/bases", tag = "airtable", summary = "Bases the token can see", responses((status = 200, body = crate::schemas::BasesResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/bases", tag = "airtable", summary = "Bases the token can see", responses((status = 200, body = crate::schemas::BasesResponse), platform::openapi::Unauthorized, platform::openapi::Conflict, platform::openapi::BadGateway, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn bases(
     State(state): State<AppState>,
     identity: Identity,
@@ -59,11 +59,12 @@ pub async fn bases(
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct BaseQuery {
+    #[param(value_type = platform::ids::BaseId, inline)]
     base_id: String,
 }
 
 /// `GET /api/v1/tables?baseId=` — tables with fields (types, options) and views.
-#[utoipa::path(get, path = "/api/v1/tables", tag = "airtable", summary = "A base's schema", params(BaseQuery), responses((status = 200, body = crate::schemas::TablesResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/tables", tag = "airtable", summary = "A base's schema", params(BaseQuery), responses((status = 200, body = crate::schemas::TablesResponse), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Conflict, platform::openapi::Invalid, platform::openapi::BadGateway, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn tables(
     State(state): State<AppState>,
     identity: Identity,
@@ -81,6 +82,7 @@ pub async fn tables(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateTable {
+    #[schema(value_type = platform::ids::BaseId, inline)]
     base_id: String,
     name: String,
     description: Option<String>,
@@ -88,7 +90,7 @@ pub struct CreateTable {
 }
 
 /// `POST /api/v1/tables {baseId, name, description?, fields}`.
-#[utoipa::path(post, path = "/api/v1/tables", tag = "airtable", summary = "Create a table", request_body = CreateTable, responses((status = 201, body = serde_json::Value), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tables", tag = "airtable", summary = "Create a table", request_body = CreateTable, responses((status = 201, body = crate::schemas::Table), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Conflict, platform::openapi::Invalid, platform::openapi::BadGateway, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn create_table(
     State(state): State<AppState>,
     identity: Identity,
@@ -111,6 +113,7 @@ pub async fn create_table(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateField {
+    #[schema(value_type = platform::ids::BaseId, inline)]
     base_id: String,
     name: String,
     #[serde(rename = "type")]
@@ -121,7 +124,7 @@ pub struct CreateField {
 }
 
 /// `POST /api/v1/tables/{tableId}/fields {baseId, name, type, options?}`.
-#[utoipa::path(post, path = "/api/v1/tables/{tableId}/fields", tag = "airtable", summary = "Create a field", request_body = CreateField, params(("tableId" = String, Path, description = "tbl… or name")), responses((status = 201, body = serde_json::Value), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tables/{tableId}/fields", tag = "airtable", summary = "Create a field", request_body = CreateField, params(("tableId" = inline(platform::ids::TableRef), Path)), responses((status = 201, body = crate::schemas::Field), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Conflict, platform::openapi::Invalid, platform::openapi::BadGateway, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn create_field(
     State(state): State<AppState>,
     identity: Identity,
@@ -154,13 +157,14 @@ pub async fn create_field(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateField {
+    #[schema(value_type = platform::ids::BaseId, inline)]
     base_id: String,
     name: Option<String>,
     description: Option<String>,
 }
 
 /// `PATCH /api/v1/tables/{tableId}/fields/{fieldId} {baseId, name?, description?}`.
-#[utoipa::path(patch, path = "/api/v1/tables/{tableId}/fields/{fieldId}", tag = "airtable", summary = "Rename or describe a field", request_body = UpdateField, params(("tableId" = String, Path), ("fieldId" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/tables/{tableId}/fields/{fieldId}", tag = "airtable", summary = "Rename or describe a field", request_body = UpdateField, params(("tableId" = inline(platform::ids::TableRef), Path), ("fieldId" = inline(platform::ids::NameOrId), Path)), responses((status = 200, body = crate::schemas::Field), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Conflict, platform::openapi::Invalid, platform::openapi::BadGateway, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn update_field(
     State(state): State<AppState>,
     identity: Identity,
@@ -199,7 +203,9 @@ pub async fn update_field(
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
+    #[param(value_type = platform::ids::BaseId, inline)]
     base_id: String,
+    #[param(value_type = platform::ids::TableRef, inline)]
     table: String,
     filter_by_formula: Option<String>,
     /// `Name,-Age` or `Name:asc,Age:desc`.
@@ -207,8 +213,11 @@ pub struct ListParams {
     /// Comma-separated field names.
     fields: Option<String>,
     view: Option<String>,
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<usize>,
-    max_records: Option<usize>,
+    /// At most this many records in all (any number a u32 holds).
+    #[param(minimum = 0, maximum = 4294967295_u64)]
+    max_records: Option<u32>,
     cursor: Option<String>,
     all: Option<bool>,
     /// Case-insensitive text search (escaped into the formula, never injected).
@@ -234,7 +243,7 @@ fn parse_sort(raw: &str) -> Vec<(String, bool)> {
 }
 
 /// `GET /api/v1/records?baseId=&table=&…` — one page (`cursor` for the next) or `all=true`.
-#[utoipa::path(get, path = "/api/v1/records", tag = "airtable", summary = "List records (a page with a cursor, or all=true)", params(ListParams), responses((status = 200, body = crate::schemas::RecordsPage), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/records", tag = "airtable", summary = "List records (a page with a cursor, or all=true)", params(ListParams), responses((status = 200, body = crate::schemas::RecordsPage), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Conflict, platform::openapi::Invalid, platform::openapi::BadGateway, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn list_records(
     State(state): State<AppState>,
     identity: Identity,
@@ -298,7 +307,7 @@ pub async fn list_records(
             .unwrap_or_default(),
         view: p.view,
         page_size: p.page_size,
-        max_records: p.max_records,
+        max_records: p.max_records.map(|m| m as usize),
         ..Default::default()
     };
     let bypass = bypass_cache(&headers);
@@ -333,7 +342,9 @@ pub async fn list_records(
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct RecordParams {
+    #[param(value_type = platform::ids::BaseId, inline)]
     base_id: String,
+    #[param(value_type = platform::ids::TableRef, inline)]
     table: String,
 }
 
@@ -349,7 +360,7 @@ fn record_target(p: &RecordParams, record: &str) -> Result<(BaseId, NameOrId, Re
 }
 
 /// `GET /api/v1/records/{recordId}?baseId=&table=`.
-#[utoipa::path(get, path = "/api/v1/records/{recordId}", tag = "airtable", summary = "One record", params(("recordId" = String, Path, description = "rec…"), RecordParams), responses((status = 200, body = crate::schemas::AirtableRecord), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/records/{recordId}", tag = "airtable", summary = "One record", params(("recordId" = inline(platform::ids::RecordId), Path), RecordParams), responses((status = 200, body = crate::schemas::AirtableRecord), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::NotFound, platform::openapi::Conflict, platform::openapi::Invalid, platform::openapi::BadGateway, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn get_record(
     State(state): State<AppState>,
     identity: Identity,
@@ -375,14 +386,18 @@ pub async fn get_record(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Upsert {
+    #[schema(min_items = 1, max_items = 3)]
     fields_to_merge_on: Vec<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateRecords {
+    #[schema(value_type = platform::ids::BaseId, inline)]
     base_id: String,
+    #[schema(value_type = platform::ids::TableRef, inline)]
     table: String,
+    #[schema(value_type = Vec<crate::schemas::NewRecord>, min_items = 1, max_items = 500)]
     records: Vec<Value>,
     #[serde(default)]
     typecast: bool,
@@ -400,7 +415,7 @@ fn check_count(n: usize, errors: &mut Vec<FieldError>) {
 
 /// `POST /api/v1/records {baseId, table, records: [{fields}], typecast?, upsert?}` → 201 with
 /// every created record (200 with `createdRecords`/`updatedRecords` for an upsert).
-#[utoipa::path(post, path = "/api/v1/records", tag = "airtable", summary = "Create (or upsert) any number of records", request_body = CreateRecords, responses((status = 201, body = crate::schemas::RecordsWritten), (status = 200, description = "an upsert: createdRecords, updatedRecords and records", body = serde_json::Value), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/records", tag = "airtable", summary = "Create (or upsert) any number of records", request_body = CreateRecords, responses((status = 201, body = crate::schemas::RecordsWritten), (status = 200, description = "an upsert: createdRecords, updatedRecords and records", body = crate::schemas::RecordsWritten), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Conflict, platform::openapi::Invalid, platform::openapi::BadGateway, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn create_records(
     State(state): State<AppState>,
     identity: Identity,
@@ -452,8 +467,11 @@ pub async fn create_records(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateRecords {
+    #[schema(value_type = platform::ids::BaseId, inline)]
     base_id: String,
+    #[schema(value_type = platform::ids::TableRef, inline)]
     table: String,
+    #[schema(value_type = Vec<crate::schemas::RecordChange>, min_items = 1, max_items = 500)]
     records: Vec<Value>,
     #[serde(default)]
     typecast: bool,
@@ -513,7 +531,7 @@ async fn update_many(
 }
 
 /// `PATCH /api/v1/records {baseId, table, records: [{id, fields}]}` — merges.
-#[utoipa::path(patch, path = "/api/v1/records", tag = "airtable", summary = "Update records (merge)", request_body = UpdateRecords, responses((status = 200, body = crate::schemas::RecordsWritten), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/records", tag = "airtable", summary = "Update records (merge)", request_body = UpdateRecords, responses((status = 200, body = crate::schemas::RecordsWritten), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Conflict, platform::openapi::Invalid, platform::openapi::BadGateway, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn update_records(
     State(state): State<AppState>,
     identity: Identity,
@@ -524,7 +542,7 @@ pub async fn update_records(
 }
 
 /// `PUT /api/v1/records {…}` — replaces (unspecified fields are cleared).
-#[utoipa::path(put, path = "/api/v1/records", tag = "airtable", summary = "Replace records (unspecified fields cleared)", request_body = UpdateRecords, responses((status = 200, body = crate::schemas::RecordsWritten), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/records", tag = "airtable", summary = "Replace records (unspecified fields cleared)", request_body = UpdateRecords, responses((status = 200, body = crate::schemas::RecordsWritten), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Conflict, platform::openapi::Invalid, platform::openapi::BadGateway, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn replace_records(
     State(state): State<AppState>,
     identity: Identity,
@@ -537,15 +555,19 @@ pub async fn replace_records(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateOne {
+    #[schema(value_type = platform::ids::BaseId, inline)]
     base_id: String,
+    #[schema(value_type = platform::ids::TableRef, inline)]
     table: String,
+    /// Cell values by field name (or id).
+    #[schema(value_type = Object)]
     fields: Value,
     #[serde(default)]
     typecast: bool,
 }
 
 /// `PATCH /api/v1/records/{recordId} {baseId, table, fields}`.
-#[utoipa::path(patch, path = "/api/v1/records/{recordId}", tag = "airtable", summary = "Update one record", request_body = UpdateOne, params(("recordId" = String, Path)), responses((status = 200, body = crate::schemas::AirtableRecord), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/records/{recordId}", tag = "airtable", summary = "Update one record", request_body = UpdateOne, params(("recordId" = inline(platform::ids::RecordId), Path)), responses((status = 200, body = crate::schemas::AirtableRecord), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::NotFound, platform::openapi::Conflict, platform::openapi::Invalid, platform::openapi::BadGateway, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn update_record(
     State(state): State<AppState>,
     identity: Identity,
@@ -593,7 +615,7 @@ pub async fn update_record(
 }
 
 /// `DELETE /api/v1/records/{recordId}?baseId=&table=`.
-#[utoipa::path(delete, path = "/api/v1/records/{recordId}", tag = "airtable", summary = "Delete one record", params(("recordId" = String, Path), RecordParams), responses((status = 200, body = crate::schemas::RecordDeleted), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/records/{recordId}", tag = "airtable", summary = "Delete one record", params(("recordId" = inline(platform::ids::RecordId), Path), RecordParams), responses((status = 200, body = crate::schemas::RecordDeleted), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::NotFound, platform::openapi::Conflict, platform::openapi::Invalid, platform::openapi::BadGateway, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn delete_record(
     State(state): State<AppState>,
     identity: Identity,
@@ -628,14 +650,19 @@ pub async fn delete_record(
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct DeleteParams {
+    #[param(value_type = platform::ids::BaseId, inline)]
     base_id: String,
+    #[param(value_type = platform::ids::TableRef, inline)]
     table: String,
-    /// Comma-separated record ids.
+    /// Comma-separated record ids (1 to 500).
+    #[param(
+        pattern = "^(?:[\\t\\n\\u000B\\f\\r ]*,)*[\\t\\n\\u000B\\f\\r ]*rec[A-Za-z0-9]{14}[\\t\\n\\u000B\\f\\r ]*(?:,[\\t\\n\\u000B\\f\\r ]*(?:rec[A-Za-z0-9]{14}[\\t\\n\\u000B\\f\\r ]*)?){0,499}$"
+    )]
     ids: String,
 }
 
 /// `DELETE /api/v1/records?baseId=&table=&ids=rec1,rec2,…` — any number.
-#[utoipa::path(delete, path = "/api/v1/records", tag = "airtable", summary = "Delete any number of records", params(DeleteParams), responses((status = 200, body = crate::schemas::RecordsDeleted), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/records", tag = "airtable", summary = "Delete any number of records", params(DeleteParams), responses((status = 200, body = crate::schemas::RecordsDeleted), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Conflict, platform::openapi::Invalid, platform::openapi::BadGateway, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn delete_records(
     State(state): State<AppState>,
     identity: Identity,

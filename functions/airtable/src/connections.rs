@@ -19,6 +19,9 @@ use crate::AppState;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConnectRequest {
+    /// An Airtable personal access token: up to 512 visible ASCII characters (white space
+    /// around it is ignored).
+    #[schema(pattern = "^[\\t\\n\\u000B\\f\\r ]*[!-~]{1,512}[\\t\\n\\u000B\\f\\r ]*$")]
     token: String,
 }
 
@@ -62,7 +65,7 @@ fn view(c: &Connection) -> ConnectionView {
 }
 
 /// Checks the token (it must list bases), then stores it encrypted. Owner/admin only.
-#[utoipa::path(put, path = "/api/v1/connections/airtable", tag = "connections", summary = "Connect Airtable with a personal access token (owner/admin)", request_body = ConnectRequest, responses((status = 200, body = ConnectionView), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/connections/airtable", tag = "connections", summary = "Connect Airtable with a personal access token (owner/admin)", request_body = ConnectRequest, responses((status = 200, body = ConnectionView), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn connect(
     State(state): State<AppState>,
     identity: Identity,
@@ -136,7 +139,7 @@ pub async fn connect(
 }
 
 /// The connection's status, never the token.
-#[utoipa::path(get, path = "/api/v1/connections/airtable", tag = "connections", summary = "Connection status (never the token)", responses((status = 200, body = ConnectionView), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/connections/airtable", tag = "connections", summary = "Connection status (never the token)", responses((status = 200, body = ConnectionView), platform::openapi::Unauthorized), security(("bearer" = [])))]
 pub async fn status(
     State(state): State<AppState>,
     identity: Identity,
@@ -163,7 +166,7 @@ pub async fn status(
 }
 
 /// Removes the connection. Owner/admin only.
-#[utoipa::path(delete, path = "/api/v1/connections/airtable", tag = "connections", summary = "Disconnect Airtable (owner/admin)", responses((status = 204), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/connections/airtable", tag = "connections", summary = "Disconnect Airtable (owner/admin)", responses((status = 204), platform::openapi::Unauthorized, platform::openapi::Forbidden), security(("bearer" = [])))]
 pub async fn disconnect(
     State(state): State<AppState>,
     identity: Identity,

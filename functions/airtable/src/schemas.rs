@@ -108,3 +108,21 @@ pub struct RecordDeleted {
 pub struct RecordsDeleted {
     deleted: Vec<String>,
 }
+
+/// One record to create (`records[]` of `POST /api/v1/records`).
+#[derive(utoipa::ToSchema)]
+pub struct NewRecord {
+    /// Cell values by field name (or id).
+    #[schema(value_type = Object)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One record to change (`records[]` of `PATCH`/`PUT /api/v1/records`).
+#[derive(utoipa::ToSchema)]
+pub struct RecordChange {
+    #[schema(value_type = platform::ids::RecordId, inline)]
+    pub id: String,
+    /// Cell values by field name (or id).
+    #[schema(value_type = Object)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}

@@ -100,6 +100,7 @@ pub struct UsageQuery {
     /// `day` (default) or `hour`.
     pub granularity: Option<Granularity>,
     /// Owners and admins: one member's figures instead of the whole tenant's.
+    #[param(value_type = Option<platform::ids::UserId>, inline)]
     pub user_id: Option<String>,
 }
 
@@ -338,7 +339,7 @@ pub struct UsageReport {
 }
 
 /// `GET /api/v1/analytics/usage` — what the tenant (or the caller) used, period by period.
-#[utoipa::path(get, path = "/api/v1/analytics/usage", tag = "analytics", summary = "Usage per day or hour", params(UsageQuery), responses((status = 200, body = UsageReport), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/analytics/usage", tag = "analytics", summary = "Usage per day or hour", params(UsageQuery), responses((status = 200, body = UsageReport), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::NotFound, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn usage(
     ApiQuery(q): ApiQuery<UsageQuery>,
     State(state): State<AppState>,
@@ -423,7 +424,7 @@ pub struct CostReport {
 }
 
 /// `GET /api/v1/analytics/costs` — LLM cost per day, model and user, against the budgets.
-#[utoipa::path(get, path = "/api/v1/analytics/costs", tag = "analytics", summary = "LLM costs per day, model and user, against the budgets", params(CostsQuery), responses((status = 200, body = CostReport), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/analytics/costs", tag = "analytics", summary = "LLM costs per day, model and user, against the budgets", params(CostsQuery), responses((status = 200, body = CostReport), platform::openapi::Unauthorized, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn costs(
     ApiQuery(q): ApiQuery<CostsQuery>,
     State(state): State<AppState>,
@@ -524,7 +525,7 @@ pub struct Dashboard {
 }
 
 /// `GET /api/v1/analytics/dashboard` — the last 24 hours, hour by hour.
-#[utoipa::path(get, path = "/api/v1/analytics/dashboard", tag = "analytics", summary = "The last 24 hours for the dashboard", responses((status = 200, body = Dashboard), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/analytics/dashboard", tag = "analytics", summary = "The last 24 hours for the dashboard", responses((status = 200, body = Dashboard), platform::openapi::Unauthorized), security(("bearer" = [])))]
 pub async fn dashboard(
     State(state): State<AppState>,
     identity: Identity,
@@ -617,7 +618,7 @@ pub struct OpsMetrics {
 
 /// `GET /api/v1/ops/metrics` — the process's metrics aggregated (`Authorization: Bearer
 /// <OPS_TOKEN>`; 404 when no operator token is configured, the default in the cloud).
-#[utoipa::path(get, path = "/api/v1/ops/metrics", tag = "analytics", summary = "Operator view of the metrics (local stack)", params(OpsQuery), responses((status = 200, body = OpsMetrics), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/ops/metrics", tag = "analytics", summary = "Operator view of the metrics (local stack)", params(OpsQuery), responses((status = 200, body = OpsMetrics), platform::openapi::Unauthorized, platform::openapi::NotFound), security(("bearer" = [])))]
 pub async fn ops_metrics(
     ApiQuery(q): ApiQuery<OpsQuery>,
     State(state): State<AppState>,

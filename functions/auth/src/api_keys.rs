@@ -46,7 +46,7 @@ pub struct ApiKeysResponse {
 }
 
 /// `POST /api/v1/api-keys` → 201 with the key (the only time it is shown).
-#[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", summary = "Create an API key (shown once)", request_body = CreateRequest, responses((status = 201, body = CreatedKey), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", summary = "Create an API key (shown once)", request_body = CreateRequest, responses((status = 201, body = CreatedKey), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     identity: Identity,
@@ -127,7 +127,7 @@ pub async fn create(
 }
 
 /// `GET /api/v1/api-keys`: owners/admins see every key of the tenant; others see their own.
-#[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys", summary = "API keys (never their secrets)", responses((status = 200, body = ApiKeysResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys", summary = "API keys (never their secrets)", responses((status = 200, body = ApiKeysResponse), platform::openapi::Unauthorized), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     identity: Identity,
@@ -146,7 +146,7 @@ pub async fn list(
 }
 
 /// `DELETE /api/v1/api-keys/{id}`: owners/admins revoke any key; others their own.
-#[utoipa::path(delete, path = "/api/v1/api-keys/{keyId}", tag = "api-keys", summary = "Revoke an API key", params(("keyId" = String, Path, description = "key_…")), responses((status = 204), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/api-keys/{keyId}", tag = "api-keys", summary = "Revoke an API key", params(("keyId" = inline(platform::ids::ApiKeyId), Path)), responses((status = 204), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::NotFound), security(("bearer" = [])))]
 pub async fn revoke(
     State(state): State<AppState>,
     identity: Identity,

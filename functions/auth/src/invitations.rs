@@ -111,7 +111,7 @@ pub struct InvitationPreview {
 /// `GET /api/v1/tenant/invitations/preview?token=` — no sign-in: whoever holds the token (and
 /// only they) learns the workspace, the address and the role it offers. 404 for an invalid,
 /// expired or used one, alike.
-#[utoipa::path(get, path = "/api/v1/tenant/invitations/preview", tag = "tenant", summary = "What an invitation offers (for its holder)", params(PreviewQuery), responses((status = 200, body = InvitationPreview), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/tenant/invitations/preview", tag = "tenant", summary = "What an invitation offers (for its holder)", params(PreviewQuery), responses((status = 200, body = InvitationPreview), platform::openapi::NotFound))]
 pub async fn preview(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PreviewQuery>,
@@ -147,7 +147,7 @@ pub struct AcceptRequest {
 
 /// `POST /api/v1/tenant/invitations/accept {token}`: a signed-in user joins the inviting tenant
 /// and gets a session there.
-#[utoipa::path(post, path = "/api/v1/tenant/invitations/accept", tag = "tenant", summary = "Accept an invitation (signed-in user)", request_body = AcceptRequest, responses((status = 200, body = crate::users::SessionResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tenant/invitations/accept", tag = "tenant", summary = "Accept an invitation (signed-in user)", request_body = AcceptRequest, responses((status = 200, body = crate::users::SessionResponse), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::NotFound, platform::openapi::Conflict, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn accept(
     State(state): State<AppState>,
     identity: Identity,
@@ -228,7 +228,7 @@ pub async fn accept(
 }
 
 /// `DELETE /api/v1/tenant/invitations/{id}` (owner/admin): withdraws a pending invitation.
-#[utoipa::path(delete, path = "/api/v1/tenant/invitations/{invitationId}", tag = "tenant", summary = "Withdraw an invitation (owner/admin)", params(("invitationId" = String, Path, description = "inv_…")), responses((status = 204), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/tenant/invitations/{invitationId}", tag = "tenant", summary = "Withdraw an invitation (owner/admin)", params(("invitationId" = inline(platform::ids::InvitationId), Path)), responses((status = 204), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::NotFound), security(("bearer" = [])))]
 pub async fn revoke(
     State(state): State<AppState>,
     identity: Identity,

@@ -187,7 +187,7 @@ fn classify(session: &SessionItem, presented: &str, rotation: Option<&str>, now:
 
 /// `POST /api/v1/auth/refresh {refreshToken, rotationId?}` → a new pair; the presented token is
 /// spent.
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", summary = "Rotate the token pair", request_body = RefreshRequest, responses((status = 200, body = Tokens), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", summary = "Rotate the token pair", request_body = RefreshRequest, responses((status = 200, body = Tokens), platform::openapi::Unauthorized, platform::openapi::Invalid))]
 pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RefreshRequest>,
@@ -311,7 +311,7 @@ async fn revoke(store: &Store, key: &keys::Key) -> Result<(), ApiError> {
 
 /// `POST /api/v1/auth/logout`: revokes the caller's session (its refresh tokens stop working;
 /// the access token expires on its own within 15 minutes).
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", summary = "Revoke this session", responses((status = 204), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", summary = "Revoke this session", responses((status = 204), platform::openapi::Unauthorized, platform::openapi::Forbidden), security(("bearer" = [])))]
 pub async fn logout(
     State(state): State<AppState>,
     identity: Identity,
@@ -330,7 +330,7 @@ pub struct SwitchRequest {
 /// `POST /api/v1/auth/switch {tenantId}`: a signed-in user moves to another of their tenants
 /// without typing their password again — a new session there, and this one is revoked (the app
 /// holds one session at a time).
-#[utoipa::path(post, path = "/api/v1/auth/switch", tag = "auth", summary = "Switch to another of your tenants", request_body = SwitchRequest, responses((status = 200, body = crate::users::SessionResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/switch", tag = "auth", summary = "Switch to another of your tenants", request_body = SwitchRequest, responses((status = 200, body = crate::users::SessionResponse), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn switch(
     State(state): State<AppState>,
     identity: Identity,

@@ -80,7 +80,7 @@ pub struct RoleChanged {
 }
 
 /// `GET /api/v1/tenant`.
-#[utoipa::path(get, path = "/api/v1/tenant", tag = "tenant", summary = "The caller's tenant", responses((status = 200, body = TenantResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/tenant", tag = "tenant", summary = "The caller's tenant", responses((status = 200, body = TenantResponse), platform::openapi::Unauthorized), security(("bearer" = [])))]
 pub async fn get_tenant(
     State(state): State<AppState>,
     identity: Identity,
@@ -101,11 +101,17 @@ pub async fn get_tenant(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateTenantRequest {
+    /// 1–100 printable characters (white space around it is ignored).
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = "^[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*[^\\u0000-\\u001F\\u007F-\\u009F\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000](?:[^\\u0000-\\u001F\\u007F-\\u009F]{0,98}[^\\u0000-\\u001F\\u007F-\\u009F\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000])?[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$"
+    )]
     name: Option<String>,
 }
 
 /// `PATCH /api/v1/tenant {name}` (owner/admin).
-#[utoipa::path(patch, path = "/api/v1/tenant", tag = "tenant", summary = "Rename the tenant (owner/admin)", request_body = UpdateTenantRequest, responses((status = 200, body = TenantView), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/tenant", tag = "tenant", summary = "Rename the tenant (owner/admin)", request_body = UpdateTenantRequest, responses((status = 200, body = TenantView), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn update_tenant(
     State(state): State<AppState>,
     identity: Identity,
@@ -133,7 +139,7 @@ pub async fn update_tenant(
 }
 
 /// `GET /api/v1/tenant/members`: members, and for owners/admins the pending invitations.
-#[utoipa::path(get, path = "/api/v1/tenant/members", tag = "tenant", summary = "Members (and pending invitations for owners/admins)", responses((status = 200, body = MembersResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/tenant/members", tag = "tenant", summary = "Members (and pending invitations for owners/admins)", responses((status = 200, body = MembersResponse), platform::openapi::Unauthorized), security(("bearer" = [])))]
 pub async fn list_members(
     State(state): State<AppState>,
     identity: Identity,
@@ -176,13 +182,18 @@ pub async fn list_members(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InviteRequest {
+    /// `local@domain.tld` (at most 254 characters; compared in lower case).
+    #[schema(
+        max_length = 254,
+        pattern = "^[\\t\\n\\u000B\\f\\r ]*[!-?A-~]{1,64}@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+[\\t\\n\\u000B\\f\\r ]*$"
+    )]
     email: String,
     role: Role,
 }
 
 /// `POST /api/v1/tenant/members {email, role}` (owner/admin) → 201 with the invitation and its
 /// token (shown once; deliver it to the invitee).
-#[utoipa::path(post, path = "/api/v1/tenant/members", tag = "tenant", summary = "Invite an email with a role (owner/admin)", request_body = InviteRequest, responses((status = 201, body = InviteResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tenant/members", tag = "tenant", summary = "Invite an email with a role (owner/admin)", request_body = InviteRequest, responses((status = 201, body = InviteResponse), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Conflict, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn invite(
     State(state): State<AppState>,
     identity: Identity,
@@ -271,7 +282,7 @@ pub struct UpdateMemberRequest {
 }
 
 /// `PATCH /api/v1/tenant/members/{userId} {role}` (owner/admin).
-#[utoipa::path(patch, path = "/api/v1/tenant/members/{userId}", tag = "tenant", summary = "Change a member's role (owner/admin)", request_body = UpdateMemberRequest, params(("userId" = String, Path, description = "usr_…")), responses((status = 200, body = RoleChanged), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/tenant/members/{userId}", tag = "tenant", summary = "Change a member's role (owner/admin)", request_body = UpdateMemberRequest, params(("userId" = inline(platform::ids::UserId), Path)), responses((status = 200, body = RoleChanged), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::NotFound, platform::openapi::Conflict, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn update_member(
     State(state): State<AppState>,
     identity: Identity,
@@ -341,7 +352,7 @@ pub async fn update_member(
 }
 
 /// `DELETE /api/v1/tenant/members/{userId}` (owner/admin, or a member leaving).
-#[utoipa::path(delete, path = "/api/v1/tenant/members/{userId}", tag = "tenant", summary = "Remove a member (owner/admin, or yourself)", params(("userId" = String, Path, description = "usr_…")), responses((status = 204), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/tenant/members/{userId}", tag = "tenant", summary = "Remove a member (owner/admin, or yourself)", params(("userId" = inline(platform::ids::UserId), Path)), responses((status = 204), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::NotFound, platform::openapi::Conflict), security(("bearer" = [])))]
 pub async fn remove_member(
     State(state): State<AppState>,
     identity: Identity,

@@ -25,7 +25,13 @@ pub const LOCKOUT_SECS: i64 = 15 * 60;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterRequest {
+    /// `local@domain.tld` (at most 254 characters; compared in lower case).
+    #[schema(
+        max_length = 254,
+        pattern = "^[\\t\\n\\u000B\\f\\r ]*[!-?A-~]{1,64}@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+[\\t\\n\\u000B\\f\\r ]*$"
+    )]
     email: String,
+    #[schema(min_length = 10, max_length = 256)]
     password: String,
     name: Option<String>,
     tenant_name: Option<String>,
@@ -57,7 +63,7 @@ pub fn clean_name(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) 
 
 /// `POST /api/v1/auth/register` → 201: a user, their own tenant (or the one an invitation names)
 /// and a first session.
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", summary = "Register a user (and a tenant, or join an invited one)", request_body = RegisterRequest, responses((status = 201, body = SessionResponse), (status = 400, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 413, body = platform::error::Problem, content_type = "application/problem+json"), (status = 415, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", summary = "Register a user (and a tenant, or join an invited one)", request_body = RegisterRequest, responses((status = 201, body = SessionResponse), platform::openapi::BadRequest, platform::openapi::Conflict, platform::openapi::TooLarge, platform::openapi::UnsupportedMediaType, platform::openapi::Invalid))]
 pub async fn register(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RegisterRequest>,
@@ -321,7 +327,7 @@ async fn clear_attempts(state: &AppState, email: &Email, now: i64) -> Result<(),
 
 /// `POST /api/v1/auth/login`. An unknown email and a wrong password get the same answer after the
 /// same work (one argon2 verification), and both count towards the lock.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", summary = "Sign in", request_body = LoginRequest, responses((status = 200, body = SessionResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 423, body = platform::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", summary = "Sign in", request_body = LoginRequest, responses((status = 200, body = SessionResponse), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Invalid, platform::openapi::Locked))]
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<LoginRequest>,
@@ -464,7 +470,7 @@ pub struct MeResponse {
 }
 
 /// `GET /api/v1/auth/me`: the caller — a user with their workspaces, or an API key.
-#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", summary = "The caller", responses((status = 200, body = MeResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", summary = "The caller", responses((status = 200, body = MeResponse), platform::openapi::Unauthorized), security(("bearer" = [])))]
 pub async fn me(
     State(state): State<AppState>,
     identity: Identity,
@@ -542,7 +548,7 @@ pub struct UpdateMeRequest {
 }
 
 /// `PATCH /api/v1/auth/me {name}`.
-#[utoipa::path(patch, path = "/api/v1/auth/me", tag = "auth", summary = "Rename yourself", request_body = UpdateMeRequest, responses((status = 200, body = UserView), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/auth/me", tag = "auth", summary = "Rename yourself", request_body = UpdateMeRequest, responses((status = 200, body = UserView), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn update_me(
     State(state): State<AppState>,
     identity: Identity,
@@ -593,7 +599,7 @@ pub struct ChangePasswordRequest {
 }
 
 /// `POST /api/v1/auth/change-password`: sets a new password and revokes every other session.
-#[utoipa::path(post, path = "/api/v1/auth/change-password", tag = "auth", summary = "Change password (revokes other sessions)", request_body = ChangePasswordRequest, responses((status = 200, body = PasswordChanged), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/change-password", tag = "auth", summary = "Change password (revokes other sessions)", request_body = ChangePasswordRequest, responses((status = 200, body = PasswordChanged), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn change_password(
     State(state): State<AppState>,
     identity: Identity,

@@ -19,10 +19,13 @@ use crate::AppState;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PutBudgets {
     /// USD per calendar month (UTC) for the whole workspace; null for no limit.
+    #[schema(minimum = 0, maximum = 1000000)]
     pub tenant_monthly_usd: Option<f64>,
     /// USD per calendar month for each user; null for no limit.
+    #[schema(minimum = 0, maximum = 1000000)]
     pub user_monthly_usd: Option<f64>,
-    /// Share of a budget (0–1, default 0.8) at which an alert is recorded.
+    /// Share of a budget (0.01–1, default 0.8) at which an alert is recorded.
+    #[schema(minimum = 0.01, maximum = 1)]
     pub alert_threshold: Option<f64>,
 }
 
@@ -109,7 +112,7 @@ async fn view(state: &AppState, identity: &Identity) -> Result<BudgetsView, ApiE
 }
 
 /// `GET /api/v1/budgets` — the budgets, this month's spend (workspace and caller) and alerts.
-#[utoipa::path(get, path = "/api/v1/budgets", tag = "chat", summary = "LLM budgets and this month's spend", responses((status = 200, body = BudgetsView), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/budgets", tag = "chat", summary = "LLM budgets and this month's spend", responses((status = 200, body = BudgetsView), platform::openapi::Unauthorized), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     identity: Identity,
@@ -118,7 +121,7 @@ pub async fn get(
 }
 
 /// `PUT /api/v1/budgets` — owners and admins.
-#[utoipa::path(put, path = "/api/v1/budgets", tag = "chat", summary = "Set the LLM budgets", request_body = PutBudgets, responses((status = 200, body = BudgetsView), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/budgets", tag = "chat", summary = "Set the LLM budgets", request_body = PutBudgets, responses((status = 200, body = BudgetsView), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn put(
     State(state): State<AppState>,
     identity: Identity,
@@ -138,18 +141,22 @@ pub async fn put(
         }
     }
     let threshold = req.alert_threshold.unwrap_or(0.8);
-    if !threshold.is_finite() || !(0.0..=1.0).contains(&threshold) || threshold == 0.0 {
+    // A share below 1% alerts on the first call; below DynamoDB's smallest number it could not
+    // even be stored.
+    if !threshold.is_finite() || !(0.01..=1.0).contains(&threshold) {
         errors.push(FieldError::new(
             "alertThreshold",
-            "must be more than 0 and at most 1",
+            "must be between 0.01 and 1",
         ));
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
     let budgets = Budgets {
-        tenant_monthly_usd: req.tenant_monthly_usd,
-        user_monthly_usd: req.user_monthly_usd,
+        // Budgets count in micro-dollars: a limit finer than that means nothing (and a number as
+        // small as 1e-200 is beyond what DynamoDB stores).
+        tenant_monthly_usd: req.tenant_monthly_usd.map(whole_micros),
+        user_monthly_usd: req.user_monthly_usd.map(whole_micros),
         alert_threshold: threshold,
         updated_at: platform::time::now_rfc3339(),
     };
@@ -162,4 +169,9 @@ pub async fn put(
         )?)
         .await?;
     Ok(Json(view(&state, &identity).await?))
+}
+
+/// Dollars rounded to whole micro-dollars.
+fn whole_micros(usd: f64) -> f64 {
+    platform::prices::usd(platform::prices::micros(usd))
 }

@@ -88,7 +88,7 @@ impl FromRef<AppState> for Authenticator {
 }
 
 /// `POST /api/v1/chat` — one turn, answered whole.
-#[utoipa::path(post, path = "/api/v1/chat", tag = "chat", summary = "Send a message; the model may call tools", request_body = ChatRequest, responses((status = 200, body = ChatResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 429, description = "budget-exceeded", body = platform::error::Problem, content_type = "application/problem+json"), (status = 502, body = platform::error::Problem, content_type = "application/problem+json"), (status = 503, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/chat", tag = "chat", summary = "Send a message; the model may call tools", request_body = ChatRequest, responses((status = 200, body = ChatResponse), platform::openapi::Unauthorized, platform::openapi::NotFound, platform::openapi::Conflict, platform::openapi::Invalid, (status = 429, description = "budget-exceeded", body = platform::error::Problem, content_type = "application/problem+json"), platform::openapi::BadGateway, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn chat(
     State(state): State<AppState>,
     identity: Identity,
@@ -117,7 +117,7 @@ pub async fn chat(
 /// `POST /api/v1/chat/stream` — the same turn as server-sent events: `session`, `delta`,
 /// `tool_call_started`, `tool_call_finished`, `usage`, then `done` (the whole answer) or `error`
 /// (a problem). Anything refused before the model is called is a plain problem response.
-#[utoipa::path(post, path = "/api/v1/chat/stream", tag = "chat", summary = "Send a message; progress streams as server-sent events", request_body = ChatRequest, responses((status = 200, content_type = "text/event-stream", description = "events: session, delta, tool_call_started, tool_call_finished, usage, done, error"), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json"), (status = 429, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/chat/stream", tag = "chat", summary = "Send a message; progress streams as server-sent events", request_body = ChatRequest, responses((status = 200, body = String, content_type = "text/event-stream", description = "events: session, delta, tool_call_started, tool_call_finished, usage, done, error"), platform::openapi::Unauthorized, platform::openapi::NotFound, platform::openapi::Conflict, platform::openapi::Invalid, platform::openapi::TooManyRequests, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn chat_stream(
     State(state): State<AppState>,
     identity: Identity,

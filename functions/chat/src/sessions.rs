@@ -322,7 +322,7 @@ pub async fn append(
 }
 
 /// `GET /api/v1/chat/sessions` — the caller's sessions, newest first.
-#[utoipa::path(get, path = "/api/v1/chat/sessions", tag = "chat", summary = "My chat sessions", responses((status = 200, body = SessionsResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/chat/sessions", tag = "chat", summary = "My chat sessions", responses((status = 200, body = SessionsResponse), platform::openapi::Unauthorized), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     identity: Identity,
@@ -343,7 +343,7 @@ fn chat_id(raw: &str) -> Result<ChatId, ApiError> {
 
 /// `GET /api/v1/chat/sessions/{id}` — the session with every message (tool calls, tokens, cost,
 /// latency).
-#[utoipa::path(get, path = "/api/v1/chat/sessions/{id}", tag = "chat", summary = "A chat session with its messages", params(("id" = String, Path)), responses((status = 200, body = SessionDetail), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/chat/sessions/{id}", tag = "chat", summary = "A chat session with its messages", params(("id" = inline(platform::ids::ChatId), Path)), responses((status = 200, body = SessionDetail), platform::openapi::Unauthorized, platform::openapi::NotFound, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     identity: Identity,
@@ -359,7 +359,7 @@ pub async fn get(
 }
 
 /// `DELETE /api/v1/chat/sessions/{id}` — the session and its messages.
-#[utoipa::path(delete, path = "/api/v1/chat/sessions/{id}", tag = "chat", summary = "Delete a chat session", params(("id" = String, Path)), responses((status = 204), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/chat/sessions/{id}", tag = "chat", summary = "Delete a chat session", params(("id" = inline(platform::ids::ChatId), Path)), responses((status = 204), platform::openapi::Unauthorized, platform::openapi::NotFound), security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     identity: Identity,

@@ -36,11 +36,16 @@ const MAX_PROMPT_BASES: usize = 50;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChatRequest {
-    /// What the user says (1–8000 characters).
+    /// What the user says (1–8000 characters, not all blank).
+    #[schema(
+        pattern = "^[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*[^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000](?:[\\s\\S]{0,7998}[^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000])?[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$"
+    )]
     pub message: String,
     /// Continue this session (default: a new one).
+    #[schema(value_type = Option<platform::ids::ChatId>, inline)]
     pub session_id: Option<String>,
     /// The base the user is working in, named to the model.
+    #[schema(value_type = Option<platform::ids::BaseId>, inline)]
     pub base_id: Option<String>,
 }
 

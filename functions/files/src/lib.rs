@@ -70,8 +70,9 @@ impl FromRef<AppState> for Authenticator {
     }
 }
 
-/// `POST /api/v1/files/upload` JSON body.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+/// `POST /api/v1/files/upload` JSON body. Its schema (below) is one variant per accepted kind,
+/// so the document says which extensions go with which content type, as `check` does.
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UploadRequest {
     pub filename: String,
@@ -79,6 +80,65 @@ pub struct UploadRequest {
     /// Bytes; at most 50 MB.
     pub size: u64,
 }
+
+impl utoipa::PartialSchema for UploadRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        let mut one_of = OneOfBuilder::new();
+        for (_, extensions, content_types) in files_core::KINDS {
+            let either_case = |ext: &str| -> String {
+                ext.chars()
+                    .map(|c| format!("[{}{}]", c, c.to_ascii_uppercase()))
+                    .collect()
+            };
+            let longest = extensions.iter().map(|e| e.len()).max().unwrap_or(0);
+            let ext = extensions
+                .iter()
+                .map(|e| either_case(e))
+                .collect::<Vec<_>>()
+                .join("|");
+            // `check`'s rule: trimmed, 1–255 characters, no control character or '/', ending in
+            // the kind's extension.
+            let (ws, ctrl) = (platform::ids::WHITE_SPACE, platform::ids::CONTROL);
+            let filename = format!(
+                "^[{ws}]*(?:[^{ctrl}{ws}/][^{ctrl}/]{{0,{}}})?\\.(?:{ext})[{ws}]*$",
+                253 - longest
+            );
+            one_of = one_of.item(
+                ObjectBuilder::new()
+                    .property(
+                        "filename",
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .pattern(Some(filename)),
+                    )
+                    .property(
+                        "contentType",
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(content_types.iter().copied())),
+                    )
+                    .property(
+                        "size",
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .description(Some("Bytes; at most 50 MB."))
+                            .minimum(Some(1))
+                            .maximum(Some(files_core::MAX_UPLOAD_BYTES)),
+                    )
+                    .required("filename")
+                    .required("contentType")
+                    .required("size")
+                    .additional_properties(Some(
+                        utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+                    )),
+            );
+        }
+        one_of.into()
+    }
+}
+
+impl utoipa::ToSchema for UploadRequest {}
 
 /// Checks a name, type and size; returns the declared kind.
 fn check(name: &str, content_type: &str, size: u64, max: u64) -> Result<&'static str, ApiError> {
@@ -240,7 +300,7 @@ fn view(f: &FileRecord, with_preview: bool) -> FileView {
 
 /// `POST /api/v1/files/upload` — JSON `{filename, contentType, size}` → a presigned PUT, or
 /// `multipart/form-data` (field `file`, ≤ 4 MB) → stored now.
-#[utoipa::path(post, path = "/api/v1/files/upload", tag = "files", summary = "Upload a file (presigned PUT, or multipart up to 4 MB)", request_body = UploadRequest, responses((status = 201, body = UploadAnswer), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 413, body = platform::error::Problem, content_type = "application/problem+json"), (status = 415, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/files/upload", tag = "files", summary = "Upload a file (presigned PUT, or multipart up to 4 MB)", request_body = UploadRequest, responses((status = 201, body = UploadAnswer), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::TooLarge, platform::openapi::UnsupportedMediaType, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn upload(
     State(state): State<AppState>,
     identity: Identity,
@@ -401,7 +461,7 @@ pub async fn load(store: &Store, identity: &Identity, id: &FileId) -> Result<Fil
 }
 
 /// `GET /api/v1/files` — the tenant's files, newest first.
-#[utoipa::path(get, path = "/api/v1/files", tag = "files", summary = "Files of the workspace", responses((status = 200, body = FilesResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/files", tag = "files", summary = "Files of the workspace", responses((status = 200, body = FilesResponse), platform::openapi::Unauthorized), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     identity: Identity,
@@ -417,7 +477,7 @@ pub async fn list(
 }
 
 /// `GET /api/v1/files/{id}` — status, metadata, preview, progress.
-#[utoipa::path(get, path = "/api/v1/files/{id}", tag = "files", summary = "A file with its preview", params(("id" = String, Path)), responses((status = 200, body = FileView), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/files/{id}", tag = "files", summary = "A file with its preview", params(("id" = inline(platform::ids::FileId), Path)), responses((status = 200, body = FileView), platform::openapi::Unauthorized, platform::openapi::NotFound), security(("bearer" = [])))]
 pub async fn get_file(
     State(state): State<AppState>,
     identity: Identity,
@@ -428,7 +488,7 @@ pub async fn get_file(
 }
 
 /// `GET /api/v1/files/{id}/content` — the extracted text (`text/plain; charset=utf-8`).
-#[utoipa::path(get, path = "/api/v1/files/{id}/content", tag = "files", summary = "The extracted text of a processed file", params(("id" = String, Path)), responses((status = 200, content_type = "text/plain"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/files/{id}/content", tag = "files", summary = "The extracted text of a processed file", params(("id" = inline(platform::ids::FileId), Path)), responses((status = 200, body = String, content_type = "text/plain"), platform::openapi::NotFound, platform::openapi::Conflict), security(("bearer" = [])))]
 pub async fn content(
     State(state): State<AppState>,
     identity: Identity,
@@ -463,7 +523,7 @@ pub async fn content(
 }
 
 /// `DELETE /api/v1/files/{id}` — the file, its extractions and its item.
-#[utoipa::path(delete, path = "/api/v1/files/{id}", tag = "files", summary = "Delete a file", params(("id" = String, Path)), responses((status = 204), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/files/{id}", tag = "files", summary = "Delete a file", params(("id" = inline(platform::ids::FileId), Path)), responses((status = 204), platform::openapi::Forbidden, platform::openapi::NotFound), security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     identity: Identity,
@@ -510,7 +570,7 @@ pub struct ImportRequest {
 }
 
 /// `POST /api/v1/files/{id}/import` — starts an `import_file` saga (202 with its transaction).
-#[utoipa::path(post, path = "/api/v1/files/{id}/import", tag = "files", summary = "Import a processed file into a table (an import_file saga)", params(("id" = String, Path)), request_body = ImportRequest, responses((status = 202, body = saga_core::SagaStarted), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/files/{id}/import", tag = "files", summary = "Import a processed file into a table (an import_file saga)", params(("id" = inline(platform::ids::FileId), Path)), request_body = ImportRequest, responses((status = 202, body = saga_core::SagaStarted), platform::openapi::Forbidden, platform::openapi::NotFound, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn import(
     State(state): State<AppState>,
     identity: Identity,

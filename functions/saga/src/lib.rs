@@ -69,6 +69,7 @@ impl FromRef<AppState> for Authenticator {
 pub struct StartRequest {
     /// `import_file`, `bulk_update` or `sync_tables`.
     #[serde(rename = "type")]
+    #[schema(schema_with = saga_core::type_schema)]
     pub kind: String,
     #[schema(value_type = Object)]
     pub input: Value,
@@ -108,7 +109,7 @@ async fn start(
 
 /// `POST /api/v1/saga/transaction {type, input}` → 202 `{transactionId, status}`. With an
 /// `Idempotency-Key`, a retried request answers the first answer and starts nothing.
-#[utoipa::path(post, path = "/api/v1/saga/transaction", tag = "saga", summary = "Start a saga", request_body = StartRequest, responses((status = 202, body = saga_core::SagaStarted), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/saga/transaction", tag = "saga", summary = "Start a saga", request_body = StartRequest, responses((status = 202, body = saga_core::SagaStarted), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     identity: Identity,
@@ -148,7 +149,7 @@ pub struct SagasResponse {
 
 /// `GET /api/v1/saga/transaction/{id}` — status, steps with timings, results and errors, the
 /// compensation log, progress.
-#[utoipa::path(get, path = "/api/v1/saga/transaction/{id}", tag = "saga", summary = "A saga", params(("id" = String, Path)), responses((status = 200, body = saga_core::SagaView), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/saga/transaction/{id}", tag = "saga", summary = "A saga", params(("id" = inline(platform::ids::SagaId), Path)), responses((status = 200, body = saga_core::SagaView), platform::openapi::NotFound), security(("bearer" = [])))]
 pub async fn show(
     State(state): State<AppState>,
     identity: Identity,
@@ -164,13 +165,15 @@ pub struct ListParams {
     #[serde(rename = "type")]
     kind: Option<String>,
     /// The `cursor` of the previous page.
+    #[param(value_type = Option<platform::ids::SagaId>, inline)]
     cursor: Option<String>,
     /// 1–100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<usize>,
 }
 
 /// `GET /api/v1/saga/transactions?status=&type=&cursor=&limit=` — newest first.
-#[utoipa::path(get, path = "/api/v1/saga/transactions", tag = "saga", summary = "Sagas of the workspace", params(ListParams), responses((status = 200, body = SagasResponse), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/saga/transactions", tag = "saga", summary = "Sagas of the workspace", params(ListParams), responses((status = 200, body = SagasResponse), platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     identity: Identity,
@@ -209,7 +212,7 @@ pub async fn list(
 
 /// `POST /api/v1/saga/transaction/{id}/cancel` — 202; the running step stops at its next chunk
 /// and the completed work is compensated. 409 when the saga has already ended.
-#[utoipa::path(post, path = "/api/v1/saga/transaction/{id}/cancel", tag = "saga", summary = "Cancel a saga (compensates what was done)", params(("id" = String, Path)), responses((status = 202, body = saga_core::SagaStarted), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/saga/transaction/{id}/cancel", tag = "saga", summary = "Cancel a saga (compensates what was done)", params(("id" = inline(platform::ids::SagaId), Path)), responses((status = 202, body = saga_core::SagaStarted), platform::openapi::NotFound, platform::openapi::Conflict), security(("bearer" = [])))]
 pub async fn cancel(
     State(state): State<AppState>,
     identity: Identity,

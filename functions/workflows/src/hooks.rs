@@ -76,7 +76,7 @@ pub fn verify(secret: &[u8], ts: i64, body: &[u8], signature: &[u8]) -> bool {
 
 /// `POST /api/v1/hooks/{workflowId}` → 202 `{executionId}`; 401 for a missing, stale or wrong
 /// signature, 409 for a replayed delivery or a disabled workflow, 413 past 64 KB.
-#[utoipa::path(post, path = "/api/v1/hooks/{workflowId}", tag = "workflows", summary = "Receive a signed webhook (no bearer token)", request_body(content = Object, content_type = "application/json"), params(("workflowId" = String, Path), ("X-Timestamp" = String, Header), ("X-Signature-256" = String, Header)), responses((status = 202, body = crate::schemas::RunAnswer), (status = 401, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 413, body = platform::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/hooks/{workflowId}", tag = "workflows", summary = "Receive a signed webhook (no bearer token)", request_body(content = Object, content_type = "application/json"), params(("workflowId" = inline(platform::ids::WorkflowId), Path), ("X-Timestamp" = String, Header), ("X-Signature-256" = String, Header)), responses((status = 202, body = crate::schemas::RunAnswer), platform::openapi::Unauthorized, platform::openapi::NotFound, platform::openapi::Conflict, platform::openapi::TooLarge))]
 pub async fn receive(
     State(state): State<AppState>,
     Path(raw): Path<String>,

@@ -127,7 +127,7 @@ async fn new_secret(state: &AppState, workflow: &Workflow) -> Result<(String, St
 
 /// `POST /api/v1/workflows` → 201 with the workflow (and, for a webhook trigger, its signing
 /// secret, shown this once).
-#[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows", summary = "Create a workflow", request_body = SaveRequest, responses((status = 201, body = schemas::WorkflowView), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows", summary = "Create a workflow", request_body = SaveRequest, responses((status = 201, body = schemas::WorkflowView), platform::openapi::Forbidden, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     identity: Identity,
@@ -190,8 +190,10 @@ pub async fn create(
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// The `cursor` of the previous page.
+    #[param(value_type = Option<platform::ids::WorkflowId>, inline)]
     cursor: Option<String>,
     /// 1–100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<usize>,
     /// Executions only: `pending`, `running`, `succeeded`, `failed`, `cancelled`.
     status: Option<String>,
@@ -229,7 +231,7 @@ pub async fn list(
 }
 
 /// `GET /api/v1/workflows/{id}`.
-#[utoipa::path(get, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "A workflow", params(("id" = String, Path)), responses((status = 200, body = schemas::WorkflowView), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "A workflow", params(("id" = inline(platform::ids::WorkflowId), Path)), responses((status = 200, body = schemas::WorkflowView), platform::openapi::NotFound), security(("bearer" = [])))]
 pub async fn show(
     State(state): State<AppState>,
     identity: Identity,
@@ -242,7 +244,7 @@ pub async fn show(
 
 /// `PUT /api/v1/workflows/{id}` — replaces the definition (and `enabled`); the schedule follows.
 /// Runs already started keep the definition they started with.
-#[utoipa::path(put, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "Change a workflow", params(("id" = String, Path)), request_body = SaveRequest, responses((status = 200, body = schemas::WorkflowView), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "Change a workflow", params(("id" = inline(platform::ids::WorkflowId), Path)), request_body = SaveRequest, responses((status = 200, body = schemas::WorkflowView), platform::openapi::NotFound, platform::openapi::Conflict, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
     identity: Identity,
@@ -371,7 +373,7 @@ pub async fn update(
 
 /// `DELETE /api/v1/workflows/{id}` → 204; its schedule and webhook go with it. Its run history
 /// stays readable by execution id; pending runs are cancelled when a worker picks them up.
-#[utoipa::path(delete, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "Delete a workflow", params(("id" = String, Path)), responses((status = 204), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/workflows/{id}", tag = "workflows", summary = "Delete a workflow", params(("id" = inline(platform::ids::WorkflowId), Path)), responses((status = 204), platform::openapi::NotFound), security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     identity: Identity,
@@ -442,7 +444,7 @@ fn saving_key(identity: &Identity) -> Option<platform::ids::ApiKeyId> {
 
 /// `POST /api/v1/workflows/{id}/trigger {data}` → 202 `{executionId}` (any trigger type may be
 /// run by hand). With an `Idempotency-Key`, a retried request starts nothing new.
-#[utoipa::path(post, path = "/api/v1/workflows/{id}/trigger", tag = "workflows", summary = "Run a workflow now", params(("id" = String, Path)), request_body = TriggerRequest, responses((status = 202, body = schemas::RunAnswer), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/trigger", tag = "workflows", summary = "Run a workflow now", params(("id" = inline(platform::ids::WorkflowId), Path)), request_body = TriggerRequest, responses((status = 202, body = schemas::RunAnswer), platform::openapi::NotFound, platform::openapi::Conflict), security(("bearer" = [])))]
 pub async fn trigger(
     State(state): State<AppState>,
     identity: Identity,
@@ -481,7 +483,7 @@ pub async fn trigger(
 
 /// `POST /api/v1/workflows/validate` — checks a definition without saving it; for a schedule,
 /// the EventBridge expression and the next 5 run times.
-#[utoipa::path(post, path = "/api/v1/workflows/validate", tag = "workflows", summary = "Check a workflow definition", request_body = SaveRequest, responses((status = 200, body = schemas::Validated), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/workflows/validate", tag = "workflows", summary = "Check a workflow definition", request_body = SaveRequest, responses((status = 200, body = schemas::Validated), platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn validate(
     State(state): State<AppState>,
     identity: Identity,
@@ -510,7 +512,7 @@ fn count_steps(steps: &[definition::Step]) -> usize {
 }
 
 /// `GET /api/v1/workflows/{id}/executions?status=&cursor=&limit=` — newest first.
-#[utoipa::path(get, path = "/api/v1/workflows/{id}/executions", tag = "workflows", summary = "Runs of a workflow", params(("id" = String, Path), ListParams), responses((status = 200, body = schemas::ExecutionsResponse), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/workflows/{id}/executions", tag = "workflows", summary = "Runs of a workflow", params(("id" = inline(platform::ids::WorkflowId), Path), ListParams), responses((status = 200, body = schemas::ExecutionsResponse), platform::openapi::NotFound), security(("bearer" = [])))]
 pub async fn executions(
     State(state): State<AppState>,
     identity: Identity,
@@ -559,7 +561,7 @@ async fn load_execution(
 
 /// `GET /api/v1/workflows/executions/{executionId}` — status, trigger, each step's input,
 /// output, error, attempts and duration in the order they ran, and the run's logs.
-#[utoipa::path(get, path = "/api/v1/workflows/executions/{executionId}", tag = "workflows", summary = "A run, step by step", params(("executionId" = String, Path)), responses((status = 200, body = schemas::ExecutionView), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/workflows/executions/{executionId}", tag = "workflows", summary = "A run, step by step", params(("executionId" = inline(platform::ids::ExecutionId), Path)), responses((status = 200, body = schemas::ExecutionView), platform::openapi::NotFound), security(("bearer" = [])))]
 pub async fn execution(
     State(state): State<AppState>,
     identity: Identity,
@@ -575,7 +577,7 @@ pub async fn execution(
 
 /// `POST /api/v1/workflows/executions/{executionId}/cancel` → 202. A pending run ends at once;
 /// a running one stops before its next step. 409 when the run has already ended.
-#[utoipa::path(post, path = "/api/v1/workflows/executions/{executionId}/cancel", tag = "workflows", summary = "Cancel a run", params(("executionId" = String, Path)), responses((status = 202, body = schemas::RunAnswer), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/workflows/executions/{executionId}/cancel", tag = "workflows", summary = "Cancel a run", params(("executionId" = inline(platform::ids::ExecutionId), Path)), responses((status = 202, body = schemas::RunAnswer), platform::openapi::NotFound, platform::openapi::Conflict), security(("bearer" = [])))]
 pub async fn cancel(
     State(state): State<AppState>,
     identity: Identity,
@@ -632,7 +634,7 @@ fn aws_sdk_dynamodb_bool() -> AttributeValue {
 }
 
 /// `POST /api/v1/workflows/{id}/webhook/secret` → a new signing secret (the old one stops working).
-#[utoipa::path(post, path = "/api/v1/workflows/{id}/webhook/secret", tag = "workflows", summary = "Rotate a webhook's signing secret", params(("id" = String, Path)), responses((status = 200, body = schemas::NewSecret), (status = 404, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/webhook/secret", tag = "workflows", summary = "Rotate a webhook's signing secret", params(("id" = inline(platform::ids::WorkflowId), Path)), responses((status = 200, body = schemas::NewSecret), platform::openapi::NotFound, platform::openapi::Conflict), security(("bearer" = [])))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
     identity: Identity,

@@ -40,7 +40,7 @@ fn manager(identity: &Identity) -> Result<(), ApiError> {
 }
 
 /// `GET /api/v1/secrets` → `{secrets: [{name, createdAt, updatedAt, updatedBy}]}`.
-#[utoipa::path(get, path = "/api/v1/secrets", tag = "secrets", summary = "The workspace's secrets (names only)", responses((status = 200, body = crate::schemas::SecretsResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/secrets", tag = "secrets", summary = "The workspace's secrets (names only)", responses((status = 200, body = crate::schemas::SecretsResponse), platform::openapi::Unauthorized), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     identity: Identity,
@@ -52,7 +52,7 @@ pub async fn list(
 }
 
 /// `PUT /api/v1/secrets/{name} {value}` → 201 (new) or 200 (replaced) with the secret's view.
-#[utoipa::path(put, path = "/api/v1/secrets/{name}", tag = "secrets", summary = "Set a workspace secret (write-only)", params(("name" = String, Path)), request_body = PutSecret, responses((status = 200, body = SecretView), (status = 201, body = SecretView), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 409, body = platform::error::Problem, content_type = "application/problem+json"), (status = 422, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/secrets/{name}", tag = "secrets", summary = "Set a workspace secret (write-only)", params(("name" = String, Path)), request_body = PutSecret, responses((status = 200, body = SecretView), (status = 201, body = SecretView), platform::openapi::Forbidden, platform::openapi::Conflict, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn put(
     State(state): State<AppState>,
     identity: Identity,
@@ -117,7 +117,7 @@ pub async fn put(
 
 /// `DELETE /api/v1/secrets/{name}` → 204. Workflows that use it fail that step until it is set
 /// again.
-#[utoipa::path(delete, path = "/api/v1/secrets/{name}", tag = "secrets", summary = "Delete a workspace secret", params(("name" = String, Path)), responses((status = 204), (status = 403, body = platform::error::Problem, content_type = "application/problem+json"), (status = 404, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/secrets/{name}", tag = "secrets", summary = "Delete a workspace secret", params(("name" = String, Path)), responses((status = 204), platform::openapi::Forbidden, platform::openapi::NotFound), security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     identity: Identity,

@@ -39,7 +39,7 @@ pub struct ToolsResponse {
 }
 
 /// `GET /api/v1/tools` — the tools the caller may run (viewers: the read-only ones).
-#[utoipa::path(get, path = "/api/v1/tools", tag = "workflows", summary = "The Airtable tools, with their schemas", responses((status = 200, body = ToolsResponse), (status = 401, body = platform::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/tools", tag = "workflows", summary = "The Airtable tools, with their schemas", responses((status = 200, body = ToolsResponse), platform::openapi::Unauthorized), security(("bearer" = [])))]
 pub async fn list(identity: Identity) -> Json<ToolsResponse> {
     let tools = tools::specs_for(identity.role)
         .map(|t| ToolView {

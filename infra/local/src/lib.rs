@@ -210,6 +210,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.components
         .get_or_insert_with(Default::default)
         .add_security_scheme("bearer", SecurityScheme::Http(bearer));
+    platform::openapi::complete(&mut doc);
+    add_links(&mut doc);
     // Operation ids from method and path (`getChatSessionsById`): unique by construction, where
     // handler names (`list`, `get`, `delete`) repeat across functions.
     for (path, item) in doc.paths.paths.iter_mut() {
@@ -225,6 +227,193 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         for (method, op) in ops {
             if let Some(op) = op.as_mut() {
                 op.operation_id = Some(operation_id(method, path));
+            }
+        }
+    }
+    doc
+}
+
+/// An answer that carries an id, and the operations that take it: what a creating operation's
+/// answer lets a client do next.
+struct Links {
+    method: &'static str,
+    path: &'static str,
+    status: &'static str,
+    targets: &'static [(&'static str, &'static str)],
+    /// The targets' parameter, and the runtime expression of its value.
+    parameter: &'static str,
+    value: &'static str,
+}
+
+const LINKS: &[Links] = &[
+    Links {
+        method: "post",
+        path: "/api/v1/workflows",
+        status: "201",
+        targets: &[
+            ("get", "/api/v1/workflows/{id}"),
+            ("put", "/api/v1/workflows/{id}"),
+            ("delete", "/api/v1/workflows/{id}"),
+            ("post", "/api/v1/workflows/{id}/trigger"),
+            ("get", "/api/v1/workflows/{id}/executions"),
+            ("post", "/api/v1/workflows/{id}/webhook/secret"),
+        ],
+        parameter: "id",
+        value: "$response.body#/id",
+    },
+    Links {
+        method: "post",
+        path: "/api/v1/workflows/{id}/trigger",
+        status: "202",
+        targets: &[
+            ("get", "/api/v1/workflows/executions/{executionId}"),
+            ("post", "/api/v1/workflows/executions/{executionId}/cancel"),
+        ],
+        parameter: "executionId",
+        value: "$response.body#/executionId",
+    },
+    Links {
+        method: "post",
+        path: "/api/v1/api-keys",
+        status: "201",
+        targets: &[("delete", "/api/v1/api-keys/{keyId}")],
+        parameter: "keyId",
+        value: "$response.body#/id",
+    },
+    Links {
+        method: "post",
+        path: "/api/v1/files/upload",
+        status: "201",
+        targets: &[
+            ("get", "/api/v1/files/{id}"),
+            ("get", "/api/v1/files/{id}/content"),
+            ("delete", "/api/v1/files/{id}"),
+            ("post", "/api/v1/files/{id}/import"),
+        ],
+        parameter: "id",
+        value: "$response.body#/fileId",
+    },
+    Links {
+        method: "post",
+        path: "/api/v1/saga/transaction",
+        status: "202",
+        targets: &[
+            ("get", "/api/v1/saga/transaction/{id}"),
+            ("post", "/api/v1/saga/transaction/{id}/cancel"),
+        ],
+        parameter: "id",
+        value: "$response.body#/transactionId",
+    },
+    Links {
+        method: "post",
+        path: "/api/v1/tenant/members",
+        status: "201",
+        targets: &[("delete", "/api/v1/tenant/invitations/{invitationId}")],
+        parameter: "invitationId",
+        value: "$response.body#/invitation/id",
+    },
+    Links {
+        method: "post",
+        path: "/api/v1/chat",
+        status: "200",
+        targets: &[
+            ("get", "/api/v1/chat/sessions/{id}"),
+            ("delete", "/api/v1/chat/sessions/{id}"),
+        ],
+        parameter: "id",
+        value: "$response.body#/sessionId",
+    },
+    Links {
+        method: "put",
+        path: "/api/v1/secrets/{name}",
+        status: "201",
+        targets: &[("delete", "/api/v1/secrets/{name}")],
+        parameter: "name",
+        value: "$request.path.name",
+    },
+];
+
+/// Adds [`LINKS`] to the document's responses (OpenAPI `links`), so generated clients and
+/// stateful testers can follow an id from the answer that made it to the operations that use it.
+fn add_links(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::link::LinkBuilder;
+    for Links {
+        method,
+        path,
+        status,
+        targets,
+        parameter,
+        value,
+    } in LINKS
+    {
+        for (target_method, target_path) in *targets {
+            let target = doc
+                .paths
+                .paths
+                .get(*target_path)
+                .and_then(|item| match *target_method {
+                    "get" => item.get.as_ref(),
+                    "put" => item.put.as_ref(),
+                    "post" => item.post.as_ref(),
+                    "delete" => item.delete.as_ref(),
+                    _ => None,
+                });
+            assert!(
+                target.is_some(),
+                "LINKS names {target_method} {target_path}, which the document does not have"
+            );
+        }
+        let item = doc.paths.paths.get_mut(*path);
+        let op = item.and_then(|item| match *method {
+            "post" => item.post.as_mut(),
+            "put" => item.put.as_mut(),
+            _ => None,
+        });
+        let response = op.and_then(|op| op.responses.responses.get_mut(*status));
+        let Some(RefOr::T(response)) = response else {
+            panic!("LINKS names {method} {path} {status}, which the document does not have");
+        };
+        for (target_method, target_path) in *targets {
+            let target = operation_id(target_method, target_path);
+            let link = LinkBuilder::new()
+                .operation_id(target.clone())
+                .parameter(*parameter, *value)
+                .build();
+            response.links.insert(target, RefOr::T(link));
+        }
+    }
+}
+
+/// The document as JSON, the way `docs/openapi.json` holds it. utoipa 5.5 writes a `Link`'s
+/// fields in snake case (`operation_id`); OpenAPI spells them `operationId`, `operationRef` and
+/// `requestBody`, so they are renamed here.
+pub fn openapi_json() -> serde_json::Value {
+    let mut doc = serde_json::to_value(openapi()).expect("the document serialises");
+    let paths = doc.get_mut("paths").and_then(|p| p.as_object_mut());
+    for item in paths.into_iter().flat_map(|p| p.values_mut()) {
+        let ops = item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|i| i.values_mut());
+        for op in ops {
+            let responses = op.get_mut("responses").and_then(|r| r.as_object_mut());
+            for response in responses.into_iter().flat_map(|r| r.values_mut()) {
+                let links = response.get_mut("links").and_then(|l| l.as_object_mut());
+                for link in links.into_iter().flat_map(|l| l.values_mut()) {
+                    let Some(link) = link.as_object_mut() else {
+                        continue;
+                    };
+                    for (from, to) in [
+                        ("operation_id", "operationId"),
+                        ("operation_ref", "operationRef"),
+                        ("request_body", "requestBody"),
+                    ] {
+                        if let Some(v) = link.remove(from) {
+                            link.insert(to.to_owned(), v);
+                        }
+                    }
+                }
             }
         }
     }

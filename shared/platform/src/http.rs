@@ -175,25 +175,46 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 }
 
 /// Parses JSON with the same error mapping as [`ApiJson`].
+///
+/// JSON has one kind of number: `3.0` is the integer 3 (as JSON Schema, and so the OpenAPI
+/// document, say), so a whole number written with a fraction is read as an integer.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|err| {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| {
+        ApiError::bad_request(
+            "malformed_json",
+            format!("the body is not valid JSON: {err}"),
+        )
+    })?;
+    whole_numbers_as_integers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
-        let inner = err.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let field = if path == "." { String::new() } else { path };
-                ApiError::Validation(vec![FieldError::new(
-                    field,
-                    strip_position(&inner.to_string()),
-                )])
-            }
-            _ => ApiError::bad_request(
-                "malformed_json",
-                format!("the body is not valid JSON: {inner}"),
-            ),
-        }
+        let field = if path == "." { String::new() } else { path };
+        ApiError::Validation(vec![FieldError::new(
+            field,
+            strip_position(&err.into_inner().to_string()),
+        )])
     })
+}
+
+/// Replaces every float with no fractional part that fits an `i64` by that integer.
+fn whole_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    // An explicit stack: a deeply nested body cannot overflow ours (serde_json already
+    // refused nesting past 128 levels, but the walk should not rely on that).
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Number(n) if n.is_f64() => {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 {
+                    *v = Value::from(f as i64);
+                }
+            }
+            Value::Array(items) => stack.extend(items.iter_mut()),
+            Value::Object(map) => stack.extend(map.values_mut()),
+            _ => {}
+        }
+    }
 }
 
 fn strip_position(msg: &str) -> String {

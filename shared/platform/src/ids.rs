@@ -156,9 +156,10 @@ impl utoipa::PartialSchema for Email {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                utoipa::openapi::KnownFormat::Email,
-            )))
+            // What `parse` keeps, not the whole of RFC 5321 (`format: email`): a local part and
+            // a dotted domain of letters, digits and hyphens, in lower case.
+            .pattern(Some(r"^[^\s@]{1,64}@[^\s@.]+(?:\.[^\s@.]+)+$"))
+            .max_length(Some(254))
             .into()
     }
 }
@@ -195,8 +196,8 @@ pub struct BaseId(String);
 
 impl BaseId {
     pub fn parse(s: &str) -> Result<Self, &'static str> {
-        if airtable_id(s.trim(), "app") {
-            Ok(Self(s.trim().to_owned()))
+        if airtable_id(s, "app") {
+            Ok(Self(s.to_owned()))
         } else {
             Err("must be an Airtable base id (app followed by 14 letters or digits)")
         }
@@ -212,8 +213,8 @@ pub struct RecordId(String);
 
 impl RecordId {
     pub fn parse(s: &str) -> Result<Self, &'static str> {
-        if airtable_id(s.trim(), "rec") {
-            Ok(Self(s.trim().to_owned()))
+        if airtable_id(s, "rec") {
+            Ok(Self(s.to_owned()))
         } else {
             Err("must be an Airtable record id (rec followed by 14 letters or digits)")
         }
@@ -288,6 +289,83 @@ typed_argument!(
     TableRef::parse,
     schemars::json_schema!({"type": "string", "minLength": 1, "maxLength": 255, "description": "Table id (tbl…) or exact table name"})
 );
+
+/// Unicode White_Space (what `str::trim` removes), as a regex class body.
+macro_rules! ws {
+    () => {
+        r"\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000"
+    };
+}
+/// Control characters (`char::is_control`), as a regex class body.
+macro_rules! ctrl {
+    () => {
+        r"\u0000-\u001F\u007F-\u009F"
+    };
+}
+
+/// [`NAME_PATTERN`]'s white space class body, for patterns built at run time.
+pub const WHITE_SPACE: &str = ws!();
+/// [`NAME_PATTERN`]'s control character class body.
+pub const CONTROL: &str = ctrl!();
+
+/// A name as `NameOrId::parse` accepts it, as a JSON Schema pattern: after trimming Unicode
+/// white space, 1–255 characters with no control character. The classes are spelled out (not
+/// `\s`) so every regex engine reads them alike.
+pub const NAME_PATTERN: &str = concat!(
+    "^[",
+    ws!(),
+    "]*",
+    "[^",
+    ctrl!(),
+    ws!(),
+    "]",
+    "(?:[^",
+    ctrl!(),
+    "]{0,253}[^",
+    ctrl!(),
+    ws!(),
+    "])?",
+    "[",
+    ws!(),
+    "]*$"
+);
+
+/// The OpenAPI schema of each Airtable reference, the same rules `parse` applies (request
+/// structs name them with `#[schema(value_type = BaseId, inline)]` over a `String` field, so a
+/// handler can still report every bad field at once).
+macro_rules! openapi_schema {
+    ($name:ident, $pattern:expr, $min:expr, $max:expr, $description:literal) => {
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .pattern(Some($pattern))
+                    .min_length($min)
+                    .max_length($max)
+                    .description(Some($description))
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+openapi_schema!(BaseId, "^app[A-Za-z0-9]{14}$", None, None, "Base id (app…)");
+openapi_schema!(
+    RecordId,
+    "^rec[A-Za-z0-9]{14}$",
+    None,
+    None,
+    "Record id (rec…)"
+);
+openapi_schema!(
+    TableRef,
+    NAME_PATTERN,
+    None,
+    None,
+    "Table id (tbl…) or exact table name"
+);
+openapi_schema!(NameOrId, NAME_PATTERN, None, None, "An id or an exact name");
 
 /// A table named by id (`tbl…`) or by name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

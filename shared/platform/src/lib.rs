@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod idempotency;
 pub mod ids;
+pub mod openapi;
 pub mod prices;
 pub mod queue;
 pub mod request;

@@ -23,6 +23,14 @@ pub const TYPES: &[(&str, &[&str])] = &[
     ("sync_tables", &["plan", "apply"]),
 ];
 
+/// The OpenAPI schema of a saga type: one of [`TYPES`].
+pub fn type_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(TYPES.iter().map(|(kind, _)| *kind)))
+        .build()
+}
+
 /// The steps of a type.
 pub fn steps_of(kind: &str) -> Option<&'static [&'static str]> {
     TYPES.iter().find(|(k, _)| *k == kind).map(|(_, s)| *s)

@@ -1,0 +1,65 @@
+//! The API against its own OpenAPI document, as a newcomer with a generated client would meet
+//! it: schemathesis (pinned in requirements-dev.txt) reads `/api/v1/openapi.json` and sends what
+//! the document allows — its examples, every constraint's boundaries (coverage), random requests
+//! (fuzzing) and sequences that follow the document's links (stateful) — with an owner's key on a
+//! workspace connected to the sandbox Airtable, and checks every answer with all its default
+//! checks: no 5xx, only documented statuses, bodies and content types as documented, valid
+//! requests accepted and invalid ones refused. The bound and the few documented exceptions are in
+//! `tests/contract/schemathesis.toml`; `make contract` runs it longer.
+
+use serde_json::json;
+
+use tests::Api;
+
+#[tokio::test]
+async fn the_api_does_what_its_openapi_document_says() {
+    let api = Api::new();
+    let c = api.connected("contract").await;
+    let key = api
+        .post(
+            "/api/v1/api-keys",
+            Some(&c.session.access),
+            json!({"name": "schemathesis", "role": "owner"}),
+        )
+        .await
+        .expect(201);
+    let key = key.body["key"].as_str().unwrap().to_owned();
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    // `make contract` (or these variables) runs more cases, or other ones.
+    let examples = std::env::var("CONTRACT_EXAMPLES").ok();
+    let seed = std::env::var("CONTRACT_SEED")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let mut cmd = std::process::Command::new(format!("{root}/.venv/bin/st"));
+    cmd.current_dir(root)
+        .args(["--config-file", "tests/contract/schemathesis.toml", "run"])
+        .arg(api.url("/api/v1/openapi.json"))
+        .args(["--header", &format!("Authorization: Bearer {key}")])
+        .args(["--workers", "2", "--no-color"])
+        .args(examples.iter().flat_map(|n| ["--max-examples", n.as_str()]))
+        .args(seed.iter().flat_map(|s| ["--seed", s.as_str()]))
+        .env("NO_COLOR", "1");
+    let out = tokio::task::spawn_blocking(move || {
+        cmd.output()
+            .unwrap_or_else(|e| panic!("cannot run schemathesis (run `make deps`): {e}"))
+    })
+    .await
+    .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!text.contains(&key), "schemathesis printed the API key");
+    // The figures of the run, for the log either way.
+    let summary = text.find("SUMMARY").map_or(&text[..], |i| &text[i..]);
+    println!("{summary}");
+    assert!(
+        out.status.success(),
+        "the API and its OpenAPI document disagree:\n{text}"
+    );
+    assert!(
+        text.contains("Tested: ") && !text.contains("Tested: 0"),
+        "schemathesis tested no operation:\n{text}"
+    );
+}

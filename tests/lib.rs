@@ -357,7 +357,7 @@ impl Api {
     }
 
     /// Registers a new user (and their own tenant).
-    pub async fn register(&self, tag: &str) -> Session {
+    pub async fn register(&self, tag: &str) -> Account {
         let email = unique_email(tag);
         let r = self
             .post(
@@ -367,11 +367,11 @@ impl Api {
             )
             .await
             .expect(201);
-        Session::from_body(&r.body, &email)
+        Account::from_body(&r.body, &email)
     }
 
     /// `owner` invites a new address with `role`; the invitee registers with the token.
-    pub async fn invite(&self, owner: &Session, role: &str) -> Session {
+    pub async fn invite(&self, owner: &Account, role: &str) -> Account {
         let email = unique_email(role);
         let inv = self
             .post(
@@ -388,7 +388,7 @@ impl Api {
             .expect(201);
         assert_eq!(r.body["tenant"]["id"], owner.tenant_id.as_str());
         assert_eq!(r.body["role"], role);
-        Session::from_body(&r.body, &email)
+        Account::from_body(&r.body, &email)
     }
 
     /// Signs in.
@@ -413,9 +413,9 @@ pub fn unique_email(tag: &str) -> String {
     )
 }
 
-/// A signed-in user as register/login/accept return them.
+/// A signed-in test account: its user and tokens as register/login/accept return them.
 #[derive(Debug, Clone)]
-pub struct Session {
+pub struct Account {
     pub email: String,
     pub user_id: String,
     pub tenant_id: String,
@@ -423,7 +423,7 @@ pub struct Session {
     pub refresh: String,
 }
 
-impl Session {
+impl Account {
     pub fn from_body(body: &Value, email: &str) -> Self {
         let s = |v: &Value| {
             v.as_str()
@@ -575,7 +575,7 @@ impl Api {
         .await
         .expect(200);
         Connected {
-            session,
+            account: session,
             base,
             table,
         }
@@ -586,7 +586,7 @@ impl Api {
     /// Uploads a file through a presigned PUT, as a browser would; returns the file id.
     pub async fn upload(
         &self,
-        s: &Session,
+        s: &Account,
         name: &str,
         content_type: &str,
         bytes: Vec<u8>,
@@ -615,7 +615,7 @@ impl Api {
     }
 
     /// Polls a file until its processing ends; returns it.
-    pub async fn file_settled(&self, s: &Session, id: &str) -> Value {
+    pub async fn file_settled(&self, s: &Account, id: &str) -> Value {
         for _ in 0..200 {
             let r = self
                 .get(&format!("/api/v1/files/{id}"), &s.access)
@@ -639,7 +639,7 @@ impl Api {
                 "/api/v1/records?baseId={}&table={table}&all=true",
                 c.base
             )))
-            .bearer_auth(&c.session.access)
+            .bearer_auth(&c.account.access)
             .header("cache-control", "no-cache")
             .send()
             .await
@@ -651,14 +651,14 @@ impl Api {
 
 /// A tenant connected to Airtable, and its own base.
 pub struct Connected {
-    pub session: Session,
+    pub account: Account,
     pub base: String,
     pub table: String,
 }
 
 impl Api {
     /// Saves a workflow (201); returns it.
-    pub async fn workflow(&self, s: &Session, def: Value) -> Value {
+    pub async fn workflow(&self, s: &Account, def: Value) -> Value {
         self.post("/api/v1/workflows", Some(&s.access), def)
             .await
             .expect(201)
@@ -666,7 +666,7 @@ impl Api {
     }
 
     /// Runs a workflow by hand (202); returns the run's id.
-    pub async fn run_workflow(&self, s: &Session, id: &str, data: Value) -> String {
+    pub async fn run_workflow(&self, s: &Account, id: &str, data: Value) -> String {
         let r = self
             .post(
                 &format!("/api/v1/workflows/{id}/trigger"),
@@ -679,7 +679,7 @@ impl Api {
     }
 
     /// Polls a run until it ends (30 s at most); returns it.
-    pub async fn run_finished(&self, s: &Session, id: &str) -> Value {
+    pub async fn run_finished(&self, s: &Account, id: &str) -> Value {
         for _ in 0..300 {
             let r = self
                 .get(&format!("/api/v1/workflows/executions/{id}"), &s.access)

@@ -71,7 +71,7 @@ async fn get_records(api: &Api, c: &Connected, query: &str, no_cache: bool) -> V
             "/api/v1/records?baseId={}&table=People{query}",
             c.base
         )))
-        .bearer_auth(&c.session.access);
+        .bearer_auth(&c.account.access);
     if no_cache {
         req = req.header("cache-control", "no-cache");
     }
@@ -82,7 +82,7 @@ async fn get_records(api: &Api, c: &Connected, query: &str, no_cache: bool) -> V
 async fn known_traffic_through_rest_mcp_and_chat_adds_up_to_exact_counts() {
     let api = Api::new();
     let c = api.connected("analytics").await;
-    let owner = &c.session.access;
+    let owner = &c.account.access;
     // Warm the schema and base caches (the chat's prompt lists the bases), so that what follows
     // sends a known number of requests to Airtable.
     get_records(&api, &c, "", false).await;
@@ -204,7 +204,7 @@ async fn known_traffic_through_rest_mcp_and_chat_adds_up_to_exact_counts() {
         "{costs}"
     );
     assert_eq!(costs["models"][0]["key"], llm::MODEL);
-    assert_eq!(costs["users"][0]["key"], c.session.user_id.as_str());
+    assert_eq!(costs["users"][0]["key"], c.account.user_id.as_str());
     assert_eq!(costs["users"][0]["calls"], 2);
     let today: f64 = costs["days"]
         .as_array()
@@ -265,7 +265,7 @@ async fn known_traffic_through_rest_mcp_and_chat_adds_up_to_exact_counts() {
 async fn members_see_their_own_usage_and_admins_see_everyones() {
     let api = Api::new();
     let c = api.connected("analyticsm").await;
-    let member = api.invite(&c.session, "member").await;
+    let member = api.invite(&c.account, "member").await;
     get_records(&api, &c, "", false).await;
     let r = api
         .get(
@@ -288,14 +288,14 @@ async fn members_see_their_own_usage_and_admins_see_everyones() {
         "{mine}"
     );
     api.get(
-        &format!("/api/v1/analytics/usage?userId={}", c.session.user_id),
+        &format!("/api/v1/analytics/usage?userId={}", c.account.user_id),
         &member.access,
     )
     .await
     .expect_problem(403, "forbidden");
 
     let all = api
-        .get("/api/v1/analytics/usage", &c.session.access)
+        .get("/api/v1/analytics/usage", &c.account.access)
         .await
         .expect(200)
         .body;
@@ -310,7 +310,7 @@ async fn members_see_their_own_usage_and_admins_see_everyones() {
     let theirs = api
         .get(
             &format!("/api/v1/analytics/usage?userId={}", member.user_id),
-            &c.session.access,
+            &c.account.access,
         )
         .await
         .expect(200)
@@ -339,23 +339,23 @@ async fn members_see_their_own_usage_and_admins_see_everyones() {
     // Bad queries are problems.
     api.get(
         "/api/v1/analytics/usage?granularity=week",
-        &c.session.access,
+        &c.account.access,
     )
     .await
     .expect_problem(400, "invalid_query");
-    api.get("/api/v1/analytics/usage?from=2026-13-01", &c.session.access)
+    api.get("/api/v1/analytics/usage?from=2026-13-01", &c.account.access)
         .await
         .expect_problem(422, "validation_failed");
     let r = api
         .get(
             "/api/v1/analytics/usage?from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z",
-            &c.session.access,
+            &c.account.access,
         )
         .await;
     r.expect_problem(422, "validation_failed");
     api.get(
         "/api/v1/analytics/usage?granularity=hour&from=2000-01-01",
-        &c.session.access,
+        &c.account.access,
     )
     .await
     .expect_problem(422, "validation_failed");
@@ -368,7 +368,7 @@ async fn members_see_their_own_usage_and_admins_see_everyones() {
 async fn files_workflows_and_sagas_are_counted_for_their_tenant_once() {
     let api = Api::new();
     let c = api.connected("analyticse").await;
-    let s = &c.session;
+    let s = &c.account;
     let file = api
         .upload(
             s,
@@ -475,7 +475,7 @@ async fn a_request_writes_valid_emf_without_tenant_or_record_ids() {
     let req = api
         .http()
         .post(api.url("/api/v1/records"))
-        .bearer_auth(&c.session.access)
+        .bearer_auth(&c.account.access)
         .header("x-request-id", &request_id)
         .json(&json!({"baseId": c.base, "table": "People", "records": people(2)}));
     let created = api.send(req).await.expect(201);
@@ -498,7 +498,7 @@ async fn a_request_writes_valid_emf_without_tenant_or_record_ids() {
         let doc: Value = serde_json::from_str(line).expect("an EMF line is one JSON object");
         names.extend(check_emf(&doc, line));
         // Low cardinality: never a tenant, user or record id.
-        for id in [&c.session.tenant_id, &c.session.user_id, &record_id] {
+        for id in [&c.account.tenant_id, &c.account.user_id, &record_id] {
             assert!(!line.contains(id.as_str()), "{id} in {line}");
         }
         docs.push(doc);
@@ -591,7 +591,7 @@ async fn the_operator_view_needs_its_token_and_shows_the_figures() {
     api.call("GET", "/api/v1/ops/metrics", None, None)
         .await
         .expect_problem(401, "unauthorized");
-    api.get("/api/v1/ops/metrics", &c.session.access)
+    api.get("/api/v1/ops/metrics", &c.account.access)
         .await
         .expect_problem(401, "unauthorized");
     let ops = api

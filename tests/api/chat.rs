@@ -18,7 +18,7 @@ async fn seed(api: &Api, c: &Connected) {
     let records = json!([{"fields": {"Name": "Ada Lovelace", "Age": 36}}, {"fields": {"Name": "Grace Hopper", "Age": 85}}]);
     api.post(
         "/api/v1/records",
-        Some(&c.session.access),
+        Some(&c.account.access),
         json!({"baseId": c.base, "table": "People", "records": records}),
     )
     .await
@@ -57,7 +57,7 @@ async fn a_question_needing_list_tables_then_get_records_is_answered_from_the_to
     let r = api
         .post(
             "/api/v1/chat",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"message": format!("Who is in People? {marker}"), "baseId": c.base}),
         )
         .await
@@ -127,7 +127,7 @@ async fn the_whole_history_goes_to_the_model_and_sessions_can_be_listed_shown_an
     let first = api
         .post(
             "/api/v1/chat",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"message": format!("I am Ada. {marker}")}),
         )
         .await
@@ -136,7 +136,7 @@ async fn the_whole_history_goes_to_the_model_and_sessions_can_be_listed_shown_an
     let second = api
         .post(
             "/api/v1/chat",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"message": "What is my name?", "sessionId": sid}),
         )
         .await
@@ -168,7 +168,7 @@ async fn the_whole_history_goes_to_the_model_and_sessions_can_be_listed_shown_an
     assert_eq!(history[5]["content"], "What is my name?");
 
     let list = api
-        .get("/api/v1/chat/sessions", &c.session.access)
+        .get("/api/v1/chat/sessions", &c.account.access)
         .await
         .expect(200);
     assert_eq!(list.body["sessions"][0]["id"], sid.as_str());
@@ -178,7 +178,7 @@ async fn the_whole_history_goes_to_the_model_and_sessions_can_be_listed_shown_an
         3.0 * call_cost()
     ));
     let shown = api
-        .get(&format!("/api/v1/chat/sessions/{sid}"), &c.session.access)
+        .get(&format!("/api/v1/chat/sessions/{sid}"), &c.account.access)
         .await
         .expect(200);
     let msgs = shown.body["messages"].as_array().unwrap();
@@ -200,7 +200,7 @@ async fn the_whole_history_goes_to_the_model_and_sessions_can_be_listed_shown_an
     assert!(msgs[1]["latencyMs"].as_u64().is_some() && msgs[1]["model"] == llm::MODEL);
 
     // Another member of the tenant cannot see or continue it.
-    let other = api.invite(&c.session, "member").await;
+    let other = api.invite(&c.account, "member").await;
     api.get(&format!("/api/v1/chat/sessions/{sid}"), &other.access)
         .await
         .expect_problem(404, "not_found");
@@ -212,14 +212,14 @@ async fn the_whole_history_goes_to_the_model_and_sessions_can_be_listed_shown_an
     .await
     .expect_problem(404, "not_found");
 
-    api.delete(&format!("/api/v1/chat/sessions/{sid}"), &c.session.access)
+    api.delete(&format!("/api/v1/chat/sessions/{sid}"), &c.account.access)
         .await
         .expect(204);
-    api.get(&format!("/api/v1/chat/sessions/{sid}"), &c.session.access)
+    api.get(&format!("/api/v1/chat/sessions/{sid}"), &c.account.access)
         .await
         .expect_problem(404, "not_found");
     let list = api
-        .get("/api/v1/chat/sessions", &c.session.access)
+        .get("/api/v1/chat/sessions", &c.account.access)
         .await
         .expect(200);
     assert!(list.body["sessions"].as_array().unwrap().is_empty());
@@ -245,7 +245,7 @@ async fn a_retried_message_with_an_idempotency_key_calls_nothing_twice() {
         api.send(
             api.http()
                 .post(api.url("/api/v1/chat"))
-                .bearer_auth(&c.session.access)
+                .bearer_auth(&c.account.access)
                 .header("idempotency-key", "msg-1")
                 .json(&body),
         )
@@ -262,7 +262,7 @@ async fn a_retried_message_with_an_idempotency_key_calls_nothing_twice() {
     let all = api
         .get(
             &format!("/api/v1/records?baseId={}&table=People&all=true", c.base),
-            &c.session.access,
+            &c.account.access,
         )
         .await
         .expect(200);
@@ -282,7 +282,7 @@ async fn the_iteration_cap_ends_the_loop_with_a_clear_answer() {
     let r = api
         .post(
             "/api/v1/chat",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"message": format!("Loop forever {marker}")}),
         )
         .await
@@ -323,7 +323,7 @@ async fn malformed_tool_arguments_become_a_tool_error_the_model_sees() {
     let r = api
         .post(
             "/api/v1/chat",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"message": format!("Read it {marker}")}),
         )
         .await
@@ -347,7 +347,7 @@ async fn a_provider_failure_is_a_502_problem() {
     let r = api
         .post(
             "/api/v1/chat",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"message": format!("hi {marker}")}),
         )
         .await
@@ -375,7 +375,7 @@ async fn a_provider_failure_after_a_tool_ran_keeps_the_turn_and_says_so() {
     let r = api
         .post(
             "/api/v1/chat",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"message": format!("hi {marker}")}),
         )
         .await
@@ -392,7 +392,7 @@ async fn a_provider_failure_after_a_tool_ran_keeps_the_turn_and_says_so() {
     assert_eq!(r.body["toolCalls"][0]["name"], "list_bases");
     let sid = r.body["sessionId"].as_str().unwrap();
     let shown = api
-        .get(&format!("/api/v1/chat/sessions/{sid}"), &c.session.access)
+        .get(&format!("/api/v1/chat/sessions/{sid}"), &c.account.access)
         .await
         .expect(200);
     assert_eq!(
@@ -417,7 +417,7 @@ async fn a_stream_whose_model_fails_ends_with_an_error_event() {
     let res = api
         .http()
         .post(api.url("/api/v1/chat/stream"))
-        .bearer_auth(&c.session.access)
+        .bearer_auth(&c.account.access)
         .json(&json!({"message": format!("hi {marker}")}))
         .send()
         .await
@@ -433,7 +433,7 @@ async fn a_stream_whose_model_fails_ends_with_an_error_event() {
 async fn over_budget_is_a_429_before_any_model_call_and_budgets_are_admin_only() {
     let api = Api::new();
     let c = api.connected("chatbudget").await;
-    let member = api.invite(&c.session, "member").await;
+    let member = api.invite(&c.account, "member").await;
     api.call(
         "PUT",
         "/api/v1/budgets",
@@ -445,7 +445,7 @@ async fn over_budget_is_a_429_before_any_model_call_and_budgets_are_admin_only()
     api.call(
         "PUT",
         "/api/v1/budgets",
-        Some(&c.session.access),
+        Some(&c.account.access),
         Some(json!({"tenantMonthlyUsd": -1, "alertThreshold": 2})),
     )
     .await
@@ -453,7 +453,7 @@ async fn over_budget_is_a_429_before_any_model_call_and_budgets_are_admin_only()
     api.call(
         "PUT",
         "/api/v1/budgets",
-        Some(&c.session.access),
+        Some(&c.account.access),
         Some(json!({"tenantMonthlyUsd": 0.01})),
     )
     .await
@@ -501,7 +501,7 @@ async fn cost_is_counted_per_message_session_and_month_and_the_alert_threshold_i
     api.call(
         "PUT",
         "/api/v1/budgets",
-        Some(&c.session.access),
+        Some(&c.account.access),
         Some(json!({"tenantMonthlyUsd": 40, "alertThreshold": 0.005})),
     )
     .await
@@ -518,7 +518,7 @@ async fn cost_is_counted_per_message_session_and_month_and_the_alert_threshold_i
     let r = api
         .post(
             "/api/v1/chat",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"message": format!("How many bases? {marker}")}),
         )
         .await
@@ -539,7 +539,7 @@ async fn cost_is_counted_per_message_session_and_month_and_the_alert_threshold_i
     let again = api
         .post(
             "/api/v1/chat",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"message": "And now?", "sessionId": sid}),
         )
         .await
@@ -550,7 +550,7 @@ async fn cost_is_counted_per_message_session_and_month_and_the_alert_threshold_i
         again.body["budget"]
     );
     let b = api
-        .get("/api/v1/budgets", &c.session.access)
+        .get("/api/v1/budgets", &c.account.access)
         .await
         .expect(200);
     assert!(
@@ -570,7 +570,7 @@ async fn cost_is_counted_per_message_session_and_month_and_the_alert_threshold_i
 async fn viewers_chat_with_read_only_tools_and_cannot_trigger_writes() {
     let api = Api::new();
     let c = api.connected("chatviewer").await;
-    let viewer = api.invite(&c.session, "viewer").await;
+    let viewer = api.invite(&c.account, "viewer").await;
     let t = tag();
     let marker = llm::script(
         &t,
@@ -613,7 +613,7 @@ async fn viewers_chat_with_read_only_tools_and_cannot_trigger_writes() {
     let all = api
         .get(
             &format!("/api/v1/records?baseId={}&table=People&all=true", c.base),
-            &c.session.access,
+            &c.account.access,
         )
         .await
         .expect(200);
@@ -653,7 +653,7 @@ async fn the_stream_sends_session_tool_calls_deltas_usage_and_done_in_order() {
     let res = api
         .http()
         .post(api.url("/api/v1/chat/stream"))
-        .bearer_auth(&c.session.access)
+        .bearer_auth(&c.account.access)
         .json(&json!({"message": format!("Tables? {marker}")}))
         .send()
         .await

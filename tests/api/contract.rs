@@ -18,7 +18,7 @@ async fn the_api_does_what_its_openapi_document_says() {
     let key = api
         .post(
             "/api/v1/api-keys",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"name": "schemathesis", "role": "owner"}),
         )
         .await

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
-use tests::{Api, Connected, Session};
+use tests::{Account, Api, Connected};
 
 /// Operations anyone may call, or that act on the caller alone (no id of anyone else in them).
 const SELF_ONLY: &[&str] = &[
@@ -40,7 +40,7 @@ const VIEWER_WRITES: &[&str] = &[
 /// The first tenant and one object of every kind it owns.
 struct Victim {
     c: Connected,
-    viewer: Session,
+    viewer: Account,
     member_id: String,
     record: String,
     field: String,
@@ -57,7 +57,7 @@ struct Victim {
 impl Victim {
     async fn new(api: &Api) -> Self {
         let c = api.connected("victim").await;
-        let s = &c.session;
+        let s = &c.account;
         let viewer = api.invite(s, "viewer").await;
         let member = api.invite(s, "member").await;
         let rec = api
@@ -155,7 +155,7 @@ impl Victim {
 
     /// Strings that must never appear in an answer to someone outside the tenant.
     fn markers(&self) -> Vec<String> {
-        let s = &self.c.session;
+        let s = &self.c.account;
         [
             &self.c.base,
             &self.record,
@@ -223,14 +223,14 @@ impl Victim {
             }
             ("DELETE", "/api/v1/records") => format!("?baseId={base}&table={table}&ids={rec}"),
             ("GET", "/api/v1/tables") => format!("?baseId={base}"),
-            ("GET", "/api/v1/analytics/usage") => format!("?userId={}", self.c.session.user_id),
+            ("GET", "/api/v1/analytics/usage") => format!("?userId={}", self.c.account.user_id),
             _ => String::new(),
         };
         let definition = json!({"name": "Intruder", "trigger": {"type": "manual"}, "steps": [{"id": "l", "type": "log", "input": {"message": "x"}}]});
         let records = json!({"baseId": base, "table": table, "records": [{"id": rec, "fields": {"Name": "pwned"}}]});
         let body = match (method, template) {
             ("POST", "/api/v1/api-keys") => json!({"name": "intruder", "role": "viewer"}),
-            ("POST", "/api/v1/auth/switch") => json!({"tenantId": self.c.session.tenant_id}),
+            ("POST", "/api/v1/auth/switch") => json!({"tenantId": self.c.account.tenant_id}),
             ("PUT", "/api/v1/budgets") => json!({"tenantMonthlyUsd": 0.01}),
             ("POST", "/api/v1/chat" | "/api/v1/chat/stream") => {
                 json!({"message": "what does the victim have?", "baseId": base})
@@ -284,7 +284,7 @@ impl Victim {
 
     /// What the tenant holds, read by its owner: must be the same after the intruders.
     async fn snapshot(&self, api: &Api) -> Value {
-        let t = &self.c.session.access;
+        let t = &self.c.account.access;
         let get = |p: String| async move { api.get(&p, t).await.expect(200).body };
         let mut workflows = get("/api/v1/workflows".into()).await;
         for w in workflows["workflows"].as_array_mut().into_iter().flatten() {
@@ -364,7 +364,7 @@ async fn every_operation_refuses_another_tenant_and_every_write_refuses_a_viewer
                     .is_some_and(|b| b.to_string().contains(m.as_str()))
         });
         let r = api
-            .call(method, &path, Some(&intruder.session.access), body)
+            .call(method, &path, Some(&intruder.account.access), body)
             .await;
         let text = r.body.to_string();
         if let Some(m) = markers.iter().find(|m| text.contains(m.as_str())) {

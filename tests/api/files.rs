@@ -2,13 +2,13 @@
 //! notification through the files queue to `file-processor`, and the result over the API.
 
 use serde_json::{Value, json};
-use tests::{Api, Session, fixtures, stack};
+use tests::{Account, Api, fixtures, stack};
 
-async fn upload(api: &Api, s: &Session, name: &str, content_type: &str, bytes: Vec<u8>) -> String {
+async fn upload(api: &Api, s: &Account, name: &str, content_type: &str, bytes: Vec<u8>) -> String {
     api.upload(s, name, content_type, bytes).await
 }
 
-async fn settled(api: &Api, s: &Session, id: &str) -> Value {
+async fn settled(api: &Api, s: &Account, id: &str) -> Value {
     api.file_settled(s, id).await
 }
 
@@ -26,7 +26,7 @@ fn types(f: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn content(api: &Api, s: &Session, id: &str) -> String {
+async fn content(api: &Api, s: &Account, id: &str) -> String {
     let res = api
         .http()
         .get(api.url(&format!("/api/v1/files/{id}/content")))

@@ -15,7 +15,7 @@ fn people(n: usize, tag: &str) -> Vec<Value> {
 async fn create(api: &Api, c: &Connected, records: Vec<Value>) -> tests::Resp {
     api.post(
         "/api/v1/records",
-        Some(&c.session.access),
+        Some(&c.account.access),
         json!({"baseId": c.base, "table": "People", "records": records}),
     )
     .await
@@ -25,7 +25,7 @@ async fn all(api: &Api, c: &Connected) -> Vec<Value> {
     let r = api
         .get(
             &format!("/api/v1/records?baseId={}&table=People&all=true", c.base),
-            &c.session.access,
+            &c.account.access,
         )
         .await
         .expect(200);
@@ -48,7 +48,7 @@ async fn bases_and_schemas_are_listed_and_tables_and_fields_created() {
     let api = Api::new();
     let c = api.connected("schema").await;
     let bases = api
-        .get("/api/v1/bases", &c.session.access)
+        .get("/api/v1/bases", &c.account.access)
         .await
         .expect(200);
     assert!(
@@ -61,7 +61,7 @@ async fn bases_and_schemas_are_listed_and_tables_and_fields_created() {
     let tables = api
         .get(
             &format!("/api/v1/tables?baseId={}", c.base),
-            &c.session.access,
+            &c.account.access,
         )
         .await
         .expect(200);
@@ -71,7 +71,7 @@ async fn bases_and_schemas_are_listed_and_tables_and_fields_created() {
     let t = api
         .post(
             "/api/v1/tables",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"baseId": c.base, "name": "Tasks", "fields": [{"name": "Title", "type": "singleLineText"}]}),
         )
         .await
@@ -80,7 +80,7 @@ async fn bases_and_schemas_are_listed_and_tables_and_fields_created() {
     let f = api
         .post(
             &format!("/api/v1/tables/{tid}/fields"),
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"baseId": c.base, "name": "Due", "type": "date"}),
         )
         .await
@@ -89,7 +89,7 @@ async fn bases_and_schemas_are_listed_and_tables_and_fields_created() {
     let f = api
         .patch(
             &format!("/api/v1/tables/{tid}/fields/{fid}"),
-            &c.session.access,
+            &c.account.access,
             json!({"baseId": c.base, "name": "Due date"}),
         )
         .await
@@ -99,7 +99,7 @@ async fn bases_and_schemas_are_listed_and_tables_and_fields_created() {
     let tables = api
         .get(
             &format!("/api/v1/tables?baseId={}", c.base),
-            &c.session.access,
+            &c.account.access,
         )
         .await
         .expect(200);
@@ -111,7 +111,7 @@ async fn bases_and_schemas_are_listed_and_tables_and_fields_created() {
         .expect("new table visible")
         .clone();
     assert_eq!(tasks["fields"][1]["name"], "Due date");
-    api.get("/api/v1/tables?baseId=nope", &c.session.access)
+    api.get("/api/v1/tables?baseId=nope", &c.account.access)
         .await
         .expect_problem(422, "validation_failed");
 }
@@ -158,7 +158,7 @@ async fn listing_pages_with_our_cursor_and_all_follows_every_page() {
                     "/api/v1/records?baseId={}&table=People&pageSize=100{q}",
                     c.base
                 ),
-                &c.session.access,
+                &c.account.access,
             )
             .await
             .expect(200);
@@ -173,7 +173,7 @@ async fn listing_pages_with_our_cursor_and_all_follows_every_page() {
     assert_eq!(all(&api, &c).await.len(), 260);
     api.get(
         &format!("/api/v1/records?baseId={}&table=People&cursor=!!!", c.base),
-        &c.session.access,
+        &c.account.access,
     )
     .await
     .expect_problem(422, "validation_failed");
@@ -190,7 +190,7 @@ async fn formulas_sorts_and_field_projection_pass_through() {
         c.base,
         urlencode(formula)
     );
-    let r = api.get(&url, &c.session.access).await.expect(200);
+    let r = api.get(&url, &c.account.access).await.expect(200);
     let got = names(r.body["records"].as_array().unwrap());
     assert_eq!(got, ["Q029", "Q028", "Q027", "Q026", "Q025"]);
     assert!(r.body["records"][0]["fields"].get("Age").is_none());
@@ -214,14 +214,14 @@ async fn records_are_read_updated_replaced_and_deleted_one_or_many() {
     let id = r.body["records"][0]["id"].as_str().unwrap().to_owned();
     let q = format!("baseId={}&table=People", c.base);
     let got = api
-        .get(&format!("/api/v1/records/{id}?{q}"), &c.session.access)
+        .get(&format!("/api/v1/records/{id}?{q}"), &c.account.access)
         .await
         .expect(200);
     assert_eq!(got.body["fields"]["Name"], "Ada");
     let r = api
         .patch(
             &format!("/api/v1/records/{id}"),
-            &c.session.access,
+            &c.account.access,
             json!({"baseId": c.base, "table": "People", "fields": {"Age": 37}}),
         )
         .await
@@ -234,7 +234,7 @@ async fn records_are_read_updated_replaced_and_deleted_one_or_many() {
         .call(
             "PUT",
             "/api/v1/records",
-            Some(&c.session.access),
+            Some(&c.account.access),
             Some(json!({"baseId": c.base, "table": "People", "records": [{"id": id, "fields": {"Name": "Ada L"}}]})),
         )
         .await
@@ -250,16 +250,16 @@ async fn records_are_read_updated_replaced_and_deleted_one_or_many() {
     let r = api
         .delete(
             &format!("/api/v1/records?{q}&ids={}", ids.join(",")),
-            &c.session.access,
+            &c.account.access,
         )
         .await
         .expect(200);
     assert_eq!(r.body["deleted"].as_array().unwrap().len(), 12);
-    api.delete(&format!("/api/v1/records/{id}?{q}"), &c.session.access)
+    api.delete(&format!("/api/v1/records/{id}?{q}"), &c.account.access)
         .await
         .expect(200);
     let gone = api
-        .get(&format!("/api/v1/records/{id}?{q}"), &c.session.access)
+        .get(&format!("/api/v1/records/{id}?{q}"), &c.account.access)
         .await
         .expect_problem(404, "airtable_not_found");
     assert_eq!(gone.body["airtableType"], "MODEL_ID_NOT_FOUND");
@@ -277,7 +277,7 @@ async fn upsert_reports_created_and_updated_records() {
         {"fields": {"Name": "Ada", "Age": 2}}, {"fields": {"Name": "Grace", "Age": 3}}
     ]});
     let r = api
-        .post("/api/v1/records", Some(&c.session.access), body)
+        .post("/api/v1/records", Some(&c.account.access), body)
         .await
         .expect(200);
     assert_eq!(r.body["createdRecords"].as_array().unwrap().len(), 1);
@@ -299,7 +299,7 @@ async fn an_idempotency_key_replays_the_first_answer_and_writes_nothing_twice() 
         let req = api
             .http()
             .post(api.url("/api/v1/records"))
-            .bearer_auth(&c.session.access)
+            .bearer_auth(&c.account.access)
             .header("idempotency-key", "import-42")
             .json(&body);
         api.send(req)
@@ -327,7 +327,7 @@ async fn airtable_errors_keep_their_type_and_are_never_a_bare_500() {
     let r = api
         .get(
             "/api/v1/records?baseId=appAAAAAAAAAAAAAA&table=People",
-            &c.session.access,
+            &c.account.access,
         )
         .await
         .expect_problem(403, "airtable_forbidden");
@@ -338,7 +338,7 @@ async fn airtable_errors_keep_their_type_and_are_never_a_bare_500() {
     let r = api
         .get(
             &format!("/api/v1/records?baseId={}&table=NoSuchTable", c.base),
-            &c.session.access,
+            &c.account.access,
         )
         .await
         .expect_problem(403, "airtable_forbidden");
@@ -349,7 +349,7 @@ async fn airtable_errors_keep_their_type_and_are_never_a_bare_500() {
     let r = api
         .post(
             "/api/v1/records",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"baseId": "bad", "table": "", "records": []}),
         )
         .await
@@ -361,7 +361,7 @@ async fn airtable_errors_keep_their_type_and_are_never_a_bare_500() {
 async fn viewers_read_but_never_write() {
     let api = Api::new();
     let c = api.connected("viewer").await;
-    let viewer = &api.invite(&c.session, "viewer").await.access;
+    let viewer = &api.invite(&c.account, "viewer").await.access;
     api.get(
         &format!("/api/v1/records?baseId={}&table=People", c.base),
         viewer,
@@ -399,22 +399,22 @@ async fn reads_are_cached_per_table_version_and_a_write_invalidates_them() {
     let c = api.connected("cache").await;
     create(&api, &c, people(2, "C")).await.expect(201);
     let url = format!("/api/v1/records?baseId={}&table=People", c.base);
-    let first = api.get(&url, &c.session.access).await.expect(200);
+    let first = api.get(&url, &c.account.access).await.expect(200);
     assert_eq!(first.headers["x-cache"], "miss");
-    let second = api.get(&url, &c.session.access).await.expect(200);
+    let second = api.get(&url, &c.account.access).await.expect(200);
     assert_eq!(second.headers["x-cache"], "hit");
     assert_eq!(first.body, second.body);
     let bypass = api
         .http()
         .get(api.url(&url))
-        .bearer_auth(&c.session.access)
+        .bearer_auth(&c.account.access)
         .header("cache-control", "no-cache");
     assert_eq!(
         api.send(bypass).await.expect(200).headers["x-cache"],
         "miss"
     );
     create(&api, &c, people(1, "New")).await.expect(201);
-    let after = api.get(&url, &c.session.access).await.expect(200);
+    let after = api.get(&url, &c.account.access).await.expect(200);
     assert_eq!(
         after.headers["x-cache"], "miss",
         "the write bumped the table's version"
@@ -424,12 +424,12 @@ async fn reads_are_cached_per_table_version_and_a_write_invalidates_them() {
     let id = after.body["records"][0]["id"].as_str().unwrap();
     api.patch(
         &format!("/api/v1/records/{id}"),
-        &c.session.access,
+        &c.account.access,
         json!({"baseId": c.base, "table": c.table, "fields": {"Age": 99}}),
     )
     .await
     .expect(200);
-    let again = api.get(&url, &c.session.access).await.expect(200);
+    let again = api.get(&url, &c.account.access).await.expect(200);
     assert_eq!(again.headers["x-cache"], "miss");
 }
 
@@ -439,9 +439,9 @@ async fn tenants_never_see_each_others_data_or_cache() {
     let a = api.connected("iso-a").await;
     create(&api, &a, people(2, "A")).await.expect(201);
     let url = format!("/api/v1/records?baseId={}&table=People", a.base);
-    api.get(&url, &a.session.access).await.expect(200);
+    api.get(&url, &a.account.access).await.expect(200);
     assert_eq!(
-        api.get(&url, &a.session.access).await.headers["x-cache"],
+        api.get(&url, &a.account.access).await.headers["x-cache"],
         "hit"
     );
     // B's token sees only B's base: A's cached page must not leak to B.
@@ -514,7 +514,7 @@ async fn the_personal_access_token_never_appears_in_any_log_line() {
     create(&api, &c, people(3, "L")).await.expect(201);
     api.get(
         &format!("/api/v1/records?baseId={}&table=People", c.base),
-        &c.session.access,
+        &c.account.access,
     )
     .await
     .expect(200);
@@ -525,7 +525,7 @@ async fn the_personal_access_token_never_appears_in_any_log_line() {
         "the PAT leaked into the logs"
     );
     assert!(
-        !logs.contains(&c.session.access),
+        !logs.contains(&c.account.access),
         "an access token leaked into the logs"
     );
 }
@@ -547,7 +547,7 @@ async fn search_is_case_insensitive_and_values_cannot_inject_formula_code() {
         )
     };
     let r = api
-        .get(&search("LOVELACE", ""), &c.session.access)
+        .get(&search("LOVELACE", ""), &c.account.access)
         .await
         .expect(200);
     assert_eq!(
@@ -555,7 +555,7 @@ async fn search_is_case_insensitive_and_values_cannot_inject_formula_code() {
         ["Ada Lovelace"]
     );
     let r = api
-        .get(&search("navy", ""), &c.session.access)
+        .get(&search("navy", ""), &c.account.access)
         .await
         .expect(200);
     assert_eq!(
@@ -564,7 +564,7 @@ async fn search_is_case_insensitive_and_values_cannot_inject_formula_code() {
         "all text fields are searched by default"
     );
     let r = api
-        .get(&search("navy", "&searchFields=Name"), &c.session.access)
+        .get(&search("navy", "&searchFields=Name"), &c.account.access)
         .await
         .expect(200);
     assert!(r.body["records"].as_array().unwrap().is_empty());
@@ -576,7 +576,7 @@ async fn search_is_case_insensitive_and_values_cannot_inject_formula_code() {
         "}) OR TRUE() OR ({",
     ] {
         let r = api
-            .get(&search(attack, ""), &c.session.access)
+            .get(&search(attack, ""), &c.account.access)
             .await
             .expect(200);
         assert!(
@@ -601,7 +601,7 @@ async fn a_429_that_still_comes_holds_the_base_and_answers_503_with_retry_after(
     }
     let url = format!("/api/v1/records?baseId={}&table=People", c.base);
     let r = api
-        .get(&url, &c.session.access)
+        .get(&url, &c.account.access)
         .await
         .expect_problem(503, "airtable_rate_limited");
     assert_eq!(r.body["airtableType"], "RATE_LIMIT_REACHED");
@@ -609,7 +609,7 @@ async fn a_429_that_still_comes_holds_the_base_and_answers_503_with_retry_after(
     // The base is now on hold for every instance: the next call does not even reach Airtable.
     let before = sandbox::stats(&c.base).await["requests"].as_u64().unwrap();
     let r = api
-        .get(&format!("{url}&pageSize=5"), &c.session.access)
+        .get(&format!("{url}&pageSize=5"), &c.account.access)
         .await
         .expect_problem(503, "airtable_rate_limited");
     assert!(
@@ -659,7 +659,7 @@ async fn a_query_too_long_for_a_url_goes_through_list_records_by_post() {
         body["baseId"].as_str().unwrap(),
         urlencode(&formula)
     );
-    let r = api.get(&url, &c.session.access).await.expect(200);
+    let r = api.get(&url, &c.account.access).await.expect(200);
     let mut got = names(r.body["records"].as_array().unwrap());
     got.sort();
     assert_eq!(got, ["L000", "L001", "L002"]);
@@ -680,7 +680,7 @@ async fn two_instances_share_one_send_schedule_per_base() {
     let via_second = |tag: String| {
         let body = json!({"baseId": c.base, "table": "People", "records": people(30, &tag)});
         http.post(&other)
-            .bearer_auth(&c.session.access)
+            .bearer_auth(&c.account.access)
             .json(&body)
             .send()
     };
@@ -716,7 +716,7 @@ async fn a_batch_that_fails_halfway_says_what_was_written_and_its_key_never_writ
         api.send(
             api.http()
                 .post(api.url("/api/v1/records"))
-                .bearer_auth(&c.session.access)
+                .bearer_auth(&c.account.access)
                 .header("idempotency-key", "half")
                 .json(&body),
         )
@@ -746,7 +746,7 @@ async fn a_failure_that_wrote_nothing_releases_the_key_for_a_retry() {
         api.send(
             api.http()
                 .post(api.url("/api/v1/records"))
-                .bearer_auth(&c.session.access)
+                .bearer_auth(&c.account.access)
                 .header("idempotency-key", "retry-me")
                 .json(&body),
         )
@@ -765,15 +765,15 @@ async fn renaming_a_field_invalidates_cached_records_of_its_table() {
     let c = api.connected("rename").await;
     create(&api, &c, people(2, "R")).await.expect(201);
     let url = format!("/api/v1/records?baseId={}&table=People", c.base);
-    api.get(&url, &c.session.access).await.expect(200);
+    api.get(&url, &c.account.access).await.expect(200);
     assert_eq!(
-        api.get(&url, &c.session.access).await.headers["x-cache"],
+        api.get(&url, &c.account.access).await.headers["x-cache"],
         "hit"
     );
     let schema = api
         .get(
             &format!("/api/v1/tables?baseId={}", c.base),
-            &c.session.access,
+            &c.account.access,
         )
         .await
         .expect(200);
@@ -788,12 +788,12 @@ async fn renaming_a_field_invalidates_cached_records_of_its_table() {
         .to_owned();
     api.patch(
         &format!("/api/v1/tables/{}/fields/{age}", c.table),
-        &c.session.access,
+        &c.account.access,
         json!({"baseId": c.base, "name": "Years"}),
     )
     .await
     .expect(200);
-    let after = api.get(&url, &c.session.access).await.expect(200);
+    let after = api.get(&url, &c.account.access).await.expect(200);
     assert_eq!(after.headers["x-cache"], "miss");
     assert!(
         after.body["records"][0]["fields"].get("Years").is_some(),

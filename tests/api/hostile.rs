@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use serde_json::{Value, json};
-use tests::{Api, Connected, PASSWORD, Session, fixtures, run_step, stack};
+use tests::{Account, Api, Connected, PASSWORD, fixtures, run_step, stack};
 
 async fn healthy(api: &Api) {
     api.call("GET", "/api/v1/health", None, None)
@@ -17,7 +17,7 @@ async fn healthy(api: &Api) {
 /// Uploads and waits; the file must end `failed` with a reason containing `why`.
 async fn fails_with(
     api: &Api,
-    s: &Session,
+    s: &Account,
     name: &str,
     content_type: &str,
     bytes: Vec<u8>,
@@ -185,7 +185,7 @@ async fn a_workflow_saved_with_a_revoked_key_stops_running() {
     let key = api
         .post(
             "/api/v1/api-keys",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"name": "automation", "role": "member"}),
         )
         .await
@@ -194,9 +194,9 @@ async fn a_workflow_saved_with_a_revoked_key_stops_running() {
         key.body["key"].as_str().unwrap().to_owned(),
         key.body["id"].as_str().unwrap().to_owned(),
     );
-    let as_key = Session {
+    let as_key = Account {
         access: secret.clone(),
-        ..c.session.clone()
+        ..c.account.clone()
     };
     let wf = api
         .workflow(
@@ -208,19 +208,19 @@ async fn a_workflow_saved_with_a_revoked_key_stops_running() {
     let id = wf["id"].as_str().unwrap();
     let run = api
         .run_finished(
-            &c.session,
-            &api.run_workflow(&c.session, id, json!({})).await,
+            &c.account,
+            &api.run_workflow(&c.account, id, json!({})).await,
         )
         .await;
     assert_eq!(run["status"], "succeeded", "{run}");
 
-    api.delete(&format!("/api/v1/api-keys/{key_id}"), &c.session.access)
+    api.delete(&format!("/api/v1/api-keys/{key_id}"), &c.account.access)
         .await
         .expect(204);
     let run = api
         .run_finished(
-            &c.session,
-            &api.run_workflow(&c.session, id, json!({})).await,
+            &c.account,
+            &api.run_workflow(&c.account, id, json!({})).await,
         )
         .await;
     assert_eq!(run["status"], "failed", "{run}");
@@ -238,7 +238,7 @@ async fn a_workflow_saved_with_a_revoked_key_stops_running() {
     );
     // Saved again by a person, it runs as that person.
     let mut def = api
-        .get(&format!("/api/v1/workflows/{id}"), &c.session.access)
+        .get(&format!("/api/v1/workflows/{id}"), &c.account.access)
         .await
         .expect(200)
         .body;
@@ -248,15 +248,15 @@ async fn a_workflow_saved_with_a_revoked_key_stops_running() {
     api.call(
         "PUT",
         &format!("/api/v1/workflows/{id}"),
-        Some(&c.session.access),
+        Some(&c.account.access),
         Some(def),
     )
     .await
     .expect(200);
     let run = api
         .run_finished(
-            &c.session,
-            &api.run_workflow(&c.session, id, json!({})).await,
+            &c.account,
+            &api.run_workflow(&c.account, id, json!({})).await,
         )
         .await;
     assert_eq!(run["status"], "succeeded", "{run}");
@@ -325,22 +325,22 @@ async fn exported_csv_cells_never_start_a_formula() {
         .collect();
     api.post(
         "/api/v1/records",
-        Some(&c.session.access),
+        Some(&c.account.access),
         json!({"baseId": c.base, "table": "People", "records": records}),
     )
     .await
     .expect(201);
     let wf = api
         .workflow(
-            &c.session,
+            &c.account,
             json!({"name": "Export", "trigger": {"type": "manual"}, "steps": [
                 {"id": "csv", "type": "export_table_csv", "input": {"base_id": c.base, "table": "People", "fields": ["Name"], "delivery": "text"}}]}),
         )
         .await;
     let run = api
         .run_finished(
-            &c.session,
-            &api.run_workflow(&c.session, wf["id"].as_str().unwrap(), json!({}))
+            &c.account,
+            &api.run_workflow(&c.account, wf["id"].as_str().unwrap(), json!({}))
                 .await,
         )
         .await;
@@ -360,7 +360,7 @@ async fn exported_csv_cells_never_start_a_formula() {
 
 // ---------- 7, 8: a workflow reaches public addresses only ----------
 
-async fn http_step_fails(api: &Api, s: &Session, url: &str) -> String {
+async fn http_step_fails(api: &Api, s: &Account, url: &str) -> String {
     let wf = api
         .workflow(
             s,
@@ -440,8 +440,8 @@ async fn access_tokens_stop_working_at_once_after_logout_password_change_or_refr
     let a = api.login(&s.email, PASSWORD).await.expect(200);
     let b = api.login(&s.email, PASSWORD).await.expect(200);
     let (a, b) = (
-        Session::from_body(&a.body, &s.email),
-        Session::from_body(&b.body, &s.email),
+        Account::from_body(&a.body, &s.email),
+        Account::from_body(&b.body, &s.email),
     );
     api.post(
         "/api/v1/auth/change-password",
@@ -485,7 +485,7 @@ async fn an_idempotency_key_reused_for_another_table_or_caller_is_not_replayed()
     let created = api
         .post(
             "/api/v1/records",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"baseId": c.base, "table": "People", "records": [{"fields": {"Name": "x"}}]}),
         )
         .await
@@ -500,7 +500,7 @@ async fn an_idempotency_key_reused_for_another_table_or_caller_is_not_replayed()
                 "/api/v1/records/{rec}?baseId={}&table={table}",
                 c.base
             )))
-            .bearer_auth(&c.session.access)
+            .bearer_auth(&c.account.access)
             .header("idempotency-key", "delete-1")
     };
     let first = api.send(delete("People")).await.expect(200);
@@ -510,9 +510,9 @@ async fn an_idempotency_key_reused_for_another_table_or_caller_is_not_replayed()
         .expect_problem(409, "idempotency_key_reused");
 
     // A viewer presenting a member's key for a saga start is refused, not answered.
-    let member = api.invite(&c.session, "member").await;
-    let viewer = api.invite(&c.session, "viewer").await;
-    let start = |who: &Session| {
+    let member = api.invite(&c.account, "member").await;
+    let viewer = api.invite(&c.account, "viewer").await;
+    let start = |who: &Account| {
         api.http()
             .post(api.url("/api/v1/saga/transaction"))
             .bearer_auth(&who.access)
@@ -534,7 +534,7 @@ async fn an_idempotency_key_reused_for_another_table_or_caller_is_not_replayed()
             tests::scripted_llm::text(|_| "second".into()),
         ],
     );
-    let ask = |who: &Session| {
+    let ask = |who: &Account| {
         api.http()
             .post(api.url("/api/v1/chat"))
             .bearer_auth(&who.access)
@@ -560,7 +560,7 @@ async fn workspace_secrets_are_write_only_sent_by_the_worker_and_masked_everywhe
     let member = api.invite(&owner, "member").await;
     let viewer = api.invite(&owner, "viewer").await;
     let value = format!("crm-token-{}", uuid::Uuid::new_v4().simple());
-    let put = |who: &Session, v: &str| {
+    let put = |who: &Account, v: &str| {
         let token = who.access.clone();
         let body = json!({"value": v});
         let api = &api;
@@ -580,7 +580,7 @@ async fn workspace_secrets_are_write_only_sent_by_the_worker_and_masked_everywhe
         )
         .await
         .expect(201);
-    let as_key = Session {
+    let as_key = Account {
         access: key.body["key"].as_str().unwrap().to_owned(),
         ..owner.clone()
     };
@@ -722,7 +722,7 @@ async fn two_writes_with_one_idempotency_key_at_once_write_once() {
         api.send(
             api.http()
                 .post(api.url("/api/v1/records"))
-                .bearer_auth(&c.session.access)
+                .bearer_auth(&c.account.access)
                 .header("idempotency-key", "race-1")
                 .json(&json!({"baseId": c.base, "table": "People", "records": [{"fields": {"Name": "once"}}]})),
         )

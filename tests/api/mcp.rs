@@ -223,7 +223,7 @@ impl Mcp {
 async fn setup(tag: &str, version: &'static str) -> (Connected, Mcp) {
     let api = Api::new();
     let c = api.connected(tag).await;
-    let mcp = Mcp::connect(&c.session.access, version).await;
+    let mcp = Mcp::connect(&c.account.access, version).await;
     (c, mcp)
 }
 
@@ -390,11 +390,11 @@ async fn get_and_delete_are_405_and_foreign_hosts_and_origins_403() {
 async fn viewers_see_only_read_only_tools_and_are_refused_the_others() {
     let api = Api::new();
     let c = api.connected("mcpviewer").await;
-    let viewer = api.invite(&c.session, "viewer").await;
+    let viewer = api.invite(&c.account, "viewer").await;
     let key = api
         .post(
             "/api/v1/api-keys",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"name": "mcp", "role": "viewer"}),
         )
         .await
@@ -1037,7 +1037,7 @@ async fn run_client(program: &str, script: &str, c: &Connected, big: Option<&str
     let key = api
         .post(
             "/api/v1/api-keys",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"name": script, "role": "member"}),
         )
         .await
@@ -1138,7 +1138,7 @@ async fn with_big_table(tag: &str) -> (Connected, String) {
     .expect(200);
     (
         Connected {
-            session,
+            account: session,
             base,
             table,
         },
@@ -1148,7 +1148,7 @@ async fn with_big_table(tag: &str) -> (Connected, String) {
 
 async fn progress_and_cancellation(version: &'static str) {
     let (c, big) = with_big_table(&format!("mcpprogress{}", &version[..4])).await;
-    let mcp = Mcp::connect(&c.session.access, version).await;
+    let mcp = Mcp::connect(&c.account.access, version).await;
     let args = json!({"base_id": big, "table": "Big", "all_pages": true, "fields": ["Name"]});
     let params =
         json!({"name": "get_records", "arguments": args, "_meta": {"progressToken": "read-all"}});
@@ -1445,7 +1445,7 @@ async fn resources_prompts_completions(version: &'static str) {
     let key = api
         .post(
             "/api/v1/api-keys",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"name": "ctx", "role": "viewer"}),
         )
         .await

@@ -9,7 +9,7 @@ async fn api_key(api: &Api, c: &Connected, role: &str) -> String {
     let r = api
         .post(
             "/api/v1/api-keys",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"name": "client", "role": role}),
         )
         .await
@@ -141,7 +141,7 @@ async fn the_proxy_answers_in_airtables_shapes_and_enforces_roles() {
     api.send(
         api.http()
             .get(url("meta/bases"))
-            .bearer_auth(&c.session.access),
+            .bearer_auth(&c.account.access),
     )
     .await
     .expect(200);

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tests::{Api, Connected, Session, sandbox, stack};
+use tests::{Account, Api, Connected, sandbox, stack};
 
-async fn upload_csv(api: &Api, s: &Session, name: &str, csv: String) -> String {
+async fn upload_csv(api: &Api, s: &Account, name: &str, csv: String) -> String {
     let id = api.upload(s, name, "text/csv", csv.into_bytes()).await;
     let f = api.file_settled(s, &id).await;
     assert_eq!(f["status"], "processed", "{f}");
@@ -23,7 +23,7 @@ fn people_csv(n: usize) -> String {
 }
 
 /// Polls the saga until it reaches a final status.
-async fn finished(api: &Api, s: &Session, id: &str) -> Value {
+async fn finished(api: &Api, s: &Account, id: &str) -> Value {
     for _ in 0..900 {
         let r = api
             .get(&format!("/api/v1/saga/transaction/{id}"), &s.access)
@@ -48,7 +48,7 @@ async fn start(api: &Api, c: &Connected, kind: &str, input: Value) -> String {
     let r = api
         .post(
             "/api/v1/saga/transaction",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"type": kind, "input": input}),
         )
         .await
@@ -61,7 +61,7 @@ async fn start(api: &Api, c: &Connected, kind: &str, input: Value) -> String {
 async fn an_import_of_a_thousand_rows_writes_exactly_the_file() {
     let api = Api::new();
     let c = api.connected("sagaimport").await;
-    let file = upload_csv(&api, &c.session, "people.csv", people_csv(1000)).await;
+    let file = upload_csv(&api, &c.account, "people.csv", people_csv(1000)).await;
     let mapping = json!({"Name": "Name", "Age": "Age", "Email": "Email"});
     let id = start(
         &api,
@@ -70,7 +70,7 @@ async fn an_import_of_a_thousand_rows_writes_exactly_the_file() {
         json!({"fileId": file, "baseId": c.base, "table": "People", "mapping": mapping}),
     )
     .await;
-    let saga = finished(&api, &c.session, &id).await;
+    let saga = finished(&api, &c.account, &id).await;
     assert_eq!(saga["status"], "completed", "{saga}");
     assert_eq!(saga["steps"][1]["result"]["created"], 1000);
     assert_eq!(
@@ -106,7 +106,7 @@ async fn an_import_of_a_thousand_rows_writes_exactly_the_file() {
     assert_eq!(stats["rateLimited"], 0, "{stats}");
     // A redelivered step message writes nothing twice: the step is done and answers again.
     let sqs = aws_sdk_sqs::Client::new(&local::sdk_config(Some(&stack().aws_endpoint)).await);
-    let msg = json!({"taskToken": "stale-token", "transactionId": id, "tenantId": c.session.tenant_id, "step": "write_rows", "action": "do"});
+    let msg = json!({"taskToken": "stale-token", "transactionId": id, "tenantId": c.account.tenant_id, "step": "write_rows", "action": "do"});
     sqs.send_message()
         .queue_url(&stack().env["SAGA_STEPS_QUEUE_URL"])
         .message_body(msg.to_string())
@@ -121,7 +121,7 @@ async fn an_import_of_a_thousand_rows_writes_exactly_the_file() {
     let list = api
         .get(
             "/api/v1/saga/transactions?status=completed&type=import_file",
-            &c.session.access,
+            &c.account.access,
         )
         .await
         .expect(200);
@@ -132,7 +132,7 @@ async fn an_import_of_a_thousand_rows_writes_exactly_the_file() {
 async fn a_step_message_delivered_twice_while_it_runs_writes_nothing_twice() {
     let api = Api::new();
     let c = api.connected("sagadup").await;
-    let file = upload_csv(&api, &c.session, "people.csv", people_csv(300)).await;
+    let file = upload_csv(&api, &c.account, "people.csv", people_csv(300)).await;
     let id = start(
         &api,
         &c,
@@ -143,7 +143,7 @@ async fn a_step_message_delivered_twice_while_it_runs_writes_nothing_twice() {
     // Once the step is writing, the same message arrives again (SQS delivers at least once).
     for _ in 0..300 {
         let r = api
-            .get(&format!("/api/v1/saga/transaction/{id}"), &c.session.access)
+            .get(&format!("/api/v1/saga/transaction/{id}"), &c.account.access)
             .await
             .expect(200);
         if r.body["progress"]["done"].as_u64().unwrap_or(0) > 0 {
@@ -152,7 +152,7 @@ async fn a_step_message_delivered_twice_while_it_runs_writes_nothing_twice() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let sqs = aws_sdk_sqs::Client::new(&local::sdk_config(Some(&stack().aws_endpoint)).await);
-    let msg = json!({"taskToken": "duplicate-token", "transactionId": id, "tenantId": c.session.tenant_id, "step": "write_rows", "action": "do"});
+    let msg = json!({"taskToken": "duplicate-token", "transactionId": id, "tenantId": c.account.tenant_id, "step": "write_rows", "action": "do"});
     for _ in 0..3 {
         sqs.send_message()
             .queue_url(&stack().env["SAGA_STEPS_QUEUE_URL"])
@@ -161,7 +161,7 @@ async fn a_step_message_delivered_twice_while_it_runs_writes_nothing_twice() {
             .await
             .unwrap();
     }
-    let saga = finished(&api, &c.session, &id).await;
+    let saga = finished(&api, &c.account, &id).await;
     assert_eq!(saga["status"], "completed", "{saga}");
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
@@ -177,13 +177,13 @@ async fn an_import_failing_at_chunk_37_deletes_every_record_it_created() {
     let c = api.connected("sagaimportfail").await;
     api.post(
         "/api/v1/records",
-        Some(&c.session.access),
+        Some(&c.account.access),
         json!({"baseId": c.base, "table": "People", "records": [{"fields": {"Name": "Kept"}}]}),
     )
     .await
     .expect(201);
     let before = records(&api, &c, "People").await;
-    let file = upload_csv(&api, &c.session, "people.csv", people_csv(1000)).await;
+    let file = upload_csv(&api, &c.account, "people.csv", people_csv(1000)).await;
     sandbox::fail_after(&c.base, json!({"create": 36})).await;
     let id = start(
         &api,
@@ -192,7 +192,7 @@ async fn an_import_failing_at_chunk_37_deletes_every_record_it_created() {
         json!({"fileId": file, "baseId": c.base, "table": "People", "mapping": {"Name": "Name", "Age": "Age"}}),
     )
     .await;
-    let saga = finished(&api, &c.session, &id).await;
+    let saga = finished(&api, &c.account, &id).await;
     assert_eq!(saga["status"], "compensated", "{saga}");
     assert_eq!(saga["steps"][1]["status"], "undone");
     assert!(
@@ -224,7 +224,7 @@ async fn an_import_into_a_new_table_creates_it_and_a_rollback_renames_it() {
     let c = api.connected("sagacreate").await;
     let file = upload_csv(
         &api,
-        &c.session,
+        &c.account,
         "leads.csv",
         "Lead,Score,Active\nAcme,3.5,yes\nGlobex,7,no\n".into(),
     )
@@ -234,13 +234,13 @@ async fn an_import_into_a_new_table_creates_it_and_a_rollback_renames_it() {
     let r = api
         .post(
             &format!("/api/v1/files/{file}/import"),
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"baseId": c.base, "createTable": {"name": "Leads"}, "mapping": input["mapping"]}),
         )
         .await
         .expect(202);
     let id = r.body["transactionId"].as_str().unwrap().to_owned();
-    assert_eq!(finished(&api, &c.session, &id).await["status"], "completed");
+    assert_eq!(finished(&api, &c.account, &id).await["status"], "completed");
     let rows = records(&api, &c, "Leads").await;
     assert_eq!(rows.len(), 2);
     let acme = rows
@@ -257,13 +257,13 @@ async fn an_import_into_a_new_table_creates_it_and_a_rollback_renames_it() {
     let mut input = input;
     input["createTable"]["name"] = json!("Leads 2");
     let id = start(&api, &c, "import_file", input).await;
-    let saga = finished(&api, &c.session, &id).await;
+    let saga = finished(&api, &c.account, &id).await;
     // The table itself is created through the meta API (not a record create), then rolled back.
     assert_eq!(saga["status"], "compensated", "{saga}");
     let tables = api
         .get(
             &format!("/api/v1/tables?baseId={}", c.base),
-            &c.session.access,
+            &c.account.access,
         )
         .await
         .expect(200);
@@ -288,7 +288,7 @@ async fn a_bulk_update_failing_halfway_restores_the_values_exactly() {
         .collect();
     api.post(
         "/api/v1/records",
-        Some(&c.session.access),
+        Some(&c.account.access),
         json!({"baseId": c.base, "table": "People", "records": seed}),
     )
     .await
@@ -302,7 +302,7 @@ async fn a_bulk_update_failing_halfway_restores_the_values_exactly() {
         json!({"baseId": c.base, "table": "People", "filterByFormula": "{Age} >= 0", "fields": {"Status": "Done", "Age": 99}}),
     )
     .await;
-    let saga = finished(&api, &c.session, &id).await;
+    let saga = finished(&api, &c.account, &id).await;
     // Two chunks of ten were updated, the third failed: every value is restored.
     assert_eq!(saga["status"], "compensated", "{saga}");
     assert_eq!(saga["steps"][0]["result"], json!({"records": 40}));
@@ -325,7 +325,7 @@ async fn a_bulk_update_failing_halfway_restores_the_values_exactly() {
 async fn a_compensation_that_fails_ends_compensation_failed_not_compensated() {
     let api = Api::new();
     let c = api.connected("sagacompfail").await;
-    let file = upload_csv(&api, &c.session, "people.csv", people_csv(50)).await;
+    let file = upload_csv(&api, &c.account, "people.csv", people_csv(50)).await;
     sandbox::fail_after(&c.base, json!({"create": 3, "delete": 0})).await;
     let id = start(
         &api,
@@ -334,7 +334,7 @@ async fn a_compensation_that_fails_ends_compensation_failed_not_compensated() {
         json!({"fileId": file, "baseId": c.base, "table": "People", "mapping": {"Name": "Name"}}),
     )
     .await;
-    let saga = finished(&api, &c.session, &id).await;
+    let saga = finished(&api, &c.account, &id).await;
     assert_eq!(saga["status"], "compensation_failed", "{saga}");
     let log = saga["compensationLog"].as_array().unwrap();
     assert_eq!(log[0]["outcome"], "failed");
@@ -370,7 +370,7 @@ async fn a_compensation_that_fails_ends_compensation_failed_not_compensated() {
     let mut saga = saga;
     for _ in 0..200 {
         saga = api
-            .get(&format!("/api/v1/saga/transaction/{id}"), &c.session.access)
+            .get(&format!("/api/v1/saga/transaction/{id}"), &c.account.access)
             .await
             .expect(200)
             .body;
@@ -401,7 +401,7 @@ async fn a_compensation_that_fails_ends_compensation_failed_not_compensated() {
     );
     // A list stays small: the ids are in the saga's own view only.
     let list = api
-        .get("/api/v1/saga/transactions", &c.session.access)
+        .get("/api/v1/saga/transactions", &c.account.access)
         .await
         .expect(200)
         .body;
@@ -426,7 +426,7 @@ async fn a_compensation_that_fails_ends_compensation_failed_not_compensated() {
 async fn a_cancelled_import_stops_and_compensates() {
     let api = Api::new();
     let c = api.connected("sagacancel").await;
-    let file = upload_csv(&api, &c.session, "people.csv", people_csv(600)).await;
+    let file = upload_csv(&api, &c.account, "people.csv", people_csv(600)).await;
     let id = start(
         &api,
         &c,
@@ -436,7 +436,7 @@ async fn a_cancelled_import_stops_and_compensates() {
     .await;
     for _ in 0..300 {
         let r = api
-            .get(&format!("/api/v1/saga/transaction/{id}"), &c.session.access)
+            .get(&format!("/api/v1/saga/transaction/{id}"), &c.account.access)
             .await
             .expect(200);
         if r.body["progress"]["done"].as_u64().unwrap_or(0) >= 50 {
@@ -446,12 +446,12 @@ async fn a_cancelled_import_stops_and_compensates() {
     }
     api.post(
         &format!("/api/v1/saga/transaction/{id}/cancel"),
-        Some(&c.session.access),
+        Some(&c.account.access),
         json!({}),
     )
     .await
     .expect(202);
-    let saga = finished(&api, &c.session, &id).await;
+    let saga = finished(&api, &c.account, &id).await;
     assert_eq!(saga["status"], "compensated", "{saga}");
     assert!(
         saga["steps"][1]["error"]
@@ -463,7 +463,7 @@ async fn a_cancelled_import_stops_and_compensates() {
     assert!(records(&api, &c, "People").await.is_empty());
     api.post(
         &format!("/api/v1/saga/transaction/{id}/cancel"),
-        Some(&c.session.access),
+        Some(&c.account.access),
         json!({}),
     )
     .await
@@ -477,14 +477,14 @@ async fn a_sync_saga_applies_and_a_failed_one_reverts_creates_updates_and_delete
     let people = json!([{"fields": {"Name": "Ada", "Age": 36}}, {"fields": {"Name": "Grace", "Age": 85}}, {"fields": {"Name": "Alan", "Age": 41}}]);
     api.post(
         "/api/v1/records",
-        Some(&c.session.access),
+        Some(&c.account.access),
         json!({"baseId": c.base, "table": "People", "records": people}),
     )
     .await
     .expect(201);
     api.post(
         "/api/v1/tables",
-        Some(&c.session.access),
+        Some(&c.account.access),
         json!({"baseId": c.base, "name": "Mirror", "fields": [
         {"name": "Name", "type": "singleLineText"}, {"name": "Age", "type": "number", "options": {"precision": 0}}]}),
     )
@@ -494,7 +494,7 @@ async fn a_sync_saga_applies_and_a_failed_one_reverts_creates_updates_and_delete
         json!([{"fields": {"Name": "Grace", "Age": 80}}, {"fields": {"Name": "Gone", "Age": 1}}]);
     api.post(
         "/api/v1/records",
-        Some(&c.session.access),
+        Some(&c.account.access),
         json!({"baseId": c.base, "table": "Mirror", "records": mirror}),
     )
     .await
@@ -505,7 +505,7 @@ async fn a_sync_saga_applies_and_a_failed_one_reverts_creates_updates_and_delete
     // Fails at the delete, after the creates and the update: everything is reverted.
     sandbox::fail_after(&c.base, json!({"delete": {"after": 0, "times": 1}})).await;
     let id = start(&api, &c, "sync_tables", input.clone()).await;
-    let saga = finished(&api, &c.session, &id).await;
+    let saga = finished(&api, &c.account, &id).await;
     assert_eq!(saga["status"], "compensated", "{saga}");
     let mut now: Vec<(Value, Value)> = records(&api, &c, "Mirror")
         .await
@@ -521,7 +521,7 @@ async fn a_sync_saga_applies_and_a_failed_one_reverts_creates_updates_and_delete
     assert_eq!(now, was, "creates deleted, the update restored");
 
     let id = start(&api, &c, "sync_tables", input).await;
-    let saga = finished(&api, &c.session, &id).await;
+    let saga = finished(&api, &c.account, &id).await;
     assert_eq!(saga["status"], "completed", "{saga}");
     assert_eq!(
         saga["steps"][0]["result"],
@@ -540,7 +540,7 @@ async fn a_sync_saga_applies_and_a_failed_one_reverts_creates_updates_and_delete
 async fn bad_saga_requests_are_problems() {
     let api = Api::new();
     let c = api.connected("sagabad").await;
-    let post = |body: Value| api.post("/api/v1/saga/transaction", Some(&c.session.access), body);
+    let post = |body: Value| api.post("/api/v1/saga/transaction", Some(&c.account.access), body);
     post(json!({"type": "teleport", "input": {}}))
         .await
         .expect_problem(422, "validation_failed");
@@ -562,17 +562,17 @@ async fn bad_saga_requests_are_problems() {
     post(json!({"type": "bulk_update", "input": {"baseId": c.base, "table": "People", "fields": {"A": 1}}}))
         .await
         .expect_problem(422, "validation_failed");
-    let viewer = api.invite(&c.session, "viewer").await;
+    let viewer = api.invite(&c.account, "viewer").await;
     api.post("/api/v1/saga/transaction", Some(&viewer.access), json!({"type": "bulk_update", "input": {"baseId": c.base, "table": "People", "recordIds": ["recAAAAAAAAAAAAAA"], "fields": {"Age": 1}}}))
         .await
         .expect_problem(403, "forbidden");
-    api.get("/api/v1/saga/transaction/sag_nope", &c.session.access)
+    api.get("/api/v1/saga/transaction/sag_nope", &c.account.access)
         .await
         .expect_problem(422, "validation_failed");
     let missing = format!("sag_{}", uuid::Uuid::now_v7().simple());
     api.get(
         &format!("/api/v1/saga/transaction/{missing}"),
-        &c.session.access,
+        &c.account.access,
     )
     .await
     .expect_problem(404, "not_found");
@@ -587,7 +587,7 @@ async fn a_retried_start_with_an_idempotency_key_starts_nothing_twice() {
         api.send(
             api.http()
                 .post(api.url("/api/v1/saga/transaction"))
-                .bearer_auth(&c.session.access)
+                .bearer_auth(&c.account.access)
                 .header("idempotency-key", "start-once")
                 .json(&body),
         )
@@ -597,7 +597,7 @@ async fn a_retried_start_with_an_idempotency_key_starts_nothing_twice() {
     assert_eq!(again.body["transactionId"], first.body["transactionId"]);
     assert_eq!(again.headers["idempotent-replayed"], "true");
     let list = api
-        .get("/api/v1/saga/transactions", &c.session.access)
+        .get("/api/v1/saga/transactions", &c.account.access)
         .await
         .expect(200);
     assert_eq!(
@@ -607,7 +607,7 @@ async fn a_retried_start_with_an_idempotency_key_starts_nothing_twice() {
     );
     let saga = finished(
         &api,
-        &c.session,
+        &c.account,
         first.body["transactionId"].as_str().unwrap(),
     )
     .await;

@@ -4,9 +4,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use tests::{Api, Session, TEST_JWT_SECRET};
+use tests::{Account, Api, TEST_JWT_SECRET};
 
-fn claims(s: &Session, overrides: Value) -> Value {
+fn claims(s: &Account, overrides: Value) -> Value {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let payload = URL_SAFE_NO_PAD
         .decode(s.access.split('.').nth(1).unwrap())

@@ -10,22 +10,22 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use tests::scripted_llm as llm;
-use tests::{Api, Connected, Session, stack};
+use tests::{Account, Api, Connected, stack};
 
-async fn create(api: &Api, s: &Session, def: Value) -> Value {
+async fn create(api: &Api, s: &Account, def: Value) -> Value {
     api.workflow(s, def).await
 }
 
-async fn trigger(api: &Api, s: &Session, id: &str, data: Value) -> String {
+async fn trigger(api: &Api, s: &Account, id: &str, data: Value) -> String {
     api.run_workflow(s, id, data).await
 }
 
-async fn finished(api: &Api, s: &Session, id: &str) -> Value {
+async fn finished(api: &Api, s: &Account, id: &str) -> Value {
     api.run_finished(s, id).await
 }
 
 /// Waits for a workflow to have `n` runs (of any status); returns them, newest first.
-async fn runs(api: &Api, s: &Session, workflow: &str, n: usize) -> Vec<Value> {
+async fn runs(api: &Api, s: &Account, workflow: &str, n: usize) -> Vec<Value> {
     for _ in 0..300 {
         let r = api
             .get(
@@ -52,7 +52,7 @@ async fn records(api: &Api, c: &Connected) -> Vec<Value> {
 }
 
 /// Waits until a run is waiting out a delay on the queue.
-async fn waiting(api: &Api, s: &Session, exec: &str) {
+async fn waiting(api: &Api, s: &Account, exec: &str) {
     for _ in 0..100 {
         let r = api
             .get(&format!("/api/v1/workflows/executions/{exec}"), &s.access)
@@ -87,7 +87,7 @@ async fn a_manual_run_finds_branches_and_creates_a_record_from_the_trigger_data(
     let c = api.connected("wfmanual").await;
     let wf = create(
         &api,
-        &c.session,
+        &c.account,
         json!({
             "name": "Add a person once",
             "trigger": {"type": "manual"},
@@ -107,8 +107,8 @@ async fn a_manual_run_finds_branches_and_creates_a_record_from_the_trigger_data(
 
     let first = finished(
         &api,
-        &c.session,
-        &trigger(&api, &c.session, id, json!({"name": "Zoe", "age": 33})).await,
+        &c.account,
+        &trigger(&api, &c.account, id, json!({"name": "Zoe", "age": 33})).await,
     )
     .await;
     assert_eq!(first["status"], "succeeded", "{first}");
@@ -138,8 +138,8 @@ async fn a_manual_run_finds_branches_and_creates_a_record_from_the_trigger_data(
     // The second run finds Zoe and takes the other branch: still one Zoe.
     let second = finished(
         &api,
-        &c.session,
-        &trigger(&api, &c.session, id, json!({"name": "Zoe", "age": 33})).await,
+        &c.account,
+        &trigger(&api, &c.account, id, json!({"name": "Zoe", "age": 33})).await,
     )
     .await;
     assert_eq!(second["status"], "succeeded");
@@ -164,7 +164,7 @@ async fn a_manual_run_finds_branches_and_creates_a_record_from_the_trigger_data(
     assert_eq!(people[0]["fields"]["Age"], 33);
 
     let wf = api
-        .get(&format!("/api/v1/workflows/{id}"), &c.session.access)
+        .get(&format!("/api/v1/workflows/{id}"), &c.account.access)
         .await
         .expect(200)
         .body;
@@ -174,7 +174,7 @@ async fn a_manual_run_finds_branches_and_creates_a_record_from_the_trigger_data(
     let list = api
         .get(
             &format!("/api/v1/workflows/{id}/executions?status=succeeded"),
-            &c.session.access,
+            &c.account.access,
         )
         .await
         .expect(200)
@@ -192,7 +192,7 @@ async fn for_each_updates_every_found_record_and_upserts_and_deletes_through_the
     for name in ["Ann", "Bob", "Cy"] {
         api.post(
             "/api/v1/records",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"baseId": c.base, "table": "People", "records": [{"fields": {"Name": name, "Status": "New"}}]}),
         )
         .await
@@ -200,7 +200,7 @@ async fn for_each_updates_every_found_record_and_upserts_and_deletes_through_the
     }
     let wf = create(
         &api,
-        &c.session,
+        &c.account,
         json!({
             "name": "Close the new ones",
             "trigger": {"type": "manual"},
@@ -217,8 +217,8 @@ async fn for_each_updates_every_found_record_and_upserts_and_deletes_through_the
     .await;
     let run = finished(
         &api,
-        &c.session,
-        &trigger(&api, &c.session, wf["id"].as_str().unwrap(), json!({})).await,
+        &c.account,
+        &trigger(&api, &c.account, wf["id"].as_str().unwrap(), json!({})).await,
     )
     .await;
     assert_eq!(run["status"], "succeeded", "{run}");
@@ -321,7 +321,7 @@ async fn a_redelivered_job_resumes_after_the_recorded_steps_and_writes_nothing_t
     let c = api.connected("wfredeliver").await;
     let wf = create(
         &api,
-        &c.session,
+        &c.account,
         json!({
             "name": "Create then wait",
             "trigger": {"type": "manual"},
@@ -334,12 +334,12 @@ async fn a_redelivered_job_resumes_after_the_recorded_steps_and_writes_nothing_t
     )
     .await;
     let workflow = wf["id"].as_str().unwrap();
-    let exec = trigger(&api, &c.session, workflow, json!({})).await;
+    let exec = trigger(&api, &c.account, workflow, json!({})).await;
     // Once the record exists the run waits out its delay on the queue; deliver its job twice more.
     assert!(tests::logged(&[&exec, "running workflow"]).await);
-    waiting(&api, &c.session, &exec).await;
+    waiting(&api, &c.account, &exec).await;
     let sqs = aws_sdk_sqs::Client::new(&local::sdk_config(Some(&stack().aws_endpoint)).await);
-    let job = json!({"tenantId": c.session.tenant_id, "workflowId": workflow, "source": "run", "executionId": exec}).to_string();
+    let job = json!({"tenantId": c.account.tenant_id, "workflowId": workflow, "source": "run", "executionId": exec}).to_string();
     for _ in 0..2 {
         sqs.send_message()
             .queue_url(&stack().env["AUTOMATION_QUEUE_URL"])
@@ -348,7 +348,7 @@ async fn a_redelivered_job_resumes_after_the_recorded_steps_and_writes_nothing_t
             .await
             .unwrap();
     }
-    let run = finished(&api, &c.session, &exec).await;
+    let run = finished(&api, &c.account, &exec).await;
     assert_eq!(run["status"], "succeeded", "{run}");
     assert_eq!(names(&records(&api, &c).await), ["Once"]);
     assert_eq!(step(&run, "add")["attempts"], 1);
@@ -369,7 +369,7 @@ async fn a_redelivered_job_resumes_after_the_recorded_steps_and_writes_nothing_t
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(names(&records(&api, &c).await), ["Once"]);
     let wf = api
-        .get(&format!("/api/v1/workflows/{workflow}"), &c.session.access)
+        .get(&format!("/api/v1/workflows/{workflow}"), &c.account.access)
         .await
         .expect(200)
         .body;
@@ -412,7 +412,7 @@ async fn transient_failures_are_retried_and_a_permanent_one_fails_the_run_with_t
     let key = uuid_like();
     let ok = create(
         &api,
-        &c.session,
+        &c.account,
         json!({
             "name": "Flaky but fine",
             "trigger": {"type": "manual"},
@@ -423,10 +423,10 @@ async fn transient_failures_are_retried_and_a_permanent_one_fails_the_run_with_t
     .await;
     let run = finished(
         &api,
-        &c.session,
+        &c.account,
         &trigger(
             &api,
-            &c.session,
+            &c.account,
             ok["id"].as_str().unwrap(),
             json!({"who": "me", "token": "tok-do-not-keep"}),
         )
@@ -459,7 +459,7 @@ async fn transient_failures_are_retried_and_a_permanent_one_fails_the_run_with_t
 
     let bad = create(
         &api,
-        &c.session,
+        &c.account,
         json!({
             "name": "Broken links",
             "trigger": {"type": "manual"},
@@ -474,8 +474,8 @@ async fn transient_failures_are_retried_and_a_permanent_one_fails_the_run_with_t
     let bad_id = bad["id"].as_str().unwrap();
     let run = finished(
         &api,
-        &c.session,
-        &trigger(&api, &c.session, bad_id, json!({})).await,
+        &c.account,
+        &trigger(&api, &c.account, bad_id, json!({})).await,
     )
     .await;
     assert_eq!(run["status"], "failed", "{run}");
@@ -503,7 +503,7 @@ async fn transient_failures_are_retried_and_a_permanent_one_fails_the_run_with_t
             .all(|s| s["stepId"] != "never")
     );
     let wf = api
-        .get(&format!("/api/v1/workflows/{bad_id}"), &c.session.access)
+        .get(&format!("/api/v1/workflows/{bad_id}"), &c.account.access)
         .await
         .expect(200)
         .body;
@@ -789,7 +789,7 @@ async fn new_records_start_one_run_each_on_the_polling_schedule() {
     let c = api.connected("wfpoll").await;
     let wf = create(
         &api,
-        &c.session,
+        &c.account,
         json!({"name": "Welcome people", "trigger": {"type": "record_matches", "baseId": c.base, "table": "People", "every": "1 minute"},
                "steps": [{"id": "hi", "type": "update_record", "input": {"base_id": c.base, "table": "People", "record_id": "{{trigger.id}}", "fields": {"Status": "Done"}}}]}),
     )
@@ -797,7 +797,7 @@ async fn new_records_start_one_run_each_on_the_polling_schedule() {
     let id = wf["id"].as_str().unwrap();
     let broken = create(
         &api,
-        &c.session,
+        &c.account,
         json!({"name": "Watch a missing table", "trigger": {"type": "record_matches", "baseId": c.base, "table": "Nope", "every": "1 minute"},
                "steps": [{"id": "hi", "type": "log", "input": {"message": "{{trigger.id}}"}}]}),
     )
@@ -808,7 +808,7 @@ async fn new_records_start_one_run_each_on_the_polling_schedule() {
     for name in ["Pia", "Quin"] {
         api.post(
             "/api/v1/records",
-            Some(&c.session.access),
+            Some(&c.account.access),
             json!({"baseId": c.base, "table": "People", "records": [{"fields": {"Name": name, "Status": "New"}}]}),
         )
         .await
@@ -816,10 +816,10 @@ async fn new_records_start_one_run_each_on_the_polling_schedule() {
     }
     assert!(tests::logged(&[id, "tracking schedule"]).await);
     stack().clock.advance(Duration::from_secs(61));
-    let list = runs(&api, &c.session, id, 2).await;
+    let list = runs(&api, &c.account, id, 2).await;
     for r in &list {
         assert_eq!(
-            finished(&api, &c.session, r["executionId"].as_str().unwrap()).await["status"],
+            finished(&api, &c.account, r["executionId"].as_str().unwrap()).await["status"],
             "succeeded"
         );
     }
@@ -830,7 +830,7 @@ async fn new_records_start_one_run_each_on_the_polling_schedule() {
     let after = api
         .get(
             &format!("/api/v1/workflows/{id}/executions"),
-            &c.session.access,
+            &c.account.access,
         )
         .await
         .expect(200)
@@ -843,7 +843,7 @@ async fn new_records_start_one_run_each_on_the_polling_schedule() {
             .all(|r| r["fields"]["Status"] == "Done")
     );
     let wf = api
-        .get(&format!("/api/v1/workflows/{id}"), &c.session.access)
+        .get(&format!("/api/v1/workflows/{id}"), &c.account.access)
         .await
         .expect(200)
         .body;
@@ -853,7 +853,7 @@ async fn new_records_start_one_run_each_on_the_polling_schedule() {
     );
     // A trigger that cannot read its table says why on the workflow.
     let broken = api
-        .get(&format!("/api/v1/workflows/{broken_id}"), &c.session.access)
+        .get(&format!("/api/v1/workflows/{broken_id}"), &c.account.access)
         .await
         .expect(200)
         .body;
@@ -922,14 +922,14 @@ async fn a_waiting_run_can_be_cancelled_and_viewers_and_other_tenants_are_kept_o
     let c = api.connected("wfcancel").await;
     let wf = create(
         &api,
-        &c.session,
+        &c.account,
         json!({"name": "Slow", "trigger": {"type": "manual"}, "steps": [{"id": "wait", "type": "delay", "input": {"seconds": 60}}, {"id": "after", "type": "log", "input": {"message": "too late"}}]}),
     )
     .await;
     let id = wf["id"].as_str().unwrap();
-    let exec = trigger(&api, &c.session, id, json!({})).await;
+    let exec = trigger(&api, &c.account, id, json!({})).await;
 
-    let viewer = api.invite(&c.session, "viewer").await;
+    let viewer = api.invite(&c.account, "viewer").await;
     api.get(&format!("/api/v1/workflows/{id}"), &viewer.access)
         .await
         .expect(200);
@@ -991,15 +991,15 @@ async fn a_waiting_run_can_be_cancelled_and_viewers_and_other_tenants_are_kept_o
             == 404
     );
 
-    waiting(&api, &c.session, &exec).await;
+    waiting(&api, &c.account, &exec).await;
     api.post(
         &format!("/api/v1/workflows/executions/{exec}/cancel"),
-        Some(&c.session.access),
+        Some(&c.account.access),
         json!({}),
     )
     .await
     .expect(202);
-    let run = finished(&api, &c.session, &exec).await;
+    let run = finished(&api, &c.account, &exec).await;
     assert_eq!(run["status"], "cancelled");
     assert!(
         run["steps"]
@@ -1010,7 +1010,7 @@ async fn a_waiting_run_can_be_cancelled_and_viewers_and_other_tenants_are_kept_o
     );
     api.post(
         &format!("/api/v1/workflows/executions/{exec}/cancel"),
-        Some(&c.session.access),
+        Some(&c.account.access),
         json!({}),
     )
     .await

@@ -41,7 +41,7 @@ async fn main() {
         let (http, url, token, base) = (
             http.clone(),
             api.url("/api/v1/records"),
-            c.session.access.clone(),
+            c.account.access.clone(),
             c.base.clone(),
         );
         streams.push(tokio::spawn(async move {

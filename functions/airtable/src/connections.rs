@@ -9,7 +9,7 @@ use platform::ApiError;
 use platform::auth::{Identity, Role};
 use platform::http::ApiJson;
 use platform::ids::UserId;
-use platform::store::{Store, keys};
+use platform::store::keys;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -125,14 +125,7 @@ pub async fn connect(
         connected_at: now.clone(),
         last_checked_at: now,
     };
-    state
-        .store
-        .put(Store::item(
-            &keys::airtable_connection(&identity.tenant),
-            "airtableConnection",
-            &conn,
-        )?)
-        .await?;
+    state.store.put(&conn).await?;
     state.airtable.credentials.forget(&identity.tenant);
     tracing::info!(bases = conn.bases_count, "Airtable connected");
     Ok(Json(view(&conn)))

@@ -9,7 +9,7 @@ use platform::auth::{API_KEY_PREFIX, Identity, Role, hash_secret, random_secret}
 use platform::http::ApiJson;
 use platform::ids::{ApiKeyId, TenantId, UserId};
 use platform::store::members::ApiKeyLookup;
-use platform::store::{Store, StoreError, keys};
+use platform::store::{StoreError, keys};
 use platform::{ApiError, FieldError};
 use serde::{Deserialize, Serialize};
 
@@ -100,21 +100,13 @@ pub async fn create(
         role,
         created_by: item.created_by.clone(),
         expires_at,
+        secret_hash: secret_hash.clone(),
     };
-    let mut lookup_item =
-        Store::item(&keys::api_key_lookup(&secret_hash), "apiKeyLookup", &lookup)?;
-    if let Some(exp) = expires_at {
-        lookup_item = Store::with_ttl(lookup_item, exp);
-    }
     state
         .store
         .tx()
-        .put_new(lookup_item)
-        .put_new(Store::item(
-            &keys::api_key(&identity.tenant, &item.key_id),
-            "apiKey",
-            &item,
-        )?)
+        .put_new(&lookup)
+        .put_new(&item)
         .commit()
         .await?;
     Ok((

@@ -11,7 +11,7 @@ use platform::auth::{Identity, Role, hash_secret};
 use platform::http::{ApiJson, ApiQuery};
 use platform::ids::{Email, InvitationId, TenantId};
 use platform::store::members::Member;
-use platform::store::{Store, StoreError, keys, n};
+use platform::store::{StoreError, keys, n};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -178,10 +178,7 @@ pub async fn accept(
     let mut tx = state
         .store
         .tx()
-        .put_new(Store::with_gsi1(
-            Store::item(&keys::member(&inv.tenant_id, user_id), "member", &member)?,
-            &keys::member_gsi1(&inv.tenant_id, user_id),
-        ))
+        .put_new(&member)
         .delete_existing(&keys::invitation(&inv.tenant_id, &inv.invitation_id))
         .update(
             &keys::user(user_id),

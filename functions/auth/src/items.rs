@@ -2,6 +2,7 @@
 
 use platform::auth::Role;
 use platform::ids::{ApiKeyId, Email, InvitationId, SessionId, TenantId, UserId};
+use platform::store::{Entity, Key, keys};
 use serde::{Deserialize, Serialize};
 
 /// `EMAIL#<email>`: makes an address unique and finds its user at login.
@@ -9,6 +10,63 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 pub struct EmailItem {
     pub user_id: UserId,
+}
+
+/// Writes the [`EmailItem`] of `email`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailClaim<'a> {
+    #[serde(skip)]
+    pub email: &'a Email,
+    pub user_id: &'a UserId,
+}
+
+impl Entity for EmailClaim<'_> {
+    const TAG: &'static str = "email";
+    fn key(&self) -> Key {
+        keys::email(self.email)
+    }
+}
+
+impl Entity for UserItem {
+    const TAG: &'static str = "user";
+    fn key(&self) -> Key {
+        keys::user(&self.user_id)
+    }
+}
+
+impl Entity for TenantItem {
+    const TAG: &'static str = "tenant";
+    fn key(&self) -> Key {
+        keys::tenant(&self.tenant_id)
+    }
+}
+
+impl Entity for SessionItem {
+    const TAG: &'static str = "session";
+    fn key(&self) -> Key {
+        keys::session(&self.user_id, &self.session_id)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
+}
+
+impl Entity for InvitationItem {
+    const TAG: &'static str = "invitation";
+    fn key(&self) -> Key {
+        keys::invitation(&self.tenant_id, &self.invitation_id)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
+}
+
+impl Entity for ApiKeyItem {
+    const TAG: &'static str = "api_key";
+    fn key(&self) -> Key {
+        keys::api_key(&self.tenant_id, &self.key_id)
+    }
 }
 
 /// `USER#<id>` / `PROFILE`.

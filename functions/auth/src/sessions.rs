@@ -80,13 +80,7 @@ pub async fn start(
         rotated_at: None,
         rotation_retries: 0,
     };
-    state
-        .store
-        .put(Store::with_ttl(
-            Store::item(&keys::session(user, &session), "session", &item)?,
-            expires_at,
-        ))
-        .await?;
+    state.store.put(&item).await?;
     pair(
         state, user, email, tenant, role, &session, &secret, expires_at,
     )

@@ -11,7 +11,7 @@ use platform::auth::{Identity, Role, hash_secret, random_secret};
 use platform::http::ApiJson;
 use platform::ids::{Email, InvitationId, UserId};
 use platform::store::members::Member;
-use platform::store::{Store, StoreError, keys, n, s};
+use platform::store::{StoreError, keys, n, s};
 use platform::{ApiError, FieldError};
 use serde::{Deserialize, Serialize};
 
@@ -235,17 +235,7 @@ pub async fn invite(
         created_at: platform::time::now_rfc3339(),
         expires_at,
     };
-    state
-        .store
-        .put_new(Store::with_ttl(
-            Store::item(
-                &keys::invitation(&identity.tenant, &item.invitation_id),
-                "invitation",
-                &item,
-            )?,
-            expires_at,
-        ))
-        .await?;
+    state.store.put_new(&item).await?;
     Ok((
         StatusCode::CREATED,
         Json(InviteResponse {

@@ -7,13 +7,13 @@ use platform::auth::{Identity, Principal, Role};
 use platform::http::ApiJson;
 use platform::ids::{Email, TenantId, UserId};
 use platform::store::members::Member;
-use platform::store::{Store, StoreError, keys, n, s};
+use platform::store::{StoreError, keys, n, s};
 use platform::{ApiError, FieldError};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::invitations::{self, InvitationToken};
-use crate::items::{EmailItem, TenantItem, TenantView, UserItem, UserView};
+use crate::items::{EmailClaim, EmailItem, TenantItem, TenantView, UserItem, UserView};
 use crate::passwords::check_policy;
 use crate::sessions::{self, Tokens};
 
@@ -153,28 +153,14 @@ pub async fn register(
     let mut tx = state
         .store
         .tx()
-        .put_new(Store::item(
-            &keys::email(&email),
-            "email",
-            &EmailItem {
-                user_id: user_id.clone(),
-            },
-        )?)
-        .put_new(Store::item(&keys::user(&user_id), "user", &user)?)
-        .put_new(Store::with_gsi1(
-            Store::item(
-                &keys::member(&tenant.tenant_id, &user_id),
-                "member",
-                &member,
-            )?,
-            &keys::member_gsi1(&tenant.tenant_id, &user_id),
-        ));
+        .put_new(&EmailClaim {
+            email: &email,
+            user_id: &user_id,
+        })
+        .put_new(&user)
+        .put_new(&member);
     tx = match &invitation {
-        None => tx.put_new(Store::item(
-            &keys::tenant(&tenant.tenant_id),
-            "tenant",
-            &tenant,
-        )?),
+        None => tx.put_new(&tenant),
         Some(inv) => {
             let tx = tx.delete_existing(&keys::invitation(&inv.tenant_id, &inv.invitation_id));
             if role == Role::Owner {

@@ -3,6 +3,7 @@
 //! log. What each kind of step does is in `kinds.rs`.
 
 use super::*;
+use platform::store::Under;
 
 /// How a run stops early.
 pub(crate) enum Outcome {
@@ -115,12 +116,8 @@ impl Run<'_> {
     }
 
     pub(crate) async fn save(&mut self, record: StepRecord) -> Result<(), Transient> {
-        let item = Store::item(
-            &keys::execution_step(self.tenant(), &self.execution.id, &record.path),
-            "workflow_step",
-            &record,
-        )?;
-        self.worker.store.put(item).await?;
+        let execution = (self.tenant().clone(), self.execution.id.clone());
+        self.worker.store.put(&Under(&execution, &record)).await?;
         self.records.insert(record.path.clone(), record);
         Ok(())
     }

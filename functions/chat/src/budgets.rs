@@ -8,7 +8,7 @@ use platform::FieldError;
 use platform::auth::{Identity, Role};
 use platform::error::ApiError;
 use platform::http::ApiJson;
-use platform::store::{Store, keys};
+use platform::store::{Under, keys};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -24,8 +24,8 @@ pub struct PutBudgets {
     /// USD per calendar month for each user; null for no limit.
     #[schema(minimum = 0, maximum = 1000000)]
     pub user_monthly_usd: Option<f64>,
-    /// Share of a budget (0.01–1, default 0.8) at which an alert is recorded.
-    #[schema(minimum = 0.01, maximum = 1)]
+    /// Share of a budget (0.000001–1, default 0.8) at which an alert is recorded.
+    #[schema(minimum = 0.000001, maximum = 1)]
     pub alert_threshold: Option<f64>,
 }
 
@@ -141,12 +141,12 @@ pub async fn put(
         }
     }
     let threshold = req.alert_threshold.unwrap_or(0.8);
-    // A share below 1% alerts on the first call; below DynamoDB's smallest number it could not
-    // even be stored.
-    if !threshold.is_finite() || !(0.01..=1.0).contains(&threshold) {
+    // A share is a whole number of millionths at least: far smaller ones (5e-324) are beyond
+    // the numbers DynamoDB stores.
+    if !threshold.is_finite() || !(0.000001..=1.0).contains(&threshold) {
         errors.push(FieldError::new(
             "alertThreshold",
-            "must be between 0.01 and 1",
+            "must be between 0.000001 and 1",
         ));
     }
     if !errors.is_empty() {
@@ -160,14 +160,7 @@ pub async fn put(
         alert_threshold: threshold,
         updated_at: platform::time::now_rfc3339(),
     };
-    state
-        .store
-        .put(Store::item(
-            &keys::budget(&identity.tenant),
-            "budget",
-            &budgets,
-        )?)
-        .await?;
+    state.store.put(&Under(&identity.tenant, &budgets)).await?;
     Ok(Json(view(&state, &identity).await?))
 }
 

@@ -114,10 +114,20 @@ pub async fn chat(
     .await
 }
 
+/// One server-sent event of `POST /api/v1/chat/stream`: its name and its data (JSON).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct StreamEvent {
+    #[schema(pattern = "^(session|delta|tool_call_started|tool_call_finished|usage|done|error)$")]
+    event: String,
+    /// The event's JSON document.
+    data: String,
+}
+
 /// `POST /api/v1/chat/stream` — the same turn as server-sent events: `session`, `delta`,
 /// `tool_call_started`, `tool_call_finished`, `usage`, then `done` (the whole answer) or `error`
 /// (a problem). Anything refused before the model is called is a plain problem response.
-#[utoipa::path(post, path = "/api/v1/chat/stream", tag = "chat", summary = "Send a message; progress streams as server-sent events", request_body = ChatRequest, responses((status = 200, body = String, content_type = "text/event-stream", description = "events: session, delta, tool_call_started, tool_call_finished, usage, done, error"), platform::openapi::Unauthorized, platform::openapi::NotFound, platform::openapi::Conflict, platform::openapi::Invalid, platform::openapi::TooManyRequests, platform::openapi::Unavailable), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/chat/stream", tag = "chat", summary = "Send a message; progress streams as server-sent events", request_body = ChatRequest, responses((status = 200, body = StreamEvent, content_type = "text/event-stream", description = "events: session, delta, tool_call_started, tool_call_finished, usage, done, error"), platform::openapi::Unauthorized, platform::openapi::NotFound, platform::openapi::Conflict, platform::openapi::Invalid, platform::openapi::TooManyRequests, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn chat_stream(
     State(state): State<AppState>,
     identity: Identity,

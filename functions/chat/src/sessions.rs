@@ -9,9 +9,9 @@ use axum::http::StatusCode;
 use llm::{Block, Message, Speaker};
 use platform::auth::Identity;
 use platform::error::ApiError;
-use platform::ids::{BaseId, ChatId};
+use platform::ids::{BaseId, ChatId, TenantId, UserId};
 use platform::prices::usd;
-use platform::store::{Store, StoreError, keys, n, s};
+use platform::store::{Child, Key, Store, StoreError, Under, keys, n, s};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -27,6 +27,25 @@ pub struct ToolCallRecord {
     pub arguments: Value,
     pub ok: bool,
     pub summary: String,
+}
+
+/// A session under its tenant and user (who list it through GSI1).
+impl Child<(TenantId, UserId)> for ChatSession {
+    const TAG: &'static str = "chat";
+    fn key(&self, (tenant, _): &(TenantId, UserId)) -> Key {
+        keys::chat(tenant, &self.id)
+    }
+    fn gsi1(&self, (tenant, user): &(TenantId, UserId)) -> Option<Key> {
+        Some(keys::chat_gsi1(tenant, user, &self.id))
+    }
+}
+
+/// A message under its chat.
+impl Child<(TenantId, ChatId)> for StoredMessage {
+    const TAG: &'static str = "chat_message";
+    fn key(&self, (tenant, chat): &(TenantId, ChatId)) -> Key {
+        keys::chat_message(tenant, chat, self.seq)
+    }
 }
 
 /// A session item.
@@ -297,19 +316,13 @@ pub async fn append(
             output_tokens: totals.output_tokens,
             cost_micros,
         };
-        let item = Store::item(&keys::chat(tenant, &loaded.id), "chat", &session)?;
-        tx = tx.put_new(Store::with_gsi1(
-            item,
-            &keys::chat_gsi1(tenant, identity.user_id(), &loaded.id),
-        ));
+        let owner = (tenant.clone(), identity.user_id().clone());
+        tx = tx.put_new(&Under(&owner, &session));
     }
+    let chat = (tenant.clone(), loaded.id.clone());
     for (i, m) in new_messages.iter_mut().enumerate() {
         m.seq = loaded.message_count + i as u32;
-        tx = tx.put_new(Store::item(
-            &keys::chat_message(tenant, &loaded.id, m.seq),
-            "chat_message",
-            m,
-        )?);
+        tx = tx.put_new(&Under(&chat, &*m));
     }
     match tx.commit().await {
         Ok(()) => Ok(()),

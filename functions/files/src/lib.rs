@@ -19,7 +19,7 @@ use platform::config::{Config, ConfigError};
 use platform::error::{ApiError, FieldError};
 use platform::http::parse_json;
 use platform::ids::FileId;
-use platform::store::{Store, keys};
+use platform::store::{Store, Under, keys};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -354,11 +354,7 @@ pub async fn upload(
         .map_err(ApiError::internal)?;
     state
         .store
-        .put_new(Store::item(
-            &keys::file(&identity.tenant, &record.id),
-            "file",
-            &record,
-        )?)
+        .put_new(&Under(&identity.tenant, &record))
         .await?;
     let expires_at = platform::time::epoch_to_rfc3339(
         platform::time::now_epoch() + UPLOAD_URL_TTL.as_secs() as i64,
@@ -420,11 +416,7 @@ async fn upload_multipart(
         // The item first: the S3 notification may reach the processor before this returns.
         state
             .store
-            .put_new(Store::item(
-                &keys::file(&identity.tenant, &record.id),
-                "file",
-                &record,
-            )?)
+            .put_new(&Under(&identity.tenant, &record))
             .await?;
         state
             .s3

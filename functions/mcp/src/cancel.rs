@@ -15,7 +15,7 @@ use std::pin::Pin;
 use airtable_client::progress::CancelCheck;
 use platform::auth::Identity;
 use platform::ids::TenantId;
-use platform::store::{Store, StoreError, keys};
+use platform::store::{Child, Key, Store, StoreError, Under, keys};
 use platform::time::now_ms;
 use rmcp::model::RequestId;
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,17 @@ const KEEP_SECS: i64 = 600;
 struct Marker {
     /// When the cancellation arrived (ms since the epoch).
     at: i64,
+}
+
+/// A marker under its key's parts: the tenant, the caller and the request.
+impl Child<(TenantId, String, String)> for Marker {
+    const TAG: &'static str = "mcp_cancel";
+    fn key(&self, (tenant, caller, request): &(TenantId, String, String)) -> Key {
+        keys::mcp_cancel(tenant, caller, request)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.at / 1000 + KEEP_SECS)
+    }
 }
 
 /// The store key part naming one request of a caller's client.
@@ -60,16 +71,12 @@ pub async fn record(
     user_agent: &str,
     id: &Value,
 ) -> Result<(), StoreError> {
-    let key = keys::mcp_cancel(
-        &identity.tenant,
-        &identity.caller_id(),
-        &request_key(user_agent, id),
+    let request = (
+        identity.tenant.clone(),
+        identity.caller_id(),
+        request_key(user_agent, id),
     );
-    let item = Store::with_ttl(
-        Store::item(&key, "mcp_cancel", &Marker { at: now_ms() })?,
-        platform::time::now_epoch() + KEEP_SECS,
-    );
-    store.put(item).await
+    store.put(&Under(&request, &Marker { at: now_ms() })).await
 }
 
 /// A running call's view of its cancellation: the request's own token (the client went away),

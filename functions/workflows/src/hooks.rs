@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
 use platform::error::ApiError;
-use platform::ids::{TenantId, WorkflowId};
-use platform::store::keys;
+use platform::ids::WorkflowId;
+use platform::store::{StoreError, keys};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -89,16 +89,16 @@ pub async fn receive(
     let (ts, sig) = signature(&headers, platform::time::now_epoch())?;
     let not_found = || ApiError::not_found("no such webhook");
     let id = WorkflowId::parse(&raw).map_err(|_| not_found())?;
-    let lookup: Value = state
+    let tenant = match state
         .store
-        .get(&keys::webhook(&id))
-        .await?
-        .ok_or_else(not_found)?;
-    let tenant = lookup
-        .get("tenantId")
-        .and_then(Value::as_str)
-        .and_then(|t| TenantId::parse(t).ok())
-        .ok_or_else(not_found)?;
+        .get::<wf::WebhookOwner>(&keys::webhook(&id))
+        .await
+    {
+        Ok(Some(owner)) => owner.tenant_id,
+        // A lookup that is missing, or not of the shape it is written in, finds nothing.
+        Ok(None) | Err(StoreError::Shape(_)) => return Err(not_found()),
+        Err(e) => return Err(e.into()),
+    };
     let workflow = wf::load(&state.store, &tenant, &id)
         .await?
         .ok_or_else(not_found)?;

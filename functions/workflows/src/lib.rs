@@ -103,14 +103,6 @@ async fn load(state: &AppState, identity: &Identity, raw: &str) -> Result<Workfl
         .ok_or_else(|| ApiError::not_found("no such workflow"))
 }
 
-fn item(workflow: &Workflow) -> Result<platform::store::Item, ApiError> {
-    Ok(Store::item(
-        &keys::workflow(&workflow.tenant_id, &workflow.id),
-        "workflow",
-        workflow,
-    )?)
-}
-
 /// A new webhook secret: returned once, kept only as KMS ciphertext bound to the workflow.
 async fn new_secret(state: &AppState, workflow: &Workflow) -> Result<(String, String), ApiError> {
     let secret = format!("whsec_{}", platform::auth::random_secret(32));
@@ -166,13 +158,9 @@ pub async fn create(
         secret = Some(plain);
     }
     state.schedules.sync(&workflow, schedule.as_ref()).await?;
-    let mut tx = state.store.tx().put_new(item(&workflow)?);
+    let mut tx = state.store.tx().put_new(&workflow);
     if secret.is_some() {
-        tx = tx.put_new(Store::item(
-            &keys::webhook(&workflow.id),
-            "webhook_lookup",
-            &json!({"tenantId": workflow.tenant_id}),
-        )?);
+        tx = tx.put_new(&wf::WebhookLookup::of(&workflow));
     }
     if let Err(e) = tx.commit().await {
         // The schedule must not outlive a workflow that was never saved.
@@ -345,11 +333,7 @@ pub async fn update(
         &values,
     );
     if is_webhook && !was_webhook {
-        tx = tx.put(Store::item(
-            &keys::webhook(&next.id),
-            "webhook_lookup",
-            &json!({"tenantId": next.tenant_id}),
-        )?);
+        tx = tx.put(&wf::WebhookLookup::of(&next));
     } else if was_webhook && !is_webhook {
         tx = tx.delete(&keys::webhook(&next.id));
     }

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use platform::auth::{Identity, Role};
 use platform::error::ApiError;
 use platform::http::ApiJson;
-use platform::store::{Store, StoreError, keys};
+use platform::store::{StoreError, Under, keys};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use workflows_core::definition::is_secret_name;
@@ -98,14 +98,7 @@ pub async fn put(
         updated_at: now,
         updated_by: identity.user_id().clone(),
     };
-    state
-        .store
-        .put(Store::item(
-            &keys::secret(&identity.tenant, &name),
-            "secret",
-            &item,
-        )?)
-        .await?;
+    state.store.put(&Under(&identity.tenant, &item)).await?;
     tracing::info!(secret = %name, "workspace secret set");
     let status = if existing.is_some() {
         StatusCode::OK

@@ -385,9 +385,10 @@ fn add_links(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-/// The document as JSON, the way `docs/openapi.json` holds it. utoipa 5.5 writes a `Link`'s
-/// fields in snake case (`operation_id`); OpenAPI spells them `operationId`, `operationRef` and
-/// `requestBody`, so they are renamed here.
+/// The document as JSON, the way `docs/openapi.json` holds it: keys sorted (the same bytes
+/// whether or not some crate of the build turns on serde_json's `preserve_order`). utoipa 5.5
+/// writes a `Link`'s fields in snake case (`operation_id`); OpenAPI spells them `operationId`,
+/// `operationRef` and `requestBody`, so they are renamed here.
 pub fn openapi_json() -> serde_json::Value {
     let mut doc = serde_json::to_value(openapi()).expect("the document serialises");
     let paths = doc.get_mut("paths").and_then(|p| p.as_object_mut());
@@ -417,7 +418,21 @@ pub fn openapi_json() -> serde_json::Value {
             }
         }
     }
-    doc
+    sorted(doc)
+}
+
+/// `value` with every object's keys in order.
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let ordered: std::collections::BTreeMap<String, Value> =
+                map.into_iter().map(|(k, v)| (k, sorted(v))).collect();
+            Value::Object(ordered.into_iter().collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
 }
 
 /// `GET /api/v1/chat/sessions/{id}` → `getChatSessionsById`.

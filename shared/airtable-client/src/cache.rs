@@ -8,7 +8,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use platform::ids::TenantId;
-use platform::store::{Store, StoreError, keys, n};
+use platform::store::{Child, Key, Store, StoreError, Under, keys, n};
 
 /// How long bases and schemas stay cached.
 pub const META_TTL_SECS: i64 = 300;
@@ -38,6 +38,17 @@ impl CacheStatus {
 struct Entry {
     body: String,
     expires_at: i64,
+}
+
+/// An entry under its tenant and the hash of what it answers.
+impl Child<(TenantId, String)> for Entry {
+    const TAG: &'static str = "cache";
+    fn key(&self, (tenant, hash): &(TenantId, String)) -> Key {
+        keys::cache_entry(tenant, hash)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -117,11 +128,9 @@ impl Cache {
             return Ok(());
         }
         let expires_at = platform::time::now_epoch() + ttl_secs;
-        let item = Store::item(
-            &keys::cache_entry(tenant, &Self::hash(material)),
-            "cache",
-            &Entry { body, expires_at },
-        )?;
-        self.store.put(Store::with_ttl(item, expires_at)).await
+        let at = (tenant.clone(), Self::hash(material));
+        self.store
+            .put(&Under(&at, &Entry { body, expires_at }))
+            .await
     }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AirtableError;
 use platform::ids::{TenantId, UserId};
-use platform::store::{Store, keys};
+use platform::store::{Entity, Key, Store, keys};
 
 /// `T#<tenant>` / `CONN#airtable`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -25,6 +25,13 @@ pub struct Connection {
     pub connected_by: UserId,
     pub connected_at: String,
     pub last_checked_at: String,
+}
+
+impl Entity for Connection {
+    const TAG: &'static str = "airtable_connection";
+    fn key(&self) -> Key {
+        keys::airtable_connection(&self.tenant_id)
+    }
 }
 
 /// Encrypts, stores and decrypts tokens.

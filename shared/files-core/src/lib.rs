@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use platform::ids::{FileId, TenantId};
+use platform::store::{Child, Key, keys};
 
 /// Largest file accepted through a presigned upload.
 pub const MAX_UPLOAD_BYTES: u64 = 50 * 1024 * 1024;
@@ -157,6 +158,13 @@ pub struct FileRecord {
     /// When processing started (epoch seconds): a redelivery waits this long before taking over.
     #[serde(default)]
     pub processing_since: Option<i64>,
+}
+
+impl Child<TenantId> for FileRecord {
+    const TAG: &'static str = "file";
+    fn key(&self, tenant: &TenantId) -> Key {
+        keys::file(tenant, &self.id)
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::Usage;
 use platform::error::ApiError;
 use platform::ids::{TenantId, UserId};
 use platform::prices::{micros, usd};
-use platform::store::{Store, StoreError, keys, n, s};
+use platform::store::{Child, Entity, Key, Store, StoreError, keys, n, s};
 
 /// `D#2026-11-28` and `M#2026-11` for now (UTC).
 pub fn periods_now() -> (String, String) {
@@ -22,6 +22,39 @@ pub fn periods_now() -> (String, String) {
     );
     let month = format!("M#{:04}-{:02}", now.year(), u8::from(now.month()));
     (day, month)
+}
+
+impl Child<TenantId> for Budgets {
+    const TAG: &'static str = "budget";
+    fn key(&self, tenant: &TenantId) -> Key {
+        keys::budget(tenant)
+    }
+}
+
+/// The alert recorded once when a month's spend crosses a budget's threshold.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BudgetAlert<'a> {
+    #[serde(skip)]
+    tenant: &'a TenantId,
+    #[serde(skip)]
+    month: &'a str,
+    /// `tenant`, or the user's id.
+    #[serde(skip)]
+    scope_key: String,
+    scope: &'a str,
+    user_id: Option<&'a str>,
+    limit_usd: f64,
+    spent_usd: f64,
+    threshold: f64,
+    at: String,
+}
+
+impl Entity for BudgetAlert<'_> {
+    const TAG: &'static str = "budget_alert";
+    fn key(&self) -> Key {
+        keys::budget_alert(self.tenant, self.month, &self.scope_key)
+    }
 }
 
 /// Counters of one period (what a usage item holds).
@@ -338,12 +371,18 @@ pub async fn alerts_after_spend(
             Some(u) => u.as_str().to_owned(),
             None => "tenant".to_owned(),
         };
-        let item = Store::item(
-            &keys::budget_alert(tenant, &month, &scope_key),
-            "budget_alert",
-            &serde_json::json!({"scope": scope, "userId": who.map(UserId::as_str), "limitUsd": limit, "spentUsd": usd(spent), "threshold": b.alert_threshold, "at": platform::time::now_rfc3339()}),
-        )?;
-        match store.put_new(item).await {
+        let alert = BudgetAlert {
+            tenant,
+            month: &month,
+            scope_key,
+            scope,
+            user_id: who.map(UserId::as_str),
+            limit_usd: limit,
+            spent_usd: usd(spent),
+            threshold: b.alert_threshold,
+            at: platform::time::now_rfc3339(),
+        };
+        match store.put_new(&alert).await {
             Ok(()) => {
                 tracing::warn!(
                     scope,

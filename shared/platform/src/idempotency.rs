@@ -22,7 +22,7 @@ use serde_json::Value;
 use crate::auth::Identity;
 use crate::error::ApiError;
 use crate::ids::TenantId;
-use crate::store::{Store, StoreError, keys, n, s};
+use crate::store::{Child, Entity, Key, Store, StoreError, Under, keys, n, s};
 
 /// The header.
 pub const HEADER: &str = "idempotency-key";
@@ -41,6 +41,17 @@ struct Record {
     #[serde(default)]
     lease_until: i64,
     expires_at: i64,
+}
+
+/// A key's record under its tenant and the caller-scoped key.
+impl Child<(TenantId, String)> for Record {
+    const TAG: &'static str = "idempotency";
+    fn key(&self, (tenant, scoped): &(TenantId, String)) -> Key {
+        keys::idempotency(tenant, scoped)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
 }
 
 /// What to do with a request.
@@ -95,11 +106,8 @@ pub async fn begin(
             lease_until: now + LEASE_SECS,
             expires_at: now + TTL_SECS,
         };
-        let item = Store::with_ttl(
-            Store::item(&item_key, "idempotency", &claim)?,
-            claim.expires_at,
-        );
-        match store.put_new(item.clone()).await {
+        let scope = (tenant.clone(), scoped.clone());
+        match store.put_new(&Under(&scope, &claim)).await {
             Ok(()) => return Ok(Begin::Run(scoped)),
             Err(StoreError::ConditionFailed) => {}
             Err(e) => return Err(e.into()),
@@ -115,7 +123,7 @@ pub async fn begin(
                 .client()
                 .put_item()
                 .table_name(store.table())
-                .set_item(Some(item))
+                .set_item(Some(Under(&scope, &claim).to_item()?))
                 .condition_expression("expiresAt = :exp AND (attribute_not_exists(leaseUntil) OR leaseUntil = :lease) AND done = :done")
                 .expression_attribute_values(":exp", n(existing.expires_at))
                 .expression_attribute_values(":lease", n(existing.lease_until))

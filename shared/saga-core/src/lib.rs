@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use platform::error::ApiError;
 use platform::ids::{SagaId, TenantId, UserId};
-use platform::store::{Store, StoreError, keys};
+use platform::store::{Child, Key, Store, StoreError, Under, keys};
 
 /// Most rows one import writes: its created ids are kept on one item (400 KB), and the step must
 /// finish well inside the worker's 600 s at Airtable's 5 requests/s.
@@ -29,6 +29,13 @@ pub fn type_schema() -> utoipa::openapi::Object {
         .schema_type(utoipa::openapi::schema::Type::String)
         .enum_values(Some(TYPES.iter().map(|(kind, _)| *kind)))
         .build()
+}
+
+impl Child<TenantId> for Saga {
+    const TAG: &'static str = "saga";
+    fn key(&self, tenant: &TenantId) -> Key {
+        keys::saga(tenant, &self.id)
+    }
 }
 
 /// The steps of a type.
@@ -270,9 +277,7 @@ pub async fn start(
         created_at: now.clone(),
         updated_at: now,
     };
-    store
-        .put_new(Store::item(&keys::saga(tenant, &saga.id), "saga", &saga)?)
-        .await?;
+    store.put_new(&Under(tenant, &saga)).await?;
     let started = sfn
         .start_execution()
         .state_machine_arn(arn)

@@ -17,7 +17,7 @@ pub use definition::{Definition, Step, Trigger};
 use files_core::FileRecord;
 use platform::error::ApiError;
 use platform::ids::{ApiKeyId, ExecutionId, TenantId, UserId, WorkflowId};
-use platform::store::{Store, StoreError, keys, n, s};
+use platform::store::{Child, Entity, Key, Store, StoreError, keys, n, s};
 
 /// Largest trigger payload kept with a run (a manual trigger's `data`, a webhook's body).
 pub const MAX_TRIGGER_BYTES: usize = 64 * 1024;
@@ -469,39 +469,31 @@ pub async fn create_execution(
         lease_until: None,
     };
     let tenant = &workflow.tenant_id;
-    let item = Store::with_gsi1(
-        Store::item(
-            &keys::execution(tenant, &execution.id),
-            "workflow_execution",
-            &execution,
-        )?,
-        &keys::execution_gsi1(tenant, &workflow.id, &execution.id),
-    );
     let Some(event_id) = event.event_id else {
-        store.put_new(item).await?;
+        store.put_new(&execution).await?;
         return Ok((execution, true));
     };
-    let marker_key = keys::trigger_event(tenant, &workflow.id, &event_id);
-    let marker = Store::with_ttl(
-        Store::item(
-            &marker_key,
-            "workflow_trigger_event",
-            &json!({"executionId": execution.id}),
-        )?,
-        now + EVENT_TTL_SECS,
-    );
-    match store.tx().put_new(marker).put_new(item).commit().await {
+    let marker = EventMarker {
+        tenant_id: tenant.clone(),
+        workflow_id: workflow.id.clone(),
+        event_id,
+        execution_id: execution.id.clone(),
+        expires_at: now + EVENT_TTL_SECS,
+    };
+    match store
+        .tx()
+        .put_new(&marker)
+        .put_new(&execution)
+        .commit()
+        .await
+    {
         Ok(()) => Ok((execution, true)),
         Err(StoreError::ConditionFailed) => {
-            let marker: Value = store
-                .get(&marker_key)
+            let marker: Triggered = store
+                .get(&marker.key())
                 .await?
                 .ok_or(StoreError::ConditionFailed)?;
-            let id = marker
-                .get("executionId")
-                .and_then(Value::as_str)
-                .and_then(|s| ExecutionId::parse(s).ok())
-                .ok_or(StoreError::ConditionFailed)?;
+            let id = marker.execution_id;
             let existing: Execution = store
                 .get(&keys::execution(tenant, &id))
                 .await?
@@ -509,6 +501,100 @@ pub async fn create_execution(
             Ok((existing, false))
         }
         Err(e) => Err(e),
+    }
+}
+
+impl Entity for Workflow {
+    const TAG: &'static str = "workflow";
+    fn key(&self) -> Key {
+        keys::workflow(&self.tenant_id, &self.id)
+    }
+}
+
+impl Entity for Execution {
+    const TAG: &'static str = "workflow_execution";
+    fn key(&self) -> Key {
+        keys::execution(&self.tenant_id, &self.id)
+    }
+    fn gsi1(&self) -> Option<Key> {
+        Some(keys::execution_gsi1(
+            &self.tenant_id,
+            &self.workflow_id,
+            &self.id,
+        ))
+    }
+}
+
+/// Finds a webhook's workflow from its id alone (the webhook URL names no tenant).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookLookup<'a> {
+    #[serde(skip)]
+    pub workflow_id: &'a WorkflowId,
+    pub tenant_id: &'a TenantId,
+}
+
+impl<'a> WebhookLookup<'a> {
+    pub fn of(workflow: &'a Workflow) -> Self {
+        Self {
+            workflow_id: &workflow.id,
+            tenant_id: &workflow.tenant_id,
+        }
+    }
+}
+
+impl Entity for WebhookLookup<'_> {
+    const TAG: &'static str = "webhook_lookup";
+    fn key(&self) -> Key {
+        keys::webhook(self.workflow_id)
+    }
+}
+
+/// What a stored [`WebhookLookup`] says.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookOwner {
+    pub tenant_id: TenantId,
+}
+
+/// The run a trigger event started (kept [`EVENT_TTL_SECS`]), so a redelivered event finds its
+/// run instead of starting a second one.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventMarker {
+    #[serde(skip)]
+    tenant_id: TenantId,
+    #[serde(skip)]
+    workflow_id: WorkflowId,
+    #[serde(skip)]
+    event_id: String,
+    execution_id: ExecutionId,
+    #[serde(skip)]
+    expires_at: i64,
+}
+
+/// What a stored [`EventMarker`] says.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Triggered {
+    execution_id: ExecutionId,
+}
+
+impl Entity for EventMarker {
+    const TAG: &'static str = "workflow_trigger_event";
+    fn key(&self) -> Key {
+        keys::trigger_event(&self.tenant_id, &self.workflow_id, &self.event_id)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
+}
+
+/// A step of a run as stored under its execution.
+impl Child<(TenantId, ExecutionId)> for StepRecord {
+    const TAG: &'static str = "workflow_step";
+    fn key(&self, (tenant, execution): &(TenantId, ExecutionId)) -> Key {
+        keys::execution_step(tenant, execution, &self.path)
     }
 }
 

@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use platform::ids::{TenantId, UserId};
-use platform::store::{Store, StoreError, keys};
+use platform::store::{Child, Key, Store, StoreError, keys};
 
 /// Longest secret value, in bytes.
 pub const MAX_VALUE_BYTES: usize = 4096;
@@ -26,6 +26,13 @@ pub struct SecretItem {
     pub created_at: String,
     pub updated_at: String,
     pub updated_by: UserId,
+}
+
+impl Child<TenantId> for SecretItem {
+    const TAG: &'static str = "secret";
+    fn key(&self, tenant: &TenantId) -> Key {
+        keys::secret(tenant, &self.name)
+    }
 }
 
 /// What the API shows of a secret: never its value.

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{Entity, Key, keys};
 use crate::ids::{ApiKeyId, Email, TenantId, UserId};
 use crate::role::Role;
 
@@ -29,6 +30,29 @@ pub struct ApiKeyLookup {
     pub created_by: UserId,
     /// Epoch seconds after which the key no longer authenticates, if it expires.
     pub expires_at: Option<i64>,
+    /// The SHA-256 of the secret: this item's key (never the secret itself).
+    #[serde(default)]
+    pub secret_hash: String,
+}
+
+impl Entity for Member {
+    const TAG: &'static str = "member";
+    fn key(&self) -> Key {
+        keys::member(&self.tenant_id, &self.user_id)
+    }
+    fn gsi1(&self) -> Option<Key> {
+        Some(keys::member_gsi1(&self.tenant_id, &self.user_id))
+    }
+}
+
+impl Entity for ApiKeyLookup {
+    const TAG: &'static str = "api_key_lookup";
+    fn key(&self) -> Key {
+        keys::api_key_lookup(&self.secret_hash)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        self.expires_at
+    }
 }
 
 /// What a key grants, read from its tenant-owned record (`T#<tenant>` / `APIKEY#<id>`, gone once

@@ -21,6 +21,44 @@ pub use keys::Key;
 /// One DynamoDB item.
 pub type Item = HashMap<String, AttributeValue>;
 
+/// A type stored as items of the table: where an item lives, the `entity` tag it carries, the
+/// GSI1 key it is listed by and when DynamoDB may delete it all come from the value, so writing
+/// one is `store.put(&value)` and no call site assembles keys, tags or `ttl` by hand.
+pub trait Entity: Serialize {
+    /// The `entity` attribute of every item of this type (snake_case).
+    const TAG: &'static str;
+
+    /// Its primary key (built in [`keys`], like every key).
+    fn key(&self) -> Key;
+
+    /// Its GSI1 key, for types listed through the index.
+    fn gsi1(&self) -> Option<Key> {
+        None
+    }
+
+    /// When DynamoDB may delete it (epoch seconds, the `ttl` attribute).
+    fn expires_at(&self) -> Option<i64> {
+        None
+    }
+
+    /// The whole item: the value's attributes, keys, tag and `ttl`.
+    fn to_item(&self) -> Result<Item, StoreError> {
+        let mut item: Item = serde_dynamo::to_item(self)?;
+        let key = self.key();
+        item.insert("PK".into(), AttributeValue::S(key.pk));
+        item.insert("SK".into(), AttributeValue::S(key.sk));
+        item.insert("entity".into(), AttributeValue::S(Self::TAG.to_owned()));
+        if let Some(gsi) = self.gsi1() {
+            item.insert("GSI1PK".into(), AttributeValue::S(gsi.pk));
+            item.insert("GSI1SK".into(), AttributeValue::S(gsi.sk));
+        }
+        if let Some(at) = self.expires_at() {
+            item.insert("ttl".into(), AttributeValue::N(at.to_string()));
+        }
+        Ok(item)
+    }
+}
+
 /// What can go wrong talking to the table.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -56,6 +94,45 @@ pub struct Store {
     table: String,
 }
 
+/// A type whose attributes do not repeat its key's parts (a secret does not name its tenant, a
+/// chat message its chat): it is stored [`Under`] its parent, which gives the key.
+pub trait Child<P>: Serialize {
+    /// The `entity` attribute of every item of this type (snake_case).
+    const TAG: &'static str;
+
+    /// Its key under `parent`.
+    fn key(&self, parent: &P) -> Key;
+
+    /// Its GSI1 key under `parent`, for types listed through the index.
+    fn gsi1(&self, _parent: &P) -> Option<Key> {
+        None
+    }
+
+    /// When DynamoDB may delete it (epoch seconds, the `ttl` attribute).
+    fn expires_at(&self) -> Option<i64> {
+        None
+    }
+}
+
+/// A value as stored under its parent: `store.put(&Under(&tenant, &secret))`. Serialised as the
+/// value alone (the parent only gives the key).
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct Under<'a, P, T>(#[serde(skip)] pub &'a P, pub &'a T);
+
+impl<P, T: Child<P>> Entity for Under<'_, P, T> {
+    const TAG: &'static str = T::TAG;
+    fn key(&self) -> Key {
+        self.1.key(self.0)
+    }
+    fn gsi1(&self) -> Option<Key> {
+        self.1.gsi1(self.0)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        self.1.expires_at()
+    }
+}
+
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
@@ -70,28 +147,6 @@ impl Store {
 
     pub fn table(&self) -> &str {
         &self.table
-    }
-
-    /// Builds the full item for `value` stored under `key`, tagged with its entity name.
-    pub fn item(key: &Key, entity: &str, value: &impl Serialize) -> Result<Item, StoreError> {
-        let mut item: Item = serde_dynamo::to_item(value)?;
-        item.insert("PK".into(), AttributeValue::S(key.pk.clone()));
-        item.insert("SK".into(), AttributeValue::S(key.sk.clone()));
-        item.insert("entity".into(), AttributeValue::S(entity.to_owned()));
-        Ok(item)
-    }
-
-    /// Adds the GSI1 keys to an item.
-    pub fn with_gsi1(mut item: Item, gsi: &Key) -> Item {
-        item.insert("GSI1PK".into(), AttributeValue::S(gsi.pk.clone()));
-        item.insert("GSI1SK".into(), AttributeValue::S(gsi.sk.clone()));
-        item
-    }
-
-    /// Adds a `ttl` (epoch seconds) to an item.
-    pub fn with_ttl(mut item: Item, expires_at: i64) -> Item {
-        item.insert("ttl".into(), AttributeValue::N(expires_at.to_string()));
-        item
     }
 
     /// The key attributes only, as `GetItem`/`DeleteItem` want them.
@@ -119,24 +174,25 @@ impl Store {
             .map_err(StoreError::from)
     }
 
-    /// Writes an item, replacing any item with the same key.
-    pub async fn put(&self, item: Item) -> Result<(), StoreError> {
+    /// Writes a value, replacing any item with the same key.
+    pub async fn put(&self, value: &impl Entity) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item))
+            .set_item(Some(value.to_item()?))
             .send()
             .await
             .map_err(StoreError::from_sdk)?;
         Ok(())
     }
 
-    /// Writes an item only if no item has its key yet ([`StoreError::ConditionFailed`] otherwise).
-    pub async fn put_new(&self, item: Item) -> Result<(), StoreError> {
+    /// Writes a value only if no item has its key yet ([`StoreError::ConditionFailed`]
+    /// otherwise).
+    pub async fn put_new(&self, value: &impl Entity) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item))
+            .set_item(Some(value.to_item()?))
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await
@@ -377,29 +433,44 @@ impl Store {
 /// A `TransactWriteItems` under construction: every write commits, or none does.
 pub struct Tx {
     store: Store,
-    items: Vec<Result<TransactWriteItem, aws_sdk_dynamodb::error::BuildError>>,
+    /// Each write, or why it could not be built (reported by `commit`).
+    items: Vec<Result<TransactWriteItem, StoreError>>,
 }
 
 impl Tx {
-    fn push_put(mut self, item: Item, condition: Option<&str>) -> Self {
+    fn push<E: std::error::Error + Send + Sync + 'static>(
+        &mut self,
+        write: Result<TransactWriteItem, E>,
+    ) {
+        self.items
+            .push(write.map_err(|e| StoreError::Sdk("BuildError".into(), Box::new(e))));
+    }
+
+    fn push_put(mut self, value: &impl Entity, condition: Option<&str>) -> Self {
+        let item = match value.to_item() {
+            Ok(item) => item,
+            Err(e) => {
+                self.items.push(Err(e));
+                return self;
+            }
+        };
         let put = Put::builder()
             .table_name(&self.store.table)
             .set_item(Some(item))
             .set_condition_expression(condition.map(str::to_owned))
             .build();
-        self.items
-            .push(put.map(|p| TransactWriteItem::builder().put(p).build()));
+        self.push(put.map(|p| TransactWriteItem::builder().put(p).build()));
         self
     }
 
-    /// Writes an item, replacing any item with its key.
-    pub fn put(self, item: Item) -> Self {
-        self.push_put(item, None)
+    /// Writes a value, replacing any item with its key.
+    pub fn put(self, value: &impl Entity) -> Self {
+        self.push_put(value, None)
     }
 
-    /// Writes an item that must not exist yet.
-    pub fn put_new(self, item: Item) -> Self {
-        self.push_put(item, Some("attribute_not_exists(PK)"))
+    /// Writes a value that must not exist yet.
+    pub fn put_new(self, value: &impl Entity) -> Self {
+        self.push_put(value, Some("attribute_not_exists(PK)"))
     }
 
     /// Deletes an item that must exist.
@@ -409,8 +480,7 @@ impl Tx {
             .set_key(Some(Store::key_map(key)))
             .condition_expression("attribute_exists(PK)")
             .build();
-        self.items
-            .push(del.map(|d| TransactWriteItem::builder().delete(d).build()));
+        self.push(del.map(|d| TransactWriteItem::builder().delete(d).build()));
         self
     }
 
@@ -420,8 +490,7 @@ impl Tx {
             .table_name(&self.store.table)
             .set_key(Some(Store::key_map(key)))
             .build();
-        self.items
-            .push(del.map(|d| TransactWriteItem::builder().delete(d).build()));
+        self.push(del.map(|d| TransactWriteItem::builder().delete(d).build()));
         self
     }
 
@@ -445,7 +514,7 @@ impl Tx {
         for (name, value) in values {
             b = b.expression_attribute_values(*name, value.clone());
         }
-        self.items.push(
+        self.push(
             b.build()
                 .map(|u| TransactWriteItem::builder().update(u).build()),
         );
@@ -454,11 +523,7 @@ impl Tx {
 
     /// Commits; [`StoreError::ConditionFailed`] when any condition did not hold.
     pub async fn commit(self) -> Result<(), StoreError> {
-        let items = self
-            .items
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| StoreError::Sdk("BuildError".into(), Box::new(e)))?;
+        let items = self.items.into_iter().collect::<Result<Vec<_>, _>>()?;
         self.store
             .client
             .transact_write_items()
@@ -478,6 +543,21 @@ mod tests {
     #[serde(rename_all = "camelCase")]
     struct Thing {
         display_name: String,
+        #[serde(skip)]
+        expires: Option<i64>,
+    }
+
+    impl Entity for Thing {
+        const TAG: &'static str = "thing";
+        fn key(&self) -> Key {
+            Key::new("T#ten_1", "THING#1")
+        }
+        fn gsi1(&self) -> Option<Key> {
+            Some(Key::new("G#1", "S#1"))
+        }
+        fn expires_at(&self) -> Option<i64> {
+            self.expires
+        }
     }
 
     #[test]
@@ -493,21 +573,25 @@ mod tests {
 
     #[test]
     fn items_carry_keys_entity_gsi_and_ttl() {
-        let key = Key::new("T#ten_1", "THING#1");
-        let item = Store::item(
-            &key,
-            "thing",
-            &Thing {
-                display_name: "x".into(),
-            },
-        )
-        .unwrap();
-        let item = Store::with_ttl(Store::with_gsi1(item, &Key::new("G#1", "S#1")), 42);
+        let thing = Thing {
+            display_name: "x".into(),
+            expires: Some(42),
+        };
+        let item = thing.to_item().unwrap();
         assert_eq!(item["PK"], AttributeValue::S("T#ten_1".into()));
         assert_eq!(item["SK"], AttributeValue::S("THING#1".into()));
         assert_eq!(item["entity"], AttributeValue::S("thing".into()));
         assert_eq!(item["GSI1PK"], AttributeValue::S("G#1".into()));
         assert_eq!(item["ttl"], AttributeValue::N("42".into()));
         assert_eq!(item["displayName"], AttributeValue::S("x".into()));
+        assert!(
+            !item.contains_key("expires"),
+            "key parts stay out of the attributes"
+        );
+        let lasting = Thing {
+            expires: None,
+            ..thing
+        };
+        assert!(!lasting.to_item().unwrap().contains_key("ttl"));
     }
 }

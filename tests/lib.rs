@@ -405,6 +405,27 @@ impl Api {
 /// A password that passes the policy.
 pub const PASSWORD: &str = "correct horse battery 9";
 
+/// Runs a real client (a Python, Node or schemathesis program) to its end, off the runtime's
+/// threads: whether it succeeded, and its stdout and stderr together. The credential it was
+/// given must not appear in anything it printed.
+pub async fn run_program(mut cmd: std::process::Command, credential: &str) -> (bool, String) {
+    let name = format!("{:?}", cmd.get_program());
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("the program's thread")
+        .unwrap_or_else(|e| panic!("cannot run {name} (run `make deps`): {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        credential.is_empty() || !text.contains(credential),
+        "{name} printed its credential"
+    );
+    (out.status.success(), text)
+}
+
 /// An email address no other test uses.
 pub fn unique_email(tag: &str) -> String {
     format!(

@@ -39,25 +39,11 @@ async fn the_api_does_what_its_openapi_document_says() {
         .args(examples.iter().flat_map(|n| ["--max-examples", n.as_str()]))
         .args(seed.iter().flat_map(|s| ["--seed", s.as_str()]))
         .env("NO_COLOR", "1");
-    let out = tokio::task::spawn_blocking(move || {
-        cmd.output()
-            .unwrap_or_else(|e| panic!("cannot run schemathesis (run `make deps`): {e}"))
-    })
-    .await
-    .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!text.contains(&key), "schemathesis printed the API key");
+    let (ok, text) = tests::run_program(cmd, &key).await;
     // The figures of the run, for the log either way.
     let summary = text.find("SUMMARY").map_or(&text[..], |i| &text[i..]);
     println!("{summary}");
-    assert!(
-        out.status.success(),
-        "the API and its OpenAPI document disagree:\n{text}"
-    );
+    assert!(ok, "the API and its OpenAPI document disagree:\n{text}");
     assert!(
         text.contains("Tested: ") && !text.contains("Tested: 0"),
         "schemathesis tested no operation:\n{text}"

@@ -1050,20 +1050,8 @@ async fn run_client(program: &str, script: &str, c: &Connected, big: Option<&str
         .env("API_KEY", &key)
         .env("BASE_ID", &c.base)
         .env("BIG_BASE_ID", big.unwrap_or(""));
-    let name = script.to_owned();
-    let out = tokio::task::spawn_blocking(move || {
-        cmd.output()
-            .unwrap_or_else(|e| panic!("cannot run {name} (run `make deps`): {e}"))
-    })
-    .await
-    .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!text.contains(&key), "a client printed the API key");
-    assert!(out.status.success(), "{text}");
+    let (ok, text) = tests::run_program(cmd, &key).await;
+    assert!(ok, "{text}");
     println!("{text}");
     text
 }

@@ -18,24 +18,15 @@ async fn api_key(api: &Api, c: &Connected, role: &str) -> String {
 }
 
 /// Runs a compat script with the proxy's URL, a key and the base; returns (ok, output).
-fn run(program: &str, script: &str, key: &str, base: &str) -> (bool, String) {
+async fn run(program: &str, script: &str, key: &str, base: &str) -> (bool, String) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/compat");
-    let out = Command::new(program)
-        .arg(format!("{dir}/{script}"))
+    let mut cmd = Command::new(program);
+    cmd.arg(format!("{dir}/{script}"))
         .current_dir(dir)
         .env("PROXY_URL", format!("http://{}", stack().api))
         .env("API_KEY", key)
-        .env("BASE_ID", base)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} (run `make deps`): {e}"));
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+        .env("BASE_ID", base);
+    tests::run_program(cmd, key).await
 }
 
 #[tokio::test]
@@ -44,10 +35,7 @@ async fn pyairtable_runs_unchanged_against_the_proxy() {
     let c = api.connected("pyairtable").await;
     let key = api_key(&api, &c, "member").await;
     let python = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python");
-    let (ok, output) =
-        tokio::task::spawn_blocking(move || run(python, "pyairtable_compat.py", &key, &c.base))
-            .await
-            .unwrap();
+    let (ok, output) = run(python, "pyairtable_compat.py", &key, &c.base).await;
     assert!(ok, "{output}");
     assert!(output.contains("OK pyairtable"), "{output}");
 }
@@ -57,11 +45,7 @@ async fn airtable_js_runs_unchanged_against_the_proxy() {
     let api = Api::new();
     let c = api.connected("airtablejs").await;
     let key = api_key(&api, &c, "member").await;
-    let base = c.base.clone();
-    let (ok, output) =
-        tokio::task::spawn_blocking(move || run("node", "airtable_compat.js", &key, &base))
-            .await
-            .unwrap();
+    let (ok, output) = run("node", "airtable_compat.js", &key, &c.base).await;
     assert!(ok, "{output}");
     assert!(output.contains("OK airtable.js"), "{output}");
     let stats = sandbox::stats(&c.base).await;

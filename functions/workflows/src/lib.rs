@@ -472,20 +472,25 @@ pub async fn validate(
     State(state): State<AppState>,
     identity: Identity,
     ApiJson(req): ApiJson<SaveRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<schemas::Validated>, ApiError> {
     let schedule = definition::validate(&req.definition)?;
     secrets::check_references(&state, &identity, &req.definition).await?;
     let now = chrono::Utc::now();
-    let schedule = schedule.map(|s| {
-        json!({
-            "expression": s.aws_expression(),
-            "timezone": s.timezone.name(),
-            "nextRuns": s.upcoming(now, 5).iter().map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).collect::<Vec<_>>(),
-        })
+    let schedule = schedule.map(|s| schemas::ScheduleInfo {
+        expression: s.aws_expression(),
+        timezone: s.timezone.name().to_owned(),
+        next_runs: s
+            .upcoming(now, 5)
+            .iter()
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .collect(),
     });
-    Ok(Json(
-        json!({"valid": true, "trigger": req.definition.trigger.kind(), "steps": count_steps(&req.definition.steps), "schedule": schedule}),
-    ))
+    Ok(Json(schemas::Validated {
+        valid: true,
+        trigger: req.definition.trigger.kind(),
+        steps: count_steps(&req.definition.steps),
+        schedule,
+    }))
 }
 
 fn count_steps(steps: &[definition::Step]) -> usize {
@@ -623,7 +628,7 @@ pub async fn rotate_secret(
     State(state): State<AppState>,
     identity: Identity,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<schemas::NewSecret>, ApiError> {
     identity.require_writer()?;
     let workflow = load(&state, &identity, &id).await?;
     if !matches!(workflow.definition.trigger, Trigger::Webhook) {
@@ -642,7 +647,10 @@ pub async fn rotate_secret(
             &[(":s", s(sealed)), (":at", s(platform::time::now_rfc3339()))],
         )
         .await?;
-    Ok(Json(json!({"workflowId": workflow.id, "secret": plain})))
+    Ok(Json(schemas::NewSecret {
+        workflow_id: workflow.id,
+        secret: plain,
+    }))
 }
 
 /// The function's part of the OpenAPI document.

@@ -1,11 +1,14 @@
 //! The shapes of the workflows API's answers as the OpenAPI document describes them. A workflow
-//! is its definition's fields with the record's beside them, built as JSON; these types are never
-//! built — they describe, and the black-box suite checks every answer against them.
+//! and a run are their records' fields side by side, built as JSON (a viewer's copy has
+//! credentials masked inside the steps); those types describe, and the black-box suite and
+//! schemathesis check every answer against them. `Validated` and `NewSecret` are built as they
+//! are.
 #![allow(dead_code)]
 
+use platform::ids::WorkflowId;
+use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
-use workflows_core::secrets::SecretView;
 use workflows_core::{LogEntry, StepRecord};
 
 /// Runs and outcomes of a workflow.
@@ -126,35 +129,29 @@ pub struct RunAnswer {
 }
 
 /// A schedule's EventBridge expression and its next runs.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ScheduleInfo {
-    expression: String,
-    timezone: String,
-    next_runs: Vec<String>,
+    pub expression: String,
+    pub timezone: String,
+    pub next_runs: Vec<String>,
 }
 
 /// `POST /workflows/validate`'s answer (a problem 422 when it is not valid).
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct Validated {
-    valid: bool,
+    pub valid: bool,
     /// The trigger's type.
-    trigger: String,
+    pub trigger: &'static str,
     /// Steps, nested ones included.
-    steps: u64,
-    schedule: Option<ScheduleInfo>,
+    pub steps: usize,
+    pub schedule: Option<ScheduleInfo>,
 }
 
 /// A new webhook signing secret, shown this once.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewSecret {
-    workflow_id: String,
-    secret: String,
-}
-
-/// `GET /api/v1/secrets`'s answer.
-#[derive(ToSchema)]
-pub struct SecretsResponse {
-    secrets: Vec<SecretView>,
+    pub workflow_id: WorkflowId,
+    pub secret: String,
 }

@@ -9,8 +9,7 @@ use platform::auth::{Identity, Role};
 use platform::error::ApiError;
 use platform::http::ApiJson;
 use platform::store::{StoreError, Under, keys};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use workflows_core::definition::is_secret_name;
 use workflows_core::secrets::{self, MAX_SECRETS, MAX_VALUE_BYTES, SecretItem, SecretView};
 
@@ -39,26 +38,32 @@ fn manager(identity: &Identity) -> Result<(), ApiError> {
     identity.user_session().map(|_| ())
 }
 
+/// `GET /api/v1/secrets`'s answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SecretsResponse {
+    secrets: Vec<SecretView>,
+}
+
 /// `GET /api/v1/secrets` → `{secrets: [{name, createdAt, updatedAt, updatedBy}]}`.
-#[utoipa::path(get, path = "/api/v1/secrets", tag = "secrets", summary = "The workspace's secrets (names only)", responses((status = 200, body = crate::schemas::SecretsResponse), platform::openapi::Unauthorized), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/secrets", tag = "secrets", summary = "The workspace's secrets (names only)", responses((status = 200, body = SecretsResponse), platform::openapi::Unauthorized), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     identity: Identity,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SecretsResponse>, ApiError> {
     let all = secrets::list(&state.store, &identity.tenant).await?;
-    Ok(Json(
-        json!({"secrets": all.iter().map(SecretView::from).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(SecretsResponse {
+        secrets: all.iter().map(SecretView::from).collect(),
+    }))
 }
 
 /// `PUT /api/v1/secrets/{name} {value}` → 201 (new) or 200 (replaced) with the secret's view.
-#[utoipa::path(put, path = "/api/v1/secrets/{name}", tag = "secrets", summary = "Set a workspace secret (write-only)", params(("name" = String, Path)), request_body = PutSecret, responses((status = 200, body = SecretView), (status = 201, body = SecretView), platform::openapi::Forbidden, platform::openapi::Conflict, platform::openapi::Invalid), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/secrets/{name}", tag = "secrets", summary = "Set a workspace secret (write-only)", params(("name" = String, Path, pattern = "^[A-Za-z][A-Za-z0-9_]{0,63}$")), request_body = PutSecret, responses((status = 200, body = SecretView), (status = 201, body = SecretView), platform::openapi::Forbidden, platform::openapi::Conflict, platform::openapi::Invalid), security(("bearer" = [])))]
 pub async fn put(
     State(state): State<AppState>,
     identity: Identity,
     Path(name): Path<String>,
     ApiJson(req): ApiJson<PutSecret>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<SecretView>), ApiError> {
     manager(&identity)?;
     let name = name_of(&name)?;
     if req.value.is_empty() || req.value.len() > MAX_VALUE_BYTES {
@@ -105,12 +110,12 @@ pub async fn put(
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(json!(SecretView::from(&item)))))
+    Ok((status, Json(SecretView::from(&item))))
 }
 
 /// `DELETE /api/v1/secrets/{name}` → 204. Workflows that use it fail that step until it is set
 /// again.
-#[utoipa::path(delete, path = "/api/v1/secrets/{name}", tag = "secrets", summary = "Delete a workspace secret", params(("name" = String, Path)), responses((status = 204), platform::openapi::Forbidden, platform::openapi::NotFound), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/secrets/{name}", tag = "secrets", summary = "Delete a workspace secret", params(("name" = String, Path, pattern = "^[A-Za-z][A-Za-z0-9_]{0,63}$")), responses((status = 204), platform::openapi::Forbidden, platform::openapi::NotFound), security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     identity: Identity,

@@ -41,12 +41,6 @@ export async function unwrap<R extends Result>(call: Promise<R>): Promise<Data<R
   return (await unwrapWithResponse(call)).data;
 }
 
-/** Like unwrap, for the answers the document still types as a bare object: `T` comes from
- *  ./types, which says what the real responses hold. */
-export async function unwrapAs<T>(call: Promise<Result>): Promise<T> {
-  return (await unwrapWithResponse(call)).data as T;
-}
-
 export async function unwrapWithResponse<R extends Result>(call: Promise<R>): Promise<{ data: Data<R>; response: Response }> {
   let r: R;
   try {

@@ -1,8 +1,7 @@
 // The app's names for the API's types. Where docs/openapi.json has a schema, the type IS the
 // generated one (aliased here once, so features read `Me`, not `components['schemas'][…]`);
-// unwrap() infers them from the call. Every answer the app reads now has a schema (files,
-// sagas, workflows and their runs, secrets, tools included), so unwrapAs() is left for one
-// route: POST /records, whose 200 (an upsert) the document types as a bare object.
+// unwrap() infers them from the call. Every answer the app reads has a schema (files, sagas,
+// workflows and their runs, secrets, tools, record writes included).
 //
 // What this file still declares itself is what the document does not describe (it types it as a
 // bare object, or `{}`): the SSE events of /chat/stream, chat content blocks, Airtable's field

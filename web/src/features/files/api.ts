@@ -5,7 +5,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap, unwrapWithResponse } from '../../api/client';
 import { ApiError, type Problem } from '../../api/problem';
-import { isUploadTicket, type FileStatus, type FileView, type UploadTicket } from '../../api/types';
+import { isUploadTicket, type FileStatus, type FileView, type Schemas, type UploadTicket } from '../../api/types';
 import { reread } from '../../lib/query';
 
 export const fileKeys = {
@@ -62,9 +62,12 @@ export function useDeleteFile() {
 
 // ---------------------------------------------------------------- uploads
 
+/** A content type the API accepts (the document lists them, one variant per file kind). */
+type UploadType = Schemas['UploadRequest']['contentType'];
+
 /** The content types the API accepts, by extension (browsers often send none, or another one,
  *  for .tsv and .csv). */
-const TYPES: Record<string, string> = {
+const TYPES: Record<string, UploadType> = {
   csv: 'text/csv',
   tsv: 'text/tab-separated-values',
   tab: 'text/tab-separated-values',
@@ -82,9 +85,11 @@ export const ACCEPT = Object.keys(TYPES)
 
 export const MAX_BYTES = 50 * 1024 * 1024;
 
-export function contentTypeOf(name: string, browserType: string): string {
+export function contentTypeOf(name: string, browserType: string): UploadType {
   const ext = name.includes('.') ? (name.split('.').pop() ?? '').toLowerCase() : '';
-  return TYPES[ext] ?? browserType;
+  // An extension the API does not take: the browser's type goes as it is, and the API's answer
+  // (422, naming what it takes) is what the user sees.
+  return TYPES[ext] ?? (browserType as UploadType);
 }
 
 export interface UploadProgress {

@@ -1,8 +1,8 @@
 // Server state of the data pages: the Airtable connection, bases, schemas and record pages, and
 // the record writes (each with an Idempotency-Key made once per user action).
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData, type QueryKey } from '@tanstack/react-query';
-import { api, idempotencyKey, unwrap, unwrapAs, unwrapWithResponse } from '../../api/client';
-import type { AirtableRecord, Schemas, TableSchema } from '../../api/types';
+import { api, idempotencyKey, unwrap, unwrapWithResponse } from '../../api/client';
+import type { AirtableRecord, TableSchema } from '../../api/types';
 
 export const PAGE_SIZE = 100;
 
@@ -168,9 +168,9 @@ function withField(fields: Record<string, unknown>, name: string, value: unknown
 export function useCreateRecord(baseId: string, tableId: string) {
   const qc = useQueryClient();
   return useMutation({
-    // 201 RecordsWritten (the document's 200 is an upsert's answer, which this never asks for).
+    // RecordsWritten (201; an upsert's 200 has the same shape).
     mutationFn: ({ fields, key }: { fields: Record<string, unknown>; key: string }) =>
-      unwrapAs<Schemas['RecordsWritten']>(
+      unwrap(
         api.POST('/api/v1/records', {
           body: { baseId, table: tableId, records: [{ fields }], typecast: true },
           headers: { 'idempotency-key': key },

@@ -616,3 +616,239 @@ async fn a_retried_start_with_an_idempotency_key_starts_nothing_twice() {
         "nothing matched, nothing to change: {saga}"
     );
 }
+
+/// The sagas of the caller's workspace (to show a refused start created none).
+async fn sagas_of(api: &Api, s: &Account) -> Vec<Value> {
+    api.get("/api/v1/saga/transactions", &s.access)
+        .await
+        .expect(200)
+        .body["transactions"]
+        .as_array()
+        .cloned()
+        .expect("a list of sagas")
+}
+
+/// The workspace's saga outcomes so far (`sagas` of its usage: the same count as the
+/// `SagaOutcomes` metric the compensation-failed alarm watches).
+async fn outcomes(api: &Api, s: &Account) -> Value {
+    api.get("/api/v1/analytics/usage?granularity=hour", &s.access)
+        .await
+        .expect(200)
+        .body["totals"]["sagas"]
+        .clone()
+}
+
+/// A new record of People; its id.
+async fn one_record(api: &Api, c: &Connected) -> String {
+    let r = api
+        .post(
+            "/api/v1/records",
+            Some(&c.account.access),
+            json!({"baseId": c.base, "table": "People", "records": [{"fields": {"Name": "Ada", "Age": 36}}]}),
+        )
+        .await
+        .expect(201);
+    r.body["records"][0]["id"].as_str().unwrap().to_owned()
+}
+
+fn error_fields(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["field"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn what_cannot_run_is_refused_at_the_door_and_nothing_starts() {
+    let api = Api::new();
+    let post = |s: &Account, kind: &str, input: Value, key: Option<&str>| {
+        let mut req = api
+            .http()
+            .post(api.url("/api/v1/saga/transaction"))
+            .bearer_auth(&s.access)
+            .json(&json!({"type": kind, "input": input}));
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        api.send(req)
+    };
+    let bulk = |base: &str, table: &str, fields: Value| json!({"baseId": base, "table": table, "recordIds": ["recAAAAAAAAAAAAAA"], "fields": fields});
+
+    // A workspace that never connected Airtable: 409, as the records API says.
+    let lone = api.register("saganoconn").await;
+    post(
+        &lone,
+        "bulk_update",
+        bulk("appAAAAAAAAAAAAAA", "People", json!({"Age": 1})),
+        None,
+    )
+    .await
+    .expect_problem(409, "airtable_not_connected");
+    assert!(sagas_of(&api, &lone).await.is_empty());
+
+    let c = api.connected("sagadoor").await;
+    // A base the workspace's token does not list: 403 before any request reaches it.
+    let (foreign, _) = sandbox::people_base().await;
+    let before = sandbox::stats(&foreign).await;
+    post(
+        &c.account,
+        "bulk_update",
+        bulk(&foreign, "People", json!({"Age": 1})),
+        None,
+    )
+    .await
+    .expect_problem(403, "airtable_forbidden");
+    assert_eq!(
+        sandbox::stats(&foreign).await,
+        before,
+        "nothing was sent to the foreign base"
+    );
+
+    // Tables and fields the schema does not have: 422 naming them.
+    let r = post(
+        &c.account,
+        "bulk_update",
+        bulk(&c.base, "NoSuchTable", json!({"Age": 1})),
+        None,
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    assert_eq!(error_fields(&r.body), ["input.table"], "{}", r.body);
+    let r = post(
+        &c.account,
+        "bulk_update",
+        bulk(&c.base, "People", json!({"Nope": 1, "Age": 2})),
+        None,
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    assert_eq!(error_fields(&r.body), ["input.fields.Nope"], "{}", r.body);
+    let sync = json!({"sourceBaseId": c.base, "sourceTable": "People", "targetTable": "People", "keyField": "Nope"});
+    let r = post(&c.account, "sync_tables", sync, None)
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(error_fields(&r.body), ["input.keyField"], "{}", r.body);
+    let sync = json!({"sourceBaseId": c.base, "sourceTable": "Nowhere", "targetTable": "People", "keyField": "Name"});
+    let r = post(&c.account, "sync_tables", sync, None)
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(error_fields(&r.body), ["input.sourceTable"], "{}", r.body);
+
+    // An import whose mapping names a column the file does not have, and one into a missing
+    // table.
+    let file = upload_csv(&api, &c.account, "people.csv", people_csv(3)).await;
+    let r = post(
+        &c.account,
+        "import_file",
+        json!({"fileId": file, "baseId": c.base, "table": "People", "mapping": {"Name": "Name", "Shoe size": "Age"}}),
+        None,
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    assert_eq!(
+        error_fields(&r.body),
+        ["input.mapping.Shoe size"],
+        "{}",
+        r.body
+    );
+    let r = post(
+        &c.account,
+        "import_file",
+        json!({"fileId": file, "baseId": c.base, "table": "Nowhere", "mapping": {"Name": "Name"}}),
+        None,
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    assert_eq!(error_fields(&r.body), ["input.table"], "{}", r.body);
+
+    // None of these started a saga (no item, so no execution named by one) or consumed its
+    // Idempotency-Key: the same key then starts the corrected saga.
+    assert!(sagas_of(&api, &c.account).await.is_empty());
+    let key = format!("door-{}", uuid::Uuid::new_v4());
+    post(
+        &c.account,
+        "bulk_update",
+        bulk(&c.base, "People", json!({"Nope": 1})),
+        Some(&key),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    let rec = one_record(&api, &c).await;
+    let fixed =
+        json!({"baseId": c.base, "table": "People", "recordIds": [rec], "fields": {"Age": 41}});
+    let started = post(&c.account, "bulk_update", fixed, Some(&key))
+        .await
+        .expect(202);
+    let id = started.body["transactionId"].as_str().unwrap();
+    assert_eq!(finished(&api, &c.account, id).await["status"], "completed");
+    assert_eq!(sagas_of(&api, &c.account).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_first_step_that_fails_before_writing_ends_failed_not_compensation_failed() {
+    let api = Api::new();
+    let c = api.connected("sagafirstfail").await;
+    // Only Airtable can tell this formula is invalid: the saga starts, its first step fails.
+    let id = start(
+        &api,
+        &c,
+        "bulk_update",
+        json!({"baseId": c.base, "table": "People", "filterByFormula": "NOT_A_FUNCTION(", "fields": {"Age": 1}}),
+    )
+    .await;
+    let saga = finished(&api, &c.account, &id).await;
+    assert_eq!(saga["status"], "failed", "{saga}");
+    assert!(
+        saga["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("snapshot"),
+        "the saga says which step failed and why: {saga}"
+    );
+    assert!(
+        saga["compensationLog"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["outcome"] == "nothing_to_undo"),
+        "{saga}"
+    );
+
+    // Airtable disconnected while a saga runs: a step that had written nothing needs no
+    // Airtable to be undone, so the saga never ends compensation_failed for it.
+    let rec = one_record(&api, &c).await;
+    let id = start(
+        &api,
+        &c,
+        "bulk_update",
+        json!({"baseId": c.base, "table": "People", "recordIds": [rec], "fields": {"Age": 7}}),
+    )
+    .await;
+    api.delete("/api/v1/connections/airtable", &c.account.access)
+        .await
+        .expect(204);
+    let saga = finished(&api, &c.account, &id).await;
+    assert!(
+        matches!(saga["status"].as_str(), Some("completed" | "failed")),
+        "{saga}"
+    );
+
+    // The outcome counted (and the alarm's metric) is `failed`, never `compensation_failed`.
+    let mut counted = Value::Null;
+    for _ in 0..50 {
+        counted = outcomes(&api, &c.account).await;
+        if counted["failed"].as_u64().unwrap_or(0) + counted["completed"].as_u64().unwrap_or(0) == 2
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(counted["failed"].as_u64().unwrap_or(0) >= 1, "{counted}");
+    assert_eq!(
+        counted["compensation_failed"].as_u64().unwrap_or(0),
+        0,
+        "{counted}"
+    );
+}

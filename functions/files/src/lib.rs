@@ -579,7 +579,7 @@ pub async fn import(
         input["createTable"] = c;
     }
     let input = saga_core::validate(&state.store, &identity.tenant, "import_file", &input).await?;
-    saga_core::check_bases(&state.airtable, &identity.tenant, &input).await?;
+    saga_core::check_airtable(&state.airtable, &identity.tenant, "import_file", &input).await?;
     let saga = saga_core::start(
         &state.store,
         &state.sfn,

@@ -527,6 +527,83 @@ impl Worker {
     }
 
     /// Works one message. `Err` only for transient failures (the message comes back).
+    /// Whether a step recorded a change to undo: it is a step that writes, it ran, and its data
+    /// item (what it wrote, kept as it writes) exists.
+    async fn recorded(
+        &self,
+        m: &StepMessage,
+        saga: &Saga,
+        current: StepStatus,
+    ) -> Result<bool, Transient> {
+        if current == StepStatus::Pending || !steps::writes(&saga.kind, &m.step) {
+            return Ok(false);
+        }
+        let data: Option<Value> = self
+            .store
+            .get(&keys::saga_data(&m.tenant_id, &saga.id, &m.step))
+            .await?;
+        Ok(data.is_some())
+    }
+
+    /// A step's compensation succeeded (`detail` empty: there was nothing to undo): logged, the
+    /// step `undone`, and after the first step's, the saga's end — `compensated` when something
+    /// was undone, `failed` when nothing had been written, `compensation_failed` when a later
+    /// step's compensation failed.
+    async fn undone(
+        &self,
+        m: &StepMessage,
+        saga: &Saga,
+        index: usize,
+        detail: String,
+    ) -> Result<(), Transient> {
+        let now = || json!(platform::time::now_rfc3339());
+        let outcome = if detail.is_empty() {
+            Outcome::NothingToUndo
+        } else {
+            Outcome::Undone
+        };
+        let shown = if detail.is_empty() {
+            "nothing had been done".to_owned()
+        } else {
+            detail
+        };
+        self.log(
+            &m.tenant_id,
+            saga,
+            LogEntry {
+                step: m.step.clone(),
+                outcome,
+                at: platform::time::now_rfc3339(),
+                detail: shown,
+                remaining_record_ids: None,
+            },
+        )
+        .await?;
+        self.set_step(
+            &m.tenant_id,
+            saga,
+            index,
+            &[("status", json!(StepStatus::Undone)), ("finishedAt", now())],
+        )
+        .await?;
+        if index == 0 {
+            // The first step's compensation is the last: the saga ends here — failed
+            // compensations of later steps keep it `compensation_failed`.
+            let fresh = saga_core::load(&self.store, &m.tenant_id, &saga.id).await?;
+            let log = fresh.map(|s| s.compensation_log).unwrap_or_default();
+            let status = if log.iter().any(|l| l.outcome == Outcome::Failed) {
+                Status::CompensationFailed
+            } else if log.iter().any(|l| l.outcome == Outcome::Undone) {
+                Status::Compensated
+            } else {
+                Status::Failed
+            };
+            self.set_status(&m.tenant_id, saga, status, None).await?;
+        }
+        self.answer(&m.task_token, Ok(json!({"undone": true})))
+            .await
+    }
+
     pub async fn message(&self, m: &StepMessage) -> Result<(), Transient> {
         let Some(saga) = saga_core::load(&self.store, &m.tenant_id, &m.transaction_id).await?
         else {
@@ -563,6 +640,11 @@ impl Worker {
         let session = match self.airtable.for_tenant(&m.tenant_id).await {
             Ok(s) => s,
             Err(AirtableError::Store(e)) => return Err(e.into()),
+            Err(_) if m.action == Action::Undo && !self.recorded(m, &saga, current).await? => {
+                // The step wrote nothing (it never ran, or failed before recording a change):
+                // there is nothing to undo, and no need of Airtable to know it.
+                return self.undone(m, &saga, index, String::new()).await;
+            }
             Err(e) => {
                 // The record says so too: a saga never stays "running" after its step ended.
                 let reason = format!("Airtable: {e}");
@@ -769,53 +851,7 @@ impl Worker {
             return Ok(());
         }
         match steps::undo(&ctx, &m.step).await {
-            Ok(detail) => {
-                let outcome = if detail.is_empty() {
-                    Outcome::NothingToUndo
-                } else {
-                    Outcome::Undone
-                };
-                let shown = if detail.is_empty() {
-                    "nothing had been done".to_owned()
-                } else {
-                    detail
-                };
-                self.log(
-                    &m.tenant_id,
-                    &saga,
-                    LogEntry {
-                        step: m.step.clone(),
-                        outcome,
-                        at: platform::time::now_rfc3339(),
-                        detail: shown,
-                        remaining_record_ids: None,
-                    },
-                )
-                .await?;
-                self.set_step(
-                    &m.tenant_id,
-                    &saga,
-                    index,
-                    &[("status", json!(StepStatus::Undone)), ("finishedAt", now())],
-                )
-                .await?;
-                if index == 0 {
-                    // The first step's compensation is the last: the saga ends here — failed
-                    // compensations of later steps keep it `compensation_failed`.
-                    let fresh = saga_core::load(&self.store, &m.tenant_id, &saga.id).await?;
-                    let log = fresh.map(|s| s.compensation_log).unwrap_or_default();
-                    let status = if log.iter().any(|l| l.outcome == Outcome::Failed) {
-                        Status::CompensationFailed
-                    } else if log.iter().any(|l| l.outcome == Outcome::Undone) {
-                        Status::Compensated
-                    } else {
-                        Status::Failed
-                    };
-                    self.set_status(&m.tenant_id, &saga, status, None).await?;
-                }
-                self.answer(&m.task_token, Ok(json!({"undone": true})))
-                    .await?;
-            }
+            Ok(detail) => self.undone(m, &saga, index, detail).await?,
             Err(StepError::Transient(e)) => return Err(e),
             Err(e) => {
                 let reason = e.to_string();

@@ -55,14 +55,23 @@ pub async fn run(ctx: &Ctx<'_>, step: &str) -> Result<Value, StepError> {
 /// Undoes a step; returns what was undone (empty: nothing had been done).
 pub async fn undo(ctx: &Ctx<'_>, step: &str) -> Result<String, StepError> {
     match (ctx.saga.kind.as_str(), step) {
+        (kind, step) if !writes(kind, step) => Ok(String::new()),
         ("import_file", "prepare") => import_unprepare(ctx).await,
         ("import_file", "write_rows") | ("sync_tables", "apply") => {
             delete_created_then_restore(ctx).await
         }
         ("bulk_update", "update") => bulk_restore(ctx).await,
-        ("bulk_update", "snapshot") | ("sync_tables", "plan") => Ok(String::new()),
         (kind, step) => Err(StepError::Failed(format!("{kind} has no step {step}"))),
     }
+}
+
+/// Whether a step changes anything in Airtable (so its compensation may have something to
+/// undo): `snapshot` and `plan` only read.
+pub fn writes(kind: &str, step: &str) -> bool {
+    !matches!(
+        (kind, step),
+        ("bulk_update", "snapshot") | ("sync_tables", "plan")
+    )
 }
 
 // ---------- import_file ----------
@@ -605,7 +614,7 @@ async fn sync_plan(ctx: &Ctx<'_>) -> Result<Value, StepError> {
             .filter_map(|v| v.as_str().map(str::to_owned))
             .collect()
     });
-    let (key, fields) = sync::mapping(
+    let (key, fields) = schema::sync_fields(
         &source,
         &target,
         i["keyField"].as_str().unwrap_or(""),

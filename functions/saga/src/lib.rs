@@ -84,7 +84,7 @@ async fn start(
 ) -> Result<(StatusCode, Value), ApiError> {
     identity.require_writer()?;
     let input = saga_core::validate(&state.store, &identity.tenant, kind, &input).await?;
-    saga_core::check_bases(&state.airtable, &identity.tenant, &input).await?;
+    saga_core::check_airtable(&state.airtable, &identity.tenant, kind, &input).await?;
     let started = saga_core::start(
         &state.store,
         &state.sfn,

@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use platform::error::FieldError;
+use platform::error::{ApiError, FieldError};
 
 /// A field to create, as the REST API and the tools take it.
 #[derive(Debug, Clone, Deserialize, JsonSchema, utoipa::ToSchema)]
@@ -176,6 +176,94 @@ pub fn decode_cursor(cursor: &str) -> Option<String> {
         .decode(cursor)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
+}
+
+/// Field types a sync does not copy by default: computed ones, and ones whose values are ids
+/// that mean nothing in another table (links, collaborators, attachments).
+pub const NOT_SYNCED: &[&str] = &[
+    "multipleRecordLinks",
+    "singleCollaborator",
+    "multipleCollaborators",
+    "multipleAttachments",
+];
+
+/// The key field's name and the fields to copy (by name; records are keyed by name): the
+/// caller's, checked, or every field of the source whose namesake in the target can be written.
+/// The key is always among them.
+pub fn sync_fields(
+    source: &Value,
+    target: &Value,
+    key_field: &str,
+    wanted: Option<Vec<String>>,
+) -> Result<(String, Vec<String>), ApiError> {
+    let writable = |f: &Value| {
+        !COMPUTED_TYPES.contains(&field_type(f)) && !NOT_SYNCED.contains(&field_type(f))
+    };
+    let name_in = |t: &Value, f: &str| {
+        find_field(t, f)
+            .and_then(|x| x["name"].as_str())
+            .map(str::to_owned)
+    };
+    let mut errors = Vec::new();
+    let key = name_in(source, key_field).unwrap_or_default();
+    if key.is_empty() {
+        errors.push(FieldError::new(
+            "key_field",
+            format!("source_table has no field {key_field:?}"),
+        ));
+    } else {
+        match find_field(target, &key) {
+            None => errors.push(FieldError::new(
+                "key_field",
+                format!("target_table has no field {key:?}"),
+            )),
+            Some(f) if !writable(f) => errors.push(FieldError::new(
+                "key_field",
+                "cannot be written in the target table (computed or id-valued)",
+            )),
+            Some(_) => {}
+        }
+    }
+    let mut fields = match wanted {
+        Some(list) => {
+            let mut names = Vec::new();
+            for (i, f) in list.iter().enumerate() {
+                let Some(name) = name_in(source, f) else {
+                    errors.push(FieldError::new(
+                        format!("fields[{i}]"),
+                        format!("source_table has no field {f:?}"),
+                    ));
+                    continue;
+                };
+                match find_field(target, &name) {
+                    Some(t) if writable(t) => names.push(name),
+                    Some(_) => errors.push(FieldError::new(
+                        format!("fields[{i}]"),
+                        format!("{name:?} cannot be written in the target table"),
+                    )),
+                    None => errors.push(FieldError::new(
+                        format!("fields[{i}]"),
+                        format!("target_table has no field {name:?}"),
+                    )),
+                }
+            }
+            names
+        }
+        None => fields(source)
+            .iter()
+            .filter(|f| !NOT_SYNCED.contains(&field_type(f)))
+            .filter_map(|f| f["name"].as_str())
+            .filter(|n| find_field(target, n).is_some_and(writable))
+            .map(str::to_owned)
+            .collect(),
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    if !fields.contains(&key) {
+        fields.insert(0, key.clone());
+    }
+    Ok((key, fields))
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use platform::error::ApiError;
+use airtable_client::AirtableError;
+use platform::error::{ApiError, FieldError};
 use platform::ids::{SagaId, TenantId, UserId};
 use platform::store::{Child, Key, Store, StoreError, Under, keys};
 
@@ -295,26 +296,155 @@ pub async fn start(
     Ok(saga)
 }
 
-/// Checks a saga's input (field by field, 422 with the paths) and returns it as it will run.
-/// 403 unless every base a saga names (`baseId`, `sourceBaseId`, `targetBaseId`) is one the
-/// tenant's Airtable token can see: a saga never starts against somebody else's base id.
-pub async fn check_bases(
+/// What can be known about a saga's input without writing anything, checked before it starts
+/// (after [`validate`]), with the problems the REST API gives for the same mistakes:
+///
+/// - 409 `airtable_not_connected` when the workspace has not connected Airtable;
+/// - 403 unless every base it names (`baseId`, `sourceBaseId`, `targetBaseId`) is one the
+///   tenant's token can see — a saga never sends a request to somebody else's base;
+/// - 422 with the input's path for a table or field the base's schema does not have. The cached
+///   schema answers; a name it lacks is looked up once more in Airtable itself (it may have been
+///   created a moment ago) before it is refused.
+pub async fn check_airtable(
     airtable: &airtable_client::Airtable,
     tenant: &TenantId,
+    kind: &str,
     input: &Value,
 ) -> Result<(), ApiError> {
-    let bases: Vec<&str> = ["baseId", "sourceBaseId", "targetBaseId"]
-        .iter()
-        .filter_map(|k| input.get(*k).and_then(Value::as_str))
-        .collect();
-    if bases.is_empty() {
-        return Ok(());
+    let text = |k: &str| input.get(k).and_then(Value::as_str);
+    let client = airtable.for_tenant(tenant).await?;
+    for base in ["baseId", "sourceBaseId", "targetBaseId"]
+        .into_iter()
+        .filter_map(text)
+    {
+        client.check_base(base).await?;
     }
-    let session = airtable.for_tenant(tenant).await?;
-    for base in bases {
-        session.check_base(base).await?;
+    let table = |base: &str, table: &str, path: &str| {
+        let client = &client;
+        let (base, table, path) = (base.to_owned(), table.to_owned(), path.to_owned());
+        async move { table_of(client, &base, &table, &path).await }
+    };
+    match kind {
+        "bulk_update" => {
+            let (Some(base), Some(name)) = (text("baseId"), text("table")) else {
+                return Ok(());
+            };
+            let wanted: Vec<&String> = input["fields"]
+                .as_object()
+                .map(|f| f.keys().collect())
+                .unwrap_or_default();
+            let missing = |t: &Value| -> Vec<String> {
+                wanted
+                    .iter()
+                    .filter(|f| airtable_client::schema::find_field(t, f).is_none())
+                    .map(|f| (*f).clone())
+                    .collect()
+            };
+            let mut t = table(base, name, "input.table").await?;
+            if !missing(&t).is_empty() {
+                t = fresh(&client, base, name, "input.table").await?;
+            }
+            let errors: Vec<FieldError> = missing(&t)
+                .into_iter()
+                .map(|f| {
+                    FieldError::new(
+                        format!("input.fields.{f}"),
+                        format!("table {name:?} has no such field"),
+                    )
+                })
+                .collect();
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
+            }
+        }
+        "import_file" => {
+            // The mapped fields may be new: the import creates the ones the table lacks.
+            if let (Some(base), Some(name)) = (text("baseId"), text("table")) {
+                table(base, name, "input.table").await?;
+            }
+        }
+        "sync_tables" => {
+            let (Some(source_base), Some(source), Some(target), Some(key)) = (
+                text("sourceBaseId"),
+                text("sourceTable"),
+                text("targetTable"),
+                text("keyField"),
+            ) else {
+                return Ok(());
+            };
+            let target_base = text("targetBaseId").unwrap_or(source_base);
+            let wanted: Option<Vec<String>> = input.get("fields").and_then(|f| {
+                f.as_array().map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+            });
+            let (s, t) = (
+                table(source_base, source, "input.sourceTable").await?,
+                table(target_base, target, "input.targetTable").await?,
+            );
+            if airtable_client::schema::sync_fields(&s, &t, key, wanted.clone()).is_err() {
+                let (s, t) = (
+                    fresh(&client, source_base, source, "input.sourceTable").await?,
+                    fresh(&client, target_base, target, "input.targetTable").await?,
+                );
+                airtable_client::schema::sync_fields(&s, &t, key, wanted).map_err(|e| match e {
+                    // The tool's argument names, as the saga's input spells them.
+                    ApiError::Validation(errors) => ApiError::Validation(
+                        errors
+                            .into_iter()
+                            .map(|mut f| {
+                                f.field = match f.field.strip_prefix("fields") {
+                                    Some(index) => format!("input.fields{index}"),
+                                    None => "input.keyField".to_owned(),
+                                };
+                                f
+                            })
+                            .collect(),
+                    ),
+                    other => other,
+                })?;
+            }
+        }
+        _ => {}
     }
     Ok(())
+}
+
+/// A table's schema (cached, read once more on a miss), or 422 at `path`.
+async fn table_of(
+    client: &airtable_client::TenantClient<'_>,
+    base: &str,
+    table: &str,
+    path: &str,
+) -> Result<Value, ApiError> {
+    client
+        .table_schema(base, table)
+        .await
+        .map_err(|e| no_table(e, base, table, path))
+}
+
+/// A table's schema read from Airtable now, or 422 at `path`.
+async fn fresh(
+    client: &airtable_client::TenantClient<'_>,
+    base: &str,
+    table: &str,
+    path: &str,
+) -> Result<Value, ApiError> {
+    client
+        .fresh_table_schema(base, table)
+        .await
+        .map_err(|e| no_table(e, base, table, path))
+}
+
+fn no_table(e: AirtableError, base: &str, table: &str, path: &str) -> ApiError {
+    match e {
+        AirtableError::Upstream { status: 404, .. } => {
+            ApiError::invalid(path, format!("base {base} has no table {table:?}"))
+        }
+        other => other.into(),
+    }
 }
 
 pub async fn validate(
@@ -323,7 +453,6 @@ pub async fn validate(
     kind: &str,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    use platform::error::FieldError;
     use platform::ids::{BaseId, FileId, RecordId, TableRef};
     let mut errors = Vec::new();
     let Some(obj) = input.as_object() else {

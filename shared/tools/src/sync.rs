@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use super::analysis::cell_text;
 use super::{CHANGE, Ctx, Hints, Tool};
 use airtable_client::{ListQuery, MAX_PAGE_SIZE, schema};
-use platform::error::{ApiError, FieldError};
+use platform::error::ApiError;
 use platform::ids::{BaseId, TableRef};
 
 /// How long a real run waits for its saga before answering with the transaction to follow.
@@ -20,15 +20,6 @@ const SAGA_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Entries of each kind shown in a plan.
 const SAMPLES: usize = 20;
-
-/// Field types a sync does not copy by default: computed ones, and ones whose values are ids
-/// that mean nothing in another table (links, collaborators, attachments).
-const NOT_SYNCED: &[&str] = &[
-    "multipleRecordLinks",
-    "singleCollaborator",
-    "multipleCollaborators",
-    "multipleAttachments",
-];
 
 pub struct SyncTables;
 
@@ -220,86 +211,6 @@ pub struct SyncOut {
     applied: Option<Value>,
 }
 
-/// The key field's name and the fields to copy (by name; records are keyed by name): the
-/// caller's, checked, or every field of the source whose namesake in the target can be written.
-/// The key is always among them.
-pub fn mapping(
-    source: &Value,
-    target: &Value,
-    key_field: &str,
-    wanted: Option<Vec<String>>,
-) -> Result<(String, Vec<String>), ApiError> {
-    let writable = |f: &Value| {
-        !schema::COMPUTED_TYPES.contains(&schema::field_type(f))
-            && !NOT_SYNCED.contains(&schema::field_type(f))
-    };
-    let name_in = |t: &Value, f: &str| {
-        schema::find_field(t, f)
-            .and_then(|x| x["name"].as_str())
-            .map(str::to_owned)
-    };
-    let mut errors = Vec::new();
-    let key = name_in(source, key_field).unwrap_or_default();
-    if key.is_empty() {
-        errors.push(FieldError::new(
-            "key_field",
-            format!("source_table has no field {key_field:?}"),
-        ));
-    } else {
-        match schema::find_field(target, &key) {
-            None => errors.push(FieldError::new(
-                "key_field",
-                format!("target_table has no field {key:?}"),
-            )),
-            Some(f) if !writable(f) => errors.push(FieldError::new(
-                "key_field",
-                "cannot be written in the target table (computed or id-valued)",
-            )),
-            Some(_) => {}
-        }
-    }
-    let mut fields = match wanted {
-        Some(list) => {
-            let mut names = Vec::new();
-            for (i, f) in list.iter().enumerate() {
-                let Some(name) = name_in(source, f) else {
-                    errors.push(FieldError::new(
-                        format!("fields[{i}]"),
-                        format!("source_table has no field {f:?}"),
-                    ));
-                    continue;
-                };
-                match schema::find_field(target, &name) {
-                    Some(t) if writable(t) => names.push(name),
-                    Some(_) => errors.push(FieldError::new(
-                        format!("fields[{i}]"),
-                        format!("{name:?} cannot be written in the target table"),
-                    )),
-                    None => errors.push(FieldError::new(
-                        format!("fields[{i}]"),
-                        format!("target_table has no field {name:?}"),
-                    )),
-                }
-            }
-            names
-        }
-        None => schema::fields(source)
-            .iter()
-            .filter(|f| !NOT_SYNCED.contains(&schema::field_type(f)))
-            .filter_map(|f| f["name"].as_str())
-            .filter(|n| schema::find_field(target, n).is_some_and(writable))
-            .map(str::to_owned)
-            .collect(),
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    if !fields.contains(&key) {
-        fields.insert(0, key.clone());
-    }
-    Ok((key, fields))
-}
-
 impl Tool for SyncTables {
     const NAME: &'static str = "sync_tables";
     const TITLE: &'static str = "Sync two tables";
@@ -335,7 +246,8 @@ impl Tool for SyncTables {
         if source_base == target_base && source_schema["id"] == target_schema["id"] {
             return Err(ApiError::invalid("target_table", "is the source table"));
         }
-        let (key_field, fields) = mapping(&source_schema, &target_schema, &key_field, args.fields)?;
+        let (key_field, fields) =
+            schema::sync_fields(&source_schema, &target_schema, &key_field, args.fields)?;
         let query = ListQuery {
             fields: fields.clone(),
             page_size: Some(MAX_PAGE_SIZE),
@@ -507,17 +419,20 @@ mod tests {
             {"name": "Code", "type": "singleLineText"}, {"name": "Qty", "type": "number"},
             {"name": "Link", "type": "multipleRecordLinks"}, {"name": "Calc", "type": "formula"}]});
         assert_eq!(
-            mapping(&source, &target, "Code", None).unwrap().1,
+            schema::sync_fields(&source, &target, "Code", None)
+                .unwrap()
+                .1,
             vec!["Code", "Qty"]
         );
-        assert!(mapping(&source, &target, "Nope", None).is_err());
+        assert!(schema::sync_fields(&source, &target, "Nope", None).is_err());
         // A computed key in the source (an autonumber, say) is still read and copied.
         let source = json!({"fields": [{"id": "fldK", "name": "Code", "type": "autoNumber"}, {"name": "Qty", "type": "number"}]});
         assert_eq!(
-            mapping(&source, &target, "fldK", None).unwrap(),
+            schema::sync_fields(&source, &target, "fldK", None).unwrap(),
             ("Code".to_owned(), vec!["Code".to_owned(), "Qty".to_owned()])
         );
-        let err = mapping(&source, &target, "Code", Some(vec!["Calc".into()])).unwrap_err();
+        let err =
+            schema::sync_fields(&source, &target, "Code", Some(vec!["Calc".into()])).unwrap_err();
         assert!(
             matches!(err, ApiError::Validation(ref e) if e[0].field == "fields[0]"),
             "{err:?}"

@@ -21,5 +21,6 @@ mod sagas;
 mod sandbox;
 mod sessions;
 mod tenants;
+mod timing;
 mod tokens;
 mod workflows;

@@ -187,7 +187,15 @@ impl Assembly {
 }
 
 impl OpenAi {
+    /// One request, timed into the request's `Server-Timing` as `llm`.
     async fn once(&self, body: &Value, on_text: OnText<'_>) -> Result<Response, LlmError> {
+        let start = std::time::Instant::now();
+        let out = self.send(body, on_text).await;
+        platform::telemetry::record::dependency_call("llm", start, std::time::Instant::now());
+        out
+    }
+
+    async fn send(&self, body: &Value, on_text: OnText<'_>) -> Result<Response, LlmError> {
         let mut req = self.http.post(&self.url).json(body);
         if let Some(key) = &self.api_key {
             req = req.bearer_auth(key.expose_secret());

@@ -81,6 +81,9 @@ pub struct Config {
     /// `OPS_TOKEN`: the operator token that opens `GET /api/v1/ops/metrics`; unset, the
     /// endpoint is off (the default in the cloud).
     pub ops_token: Option<SecretString>,
+    /// `SERVER_TIMING`: how much of a request's timing its `Server-Timing` header shows (`full`,
+    /// the default; `total`; `off`).
+    pub server_timing: ServerTiming,
 }
 
 /// Limits and binary of the process each uploaded file is parsed in.
@@ -262,7 +265,32 @@ impl Config {
                 }
                 t => t.map(SecretString::from),
             },
+            server_timing: ServerTiming::parse(get("SERVER_TIMING").as_deref())
+                .map_err(|_| ConfigError::Invalid("SERVER_TIMING", "must be full, total or off"))?,
         })
+    }
+}
+
+/// How much of the timing a response carries (`SERVER_TIMING`: `full`, the default; `total`;
+/// `off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ServerTiming {
+    #[default]
+    Full,
+    Total,
+    Off,
+}
+
+impl ServerTiming {
+    pub fn parse(raw: Option<&str>) -> Result<Self, String> {
+        match raw.map(str::trim).filter(|r| !r.is_empty()) {
+            None | Some("full") => Ok(Self::Full),
+            Some("total") => Ok(Self::Total),
+            Some("off") => Ok(Self::Off),
+            Some(other) => Err(format!(
+                "SERVER_TIMING must be full, total or off, not {other:?}"
+            )),
+        }
     }
 }
 

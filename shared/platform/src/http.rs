@@ -63,6 +63,18 @@ async fn request_context(req: Request, next: Next) -> Response {
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
+    // Routes with a telemetry scope say where their time went; every other answer (an unknown
+    // route, a refusal before one) at least how long it took.
+    let timing = crate::telemetry::timing::HEADER;
+    if !res.headers().contains_key(timing)
+        && crate::telemetry::timing::detail() != crate::telemetry::timing::Detail::Off
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            "total;dur={:.1}",
+            started.elapsed().as_secs_f64() * 1000.0
+        ))
+    {
+        res.headers_mut().insert(timing, v);
+    }
     span.in_scope(|| {
         tracing::info!(
             status = res.status().as_u16(),

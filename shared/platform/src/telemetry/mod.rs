@@ -10,6 +10,7 @@
 pub mod emf;
 pub mod record;
 pub mod scope;
+pub mod timing;
 
 pub use scope::Telemetry;
 

@@ -18,10 +18,11 @@
 //! | `workflows.<succeeded\|failed\|cancelled>` | workflow runs by outcome |
 //! | `sagas.<completed\|compensated\|compensation_failed\|failed>` | sagas by outcome |
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::emf::{Family, Unit};
 use super::scope::{Recorded, with};
+use super::timing::Call;
 use crate::ids::{TenantId, UserId};
 
 fn count(state: &mut Recorded, name: String, by: i64) {
@@ -111,6 +112,12 @@ pub fn airtable_request(base: Option<&str>, status: Option<u16>, latency: Durati
         );
         count(s, "airtable.requests".into(), 1);
         count(s, "airtable.throttled".into(), i64::from(throttled));
+        let end = Instant::now();
+        s.timings.push(Call {
+            dependency: "airtable",
+            start: end.checked_sub(latency).unwrap_or(end),
+            end,
+        });
     });
 }
 
@@ -135,9 +142,26 @@ pub fn airtable_records(read: u64, written: u64) {
     });
 }
 
+/// One call to a dependency (`ddb`, `s3`, `airtable`, `llm`, …) from `start` to `end`: the
+/// request's `Server-Timing`.
+pub fn dependency_call(dependency: &'static str, start: Instant, end: Instant) {
+    with(|s| {
+        s.timings.push(Call {
+            dependency,
+            start,
+            end,
+        })
+    });
+}
+
 /// A read through the response cache.
 pub fn cache_lookup(hit: bool) {
     with(|s| {
+        if hit {
+            s.timings.cache_hits += 1;
+        } else {
+            s.timings.cache_misses += 1;
+        }
         let name = if hit { "CacheHits" } else { "CacheMisses" };
         s.metrics.add(Family::Cache, &[], name, Unit::Count, 1.0);
         count(s, if hit { "cache.hits" } else { "cache.misses" }.into(), 1);

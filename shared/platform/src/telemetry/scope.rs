@@ -38,6 +38,8 @@ pub(crate) struct Recorded {
     pub counters: BTreeMap<String, i64>,
     /// Counted on the tenant's item only (per-user breakdowns an admin reads in one query).
     pub tenant_counters: BTreeMap<String, i64>,
+    /// Calls to dependencies, for the response's `Server-Timing`.
+    pub timings: super::timing::Timings,
 }
 
 /// A running scope (shared by the futures of one request).
@@ -251,7 +253,16 @@ pub mod fn_http {
             let scope = Scope::new(t.function);
             let mut req = req;
             req.extensions_mut().insert(scope.clone());
-            let res = CURRENT.scope(scope.clone(), next.run(req)).await;
+            let mut res = CURRENT.scope(scope.clone(), next.run(req)).await;
+            let timing = {
+                let state = scope.0.lock().unwrap_or_else(|p| p.into_inner());
+                state
+                    .timings
+                    .header(started, super::super::timing::detail())
+            };
+            if let Some(v) = timing.and_then(|v| axum::http::HeaderValue::from_str(&v).ok()) {
+                res.headers_mut().insert(super::super::timing::HEADER, v);
+            }
             let status = res.status().as_u16();
             CURRENT.sync_scope(scope.clone(), || {
                 super::super::record::http_request(t.function, &route, status, started.elapsed())

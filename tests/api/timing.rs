@@ -68,7 +68,10 @@ async fn every_answer_says_where_its_time_went() {
     let first = api.get(&page, &c.account.access).await.expect(200);
     let t = timing(&first);
     assert!(calls(&t, "airtable") >= 1, "{t:?}");
-    assert!(t["cache"].1.as_deref().is_some_and(|d| d.ends_with("miss")), "{t:?}");
+    assert!(
+        t["cache"].1.as_deref().is_some_and(|d| d.ends_with("miss")),
+        "{t:?}"
+    );
     let again = api.get(&page, &c.account.access).await.expect(200);
     let t = timing(&again);
     assert_eq!(t["cache"].1.as_deref(), Some("hit"), "{t:?}");

@@ -14,7 +14,9 @@ fn main() -> Result<(), local::BoxError> {
 }
 
 async fn run() -> Result<(), local::BoxError> {
-    platform::telemetry::init();
+    // A person reads this terminal: one short line per request (`LOG_FORMAT=json` for the
+    // Lambda's JSON lines and EMF).
+    platform::telemetry::init_with(platform::telemetry::LogFormat::Text);
     let mut opts = local::Options::from_env()?;
     if opts.ops_token.is_none() {
         opts.ops_token = Some(local::write_ops_token(std::path::Path::new(

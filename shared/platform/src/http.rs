@@ -53,6 +53,7 @@ async fn request_context(req: Request, next: Next) -> Response {
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".into());
     let method = req.method().clone();
+    let path = req.uri().path().to_owned();
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route, tenant = tracing::field::Empty);
     let started = Instant::now();
     let mut res = crate::request::scope(
@@ -75,14 +76,40 @@ async fn request_context(req: Request, next: Next) -> Response {
     {
         res.headers_mut().insert(timing, v);
     }
-    span.in_scope(|| {
-        tracing::info!(
-            status = res.status().as_u16(),
-            latency_ms = started.elapsed().as_millis() as u64,
-            "request finished"
-        );
-    });
+    if crate::telemetry::text_logs() {
+        tracing::info!("{}", request_line(&method, &path, &res, started.elapsed()));
+    } else {
+        span.in_scope(|| {
+            tracing::info!(
+                status = res.status().as_u16(),
+                latency_ms = started.elapsed().as_millis() as u64,
+                "request finished"
+            );
+        });
+    }
     res
+}
+
+/// `GET /api/v1/records 200 35 ms cache=hit`: a request as a person at `make dev`'s terminal
+/// reads it (the path without its query, which may hold a user's values).
+fn request_line(
+    method: &axum::http::Method,
+    path: &str,
+    res: &Response,
+    took: std::time::Duration,
+) -> String {
+    let cache = res
+        .headers()
+        .get(crate::telemetry::timing::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.split(", ").find_map(|m| m.strip_prefix("cache;desc=")))
+        .map(|d| format!(" cache={}", d.trim_matches('"').replace(' ', "")))
+        .unwrap_or_default();
+    format!(
+        "{method} {path} {} {} ms{cache}",
+        res.status().as_u16(),
+        took.as_millis()
+    )
 }
 
 /// Any error response that is not already a problem (a framework rejection, say) becomes one.
@@ -266,6 +293,31 @@ fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_line_says_method_path_status_time_and_the_cache() {
+        use axum::response::IntoResponse;
+        let mut res = StatusCode::OK.into_response();
+        res.headers_mut().insert(
+            crate::telemetry::timing::HEADER,
+            HeaderValue::from_static("total;dur=3.0, app;dur=1.0, cache;desc=hit"),
+        );
+        let line = request_line(
+            &axum::http::Method::GET,
+            "/api/v1/records",
+            &res,
+            std::time::Duration::from_millis(35),
+        );
+        assert_eq!(line, "GET /api/v1/records 200 35 ms cache=hit");
+        let plain = StatusCode::NOT_FOUND.into_response();
+        let line = request_line(
+            &axum::http::Method::POST,
+            "/x",
+            &plain,
+            std::time::Duration::from_millis(2),
+        );
+        assert_eq!(line, "POST /x 404 2 ms");
+    }
     use axum::routing::post;
     use http_body_util::BodyExt;
     use tower::ServiceExt;

@@ -264,6 +264,9 @@ pub fn set_sink(sink: impl Fn(&str) + Send + Sync + 'static) -> bool {
 pub fn write_line(line: &str) {
     match SINK.get() {
         Some(sink) => sink(line),
+        // Metrics are for CloudWatch; a person at a terminal reads the request lines (and
+        // `GET /api/v1/ops/metrics` still aggregates every metric).
+        None if super::text_logs() => {}
         // `println!` (not a raw handle) so that test harnesses capture it too.
         None => println!("{line}"),
     }

@@ -16,16 +16,56 @@ pub use scope::Telemetry;
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber. Each line carries the current span and the spans around it —
-/// in Lambda the runtime's invocation span, with `requestId` and `xrayTraceId`. `RUST_LOG` sets the filter (default `info`). Safe to call
-/// more than once; later calls do nothing.
+/// How the process logs: JSON lines (with EMF metric lines) for CloudWatch, or one short line per
+/// request for a person at a terminal (`LOG_FORMAT=text`; `make dev`'s default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+static TEXT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether this process logs for a person (see [`LogFormat`]).
+pub fn text_logs() -> bool {
+    TEXT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Installs the global subscriber: JSON lines (the Lambda default), unless `LOG_FORMAT` says
+/// `text`. Each JSON line carries the current span and the spans around it — in Lambda the
+/// runtime's invocation span, with `requestId` and `xrayTraceId`. `RUST_LOG` sets the filter
+/// (default `info`). Safe to call more than once; later calls do nothing.
 pub fn init() {
+    init_with(LogFormat::Json);
+}
+
+/// [`init`] with another default than JSON when `LOG_FORMAT` is unset.
+pub fn init_with(default: LogFormat) {
+    let format = match std::env::var("LOG_FORMAT").ok().as_deref() {
+        Some("json") => LogFormat::Json,
+        Some("text") => LogFormat::Text,
+        _ => default,
+    };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(true)
-        .with_span_list(true)
-        .with_target(true)
-        .try_init();
+    match format {
+        LogFormat::Json => {
+            let _ = tracing_subscriber::fmt()
+                .json()
+                .with_env_filter(filter)
+                .with_current_span(true)
+                .with_span_list(true)
+                .with_target(true)
+                .try_init();
+        }
+        LogFormat::Text => {
+            TEXT.store(true, std::sync::atomic::Ordering::Relaxed);
+            use std::io::IsTerminal;
+            let _ = tracing_subscriber::fmt()
+                .compact()
+                .with_env_filter(filter)
+                .with_target(false)
+                .with_ansi(std::io::stdout().is_terminal())
+                .try_init();
+        }
+    }
 }

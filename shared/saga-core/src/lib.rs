@@ -322,7 +322,7 @@ pub async fn check_airtable(
     let table = |base: &str, table: &str, path: &str| {
         let client = &client;
         let (base, table, path) = (base.to_owned(), table.to_owned(), path.to_owned());
-        async move { table_of(client, &base, &table, &path).await }
+        async move { table_of(client, &base, &table, &path, false).await }
     };
     match kind {
         "bulk_update" => {
@@ -342,7 +342,7 @@ pub async fn check_airtable(
             };
             let mut t = table(base, name, "input.table").await?;
             if !missing(&t).is_empty() {
-                t = fresh(&client, base, name, "input.table").await?;
+                t = table_of(&client, base, name, "input.table", true).await?;
             }
             let errors: Vec<FieldError> = missing(&t)
                 .into_iter()
@@ -386,8 +386,8 @@ pub async fn check_airtable(
             );
             if airtable_client::schema::sync_fields(&s, &t, key, wanted.clone()).is_err() {
                 let (s, t) = (
-                    fresh(&client, source_base, source, "input.sourceTable").await?,
-                    fresh(&client, target_base, target, "input.targetTable").await?,
+                    table_of(&client, source_base, source, "input.sourceTable", true).await?,
+                    table_of(&client, target_base, target, "input.targetTable", true).await?,
                 );
                 airtable_client::schema::sync_fields(&s, &t, key, wanted).map_err(|e| match e {
                     // The tool's argument names, as the saga's input spells them.
@@ -412,30 +412,21 @@ pub async fn check_airtable(
     Ok(())
 }
 
-/// A table's schema (cached, read once more on a miss), or 422 at `path`.
+/// A table's schema, or 422 at `path`: from the cache (itself read once more from Airtable on a
+/// miss), or `fresh` from Airtable now.
 async fn table_of(
     client: &airtable_client::TenantClient<'_>,
     base: &str,
     table: &str,
     path: &str,
+    fresh: bool,
 ) -> Result<Value, ApiError> {
-    client
-        .table_schema(base, table)
-        .await
-        .map_err(|e| no_table(e, base, table, path))
-}
-
-/// A table's schema read from Airtable now, or 422 at `path`.
-async fn fresh(
-    client: &airtable_client::TenantClient<'_>,
-    base: &str,
-    table: &str,
-    path: &str,
-) -> Result<Value, ApiError> {
-    client
-        .fresh_table_schema(base, table)
-        .await
-        .map_err(|e| no_table(e, base, table, path))
+    let schema = if fresh {
+        client.fresh_table_schema(base, table).await
+    } else {
+        client.table_schema(base, table).await
+    };
+    schema.map_err(|e| no_table(e, base, table, path))
 }
 
 fn no_table(e: AirtableError, base: &str, table: &str, path: &str) -> ApiError {

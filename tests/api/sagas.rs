@@ -725,6 +725,18 @@ async fn what_cannot_run_is_refused_at_the_door_and_nothing_starts() {
     .await
     .expect_problem(422, "validation_failed");
     assert_eq!(error_fields(&r.body), ["input.fields.Nope"], "{}", r.body);
+    // More fields than a table can have are refused before any is looked up.
+    let many: serde_json::Map<String, Value> =
+        (0..501).map(|i| (format!("F{i}"), json!(i))).collect();
+    let r = post(
+        &c.account,
+        "bulk_update",
+        bulk(&c.base, "People", Value::Object(many)),
+        None,
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    assert_eq!(error_fields(&r.body), ["input.fields"], "{}", r.body);
     let sync = json!({"sourceBaseId": c.base, "sourceTable": "People", "targetTable": "People", "keyField": "Nope"});
     let r = post(&c.account, "sync_tables", sync, None)
         .await

@@ -17,6 +17,10 @@ use platform::store::{Child, Key, Store, StoreError, Under, keys};
 /// finish well inside the worker's 600 s at Airtable's 5 requests/s.
 pub const MAX_IMPORT_ROWS: u64 = 10_000;
 
+/// The most fields an Airtable table has: no update can name more (and the checks against the
+/// schema stay bounded).
+const MAX_TABLE_FIELDS: usize = 500;
+
 /// The saga types and their steps, in order (compensation runs them backwards).
 pub const TYPES: &[(&str, &[&str])] = &[
     ("import_file", &["prepare", "write_rows"]),
@@ -559,11 +563,11 @@ pub async fn validate(
             if obj
                 .get("fields")
                 .and_then(Value::as_object)
-                .is_none_or(|f| f.is_empty())
+                .is_none_or(|f| f.is_empty() || f.len() > MAX_TABLE_FIELDS)
             {
                 errors.push(FieldError::new(
                     "input.fields",
-                    "must name the fields to set and their values",
+                    "must name the fields to set and their values (at most 500, as many as a table has)",
                 ));
             }
         }
@@ -580,6 +584,16 @@ pub async fn validate(
                 .is_none_or(|k| k.trim().is_empty())
             {
                 errors.push(FieldError::new("input.keyField", "is required"));
+            }
+            if let Some(fields) = obj.get("fields").filter(|f| !f.is_null())
+                && fields.as_array().is_none_or(|a| {
+                    a.is_empty() || a.len() > MAX_TABLE_FIELDS || a.iter().any(|f| !f.is_string())
+                })
+            {
+                errors.push(FieldError::new(
+                    "input.fields",
+                    "must list 1 to 500 field names",
+                ));
             }
         }
         _ => errors.push(FieldError::new(

@@ -527,24 +527,6 @@ impl Worker {
     }
 
     /// Works one message. `Err` only for transient failures (the message comes back).
-    /// Whether a step recorded a change to undo: it is a step that writes, it ran, and its data
-    /// item (what it wrote, kept as it writes) exists.
-    async fn recorded(
-        &self,
-        m: &StepMessage,
-        saga: &Saga,
-        current: StepStatus,
-    ) -> Result<bool, Transient> {
-        if current == StepStatus::Pending || !steps::writes(&saga.kind, &m.step) {
-            return Ok(false);
-        }
-        let data: Option<Value> = self
-            .store
-            .get(&keys::saga_data(&m.tenant_id, &saga.id, &m.step))
-            .await?;
-        Ok(data.is_some())
-    }
-
     /// A step's compensation succeeded (`detail` empty: there was nothing to undo): logged, the
     /// step `undone`, and after the first step's, the saga's end — `compensated` when something
     /// was undone, `failed` when nothing had been written, `compensation_failed` when a later
@@ -640,10 +622,10 @@ impl Worker {
         let session = match self.airtable.for_tenant(&m.tenant_id).await {
             Ok(s) => s,
             Err(AirtableError::Store(e)) => return Err(e.into()),
-            Err(_) if m.action == Action::Undo && !self.recorded(m, &saga, current).await? => {
-                // The step wrote nothing (it never ran, or failed before recording a change):
-                // there is nothing to undo, and no need of Airtable to know it.
-                return self.undone(m, &saga, index, String::new()).await;
+            // Undoing needs Airtable only when the step recorded a change: the compensation runs
+            // without a token, and fails (below) only if it has something to send.
+            Err(AirtableError::NotConnected) if m.action == Action::Undo => {
+                self.airtable.for_tenant_without_token(&m.tenant_id)
             }
             Err(e) => {
                 // The record says so too: a saga never stays "running" after its step ended.

@@ -95,8 +95,23 @@ impl Airtable {
         TenantClient {
             at: self,
             tenant: tenant.clone(),
-            token,
+            token: Some(token),
             token_hash,
+            deadline: None,
+            progress: Progress::none(),
+        }
+    }
+
+    /// A session for a tenant whose token cannot be had (it disconnected Airtable): everything
+    /// that needs no request works, and every request fails with
+    /// [`AirtableError::NotConnected`] before it is sent. A compensation runs with one, so it
+    /// fails only when it really has something to change in Airtable.
+    pub fn for_tenant_without_token(&self, tenant: &TenantId) -> TenantClient<'_> {
+        TenantClient {
+            at: self,
+            tenant: tenant.clone(),
+            token: None,
+            token_hash: "no-token".into(),
             deadline: None,
             progress: Progress::none(),
         }
@@ -108,7 +123,8 @@ impl Airtable {
 pub struct TenantClient<'a> {
     at: &'a Airtable,
     tenant: TenantId,
-    token: SecretString,
+    /// `None`: no token to be had ([`Airtable::for_tenant_without_token`]).
+    token: Option<SecretString>,
     /// Names the token's send schedule without revealing it.
     token_hash: String,
     /// When set, reads of many pages and batches stop starting requests past it, so one call

@@ -58,6 +58,7 @@ impl TenantClient<'_> {
         body: Option<&Value>,
         retry: Retry,
     ) -> Result<Value, AirtableError> {
+        let token = self.token.as_ref().ok_or(AirtableError::NotConnected)?;
         let mut last = String::new();
         for attempt in 0..MAX_ATTEMPTS {
             if attempt > 0 {
@@ -70,7 +71,7 @@ impl TenantClient<'_> {
                 .at
                 .http
                 .request(method.clone(), url.clone())
-                .bearer_auth(self.token.expose_secret());
+                .bearer_auth(token.expose_secret());
             if let Some(b) = body {
                 req = req.json(b);
             }

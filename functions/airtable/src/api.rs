@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use platform::auth::Identity;
+use platform::auth::{Credential, Identity};
 use platform::http::{ApiJson, ApiQuery};
 use platform::ids::{BaseId, NameOrId, RecordId};
 use platform::{ApiError, FieldError, idempotency};
@@ -47,10 +47,10 @@ fn done<T>(errors: Vec<FieldError>, value: Option<T>) -> Result<T, ApiError> {
 #[utoipa::path(get, path = "/api/v1/bases", tag = "airtable", summary = "Bases the token can see", responses((status = 200, body = crate::schemas::BasesResponse), platform::openapi::Unauthorized, platform::openapi::Conflict, platform::openapi::BadGateway, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn bases(
     State(state): State<AppState>,
-    identity: Identity,
+    credential: Credential,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let session = state.airtable.for_tenant(&identity.tenant).await?;
+    let (_identity, session) = state.airtable.for_caller(credential).await?;
     let (bases, cache) = session.cached_bases(bypass_cache(&headers)).await?;
     Ok((cache_header(cache), Json(json!({ "bases": bases }))).into_response())
 }
@@ -67,12 +67,12 @@ pub struct BaseQuery {
 #[utoipa::path(get, path = "/api/v1/tables", tag = "airtable", summary = "A base's schema", params(BaseQuery), responses((status = 200, body = crate::schemas::TablesResponse), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Conflict, platform::openapi::Invalid, platform::openapi::BadGateway, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn tables(
     State(state): State<AppState>,
-    identity: Identity,
+    credential: Credential,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<BaseQuery>,
 ) -> Result<Response, ApiError> {
     let base = BaseId::parse(&q.base_id).map_err(|m| ApiError::invalid("baseId", m))?;
-    let session = state.airtable.for_tenant(&identity.tenant).await?;
+    let (_identity, session) = state.airtable.for_caller(credential).await?;
     let (schema, cache) = session
         .cached_schema(base.as_str(), bypass_cache(&headers))
         .await?;
@@ -246,7 +246,7 @@ fn parse_sort(raw: &str) -> Vec<(String, bool)> {
 #[utoipa::path(get, path = "/api/v1/records", tag = "airtable", summary = "List records (a page with a cursor, or all=true)", params(ListParams), responses((status = 200, body = crate::schemas::RecordsPage), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::Conflict, platform::openapi::Invalid, platform::openapi::BadGateway, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn list_records(
     State(state): State<AppState>,
-    identity: Identity,
+    credential: Credential,
     headers: HeaderMap,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> Result<Response, ApiError> {
@@ -270,7 +270,7 @@ pub async fn list_records(
         None => None,
     };
     let (base, table) = done(errors, base.zip(table))?;
-    let session = state.airtable.for_tenant(&identity.tenant).await?;
+    let (_identity, session) = state.airtable.for_caller(credential).await?;
     let search = match p.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         Some(q) => {
             let fields: Vec<String> = match p.search_fields.as_deref() {
@@ -363,13 +363,13 @@ fn record_target(p: &RecordParams, record: &str) -> Result<(BaseId, NameOrId, Re
 #[utoipa::path(get, path = "/api/v1/records/{recordId}", tag = "airtable", summary = "One record", params(("recordId" = inline(platform::ids::RecordId), Path), RecordParams), responses((status = 200, body = crate::schemas::AirtableRecord), platform::openapi::Unauthorized, platform::openapi::Forbidden, platform::openapi::NotFound, platform::openapi::Conflict, platform::openapi::Invalid, platform::openapi::BadGateway, platform::openapi::Unavailable), security(("bearer" = [])))]
 pub async fn get_record(
     State(state): State<AppState>,
-    identity: Identity,
+    credential: Credential,
     headers: HeaderMap,
     Path(record): Path<String>,
     ApiQuery(p): ApiQuery<RecordParams>,
 ) -> Result<Response, ApiError> {
     let (base, table, rec) = record_target(&p, &record)?;
-    let session = state.airtable.for_tenant(&identity.tenant).await?;
+    let (_identity, session) = state.airtable.for_caller(credential).await?;
     let (v, cache) = session
         .cached_record(
             base.as_str(),

@@ -124,6 +124,7 @@ pub async fn connect(
         connected_by: identity.user_id().clone(),
         connected_at: now.clone(),
         last_checked_at: now,
+        versions: Default::default(),
     };
     state.store.put(&conn).await?;
     state.airtable.credentials.forget(&identity.tenant);

@@ -2,7 +2,7 @@
 //! use one of our API keys as their token; requests go on with the tenant's own token through
 //! the same pacing and cache, and every answer — errors included — has Airtable's exact shape.
 
-use airtable_client::AirtableError;
+use airtable_client::{AirtableError, Connection};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -96,8 +96,12 @@ fn from_error(e: AirtableError) -> Response {
     }
 }
 
-/// Authenticates like Airtable would answer: 401 `AUTHENTICATION_REQUIRED` on any failure.
-async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Identity, Response> {
+/// Authenticates like Airtable would answer: 401 `AUTHENTICATION_REQUIRED` on any failure. The
+/// workspace's connection is read in the same round trip.
+async fn identify(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Identity, Option<Connection>), Response> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -114,7 +118,11 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Identity, Res
     let Some(bearer) = bearer else {
         return Err(unauthenticated());
     };
-    let identity = state.auth.authenticate(&bearer).await.map_err(|e| {
+    let confirmed = match state.auth.credential(&bearer) {
+        Ok(credential) => state.airtable.confirm_with_connection(credential).await,
+        Err(e) => Err(e),
+    };
+    confirmed.map_err(|e| {
         if e.status() == StatusCode::UNAUTHORIZED {
             unauthenticated()
         } else {
@@ -127,9 +135,7 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Identity, Res
                 "An unexpected error occurred",
             )
         }
-    })?;
-    tracing::Span::current().record("tenant", identity.tenant.as_str());
-    Ok(identity)
+    })
 }
 
 /// One proxied request: `segments` after `/v0`.
@@ -141,7 +147,7 @@ async fn forward(
     query: Option<String>,
     body: Bytes,
 ) -> Response {
-    let identity = match identify(&state, &headers).await {
+    let (identity, connection) = match identify(&state, &headers).await {
         Ok(i) => i,
         Err(r) => return r,
     };
@@ -153,7 +159,11 @@ async fn forward(
             "Your role in this workspace can only read",
         );
     }
-    let session = match state.airtable.for_tenant(&identity.tenant).await {
+    let session = match state
+        .airtable
+        .for_connection(&identity.tenant, connection)
+        .await
+    {
         Ok(s) => s,
         Err(e) => return from_error(e),
     };
@@ -191,17 +201,12 @@ async fn forward(
                 let invalidated = match segs.as_slice() {
                     ["meta", "bases", base, "tables", table, "fields", ..] => {
                         // A field change also changes how the table's records read.
-                        match state.airtable.cache.bump(&identity.tenant, base, "*").await {
+                        match session.bump(base, "*").await {
                             Ok(()) => session.invalidate(base, table).await,
-                            Err(e) => Err(e.into()),
+                            Err(e) => Err(e),
                         }
                     }
-                    ["meta", "bases", base, ..] => state
-                        .airtable
-                        .cache
-                        .bump(&identity.tenant, base, "*")
-                        .await
-                        .map_err(AirtableError::from),
+                    ["meta", "bases", base, ..] => session.bump(base, "*").await,
                     [base, table, ..] => session.invalidate(base, table).await,
                     _ => Ok(()),
                 };

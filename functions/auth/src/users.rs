@@ -3,11 +3,11 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use platform::auth::{Identity, Principal, Role};
+use platform::auth::{Credential, Identity, Principal, Role};
 use platform::http::ApiJson;
 use platform::ids::{Email, TenantId, UserId};
 use platform::store::members::Member;
-use platform::store::{StoreError, keys, n, s};
+use platform::store::{Store, StoreError, keys, n, s};
 use platform::{ApiError, FieldError};
 use serde::{Deserialize, Serialize};
 
@@ -459,13 +459,24 @@ pub struct MeResponse {
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", summary = "The caller", responses((status = 200, body = MeResponse), platform::openapi::Unauthorized), security(("bearer" = [])))]
 pub async fn me(
     State(state): State<AppState>,
-    identity: Identity,
+    credential: Credential,
 ) -> Result<Json<MeResponse>, ApiError> {
-    let tenant: TenantItem = state
-        .store
-        .get(&keys::tenant(&identity.tenant))
-        .await?
-        .ok_or_else(|| ApiError::not_found("tenant not found"))?;
+    // The account, the workspace and the list of memberships are read while the session is
+    // checked; only the names of the caller's other workspaces need a second round trip.
+    let store = &state.store;
+    let (identity, (tenant, user, memberships)) = credential
+        .confirm_along(|tenant, user| async move {
+            let (tenant_key, user_key) = (keys::tenant(&tenant), keys::user(&user));
+            let (pair, of_user) = ([&tenant_key, &user_key], keys::tenants_of(&user));
+            let (items, memberships) =
+                tokio::join!(store.batch_get(&pair), store.query_gsi1::<Member>(&of_user));
+            let mut items = items?.into_iter();
+            let tenant: Option<TenantItem> = Store::decode(items.next().flatten())?;
+            let user: Option<UserItem> = Store::decode(items.next().flatten())?;
+            Ok::<_, ApiError>((tenant, user, memberships?))
+        })
+        .await?;
+    let tenant = tenant.ok_or_else(|| ApiError::not_found("tenant not found"))?;
     let mut me = MeResponse {
         kind: CallerKind::User,
         user: None,
@@ -476,29 +487,32 @@ pub async fn me(
         role: identity.role,
     };
     match &identity.principal {
-        Principal::User { user_id, .. } => {
-            let user: UserItem = state
-                .store
-                .get(&keys::user(user_id))
-                .await?
-                .ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
-            let memberships: Vec<Member> =
-                state.store.query_gsi1(&keys::tenants_of(user_id)).await?;
-            // A user belongs to a handful of workspaces: their names, read side by side.
-            let names = futures::future::try_join_all(memberships.iter().map(|m| {
-                let store = state.store.clone();
-                let key = keys::tenant(&m.tenant_id);
-                async move { store.get::<TenantItem>(&key).await }
-            }))
-            .await?;
+        Principal::User { .. } => {
+            let user = user.ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
+            // A user belongs to a handful of workspaces: the others' names in one read (or a
+            // few, a hundred at a time).
+            let others: Vec<_> = memberships
+                .iter()
+                .filter(|m| m.tenant_id != identity.tenant)
+                .map(|m| keys::tenant(&m.tenant_id))
+                .collect();
+            let mut names = std::collections::HashMap::new();
+            names.insert(identity.tenant.clone(), tenant.name.clone());
+            for chunk in others.chunks(100) {
+                let keys: Vec<_> = chunk.iter().collect();
+                for item in store.batch_get(&keys).await?.into_iter().flatten() {
+                    if let Some(t) = Store::decode::<TenantItem>(Some(item))? {
+                        names.insert(t.tenant_id.clone(), t.name);
+                    }
+                }
+            }
             me.tenants = Some(
                 memberships
                     .iter()
-                    .zip(names)
-                    .filter_map(|(m, t)| {
-                        t.map(|t| Membership {
+                    .filter_map(|m| {
+                        names.get(&m.tenant_id).map(|name| Membership {
                             tenant_id: m.tenant_id.clone(),
-                            name: t.name,
+                            name: name.clone(),
                             role: m.role,
                         })
                     })

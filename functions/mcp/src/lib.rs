@@ -17,14 +17,14 @@ use std::error::Error as _;
 use std::sync::Arc;
 
 use airtable_client::progress::{Report, Reporter};
-use airtable_client::{AirtableError, Progress, TenantClient};
+use airtable_client::{AirtableError, ConnectionRead, Progress, TenantClient};
 use axum::Router;
 use axum::extract::{FromRef, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post_service;
-use platform::auth::{Authenticator, Identity};
+use platform::auth::{Authenticator, Credential, Identity};
 use platform::aws::AwsClients;
 use platform::config::{Config, ConfigError};
 use platform::error::ApiError;
@@ -121,6 +121,15 @@ fn identity(ctx: &RequestContext<RoleServer>) -> Result<Identity, ErrorData> {
         .and_then(|p| p.extensions.get::<Identity>())
         .cloned()
         .ok_or_else(|| ErrorData::internal_error("the request was not authenticated", None))
+}
+
+/// The workspace's connection, when the authentication layer read it ahead.
+fn connection_read(ctx: &RequestContext<RoleServer>) -> ConnectionRead {
+    ctx.extensions
+        .get::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<ConnectionRead>())
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Runs `work` in the HTTP request's telemetry scope (rmcp runs handlers away from its task).
@@ -226,7 +235,14 @@ impl ServerHandler for McpServer {
         let progress = Progress::new(reporter, Some(Box::new(watch)));
         let result = in_scope(
             &ctx,
-            tools::call_with_progress(&self.toolbox, &identity, &req.name, args, progress),
+            tools::call_with_progress(
+                &self.toolbox,
+                &identity,
+                &req.name,
+                args,
+                progress,
+                connection_read(&ctx),
+            ),
         )
         .await;
         if let Some(mut task) = forwarding {
@@ -375,9 +391,40 @@ async fn check_host(State(state): State<AppState>, req: Request, next: Next) -> 
 }
 
 /// Authenticates the caller (401 with `WWW-Authenticate` otherwise) and hands it to the server.
-async fn authenticate(identity: Identity, mut req: Request, next: Next) -> Response {
-    req.extensions_mut().insert(identity);
-    next.run(req).await
+/// A call that will need Airtable (by its `Mcp-Method` header) has the workspace's connection
+/// read in the same round trip as the session check.
+async fn authenticate(
+    State(state): State<AppState>,
+    credential: Credential,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let needs_airtable = req
+        .headers()
+        .get("mcp-method")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|m| m == "tools/call");
+    let confirmed = if needs_airtable {
+        state
+            .toolbox
+            .airtable
+            .confirm_with_connection(credential)
+            .await
+            .map(|(identity, conn)| (identity, ConnectionRead::Ahead(conn)))
+    } else {
+        credential
+            .confirm()
+            .await
+            .map(|identity| (identity, ConnectionRead::NotYet))
+    };
+    match confirmed {
+        Ok((identity, connection)) => {
+            req.extensions_mut().insert(identity);
+            req.extensions_mut().insert(connection);
+            next.run(req).await
+        }
+        Err(e) => e.into_response(),
+    }
 }
 
 /// Takes `notifications/cancelled` out of the stream before the SDK (which ignores notifications

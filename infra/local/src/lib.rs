@@ -114,6 +114,9 @@ fn sandbox_config(
     if let Some(secs) = var("SANDBOX_PENALTY_SECS") {
         config.penalty = std::time::Duration::from_secs(secs.parse()?);
     }
+    if let Some(ms) = var("SANDBOX_LATENCY_MS") {
+        config.latency = std::time::Duration::from_millis(ms.parse()?);
+    }
     Ok(config)
 }
 

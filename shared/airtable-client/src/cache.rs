@@ -1,14 +1,16 @@
-//! Airtable responses cached in DynamoDB, keyed by the request and by the version of the table it
-//! reads. Every write through the platform bumps that version, so a cached read never outlives a
-//! write made through us. Entries carry `ttl` and are also checked on read (emulators never
-//! expire items).
+//! Airtable responses cached in DynamoDB, keyed by the request (in the namespace of the tenant's
+//! connection) and stamped with the version of the table they read. Every write through the
+//! platform bumps that version, so a cached read never outlives a write made through us. The
+//! versions live in the connection item, which every request reads anyway for its token. Entries
+//! carry `ttl` and are also checked on read (emulators never expire items).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use aws_sdk_dynamodb::types::ReturnValue;
 use platform::ids::TenantId;
-use platform::store::{Child, Key, Store, StoreError, Under, keys, n};
+use platform::store::{AttributeValue, Child, Key, Store, StoreError, Under, keys, n};
 
 /// How long bases and schemas stay cached.
 pub const META_TTL_SECS: i64 = 300;
@@ -33,11 +35,21 @@ impl CacheStatus {
     }
 }
 
+/// What an entry answers for: the table (or the base's schema, `*`) whose version it was read
+/// at, so a write through us since then (which bumps that version) makes it stale.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Stamp {
+    pub scope: String,
+    pub version: u64,
+}
+
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Entry {
     body: String,
     expires_at: i64,
+    #[serde(default)]
+    stamp: Option<Stamp>,
 }
 
 /// An entry under its tenant and the hash of what it answers.
@@ -51,10 +63,9 @@ impl Child<(TenantId, String)> for Entry {
     }
 }
 
-#[derive(Serialize, Deserialize, Default)]
-struct Version {
-    #[serde(default)]
-    version: u64,
+/// The name of a table's version in the connection's `versions` map (`*`: the base's schema).
+pub fn version_key(base: &str, table: &str) -> String {
+    format!("{base}/{table}")
 }
 
 /// The cache.
@@ -68,51 +79,82 @@ impl Cache {
         Self { store }
     }
 
-    /// The current version of a table (`*` = the base's schema).
-    pub async fn version(
+    /// Invalidates every cached read of a table (`*`: the base's schema): one `UpdateItem` on the
+    /// tenant's connection, which holds the versions — so the read that loads the connection
+    /// (every request needs its token) brings every version with it, and a cached read costs
+    /// one more round trip, not three. Returns the new version (`None`: no connection, so
+    /// nothing is cached).
+    pub async fn bump(
         &self,
         tenant: &TenantId,
         base: &str,
         table: &str,
-    ) -> Result<u64, StoreError> {
-        Ok(self
+    ) -> Result<Option<u64>, StoreError> {
+        let key = keys::airtable_connection(tenant);
+        let name = version_key(base, table);
+        let bump = self
             .store
-            .get::<Version>(&keys::table_version(tenant, base, table))
-            .await?
-            .unwrap_or_default()
-            .version)
-    }
-
-    /// Invalidates every cached read of a table.
-    pub async fn bump(&self, tenant: &TenantId, base: &str, table: &str) -> Result<(), StoreError> {
-        self.store
-            .update::<Version>(
-                &keys::table_version(tenant, base, table),
-                "ADD version :one",
-                None,
-                &[(":one", n(1))],
-            )
-            .await?;
-        Ok(())
+            .client()
+            .update_item()
+            .table_name(self.store.table())
+            .set_key(Some(Store::key_map(&key)))
+            .update_expression("SET #versions.#v = if_not_exists(#versions.#v, :zero) + :one")
+            .condition_expression("attribute_exists(#versions)")
+            .expression_attribute_names("#versions", "versions")
+            .expression_attribute_names("#v", &name)
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew);
+        match bump.clone().send().await.map_err(StoreError::from_sdk) {
+            Ok(out) => return Ok(Some(new_version(out.attributes, &name))),
+            Err(StoreError::ConditionFailed) => {}
+            Err(e) => return Err(e),
+        }
+        // A connection stored before it kept versions gets an empty map first (or there is no
+        // connection: then nothing is cached, nothing to invalidate).
+        let init = self
+            .store
+            .client()
+            .update_item()
+            .table_name(self.store.table())
+            .set_key(Some(Store::key_map(&key)))
+            .update_expression("SET #versions = if_not_exists(#versions, :empty)")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#versions", "versions")
+            .expression_attribute_values(":empty", AttributeValue::M(Default::default()))
+            .send()
+            .await
+            .map_err(StoreError::from_sdk);
+        match init {
+            Ok(_) => {}
+            Err(StoreError::ConditionFailed) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        match bump.send().await.map_err(StoreError::from_sdk) {
+            Ok(out) => Ok(Some(new_version(out.attributes, &name))),
+            Err(StoreError::ConditionFailed) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     fn hash(material: &str) -> String {
         hex::encode(Sha256::digest(material.as_bytes()))
     }
 
-    /// A live cached value for `material` (the request description, version included).
+    /// A live cached value for `material` (what was asked, in the connection's namespace), with
+    /// the stamp it was stored under; the caller compares that with the current version.
     pub async fn get(
         &self,
         tenant: &TenantId,
         material: &str,
-    ) -> Result<Option<Value>, StoreError> {
+    ) -> Result<Option<(Value, Option<Stamp>)>, StoreError> {
         let entry: Option<Entry> = self
             .store
             .get(&keys::cache_entry(tenant, &Self::hash(material)))
             .await?;
         Ok(entry
             .filter(|e| e.expires_at > platform::time::now_epoch())
-            .and_then(|e| serde_json::from_str(&e.body).ok()))
+            .and_then(|e| Some((serde_json::from_str(&e.body).ok()?, e.stamp))))
     }
 
     /// Stores a value for `ttl_secs` (skipped when too large for an item).
@@ -122,6 +164,7 @@ impl Cache {
         material: &str,
         value: &Value,
         ttl_secs: i64,
+        stamp: Option<Stamp>,
     ) -> Result<(), StoreError> {
         let body = value.to_string();
         if body.len() > MAX_CACHED_BYTES {
@@ -130,7 +173,26 @@ impl Cache {
         let expires_at = platform::time::now_epoch() + ttl_secs;
         let at = (tenant.clone(), Self::hash(material));
         self.store
-            .put(&Under(&at, &Entry { body, expires_at }))
+            .put(&Under(
+                &at,
+                &Entry {
+                    body,
+                    expires_at,
+                    stamp,
+                },
+            ))
             .await
+    }
+}
+
+/// The version an `UpdateItem` just wrote (`UPDATED_NEW` returns the `versions` map's changed
+/// entry).
+fn new_version(attributes: Option<platform::store::Item>, name: &str) -> u64 {
+    match attributes.as_ref().and_then(|a| a.get("versions")) {
+        Some(AttributeValue::M(m)) => match m.get(name) {
+            Some(AttributeValue::N(v)) => v.parse().unwrap_or(0),
+            _ => 0,
+        },
+        _ => 0,
     }
 }

@@ -1,11 +1,13 @@
-//! Reads through the DynamoDB cache, keyed by tenant, token and table version.
+//! Reads through the DynamoDB cache, keyed by tenant, connection and request; stamped with the
+//! version of what they read.
 
 use super::*;
+use cache::Stamp;
 
-/// What a cached answer answers: every entry's key in one place. Entries of records carry the
-/// table's version, so a write through the client (which bumps it) leaves them behind; schema
-/// entries carry the base's schema version. The session adds the token's hash: a new token
-/// starts with a cold cache.
+/// What a cached answer answers: every entry's key in one place. The session adds its
+/// namespace (token and connection). Which version an entry depends on is not part of its key
+/// but its [`Stamp`]: a hit needs no name-to-id lookup, only the versions the session already
+/// holds.
 pub(super) enum CacheKey<'a> {
     /// The token's bases.
     Bases,
@@ -13,38 +15,30 @@ pub(super) enum CacheKey<'a> {
     BaseIds,
     Schema {
         base: &'a str,
-        version: u64,
     },
     /// Table and field names of a schema version (what completion offers).
     Names {
         base: &'a str,
-        version: u64,
     },
     Page {
         base: &'a str,
-        table_key: &'a str,
-        version: u64,
         table: &'a str,
         query: &'a ListQuery,
         offset: Option<&'a str>,
     },
     All {
         base: &'a str,
-        table_key: &'a str,
-        version: u64,
         table: &'a str,
         query: &'a ListQuery,
     },
     Record {
         base: &'a str,
-        table_key: &'a str,
-        version: u64,
+        table: &'a str,
         id: &'a str,
     },
     /// A GET through the `/v0` proxy, as sent.
     Raw {
         path: &'a str,
-        version: u64,
         query: &'a [(String, String)],
     },
 }
@@ -55,47 +49,36 @@ impl CacheKey<'_> {
         match self {
             Self::Bases => "bases".into(),
             Self::BaseIds => "baseids".into(),
-            Self::Schema { base, version } => format!("schema|{base}|{version}"),
-            Self::Names { base, version } => format!("names|{base}|{version}"),
+            Self::Schema { base } => format!("schema|{base}"),
+            Self::Names { base } => format!("names|{base}"),
             Self::Page {
                 base,
-                table_key,
-                version,
                 table,
                 query,
                 offset,
             } => format!(
-                "page|{base}|{table_key}|{version}|{table}|{}|{}",
+                "page|{base}|{table}|{}|{}",
                 query.describe(),
                 offset.unwrap_or("")
             ),
-            Self::All {
-                base,
-                table_key,
-                version,
-                table,
-                query,
-            } => {
-                format!(
-                    "all|{base}|{table_key}|{version}|{table}|{}",
-                    query.describe()
-                )
+            Self::All { base, table, query } => {
+                format!("all|{base}|{table}|{}", query.describe())
             }
-            Self::Record {
-                base,
-                table_key,
-                version,
-                id,
-            } => {
-                format!("record|{base}|{table_key}|{version}|{id}")
-            }
-            Self::Raw {
-                path,
-                version,
-                query,
-            } => format!("raw|{path}|{version}|{query:?}"),
+            Self::Record { base, table, id } => format!("record|{base}|{table}|{id}"),
+            Self::Raw { path, query } => format!("raw|{path}|{query:?}"),
         }
     }
+}
+
+/// The version a cached read depends on.
+#[derive(Clone, Copy)]
+pub(super) enum Depends<'a> {
+    /// Nothing a write through us changes (the token's bases: cached for their TTL).
+    Nothing,
+    /// A base's schema.
+    Schema(&'a str),
+    /// A table (by id or name) of a base.
+    Table(&'a str, &'a str),
 }
 
 impl TenantClient<'_> {
@@ -124,13 +107,55 @@ impl TenantClient<'_> {
     /// Invalidates cached reads of a table after a write.
     pub async fn invalidate(&self, base: &str, table: &str) -> Result<(), AirtableError> {
         let key = self.table_key(base, table).await?;
-        self.at.cache.bump(&self.tenant, base, &key).await?;
+        self.bump(base, &key).await
+    }
+
+    /// Bumps the version of a table (`*`: the base's schema), and this session's copy with it:
+    /// its own reads after its own write never see the cache from before.
+    pub async fn bump(&self, base: &str, table: &str) -> Result<(), AirtableError> {
+        if let Some(v) = self.at.cache.bump(&self.tenant, base, table).await? {
+            let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+            let slot = versions
+                .map
+                .entry(cache::version_key(base, table))
+                .or_default();
+            *slot = (*slot).max(v);
+        }
         Ok(())
+    }
+
+    /// The current version of `scope` (a [`cache::version_key`]), from the versions this session
+    /// read with its connection, or read again when they are older than a moment.
+    async fn version(&self, scope: &str) -> Result<u64, AirtableError> {
+        let fresh = {
+            let versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+            versions
+                .read_at
+                .is_some_and(|at| at.elapsed() < VERSIONS_FRESH_FOR)
+                .then(|| versions.map.get(scope).copied().unwrap_or(0))
+        };
+        if let Some(v) = fresh {
+            return Ok(v);
+        }
+        let map = self
+            .at
+            .credentials
+            .connection(&self.tenant)
+            .await?
+            .map(|c| c.versions)
+            .unwrap_or_default();
+        let v = map.get(scope).copied().unwrap_or(0);
+        *self.versions.lock().unwrap_or_else(|p| p.into_inner()) = Versions {
+            read_at: Some(Instant::now()),
+            map,
+        };
+        Ok(v)
     }
 
     pub(super) async fn through_cache<F, Fut>(
         &self,
         key: CacheKey<'_>,
+        depends: Depends<'_>,
         ttl: i64,
         bypass: bool,
         fetch: F,
@@ -139,15 +164,42 @@ impl TenantClient<'_> {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<Value, AirtableError>>,
     {
-        // Reads depend on what the token may see: a new token starts with a cold cache.
-        let material = format!("{}|{}", self.token_hash, key.material());
-        if !bypass && let Some(v) = self.at.cache.get(&self.tenant, &material).await? {
-            record::cache_lookup(true);
-            return Ok((v, CacheStatus::Hit));
+        let material = format!("{}|{}", self.namespace, key.material());
+        if !bypass && let Some((v, stamp)) = self.at.cache.get(&self.tenant, &material).await? {
+            let current = match (&depends, &stamp) {
+                (Depends::Nothing, _) => true,
+                (_, Some(stamp)) => self.version(&stamp.scope).await? == stamp.version,
+                (_, None) => false,
+            };
+            if current {
+                record::cache_lookup(true);
+                return Ok((v, CacheStatus::Hit));
+            }
         }
         record::cache_lookup(false);
+        // The version is read before the fetch: a write landing meanwhile leaves this entry
+        // stamped older than the table, so it is never served.
+        let scope = match depends {
+            Depends::Nothing => None,
+            Depends::Schema(base) => Some(cache::version_key(base, "*")),
+            Depends::Table(base, table) => {
+                // Boxed: the table's id may come from the cached schema, read through here.
+                let key = Box::pin(self.table_key(base, table)).await?;
+                Some(cache::version_key(base, &key))
+            }
+        };
+        let stamp = match scope {
+            Some(scope) => Some(Stamp {
+                version: self.version(&scope).await?,
+                scope,
+            }),
+            None => None,
+        };
         let v = fetch().await?;
-        self.at.cache.put(&self.tenant, &material, &v, ttl).await?;
+        self.at
+            .cache
+            .put(&self.tenant, &material, &v, ttl, stamp)
+            .await?;
         Ok((v, CacheStatus::Miss))
     }
 
@@ -159,29 +211,15 @@ impl TenantClient<'_> {
         query: &[(String, String)],
         bypass: bool,
     ) -> Result<(Value, CacheStatus), AirtableError> {
-        let (ttl, version_of) = match segments {
-            ["meta", "bases", base, ..] => (
-                cache::META_TTL_SECS,
-                Some((base.to_string(), "*".to_owned())),
-            ),
-            ["meta", ..] => (cache::META_TTL_SECS, None),
-            [base, table, ..] => (
-                cache::RECORDS_TTL_SECS,
-                Some((base.to_string(), self.table_key(base, table).await?)),
-            ),
-            _ => (cache::RECORDS_TTL_SECS, None),
-        };
-        let version = match &version_of {
-            Some((b, t)) => self.at.cache.version(&self.tenant, b, t).await?,
-            None => 0,
+        let (ttl, depends) = match segments {
+            ["meta", "bases", base, ..] => (cache::META_TTL_SECS, Depends::Schema(base)),
+            ["meta", ..] => (cache::META_TTL_SECS, Depends::Nothing),
+            [base, table, ..] => (cache::RECORDS_TTL_SECS, Depends::Table(base, table)),
+            _ => (cache::RECORDS_TTL_SECS, Depends::Nothing),
         };
         let path = segments.join("/");
-        let key = CacheKey::Raw {
-            path: &path,
-            version,
-            query,
-        };
-        self.through_cache(key, ttl, bypass, || {
+        let key = CacheKey::Raw { path: &path, query };
+        self.through_cache(key, depends, ttl, bypass, || {
             self.raw(Method::GET, segments, query, None)
         })
         .await
@@ -189,9 +227,13 @@ impl TenantClient<'_> {
 
     /// Bases, cached 5 minutes.
     pub async fn cached_bases(&self, bypass: bool) -> Result<(Value, CacheStatus), AirtableError> {
-        self.through_cache(CacheKey::Bases, cache::META_TTL_SECS, bypass, || async {
-            Ok(json!(self.list_bases().await?))
-        })
+        self.through_cache(
+            CacheKey::Bases,
+            Depends::Nothing,
+            cache::META_TTL_SECS,
+            bypass,
+            || async { Ok(json!(self.list_bases().await?)) },
+        )
         .await
     }
 
@@ -201,9 +243,9 @@ impl TenantClient<'_> {
         base: &str,
         bypass: bool,
     ) -> Result<(Value, CacheStatus), AirtableError> {
-        let version = self.at.cache.version(&self.tenant, base, "*").await?;
         self.through_cache(
-            CacheKey::Schema { base, version },
+            CacheKey::Schema { base },
+            Depends::Schema(base),
             cache::META_TTL_SECS,
             bypass,
             || self.schema(base),
@@ -214,10 +256,10 @@ impl TenantClient<'_> {
     /// The table names of a base, each with its field names: what completion offers. Cached like
     /// the schema (per schema version) but small enough to be cached for any base.
     pub async fn cached_names(&self, base: &str) -> Result<Value, AirtableError> {
-        let version = self.at.cache.version(&self.tenant, base, "*").await?;
         let (names, _) = self
             .through_cache(
-                CacheKey::Names { base, version },
+                CacheKey::Names { base },
+                Depends::Schema(base),
                 cache::META_TTL_SECS,
                 false,
                 || async {
@@ -277,21 +319,23 @@ impl TenantClient<'_> {
         offset: Option<&str>,
         bypass: bool,
     ) -> Result<(Page, CacheStatus), AirtableError> {
-        let key = self.table_key(base, table).await?;
-        let version = self.at.cache.version(&self.tenant, base, &key).await?;
         let cache_key = CacheKey::Page {
             base,
-            table_key: &key,
-            version,
             table,
             query,
             offset,
         };
         let (v, status) = self
-            .through_cache(cache_key, cache::RECORDS_TTL_SECS, bypass, || async {
-                let p = self.list_page(base, table, query, offset).await?;
-                Ok(json!({"records": p.records, "offset": p.offset}))
-            })
+            .through_cache(
+                cache_key,
+                Depends::Table(base, table),
+                cache::RECORDS_TTL_SECS,
+                bypass,
+                || async {
+                    let p = self.list_page(base, table, query, offset).await?;
+                    Ok(json!({"records": p.records, "offset": p.offset}))
+                },
+            )
             .await?;
         Ok((
             Page {
@@ -310,19 +354,15 @@ impl TenantClient<'_> {
         query: &ListQuery,
         bypass: bool,
     ) -> Result<(Vec<Value>, CacheStatus), AirtableError> {
-        let key = self.table_key(base, table).await?;
-        let version = self.at.cache.version(&self.tenant, base, &key).await?;
-        let cache_key = CacheKey::All {
-            base,
-            table_key: &key,
-            version,
-            table,
-            query,
-        };
+        let cache_key = CacheKey::All { base, table, query };
         let (v, status) = self
-            .through_cache(cache_key, cache::RECORDS_TTL_SECS, bypass, || async {
-                Ok(json!(self.list_all(base, table, query).await?))
-            })
+            .through_cache(
+                cache_key,
+                Depends::Table(base, table),
+                cache::RECORDS_TTL_SECS,
+                bypass,
+                || async { Ok(json!(self.list_all(base, table, query).await?)) },
+            )
             .await?;
         Ok((v.as_array().cloned().unwrap_or_default(), status))
     }
@@ -335,15 +375,9 @@ impl TenantClient<'_> {
         id: &str,
         bypass: bool,
     ) -> Result<(Value, CacheStatus), AirtableError> {
-        let key = self.table_key(base, table).await?;
-        let version = self.at.cache.version(&self.tenant, base, &key).await?;
         self.through_cache(
-            CacheKey::Record {
-                base,
-                table_key: &key,
-                version,
-                id,
-            },
+            CacheKey::Record { base, table, id },
+            Depends::Table(base, table),
             cache::RECORDS_TTL_SECS,
             bypass,
             || self.get_record(base, table, id),

@@ -2,7 +2,7 @@
 //! id, so a ciphertext cannot be replayed for another tenant) and decrypted once per warm
 //! instance.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use secrecy::SecretString;
@@ -25,6 +25,10 @@ pub struct Connection {
     pub connected_by: UserId,
     pub connected_at: String,
     pub last_checked_at: String,
+    /// The version of every table (and base schema) written through us since this connection
+    /// was made: what cached reads are checked against ([`crate::cache`]).
+    #[serde(default)]
+    pub versions: BTreeMap<String, u64>,
 }
 
 impl Entity for Connection {
@@ -79,6 +83,12 @@ impl Credentials {
             .connection(tenant)
             .await?
             .ok_or(AirtableError::NotConnected)?;
+        self.token_of(&conn).await
+    }
+
+    /// The token of a connection already read, decrypted (once per warm instance).
+    pub async fn token_of(&self, conn: &Connection) -> Result<SecretString, AirtableError> {
+        let tenant = &conn.tenant_id;
         if let Some((cipher, token)) = self
             .decrypted
             .lock()
@@ -94,7 +104,7 @@ impl Credentials {
         self.decrypted
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(tenant.clone(), (conn.ciphertext, token.clone()));
+            .insert(tenant.clone(), (conn.ciphertext.clone(), token.clone()));
         Ok(token)
     }
 

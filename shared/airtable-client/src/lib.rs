@@ -32,6 +32,7 @@ pub use cache::{Cache, CacheStatus};
 pub use credentials::{Connection, Credentials};
 pub use error::{AirtableError, parse_error};
 pub use limiter::Limiter;
+use platform::auth::{Credential, Identity};
 use platform::error::ApiError;
 use platform::ids::TenantId;
 use platform::store::{Store, StoreError};
@@ -85,8 +86,69 @@ impl Airtable {
 
     /// A session acting for a tenant with its stored token.
     pub async fn for_tenant(&self, tenant: &TenantId) -> Result<TenantClient<'_>, AirtableError> {
-        let token = self.credentials.token(tenant).await?;
-        Ok(self.for_tenant_with(tenant, token))
+        let conn = self.credentials.connection(tenant).await?;
+        self.for_connection(tenant, conn).await
+    }
+
+    /// Confirms the caller's credential and, in the same round trip, reads their workspace's
+    /// connection (the token, and the versions its cached reads are checked against).
+    pub async fn confirm_with_connection(
+        &self,
+        credential: Credential,
+    ) -> Result<(Identity, Option<Connection>), ApiError> {
+        credential
+            .confirm_along(
+                |tenant, _| async move { Ok(self.credentials.connection(&tenant).await?) },
+            )
+            .await
+    }
+
+    /// The caller, confirmed, and the session for their workspace: what a read handler needs,
+    /// in one DynamoDB round trip on a warm instance.
+    pub async fn for_caller(
+        &self,
+        credential: Credential,
+    ) -> Result<(Identity, TenantClient<'_>), ApiError> {
+        let (identity, conn) = self.confirm_with_connection(credential).await?;
+        let session = self.for_connection(&identity.tenant, conn).await?;
+        Ok((identity, session))
+    }
+
+    /// The session for a tenant, with its connection read ahead or read now.
+    pub async fn session(
+        &self,
+        tenant: &TenantId,
+        read: ConnectionRead,
+    ) -> Result<TenantClient<'_>, AirtableError> {
+        match read {
+            ConnectionRead::Ahead(conn) => self.for_connection(tenant, conn).await,
+            ConnectionRead::NotYet => self.for_tenant(tenant).await,
+        }
+    }
+
+    /// A session with a connection already read (beside the caller's session check, say):
+    /// [`AirtableError::NotConnected`] when there is none, or it is another tenant's.
+    pub async fn for_connection(
+        &self,
+        tenant: &TenantId,
+        conn: Option<Connection>,
+    ) -> Result<TenantClient<'_>, AirtableError> {
+        let conn = conn
+            .filter(|c| &c.tenant_id == tenant)
+            .ok_or(AirtableError::NotConnected)?;
+        let token = self.credentials.token_of(&conn).await?;
+        let mut client = self.for_tenant_with(tenant, token);
+        // A new connection (even with the same token) starts with an empty cache.
+        client.namespace = format!(
+            "{}|{}",
+            client.token_hash,
+            &platform::auth::hash_secret(&conn.ciphertext)[..16]
+        );
+        client.versions = std::sync::Mutex::new(Versions {
+            read_at: Some(Instant::now()),
+            map: conn.versions,
+        });
+        Ok(client)
     }
 
     /// A session with a token that is not stored (yet): to check it before saving.
@@ -96,7 +158,9 @@ impl Airtable {
             at: self,
             tenant: tenant.clone(),
             token: Some(token),
+            namespace: format!("{token_hash}|unsaved"),
             token_hash,
+            versions: Default::default(),
             deadline: None,
             progress: Progress::none(),
         }
@@ -112,11 +176,33 @@ impl Airtable {
             tenant: tenant.clone(),
             token: None,
             token_hash: "no-token".into(),
+            namespace: "no-token".into(),
+            versions: Default::default(),
             deadline: None,
             progress: Progress::none(),
         }
     }
 }
+
+/// A tenant's connection read ahead by the edge (beside the caller's session check), or not yet.
+#[derive(Debug, Clone, Default)]
+pub enum ConnectionRead {
+    #[default]
+    NotYet,
+    Ahead(Option<Connection>),
+}
+
+/// The table versions a session checks cached reads against, and when they were read (`None`:
+/// not yet; the first cached read loads them).
+#[derive(Debug, Default)]
+struct Versions {
+    read_at: Option<Instant>,
+    map: std::collections::BTreeMap<String, u64>,
+}
+
+/// How long a session trusts the versions it read: a long call (a chat turn, a workflow run)
+/// reads them again, so a write made meanwhile by another request is seen within this.
+const VERSIONS_FRESH_FOR: Duration = Duration::from_secs(2);
 
 /// The client acting for one tenant, with its token (not a login session: the name says which
 /// "session" it is not). Every method goes through pacing, retries and error mapping.
@@ -127,6 +213,11 @@ pub struct TenantClient<'a> {
     token: Option<SecretString>,
     /// Names the token's send schedule without revealing it.
     token_hash: String,
+    /// Where its cached reads live: the token and the connection (a new connection, even with
+    /// the same token, starts with an empty cache).
+    namespace: String,
+    /// The table versions of the connection, as last read.
+    versions: std::sync::Mutex<Versions>,
     /// When set, reads of many pages and batches stop starting requests past it, so one call
     /// (a tool doing several steps) answers inside the function's timeout.
     deadline: Option<tokio::time::Instant>,

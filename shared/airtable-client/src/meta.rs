@@ -33,6 +33,7 @@ impl TenantClient<'_> {
     ) -> Result<(Value, CacheStatus), AirtableError> {
         self.through_cache(
             cached::CacheKey::BaseIds,
+            cached::Depends::Nothing,
             cache::META_TTL_SECS,
             bypass,
             || async {
@@ -155,7 +156,7 @@ impl TenantClient<'_> {
         let out = self
             .send(method, self.url(path)?, Some(base), Some(body), retry)
             .await?;
-        self.at.cache.bump(&self.tenant, base, "*").await?;
+        self.bump(base, "*").await?;
         if let Some(table) = table {
             self.invalidate_after_write(base, table).await;
         }

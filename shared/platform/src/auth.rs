@@ -262,64 +262,81 @@ impl Authenticator {
 
     /// Verifies a bearer credential (access JWT or API key) and loads the caller's current role.
     pub async fn authenticate(&self, bearer: &str) -> Result<Identity, ApiError> {
-        let identity = self.verify(bearer).await?;
-        // The request's usage counts for this tenant and user from here on.
-        crate::telemetry::record::attribute(&identity.tenant, identity.user_id());
-        Ok(identity)
+        self.credential(bearer)?.confirm().await
     }
 
-    async fn verify(&self, bearer: &str) -> Result<Identity, ApiError> {
-        let store = &self.inner.1;
-        if bearer.starts_with(API_KEY_PREFIX) {
-            let lookup: ApiKeyLookup = store
-                .get(&keys::api_key_lookup(&hash_secret(bearer)))
-                .await?
-                .ok_or_else(|| ApiError::unauthorized("the API key is invalid or revoked"))?;
-            if lookup
-                .expires_at
-                .is_some_and(|exp| exp <= crate::time::now_epoch())
-            {
-                return Err(ApiError::unauthorized("the API key has expired"));
+    /// Reads a bearer credential without any I/O: an API key as given, or an access token whose
+    /// signature, issuer, audience and expiry hold. [`Credential::confirm`] then checks it is
+    /// still live.
+    pub fn credential(&self, bearer: &str) -> Result<Credential, ApiError> {
+        let kind = if bearer.starts_with(API_KEY_PREFIX) {
+            Claimed::ApiKey(bearer.to_owned())
+        } else {
+            let claims = self.jwt().verify(bearer)?;
+            let bad = || ApiError::unauthorized("the access token is invalid or expired");
+            Claimed::User {
+                user_id: UserId::parse(&claims.sub).map_err(|_| bad())?,
+                tenant: TenantId::parse(&claims.tid).map_err(|_| bad())?,
+                email: Email::parse(&claims.email).map_err(|_| bad())?,
+                session_id: SessionId::parse(&claims.sid).map_err(|_| bad())?,
             }
-            // A key acts for its creator: never beyond the creator's current role, and not at all
-            // once the creator has left (whatever happened to the key's own record).
-            let creator: Member = store
-                .get(&keys::member(&lookup.tenant_id, &lookup.created_by))
-                .await?
-                .ok_or_else(|| {
-                    ApiError::unauthorized(
-                        "the API key's creator is no longer a member of this tenant",
-                    )
-                })?;
-            return Ok(Identity {
-                principal: Principal::ApiKey {
-                    key_id: lookup.key_id,
-                    created_by: lookup.created_by,
-                },
-                tenant: lookup.tenant_id,
-                role: lookup.role.min(creator.role),
-            });
+        };
+        Ok(Credential {
+            auth: self.clone(),
+            claimed: kind,
+        })
+    }
+
+    async fn api_key(&self, bearer: &str) -> Result<Identity, ApiError> {
+        let store = self.store();
+        let lookup: ApiKeyLookup = store
+            .get(&keys::api_key_lookup(&hash_secret(bearer)))
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the API key is invalid or revoked"))?;
+        if lookup
+            .expires_at
+            .is_some_and(|exp| exp <= crate::time::now_epoch())
+        {
+            return Err(ApiError::unauthorized("the API key has expired"));
         }
-        let claims = self.jwt().verify(bearer)?;
-        let bad = || ApiError::unauthorized("the access token is invalid or expired");
-        let user_id = UserId::parse(&claims.sub).map_err(|_| bad())?;
-        let tenant = TenantId::parse(&claims.tid).map_err(|_| bad())?;
-        let email = Email::parse(&claims.email).map_err(|_| bad())?;
-        let session_id = SessionId::parse(&claims.sid).map_err(|_| bad())?;
-        // The membership (current role) and the session (signed out? password changed? a reused
-        // refresh token?) are read side by side: revocation takes effect at once, at the cost of
-        // no extra round trip in sequence.
+        let creator: Member = store
+            .get(&keys::member(&lookup.tenant_id, &lookup.created_by))
+            .await?
+            .ok_or_else(|| {
+                ApiError::unauthorized("the API key's creator is no longer a member of this tenant")
+            })?;
+        Ok(Identity {
+            principal: Principal::ApiKey {
+                key_id: lookup.key_id,
+                created_by: lookup.created_by,
+            },
+            tenant: lookup.tenant_id,
+            role: lookup.role.min(creator.role),
+        })
+    }
+
+    /// The user's membership and session, read in one round trip (`BatchGetItem`).
+    async fn user(
+        &self,
+        user_id: UserId,
+        tenant: TenantId,
+        email: Email,
+        session_id: SessionId,
+    ) -> Result<Identity, ApiError> {
         let (member_key, session_key) = (
             keys::member(&tenant, &user_id),
             keys::session(&user_id, &session_id),
         );
-        let (member, session) = tokio::join!(
-            store.get::<Member>(&member_key),
-            store.get::<SessionState>(&session_key)
-        );
-        let member = member?
+        let mut items = self
+            .store()
+            .batch_get(&[&member_key, &session_key])
+            .await?
+            .into_iter();
+        let member: Option<Member> = Store::decode(items.next().flatten())?;
+        let session: Option<SessionState> = Store::decode(items.next().flatten())?;
+        let member = member
             .ok_or_else(|| ApiError::unauthorized("you are no longer a member of this tenant"))?;
-        let live = session?.is_some_and(|s| {
+        let live = session.is_some_and(|s| {
             !s.revoked && s.expires_at > crate::time::now_epoch() && s.tenant_id == tenant
         });
         if !live {
@@ -339,7 +356,81 @@ impl Authenticator {
     }
 }
 
-impl<S> FromRequestParts<S> for Identity
+/// What a bearer credential says before it is confirmed.
+#[derive(Clone)]
+enum Claimed {
+    /// An access token whose signature holds: who it was issued to.
+    User {
+        user_id: UserId,
+        tenant: TenantId,
+        email: Email,
+        session_id: SessionId,
+    },
+    /// An API key (looked up on confirmation).
+    ApiKey(String),
+    /// Already confirmed upstream (a layer put the identity in the request).
+    Confirmed(Identity),
+}
+
+/// A bearer credential read from a request but not yet confirmed: the extractor of handlers that
+/// start their own reads while the session is checked ([`Credential::confirm_along`]).
+#[derive(Clone)]
+pub struct Credential {
+    auth: Authenticator,
+    claimed: Claimed,
+}
+
+impl Credential {
+    /// Checks the credential is live (session not revoked, still a member; API key known and
+    /// unexpired) and reads the caller's role: one DynamoDB round trip for an access token.
+    pub async fn confirm(self) -> Result<Identity, ApiError> {
+        self.confirm_along(|_, _| async { Ok(()) })
+            .await
+            .map(|(identity, ())| identity)
+    }
+
+    /// [`Credential::confirm`], and meanwhile `read(tenant, user)` for the workspace and user an
+    /// access token was signed for, so the two cost one round trip instead of two. Nothing
+    /// `read` returns is handed out unless the credential is confirmed (a refused one answers
+    /// 401 whatever `read` found), so `read` must only read. An API key names its workspace
+    /// only once it is looked up: then `read` runs after the confirmation.
+    pub async fn confirm_along<T, F, Fut>(self, read: F) -> Result<(Identity, T), ApiError>
+    where
+        F: FnOnce(TenantId, UserId) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let identity = match self.claimed {
+            Claimed::User {
+                user_id,
+                tenant,
+                email,
+                session_id,
+            } => {
+                let (confirmed, read) = tokio::join!(
+                    self.auth
+                        .user(user_id.clone(), tenant.clone(), email, session_id),
+                    read(tenant, user_id)
+                );
+                let identity = confirmed?;
+                attribute(&identity);
+                return Ok((identity, read?));
+            }
+            Claimed::ApiKey(key) => self.auth.api_key(&key).await?,
+            Claimed::Confirmed(identity) => identity,
+        };
+        attribute(&identity);
+        let read = read(identity.tenant.clone(), identity.user_id().clone()).await?;
+        Ok((identity, read))
+    }
+}
+
+/// Names the request's tenant and user in its telemetry and its log span.
+fn attribute(identity: &Identity) {
+    crate::telemetry::record::attribute(&identity.tenant, identity.user_id());
+    tracing::Span::current().record("tenant", identity.tenant.as_str());
+}
+
+impl<S> FromRequestParts<S> for Credential
 where
     S: Send + Sync,
     Authenticator: FromRef<S>,
@@ -347,8 +438,12 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let auth = Authenticator::from_ref(state);
         if let Some(identity) = parts.extensions.get::<Identity>() {
-            return Ok(identity.clone());
+            return Ok(Credential {
+                auth,
+                claimed: Claimed::Confirmed(identity.clone()),
+            });
         }
         let header = parts
             .headers
@@ -365,8 +460,25 @@ where
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
             })?;
-        let identity = Authenticator::from_ref(state).authenticate(&bearer).await?;
-        tracing::Span::current().record("tenant", identity.tenant.as_str());
+        auth.credential(&bearer)
+    }
+}
+
+impl<S> FromRequestParts<S> for Identity
+where
+    S: Send + Sync,
+    Authenticator: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if let Some(identity) = parts.extensions.get::<Identity>() {
+            return Ok(identity.clone());
+        }
+        let identity = Credential::from_request_parts(parts, state)
+            .await?
+            .confirm()
+            .await?;
         parts.extensions.insert(identity.clone());
         Ok(identity)
     }

@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use airtable_client::{Airtable, Progress, TenantClient};
+use airtable_client::{Airtable, ConnectionRead, Progress, TenantClient};
 use platform::auth::{Identity, Role};
 use platform::error::{ApiError, FieldError};
 
@@ -249,10 +249,11 @@ macro_rules! registry {
             name: &str,
             args: Value,
             progress: Progress,
+            connection: ConnectionRead,
         ) -> Option<Result<(Value, String), ApiError>> {
             $(
                 if name == <$tool as Tool>::NAME {
-                    return Some(run_one::<$tool>(toolbox, identity, args, progress).await);
+                    return Some(run_one::<$tool>(toolbox, identity, args, progress, connection).await);
                 }
             )*
             None
@@ -320,6 +321,7 @@ async fn run_one<T: Tool>(
     identity: &Identity,
     args: Value,
     progress: Progress,
+    connection: ConnectionRead,
 ) -> Result<(Value, String), ApiError> {
     if !T::HINTS.read_only {
         identity.require_writer()?;
@@ -327,7 +329,7 @@ async fn run_one<T: Tool>(
     let args: T::Args = parse_args(args)?;
     let airtable = toolbox
         .airtable
-        .for_tenant(&identity.tenant)
+        .session(&identity.tenant, connection)
         .await?
         .with_deadline(tokio::time::Instant::now() + TOOL_BUDGET)
         .with_progress(progress);
@@ -401,19 +403,29 @@ pub async fn call(
     name: &str,
     args: Value,
 ) -> Result<Output, ApiError> {
-    call_with_progress(toolbox, identity, name, args, Progress::none()).await
+    call_with_progress(
+        toolbox,
+        identity,
+        name,
+        args,
+        Progress::none(),
+        ConnectionRead::NotYet,
+    )
+    .await
 }
 
 /// [`call`], reporting the records read or written to `progress` and stopping at the next page
-/// or chunk once it is cancelled (the error then says what was done).
+/// or chunk once it is cancelled (the error then says what was done); with the workspace's
+/// connection when the edge read it ahead.
 pub async fn call_with_progress(
     toolbox: &Toolbox,
     identity: &Identity,
     name: &str,
     args: Value,
     progress: Progress,
+    connection: ConnectionRead,
 ) -> Result<Output, ApiError> {
-    let outcome = match dispatch(toolbox, identity, name, args, progress).await {
+    let outcome = match dispatch(toolbox, identity, name, args, progress, connection).await {
         Some(outcome) => outcome,
         None => Err(ApiError::bad_request(
             "unknown_tool",

@@ -52,6 +52,8 @@ pub struct SandboxConfig {
     pub fault_rate: f64,
     /// Seed the demo base.
     pub seed_demo: bool,
+    /// Added to every answer: the network between a function and Airtable (a benchmark knob).
+    pub latency: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -64,6 +66,7 @@ impl Default for SandboxConfig {
             offset_ttl: Duration::from_secs(300),
             fault_rate: 0.0,
             seed_demo: true,
+            latency: Duration::ZERO,
         }
     }
 }
@@ -103,6 +106,8 @@ pub(crate) struct World {
     base_faults: HashMap<String, f64>,
     /// Per-base penalties (override `config.penalty`).
     base_penalties: HashMap<String, Duration>,
+    /// Per-base added latency (override `config.latency`).
+    base_latency: HashMap<String, Duration>,
     /// Injected failures: (base, `create`|`update`|`delete`) → (allowed, how many fail then
     /// (`None`: all), seen so far).
     fail_after: HashMap<(String, String), (u64, Option<u64>, u64)>,
@@ -148,6 +153,7 @@ impl Sandbox {
                 scoped_tokens: HashMap::new(),
                 base_faults: HashMap::new(),
                 base_penalties: HashMap::new(),
+                base_latency: HashMap::new(),
                 fail_after: HashMap::new(),
                 tokens: HashMap::new(),
             })),
@@ -361,7 +367,32 @@ pub fn router(sandbox: Sandbox) -> Router {
         .fallback(|| async {
             (StatusCode::NOT_FOUND, Json(json!({"error": "NOT_FOUND"}))).into_response()
         })
+        .layer(axum::middleware::from_fn_with_state(sandbox.clone(), delay))
         .with_state(sandbox)
+}
+
+/// Waits the configured latency (of the base the path names, or of the sandbox) before
+/// answering an API request, as the network to Airtable would.
+async fn delay(
+    State(sb): State<Sandbox>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    let wait = path.strip_prefix("/v0/").map(|rest| {
+        let mut segs = rest.split('/');
+        let base = match segs.next() {
+            Some("meta") => segs.nth(1),
+            first => first,
+        };
+        let w = sb.lock();
+        base.and_then(|b| w.base_latency.get(b).copied())
+            .unwrap_or(w.config.latency)
+    });
+    if let Some(wait) = wait.filter(|w| !w.is_zero()) {
+        tokio::time::sleep(wait).await;
+    }
+    next.run(req).await
 }
 
 async fn whoami(State(sb): State<Sandbox>, headers: HeaderMap) -> Response {
@@ -648,8 +679,9 @@ async fn stats(State(sb): State<Sandbox>) -> Json<Value> {
     Json(json!({"bases": bases}))
 }
 
-/// `POST /_sandbox/config {faultRate?, penaltyMs?, offsetTtlMs?, ratePerBase?, base?, failAfter?}`;
-/// with `base`, `faultRate`, `penaltyMs` and `failAfter` apply to that base alone.
+/// `POST /_sandbox/config {faultRate?, penaltyMs?, offsetTtlMs?, ratePerBase?, latencyMs?, base?,
+/// failAfter?}`; with `base`, `faultRate`, `penaltyMs`, `latencyMs` and `failAfter` apply to that
+/// base alone.
 async fn configure(State(sb): State<Sandbox>, Json(body): Json<Value>) -> Json<Value> {
     let mut w = sb.lock();
     if let Some(base) = body.get("base").and_then(Value::as_str) {
@@ -659,6 +691,10 @@ async fn configure(State(sb): State<Sandbox>, Json(body): Json<Value>) -> Json<V
         if let Some(ms) = body.get("penaltyMs").and_then(Value::as_u64) {
             w.base_penalties
                 .insert(base.to_owned(), Duration::from_millis(ms));
+        }
+        if let Some(ms) = body.get("latencyMs").and_then(Value::as_u64) {
+            w.base_latency
+                .insert(base.to_owned(), Duration::from_millis(ms.min(60_000)));
         }
         // `failAfter: {create?: n | {after, times}, update?: …, delete?: …}`: the write requests of
         // that kind past the first `n` fail (all, or `times` of them); null clears one.
@@ -696,6 +732,9 @@ async fn configure(State(sb): State<Sandbox>, Json(body): Json<Value>) -> Json<V
     }
     if let Some(n) = body.get("ratePerBase").and_then(Value::as_u64) {
         w.config.rate_per_base = n as usize;
+    }
+    if let Some(ms) = body.get("latencyMs").and_then(Value::as_u64) {
+        w.config.latency = Duration::from_millis(ms.min(60_000));
     }
     Json(
         json!({"faultRate": w.config.fault_rate, "penaltyMs": w.config.penalty.as_millis() as u64, "ratePerBase": w.config.rate_per_base}),

@@ -174,6 +174,71 @@ impl Store {
             .map_err(StoreError::from)
     }
 
+    /// Reads up to 100 items in one `BatchGetItem` (strongly consistent), in the order of `keys`:
+    /// several independent reads in one round trip. Keys DynamoDB leaves unprocessed (throttling)
+    /// are asked again, a few times, before the read fails.
+    pub async fn batch_get(&self, keys: &[&Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        use aws_sdk_dynamodb::types::KeysAndAttributes;
+        let mut found: HashMap<(String, String), Item> = HashMap::new();
+        let mut pending: Vec<Item> = keys.iter().map(|k| Self::key_map(k)).collect();
+        pending.dedup();
+        for attempt in 0..5u32 {
+            if pending.is_empty() {
+                break;
+            }
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+            }
+            let ask = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Sdk("KeysAndAttributes".into(), Box::new(e)))?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, ask)
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            for item in out
+                .responses
+                .unwrap_or_default()
+                .remove(&self.table)
+                .unwrap_or_default()
+            {
+                let key = |k: &str| match item.get(k) {
+                    Some(AttributeValue::S(v)) => v.clone(),
+                    _ => String::new(),
+                };
+                found.insert((key("PK"), key("SK")), item);
+            }
+            pending = out
+                .unprocessed_keys
+                .unwrap_or_default()
+                .remove(&self.table)
+                .map(|k| k.keys)
+                .unwrap_or_default();
+        }
+        if !pending.is_empty() {
+            return Err(StoreError::Sdk(
+                "UnprocessedKeys".into(),
+                format!("{} keys still unprocessed after retries", pending.len()).into(),
+            ));
+        }
+        Ok(keys
+            .iter()
+            .map(|k| found.get(&(k.pk.clone(), k.sk.clone())).cloned())
+            .collect())
+    }
+
+    /// An item read by [`Store::batch_get`], as a `T`.
+    pub fn decode<T: DeserializeOwned>(item: Option<Item>) -> Result<Option<T>, StoreError> {
+        item.map(serde_dynamo::from_item)
+            .transpose()
+            .map_err(StoreError::from)
+    }
+
     /// Writes a value, replacing any item with the same key.
     pub async fn put(&self, value: &impl Entity) -> Result<(), StoreError> {
         self.client

@@ -69,3 +69,15 @@ pub fn init_with(default: LogFormat) {
         }
     }
 }
+
+/// In a Lambda function, before `run`: asks Lambda for a SIGTERM before it shuts the instance
+/// down (by registering a no-op internal extension), and then writes the usage counters of
+/// finished requests still pending ([`scope::settle`]; Lambda allows 500 ms).
+pub async fn settle_on_shutdown() {
+    lambda_runtime::spawn_graceful_shutdown_handler(|| async {
+        if !scope::settle(std::time::Duration::from_millis(400)).await {
+            tracing::warn!("usage counters still unwritten at shutdown");
+        }
+    })
+    .await;
+}

@@ -18,7 +18,7 @@ use axum::response::Response;
 use super::emf::Batch;
 use crate::config::Config;
 use crate::ids::{TenantId, UserId};
-use crate::store::{Store, keys, n, s};
+use crate::store::{Key, Store, keys, n, s};
 
 tokio::task_local! {
     static CURRENT: Scope;
@@ -133,7 +133,23 @@ impl Telemetry {
         axum::middleware::from_fn_with_state(self.clone(), fn_http::http as fn_http::Fn)
     }
 
+    /// Writes a finished scope: its metrics as EMF now, its usage counters before returning.
     async fn flush(&self, scope: &Scope) {
+        if let Some(writes) = self.emit(scope) {
+            futures::future::join_all(writes.iter().map(|w| write_counters(&self.store, w))).await;
+        }
+    }
+
+    /// Writes a finished request's metrics as EMF and hands its usage counters to the
+    /// instance's writer ([`Usage`]): the response does not wait for them.
+    fn flush_later(&self, scope: &Scope) {
+        if let Some(writes) = self.emit(scope) {
+            Usage::global().add(&self.store, writes);
+        }
+    }
+
+    /// The scope's metrics written as EMF lines; its counter updates, per counter item.
+    fn emit(&self, scope: &Scope) -> Option<Vec<Counters>> {
         let mut state = scope.take();
         // The first flush of this process is its cold start.
         static WARM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -166,40 +182,141 @@ impl Telemetry {
             }
             state.metrics.aggregate(self.function);
         }
-        let Some(tenant) = state.tenant else { return };
+        let tenant = state.tenant?;
         if state.counters.is_empty() && state.tenant_counters.is_empty() {
-            return;
+            return None;
         }
         let hour = hour_now();
-        let ttl = crate::time::now_epoch() + COUNTER_RETENTION_DAYS * 86_400;
-        let sets = [
-            ("entity", s("stats")),
-            ("period", s(&hour)),
-            ("ttl", n(ttl)),
-        ];
         let mut on_tenant = state.counters.clone();
         for (k, v) in &state.tenant_counters {
             *on_tenant.entry(k.clone()).or_default() += v;
         }
-        let tenant_key = keys::stats_hour(&tenant, &hour);
-        let user_key = state
-            .user
-            .as_ref()
-            .map(|u| keys::user_stats_hour(&tenant, u, &hour));
-        let (a, b) = futures::join!(
-            self.store.add_counters(&tenant_key, &on_tenant, &sets),
-            async {
-                match &user_key {
-                    Some(k) => self.store.add_counters(k, &state.counters, &sets).await,
-                    None => Ok(()),
-                }
+        let mut writes = vec![Counters {
+            key: keys::stats_hour(&tenant, &hour),
+            hour: hour.clone(),
+            counts: on_tenant,
+        }];
+        if let Some(user) = &state.user {
+            writes.push(Counters {
+                key: keys::user_stats_hour(&tenant, user, &hour),
+                hour,
+                counts: state.counters,
+            });
+        }
+        Some(writes)
+    }
+}
+
+/// Counts to add to one hourly counter item.
+struct Counters {
+    key: Key,
+    hour: String,
+    counts: BTreeMap<String, i64>,
+}
+
+/// Adds to one hourly counter item (`ADD` is atomic: concurrent writers sum exactly). A failure
+/// is logged, never the request's: usage figures are worth less than the request they describe.
+async fn write_counters(store: &Store, w: &Counters) {
+    let ttl = crate::time::now_epoch() + COUNTER_RETENTION_DAYS * 86_400;
+    let sets = [
+        ("entity", s("stats")),
+        ("period", s(&w.hour)),
+        ("ttl", n(ttl)),
+    ];
+    if let Err(e) = store.add_counters(&w.key, &w.counts, &sets).await {
+        tracing::warn!(error = %e, "could not record usage counters");
+    }
+}
+
+/// The usage counters of this instance's finished requests, not yet written. A request adds its
+/// counts and answers; one writer task per instance drains them right away, merging what many
+/// requests added to the same hourly item into one `UpdateItem`. Nothing is lost when the
+/// instance is frozen (the writer carries on when it is thawed) or shut down: the Lambda
+/// entry points settle it on SIGTERM ([`settle`]), and a read of usage settles it first.
+struct Usage {
+    state: Mutex<Pending>,
+    idle: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct Pending {
+    /// By table, partition and sort key.
+    items: BTreeMap<(String, String, String), (Store, Counters)>,
+    writing: bool,
+}
+
+impl Usage {
+    fn global() -> &'static Usage {
+        static USAGE: std::sync::OnceLock<Usage> = std::sync::OnceLock::new();
+        USAGE.get_or_init(|| Usage {
+            state: Mutex::new(Pending::default()),
+            idle: tokio::sync::Notify::new(),
+        })
+    }
+
+    fn add(&'static self, store: &Store, writes: Vec<Counters>) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        for w in writes {
+            let (_, slot) = state
+                .items
+                .entry((store.table().to_owned(), w.key.pk.clone(), w.key.sk.clone()))
+                .or_insert_with(|| {
+                    let empty = Counters {
+                        key: w.key,
+                        hour: w.hour,
+                        counts: BTreeMap::new(),
+                    };
+                    (store.clone(), empty)
+                });
+            for (name, by) in w.counts {
+                *slot.counts.entry(name).or_default() += by;
             }
-        );
-        if let Err(e) = a.and(b) {
-            // Usage figures are worth less than the request they describe: never fail it.
-            tracing::warn!(error = %e, "could not record usage counters");
+        }
+        if !state.writing {
+            state.writing = true;
+            tokio::spawn(self.write());
         }
     }
+
+    /// Writes what is pending until nothing is.
+    async fn write(&'static self) {
+        loop {
+            let batch = {
+                let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                if state.items.is_empty() {
+                    state.writing = false;
+                    self.idle.notify_waiters();
+                    return;
+                }
+                std::mem::take(&mut state.items)
+            };
+            futures::future::join_all(batch.values().map(|(store, w)| write_counters(store, w)))
+                .await;
+        }
+    }
+
+    fn is_idle(&self) -> bool {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        !state.writing && state.items.is_empty()
+    }
+}
+
+/// Waits (at most `limit`) until every usage counter of this instance's finished requests is
+/// written: before reading usage back, and when the instance shuts down. True when it is.
+pub async fn settle(limit: std::time::Duration) -> bool {
+    let usage = Usage::global();
+    let wait = async {
+        loop {
+            let idle = usage.idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            if usage.is_idle() {
+                return;
+            }
+            idle.await;
+        }
+    };
+    tokio::time::timeout(limit, wait).await.is_ok()
 }
 
 /// The X-Ray trace id of the current invocation: the Lambda runtime sets `_X_AMZN_TRACE_ID` for
@@ -267,7 +384,7 @@ pub mod fn_http {
             CURRENT.sync_scope(scope.clone(), || {
                 super::super::record::http_request(t.function, &route, status, started.elapsed())
             });
-            t.flush(&scope).await;
+            t.flush_later(&scope);
             res
         })
     }

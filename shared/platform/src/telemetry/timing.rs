@@ -1,7 +1,7 @@
 //! Where a request's time went, for its `Server-Timing` header (the W3C header browsers show in
 //! their devtools): `total`, `app` — our own time, the total less every moment some call to a
-//! dependency was outstanding — and per dependency the time and the count of its calls
-//! (`ddb;dur=4.1;desc="3 calls"`), plus `cache;desc=hit` when the response cache answered.
+//! dependency was outstanding — and per dependency the time, the count of its calls and how
+//! many of them waited for one another (`ddb;dur=4.1;desc="3 calls, 2 sequential"`), plus `cache;desc=hit` when the response cache answered.
 //!
 //! Calls are recorded in the request's telemetry scope by the AWS SDK interceptor
 //! ([`crate::aws`]), the Airtable client and the model providers. The header names dependencies
@@ -63,16 +63,19 @@ impl Timings {
         }
         let waiting = covered(&self.calls, started, now);
         parts.push(format!("app;dur={}", millis(total.saturating_sub(waiting))));
-        let mut by_dependency: BTreeMap<&str, (Duration, usize)> = BTreeMap::new();
+        let mut by_dependency: BTreeMap<&str, Vec<Call>> = BTreeMap::new();
         for c in &self.calls {
-            let entry = by_dependency.entry(c.dependency).or_default();
-            entry.0 += c.end.saturating_duration_since(c.start);
-            entry.1 += 1;
+            by_dependency.entry(c.dependency).or_default().push(*c);
         }
-        for (name, (time, count)) in by_dependency {
-            let calls = if count == 1 { "call" } else { "calls" };
+        for (name, calls) in by_dependency {
+            let time: Duration = calls
+                .iter()
+                .map(|c| c.end.saturating_duration_since(c.start))
+                .sum();
+            let (count, rounds) = (calls.len(), sequential(calls));
+            let noun = if count == 1 { "call" } else { "calls" };
             parts.push(format!(
-                "{name};dur={};desc=\"{count} {calls}\"",
+                "{name};dur={};desc=\"{count} {noun}, {rounds} sequential\"",
                 millis(time)
             ));
         }
@@ -84,6 +87,21 @@ impl Timings {
         }
         Some(parts.join(", "))
     }
+}
+
+/// How many of `calls` had to wait for one another: the longest chain of calls each started
+/// after the one before it ended (concurrent calls are one round trip).
+fn sequential(mut calls: Vec<Call>) -> usize {
+    calls.sort_by_key(|c| c.end);
+    let mut chain = 0;
+    let mut free_from: Option<Instant> = None;
+    for c in calls {
+        if free_from.is_none_or(|at| c.start >= at) {
+            chain += 1;
+            free_from = Some(c.end);
+        }
+    }
+    chain
 }
 
 /// Milliseconds with one decimal.
@@ -148,6 +166,22 @@ mod tests {
     }
 
     #[test]
+    fn calls_that_wait_for_one_another_are_counted_as_sequential() {
+        let t0 = Instant::now();
+        // Two side by side, then one after both, then two more side by side: three rounds.
+        let calls = vec![
+            call("ddb", t0, 0, 10),
+            call("ddb", t0, 1, 8),
+            call("ddb", t0, 10, 20),
+            call("ddb", t0, 21, 30),
+            call("ddb", t0, 22, 25),
+        ];
+        assert_eq!(sequential(calls), 3);
+        assert_eq!(sequential(vec![]), 0);
+        assert_eq!(sequential(vec![call("ddb", t0, 0, 5)]), 1);
+    }
+
+    #[test]
     fn the_header_names_dependencies_with_counts_and_app_time() {
         let t0 = Instant::now() - Duration::from_millis(50);
         let mut t = Timings::default();
@@ -157,9 +191,12 @@ mod tests {
         t.cache_misses = 1;
         let header = t.header(t0, Detail::Full).unwrap();
         assert!(header.starts_with("total;dur="), "{header}");
-        assert!(header.contains("ddb;dur=20.0;desc=\"2 calls\""), "{header}");
         assert!(
-            header.contains("airtable;dur=20.0;desc=\"1 call\""),
+            header.contains("ddb;dur=20.0;desc=\"2 calls, 1 sequential\""),
+            "{header}"
+        );
+        assert!(
+            header.contains("airtable;dur=20.0;desc=\"1 call, 1 sequential\""),
             "{header}"
         );
         assert!(header.contains("cache;desc=miss"), "{header}");

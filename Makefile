@@ -13,7 +13,7 @@ export CARGO_TERM_COLOR ?= never
 help:
 	@echo "make dev    - run the whole platform locally (AWS emulator + sandbox Airtable + API on :3000)"
 	@echo "make test   - fmt check, clippy, unit tests, cfn-lint, black-box tests against the local stack"
-	@echo "make bench  - import 2,000 records through the API vs pyairtable (sandbox limits); first rows of a 10,000-record table in the browser"
+	@echo "make bench  - release build; one table: import vs pyairtable/airtable.js, cached reads, CPU and round trips per request, cold starts, memory, sizes (docs/benchmarks.md)"
 	@echo "make contract - schemathesis against the API and its OpenAPI document, EXAMPLES (100) cases per operation"
 	@echo "make openapi - regenerate docs/openapi.json from the code"
 	@echo "make package - the web app (web/dist) and sam build: one arm64 bootstrap per function in .aws-sam/build"
@@ -95,8 +95,13 @@ cfn-lint: deps
 asl-lint: deps
 	@for f in statemachines/*.asl.json; do tests/compat/node_modules/.bin/asl-validator --json-path $$f || exit 1; done
 
-# The black-box suite starts its own emulator (from .venv) and local stack on free ports.
+# Every function crate: each builds one Lambda `bootstrap` per binary.
+FUNCTIONS := $(notdir $(wildcard functions/*))
+
+# The black-box suite starts its own emulator (from .venv) and local stack on free ports. It also
+# runs every function's own binary under a Lambda Runtime API, so those are built first.
 it: deps
+	cargo build --locked --bins $(addprefix -p ,$(FUNCTIONS))
 	cargo test -p tests --locked -- --test-threads=4
 
 test: fmt-check clippy unit cfn-lint asl-lint web-check it e2e
@@ -138,9 +143,13 @@ fuzz: toolchain $(CARGO_FUZZ)
 	done
 	@echo "make fuzz: no crash in $(words $(FUZZ_TARGETS)) targets x $(FUZZ_SECONDS) s"
 
-# A benchmark, not a test: prints figures, asserts nothing.
+# A benchmark, not a test: prints figures, asserts nothing. The table (import, cached reads, cost
+# per request, cold starts, memory, sizes) comes from a release build of the stack and of every
+# function, and is written to docs/benchmarks.md.
 bench: deps web chromium
-	cargo run --quiet -p tests --bin bench
+	cargo build --release --locked --bins $(addprefix -p ,$(FUNCTIONS))
+	cargo build --release --locked -p tests --bin bench --bin e2e
+	$(CARGO_TARGET_DIR)/release/bench
 	@# Peak memory of parsing large legal files (CSV of tiny cells, a JSON array, a wide workbook).
 	cargo run --quiet --locked -p tests --bin bench-files
 	@# The web app: first rows of a 10,000-record table, in Debian's Chromium against a fresh stack.

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 pub mod conformance;
 pub mod fixtures;
+pub mod lambda;
 pub mod scripted_llm;
 pub mod targets;
 

@@ -14,6 +14,7 @@ mod gateway;
 mod health;
 mod hostile;
 mod isolation;
+mod lambda;
 mod mcp;
 mod pollers;
 mod proxy;

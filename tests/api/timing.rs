@@ -46,6 +46,82 @@ fn calls(t: &BTreeMap<String, (Option<f64>, Option<String>)>, dependency: &str) 
         .unwrap_or(0)
 }
 
+/// How many of a dependency's calls waited for one another (`"3 calls in 2 rounds"`).
+fn sequential(t: &BTreeMap<String, (Option<f64>, Option<String>)>, dependency: &str) -> u64 {
+    t.get(dependency)
+        .and_then(|(_, desc)| desc.as_deref())
+        .and_then(|d| d.split(" in ").nth(1))
+        .and_then(|d| d.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(u64::MAX)
+}
+
+#[tokio::test]
+async fn hot_reads_wait_on_dynamodb_at_most_twice() {
+    let api = Api::new();
+    let c = api.connected("rounds").await;
+    let token = &c.account.access;
+    // The caller and their workspaces: read beside the session check.
+    let me = api.get("/api/v1/auth/me", token).await.expect(200);
+    let t = timing(&me);
+    assert!(sequential(&t, "ddb") <= 2, "{t:?}");
+
+    // A cached page, through the REST API, the /v0 proxy and an MCP tool.
+    let records = format!("/api/v1/records?baseId={}&table=People", c.base);
+    let v0 = format!("/v0/{}/People", c.base);
+    for path in [&records, &v0] {
+        api.get(path, token).await.expect(200);
+        let hit = api.get(path, token).await.expect(200);
+        let t = timing(&hit);
+        assert_eq!(t["cache"].1.as_deref(), Some("hit"), "{path}: {t:?}");
+        assert!(sequential(&t, "ddb") <= 2, "{path}: {t:?}");
+        assert!(calls(&t, "ddb") <= 3, "{path}: {t:?}");
+    }
+    let call = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+        "name": "get_records", "arguments": {"base_id": c.base, "table": "People"}, "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": {"name": "tests", "version": "1"}}}});
+    let mut last = None;
+    for _ in 0..2 {
+        let res = api
+            .http()
+            .post(api.url("/mcp"))
+            .bearer_auth(token)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", "tools/call")
+            .header("mcp-name", "get_records")
+            .json(&call)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        last = Some(res.headers().clone());
+    }
+    let t = timing(&tests::Resp {
+        status: 200,
+        headers: last.unwrap(),
+        body: serde_json::Value::Null,
+    });
+    assert_eq!(t["cache"].1.as_deref(), Some("hit"), "{t:?}");
+    assert!(sequential(&t, "ddb") <= 2, "{t:?}");
+
+    // A write through us is seen by the next read: the version moved with it.
+    api.post(
+        "/api/v1/records",
+        Some(token),
+        serde_json::json!({"baseId": c.base, "table": "People", "records": [{"fields": {"Name": "Fresh"}}]}),
+    )
+    .await
+    .expect(201);
+    let after = api.get(&records, token).await.expect(200);
+    let t = timing(&after);
+    // The page is read again (the schema that names the table may still come from the cache).
+    assert!(t["cache"].1.as_deref().is_some_and(|d| d.ends_with("miss")), "{t:?}");
+    assert!(after.body.to_string().contains("Fresh"));
+}
+
 #[tokio::test]
 async fn every_answer_says_where_its_time_went() {
     let api = Api::new();

@@ -1,118 +1,194 @@
-//! `make bench`: imports 2,000 records into one base through `POST /api/v1/records`, against the
-//! sandbox Airtable with its real limits (5 requests/s per base, 30 s penalty after a 429), and
-//! the same import with pyairtable's `batch_create` straight to the same sandbox. Prints both.
-//! A benchmark, not a test: it asserts nothing and prints figures.
+//! `make bench`: what the platform costs and how it compares, from a release build, as one
+//! table (printed, and written to `docs/benchmarks.md` with the date and the machine):
+//!
+//! - (a) importing 2,000 records through the API against the sandbox Airtable's real limits, and
+//!   the same import with pyairtable and with airtable.js straight to the sandbox;
+//! - (b) a cached page against the same page straight from Airtable at 150 ms of latency;
+//! - (c) per request at 50 concurrent clients, for the hot routes: our CPU, our `app` time from
+//!   `Server-Timing`, the DynamoDB calls and how many of them were sequential;
+//! - (d) every function's real `bootstrap` under a Lambda Runtime API: time to its first answer
+//!   (its own, and the emulator's), and its memory after 1,000 and 2,000 invocations;
+//! - (e) the size of every function as Lambda receives it (zipped).
+//!
+//! A benchmark, not a test: it asserts nothing and prints figures. `bench load <spec>` is the
+//! load generator of (c), run as a child process so its CPU is not counted as ours.
 
-use std::time::{Duration, Instant};
+mod functions;
+mod import;
+mod reads;
 
-use serde_json::{Value, json};
-use tests::{Api, sandbox, stack_with};
+use std::fmt::Write as _;
 
-const RECORDS: usize = 2_000;
-/// Records per API call, and calls in flight at once.
-const PER_CALL: usize = 100;
-const STREAMS: usize = 2;
-
-fn rows(tag: &str) -> Vec<Value> {
-    (0..RECORDS).map(|i| json!({"fields": {"Name": format!("{tag}{i:04}"), "Age": i % 90, "Email": format!("p{i}@example.com")}})).collect()
+/// One line of the table.
+pub struct Row {
+    pub figure: String,
+    pub measured: String,
+    pub target: String,
+    /// A peer (pyairtable, airtable.js, Airtable itself) or the figure before a change.
+    pub beside: String,
+    /// `met`, `missed` or empty (no target).
+    pub verdict: &'static str,
 }
 
-#[tokio::main]
-async fn main() {
-    let real = local::sandbox::SandboxConfig {
-        penalty: Duration::from_secs(30),
-        ..Default::default()
-    };
-    let stack = stack_with(real);
-    let api = Api::new();
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(600))
+impl Row {
+    pub fn new(figure: impl Into<String>, measured: impl Into<String>) -> Row {
+        Row {
+            figure: figure.into(),
+            measured: measured.into(),
+            target: String::new(),
+            beside: String::new(),
+            verdict: "",
+        }
+    }
+
+    pub fn target(mut self, target: impl Into<String>, met: Option<bool>) -> Row {
+        self.target = target.into();
+        self.verdict = match met {
+            Some(true) => "met",
+            Some(false) => "missed",
+            None => "not measured",
+        };
+        self
+    }
+
+    pub fn beside(mut self, beside: impl Into<String>) -> Row {
+        self.beside = beside.into();
+        self
+    }
+}
+
+/// A section of the table: its heading and rows, and notes printed under the table.
+pub struct Section {
+    pub title: &'static str,
+    pub rows: Vec<Row>,
+    pub notes: Vec<String>,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("load") {
+        reads::load_child(args.get(2).map(String::as_str).unwrap_or("{}"));
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
         .build()
-        .unwrap();
+        .expect("a runtime");
+    rt.block_on(run());
+}
 
-    // --- through the platform ---
-    let c = api.connected("bench").await;
-    let all = rows("api");
-    let chunks: Vec<Vec<Value>> = all.chunks(PER_CALL).map(<[Value]>::to_vec).collect();
-    let started = Instant::now();
-    let mut streams = Vec::new();
-    for s in 0..STREAMS {
-        let mine: Vec<Vec<Value>> = chunks.iter().skip(s).step_by(STREAMS).cloned().collect();
-        let (http, url, token, base) = (
-            http.clone(),
-            api.url("/api/v1/records"),
-            c.account.access.clone(),
-            c.base.clone(),
-        );
-        streams.push(tokio::spawn(async move {
-            let mut written = 0;
-            for chunk in mine {
-                let r = http
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .json(&json!({"baseId": base, "table": "People", "records": chunk}))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
-                written += PER_CALL;
-            }
-            written
-        }));
-    }
-    let mut written = 0;
-    for s in streams {
-        written += s.await.unwrap();
-    }
-    let api_secs = started.elapsed().as_secs_f64();
-    let api_stats = sandbox::stats(&c.base).await;
+async fn run() {
+    let stack = tests::stack_with(local::sandbox::SandboxConfig {
+        penalty: std::time::Duration::from_secs(30),
+        ..Default::default()
+    });
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    eprintln!("bench: the local stack ({profile} build) is up; measuring…");
+    let mut sections = Vec::new();
+    sections.push(import::run(stack).await);
+    let (cached, per_request) = reads::run(stack).await;
+    sections.push(cached);
+    sections.push(per_request);
+    let (cold, size) = functions::run(stack).await;
+    sections.push(cold);
+    sections.push(size);
 
-    // --- pyairtable, straight to the sandbox ---
-    let (py_base, _) = sandbox::people_base().await;
-    let py_token = sandbox::scoped_token(&[&py_base]).await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/compat/bench_pyairtable.py");
-    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python");
-    let out = tokio::process::Command::new(python)
-        .arg(script)
-        .env("AIRTABLE_URL", format!("http://{}", stack.sandbox))
-        .env("TOKEN", &py_token)
-        .env("BASE_ID", &py_base)
-        .env("RECORDS", RECORDS.to_string())
-        .output()
-        .await
-        .expect("run pyairtable");
-    let py: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|_| json!({"failed": String::from_utf8_lossy(&out.stderr)}));
-    let py_stats = sandbox::stats(&py_base).await;
-
-    println!();
-    println!(
-        "Import of {RECORDS} records into one base (sandbox Airtable: 5 req/s per base, 30 s penalty after a 429)"
+    let table = render(&sections, profile);
+    println!("{table}");
+    let doc = format!(
+        "# Benchmarks\n\n\
+         Written by `make bench` on {date} on {machine}; re-create them with `make bench` (the\n\
+         first release build takes a while). The local stack runs in one process, built in\n\
+         {profile} mode, with the AWS emulator (moto, Python) and the sandbox Airtable on the same\n\
+         machine: wall-clock latencies are bound by the emulator and are printed, not targeted. Our\n\
+         own cost is our CPU time per request and the `app` time of `Server-Timing` (the request's\n\
+         time less every moment it waited on a dependency).\n\n{table}",
+        date = now_utc(),
+        machine = machine(),
     );
-    println!(
-        "{:<44} {:>10} {:>12} {:>8} {:>14}",
-        "", "seconds", "records/s", "429s", "max req in 1s"
-    );
-    println!(
-        "{:<44} {:>10.1} {:>12.1} {:>8} {:>14}",
-        format!("PyAirtable POST /api/v1/records ({STREAMS}x{PER_CALL}/call)"),
-        api_secs,
-        written as f64 / api_secs,
-        api_stats["rateLimited"].as_u64().unwrap_or(0),
-        api_stats["maxRequestsInAnySecond"].as_u64().unwrap_or(0)
-    );
-    let py_secs = py["seconds"].as_f64().unwrap_or(f64::NAN);
-    let py_written = py_stats["records"].as_f64().unwrap_or(0.0);
-    println!(
-        "{:<44} {:>10.1} {:>12.1} {:>8} {:>14}",
-        "pyairtable Table.batch_create (direct)",
-        py_secs,
-        py_written / py_secs,
-        py_stats["rateLimited"].as_u64().unwrap_or(0),
-        py_stats["maxRequestsInAnySecond"].as_u64().unwrap_or(0)
-    );
-    if let Some(why) = py["failed"].as_str() {
-        println!("  pyairtable gave up after writing {py_written} of {RECORDS} records: {why}");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/benchmarks.md");
+    match std::fs::write(path, doc) {
+        Ok(()) => eprintln!("bench: written to docs/benchmarks.md"),
+        Err(e) => eprintln!("bench: could not write docs/benchmarks.md: {e}"),
     }
-    println!("target: >= 45 records/s through the platform and zero 429s");
+}
+
+fn render(sections: &[Section], profile: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| figure ({profile} build) | measured | target | beside it | verdict |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for s in sections {
+        let _ = writeln!(out, "| **{}** | | | | |", s.title);
+        for r in &s.rows {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                r.figure, r.measured, r.target, r.beside, r.verdict
+            );
+        }
+    }
+    let notes: Vec<&String> = sections.iter().flat_map(|s| &s.notes).collect();
+    if !notes.is_empty() {
+        let _ = writeln!(out);
+        for n in notes {
+            let _ = writeln!(out, "- {n}");
+        }
+    }
+    out
+}
+
+fn now_utc() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+/// CPU model, cores and memory of this machine.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|m| m.trim_start_matches([' ', '\t', ':']).trim().to_owned())
+        .unwrap_or_else(|| std::env::consts::ARCH.to_owned());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mem_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map(|kib| kib / 1024.0 / 1024.0)
+        .unwrap_or(0.0);
+    format!(
+        "{model}, {cores} cores, {mem_gib:.0} GiB, {} {}",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+/// Percentile `p` (0–100) of `values` (sorted here).
+pub fn percentile(values: &mut [f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(|a, b| a.total_cmp(b));
+    let rank = ((p / 100.0) * (values.len() as f64 - 1.0)).round() as usize;
+    values[rank.min(values.len() - 1)]
 }

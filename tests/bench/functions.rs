@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tests::Stack;
-use tests::lambda::{FUNCTIONS, Function, Runtime, TimedProxy, binaries_dir, fixture};
+use tests::lambda::{
+    FUNCTIONS, Function, Runtime, TimedProxy, binaries_dir, fixture, repeated_fixture,
+};
 
 use crate::{Row, Section};
 
@@ -37,7 +39,7 @@ pub async fn run(stack: &Stack) -> (Section, Section) {
             continue;
         }
         eprintln!("bench (d): {bin}…");
-        let event = fixture(event);
+        let event = fixture(repeated_fixture(bin, event));
         let runtime = Runtime::start(bin).await;
         let function = Function::spawn(&bootstrap, bin, &runtime, &env);
         let first = runtime.invoke(&event, Duration::from_secs(60)).await;
@@ -122,9 +124,13 @@ fn sizes(dir: &Path) -> Section {
         .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path().join("bootstrap")))
         .filter(|(_, p)| p.exists())
         .collect();
-    let (label, files): (&str, Vec<(String, PathBuf)>) = if packaged.is_empty() {
+    let (label, files): (String, Vec<(String, PathBuf)>) = if packaged.is_empty() {
+        let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
         (
-            "this machine's release build (x86_64; `make package` builds the arm64 ones Lambda runs)",
+            format!(
+                "this machine's {profile} build ({}; `make package` builds the arm64 ones Lambda runs)",
+                std::env::consts::ARCH
+            ),
             FUNCTIONS
                 .iter()
                 .map(|(bin, _)| (bin.to_string(), dir.join(bin)))
@@ -132,7 +138,7 @@ fn sizes(dir: &Path) -> Section {
                 .collect(),
         )
     } else {
-        ("the arm64 bootstraps of `make package` (.aws-sam/build)", packaged)
+        ("the arm64 bootstraps of `make package` (.aws-sam/build)".into(), packaged)
     };
     let mut rows = Vec::new();
     for (name, path) in files {

@@ -88,17 +88,29 @@ async fn run() {
         "release"
     };
     eprintln!("bench: the local stack ({profile} build) is up; measuring…");
+    // `BENCH_SECTIONS=cd` runs some sections only (and then leaves docs/benchmarks.md alone).
+    let only = std::env::var("BENCH_SECTIONS").ok().filter(|s| !s.is_empty());
+    let wanted = |s: char| only.as_deref().is_none_or(|o| o.contains(s));
     let mut sections = Vec::new();
-    sections.push(import::run(stack).await);
-    let (cached, per_request) = reads::run(stack).await;
-    sections.push(cached);
-    sections.push(per_request);
-    let (cold, size) = functions::run(stack).await;
-    sections.push(cold);
-    sections.push(size);
+    if wanted('a') {
+        sections.push(import::run(stack).await);
+    }
+    if wanted('b') || wanted('c') {
+        let (cached, per_request) = reads::run(stack).await;
+        sections.push(cached);
+        sections.push(per_request);
+    }
+    if wanted('d') || wanted('e') {
+        let (cold, size) = functions::run(stack).await;
+        sections.push(cold);
+        sections.push(size);
+    }
 
     let table = render(&sections, profile);
     println!("{table}");
+    if only.is_some() {
+        return;
+    }
     let doc = format!(
         "# Benchmarks\n\n\
          Written by `make bench` on {date} on {machine}; re-create them with `make bench` (the\n\

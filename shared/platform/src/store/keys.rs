@@ -146,12 +146,6 @@ pub fn cache_entry(tenant: &TenantId, hash: &str) -> Key {
     Key::new(tenant_pk(tenant), format!("CACHE#{hash}"))
 }
 
-/// The version of one Airtable table (or `*` for a base's schema), bumped by every write
-/// through the platform; cache keys include it, so a write invalidates every cached read.
-pub fn table_version(tenant: &TenantId, base: &str, table: &str) -> Key {
-    Key::new(tenant_pk(tenant), format!("TVER#{base}#{table}"))
-}
-
 /// An MCP client cancelled one of its requests (`notifications/cancelled`): `caller` is the
 /// caller's id, `request` a hash of the JSON-RPC id. The running call, on whichever instance,
 /// reads it between pages and chunks; it expires after a few minutes.

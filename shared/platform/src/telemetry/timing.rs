@@ -1,7 +1,8 @@
 //! Where a request's time went, for its `Server-Timing` header (the W3C header browsers show in
 //! their devtools): `total`, `app` — our own time, the total less every moment some call to a
 //! dependency was outstanding — and per dependency the time, the count of its calls and how
-//! many of them waited for one another (`ddb;dur=4.1;desc="3 calls, 2 sequential"`), plus `cache;desc=hit` when the response cache answered.
+//! many of them waited for one another (`ddb;dur=4.1;desc="3 calls in 2 rounds"`: the desc has no comma, so
+//! a client that splits the header on commas reads it whole), plus `cache;desc=hit` when the response cache answered.
 //!
 //! Calls are recorded in the request's telemetry scope by the AWS SDK interceptor
 //! ([`crate::aws`]), the Airtable client and the model providers. The header names dependencies
@@ -74,8 +75,9 @@ impl Timings {
                 .sum();
             let (count, rounds) = (calls.len(), sequential(calls));
             let noun = if count == 1 { "call" } else { "calls" };
+            let round = if rounds == 1 { "round" } else { "rounds" };
             parts.push(format!(
-                "{name};dur={};desc=\"{count} {noun}, {rounds} sequential\"",
+                "{name};dur={};desc=\"{count} {noun} in {rounds} {round}\"",
                 millis(time)
             ));
         }
@@ -192,11 +194,11 @@ mod tests {
         let header = t.header(t0, Detail::Full).unwrap();
         assert!(header.starts_with("total;dur="), "{header}");
         assert!(
-            header.contains("ddb;dur=20.0;desc=\"2 calls, 1 sequential\""),
+            header.contains("ddb;dur=20.0;desc=\"2 calls in 1 round\""),
             "{header}"
         );
         assert!(
-            header.contains("airtable;dur=20.0;desc=\"1 call, 1 sequential\""),
+            header.contains("airtable;dur=20.0;desc=\"1 call in 1 round\""),
             "{header}"
         );
         assert!(header.contains("cache;desc=miss"), "{header}");

@@ -98,7 +98,7 @@ impl Runtime {
             // An extension that subscribes to no event waits here for good.
             .route(
                 "/2020-01-01/extension/event/next",
-                get(|| std::future::pending::<()>()),
+                get(std::future::pending::<()>),
             )
             .layer(axum::extract::DefaultBodyLimit::max(8 << 20))
             .with_state(shared.clone());
@@ -152,12 +152,12 @@ impl Runtime {
                 answered.await;
             }
         };
-        tokio::time::timeout(limit, wait).await.map_err(|_| {
-            match self.init_error() {
+        tokio::time::timeout(limit, wait)
+            .await
+            .map_err(|_| match self.init_error() {
                 Some(e) => format!("init failed: {e}"),
                 None => format!("no answer within {limit:?}"),
-            }
-        })
+            })
     }
 }
 
@@ -168,7 +168,10 @@ impl Drop for Runtime {
 }
 
 async fn next(State(s): State<Arc<Shared>>) -> Response {
-    s.first_poll.lock().unwrap().get_or_insert_with(Instant::now);
+    s.first_poll
+        .lock()
+        .unwrap()
+        .get_or_insert_with(Instant::now);
     let (id, event) = loop {
         let queued = s.queued.notified();
         tokio::pin!(queued);
@@ -226,7 +229,11 @@ async fn respond(
     answer(&s, id, true, body)
 }
 
-async fn fail(State(s): State<Arc<Shared>>, UrlPath(id): UrlPath<String>, body: Bytes) -> StatusCode {
+async fn fail(
+    State(s): State<Arc<Shared>>,
+    UrlPath(id): UrlPath<String>,
+    body: Bytes,
+) -> StatusCode {
     answer(&s, id, false, body)
 }
 
@@ -309,11 +316,8 @@ impl Function {
         let mut err = String::new();
         if let Some(mut stderr) = self.child.stderr.take() {
             use tokio::io::AsyncReadExt;
-            let _ = tokio::time::timeout(
-                Duration::from_secs(2),
-                stderr.read_to_string(&mut err),
-            )
-            .await;
+            let _ =
+                tokio::time::timeout(Duration::from_secs(2), stderr.read_to_string(&mut err)).await;
         }
         let _ = self.child.wait().await;
         err

@@ -27,7 +27,9 @@ async fn every_function_answers_its_fixture_through_the_lambda_runtime() {
         );
         let runtime = Runtime::start(bin).await;
         let function = Function::spawn(&bootstrap, bin, &runtime, &env);
-        let answer = runtime.invoke(&fixture(event), Duration::from_secs(60)).await;
+        let answer = runtime
+            .invoke(&fixture(event), Duration::from_secs(60))
+            .await;
         let verdict = match &answer {
             Ok(a) if a.ok => judge(bin, &a.body).map(|what| {
                 eprintln!(
@@ -42,7 +44,9 @@ async fn every_function_answers_its_fixture_through_the_lambda_runtime() {
             Err(e) => Err(e.clone()),
         };
         // A second event on the same instance: the runtime loop goes on after the first.
-        let again = runtime.invoke(&fixture(event), Duration::from_secs(30)).await;
+        let again = runtime
+            .invoke(&fixture(event), Duration::from_secs(30))
+            .await;
         let stderr = function.stop().await;
         match (verdict, again) {
             (Ok(()), Ok(_)) => {}

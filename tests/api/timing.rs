@@ -118,7 +118,10 @@ async fn hot_reads_wait_on_dynamodb_at_most_twice() {
     let after = api.get(&records, token).await.expect(200);
     let t = timing(&after);
     // The page is read again (the schema that names the table may still come from the cache).
-    assert!(t["cache"].1.as_deref().is_some_and(|d| d.ends_with("miss")), "{t:?}");
+    assert!(
+        t["cache"].1.as_deref().is_some_and(|d| d.ends_with("miss")),
+        "{t:?}"
+    );
     assert!(after.body.to_string().contains("Fresh"));
 }
 

@@ -31,11 +31,14 @@ pub async fn run(stack: &Stack) -> (Section, Section) {
     for (bin, event) in FUNCTIONS {
         let bootstrap = dir.join(bin);
         if !bootstrap.exists() {
-            rows.push(Row::new(format!("`{bin}`: first answer"), "not measured").target(
-                format!("≤ {FIRST_ANSWER_TARGET_MS} ms"),
-                None,
+            rows.push(
+                Row::new(format!("`{bin}`: first answer"), "not measured")
+                    .target(format!("≤ {FIRST_ANSWER_TARGET_MS} ms"), None),
+            );
+            notes.push(format!(
+                "(d) {} is missing (`make bench` builds it).",
+                bootstrap.display()
             ));
-            notes.push(format!("(d) {} is missing (`make bench` builds it).", bootstrap.display()));
             continue;
         }
         eprintln!("bench (d): {bin}…");
@@ -46,11 +49,14 @@ pub async fn run(stack: &Stack) -> (Section, Section) {
         let Ok(first) = first else {
             let why = first.err().unwrap_or_default();
             let stderr = function.stop().await;
-            rows.push(Row::new(format!("`{bin}`: first answer"), format!("failed: {why}")).target(
-                format!("≤ {FIRST_ANSWER_TARGET_MS} ms"),
-                Some(false),
+            rows.push(
+                Row::new(format!("`{bin}`: first answer"), format!("failed: {why}"))
+                    .target(format!("≤ {FIRST_ANSWER_TARGET_MS} ms"), Some(false)),
+            );
+            notes.push(format!(
+                "(d) {bin}: {}",
+                stderr.lines().take(3).collect::<Vec<_>>().join(" ")
             ));
-            notes.push(format!("(d) {bin}: {}", stderr.lines().take(3).collect::<Vec<_>>().join(" ")));
             continue;
         };
         let total = first.at.duration_since(function.started);
@@ -64,7 +70,11 @@ pub async fn run(stack: &Stack) -> (Section, Section) {
         let mut rss = Vec::new();
         let mut failed = 0;
         for i in 1..=2000 {
-            if runtime.invoke(&event, Duration::from_secs(30)).await.is_err() {
+            if runtime
+                .invoke(&event, Duration::from_secs(30))
+                .await
+                .is_err()
+            {
                 failed += 1;
             }
             if i == 1000 || i == 2000 {
@@ -93,7 +103,11 @@ pub async fn run(stack: &Stack) -> (Section, Section) {
                     r1 as f64 / 1024.0,
                     r2 as f64 / 1024.0,
                     if leak { " — grows: a leak?" } else { "" },
-                    if failed > 0 { format!(" ({failed} invocations failed)") } else { String::new() }
+                    if failed > 0 {
+                        format!(" ({failed} invocations failed)")
+                    } else {
+                        String::new()
+                    }
                 ),
             )
             .target(
@@ -121,11 +135,20 @@ fn sizes(dir: &Path) -> Section {
         .into_iter()
         .flatten()
         .flatten()
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path().join("bootstrap")))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                e.path().join("bootstrap"),
+            )
+        })
         .filter(|(_, p)| p.exists())
         .collect();
     let (label, files): (String, Vec<(String, PathBuf)>) = if packaged.is_empty() {
-        let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+        let profile = if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        };
         (
             format!(
                 "this machine's {profile} build ({}; `make package` builds the arm64 ones Lambda runs)",
@@ -138,7 +161,10 @@ fn sizes(dir: &Path) -> Section {
                 .collect(),
         )
     } else {
-        ("the arm64 bootstraps of `make package` (.aws-sam/build)".into(), packaged)
+        (
+            "the arm64 bootstraps of `make package` (.aws-sam/build)".into(),
+            packaged,
+        )
     };
     let mut rows = Vec::new();
     for (name, path) in files {
@@ -150,7 +176,10 @@ fn sizes(dir: &Path) -> Section {
                 format!("`{name}` zipped (unzipped)"),
                 format!("{:.1} MiB ({:.1} MiB)", mib(zipped), mib(raw)),
             )
-            .target(format!("≤ {ZIP_TARGET_MIB} MiB"), Some(mib(zipped) <= ZIP_TARGET_MIB)),
+            .target(
+                format!("≤ {ZIP_TARGET_MIB} MiB"),
+                Some(mib(zipped) <= ZIP_TARGET_MIB),
+            ),
         );
     }
     Section {
@@ -169,7 +198,8 @@ fn zipped_size(path: &Path) -> std::io::Result<u64> {
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
             .unix_permissions(0o755);
-        zip.start_file("bootstrap", options).map_err(std::io::Error::other)?;
+        zip.start_file("bootstrap", options)
+            .map_err(std::io::Error::other)?;
         zip.write_all(&bytes)?;
         zip.finish().map_err(std::io::Error::other)?;
     }

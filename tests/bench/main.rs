@@ -78,6 +78,14 @@ fn main() {
 }
 
 async fn run() {
+    // Logs as a function writes them in Lambda (JSON, `info`), formatted but thrown away: their
+    // cost is ours, and the suite's debug-level capture is not.
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .with_current_span(true)
+        .with_writer(std::io::sink)
+        .try_init();
     let stack = tests::stack_with(local::sandbox::SandboxConfig {
         penalty: std::time::Duration::from_secs(30),
         ..Default::default()
@@ -89,7 +97,9 @@ async fn run() {
     };
     eprintln!("bench: the local stack ({profile} build) is up; measuring…");
     // `BENCH_SECTIONS=cd` runs some sections only (and then leaves docs/benchmarks.md alone).
-    let only = std::env::var("BENCH_SECTIONS").ok().filter(|s| !s.is_empty());
+    let only = std::env::var("BENCH_SECTIONS")
+        .ok()
+        .filter(|s| !s.is_empty());
     let wanted = |s: char| only.as_deref().is_none_or(|o| o.contains(s));
     let mut sections = Vec::new();
     if wanted('a') {

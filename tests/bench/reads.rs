@@ -213,7 +213,9 @@ pub async fn run(stack: &Stack) -> (Section, Section) {
     let http = reqwest::Client::new();
 
     // ---------- (b) cached vs direct at 150 ms ----------
-    eprintln!("bench (b): a page of 100 records, cached vs straight from Airtable at {LATENCY_MS} ms…");
+    eprintln!(
+        "bench (b): a page of 100 records, cached vs straight from Airtable at {LATENCY_MS} ms…"
+    );
     let (account, base) = connected_to_big(&api, 100).await;
     sandbox_config(stack, json!({"base": base, "latencyMs": LATENCY_MS})).await;
     let token = sandbox::scoped_token(&[&base]).await;
@@ -221,7 +223,10 @@ pub async fn run(stack: &Stack) -> (Section, Section) {
     for _ in 0..40 {
         let started = Instant::now();
         let r = http
-            .get(format!("http://{}/v0/{base}/Big?pageSize=100", stack.sandbox))
+            .get(format!(
+                "http://{}/v0/{base}/Big?pageSize=100",
+                stack.sandbox
+            ))
             .bearer_auth(&token)
             .send()
             .await;
@@ -231,7 +236,9 @@ pub async fn run(stack: &Stack) -> (Section, Section) {
         // Airtable allows 5 requests a second per base.
         tokio::time::sleep(Duration::from_millis(220).saturating_sub(started.elapsed())).await;
     }
-    let page = api.url(&format!("/api/v1/records?baseId={base}&table=Big&pageSize=100"));
+    let page = api.url(&format!(
+        "/api/v1/records?baseId={base}&table=Big&pageSize=100"
+    ));
     let warm = http.get(&page).bearer_auth(&account.access).send().await;
     let warm_ok = warm.is_ok_and(|r| r.status().is_success());
     let (mut cached, mut cached_app) = (Vec::new(), Vec::new());
@@ -263,9 +270,20 @@ pub async fn run(stack: &Stack) -> (Section, Section) {
         rows: vec![
             Row::new(
                 "`GET /api/v1/records` page of 100, cache hit: p50 / p99",
-                format!("{} / {} ({} answers; our `app` p50 {})", ms(c50), ms(c99), cached.len(), ms(app50)),
+                format!(
+                    "{} / {} ({} answers; our `app` p50 {})",
+                    ms(c50),
+                    ms(c99),
+                    cached.len(),
+                    ms(app50)
+                ),
             )
-            .beside(format!("Airtable directly: {} / {} ({} requests)", ms(d50), ms(d99), direct.len())),
+            .beside(format!(
+                "Airtable directly: {} / {} ({} requests)",
+                ms(d50),
+                ms(d99),
+                direct.len()
+            )),
             Row::new("speed-up at p50 (direct ÷ cached)", format!("{ratio:.1}×"))
                 .target("≥ 10×", measured_b.then_some(ratio >= 10.0)),
         ],
@@ -286,7 +304,10 @@ pub async fn run(stack: &Stack) -> (Section, Section) {
         "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1"}});
     let mcp_headers = |method: &str, name: Option<&str>| {
         let mut h = vec![
-            ("accept".to_owned(), "application/json, text/event-stream".to_owned()),
+            (
+                "accept".to_owned(),
+                "application/json, text/event-stream".to_owned(),
+            ),
             ("mcp-protocol-version".to_owned(), "2026-07-28".to_owned()),
             ("mcp-method".to_owned(), method.to_owned()),
         ];
@@ -298,17 +319,45 @@ pub async fn run(stack: &Stack) -> (Section, Section) {
     // Route, request, and the figures at fa9a937 (before this bench): DynamoDB calls and
     // sequential round trips, from its Server-Timing plus the usage write it awaited.
     let routes: Vec<(&str, Spec, &str)> = vec![
-        ("`GET /api/v1/auth/me`", spec(&me, "GET", &account, vec![], None), "8 calls, 6 sequential"),
-        ("`GET /api/v1/records` (cached)", spec(&records, "GET", &account, vec![], None), "9 calls, 7 sequential"),
-        ("`GET /v0/{base}/{table}` (cached)", spec(&v0, "GET", &account, vec![], None), "9 calls, 7 sequential"),
+        (
+            "`GET /api/v1/auth/me`",
+            spec(&me, "GET", &account, vec![], None),
+            "8 calls, 6 sequential",
+        ),
+        (
+            "`GET /api/v1/records` (cached)",
+            spec(&records, "GET", &account, vec![], None),
+            "9 calls, 7 sequential",
+        ),
+        (
+            "`GET /v0/{base}/{table}` (cached)",
+            spec(&v0, "GET", &account, vec![], None),
+            "9 calls, 7 sequential",
+        ),
         (
             "MCP `tools/list`",
-            spec(&mcp, "POST", &account, mcp_headers("tools/list", None), Some(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": meta}}))),
+            spec(
+                &mcp,
+                "POST",
+                &account,
+                mcp_headers("tools/list", None),
+                Some(
+                    json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": meta}}),
+                ),
+            ),
             "4 calls, 2 sequential",
         ),
         (
             "MCP `tools/call get_records` (cached)",
-            spec(&mcp, "POST", &account, mcp_headers("tools/call", Some("get_records")), Some(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_records", "arguments": {"base_id": base, "table": "Big"}, "_meta": meta}}))),
+            spec(
+                &mcp,
+                "POST",
+                &account,
+                mcp_headers("tools/call", Some("get_records")),
+                Some(
+                    json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_records", "arguments": {"base_id": base, "table": "Big"}, "_meta": meta}}),
+                ),
+            ),
             "9 calls, 7 sequential",
         ),
     ];
@@ -335,27 +384,41 @@ pub async fn run(stack: &Stack) -> (Section, Section) {
         } else {
             f64::NAN
         };
-        let (app50, app99) = (percentile(&mut m.app_ms, 50.0), percentile(&mut m.app_ms, 99.0));
-        let (w50, w99) = (percentile(&mut m.wall_ms, 50.0), percentile(&mut m.wall_ms, 99.0));
+        let (app50, app99) = (
+            percentile(&mut m.app_ms, 50.0),
+            percentile(&mut m.app_ms, 99.0),
+        );
+        let (w50, w99) = (
+            percentile(&mut m.wall_ms, 50.0),
+            percentile(&mut m.wall_ms, 99.0),
+        );
         let calls = percentile(&mut m.ddb_calls, 50.0);
         let seq_max = m.ddb_sequential.iter().copied().fold(0.0, f64::max);
         let seq50 = percentile(&mut m.ddb_sequential, 50.0);
         let rps = m.ok as f64 / LOAD_SECONDS as f64;
         let cached_route = name.contains("cached");
-        rows.push(
-            Row::new(
-                format!("{name}: our CPU per request"),
-                format!("{cpu_ms:.2} ms ({} answers, {} failed, {rps:.0}/s)", m.ok, m.failed),
-            )
-            .target("≤ 1 ms per cached read", cached_route.then(|| m.ok > 0 && cpu_ms <= 1.0)),
+        let cpu = Row::new(
+            format!("{name}: our CPU per request"),
+            format!(
+                "{cpu_ms:.2} ms ({} answers, {} failed, {rps:.0}/s)",
+                m.ok, m.failed
+            ),
         );
-        rows.push(
-            Row::new(format!("{name}: `app` p50 / p99"), format!("{} / {}", ms(app50), ms(app99)))
-                .target(
-                    "≤ 2 ms p50, ≤ 10 ms p99 per cached read",
-                    cached_route.then(|| app50 <= 2.0 && app99 <= 10.0),
-                ),
+        let app = Row::new(
+            format!("{name}: `app` p50 / p99"),
+            format!("{} / {}", ms(app50), ms(app99)),
         );
+        // The CPU and `app` targets are a cached read's; the other routes are shown beside them.
+        if cached_route {
+            rows.push(cpu.target("≤ 1 ms", Some(m.ok > 0 && cpu_ms <= 1.0)));
+            rows.push(app.target(
+                "≤ 2 ms p50, ≤ 10 ms p99",
+                Some(app50 <= 2.0 && app99 <= 10.0),
+            ));
+        } else {
+            rows.push(cpu);
+            rows.push(app);
+        }
         rows.push(
             Row::new(
                 format!("{name}: DynamoDB calls, sequential round trips"),
@@ -380,7 +443,13 @@ pub async fn run(stack: &Stack) -> (Section, Section) {
     (cached_section, per_request)
 }
 
-fn spec(url: &str, method: &str, account: &Account, headers: Vec<(String, String)>, body: Option<Value>) -> Spec {
+fn spec(
+    url: &str,
+    method: &str,
+    account: &Account,
+    headers: Vec<(String, String)>,
+    body: Option<Value>,
+) -> Spec {
     Spec {
         url: url.to_owned(),
         method: method.to_owned(),

@@ -3,7 +3,7 @@
 //! our own opaque cursors, `all=true` for every page, `Idempotency-Key` on writes.
 
 use airtable_client::schema::{self, FieldSpec};
-use airtable_client::{ListQuery, MAX_PAGE_SIZE, formula};
+use airtable_client::{CacheKey, ListQuery, MAX_PAGE_SIZE, formula};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -270,29 +270,9 @@ pub async fn list_records(
         None => None,
     };
     let (base, table) = done(errors, base.zip(table))?;
-    let (_identity, session) = state.airtable.for_caller(credential).await?;
-    let search = match p.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        Some(q) => {
-            let fields: Vec<String> = match p.search_fields.as_deref() {
-                Some(list) => list
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                None => {
-                    schema::text_fields(&session.table_schema(base.as_str(), table.as_str()).await?)
-                }
-            };
-            Some(formula::search(q, &fields))
-        }
-        None => None,
-    };
-    let query = ListQuery {
-        filter_by_formula: formula::and(
-            p.filter_by_formula.filter(|f| !f.trim().is_empty()),
-            search,
-        ),
+    let search_text = p.search.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let mut query = ListQuery {
+        filter_by_formula: p.filter_by_formula.filter(|f| !f.trim().is_empty()),
         sort: p.sort.as_deref().map(parse_sort).unwrap_or_default(),
         fields: p
             .fields
@@ -311,7 +291,44 @@ pub async fn list_records(
         ..Default::default()
     };
     let bypass = bypass_cache(&headers);
-    if p.all.unwrap_or(false) {
+    let all = p.all.unwrap_or(false);
+    // The page asked for is known before the caller is confirmed (unless a search needs the
+    // schema first): its cache entry is read in the same round trip.
+    let ahead = (!bypass && search_text.is_none()).then(|| {
+        if all {
+            CacheKey::All {
+                base: base.as_str(),
+                table: table.as_str(),
+                query: &query,
+            }
+        } else {
+            CacheKey::Page {
+                base: base.as_str(),
+                table: table.as_str(),
+                query: &query,
+                offset: offset.as_deref(),
+            }
+        }
+    });
+    let (_identity, session) = state.airtable.for_caller_reading(credential, ahead).await?;
+    if let Some(q) = search_text {
+        let fields: Vec<String> = match p.search_fields.as_deref() {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            None => {
+                schema::text_fields(&session.table_schema(base.as_str(), table.as_str()).await?)
+            }
+        };
+        query.filter_by_formula = formula::and(
+            query.filter_by_formula.take(),
+            Some(formula::search(q, &fields)),
+        );
+    }
+    if all {
         let (records, cache) = session
             .cached_all(base.as_str(), table.as_str(), &query, bypass)
             .await?;

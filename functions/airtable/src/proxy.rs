@@ -2,7 +2,7 @@
 //! use one of our API keys as their token; requests go on with the tenant's own token through
 //! the same pacing and cache, and every answer — errors included — has Airtable's exact shape.
 
-use airtable_client::{AirtableError, Connection};
+use airtable_client::{Ahead, AirtableError, CacheKey, Connection};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -101,7 +101,8 @@ fn from_error(e: AirtableError) -> Response {
 async fn identify(
     state: &AppState,
     headers: &HeaderMap,
-) -> Result<(Identity, Option<Connection>), Response> {
+    read: Option<CacheKey<'_>>,
+) -> Result<(Identity, Option<Connection>, Ahead), Response> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -119,7 +120,7 @@ async fn identify(
         return Err(unauthenticated());
     };
     let confirmed = match state.auth.credential(&bearer) {
-        Ok(credential) => state.airtable.confirm_with_connection(credential).await,
+        Ok(credential) => state.airtable.confirm_reading(credential, read).await,
         Err(e) => Err(e),
     };
     confirmed.map_err(|e| {
@@ -147,7 +148,18 @@ async fn forward(
     query: Option<String>,
     body: Bytes,
 ) -> Response {
-    let (identity, connection) = match identify(&state, &headers).await {
+    let query: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    // A read's cache entry is read beside the caller's session check.
+    let path = segs.join("/");
+    let bypass = bypass_cache(&headers);
+    let read = (method == Method::GET && !bypass).then(|| CacheKey::Raw {
+        path: &path,
+        query: &query,
+    });
+    let (identity, connection, ahead) = match identify(&state, &headers, read).await {
         Ok(i) => i,
         Err(r) => return r,
     };
@@ -164,18 +176,11 @@ async fn forward(
         .for_connection(&identity.tenant, connection)
         .await
     {
-        Ok(s) => s,
+        Ok(s) => s.with_ahead(ahead),
         Err(e) => return from_error(e),
     };
-    let query: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect();
-    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     if method == Method::GET {
-        return match session
-            .cached_raw_get(&segs, &query, bypass_cache(&headers))
-            .await
-        {
+        return match session.cached_raw_get(&segs, &query, bypass).await {
             Ok((v, cache)) => (cache_header(cache), axum::Json(v)).into_response(),
             Err(e) => from_error(e),
         };

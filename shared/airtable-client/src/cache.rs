@@ -48,8 +48,19 @@ pub struct Stamp {
 struct Entry {
     body: String,
     expires_at: i64,
+    /// The token and connection it was read with: served to that connection only.
+    #[serde(default)]
+    namespace: String,
     #[serde(default)]
     stamp: Option<Stamp>,
+}
+
+/// A live entry as read: its value, and what decides whether it may still be served.
+#[derive(Debug, Clone)]
+pub struct Cached {
+    pub value: Value,
+    pub namespace: String,
+    pub stamp: Option<Stamp>,
 }
 
 /// An entry under its tenant and the hash of what it answers.
@@ -141,20 +152,27 @@ impl Cache {
         hex::encode(Sha256::digest(material.as_bytes()))
     }
 
-    /// A live cached value for `material` (what was asked, in the connection's namespace), with
-    /// the stamp it was stored under; the caller compares that with the current version.
+    /// A live entry for `material` (what was asked), with the namespace and stamp it was stored
+    /// under: the caller serves it only to the same connection, at the same version. Needing no
+    /// connection to be found, it can be read beside the session check.
     pub async fn get(
         &self,
         tenant: &TenantId,
         material: &str,
-    ) -> Result<Option<(Value, Option<Stamp>)>, StoreError> {
+    ) -> Result<Option<Cached>, StoreError> {
         let entry: Option<Entry> = self
             .store
             .get(&keys::cache_entry(tenant, &Self::hash(material)))
             .await?;
         Ok(entry
             .filter(|e| e.expires_at > platform::time::now_epoch())
-            .and_then(|e| Some((serde_json::from_str(&e.body).ok()?, e.stamp))))
+            .and_then(|e| {
+                Some(Cached {
+                    value: serde_json::from_str(&e.body).ok()?,
+                    namespace: e.namespace,
+                    stamp: e.stamp,
+                })
+            }))
     }
 
     /// Stores a value for `ttl_secs` (skipped when too large for an item).
@@ -164,6 +182,7 @@ impl Cache {
         material: &str,
         value: &Value,
         ttl_secs: i64,
+        namespace: &str,
         stamp: Option<Stamp>,
     ) -> Result<(), StoreError> {
         let body = value.to_string();
@@ -178,6 +197,7 @@ impl Cache {
                 &Entry {
                     body,
                     expires_at,
+                    namespace: namespace.to_owned(),
                     stamp,
                 },
             ))

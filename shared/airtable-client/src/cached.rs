@@ -2,13 +2,14 @@
 //! version of what they read.
 
 use super::*;
-use cache::Stamp;
+use crate::Ahead;
+use cache::{Cached, Stamp};
 
 /// What a cached answer answers: every entry's key in one place. The session adds its
 /// namespace (token and connection). Which version an entry depends on is not part of its key
 /// but its [`Stamp`]: a hit needs no name-to-id lookup, only the versions the session already
 /// holds.
-pub(super) enum CacheKey<'a> {
+pub enum CacheKey<'a> {
     /// The token's bases.
     Bases,
     /// Just their ids (small for any number of bases).
@@ -44,8 +45,8 @@ pub(super) enum CacheKey<'a> {
 }
 
 impl CacheKey<'_> {
-    /// The text hashed into the entry's key.
-    fn material(&self) -> String {
+    /// The text hashed into the entry's key (the entry's partition is its tenant's).
+    pub fn material(&self) -> String {
         match self {
             Self::Bases => "bases".into(),
             Self::BaseIds => "baseids".into(),
@@ -164,16 +165,23 @@ impl TenantClient<'_> {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<Value, AirtableError>>,
     {
-        let material = format!("{}|{}", self.namespace, key.material());
-        if !bypass && let Some((v, stamp)) = self.at.cache.get(&self.tenant, &material).await? {
-            let current = match (&depends, &stamp) {
-                (Depends::Nothing, _) => true,
-                (_, Some(stamp)) => self.version(&stamp.scope).await? == stamp.version,
-                (_, None) => false,
+        let material = key.material();
+        if !bypass {
+            let entry = match self.take_ahead(&material) {
+                Some(read) => read,
+                None => self.at.cache.get(&self.tenant, &material).await?,
             };
-            if current {
-                record::cache_lookup(true);
-                return Ok((v, CacheStatus::Hit));
+            // Served only to the connection (and token) that read it, at the version it was read.
+            if let Some(entry) = entry.filter(|e| e.namespace == self.namespace) {
+                let current = match (&depends, &entry.stamp) {
+                    (Depends::Nothing, _) => true,
+                    (_, Some(stamp)) => self.version(&stamp.scope).await? == stamp.version,
+                    (_, None) => false,
+                };
+                if current {
+                    record::cache_lookup(true);
+                    return Ok((entry.value, CacheStatus::Hit));
+                }
             }
         }
         record::cache_lookup(false);
@@ -198,9 +206,25 @@ impl TenantClient<'_> {
         let v = fetch().await?;
         self.at
             .cache
-            .put(&self.tenant, &material, &v, ttl, stamp)
+            .put(&self.tenant, &material, &v, ttl, &self.namespace, stamp)
             .await?;
         Ok((v, CacheStatus::Miss))
+    }
+
+    /// The entry read ahead for `material`, if that is what was read ahead (once).
+    fn take_ahead(&self, material: &str) -> Option<Option<Cached>> {
+        let mut ahead = self.ahead.lock().unwrap_or_else(|p| p.into_inner());
+        if ahead.as_ref().is_some_and(|(m, _)| m == material) {
+            return ahead.take().map(|(_, entry)| entry);
+        }
+        None
+    }
+
+    /// Hands the session an entry read ahead (beside the session check): the read that asks
+    /// for the same thing uses it instead of reading again.
+    pub fn with_ahead(self, ahead: Ahead) -> Self {
+        *self.ahead.lock().unwrap_or_else(|p| p.into_inner()) = ahead.0;
+        self
     }
 
     /// A GET sent as given (the `/v0` proxy), cached like the typed reads: records per table

@@ -28,7 +28,8 @@ use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-pub use cache::{Cache, CacheStatus};
+pub use cache::{Cache, CacheStatus, Cached};
+pub use cached::CacheKey;
 pub use credentials::{Connection, Credentials};
 pub use error::{AirtableError, parse_error};
 pub use limiter::Limiter;
@@ -109,9 +110,47 @@ impl Airtable {
         &self,
         credential: Credential,
     ) -> Result<(Identity, TenantClient<'_>), ApiError> {
-        let (identity, conn) = self.confirm_with_connection(credential).await?;
+        self.for_caller_reading(credential, None).await
+    }
+
+    /// [`Airtable::for_caller`], with the cache entry of `read` (what the handler will ask for)
+    /// read in the same round trip: a cache hit then waits on DynamoDB once. The entry is the
+    /// claimed tenant's and is served only once the caller is confirmed, to the same connection
+    /// at the same table version.
+    pub async fn for_caller_reading(
+        &self,
+        credential: Credential,
+        read: Option<CacheKey<'_>>,
+    ) -> Result<(Identity, TenantClient<'_>), ApiError> {
+        let (identity, conn, ahead) = self.confirm_reading(credential, read).await?;
         let session = self.for_connection(&identity.tenant, conn).await?;
-        Ok((identity, session))
+        Ok((identity, session.with_ahead(ahead)))
+    }
+
+    /// The caller confirmed, their connection, and the cache entry of `read`: all read in the
+    /// round trip of the session check.
+    pub async fn confirm_reading(
+        &self,
+        credential: Credential,
+        read: Option<CacheKey<'_>>,
+    ) -> Result<(Identity, Option<Connection>, Ahead), ApiError> {
+        let material = read.map(|k| k.material());
+        let (identity, (conn, ahead)) = credential
+            .confirm_along(|tenant, _| async move {
+                let entry = async {
+                    match material {
+                        Some(m) => {
+                            let e = self.cache.get(&tenant, &m).await?;
+                            Ok::<_, StoreError>(Some((m, e)))
+                        }
+                        None => Ok(None),
+                    }
+                };
+                let (conn, entry) = tokio::join!(self.credentials.connection(&tenant), entry);
+                Ok::<_, ApiError>((conn?, Ahead(entry.map_err(AirtableError::from)?)))
+            })
+            .await?;
+        Ok((identity, conn, ahead))
     }
 
     /// The session for a tenant, with its connection read ahead or read now.
@@ -161,6 +200,7 @@ impl Airtable {
             namespace: format!("{token_hash}|unsaved"),
             token_hash,
             versions: Default::default(),
+            ahead: Default::default(),
             deadline: None,
             progress: Progress::none(),
         }
@@ -178,11 +218,16 @@ impl Airtable {
             token_hash: "no-token".into(),
             namespace: "no-token".into(),
             versions: Default::default(),
+            ahead: Default::default(),
             deadline: None,
             progress: Progress::none(),
         }
     }
 }
+
+/// A cache entry read ahead (beside the session check), with the material it answers.
+#[derive(Debug, Default)]
+pub struct Ahead(Option<(String, Option<cache::Cached>)>);
 
 /// A tenant's connection read ahead by the edge (beside the caller's session check), or not yet.
 #[derive(Debug, Clone, Default)]
@@ -218,6 +263,8 @@ pub struct TenantClient<'a> {
     namespace: String,
     /// The table versions of the connection, as last read.
     versions: std::sync::Mutex<Versions>,
+    /// A cache entry read ahead, and what it answers ([`TenantClient::with_ahead`]).
+    ahead: std::sync::Mutex<Option<(String, Option<cache::Cached>)>>,
     /// When set, reads of many pages and batches stop starting requests past it, so one call
     /// (a tool doing several steps) answers inside the function's timeout.
     deadline: Option<tokio::time::Instant>,

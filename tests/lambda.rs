@@ -269,7 +269,28 @@ impl Function {
         env: &HashMap<String, String>,
     ) -> Function {
         let started = Instant::now();
-        let child = tokio::process::Command::new(bootstrap)
+        // `LAMBDA_STRACE=<dir>`: each function runs under `strace -f -tt` into <dir>/<name>, to
+        // see where its start-up goes (files read, connections made, and when).
+        let mut command = match std::env::var("LAMBDA_STRACE")
+            .ok()
+            .filter(|d| !d.is_empty())
+        {
+            Some(dir) => {
+                let mut c = tokio::process::Command::new("strace");
+                c.args([
+                    "-f",
+                    "-tt",
+                    "-e",
+                    "trace=execve,openat,connect,sendto,recvfrom,exit_group",
+                    "-o",
+                ])
+                .arg(Path::new(&dir).join(name))
+                .arg(bootstrap);
+                c
+            }
+            None => tokio::process::Command::new(bootstrap),
+        };
+        let child = command
             .env_clear()
             .envs(env)
             .env("PATH", std::env::var("PATH").unwrap_or_default())

@@ -123,12 +123,14 @@ async fn run() {
     }
     let doc = format!(
         "# Benchmarks\n\n\
-         Written by `make bench` on {date} on {machine}; re-create them with `make bench` (the\n\
-         first release build takes a while). The local stack runs in one process, built in\n\
-         {profile} mode, with the AWS emulator (moto, Python) and the sandbox Airtable on the same\n\
-         machine: wall-clock latencies are bound by the emulator and are printed, not targeted. Our\n\
-         own cost is our CPU time per request and the `app` time of `Server-Timing` (the request's\n\
-         time less every moment it waited on a dependency).\n\n{table}",
+         Written by `make bench` on {date}.\n\n\
+         Machine: {machine}. Re-create them with `make bench` (its first release build takes a\n\
+         while on two cores).\n\n\
+         The local stack runs in one process, built in {profile} mode, with the AWS emulator (moto,\n\
+         Python) and the sandbox Airtable on the same machine: wall-clock latencies are bound by\n\
+         the emulator and are printed, not targeted. Our own cost is our CPU time per request and\n\
+         the `app` time of `Server-Timing` (the request's time less every moment it waited on a\n\
+         dependency).\n\n{table}",
         date = now_utc(),
         machine = machine(),
     );

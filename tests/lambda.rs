@@ -281,7 +281,7 @@ impl Function {
                     "-f",
                     "-tt",
                     "-e",
-                    "trace=execve,openat,connect,sendto,recvfrom,exit_group",
+                    "trace=execve,openat,connect,sendto,recvfrom,write,writev,read,exit_group",
                     "-o",
                 ])
                 .arg(Path::new(&dir).join(name))

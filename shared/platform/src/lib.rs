@@ -16,6 +16,7 @@ pub mod prices;
 pub mod queue;
 pub mod request;
 pub mod role;
+pub mod runtime_api;
 pub mod sealed;
 pub mod store;
 pub mod telemetry;

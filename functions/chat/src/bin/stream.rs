@@ -8,5 +8,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let aws = platform::aws::AwsClients::from_env().await;
     let state = chat::AppState::new(config, aws).await?;
     platform::telemetry::settle_on_shutdown().await;
-    lambda_http::run_with_streaming_response(platform::http::edge(chat::router(state))).await
+    lambda_http::run_with_streaming_response(platform::http::streaming_edge(chat::router(state)))
+        .await
 }

@@ -9,5 +9,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let aws = platform::aws::AwsClients::from_env().await;
     let state = mcp::AppState::new(config, aws).await?;
     platform::telemetry::settle_on_shutdown().await;
-    lambda_http::run_with_streaming_response(platform::http::edge(mcp::router(state))).await
+    lambda_http::run_with_streaming_response(platform::http::streaming_edge(mcp::router(state)))
+        .await
 }

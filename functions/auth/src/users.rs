@@ -461,21 +461,19 @@ pub async fn me(
     State(state): State<AppState>,
     credential: Credential,
 ) -> Result<Json<MeResponse>, ApiError> {
-    // The account, the workspace and the list of memberships are read while the session is
-    // checked; only the names of the caller's other workspaces need a second round trip.
+    // The workspace and the account are read in the session check's own BatchGetItem, and the
+    // list of memberships beside it; only the names of the caller's other workspaces need a
+    // second round trip.
     let store = &state.store;
-    let (identity, (tenant, user, memberships)) = credential
-        .confirm_along(|tenant, user| async move {
-            let (tenant_key, user_key) = (keys::tenant(&tenant), keys::user(&user));
-            let (pair, of_user) = ([&tenant_key, &user_key], keys::tenants_of(&user));
-            let (items, memberships) =
-                tokio::join!(store.batch_get(&pair), store.query_gsi1::<Member>(&of_user));
-            let mut items = items?.into_iter();
-            let tenant: Option<TenantItem> = Store::decode(items.next().flatten())?;
-            let user: Option<UserItem> = Store::decode(items.next().flatten())?;
-            Ok::<_, ApiError>((tenant, user, memberships?))
-        })
+    let (identity, items, memberships) = credential
+        .confirm_along(
+            |tenant, user| vec![keys::tenant(tenant), keys::user(user)],
+            |_, user| async move { Ok(store.query_gsi1::<Member>(&keys::tenants_of(&user)).await?) },
+        )
         .await?;
+    let mut items = items.into_iter();
+    let tenant: Option<TenantItem> = Store::decode(items.next().flatten())?;
+    let user: Option<UserItem> = Store::decode(items.next().flatten())?;
     let tenant = tenant.ok_or_else(|| ApiError::not_found("tenant not found"))?;
     let mut me = MeResponse {
         kind: CallerKind::User,

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use aws_sdk_dynamodb::types::ReturnValue;
 use platform::ids::TenantId;
-use platform::store::{AttributeValue, Child, Key, Store, StoreError, Under, keys, n};
+use platform::store::{AttributeValue, Child, Item, Key, Store, StoreError, Under, keys, n};
 
 /// How long bases and schemas stay cached.
 pub const META_TTL_SECS: i64 = 300;
@@ -154,17 +154,30 @@ impl Cache {
 
     /// A live entry for `material` (what was asked), with the namespace and stamp it was stored
     /// under: the caller serves it only to the same connection, at the same version. Needing no
-    /// connection to be found, it can be read beside the session check.
+    /// connection to be found, it can be read beside the session check ([`Cache::key`] and
+    /// [`Cache::decode`]).
     pub async fn get(
         &self,
         tenant: &TenantId,
         material: &str,
     ) -> Result<Option<Cached>, StoreError> {
-        let entry: Option<Entry> = self
-            .store
-            .get(&keys::cache_entry(tenant, &Self::hash(material)))
-            .await?;
-        Ok(entry
+        Ok(Self::live(
+            self.store.get(&Self::key(tenant, material)).await?,
+        ))
+    }
+
+    /// The key of the entry for `material`.
+    pub fn key(tenant: &TenantId, material: &str) -> Key {
+        keys::cache_entry(tenant, &Self::hash(material))
+    }
+
+    /// The entry an item read at [`Cache::key`] holds, when it is still live.
+    pub fn decode(item: Option<Item>) -> Result<Option<Cached>, StoreError> {
+        Ok(Self::live(Store::decode(item)?))
+    }
+
+    fn live(entry: Option<Entry>) -> Option<Cached> {
+        entry
             .filter(|e| e.expires_at > platform::time::now_epoch())
             .and_then(|e| {
                 Some(Cached {
@@ -172,7 +185,7 @@ impl Cache {
                     namespace: e.namespace,
                     stamp: e.stamp,
                 })
-            }))
+            })
     }
 
     /// Stores a value for `ttl_secs` (skipped when too large for an item).

@@ -74,7 +74,12 @@ impl Credentials {
 
     /// The tenant's stored connection, if any.
     pub async fn connection(&self, tenant: &TenantId) -> Result<Option<Connection>, AirtableError> {
-        Ok(self.store.get(&keys::airtable_connection(tenant)).await?)
+        Ok(self.store.get(&Self::key(tenant)).await?)
+    }
+
+    /// Where a tenant's connection is stored (read beside a session check).
+    pub fn key(tenant: &TenantId) -> Key {
+        keys::airtable_connection(tenant)
     }
 
     /// The tenant's token, decrypted (from memory after the first call of a warm instance).

@@ -91,17 +91,14 @@ impl Airtable {
         self.for_connection(tenant, conn).await
     }
 
-    /// Confirms the caller's credential and, in the same round trip, reads their workspace's
+    /// Confirms the caller's credential and, in the same `BatchGetItem`, reads their workspace's
     /// connection (the token, and the versions its cached reads are checked against).
     pub async fn confirm_with_connection(
         &self,
         credential: Credential,
     ) -> Result<(Identity, Option<Connection>), ApiError> {
-        credential
-            .confirm_along(
-                |tenant, _| async move { Ok(self.credentials.connection(&tenant).await?) },
-            )
-            .await
+        let (identity, conn, _) = self.confirm_reading(credential, None).await?;
+        Ok((identity, conn))
     }
 
     /// The caller, confirmed, and the session for their workspace: what a read handler needs,
@@ -128,29 +125,27 @@ impl Airtable {
     }
 
     /// The caller confirmed, their connection, and the cache entry of `read`: all read in the
-    /// round trip of the session check.
+    /// session check's one `BatchGetItem`.
     pub async fn confirm_reading(
         &self,
         credential: Credential,
         read: Option<CacheKey<'_>>,
     ) -> Result<(Identity, Option<Connection>, Ahead), ApiError> {
         let material = read.map(|k| k.material());
-        let (identity, (conn, ahead)) = credential
-            .confirm_along(|tenant, _| async move {
-                let entry = async {
-                    match material {
-                        Some(m) => {
-                            let e = self.cache.get(&tenant, &m).await?;
-                            Ok::<_, StoreError>(Some((m, e)))
-                        }
-                        None => Ok(None),
-                    }
-                };
-                let (conn, entry) = tokio::join!(self.credentials.connection(&tenant), entry);
-                Ok::<_, ApiError>((conn?, Ahead(entry.map_err(AirtableError::from)?)))
+        let (identity, items) = credential
+            .confirm_getting(|tenant, _| {
+                let mut keys = vec![Credentials::key(tenant)];
+                keys.extend(material.as_deref().map(|m| Cache::key(tenant, m)));
+                keys
             })
             .await?;
-        Ok((identity, conn, ahead))
+        let mut items = items.into_iter();
+        let conn = Store::decode(items.next().flatten())?;
+        let entry = match material {
+            Some(m) => Some((m, Cache::decode(items.next().flatten())?)),
+            None => None,
+        };
+        Ok((identity, conn, Ahead(entry)))
     }
 
     /// The session for a tenant, with its connection read ahead or read now.

@@ -22,7 +22,7 @@ use crate::error::ApiError;
 use crate::ids::{ApiKeyId, Email, SessionId, TenantId, UserId};
 pub use crate::role::Role;
 use crate::store::members::{ApiKeyLookup, Member};
-use crate::store::{Store, keys};
+use crate::store::{Item, Key, Store, keys};
 
 /// Lifetime of an access token.
 pub const ACCESS_TOKEN_TTL_SECS: i64 = 15 * 60;
@@ -287,9 +287,10 @@ impl Authenticator {
         })
     }
 
-    async fn api_key(&self, bearer: &str) -> Result<Identity, ApiError> {
-        let store = self.store();
-        let lookup: ApiKeyLookup = store
+    /// The API key's lookup item: who created it, for which workspace, with which role.
+    async fn api_key_lookup(&self, bearer: &str) -> Result<ApiKeyLookup, ApiError> {
+        let lookup: ApiKeyLookup = self
+            .store()
             .get(&keys::api_key_lookup(&hash_secret(bearer)))
             .await?
             .ok_or_else(|| ApiError::unauthorized("the API key is invalid or revoked"))?;
@@ -299,41 +300,34 @@ impl Authenticator {
         {
             return Err(ApiError::unauthorized("the API key has expired"));
         }
-        let creator: Member = store
-            .get(&keys::member(&lookup.tenant_id, &lookup.created_by))
-            .await?
-            .ok_or_else(|| {
-                ApiError::unauthorized("the API key's creator is no longer a member of this tenant")
-            })?;
+        Ok(lookup)
+    }
+
+    /// The identity of an API key whose creator's membership is `creator` (the key acts with
+    /// the lower of its own role and its creator's current one).
+    fn api_key_identity(
+        lookup: ApiKeyLookup,
+        creator: Option<Member>,
+    ) -> Result<Identity, ApiError> {
+        let creator = creator.ok_or_else(|| {
+            ApiError::unauthorized("the API key's creator is no longer a member of this tenant")
+        })?;
         Ok(Identity {
+            role: lookup.role.min(creator.role),
             principal: Principal::ApiKey {
                 key_id: lookup.key_id,
                 created_by: lookup.created_by,
             },
             tenant: lookup.tenant_id,
-            role: lookup.role.min(creator.role),
         })
     }
 
-    /// The user's membership and session, read in one round trip (`BatchGetItem`).
-    async fn user(
-        &self,
-        user_id: UserId,
-        tenant: TenantId,
-        email: Email,
-        session_id: SessionId,
+    /// The identity of an access token's user, given their membership and session as read.
+    fn user_identity(
+        (user_id, tenant, email, session_id): (UserId, TenantId, Email, SessionId),
+        member: Option<Member>,
+        session: Option<SessionState>,
     ) -> Result<Identity, ApiError> {
-        let (member_key, session_key) = (
-            keys::member(&tenant, &user_id),
-            keys::session(&user_id, &session_id),
-        );
-        let mut items = self
-            .store()
-            .batch_get(&[&member_key, &session_key])
-            .await?
-            .into_iter();
-        let member: Option<Member> = Store::decode(items.next().flatten())?;
-        let session: Option<SessionState> = Store::decode(items.next().flatten())?;
         let member = member
             .ok_or_else(|| ApiError::unauthorized("you are no longer a member of this tenant"))?;
         let live = session.is_some_and(|s| {
@@ -384,44 +378,88 @@ impl Credential {
     /// Checks the credential is live (session not revoked, still a member; API key known and
     /// unexpired) and reads the caller's role: one DynamoDB round trip for an access token.
     pub async fn confirm(self) -> Result<Identity, ApiError> {
-        self.confirm_along(|_, _| async { Ok(()) })
+        self.confirm_getting(|_, _| Vec::new())
             .await
-            .map(|(identity, ())| identity)
+            .map(|(identity, _)| identity)
     }
 
-    /// [`Credential::confirm`], and meanwhile `read(tenant, user)` for the workspace and user an
-    /// access token was signed for, so the two cost one round trip instead of two. Nothing
-    /// `read` returns is handed out unless the credential is confirmed (a refused one answers
-    /// 401 whatever `read` found), so `read` must only read. An API key names its workspace
-    /// only once it is looked up: then `read` runs after the confirmation.
-    pub async fn confirm_along<T, F, Fut>(self, read: F) -> Result<(Identity, T), ApiError>
+    /// [`Credential::confirm`], and the items `get(tenant, user)` names read in the same
+    /// `BatchGetItem` as the session check: the caller and what the request needs of their
+    /// workspace in one DynamoDB call. The items come back in the order of the keys.
+    pub async fn confirm_getting<G>(self, get: G) -> Result<(Identity, Vec<Option<Item>>), ApiError>
     where
+        G: FnOnce(&TenantId, &UserId) -> Vec<Key>,
+    {
+        self.confirm_along(get, |_, _| async { Ok(()) })
+            .await
+            .map(|(identity, items, ())| (identity, items))
+    }
+
+    /// [`Credential::confirm_getting`], and meanwhile `read(tenant, user)` (a query, say), so
+    /// the two cost one round trip instead of two. Nothing read is handed out unless the
+    /// credential is confirmed (a refused one answers 401 whatever was found), so `read` must
+    /// only read. An access token names its workspace and user before it is confirmed; an API
+    /// key only once it is looked up, so then the items and `read` come a round trip later.
+    pub async fn confirm_along<T, G, F, Fut>(
+        self,
+        get: G,
+        read: F,
+    ) -> Result<(Identity, Vec<Option<Item>>, T), ApiError>
+    where
+        G: FnOnce(&TenantId, &UserId) -> Vec<Key>,
         F: FnOnce(TenantId, UserId) -> Fut,
         Fut: std::future::Future<Output = Result<T, ApiError>>,
     {
-        let identity = match self.claimed {
+        let store = self.auth.store().clone();
+        match self.claimed {
             Claimed::User {
                 user_id,
                 tenant,
                 email,
                 session_id,
             } => {
-                let (confirmed, read) = tokio::join!(
-                    self.auth
-                        .user(user_id.clone(), tenant.clone(), email, session_id),
-                    read(tenant, user_id)
-                );
-                let identity = confirmed?;
+                let mut wanted = vec![
+                    keys::member(&tenant, &user_id),
+                    keys::session(&user_id, &session_id),
+                ];
+                wanted.extend(get(&tenant, &user_id));
+                let claimed = (user_id.clone(), tenant.clone(), email, session_id);
+                let (items, read) = tokio::join!(fetch(&store, &wanted), read(tenant, user_id));
+                let mut items = items?.into_iter();
+                let member = Store::decode(items.next().flatten())?;
+                let session = Store::decode(items.next().flatten())?;
+                let identity = Authenticator::user_identity(claimed, member, session)?;
                 attribute(&identity);
-                return Ok((identity, read?));
+                Ok((identity, items.collect(), read?))
             }
-            Claimed::ApiKey(key) => self.auth.api_key(&key).await?,
-            Claimed::Confirmed(identity) => identity,
-        };
-        attribute(&identity);
-        let read = read(identity.tenant.clone(), identity.user_id().clone()).await?;
-        Ok((identity, read))
+            Claimed::ApiKey(key) => {
+                let lookup = self.auth.api_key_lookup(&key).await?;
+                let (tenant, creator) = (lookup.tenant_id.clone(), lookup.created_by.clone());
+                let mut wanted = vec![keys::member(&tenant, &creator)];
+                wanted.extend(get(&tenant, &creator));
+                let (items, read) = tokio::join!(fetch(&store, &wanted), read(tenant, creator));
+                let mut items = items?.into_iter();
+                let identity = Authenticator::api_key_identity(
+                    lookup,
+                    Store::decode(items.next().flatten())?,
+                )?;
+                attribute(&identity);
+                Ok((identity, items.collect(), read?))
+            }
+            Claimed::Confirmed(identity) => {
+                attribute(&identity);
+                let (tenant, user) = (identity.tenant.clone(), identity.user_id().clone());
+                let wanted = get(&tenant, &user);
+                let (items, read) = tokio::join!(fetch(&store, &wanted), read(tenant, user));
+                Ok((identity, items?, read?))
+            }
+        }
     }
+}
+
+/// The items at `keys`, in one `BatchGetItem`.
+async fn fetch(store: &Store, keys: &[Key]) -> Result<Vec<Option<Item>>, crate::store::StoreError> {
+    store.batch_get(&keys.iter().collect::<Vec<_>>()).await
 }
 
 /// Names the request's tenant and user in its telemetry and its log span.

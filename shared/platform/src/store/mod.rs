@@ -180,8 +180,13 @@ impl Store {
     pub async fn batch_get(&self, keys: &[&Key]) -> Result<Vec<Option<Item>>, StoreError> {
         use aws_sdk_dynamodb::types::KeysAndAttributes;
         let mut found: HashMap<(String, String), Item> = HashMap::new();
-        let mut pending: Vec<Item> = keys.iter().map(|k| Self::key_map(k)).collect();
-        pending.dedup();
+        // DynamoDB refuses a request that names a key twice: each is asked once.
+        let mut asked = std::collections::HashSet::new();
+        let mut pending: Vec<Item> = keys
+            .iter()
+            .filter(|k| asked.insert((k.pk.as_str(), k.sk.as_str())))
+            .map(|k| Self::key_map(k))
+            .collect();
         for attempt in 0..5u32 {
             if pending.is_empty() {
                 break;

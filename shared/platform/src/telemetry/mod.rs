@@ -14,7 +14,9 @@ pub mod timing;
 
 pub use scope::Telemetry;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// How the process logs: JSON lines (with EMF metric lines) for CloudWatch, or one short line per
 /// request for a person at a terminal (`LOG_FORMAT=text`; `make dev`'s default).
@@ -34,7 +36,8 @@ pub fn text_logs() -> bool {
 /// Installs the global subscriber: JSON lines (the Lambda default), unless `LOG_FORMAT` says
 /// `text`. Each JSON line carries the current span and the spans around it — in Lambda the
 /// runtime's invocation span, with `requestId` and `xrayTraceId`. `RUST_LOG` sets the filter
-/// (default `info`). Safe to call more than once; later calls do nothing.
+/// (default `info`): a level, and levels per target (`info,airtable_client=debug`). Safe to call
+/// more than once; later calls do nothing.
 pub fn init() {
     init_with(LogFormat::Json);
 }
@@ -46,15 +49,16 @@ pub fn init_with(default: LogFormat) {
         Some("text") => LogFormat::Text,
         _ => default,
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
     match format {
         LogFormat::Json => {
             let _ = tracing_subscriber::fmt()
                 .json()
-                .with_env_filter(filter)
                 .with_current_span(true)
                 .with_span_list(true)
                 .with_target(true)
+                .finish()
+                .with(filter)
                 .try_init();
         }
         LogFormat::Text => {
@@ -62,12 +66,22 @@ pub fn init_with(default: LogFormat) {
             use std::io::IsTerminal;
             let _ = tracing_subscriber::fmt()
                 .compact()
-                .with_env_filter(filter)
                 .with_target(false)
                 .with_ansi(std::io::stdout().is_terminal())
+                .finish()
+                .with(filter)
                 .try_init();
         }
     }
+}
+
+/// The filter `RUST_LOG` asks for: `info` when unset or unreadable. Levels per target, not
+/// `EnvFilter`'s span and field directives: those need a regex engine, which would be most of
+/// a megabyte of every function's binary for a knob nobody turns in Lambda.
+fn log_filter(directives: Option<&str>) -> Targets {
+    directives
+        .and_then(|d| d.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO))
 }
 
 /// In a Lambda function, before `run`: asks Lambda for a SIGTERM before it shuts the instance
@@ -80,4 +94,28 @@ pub async fn settle_on_shutdown() {
         }
     })
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing::Level;
+    use tracing::level_filters::LevelFilter;
+
+    #[test]
+    fn rust_log_sets_levels_per_target_and_defaults_to_info() {
+        let f = log_filter(Some("warn,airtable_client=debug"));
+        assert!(f.would_enable("airtable_client::cache", &Level::DEBUG));
+        assert!(!f.would_enable("platform::http", &Level::INFO));
+        assert!(f.would_enable("platform::http", &Level::WARN));
+        for unset in [None, Some("not a level=at all=")] {
+            let f = log_filter(unset);
+            assert!(f.would_enable("platform", &Level::INFO));
+            assert!(!f.would_enable("platform", &Level::DEBUG));
+        }
+        assert_eq!(
+            log_filter(Some("off")).default_level(),
+            Some(LevelFilter::OFF)
+        );
+    }
 }

@@ -288,7 +288,7 @@ pub async fn run(stack: &Stack) -> (Section, Section) {
                 .target("≥ 10×", measured_b.then_some(ratio >= 10.0)),
         ],
         notes: vec![format!(
-            "(b) a cache hit is two sequential DynamoDB round trips (the session check with the connection, then the entry); against the emulator each costs a few milliseconds of Python — the `app` figure is ours. In AWS a DynamoDB read is single-digit milliseconds, so the cached wall time there is about two of those."
+            "(b) a cache hit is one DynamoDB call: the session check's `BatchGetItem` also reads the workspace's connection and the page's entry. Against the emulator that call is milliseconds of Python (it parses and prints a 100-record entry) — the `app` figure is ours. In AWS a `BatchGetItem` is single-digit milliseconds, so the cached wall time there is about one of those."
         )],
     };
 
@@ -437,7 +437,7 @@ pub async fn run(stack: &Stack) -> (Section, Section) {
         rows,
         notes: vec![
             "(c) CPU is the local stack's process time over the run less its idle rate (queue pollers), per answer; the clients run in another process. `app` is `Server-Timing`'s: the request's time less every moment it waited on DynamoDB, S3, SQS, KMS, Airtable or the model.".into(),
-            "(c) \"before\" is commit fa9a937: the session check read membership and session as two calls, the Airtable connection, the schema's version and entry (to turn a table name into an id), the table's version and the entry were read one after another, and the usage counters (two writes) were awaited before the response. Now the connection is read beside the session check, the versions live in the connection item, an entry is validated by the version stamped in it (no name-to-id lookup on a hit), and usage counters are written after the response by one writer per instance.".into(),
+            "(c) \"before\" is commit fa9a937: the session check read membership and session as two calls, the Airtable connection, the schema's version and entry (to turn a table name into an id), the table's version and the entry were read one after another, and the usage counters (two writes) were awaited before the response. Now the session check's `BatchGetItem` also reads the connection and the entry (and `/auth/me`'s workspace and account, its memberships queried beside it), the versions live in the connection item, an entry is validated by the version stamped in it (no name-to-id lookup on a hit), and usage counters are written after the response by one writer per instance.".into(),
         ],
     };
     (cached_section, per_request)

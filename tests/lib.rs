@@ -357,6 +357,15 @@ impl Api {
         self.call("DELETE", path, Some(token), None).await
     }
 
+    /// Creates an API key (`body`: its name and role) with `token`; the key's secret.
+    pub async fn api_key(&self, token: &str, body: Value) -> String {
+        let r = self
+            .post("/api/v1/api-keys", Some(token), body)
+            .await
+            .expect(201);
+        r.body["key"].as_str().expect("the key's secret").to_owned()
+    }
+
     /// Registers a new user (and their own tenant).
     pub async fn register(&self, tag: &str) -> Account {
         let email = unique_email(tag);

@@ -135,18 +135,7 @@ async fn removing_a_member_revokes_the_keys_they_created() {
     let owner = api.register("rmkeys").await;
     let leaver = api.invite(&owner, "member").await;
     let (member, member_id) = (leaver.access, leaver.user_id);
-    let key = api
-        .post(
-            "/api/v1/api-keys",
-            Some(&member),
-            json!({"name": "leaver's"}),
-        )
-        .await
-        .expect(201)
-        .body["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key = api.api_key(&member, json!({"name": "leaver's"})).await;
     api.get("/api/v1/tenant", &key).await.expect(200);
     api.delete(
         &format!("/api/v1/tenant/members/{member_id}"),

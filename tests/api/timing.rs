@@ -81,17 +81,11 @@ async fn hot_reads_wait_on_dynamodb_at_most_twice() {
     }
     // An API key names its workspace only once it is looked up: one round more.
     let key = api
-        .post(
-            "/api/v1/api-keys",
-            Some(token),
+        .api_key(
+            token,
             serde_json::json!({"name": "rounds", "role": "viewer"}),
         )
-        .await
-        .expect(201)
-        .body["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .await;
     let hit = api.get(&records, &key).await.expect(200);
     let t = timing(&hit);
     assert_eq!(t["cache"].1.as_deref(), Some("hit"), "{t:?}");

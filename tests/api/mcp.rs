@@ -1030,6 +1030,11 @@ async fn an_unavailable_airtable_is_a_tool_error_with_retry_after_not_a_protocol
     sandbox::faults(&c.base, 0.0).await;
 }
 
+/// Records in the `Big` table the real clients read whole: six pages, so a read reports progress
+/// several times and can be cancelled midway, yet ends well inside a tool call's budget while the
+/// emulator serves the whole suite (each page waits on the shared rate limiter's DynamoDB calls).
+const CLIENT_BIG: usize = 600;
+
 /// Runs a real MCP client (a script in tests/compat) against the local stack with a member's API
 /// key; returns what it printed (the key never appears in it) after checking it succeeded.
 async fn run_client(program: &str, script: &str, c: &Connected, big: Option<&str>) -> String {
@@ -1049,7 +1054,8 @@ async fn run_client(program: &str, script: &str, c: &Connected, big: Option<&str
         .env("MCP_URL", api.url("/mcp"))
         .env("API_KEY", &key)
         .env("BASE_ID", &c.base)
-        .env("BIG_BASE_ID", big.unwrap_or(""));
+        .env("BIG_BASE_ID", big.unwrap_or(""))
+        .env("BIG_RECORDS", CLIENT_BIG.to_string());
     let (ok, text) = tests::run_program(cmd, &key).await;
     assert!(ok, "{text}");
     println!("{text}");
@@ -1058,7 +1064,7 @@ async fn run_client(program: &str, script: &str, c: &Connected, big: Option<&str
 
 #[tokio::test]
 async fn the_official_typescript_sdk_lists_calls_streams_cancels_and_reads_context() {
-    let (c, big) = with_big_table("mcpts").await;
+    let (c, big) = with_big_table("mcpts", CLIENT_BIG).await;
     let text = run_client("node", "mcp_ts_client.mjs", &c, Some(&big)).await;
     for line in [
         "OK tools 20",
@@ -1097,7 +1103,7 @@ async fn the_mcp_inspector_cli_lists_and_calls_tools() {
 
 #[tokio::test]
 async fn the_official_python_mcp_sdk_lists_calls_streams_and_reads_context_in_both_eras() {
-    let (c, big) = with_big_table("mcppython").await;
+    let (c, big) = with_big_table("mcppython", CLIENT_BIG).await;
     let python = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python");
     let text = run_client(python, "mcp_client.py", &c, Some(&big)).await;
     assert!(
@@ -1109,12 +1115,12 @@ async fn the_official_python_mcp_sdk_lists_calls_streams_and_reads_context_in_bo
 
 // ---------- progress, cancellation, resources, prompts, completions ----------
 
-/// A tenant whose token sees the People base and a `Big` table of 1,500 records.
-async fn with_big_table(tag: &str) -> (Connected, String) {
+/// A tenant whose token sees the People base and a `Big` table of `records` records.
+async fn with_big_table(tag: &str, records: usize) -> (Connected, String) {
     let api = Api::new();
     let session = api.register(tag).await;
     let (base, table) = sandbox::people_base().await;
-    let big = sandbox::big_base(1_500).await;
+    let big = sandbox::big_base(records).await;
     let token = sandbox::scoped_token(&[&base, &big]).await;
     api.call(
         "PUT",
@@ -1135,7 +1141,7 @@ async fn with_big_table(tag: &str) -> (Connected, String) {
 }
 
 async fn progress_and_cancellation(version: &'static str) {
-    let (c, big) = with_big_table(&format!("mcpprogress{}", &version[..4])).await;
+    let (c, big) = with_big_table(&format!("mcpprogress{}", &version[..4]), 1_500).await;
     let mcp = Mcp::connect(&c.account.access, version).await;
     let args = json!({"base_id": big, "table": "Big", "all_pages": true, "fields": ["Name"]});
     let params =

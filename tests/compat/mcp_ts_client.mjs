@@ -4,7 +4,7 @@
 // cancellation, resources, prompts and completions.
 //
 // Env: MCP_URL, API_KEY, BASE_ID (table "People": Name, Age, Email, Status, Done),
-// BIG_BASE_ID (table "Big", ~1500 records, field "Name").
+// BIG_BASE_ID (table "Big", BIG_RECORDS records, six pages, field "Name").
 // Prints "OK ..." per section, then "OK mcp typescript (protocol <negotiated>)"; exits non-zero
 // on any failure, naming the section that failed. The API key never appears in what it prints.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';

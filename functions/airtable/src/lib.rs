@@ -37,7 +37,7 @@ impl AppState {
         let airtable = Airtable::new(
             &config.airtable_api_url,
             store.clone(),
-            aws.kms.clone(),
+            aws.kms().clone(),
             config.kms_key_id.clone(),
         );
         Ok(Self {

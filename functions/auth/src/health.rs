@@ -100,14 +100,14 @@ pub async fn ready(State(state): State<AppState>) -> Response {
     let (aws, cfg) = (&state.aws, &state.config);
     let (dynamodb, s3, sqs, sfn, kms) = tokio::join!(
         check(
-            aws.dynamodb
+            aws.dynamodb()
                 .describe_table()
                 .table_name(&cfg.table_name)
                 .send()
         ),
-        check(aws.s3.head_bucket().bucket(&cfg.uploads_bucket).send()),
+        check(aws.s3().head_bucket().bucket(&cfg.uploads_bucket).send()),
         check(
-            aws.sqs
+            aws.sqs()
                 .get_queue_attributes()
                 .queue_url(&cfg.files_queue_url)
                 .attribute_names(
@@ -115,8 +115,8 @@ pub async fn ready(State(state): State<AppState>) -> Response {
                 )
                 .send()
         ),
-        check(aws.sfn.list_state_machines().max_results(1).send()),
-        check(aws.kms.describe_key().key_id(&cfg.kms_key_id).send()),
+        check(aws.sfn().list_state_machines().max_results(1).send()),
+        check(aws.kms().describe_key().key_id(&cfg.kms_key_id).send()),
     );
     let all_ok = [&dynamodb, &s3, &sqs, &sfn, &kms].iter().all(|c| c.ok);
     let checks = Checks {

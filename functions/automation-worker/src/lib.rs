@@ -77,18 +77,18 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(config: &Config, aws: &AwsClients) -> Self {
-        let store = Store::new(aws.dynamodb.clone(), config.table_name.clone());
+        let store = Store::new(aws.dynamodb().clone(), config.table_name.clone());
         Self {
             toolbox: Toolbox::new(config, aws, store.clone()),
             store: store.clone(),
-            sqs: aws.sqs.clone(),
+            sqs: aws.sqs().clone(),
             queue_url: config.automation_queue_url.clone(),
             http_allow: config.workflow_http_allow.clone(),
-            llm: llm::provider(&config.llm, &aws.bedrock),
+            llm: llm::provider(&config.llm, aws.bedrock()),
             llm_max_tokens: config.llm_max_tokens,
             prices: config.llm_prices.clone(),
             telemetry: Telemetry::new("automation-worker", config, store),
-            kms: aws.kms.clone(),
+            kms: aws.kms().clone(),
         }
     }
 

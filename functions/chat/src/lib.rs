@@ -56,7 +56,7 @@ impl AppState {
         let auth = Authenticator::load(&config, &aws).await?;
         let store = auth.store().clone();
         let toolbox = Toolbox::new(&config, &aws, auth.store().clone());
-        let provider = llm::provider(&config.llm, &aws.bedrock);
+        let provider = llm::provider(&config.llm, aws.bedrock());
         let settings = Settings {
             max_iterations: config.llm_max_iterations,
             max_tokens: config.llm_max_tokens,

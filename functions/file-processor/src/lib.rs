@@ -88,15 +88,15 @@ impl Parsing {
 impl Processor {
     pub fn new(config: &Config, aws: &AwsClients) -> Self {
         Self {
-            store: Store::new(aws.dynamodb.clone(), config.table_name.clone()),
-            s3: aws.s3.clone(),
+            store: Store::new(aws.dynamodb().clone(), config.table_name.clone()),
+            s3: aws.s3().clone(),
             bucket: config.uploads_bucket.clone(),
-            sqs: aws.sqs.clone(),
+            sqs: aws.sqs().clone(),
             automation_queue_url: config.automation_queue_url.clone(),
             telemetry: Telemetry::new(
                 "file-processor",
                 config,
-                Store::new(aws.dynamodb.clone(), config.table_name.clone()),
+                Store::new(aws.dynamodb().clone(), config.table_name.clone()),
             ),
             parsing: Parsing::new(config),
         }

@@ -50,14 +50,14 @@ impl AppState {
             telemetry: platform::telemetry::Telemetry::new("files", &config, auth.store().clone()),
             auth,
             store,
-            s3: aws.s3.clone(),
+            s3: aws.s3().clone(),
             bucket: config.uploads_bucket.clone(),
-            sfn: aws.sfn.clone(),
+            sfn: aws.sfn().clone(),
             sagas: std::sync::Arc::new(config.saga_state_machines.clone()),
             airtable: airtable_client::Airtable::new(
                 &config.airtable_api_url,
                 airtable_store,
-                aws.kms.clone(),
+                aws.kms().clone(),
                 config.kms_key_id.clone(),
             ),
         })

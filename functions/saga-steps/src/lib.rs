@@ -228,19 +228,19 @@ impl Ctx<'_> {
 
 impl Worker {
     pub fn new(config: &Config, aws: &AwsClients) -> Self {
-        let store = Store::new(aws.dynamodb.clone(), config.table_name.clone());
+        let store = Store::new(aws.dynamodb().clone(), config.table_name.clone());
         let airtable = Airtable::new(
             &config.airtable_api_url,
             store.clone(),
-            aws.kms.clone(),
+            aws.kms().clone(),
             config.kms_key_id.clone(),
         );
         let telemetry = Telemetry::new("saga-steps", config, store.clone());
         Self {
             store,
-            s3: aws.s3.clone(),
+            s3: aws.s3().clone(),
             bucket: config.uploads_bucket.clone(),
-            sfn: aws.sfn.clone(),
+            sfn: aws.sfn().clone(),
             airtable,
             telemetry,
         }

@@ -45,12 +45,12 @@ impl AppState {
             telemetry: platform::telemetry::Telemetry::new("saga", &config, auth.store().clone()),
             auth,
             store,
-            sfn: aws.sfn.clone(),
+            sfn: aws.sfn().clone(),
             machines: Arc::new(config.saga_state_machines.clone()),
             airtable: airtable_client::Airtable::new(
                 &config.airtable_api_url,
                 airtable_store,
-                aws.kms.clone(),
+                aws.kms().clone(),
                 config.kms_key_id.clone(),
             ),
         })

@@ -56,12 +56,12 @@ impl AppState {
             ),
             auth,
             store,
-            sqs: aws.sqs.clone(),
+            sqs: aws.sqs().clone(),
             queue_url: config.automation_queue_url.clone(),
-            kms: aws.kms.clone(),
+            kms: aws.kms().clone(),
             kms_key_id: config.kms_key_id.clone(),
             schedules: Schedules {
-                client: aws.scheduler.clone(),
+                client: aws.scheduler().clone(),
                 target: config.workflow_schedules.clone(),
             },
         })

@@ -537,7 +537,7 @@ async fn start_event_functions(
         .map(|r| r.to_string())
         .unwrap_or_else(|| "us-east-1".into());
     let arn_of = |url: String| {
-        let sqs = clients.sqs.clone();
+        let sqs = clients.sqs().clone();
         async move {
             let attrs = sqs
                 .get_queue_attributes()
@@ -560,7 +560,7 @@ async fn start_event_functions(
     });
     let (queue_url, queue_arn) = arn_of(config.files_queue_url.clone()).await?;
     pollers::spawn(
-        clients.sqs.clone(),
+        clients.sqs().clone(),
         region.clone(),
         pollers::Mapping {
             queue_url,
@@ -584,7 +584,7 @@ async fn start_event_functions(
             batch_size: 1,
             handler: handler.clone(),
         };
-        pollers::spawn(clients.sqs.clone(), region.clone(), mapping);
+        pollers::spawn(clients.sqs().clone(), region.clone(), mapping);
     }
 
     let worker = automation_worker::Worker::new(&config, &clients);
@@ -601,12 +601,12 @@ async fn start_event_functions(
             batch_size: 1,
             handler: handler.clone(),
         };
-        pollers::spawn(clients.sqs.clone(), region.clone(), mapping);
+        pollers::spawn(clients.sqs().clone(), region.clone(), mapping);
     }
     if let Some(target) = &config.workflow_schedules {
         scheduler::spawn(
-            clients.scheduler.clone(),
-            clients.sqs.clone(),
+            clients.scheduler().clone(),
+            clients.sqs().clone(),
             target.group.clone(),
             clock.clone(),
         );

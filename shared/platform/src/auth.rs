@@ -244,10 +244,10 @@ impl Authenticator {
     /// The authenticator every function builds at cold start: JWT keys from the configured
     /// secret, memberships and API keys from the configured table.
     pub async fn load(config: &Config, aws: &crate::aws::AwsClients) -> Result<Self, ConfigError> {
-        let jwt = JwtKeys::load(config, &aws.secrets).await?;
+        let jwt = JwtKeys::load(config, aws.secrets()).await?;
         Ok(Self::new(
             jwt,
-            Store::new(aws.dynamodb.clone(), config.table_name.clone()),
+            Store::new(aws.dynamodb().clone(), config.table_name.clone()),
         ))
     }
 

@@ -3,6 +3,7 @@
 //! Endpoints come only from the SDK's own configuration (`AWS_ENDPOINT_URL`), so the same code
 //! talks to AWS, moto, LocalStack or any other emulator.
 
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use aws_config::{BehaviorVersion, SdkConfig};
@@ -13,19 +14,31 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
 
-/// Every client a function may need. Cloning is cheap (each client is an `Arc` inside).
+/// Every client a function may need, each built on its first use from one SDK configuration.
+///
+/// A client is built only when a function asks for it, so a function's binary holds only the SDKs
+/// its code reaches: the linker drops the rest (`analytics` ships without S3, SQS, Step
+/// Functions, KMS, Bedrock or the scheduler). Cloning is cheap; clones made before a client's
+/// first use build their own copy of it (an `Arc` over the same HTTP client and credentials).
 #[derive(Clone, Debug)]
 pub struct AwsClients {
-    pub dynamodb: aws_sdk_dynamodb::Client,
-    pub s3: aws_sdk_s3::Client,
-    pub sqs: aws_sdk_sqs::Client,
-    pub sfn: aws_sdk_sfn::Client,
-    pub kms: aws_sdk_kms::Client,
-    pub secrets: aws_sdk_secretsmanager::Client,
-    /// Bedrock Runtime (the chat's model when `LLM_PROVIDER=bedrock`).
-    pub bedrock: aws_sdk_bedrockruntime::Client,
-    /// EventBridge Scheduler (workflow schedules).
-    pub scheduler: aws_sdk_scheduler::Client,
+    config: SdkConfig,
+    dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
+    s3: OnceLock<aws_sdk_s3::Client>,
+    sqs: OnceLock<aws_sdk_sqs::Client>,
+    sfn: OnceLock<aws_sdk_sfn::Client>,
+    kms: OnceLock<aws_sdk_kms::Client>,
+    secrets: OnceLock<aws_sdk_secretsmanager::Client>,
+    bedrock: OnceLock<aws_sdk_bedrockruntime::Client>,
+    scheduler: OnceLock<aws_sdk_scheduler::Client>,
+}
+
+/// A client of one service whose every call is timed into the request's telemetry scope (its
+/// `Server-Timing`) under `$name`.
+macro_rules! timed_client {
+    ($sdk:ident, $builder:expr, $name:literal) => {
+        $sdk::Client::from_conf($builder.interceptor(Timed($name)).build())
+    };
 }
 
 impl AwsClients {
@@ -35,33 +48,100 @@ impl AwsClients {
         Self::new(&config)
     }
 
-    /// Builds every client from one SDK configuration.
+    /// Clients of `config`, built as they are first asked for.
     pub fn new(config: &SdkConfig) -> Self {
-        // Emulators serve buckets by path, not by virtual host; so does every presigned URL.
-        let s3_config = aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(config.endpoint_url().is_some())
-            .interceptor(Timed("s3"))
-            .build();
-        // Every call is timed into the request's telemetry scope (its `Server-Timing`).
-        macro_rules! timed {
-            ($sdk:ident, $name:literal) => {
-                $sdk::Client::from_conf(
-                    $sdk::config::Builder::from(config)
-                        .interceptor(Timed($name))
-                        .build(),
-                )
-            };
-        }
         Self {
-            dynamodb: timed!(aws_sdk_dynamodb, "ddb"),
-            s3: aws_sdk_s3::Client::from_conf(s3_config),
-            sqs: timed!(aws_sdk_sqs, "sqs"),
-            sfn: timed!(aws_sdk_sfn, "sfn"),
-            kms: timed!(aws_sdk_kms, "kms"),
-            secrets: timed!(aws_sdk_secretsmanager, "secrets"),
-            bedrock: timed!(aws_sdk_bedrockruntime, "llm"),
-            scheduler: timed!(aws_sdk_scheduler, "scheduler"),
+            config: config.clone(),
+            dynamodb: OnceLock::new(),
+            s3: OnceLock::new(),
+            sqs: OnceLock::new(),
+            sfn: OnceLock::new(),
+            kms: OnceLock::new(),
+            secrets: OnceLock::new(),
+            bedrock: OnceLock::new(),
+            scheduler: OnceLock::new(),
         }
+    }
+
+    pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
+        self.dynamodb.get_or_init(|| {
+            timed_client!(
+                aws_sdk_dynamodb,
+                aws_sdk_dynamodb::config::Builder::from(&self.config),
+                "ddb"
+            )
+        })
+    }
+
+    pub fn s3(&self) -> &aws_sdk_s3::Client {
+        self.s3.get_or_init(|| {
+            // Emulators serve buckets by path, not by virtual host; so does every presigned URL.
+            let builder = aws_sdk_s3::config::Builder::from(&self.config)
+                .force_path_style(self.config.endpoint_url().is_some());
+            timed_client!(aws_sdk_s3, builder, "s3")
+        })
+    }
+
+    pub fn sqs(&self) -> &aws_sdk_sqs::Client {
+        self.sqs.get_or_init(|| {
+            timed_client!(
+                aws_sdk_sqs,
+                aws_sdk_sqs::config::Builder::from(&self.config),
+                "sqs"
+            )
+        })
+    }
+
+    pub fn sfn(&self) -> &aws_sdk_sfn::Client {
+        self.sfn.get_or_init(|| {
+            timed_client!(
+                aws_sdk_sfn,
+                aws_sdk_sfn::config::Builder::from(&self.config),
+                "sfn"
+            )
+        })
+    }
+
+    pub fn kms(&self) -> &aws_sdk_kms::Client {
+        self.kms.get_or_init(|| {
+            timed_client!(
+                aws_sdk_kms,
+                aws_sdk_kms::config::Builder::from(&self.config),
+                "kms"
+            )
+        })
+    }
+
+    pub fn secrets(&self) -> &aws_sdk_secretsmanager::Client {
+        self.secrets.get_or_init(|| {
+            timed_client!(
+                aws_sdk_secretsmanager,
+                aws_sdk_secretsmanager::config::Builder::from(&self.config),
+                "secrets"
+            )
+        })
+    }
+
+    /// Bedrock Runtime (the chat's model when `LLM_PROVIDER=bedrock`).
+    pub fn bedrock(&self) -> &aws_sdk_bedrockruntime::Client {
+        self.bedrock.get_or_init(|| {
+            timed_client!(
+                aws_sdk_bedrockruntime,
+                aws_sdk_bedrockruntime::config::Builder::from(&self.config),
+                "llm"
+            )
+        })
+    }
+
+    /// EventBridge Scheduler (workflow schedules).
+    pub fn scheduler(&self) -> &aws_sdk_scheduler::Client {
+        self.scheduler.get_or_init(|| {
+            timed_client!(
+                aws_sdk_scheduler,
+                aws_sdk_scheduler::config::Builder::from(&self.config),
+                "scheduler"
+            )
+        })
     }
 }
 

@@ -133,7 +133,7 @@ mod tests {
     #[tokio::test]
     async fn failed_messages_come_back_and_the_last_delivery_is_known() {
         let (config, aws) = crate::testing::unreachable_aws();
-        let store = crate::store::Store::new(aws.dynamodb.clone(), config.table_name.clone());
+        let store = crate::store::Store::new(aws.dynamodb().clone(), config.table_name.clone());
         let telemetry = Telemetry::new("test", &config, store);
         let mut event = SqsEvent::default();
         event.records = vec![

@@ -101,15 +101,15 @@ impl Toolbox {
         let airtable = Airtable::new(
             &config.airtable_api_url,
             store.clone(),
-            aws.kms.clone(),
+            aws.kms().clone(),
             config.kms_key_id.clone(),
         );
         Self {
             airtable,
             store,
-            s3: aws.s3.clone(),
+            s3: aws.s3().clone(),
             bucket: config.uploads_bucket.clone(),
-            sfn: aws.sfn.clone(),
+            sfn: aws.sfn().clone(),
             sagas: std::sync::Arc::new(config.saga_state_machines.clone()),
         }
     }

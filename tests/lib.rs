@@ -688,6 +688,25 @@ pub struct Connected {
 }
 
 impl Api {
+    /// A saga transaction once it has finished (completed, compensated, compensation_failed or
+    /// failed), followed through the REST API as a user would; panics after 180 s.
+    pub async fn saga_finished(&self, s: &Account, id: &str) -> Value {
+        for _ in 0..900 {
+            let r = self
+                .get(&format!("/api/v1/saga/transaction/{id}"), &s.access)
+                .await
+                .expect(200);
+            if matches!(
+                r.body["status"].as_str(),
+                Some("completed" | "compensated" | "compensation_failed" | "failed")
+            ) {
+                return r.body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        panic!("saga {id} did not finish in 180 s");
+    }
+
     /// Saves a workflow (201); returns it.
     pub async fn workflow(&self, s: &Account, def: Value) -> Value {
         self.post("/api/v1/workflows", Some(&s.access), def)

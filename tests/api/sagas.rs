@@ -23,23 +23,6 @@ fn people_csv(n: usize) -> String {
 }
 
 /// Polls the saga until it reaches a final status.
-async fn finished(api: &Api, s: &Account, id: &str) -> Value {
-    for _ in 0..900 {
-        let r = api
-            .get(&format!("/api/v1/saga/transaction/{id}"), &s.access)
-            .await
-            .expect(200);
-        if matches!(
-            r.body["status"].as_str(),
-            Some("completed" | "compensated" | "compensation_failed" | "failed")
-        ) {
-            return r.body;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("saga {id} did not finish in 180 s");
-}
-
 async fn records(api: &Api, c: &Connected, table: &str) -> Vec<Value> {
     api.records(c, table).await
 }
@@ -70,7 +53,7 @@ async fn an_import_of_a_thousand_rows_writes_exactly_the_file() {
         json!({"fileId": file, "baseId": c.base, "table": "People", "mapping": mapping}),
     )
     .await;
-    let saga = finished(&api, &c.account, &id).await;
+    let saga = api.saga_finished(&c.account, &id).await;
     assert_eq!(saga["status"], "completed", "{saga}");
     assert_eq!(saga["steps"][1]["result"]["created"], 1000);
     assert_eq!(
@@ -161,7 +144,7 @@ async fn a_step_message_delivered_twice_while_it_runs_writes_nothing_twice() {
             .await
             .unwrap();
     }
-    let saga = finished(&api, &c.account, &id).await;
+    let saga = api.saga_finished(&c.account, &id).await;
     assert_eq!(saga["status"], "completed", "{saga}");
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
@@ -192,7 +175,7 @@ async fn an_import_failing_at_chunk_37_deletes_every_record_it_created() {
         json!({"fileId": file, "baseId": c.base, "table": "People", "mapping": {"Name": "Name", "Age": "Age"}}),
     )
     .await;
-    let saga = finished(&api, &c.account, &id).await;
+    let saga = api.saga_finished(&c.account, &id).await;
     assert_eq!(saga["status"], "compensated", "{saga}");
     assert_eq!(saga["steps"][1]["status"], "undone");
     assert!(
@@ -240,7 +223,10 @@ async fn an_import_into_a_new_table_creates_it_and_a_rollback_renames_it() {
         .await
         .expect(202);
     let id = r.body["transactionId"].as_str().unwrap().to_owned();
-    assert_eq!(finished(&api, &c.account, &id).await["status"], "completed");
+    assert_eq!(
+        api.saga_finished(&c.account, &id).await["status"],
+        "completed"
+    );
     let rows = records(&api, &c, "Leads").await;
     assert_eq!(rows.len(), 2);
     let acme = rows
@@ -257,7 +243,7 @@ async fn an_import_into_a_new_table_creates_it_and_a_rollback_renames_it() {
     let mut input = input;
     input["createTable"]["name"] = json!("Leads 2");
     let id = start(&api, &c, "import_file", input).await;
-    let saga = finished(&api, &c.account, &id).await;
+    let saga = api.saga_finished(&c.account, &id).await;
     // The table itself is created through the meta API (not a record create), then rolled back.
     assert_eq!(saga["status"], "compensated", "{saga}");
     let tables = api
@@ -302,7 +288,7 @@ async fn a_bulk_update_failing_halfway_restores_the_values_exactly() {
         json!({"baseId": c.base, "table": "People", "filterByFormula": "{Age} >= 0", "fields": {"Status": "Done", "Age": 99}}),
     )
     .await;
-    let saga = finished(&api, &c.account, &id).await;
+    let saga = api.saga_finished(&c.account, &id).await;
     // Two chunks of ten were updated, the third failed: every value is restored.
     assert_eq!(saga["status"], "compensated", "{saga}");
     assert_eq!(saga["steps"][0]["result"], json!({"records": 40}));
@@ -334,7 +320,7 @@ async fn a_compensation_that_fails_ends_compensation_failed_not_compensated() {
         json!({"fileId": file, "baseId": c.base, "table": "People", "mapping": {"Name": "Name"}}),
     )
     .await;
-    let saga = finished(&api, &c.account, &id).await;
+    let saga = api.saga_finished(&c.account, &id).await;
     assert_eq!(saga["status"], "compensation_failed", "{saga}");
     let log = saga["compensationLog"].as_array().unwrap();
     assert_eq!(log[0]["outcome"], "failed");
@@ -451,7 +437,7 @@ async fn a_cancelled_import_stops_and_compensates() {
     )
     .await
     .expect(202);
-    let saga = finished(&api, &c.account, &id).await;
+    let saga = api.saga_finished(&c.account, &id).await;
     assert_eq!(saga["status"], "compensated", "{saga}");
     assert!(
         saga["steps"][1]["error"]
@@ -505,7 +491,7 @@ async fn a_sync_saga_applies_and_a_failed_one_reverts_creates_updates_and_delete
     // Fails at the delete, after the creates and the update: everything is reverted.
     sandbox::fail_after(&c.base, json!({"delete": {"after": 0, "times": 1}})).await;
     let id = start(&api, &c, "sync_tables", input.clone()).await;
-    let saga = finished(&api, &c.account, &id).await;
+    let saga = api.saga_finished(&c.account, &id).await;
     assert_eq!(saga["status"], "compensated", "{saga}");
     let mut now: Vec<(Value, Value)> = records(&api, &c, "Mirror")
         .await
@@ -521,7 +507,7 @@ async fn a_sync_saga_applies_and_a_failed_one_reverts_creates_updates_and_delete
     assert_eq!(now, was, "creates deleted, the update restored");
 
     let id = start(&api, &c, "sync_tables", input).await;
-    let saga = finished(&api, &c.account, &id).await;
+    let saga = api.saga_finished(&c.account, &id).await;
     assert_eq!(saga["status"], "completed", "{saga}");
     assert_eq!(
         saga["steps"][0]["result"],
@@ -605,12 +591,9 @@ async fn a_retried_start_with_an_idempotency_key_starts_nothing_twice() {
         1,
         "one saga"
     );
-    let saga = finished(
-        &api,
-        &c.account,
-        first.body["transactionId"].as_str().unwrap(),
-    )
-    .await;
+    let saga = api
+        .saga_finished(&c.account, first.body["transactionId"].as_str().unwrap())
+        .await;
     assert_eq!(
         saga["status"], "completed",
         "nothing matched, nothing to change: {saga}"
@@ -794,7 +777,10 @@ async fn what_cannot_run_is_refused_at_the_door_and_nothing_starts() {
         .await
         .expect(202);
     let id = started.body["transactionId"].as_str().unwrap();
-    assert_eq!(finished(&api, &c.account, id).await["status"], "completed");
+    assert_eq!(
+        api.saga_finished(&c.account, id).await["status"],
+        "completed"
+    );
     assert_eq!(sagas_of(&api, &c.account).await.len(), 1);
 }
 
@@ -810,7 +796,7 @@ async fn a_first_step_that_fails_before_writing_ends_failed_not_compensation_fai
         json!({"baseId": c.base, "table": "People", "filterByFormula": "NOT_A_FUNCTION(", "fields": {"Age": 1}}),
     )
     .await;
-    let saga = finished(&api, &c.account, &id).await;
+    let saga = api.saga_finished(&c.account, &id).await;
     assert_eq!(saga["status"], "failed", "{saga}");
     assert!(
         saga["error"]
@@ -841,7 +827,7 @@ async fn a_first_step_that_fails_before_writing_ends_failed_not_compensation_fai
     api.delete("/api/v1/connections/airtable", &c.account.access)
         .await
         .expect(204);
-    let saga = finished(&api, &c.account, &id).await;
+    let saga = api.saga_finished(&c.account, &id).await;
     assert!(
         matches!(saga["status"].as_str(), Some("completed" | "failed")),
         "{saga}"

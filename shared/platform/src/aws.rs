@@ -17,9 +17,9 @@ use aws_smithy_types::config_bag::{Storable, StoreReplace};
 /// Every client a function may need, each built on its first use from one SDK configuration.
 ///
 /// A client is built only when a function asks for it, so a function's binary holds only the SDKs
-/// its code reaches: the linker drops the rest (`analytics` ships without S3, SQS, Step
-/// Functions, KMS, Bedrock or the scheduler). Cloning is cheap; clones made before a client's
-/// first use build their own copy of it (an `Arc` over the same HTTP client and credentials).
+/// its code reaches: the linker drops the rest (`analytics` ships without S3, KMS or Bedrock:
+/// 0.9 MiB less zipped). Cloning is cheap; a clone made before a client's first use builds its
+/// own client from the same configuration.
 #[derive(Clone, Debug)]
 pub struct AwsClients {
     config: SdkConfig,
@@ -33,11 +33,19 @@ pub struct AwsClients {
     scheduler: OnceLock<aws_sdk_scheduler::Client>,
 }
 
-/// A client of one service whose every call is timed into the request's telemetry scope (its
-/// `Server-Timing`) under `$name`.
-macro_rules! timed_client {
-    ($sdk:ident, $builder:expr, $name:literal) => {
-        $sdk::Client::from_conf($builder.interceptor(Timed($name)).build())
+/// An accessor building the client of one service on first use, from the shared configuration
+/// (adjusted by `$adjust` when given), with every call timed into the request's telemetry scope
+/// (its `Server-Timing`) under `$timing`.
+macro_rules! lazy_client {
+    ($(#[$doc:meta])* $field:ident: $sdk:ident, $timing:literal $(, $adjust:expr)?) => {
+        $(#[$doc])*
+        pub fn $field(&self) -> &$sdk::Client {
+            self.$field.get_or_init(|| {
+                let builder = $sdk::config::Builder::from(&self.config);
+                $(let builder = ($adjust)(builder, &self.config);)?
+                $sdk::Client::from_conf(builder.interceptor(Timed($timing)).build())
+            })
+        }
     };
 }
 
@@ -63,86 +71,29 @@ impl AwsClients {
         }
     }
 
-    pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
-        self.dynamodb.get_or_init(|| {
-            timed_client!(
-                aws_sdk_dynamodb,
-                aws_sdk_dynamodb::config::Builder::from(&self.config),
-                "ddb"
-            )
-        })
-    }
-
-    pub fn s3(&self) -> &aws_sdk_s3::Client {
-        self.s3.get_or_init(|| {
-            // Emulators serve buckets by path, not by virtual host; so does every presigned URL.
-            let builder = aws_sdk_s3::config::Builder::from(&self.config)
-                .force_path_style(self.config.endpoint_url().is_some());
-            timed_client!(aws_sdk_s3, builder, "s3")
-        })
-    }
-
-    pub fn sqs(&self) -> &aws_sdk_sqs::Client {
-        self.sqs.get_or_init(|| {
-            timed_client!(
-                aws_sdk_sqs,
-                aws_sdk_sqs::config::Builder::from(&self.config),
-                "sqs"
-            )
-        })
-    }
-
-    pub fn sfn(&self) -> &aws_sdk_sfn::Client {
-        self.sfn.get_or_init(|| {
-            timed_client!(
-                aws_sdk_sfn,
-                aws_sdk_sfn::config::Builder::from(&self.config),
-                "sfn"
-            )
-        })
-    }
-
-    pub fn kms(&self) -> &aws_sdk_kms::Client {
-        self.kms.get_or_init(|| {
-            timed_client!(
-                aws_sdk_kms,
-                aws_sdk_kms::config::Builder::from(&self.config),
-                "kms"
-            )
-        })
-    }
-
-    pub fn secrets(&self) -> &aws_sdk_secretsmanager::Client {
-        self.secrets.get_or_init(|| {
-            timed_client!(
-                aws_sdk_secretsmanager,
-                aws_sdk_secretsmanager::config::Builder::from(&self.config),
-                "secrets"
-            )
-        })
-    }
-
-    /// Bedrock Runtime (the chat's model when `LLM_PROVIDER=bedrock`).
-    pub fn bedrock(&self) -> &aws_sdk_bedrockruntime::Client {
-        self.bedrock.get_or_init(|| {
-            timed_client!(
-                aws_sdk_bedrockruntime,
-                aws_sdk_bedrockruntime::config::Builder::from(&self.config),
-                "llm"
-            )
-        })
-    }
-
-    /// EventBridge Scheduler (workflow schedules).
-    pub fn scheduler(&self) -> &aws_sdk_scheduler::Client {
-        self.scheduler.get_or_init(|| {
-            timed_client!(
-                aws_sdk_scheduler,
-                aws_sdk_scheduler::config::Builder::from(&self.config),
-                "scheduler"
-            )
-        })
-    }
+    lazy_client!(dynamodb: aws_sdk_dynamodb, "ddb");
+    lazy_client!(
+        /// Path-style when an endpoint is set: emulators serve buckets by path, not by virtual
+        /// host; so does every presigned URL.
+        s3: aws_sdk_s3,
+        "s3",
+        |b: aws_sdk_s3::config::Builder, c: &SdkConfig| b
+            .force_path_style(c.endpoint_url().is_some())
+    );
+    lazy_client!(sqs: aws_sdk_sqs, "sqs");
+    lazy_client!(sfn: aws_sdk_sfn, "sfn");
+    lazy_client!(kms: aws_sdk_kms, "kms");
+    lazy_client!(secrets: aws_sdk_secretsmanager, "secrets");
+    lazy_client!(
+        /// Bedrock Runtime (the chat's model when `LLM_PROVIDER=bedrock`).
+        bedrock: aws_sdk_bedrockruntime,
+        "llm"
+    );
+    lazy_client!(
+        /// EventBridge Scheduler (workflow schedules).
+        scheduler: aws_sdk_scheduler,
+        "scheduler"
+    );
 }
 
 /// Times each call of one AWS service (its whole execution, retries included) into the current

@@ -688,23 +688,27 @@ pub struct Connected {
 }
 
 impl Api {
-    /// A saga transaction once it has finished (completed, compensated, compensation_failed or
-    /// failed), followed through the REST API as a user would; panics after 180 s.
-    pub async fn saga_finished(&self, s: &Account, id: &str) -> Value {
-        for _ in 0..900 {
-            let r = self
-                .get(&format!("/api/v1/saga/transaction/{id}"), &s.access)
-                .await
-                .expect(200);
-            if matches!(
-                r.body["status"].as_str(),
-                Some("completed" | "compensated" | "compensation_failed" | "failed")
-            ) {
+    /// GETs `path` every 200 ms until its `status` is one of `ends`; panics after `seconds`.
+    async fn poll_until(&self, s: &Account, path: &str, ends: &[&str], seconds: u64) -> Value {
+        for _ in 0..seconds * 5 {
+            let r = self.get(path, &s.access).await.expect(200);
+            if r.body["status"]
+                .as_str()
+                .is_some_and(|st| ends.contains(&st))
+            {
                 return r.body;
             }
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
-        panic!("saga {id} did not finish in 180 s");
+        panic!("{path} did not end in {seconds} s");
+    }
+
+    /// A saga transaction once it has finished (completed, compensated, compensation_failed or
+    /// failed), followed through the REST API as a user would; panics after 180 s.
+    pub async fn saga_finished(&self, s: &Account, id: &str) -> Value {
+        let ends = ["completed", "compensated", "compensation_failed", "failed"];
+        self.poll_until(s, &format!("/api/v1/saga/transaction/{id}"), &ends, 180)
+            .await
     }
 
     /// Saves a workflow (201); returns it.
@@ -730,20 +734,9 @@ impl Api {
 
     /// Polls a run until it ends (30 s at most); returns it.
     pub async fn run_finished(&self, s: &Account, id: &str) -> Value {
-        for _ in 0..300 {
-            let r = self
-                .get(&format!("/api/v1/workflows/executions/{id}"), &s.access)
-                .await
-                .expect(200);
-            if matches!(
-                r.body["status"].as_str(),
-                Some("succeeded" | "failed" | "cancelled")
-            ) {
-                return r.body;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("run {id} did not end in 30 s");
+        let ends = ["succeeded", "failed", "cancelled"];
+        self.poll_until(s, &format!("/api/v1/workflows/executions/{id}"), &ends, 30)
+            .await
     }
 }
 

@@ -101,7 +101,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 # Every test target, every function's `bootstrap` and the browser runner in ONE cargo build over
 # the whole workspace: one set of features, so each dependency compiles once (built per package,
 # the unit tests, the functions and the suite each resolved different features and compiled the
-# dependencies three times: a cold `make test` took 40 minutes instead of 25).
+# dependencies three times: a clean clone's `make test` took 38 minutes to the end of the suite).
 build-tests: deps
 	cargo build --workspace --all-targets --locked
 

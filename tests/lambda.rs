@@ -70,6 +70,7 @@ struct Shared {
     answers: Mutex<HashMap<String, Answer>>,
     answered: tokio::sync::Notify,
     first_poll: Mutex<Option<Instant>>,
+    registered: Mutex<Option<Instant>>,
     init_error: Mutex<Option<String>>,
     name: Mutex<String>,
 }
@@ -124,6 +125,12 @@ impl Runtime {
     /// When the function first asked for an event: its init was done.
     pub fn first_poll(&self) -> Option<Instant> {
         *self.shared.first_poll.lock().unwrap()
+    }
+
+    /// When the function registered its extension (`main` had built its configuration, clients
+    /// and state, and started the runtime).
+    pub fn registered(&self) -> Option<Instant> {
+        *self.shared.registered.lock().unwrap()
     }
 
     /// What the function reported when its init failed.
@@ -243,6 +250,10 @@ async fn init_error(State(s): State<Arc<Shared>>, body: Bytes) -> StatusCode {
 }
 
 async fn register(State(s): State<Arc<Shared>>) -> Response {
+    s.registered
+        .lock()
+        .unwrap()
+        .get_or_insert_with(Instant::now);
     let name = s.name.lock().unwrap().clone();
     let body = serde_json::json!({"functionName": name, "functionVersion": "$LATEST", "handler": "bootstrap"});
     let mut res = axum::Json(body).into_response();

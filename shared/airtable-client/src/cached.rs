@@ -361,10 +361,21 @@ impl TenantClient<'_> {
                 },
             )
             .await?;
+        // Taken apart, not copied: a page is a hundred records' worth of values.
+        let (records, offset) = match v {
+            Value::Object(mut m) => (m.remove("records"), m.remove("offset")),
+            _ => (None, None),
+        };
         Ok((
             Page {
-                records: v["records"].as_array().cloned().unwrap_or_default(),
-                offset: v["offset"].as_str().map(str::to_owned),
+                records: match records {
+                    Some(Value::Array(records)) => records,
+                    _ => Vec::new(),
+                },
+                offset: match offset {
+                    Some(Value::String(offset)) => Some(offset),
+                    _ => None,
+                },
             },
             status,
         ))
@@ -388,7 +399,11 @@ impl TenantClient<'_> {
                 || async { Ok(json!(self.list_all(base, table, query).await?)) },
             )
             .await?;
-        Ok((v.as_array().cloned().unwrap_or_default(), status))
+        let records = match v {
+            Value::Array(records) => records,
+            _ => Vec::new(),
+        };
+        Ok((records, status))
     }
 
     /// One record, cached 60 s per table version.

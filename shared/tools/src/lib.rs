@@ -136,6 +136,11 @@ trait Tool {
     ) -> impl Future<Output = Result<Self::Output, ApiError>> + Send;
     /// One line saying what happened.
     fn summary(out: &Self::Output) -> String;
+    /// The output as JSON. Serializing copies every value; a tool whose output carries pages of
+    /// records moves them instead.
+    fn into_value(out: Self::Output) -> serde_json::Result<Value> {
+        serde_json::to_value(&out)
+    }
 }
 
 fn schema_of<T: JsonSchema>() -> Map<String, Value> {
@@ -340,10 +345,7 @@ async fn run_one<T: Tool>(
     };
     let out = T::run(&ctx, args).await?;
     let summary = T::summary(&out);
-    Ok((
-        serde_json::to_value(&out).map_err(ApiError::internal)?,
-        summary,
-    ))
+    Ok((T::into_value(out).map_err(ApiError::internal)?, summary))
 }
 
 /// What to do about an error, for a model reading it.

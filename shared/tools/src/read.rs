@@ -386,6 +386,13 @@ impl Tool for GetRecords {
             ),
         }
     }
+
+    fn into_value(mut out: RecordsPage) -> serde_json::Result<Value> {
+        let records = std::mem::take(&mut out.records);
+        let mut value = serde_json::to_value(&out)?;
+        value["records"] = Value::Array(records);
+        Ok(value)
+    }
 }
 
 // ---------- get_record ----------
@@ -515,5 +522,29 @@ impl Tool for SearchRecords {
 
     fn summary(out: &SearchResult) -> String {
         format!("{} matches", out.returned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_of_records_moved_into_json_reads_as_it_serializes() {
+        let page = |cursor: Option<&str>| RecordsPage {
+            records: vec![
+                json!({"id": "rec1", "createdTime": "2026-01-01T00:00:00.000Z", "fields": {"Name": "A"}}),
+                json!({"id": "rec2", "createdTime": "2026-01-01T00:00:00.000Z", "fields": {}}),
+            ],
+            returned: 2,
+            cursor: cursor.map(str::to_owned),
+            total: None,
+            truncated: cursor.is_some(),
+        };
+        for cursor in [Some("next"), None] {
+            let moved = GetRecords::into_value(page(cursor)).unwrap();
+            assert_eq!(moved, serde_json::to_value(page(cursor)).unwrap());
+            assert_eq!(moved["records"][0]["fields"]["Name"], "A");
+        }
     }
 }

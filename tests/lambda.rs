@@ -127,8 +127,8 @@ impl Runtime {
         *self.shared.first_poll.lock().unwrap()
     }
 
-    /// When the function registered its extension (`main` had built its configuration, clients
-    /// and state, and started the runtime).
+    /// When the function registered its shutdown extension: `main` had built its configuration,
+    /// clients and state, and was about to start the runtime (HTTP functions only).
     pub fn registered(&self) -> Option<Instant> {
         *self.shared.registered.lock().unwrap()
     }

@@ -94,7 +94,7 @@ pub async fn run(stack: &Stack) -> (Section, Section) {
             ));
             continue;
         };
-        // The first exec of a binary just built reads its pages from disk: shown apart.
+        // The first start after a build has been the slowest of the five in every run: shown apart.
         let first_own = starts[0].0;
         starts.sort();
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;

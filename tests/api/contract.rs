@@ -35,7 +35,10 @@ async fn the_api_does_what_its_openapi_document_says() {
         .args(["--config-file", "tests/contract/schemathesis.toml", "run"])
         .arg(api.url("/api/v1/openapi.json"))
         .args(["--header", &format!("Authorization: Bearer {key}")])
-        .args(["--workers", "2", "--no-color"])
+        // One worker: with two, hypothesis describes filter lambdas with `ast.parse` on two
+        // threads at once, which CPython 3.11 does not survive ("AST constructor recursion depth
+        // mismatch", 1 run in 6 on 2026-12-06); the run is bound by the API's answers anyway.
+        .args(["--workers", "1", "--no-color"])
         .args(examples.iter().flat_map(|n| ["--max-examples", n.as_str()]))
         .args(seed.iter().flat_map(|s| ["--seed", s.as_str()]))
         .env("NO_COLOR", "1");

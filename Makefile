@@ -165,7 +165,7 @@ bench: deps web chromium
 
 # ---------- package (sam build) ----------
 # SAM CLI and cargo-lambda (with Zig, which links for arm64) from PyPI in their own venv; the
-# arm64 standard library from rustup. Builds in release (thin LTO) for provided.al2023/arm64.
+# arm64 standard library from rustup. Builds in release (size-optimised, fat LTO) for provided.al2023/arm64.
 SAM_VENV := .venv-sam
 $(SAM_VENV)/.installed: requirements-package.txt
 	@python3 -c 'import venv, ensurepip' 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-venv; }

@@ -385,6 +385,7 @@ struct Upstream {
 impl TimedProxy {
     /// Forwards everything to `target` (`http://127.0.0.1:port`).
     pub async fn start(target: &str) -> TimedProxy {
+        platform::outbound::install_tls_provider();
         let spans = Arc::new(Mutex::new(Vec::new()));
         let upstream = Upstream {
             target: target.trim_end_matches('/').to_owned(),

@@ -147,6 +147,7 @@ pub fn stack() -> &'static Stack {
 /// The stack with a given sandbox configuration (the first call in a process decides).
 pub fn stack_with(sandbox: local::sandbox::SandboxConfig) -> &'static Stack {
     STACK.get_or_init(|| {
+        platform::outbound::install_tls_provider();
         let filter = tracing_subscriber::EnvFilter::new("info,platform=debug,airtable_client=debug,auth=debug,airtable=debug,local=debug");
         let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(true).with_writer(|| LogSink).try_init();
         // EMF lines go where stdout would take them in Lambda: with the logs.

@@ -130,3 +130,52 @@ async fn the_proxy_answers_in_airtables_shapes_and_enforces_roles() {
     .await
     .expect(200);
 }
+
+#[tokio::test]
+async fn a_cached_proxy_read_answers_what_airtable_answered_until_a_write() {
+    let api = Api::new();
+    let c = api.connected("proxycache").await;
+    let key = api_key(&api, &c, "member").await;
+    let get = || {
+        api.http()
+            .get(api.url(&format!("/v0/{}/People?pageSize=5", c.base)))
+            .bearer_auth(&key)
+    };
+    let first = api.send(get()).await.expect(200);
+    let second = api.send(get()).await.expect(200);
+    assert_eq!(first.headers["x-cache"], "miss");
+    assert_eq!(second.headers["x-cache"], "hit");
+    // The hit is the stored text of the first answer: same JSON, same media type.
+    assert_eq!(first.body, second.body);
+    assert!(second.body["records"].is_array());
+    assert_eq!(second.headers["content-type"], "application/json");
+    let created = api
+        .send(
+            api.http()
+                .post(api.url(&format!("/v0/{}/People", c.base)))
+                .bearer_auth(&key)
+                .json(&json!({"fields": {"Name": "Cached"}})),
+        )
+        .await
+        .expect(200);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let after = api
+        .send(
+            api.http()
+                .get(api.url(&format!("/v0/{}/People", c.base)))
+                .bearer_auth(&key),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        after.headers["x-cache"], "miss",
+        "the write bumped the table"
+    );
+    assert!(
+        after.body["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == id.as_str())
+    );
+}

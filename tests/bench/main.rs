@@ -65,6 +65,7 @@ pub struct Section {
 }
 
 fn main() {
+    platform::outbound::install_tls_provider();
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("load") {
         reads::load_child(args.get(2).map(String::as_str).unwrap_or("{}"));

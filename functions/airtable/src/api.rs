@@ -12,7 +12,7 @@ use platform::auth::{Credential, Identity};
 use platform::http::{ApiJson, ApiQuery};
 use platform::ids::{BaseId, NameOrId, RecordId};
 use platform::{ApiError, FieldError, idempotency};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::{AppState, bypass_cache, cache_header};
@@ -334,12 +334,16 @@ pub async fn list_records(
             .await?;
         return Ok((
             cache_header(cache),
-            Json(json!({"records": records, "total": records.len()})),
+            Json(AllRecords {
+                total: records.len(),
+                records: &records,
+            }),
         )
             .into_response());
     }
+    // The records go out as the cache holds them: a hit is never parsed into values.
     let (page, cache) = session
-        .cached_page(
+        .cached_page_text(
             base.as_str(),
             table.as_str(),
             &query,
@@ -347,12 +351,28 @@ pub async fn list_records(
             bypass,
         )
         .await?;
-    let cursor = page.offset.as_deref().map(schema::encode_cursor);
     Ok((
         cache_header(cache),
-        Json(json!({"records": page.records, "cursor": cursor})),
+        Json(RecordsPage {
+            records: &page.records,
+            cursor: page.offset.as_deref().map(schema::encode_cursor),
+        }),
     )
         .into_response())
+}
+
+/// A page of `GET /api/v1/records` (serialized from borrowed parts, nothing copied).
+#[derive(Serialize)]
+struct RecordsPage<'a> {
+    records: &'a serde_json::value::RawValue,
+    cursor: Option<String>,
+}
+
+/// Every record of `GET /api/v1/records?all=true`.
+#[derive(Serialize)]
+struct AllRecords<'a> {
+    records: &'a [Value],
+    total: usize,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -204,7 +204,7 @@ impl Worker {
                 "{host}:{port} is not a public address; workflows may only call public addresses (and those this deployment allows)"
             )));
         }
-        reqwest::Client::builder()
+        platform::outbound::client_builder()
             .redirect(reqwest::redirect::Policy::none())
             .resolve_to_addrs(bare, &addrs)
             .build()

@@ -168,7 +168,9 @@ pub struct Running {
 
 /// SDK configuration for an explicit emulator endpoint, or from the environment.
 pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    platform::outbound::install_tls_provider();
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).http_client(platform::aws::https_client());
     if let Some(ep) = endpoint {
         loader = loader
             .endpoint_url(ep)
@@ -617,6 +619,7 @@ async fn start_event_functions(
 /// Provisions the emulator, starts the sandbox Airtable and the API server; returns once both
 /// listen. The servers run on the current Tokio runtime.
 pub async fn start(opts: Options) -> Result<Running, BoxError> {
+    platform::outbound::install_tls_provider();
     let sdk = sdk_config(opts.aws_endpoint.as_deref()).await;
     if let Some(endpoint) = sdk.endpoint_url() {
         enable_emulator_features(endpoint).await;

@@ -5,7 +5,7 @@
 //! carry `ttl` and are also checked on read (emulators never expire items).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use aws_sdk_dynamodb::types::ReturnValue;
@@ -55,10 +55,11 @@ struct Entry {
     stamp: Option<Stamp>,
 }
 
-/// A live entry as read: its value, and what decides whether it may still be served.
+/// A live entry as read: the JSON text of what it answers (checked to be JSON, not parsed: a hit
+/// served as it was stored builds no value tree), and what decides whether it may still be served.
 #[derive(Debug, Clone)]
 pub struct Cached {
-    pub value: Value,
+    pub body: Box<RawValue>,
     pub namespace: String,
     pub stamp: Option<Stamp>,
 }
@@ -181,24 +182,24 @@ impl Cache {
             .filter(|e| e.expires_at > platform::time::now_epoch())
             .and_then(|e| {
                 Some(Cached {
-                    value: serde_json::from_str(&e.body).ok()?,
+                    // Not JSON (no write of ours stores such a body): a miss.
+                    body: RawValue::from_string(e.body).ok()?,
                     namespace: e.namespace,
                     stamp: e.stamp,
                 })
             })
     }
 
-    /// Stores a value for `ttl_secs` (skipped when too large for an item).
+    /// Stores the JSON text of an answer for `ttl_secs` (skipped when too large for an item).
     pub async fn put(
         &self,
         tenant: &TenantId,
         material: &str,
-        value: &Value,
+        body: &str,
         ttl_secs: i64,
         namespace: &str,
         stamp: Option<Stamp>,
     ) -> Result<(), StoreError> {
-        let body = value.to_string();
         if body.len() > MAX_CACHED_BYTES {
             return Ok(());
         }
@@ -208,7 +209,7 @@ impl Cache {
             .put(&Under(
                 &at,
                 &Entry {
-                    body,
+                    body: body.to_owned(),
                     expires_at,
                     namespace: namespace.to_owned(),
                     stamp,

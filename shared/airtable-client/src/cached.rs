@@ -4,6 +4,7 @@
 use super::*;
 use crate::Ahead;
 use cache::{Cached, Stamp};
+use serde_json::value::RawValue;
 
 /// What a cached answer answers: every entry's key in one place. The session adds its
 /// namespace (token and connection). Which version an entry depends on is not part of its key
@@ -69,6 +70,24 @@ impl CacheKey<'_> {
             Self::Raw { path, query } => format!("raw|{path}|{query:?}"),
         }
     }
+}
+
+/// What a read through the cache served.
+enum Served {
+    /// The stored JSON text.
+    Hit(Box<RawValue>),
+    /// What was fetched, and its text as stored.
+    Miss { value: Value, text: Box<RawValue> },
+}
+
+/// A stored body, parsed (it was checked to be JSON when read, so this fails only past the
+/// parser's nesting limit, which the same check enforces).
+fn parse_stored(body: &RawValue) -> Result<Value, AirtableError> {
+    serde_json::from_str(body.get()).map_err(stored_shape)
+}
+
+fn stored_shape(e: serde_json::Error) -> AirtableError {
+    AirtableError::Store(StoreError::Shape(serde::de::Error::custom(e)))
 }
 
 /// The version a cached read depends on.
@@ -153,6 +172,7 @@ impl TenantClient<'_> {
         Ok(v)
     }
 
+    /// A read through the cache, parsed: a hit's stored text, or what `fetch` answered (stored).
     pub(super) async fn through_cache<F, Fut>(
         &self,
         key: CacheKey<'_>,
@@ -161,6 +181,45 @@ impl TenantClient<'_> {
         bypass: bool,
         fetch: F,
     ) -> Result<(Value, CacheStatus), AirtableError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Value, AirtableError>>,
+    {
+        Ok(match self.serve(key, depends, ttl, bypass, fetch).await? {
+            Served::Hit(body) => (parse_stored(&body)?, CacheStatus::Hit),
+            Served::Miss { value, .. } => (value, CacheStatus::Miss),
+        })
+    }
+
+    /// A read through the cache as JSON text: a hit is served as it was stored, never parsed.
+    pub(super) async fn through_cache_text<F, Fut>(
+        &self,
+        key: CacheKey<'_>,
+        depends: Depends<'_>,
+        ttl: i64,
+        bypass: bool,
+        fetch: F,
+    ) -> Result<(Box<RawValue>, CacheStatus), AirtableError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Value, AirtableError>>,
+    {
+        Ok(match self.serve(key, depends, ttl, bypass, fetch).await? {
+            Served::Hit(body) => (body, CacheStatus::Hit),
+            Served::Miss { text, .. } => (text, CacheStatus::Miss),
+        })
+    }
+
+    /// The entry for `key` when it is live, this connection's and at the current version of what
+    /// it depends on; otherwise `fetch`'s answer, stored stamped with the version read before it.
+    async fn serve<F, Fut>(
+        &self,
+        key: CacheKey<'_>,
+        depends: Depends<'_>,
+        ttl: i64,
+        bypass: bool,
+        fetch: F,
+    ) -> Result<Served, AirtableError>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<Value, AirtableError>>,
@@ -180,7 +239,7 @@ impl TenantClient<'_> {
                 };
                 if current {
                     record::cache_lookup(true);
-                    return Ok((entry.value, CacheStatus::Hit));
+                    return Ok(Served::Hit(entry.body));
                 }
             }
         }
@@ -203,12 +262,20 @@ impl TenantClient<'_> {
             }),
             None => None,
         };
-        let v = fetch().await?;
+        let value = fetch().await?;
+        let text = serde_json::value::to_raw_value(&value).map_err(stored_shape)?;
         self.at
             .cache
-            .put(&self.tenant, &material, &v, ttl, &self.namespace, stamp)
+            .put(
+                &self.tenant,
+                &material,
+                text.get(),
+                ttl,
+                &self.namespace,
+                stamp,
+            )
             .await?;
-        Ok((v, CacheStatus::Miss))
+        Ok(Served::Miss { value, text })
     }
 
     /// The entry read ahead for `material`, if that is what was read ahead (once).
@@ -229,12 +296,14 @@ impl TenantClient<'_> {
 
     /// A GET sent as given (the `/v0` proxy), cached like the typed reads: records per table
     /// version for 60 s, meta for 5 minutes.
+    ///
+    /// Answers JSON text: a hit goes back to the caller as Airtable's answer was stored.
     pub async fn cached_raw_get(
         &self,
         segments: &[&str],
         query: &[(String, String)],
         bypass: bool,
-    ) -> Result<(Value, CacheStatus), AirtableError> {
+    ) -> Result<(Box<RawValue>, CacheStatus), AirtableError> {
         let (ttl, depends) = match segments {
             ["meta", "bases", base, ..] => (cache::META_TTL_SECS, Depends::Schema(base)),
             ["meta", ..] => (cache::META_TTL_SECS, Depends::Nothing),
@@ -243,7 +312,7 @@ impl TenantClient<'_> {
         };
         let path = segments.join("/");
         let key = CacheKey::Raw { path: &path, query };
-        self.through_cache(key, depends, ttl, bypass, || {
+        self.through_cache_text(key, depends, ttl, bypass, || {
             self.raw(Method::GET, segments, query, None)
         })
         .await
@@ -343,22 +412,18 @@ impl TenantClient<'_> {
         offset: Option<&str>,
         bypass: bool,
     ) -> Result<(Page, CacheStatus), AirtableError> {
-        let cache_key = CacheKey::Page {
-            base,
-            table,
-            query,
-            offset,
-        };
         let (v, status) = self
             .through_cache(
-                cache_key,
+                CacheKey::Page {
+                    base,
+                    table,
+                    query,
+                    offset,
+                },
                 Depends::Table(base, table),
                 cache::RECORDS_TTL_SECS,
                 bypass,
-                || async {
-                    let p = self.list_page(base, table, query, offset).await?;
-                    Ok(json!({"records": p.records, "offset": p.offset}))
-                },
+                || self.stored_page(base, table, query, offset),
             )
             .await?;
         // Taken apart, not copied: a page is a hundred records' worth of values.
@@ -379,6 +444,63 @@ impl TenantClient<'_> {
             },
             status,
         ))
+    }
+
+    /// The same page as [`Self::cached_page`] (the same entry), its records as JSON text: a hit's
+    /// records are passed on as stored, never parsed into values.
+    pub async fn cached_page_text(
+        &self,
+        base: &str,
+        table: &str,
+        query: &ListQuery,
+        offset: Option<&str>,
+        bypass: bool,
+    ) -> Result<(PageText, CacheStatus), AirtableError> {
+        let (text, status) = self
+            .through_cache_text(
+                CacheKey::Page {
+                    base,
+                    table,
+                    query,
+                    offset,
+                },
+                Depends::Table(base, table),
+                cache::RECORDS_TTL_SECS,
+                bypass,
+                || self.stored_page(base, table, query, offset),
+            )
+            .await?;
+        #[derive(serde::Deserialize)]
+        struct Stored<'a> {
+            #[serde(borrow)]
+            records: &'a RawValue,
+            #[serde(default)]
+            offset: Option<String>,
+        }
+        let page: Stored<'_> = serde_json::from_str(text.get()).map_err(stored_shape)?;
+        Ok((
+            PageText {
+                records: page.records.to_owned(),
+                offset: page.offset,
+            },
+            status,
+        ))
+    }
+
+    /// A page from Airtable as it is stored in the cache.
+    async fn stored_page(
+        &self,
+        base: &str,
+        table: &str,
+        query: &ListQuery,
+        offset: Option<&str>,
+    ) -> Result<Value, AirtableError> {
+        let p = self.list_page(base, table, query, offset).await?;
+        // Moved into the value (`json!` would copy the records).
+        let mut stored = serde_json::Map::new();
+        stored.insert("records".into(), Value::Array(p.records));
+        stored.insert("offset".into(), p.offset.map_or(Value::Null, Value::String));
+        Ok(Value::Object(stored))
     }
 
     /// Every record of a listing, cached 60 s per table version.

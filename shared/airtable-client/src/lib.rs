@@ -39,7 +39,7 @@ use platform::ids::TenantId;
 use platform::store::{Store, StoreError};
 use platform::telemetry::record;
 pub use progress::Progress;
-pub use query::{ListQuery, Page};
+pub use query::{ListQuery, Page, PageText};
 pub use records::Upserted;
 use transport::Retry;
 
@@ -71,7 +71,7 @@ pub struct Airtable {
 
 impl Airtable {
     pub fn new(api_url: &str, store: Store, kms: aws_sdk_kms::Client, kms_key_id: String) -> Self {
-        let http = reqwest::Client::builder()
+        let http = platform::outbound::client_builder()
             .timeout(Duration::from_secs(25))
             .connect_timeout(Duration::from_secs(5))
             .build()

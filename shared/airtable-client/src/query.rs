@@ -129,6 +129,13 @@ pub struct Page {
     pub offset: Option<String>,
 }
 
+/// One page of records with the records as JSON text (an array), as the cache holds them.
+#[derive(Debug, Clone)]
+pub struct PageText {
+    pub records: Box<serde_json::value::RawValue>,
+    pub offset: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

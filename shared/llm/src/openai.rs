@@ -24,7 +24,7 @@ pub struct OpenAi {
 
 impl OpenAi {
     pub fn new(base_url: &str, api_key: Option<SecretString>, model: String) -> Self {
-        let http = reqwest::Client::builder()
+        let http = platform::outbound::client_builder()
             .timeout(Duration::from_secs(120))
             .connect_timeout(Duration::from_secs(5))
             .build()

@@ -12,6 +12,7 @@ pub mod http;
 pub mod idempotency;
 pub mod ids;
 pub mod openapi;
+pub mod outbound;
 pub mod prices;
 pub mod queue;
 pub mod request;

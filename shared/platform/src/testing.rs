@@ -21,6 +21,7 @@ pub fn unreachable_aws() -> (Config, AwsClients) {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url("http://127.0.0.1:9")
+        .http_client(crate::aws::https_client())
         .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
             creds,
         ))

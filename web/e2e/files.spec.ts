@@ -21,13 +21,16 @@ test('a 2,000-row CSV dropped on the page uploads with a moving progress bar, pr
   await cdp.send('Network.enable');
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 40_000 });
   await page.evaluate(() => {
-    const w = window as unknown as { __progress: number[] };
+    const w = window as unknown as { __progress: number[]; __uploadText: string[] };
     w.__progress = [];
+    w.__uploadText = [];
     new MutationObserver(() => {
       const bar = document.querySelector('.upload [role="progressbar"]');
       const v = bar?.getAttribute('aria-valuenow');
       if (v !== null && v !== undefined) w.__progress.push(Number(v));
-    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+      const text = document.querySelector('.upload')?.textContent;
+      if (text) w.__uploadText.push(text);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['aria-valuenow'] });
   });
   const csv = peopleCsv(2000);
   await page.evaluate(() => {
@@ -46,7 +49,10 @@ test('a 2,000-row CSV dropped on the page uploads with a moving progress bar, pr
   await expect(page.locator('.upload')).toContainText(/KB of \d+\.\d KB/);
   await expect(page.getByRole('button', { name: 'Cancel the upload of people-2000.csv' })).toBeVisible();
   await checkPage(page, 'files-uploading');
-  await expect(page.locator('.upload')).toContainText('uploaded — processing starts', { timeout: 60_000 });
+  // The row says so for 4 s once the PUT is done; its texts are recorded as they appear, so a slow
+  // check of the page above (a busy machine) cannot miss it.
+  const uploadTexts = () => page.evaluate(() => (window as unknown as { __uploadText: string[] }).__uploadText);
+  await expect.poll(async () => (await uploadTexts()).some((t) => t.includes('uploaded — processing starts')), { timeout: 60_000 }).toBe(true);
   expect((await put).status(), 'the presigned PUT').toBe(200);
   expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp), 'CSP violations in the page').toEqual([]);
   expect(violations, 'CSP violations in the console').toEqual([]);

@@ -80,6 +80,24 @@ enum Served {
     Miss { value: Value, text: Box<RawValue> },
 }
 
+impl Served {
+    /// As a value: a hit parsed, a miss as fetched.
+    fn into_value(self) -> Result<(Value, CacheStatus), AirtableError> {
+        Ok(match self {
+            Served::Hit(body) => (parse_stored(&body)?, CacheStatus::Hit),
+            Served::Miss { value, .. } => (value, CacheStatus::Miss),
+        })
+    }
+
+    /// As JSON text: a hit as stored, never parsed.
+    fn into_text(self) -> (Box<RawValue>, CacheStatus) {
+        match self {
+            Served::Hit(body) => (body, CacheStatus::Hit),
+            Served::Miss { text, .. } => (text, CacheStatus::Miss),
+        }
+    }
+}
+
 /// A stored body, parsed (it was checked to be JSON when read, so this fails only past the
 /// parser's nesting limit, which the same check enforces).
 fn parse_stored(body: &RawValue) -> Result<Value, AirtableError> {
@@ -185,29 +203,9 @@ impl TenantClient<'_> {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<Value, AirtableError>>,
     {
-        Ok(match self.serve(key, depends, ttl, bypass, fetch).await? {
-            Served::Hit(body) => (parse_stored(&body)?, CacheStatus::Hit),
-            Served::Miss { value, .. } => (value, CacheStatus::Miss),
-        })
-    }
-
-    /// A read through the cache as JSON text: a hit is served as it was stored, never parsed.
-    pub(super) async fn through_cache_text<F, Fut>(
-        &self,
-        key: CacheKey<'_>,
-        depends: Depends<'_>,
-        ttl: i64,
-        bypass: bool,
-        fetch: F,
-    ) -> Result<(Box<RawValue>, CacheStatus), AirtableError>
-    where
-        F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<Value, AirtableError>>,
-    {
-        Ok(match self.serve(key, depends, ttl, bypass, fetch).await? {
-            Served::Hit(body) => (body, CacheStatus::Hit),
-            Served::Miss { text, .. } => (text, CacheStatus::Miss),
-        })
+        self.serve(key, depends, ttl, bypass, fetch)
+            .await?
+            .into_value()
     }
 
     /// The entry for `key` when it is live, this connection's and at the current version of what
@@ -312,10 +310,12 @@ impl TenantClient<'_> {
         };
         let path = segments.join("/");
         let key = CacheKey::Raw { path: &path, query };
-        self.through_cache_text(key, depends, ttl, bypass, || {
-            self.raw(Method::GET, segments, query, None)
-        })
-        .await
+        Ok(self
+            .serve(key, depends, ttl, bypass, || {
+                self.raw(Method::GET, segments, query, None)
+            })
+            .await?
+            .into_text())
     }
 
     /// Bases, cached 5 minutes.
@@ -413,19 +413,9 @@ impl TenantClient<'_> {
         bypass: bool,
     ) -> Result<(Page, CacheStatus), AirtableError> {
         let (v, status) = self
-            .through_cache(
-                CacheKey::Page {
-                    base,
-                    table,
-                    query,
-                    offset,
-                },
-                Depends::Table(base, table),
-                cache::RECORDS_TTL_SECS,
-                bypass,
-                || self.stored_page(base, table, query, offset),
-            )
-            .await?;
+            .served_page(base, table, query, offset, bypass)
+            .await?
+            .into_value()?;
         // Taken apart, not copied: a page is a hundred records' worth of values.
         let (records, offset) = match v {
             Value::Object(mut m) => (m.remove("records"), m.remove("offset")),
@@ -457,19 +447,9 @@ impl TenantClient<'_> {
         bypass: bool,
     ) -> Result<(PageText, CacheStatus), AirtableError> {
         let (text, status) = self
-            .through_cache_text(
-                CacheKey::Page {
-                    base,
-                    table,
-                    query,
-                    offset,
-                },
-                Depends::Table(base, table),
-                cache::RECORDS_TTL_SECS,
-                bypass,
-                || self.stored_page(base, table, query, offset),
-            )
-            .await?;
+            .served_page(base, table, query, offset, bypass)
+            .await?
+            .into_text();
         #[derive(serde::Deserialize)]
         struct Stored<'a> {
             #[serde(borrow)]
@@ -485,6 +465,30 @@ impl TenantClient<'_> {
             },
             status,
         ))
+    }
+
+    /// A page of records through the cache (one entry, whichever form it is read in).
+    async fn served_page(
+        &self,
+        base: &str,
+        table: &str,
+        query: &ListQuery,
+        offset: Option<&str>,
+        bypass: bool,
+    ) -> Result<Served, AirtableError> {
+        self.serve(
+            CacheKey::Page {
+                base,
+                table,
+                query,
+                offset,
+            },
+            Depends::Table(base, table),
+            cache::RECORDS_TTL_SECS,
+            bypass,
+            || self.stored_page(base, table, query, offset),
+        )
+        .await
     }
 
     /// A page from Airtable as it is stored in the cache.
